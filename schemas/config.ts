@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { IsoTimestamp } from './provenance.ts';
+
+/** Version of the distill.config.json shape. */
+export const SCHEMA_VERSION = 1;
+
+/** One source stream: which files, read by which adapter. */
+export const SourceConfig = z.strictObject({
+  stream: z.string().regex(/^[a-z][a-z0-9_]*$/, 'stream names are lowercase snake_case'),
+  adapter: z.string().min(1).describe('Adapter name (see `distill adapters`), or "auto" to detect per file'),
+  files: z.array(z.string().min(1)).min(1).describe('Globs relative to the project root'),
+  description: z.string().optional(),
+});
+export type SourceConfig = z.infer<typeof SourceConfig>;
+
+/** The project config: sources, the explicit "now", limits and export parameters. */
+export const DistillConfig = z
+  .strictObject({
+    $schema: z.string().optional(),
+    schema_version: z.literal(SCHEMA_VERSION),
+    as_of: IsoTimestamp.describe('The explicit "now" for future-timestamp checks; keeps builds deterministic'),
+    future_skew_hours: z.number().nonnegative().default(24),
+    limits: z
+      .strictObject({
+        max_line_bytes: z.number().int().positive().default(16 * 1024 * 1024),
+        max_depth: z.number().int().positive().default(64),
+      })
+      .prefault({}),
+    sources: z.array(SourceConfig).min(1),
+    eval_sets: z.array(z.string()).default([]).describe('Globs of protected eval files (JSONL) for decontamination'),
+    exports: z
+      .strictObject({
+        test_fraction: z.number().min(0).max(1).default(0.1),
+        rag_chunk_chars: z.number().int().positive().default(2000),
+        preference_cap_per_task: z.number().int().positive().default(4),
+      })
+      .prefault({}),
+  })
+  .describe('distill.config.json');
+export type DistillConfig = z.infer<typeof DistillConfig>;

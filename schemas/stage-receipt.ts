@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { IsoTimestamp, Sha256 } from './provenance.ts';
+
+/** Version of the StageReceipt shape. */
+export const SCHEMA_VERSION = 1;
+
+/** A file a phase read or wrote. */
+export const FileEntry = z.strictObject({
+  path: z.string().describe('Relative to the project root'),
+  sha256: Sha256,
+  bytes: z.number().int().nonnegative(),
+  rows: z.number().int().nonnegative().nullable().describe('JSONL rows, when the file is JSONL'),
+});
+export type FileEntry = z.infer<typeof FileEntry>;
+
+/** Counts of one phase: rows in = rows out + quarantined. */
+export const StageCounts = z.strictObject({
+  in: z.number().int().nonnegative(),
+  out: z.number().int().nonnegative(),
+  quarantined: z.number().int().nonnegative(),
+  by_reason: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type StageCounts = z.infer<typeof StageCounts>;
+
+/** What one phase did in one run: inputs, outputs, counts, timing. */
+export const StageReceipt = z
+  .strictObject({
+    schema_version: z.literal(SCHEMA_VERSION),
+    run_id: z.string(),
+    phase: z.string(),
+    code_version: z.string().describe('git commit of the code, or "unknown" outside a checkout'),
+    schema_versions: z.record(z.string(), z.number().int()),
+    parameters: z.record(z.string(), z.unknown()),
+    inputs: z.array(FileEntry),
+    outputs: z.array(FileEntry),
+    counts: StageCounts,
+    stats: z.record(z.string(), z.number()).describe('Phase-specific numbers (runs by category, PII by type, ...)'),
+    started_at: IsoTimestamp,
+    duration_ms: z.number().nonnegative(),
+    ok: z.boolean(),
+    errors: z.array(z.string()),
+  })
+  .describe('StageReceipt: the record of one phase execution');
+export type StageReceipt = z.infer<typeof StageReceipt>;

@@ -1,0 +1,29 @@
+import type { z } from 'zod';
+import type { Drop } from '../lib/result.ts';
+
+/**
+ * Validates a vendor row against a loose zod schema and turns the first issue into a drop with a
+ * catalogue reason code (SCHEMA_MISSING_FIELD, SCHEMA_TYPE, SCHEMA_ENUM, SCHEMA_INVALID) and the
+ * JSON path of the bad field, so the quarantine says exactly what to fix.
+ */
+export function readInput<S extends z.ZodType>(schema: S, row: unknown): { ok: true; data: z.output<S> } | { ok: false; drop: Drop } {
+  const res = schema.safeParse(row);
+  if (res.success) return { ok: true, data: res.data };
+  const issue = res.error.issues[0];
+  if (!issue) return { ok: false, drop: { reason: 'SCHEMA_INVALID', detail: 'row does not match the input schema' } };
+  const path = `$${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
+  let reason = 'SCHEMA_INVALID';
+  if (issue.code === 'invalid_type') {
+    const missing = /received undefined/.test(issue.message);
+    reason = missing ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE';
+  } else if (issue.code === 'invalid_value' || issue.code === 'invalid_union') {
+    reason = 'SCHEMA_ENUM';
+  }
+  return { ok: false, drop: { reason, detail: `${path}: ${issue.message}` } };
+}
+
+/** Known keys → `unknown_fields` flag when a row carries others (they are never exported). */
+export function unknownFieldsFlag(row: Record<string, unknown>, known: readonly string[]): string[] {
+  const set = new Set(known);
+  return Object.keys(row).some((k) => !set.has(k)) ? ['unknown_fields'] : [];
+}

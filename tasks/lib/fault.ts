@@ -1,0 +1,51 @@
+/**
+ * Test hooks for crash and I/O-fault injection (RELIABILITY.md T4, T6). Both are inert unless
+ * their environment variable is set, and cost one Map lookup per durability point.
+ *
+ * DISTILL_CRASH_AT=<point>:<n>  SIGKILL this process at the n-th time `point` is reached
+ *                               (`any` counts every point).
+ * DISTILL_FAULT=<op>:<n>:<code> make the n-th `op` (write | fsync | rename) fail with errno `code`
+ *                               (ENOSPC, EIO, ...).
+ */
+const crashSpec = parse(process.env['DISTILL_CRASH_AT']);
+const faultSpec = parseFault(process.env['DISTILL_FAULT']);
+const counts = new Map<string, number>();
+
+function parse(v: string | undefined): { point: string; n: number } | null {
+  if (!v) return null;
+  const i = v.lastIndexOf(':');
+  const n = Number(v.slice(i + 1));
+  return i > 0 && Number.isInteger(n) && n > 0 ? { point: v.slice(0, i), n } : null;
+}
+
+function parseFault(v: string | undefined): { op: string; n: number; code: string } | null {
+  if (!v) return null;
+  const [op, n, code] = v.split(':');
+  return op && n && code ? { op, n: Number(n), code } : null;
+}
+
+function bump(key: string): number {
+  const c = (counts.get(key) ?? 0) + 1;
+  counts.set(key, c);
+  return c;
+}
+
+/** A durability point: where a crash must leave the previous good outputs in place. */
+export function crashPoint(point: string): void {
+  if (!crashSpec) return;
+  const c = bump(`crash:${crashSpec.point === 'any' ? 'any' : point}`);
+  if ((crashSpec.point === 'any' || crashSpec.point === point) && c === crashSpec.n) {
+    process.stderr.write(`DISTILL_CRASH_AT: killing at ${point} #${c}\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
+}
+
+/** Called before each write / fsync / rename; throws an injected errno error when configured. */
+export function maybeFault(op: 'write' | 'fsync' | 'rename'): void {
+  if (!faultSpec || faultSpec.op !== op) return;
+  if (bump(`fault:${op}`) === faultSpec.n) {
+    const e = new Error(`${faultSpec.code}: injected fault on ${op} (DISTILL_FAULT)`) as NodeJS.ErrnoException;
+    e.code = faultSpec.code;
+    throw e;
+  }
+}

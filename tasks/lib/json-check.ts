@@ -1,0 +1,138 @@
+import type { Drop } from './result.ts';
+
+/**
+ * Strict JSON row parsing. `JSON.parse` silently changes data (last duplicate key wins, big
+ * integers round, 1e400 becomes Infinity, lone surrogates pass); lossless-json catches some of
+ * these but is ~16x slower and recursive. So we pre-scan the text once (depth, key count, unsafe
+ * integers), parse with `JSON.parse`, and walk the value once (key count, strings, numbers).
+ */
+export interface ParseLimits {
+  maxDepth: number;
+}
+
+export type ParseOutcome = { ok: true; value: Record<string, unknown>; flags: string[] } | { ok: false; drop: Drop };
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+interface ScanResult {
+  keys: number;
+  depth: number;
+  unsafeInteger: string | null;
+}
+
+/** One pass over the text, outside and inside strings, without building anything. */
+function scan(text: string, maxDepth: number): ScanResult | Drop {
+  let depth = 0;
+  let maxSeen = 0;
+  let keys = 0;
+  let unsafeInteger: string | null = null;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // skip the string; note whether a ':' follows (then it was a key)
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i += 2;
+        else if (d === 0x22) break;
+        else i++;
+      }
+      let j = i + 1;
+      while (j < n) {
+        const w = text.charCodeAt(j);
+        if (w === 0x20 || w === 0x09 || w === 0x0a || w === 0x0d) j++;
+        else break;
+      }
+      if (text.charCodeAt(j) === 0x3a /* : */) keys++;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > maxSeen) {
+        maxSeen = depth;
+        if (depth > maxDepth) return { reason: 'TOO_DEEP', detail: `nesting deeper than ${maxDepth} levels` };
+      }
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
+      // a number token: integers with 16+ digits may exceed 2^53
+      let j = i;
+      if (text.charCodeAt(j) === 0x2d) j++;
+      const start = j;
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d >= 0x30 && d <= 0x39) j++;
+        else break;
+      }
+      const next = text.charCodeAt(j);
+      const isInteger = next !== 0x2e && next !== 0x65 && next !== 0x45;
+      if (isInteger && j - start >= 16 && unsafeInteger === null) {
+        const tok = text.slice(i, j);
+        if (!Number.isSafeInteger(Number(tok)) || BigInt(tok).toString() !== String(Number(tok))) unsafeInteger = tok;
+      }
+      i = j - 1;
+    }
+  }
+  return { keys, depth: maxSeen, unsafeInteger };
+}
+
+interface WalkState {
+  keys: number;
+  flags: Set<string>;
+  drop: Drop | null;
+}
+
+function walk(v: unknown, path: string, st: WalkState): void {
+  if (st.drop) return;
+  if (typeof v === 'string') {
+    checkString(v, path, st);
+  } else if (typeof v === 'number') {
+    if (!Number.isFinite(v)) st.drop = { reason: 'NUMBER_OUT_OF_RANGE', detail: `number at ${path} is outside the double range` };
+    else if (Object.is(v, -0)) st.flags.add('negative_zero');
+  } else if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) walk(v[i], `${path}[${i}]`, st);
+  } else if (v !== null && typeof v === 'object') {
+    for (const k of Object.keys(v)) {
+      st.keys++;
+      if (FORBIDDEN_KEYS.has(k)) {
+        st.drop = { reason: 'FORBIDDEN_KEY', detail: `key "${k}" at ${path} is not allowed (prototype pollution)` };
+        return;
+      }
+      checkString(k, `${path} key`, st);
+      walk((v as Record<string, unknown>)[k], `${path}.${k}`, st);
+    }
+  }
+}
+
+function checkString(s: string, path: string, st: WalkState): void {
+  if (st.drop) return;
+  if (!s.isWellFormed()) st.drop = { reason: 'LONE_SURROGATE', detail: `string at ${path} has a lone UTF-16 surrogate` };
+  else if (s.includes('\u0000')) st.drop = { reason: 'NUL_IN_STRING', detail: `string at ${path} contains an escaped NUL (\\u0000)` };
+}
+
+/** Parses one row of JSON text into a plain object, or explains why it cannot be used. */
+export function parseRow(text: string, limits: ParseLimits): ParseOutcome {
+  const sc = scan(text, limits.maxDepth);
+  if ('reason' in sc) return { ok: false, drop: sc };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const trailing = /Unexpected non-whitespace character after JSON/.test(msg);
+    return { ok: false, drop: { reason: trailing ? 'JSON_TRAILING_DATA' : 'JSON_PARSE', detail: msg } };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    return { ok: false, drop: { reason: 'NOT_AN_OBJECT', detail: `expected a JSON object, got ${kind}` } };
+  }
+  if (sc.unsafeInteger !== null) {
+    return { ok: false, drop: { reason: 'UNSAFE_INTEGER', detail: `integer ${sc.unsafeInteger} is beyond 2^53 and would be rounded` } };
+  }
+  const st: WalkState = { keys: 0, flags: new Set(), drop: null };
+  walk(value, '$', st);
+  if (st.drop) return { ok: false, drop: st.drop };
+  if (st.keys !== sc.keys) {
+    return { ok: false, drop: { reason: 'DUPLICATE_KEY', detail: `object has ${sc.keys - st.keys} duplicate key(s); JSON.parse would keep only the last` } };
+  }
+  return { ok: true, value: value as Record<string, unknown>, flags: [...st.flags].sort() };
+}

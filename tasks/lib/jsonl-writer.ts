@@ -1,0 +1,76 @@
+import { createHash, type Hash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
+import { maybeFault } from './fault.ts';
+
+const FLUSH_AT = 1 << 20;
+
+/** What a writer produced: enough for a manifest entry. */
+export interface WrittenFile {
+  sha256: string;
+  bytes: number;
+  /** JSONL rows; null for a non-JSONL file. */
+  rows: number | null;
+}
+
+/**
+ * Appends JSONL rows to a new file, hashing as it goes. `close()` flushes and fsyncs. The file is
+ * created exclusively (`wx`): a writer never silently overwrites.
+ */
+export class JsonlWriter {
+  private fh: fsp.FileHandle | null = null;
+  private buf: string[] = [];
+  private bufLen = 0;
+  private readonly hash: Hash = createHash('sha256');
+  private bytes = 0;
+  private rows = 0;
+
+  constructor(readonly path: string) {}
+
+  /** Writes one row; `line` must already be serialized JSON without a newline. */
+  async writeLine(line: string): Promise<void> {
+    this.buf.push(line, '\n');
+    this.bufLen += line.length + 1;
+    this.rows++;
+    if (this.bufLen >= FLUSH_AT) await this.flush();
+  }
+
+  /** Serializes and writes one record. */
+  async write(value: unknown): Promise<void> {
+    await this.writeLine(JSON.stringify(value));
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buf.length === 0 && this.fh) return;
+    if (!this.fh) {
+      await fsp.mkdir(dirname(this.path), { recursive: true });
+      this.fh = await fsp.open(this.path, 'wx');
+    }
+    if (this.buf.length === 0) return;
+    const data = Buffer.from(this.buf.join(''), 'utf8');
+    this.buf = [];
+    this.bufLen = 0;
+    this.hash.update(data);
+    this.bytes += data.length;
+    maybeFault('write');
+    await this.fh.write(data);
+  }
+
+  /** Flushes, fsyncs and closes; returns the file's hash, size and row count. */
+  async close(): Promise<WrittenFile> {
+    await this.flush();
+    const fh = this.fh as fsp.FileHandle;
+    try {
+      maybeFault('fsync');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return { sha256: this.hash.digest('hex'), bytes: this.bytes, rows: this.rows };
+  }
+
+  /** Closes without fsync, for the error path. */
+  async abandon(): Promise<void> {
+    if (this.fh) await this.fh.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,312 @@
+import { constants, promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { Drop } from './result.ts';
+
+/**
+ * Byte-level readers for source files. Not `readline`: it keeps a UTF-8 BOM, treats a lone CR as a
+ * line break, replaces invalid UTF-8 silently and holds a 100 MB line whole (RELIABILITY.md §2.4).
+ * Every unit knows its exact 0-based index and byte offset, and whether it was terminated.
+ */
+export interface SourceUnit {
+  /** 0-based line number (JSONL) or element index (JSON array); 0 for a one-document file. */
+  index: number;
+  /** Byte offset of the unit's first byte in the file. */
+  offset: number;
+  /** Raw length in bytes, without the line terminator. */
+  bytes: number;
+  /** Where in a non-JSONL file the unit is, e.g. "$[3]"; undefined for JSONL. */
+  locator?: string;
+  /** Decoded text, BOM and trailing CR removed; null when `issue` is set. */
+  text: string | null;
+  /** Raw bytes (for hashing into a quarantine row), null when the unit was too long to keep. */
+  raw: Buffer | null;
+  /** SHA-256 of the raw bytes, computed while streaming when `raw` is null. */
+  rawSha256: string | null;
+  /** False for a final line that had no trailing newline. */
+  terminated: boolean;
+  flags: string[];
+  /** Set when the unit cannot be parsed at all (BLANK_LINE, INVALID_UTF8, LINE_TOO_LONG, ...). */
+  issue: Drop | null;
+}
+
+/** A reason the whole file is refused before any unit is read. */
+export interface FileRefusal {
+  reason: string;
+  detail: string;
+}
+
+export interface OpenedSource {
+  fh: fsp.FileHandle;
+  size: number;
+  dev: number;
+  ino: number;
+}
+
+const CHUNK = 1 << 20;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Opens a regular file without following a final symlink and snapshots its size. */
+export async function openSource(path: string): Promise<{ ok: true; src: OpenedSource } | { ok: false; refusal: FileRefusal }> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { ok: false, refusal: { reason: 'SYMLINK_INPUT', detail: 'source is a symbolic link; point the config at the real file' } };
+    throw e;
+  }
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    return { ok: false, refusal: { reason: 'NOT_REGULAR_FILE', detail: 'source is not a regular file (directory, FIFO, device or socket)' } };
+  }
+  return { ok: true, src: { fh, size: st.size, dev: st.dev, ino: st.ino } };
+}
+
+/** Looks at the first bytes for encodings and binary formats we refuse to read as text. */
+export async function sniffRefusal(src: OpenedSource): Promise<FileRefusal | null> {
+  const n = Math.min(src.size, 8192);
+  if (n === 0) return null;
+  const head = Buffer.alloc(n);
+  await src.fh.read(head, 0, n, 0);
+  if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { reason: 'BINARY_FILE', detail: 'gzip data (magic 1f 8b); decompress it first' };
+  if (n >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)))
+    return { reason: 'UNSUPPORTED_ENCODING', detail: 'UTF-16/32 byte order mark; convert the file to UTF-8' };
+  const nul = head.indexOf(0);
+  if (nul !== -1) {
+    // NUL-interleaved text is UTF-16 without a BOM; anything else with NULs is binary.
+    const looksUtf16 = n >= 4 && (head[1] === 0 || head[0] === 0) && (head[3] === 0 || head[2] === 0);
+    return looksUtf16
+      ? { reason: 'UNSUPPORTED_ENCODING', detail: 'NUL-interleaved bytes look like UTF-16; convert the file to UTF-8' }
+      : { reason: 'BINARY_FILE', detail: `NUL byte at offset ${nul} in the first 8 KiB; not a text file` };
+  }
+  return null;
+}
+
+function decodeUnit(buf: Buffer, offset: number, index: number, terminated: boolean): SourceUnit {
+  const flags: string[] = [];
+  let start = 0;
+  let end = buf.length;
+  if (offset === 0 && end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+    start = 3;
+    flags.push('bom_stripped');
+  }
+  if (end > start && buf[end - 1] === 0x0d) {
+    end--;
+    flags.push('crlf');
+  }
+  if (!terminated) flags.push('no_trailing_newline');
+  const unit: SourceUnit = { index, offset, bytes: buf.length, text: null, raw: buf, rawSha256: null, terminated, flags, issue: null };
+  let text: string;
+  try {
+    text = utf8.decode(buf.subarray(start, end));
+  } catch {
+    unit.issue = { reason: 'INVALID_UTF8', detail: 'line is not valid UTF-8' };
+    return unit;
+  }
+  if (text.trim() === '') {
+    unit.issue = { reason: 'BLANK_LINE', detail: 'line is empty or whitespace only' };
+    return unit;
+  }
+  unit.text = text;
+  return unit;
+}
+
+/**
+ * Reads `[0, size_at_open)` of a JSONL file line by line. Lines longer than `maxLineBytes` are not
+ * kept: they are hashed through and reported as LINE_TOO_LONG, so memory stays bounded.
+ */
+export async function* readLines(src: OpenedSource, maxLineBytes: number): AsyncGenerator<SourceUnit> {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let parts: Buffer[] = [];
+  let partLen = 0;
+  let oversize: { hash: ReturnType<typeof createHash>; bytes: number } | null = null;
+  let lineStart = 0;
+  let index = 0;
+  let pos = 0;
+  while (pos < src.size) {
+    const want = Math.min(CHUNK, src.size - pos);
+    const { bytesRead } = await src.fh.read(buf, 0, want, pos);
+    if (bytesRead === 0) break; // the file shrank while we read; what we have is what there is
+    let from = 0;
+    for (;;) {
+      const nl = buf.indexOf(0x0a, from);
+      const end = nl === -1 || nl >= bytesRead ? bytesRead : nl;
+      const piece = buf.subarray(from, end);
+      if (oversize) {
+        oversize.hash.update(piece);
+        oversize.bytes += piece.length;
+      } else if (partLen + piece.length > maxLineBytes) {
+        oversize = { hash: createHash('sha256'), bytes: partLen + piece.length };
+        for (const p of parts) oversize.hash.update(p);
+        oversize.hash.update(piece);
+        parts = [];
+        partLen = 0;
+      } else if (piece.length > 0) {
+        parts.push(Buffer.from(piece));
+        partLen += piece.length;
+      }
+      if (nl === -1 || nl >= bytesRead) break;
+      yield finishLine(true);
+      from = nl + 1;
+      lineStart = pos + from;
+      if (from >= bytesRead) break;
+    }
+    pos += bytesRead;
+  }
+  if (partLen > 0 || oversize) yield finishLine(false);
+
+  function finishLine(terminated: boolean): SourceUnit {
+    let unit: SourceUnit;
+    if (oversize) {
+      unit = {
+        index,
+        offset: lineStart,
+        bytes: oversize.bytes,
+        text: null,
+        raw: null,
+        rawSha256: oversize.hash.digest('hex'),
+        terminated,
+        flags: terminated ? [] : ['no_trailing_newline'],
+        issue: { reason: 'LINE_TOO_LONG', detail: `line is ${oversize.bytes} bytes, over the ${maxLineBytes}-byte limit (limits.max_line_bytes)` },
+      };
+    } else {
+      const raw = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, partLen);
+      unit = decodeUnit(raw, lineStart, index, terminated);
+    }
+    index++;
+    parts = [];
+    partLen = 0;
+    oversize = null;
+    return unit;
+  }
+}
+
+/** Reads a whole one-document JSON file (e.g. a SWE-agent .traj) as a single unit. */
+export async function* readDocument(src: OpenedSource, maxBytes: number): AsyncGenerator<SourceUnit> {
+  if (src.size > maxBytes) {
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (let pos = 0; pos < src.size; ) {
+      const { bytesRead } = await src.fh.read(buf, 0, Math.min(CHUNK, src.size - pos), pos);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+    yield {
+      index: 0, offset: 0, bytes: src.size, locator: '$', text: null, raw: null, rawSha256: hash.digest('hex'), terminated: true, flags: [],
+      issue: { reason: 'LINE_TOO_LONG', detail: `document is ${src.size} bytes, over the ${maxBytes}-byte limit` },
+    };
+    return;
+  }
+  const raw = Buffer.alloc(src.size);
+  await src.fh.read(raw, 0, src.size, 0);
+  let end = raw.length;
+  while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d || raw[end - 1] === 0x20 || raw[end - 1] === 0x09)) end--;
+  const unit = decodeUnit(raw.subarray(0, end), 0, 0, true);
+  unit.locator = '$';
+  unit.bytes = raw.length;
+  yield unit;
+}
+
+/**
+ * Streams the elements of a top-level JSON array file, each as its own unit with its element
+ * index and byte range, so a large array never has to be parsed whole.
+ */
+export async function* readArrayElements(src: OpenedSource, maxElementBytes: number): AsyncGenerator<SourceUnit | FileRefusal> {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let state: 'start' | 'before' | 'in' | 'after' | 'done' = 'start';
+  let depth = 0;
+  let inString = false;
+  let escape = false;
+  let parts: Buffer[] = [];
+  let partLen = 0;
+  let tooLong = false;
+  let elemStart = 0;
+  let index = 0;
+  let pos = 0;
+  const flush = (): SourceUnit => {
+    const raw = Buffer.concat(parts, partLen);
+    let unit: SourceUnit;
+    if (tooLong) {
+      unit = {
+        index, offset: elemStart, bytes: partLen, text: null, raw: null, rawSha256: null, terminated: true, flags: [],
+        issue: { reason: 'LINE_TOO_LONG', detail: `array element is over the ${maxElementBytes}-byte limit` },
+      };
+    } else {
+      unit = decodeUnit(raw, elemStart, index, true);
+      unit.flags = unit.flags.filter((f) => f !== 'no_trailing_newline' && f !== 'crlf');
+    }
+    unit.locator = `$[${index}]`;
+    index++;
+    parts = [];
+    partLen = 0;
+    tooLong = false;
+    return unit;
+  };
+  while (pos < src.size && state !== 'done') {
+    const { bytesRead } = await src.fh.read(buf, 0, Math.min(CHUNK, src.size - pos), pos);
+    if (bytesRead === 0) break;
+    let segStart = state === 'in' ? 0 : -1;
+    for (let i = 0; i < bytesRead; i++) {
+      const c = buf[i] as number;
+      if (state === 'in') {
+        if (inString) {
+          if (escape) escape = false;
+          else if (c === 0x5c) escape = true;
+          else if (c === 0x22) inString = false;
+          continue;
+        }
+        if (c === 0x22) inString = true;
+        else if (c === 0x7b || c === 0x5b) depth++;
+        else if (c === 0x7d || c === 0x5d) {
+          if (depth === 0) {
+            // the closing ']' of the top-level array
+            appendSeg(buf.subarray(segStart, i));
+            yield flush();
+            state = 'done';
+            break;
+          }
+          depth--;
+        } else if (c === 0x2c && depth === 0) {
+          appendSeg(buf.subarray(segStart, i));
+          yield flush();
+          state = 'before';
+        }
+        continue;
+      }
+      const ws = c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+      if (state === 'start') {
+        if (ws) continue;
+        if (pos + i === 0 && c === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) { i += 2; continue; }
+        if (c !== 0x5b) { yield { reason: 'NOT_A_JSON_ARRAY', detail: 'file does not start with "[" (expected a JSON array of records)' }; return; }
+        state = 'before';
+      } else if (state === 'before') {
+        if (ws) continue;
+        if (c === 0x5d && index === 0) { state = 'done'; break; }
+        state = 'in';
+        depth = 0;
+        elemStart = pos + i;
+        segStart = i;
+        i--; // re-read this byte in state 'in'
+      }
+    }
+    if (state === 'in') {
+      appendSeg(buf.subarray(Math.max(segStart, 0), bytesRead));
+      segStart = 0;
+    }
+    pos += bytesRead;
+  }
+  if (state === 'in' && partLen > 0) {
+    const u = flush();
+    u.terminated = false;
+    if (!u.issue) u.issue = { reason: 'TRUNCATED_FINAL_LINE', detail: 'the array ends before this element is closed' };
+    yield u;
+  }
+  function appendSeg(seg: Buffer): void {
+    if (tooLong) { partLen += seg.length; return; }
+    if (partLen + seg.length > maxElementBytes) { tooLong = true; parts = []; partLen += seg.length; return; }
+    parts.push(Buffer.from(seg));
+    partLen += seg.length;
+  }
+}
