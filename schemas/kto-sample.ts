@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatMessage } from './chat.ts';
+import { ChatMessage, ToolDef } from './chat.ts';
 import { Provenance } from './provenance.ts';
 
 /** Version of the KtoSample shape. */
@@ -13,6 +13,7 @@ export const KtoSample = z
     run_id: z.string(),
     task_key: z.string().nullable(),
     prompt: z.array(ChatMessage).min(1),
+    tools: z.array(ToolDef).optional().describe('Tools offered to the model in the prompt; absent when none'),
     completion: z.strictObject({ role: z.literal('assistant'), content: z.string().min(1) }),
     label: z.boolean().describe('true = desirable (accepted run), false = undesirable (rejected run)'),
     split: z.enum(['train', 'test']),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatMessage } from './chat.ts';
+import { ChatMessage, ToolDef } from './chat.ts';
 import { Provenance } from './provenance.ts';
 
 /** Version of the PreferenceSample shape. */
@@ -16,6 +16,7 @@ export const PreferenceSample = z
     pair_type: z.enum(['outcome', 'correction', 'judgment']).describe('outcome: accepted vs rejected attempt; correction: human edit vs original; judgment: imported human preference'),
     task_key: z.string().nullable(),
     prompt: z.array(ChatMessage).min(1),
+    tools: z.array(ToolDef).optional().describe('Tools offered to the model in the prompt; absent when none'),
     chosen: AssistantTurn,
     rejected: AssistantTurn,
     chosen_id: z.string().describe('Run or judgment id the chosen side came from'),

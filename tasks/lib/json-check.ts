@@ -89,16 +89,21 @@ function walk(v: unknown, path: string, st: WalkState): void {
     if (!Number.isFinite(v)) st.drop = { reason: 'NUMBER_OUT_OF_RANGE', detail: `number at ${path} is outside the double range` };
     else if (Object.is(v, -0)) st.flags.add('negative_zero');
   } else if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) walk(v[i], `${path}[${i}]`, st);
+    for (let i = 0; i < v.length; i++) {
+      walk(v[i], `${path}[${i}]`, st);
+      if (Object.is(v[i], -0)) v[i] = 0; // normalised (and flagged above)
+    }
   } else if (v !== null && typeof v === 'object') {
-    for (const k of Object.keys(v)) {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
       st.keys++;
       if (FORBIDDEN_KEYS.has(k)) {
         st.drop = { reason: 'FORBIDDEN_KEY', detail: `key "${k}" at ${path} is not allowed (prototype pollution)` };
         return;
       }
       checkString(k, `${path} key`, st);
-      walk((v as Record<string, unknown>)[k], `${path}.${k}`, st);
+      walk(o[k], `${path}.${k}`, st);
+      if (Object.is(o[k], -0)) o[k] = 0; // normalised (and flagged above)
     }
   }
 }

@@ -70,7 +70,8 @@ export async function sniffRefusal(src: OpenedSource): Promise<FileRefusal | nul
   const head = Buffer.alloc(n);
   await src.fh.read(head, 0, n, 0);
   if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { reason: 'BINARY_FILE', detail: 'gzip data (magic 1f 8b); decompress it first' };
-  if (n >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)))
+  const utf32be = n >= 4 && head[0] === 0 && head[1] === 0 && head[2] === 0xfe && head[3] === 0xff;
+  if (utf32be || (n >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))))
     return { reason: 'UNSUPPORTED_ENCODING', detail: 'UTF-16/32 byte order mark; convert the file to UTF-8' };
   const nul = head.indexOf(0);
   if (nul !== -1) {
@@ -104,7 +105,8 @@ function decodeUnit(buf: Buffer, offset: number, index: number, terminated: bool
     unit.issue = { reason: 'INVALID_UTF8', detail: 'line is not valid UTF-8' };
     return unit;
   }
-  if (text.trim() === '') {
+  // only JSON whitespace counts as blank: a stray BOM, NBSP or U+2028 must fail as JSON_PARSE instead
+  if (/^[ \t\r\n]*$/.test(text)) {
     unit.issue = { reason: 'BLANK_LINE', detail: 'line is empty or whitespace only' };
     return unit;
   }
@@ -199,54 +201,75 @@ export async function* readDocument(src: OpenedSource, maxBytes: number): AsyncG
     };
     return;
   }
-  const raw = Buffer.alloc(src.size);
-  await src.fh.read(raw, 0, src.size, 0);
+  const raw = await readRange(src, 0, src.size);
   let end = raw.length;
-  while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d || raw[end - 1] === 0x20 || raw[end - 1] === 0x09)) end--;
+  while (end > 0 && isWs(raw[end - 1] as number)) end--;
+  // trailing whitespace is not part of the document: `bytes` is the length of `raw`, as for lines
   const unit = decodeUnit(raw.subarray(0, end), 0, 0, true);
   unit.locator = '$';
-  unit.bytes = raw.length;
   yield unit;
 }
 
 /**
  * Streams the elements of a top-level JSON array file, each as its own unit with its element
- * index and byte range, so a large array never has to be parsed whole.
+ * index and exact byte range (surrounding whitespace excluded), so a large array never has to be
+ * parsed whole. Every byte that is not whitespace or array punctuation ends up in a unit, so
+ * nothing is dropped silently:
+ * - an element over `maxElementBytes` → LINE_TOO_LONG (hashed, not kept);
+ * - an empty element (`[1,,2]`, `[1,]`) → JSON_PARSE;
+ * - a file that ends inside an element, or after `[` / `,` → last unit TRUNCATED_FINAL_LINE
+ *   (zero bytes when the cut came right after a separator);
+ * - anything but whitespace after the closing `]` → one extra unit JSON_TRAILING_DATA, locator `$`.
+ * A file that does not start with `[` (after an optional BOM) yields one NOT_A_JSON_ARRAY refusal.
  */
 export async function* readArrayElements(src: OpenedSource, maxElementBytes: number): AsyncGenerator<SourceUnit | FileRefusal> {
   const buf = Buffer.allocUnsafe(CHUNK);
-  let state: 'start' | 'before' | 'in' | 'after' | 'done' = 'start';
+  // start: before '['; before: after '[' or ',', expecting an element; in: inside one; done: after ']'
+  let state: 'start' | 'before' | 'in' | 'done' = 'start';
   let depth = 0;
   let inString = false;
   let escape = false;
   let parts: Buffer[] = [];
   let partLen = 0;
-  let tooLong = false;
+  let dropped = false; // element bytes seen so far exceed maxElementBytes, so `parts` is not kept
+  let bom = false;
   let elemStart = 0;
+  let elemEnd = 0; // exclusive end of the element's last non-whitespace byte
+  let trailStart = -1;
+  let trailEnd = -1;
   let index = 0;
   let pos = 0;
-  const flush = (): SourceUnit => {
-    const raw = Buffer.concat(parts, partLen);
+  const flush = async (terminated: boolean): Promise<SourceUnit> => {
+    const bytes = elemEnd - elemStart;
     let unit: SourceUnit;
-    if (tooLong) {
+    if (bytes > maxElementBytes) {
       unit = {
-        index, offset: elemStart, bytes: partLen, text: null, raw: null, rawSha256: null, terminated: true, flags: [],
-        issue: { reason: 'LINE_TOO_LONG', detail: `array element is over the ${maxElementBytes}-byte limit` },
+        index, offset: elemStart, bytes, text: null, raw: null, rawSha256: await hashRange(src, elemStart, bytes), terminated, flags: [],
+        issue: { reason: 'LINE_TOO_LONG', detail: `array element is ${bytes} bytes, over the ${maxElementBytes}-byte limit (limits.max_line_bytes)` },
       };
     } else {
+      // `parts` may have been dropped for trailing whitespace alone; then the element itself is small enough to re-read
+      const raw = dropped ? await readRange(src, elemStart, bytes) : Buffer.concat(parts, partLen).subarray(0, bytes);
       unit = decodeUnit(raw, elemStart, index, true);
-      unit.flags = unit.flags.filter((f) => f !== 'no_trailing_newline' && f !== 'crlf');
+      unit.terminated = terminated;
+      unit.flags = [];
+      if (bytes === 0) unit.issue = { reason: 'JSON_PARSE', detail: 'empty array element (a doubled or trailing comma)' };
+      if (!terminated) {
+        unit.text = null;
+        unit.issue = { reason: 'TRUNCATED_FINAL_LINE', detail: 'the file ends before this array element and the array are closed' };
+      }
     }
+    if (index === 0 && bom) unit.flags.push('bom_stripped');
     unit.locator = `$[${index}]`;
     index++;
     parts = [];
     partLen = 0;
-    tooLong = false;
+    dropped = false;
     return unit;
   };
-  while (pos < src.size && state !== 'done') {
+  while (pos < src.size) {
     const { bytesRead } = await src.fh.read(buf, 0, Math.min(CHUNK, src.size - pos), pos);
-    if (bytesRead === 0) break;
+    if (bytesRead === 0) break; // the file shrank while we read
     let segStart = state === 'in' ? 0 : -1;
     for (let i = 0; i < bytesRead; i++) {
       const c = buf[i] as number;
@@ -255,58 +278,116 @@ export async function* readArrayElements(src: OpenedSource, maxElementBytes: num
           if (escape) escape = false;
           else if (c === 0x5c) escape = true;
           else if (c === 0x22) inString = false;
+          elemEnd = pos + i + 1;
           continue;
         }
         if (c === 0x22) inString = true;
         else if (c === 0x7b || c === 0x5b) depth++;
         else if (c === 0x7d || c === 0x5d) {
-          if (depth === 0) {
+          if (c === 0x5d && depth === 0) {
             // the closing ']' of the top-level array
             appendSeg(buf.subarray(segStart, i));
-            yield flush();
+            yield await flush(true);
             state = 'done';
-            break;
+            continue;
           }
-          depth--;
+          // a '}' at depth 0 is malformed element content, not the end of the array
+          if (depth > 0) depth--;
         } else if (c === 0x2c && depth === 0) {
           appendSeg(buf.subarray(segStart, i));
-          yield flush();
+          yield await flush(true);
           state = 'before';
+          continue;
         }
+        if (!isWs(c)) elemEnd = pos + i + 1;
         continue;
       }
-      const ws = c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+      if (isWs(c)) continue;
       if (state === 'start') {
-        if (ws) continue;
-        if (pos + i === 0 && c === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) { i += 2; continue; }
-        if (c !== 0x5b) { yield { reason: 'NOT_A_JSON_ARRAY', detail: 'file does not start with "[" (expected a JSON array of records)' }; return; }
+        if (pos + i === 0 && c === 0xef && src.size >= 3 && buf[1] === 0xbb && buf[2] === 0xbf) {
+          bom = true;
+          i += 2;
+          continue;
+        }
+        if (c !== 0x5b) {
+          yield { reason: 'NOT_A_JSON_ARRAY', detail: 'file does not start with "[" (expected a JSON array of records)' };
+          return;
+        }
         state = 'before';
       } else if (state === 'before') {
-        if (ws) continue;
-        if (c === 0x5d && index === 0) { state = 'done'; break; }
+        if (c === 0x5d && index === 0) {
+          state = 'done';
+          continue;
+        }
         state = 'in';
         depth = 0;
+        inString = false;
+        escape = false;
         elemStart = pos + i;
+        elemEnd = elemStart;
         segStart = i;
         i--; // re-read this byte in state 'in'
+      } else {
+        // state 'done': only whitespace may follow the closing ']'
+        if (trailStart === -1) trailStart = pos + i;
+        trailEnd = pos + i + 1;
       }
     }
-    if (state === 'in') {
-      appendSeg(buf.subarray(Math.max(segStart, 0), bytesRead));
-      segStart = 0;
-    }
+    if (state === 'in') appendSeg(buf.subarray(Math.max(segStart, 0), bytesRead));
     pos += bytesRead;
   }
-  if (state === 'in' && partLen > 0) {
-    const u = flush();
-    u.terminated = false;
-    if (!u.issue) u.issue = { reason: 'TRUNCATED_FINAL_LINE', detail: 'the array ends before this element is closed' };
-    yield u;
+  if (state === 'start') {
+    if (src.size > (bom ? 3 : 0)) yield { reason: 'NOT_A_JSON_ARRAY', detail: 'file holds only whitespace (expected a JSON array of records)' };
+  } else if (state === 'in') {
+    yield await flush(false);
+  } else if (state === 'before') {
+    elemStart = elemEnd = pos;
+    yield await flush(false);
+  } else if (trailStart !== -1) {
+    const bytes = trailEnd - trailStart;
+    yield {
+      index, offset: trailStart, bytes, locator: '$', text: null, raw: null, rawSha256: await hashRange(src, trailStart, bytes), terminated: true, flags: [],
+      issue: { reason: 'JSON_TRAILING_DATA', detail: `${bytes} bytes of data after the closing "]" of the array` },
+    };
   }
   function appendSeg(seg: Buffer): void {
-    if (tooLong) { partLen += seg.length; return; }
-    if (partLen + seg.length > maxElementBytes) { tooLong = true; parts = []; partLen += seg.length; return; }
+    if (dropped) return;
+    if (partLen + seg.length > maxElementBytes) {
+      // memory stays bounded; the bytes are hashed or re-read from the file once the element's end is known
+      dropped = true;
+      parts = [];
+      partLen = 0;
+      return;
+    }
     parts.push(Buffer.from(seg));
     partLen += seg.length;
   }
+}
+
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** The bytes `[start, start + length)` of the file (callers bound `length`). */
+async function readRange(src: OpenedSource, start: number, length: number): Promise<Buffer> {
+  const out = Buffer.alloc(length);
+  for (let done = 0; done < length; ) {
+    const { bytesRead } = await src.fh.read(out, done, length - done, start + done);
+    if (bytesRead === 0) return out.subarray(0, done);
+    done += bytesRead;
+  }
+  return out;
+}
+
+/** SHA-256 of `[start, start + length)` of the file, read in bounded chunks. */
+async function hashRange(src: OpenedSource, start: number, length: number): Promise<string> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(length, 1)));
+  for (let done = 0; done < length; ) {
+    const { bytesRead } = await src.fh.read(buf, 0, Math.min(buf.length, length - done), start + done);
+    if (bytesRead === 0) break;
+    hash.update(buf.subarray(0, bytesRead));
+    done += bytesRead;
+  }
+  return hash.digest('hex');
 }

@@ -38,7 +38,10 @@ export function parseTimestamp(input: unknown): TimestampResult {
   base.setUTCHours(hour, minute, second, ms);
   const t = base.getTime() - offsetMin * 60_000;
   if (!Number.isFinite(t)) return { ok: false, detail: `"${clip(input)}" is out of range` };
-  return { ok: true, iso: new Date(t).toISOString(), ms: t };
+  const iso = new Date(t).toISOString();
+  // the offset can carry 0001-01-01 or 9999-12-31 outside four-digit UTC years (+010000-..., 0000-...)
+  if (!/^\d{4}-/.test(iso) || iso.startsWith('0000')) return { ok: false, detail: `"${clip(input)}" is outside years 0001-9999 in UTC` };
+  return { ok: true, iso, ms: t };
 }
 
 function parseEpoch(n: number): TimestampResult {

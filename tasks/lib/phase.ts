@@ -1,0 +1,85 @@
+import type { FileEntry, StageCounts } from '../../schemas/stage-receipt.ts';
+import { acquireLock } from './lock.ts';
+import { log } from './log.ts';
+import { codeVersion } from './project.ts';
+import { currentRunId, writeReceipt } from './receipts.ts';
+import { UserError } from './result.ts';
+
+/** What a phase core reports back to the shell. */
+export interface PhaseResult {
+  parameters: Record<string, unknown>;
+  schemaVersions: Record<string, number>;
+  inputs: FileEntry[];
+  outputs: FileEntry[];
+  counts: StageCounts;
+  stats: Record<string, number>;
+  /** The closing summary line, without the phase name. */
+  summary: string;
+}
+
+/**
+ * The thin shell around a phase: takes the phase lock, times it, writes the receipt, prints the
+ * closing line and turns errors into exit codes (UserError → its code, anything else → 1 with a
+ * stack, since it is a bug). Returns the exit code; the CLI sets process.exitCode.
+ */
+export async function runPhase(phase: string, root: string, body: () => Promise<PhaseResult>): Promise<number> {
+  const started = new Date();
+  const t0 = performance.now();
+  let release: (() => Promise<void>) | null = null;
+  try {
+    release = await acquireLock(root, phase);
+    const res = await body();
+    await writeReceipt(root, {
+      schema_version: 1,
+      run_id: currentRunId(),
+      phase,
+      code_version: codeVersion(root),
+      schema_versions: res.schemaVersions,
+      parameters: res.parameters,
+      inputs: res.inputs,
+      outputs: res.outputs,
+      counts: res.counts,
+      stats: res.stats,
+      started_at: started.toISOString(),
+      duration_ms: Math.round(performance.now() - t0),
+      ok: true,
+      errors: [],
+    });
+    log.done(`${phase}: ${res.summary} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      log.error(`${phase}: ${e.message}`);
+      if (e.code === 'LOCKED') return e.exitCode;
+      await failedReceipt(root, phase, started, t0, e.message);
+      return e.exitCode;
+    }
+    log.error(`${phase}: internal error (a bug; please report it with this stack):\n${(e as Error).stack ?? String(e)}`);
+    await failedReceipt(root, phase, started, t0, (e as Error).message);
+    return 1;
+  } finally {
+    if (release) await release();
+  }
+}
+
+async function failedReceipt(root: string, phase: string, started: Date, t0: number, message: string): Promise<void> {
+  try {
+    await writeReceipt(root, {
+      schema_version: 1, run_id: currentRunId(), phase, code_version: codeVersion(root), schema_versions: {}, parameters: {},
+      inputs: [], outputs: [], counts: { in: 0, out: 0, quarantined: 0, by_reason: {} }, stats: {},
+      started_at: started.toISOString(), duration_ms: Math.round(performance.now() - t0), ok: false, errors: [message],
+    });
+  } catch {
+    // a failed receipt must not mask the original error
+  }
+}
+
+/** Adds `n` to `key` in a count map. */
+export function bump(map: Record<string, number>, key: string, by = 1): void {
+  map[key] = (map[key] ?? 0) + by;
+}
+
+/** A count map with keys sorted, for deterministic output. */
+export function sortedCounts(map: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
