@@ -63,10 +63,24 @@ function scan(text: string, maxDepth: number): ScanResult | Drop {
         if (d >= 0x30 && d <= 0x39) j++;
         else break;
       }
-      const next = text.charCodeAt(j);
-      const isInteger = next !== 0x2e && next !== 0x65 && next !== 0x45;
-      if (isInteger && j - start >= 16 && unsafeInteger === null) {
-        const tok = text.slice(i, j);
+      const intEnd = j;
+      let isInteger = true;
+      // consume the fraction and exponent too, so their digits are not read as another integer
+      if (text.charCodeAt(j) === 0x2e) {
+        isInteger = false;
+        j++;
+        while (j < n && text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x39) j++;
+      }
+      const e = text.charCodeAt(j);
+      if (e === 0x65 || e === 0x45) {
+        isInteger = false;
+        j++;
+        const sign = text.charCodeAt(j);
+        if (sign === 0x2b || sign === 0x2d) j++;
+        while (j < n && text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x39) j++;
+      }
+      if (isInteger && intEnd - start >= 16 && unsafeInteger === null) {
+        const tok = text.slice(i, intEnd);
         if (!Number.isSafeInteger(Number(tok)) || BigInt(tok).toString() !== String(Number(tok))) unsafeInteger = tok;
       }
       i = j - 1;

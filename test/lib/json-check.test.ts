@@ -223,3 +223,13 @@ test('U+2028 / U+2029 inside a string are accepted, raw or escaped', () => {
 test('the empty object is accepted', () => {
   assert.deepEqual(parseRow('{}', LIMITS), { ok: true, value: {}, flags: [] });
 });
+
+test('long fractions and exponents are not mistaken for unsafe integers', () => {
+  for (const text of ['{"cost":0.0030125000000000004}', '{"x":1.00000000000000000001}', '{"x":1e-0000000000000000005}', '{"x":[0.12345678901234567890,2]}']) {
+    const r = parseRow(text, { maxDepth: 64 });
+    assert.equal(r.ok, true, text);
+  }
+  const big = parseRow('{"x":0.5,"id":12345678901234567890}', { maxDepth: 64 });
+  assert.equal(big.ok, false);
+  if (!big.ok) assert.equal(big.drop.reason, 'UNSAFE_INTEGER');
+});

@@ -1,0 +1,88 @@
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { EvidenceRecord } from '../schemas/evidence-record.ts';
+import { ScoredRun } from '../schemas/scored-run.ts';
+import type { FileEntry } from '../schemas/stage-receipt.ts';
+import { EVIDENCE_DIR, SCORED_DIR } from './lib/layout.ts';
+import { readManifest } from './lib/manifest.ts';
+import { UserError } from './lib/result.ts';
+
+/** A document or judgment evidence row, read straight from data/evidence by the exporters. */
+export type DocumentEvidence = Extract<EvidenceRecord, { kind: 'document' }>;
+export type JudgmentEvidence = Extract<EvidenceRecord, { kind: 'judgment' }>;
+
+const byPath = (a: FileEntry, b: FileEntry): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** The data files of an upstream manifest (no `_` files such as quarantine), sorted by path. */
+async function dataFiles(root: string, dir: string, command: string): Promise<FileEntry[]> {
+  const m = await readManifest(root, dir, command);
+  return m.files.filter((f) => !f.path.includes('/_')).sort(byPath);
+}
+
+/** The scored-run files listed by data/scored-runs/_manifest.json. */
+export function scoredRunFiles(root: string): Promise<FileEntry[]> {
+  return dataFiles(root, SCORED_DIR, 'npm run score');
+}
+
+/** The evidence files listed by data/evidence/_manifest.json. */
+export function evidenceFiles(root: string): Promise<FileEntry[]> {
+  return dataFiles(root, EVIDENCE_DIR, 'npm run build-evidence');
+}
+
+/** One JSONL row of a file this project wrote, with its 0-based line number. */
+export interface LocatedRow {
+  file: string;
+  line: number;
+  value: unknown;
+}
+
+/** Streams the rows of project-written JSONL files with their file and 0-based line. */
+export async function* readLocated(root: string, files: readonly string[]): AsyncGenerator<LocatedRow> {
+  for (const file of files) {
+    const rl = createInterface({ input: createReadStream(join(root, file), { encoding: 'utf8' }), crlfDelay: Infinity });
+    let line = 0;
+    for await (const text of rl) {
+      if (text !== '') yield { file, line, value: JSON.parse(text) };
+      line++;
+    }
+  }
+}
+
+/**
+ * Reads and validates every scored run, sorted by run_id (the exports need a global view to pair
+ * and sort; memory is bounded by the number of runs). A row that fails the schema, or a run_id seen
+ * twice, means data/scored-runs is damaged: that is the user's to fix, not a row to drop.
+ */
+export async function readScoredRuns(root: string, files: readonly FileEntry[]): Promise<ScoredRun[]> {
+  const runs = new Map<string, ScoredRun>();
+  for await (const row of readLocated(root, files.map((f) => f.path))) {
+    const res = ScoredRun.safeParse(row.value);
+    if (!res.success) {
+      const is = res.error.issues[0];
+      throw new UserError(`${row.file}:${row.line + 1}: not a valid ScoredRun ($.${is?.path.join('.')}: ${is?.message}); rebuild with \`npm run score\``);
+    }
+    if (runs.has(res.data.run_id)) throw new UserError(`${row.file}:${row.line + 1}: run_id ${res.data.run_id} appears twice in data/scored-runs; rebuild with \`npm run score\``);
+    runs.set(res.data.run_id, res.data);
+  }
+  return [...runs.keys()].sort().map((k) => runs.get(k) as ScoredRun);
+}
+
+/** Reads the document and judgment evidence rows (validated), each list sorted by evidence_id. */
+export async function readPassthroughEvidence(root: string, files: readonly FileEntry[]): Promise<{ documents: DocumentEvidence[]; judgments: JudgmentEvidence[] }> {
+  const documents: DocumentEvidence[] = [];
+  const judgments: JudgmentEvidence[] = [];
+  for await (const row of readLocated(root, files.map((f) => f.path))) {
+    const kind = (row.value as { kind?: unknown }).kind;
+    if (kind !== 'document' && kind !== 'judgment') continue;
+    const res = EvidenceRecord.safeParse(row.value);
+    if (!res.success) {
+      const is = res.error.issues[0];
+      throw new UserError(`${row.file}:${row.line + 1}: not a valid EvidenceRecord ($.${is?.path.join('.')}: ${is?.message}); rebuild with \`npm run build-evidence\``);
+    }
+    if (res.data.kind === 'document') documents.push(res.data);
+    else if (res.data.kind === 'judgment') judgments.push(res.data);
+  }
+  const byId = (a: { evidence_id: string }, b: { evidence_id: string }): number => (a.evidence_id < b.evidence_id ? -1 : a.evidence_id > b.evidence_id ? 1 : 0);
+  return { documents: documents.sort(byId), judgments: judgments.sort(byId) };
+}

@@ -1,0 +1,82 @@
+import type { Provenance } from '../schemas/provenance.ts';
+import type { FileEntry } from '../schemas/stage-receipt.ts';
+import type { WrittenFile } from './lib/jsonl-writer.ts';
+import { MANIFEST, manifestText } from './lib/manifest.ts';
+import { bump, sortedCounts } from './lib/phase.ts';
+import { quarantineRow } from './lib/quarantine.ts';
+import { manifestEntries, type StagedDir } from './lib/staged-dir.ts';
+import { SPLITS, type Split } from './split.ts';
+
+/** Name of every export's quarantine file, inside the export's own folder. */
+export const QUARANTINE_FILE = '_quarantine.jsonl';
+
+/** A row an exporter did not export, with its reason code and where it came from. */
+export interface ExportDrop {
+  reason: string;
+  detail: string;
+  provenance: Provenance;
+  /** Id of the dropped unit: run_id, evidence_id, or a candidate pair id. */
+  record: string;
+  trace: string | null;
+  ref: string | null;
+  /** True for a refused candidate pair (not a whole unit): the units may still be exported otherwise. */
+  candidate?: boolean;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Sorts rows by `id` (code-unit order), the order of every export file. */
+export function sortById<T extends { id: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) => cmp(a.id, b.id));
+}
+
+/** Rows of each split, in the order given. */
+export function bySplit<T extends { split: Split }>(rows: readonly T[]): Record<Split, T[]> {
+  return { train: rows.filter((r) => r.split === 'train'), test: rows.filter((r) => r.split === 'test') };
+}
+
+/** Writes rows to one JSONL file of the staged folder (an empty list still creates the file). */
+export async function writeRows(staged: StagedDir, rel: string, rows: readonly unknown[]): Promise<void> {
+  const w = staged.writer(rel);
+  for (const r of rows) await w.write(r);
+}
+
+/** Writes `<prefix>/train.jsonl` and `<prefix>/test.jsonl`, converting each row. */
+export async function writeSplits<T extends { split: Split }>(staged: StagedDir, prefix: string, rows: readonly T[], convert: (r: T) => unknown): Promise<void> {
+  const parts = bySplit(rows);
+  for (const s of SPLITS) await writeRows(staged, `${prefix}/${s}.jsonl`, parts[s].map(convert));
+}
+
+/** Writes the quarantine file (sorted by record, reason, ref) and returns counts by reason. */
+export async function writeQuarantine(staged: StagedDir, stage: string, drops: readonly ExportDrop[]): Promise<Record<string, number>> {
+  const sorted = [...drops].sort((a, b) => cmp(a.record, b.record) || cmp(a.reason, b.reason) || cmp(a.ref ?? '', b.ref ?? '') || cmp(a.detail, b.detail));
+  const byReason: Record<string, number> = {};
+  const w = staged.writer(QUARANTINE_FILE);
+  for (const d of sorted) {
+    bump(byReason, d.reason);
+    const p = d.provenance;
+    await w.write(quarantineRow({ reason: d.reason, detail: d.detail, file: p.source_file, index: p.line_offset, offset: null, bytes: null, lineSha: null, sig: p.sig_hash, record: d.record, trace: d.trace, ref: d.ref }, stage));
+  }
+  return sortedCounts(byReason);
+}
+
+/**
+ * Closes the staged folder, checks that every file holds exactly the rows we meant to write
+ * (wireit caches any exit 0, so a short file must fail here), and writes the lock-style manifest.
+ * Returns the manifest's file entries. The caller publishes.
+ */
+export async function sealExport(
+  staged: StagedDir,
+  m: { phase: string; dir: string; parameters: Record<string, unknown>; schemaVersions: Record<string, number>; inputs: FileEntry[]; expectedRows: Record<string, number>; counts: Record<string, number> },
+): Promise<FileEntry[]> {
+  const written: Map<string, WrittenFile> = await staged.closeAll();
+  for (const [rel, rows] of Object.entries(m.expectedRows)) {
+    const f = written.get(rel);
+    if (!f) throw new Error(`self-check failed: ${m.dir}/${rel} was not written`);
+    if (f.rows !== rows) throw new Error(`self-check failed: ${m.dir}/${rel} has ${f.rows} rows, expected ${rows}`);
+  }
+  const files = manifestEntries(m.dir, written);
+  const inputs = [...m.inputs].sort((a, b) => cmp(a.path, b.path));
+  await staged.writeFile(MANIFEST, manifestText({ schema_version: 1, phase: m.phase, parameters: m.parameters, schema_versions: m.schemaVersions, inputs, files, counts: m.counts }));
+  return files;
+}

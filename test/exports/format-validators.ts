@@ -1,0 +1,169 @@
+/**
+ * Independent validators for the export formats, written from FORMATS.md (not from the exporter
+ * code). Each returns a list of problems; an empty list means the row is valid.
+ */
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
+
+function extraKeys(o: Obj, allowed: string[], where: string, errs: string[]): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) errs.push(`${where}: unexpected key "${k}"`);
+}
+
+/**
+ * A conversation: known roles, system only first, tool results only right after the assistant turn
+ * (or tool results) that made the call, tool-call ids answered; `argType` says how arguments must
+ * be encoded: OpenAI 'string' (JSON text of an object) or TRL 'object'.
+ */
+function conversation(msgs: unknown, argType: 'string' | 'object', where: string, errs: string[], opts: { endOnAssistant: boolean }): void {
+  if (!Array.isArray(msgs) || msgs.length === 0) {
+    errs.push(`${where}: expected a non-empty array of messages`);
+    return;
+  }
+  const open = new Set<string>();
+  let sawUser = false;
+  msgs.forEach((m, i) => {
+    const w = `${where}[${i}]`;
+    if (!isObj(m) || typeof m['role'] !== 'string' || !ROLES.has(m['role'])) return void errs.push(`${w}: not a message with a known role`);
+    const role = m['role'];
+    if (role === 'system' && i !== 0) errs.push(`${w}: system message after the first position`);
+    if (role === 'user') sawUser = true;
+    if (role === 'system' || role === 'user') {
+      extraKeys(m, ['role', 'content'], w, errs);
+      if (typeof m['content'] !== 'string') errs.push(`${w}: content must be a string`);
+    }
+    if (role === 'assistant') {
+      if (!sawUser) errs.push(`${w}: assistant turn before any user turn`);
+      const calls = m['tool_calls'];
+      if ('content' in m && m['content'] !== null && typeof m['content'] !== 'string') errs.push(`${w}: content must be a string`);
+      if (!('content' in m) && calls === undefined) errs.push(`${w}: assistant turn with neither content nor tool_calls`);
+      if (calls !== undefined) {
+        if (!Array.isArray(calls) || calls.length === 0) errs.push(`${w}: tool_calls must be a non-empty array`);
+        else
+          calls.forEach((c, j) => {
+            const cw = `${w}.tool_calls[${j}]`;
+            if (!isObj(c) || typeof c['id'] !== 'string' || c['type'] !== 'function' || !isObj(c['function']) || typeof c['function']['name'] !== 'string') return void errs.push(`${cw}: expected {id, type:"function", function:{name, arguments}}`);
+            open.add(c['id']);
+            const args = c['function']['arguments'];
+            if (argType === 'string') {
+              if (typeof args !== 'string') errs.push(`${cw}: arguments must be a JSON-encoded string`);
+              else {
+                try {
+                  if (!isObj(JSON.parse(args))) errs.push(`${cw}: arguments must encode an object`);
+                } catch {
+                  errs.push(`${cw}: arguments is not valid JSON`);
+                }
+              }
+            } else if (!isObj(args)) errs.push(`${cw}: arguments must be a JSON object, got ${typeof args}`);
+          });
+      }
+    }
+    if (role === 'tool') {
+      const prev = msgs[i - 1] as Obj | undefined;
+      const prevOk = prev && (prev['role'] === 'tool' || (prev['role'] === 'assistant' && Array.isArray(prev['tool_calls'])));
+      if (!prevOk) errs.push(`${w}: tool result not right after a tool-calling assistant turn`);
+      if (typeof m['tool_call_id'] !== 'string' || !open.has(m['tool_call_id'])) errs.push(`${w}: tool_call_id answers no earlier call`);
+      if (typeof m['content'] !== 'string') errs.push(`${w}: content must be a string`);
+    }
+  });
+  if (!sawUser) errs.push(`${where}: no user message`);
+  const last = msgs[msgs.length - 1] as Obj;
+  if (opts.endOnAssistant && last['role'] !== 'assistant') errs.push(`${where}: must end on an assistant turn, ends on ${String(last['role'])}`);
+  if (!opts.endOnAssistant && last['role'] === 'assistant') errs.push(`${where}: a prompt must not end on an assistant turn`);
+}
+
+function tools(v: unknown, where: string, errs: string[]): void {
+  if (!Array.isArray(v)) return void errs.push(`${where}: tools must be an array`);
+  v.forEach((t, i) => {
+    if (!isObj(t) || t['type'] !== 'function' || !isObj(t['function']) || typeof t['function']['name'] !== 'string') errs.push(`${where}[${i}]: expected {type:"function", function:{name, ...}}`);
+  });
+}
+
+/** One assistant message in an ARRAY (OpenAI DPO outputs, TRL chosen / rejected / completion). */
+function oneAssistantArray(v: unknown, where: string, errs: string[]): void {
+  if (!Array.isArray(v) || v.length !== 1) return void errs.push(`${where}: must be an array of exactly one message`);
+  const m = v[0];
+  if (!isObj(m) || m['role'] !== 'assistant' || typeof m['content'] !== 'string' || m['content'] === '') errs.push(`${where}[0]: must be an assistant message with text`);
+  else extraKeys(m, ['role', 'content'], `${where}[0]`, errs);
+}
+
+/** OpenAI fine-tuning SFT row: {messages, tools?, parallel_tool_calls?}, arguments as strings. */
+export function openaiSft(row: unknown): string[] {
+  const errs: string[] = [];
+  if (!isObj(row)) return ['row is not an object'];
+  extraKeys(row, ['messages', 'tools', 'parallel_tool_calls'], 'row', errs);
+  conversation(row['messages'], 'string', 'messages', errs, { endOnAssistant: true });
+  if ('tools' in row) tools(row['tools'], 'tools', errs);
+  return errs;
+}
+
+/** OpenAI DPO row: input.messages, preferred_output / non_preferred_output arrays of one assistant message. */
+export function openaiDpo(row: unknown): string[] {
+  const errs: string[] = [];
+  if (!isObj(row)) return ['row is not an object'];
+  extraKeys(row, ['input', 'preferred_output', 'non_preferred_output'], 'row', errs);
+  const input = row['input'];
+  if (!isObj(input)) errs.push('input must be an object');
+  else {
+    extraKeys(input, ['messages', 'tools', 'parallel_tool_calls'], 'input', errs);
+    conversation(input['messages'], 'string', 'input.messages', errs, { endOnAssistant: false });
+    if ('tools' in input) tools(input['tools'], 'input.tools', errs);
+  }
+  oneAssistantArray(row['preferred_output'], 'preferred_output', errs);
+  oneAssistantArray(row['non_preferred_output'], 'non_preferred_output', errs);
+  return errs;
+}
+
+/** TRL conversational language-modeling row: messages (+ tools column), arguments as objects. */
+export function trlSft(row: unknown, expectTools: boolean, extra: string[] = []): string[] {
+  const errs: string[] = [];
+  if (!isObj(row)) return ['row is not an object'];
+  extraKeys(row, ['messages', 'tools', ...extra], 'row', errs);
+  conversation(row['messages'], 'object', 'messages', errs, { endOnAssistant: true });
+  if (expectTools !== 'tools' in row) errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
+  if ('tools' in row) tools(row['tools'], 'tools', errs);
+  return errs;
+}
+
+/** TRL conversational preference row with explicit prompt: chosen / rejected lists of one assistant message. */
+export function trlPreference(row: unknown, expectTools: boolean, extra: string[] = []): string[] {
+  const errs: string[] = [];
+  if (!isObj(row)) return ['row is not an object'];
+  extraKeys(row, ['prompt', 'chosen', 'rejected', 'tools', ...extra], 'row', errs);
+  conversation(row['prompt'], 'object', 'prompt', errs, { endOnAssistant: false });
+  oneAssistantArray(row['chosen'], 'chosen', errs);
+  oneAssistantArray(row['rejected'], 'rejected', errs);
+  if (expectTools !== 'tools' in row) errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
+  return errs;
+}
+
+/** TRL conversational unpaired preference (KTO) row: prompt, completion list, boolean label. */
+export function trlKto(row: unknown, expectTools: boolean, extra: string[] = []): string[] {
+  const errs: string[] = [];
+  if (!isObj(row)) return ['row is not an object'];
+  extraKeys(row, ['prompt', 'completion', 'label', 'tools', ...extra], 'row', errs);
+  conversation(row['prompt'], 'object', 'prompt', errs, { endOnAssistant: false });
+  oneAssistantArray(row['completion'], 'completion', errs);
+  if (typeof row['label'] !== 'boolean') errs.push('label must be a boolean');
+  if (expectTools !== 'tools' in row) errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
+  return errs;
+}
+
+/** The `configs` of a dataset card's YAML header: config name → split → path (a small reader for our own header layout). */
+export function cardConfigs(readme: string): Record<string, Record<string, string>> {
+  const m = /^---\n([\s\S]*?)\n---\n/.exec(readme);
+  if (!m) throw new Error('README.md has no YAML header');
+  const out: Record<string, Record<string, string>> = {};
+  let config: string | null = null;
+  let split: string | null = null;
+  let inConfigs = false;
+  for (const line of (m[1] as string).split('\n')) {
+    if (/^[A-Za-z_]+:/.test(line)) inConfigs = line === 'configs:';
+    if (!inConfigs) continue;
+    let g: RegExpExecArray | null;
+    if ((g = /^- config_name: (.+)$/.exec(line))) out[(config = JSON.parse(g[1] as string) as string)] = {};
+    else if ((g = /^ {2}- split: (.+)$/.exec(line))) split = JSON.parse(g[1] as string) as string;
+    else if ((g = /^ {4}path: (.+)$/.exec(line)) && config && split) (out[config] as Record<string, string>)[split] = JSON.parse(g[1] as string) as string;
+  }
+  return out;
+}
