@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { IsoTimestamp } from './provenance.ts';
+import { IsoTimestamp, Sha256 } from './provenance.ts';
+import { ReplayConfig } from './replay-config.ts';
 
 /** Version of the distill.config.json shape. */
 export const SCHEMA_VERSION = 1;
@@ -7,7 +8,7 @@ export const SCHEMA_VERSION = 1;
 /** One source stream: which files, read by which adapter. */
 export const SourceConfig = z.strictObject({
   stream: z.string().regex(/^[a-z][a-z0-9_]*$/, 'stream names are lowercase snake_case'),
-  adapter: z.string().min(1).describe('Adapter name (see `distill adapters`), or "auto" to detect per file'),
+  adapter: z.string().min(1).describe('Adapter name (docs/sources.md), or "auto" to detect it per file (`distill sniff <file>` shows the pick)'),
   files: z.array(z.string().min(1)).min(1).describe('Globs relative to the project root'),
   description: z.string().optional(),
 });
@@ -28,6 +29,7 @@ export const DistillConfig = z
       .prefault({}),
     sources: z.array(SourceConfig).min(1),
     eval_sets: z.array(z.string()).default([]).describe('Globs of protected eval files (JSONL) for decontamination'),
+    secret_allowlist: z.array(Sha256).default([]).describe('sha256 of known fake secrets (test fixtures) that screen and the export rescan let through; see docs/safety.md'),
     exports: z
       .strictObject({
         test_fraction: z.number().min(0).max(1).default(0.1),
@@ -35,6 +37,7 @@ export const DistillConfig = z
         preference_cap_per_task: z.number().int().positive().default(4),
       })
       .prefault({}),
+    replay: ReplayConfig.prefault({}).describe('distill replay / replay-eval: model endpoints, retrieval depth, call-log rotation (optional; env vars override)'),
   })
   .describe('distill.config.json');
 export type DistillConfig = z.infer<typeof DistillConfig>;

@@ -1,14 +1,12 @@
 import { join } from 'node:path';
 import { globby } from 'globby';
-import { hashFile } from 'hasha';
 import { EvidenceRecord, SCHEMA_VERSION as EVIDENCE_V } from '../schemas/evidence-record.ts';
 import type { DistillConfig, SourceConfig } from '../schemas/config.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../schemas/quarantine-record.ts';
 import { quarantineRow } from './lib/quarantine.ts';
 import { EVIDENCE_DIR } from './lib/layout.ts';
 import type { FileEntry } from '../schemas/stage-receipt.ts';
-import type { Adapter, EvidenceDraft } from './adapters/adapter.ts';
-import { getAdapter, ADAPTERS } from './adapters/registry.ts';
+import type { Adapter, AdapterOutput, EvidenceDraft } from './adapters/adapter.ts';
 import { contentId, sha256, sigHash } from './lib/hash.ts';
 import { parseRow } from './lib/json-check.ts';
 import { Progress, log, n } from './lib/log.ts';
@@ -16,18 +14,22 @@ import { MANIFEST, manifestText } from './lib/manifest.ts';
 import { bump, sortedCounts, type PhaseResult } from './lib/phase.ts';
 import type { Drop } from './lib/result.ts';
 import { UserError } from './lib/result.ts';
-import { openSource, readArrayElements, readDocument, readLines, sniffRefusal, type SourceUnit } from './lib/source-reader.ts';
+import { openSource, readArrayElements, readDocument, readLines, sniffRefusal, snapshotHashes, type SourceUnit } from './lib/source-reader.ts';
+import { previousInputs, sourceChange } from './lib/source-history.ts';
+import { escapesRoot, nameCollision } from './lib/source-names.ts';
+import { repetitionFlag } from './lib/repetition.ts';
 import { manifestEntries, StagedDir } from './lib/staged-dir.ts';
+import { resolveAdapters } from './resolve-adapters.ts';
 import { parseTimestamp } from './lib/time.ts';
 
 const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
 /** Reason codes this phase can give (file-level and line-level), besides adapter schema drops. */
 export const BUILD_EVIDENCE_REASONS = [
-  'SYMLINK_INPUT', 'NOT_REGULAR_FILE', 'BINARY_FILE', 'UNSUPPORTED_ENCODING', 'DUPLICATE_SOURCE', 'UNSAFE_SOURCE_NAME', 'NOT_A_JSON_ARRAY',
+  'SYMLINK_INPUT', 'PATH_ESCAPE', 'NOT_REGULAR_FILE', 'BINARY_FILE', 'UNSUPPORTED_ENCODING', 'DUPLICATE_SOURCE', 'UNSAFE_SOURCE_NAME', 'NOT_A_JSON_ARRAY',
   'BLANK_LINE', 'INVALID_UTF8', 'LINE_TOO_LONG', 'TRUNCATED_FINAL_LINE', 'JSON_PARSE', 'JSON_TRAILING_DATA', 'NOT_AN_OBJECT',
-  'DUPLICATE_KEY', 'UNSAFE_INTEGER', 'NUMBER_OUT_OF_RANGE', 'TOO_DEEP', 'LONE_SURROGATE', 'NUL_IN_STRING', 'FORBIDDEN_KEY',
-  'INVALID_TIMESTAMP', 'FUTURE_TIMESTAMP', 'DUPLICATE_RECORD', 'SCHEMA_INVALID',
+  'DUPLICATE_KEY', 'UNSAFE_INTEGER', 'NUMBER_OUT_OF_RANGE', 'TOO_DEEP', 'TOO_MANY_KEYS', 'FIELD_TOO_LARGE', 'LONE_SURROGATE', 'NUL_IN_STRING', 'FORBIDDEN_KEY',
+  'INVALID_TIMESTAMP', 'FUTURE_TIMESTAMP', 'DUPLICATE_RECORD', 'SCHEMA_INVALID', 'SCHEMA_VERSION_UNSUPPORTED',
 ] as const;
 
 /** Per-file accounting: every unit (line / element) ends as evidence or quarantine. */
@@ -41,19 +43,28 @@ export interface FileHealth {
   records: number;
   file_refused: string | null;
   by_reason: Record<string, number>;
+  /** File-level notes: file_empty, grew_during_read, unterminated_tail_deferred, looks_pretty_printed. */
+  flags: string[];
+  /** For a source with adapter "auto": how sure detection was that `adapter` reads this file, and why. */
+  detected: { confidence: number; reason: string } | null;
 }
 
 /** The result of turning one source unit into evidence. */
 export type UnitOutcome = { type: 'keep'; records: EvidenceRecord[] } | ({ type: 'drop'; sigHash: string | null; traceId: string | null } & Drop);
 
-/** Pure core: one source unit → evidence records or a drop with a reason. */
-export function materializeUnit(
-  unit: SourceUnit,
-  adapter: Adapter,
-  source: { stream: string; file: string },
-  config: Pick<DistillConfig, 'as_of' | 'future_skew_hours' | 'limits'>,
-): UnitOutcome {
-  const drop = (d: Drop, sig: string | null = null, traceId: string | null = null): UnitOutcome => ({ type: 'drop', sigHash: sig, traceId, ...d });
+/** A unit that parsed: its row, the row's sig_hash and the flags parsing set. */
+export interface ParsedUnit {
+  unit: SourceUnit;
+  value: Record<string, unknown>;
+  sig: string;
+  flags: string[];
+}
+
+type Config = Pick<DistillConfig, 'as_of' | 'future_skew_hours' | 'limits'>;
+
+/** Pure: a unit's line-level checks (readable, strict JSON, a supported schema_version), before any adapter. */
+export function parseUnit(unit: SourceUnit, adapter: Adapter, config: Config): { ok: true; parsed: ParsedUnit } | { ok: false; outcome: UnitOutcome } {
+  const drop = (d: Drop, sig: string | null = null, traceId: string | null = null): { ok: false; outcome: UnitOutcome } => ({ ok: false, outcome: { type: 'drop', sigHash: sig, traceId, ...d } });
   if (unit.issue) return drop(unit.issue);
   const parsed = parseRow(unit.text as string, { maxDepth: config.limits.max_depth });
   if (!parsed.ok) {
@@ -62,9 +73,27 @@ export function materializeUnit(
     return drop(parsed.drop);
   }
   const sig = sigHash(parsed.value);
-  const out = adapter.toEvidence(parsed.value, { stream: source.stream, sourceFile: source.file, index: unit.index });
-  if (out.type === 'drop') return drop(out, sig, traceIdOf(parsed.value));
-  if (out.records.length === 0) return drop({ reason: 'SCHEMA_INVALID', detail: `adapter ${adapter.name} produced no record for this row` }, sig);
+  const version = parsed.value['schema_version'];
+  if (version !== undefined && !(adapter.schemaVersions ?? []).includes(version as string | number)) {
+    const known = adapter.schemaVersions?.length ? `reads schema_version ${adapter.schemaVersions.map((v) => JSON.stringify(v)).join(', ')}` : 'reads rows without a schema_version';
+    return drop({ reason: 'SCHEMA_VERSION_UNSUPPORTED', detail: `schema_version ${JSON.stringify(version)} is not supported: adapter ${adapter.name} ${known}` }, sig, traceIdOf(parsed.value));
+  }
+  return { ok: true, parsed: { unit, value: parsed.value, sig, flags: parsed.flags } };
+}
+
+/**
+ * Pure: an adapter's output for some parsed units → validated evidence records or one drop. The
+ * first unit is the provenance; the ids hash all units' sig_hashes (one unit: its own sig_hash),
+ * so a session whose later lines change gets new ids.
+ */
+export function finishDrafts(out: AdapterOutput, members: readonly ParsedUnit[], adapter: Adapter, source: { stream: string; file: string }, config: Config): UnitOutcome {
+  const first = members[0] as ParsedUnit;
+  const sig = first.sig;
+  const drop = (d: Drop, traceId: string | null = null): UnitOutcome => ({ type: 'drop', sigHash: sig, traceId, ...d });
+  if (out.type === 'drop') return drop(out, traceIdOf(first.value));
+  if (out.records.length === 0) return drop({ reason: 'SCHEMA_INVALID', detail: `adapter ${adapter.name} produced no record for this row` });
+  const idSig = members.length === 1 ? sig : sha256(members.map((m) => m.sig).join('\n'));
+  const unitFlags = members.flatMap((m) => [...m.unit.flags, ...m.flags]);
   const asOfMs = Date.parse(config.as_of);
   const records: EvidenceRecord[] = [];
   for (let i = 0; i < out.records.length; i++) {
@@ -72,24 +101,24 @@ export function materializeUnit(
     let recordedAt: string | null = null;
     if (d.recorded_at !== null && d.recorded_at !== undefined) {
       const ts = parseTimestamp(d.recorded_at);
-      if (!ts.ok) return drop({ reason: 'INVALID_TIMESTAMP', detail: ts.detail }, sig, d.trace_id);
+      if (!ts.ok) return drop({ reason: 'INVALID_TIMESTAMP', detail: ts.detail }, d.trace_id);
       if (ts.ms > asOfMs + config.future_skew_hours * 3_600_000)
-        return drop({ reason: 'FUTURE_TIMESTAMP', detail: `${ts.iso} is after as_of ${config.as_of} + ${config.future_skew_hours} h` }, sig, d.trace_id);
+        return drop({ reason: 'FUTURE_TIMESTAMP', detail: `${ts.iso} is after as_of ${config.as_of} + ${config.future_skew_hours} h` }, d.trace_id);
       recordedAt = ts.iso;
     }
-    const flags = [...new Set([...unit.flags, ...parsed.flags, ...(d.flags ?? [])])].sort();
+    const flags = [...new Set([...unitFlags, ...(d.flags ?? []), ...(d.kind === 'run' ? repetitionFlag(d.run.messages) : [])])].sort();
     const { recorded_at: _raw, flags: _f, ...rest } = d;
     const candidate = {
       schema_version: EVIDENCE_V,
-      evidence_id: contentId('ev', source.stream, sig, String(i)),
+      evidence_id: contentId('ev', source.stream, idSig, String(i)),
       stream: source.stream,
       ...rest,
       recorded_at: recordedAt,
       flags,
       provenance: {
         source_file: source.file,
-        line_offset: unit.index,
-        ...(unit.locator ? { locator: unit.locator } : {}),
+        line_offset: first.unit.index,
+        ...(first.unit.locator ? { locator: first.unit.locator } : {}),
         sig_hash: sig,
         recorded_at: recordedAt,
       },
@@ -97,11 +126,43 @@ export function materializeUnit(
     const res = EvidenceRecord.safeParse(candidate);
     if (!res.success) {
       const is = res.error.issues[0];
-      return drop({ reason: 'SCHEMA_INVALID', detail: `$.${is?.path.join('.')}: ${is?.message}` }, sig, d.trace_id);
+      return drop({ reason: 'SCHEMA_INVALID', detail: `$.${is?.path.join('.')}: ${is?.message}` }, d.trace_id);
     }
     records.push(res.data);
   }
   return { type: 'keep', records };
+}
+
+/** Pure core: one source unit → evidence records or a drop with a reason. */
+export function materializeUnit(unit: SourceUnit, adapter: Adapter, source: { stream: string; file: string }, config: Config): UnitOutcome {
+  const pre = parseUnit(unit, adapter, config);
+  if (!pre.ok) return pre.outcome;
+  const { parsed } = pre;
+  return finishDrafts(adapter.toEvidence(parsed.value, { stream: source.stream, sourceFile: source.file, index: unit.index }), [parsed], adapter, source, config);
+}
+
+/**
+ * Pure core of a `jsonl-session` file: all its parsed units → groups of units, each with its
+ * records or one drop. Throws (a bug in the adapter) unless the groups cover every unit exactly once.
+ */
+export function materializeSession(parsed: readonly ParsedUnit[], adapter: Adapter, source: { stream: string; file: string }, config: Config): { members: ParsedUnit[]; outcome: UnitOutcome }[] {
+  if (!adapter.toEvidenceFile) throw new Error(`adapter ${adapter.name} has shape ${adapter.shape} but no toEvidenceFile`);
+  const byIndex = new Map(parsed.map((p) => [p.unit.index, p]));
+  const groups = adapter.toEvidenceFile(parsed.map((p) => ({ index: p.unit.index, row: p.value })), { stream: source.stream, sourceFile: source.file });
+  const seen = new Set<number>();
+  const out: { members: ParsedUnit[]; outcome: UnitOutcome }[] = [];
+  for (const g of groups) {
+    const members = [...g.units].sort((a, b) => a - b).map((i) => {
+      const m = byIndex.get(i);
+      if (!m || seen.has(i)) throw new Error(`adapter ${adapter.name} accounted for line ${i} of ${source.file} ${m ? 'twice' : 'which it was not given'}`);
+      seen.add(i);
+      return m;
+    });
+    if (members.length === 0) throw new Error(`adapter ${adapter.name} returned an empty group for ${source.file}`);
+    out.push({ members, outcome: finishDrafts(g.output, members, adapter, source, config) });
+  }
+  if (seen.size !== parsed.length) throw new Error(`adapter ${adapter.name} left ${parsed.length - seen.size} of ${parsed.length} lines of ${source.file} unaccounted for`);
+  return out;
 }
 
 function traceIdOf(v: Record<string, unknown>): string | null {
@@ -144,12 +205,20 @@ export async function listSources(root: string, config: DistillConfig): Promise<
   return out;
 }
 
+/** Options of build-evidence: `acceptSourceChanges` rebuilds even when a source shrank or changed since the last build. */
+export interface BuildEvidenceOptions {
+  acceptSourceChanges?: boolean;
+}
+
 /** The build-evidence phase: every source row → evidence or quarantine, partitioned by day. */
-export async function buildEvidence(root: string, config: DistillConfig): Promise<PhaseResult> {
+export async function buildEvidence(root: string, config: DistillConfig, opts: BuildEvidenceOptions = {}): Promise<PhaseResult> {
   const listed = await listSources(root, config);
   for (const { source, files } of listed) if (files.length === 0) log.warn(`source ${source.stream}: no file matches ${source.files.join(', ')}`);
   if (listed.every((l) => l.files.length === 0))
     throw new UserError('no source file matches any glob in distill.config.json; generate the sample with `npm run corpus` or point "sources" at your files');
+  const history = opts.acceptSourceChanges ? new Map<string, FileEntry>() : await previousInputs(root);
+  const seenNames = new Map<string, string>();
+  const resolved = await resolveAdapters(root, listed, config);
   const staged = await StagedDir.begin(root, EVIDENCE_DIR);
   try {
     const inputs: FileEntry[] = [];
@@ -165,8 +234,8 @@ export async function buildEvidence(root: string, config: DistillConfig): Promis
     const progress = new Progress('build-evidence');
     for (const { source, files } of listed) {
       for (const file of files) {
-        const adapter = resolveAdapter(source);
-        const h: FileHealth = { file, stream: source.stream, adapter: adapter.name, units: 0, evidence_units: 0, quarantined_units: 0, records: 0, file_refused: null, by_reason: {} };
+        const { adapter, detected } = resolved.get(file) ?? { adapter: null, detected: null };
+        const h: FileHealth = { file, stream: source.stream, adapter: adapter?.name ?? source.adapter, units: 0, evidence_units: 0, quarantined_units: 0, records: 0, file_refused: null, by_reason: {}, flags: [], detected };
         health.push(h);
         const abs = join(root, file);
         const q = staged.writer(`_quarantine/${source.stream}.jsonl`);
@@ -181,8 +250,18 @@ export async function buildEvidence(root: string, config: DistillConfig): Promis
           await refuseFile('UNSAFE_SOURCE_NAME', nameIssue, null, null);
           continue;
         }
+        const sameName = nameCollision(file, seenNames);
+        if (sameName !== null) {
+          await refuseFile('UNSAFE_SOURCE_NAME', `name differs from ${sameName} only by Unicode normalization or case, which is the same file on macOS / Windows; rename one`, null, null, sameName);
+          continue;
+        }
+        if (await escapesRoot(root, abs)) {
+          await refuseFile('PATH_ESCAPE', 'a symbolic link in the path leads outside the project root; copy the files under the root instead', null, null);
+          continue;
+        }
         const opened = await openSource(abs).catch((e: NodeJS.ErrnoException) => {
-          throw new UserError(`SOURCE_UNREADABLE: ${file}: ${e.code ?? e.message}; fix permissions or remove it from the config`);
+          const why = e.code === 'ENOENT' ? 'it was listed but vanished before it could be opened' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.message;
+          throw new UserError(`SOURCE_UNREADABLE: ${file}: ${why} (${e.code ?? 'error'}); nothing was published. Restore the file or its permissions, or change the globs in distill.config.json, and rerun`);
         });
         if (!opened.ok) {
           await refuseFile(opened.refusal.reason, opened.refusal.detail, null, null);
@@ -190,8 +269,18 @@ export async function buildEvidence(root: string, config: DistillConfig): Promis
         }
         const src = opened.src;
         try {
-          const fileSha = await hashFile(abs, { algorithm: 'sha256' });
-          inputs.push({ path: file, sha256: fileSha, bytes: src.size, rows: null });
+          const prev = history.get(file);
+          const hashes = await snapshotHashes(src, prev && prev.bytes <= src.size ? prev.bytes : null);
+          const changed = sourceChange(prev, src.size, hashes.prefixSha256);
+          if (changed)
+            throw new UserError(
+              `SOURCE_TRUNCATED: ${file}: ${changed}. Rows already built from it would be lost silently. ` +
+                'If the change is intended (a regenerated or edited source), rebuild from scratch with `distill build-evidence --accept-source-changes`.',
+            );
+          const fileSha = hashes.sha256;
+          const entry: FileEntry = { path: file, sha256: fileSha, bytes: src.size, rows: null };
+          inputs.push(entry);
+          if (src.size === 0) h.flags.push('file_empty');
           const first = seenFiles.get(fileSha);
           if (first && src.size > 0) {
             await refuseFile('DUPLICATE_SOURCE', `byte-identical to ${first}, which was read instead`, fileSha, src.size, first);
@@ -203,22 +292,45 @@ export async function buildEvidence(root: string, config: DistillConfig): Promis
             await refuseFile(refusal.reason, refusal.detail, fileSha, src.size);
             continue;
           }
+          if (!adapter) {
+            // "auto" found nothing to detect: an empty file; anything else changed since it was sniffed
+            if (src.size === 0) continue;
+            throw new UserError(`${file}: changed while build-evidence ran (it was empty or unreadable when its format was detected); rerun`);
+          }
+          const lines = adapter.shape === 'jsonl' || adapter.shape === 'jsonl-session';
+          const session: ParsedUnit[] | null = adapter.shape === 'jsonl-session' ? [] : null;
           const reader =
-            adapter.shape === 'jsonl'
+            lines
               ? readLines(src, config.limits.max_line_bytes)
               : adapter.shape === 'json-array'
                 ? readArrayElements(src, config.limits.max_line_bytes)
                 : readDocument(src, MAX_DOCUMENT_BYTES);
+          let deferredAt: number | null = null;
           for await (const item of reader) {
             if (!('index' in item)) {
               await refuseFile(item.reason, item.detail, fileSha, src.size);
               break;
             }
             const unit = item;
+            if (!unit.terminated && lines && (await src.fh.stat()).size > src.size) {
+              // a writer is appending: the unterminated last line is still being written, so it is
+              // left for the next run (which reads it whole), and the input entry ends before it
+              deferredAt = unit.offset;
+              continue;
+            }
             h.units++;
             units++;
             progress.tick();
-            let outcome = materializeUnit(unit, adapter, { stream: source.stream, file }, config);
+            let outcome: UnitOutcome;
+            if (session) {
+              // a session's lines are parsed here and handed to the adapter together after the loop
+              const pre = parseUnit(unit, adapter, config);
+              if (pre.ok) {
+                session.push(pre.parsed);
+                continue;
+              }
+              outcome = pre.outcome;
+            } else outcome = materializeUnit(unit, adapter, { stream: source.stream, file }, config);
             if (outcome.type === 'keep') {
               const dupOf = outcome.records.map((r) => seenIds.get(r.evidence_id)).find((x) => x !== undefined);
               if (dupOf !== undefined) {
@@ -239,6 +351,7 @@ export async function buildEvidence(root: string, config: DistillConfig): Promis
             } else {
               h.quarantined_units++;
               quarantined++;
+              if (unit.index === 0 && outcome.reason === 'JSON_PARSE' && /^\s*[{[]\s*$/.test(unit.text ?? '')) h.flags.push('looks_pretty_printed');
               bump(h.by_reason, outcome.reason);
               bump(byReason, outcome.reason);
               const lineSha = unit.raw ? sha256(unit.raw) : unit.rawSha256;
@@ -247,10 +360,49 @@ export async function buildEvidence(root: string, config: DistillConfig): Promis
               );
             }
           }
+          // a session's groups: every line merged into a record counts as an evidence unit of it
+          for (const { members, outcome: o } of session ? materializeSession(session, adapter, { stream: source.stream, file }, config) : []) {
+            let outcome = o;
+            const at = members[0] as ParsedUnit;
+            const dupOf = outcome.type === 'keep' ? outcome.records.map((r) => seenIds.get(r.evidence_id)).find((x) => x !== undefined) : undefined;
+            if (outcome.type === 'keep' && dupOf !== undefined) {
+              const firstRec = outcome.records[0] as EvidenceRecord;
+              outcome = { type: 'drop', reason: 'DUPLICATE_RECORD', detail: `identical to the row at ${dupOf}, which was kept`, sigHash: firstRec.provenance.sig_hash, traceId: firstRec.trace_id, ref: firstRec.evidence_id };
+            }
+            if (outcome.type === 'keep') {
+              for (const r of outcome.records) {
+                seenIds.set(r.evidence_id, `${file}:${at.unit.index + 1}`);
+                await staged.writer(partitionOf(r)).write(r);
+                bump(kinds, r.kind);
+              }
+              h.evidence_units += members.length;
+              h.records += outcome.records.length;
+              kept += members.length;
+              records += outcome.records.length;
+              continue;
+            }
+            for (const m of members) {
+              h.quarantined_units++;
+              quarantined++;
+              bump(h.by_reason, outcome.reason);
+              bump(byReason, outcome.reason);
+              const lineSha = m.unit.raw ? sha256(m.unit.raw) : m.unit.rawSha256;
+              await q.write(
+                quarantineRow({ reason: outcome.reason, detail: outcome.detail, file, index: m.unit.index, offset: m.unit.offset, bytes: m.unit.bytes, lineSha, sig: m.sig, record: null, trace: outcome.traceId, ref: outcome.ref ?? null }, 'build-evidence'),
+              );
+            }
+          }
+          if ((await src.fh.stat()).size > src.size) h.flags.push('grew_during_read');
+          if (deferredAt !== null) {
+            h.flags.push('unterminated_tail_deferred');
+            entry.bytes = deferredAt;
+            entry.sha256 = (await snapshotHashes(src, deferredAt)).prefixSha256 as string;
+          }
         } finally {
           await src.fh.close();
         }
         h.by_reason = sortedCounts(h.by_reason);
+        h.flags.sort();
         if (h.units !== h.evidence_units + h.quarantined_units) throw new Error(`accounting broke for ${file}: ${h.units} ≠ ${h.evidence_units} + ${h.quarantined_units}`);
       }
     }
@@ -306,10 +458,4 @@ function streamHealth(files: FileHealth[]): Record<string, { files: number; unit
   }
   for (const s of Object.values(out)) s.by_reason = sortedCounts(s.by_reason);
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
-function resolveAdapter(source: SourceConfig): Adapter {
-  const a = getAdapter(source.adapter);
-  if (!a) throw new UserError(`source ${source.stream}: unknown adapter "${source.adapter}"; known adapters: ${ADAPTERS.map((x: Adapter) => x.name).join(', ')}`);
-  return a;
 }

@@ -8,7 +8,17 @@ import { runPhase } from './lib/phase.ts';
 import { findRoot, loadConfig } from './lib/project.ts';
 import { UserError } from './lib/result.ts';
 import { score } from './score.ts';
+import { formatSniff, sniffFiles } from './sniff.ts';
+import { formatScan, scanFiles } from './scan.ts';
+import { screen } from './screen.ts';
+import { activePhases } from './pipeline.ts';
+import { beginRun, runAll } from './run-all.ts';
+import { showReceipts } from './show-receipts.ts';
 import { formatTrace, traceRow } from './trace.ts';
+import { indexRag } from './index-rag.ts';
+import { REPLAY_EVAL_USAGE, replayEvalCommand } from './replay/eval-command.ts';
+import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
+import { formatVerify, verifyProject } from './verify.ts';
 
 /** One CLI command: its usage line, what it does, and how to run it. */
 interface Command {
@@ -28,8 +38,16 @@ const phaseCommand = (name: string, fn: typeof buildEvidence, summary: string): 
 
 /** Every command, in the order `--help` lists them (pipeline order). */
 export const COMMANDS: Record<string, Command> = {
-  'build-evidence': phaseCommand('build-evidence', buildEvidence, 'Materialize every source row into data/evidence/YYYY/MM/DD/<stream>.jsonl, or quarantine it with a reason'),
+  'build-evidence': {
+    usage: 'build-evidence [--accept-source-changes]',
+    summary: 'Materialize every source row into data/evidence/YYYY/MM/DD/<stream>.jsonl, or quarantine it with a reason; --accept-source-changes rebuilds after a source shrank or was edited (else SOURCE_TRUNCATED)',
+    run: async (root, argv) => {
+      const { values } = parseArgs({ args: argv, options: { 'accept-source-changes': { type: 'boolean', default: false } }, allowPositionals: false });
+      return runPhase('build-evidence', root, () => buildEvidence(root, loadConfig(root), { acceptSourceChanges: values['accept-source-changes'] === true }));
+    },
+  },
   score: phaseCommand('score', score, 'Join evidence by trace_id and place each run in one category by the rule table → data/scored-runs/'),
+  screen: phaseCommand('screen', screen, 'Keep secrets, eval copies and duplicates out of training data and replace PII with placeholders → data/screened/ (what every export reads)'),
   'export-rag': phaseCommand('export-rag', exportRag, 'Accepted / partially accepted runs and knowledge documents → exports/rag/playbooks.jsonl (chunked)'),
   'export-sft': {
     usage: 'export-sft [--include-partial]',
@@ -52,6 +70,82 @@ export const COMMANDS: Record<string, Command> = {
         if (c !== 0 && code === 0) code = c;
       }
       return code;
+    },
+  },
+  'index-rag': {
+    usage: 'index-rag',
+    summary: 'BM25 retrieval index over exports/rag/ → data/rag-index/ (serialized MiniSearch index + _manifest.json)',
+    run: async (root, argv) => {
+      parseArgs({ args: argv, options: {}, allowPositionals: false });
+      return runPhase('index-rag', root, () => indexRag(root));
+    },
+  },
+  replay: {
+    usage: REPLAY_USAGE,
+    summary: 'Answer a task with the local model (OpenAI-compatible API), grounded on the top-k RAG documents; validates the answer, logs the call to reports/replay/; --dry-run calls no model',
+    run: replayCommand,
+  },
+  'replay-eval': {
+    usage: REPLAY_EVAL_USAGE,
+    summary: 'Held-out test tasks with and without retrieval: recall@k, validity, agreement, latency, tokens → reports/replay/eval.{json,md}; model arms "unavailable" when no model runs',
+    run: replayEvalCommand,
+  },
+  verify: {
+    usage: 'verify [--json]',
+    summary: 'Re-hash every published file of every phase folder against its _manifest.json; exit 1 naming each truncated, changed, missing or extra file',
+    run: async (root, argv) => {
+      const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: false });
+      const report = await verifyProject(root);
+      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerify(report)}\n`);
+      return report.ok ? 0 : 1;
+    },
+  },
+  'run-all': {
+    usage: 'run-all [--json]',
+    summary: 'Runs every phase in order (build-evidence → score → exports), then writes reports/distillation/<run_id>/summary.json and drift.json and prints the funnel and the drift verdict',
+    run: async (root, argv) => {
+      const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, begin: { type: 'boolean', default: false }, collect: { type: 'boolean', default: false } }, allowPositionals: false });
+      // --begin / --collect are the first and last steps of `npm run run-all` (wireit builds the phases in between)
+      if (values.begin) return beginRun(root);
+      const phases = activePhases((name) => name in COMMANDS);
+      const runPhaseArgv = (args: readonly string[]) => (COMMANDS[args[0] as string] as Command).run(root, args.slice(1));
+      return runAll(root, { mode: values.collect ? 'collect' : 'run', json: values.json === true }, { phases, runPhase: runPhaseArgv });
+    },
+  },
+  receipts: {
+    usage: 'receipts [--run-id ID] [--check] [--json]',
+    summary: "Prints a run-all's phases (ran / fresh), the reconcile check, the funnel and the drift verdict (default: the latest run); --check prints only the check; exit 1 when the receipts do not reconcile",
+    run: async (root, argv) => {
+      const { values } = parseArgs({ args: argv, options: { 'run-id': { type: 'string' }, check: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, allowPositionals: false });
+      return showReceipts(root, { ...(values['run-id'] !== undefined ? { runId: values['run-id'] } : {}), check: values.check === true, json: values.json === true });
+    },
+  },
+  scan: {
+    usage: 'scan <file>... [--json]',
+    summary: "Run screen's secret and PII detectors over JSON / JSONL / .traj files: hits per rule with field paths, never the secret (exit 1 if any secret)",
+    run: async (root, argv) => {
+      const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+      const report = await scanFiles(positionals, new Set(loadConfig(root).secret_allowlist));
+      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatScan(report)}\n`);
+      return Object.values(report.secrets).some((c) => c.hits > 0) ? 1 : 0;
+    },
+  },
+  sniff: {
+    usage: 'sniff <file>... [--json]',
+    summary: 'Name the format (adapter) of each file with its confidence and reason, or "unknown" with the closest candidates (exit 1 if any is unknown)',
+    run: async (root, argv) => {
+      const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+      if (positionals.length === 0) throw new UserError('sniff takes one or more files, e.g. `distill sniff logs/session.jsonl`');
+      let limits = { maxLineBytes: 16 * 1024 * 1024, maxDepth: 64 };
+      try {
+        const c = loadConfig(root);
+        limits = { maxLineBytes: c.limits.max_line_bytes, maxDepth: c.limits.max_depth };
+      } catch {
+        // sniffing needs no valid config; the defaults apply
+      }
+      const results = await sniffFiles(positionals, process.cwd(), limits);
+      process.stdout.write(values.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatSniff(results)}\n`);
+      return results.every((r) => r.adapter !== null) ? 0 : 1;
     },
   },
   trace: {

@@ -3,8 +3,10 @@ import type { FileEntry } from '../schemas/stage-receipt.ts';
 import type { WrittenFile } from './lib/jsonl-writer.ts';
 import { MANIFEST, manifestText } from './lib/manifest.ts';
 import { bump, sortedCounts } from './lib/phase.ts';
+import { UserError } from './lib/result.ts';
 import { quarantineRow } from './lib/quarantine.ts';
 import { manifestEntries, type StagedDir } from './lib/staged-dir.ts';
+import { rescanFiles, rescanMessage } from './safety/rescan.ts';
 import { SPLITS, type Split } from './split.ts';
 
 /** Name of every export's quarantine file, inside the export's own folder. */
@@ -62,12 +64,13 @@ export async function writeQuarantine(staged: StagedDir, stage: string, drops: r
 
 /**
  * Closes the staged folder, checks that every file holds exactly the rows we meant to write
- * (wireit caches any exit 0, so a short file must fail here), and writes the lock-style manifest.
- * Returns the manifest's file entries. The caller publishes.
+ * (wireit caches any exit 0, so a short file must fail here), rescans every staged file with the
+ * second secret engine (any hit throws: nothing is published), and writes the lock-style
+ * manifest. Returns the manifest's file entries. The caller publishes.
  */
 export async function sealExport(
   staged: StagedDir,
-  m: { phase: string; dir: string; parameters: Record<string, unknown>; schemaVersions: Record<string, number>; inputs: FileEntry[]; expectedRows: Record<string, number>; counts: Record<string, number> },
+  m: { phase: string; dir: string; parameters: Record<string, unknown>; schemaVersions: Record<string, number>; inputs: FileEntry[]; expectedRows: Record<string, number>; counts: Record<string, number>; secretAllowlist?: readonly string[] },
 ): Promise<FileEntry[]> {
   const written: Map<string, WrittenFile> = await staged.closeAll();
   for (const [rel, rows] of Object.entries(m.expectedRows)) {
@@ -75,6 +78,9 @@ export async function sealExport(
     if (!f) throw new Error(`self-check failed: ${m.dir}/${rel} was not written`);
     if (f.rows !== rows) throw new Error(`self-check failed: ${m.dir}/${rel} has ${f.rows} rows, expected ${rows}`);
   }
+  const toScan = [...written.keys()].sort().map((rel) => ({ path: staged.stagedPath(rel), label: `${m.dir}/${rel}` }));
+  const hits = await rescanFiles(toScan, new Set(m.secretAllowlist ?? []));
+  if (hits.length > 0) throw new UserError(rescanMessage(m.dir, hits), 1, 'SECRET_IN_EXPORT');
   const files = manifestEntries(m.dir, written);
   const inputs = [...m.inputs].sort((a, b) => cmp(a.path, b.path));
   await staged.writeFile(MANIFEST, manifestText({ schema_version: 1, phase: m.phase, parameters: m.parameters, schema_versions: m.schemaVersions, inputs, files, counts: m.counts }));

@@ -4,7 +4,7 @@ import type { Provenance } from '../schemas/provenance.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../schemas/quarantine-record.ts';
 import { RagSample, SCHEMA_VERSION as RAG_V } from '../schemas/rag-sample.ts';
 import { SCHEMA_VERSION as SCORED_V, type ScoredRun } from '../schemas/scored-run.ts';
-import { evidenceFiles, readPassthroughEvidence, readScoredRuns, scoredRunFiles, type DocumentEvidence } from './export-inputs.ts';
+import { readPassthroughEvidence, readScoredRuns, SCREENED_FROM, screenedFiles, type DocumentEvidence } from './export-inputs.ts';
 import { finalAnswer, firstUserText, hasText, normaliseForCompare } from './export-messages.ts';
 import { QUARANTINE_FILE, sealExport, sortById, writeQuarantine, writeRows, type ExportDrop } from './export-output.ts';
 import { contentId } from './lib/hash.ts';
@@ -167,10 +167,9 @@ export function buildRag(runs: readonly ScoredRun[], documents: readonly Documen
 export async function exportRag(root: string, config: DistillConfig): Promise<PhaseResult> {
   const dir = EXPORT_DIRS.rag;
   const chunkChars = config.exports.rag_chunk_chars;
-  const runFiles = await scoredRunFiles(root);
-  const evFiles = await evidenceFiles(root);
-  const runs = await readScoredRuns(root, runFiles);
-  const { documents } = await readPassthroughEvidence(root, evFiles);
+  const { runs: runFiles, evidence: evFiles } = await screenedFiles(root);
+  const runs = await readScoredRuns(root, runFiles, SCREENED_FROM);
+  const { documents } = await readPassthroughEvidence(root, evFiles, SCREENED_FROM);
   const { samples, drops, documents: kept } = buildRag(runs, documents, { chunkChars });
   const unitsIn = runs.length + documents.length;
   if (unitsIn !== kept + drops.length) throw new Error(`accounting broke: ${unitsIn} runs + documents ≠ ${kept} exported + ${drops.length} quarantined`);
@@ -182,7 +181,7 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
     const schemaVersions = { ScoredRun: SCORED_V, EvidenceRecord: EVIDENCE_V, RagSample: RAG_V, QuarantineRecord: QUARANTINE_V };
     const counts = { runs_in: runs.length, documents_in: documents.length, documents_kept: kept, chunks: samples.length, quarantined: drops.length };
     const inputs = [...runFiles, ...evFiles].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const outputs = await sealExport(staged, { phase: 'export-rag', dir, parameters, schemaVersions, inputs, expectedRows: { [RAG_FILE]: samples.length, [QUARANTINE_FILE]: drops.length }, counts });
+    const outputs = await sealExport(staged, { phase: 'export-rag', dir, parameters, schemaVersions, inputs, expectedRows: { [RAG_FILE]: samples.length, [QUARANTINE_FILE]: drops.length }, counts, secretAllowlist: config.secret_allowlist });
     await staged.publish();
     return {
       parameters,

@@ -9,7 +9,7 @@ import { SFT_QUALITY, SftSample, SCHEMA_VERSION as SFT_V } from '../schemas/sft-
 import { openaiSftRow } from './export-formats/openai.ts';
 import { renderCard } from './export-formats/hf-card.ts';
 import { trlSftRow } from './export-formats/trl.ts';
-import { readScoredRuns, scoredRunFiles } from './export-inputs.ts';
+import { readScoredRuns, SCREENED_FROM, screenedFiles } from './export-inputs.ts';
 import { endOnAssistant, hasText, invalidToolArgs, orphanToolResult, withoutReasoning } from './export-messages.ts';
 import { bySplit, QUARANTINE_FILE, sealExport, sortById, writeQuarantine, writeRows, writeSplits, type ExportDrop } from './export-output.ts';
 import { canonicalJson, contentId } from './lib/hash.ts';
@@ -126,8 +126,8 @@ export async function exportSft(root: string, config: DistillConfig, opts: Expor
   const dir = opts.includePartial ? EXPORT_DIRS.sftPartial : EXPORT_DIRS.sft;
   const allowed = sftAllowed(opts.includePartial);
   const testFraction = config.exports.test_fraction;
-  const inputs = await scoredRunFiles(root);
-  const runs = await readScoredRuns(root, inputs);
+  const { runs: inputs } = await screenedFiles(root);
+  const runs = await readScoredRuns(root, inputs, SCREENED_FROM);
   const samples: SftSample[] = [];
   const drops: ExportDrop[] = [];
   const byCategory: Record<string, number> = Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
@@ -174,7 +174,7 @@ export async function exportSft(root: string, config: DistillConfig, opts: Expor
     const parameters = { include_partial: opts.includePartial, quality_allowed: [...allowed], test_fraction: testFraction };
     const schemaVersions = { ScoredRun: SCORED_V, SftSample: SFT_V, QuarantineRecord: QUARANTINE_V };
     const counts = { runs_in: runs.length, rows: samples.length, train: parts.train.length, test: parts.test.length, quarantined: drops.length };
-    const outputs = await sealExport(staged, { phase, dir, parameters, schemaVersions, inputs, expectedRows, counts });
+    const outputs = await sealExport(staged, { phase, dir, parameters, schemaVersions, inputs, expectedRows, counts, secretAllowlist: config.secret_allowlist });
     await staged.publish();
     const reasons = Object.entries(byReason).map(([k, v]) => `${n(v)} ${k}`).join(', ');
     return {

@@ -16,6 +16,7 @@ import { PreferenceSample, SCHEMA_VERSION as PREFERENCE_V } from '../schemas/pre
 import { Provenance, SCHEMA_VERSION as PROVENANCE_V } from '../schemas/provenance.ts';
 import { QuarantineRecord, SCHEMA_VERSION as QUARANTINE_V } from '../schemas/quarantine-record.ts';
 import { RagSample, SCHEMA_VERSION as RAG_V } from '../schemas/rag-sample.ts';
+import { ReplayCall, SCHEMA_VERSION as REPLAY_CALL_V } from '../schemas/replay-call.ts';
 import { RunSummary, SCHEMA_VERSION as SUMMARY_V } from '../schemas/run-summary.ts';
 import { ScoredRun, SCHEMA_VERSION as SCORED_V } from '../schemas/scored-run.ts';
 import { SftSample, SCHEMA_VERSION as SFT_V } from '../schemas/sft-sample.ts';
@@ -55,6 +56,7 @@ export const RECORD_DOCS: readonly RecordDoc[] = [
   { title: 'StageReceipt', schema: StageReceipt, source: 'schemas/stage-receipt.ts', version: RECEIPT_V, io: 'output', summary: 'What one phase read, wrote and counted in one run' },
   { title: 'RunSummary', schema: RunSummary, source: 'schemas/run-summary.ts', version: SUMMARY_V, io: 'output', summary: 'The outcome of one run-all: phases and the funnel' },
   { title: 'DriftReport', schema: DriftReport, source: 'schemas/drift-report.ts', version: DRIFT_V, io: 'output', summary: 'Metric changes between consecutive runs' },
+  { title: 'ReplayCall', schema: ReplayCall, source: 'schemas/replay-call.ts', version: REPLAY_CALL_V, io: 'output', summary: 'One logged model call of `distill replay` / `replay-eval` (reports/replay/calls.jsonl)' },
 ];
 
 /** `EvidenceRecord` → `evidence-record`. */

@@ -6,7 +6,7 @@ import { ScoredRun, SCHEMA_VERSION as SCORED_V, type JoinedSignal } from '../sch
 import { EVIDENCE_DIR, SCORED_DIR } from './lib/layout.ts';
 import { quarantineRow } from './lib/quarantine.ts';
 import { readJsonlFiles } from './lib/jsonl-read.ts';
-import { n } from './lib/log.ts';
+import { Progress, n } from './lib/log.ts';
 import { MANIFEST, manifestText, readManifest } from './lib/manifest.ts';
 import { bump, sortedCounts, type PhaseResult } from './lib/phase.ts';
 import { manifestEntries, StagedDir } from './lib/staged-dir.ts';
@@ -95,8 +95,10 @@ export async function score(root: string, _config: DistillConfig): Promise<Phase
   const drops: ScoreDrop[] = [];
   let inRows = 0;
   let passthrough = 0;
+  const progress = new Progress('score: reading evidence', evidenceInputs.reduce((s, f) => s + (f.rows ?? 0), 0));
   for await (const e of readJsonlFiles<EvidenceRecord>(root, evidenceInputs.map((f) => f.path))) {
     inRows++;
+    progress.tick();
     if (e.kind === 'document' || e.kind === 'judgment') {
       passthrough++; // read by the exports straight from evidence
       continue;
@@ -110,6 +112,7 @@ export async function score(root: string, _config: DistillConfig): Promise<Phase
     if (e.kind === 'run') g.runs.push(e);
     else g.signals.push(e);
   }
+  progress.end();
   const staged = await StagedDir.begin(root, SCORED_DIR);
   try {
     const traceIds = [...groups.keys()].sort();

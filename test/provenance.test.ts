@@ -31,7 +31,7 @@ async function sourceHashes(root: string, file: string, locator: string | undefi
 
 test('every row of every export of the bundled corpus walks back to a real source line whose hash matches', async () => {
   const dir = tempProject();
-  for (const phase of ['build-evidence', 'score', 'export-rag', 'export-sft', 'export-preference']) {
+  for (const phase of ['build-evidence', 'score', 'screen', 'export-rag', 'export-sft', 'export-preference']) {
     const r = await runCli([phase, '--root', dir]);
     assert.equal(r.code, 0, `${phase}: ${r.stderr}`);
   }

@@ -17,7 +17,7 @@ test('real tau-bench file through build-evidence, score and export-sft: 200 runs
     join(dir, 'distill.config.json'),
     JSON.stringify({ schema_version: 1, as_of: '2026-11-01T00:00:00.000Z', sources: [{ stream: 'tau_bench', adapter: 'tau-bench', files: ['data/_kb/tau_bench/*.json'] }] }),
   );
-  for (const phase of ['build-evidence', 'score', 'export-sft', 'export-preference']) {
+  for (const phase of ['build-evidence', 'score', 'screen', 'export-sft', 'export-preference']) {
     const r = await runCli([phase, '--root', dir]);
     assert.equal(r.code, 0, `${phase}: ${r.stderr}`);
   }

@@ -19,6 +19,7 @@ const EXPECTED_NAMES = [
   'provenance',
   'quarantine-record',
   'rag-sample',
+  'replay-call',
   'run-summary',
   'scored-run',
   'sft-sample',

@@ -14,6 +14,7 @@ import { PreferenceSample } from '../schemas/preference-sample.ts';
 import { IsoTimestamp, Provenance, Sha256 } from '../schemas/provenance.ts';
 import { QuarantineRecord } from '../schemas/quarantine-record.ts';
 import { RagSample } from '../schemas/rag-sample.ts';
+import { ReplayConfig } from '../schemas/replay-config.ts';
 import { RunSummary } from '../schemas/run-summary.ts';
 import { ScoredRun } from '../schemas/scored-run.ts';
 import { SFT_QUALITY, SftQuality, SftSample } from '../schemas/sft-sample.ts';
@@ -101,6 +102,8 @@ test('every schema file exports SCHEMA_VERSION as a positive integer', async () 
     'provenance.ts',
     'quarantine-record.ts',
     'rag-sample.ts',
+    'replay-call.ts',
+    'replay-config.ts',
     'run-summary.ts',
     'scored-run.ts',
     'sft-sample.ts',
@@ -562,8 +565,10 @@ function summary(over: Record<string, unknown> = {}): Record<string, unknown> {
       runs_by_category: { accepted: 3, partially_accepted: 1, rejected: 1, needs_human_review: 1 },
       exports: { sft: 4, preference: 1 },
     },
+    metrics: { 'funnel.source_rows': 10, 'mix.accepted': 50 },
     drift_severity: 'ok',
     ok: true,
+    errors: [],
     ...over,
   };
 }
@@ -577,6 +582,7 @@ test('RunSummary: phase status, drift severity and negative funnel counts are ch
   assert.deepEqual(refuse(RunSummary, summary({ drift_severity: 'critical' })), ['drift_severity: invalid_value']);
   assert.deepEqual(refuse(RunSummary, summary({ funnel: { ...(summary()['funnel'] as object), runs: -1 } })), ['funnel.runs: too_small']);
   assert.deepEqual(refuse(RunSummary, summary({ schema_version: 2 })), ['schema_version: invalid_value']);
+  assert.deepEqual(refuse(RunSummary, summary({ metrics: { 'funnel.runs': 'six' } })), ['metrics.funnel.runs: invalid_type']);
 });
 
 // ---------------------------------------------------------------- drift report
@@ -621,7 +627,9 @@ test('DistillConfig: a minimal config gets every default filled in', () => {
     limits: { max_line_bytes: 16 * 1024 * 1024, max_depth: 64 },
     sources: [SOURCE],
     eval_sets: [],
+    secret_allowlist: [],
     exports: { test_fraction: 0.1, rag_chunk_chars: 2000, preference_cap_per_task: 4 },
+    replay: ReplayConfig.parse({}),
   });
 });
 

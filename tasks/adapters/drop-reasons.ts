@@ -12,6 +12,8 @@ export const ADAPTER_DROP_REASONS = [
   'PREFERENCE_INVALID',
   'PREFERENCE_TIE',
   'PREFERENCE_IDENTICAL',
+  'NO_CONVERSATION',
+  'SIGNAL_UNMAPPABLE',
 ] as const;
 
 /** One adapter drop reason. */

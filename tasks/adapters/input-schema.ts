@@ -13,13 +13,27 @@ export function readInput<S extends z.ZodType>(schema: S, row: unknown): { ok: t
   if (!issue) return { ok: false, drop: { reason: 'SCHEMA_INVALID', detail: 'row does not match the input schema' } };
   const path = `$${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
   let reason = 'SCHEMA_INVALID';
+  // a union (string | number, ...) reports a missing field as invalid_union: look at the value itself
+  const absent = valueAt(row, issue.path) === undefined;
   if (issue.code === 'invalid_type') {
     const missing = /received undefined/.test(issue.message);
     reason = missing ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE';
+  } else if (issue.code === 'invalid_union' && absent) {
+    return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}: required field is missing` } };
   } else if (issue.code === 'invalid_value' || issue.code === 'invalid_union') {
     reason = 'SCHEMA_ENUM';
   }
   return { ok: false, drop: { reason, detail: `${path}: ${issue.message}` } };
+}
+
+/** The value at a zod issue path inside the row, or undefined. */
+function valueAt(row: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v: unknown = row;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
 }
 
 /** Known keys → `unknown_fields` flag when a row carries others (they are never exported). */

@@ -4,8 +4,9 @@
  *
  * DISTILL_CRASH_AT=<point>:<n>  SIGKILL this process at the n-th time `point` is reached
  *                               (`any` counts every point).
- * DISTILL_FAULT=<op>:<n>:<code> make the n-th `op` (write | fsync | rename) fail with errno `code`
- *                               (ENOSPC, EIO, ...).
+ * DISTILL_FAULT=<op>:<n>:<code> make the n-th `op` (write | fsync | rename | read) fail with errno
+ *                               `code` (ENOSPC, EIO, EACCES, ...); `read` is the opening of a source
+ *                               file for reading.
  */
 const crashSpec = parse(process.env['DISTILL_CRASH_AT']);
 const faultSpec = parseFault(process.env['DISTILL_FAULT']);
@@ -40,8 +41,8 @@ export function crashPoint(point: string): void {
   }
 }
 
-/** Called before each write / fsync / rename; throws an injected errno error when configured. */
-export function maybeFault(op: 'write' | 'fsync' | 'rename'): void {
+/** Called before each write / fsync / rename / source read; throws an injected errno error when configured. */
+export function maybeFault(op: 'write' | 'fsync' | 'rename' | 'read'): void {
   if (!faultSpec || faultSpec.op !== op) return;
   if (bump(`fault:${op}`) === faultSpec.n) {
     const e = new Error(`${faultSpec.code}: injected fault on ${op} (DISTILL_FAULT)`) as NodeJS.ErrnoException;

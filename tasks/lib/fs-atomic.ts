@@ -39,6 +39,17 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw e;
   }
   await fsyncDir(dir);
+  await removeStaleTempsOf(dir, basename(path));
+}
+
+/** Removes temps of `name` (`.name.tmp-<pid>`) that processes killed mid-write left in `dir`. */
+async function removeStaleTempsOf(dir: string, name: string): Promise<void> {
+  const prefix = `.${name}.tmp-`;
+  for (const n of await fsp.readdir(dir)) {
+    if (!n.startsWith(prefix)) continue;
+    const pid = Number(n.slice(prefix.length));
+    if (Number.isInteger(pid) && !pidAlive(pid)) await fsp.rm(join(dir, n), { force: true });
+  }
 }
 
 /** Removes `.name.tmp-<pid>` files left in `dir` by processes that are no longer alive. */

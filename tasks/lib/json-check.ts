@@ -14,6 +14,19 @@ export type ParseOutcome = { ok: true; value: Record<string, unknown>; flags: st
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** More keys than this in one row (all levels) → TOO_MANY_KEYS. */
+export const MAX_KEYS = 10_000;
+/** More elements than this in one array → FIELD_TOO_LARGE. */
+export const MAX_ARRAY_ITEMS = 100_000;
+/** A string longer than this (UTF-16 units) → FIELD_TOO_LARGE. */
+export const MAX_STRING_CHARS = 8 * 1024 * 1024;
+
+// Accepted but flagged: text that renders differently from what it holds (RELIABILITY.md §5 #36, #37).
+const SUSPECT_CHAR = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const ZERO_WIDTH = /[\u200b-\u200d\u2060\ufeff]/;
+const TERMINAL = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
 interface ScanResult {
   keys: number;
   depth: number;
@@ -103,6 +116,10 @@ function walk(v: unknown, path: string, st: WalkState): void {
     if (!Number.isFinite(v)) st.drop = { reason: 'NUMBER_OUT_OF_RANGE', detail: `number at ${path} is outside the double range` };
     else if (Object.is(v, -0)) st.flags.add('negative_zero');
   } else if (Array.isArray(v)) {
+    if (v.length > MAX_ARRAY_ITEMS) {
+      st.drop = { reason: 'FIELD_TOO_LARGE', detail: `array at ${path} has ${v.length} elements, over the limit of ${MAX_ARRAY_ITEMS}` };
+      return;
+    }
     for (let i = 0; i < v.length; i++) {
       walk(v[i], `${path}[${i}]`, st);
       if (Object.is(v[i], -0)) v[i] = 0; // normalised (and flagged above)
@@ -124,14 +141,21 @@ function walk(v: unknown, path: string, st: WalkState): void {
 
 function checkString(s: string, path: string, st: WalkState): void {
   if (st.drop) return;
-  if (!s.isWellFormed()) st.drop = { reason: 'LONE_SURROGATE', detail: `string at ${path} has a lone UTF-16 surrogate` };
+  if (s.length > MAX_STRING_CHARS) st.drop = { reason: 'FIELD_TOO_LARGE', detail: `string at ${path} is ${s.length} characters, over the limit of ${MAX_STRING_CHARS}` };
+  else if (!s.isWellFormed()) st.drop = { reason: 'LONE_SURROGATE', detail: `string at ${path} has a lone UTF-16 surrogate` };
   else if (s.includes('\u0000')) st.drop = { reason: 'NUL_IN_STRING', detail: `string at ${path} contains an escaped NUL (\\u0000)` };
+  else if (SUSPECT_CHAR.test(s)) {
+    if (BIDI.test(s)) st.flags.add('bidi_control');
+    if (ZERO_WIDTH.test(s)) st.flags.add('zero_width_char');
+    if (TERMINAL.test(s)) st.flags.add('terminal_control');
+  }
 }
 
 /** Parses one row of JSON text into a plain object, or explains why it cannot be used. */
 export function parseRow(text: string, limits: ParseLimits): ParseOutcome {
   const sc = scan(text, limits.maxDepth);
   if ('reason' in sc) return { ok: false, drop: sc };
+  if (sc.keys > MAX_KEYS) return { ok: false, drop: { reason: 'TOO_MANY_KEYS', detail: `row has ${sc.keys} keys, over the limit of ${MAX_KEYS}` } };
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -19,6 +19,10 @@ export const log = {
   done(msg: string): void {
     process.stderr.write(`✔ ${msg}\n`);
   },
+  /** A closing report of several lines (run-all's phases, funnel and drift); printed even when quiet. */
+  report(text: string): void {
+    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  },
 };
 
 /** Formats an integer with thousands separators, independent of the locale. */

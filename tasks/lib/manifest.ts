@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { FileEntry } from '../../schemas/stage-receipt.ts';
 import { UserError } from './result.ts';
+import { recoverPublish } from './staged-dir.ts';
 
 /** Name of the deterministic manifest every phase writes into its output folder. */
 export const MANIFEST = '_manifest.json';
@@ -31,7 +32,13 @@ export async function readManifest(root: string, outDir: string, upstreamCommand
   try {
     text = await fsp.readFile(path, 'utf8');
   } catch {
-    throw new UserError(`${outDir}/${MANIFEST} not found: build it first with \`${upstreamCommand}\``);
+    // a run killed between the two renames of its publish leaves its previous output in .distill/trash
+    await recoverPublish(root, outDir);
+    try {
+      text = await fsp.readFile(path, 'utf8');
+    } catch {
+      throw new UserError(`${outDir}/${MANIFEST} not found: build it first with \`${upstreamCommand}\``);
+    }
   }
   const res = Manifest.safeParse(JSON.parse(text));
   if (!res.success) throw new UserError(`${outDir}/${MANIFEST} is invalid (${res.error.issues[0]?.message}); rebuild with \`${upstreamCommand}\``);

@@ -5,6 +5,12 @@ import { codeVersion } from './project.ts';
 import { currentRunId, writeReceipt } from './receipts.ts';
 import { UserError } from './result.ts';
 
+/** Exit code of a run stopped by an I/O error such as ENOSPC or EIO (EX_IOERR). */
+export const IO_ERROR_EXIT = 74;
+
+/** errno codes that mean the environment failed (disk full, device error, permissions), not the code. */
+const IO_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG', 'EMFILE', 'ENFILE', 'EACCES', 'EPERM']);
+
 /** What a phase core reports back to the shell. */
 export interface PhaseResult {
   parameters: Record<string, unknown>;
@@ -19,19 +25,21 @@ export interface PhaseResult {
 
 /**
  * The thin shell around a phase: takes the phase lock, times it, writes the receipt, prints the
- * closing line and turns errors into exit codes (UserError → its code, anything else → 1 with a
- * stack, since it is a bug). Returns the exit code; the CLI sets process.exitCode.
+ * closing line and turns errors into exit codes (UserError → its code, an I/O error such as ENOSPC
+ * → 74, anything else → 1 with a stack, since it is a bug). Returns the exit code; the CLI sets process.exitCode.
  */
 export async function runPhase(phase: string, root: string, body: () => Promise<PhaseResult>): Promise<number> {
   const started = new Date();
   const t0 = performance.now();
   let release: (() => Promise<void>) | null = null;
+  let published = false;
   try {
     release = await acquireLock(root, phase);
     const res = await body();
+    published = true;
     await writeReceipt(root, {
       schema_version: 1,
-      run_id: currentRunId(),
+      run_id: currentRunId(root),
       phase,
       code_version: codeVersion(root),
       schema_versions: res.schemaVersions,
@@ -54,6 +62,17 @@ export async function runPhase(phase: string, root: string, body: () => Promise<
       await failedReceipt(root, phase, started, t0, e.message);
       return e.exitCode;
     }
+    const errno = (e as NodeJS.ErrnoException).code;
+    if (typeof errno === 'string' && IO_ERRORS.has(errno)) {
+      // the disk, not a bug: no stack, and say what state the outputs are in
+      log.error(
+        published
+          ? `${phase}: the outputs were published, but writing its receipt failed: ${(e as Error).message}`
+          : `${phase}: I/O error: ${(e as Error).message}. Nothing was published; the previous outputs are in place. Fix the cause (free disk space, check the device or permissions) and rerun.`,
+      );
+      await failedReceipt(root, phase, started, t0, (e as Error).message);
+      return IO_ERROR_EXIT;
+    }
     log.error(`${phase}: internal error (a bug; please report it with this stack):\n${(e as Error).stack ?? String(e)}`);
     await failedReceipt(root, phase, started, t0, (e as Error).message);
     return 1;
@@ -65,7 +84,7 @@ export async function runPhase(phase: string, root: string, body: () => Promise<
 async function failedReceipt(root: string, phase: string, started: Date, t0: number, message: string): Promise<void> {
   try {
     await writeReceipt(root, {
-      schema_version: 1, run_id: currentRunId(), phase, code_version: codeVersion(root), schema_versions: {}, parameters: {},
+      schema_version: 1, run_id: currentRunId(root), phase, code_version: codeVersion(root), schema_versions: {}, parameters: {},
       inputs: [], outputs: [], counts: { in: 0, out: 0, quarantined: 0, by_reason: {} }, stats: {},
       started_at: started.toISOString(), duration_ms: Math.round(performance.now() - t0), ok: false, errors: [message],
     });

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { StageReceipt } from '../../schemas/stage-receipt.ts';
+import { inheritedRun } from './current-run.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
 
 /** Where run reports live, relative to the project root. */
@@ -9,15 +10,29 @@ export const REPORTS_DIR = 'reports/distillation';
 let runIdCache: string | undefined;
 
 /**
- * The id of this run: $DISTILL_RUN_ID when run-all set one, otherwise a new sortable id from the
- * clock and pid. Run ids live in reports only, never in datasets.
+ * The id of this run, fixed for the life of the process: $DISTILL_RUN_ID when set; otherwise the
+ * run of the wireit build this process is part of (the run-state file written by `begin-run`, see
+ * current-run.ts); otherwise a new sortable id from the clock and pid. Run ids live in reports
+ * only, never in datasets.
  */
-export function currentRunId(): string {
-  if (runIdCache) return runIdCache;
-  const env = process.env['DISTILL_RUN_ID'];
-  if (env && /^[A-Za-z0-9_.-]+$/.test(env)) runIdCache = env;
-  else runIdCache = newRunId();
+export function currentRunId(root?: string): string {
+  runIdCache ??= envRunId() ?? (root !== undefined ? inheritedRun(root)?.run_id : undefined) ?? newRunId();
   return runIdCache;
+}
+
+/**
+ * Starts a new run in this process (`distill run-all`): $DISTILL_RUN_ID or a new id, used by every
+ * receipt written after it, so two run-alls in one process do not share a run folder.
+ */
+export function startRun(): string {
+  runIdCache = envRunId() ?? newRunId();
+  return runIdCache;
+}
+
+/** $DISTILL_RUN_ID when it is set to a usable folder name. */
+function envRunId(): string | undefined {
+  const env = process.env['DISTILL_RUN_ID'];
+  return env && /^[A-Za-z0-9_.-]+$/.test(env) ? env : undefined;
 }
 
 /** A new run id: UTC time to the millisecond plus pid, so ids sort by start time. */

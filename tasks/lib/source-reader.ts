@@ -1,5 +1,6 @@
 import { constants, promises as fsp } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { maybeFault } from './fault.ts';
 import type { Drop } from './result.ts';
 
 /**
@@ -49,6 +50,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export async function openSource(path: string): Promise<{ ok: true; src: OpenedSource } | { ok: false; refusal: FileRefusal }> {
   let fh: fsp.FileHandle;
   try {
+    maybeFault('read');
     fh = await fsp.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -61,6 +63,30 @@ export async function openSource(path: string): Promise<{ ok: true; src: OpenedS
     return { ok: false, refusal: { reason: 'NOT_REGULAR_FILE', detail: 'source is not a regular file (directory, FIFO, device or socket)' } };
   }
   return { ok: true, src: { fh, size: st.size, dev: st.dev, ino: st.ino } };
+}
+
+/**
+ * SHA-256 of the snapshot `[0, size_at_open)` read through the open handle (never by path, so a
+ * writer appending meanwhile cannot change it), plus the hash of the first `cut` bytes when
+ * `0 <= cut <= size` (one pass: the prefix hash is a copy of the running hash at `cut`).
+ */
+export async function snapshotHashes(src: OpenedSource, cut: number | null = null): Promise<{ sha256: string; prefixSha256: string | null }> {
+  const hash = createHash('sha256');
+  let prefix: string | null = cut === 0 ? hash.copy().digest('hex') : null;
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let pos = 0;
+  while (pos < src.size) {
+    const { bytesRead } = await src.fh.read(buf, 0, Math.min(CHUNK, src.size - pos), pos);
+    if (bytesRead === 0) break;
+    const end = pos + bytesRead;
+    if (cut !== null && cut > pos && cut <= end) {
+      hash.update(buf.subarray(0, cut - pos));
+      prefix = hash.copy().digest('hex');
+      hash.update(buf.subarray(cut - pos, bytesRead));
+    } else hash.update(buf.subarray(0, bytesRead));
+    pos = end;
+  }
+  return { sha256: hash.digest('hex'), prefixSha256: prefix };
 }
 
 /** Looks at the first bytes for encodings and binary formats we refuse to read as text. */

@@ -68,3 +68,13 @@ test('pairwise-preference: an AlpacaEval `input` is appended to the instruction'
   assert.ok(out.type === 'keep' && out.records[0]?.kind === 'judgment');
   assert.deepEqual(out.records[0].judgment.prompt, [{ role: 'user', content: 'Summarise the refund policy in one sentence.\n\nAudience: customers.' }]);
 });
+
+test('pairwise-preference: the AlpacaEval fixture: a numeric 2, a string "1.0", a tie and an out-of-range value', async () => {
+  const { dropOf, keptOf, rowOutputs } = await import('./format-fixtures.ts');
+  const out = rowOutputs(pairwisePreference, 'alpaca-eval-pairwise.jsonl');
+  const j = (i: number) => { const r = keptOf(out[i])[0]; return r?.kind === 'judgment' ? [r.judgment.chosen, r.judgment.rejected, r.judgment.judge, r.judgment.strength, r.flags] : null; };
+  assert.deepEqual(j(0), ['1. Eat a balanced diet.\n2. Exercise regularly.\n3. Get enough sleep.', 'Eat well, sleep, exercise.', 'alpaca_eval_gpt4', 1, []]);
+  assert.deepEqual(j(1), ['Bonjour', 'Bonsoir', 'human:rater-2', 1, []]);
+  assert.deepEqual(dropOf(out[2]), { reason: 'PREFERENCE_TIE', detail: '$.preference: 1.5 is a tie; a tie gives no chosen / rejected pair' });
+  assert.deepEqual(dropOf(out[3]), { reason: 'PREFERENCE_INVALID', detail: '$.preference: expected a value from 1 (output_1 better) to 2 (output_2 better), got 3' });
+});

@@ -38,7 +38,7 @@ test('strict export-sft writes only accepted runs; every other run is quarantine
   assert.deepEqual(res.counts, { in: 4, out: 1, quarantined: 3, by_reason: { CATEGORY_EXCLUDED: 3 } });
   const manifest = JSON.parse(await fsp.readFile(join(root, 'exports/sft/_manifest.json'), 'utf8')) as Manifest;
   assert.deepEqual(manifest.parameters, { include_partial: false, quality_allowed: ['accepted'], test_fraction: 0 });
-  assert.deepEqual(manifest.inputs.map((i) => [i.path, i.rows]), [['data/scored-runs/2024/05/01/runs.jsonl', 4]]);
+  assert.deepEqual(manifest.inputs.map((i) => [i.path, i.rows]), [['data/screened/runs/2024/05/01/runs.jsonl', 4]]);
   assert.deepEqual(manifest.counts, { runs_in: 4, rows: 1, train: 1, test: 0, quarantined: 3 });
   const sftEntry = manifest.files.find((f) => f.path === 'exports/sft/instruction_response.jsonl');
   const bytes = await fsp.readFile(join(root, 'exports/sft/instruction_response.jsonl'));
@@ -178,7 +178,7 @@ function jsonError(text: string): string {
   return '';
 }
 
-test('a missing scored-runs manifest is a user error that names the command to run', async () => {
+test('a missing screened manifest is a user error that names the command to run', async () => {
   const { root, config } = await makeProject();
-  await assert.rejects(exportSft(root, config, { includePartial: false }), { name: 'UserError', message: 'data/scored-runs/_manifest.json not found: build it first with `npm run score`' });
+  await assert.rejects(exportSft(root, config, { includePartial: false }), { name: 'UserError', message: 'data/screened/_manifest.json not found: build it first with `npm run screen`' });
 });

@@ -105,21 +105,49 @@ async function writeJsonl(root: string, rel: string, rows: readonly unknown[]): 
   return { path: rel, sha256: sha256(text), bytes: Buffer.byteLength(text), rows: rows.length };
 }
 
-/** Writes data/scored-runs/<file> for each entry and a manifest listing them in `order` (default: as given). */
+/** Writes data/scored-runs/<file> for each entry and a manifest listing them in `order` (default: as given); mirrors them into data/screened. */
 export async function writeScored(root: string, files: Record<string, readonly ScoredRun[]>, order?: string[]): Promise<void> {
   await fsp.rm(join(root, 'data/scored-runs'), { recursive: true, force: true });
   const entries: FileEntry[] = [];
   for (const name of order ?? Object.keys(files)) entries.push(await writeJsonl(root, `data/scored-runs/${name}`, files[name] ?? []));
   entries.push(await writeJsonl(root, 'data/scored-runs/_quarantine.jsonl', []));
   await fsp.writeFile(join(root, 'data/scored-runs/_manifest.json'), manifestText({ schema_version: 1, phase: 'score', parameters: {}, schema_versions: {}, inputs: [], files: entries, counts: {} }));
+  await mirrorScreened(root);
 }
 
-/** Writes data/evidence/<file> for each entry plus its manifest. */
+/** Writes data/evidence/<file> for each entry plus its manifest; mirrors them into data/screened. */
 export async function writeEvidence(root: string, files: Record<string, readonly EvidenceRecord[]>): Promise<void> {
   await fsp.rm(join(root, 'data/evidence'), { recursive: true, force: true });
   const entries: FileEntry[] = [];
   for (const [name, rows] of Object.entries(files)) entries.push(await writeJsonl(root, `data/evidence/${name}`, rows));
   await fsp.writeFile(join(root, 'data/evidence/_manifest.json'), manifestText({ schema_version: 1, phase: 'build-evidence', parameters: {}, schema_versions: {}, inputs: [], files: entries, counts: {} }));
+  await mirrorScreened(root);
+}
+
+/**
+ * Writes data/screened as `screen` would if it dropped nothing: the data files of data/scored-runs
+ * under runs/ and of data/evidence under evidence/ (same names and order), and its manifest. The
+ * export tests exercise the exporters on exactly the rows they wrote; test/safety/ tests screen.
+ */
+export async function mirrorScreened(root: string): Promise<void> {
+  await fsp.rm(join(root, 'data/screened'), { recursive: true, force: true });
+  const entries: FileEntry[] = [];
+  for (const [dir, sub] of [['data/scored-runs', 'runs'], ['data/evidence', 'evidence']] as const) {
+    let files: FileEntry[] = [];
+    try {
+      files = (JSON.parse(await fsp.readFile(join(root, dir, '_manifest.json'), 'utf8')) as { files: FileEntry[] }).files;
+    } catch {
+      continue;
+    }
+    for (const f of files.filter((x) => !x.path.includes('/_'))) {
+      const rel = `data/screened/${sub}/${f.path.slice(dir.length + 1)}`;
+      await fsp.mkdir(dirname(join(root, rel)), { recursive: true });
+      await fsp.copyFile(join(root, f.path), join(root, rel));
+      entries.push({ ...f, path: rel });
+    }
+  }
+  entries.push(await writeJsonl(root, 'data/screened/_quarantine.jsonl', []));
+  await fsp.writeFile(join(root, 'data/screened/_manifest.json'), manifestText({ schema_version: 1, phase: 'screen', parameters: {}, schema_versions: {}, inputs: [], files: entries, counts: {} }));
 }
 
 /** Writes a JSONL source file and returns the provenance of each row (0-based line, canonical hash). */

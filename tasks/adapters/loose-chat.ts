@@ -1,0 +1,195 @@
+import type { ChatMessage, ToolCall } from '../../schemas/chat.ts';
+import type { Drop } from '../lib/result.ts';
+import { MessageIn, toChatMessage } from './openai-messages.ts';
+
+/**
+ * Liberal readers for the message lists observability tools store as a call's input and output
+ * (Langfuse, LangSmith, LiteLLM): OpenAI chat messages, LangChain messages (serialized
+ * `{lc, type:"constructor", id:[..., "HumanMessage"], kwargs}`, `{type:"human", content}` or
+ * `{type, data:{content}}`), and a LangChain `LLMResult` (`{generations:[[{message, text}]]}`).
+ * LangChain tool calls carry `args` as an object; they are JSON-encoded like OpenAI's.
+ */
+
+/** A read value with the flags it set, or a drop with a reason. */
+export type Read<T> = { ok: true; value: T; flags: string[] } | { ok: false; drop: Drop };
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const what = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+
+const LC_ROLES: Record<string, string> = {
+  HumanMessage: 'user', HumanMessageChunk: 'user', human: 'user',
+  AIMessage: 'assistant', AIMessageChunk: 'assistant', ai: 'assistant',
+  SystemMessage: 'system', SystemMessageChunk: 'system', system: 'system',
+  ToolMessage: 'tool', ToolMessageChunk: 'tool', tool: 'tool',
+  ChatMessage: 'chat', ChatMessageChunk: 'chat', chat: 'chat',
+};
+
+/** Text of LangChain / OpenAI content: a string, or text parts (tool_use parts are skipped: they repeat `tool_calls`). */
+function contentText(v: unknown, path: string): Read<string> {
+  if (typeof v === 'string') return { ok: true, value: v, flags: [] };
+  if (v === null || v === undefined) return { ok: true, value: '', flags: [] };
+  if (!Array.isArray(v)) return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a string or a list of parts, got ${what(v)}` } };
+  const texts: string[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const p = v[i];
+    if (typeof p === 'string') texts.push(p);
+    else if (isObj(p) && p.type === 'text' && typeof p.text === 'string') texts.push(p.text);
+    else if (isObj(p) && (p.type === 'tool_use' || p.type === 'thinking')) continue;
+    else return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}[${i}]: part of type ${JSON.stringify(isObj(p) ? p.type : what(p))} is not text; the canonical chat shape holds only text` } };
+  }
+  return { ok: true, value: texts.join(''), flags: [] };
+}
+
+function lcToolCalls(kw: Record<string, unknown>, path: string): Read<ToolCall[]> {
+  const out: ToolCall[] = [];
+  const flags: string[] = [];
+  const list = Array.isArray(kw.tool_calls) ? kw.tool_calls : [];
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (!isObj(c) || typeof c.name !== 'string' || c.name === '' || typeof c.id !== 'string' || c.id === '') {
+      return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.tool_calls[${i}]: a tool call needs a name and an id` } };
+    }
+    out.push({ id: c.id, type: 'function', function: { name: c.name, arguments: typeof c.args === 'string' ? c.args : JSON.stringify(c.args ?? {}) } });
+  }
+  // calls whose arguments did not parse are kept with their raw text; the exporters decide
+  const invalid = Array.isArray(kw.invalid_tool_calls) ? kw.invalid_tool_calls : [];
+  for (const c of invalid) {
+    if (isObj(c) && typeof c.name === 'string' && typeof c.id === 'string' && c.id !== '') {
+      out.push({ id: c.id, type: 'function', function: { name: c.name, arguments: typeof c.args === 'string' ? c.args : JSON.stringify(c.args ?? null) } });
+      flags.push('invalid_tool_call');
+    }
+  }
+  if (out.length === 0 && isObj(kw.additional_kwargs) && Array.isArray(kw.additional_kwargs.tool_calls)) {
+    const r = MessageIn.safeParse({ role: 'assistant', content: null, tool_calls: kw.additional_kwargs.tool_calls });
+    if (!r.success) return { ok: false, drop: { reason: 'SCHEMA_INVALID', detail: `${path}.additional_kwargs.tool_calls: ${r.error.issues[0]?.message ?? 'invalid'}` } };
+    const m = toChatMessage(r.data);
+    if (m.role === 'assistant') out.push(...(m.tool_calls ?? []));
+  }
+  return { ok: true, value: out, flags };
+}
+
+/** One LangChain message (any serialization) → a canonical message, or null when `v` is not one. */
+function langchainMessage(v: Record<string, unknown>, path: string): Read<ChatMessage> | null {
+  let cls: string | undefined;
+  let kw: Record<string, unknown>;
+  let kwPath = path;
+  if (v.lc === 1 && v.type === 'constructor' && Array.isArray(v.id)) {
+    cls = String(v.id[v.id.length - 1]);
+    kw = isObj(v.kwargs) ? v.kwargs : {};
+    kwPath = `${path}.kwargs`;
+  } else if (typeof v.type === 'string' && LC_ROLES[v.type] !== undefined && !('role' in v)) {
+    cls = v.type;
+    kw = isObj(v.data) ? v.data : v;
+    if (isObj(v.data)) kwPath = `${path}.data`;
+  } else {
+    return null;
+  }
+  let role = LC_ROLES[cls];
+  if (role === 'chat') role = typeof kw.role === 'string' ? (kw.role === 'human' ? 'user' : kw.role === 'ai' ? 'assistant' : kw.role) : undefined;
+  if (!role) return { ok: false, drop: { reason: 'SCHEMA_ENUM', detail: `${path}: LangChain message class ${JSON.stringify(cls)} is not one of HumanMessage, AIMessage, SystemMessage, ToolMessage, ChatMessage` } };
+  const text = contentText(kw.content, `${kwPath}.content`);
+  if (!text.ok) return text;
+  switch (role) {
+    case 'user':
+      return { ok: true, value: { role: 'user', content: text.value }, flags: [] };
+    case 'system':
+      return { ok: true, value: { role: 'system', content: text.value }, flags: [] };
+    case 'tool':
+      if (typeof kw.tool_call_id !== 'string' || kw.tool_call_id === '') return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${kwPath}.tool_call_id: a tool message needs the id of the call it answers` } };
+      return { ok: true, value: { role: 'tool', tool_call_id: kw.tool_call_id, content: text.value }, flags: kw.status === 'error' ? ['tool_error'] : [] };
+    case 'assistant': {
+      const calls = lcToolCalls(kw, kwPath);
+      if (!calls.ok) return calls;
+      const m: ChatMessage = { role: 'assistant', content: text.value === '' && calls.value.length > 0 ? null : text.value };
+      if (calls.value.length > 0) m.tool_calls = calls.value;
+      const reasoning = isObj(kw.additional_kwargs) ? kw.additional_kwargs.reasoning_content : undefined;
+      if (typeof reasoning === 'string' && reasoning !== '') m.reasoning = reasoning;
+      return { ok: true, value: m, flags: calls.flags };
+    }
+    default:
+      return { ok: false, drop: { reason: 'SCHEMA_ENUM', detail: `${kwPath}.role: expected system, user, assistant or tool, got ${JSON.stringify(role)}` } };
+  }
+}
+
+/** One message in any supported shape. */
+export function readMessage(v: unknown, path: string): Read<ChatMessage> {
+  if (!isObj(v)) return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a message object, got ${what(v)}` } };
+  const lc = langchainMessage(v, path);
+  if (lc) return lc;
+  const r = MessageIn.safeParse(v);
+  if (!r.success) {
+    const is = r.error.issues[0];
+    const sub = is ? is.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '';
+    const reason = is?.code === 'invalid_union' ? 'SCHEMA_ENUM' : is?.code === 'invalid_type' ? (/received undefined/.test(is.message) ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE') : 'SCHEMA_INVALID';
+    return { ok: false, drop: { reason, detail: `${path}${sub}: ${is?.message ?? 'not a chat message'}` } };
+  }
+  return { ok: true, value: toChatMessage(r.data), flags: [] };
+}
+
+/** A list of messages in any supported shape (a LangChain batch `[[...]]` reads its first conversation). */
+export function readMessages(list: readonly unknown[], path: string): Read<ChatMessage[]> {
+  let items = list;
+  let base = path;
+  const flags: string[] = [];
+  if (items.length > 0 && items.every((x) => Array.isArray(x))) {
+    if (items.length > 1) flags.push('extra_batch_items');
+    items = items[0] as unknown[];
+    base = `${path}[0]`;
+  }
+  const out: ChatMessage[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const r = readMessage(items[i], `${base}[${i}]`);
+    if (!r.ok) return r;
+    out.push(r.value);
+    flags.push(...r.flags);
+  }
+  return { ok: true, value: out, flags };
+}
+
+/** The finish reason a LangChain generation or message carries, if any. */
+function finishOf(gen: Record<string, unknown>): string | null {
+  const info = isObj(gen.generation_info) ? gen.generation_info : {};
+  if (typeof info.finish_reason === 'string') return info.finish_reason;
+  const msg = isObj(gen.message) ? (isObj(gen.message.kwargs) ? gen.message.kwargs : gen.message) : {};
+  const meta = isObj(msg.response_metadata) ? msg.response_metadata : {};
+  if (typeof meta.finish_reason === 'string') return meta.finish_reason;
+  if (typeof meta.stop_reason === 'string') return meta.stop_reason;
+  return null;
+}
+
+/**
+ * One model output → the assistant message and its finish reason: a string, a message (OpenAI or
+ * LangChain), `{choices:[{message, finish_reason}]}`, `{generations:[[{message | text}]]}`, or
+ * `{output | content: string}`.
+ */
+export function readOutput(v: unknown, path: string): Read<{ message: ChatMessage; finish: string | null }> {
+  if (typeof v === 'string') return { ok: true, value: { message: { role: 'assistant', content: v }, finish: null }, flags: [] };
+  if (!isObj(v)) return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a model output (string, message, choices or generations), got ${what(v)}` } };
+  if (Array.isArray(v.choices)) {
+    const c = v.choices[0];
+    if (!isObj(c)) return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.choices[0]: no choice` } };
+    const m = readMessage(c.message, `${path}.choices[0].message`);
+    if (!m.ok) return m;
+    return { ok: true, value: { message: m.value, finish: typeof c.finish_reason === 'string' ? c.finish_reason : null }, flags: v.choices.length > 1 ? ['extra_choices'] : [] };
+  }
+  if (Array.isArray(v.generations)) {
+    const first = Array.isArray(v.generations[0]) ? v.generations[0][0] : v.generations[0];
+    if (!isObj(first)) return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.generations[0][0]: no generation` } };
+    if (isObj(first.message)) {
+      const m = readMessage(first.message, `${path}.generations[0][0].message`);
+      if (!m.ok) return m;
+      return { ok: true, value: { message: m.value, finish: finishOf(first) }, flags: m.flags };
+    }
+    if (typeof first.text === 'string') return { ok: true, value: { message: { role: 'assistant', content: first.text }, finish: finishOf(first) }, flags: [] };
+    return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.generations[0][0]: has neither message nor text` } };
+  }
+  if ('role' in v || 'lc' in v || (typeof v.type === 'string' && LC_ROLES[v.type] !== undefined)) {
+    const m = readMessage(v, path);
+    if (!m.ok) return m;
+    if (m.value.role !== 'assistant') return { ok: false, drop: { reason: 'SCHEMA_ENUM', detail: `${path}: the output message has role ${m.value.role}, expected assistant` } };
+    return { ok: true, value: { message: m.value, finish: null }, flags: m.flags };
+  }
+  for (const k of ['output', 'content', 'text', 'answer', 'completion'] as const) {
+    if (typeof v[k] === 'string') return { ok: true, value: { message: { role: 'assistant', content: v[k] as string }, finish: null }, flags: [] };
+  }
+  return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: an object that is not a model output (no message, choices, generations or output text); keys: ${Object.keys(v).slice(0, 8).join(', ')}` } };
+}

@@ -1,0 +1,49 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { RAG_FILE } from '../export-rag.ts';
+import { EXPORT_DIRS, RAG_INDEX_DIR } from '../lib/layout.ts';
+import { Manifest, MANIFEST } from '../lib/manifest.ts';
+import { UserError } from '../lib/result.ts';
+import { INDEX_FILE, parseIndexText, type RagIndex } from './rag-index.ts';
+
+const BUILD = '`npm run index-rag` (or `distill export-rag && distill index-rag`)';
+
+async function readJson(path: string): Promise<unknown | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Loads data/rag-index/ for a query. A missing, unreadable or empty index is a UserError naming
+ * the command that builds it; an index older than exports/rag/ loads with a warning.
+ */
+export async function loadRagIndex(root: string): Promise<{ index: RagIndex; warning: string | null }> {
+  const path = `${RAG_INDEX_DIR}/${INDEX_FILE}`;
+  let text: string;
+  try {
+    text = await fsp.readFile(join(root, path), 'utf8');
+  } catch {
+    throw new UserError(`no retrieval index at ${path}: build it with ${BUILD}, or run without retrieval (--no-retrieval)`);
+  }
+  const parsed = parseIndexText(text);
+  if (!parsed.ok) throw new UserError(`${path} is ${parsed.error}; rebuild it with ${BUILD}`);
+  if (parsed.index.documents === 0) {
+    throw new UserError(`the retrieval index ${path} holds 0 documents: ${EXPORT_DIRS.rag}/${RAG_FILE} was empty when it was built (see ${EXPORT_DIRS.rag}/_quarantine.jsonl for why). Add sources and rebuild with ${BUILD}, or run without retrieval (--no-retrieval)`);
+  }
+  return { index: parsed.index, warning: await staleness(root) };
+}
+
+/** A warning when the index was built from another exports/rag/playbooks.jsonl than the current one. */
+async function staleness(root: string): Promise<string | null> {
+  const mine = Manifest.safeParse(await readJson(join(root, RAG_INDEX_DIR, MANIFEST)));
+  const upstream = Manifest.safeParse(await readJson(join(root, EXPORT_DIRS.rag, MANIFEST)));
+  if (!mine.success || !upstream.success) return null;
+  const rel = `${EXPORT_DIRS.rag}/${RAG_FILE}`;
+  const built = mine.data.inputs.find((f) => f.path === rel)?.sha256;
+  const now = upstream.data.files.find((f) => f.path === rel)?.sha256;
+  if (built === undefined || now === undefined || built === now) return null;
+  return `the retrieval index is older than ${rel} (built from sha256 ${built.slice(0, 12)}…, now ${now.slice(0, 12)}…); rebuild it with ${BUILD}`;
+}

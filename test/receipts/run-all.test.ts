@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { COMMANDS } from '../../tasks/commands.ts';
+import { activePhases } from '../../tasks/pipeline.ts';
+import { REPO, runCli, tempProject } from '../helpers/project.ts';
+
+const FUNNEL = /\nfunnel\n {2}([\d,]+) source rows\n {2}→ ([\d,]+) evidence records \(([\d,]+) source rows quarantined\)\n {2}→ ([\d,]+) runs: ([\d,]+) accepted, ([\d,]+) partially accepted, ([\d,]+) rejected, ([\d,]+) needs human review\n {2}→ exports: rag ([\d,]+), sft ([\d,]+), sft-partial ([\d,]+), preference ([\d,]+), kto ([\d,]+)\n/;
+
+const num = (s: string | undefined): number => Number((s ?? '').replace(/,/g, ''));
+const readJson = (dir: string, rel: string) => JSON.parse(readFileSync(join(dir, rel), 'utf8'));
+
+async function runAll(dir: string, runId: string) {
+  const r = await runCli(['run-all', '--root', dir], { env: { DISTILL_RUN_ID: runId } });
+  assert.equal(r.code, 0, r.stderr);
+  return r;
+}
+
+/** Copies one day of rows (every stream's 2026-10-31 file) from a corpus generated with another start date. */
+function addDay(dir: string): void {
+  const gen = mkdtempSync(join(tmpdir(), 'distill-day-'));
+  execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO, 'tasks', 'corpus.ts'), '--out', join(gen, 'kb'), '--start-date', '2026-10-31'], { stdio: 'ignore' });
+  for (const stream of readdirSync(join(gen, 'kb'))) {
+    const day = join(gen, 'kb', stream, '2026-10-31.jsonl');
+    if (existsSync(day)) cpSync(day, join(dir, 'data', '_kb', stream, '2026-10-31.jsonl'));
+  }
+}
+
+test('distill run-all prints the funnel and drift: ok; an identical second run has no drift; a new day of rows names what moved', async () => {
+  const dir = tempProject();
+  const first = await runAll(dir, 'run-1');
+  const m = FUNNEL.exec(first.stderr);
+  assert.ok(m, `no funnel in:\n${first.stderr}`);
+  assert.ok(first.stderr.endsWith('drift: ok (first run, nothing to compare)\n'), first.stderr);
+  // the printed funnel is the one in summary.json, and it agrees with the receipts
+  const s1 = readJson(dir, 'reports/distillation/run-1/summary.json');
+  const f = s1.funnel;
+  assert.deepEqual(m.slice(1).map(num), [
+    f.source_rows, f.evidence, f.quarantined, f.runs,
+    f.runs_by_category.accepted, f.runs_by_category.partially_accepted, f.runs_by_category.rejected, f.runs_by_category.needs_human_review,
+    f.exports.rag, f.exports.sft, f.exports['sft-partial'], f.exports.preference, f.exports.kto,
+  ]);
+  const ev = readJson(dir, 'reports/distillation/run-1/build-evidence.receipt.json');
+  assert.equal(f.source_rows, ev.counts.in);
+  assert.ok(f.source_rows >= 1000 && f.runs > 0 && f.exports.sft > 0);
+  assert.equal(s1.ok, true);
+  const phases = activePhases((name) => name in COMMANDS).map((p) => p.phase);
+  assert.deepEqual(phases.slice(0, 2), ['build-evidence', 'score']);
+  assert.deepEqual(
+    s1.phases.map((p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`),
+    phases.map((p) => `${p} ran reports/distillation/run-1/${p}.receipt.json`),
+  );
+  assert.match(first.stderr, new RegExp(`\\ncheck: ok \\(${phases.length} receipts reconcile`));
+
+  const second = await runAll(dir, 'run-2');
+  assert.ok(second.stderr.endsWith('drift: ok vs run run-1 (no metric changed)\n'), second.stderr);
+  assert.equal(readJson(dir, 'reports/distillation/run-2/drift.json').previous_run_id, 'run-1');
+
+  addDay(dir);
+  const third = await runAll(dir, 'run-3');
+  const drift = readJson(dir, 'reports/distillation/run-3/drift.json');
+  assert.equal(drift.previous_run_id, 'run-2');
+  assert.notEqual(drift.severity, 'ok');
+  assert.match(third.stderr, new RegExp(`\\ndrift: ${drift.severity} vs run run-2: \\d+ of \\d+ metrics changed, \\d+ past a threshold \\(warn > 20 %, alert > 50 % or to/from zero\\)\\n`));
+  // the same seed from another start date reuses trace ids: runs now conflict, a new quarantine reason
+  const conflict = drift.metrics.find((x: { name: string }) => x.name === 'quarantine.score.ID_CONFLICT');
+  assert.equal(conflict.previous, 0);
+  assert.equal(conflict.severity, 'alert');
+  assert.match(third.stderr, new RegExp(`\\n  alert  quarantine\\.score\\.ID_CONFLICT +0 → ${conflict.current} \\(from 0\\)\\n`));
+  const rows = drift.metrics.find((x: { name: string }) => x.name === 'funnel.source_rows');
+  assert.ok(rows.current > rows.previous, 'more source rows than before');
+  assert.equal(readJson(dir, 'reports/distillation/run-3/summary.json').drift_severity, drift.severity);
+});

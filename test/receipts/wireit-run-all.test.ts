@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { COMMANDS } from '../../tasks/commands.ts';
+import { activePhases } from '../../tasks/pipeline.ts';
+import { REPO } from '../helpers/project.ts';
+
+/** A copy of the repository (sources, config, bundled corpus; node_modules linked), nothing built. */
+function repoCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-wireit-'));
+  for (const f of ['package.json', 'tsconfig.json', 'distill.config.json', 'tasks', 'schemas', 'bin', join('data', '_kb')]) cpSync(join(REPO, f), join(dir, f), { recursive: true });
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+/** `npm run run-all` in `dir`, as a user would type it (no DISTILL_RUN_ID, wireit's default logger). */
+function npmRunAll(dir: string): Promise<{ code: number; out: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', DISTILL_QUIET: '1' };
+  for (const k of ['DISTILL_RUN_ID', 'DISTILL_ROOT', 'WIREIT_LOGGER', 'npm_lifecycle_event']) delete env[k];
+  return new Promise((resolve) => {
+    execFile('npm', ['run', 'run-all'], { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+test('npm run run-all: every phase of one build shares a run id; a second build finds them all fresh', async () => {
+  const dir = repoCopy();
+  const phases = activePhases((name) => name in COMMANDS).map((p) => p.phase);
+  const first = await npmRunAll(dir);
+  assert.equal(first.code, 0, first.out);
+  assert.match(first.out, /\nfunnel\n {2}[\d,]+ source rows\n/);
+  assert.match(first.out, /\ndrift: ok \(first run, nothing to compare\)\n/);
+  const id1 = /\nrun (\S+): ok · /.exec(first.out)?.[1] as string;
+  const s1 = JSON.parse(readFileSync(join(dir, 'reports/distillation', id1, 'summary.json'), 'utf8'));
+  assert.deepEqual(
+    s1.phases.map((p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`),
+    phases.map((p) => `${p} ran reports/distillation/${id1}/${p}.receipt.json`),
+  );
+  assert.equal(existsSync(join(dir, 'reports/distillation/.current-run.json')), false, 'the run-state file is removed at the end');
+
+  const second = await npmRunAll(dir);
+  assert.equal(second.code, 0, second.out);
+  const id2 = /\nrun (\S+): ok · /.exec(second.out)?.[1] as string;
+  assert.ok(id2 > id1, `${id2} sorts after ${id1}`);
+  const s2 = JSON.parse(readFileSync(join(dir, 'reports/distillation', id2, 'summary.json'), 'utf8'));
+  assert.deepEqual(
+    s2.phases.map((p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`),
+    phases.map((p) => `${p} fresh reports/distillation/${id1}/${p}.receipt.json`),
+  );
+  assert.match(second.out, new RegExp(`\\ndrift: ok vs run ${id1} \\(no metric changed\\)\\n`));
+});

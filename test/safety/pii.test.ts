@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Budget } from '../../tasks/safety/budget.ts';
+import { applyRedactions, detectPii } from '../../tasks/safety/pii.ts';
+import { piiFlag, redactRecord } from '../../tasks/safety/redact.ts';
+
+const redact = (s: string): string => applyRedactions(s, detectPii(s, new Budget(), 's'));
+const types = (s: string): string[] => detectPii(s, new Budget(), 's').map((p) => `${p.type}:${s.slice(p.start, p.end)}`);
+
+test('each PII type is replaced by its typed placeholder', () => {
+  assert.equal(redact('Mail jordan.reyes12@example.com today.'), 'Mail <EMAIL_ADDRESS> today.');
+  assert.equal(redact('Call +1 (212) 555-0123 or (415) 555-0199.'), 'Call <PHONE_NUMBER> or <PHONE_NUMBER>.');
+  assert.equal(redact('UK office: +44 20 7946 0958'), 'UK office: <PHONE_NUMBER>');
+  assert.equal(redact('card 4111 1111 1111 1111, exp 12/29'), 'card <CREDIT_CARD>, exp 12/29');
+  assert.equal(redact('card 5500-0000-0000-0004'), 'card <CREDIT_CARD>');
+  assert.equal(redact('IBAN DE89 3704 0044 0532 0130 00 and GB82WEST12345698765432.'), 'IBAN <IBAN_CODE> and <IBAN_CODE>.');
+  assert.equal(redact('from 8.8.8.8 and 2607:f8b0:4005:80a::200e'), 'from <IP_ADDRESS> and <IP_ADDRESS>');
+});
+
+test('validation keeps look-alikes: private / loopback / documentation IPs, bad checksums, versions, dates, ids', () => {
+  const keep = [
+    'connect ECONNREFUSED 127.0.0.1:8000 via 10.0.0.1 and 192.168.1.20, ::1, fe80::1, 2001:db8::1, 203.0.113.5',
+    'card 4111 1111 1111 1112 (Luhn fails), order 1234567890123456',
+    'IBAN DE89 3704 0044 0532 0130 01 (mod-97 fails)',
+    'version 1.2.3.4, numpy 1.26.4, released 2024-05-15 12:30:45',
+    'flight HAT170, reservation ZFA04Y, payment credit_card_7815826, user mia_li_3668',
+    `commit 3f9a1c2b7d4e5f60718293a4b5c6d7e8f9012345, epoch 1730419200, id 1234567890`,
+    'out[3::6] = arr[1::4]; std::vector<int> v; a::b',
+    'git@github.com:acme/repo.git, @property, user@localhost, pkg@1.2.3',
+    'ref 555-0123, tel 12345, price 1,234.56, 3.14159',
+  ];
+  for (const s of keep) assert.deepEqual(types(s), [], s);
+});
+
+test('hostile strings: 100k "a@", a 200k-digit run and 50k "?" stay fast and find nothing', () => {
+  for (const s of ['a@'.repeat(100_000), '1'.repeat(200_000), '?'.repeat(50_000), '1 '.repeat(100_000), `${'a'.repeat(70)}@${'b'.repeat(300)}.com`.repeat(2000)]) {
+    const t0 = performance.now();
+    assert.deepEqual(detectPii(s, new Budget(), 's'), []);
+    assert.ok(performance.now() - t0 < 2000);
+  }
+});
+
+test('redactRecord redacts free text only, keeps ids and provenance, keeps JSON strings valid JSON', () => {
+  const rec = {
+    run_id: 'tr_1', task_key: 'mail:jordan@example.com', flags: [],
+    provenance: { source_file: 'data/_kb/a.jsonl', line_offset: 0, sig_hash: 'x', recorded_at: null },
+    run: {
+      messages: [
+        { role: 'user', content: 'I am jordan@example.com, call +1 (212) 555-0123' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"email": "jordan@example.com", "amount": 2125550123}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: '{"ip": "8.8.8.8", "private": "10.0.0.2"}' },
+      ],
+    },
+  };
+  const r = redactRecord(rec, new Budget());
+  assert.equal(r.value.task_key, 'mail:jordan@example.com', 'identifiers are not rewritten');
+  assert.deepEqual(r.value.provenance, rec.provenance);
+  const [u, a, t] = r.value.run.messages as unknown as [{ content: string }, { tool_calls: [{ function: { arguments: string } }] }, { content: string }];
+  assert.equal(u.content, 'I am <EMAIL_ADDRESS>, call <PHONE_NUMBER>');
+  assert.equal(a.tool_calls[0].function.arguments, '{"email": "<EMAIL_ADDRESS>", "amount": 2125550123}');
+  assert.deepEqual(JSON.parse(t.content), { ip: '<IP_ADDRESS>', private: '10.0.0.2' });
+  assert.deepEqual(r.counts, { EMAIL_ADDRESS: 2, PHONE_NUMBER: 1, CREDIT_CARD: 0, IBAN_CODE: 0, IP_ADDRESS: 1 });
+  assert.equal(r.spans, 4);
+  assert.equal(piiFlag(r.counts), 'pii_redacted:EMAIL_ADDRESS+PHONE_NUMBER+IP_ADDRESS');
+  assert.equal(piiFlag({ EMAIL_ADDRESS: 0, PHONE_NUMBER: 0, CREDIT_CARD: 0, IBAN_CODE: 0, IP_ADDRESS: 0 }), null);
+});
