@@ -1,24 +1,14 @@
 import { parseArgs } from 'node:util';
-import { buildEvidence } from './build-evidence.ts';
-import { exportPreference } from './export-preference.ts';
-import { exportRag } from './export-rag.ts';
-import { exportSft } from './export-sft.ts';
 import { log } from './lib/log.ts';
+import type { PhaseResult } from './lib/phase.ts';
 import { runPhase } from './lib/phase.ts';
+import type { DistillConfig } from '../schemas/config.ts';
 import { findRoot, loadConfig } from './lib/project.ts';
 import { UserError } from './lib/result.ts';
-import { score } from './score.ts';
-import { formatSniff, sniffFiles } from './sniff.ts';
-import { formatScan, scanFiles } from './scan.ts';
-import { screen } from './screen.ts';
 import { activePhases } from './pipeline.ts';
-import { beginRun, runAll } from './run-all.ts';
-import { showReceipts } from './show-receipts.ts';
-import { formatTrace, traceRow } from './trace.ts';
-import { indexRag } from './index-rag.ts';
-import { REPLAY_EVAL_USAGE, replayEvalCommand } from './replay/eval-command.ts';
-import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
-import { formatVerify, verifyProject } from './verify.ts';
+
+// Command modules are imported when their command runs, not at start-up: importing all of them
+// (zod schemas, secretlint, the OpenAI client, ...) cost ~1.7 s of CPU on every CLI call.
 
 /** One CLI command: its usage line, what it does, and how to run it. */
 interface Command {
@@ -27,11 +17,14 @@ interface Command {
   run: (root: string, argv: string[]) => Promise<number>;
 }
 
-const phaseCommand = (name: string, fn: typeof buildEvidence, summary: string): Command => ({
+type PhaseFn = (root: string, config: DistillConfig) => Promise<PhaseResult>;
+
+const phaseCommand = (name: string, load: () => Promise<PhaseFn>, summary: string): Command => ({
   usage: name,
   summary,
   run: async (root, argv) => {
     parseArgs({ args: argv, options: {}, allowPositionals: false });
+    const fn = await load();
     return runPhase(name, root, () => fn(root, loadConfig(root)));
   },
 });
@@ -43,22 +36,24 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Materialize every source row into data/evidence/YYYY/MM/DD/<stream>.jsonl, or quarantine it with a reason; --accept-source-changes rebuilds after a source shrank or was edited (else SOURCE_TRUNCATED)',
     run: async (root, argv) => {
       const { values } = parseArgs({ args: argv, options: { 'accept-source-changes': { type: 'boolean', default: false } }, allowPositionals: false });
+      const { buildEvidence } = await import('./build-evidence.ts');
       return runPhase('build-evidence', root, () => buildEvidence(root, loadConfig(root), { acceptSourceChanges: values['accept-source-changes'] === true }));
     },
   },
-  score: phaseCommand('score', score, 'Join evidence by trace_id and place each run in one category by the rule table → data/scored-runs/'),
-  screen: phaseCommand('screen', screen, 'Keep secrets, eval copies and duplicates out of training data and replace PII with placeholders → data/screened/ (what every export reads)'),
-  'export-rag': phaseCommand('export-rag', exportRag, 'Accepted / partially accepted runs and knowledge documents → exports/rag/playbooks.jsonl (chunked)'),
+  score: phaseCommand('score', async () => (await import('./score.ts')).score, 'Join evidence by trace_id and place each run in one category by the rule table → data/scored-runs/'),
+  screen: phaseCommand('screen', async () => (await import('./screen.ts')).screen, 'Keep secrets, eval copies and duplicates out of training data and replace PII with placeholders → data/screened/ (what every export reads)'),
+  'export-rag': phaseCommand('export-rag', async () => (await import('./export-rag.ts')).exportRag, 'Accepted / partially accepted runs and knowledge documents → exports/rag/playbooks.jsonl (chunked)'),
   'export-sft': {
     usage: 'export-sft [--include-partial]',
     summary: 'Strictly accepted runs → exports/sft/ (SFT rows, OpenAI, TRL, HF); --include-partial adds corrected partial runs → exports/sft-partial/',
     run: async (root, argv) => {
       const { values } = parseArgs({ args: argv, options: { 'include-partial': { type: 'boolean', default: false } }, allowPositionals: false });
       const includePartial = values['include-partial'] === true;
+      const { exportSft } = await import('./export-sft.ts');
       return runPhase(includePartial ? 'export-sft-partial' : 'export-sft', root, () => exportSft(root, loadConfig(root), { includePartial }));
     },
   },
-  'export-preference': phaseCommand('export-preference', exportPreference, 'Accepted vs rejected attempts, human corrections and judgments → exports/preference/ (DPO pairs + unpaired KTO)'),
+  'export-preference': phaseCommand('export-preference', async () => (await import('./export-preference.ts')).exportPreference, 'Accepted vs rejected attempts, human corrections and judgments → exports/preference/ (DPO pairs + unpaired KTO)'),
   'export-all': {
     usage: 'export-all',
     summary: 'Runs export-rag, export-sft and export-preference',
@@ -77,24 +72,26 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'BM25 retrieval index over exports/rag/ → data/rag-index/ (serialized MiniSearch index + _manifest.json)',
     run: async (root, argv) => {
       parseArgs({ args: argv, options: {}, allowPositionals: false });
+      const { indexRag } = await import('./index-rag.ts');
       return runPhase('index-rag', root, () => indexRag(root));
     },
   },
   replay: {
-    usage: REPLAY_USAGE,
+    usage: 'replay --task "<input>" [--kind text|json] [--no-retrieval] [--allow-escalation] [--dry-run] [--k N] [--json]',
     summary: 'Answer a task with the local model (OpenAI-compatible API), grounded on the top-k RAG documents; validates the answer, logs the call to reports/replay/; --dry-run calls no model',
-    run: replayCommand,
+    run: async (root, argv) => (await import('./replay/replay-command.ts')).replayCommand(root, argv),
   },
   'replay-eval': {
-    usage: REPLAY_EVAL_USAGE,
+    usage: 'replay-eval [--k N] [--kind text|json] [--limit N] [--require-model] [--json]',
     summary: 'Held-out test tasks with and without retrieval: recall@k, validity, agreement, latency, tokens → reports/replay/eval.{json,md}; model arms "unavailable" when no model runs',
-    run: replayEvalCommand,
+    run: async (root, argv) => (await import('./replay/eval-command.ts')).replayEvalCommand(root, argv),
   },
   verify: {
     usage: 'verify [--json]',
     summary: 'Re-hash every published file of every phase folder against its _manifest.json; exit 1 naming each truncated, changed, missing or extra file',
     run: async (root, argv) => {
       const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: false });
+      const { formatVerify, verifyProject } = await import('./verify.ts');
       const report = await verifyProject(root);
       process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerify(report)}\n`);
       return report.ok ? 0 : 1;
@@ -106,6 +103,7 @@ export const COMMANDS: Record<string, Command> = {
     run: async (root, argv) => {
       const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, begin: { type: 'boolean', default: false }, collect: { type: 'boolean', default: false } }, allowPositionals: false });
       // --begin / --collect are the first and last steps of `npm run run-all` (wireit builds the phases in between)
+      const { beginRun, runAll } = await import('./run-all.ts');
       if (values.begin) return beginRun(root);
       const phases = activePhases((name) => name in COMMANDS);
       const runPhaseArgv = (args: readonly string[]) => (COMMANDS[args[0] as string] as Command).run(root, args.slice(1));
@@ -117,6 +115,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: "Prints a run-all's phases (ran / fresh), the reconcile check, the funnel and the drift verdict (default: the latest run); --check prints only the check; exit 1 when the receipts do not reconcile",
     run: async (root, argv) => {
       const { values } = parseArgs({ args: argv, options: { 'run-id': { type: 'string' }, check: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, allowPositionals: false });
+      const { showReceipts } = await import('./show-receipts.ts');
       return showReceipts(root, { ...(values['run-id'] !== undefined ? { runId: values['run-id'] } : {}), check: values.check === true, json: values.json === true });
     },
   },
@@ -125,6 +124,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: "Run screen's secret and PII detectors over JSON / JSONL / .traj files: hits per rule with field paths, never the secret (exit 1 if any secret)",
     run: async (root, argv) => {
       const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+      const { formatScan, scanFiles } = await import('./scan.ts');
       const report = await scanFiles(positionals, new Set(loadConfig(root).secret_allowlist));
       process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatScan(report)}\n`);
       return Object.values(report.secrets).some((c) => c.hits > 0) ? 1 : 0;
@@ -143,6 +143,7 @@ export const COMMANDS: Record<string, Command> = {
       } catch {
         // sniffing needs no valid config; the defaults apply
       }
+      const { formatSniff, sniffFiles } = await import('./sniff.ts');
       const results = await sniffFiles(positionals, process.cwd(), limits);
       process.stdout.write(values.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatSniff(results)}\n`);
       return results.every((r) => r.adapter !== null) ? 0 : 1;
@@ -155,6 +156,7 @@ export const COMMANDS: Record<string, Command> = {
       const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
       const [id, ...extra] = positionals;
       if (!id || extra.length > 0) throw new UserError('trace takes exactly one export row id, e.g. `distill trace sft_0123456789abcdef01234567`');
+      const { formatTrace, traceRow } = await import('./trace.ts');
       const report = await traceRow(root, id);
       process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTrace(report)}\n`);
       return report.ok ? 0 : 1;
