@@ -1,5 +1,6 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from './fs-atomic.ts';
 import type { z } from 'zod';
 import { DriftReport } from '../../schemas/drift-report.ts';
 import { RunSummary } from '../../schemas/run-summary.ts';
@@ -130,6 +131,14 @@ export async function receiptForOutputs(root: string, phase: string, files: read
     if (!existsSync(join(root, rel))) continue;
     const r = await readReceipt(root, rel);
     if (r.ok && r.value.ok && r.value.phase === phase && sameFiles(r.value.outputs, files)) return { path: rel, receipt: r.value };
+  }
+  // A wireit cache restore (e.g. a fresh CI checkout) brings back the outputs and the phase's
+  // `latest/` receipt (both are in the script's `output`), but not the run folder it was first
+  // written to: put that copy back, so the summary can point at a receipt that stays.
+  if (latest.ok && latest.value.ok && latest.value.phase === phase && sameFiles(latest.value.outputs, files)) {
+    const rel = receiptPath(latest.value.run_id, phase);
+    await writeFileAtomic(join(root, rel), `${JSON.stringify(latest.value, null, 2)}\n`);
+    return { path: rel, receipt: latest.value };
   }
   return null;
 }
