@@ -17,6 +17,7 @@ import { UserError } from './lib/result.ts';
 import { openSource, readArrayElements, readDocument, readLines, sniffRefusal, snapshotHashes, type SourceUnit } from './lib/source-reader.ts';
 import { previousInputs, sourceChange } from './lib/source-history.ts';
 import { escapesRoot, nameCollision } from './lib/source-names.ts';
+import { injectionFlag } from './lib/injection.ts';
 import { repetitionFlag } from './lib/repetition.ts';
 import { manifestEntries, StagedDir } from './lib/staged-dir.ts';
 import { resolveAdapters } from './resolve-adapters.ts';
@@ -106,7 +107,7 @@ export function finishDrafts(out: AdapterOutput, members: readonly ParsedUnit[],
         return drop({ reason: 'FUTURE_TIMESTAMP', detail: `${ts.iso} is after as_of ${config.as_of} + ${config.future_skew_hours} h` }, d.trace_id);
       recordedAt = ts.iso;
     }
-    const flags = [...new Set([...unitFlags, ...(d.flags ?? []), ...(d.kind === 'run' ? repetitionFlag(d.run.messages) : [])])].sort();
+    const flags = [...new Set([...unitFlags, ...(d.flags ?? []), ...(d.kind === 'run' ? [...repetitionFlag(d.run.messages), ...injectionFlag(d.run.messages)] : [])])].sort();
     const { recorded_at: _raw, flags: _f, ...rest } = d;
     const candidate = {
       schema_version: EVIDENCE_V,

@@ -28,7 +28,7 @@ export const PROCESS_CASES: CatalogueCase[] = [
     id: 61,
     input: 'audit file truncated or edited externally',
     disposition: 'E AUDIT_CHAIN_BROKEN',
-    pending: 'there is no append-only audit log in distill yet (data/_kb/audit_baselines.jsonl is only kept out of every input and output glob); the check belongs with whoever adds one',
+    elsewhere: { file: 'test/lib/baseline.test.ts', test: 'an edited row is detected and named' },
   },
   {
     id: 62,
