@@ -1,9 +1,15 @@
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { globby } from 'globby';
 import { EvidenceRecord, SCHEMA_VERSION as EVIDENCE_V } from '../schemas/evidence-record.ts';
 import type { DistillConfig, SourceConfig } from '../schemas/config.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../schemas/quarantine-record.ts';
-import { quarantineRow } from './lib/quarantine.ts';
+import { materializeBatch, type KeptRecord, type UnitBatch, type UnitPlace, type UnitResult } from './build-evidence-batch.ts';
+import { EvidenceCache, type CacheEntryWriter } from './build-evidence-cache.ts';
+import { IdTable } from './lib/id-table.ts';
+import { quarantineRow, type QRow } from './lib/quarantine.ts';
+import { batchChars, workerMinBytes, workersAfterBatches } from './lib/tuning.ts';
+import { runOrLocal, threadCount, WorkerPool } from './lib/worker-pool.ts';
 import { EVIDENCE_DIR } from './lib/layout.ts';
 import type { FileEntry } from '../schemas/stage-receipt.ts';
 import type { Adapter, AdapterOutput, EvidenceDraft } from './adapters/adapter.ts';
@@ -211,53 +217,95 @@ export interface BuildEvidenceOptions {
   acceptSourceChanges?: boolean;
 }
 
-/** The build-evidence phase: every source row → evidence or quarantine, partitioned by day. */
+/** A source file being built, shared by the reading side and the writing side of the phase. */
+interface FileCtx {
+  file: string;
+  /** Index in the order files are processed (for duplicate locations). */
+  seq: number;
+  stream: string;
+  h: FileHealth;
+  /** Its per-file cache entry: read (cached) or being written; null when the file is not cacheable. */
+  cache: { key: string; cached: boolean; writer: CacheEntryWriter | null } | null;
+  /** False once something makes this build of the file unfit for the cache (a writer appending). */
+  cacheable: boolean;
+}
+
+/**
+ * What the reading side hands the writing side, in file order: a whole-file refusal, a batch of
+ * units to materialize, per-unit results (cached, or a session's parse failures), a session
+ * group, or the end of a file (`finalize`: sort and check its health, as a read file needs).
+ */
+type Item =
+  | { t: 'refuse'; ctx: FileCtx; reason: string; detail: string; fileSha: string | null; bytes: number | null; ref: string | null }
+  | { t: 'batch'; ctx: FileCtx; batch: UnitBatch }
+  | { t: 'results'; ctx: FileCtx; results: UnitResult[] }
+  | { t: 'cached'; ctx: FileCtx; key: string }
+  | { t: 'group'; ctx: FileCtx; members: (UnitPlace & { sig: string })[]; outcome: UnitOutcome }
+  | { t: 'end'; ctx: FileCtx; finalize: boolean };
+
+
+/**
+ * The build-evidence phase: every source row → evidence or quarantine, partitioned by day.
+ *
+ * Two sides, in one order: the reading side lists, checks and reads each source file (on this
+ * thread: it owns the snapshot semantics) and cuts its units into batches; the per-unit work
+ * (parse, adapter, validation, serialization) runs on worker threads for a large corpus, or here
+ * for a small one; the writing side applies the results in file and unit order (the duplicate
+ * check needs that order) and writes the day partitions and the quarantine. A file whose bytes,
+ * adapter, parameters and code are unchanged since a previous build has its per-unit results read
+ * from the cache instead of being parsed again (tasks/build-evidence-cache.ts).
+ */
 export async function buildEvidence(root: string, config: DistillConfig, opts: BuildEvidenceOptions = {}): Promise<PhaseResult> {
   const listed = await listSources(root, config);
   for (const { source, files } of listed) if (files.length === 0) log.warn(`source ${source.stream}: no file matches ${source.files.join(', ')}`);
   if (listed.every((l) => l.files.length === 0))
     throw new UserError('no source file matches any glob in distill.config.json; generate the sample with `npm run corpus` or point "sources" at your files');
   const history = opts.acceptSourceChanges ? new Map<string, FileEntry>() : await previousInputs(root);
-  const seenNames = new Map<string, string>();
   const resolved = await resolveAdapters(root, listed, config);
+  const cache = await EvidenceCache.open(root);
+  let sourceBytes = 0;
+  for (const { files } of listed) for (const f of files) sourceBytes += await fsp.stat(join(root, f)).then((st) => st.size, () => 0);
+  // no worker threads for a small corpus, nor before there is enough work (their start-up would cost more)
+  const threads = sourceBytes >= workerMinBytes() ? threadCount() : 1;
+  const workersAfter = workersAfterBatches();
+  const maxChars = batchChars();
+  // started once there is enough work for it (a corpus of a few huge lines has little to parse)
+  let pool: WorkerPool<UnitBatch, UnitResult[]> | null = null;
+  let batches = 0;
   const staged = await StagedDir.begin(root, EVIDENCE_DIR);
-  try {
-    const inputs: FileEntry[] = [];
-    const health: FileHealth[] = [];
+  const inputs: FileEntry[] = [];
+  const health: FileHealth[] = [];
+  const fileNames: string[] = [];
+
+  /** The reading side (see the phase comment). */
+  async function* read(): AsyncGenerator<Item> {
+    const seenNames = new Map<string, string>();
     const seenFiles = new Map<string, string>();
-    const seenIds = new Map<string, string>();
-    const byReason: Record<string, number> = {};
-    const kinds: Record<string, number> = {};
-    let units = 0;
-    let kept = 0;
-    let quarantined = 0;
-    let records = 0;
-    const progress = new Progress('build-evidence');
     for (const { source, files } of listed) {
       for (const file of files) {
         const { adapter, detected } = resolved.get(file) ?? { adapter: null, detected: null };
         const h: FileHealth = { file, stream: source.stream, adapter: adapter?.name ?? source.adapter, units: 0, evidence_units: 0, quarantined_units: 0, records: 0, file_refused: null, by_reason: {}, flags: [], detected };
         health.push(h);
+        fileNames.push(file);
+        const ctx: FileCtx = { file, seq: fileNames.length - 1, stream: source.stream, h, cache: null, cacheable: true };
+        staged.writer(`_quarantine/${source.stream}.jsonl`); // every stream with a file has a quarantine file, even an empty one
+        const refuse = (reason: string, detail: string, fileSha: string | null, bytes: number | null, ref: string | null = null): Item[] => [
+          { t: 'refuse', ctx, reason, detail, fileSha, bytes, ref },
+          { t: 'end', ctx, finalize: false },
+        ];
         const abs = join(root, file);
-        const q = staged.writer(`_quarantine/${source.stream}.jsonl`);
-        const refuseFile = async (reason: string, detail: string, fileSha: string | null, bytes: number | null, ref: string | null = null) => {
-          h.file_refused = reason;
-          bump(h.by_reason, reason);
-          bump(byReason, reason);
-          await q.write(quarantineRow({ reason, detail, file, index: null, offset: null, bytes, lineSha: fileSha, sig: null, record: null, trace: null, ref }, 'build-evidence'));
-        };
         const nameIssue = unsafeName(file);
         if (nameIssue) {
-          await refuseFile('UNSAFE_SOURCE_NAME', nameIssue, null, null);
+          yield* refuse('UNSAFE_SOURCE_NAME', nameIssue, null, null);
           continue;
         }
         const sameName = nameCollision(file, seenNames);
         if (sameName !== null) {
-          await refuseFile('UNSAFE_SOURCE_NAME', `name differs from ${sameName} only by Unicode normalization or case, which is the same file on macOS / Windows; rename one`, null, null, sameName);
+          yield* refuse('UNSAFE_SOURCE_NAME', `name differs from ${sameName} only by Unicode normalization or case, which is the same file on macOS / Windows; rename one`, null, null, sameName);
           continue;
         }
         if (await escapesRoot(root, abs)) {
-          await refuseFile('PATH_ESCAPE', 'a symbolic link in the path leads outside the project root; copy the files under the root instead', null, null);
+          yield* refuse('PATH_ESCAPE', 'a symbolic link in the path leads outside the project root; copy the files under the root instead', null, null);
           continue;
         }
         const opened = await openSource(abs).catch((e: NodeJS.ErrnoException) => {
@@ -265,7 +313,7 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
           throw new UserError(`SOURCE_UNREADABLE: ${file}: ${why} (${e.code ?? 'error'}); nothing was published. Restore the file or its permissions, or change the globs in distill.config.json, and rerun`);
         });
         if (!opened.ok) {
-          await refuseFile(opened.refusal.reason, opened.refusal.detail, null, null);
+          yield* refuse(opened.refusal.reason, opened.refusal.detail, null, null);
           continue;
         }
         const src = opened.src;
@@ -284,32 +332,51 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
           if (src.size === 0) h.flags.push('file_empty');
           const first = seenFiles.get(fileSha);
           if (first && src.size > 0) {
-            await refuseFile('DUPLICATE_SOURCE', `byte-identical to ${first}, which was read instead`, fileSha, src.size, first);
+            yield* refuse('DUPLICATE_SOURCE', `byte-identical to ${first}, which was read instead`, fileSha, src.size, first);
             continue;
           }
           seenFiles.set(fileSha, file);
           const refusal = await sniffRefusal(src);
           if (refusal) {
-            await refuseFile(refusal.reason, refusal.detail, fileSha, src.size);
+            yield* refuse(refusal.reason, refusal.detail, fileSha, src.size);
             continue;
           }
           if (!adapter) {
             // "auto" found nothing to detect: an empty file; anything else changed since it was sniffed
-            if (src.size === 0) continue;
+            if (src.size === 0) {
+              yield { t: 'end', ctx, finalize: true };
+              continue;
+            }
             throw new UserError(`${file}: changed while build-evidence ran (it was empty or unreadable when its format was detected); rerun`);
           }
           const lines = adapter.shape === 'jsonl' || adapter.shape === 'jsonl-session';
           const session: ParsedUnit[] | null = adapter.shape === 'jsonl-session' ? [] : null;
-          const reader =
-            lines
-              ? readLines(src, config.limits.max_line_bytes)
-              : adapter.shape === 'json-array'
-                ? readArrayElements(src, config.limits.max_line_bytes)
-                : readDocument(src, MAX_DOCUMENT_BYTES);
+          if (!session && src.size > 0 && (await lastByte(src)) === 0x0a) {
+            // a file ending in a newline has no tail a writer could still be appending to: cacheable
+            const key = cache.key({ file, stream: source.stream, adapter: adapter.name, sha256: fileSha, bytes: src.size, config });
+            ctx.cache = { key, cached: cache.has(key), writer: null };
+            if (ctx.cache.cached) {
+              yield { t: 'cached', ctx, key };
+              if ((await src.fh.stat()).size > src.size) h.flags.push('grew_during_read');
+              yield { t: 'end', ctx, finalize: true };
+              continue;
+            }
+          }
+          const reader = lines ? readLines(src, config.limits.max_line_bytes) : adapter.shape === 'json-array' ? readArrayElements(src, config.limits.max_line_bytes) : readDocument(src, MAX_DOCUMENT_BYTES);
           let deferredAt: number | null = null;
+          let batch: SourceUnit[] = [];
+          let chars = 0;
+          const cut = (): Item => {
+            const item: Item = { t: 'batch', ctx, batch: { adapter: adapter.name, stream: source.stream, file, config: { as_of: config.as_of, future_skew_hours: config.future_skew_hours, limits: config.limits }, units: batch } };
+            batch = [];
+            chars = 0;
+            return item;
+          };
+          const preDrops: UnitResult[] = [];
           for await (const item of reader) {
             if (!('index' in item)) {
-              await refuseFile(item.reason, item.detail, fileSha, src.size);
+              if (batch.length > 0) yield cut();
+              yield { t: 'refuse', ctx, reason: item.reason, detail: item.detail, fileSha, bytes: src.size, ref: null };
               break;
             }
             const unit = item;
@@ -319,94 +386,174 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
               deferredAt = unit.offset;
               continue;
             }
-            h.units++;
-            units++;
-            progress.tick();
-            let outcome: UnitOutcome;
             if (session) {
               // a session's lines are parsed here and handed to the adapter together after the loop
               const pre = parseUnit(unit, adapter, config);
-              if (pre.ok) {
-                session.push(pre.parsed);
-                continue;
-              }
-              outcome = pre.outcome;
-            } else outcome = materializeUnit(unit, adapter, { stream: source.stream, file }, config);
-            if (outcome.type === 'keep') {
-              const dupOf = outcome.records.map((r) => seenIds.get(r.evidence_id)).find((x) => x !== undefined);
-              if (dupOf !== undefined) {
-                const firstRec = outcome.records[0] as EvidenceRecord;
-                outcome = { type: 'drop', reason: 'DUPLICATE_RECORD', detail: `identical to the row at ${dupOf}, which was kept`, sigHash: firstRec.provenance.sig_hash, traceId: firstRec.trace_id, ref: firstRec.evidence_id };
-              }
-            }
-            if (outcome.type === 'keep') {
-              for (const r of outcome.records) {
-                seenIds.set(r.evidence_id, `${file}:${unit.index + 1}`);
-                await staged.writer(partitionOf(r)).write(r);
-                bump(kinds, r.kind);
-              }
-              h.evidence_units++;
-              h.records += outcome.records.length;
-              kept++;
-              records += outcome.records.length;
-            } else {
-              h.quarantined_units++;
-              quarantined++;
-              if (unit.index === 0 && outcome.reason === 'JSON_PARSE' && /^\s*[{[]\s*$/.test(unit.text ?? '')) h.flags.push('looks_pretty_printed');
-              bump(h.by_reason, outcome.reason);
-              bump(byReason, outcome.reason);
-              const lineSha = unit.raw ? sha256(unit.raw) : unit.rawSha256;
-              await q.write(
-                quarantineRow({ reason: outcome.reason, detail: outcome.detail, file, index: unit.index, offset: unit.offset, bytes: unit.bytes, lineSha, sig: outcome.sigHash, record: null, trace: outcome.traceId, ref: outcome.ref ?? null }, 'build-evidence'),
-              );
-            }
-          }
-          // a session's groups: every line merged into a record counts as an evidence unit of it
-          for (const { members, outcome: o } of session ? materializeSession(session, adapter, { stream: source.stream, file }, config) : []) {
-            let outcome = o;
-            const at = members[0] as ParsedUnit;
-            const dupOf = outcome.type === 'keep' ? outcome.records.map((r) => seenIds.get(r.evidence_id)).find((x) => x !== undefined) : undefined;
-            if (outcome.type === 'keep' && dupOf !== undefined) {
-              const firstRec = outcome.records[0] as EvidenceRecord;
-              outcome = { type: 'drop', reason: 'DUPLICATE_RECORD', detail: `identical to the row at ${dupOf}, which was kept`, sigHash: firstRec.provenance.sig_hash, traceId: firstRec.trace_id, ref: firstRec.evidence_id };
-            }
-            if (outcome.type === 'keep') {
-              for (const r of outcome.records) {
-                seenIds.set(r.evidence_id, `${file}:${at.unit.index + 1}`);
-                await staged.writer(partitionOf(r)).write(r);
-                bump(kinds, r.kind);
-              }
-              h.evidence_units += members.length;
-              h.records += outcome.records.length;
-              kept += members.length;
-              records += outcome.records.length;
+              if (pre.ok) session.push(pre.parsed);
+              else preDrops.push(dropResult(unit, pre.outcome));
               continue;
             }
-            for (const m of members) {
-              h.quarantined_units++;
-              quarantined++;
-              bump(h.by_reason, outcome.reason);
-              bump(byReason, outcome.reason);
-              const lineSha = m.unit.raw ? sha256(m.unit.raw) : m.unit.rawSha256;
-              await q.write(
-                quarantineRow({ reason: outcome.reason, detail: outcome.detail, file, index: m.unit.index, offset: m.unit.offset, bytes: m.unit.bytes, lineSha, sig: m.sig, record: null, trace: outcome.traceId, ref: outcome.ref ?? null }, 'build-evidence'),
-              );
+            // raw bytes that are exactly the UTF-8 of the text need not be copied to a worker
+            if (unit.text !== null && unit.raw && !unit.flags.includes('bom_stripped') && !unit.flags.includes('crlf')) batch.push({ ...unit, raw: null });
+            else batch.push(unit);
+            chars += unit.text?.length ?? 0;
+            if (chars >= maxChars || batch.length >= 2000) yield cut();
+          }
+          if (batch.length > 0) yield cut();
+          if (session) {
+            if (preDrops.length > 0) yield { t: 'results', ctx, results: preDrops };
+            // a session's groups: every line merged into a record counts as an evidence unit of it
+            for (const { members, outcome } of materializeSession(session, adapter, { stream: source.stream, file }, config)) {
+              yield { t: 'group', ctx, members: members.map((m) => ({ ...placeOf(m.unit), sig: m.sig })), outcome };
             }
           }
-          if ((await src.fh.stat()).size > src.size) h.flags.push('grew_during_read');
+          if ((await src.fh.stat()).size > src.size) {
+            h.flags.push('grew_during_read');
+            ctx.cacheable = false;
+          }
           if (deferredAt !== null) {
             h.flags.push('unterminated_tail_deferred');
+            ctx.cacheable = false;
             entry.bytes = deferredAt;
             entry.sha256 = (await snapshotHashes(src, deferredAt)).prefixSha256 as string;
           }
         } finally {
           await src.fh.close();
         }
-        h.by_reason = sortedCounts(h.by_reason);
-        h.flags.sort();
-        if (h.units !== h.evidence_units + h.quarantined_units) throw new Error(`accounting broke for ${file}: ${h.units} ≠ ${h.evidence_units} + ${h.quarantined_units}`);
+        yield { t: 'end', ctx, finalize: true };
       }
     }
+  }
+
+  /** Materialized results in item order, with at most `window` batches in flight. */
+  async function* materialized(items: AsyncIterable<Item>, window: number): AsyncGenerator<Item> {
+    const queue: Promise<Item>[] = [];
+    for await (const item of items) {
+      if (item.t === 'batch') {
+        if (++batches === workersAfter + 1 && threads > 1) pool = new WorkerPool<UnitBatch, UnitResult[]>(new URL('./build-evidence-worker.ts', import.meta.url), threads - 1, null);
+        // this thread is a core too: it takes a batch itself whenever the workers are busy
+        const p = runOrLocal(pool, item.batch, materializeBatch).then((results): Item => ({ t: 'results', ctx: item.ctx, results }));
+        p.catch(() => undefined); // surfaced when awaited in order below
+        queue.push(p);
+      } else queue.push(Promise.resolve(item));
+      while (queue.length > window) yield await (queue.shift() as Promise<Item>);
+    }
+    while (queue.length > 0) yield await (queue.shift() as Promise<Item>);
+  }
+
+  try {
+    const seenIds = new IdTable(); // evidence_id → [file seq, 1-based line] of the row kept
+    const byReason: Record<string, number> = {};
+    const kinds: Record<string, number> = {};
+    let units = 0;
+    let kept = 0;
+    let quarantined = 0;
+    let records = 0;
+    const progress = new Progress('build-evidence');
+    const quarantine = (ctx: FileCtx, q: QRow): Promise<void> => staged.writer(`_quarantine/${ctx.stream}.jsonl`).write(quarantineRow(q, 'build-evidence'));
+    const dupOf = (recs: readonly KeptRecord[]): string | undefined => {
+      for (const r of recs) {
+        const at = seenIds.get(r.id);
+        if (at) return `${fileNames[at[0]]}:${at[1]}`;
+      }
+      return undefined;
+    };
+    const keep = async (ctx: FileCtx, recs: readonly KeptRecord[], line: number): Promise<void> => {
+      for (const r of recs) {
+        seenIds.set(r.id, ctx.seq, line);
+        await staged.writer(r.part).writeLine(r.json);
+        bump(kinds, r.kind);
+      }
+      records += recs.length;
+      ctx.h.records += recs.length;
+    };
+    const apply = async (ctx: FileCtx, res: UnitResult): Promise<void> => {
+      const h = ctx.h;
+      h.units++;
+      units++;
+      progress.tick();
+      let r = res;
+      if (r.type === 'keep') {
+        const dup = dupOf(r.records);
+        if (dup !== undefined) {
+          const firstRec = r.records[0] as KeptRecord;
+          r = { ...placeOf(r), type: 'drop', reason: 'DUPLICATE_RECORD', detail: `identical to the row at ${dup}, which was kept`, sigHash: firstRec.sig, traceId: firstRec.trace, ref: firstRec.id, prettyPrinted: false };
+        }
+      }
+      if (r.type === 'keep') {
+        await keep(ctx, r.records, r.index + 1);
+        h.evidence_units++;
+        kept++;
+        return;
+      }
+      h.quarantined_units++;
+      quarantined++;
+      if (r.prettyPrinted) h.flags.push('looks_pretty_printed');
+      bump(h.by_reason, r.reason);
+      bump(byReason, r.reason);
+      await quarantine(ctx, { reason: r.reason, detail: r.detail, file: ctx.file, index: r.index, offset: r.offset, bytes: r.bytes, lineSha: r.lineSha, sig: r.sigHash, record: null, trace: r.traceId, ref: r.ref });
+    };
+    for await (const item of materialized(read(), Math.max(2, threads * 3))) {
+      const { ctx } = item;
+      const h = ctx.h;
+      switch (item.t) {
+        case 'refuse':
+          h.file_refused = item.reason;
+          bump(h.by_reason, item.reason);
+          bump(byReason, item.reason);
+          await quarantine(ctx, { reason: item.reason, detail: item.detail, file: ctx.file, index: null, offset: null, bytes: item.bytes, lineSha: item.fileSha, sig: null, record: null, trace: null, ref: item.ref });
+          ctx.cacheable = false;
+          break;
+        case 'results':
+          if (ctx.cache && !ctx.cache.cached) ctx.cache.writer ??= cache.writer(ctx.cache.key);
+          for (const res of item.results) {
+            await ctx.cache?.writer?.add(res);
+            await apply(ctx, res);
+          }
+          break;
+        case 'cached':
+          for await (const res of cache.read(item.key)) await apply(ctx, res);
+          break;
+        case 'group': {
+          let outcome = item.outcome;
+          const at = item.members[0] as UnitPlace;
+          h.units += item.members.length;
+          units += item.members.length;
+          progress.tick(item.members.length);
+          if (outcome.type === 'keep') {
+            const recs = outcome.records.map((r) => ({ id: r.evidence_id, kind: r.kind, part: partitionOf(r), json: JSON.stringify(r), sig: r.provenance.sig_hash, trace: r.trace_id }));
+            const dup = dupOf(recs);
+            if (dup === undefined) {
+              await keep(ctx, recs, at.index + 1);
+              h.evidence_units += item.members.length;
+              kept += item.members.length;
+              break;
+            }
+            const firstRec = outcome.records[0] as EvidenceRecord;
+            outcome = { type: 'drop', reason: 'DUPLICATE_RECORD', detail: `identical to the row at ${dup}, which was kept`, sigHash: firstRec.provenance.sig_hash, traceId: firstRec.trace_id, ref: firstRec.evidence_id };
+          }
+          for (const m of item.members) {
+            h.quarantined_units++;
+            quarantined++;
+            bump(h.by_reason, outcome.reason);
+            bump(byReason, outcome.reason);
+            await quarantine(ctx, { reason: outcome.reason, detail: outcome.detail, file: ctx.file, index: m.index, offset: m.offset, bytes: m.bytes, lineSha: m.lineSha, sig: m.sig, record: null, trace: outcome.traceId, ref: outcome.ref ?? null });
+          }
+          break;
+        }
+        case 'end':
+          if (ctx.cache?.writer) {
+            if (ctx.cacheable) await ctx.cache.writer.commit();
+            else await ctx.cache.writer.discard();
+          }
+          if (!item.finalize) break;
+          h.by_reason = sortedCounts(h.by_reason);
+          h.flags.sort();
+          if (h.units !== h.evidence_units + h.quarantined_units) throw new Error(`accounting broke for ${ctx.file}: ${h.units} ≠ ${h.evidence_units} + ${h.quarantined_units}`);
+          break;
+      }
+    }
+    await (pool as WorkerPool<UnitBatch, UnitResult[]> | null)?.close();
     progress.end();
     const filesRefused = health.filter((h) => h.file_refused).length;
     const healthDoc = { schema_version: 1, totals: { files: health.length, files_refused: filesRefused, units, evidence_units: kept, quarantined_units: quarantined, records, by_reason: sortedCounts(byReason), by_kind: sortedCounts(kinds) }, streams: streamHealth(health), files: health };
@@ -426,6 +573,7 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
       manifestText({ schema_version: 1, phase: 'build-evidence', parameters, schema_versions: schemaVersions, inputs, files: outputs, counts: { units, evidence_units: kept, quarantined_units: quarantined, files_refused: filesRefused, records } }),
     );
     await staged.publish();
+    await cache.prune();
     return {
       parameters,
       schemaVersions,
@@ -438,7 +586,28 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
   } catch (e) {
     await staged.abort();
     throw e;
+  } finally {
+    await (pool as WorkerPool<UnitBatch, UnitResult[]> | null)?.close();
   }
+}
+
+/** A unit's place and raw-bytes hash. */
+function placeOf(u: UnitPlace | SourceUnit): UnitPlace {
+  return { index: u.index, offset: u.offset, bytes: u.bytes, lineSha: 'lineSha' in u ? u.lineSha : u.raw ? sha256(u.raw) : u.rawSha256 };
+}
+
+/** The result of a unit dropped before any adapter ran. */
+function dropResult(unit: SourceUnit, outcome: UnitOutcome): UnitResult {
+  if (outcome.type !== 'drop') throw new Error('dropResult of a kept unit');
+  const prettyPrinted = unit.index === 0 && outcome.reason === 'JSON_PARSE' && /^\s*[{[]\s*$/.test(unit.text ?? '');
+  return { ...placeOf(unit), type: 'drop', reason: outcome.reason, detail: outcome.detail, sigHash: outcome.sigHash, traceId: outcome.traceId, ref: outcome.ref ?? null, prettyPrinted };
+}
+
+/** The last byte of the snapshot. */
+async function lastByte(src: { fh: { read: (b: Buffer, o: number, l: number, p: number) => Promise<{ bytesRead: number }> }; size: number }): Promise<number> {
+  const b = Buffer.alloc(1);
+  await src.fh.read(b, 0, 1, src.size - 1);
+  return b[0] as number;
 }
 
 function prefixed(prefix: string, m: Record<string, number>): Record<string, number> {

@@ -119,6 +119,37 @@ export const COMMANDS: Record<string, Command> = {
       return showReceipts(root, { ...(values['run-id'] !== undefined ? { runId: values['run-id'] } : {}), check: values.check === true, json: values.json === true });
     },
   },
+  acceptance: {
+    usage: 'acceptance [--fixture DIR] [--report-dir DIR] [--keep] [--json]',
+    summary: 'Build the hand-written fixture in test/fixtures/acceptance/ three times (every phase; rerun; sources reversed) in temp folders and check the 22 invariants of docs/acceptance.md; writes reports/distillation/phase6-acceptance-report.md + acceptance.json; exit 1 unless 22/22 pass',
+    run: async (root, argv) => {
+      const { acceptanceCommand } = await import('./acceptance/command.ts');
+      const phases = activePhases((name) => name in COMMANDS);
+      return acceptanceCommand(root, argv, { phases, runPhase: (r, args) => (COMMANDS[args[0] as string] as Command).run(r, args.slice(1)) });
+    },
+  },
+  'audit-full': {
+    usage: 'audit-full [--json]',
+    summary: 'Verify every phase from what is on disk (16 required checks), compare 10 tracked metrics with the last row of data/_kb/audit_baselines.jsonl (>20 % → warn), write reports/distillation/phase8-full-audit-report.md + audit-metrics.svg and append a chained baseline row; exit 1 unless 16/16 pass',
+    run: async (root, argv) => {
+      const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: false });
+      const { auditFull } = await import('./audit-full.ts');
+      const result = await auditFull(root, { phases: activePhases((name) => name in COMMANDS) });
+      if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return result.passed === result.total ? 0 : 1;
+    },
+  },
+  'release-freeze': {
+    usage: 'release-freeze [--skip-tests] [--json]',
+    summary: 'Run the 6 release gates (clean git, npm test, phase commits, acceptance 22/22, audit-full 16/16, tag distillation-v<version> free), write reports/distillation/release-freeze.md + release-manifest.json and print the git tag command; exit 0 = release-ready; never creates the tag (--skip-tests: only for testing release-freeze, never ready)',
+    run: async (root, argv) => {
+      const { values } = parseArgs({ args: argv, options: { 'skip-tests': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, allowPositionals: false });
+      const { releaseFreeze } = await import('./release-freeze.ts');
+      const manifest = await releaseFreeze(root, { skipTests: values['skip-tests'] === true, phases: activePhases((name) => name in COMMANDS) });
+      if (values.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+      return manifest.ready ? 0 : 1;
+    },
+  },
   scan: {
     usage: 'scan <file>... [--json]',
     summary: "Run screen's secret and PII detectors over JSON / JSONL / .traj files: hits per rule with field paths, never the secret (exit 1 if any secret)",

@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { EvidenceRecord } from '../schemas/evidence-record.ts';
 import { ScoredRun } from '../schemas/scored-run.ts';
 import type { FileEntry } from '../schemas/stage-receipt.ts';
+import { jsonlLines } from './lib/jsonl-read.ts';
 import { EVIDENCE_DIR, SCORED_DIR, SCREENED_DIR } from './lib/layout.ts';
 import { Progress } from './lib/log.ts';
 import { readManifest } from './lib/manifest.ts';
@@ -62,14 +61,7 @@ export interface LocatedRow {
 
 /** Streams the rows of project-written JSONL files with their file and 0-based line. */
 export async function* readLocated(root: string, files: readonly string[]): AsyncGenerator<LocatedRow> {
-  for (const file of files) {
-    const rl = createInterface({ input: createReadStream(join(root, file), { encoding: 'utf8' }), crlfDelay: Infinity });
-    let line = 0;
-    for await (const text of rl) {
-      if (text !== '') yield { file, line, value: JSON.parse(text) };
-      line++;
-    }
-  }
+  for (const file of files) for await (const { text, line } of jsonlLines(join(root, file))) yield { file, line, value: JSON.parse(text) };
 }
 
 /**

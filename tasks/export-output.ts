@@ -6,6 +6,7 @@ import { bump, sortedCounts } from './lib/phase.ts';
 import { UserError } from './lib/result.ts';
 import { quarantineRow } from './lib/quarantine.ts';
 import { manifestEntries, type StagedDir } from './lib/staged-dir.ts';
+import { ExternalSorter } from './lib/external-sort.ts';
 import { rescanFiles, rescanMessage } from './safety/rescan.ts';
 import { SPLITS, type Split } from './split.ts';
 
@@ -49,6 +50,12 @@ export async function writeSplits<T extends { split: Split }>(staged: StagedDir,
   for (const s of SPLITS) await writeRows(staged, `${prefix}/${s}.jsonl`, parts[s].map(convert));
 }
 
+/** The quarantine row of an export drop. */
+function exportDropRow(d: ExportDrop, stage: string) {
+  const p = d.provenance;
+  return quarantineRow({ reason: d.reason, detail: d.detail, file: p.source_file, index: p.line_offset, offset: null, bytes: null, lineSha: null, sig: p.sig_hash, record: d.record, trace: d.trace, ref: d.ref }, stage);
+}
+
 /** Writes the quarantine file (sorted by record, reason, ref) and returns counts by reason. */
 export async function writeQuarantine(staged: StagedDir, stage: string, drops: readonly ExportDrop[]): Promise<Record<string, number>> {
   const sorted = [...drops].sort((a, b) => cmp(a.record, b.record) || cmp(a.reason, b.reason) || cmp(a.ref ?? '', b.ref ?? '') || cmp(a.detail, b.detail));
@@ -56,10 +63,71 @@ export async function writeQuarantine(staged: StagedDir, stage: string, drops: r
   const w = staged.writer(QUARANTINE_FILE);
   for (const d of sorted) {
     bump(byReason, d.reason);
-    const p = d.provenance;
-    await w.write(quarantineRow({ reason: d.reason, detail: d.detail, file: p.source_file, index: p.line_offset, offset: null, bytes: null, lineSha: null, sig: p.sig_hash, record: d.record, trace: d.trace, ref: d.ref }, stage));
+    await w.write(exportDropRow(d, stage));
   }
   return sortedCounts(byReason);
+}
+
+/**
+ * The quarantine of an export, built by streaming: drops go to an external sort by (record,
+ * reason, ref, detail), the order `writeQuarantine` writes. Fields never hold a NUL (build-evidence
+ * refuses one in any string), so NUL-joined keys sort like the tuple.
+ */
+export class QuarantineSorter {
+  private readonly sorter: ExternalSorter;
+  private readonly byReason: Record<string, number> = {};
+  private readonly byCandidate: Record<string, number> = {};
+
+  constructor(dir: string, private readonly stage: string) {
+    this.sorter = new ExternalSorter(dir, 'quarantine', 4 * 1024 * 1024);
+  }
+
+  /** Drops added so far. */
+  get size(): number {
+    return this.sorter.size;
+  }
+
+  /** Counts by reason of the drops added: whole units, and refused candidate pairs. */
+  counts(): { units: Record<string, number>; candidates: Record<string, number> } {
+    return { units: sortedCounts(this.byReason), candidates: sortedCounts(this.byCandidate) };
+  }
+
+  async add(d: ExportDrop): Promise<void> {
+    bump(d.candidate ? this.byCandidate : this.byReason, d.reason);
+    await this.sorter.add(`${d.record}\u0000${d.reason}\u0000${d.ref ?? ''}\u0000${d.detail}`, JSON.stringify(exportDropRow(d, this.stage)));
+  }
+
+  /** Writes the quarantine file; returns counts by reason over every row (as `writeQuarantine`). */
+  async write(staged: StagedDir): Promise<Record<string, number>> {
+    const all: Record<string, number> = {};
+    const w = staged.writer(QUARANTINE_FILE);
+    for await (const { key, line } of this.sorter.sorted()) {
+      const a = key.indexOf('\u0000');
+      bump(all, key.slice(a + 1, key.indexOf('\u0000', a + 1)));
+      await w.writeLine(line);
+    }
+    return sortedCounts(all);
+  }
+}
+
+/**
+ * Rows of one export file family, written in id order in one pass: the canonical file plus a
+ * converted row per format folder and split (`<prefix>/<split>.jsonl`). Every file is created,
+ * even when it gets no row.
+ */
+export async function fanOutSorted<T extends { id: string; split: Split }>(
+  staged: StagedDir,
+  rows: ExternalSorter,
+  canonical: string,
+  formats: readonly { prefix: string; convert: (r: T) => unknown }[],
+): Promise<void> {
+  const w = staged.writer(canonical);
+  for (const f of formats) for (const s of SPLITS) staged.writer(`${f.prefix}/${s}.jsonl`);
+  for await (const { line } of rows.sorted()) {
+    await w.writeLine(line);
+    const r = JSON.parse(line) as T;
+    for (const f of formats) await staged.writer(`${f.prefix}/${r.split}.jsonl`).write(f.convert(r));
+  }
 }
 
 /**

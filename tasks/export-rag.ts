@@ -1,16 +1,18 @@
 import type { DistillConfig } from '../schemas/config.ts';
-import { SCHEMA_VERSION as EVIDENCE_V } from '../schemas/evidence-record.ts';
+import { SCHEMA_VERSION as EVIDENCE_V, type EvidenceRecord } from '../schemas/evidence-record.ts';
 import type { Provenance } from '../schemas/provenance.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../schemas/quarantine-record.ts';
 import { RagSample, SCHEMA_VERSION as RAG_V } from '../schemas/rag-sample.ts';
 import { SCHEMA_VERSION as SCORED_V, type ScoredRun } from '../schemas/scored-run.ts';
-import { readPassthroughEvidence, readScoredRuns, SCREENED_FROM, screenedFiles, type DocumentEvidence } from './export-inputs.ts';
+import { readLocated, screenedFiles, type DocumentEvidence } from './export-inputs.ts';
 import { finalAnswer, firstUserText, hasText, normaliseForCompare } from './export-messages.ts';
-import { QUARANTINE_FILE, sealExport, sortById, writeQuarantine, writeRows, type ExportDrop } from './export-output.ts';
-import { contentId } from './lib/hash.ts';
+import { QUARANTINE_FILE, QuarantineSorter, sealExport, sortById, type ExportDrop } from './export-output.ts';
+import { ExternalSorter } from './lib/external-sort.ts';
+import { contentId, sha256 } from './lib/hash.ts';
 import { EXPORT_DIRS } from './lib/layout.ts';
 import { n } from './lib/log.ts';
 import type { PhaseResult } from './lib/phase.ts';
+import { Scratch } from './lib/scratch.ts';
 import { StagedDir } from './lib/staged-dir.ts';
 
 /** Reason codes export-rag can give. */
@@ -163,37 +165,77 @@ export function buildRag(runs: readonly ScoredRun[], documents: readonly Documen
   return { samples: sortById(samples), drops, documents: kept };
 }
 
-/** The export-rag phase: exports/rag/playbooks.jsonl. */
+/**
+ * The export-rag phase: exports/rag/playbooks.jsonl. Streams runs and knowledge documents; whole
+ * documents go through an external sort by base id (the first of equal texts is kept, as in
+ * `buildRag`, remembered by a hash of its normalised text), chunks through one by id.
+ */
 export async function exportRag(root: string, config: DistillConfig): Promise<PhaseResult> {
   const dir = EXPORT_DIRS.rag;
   const chunkChars = config.exports.rag_chunk_chars;
   const { runs: runFiles, evidence: evFiles } = await screenedFiles(root);
-  const runs = await readScoredRuns(root, runFiles, SCREENED_FROM);
-  const { documents } = await readPassthroughEvidence(root, evFiles, SCREENED_FROM);
-  const { samples, drops, documents: kept } = buildRag(runs, documents, { chunkChars });
-  const unitsIn = runs.length + documents.length;
-  if (unitsIn !== kept + drops.length) throw new Error(`accounting broke: ${unitsIn} runs + documents ≠ ${kept} exported + ${drops.length} quarantined`);
+  const scratch = await Scratch.create(root, 'export-rag');
   const staged = await StagedDir.begin(root, dir);
   try {
-    await writeRows(staged, RAG_FILE, samples);
-    const byReason = await writeQuarantine(staged, 'export-rag', drops);
+    const docs = new ExternalSorter(scratch.dir, 'documents');
+    const quarantine = new QuarantineSorter(scratch.dir, 'export-rag');
+    let runsIn = 0;
+    let documentsIn = 0;
+    for await (const row of readLocated(root, runFiles.map((f) => f.path))) {
+      const run = row.value as ScoredRun;
+      runsIn++;
+      const out = runDocument(run);
+      if (out.type === 'keep') await docs.add(out.doc.baseId, JSON.stringify(out.doc));
+      else await quarantine.add({ reason: out.reason, detail: out.detail, provenance: run.provenance, record: run.run_id, trace: run.run_id, ref: null });
+    }
+    for await (const row of readLocated(root, evFiles.map((f) => f.path))) {
+      const ev = row.value as EvidenceRecord;
+      if (ev.kind !== 'document') continue;
+      documentsIn++;
+      const doc = knowledgeDocument(ev);
+      await docs.add(doc.baseId, JSON.stringify(doc));
+    }
+    const winners = new Map<string, string>(); // sha256 of normalised text → base id kept
+    const chunks = new ExternalSorter(scratch.dir, 'chunks');
+    let kept = 0;
+    for await (const { line } of docs.sorted()) {
+      const d = JSON.parse(line) as RagDocument;
+      const key = sha256(normaliseForCompare(d.text));
+      const first = winners.get(key);
+      if (first !== undefined) {
+        await quarantine.add({ reason: 'DUPLICATE_TEXT', detail: `same text as ${first}, which was kept`, provenance: d.provenance, record: d.record, trace: d.trace, ref: first });
+        continue;
+      }
+      winners.set(key, d.baseId);
+      kept++;
+      for (const sample of toRagSamples(d, chunkChars)) await chunks.add(sample.id, JSON.stringify(sample));
+    }
+    const chunkCount = chunks.size;
+    const dropCount = quarantine.size;
+    const unitsIn = runsIn + documentsIn;
+    if (unitsIn !== kept + dropCount) throw new Error(`accounting broke: ${unitsIn} runs + documents ≠ ${kept} exported + ${dropCount} quarantined`);
+    const w = staged.writer(RAG_FILE);
+    for await (const { line } of chunks.sorted()) await w.writeLine(line);
+    const byReason = await quarantine.write(staged);
     const parameters = { rag_chunk_chars: chunkChars, categories: ['accepted', 'partially_accepted'] };
     const schemaVersions = { ScoredRun: SCORED_V, EvidenceRecord: EVIDENCE_V, RagSample: RAG_V, QuarantineRecord: QUARANTINE_V };
-    const counts = { runs_in: runs.length, documents_in: documents.length, documents_kept: kept, chunks: samples.length, quarantined: drops.length };
+    const counts = { runs_in: runsIn, documents_in: documentsIn, documents_kept: kept, chunks: chunkCount, quarantined: dropCount };
     const inputs = [...runFiles, ...evFiles].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const outputs = await sealExport(staged, { phase: 'export-rag', dir, parameters, schemaVersions, inputs, expectedRows: { [RAG_FILE]: samples.length, [QUARANTINE_FILE]: drops.length }, counts, secretAllowlist: config.secret_allowlist });
+    const outputs = await sealExport(staged, { phase: 'export-rag', dir, parameters, schemaVersions, inputs, expectedRows: { [RAG_FILE]: chunkCount, [QUARANTINE_FILE]: dropCount }, counts, secretAllowlist: config.secret_allowlist });
     await staged.publish();
     return {
       parameters,
       schemaVersions,
       inputs,
       outputs,
-      counts: { in: unitsIn, out: kept, quarantined: drops.length, by_reason: byReason },
+      counts: { in: unitsIn, out: kept, quarantined: dropCount, by_reason: byReason },
       stats: { ...counts },
-      summary: `${n(runs.length)} runs + ${n(documents.length)} documents → ${n(kept)} documents in ${n(samples.length)} chunks; ${n(drops.length)} quarantined`,
+      summary: `${n(runsIn)} runs + ${n(documentsIn)} documents → ${n(kept)} documents in ${n(chunkCount)} chunks; ${n(dropCount)} quarantined`,
     };
   } catch (e) {
     await staged.abort();
     throw e;
+  } finally {
+    await scratch.remove();
   }
 }

@@ -9,15 +9,17 @@ import { SFT_QUALITY, SftSample, SCHEMA_VERSION as SFT_V } from '../schemas/sft-
 import { openaiSftRow } from './export-formats/openai.ts';
 import { renderCard } from './export-formats/hf-card.ts';
 import { trlSftRow } from './export-formats/trl.ts';
-import { readScoredRuns, SCREENED_FROM, screenedFiles } from './export-inputs.ts';
+import { readLocated, screenedFiles } from './export-inputs.ts';
 import { endOnAssistant, hasText, invalidToolArgs, orphanToolResult, withoutReasoning } from './export-messages.ts';
-import { bySplit, QUARANTINE_FILE, sealExport, sortById, writeQuarantine, writeRows, writeSplits, type ExportDrop } from './export-output.ts';
+import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, sealExport } from './export-output.ts';
+import { ExternalSorter } from './lib/external-sort.ts';
+import { Scratch } from './lib/scratch.ts';
 import { canonicalJson, contentId } from './lib/hash.ts';
 import { EXPORT_DIRS } from './lib/layout.ts';
 import { n } from './lib/log.ts';
 import { bump, sortedCounts, type PhaseResult } from './lib/phase.ts';
 import { StagedDir } from './lib/staged-dir.ts';
-import { SPLITS, splitGroup, splitOf } from './split.ts';
+import { SPLITS, splitGroup, splitOf, type Split } from './split.ts';
 
 /** Reason codes export-sft can give. */
 export const EXPORT_SFT_REASONS = [
@@ -120,39 +122,51 @@ export interface ExportSftOptions {
   hooks?: { beforeVerify?: (stagedSftFile: string) => Promise<void> };
 }
 
-/** The export-sft phase (strict, or the --include-partial variant into exports/sft-partial). */
+/**
+ * The export-sft phase (strict, or the --include-partial variant into exports/sft-partial).
+ * Streams the screened runs once; samples and drops go through external sorts, so memory does not
+ * grow with the number of runs, and every file is then written in id order in one pass.
+ */
 export async function exportSft(root: string, config: DistillConfig, opts: ExportSftOptions): Promise<PhaseResult> {
   const phase = opts.includePartial ? 'export-sft-partial' : 'export-sft';
   const dir = opts.includePartial ? EXPORT_DIRS.sftPartial : EXPORT_DIRS.sft;
   const allowed = sftAllowed(opts.includePartial);
   const testFraction = config.exports.test_fraction;
   const { runs: inputs } = await screenedFiles(root);
-  const runs = await readScoredRuns(root, inputs, SCREENED_FROM);
-  const samples: SftSample[] = [];
-  const drops: ExportDrop[] = [];
-  const byCategory: Record<string, number> = Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
-  for (const run of runs) {
-    bump(byCategory, run.category);
-    const out = toSftSample(run, { allowed, testFraction });
-    if (out.type === 'keep') samples.push(out.sample);
-    else drops.push({ reason: out.reason, detail: out.detail, provenance: run.provenance, record: run.run_id, trace: run.run_id, ref: null });
-  }
-  sortById(samples);
-  const parts = bySplit(samples);
-  const withTools = samples.some((s) => s.tools.length > 0);
+  const scratch = await Scratch.create(root, phase);
   const staged = await StagedDir.begin(root, dir);
   try {
-    await writeRows(staged, SFT_FILE, samples);
-    await writeSplits(staged, 'openai', samples, openaiSftRow);
-    await writeSplits(staged, 'trl', samples, (s) => trlSftRow(s, withTools));
-    await writeSplits(staged, 'hf/data', samples, (s) => ({ id: s.id, ...trlSftRow(s, withTools) }));
+    const samples = new ExternalSorter(scratch.dir, 'samples');
+    const quarantine = new QuarantineSorter(scratch.dir, phase);
+    const byCategory: Record<string, number> = Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
+    const parts: Record<Split, number> = { train: 0, test: 0 };
+    let runsIn = 0;
+    let withTools = false;
+    for await (const row of readLocated(root, inputs.map((f) => f.path))) {
+      const run = row.value as ScoredRun;
+      runsIn++;
+      bump(byCategory, run.category);
+      const out = toSftSample(run, { allowed, testFraction });
+      if (out.type === 'keep') {
+        parts[out.sample.split]++;
+        withTools ||= out.sample.tools.length > 0;
+        await samples.add(out.sample.id, JSON.stringify(out.sample));
+      } else await quarantine.add({ reason: out.reason, detail: out.detail, provenance: run.provenance, record: run.run_id, trace: run.run_id, ref: null });
+    }
+    const rows = samples.size;
+    const dropCount = quarantine.size;
+    await fanOutSorted<SftSample>(staged, samples, SFT_FILE, [
+      { prefix: 'openai', convert: openaiSftRow },
+      { prefix: 'trl', convert: (s) => trlSftRow(s, withTools) },
+      { prefix: 'hf/data', convert: (s) => ({ id: s.id, ...trlSftRow(s, withTools) }) },
+    ]);
     const configName = opts.includePartial ? 'sft_partial' : 'sft';
     await staged.writeFile(
       'hf/README.md',
       renderCard({
         prettyName: opts.includePartial ? 'distill SFT (accepted + partially accepted runs)' : 'distill SFT (accepted runs only)',
         tags: ['sft', 'agent-traces', 'distill'],
-        configs: [{ name: configName, default: true, splits: SPLITS.map((s) => ({ split: s, path: `data/${s}.jsonl`, rows: parts[s].length })) }],
+        configs: [{ name: configName, default: true, splits: SPLITS.map((s) => ({ split: s, path: `data/${s}.jsonl`, rows: parts[s] })) }],
         body: [
           `# ${configName}`,
           '',
@@ -162,18 +176,18 @@ export async function exportSft(root: string, config: DistillConfig, opts: Expor
         ],
       }),
     );
-    const byReason = await writeQuarantine(staged, phase, drops);
+    const byReason = await quarantine.write(staged);
     await staged.closeAll();
     const stagedSft = staged.stagedPath(SFT_FILE);
     if (opts.hooks?.beforeVerify) await opts.hooks.beforeVerify(stagedSft);
     const reread = await verifySftFile(stagedSft, allowed, `${dir}/${SFT_FILE}`);
-    if (reread !== samples.length) throw new Error(`SFT re-read check failed: ${dir}/${SFT_FILE} has ${reread} rows, expected ${samples.length}; nothing was published`);
-    if (runs.length !== samples.length + drops.length) throw new Error(`accounting broke: ${runs.length} runs ≠ ${samples.length} exported + ${drops.length} quarantined`);
-    const expectedRows: Record<string, number> = { [SFT_FILE]: samples.length, [QUARANTINE_FILE]: drops.length };
-    for (const p of ['openai', 'trl', 'hf/data']) for (const s of SPLITS) expectedRows[`${p}/${s}.jsonl`] = parts[s].length;
+    if (reread !== rows) throw new Error(`SFT re-read check failed: ${dir}/${SFT_FILE} has ${reread} rows, expected ${rows}; nothing was published`);
+    if (runsIn !== rows + dropCount) throw new Error(`accounting broke: ${runsIn} runs ≠ ${rows} exported + ${dropCount} quarantined`);
+    const expectedRows: Record<string, number> = { [SFT_FILE]: rows, [QUARANTINE_FILE]: dropCount };
+    for (const p of ['openai', 'trl', 'hf/data']) for (const s of SPLITS) expectedRows[`${p}/${s}.jsonl`] = parts[s];
     const parameters = { include_partial: opts.includePartial, quality_allowed: [...allowed], test_fraction: testFraction };
     const schemaVersions = { ScoredRun: SCORED_V, SftSample: SFT_V, QuarantineRecord: QUARANTINE_V };
-    const counts = { runs_in: runs.length, rows: samples.length, train: parts.train.length, test: parts.test.length, quarantined: drops.length };
+    const counts = { runs_in: runsIn, rows, train: parts.train, test: parts.test, quarantined: dropCount };
     const outputs = await sealExport(staged, { phase, dir, parameters, schemaVersions, inputs, expectedRows, counts, secretAllowlist: config.secret_allowlist });
     await staged.publish();
     const reasons = Object.entries(byReason).map(([k, v]) => `${n(v)} ${k}`).join(', ');
@@ -182,12 +196,14 @@ export async function exportSft(root: string, config: DistillConfig, opts: Expor
       schemaVersions,
       inputs,
       outputs,
-      counts: { in: runs.length, out: samples.length, quarantined: drops.length, by_reason: byReason },
-      stats: { rows: samples.length, train: parts.train.length, test: parts.test.length, ...Object.fromEntries(Object.entries(sortedCounts(byCategory)).map(([k, v]) => [`runs.${k}`, v])) },
-      summary: `${n(runs.length)} runs → ${n(samples.length)} SFT rows (${n(parts.train.length)} train, ${n(parts.test.length)} test) in ${dir}/${drops.length ? `; ${n(drops.length)} quarantined (${reasons})` : ''}`,
+      counts: { in: runsIn, out: rows, quarantined: dropCount, by_reason: byReason },
+      stats: { rows, train: parts.train, test: parts.test, ...Object.fromEntries(Object.entries(sortedCounts(byCategory)).map(([k, v]) => [`runs.${k}`, v])) },
+      summary: `${n(runsIn)} runs → ${n(rows)} SFT rows (${n(parts.train)} train, ${n(parts.test)} test) in ${dir}/${dropCount ? `; ${n(dropCount)} quarantined (${reasons})` : ''}`,
     };
   } catch (e) {
     await staged.abort();
     throw e;
+  } finally {
+    await scratch.remove();
   }
 }

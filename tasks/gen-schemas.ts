@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ChatMessage, SCHEMA_VERSION as CHAT_V } from '../schemas/chat.ts';
 import { DistillConfig, SCHEMA_VERSION as CONFIG_V } from '../schemas/config.ts';
+import { AuditBaselineEntry, SCHEMA_VERSION as AUDIT_ENTRY_V } from '../schemas/audit-baseline-entry.ts';
 import { DriftReport, SCHEMA_VERSION as DRIFT_V } from '../schemas/drift-report.ts';
 import { EvidenceRecord, SCHEMA_VERSION as EVIDENCE_V } from '../schemas/evidence-record.ts';
 import { KtoSample, SCHEMA_VERSION as KTO_V } from '../schemas/kto-sample.ts';
@@ -16,6 +17,7 @@ import { PreferenceSample, SCHEMA_VERSION as PREFERENCE_V } from '../schemas/pre
 import { Provenance, SCHEMA_VERSION as PROVENANCE_V } from '../schemas/provenance.ts';
 import { QuarantineRecord, SCHEMA_VERSION as QUARANTINE_V } from '../schemas/quarantine-record.ts';
 import { RagSample, SCHEMA_VERSION as RAG_V } from '../schemas/rag-sample.ts';
+import { ReleaseManifest, SCHEMA_VERSION as RELEASE_MANIFEST_V } from '../schemas/release-manifest.ts';
 import { ReplayCall, SCHEMA_VERSION as REPLAY_CALL_V } from '../schemas/replay-call.ts';
 import { RunSummary, SCHEMA_VERSION as SUMMARY_V } from '../schemas/run-summary.ts';
 import { ScoredRun, SCHEMA_VERSION as SCORED_V } from '../schemas/scored-run.ts';
@@ -56,6 +58,8 @@ export const RECORD_DOCS: readonly RecordDoc[] = [
   { title: 'StageReceipt', schema: StageReceipt, source: 'schemas/stage-receipt.ts', version: RECEIPT_V, io: 'output', summary: 'What one phase read, wrote and counted in one run' },
   { title: 'RunSummary', schema: RunSummary, source: 'schemas/run-summary.ts', version: SUMMARY_V, io: 'output', summary: 'The outcome of one run-all: phases and the funnel' },
   { title: 'DriftReport', schema: DriftReport, source: 'schemas/drift-report.ts', version: DRIFT_V, io: 'output', summary: 'Metric changes between consecutive runs' },
+  { title: 'AuditBaselineEntry', schema: AuditBaselineEntry, source: 'schemas/audit-baseline-entry.ts', version: AUDIT_ENTRY_V, io: 'output', summary: 'The entry of one row of the append-only audit baseline `data/_kb/audit_baselines.jsonl` (`distill audit-full`)' },
+  { title: 'ReleaseManifest', schema: ReleaseManifest, source: 'schemas/release-manifest.ts', version: RELEASE_MANIFEST_V, io: 'output', summary: 'What `distill release-freeze` froze: the six gates, the phase → commit map, dataset counts, the exports hash' },
   { title: 'ReplayCall', schema: ReplayCall, source: 'schemas/replay-call.ts', version: REPLAY_CALL_V, io: 'output', summary: 'One logged model call of `distill replay` / `replay-eval` (reports/replay/calls.jsonl)' },
 ];
 

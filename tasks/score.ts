@@ -1,11 +1,18 @@
+import { join } from 'node:path';
 import { CATEGORIES } from '../schemas/category.ts';
 import type { DistillConfig } from '../schemas/config.ts';
 import { EvidenceRecord, SCHEMA_VERSION as EVIDENCE_V } from '../schemas/evidence-record.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../schemas/quarantine-record.ts';
-import { ScoredRun, SCHEMA_VERSION as SCORED_V, type JoinedSignal } from '../schemas/scored-run.ts';
+import { SCHEMA_VERSION as SCORED_V, type JoinedSignal, type ScoredRun } from '../schemas/scored-run.ts';
 import { EVIDENCE_DIR, SCORED_DIR } from './lib/layout.ts';
-import { quarantineRow } from './lib/quarantine.ts';
-import { readJsonlFiles } from './lib/jsonl-read.ts';
+import { ExternalSorter } from './lib/external-sort.ts';
+import { peekFields } from './lib/json-peek.ts';
+import { jsonlLines } from './lib/jsonl-read.ts';
+import { fnv1a, LineSpill, partitionCount } from './lib/line-spill.ts';
+import { Scratch } from './lib/scratch.ts';
+import { scorePartitionBytes, workerMinBytes } from './lib/tuning.ts';
+import { mapInOrder, threadCount, WorkerPool } from './lib/worker-pool.ts';
+import { scoreDropLine, scorePartition, type PartitionScore } from './score-partition.ts';
 import { Progress, n } from './lib/log.ts';
 import { MANIFEST, manifestText, readManifest } from './lib/manifest.ts';
 import { bump, sortedCounts, type PhaseResult } from './lib/phase.ts';
@@ -61,7 +68,9 @@ export function scoreTrace(traceId: string, g: TraceGroup): { run: ScoredRun | n
   const edit = signals.find((s) => s.signal.type === 'human_review' && s.signal.verdict === 'edit' && (s.signal.corrected_answer ?? '').trim() !== '');
   const correction = edit && edit.signal.type === 'human_review' ? edit.signal.corrected_answer : null;
   const joined: JoinedSignal[] = signals.map((s) => ({ evidence_id: s.evidence_id, stream: s.stream, signal: s.signal, provenance: s.provenance }));
-  const scored = ScoredRun.parse({
+  // built from validated evidence in ScoredRun's field order (what parse would return, byte for
+  // byte; test/score.test.ts checks it), so it is not re-validated row by row
+  const scored: ScoredRun = {
     schema_version: SCORED_V,
     run_id: traceId,
     evidence_id: r.evidence_id,
@@ -77,7 +86,7 @@ export function scoreTrace(traceId: string, g: TraceGroup): { run: ScoredRun | n
     signals: joined,
     flags: r.flags,
     provenance: r.provenance,
-  });
+  };
   return { run: scored, drops: [] };
 }
 
@@ -86,80 +95,103 @@ export function scoredPartition(r: ScoredRun): string {
   return r.recorded_at ? `${r.recorded_at.slice(0, 4)}/${r.recorded_at.slice(5, 7)}/${r.recorded_at.slice(8, 10)}/runs.jsonl` : 'undated/runs.jsonl';
 }
 
-/** The score phase: join evidence by trace_id, apply the rule table, write runs by day. */
+/**
+ * The score phase: join evidence by trace_id, apply the rule table, write runs by day.
+ *
+ * The join needs every row of a trace together, so memory is bounded by partitioning: pass 1
+ * streams the evidence and appends each run / signal row (its text, unparsed: trace_id is read
+ * with a top-level peek) to one of K spill files by a hash of its trace_id; pass 2 reads one
+ * partition at a time, groups it by trace_id and scores each trace. Scored runs and quarantine
+ * rows go through external sorts, so the outputs come out in their published order (runs by day,
+ * then run_id; quarantine by evidence_id) whatever K is.
+ */
 export async function score(root: string, _config: DistillConfig): Promise<PhaseResult> {
   const manifest = await readManifest(root, EVIDENCE_DIR, 'npm run build-evidence');
   const evidenceInputs = manifest.files.filter((f) => !f.path.includes('/_'));
-  const groups = new Map<string, TraceGroup>();
-  const byReason: Record<string, number> = {};
-  const drops: ScoreDrop[] = [];
-  let inRows = 0;
-  let passthrough = 0;
-  const progress = new Progress('score: reading evidence', evidenceInputs.reduce((s, f) => s + (f.rows ?? 0), 0));
-  for await (const e of readJsonlFiles<EvidenceRecord>(root, evidenceInputs.map((f) => f.path))) {
-    inRows++;
-    progress.tick();
-    if (e.kind === 'document' || e.kind === 'judgment') {
-      passthrough++; // read by the exports straight from evidence
-      continue;
-    }
-    if (e.trace_id === null) {
-      drops.push({ reason: 'MISSING_TRACE_ID', detail: `${e.kind} row has no trace_id, so it cannot be joined`, evidence: e, ref: null });
-      continue;
-    }
-    let g = groups.get(e.trace_id);
-    if (!g) groups.set(e.trace_id, (g = { runs: [], signals: [] }));
-    if (e.kind === 'run') g.runs.push(e);
-    else g.signals.push(e);
-  }
-  progress.end();
+  const totalBytes = evidenceInputs.reduce((s, f) => s + f.bytes, 0);
+  // evidence text per hash partition (pass 1 spills, pass 2 holds one partition's rows at a time)
+  const k = partitionCount(totalBytes, scorePartitionBytes());
+  const scratch = await Scratch.create(root, 'score');
   const staged = await StagedDir.begin(root, SCORED_DIR);
   try {
-    const traceIds = [...groups.keys()].sort();
-    const byCategory: Record<string, number> = Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
-    const byRule: Record<string, number> = {};
-    const parts = new Map<string, ScoredRun[]>();
-    let signalsJoined = 0;
-    for (const id of traceIds) {
-      const res = scoreTrace(id, groups.get(id) as TraceGroup);
-      drops.push(...res.drops);
-      if (res.run) {
-        bump(byCategory, res.run.category);
-        bump(byRule, res.run.decided_by);
-        signalsJoined += res.run.signals.length;
-        const p = scoredPartition(res.run);
-        let list = parts.get(p);
-        if (!list) parts.set(p, (list = []));
-        list.push(res.run);
+    const byReason: Record<string, number> = {};
+    const runSorter = new ExternalSorter(scratch.dir, 'runs');
+    const dropSorter = new ExternalSorter(scratch.dir, 'drops');
+    let dropCount = 0;
+    let inRows = 0;
+    let passthrough = 0;
+    // pass 1: route run / signal rows to partitions by trace_id
+    const spill = new LineSpill(Array.from({ length: k }, (_, i) => scratch.path(`part-${i}.jsonl`)));
+    const progress = new Progress('score: reading evidence', evidenceInputs.reduce((s, f) => s + (f.rows ?? 0), 0));
+    for (const f of evidenceInputs) {
+      for await (const { text } of jsonlLines(join(root, f.path))) {
+        inRows++;
+        progress.tick();
+        const top = peekFields(text, ['trace_id', 'kind'] as const);
+        if (top.kind === 'document' || top.kind === 'judgment') {
+          passthrough++; // read by the exports straight from evidence
+          continue;
+        }
+        if (top.trace_id === null || top.trace_id === undefined) {
+          const e = JSON.parse(text) as EvidenceRecord;
+          const [key, line] = scoreDropLine({ reason: 'MISSING_TRACE_ID', detail: `${e.kind} row has no trace_id, so it cannot be joined`, evidence: e, ref: null });
+          bump(byReason, 'MISSING_TRACE_ID');
+          dropCount++;
+          await dropSorter.add(key, line);
+          continue;
+        }
+        await spill.append(fnv1a(top.trace_id) % k, text);
       }
     }
-    for (const p of [...parts.keys()].sort()) {
-      const w = staged.writer(p);
-      for (const r of parts.get(p) as ScoredRun[]) await w.write(r); // sorted by run_id
+    await spill.close();
+    progress.end();
+    // pass 2: one partition at a time per thread (this one, and workers for a large input)
+    const byCategory: Record<string, number> = Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
+    const byRule: Record<string, number> = {};
+    let signalsJoined = 0;
+    let runsOut = 0;
+    const parts = Array.from({ length: k }, (_, p) => p).filter((p) => spill.lines[p] !== 0).map((p) => scratch.path(`part-${p}.jsonl`));
+    const threads = k > 1 && totalBytes >= workerMinBytes() ? threadCount() : 1;
+    const makePool = (): WorkerPool<string, PartitionScore> | null => (threads > 1 ? new WorkerPool(new URL('./score-worker.ts', import.meta.url), threads - 1, null) : null);
+    async function* paths(): AsyncGenerator<string> {
+      yield* parts;
     }
-    drops.sort((a, b) => byId(a.evidence, b.evidence));
-    const q = staged.writer('_quarantine.jsonl');
-    for (const d of drops) {
-      bump(byReason, d.reason);
-      const ev = d.evidence;
-      await q.write(
-        quarantineRow({ reason: d.reason, detail: d.detail, file: ev.provenance.source_file, index: ev.provenance.line_offset, offset: null, bytes: null, lineSha: null, sig: ev.provenance.sig_hash, record: ev.evidence_id, trace: ev.trace_id, ref: d.ref }, 'score'),
-      );
+    for await (const r of mapInOrder(paths(), scorePartition, makePool, { after: 1, window: threads })) {
+      for (const [key, line] of r.runs) await runSorter.add(key, line);
+      for (const [key, line] of r.drops) await dropSorter.add(key, line);
+      for (const [c, v] of Object.entries(r.byCategory)) bump(byCategory, c, v);
+      for (const [c, v] of Object.entries(r.byRule)) bump(byRule, c, v);
+      for (const [c, v] of Object.entries(r.byReason)) bump(byReason, c, v);
+      dropCount += r.drops.length;
+      signalsJoined += r.signalsJoined;
+      runsOut += r.runs.length;
     }
-    const runsOut = Object.values(byCategory).reduce((a, b) => a + b, 0);
-    const summaryDoc = { schema_version: 1, rule_table_version: RULE_TABLE_VERSION, runs: runsOut, by_category: byCategory, by_deciding_rule: sortedCounts(byRule), quarantined: drops.length, by_reason: sortedCounts(byReason) };
+    // runs by day partition, each sorted by run_id; one day file open at a time
+    let current: string | null = null;
+    for await (const { key, line } of runSorter.sorted()) {
+      const part = key.slice(0, key.indexOf('\u0000'));
+      if (part !== current) {
+        if (current !== null) await staged.closeWriter(current);
+        current = part;
+      }
+      await staged.writer(part).writeLine(line);
+    }
+    if (current !== null) await staged.closeWriter(current);
+    const q = staged.writer('_quarantine.jsonl'); // sorted by evidence_id
+    for await (const { line } of dropSorter.sorted()) await q.writeLine(line);
+    const summaryDoc = { schema_version: 1, rule_table_version: RULE_TABLE_VERSION, runs: runsOut, by_category: byCategory, by_deciding_rule: sortedCounts(byRule), quarantined: dropCount, by_reason: sortedCounts(byReason) };
     await staged.writeFile('_summary.json', `${JSON.stringify(summaryDoc, null, 2)}\n`);
     const written = await staged.closeAll();
     const outputs = manifestEntries(SCORED_DIR, written);
     const rowsOnDisk = outputs.filter((o) => !o.path.includes('/_')).reduce((s, o) => s + (o.rows ?? 0), 0);
     if (rowsOnDisk !== runsOut) throw new Error(`self-check failed: wrote ${rowsOnDisk} scored runs, counted ${runsOut}`);
     const consumed = runsOut + signalsJoined + passthrough;
-    if (consumed + drops.length !== inRows) throw new Error(`accounting broke: ${inRows} evidence rows ≠ ${consumed} used + ${drops.length} quarantined`);
+    if (consumed + dropCount !== inRows) throw new Error(`accounting broke: ${inRows} evidence rows ≠ ${consumed} used + ${dropCount} quarantined`);
     const parameters = { rule_table_version: RULE_TABLE_VERSION };
     const schemaVersions = { EvidenceRecord: EVIDENCE_V, ScoredRun: SCORED_V, QuarantineRecord: QUARANTINE_V };
     await staged.writeFile(
       MANIFEST,
-      manifestText({ schema_version: 1, phase: 'score', parameters, schema_versions: schemaVersions, inputs: evidenceInputs, files: outputs, counts: { evidence_in: inRows, runs: runsOut, signals_joined: signalsJoined, passthrough, quarantined: drops.length } }),
+      manifestText({ schema_version: 1, phase: 'score', parameters, schema_versions: schemaVersions, inputs: evidenceInputs, files: outputs, counts: { evidence_in: inRows, runs: runsOut, signals_joined: signalsJoined, passthrough, quarantined: dropCount } }),
     );
     await staged.publish();
     const cat = CATEGORIES.map((c) => `${n(byCategory[c] ?? 0)} ${c.replace(/_/g, ' ')}`).join(', ');
@@ -168,12 +200,14 @@ export async function score(root: string, _config: DistillConfig): Promise<Phase
       schemaVersions,
       inputs: evidenceInputs,
       outputs,
-      counts: { in: inRows, out: consumed, quarantined: drops.length, by_reason: sortedCounts(byReason) },
+      counts: { in: inRows, out: consumed, quarantined: dropCount, by_reason: sortedCounts(byReason) },
       stats: { runs: runsOut, signals_joined: signalsJoined, passthrough, ...Object.fromEntries(Object.entries(byCategory).map(([k, v]) => [`category.${k}`, v])) },
-      summary: `${n(runsOut)} runs → ${cat}${drops.length ? `; ${n(drops.length)} evidence rows quarantined` : ''}`,
+      summary: `${n(runsOut)} runs → ${cat}${dropCount ? `; ${n(dropCount)} evidence rows quarantined` : ''}`,
     };
   } catch (e) {
     await staged.abort();
     throw e;
+  } finally {
+    await scratch.remove();
   }
 }

@@ -1,30 +1,38 @@
+import { join } from 'node:path';
 import type { DistillConfig } from '../schemas/config.ts';
-import { EvidenceRecord, SCHEMA_VERSION as EVIDENCE_V } from '../schemas/evidence-record.ts';
+import { SCHEMA_VERSION as EVIDENCE_V } from '../schemas/evidence-record.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../schemas/quarantine-record.ts';
-import { SCHEMA_VERSION as SCORED_V, ScoredRun } from '../schemas/scored-run.ts';
+import { SCHEMA_VERSION as SCORED_V } from '../schemas/scored-run.ts';
 import type { FileEntry } from '../schemas/stage-receipt.ts';
-import { evidenceFiles, readPassthroughEvidence, readScoredRuns, scoredRunFiles, SCREENED_EVIDENCE, SCREENED_RUNS } from './export-inputs.ts';
-import { SCREENED_DIR } from './lib/layout.ts';
-import { n } from './lib/log.ts';
+import { evidenceFiles, scoredRunFiles, SCREENED_EVIDENCE, SCREENED_RUNS } from './export-inputs.ts';
+import { codeFingerprint } from './lib/code-fingerprint.ts';
+import { ExternalSorter } from './lib/external-sort.ts';
+import { sha256 } from './lib/hash.ts';
+import { LineCache, type LineCacheWriter } from './lib/line-cache.ts';
+import { jsonlLines } from './lib/jsonl-read.ts';
+import { EVIDENCE_DIR, SCORED_DIR, SCREENED_DIR } from './lib/layout.ts';
+import { n, Progress } from './lib/log.ts';
 import { MANIFEST, manifestText } from './lib/manifest.ts';
 import { bump, sortedCounts, type PhaseResult } from './lib/phase.ts';
-import { quarantineRow } from './lib/quarantine.ts';
+import { UserError } from './lib/result.ts';
+import { Scratch } from './lib/scratch.ts';
 import { manifestEntries, StagedDir } from './lib/staged-dir.ts';
+import { batchChars, workerMinBytes, workersAfterBatches } from './lib/tuning.ts';
+import { mapInOrder, threadCount, WorkerPool } from './lib/worker-pool.ts';
 import { RECORD_WALL_MS, RECORD_WORK_LIMIT } from './safety/budget.ts';
 import { DECONTAM_N, MIN_EXACT_WORDS } from './safety/decontaminate.ts';
-import { NEAR_DUP_JACCARD } from './safety/dedup.ts';
+import { NEAR_DUP_JACCARD, type DedupVerdict } from './safety/dedup.ts';
+import { SpillDedup } from './safety/dedup-spill.ts';
 import { BANDS, MINHASH_SEED, NUM_HASHES, ROWS, SHINGLE_WORDS } from './safety/minhash.ts';
 import { DENSE_MIN_SPANS, DENSE_PER_1K, PII_TYPES } from './safety/pii.ts';
-import { loadProtected, protectedSets } from './safety/protected-sets.ts';
-import { screenAll, unitId, type ScreenDrop, type ScreenUnit } from './safety/screen-core.ts';
+import { decodeUnitLines, dropRow, encodeUnitLines, mergeStats, screenBatch, SCREENED_DOCUMENTS, SCREENED_JUDGMENTS, screenOptions, type ScreenBatch, type ScreenBatchResult, type ScreenWorkerData, type UnitLines } from './safety/screen-batch.ts';
+import { countPii, finishStats, type ScreenUnit } from './safety/screen-core.ts';
 import { SECRET_RULES, SECRET_RULES_VERSION } from './safety/secret-rules.ts';
-import { scoredPartition } from './score.ts';
 
 /** The quarantine file of data/screened. */
 export const SCREEN_QUARANTINE = '_quarantine.jsonl';
 /** Files of the screened documents and judgments, inside data/screened. */
-export const SCREENED_DOCUMENTS = 'evidence/documents.jsonl';
-export const SCREENED_JUDGMENTS = 'evidence/judgments.jsonl';
+export { SCREENED_DOCUMENTS, SCREENED_JUDGMENTS };
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -41,11 +49,35 @@ function parameters(config: DistillConfig, sets: { name: string; globs: readonly
   };
 }
 
-function dropRow(d: ScreenDrop) {
-  const u = d.unit;
-  const p = u.record.provenance;
-  const trace = u.kind === 'run' ? u.record.run_id : u.record.trace_id;
-  return quarantineRow({ reason: d.reason, detail: d.detail, file: p.source_file, index: p.line_offset, offset: null, bytes: null, lineSha: null, sig: p.sig_hash, record: unitId(u), trace, ref: d.ref }, 'screen');
+
+/** An input file of screen: scored runs, or evidence (its documents and judgments are screened). */
+interface ScreenInput {
+  entry: FileEntry;
+  from: ScreenBatch['from'];
+  /** Its per-file cache key. */
+  key: string;
+}
+
+/** A batch of one input file's rows; `last` marks the file's final batch. */
+type FileBatch = ScreenBatch & { input: ScreenInput; last: boolean };
+
+/** The rows of the input files in batches (twice build-evidence's size: units are fewer), cut at file ends. */
+async function* batches(root: string, inputs: readonly ScreenInput[]): AsyncGenerator<FileBatch> {
+  const maxChars = 2 * batchChars();
+  for (const input of inputs) {
+    let lines: string[] = [];
+    let chars = 0;
+    for await (const { text } of jsonlLines(join(root, input.entry.path))) {
+      lines.push(text);
+      chars += text.length;
+      if (chars >= maxChars) {
+        yield { from: input.from, lines, input, last: false };
+        lines = [];
+        chars = 0;
+      }
+    }
+    yield { from: input.from, lines, input, last: true };
+  }
 }
 
 /**
@@ -53,96 +85,186 @@ function dropRow(d: ScreenDrop) {
  * (data/evidence), keeps secrets, eval copies and duplicates out and replaces PII with
  * placeholders, and writes what survives to data/screened/ in the same shapes (runs by day under
  * runs/, documents and judgments under evidence/), with every dropped unit in _quarantine.jsonl.
- * The exports read only data/screened. Needs a global view (dedup), so it holds all units in memory.
+ * The exports read only data/screened.
+ *
+ * Dedup needs a global view; memory stays bounded by spilling: units stream through steps 1–4 one
+ * at a time, kept records and drop rows go to external sorts by id, and dedup works from spill
+ * files (tasks/safety/dedup-spill.ts). The inputs are this project's own validated outputs, read
+ * without re-validating each row.
  */
 export async function screen(root: string, config: DistillConfig): Promise<PhaseResult> {
   const runFiles = await scoredRunFiles(root);
   const evFiles = await evidenceFiles(root);
-  const runs = await readScoredRuns(root, runFiles);
-  const { documents, judgments } = await readPassthroughEvidence(root, evFiles);
-  const sets = protectedSets(config.eval_sets);
-  const prot = await loadProtected(root, sets);
-  const units: ScreenUnit[] = [
-    ...runs.map((record) => ({ kind: 'run' as const, record })),
-    ...documents.map((record) => ({ kind: 'document' as const, record })),
-    ...judgments.map((record) => ({ kind: 'judgment' as const, record })),
-  ];
-  const res = screenAll(units, { allow: new Set(config.secret_allowlist), protectedIndex: prot.index });
-  const keptRuns = res.kept.flatMap((u) => (u.kind === 'run' ? [ScoredRun.parse(u.record)] : [])).sort((a, b) => cmp(a.run_id, b.run_id));
-  const keptEvidence = (kind: 'document' | 'judgment'): EvidenceRecord[] =>
-    res.kept.flatMap((u) => (u.kind === kind ? [EvidenceRecord.parse(u.record)] : [])).sort((a, b) => cmp(a.evidence_id, b.evidence_id));
-  const keptDocs = keptEvidence('document');
-  const keptJudgments = keptEvidence('judgment');
-  const drops = [...res.drops].sort((a, b) => cmp(unitId(a.unit), unitId(b.unit)) || cmp(a.reason, b.reason));
-  const byReason: Record<string, number> = {};
-  for (const d of drops) bump(byReason, d.reason);
-
+  const workerData: ScreenWorkerData = { root, config: { eval_sets: config.eval_sets, secret_allowlist: config.secret_allowlist } };
+  const { opts, prot, sets } = await screenOptions(workerData);
+  const scratch = await Scratch.create(root, 'screen');
   const staged = await StagedDir.begin(root, SCREENED_DIR);
+  const inputBytes = [...runFiles, ...evFiles].reduce((s, f) => s + f.bytes, 0);
+  // no worker threads for a small input: their start-up would cost more than they save
+  const threads = inputBytes >= workerMinBytes() ? threadCount() : 1;
   try {
-    const parts = new Map<string, ScoredRun[]>();
-    for (const r of keptRuns) {
-      const p = `runs/${scoredPartition(r)}`;
-      const list = parts.get(p);
-      if (list) list.push(r);
-      else parts.set(p, [r]);
+    const stats: Record<string, number> = {};
+    const kept = new ExternalSorter(scratch.dir, 'kept', 16 * 1024 * 1024);
+    const drops = new ExternalSorter(scratch.dir, 'drops', 4 * 1024 * 1024);
+    const dedup = new SpillDedup(scratch.dir);
+    const unitsIn = { run: 0, document: 0, judgment: 0 };
+    const progress = new Progress('screen', [...runFiles, ...evFiles].reduce((s, f) => s + (f.rows ?? 0), 0));
+    const take = async (r: UnitLines): Promise<void> => {
+      progress.tick();
+      if (r.type === 'drop') return drops.add(r.key, r.row);
+      countPii(stats, r.pii);
+      await dedup.add(r.features);
+      await kept.add(r.id, r.payload);
+    };
+    const addCounts = (s: Record<string, number>, u: ScreenBatchResult['units']): void => {
+      mergeStats(stats, s);
+      for (const k of ['run', 'document', 'judgment'] as const) unitsIn[k] += u[k];
+    };
+    // steps 1–4 depend only on a file's rows and the parameters: a file screened before is read
+    // back from the cache (one line per unit, then one `B` line of counts per batch)
+    const cache = await LineCache.open(root, 'screen');
+    const keyBase = { format: 1, code: codeFingerprint(), parameters: parameters(config, sets), protected: prot.files };
+    const todo: ScreenInput[] = [];
+    for (const [from, files] of [['runs', runFiles], ['evidence', evFiles]] as const) {
+      for (const entry of files) {
+        const input: ScreenInput = { entry, from, key: sha256(JSON.stringify({ ...keyBase, from, path: entry.path, sha256: entry.sha256 })) };
+        if (!cache.has(input.key)) {
+          todo.push(input);
+          continue;
+        }
+        for await (const line of cache.read(input.key)) {
+          if (line.startsWith('B\t')) {
+            const b = JSON.parse(line.slice(2)) as Pick<ScreenBatchResult, 'stats' | 'units'>;
+            addCounts(b.stats, b.units);
+          } else await take(decodeUnitLines(line));
+        }
+      }
     }
-    for (const p of [...parts.keys()].sort()) {
-      const w = staged.writer(p);
-      for (const r of parts.get(p) as ScoredRun[]) await w.write(r); // sorted by run_id
+    // results are merged in request order; nothing below depends on which thread screened a batch
+    const makePool = (): WorkerPool<ScreenBatch, ScreenBatchResult> | null => (threads > 1 ? new WorkerPool(new URL('./safety/screen-worker.ts', import.meta.url), threads - 1, workerData) : null);
+    const metas: { input: ScreenInput; last: boolean }[] = [];
+    async function* requests(): AsyncGenerator<ScreenBatch> {
+      for await (const b of batches(root, todo)) {
+        metas.push({ input: b.input, last: b.last });
+        yield { from: b.from, lines: b.lines };
+      }
     }
-    for (const [file, rows] of [[SCREENED_DOCUMENTS, keptDocs], [SCREENED_JUDGMENTS, keptJudgments]] as const) {
-      const w = staged.writer(file);
-      for (const r of rows) await w.write(r); // sorted by evidence_id
+    const results = mapInOrder(requests(), (b) => screenBatch(b, opts), makePool, { after: Math.ceil(workersAfterBatches() / 2), window: threads * 2 });
+    let w: LineCacheWriter | null = null;
+    for await (const res of results) {
+      const batch = metas.shift() as { input: ScreenInput; last: boolean }; // results come back in request order
+      w ??= cache.writer(batch.input.key);
+      for (const r of res.results) {
+        await w.add(encodeUnitLines(r));
+        await take(r);
+      }
+      await w.add(`B\t${JSON.stringify({ stats: res.stats, units: res.units })}`);
+      addCounts(res.stats, res.units);
+      if (batch.last) {
+        await w.commit();
+        w = null;
+      }
     }
+    progress.end();
+    const verdicts = new ExternalSorter(scratch.dir, 'verdicts', 4 * 1024 * 1024);
+    for await (const v of dedup.verdicts()) await verdicts.add(v.id, JSON.stringify(v.verdict));
+    // join kept records with dedup verdicts by id; survivors: documents and judgments are
+    // written in id order straight away, runs go through one more sort by (day file, run_id)
+    const runsOut = new ExternalSorter(scratch.dir, 'runs-out', 16 * 1024 * 1024);
+    const keptCount = { run: 0, document: 0, judgment: 0 };
+    const verdictIt = verdicts.sorted();
+    let next = await verdictIt.next();
+    let prevId: string | null = null;
+    for await (const { key: id, line } of kept.sorted()) {
+      if (id === prevId) throw new UserError(`${SCORED_DIR} or ${EVIDENCE_DIR} holds id ${id} twice; rebuild with \`npm run score\``);
+      prevId = id;
+      const tab1 = line.indexOf('\t');
+      const tab2 = line.indexOf('\t', tab1 + 1);
+      const kind = line.slice(0, tab1) as ScreenUnit['kind'];
+      const file = line.slice(tab1 + 1, tab2);
+      const json = line.slice(tab2 + 1);
+      while (!next.done && next.value.key < id) next = await verdictIt.next();
+      if (!next.done && next.value.key === id) {
+        const v = JSON.parse(next.value.line) as DedupVerdict;
+        const unit = { kind, record: JSON.parse(json) } as ScreenUnit;
+        await drops.add(`${id}\u0000${v.reason}`, JSON.stringify(dropRow({ unit, reason: v.reason, detail: v.detail, ref: v.ref })));
+        next = await verdictIt.next();
+        continue;
+      }
+      keptCount[kind]++;
+      if (kind === 'run') await runsOut.add(`${file}\u0000${id}`, json);
+      else await staged.writer(file).writeLine(json); // sorted by evidence_id
+    }
+    for (const file of [SCREENED_DOCUMENTS, SCREENED_JUDGMENTS]) staged.writer(file); // written even when empty
+    let current: string | null = null;
+    for await (const { key, line } of runsOut.sorted()) {
+      const file = key.slice(0, key.indexOf('\u0000'));
+      if (file !== current) {
+        if (current !== null) await staged.closeWriter(current);
+        current = file;
+      }
+      await staged.writer(file).writeLine(line); // sorted by run_id
+    }
+    if (current !== null) await staged.closeWriter(current);
+    const byReason: Record<string, number> = {};
     const q = staged.writer(SCREEN_QUARANTINE);
-    for (const d of drops) await q.write(dropRow(d));
-    const unitsIn = units.length;
-    const kept = keptRuns.length + keptDocs.length + keptJudgments.length;
-    if (unitsIn !== kept + drops.length) throw new Error(`accounting broke: ${unitsIn} units ≠ ${kept} kept + ${drops.length} quarantined`);
-    const stats: Record<string, number> = {
-      runs_in: runs.length, documents_in: documents.length, judgments_in: judgments.length,
-      runs_kept: keptRuns.length, documents_kept: keptDocs.length, judgments_kept: keptJudgments.length,
-      ...res.stats,
-      ...Object.fromEntries(Object.entries(res.dedup).map(([k, v]) => [`dedup.${k}`, v])),
+    let dropCount = 0;
+    for await (const { key, line } of drops.sorted()) {
+      bump(byReason, key.slice(key.indexOf('\u0000') + 1));
+      dropCount++;
+      await q.writeLine(line); // sorted by unit id, then reason
+    }
+    const totalIn = unitsIn.run + unitsIn.document + unitsIn.judgment;
+    const keptTotal = keptCount.run + keptCount.document + keptCount.judgment;
+    if (totalIn !== keptTotal + dropCount) throw new Error(`accounting broke: ${totalIn} units ≠ ${keptTotal} kept + ${dropCount} quarantined`);
+    const screenStats = finishStats(stats);
+    const allStats: Record<string, number> = {
+      runs_in: unitsIn.run, documents_in: unitsIn.document, judgments_in: unitsIn.judgment,
+      runs_kept: keptCount.run, documents_kept: keptCount.document, judgments_kept: keptCount.judgment,
+      ...screenStats,
+      ...Object.fromEntries(Object.entries(dedup.stats).map(([k, v]) => [`dedup.${k}`, v])),
       'protected.files': prot.files.length, 'protected.items': prot.index.items, 'protected.ngrams': prot.index.grams.size, 'protected.short_items': prot.index.exact.size, 'protected.unparsed': prot.unparsed,
     };
     const summary = {
       schema_version: 1,
       secret_rules_version: SECRET_RULES_VERSION,
-      in: { runs: runs.length, documents: documents.length, judgments: judgments.length },
-      kept: { runs: keptRuns.length, documents: keptDocs.length, judgments: keptJudgments.length },
-      quarantined: drops.length,
+      in: { runs: unitsIn.run, documents: unitsIn.document, judgments: unitsIn.judgment },
+      kept: { runs: keptCount.run, documents: keptCount.document, judgments: keptCount.judgment },
+      quarantined: dropCount,
       by_reason: sortedCounts(byReason),
-      stats: sortedCounts(stats),
+      stats: sortedCounts(allStats),
     };
     await staged.writeFile('_summary.json', `${JSON.stringify(summary, null, 2)}\n`);
     const written = await staged.closeAll();
     const outputs = manifestEntries(SCREENED_DIR, written);
     const rowsIn = (prefix: string): number => outputs.filter((o) => o.path.startsWith(prefix)).reduce((s, o) => s + (o.rows ?? 0), 0);
-    if (rowsIn(SCREENED_RUNS) !== keptRuns.length || rowsIn(SCREENED_EVIDENCE) !== keptDocs.length + keptJudgments.length) {
-      throw new Error(`self-check failed: wrote ${rowsIn(SCREENED_RUNS)} runs and ${rowsIn(SCREENED_EVIDENCE)} evidence rows, kept ${keptRuns.length} and ${keptDocs.length + keptJudgments.length}`);
+    if (rowsIn(SCREENED_RUNS) !== keptCount.run || rowsIn(SCREENED_EVIDENCE) !== keptCount.document + keptCount.judgment) {
+      throw new Error(`self-check failed: wrote ${rowsIn(SCREENED_RUNS)} runs and ${rowsIn(SCREENED_EVIDENCE)} evidence rows, kept ${keptCount.run} and ${keptCount.document + keptCount.judgment}`);
     }
     const params = parameters(config, sets);
     const schemaVersions = { ScoredRun: SCORED_V, EvidenceRecord: EVIDENCE_V, QuarantineRecord: QUARANTINE_V };
     const inputs: FileEntry[] = [...runFiles, ...evFiles, ...prot.files].sort((a, b) => cmp(a.path, b.path));
-    const counts = { runs_in: runs.length, documents_in: documents.length, judgments_in: judgments.length, kept, quarantined: drops.length };
+    const counts = { runs_in: unitsIn.run, documents_in: unitsIn.document, judgments_in: unitsIn.judgment, kept: keptTotal, quarantined: dropCount };
     await staged.writeFile(MANIFEST, manifestText({ schema_version: 1, phase: 'screen', parameters: params, schema_versions: schemaVersions, inputs, files: outputs, counts }));
     await staged.publish();
+    await cache.prune();
     const reasons = Object.entries(sortedCounts(byReason)).map(([k, v]) => `${n(v)} ${k}`).join(', ');
-    const pii = PII_TYPES.filter((t) => (res.stats[`pii.${t}`] ?? 0) > 0).map((t) => `${n(res.stats[`pii.${t}`] ?? 0)} ${t}`).join(', ');
+    const pii = PII_TYPES.filter((t) => (screenStats[`pii.${t}`] ?? 0) > 0).map((t) => `${n(screenStats[`pii.${t}`] ?? 0)} ${t}`).join(', ');
     return {
       parameters: params,
       schemaVersions,
       inputs,
       outputs,
-      counts: { in: unitsIn, out: kept, quarantined: drops.length, by_reason: sortedCounts(byReason) },
-      stats: sortedCounts(stats),
+      counts: { in: totalIn, out: keptTotal, quarantined: dropCount, by_reason: sortedCounts(byReason) },
+      stats: sortedCounts(allStats),
       summary:
-        `${n(runs.length)} runs + ${n(documents.length)} documents + ${n(judgments.length)} judgments → ${n(kept)} kept in ${SCREENED_DIR}/` +
-        `${drops.length ? `; ${n(drops.length)} quarantined (${reasons})` : ''}${pii ? `; PII redacted in ${n(res.stats['pii.rows_redacted'] ?? 0)} rows (${pii})` : ''}`,
+        `${n(unitsIn.run)} runs + ${n(unitsIn.document)} documents + ${n(unitsIn.judgment)} judgments → ${n(keptTotal)} kept in ${SCREENED_DIR}/` +
+        `${dropCount ? `; ${n(dropCount)} quarantined (${reasons})` : ''}${pii ? `; PII redacted in ${n(screenStats['pii.rows_redacted'] ?? 0)} rows (${pii})` : ''}`,
     };
   } catch (e) {
     await staged.abort();
     throw e;
+  } finally {
+    await scratch.remove();
   }
 }

@@ -10,6 +10,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOCS = join(ROOT, SCHEMA_DOCS_DIR);
 
 const EXPECTED_NAMES = [
+  'audit-baseline-entry',
   'chat-message',
   'distill-config',
   'drift-report',
@@ -19,6 +20,7 @@ const EXPECTED_NAMES = [
   'provenance',
   'quarantine-record',
   'rag-sample',
+  'release-manifest',
   'replay-call',
   'run-summary',
   'scored-run',

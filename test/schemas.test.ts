@@ -92,6 +92,7 @@ function evidence(kind: string, body: Record<string, unknown>, over: Record<stri
 test('every schema file exports SCHEMA_VERSION as a positive integer', async () => {
   const files = readdirSync(SCHEMAS_DIR).filter((f) => f.endsWith('.ts')).sort();
   assert.deepEqual(files, [
+    'audit-baseline-entry.ts',
     'category.ts',
     'chat.ts',
     'config.ts',
@@ -102,6 +103,7 @@ test('every schema file exports SCHEMA_VERSION as a positive integer', async () 
     'provenance.ts',
     'quarantine-record.ts',
     'rag-sample.ts',
+    'release-manifest.ts',
     'replay-call.ts',
     'replay-config.ts',
     'run-summary.ts',

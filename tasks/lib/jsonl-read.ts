@@ -1,23 +1,49 @@
-import { createReadStream } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+
+const CHUNK = 1 << 20;
+
+/**
+ * The non-empty lines of a file this project wrote (UTF-8 JSONL, LF-terminated), with their
+ * 0-based line numbers. Reads 1 MiB chunks and decodes each line once, so memory is bounded by a
+ * chunk plus one line. Not for source files: those go through the byte-level readers in
+ * source-reader.ts, which report bad bytes instead of assuming they cannot occur.
+ */
+export async function* jsonlLines(path: string): AsyncGenerator<{ text: string; line: number }> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let carry: Buffer | null = null;
+    let line = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      let start = 0;
+      for (let nl = buf.indexOf(10, 0); nl !== -1 && nl < bytesRead; nl = buf.indexOf(10, start)) {
+        let text: string;
+        if (carry) {
+          text = Buffer.concat([carry, buf.subarray(0, nl)]).toString('utf8');
+          carry = null;
+        } else text = buf.toString('utf8', start, nl);
+        if (text !== '') yield { text, line };
+        line++;
+        start = nl + 1;
+      }
+      if (start < bytesRead) {
+        const rest = buf.subarray(start, bytesRead);
+        carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
+      }
+    }
+    if (carry && carry.length > 0) yield { text: carry.toString('utf8'), line };
+  } finally {
+    await fh.close();
+  }
+}
 
 /**
  * Streams the rows of JSONL files that this project wrote itself (already validated on the way
- * out), in the order given. Reads in chunks and splits on LF, so memory is bounded by one chunk
- * plus one row.
+ * out), in the order given. Memory is bounded by one chunk plus one row.
  */
 export async function* readJsonlFiles<T>(root: string, files: readonly string[]): AsyncGenerator<T> {
-  for (const f of files) {
-    let carry = '';
-    for await (const chunk of createReadStream(join(root, f), { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-      const text = carry + (chunk as string);
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-        if (nl > start) yield JSON.parse(text.slice(start, nl)) as T;
-        start = nl + 1;
-      }
-      carry = text.slice(start);
-    }
-    if (carry) yield JSON.parse(carry) as T;
-  }
+  for (const f of files) for await (const { text } of jsonlLines(join(root, f))) yield JSON.parse(text) as T;
 }

@@ -5,6 +5,21 @@ import { maybeFault } from './fault.ts';
 
 const FLUSH_AT = 1 << 20;
 
+/**
+ * A cap on the characters buffered by a group of writers (a phase with one writer per day
+ * partition would otherwise hold up to FLUSH_AT in each): past it, every writer of the group
+ * flushes.
+ */
+export class WriteBudget {
+  buffered = 0;
+  readonly writers = new Set<JsonlWriter>();
+  constructor(readonly cap: number) {}
+
+  async flushAll(): Promise<void> {
+    for (const w of this.writers) await w.flushBuffer();
+  }
+}
+
 /** What a writer produced: enough for a manifest entry. */
 export interface WrittenFile {
   sha256: string;
@@ -25,14 +40,26 @@ export class JsonlWriter {
   private bytes = 0;
   private rows = 0;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly budget: WriteBudget | null = null,
+  ) {
+    budget?.writers.add(this);
+  }
 
   /** Writes one row; `line` must already be serialized JSON without a newline. */
   async writeLine(line: string): Promise<void> {
     this.buf.push(line, '\n');
     this.bufLen += line.length + 1;
     this.rows++;
+    if (this.budget) this.budget.buffered += line.length + 1;
     if (this.bufLen >= FLUSH_AT) await this.flush();
+    else if (this.budget && this.budget.buffered >= this.budget.cap) await this.budget.flushAll();
+  }
+
+  /** Writes out what is buffered (the file is created on the first write). */
+  async flushBuffer(): Promise<void> {
+    if (this.bufLen > 0) await this.flush();
   }
 
   /** Serializes and writes one record. */
@@ -48,6 +75,7 @@ export class JsonlWriter {
     }
     if (this.buf.length === 0) return;
     const data = Buffer.from(this.buf.join(''), 'utf8');
+    if (this.budget) this.budget.buffered -= this.bufLen;
     this.buf = [];
     this.bufLen = 0;
     this.hash.update(data);
@@ -59,6 +87,7 @@ export class JsonlWriter {
   /** Flushes, fsyncs and closes; returns the file's hash, size and row count. */
   async close(): Promise<WrittenFile> {
     await this.flush();
+    this.budget?.writers.delete(this);
     const fh = this.fh as fsp.FileHandle;
     try {
       maybeFault('fsync');
@@ -71,6 +100,7 @@ export class JsonlWriter {
 
   /** Closes without fsync, for the error path. */
   async abandon(): Promise<void> {
+    this.budget?.writers.delete(this);
     if (this.fh) await this.fh.close().catch(() => undefined);
   }
 }

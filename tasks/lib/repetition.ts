@@ -13,6 +13,9 @@ export const REPEAT_SPAN_CHARS = 512;
 
 /** Why `text` is degenerate repetition, or null when it is not. */
 export function degenerateRepetition(text: string): string | null {
+  // too short for either check to fire: REPEAT_TOKEN_RUN tokens need as many characters and the
+  // separators between them; a repeated stretch needs REPEAT_SPAN_CHARS characters
+  if (text.length < 2 * REPEAT_TOKEN_RUN - 1) return null;
   let run = 0;
   let prev = '';
   for (const tok of text.split(/\s+/)) {
@@ -21,6 +24,7 @@ export function degenerateRepetition(text: string): string | null {
     prev = tok;
     if (run >= REPEAT_TOKEN_RUN) return `the token ${JSON.stringify(clip(tok))} repeats ${REPEAT_TOKEN_RUN}+ times in a row`;
   }
+  if (text.length < REPEAT_SPAN_CHARS) return null;
   for (let p = 1; p <= REPEAT_MAX_PERIOD; p++) {
     let same = 0; // length of the current stretch where text[i] === text[i - p]
     let blank = false; // the current stretch repeats a whitespace-only unit (indentation, padding)

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { crashPoint, maybeFault } from './fault.ts';
 import { fsyncDir, pidAlive, writeFileAtomic } from './fs-atomic.ts';
-import { JsonlWriter, type WrittenFile } from './jsonl-writer.ts';
+import { JsonlWriter, WriteBudget, type WrittenFile } from './jsonl-writer.ts';
 import { sha256 } from './hash.ts';
 import type { FileEntry } from '../../schemas/stage-receipt.ts';
 
@@ -17,6 +17,8 @@ import type { FileEntry } from '../../schemas/stage-receipt.ts';
 export class StagedDir {
   private readonly writers = new Map<string, JsonlWriter>();
   private readonly written = new Map<string, WrittenFile>();
+  /** Rows buffered across all open writers stay under this many characters. */
+  private readonly budget = new WriteBudget(16 * 1024 * 1024);
 
   private constructor(
     readonly root: string,
@@ -37,7 +39,7 @@ export class StagedDir {
   writer(rel: string): JsonlWriter {
     let w = this.writers.get(rel);
     if (!w) {
-      w = new JsonlWriter(join(this.stagingAbs, rel));
+      w = new JsonlWriter(join(this.stagingAbs, rel), this.budget);
       this.writers.set(rel, w);
     }
     return w;

@@ -1,4 +1,5 @@
 import type { Budget } from './budget.ts';
+import { CleanMemo } from './clean-memo.ts';
 import { looksLikeJson } from './decode.ts';
 import { applyRedactions, detectPii, PII_TYPES, type PiiSpan, type PiiType } from './pii.ts';
 
@@ -52,10 +53,16 @@ function jsonLiteralSpans(s: string, budget: Budget, where: string): PiiSpan[] |
   return spans;
 }
 
+/** Strings without PII and what detecting that cost (see clean-memo.ts). */
+const cleanStrings = new CleanMemo();
+
 /** Redacts one string; adds its spans to `counts`. */
 export function redactString(s: string, budget: Budget, where: string, acc: { counts: Record<PiiType, number>; spans: number; chars: number }): string {
   acc.chars += s.length;
+  if (cleanStrings.replay(s, budget)) return s;
+  const spent = budget.spent;
   const spans = (looksLikeJson(s) ? jsonLiteralSpans(s, budget, where) : null) ?? detectPii(s, budget, where);
+  if (spans.length === 0 && !budget.exhausted) cleanStrings.remember(s, budget.spent - spent);
   if (spans.length === 0) return s;
   for (const sp of spans) acc.counts[sp.type]++;
   acc.spans += spans.length;

@@ -58,7 +58,8 @@ export function unitId(u: ScreenUnit): string {
   return u.kind === 'run' ? u.record.run_id : u.record.evidence_id;
 }
 
-function textOf(u: ScreenUnit): TrainingText {
+/** A unit's training content (what dedup and decontamination read). */
+export function textOf(u: ScreenUnit): TrainingText {
   switch (u.kind) {
     case 'run':
       return runText(u.record);
@@ -81,7 +82,8 @@ function withFlag(flags: readonly string[], flag: string): string[] {
   return [...new Set([...flags, flag])].sort();
 }
 
-type Screened = { type: 'keep'; unit: ScreenUnit; pii: Record<PiiType, number> } | { type: 'drop'; drop: ScreenDrop };
+/** The outcome of steps 1–4 for one unit. */
+export type Screened = { type: 'keep'; unit: ScreenUnit; pii: Record<PiiType, number> } | { type: 'drop'; drop: ScreenDrop };
 
 /** Steps 1–4 for one unit. */
 export function screenOne(u: ScreenUnit, opts: ScreenOptions, stats: Record<string, number>): Screened {
@@ -121,8 +123,7 @@ export function screenAll(units: readonly ScreenUnit[], opts: ScreenOptions): Sc
     if (r.type === 'drop') drops.push(r.drop);
     else {
       kept.push(r.unit);
-      for (const t of PII_TYPES) if (r.pii[t] > 0) bump(stats, `pii.${t}`, r.pii[t]);
-      if (PII_TYPES.some((t) => r.pii[t] > 0)) bump(stats, 'pii.rows_redacted');
+      countPii(stats, r.pii);
     }
   }
   const texts = new Map(kept.map((u) => [unitId(u), textOf(u)]));
@@ -136,6 +137,17 @@ export function screenAll(units: readonly ScreenUnit[], opts: ScreenOptions): Sc
     if (v) drops.push({ unit: u, reason: v.reason, detail: v.detail, ref: v.ref });
     else survivors.push(u);
   }
+  return { kept: survivors, drops, stats: finishStats(stats), dedup };
+}
+
+/** Adds a kept unit's PII counts to the stats. */
+export function countPii(stats: Record<string, number>, pii: Record<PiiType, number>): void {
+  for (const t of PII_TYPES) if (pii[t] > 0) bump(stats, `pii.${t}`, pii[t]);
+  if (PII_TYPES.some((t) => pii[t] > 0)) bump(stats, 'pii.rows_redacted');
+}
+
+/** The stats as published: every PII type present (0 when none), keys sorted. */
+export function finishStats(stats: Record<string, number>): Record<string, number> {
   for (const t of PII_TYPES) if (stats[`pii.${t}`] === undefined) stats[`pii.${t}`] = 0;
-  return { kept: survivors, drops, stats: sortedCounts(stats), dedup };
+  return sortedCounts(stats);
 }

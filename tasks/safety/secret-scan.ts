@@ -1,5 +1,6 @@
 import { sha256 } from '../lib/hash.ts';
 import type { Budget } from './budget.ts';
+import { CleanMemo } from './clean-memo.ts';
 import { base64Blobs, looksLikeJson, percentVariant, unescapeVariant } from './decode.ts';
 import { GENERIC_KEY_PATTERN, genericValueLooksSecret, SECRET_RULES, secretOf, shannonEntropy, type SecretRule } from './secret-rules.ts';
 
@@ -29,6 +30,8 @@ export interface SecretScan {
   hits: SecretHit[];
   /** Hits skipped because their hash is allowlisted. */
   allowlisted: number;
+  /** Every secret reported (hit, repeat or allowlisted): a scan that adds none found nothing. */
+  reported: number;
   /** sha256 → index in `hits` (a secret found again, in a decoded variant or by another rule, is one hit). */
   seen: Map<string, number>;
   /** The secrets found (in memory only), to mask them in paths: an object key can be a secret. */
@@ -37,7 +40,7 @@ export interface SecretScan {
 
 /** A new scan state for one record. */
 export function newScan(budget: Budget, allow: ReadonlySet<string> = new Set()): SecretScan {
-  return { budget, allow, hits: [], allowlisted: 0, seen: new Map(), found: new Map() };
+  return { budget, allow, hits: [], allowlisted: 0, reported: 0, seen: new Map(), found: new Map() };
 }
 
 /** Strings longer than this are scanned in windows of this size (overlapping by WINDOW_OVERLAP). */
@@ -61,6 +64,7 @@ const PRIORITY = new Map(SECRET_RULES.map((r, i) => [r.id, i]));
 
 /** Records a hit; one secret (by sha256) is one hit, under the highest-priority rule that found it. */
 function report(scan: SecretScan, rule: string, path: string, start: number, secret: string): void {
+  scan.reported++;
   const hash = sha256(secret);
   if (scan.allow.has(hash)) {
     scan.allowlisted++;
@@ -118,8 +122,20 @@ export function scanText(text: string, path: string, scan: SecretScan, keep?: Ke
   }
 }
 
+/** Clean top-level strings and what scanning them cost (see clean-memo.ts). */
+const cleanStrings = new CleanMemo();
+
 /** Scans a string and its decoded variants (escapes, percent-encoding, base64 blobs, JSON text). */
 export function scanString(s: string, path: string, scan: SecretScan, depth = 0): void {
+  if (depth > 0) return scanStringOnce(s, path, scan, depth);
+  if (cleanStrings.replay(s, scan.budget)) return;
+  const spent = scan.budget.spent;
+  const reported = scan.reported;
+  scanStringOnce(s, path, scan, depth);
+  if (scan.reported === reported && !scan.budget.exhausted) cleanStrings.remember(s, scan.budget.spent - spent);
+}
+
+function scanStringOnce(s: string, path: string, scan: SecretScan, depth: number): void {
   scanText(s, path, scan);
   if (depth >= MAX_DECODE_DEPTH || scan.budget.exhausted) return;
   const unescaped = unescapeVariant(s);

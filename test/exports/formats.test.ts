@@ -10,7 +10,7 @@ import { exportPreference } from '../../tasks/export-preference.ts';
 import { exportSft } from '../../tasks/export-sft.ts';
 import { splitOf } from '../../tasks/split.ts';
 import { editSignal, makeProject, mkJudgment, mkRun, readRows, writeEvidence, writeScored } from './fixture.ts';
-import * as v from './format-validators.ts';
+import * as v from '../../tasks/acceptance/format-validators.ts';
 
 const weather: ToolDef = { type: 'function', function: { name: 'weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
 

@@ -1,6 +1,7 @@
 /**
  * Independent validators for the export formats, written from FORMATS.md (not from the exporter
- * code). Each returns a list of problems; an empty list means the row is valid.
+ * code). Each returns a list of problems; an empty list means the row is valid. Used by the
+ * acceptance gate (invariant A20) and by test/exports/formats.test.ts.
  */
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);

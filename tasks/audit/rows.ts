@@ -1,0 +1,39 @@
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { MANIFEST, Manifest } from '../lib/manifest.ts';
+import { readJson } from '../lib/run-reports.ts';
+
+/** One line of a JSONL file this project wrote: its parsed value, or why it does not parse. 1-based line. */
+export type RowRead = { line: number; ok: true; value: unknown } | { line: number; ok: false; error: string };
+
+/**
+ * Streams the lines of a project-written JSONL file without trusting it: a line that is not JSON,
+ * or is blank, is returned as an error with its 1-based line number instead of throwing.
+ */
+export async function* readRows(root: string, rel: string): AsyncGenerator<RowRead> {
+  const rl = createInterface({ input: createReadStream(join(root, rel), { encoding: 'utf8' }), crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of rl) {
+    line++;
+    if (text.trim() === '') {
+      yield { line, ok: false, error: 'blank line (this project never writes one)' };
+      continue;
+    }
+    try {
+      yield { line, ok: true, value: JSON.parse(text) };
+    } catch (e) {
+      yield { line, ok: false, error: `not JSON (${(e as Error).message})` };
+    }
+  }
+}
+
+/** A phase folder's manifest, read without side effects (no publish recovery): the manifest, or why it is unusable. */
+export async function phaseManifest(root: string, dir: string): Promise<{ ok: true; value: Manifest } | { ok: false; error: string }> {
+  return readJson(root, `${dir}/${MANIFEST}`, Manifest);
+}
+
+/** The data files of a manifest: not `_manifest.json`, `_health.json`, `_summary.json` or quarantine (no `/_` in the path). */
+export function dataFilesOf(m: Manifest): string[] {
+  return m.files.filter((f) => !f.path.includes('/_')).map((f) => f.path);
+}

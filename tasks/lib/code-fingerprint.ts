@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+let cached: string | null = null;
+
+function tsFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const ent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = join(dir, ent.name);
+    if (ent.isDirectory()) out.push(...tsFiles(p));
+    else if (ent.name.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * sha256 over the TypeScript sources of tasks/ and schemas/ (paths and contents): a cache written
+ * by one version of the code is never read by another. For caches only, never for datasets.
+ */
+export function codeFingerprint(): string {
+  if (cached) return cached;
+  const h = createHash('sha256');
+  for (const dir of ['tasks', 'schemas']) {
+    for (const f of tsFiles(join(REPO, dir))) {
+      h.update(`${f.slice(REPO.length)}\u0000`);
+      h.update(readFileSync(f));
+    }
+  }
+  cached = h.digest('hex');
+  return cached;
+}

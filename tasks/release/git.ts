@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+
+/**
+ * The git facts release-freeze needs, read with plain `git` commands in the project root. Each
+ * function returns a value or null; none of them changes the repository (no tag is ever created).
+ */
+
+/** Runs git in `root`; stdout as a Buffer (paths and blobs are bytes). */
+function git(root: string, args: readonly string[]): { code: number; stdout: Buffer; stderr: string } {
+  const r = spawnSync('git', args, { cwd: root, maxBuffer: 256 * 1024 * 1024 });
+  return { code: r.status ?? 1, stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr?.toString('utf8') ?? (r.error ? r.error.message : '') };
+}
+
+const text = (b: Buffer): string => b.toString('utf8').trim();
+
+/** True when `root` is inside a git work tree. */
+export function isRepo(root: string): boolean {
+  const r = git(root, ['rev-parse', '--is-inside-work-tree']);
+  return r.code === 0 && text(r.stdout) === 'true';
+}
+
+/** The commit HEAD points at, or null (no repository, or no commit yet). */
+export function headCommit(root: string): string | null {
+  const r = git(root, ['rev-parse', '--verify', '-q', 'HEAD^{commit}']);
+  return r.code === 0 ? text(r.stdout) : null;
+}
+
+/** The checked-out branch, or `(detached)` / null. */
+export function currentBranch(root: string): string | null {
+  const r = git(root, ['symbolic-ref', '--short', '-q', 'HEAD']);
+  if (r.code === 0) return text(r.stdout);
+  return headCommit(root) ? '(detached)' : null;
+}
+
+/** The project root's path inside the repository (`''` at the top, else `sub/dir/`), to match status paths. */
+export function repoPrefix(root: string): string {
+  const r = git(root, ['rev-parse', '--show-prefix']);
+  return r.code === 0 ? text(r.stdout) : '';
+}
+
+/** One entry of `git status --porcelain`: the two status letters and the path (relative to the repository top). */
+export interface StatusEntry {
+  status: string;
+  path: string;
+}
+
+/** Every uncommitted change, untracked files included (ignored files excluded), or null outside a repository. */
+export function statusEntries(root: string): StatusEntry[] | null {
+  const r = git(root, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+  if (r.code !== 0) return null;
+  const parts = r.stdout.toString('utf8').split('\0');
+  const out: StatusEntry[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as string;
+    if (p.length < 4) continue;
+    const status = p.slice(0, 2);
+    out.push({ status, path: p.slice(3) });
+    if (status[0] === 'R' || status[0] === 'C') i++; // the next field is the rename's source
+  }
+  return out;
+}
+
+/** True when `sha` names a commit of this repository (`git cat-file -e <sha>^{commit}`). */
+export function commitResolves(root: string, sha: string): boolean {
+  if (!/^[0-9a-f]{4,64}$/i.test(sha)) return false;
+  return git(root, ['cat-file', '-e', `${sha}^{commit}`]).code === 0;
+}
+
+/** The commit a tag points at, or null when the tag does not exist. */
+export function tagTarget(root: string, tag: string): string | null {
+  const r = git(root, ['rev-parse', '-q', '--verify', `refs/tags/${tag}^{commit}`]);
+  return r.code === 0 ? text(r.stdout) : null;
+}
+
+/** A commit: full sha and subject line. */
+export interface CommitRef {
+  sha: string;
+  subject: string;
+}
+
+/** The last commit that touched any of the globs (git `:(glob)` pathspecs, relative to the project root), or null. */
+export function lastCommitTouching(root: string, globs: readonly string[]): CommitRef | null {
+  if (globs.length === 0) return null;
+  const r = git(root, ['log', '-1', '--format=%H%x00%s', '--', ...globs.map((g) => `:(glob)${g}`)]);
+  if (r.code !== 0) return null;
+  const [sha, subject] = text(r.stdout).split('\0');
+  return sha ? { sha, subject: subject ?? '' } : null;
+}
+
+/** The bytes of a file as committed at HEAD (path relative to the project root), or null when it is not committed. */
+export function committedFile(root: string, rel: string): Buffer | null {
+  const r = git(root, ['show', `HEAD:./${rel}`]);
+  return r.code === 0 ? r.stdout : null;
+}

@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { BASELINE_FILE, BASELINE_HEAD } from '../../tasks/lib/baseline.ts';
+import { runCli, tempProject } from '../helpers/project.ts';
+
+/** A passing acceptance result with `total` invariants, `failing` of them failing. */
+export function acceptanceJson(total = 22, failing: number[] = []): string {
+  const invariants = Array.from({ length: total }, (_, i) => ({ id: i + 1, name: `invariant ${i + 1}`, ok: !failing.includes(i + 1), detail: failing.includes(i + 1) ? 'expected 0 rejected rows in SFT, got 1' : 'holds' }));
+  return `${JSON.stringify({ schema_version: 1, passed: invariants.filter((i) => i.ok).length, total, invariants, fixture_sha256: 'a'.repeat(64), code_version: 'unknown' }, null, 2)}\n`;
+}
+
+/** Writes a file (relative path), creating its folder. */
+export function put(root: string, rel: string, text: string): void {
+  mkdirSync(dirname(join(root, rel)), { recursive: true });
+  writeFileSync(join(root, rel), text);
+}
+
+let built: Promise<string> | null = null;
+
+/** The bundled corpus built once by `distill run-all` (no audit baseline), shared read-only by a test file. */
+function builtOnce(): Promise<string> {
+  built ??= (async () => {
+    const dir = tempProject('distill-audit-built-');
+    rmSync(join(dir, BASELINE_FILE), { force: true });
+    rmSync(join(dir, BASELINE_HEAD), { force: true });
+    const r = await runCli(['run-all', '--root', dir]);
+    if (r.code !== 0) throw new Error(`run-all failed: ${r.stderr}`);
+    return dir;
+  })();
+  return built;
+}
+
+/** A private copy of the built bundled corpus, with a passing acceptance.json unless told otherwise. */
+export async function builtProject(opts: { acceptance?: boolean } = {}): Promise<string> {
+  const src = await builtOnce();
+  const dir = mkdtempSync(join(tmpdir(), 'distill-audit-'));
+  cpSync(src, dir, { recursive: true });
+  if (opts.acceptance !== false) put(dir, 'reports/distillation/acceptance.json', acceptanceJson());
+  return dir;
+}
+
+const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@example.invalid' };
+
+/** Runs git in `dir` and returns stdout; throws on failure. */
+export function git(dir: string, ...args: string[]): string {
+  const r = spawnSync('git', args, { cwd: dir, env: GIT_ENV, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** A new git repository holding `files`, all committed on branch main; returns its path. */
+export function scratchRepo(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-release-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  for (const [rel, text] of Object.entries(files)) put(dir, rel, text);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'scratch release');
+  return dir;
+}
