@@ -24,21 +24,11 @@ export async function acquireLock(root: string, phase: string): Promise<() => Pr
   await fsp.mkdir(dir, { recursive: true });
   const path = join(dir, `${phase}.lock`);
   const info: LockInfo = { pid: process.pid, host: hostname(), phase, started_at: new Date().toISOString() };
-  // the lock appears with its content at once: written aside, then hard-linked into place (link
-  // fails with EEXIST like O_EXCL), so another run never reads a half-written lock as stale
-  const tmp = `${path}.tmp-${process.pid}`;
-  await fsp.writeFile(tmp, `${JSON.stringify(info)}\n`);
-  try {
-    return await takeLock(path, tmp, info, phase);
-  } finally {
-    await fsp.rm(tmp, { force: true });
-  }
-}
-
-async function takeLock(path: string, tmp: string, info: LockInfo, phase: string): Promise<() => Promise<void>> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await fsp.link(tmp, path);
+      const fh = await fsp.open(path, 'wx');
+      await fh.writeFile(`${JSON.stringify(info)}\n`);
+      await fh.close();
       let released = false;
       return async () => {
         if (released) return;
