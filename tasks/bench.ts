@@ -22,10 +22,13 @@ import { UserError } from './lib/result.ts';
  * with wall time, CPU time, peak RSS (getrusage of each phase process) and rows per second per
  * phase. Prints a table and writes reports/bench/bench.json.
  *
- *   npm run bench -- [--records N] [--small N] [--seed S] [--code DIR] [--keep] [--out FILE]
+ *   npm run bench -- [--records N] [--small N] [--seed S] [--code DIR] [--heap-mb N] [--keep] [--out FILE]
+ *
+ * `--heap-mb N` runs every phase with `--max-old-space-size=N` (through NODE_OPTIONS): with it the
+ * resident set shows the live data a phase needs, without the slack V8 leaves itself otherwise.
  */
 
-const USAGE = 'usage: npm run bench -- [--records 1000000] [--small N (default records/10, 0 = skip)] [--seed 7] [--code DIR] [--keep] [--out reports/bench/bench.json]';
+const USAGE = 'usage: npm run bench -- [--records 1000000] [--small N (default records/10, 0 = skip)] [--seed 7] [--code DIR] [--heap-mb N] [--keep] [--out reports/bench/bench.json]';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const START_DATE = '2026-10-01';
 const DAYS = 30;
@@ -34,12 +37,12 @@ function say(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
 }
 
-function options(argv: string[]): { records: number; small: number; seed: number; code: string; keep: boolean; out: string } {
+function options(argv: string[]): { records: number; small: number; seed: number; code: string; heapMb: number | null; keep: boolean; out: string } {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { records: { type: 'string', default: '1000000' }, small: { type: 'string' }, seed: { type: 'string', default: '7' }, code: { type: 'string', default: REPO }, keep: { type: 'boolean', default: false }, out: { type: 'string', default: join(REPO, 'reports', 'bench', 'bench.json') } },
+      options: { records: { type: 'string', default: '1000000' }, small: { type: 'string' }, seed: { type: 'string', default: '7' }, code: { type: 'string', default: REPO }, 'heap-mb': { type: 'string' }, keep: { type: 'boolean', default: false }, out: { type: 'string', default: join(REPO, 'reports', 'bench', 'bench.json') } },
       allowPositionals: false,
     }));
   } catch (e) {
@@ -50,7 +53,8 @@ function options(argv: string[]): { records: number; small: number; seed: number
     return Number(v);
   };
   const records = int('records', values.records, 100);
-  return { records, small: values.small === undefined ? Math.floor(records / 10) : int('small', values.small, 0), seed: int('seed', values.seed, 0), code: resolve(values.code), keep: values.keep, out: resolve(values.out) };
+  const heapMb = values['heap-mb'] === undefined ? null : int('heap-mb', values['heap-mb'], 64);
+  return { records, small: values.small === undefined ? Math.floor(records / 10) : int('small', values.small, 0), seed: int('seed', values.seed, 0), code: resolve(values.code), heapMb, keep: values.keep, out: resolve(values.out) };
 }
 
 /** A bench project with a generated corpus of `records` rows. */
@@ -82,7 +86,7 @@ async function addOneDay(project: BenchProject, records: number, seed: number): 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const RUN_ALL = ['run', '--silent', 'run-all'];
 // no wireit cache: a cold run really runs, and no run pays for copying GBs of outputs into .wireit
-const WIREIT_ENV = { WIREIT_CACHE: 'none' };
+let WIREIT_ENV: NodeJS.ProcessEnv = { WIREIT_CACHE: 'none' };
 
 async function floor(project: BenchProject): Promise<BenchInput['floor']> {
   const run = await measure(project, 'floor', process.execPath, ['--import', 'tsx', join(REPO, 'tasks', 'bench', 'floor.ts'), join(project.root, 'data', '_kb')]);
@@ -94,6 +98,7 @@ async function floor(project: BenchProject): Promise<BenchInput['floor']> {
 
 async function main(argv: string[]): Promise<number> {
   const o = options(argv);
+  if (o.heapMb !== null) WIREIT_ENV = { ...WIREIT_ENV, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-old-space-size=${o.heapMb}`.trim() };
   const machine = { cpus: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.versions.node, platform: `${process.platform}-${process.arch}` };
   const cleanup: BenchProject[] = [];
   try {
@@ -123,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
       small = { ...fig, records: s.source.rows };
     }
     const strip = ({ stdout: _s, ...fig }: RunFigure & { stdout?: string }): RunFigure => fig;
-    const report = buildReport({ records: source.rows, source, floor: floorFig, cold: strip(cold), noop: strip(noop), incremental: { ...strip(incremental), added_rows: added }, small, machine, code: relative(REPO, o.code) || '.' });
+    const report = buildReport({ records: source.rows, source, floor: floorFig, cold: strip(cold), noop: strip(noop), incremental: { ...strip(incremental), added_rows: added }, small, machine, code: relative(REPO, o.code) || '.', heap_mb: o.heapMb });
     mkdirSync(resolve(o.out, '..'), { recursive: true });
     writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${formatReport(report)}\n`);

@@ -83,7 +83,7 @@ export async function phaseFigures(root: string, records: readonly ProcRecord[])
  */
 export async function measure(project: BenchProject, label: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<MeasuredRun> {
   const logPath = join(project.root, '.bench', `${label}.procs.jsonl`);
-  const nodeOptions = [process.env['NODE_OPTIONS'] ?? '', `--import=${pathToFileURL(project.hook).href}`].filter((s) => s !== '').join(' ');
+  const nodeOptions = [env['NODE_OPTIONS'] ?? process.env['NODE_OPTIONS'] ?? '', `--import=${pathToFileURL(project.hook).href}`].filter((s) => s !== '').join(' ');
   const t0 = performance.now();
   const { code, output, stdout } = await new Promise<{ code: number; output: string; stdout: string }>((resolveRun) => {
     const child = spawn(cmd, args, {

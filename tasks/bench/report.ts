@@ -27,6 +27,8 @@ export interface BenchInput {
   small: (RunFigure & { records: number }) | null;
   machine: { cpus: number; memory_gib: number; node: string; platform: string };
   code: string;
+  /** `--max-old-space-size` the phases ran with (`--heap-mb`), or null for Node's default. */
+  heap_mb?: number | null;
 }
 
 /** One target, its measured value, and whether it holds. */
@@ -112,7 +114,7 @@ export function formatReport(r: BenchReport): string {
   const line = (row: string[]): string => row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const mb = (r.source.bytes / 1024 / 1024).toFixed(0);
   return [
-    `bench: ${int(r.source.rows)} source rows (${mb} MB in ${r.source.files} files), +${int(r.incremental.added_rows)} rows for the incremental run; ${r.machine.cpus} cores, ${r.machine.memory_gib} GiB, node ${r.machine.node}`,
+    `bench: ${int(r.source.rows)} source rows (${mb} MB in ${r.source.files} files), +${int(r.incremental.added_rows)} rows for the incremental run; ${r.machine.cpus} cores, ${r.machine.memory_gib} GiB, node ${r.machine.node}${r.heap_mb ? `; phases run with --max-old-space-size=${r.heap_mb}` : ''}`,
     '',
     line(rows[0] as string[]),
     ...rows.slice(1).map(line),

@@ -143,9 +143,9 @@ export class ExternalSorter {
   }
 }
 
-/** Reads one run file back. */
+/** Reads one run file back, in small chunks: a merge reads one reader per run at once. */
 async function* readRun(path: string): AsyncGenerator<SortedRow> {
-  for await (const { text } of jsonlLines(path)) {
+  for await (const { text } of jsonlLines(path, 64 * 1024)) {
     const tab = text.indexOf('\t');
     yield { key: JSON.parse(text.slice(0, tab)) as string, line: text.slice(tab + 1) };
   }

@@ -1,22 +1,21 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 
-const CHUNK = 1 << 20;
 
 /**
  * The non-empty lines of a file this project wrote (UTF-8 JSONL, LF-terminated), with their
- * 0-based line numbers. Reads 1 MiB chunks and decodes each line once, so memory is bounded by a
- * chunk plus one line. Not for source files: those go through the byte-level readers in
+ * 0-based line numbers. Reads `chunk`-byte chunks (1 MiB unless given) and decodes each line
+ * once, so memory is bounded by a chunk plus one line. Not for source files: those go through the byte-level readers in
  * source-reader.ts, which report bad bytes instead of assuming they cannot occur.
  */
-export async function* jsonlLines(path: string): AsyncGenerator<{ text: string; line: number }> {
+export async function* jsonlLines(path: string, chunk = 1 << 20): AsyncGenerator<{ text: string; line: number }> {
   const fh = await fsp.open(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
+    const buf = Buffer.allocUnsafe(chunk);
     let carry: Buffer | null = null;
     let line = 0;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      const { bytesRead } = await fh.read(buf, 0, chunk, null);
       if (bytesRead === 0) break;
       let start = 0;
       for (let nl = buf.indexOf(10, 0); nl !== -1 && nl < bytesRead; nl = buf.indexOf(10, start)) {

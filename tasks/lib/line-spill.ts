@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 
-const FLUSH_AT = 256 * 1024;
+const FLUSH_AT = 64 * 1024;
 
 /**
  * Append-only JSONL spill files, one per partition, each buffered (at most FLUSH_AT characters

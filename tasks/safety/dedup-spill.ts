@@ -15,10 +15,10 @@ import { bandKeys, BANDS, jaccard, ROWS, shingleHashes, signature, words } from 
  * 3. Band pass: (class, band key, index) entries are spilled to hash partitions by band key; each
  *    partition is grouped in memory, and every bucket of two or more members goes to an external
  *    sort by (class, band key), the order `findDuplicates` checks buckets in.
- * 4. Verify pass: buckets in that order, pairs checked exactly as `findDuplicates` does (union-find,
- *    skip of pairs already in one cluster or already rejected, first link per unit); shingle sets
- *    are read back from the spill file through a small cache.
- * Per-unit state kept in memory: a union-find array (4 bytes) and spill offsets (16 bytes).
+ * 4. Verify pass: buckets in that order, pairs checked as `findDuplicates` does (union-find, skip
+ *    of pairs already in one cluster or already checked, first link per unit); shingle sets are
+ *    read back from the spill file through a small cache.
+ * Per-unit state kept in memory: a union-find array, spill offsets and the band keys (~140 bytes).
  */
 
 /** What dedup needs of one unit, computed once (in screen's per-unit pass). */
@@ -143,6 +143,7 @@ export class SpillDedup {
     const idOff = new F64();
     const shOff = new F64();
     const shLen = new F64();
+    const bandsOf = new F64(); // BANDS keys per survivor, for the first-bucket test below
     const classes = new Map<string, number>();
     const classNames: string[] = [];
     const rec = Buffer.alloc(BAND_RECORD);
@@ -159,6 +160,7 @@ export class SpillDedup {
         classNames.push(cls);
       }
       for (const b of bands) {
+        bandsOf.push(b);
         rec.writeDoubleLE(b, 0);
         rec.writeUInt32LE(i, 8);
         rec.writeUInt32LE(c, 12);
@@ -225,10 +227,30 @@ export class SpillDedup {
         }
         return r;
       };
-      const rejected = new Set<number>();
+      // A pair is checked only in the first bucket (in this order) that holds both units: its
+      // smallest common band key. findDuplicates remembers the pairs it rejected instead; a later
+      // bucket of a pair it accepted finds it in one cluster already, so both skip the same pairs
+      // and count the same, without a set that grows with the candidate pairs.
+      const bands = bandsOf.a;
+      const firstCommon = (a: number, b: number): number => {
+        let min = Infinity;
+        for (let u = a * BANDS; u < (a + 1) * BANDS; u++) {
+          const k = bands[u] as number;
+          if (k >= min) continue;
+          for (let v = b * BANDS; v < (b + 1) * BANDS; v++) {
+            if (bands[v] === k) {
+              min = k;
+              break;
+            }
+          }
+        }
+        return min;
+      };
       const link = new Map<number, { other: number; j: number }>();
       for await (const row of buckets.sorted()) {
-        const members = row.line.split(',').map(Number);
+        const key = Number(row.key.slice(row.key.indexOf('\u0000') + 1));
+        // a unit twice in one bucket (two bands with the same key) adds only repeats of its pairs
+        const members = row.line.split(',').map(Number).filter((m, i, all) => i === 0 || m !== all[i - 1]);
         for (let x = 0; x < members.length; x++) {
           for (let y = x + 1; y < members.length; y++) {
             const a = members[x] as number;
@@ -236,13 +258,11 @@ export class SpillDedup {
             const ra = find(a);
             const rb = find(b);
             if (ra === rb) continue; // already one cluster
-            const pair = a * n + b;
-            if (rejected.has(pair)) continue;
+            if (firstCommon(a, b) < key) continue; // checked (and rejected) in an earlier bucket
             this.stats.pairs_verified++;
             const j = jaccard(shingles(a), shingles(b));
             if (j < this.threshold) {
               this.stats.pairs_below_threshold++;
-              rejected.add(pair);
               continue;
             }
             // union: the smaller root becomes the root, so a root is its set's lowest index

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PhaseFigure, RunFigure } from '../tasks/bench/measure.ts';
+import { phaseOf } from '../tasks/bench/measure.ts';
+import { buildReport, formatReport, type BenchInput } from '../tasks/bench/report.ts';
+
+const fig = (phase: string, seconds: number, rss: number, rows: number | null = 1000): PhaseFigure => ({ phase, seconds, cpu_seconds: seconds, rss_mb: rss, rows_in: rows, rows_per_s: rows === null ? null : rows / seconds });
+const run = (seconds: number, phases: PhaseFigure[]): RunFigure => ({ seconds, phases });
+
+function input(over: Partial<BenchInput> = {}): BenchInput {
+  return {
+    records: 1000,
+    source: { files: 3, rows: 1000, bytes: 2 * 1024 * 1024 },
+    floor: { seconds: 2, process_seconds: 2.4, rss_mb: 80 },
+    cold: run(7, [fig('begin-run', 0.5, 90, null), fig('build-evidence', 4, 300), fig('score', 2, 600)]),
+    noop: run(1.5, [fig('begin-run', 0.5, 90, null)]),
+    incremental: { ...run(0.6, [fig('build-evidence', 0.4, 200, 10)]), added_rows: 10 },
+    small: { ...run(3, [fig('build-evidence', 1, 250, 100), fig('score', 1, 400, 100)]), records: 100 },
+    machine: { cpus: 2, memory_gib: 24, node: '20.20.2', platform: 'linux-x64' },
+    code: '.',
+    ...over,
+  };
+}
+
+test('bench ratios and target checks', () => {
+  const r = buildReport(input());
+  assert.deepEqual(r.ratios, { cold_over_floor: 3.5, incremental_over_cold: 0.086, noop_seconds: 1.5, max_phase_rss_mb: 600, rss_growth: { 'build-evidence': 1.2, score: 1.5 } });
+  assert.deepEqual(
+    r.targets.map((t) => [t.name, t.met, t.value]),
+    [
+      ['cold run-all / floor', true, '3.5× (7.0 s / 2.0 s)'],
+      ['peak RSS of every phase', false, '600 MB (score)'],
+      ['RSS growth 100 → 1000 rows', false, '1.5× (score)'],
+      ['no-op rerun', true, '1.5 s'],
+      ['incremental (+1 day) / cold', true, '0.086 (0.6 s)'],
+    ],
+  );
+  const text = formatReport(r);
+  assert.match(text, /^bench: 1,000 source rows \(2 MB in 3 files\), \+10 rows for the incremental run; 2 cores, 24 GiB, node 20\.20\.2$/m);
+  assert.match(text, /^score +2\.0 +2\.0 +1,000 +500 +600\.0 +400\.0 +1\.50 +fresh +fresh$/m);
+  assert.match(text, /^ {2}✖ peak RSS of every phase {12}≤ 512 MB {3}600 MB \(score\)$/m);
+});
+
+test('without the small run, RSS growth is reported as not measured (never as met)', () => {
+  const r = buildReport(input({ small: null }));
+  const growth = r.targets.find((t) => t.name.startsWith('RSS growth'));
+  assert.deepEqual([growth?.met, growth?.value], [false, 'not measured']);
+});
+
+test('phaseOf names distill phase processes from their argv, and nothing else', () => {
+  assert.equal(phaseOf(['/p/tasks/cli.ts', 'score']), 'score');
+  assert.equal(phaseOf(['/p/tasks/cli.ts', 'export-sft', '--include-partial']), 'export-sft-partial');
+  assert.equal(phaseOf(['/p/tasks/cli.ts', 'run-all', '--begin']), 'begin-run');
+  assert.equal(phaseOf(['/p/tasks/cli.ts', 'run-all', '--collect']), 'run-all');
+  assert.equal(phaseOf(['/p/node_modules/tsx/dist/cli.mjs', 'tasks/cli.ts', 'score']), null);
+  assert.equal(phaseOf(['/p/node_modules/.bin/wireit']), null);
+});
