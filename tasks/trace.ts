@@ -206,6 +206,6 @@ export function formatTrace(r: TraceReport): string {
     else lines.push(`    ${'sig_hash'.padEnd(10)}  ${c.ok ? '✔' : '✖'} matches ${c.expected}${c.ok ? '' : ' (but a hop above is missing or disagrees)'}`);
   }
   const bad = r.sides.filter((s) => !s.check.ok).length;
-  lines.push(bad === 0 ? `✔ ${r.sides.length} of ${r.sides.length} source rows unchanged` : `✖ ${bad} of ${r.sides.length} source rows changed or untraceable: rebuild with \`npm run export-all\` to re-derive the exports from the current sources`);
+  lines.push(bad === 0 ? `✔ ${r.sides.length} of ${r.sides.length} source rows unchanged` : `✖ ${bad} of ${r.sides.length} source rows changed or untraceable: rebuild with \`npm run export-all\` to re-derive the exports from the current sources (a source edited in place or shortened stops that build with SOURCE_TRUNCATED: run \`npx distill build-evidence --accept-source-changes\` first if the edit was intended)`);
   return lines.join('\n');
 }

@@ -39,11 +39,11 @@ function globRe(glob: string): RegExp {
 
 test('audit-full and release-freeze are commands and npm scripts that wireit never caches; release-freeze runs after run-all', () => {
   assert.ok('audit-full' in COMMANDS && 'release-freeze' in COMMANDS);
-  assert.equal(PKG.scripts['audit-full'], 'tsx tasks/cli.ts audit-full', 'a plain npm script: it always runs');
+  assert.equal(PKG.scripts['audit-full'], 'node --import tsx tasks/cli.ts audit-full', 'a plain npm script: it always runs');
   assert.equal(PKG.wireit['audit-full'], undefined);
   assert.equal(PKG.scripts['release-freeze'], 'wireit');
   const rf = PKG.wireit['release-freeze'] as Script;
-  assert.equal(rf.command, 'tsx tasks/cli.ts release-freeze');
+  assert.equal(rf.command, 'node --import tsx tasks/cli.ts release-freeze');
   assert.equal(rf.files, undefined, 'no files: wireit runs it every time');
   assert.equal(rf.output, undefined);
   assert.deepEqual(rf.dependencies, ['run-all']);

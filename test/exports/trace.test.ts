@@ -113,7 +113,7 @@ test('trace detects a modified source row: the mismatching side fails, the other
   assert.equal(rejected?.check.actual, sigHash(JSON.parse(lines[1] as string)));
   const text = formatTrace(report);
   assert.match(text, new RegExp(`sig_hash    ✖ MISMATCH: recorded ${rejected?.check.expected}, the row now hashes to ${rejected?.check.actual} \\(the source row was modified after it was exported\\)`));
-  assert.match(text, /\n✖ 1 of 2 source rows changed or untraceable: rebuild with `npm run export-all`/);
+  assert.match(text, /\n✖ 1 of 2 source rows changed or untraceable: rebuild with `npm run export-all`.*--accept-source-changes/);
 });
 
 test('trace reports a source row that no longer exists, and a key order change is not a modification', async () => {
