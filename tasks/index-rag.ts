@@ -9,14 +9,19 @@ import { MANIFEST, manifestText, readManifest } from './lib/manifest.ts';
 import type { PhaseResult } from './lib/phase.ts';
 import { UserError } from './lib/result.ts';
 import { manifestEntries, StagedDir } from './lib/staged-dir.ts';
-import { buildIndexText, INDEX_FILE, INDEX_FORMAT_VERSION, indexParameters, parseIndexText } from './replay/rag-index.ts';
+import { buildIndexTextFromDocs, INDEX_FILE, INDEX_FORMAT_VERSION, indexParameters, parseIndexText, toIndexedDoc } from './replay/rag-index.ts';
 
 /** The command that builds the index, for error messages. */
 export const INDEX_RAG_COMMAND = 'npm run index-rag';
 
 /** Pure: the text of exports/rag/playbooks.jsonl → validated rows, or a message naming the bad line. */
 export function parseRagRows(text: string, file: string): RagSample[] {
-  const rows: RagSample[] = [];
+  return parseRagRowsAs(text, file, (r) => r);
+}
+
+/** As parseRagRows, each validated row mapped as it is read (the phase keeps only the indexed form). */
+function parseRagRowsAs<T>(text: string, file: string, map: (row: RagSample) => T): T[] {
+  const rows: T[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
@@ -32,9 +37,14 @@ export function parseRagRows(text: string, file: string): RagSample[] {
       const issue = res.error.issues[0];
       throw new UserError(`${file}:${i + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`npm run export-rag\``);
     }
-    rows.push(res.data);
+    rows.push(map(res.data));
   }
   return rows;
+}
+
+function indexTextOf(buf: Buffer, rel: string): { text: string; documents: number } {
+  const docs = parseRagRowsAs(buf.toString('utf8'), rel, toIndexedDoc);
+  return { text: buildIndexTextFromDocs(docs), documents: docs.length };
 }
 
 /**
@@ -47,15 +57,20 @@ export async function indexRag(root: string): Promise<PhaseResult> {
   const rel = `${EXPORT_DIRS.rag}/${RAG_FILE}`;
   const entry = upstream.files.find((f) => f.path === rel);
   if (!entry) throw new UserError(`${EXPORT_DIRS.rag}/${MANIFEST} lists no ${rel}; rebuild with \`npm run export-rag\``);
-  const buf = await fsp.readFile(join(root, rel)).catch(() => {
+  let buf: Buffer | null = await fsp.readFile(join(root, rel)).catch(() => {
     throw new UserError(`${rel} not found although ${EXPORT_DIRS.rag}/${MANIFEST} lists it; rebuild with \`npm run export-rag\``);
   });
   const got = sha256(buf);
   if (got !== entry.sha256) throw new UserError(`${rel} does not match ${EXPORT_DIRS.rag}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`npm run export-rag\``);
-  const rows = parseRagRows(buf.toString('utf8'), rel);
-  const text = buildIndexText(rows);
-  const check = parseIndexText(text);
-  if (!check.ok || check.index.documents !== rows.length) throw new Error(`self-check failed: the built index ${check.ok ? `holds ${check.index.documents} documents, expected ${rows.length}` : check.error}`);
+  // memory: only the indexed form of each row is kept, and the builder (MiniSearch, its JSON form)
+  // is out of scope before the self-check loads the text again, so the two never live at once
+  const { text, documents } = indexTextOf(buf, rel);
+  buf = null;
+  const selfCheck = (): void => {
+    const check = parseIndexText(text);
+    if (!check.ok || check.index.documents !== documents) throw new Error(`self-check failed: the built index ${check.ok ? `holds ${check.index.documents} documents, expected ${documents}` : check.error}`);
+  };
+  selfCheck();
 
   const staged = await StagedDir.begin(root, RAG_INDEX_DIR);
   try {
@@ -65,7 +80,7 @@ export async function indexRag(root: string): Promise<PhaseResult> {
     const parameters = indexParameters();
     const schemaVersions = { RagSample: RAG_V, RagIndex: INDEX_FORMAT_VERSION };
     const inputs = [entry];
-    const counts = { documents: rows.length };
+    const counts = { documents };
     await staged.writeFile(MANIFEST, manifestText({ schema_version: 1, phase: 'index-rag', parameters, schema_versions: schemaVersions, inputs, files, counts }));
     await staged.publish();
     return {
@@ -73,9 +88,9 @@ export async function indexRag(root: string): Promise<PhaseResult> {
       schemaVersions,
       inputs,
       outputs: files,
-      counts: { in: rows.length, out: rows.length, quarantined: 0, by_reason: {} },
+      counts: { in: documents, out: documents, quarantined: 0, by_reason: {} },
       stats: counts,
-      summary: `${n(rows.length)} RAG chunks → ${RAG_INDEX_DIR}/${INDEX_FILE} (BM25, ${n(Buffer.byteLength(text))} bytes)`,
+      summary: `${n(documents)} RAG chunks → ${RAG_INDEX_DIR}/${INDEX_FILE} (BM25, ${n(Buffer.byteLength(text))} bytes)`,
     };
   } catch (e) {
     await staged.abort();

@@ -9,6 +9,7 @@ import { writeFileAtomic } from './lib/fs-atomic.ts';
 import { log } from './lib/log.ts';
 import { codeVersion } from './lib/project.ts';
 import { currentRunId, startRun } from './lib/receipts.ts';
+import { updateSourceFingerprint } from './lib/source-index.ts';
 import { DRIFT_FILE, manifestFiles, previousSummary, readReceipt, receiptForOutputs, receiptPath, runFile, SUMMARY_FILE } from './lib/run-reports.ts';
 import type { PipelinePhase } from './pipeline.ts';
 import { reconcile, type ReceiptUnderCheck } from './receipts-check.ts';
@@ -23,9 +24,12 @@ export interface RunAllDeps {
 
 /**
  * `run-all --begin`, the first step of every wireit build (`begin-run`): writes the run-state
- * file, so every phase wireit runs next, and `run-all --collect` at the end, share one run id.
+ * file, so every phase wireit runs next, and `run-all --collect` at the end, share one run id;
+ * and brings `.distill/sources.fingerprint.json` (what wireit hashes for build-evidence) up to date.
  */
 export async function beginRun(root: string): Promise<number> {
+  // build-evidence's wireit input: a content fingerprint of the sources, from a stat index (see source-index.ts)
+  await updateSourceFingerprint(root);
   const runId = startRun();
   await writeCurrentRun(root, { run_id: runId, started_at: new Date().toISOString(), script: process.env['npm_lifecycle_event'] || 'distill' });
   return 0;

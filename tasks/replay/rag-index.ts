@@ -98,7 +98,12 @@ export type IndexFile = z.infer<typeof IndexFile>;
  * byte-identical output whatever order they arrive in. Duplicate ids are a bug upstream: throws.
  */
 export function buildIndexText(samples: readonly RagSample[]): string {
-  const docs = samples.map(toIndexedDoc).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return buildIndexTextFromDocs(samples.map(toIndexedDoc));
+}
+
+/** As buildIndexText, from the documents (sorted here, in place): the phase converts rows as it reads them. */
+export function buildIndexTextFromDocs(docs: IndexedDoc[]): string {
+  docs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (let i = 1; i < docs.length; i++) if ((docs[i] as IndexedDoc).id === (docs[i - 1] as IndexedDoc).id) throw new Error(`duplicate RAG id ${(docs[i] as IndexedDoc).id}`);
   const ms = new MiniSearch<IndexedDoc>(options);
   ms.addAll(docs);

@@ -1,3 +1,4 @@
+import { FifoQueue } from '../lib/fifo-queue.ts';
 import type { Budget } from './budget.ts';
 
 /**
@@ -11,6 +12,7 @@ import type { Budget } from './budget.ts';
  */
 export class CleanMemo {
   private readonly costs = new Map<string, number>();
+  private readonly order = new FifoQueue<string>();
   private chars = 0;
 
   constructor(
@@ -31,9 +33,10 @@ export class CleanMemo {
   remember(s: string, cost: number): void {
     if (s.length < this.minChars || s.length > this.maxChars / 16 || this.costs.has(s)) return;
     this.costs.set(s, cost);
+    this.order.push(s);
     this.chars += s.length;
     while (this.chars > this.maxChars) {
-      const oldest = this.costs.keys().next().value as string;
+      const oldest = this.order.shift() as string; // not costs.keys().next(): see FifoQueue
       this.costs.delete(oldest);
       this.chars -= oldest.length;
     }

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { ExternalSorter } from '../lib/external-sort.ts';
+import { FifoQueue } from '../lib/fifo-queue.ts';
 import { fnv1a, partitionCount } from '../lib/line-spill.ts';
 import { exactKey, NEAR_DUP_JACCARD, type DedupStats, type DedupUnit, type DedupVerdict } from './dedup.ts';
 import { bandKeys, BANDS, jaccard, ROWS, shingleHashes, signature, words } from './minhash.ts';
@@ -159,6 +160,7 @@ export class SpillDedup {
         classes.set(cls, (c = classNames.length));
         classNames.push(cls);
       }
+      if (bands.length !== BANDS) throw new Error(`dedup: ${id} has ${bands.length} band keys, expected ${BANDS}`);
       for (const b of bands) {
         bandsOf.push(b);
         rec.writeDoubleLE(b, 0);
@@ -204,6 +206,7 @@ export class SpillDedup {
     const idsFd = openSync(idsPath, 'r');
     try {
       const cache = new Map<number, Uint32Array>();
+      const cacheOrder = new FifoQueue<number>();
       const shingles = (x: number): Uint32Array => {
         let s = cache.get(x);
         if (s) return s;
@@ -211,8 +214,9 @@ export class SpillDedup {
         const buf = Buffer.allocUnsafe(len * 4);
         if (len > 0) readSync(shFd, buf, 0, len * 4, (shOff.a[x] as number) * 4);
         s = new Uint32Array(buf.buffer, buf.byteOffset, len);
-        if (cache.size >= SHINGLE_CACHE) cache.delete(cache.keys().next().value as number);
+        if (cache.size >= SHINGLE_CACHE) cache.delete(cacheOrder.shift() as number); // not keys().next(): see FifoQueue
         cache.set(x, s);
+        cacheOrder.push(x);
         return s;
       };
       const parent = new Int32Array(n);
@@ -231,20 +235,24 @@ export class SpillDedup {
       // smallest common band key. findDuplicates remembers the pairs it rejected instead; a later
       // bucket of a pair it accepted finds it in one cluster already, so both skip the same pairs
       // and count the same, without a set that grows with the candidate pairs.
-      const bands = bandsOf.a;
-      const firstCommon = (a: number, b: number): number => {
-        let min = Infinity;
-        for (let u = a * BANDS; u < (a + 1) * BANDS; u++) {
-          const k = bands[u] as number;
-          if (k >= min) continue;
-          for (let v = b * BANDS; v < (b + 1) * BANDS; v++) {
-            if (bands[v] === k) {
-              min = k;
-              break;
-            }
-          }
+      // each unit's band keys sorted, so "a common key below this bucket's" is a merge of two
+      // 14-key runs that stops at the first key ≥ this bucket's (was 14×14 comparisons a pair)
+      const bands = bandsOf.a; // sorted in place, per unit: nothing reads them in band order after this
+      for (let x = 0; x < n; x++) bands.subarray(x * BANDS, (x + 1) * BANDS).sort();
+      const commonBelow = (a: number, b: number, key: number): boolean => {
+        let u = a * BANDS;
+        let v = b * BANDS;
+        const ue = u + BANDS;
+        const ve = v + BANDS;
+        while (u < ue && v < ve) {
+          const x = bands[u] as number;
+          const y = bands[v] as number;
+          if (x >= key || y >= key) return false;
+          if (x === y) return true;
+          if (x < y) u++;
+          else v++;
         }
-        return min;
+        return false;
       };
       const link = new Map<number, { other: number; j: number }>();
       for await (const row of buckets.sorted()) {
@@ -258,7 +266,7 @@ export class SpillDedup {
             const ra = find(a);
             const rb = find(b);
             if (ra === rb) continue; // already one cluster
-            if (firstCommon(a, b) < key) continue; // checked (and rejected) in an earlier bucket
+            if (commonBelow(a, b, key)) continue; // checked (and rejected) in an earlier bucket
             this.stats.pairs_verified++;
             const j = jaccard(shingles(a), shingles(b));
             if (j < this.threshold) {

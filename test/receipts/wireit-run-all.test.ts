@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../tasks/commands.ts';
@@ -52,4 +52,23 @@ test('npm run run-all: every phase of one build shares a run id; a second build 
     phases.map((p) => `${p} fresh reports/distillation/${id1}/${p}.receipt.json`),
   );
   assert.match(second.out, new RegExp(`\\ndrift: ok vs run ${id1} \\(no metric changed\\)\\n`));
+
+  // wireit reads the sources through .distill/sources.fingerprint.json (a stat index in begin-run):
+  // touching every source reruns nothing; one appended row reruns build-evidence and what follows
+  const streamDir = join(dir, 'data/_kb/gateway_calls');
+  const later = new Date(Date.now() + 60_000);
+  for (const f of readdirSync(streamDir)) utimesSync(join(streamDir, f), later, later);
+  const touched = await npmRunAll(dir);
+  assert.equal(touched.code, 0, touched.out);
+  const id3 = /\nrun (\S+): ok · /.exec(touched.out)?.[1] as string;
+  const s3 = JSON.parse(readFileSync(join(dir, 'reports/distillation', id3, 'summary.json'), 'utf8'));
+  assert.deepEqual(s3.phases.map((p: { status: string }) => p.status), phases.map(() => 'fresh'), 'touch changes no content');
+
+  const file = join(streamDir, readdirSync(streamDir).sort()[0] as string);
+  const last = readFileSync(file, 'utf8').trimEnd().split('\n').at(-1) as string;
+  appendFileSync(file, `${last}\n`);
+  const appended = await npmRunAll(dir);
+  const id4 = /\nrun (\S+): /.exec(appended.out)?.[1] as string;
+  const s4 = JSON.parse(readFileSync(join(dir, 'reports/distillation', id4, 'summary.json'), 'utf8'));
+  assert.equal(s4.phases.find((p: { phase: string }) => p.phase === 'build-evidence').status, 'ran', appended.out);
 });
