@@ -103,8 +103,8 @@ export const COMMANDS: Record<string, Command> = {
     run: async (root, argv) => {
       const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, begin: { type: 'boolean', default: false }, collect: { type: 'boolean', default: false } }, allowPositionals: false });
       // --begin / --collect are the first and last steps of `npm run run-all` (wireit builds the phases in between)
-      const { beginRun, runAll } = await import('./run-all.ts');
-      if (values.begin) return beginRun(root);
+      if (values.begin) return (await import('./run-begin.ts')).beginRun(root);
+      const { runAll } = await import('./run-all.ts');
       const phases = activePhases((name) => name in COMMANDS);
       const runPhaseArgv = (args: readonly string[]) => (COMMANDS[args[0] as string] as Command).run(root, args.slice(1));
       return runAll(root, { mode: values.collect ? 'collect' : 'run', json: values.json === true }, { phases, runPhase: runPhaseArgv });

@@ -4,12 +4,11 @@ import type { DriftReport } from '../schemas/drift-report.ts';
 import type { RunSummary } from '../schemas/run-summary.ts';
 import type { StageReceipt } from '../schemas/stage-receipt.ts';
 import { computeDrift } from './drift.ts';
-import { clearCurrentRun, inheritedRun, writeCurrentRun } from './lib/current-run.ts';
+import { clearCurrentRun, inheritedRun } from './lib/current-run.ts';
 import { writeFileAtomic } from './lib/fs-atomic.ts';
 import { log } from './lib/log.ts';
 import { codeVersion } from './lib/project.ts';
 import { currentRunId, startRun } from './lib/receipts.ts';
-import { updateSourceFingerprint } from './lib/source-index.ts';
 import { DRIFT_FILE, manifestFiles, previousSummary, readReceipt, receiptForOutputs, receiptPath, runFile, SUMMARY_FILE } from './lib/run-reports.ts';
 import type { PipelinePhase } from './pipeline.ts';
 import { reconcile, type ReceiptUnderCheck } from './receipts-check.ts';
@@ -20,19 +19,6 @@ import { buildSummary, metricsOf, type PhaseOutcome } from './run-summary.ts';
 export interface RunAllDeps {
   phases: readonly PipelinePhase[];
   runPhase: (argv: readonly string[]) => Promise<number>;
-}
-
-/**
- * `run-all --begin`, the first step of every wireit build (`begin-run`): writes the run-state
- * file, so every phase wireit runs next, and `run-all --collect` at the end, share one run id;
- * and brings `.distill/sources.fingerprint.json` (what wireit hashes for build-evidence) up to date.
- */
-export async function beginRun(root: string): Promise<number> {
-  // build-evidence's wireit input: a content fingerprint of the sources, from a stat index (see source-index.ts)
-  await updateSourceFingerprint(root);
-  const runId = startRun();
-  await writeCurrentRun(root, { run_id: runId, started_at: new Date().toISOString(), script: process.env['npm_lifecycle_event'] || 'distill' });
-  return 0;
 }
 
 /** Runs every phase in order in this process; a failed phase stops the ones after it. */
