@@ -48,7 +48,11 @@ interface StatIndex {
 /** Every file under data/_kb (symlinks followed, dot files included, as wireit's glob), sorted. */
 async function listSources(root: string): Promise<string[]> {
   const out: string[] = [];
+  const seenDirs = new Set<string>(); // dev:ino of each folder walked: a symlink loop is walked once
   const walk = async (rel: string): Promise<void> => {
+    const here = await fsp.stat(join(root, rel), { bigint: true }).catch(() => null);
+    if (here === null || seenDirs.has(`${here.dev}:${here.ino}`)) return;
+    seenDirs.add(`${here.dev}:${here.ino}`);
     let names: string[];
     try {
       names = await fsp.readdir(join(root, rel));
@@ -106,7 +110,9 @@ export async function updateSourceFingerprint(root: string, opts: { racyMs?: num
       entries.push(old);
       continue;
     }
-    const sha256 = await sha256File(abs);
+    // an unreadable file is recorded as such (build-evidence reports it); once it can be read,
+    // its hash changes the fingerprint
+    const sha256 = await sha256File(abs).catch((e: NodeJS.ErrnoException) => `unreadable:${e.code ?? 'error'}`);
     hashed++;
     entries.push({ path, ...key, sha256 });
   }

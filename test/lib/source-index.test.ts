@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SOURCE_FINGERPRINT, updateSourceFingerprint } from '../../tasks/lib/source-index.ts';
@@ -74,4 +74,11 @@ test('source fingerprint: new and removed files change it; a lost stat cache cos
   const fp1 = fingerprint(root);
   assert.deepEqual(await updateSourceFingerprint(root, TRUST_NOW), { files: 4, hashed: 4 });
   assert.equal(fingerprint(root), fp1);
+});
+
+test('source fingerprint: a symlink loop under data/_kb is walked once, not forever', async () => {
+  const root = project();
+  symlinkSync('..', join(root, 'data/_kb/gateway/loop'), 'dir');
+  const r = await updateSourceFingerprint(root, TRUST_NOW);
+  assert.equal(r.files, 3);
 });
