@@ -16,8 +16,9 @@ interface LockInfo {
 
 /**
  * One run of a phase at a time: a lock file `.distill/locks/<phase>.lock` holding the owner's pid,
- * created whole (written aside, hard-linked into place: link fails with EEXIST like O_EXCL). A lock whose pid is dead (a killed run) is stale and is taken over. Plain O_EXCL
- * instead of proper-lockfile: we want the owner's pid in the error and no mtime-refresh timer.
+ * created whole (written aside, hard-linked into place: link fails with EEXIST like O_EXCL). A
+ * lock whose pid is dead (a killed run) is stale and is taken over. Our own file lock instead of
+ * proper-lockfile: we want the owner's pid in the error and no mtime-refresh timer.
  */
 export async function acquireLock(root: string, phase: string): Promise<() => Promise<void>> {
   const dir = join(root, '.distill', 'locks');
