@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { ErrorIn, MessageIn, ToolDefIn, UsageIn, toChatMessage, toToolDef } from './openai-messages.ts';
 import { UNTRUSTED_LABEL_KEYS, mergeFlags, untrustedLabelFlag } from './row-flags.ts';
 import { sniffByKeys } from './sniff-keys.ts';
@@ -25,10 +25,7 @@ const AgentTrajectoryRow = z.object({
   metadata: z.record(z.string(), z.unknown()).nullish(),
 });
 
-const KNOWN = [
-  'trace_id', 'task_key', 'timestamp', 'agent', 'model', 'provider', 'tier', 'messages', 'tools', 'usage',
-  'finish_reason', 'error', 'duration_ms', 'steps', 'metadata', ...UNTRUSTED_LABEL_KEYS,
-];
+const unknownFields = unknownFieldsCheck([...Object.keys(AgentTrajectoryRow.shape), ...UNTRUSTED_LABEL_KEYS]);
 
 /** Agent trajectories (one run per row, whole conversation inline) → one run. */
 export const agentTrajectory: Adapter = {
@@ -49,7 +46,7 @@ export const agentTrajectory: Adapter = {
           trace_id: r.trace_id,
           task_key: taskKeyFor(r.task_key, messages),
           recorded_at: r.timestamp,
-          flags: mergeFlags(unknownFieldsFlag(row, KNOWN), untrustedLabelFlag(row, r.metadata)),
+          flags: mergeFlags(unknownFields(row), untrustedLabelFlag(row, r.metadata)),
           run: {
             messages,
             tools: (r.tools ?? []).map(toToolDef),

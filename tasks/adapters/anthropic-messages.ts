@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ToolDef } from '../../schemas/chat.ts';
 import type { Adapter, AdapterOutput } from './adapter.ts';
 import { anthropicConversation, anthropicMessage, finishReasonOf, usageOf } from './anthropic-content.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { UNTRUSTED_LABEL_KEYS, mergeFlags, untrustedLabelFlag } from './row-flags.ts';
 import { taskKeyFor } from './task-key.ts';
 
@@ -59,7 +59,7 @@ const AnthropicLogRow = z.object({
   metadata: z.record(z.string(), z.unknown()).nullish(),
 });
 
-const KNOWN = ['trace_id', 'id', 'request_id', 'task_key', 'timestamp', 'created_at', 'request', 'response', 'error', 'status_code', 'latency_ms', 'metadata', ...UNTRUSTED_LABEL_KEYS];
+const unknownFields = unknownFieldsCheck([...Object.keys(AnthropicLogRow.shape), ...UNTRUSTED_LABEL_KEYS]);
 
 /** Custom tools → ToolDefs (`input_schema` → `parameters`); server tools (web search, ...) are skipped. */
 export function anthropicTools(tools: ReadonlyArray<z.infer<typeof ToolIn>>): { tools: ToolDef[]; flags: string[] } {
@@ -130,7 +130,7 @@ export const anthropicMessages: Adapter = {
           trace_id: r.trace_id ?? res?.id ?? r.id ?? r.request_id ?? null,
           task_key: taskKeyFor(r.task_key, messages),
           recorded_at: r.timestamp ?? r.created_at ?? null,
-          flags: mergeFlags(flags, tools.flags, unknownFieldsFlag(row, KNOWN), untrustedLabelFlag(row, r.metadata)),
+          flags: mergeFlags(flags, tools.flags, unknownFields(row), untrustedLabelFlag(row, r.metadata)),
           run: {
             messages,
             tools: tools.tools,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { ErrorIn, MessageIn, ToolDefIn, UsageIn, toChatMessage, toToolDef } from './openai-messages.ts';
 import { UNTRUSTED_LABEL_KEYS, mergeFlags, untrustedLabelFlag } from './row-flags.ts';
 import { sniffByKeys } from './sniff-keys.ts';
@@ -36,7 +36,7 @@ const GatewayCallRow = z.object({
     .nullish(),
 });
 
-const KNOWN = ['request_id', 'trace_id', 'timestamp', 'task_key', 'request', 'response', 'error', 'latency_ms', 'metadata', ...UNTRUSTED_LABEL_KEYS];
+const unknownFields = unknownFieldsCheck([...Object.keys(GatewayCallRow.shape), ...UNTRUSTED_LABEL_KEYS]);
 
 /** Gateway request/response logs (OpenAI Chat Completions shape) → one run per call. */
 export const gatewayCall: Adapter = {
@@ -65,7 +65,7 @@ export const gatewayCall: Adapter = {
           trace_id: r.trace_id,
           task_key: taskKeyFor(r.task_key, messages),
           recorded_at: r.timestamp,
-          flags: mergeFlags(flags, unknownFieldsFlag(row, KNOWN), untrustedLabelFlag(row, rawMeta)),
+          flags: mergeFlags(flags, unknownFields(row), untrustedLabelFlag(row, rawMeta)),
           run: {
             messages,
             tools: (r.request.tools ?? []).map(toToolDef),

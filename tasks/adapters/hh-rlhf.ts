@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../../schemas/chat.ts';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { sniffByKeys } from './sniff-keys.ts';
 import { taskKeyFor } from './task-key.ts';
 
 /** An Anthropic HH-RLHF row: two whole transcripts that share everything before the last answer. */
 const HhRow = z.object({ chosen: z.string(), rejected: z.string() });
+const unknownFields = unknownFieldsCheck(Object.keys(HhRow.shape));
 
 const ASSISTANT = '\n\nAssistant:';
 const TURN = /\n\n(Human|Assistant):/g;
@@ -75,7 +76,7 @@ export const hhRlhf: Adapter = {
           trace_id: null,
           task_key: taskKeyFor(null, prompt),
           recorded_at: null, // HH-RLHF rows carry no timestamp
-          flags: unknownFieldsFlag(row, ['chosen', 'rejected']),
+          flags: unknownFields(row),
           judgment: { prompt, chosen: c.answer, rejected: j.answer, judge: null, strength: null },
         },
       ],

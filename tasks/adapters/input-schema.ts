@@ -36,8 +36,12 @@ function valueAt(row: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return v;
 }
 
-/** Known keys → `unknown_fields` flag when a row carries others (they are never exported). */
-export function unknownFieldsFlag(row: Record<string, unknown>, known: readonly string[]): string[] {
+/**
+ * The `unknown_fields` check of an adapter: a row carrying keys other than `known` (they are never
+ * exported) gets the flag. `known` is the input schema's keys (`Object.keys(Row.shape)`), plus the
+ * fields a source is known to write that the adapter leaves alone; the set is built once, not per row.
+ */
+export function unknownFieldsCheck(known: readonly string[]): (row: Record<string, unknown>) => string[] {
   const set = new Set(known);
-  return Object.keys(row).some((k) => !set.has(k)) ? ['unknown_fields'] : [];
+  return (row) => (Object.keys(row).some((k) => !set.has(k)) ? ['unknown_fields'] : []);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { sniffByKeys } from './sniff-keys.ts';
 
 /** A wiki page export (runbook or FAQ): titled sections, labels, a revision number. */
@@ -15,7 +15,7 @@ const KnowledgeDocRow = z.object({
   last_modified: z.string(),
 });
 
-const KNOWN = ['id', 'revision', 'kind', 'title', 'url', 'sections', 'labels', 'last_modified'];
+const unknownFields = unknownFieldsCheck(Object.keys(KnowledgeDocRow.shape));
 
 /** Knowledge-base pages → one document (sections rendered as markdown; kind + labels as tags). */
 export const knowledgeDoc: Adapter = {
@@ -40,7 +40,7 @@ export const knowledgeDoc: Adapter = {
           trace_id: null,
           task_key: null,
           recorded_at: r.last_modified,
-          flags: unknownFieldsFlag(row, KNOWN),
+          flags: unknownFields(row),
           document: { doc_id: `${r.id}@r${r.revision}`, title: r.title, text, tags: [...new Set([r.kind, ...(r.labels ?? [])])].sort() },
         },
       ],

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../../schemas/chat.ts';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { readMessages, readOutput } from './loose-chat.ts';
 import { utcIfNaive } from './naive-time.ts';
 import { ToolDefIn, toToolDef } from './openai-messages.ts';
@@ -37,13 +37,14 @@ const LiteLLMRow = z.object({
   metadata: z.record(z.string(), z.unknown()).nullish(),
 });
 
-const KNOWN = [
-  'request_id', 'id', 'trace_id', 'call_type', 'api_key', 'spend', 'response_cost', 'total_tokens', 'prompt_tokens', 'completion_tokens', 'startTime', 'endTime',
-  'completionStartTime', 'response_time', 'model', 'model_id', 'model_group', 'model_map_information', 'custom_llm_provider', 'api_base', 'user', 'metadata',
-  'cache_hit', 'cache_key', 'saved_cache_cost', 'request_tags', 'team_id', 'end_user', 'requester_ip_address', 'messages', 'response', 'session_id', 'status',
-  'proxy_server_request', 'mcp_namespaced_tool_name', 'stream', 'error_str', 'error_information', 'model_parameters', 'hidden_params', 'guardrail_information',
-  'standard_built_in_tools_params', 'cost_breakdown', 'response_cost_failure_debug_info', 'status_fields', 'agent_id', 'organization_id',
-];
+// known: what the adapter reads (its schema) and the fields the source writes that it leaves alone
+const unknownFields = unknownFieldsCheck([
+  ...Object.keys(LiteLLMRow.shape),
+  'trace_id', 'api_key', 'spend', 'response_cost', 'total_tokens', 'completionStartTime', 'response_time', 'model_id', 'model_group', 'model_map_information',
+  'api_base', 'user', 'cache_hit', 'cache_key', 'saved_cache_cost', 'request_tags', 'team_id', 'end_user', 'requester_ip_address', 'session_id',
+  'proxy_server_request', 'mcp_namespaced_tool_name', 'stream', 'hidden_params', 'guardrail_information', 'standard_built_in_tools_params', 'cost_breakdown',
+  'response_cost_failure_debug_info', 'status_fields', 'agent_id', 'organization_id',
+]);
 
 /** Empty when prompt storage is off: `{}`, `[]`, "" or null. */
 function isEmpty(v: unknown): boolean {
@@ -124,7 +125,7 @@ export const litellm: Adapter = {
           trace_id: traceId,
           task_key: taskKeyFor(typeof md['task_key'] === 'string' ? md['task_key'] : null, messages),
           recorded_at: ts.value,
-          flags: mergeFlags(flags, ts.flags, unknownFieldsFlag(row, KNOWN), untrustedLabelFlag(row, md)),
+          flags: mergeFlags(flags, ts.flags, unknownFields(row), untrustedLabelFlag(row, md)),
           run: {
             messages,
             tools: (r.model_parameters?.tools ?? []).map(toToolDef),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { MessageIn, ToolDefIn, UsageIn, toChatMessage, toToolDef } from './openai-messages.ts';
 import { UNTRUSTED_LABEL_KEYS, mergeFlags, untrustedLabelFlag } from './row-flags.ts';
 import { taskKeyFor } from './task-key.ts';
@@ -41,7 +41,7 @@ const OpenAIChatLogRow = z.object({
   metadata: z.looseObject({ tier: z.enum(['local', 'cloud']).nullish(), provider: z.string().nullish() }).nullish(),
 });
 
-const KNOWN = ['trace_id', 'id', 'request_id', 'task_key', 'timestamp', 'created_at', 'request', 'response', 'error', 'status_code', 'latency_ms', 'metadata', ...UNTRUSTED_LABEL_KEYS];
+const unknownFields = unknownFieldsCheck([...Object.keys(OpenAIChatLogRow.shape), ...UNTRUSTED_LABEL_KEYS]);
 
 /** The canonical run error of an OpenAI error body: `type`, else `code`, else "api_error". */
 export function openaiError(e: z.infer<typeof OpenAIErrorIn>, status: number | null | undefined): { type: string; message: string; status: number | null } {
@@ -92,7 +92,7 @@ export const openaiChatLog: Adapter = {
           trace_id: r.trace_id ?? res?.id ?? r.id ?? r.request_id ?? null,
           task_key: taskKeyFor(r.task_key, messages),
           recorded_at: r.timestamp ?? r.created_at ?? res?.created ?? null,
-          flags: mergeFlags(flags, unknownFieldsFlag(row, KNOWN), untrustedLabelFlag(row, r.metadata)),
+          flags: mergeFlags(flags, unknownFields(row), untrustedLabelFlag(row, r.metadata)),
           run: {
             messages,
             tools: (r.request.tools ?? []).map(toToolDef),

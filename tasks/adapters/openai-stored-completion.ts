@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { ChatCompletionIn } from './openai-chat-log.ts';
 import { MessageIn, ToolDefIn, toChatMessage, toToolDef } from './openai-messages.ts';
-import { UNTRUSTED_LABEL_KEYS, mergeFlags, untrustedLabelFlag } from './row-flags.ts';
+import { mergeFlags, untrustedLabelFlag } from './row-flags.ts';
 import { taskKeyFor } from './task-key.ts';
 
 /**
@@ -21,10 +21,12 @@ const StoredCompletionRow = ChatCompletionIn.extend({
   request_id: z.string().nullish(),
 });
 
-const KNOWN = [
-  'id', 'object', 'created', 'model', 'choices', 'usage', 'messages', 'tools', 'metadata', 'request_id', 'tool_choice', 'seed', 'temperature',
-  'top_p', 'presence_penalty', 'frequency_penalty', 'input_user', 'service_tier', 'system_fingerprint', 'response_format', 'reasoning_effort', 'store',
-];
+// known: what the adapter reads (its schema) and the fields the source writes that it leaves alone
+const unknownFields = unknownFieldsCheck([
+  ...Object.keys(StoredCompletionRow.shape),
+  'tool_choice', 'seed', 'temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'input_user', 'service_tier', 'system_fingerprint',
+  'response_format', 'reasoning_effort', 'store',
+]);
 
 /**
  * OpenAI stored-completion exports → one run per completion. The trace id is the completion id,
@@ -67,7 +69,7 @@ export const openaiStoredCompletion: Adapter = {
           trace_id: md['trace_id'] ?? r.id,
           task_key: taskKeyFor(md['task_key'], messages),
           recorded_at: r.created,
-          flags: mergeFlags(r.choices.length > 1 ? ['extra_choices'] : [], unknownFieldsFlag(row, KNOWN), untrustedLabelFlag(row, md)),
+          flags: mergeFlags(r.choices.length > 1 ? ['extra_choices'] : [], unknownFields(row), untrustedLabelFlag(row, md)),
           run: {
             messages,
             tools: (r.tools ?? []).map(toToolDef),

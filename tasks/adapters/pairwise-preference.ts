@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { sniffByKeys } from './sniff-keys.ts';
 import { promptTaskKey } from './task-key.ts';
 
@@ -25,10 +25,7 @@ const PairwiseRow = z.object({
   time_per_example: z.number().nullish(),
 });
 
-const KNOWN = [
-  'instruction', 'input', 'output_1', 'output_2', 'preference', 'annotator', 'generator_1', 'generator_2', 'dataset',
-  'raw_completion', 'price_per_example', 'time_per_example',
-];
+const unknownFields = unknownFieldsCheck(Object.keys(PairwiseRow.shape));
 
 /** Imported pairwise human judgments (AlpacaEval format) → one judgment. */
 export const pairwisePreference: Adapter = {
@@ -61,7 +58,7 @@ export const pairwisePreference: Adapter = {
           trace_id: null,
           task_key: promptTaskKey(prompt),
           recorded_at: null, // AlpacaEval rows carry no timestamp
-          flags: unknownFieldsFlag(row, KNOWN),
+          flags: unknownFields(row),
           judgment: {
             prompt: [{ role: 'user', content: prompt }],
             chosen: firstWins ? r.output_1 : r.output_2,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { sniffByKeys } from './sniff-keys.ts';
 
 /** One version of an operations / support playbook: markdown body and tags. */
@@ -14,7 +14,7 @@ const PlaybookRow = z.object({
   updated_at: z.string(),
 });
 
-const KNOWN = ['playbook_id', 'version', 'title', 'body_markdown', 'tags', 'owner', 'updated_at'];
+const unknownFields = unknownFieldsCheck(Object.keys(PlaybookRow.shape));
 
 /** Playbooks → one document per version (`doc_id` = `<playbook_id>@v<version>`). */
 export const playbook: Adapter = {
@@ -37,7 +37,7 @@ export const playbook: Adapter = {
           trace_id: null,
           task_key: null,
           recorded_at: r.updated_at,
-          flags: unknownFieldsFlag(row, KNOWN),
+          flags: unknownFields(row),
           document: {
             doc_id: `${r.playbook_id}@v${r.version}`,
             title: r.title,

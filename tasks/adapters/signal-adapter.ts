@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { SignalBody } from '../../schemas/evidence-record.ts';
 import type { Drop } from '../lib/result.ts';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { sniffByKeys } from './sniff-keys.ts';
 
 /** What differs between the one-row-one-signal streams (tests, tools, reviews, auditors, ...). */
@@ -21,7 +21,7 @@ export interface SignalSpec<S extends z.ZodObject> {
 
 /** Builds an adapter for a stream whose every row is one outcome signal keyed by `trace_id`. */
 export function signalAdapter<S extends z.ZodObject>(spec: SignalSpec<S>): Adapter {
-  const known = Object.keys(spec.row.shape);
+  const unknownFields = unknownFieldsCheck(Object.keys(spec.row.shape));
   return {
     name: spec.name,
     description: spec.description,
@@ -35,7 +35,7 @@ export function signalAdapter<S extends z.ZodObject>(spec: SignalSpec<S>): Adapt
       if ('reason' in signal) return { type: 'drop', ...signal };
       return {
         type: 'keep',
-        records: [{ kind: 'signal', trace_id: (r as { trace_id: string }).trace_id, task_key: null, recorded_at: spec.timestamp(r), flags: unknownFieldsFlag(row, known), signal }],
+        records: [{ kind: 'signal', trace_id: (r as { trace_id: string }).trace_id, task_key: null, recorded_at: spec.timestamp(r), flags: unknownFields(row), signal }],
       };
     },
   };

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import type { ChatMessage, ToolCall, ToolDef } from '../../schemas/chat.ts';
 import type { Adapter, AdapterContext, AdapterOutput, EvidenceDraft } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { ToolCallIn } from './openai-messages.ts';
 import { mergeFlags } from './row-flags.ts';
 import { sniffByKeys } from './sniff-keys.ts';
@@ -38,7 +38,7 @@ const SweAgentTraj = z.object({
   environment: z.string().nullish(),
 });
 
-const KNOWN = ['trajectory', 'history', 'info', 'replay_config', 'environment'];
+const unknownFields = unknownFieldsCheck(Object.keys(SweAgentTraj.shape));
 
 /** The tool a plain-text action becomes: SWE-agent runs every action in its shell. */
 const BASH_TOOL: ToolDef = {
@@ -150,7 +150,7 @@ export const sweAgent: Adapter = {
         trace_id: traceId,
         task_key: taskKey,
         recorded_at: null, // .traj files carry no timestamps
-        flags: mergeFlags(flags, unknownFieldsFlag(row, KNOWN)),
+        flags: mergeFlags(flags, unknownFields(row)),
         run: {
           messages,
           tools: synthetic ? [BASH_TOOL] : [],

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { Adapter, AdapterContext, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsFlag } from './input-schema.ts';
+import { readInput, unknownFieldsCheck } from './input-schema.ts';
 import { MessageIn, toChatMessage } from './openai-messages.ts';
 import { sniffByKeys } from './sniff-keys.ts';
 
@@ -14,7 +14,7 @@ const TauBenchElement = z.object({
   traj: z.array(MessageIn).min(1),
 });
 
-const KNOWN = ['task_id', 'trial', 'reward', 'info', 'traj'];
+const unknownFields = unknownFieldsCheck(Object.keys(TauBenchElement.shape));
 const DOMAINS = ['airline', 'retail'] as const;
 
 /** The results file name without extension, e.g. "gpt-4o-airline". */
@@ -45,7 +45,7 @@ export const tauBench: Adapter = {
     const stem = fileStem(ctx.sourceFile);
     const traceId = `tau-bench:${stem}:task-${r.task_id}:trial-${r.trial}`;
     const taskKey = `tau-bench:${domainOf(stem)}:task-${r.task_id}`;
-    const flags = unknownFieldsFlag(row, KNOWN);
+    const flags = unknownFields(row);
     return {
       type: 'keep',
       records: [
