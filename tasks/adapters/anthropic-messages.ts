@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ToolDef } from '../../schemas/chat.ts';
 import type { Adapter, AdapterOutput } from './adapter.ts';
 import { anthropicConversation, anthropicMessage, finishReasonOf, usageOf } from './anthropic-content.ts';
-import { readInput, unknownFieldsCheck } from './input-schema.ts';
+import { CALL_LOG_IDS, CALL_LOG_STATUS, readInput, unknownFieldsCheck } from './input-schema.ts';
 import { UNTRUSTED_LABEL_KEYS, mergeFlags, untrustedLabelFlag } from './row-flags.ts';
 import { taskKeyFor } from './task-key.ts';
 
@@ -29,12 +29,7 @@ const ErrorIn = z.union([
 ]);
 
 const AnthropicLogRow = z.object({
-  trace_id: z.string().min(1).nullish(),
-  id: z.string().min(1).nullish(),
-  request_id: z.string().min(1).nullish(),
-  task_key: z.string().min(1).nullish(),
-  timestamp: z.union([z.string(), z.number()]).nullish(),
-  created_at: z.union([z.string(), z.number()]).nullish(),
+  ...CALL_LOG_IDS,
   request: z.object({
     model: z.string().min(1),
     system: z.unknown().optional(),
@@ -54,8 +49,7 @@ const AnthropicLogRow = z.object({
     })
     .nullish(),
   error: ErrorIn.nullish(),
-  status_code: z.number().int().nullish(),
-  latency_ms: z.number().nonnegative().nullish(),
+  ...CALL_LOG_STATUS,
   metadata: z.record(z.string(), z.unknown()).nullish(),
 });
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Drop } from '../lib/result.ts';
 
 /**
@@ -45,3 +45,22 @@ export function unknownFieldsCheck(known: readonly string[]): (row: Record<strin
   const set = new Set(known);
   return (row) => (Object.keys(row).some((k) => !set.has(k)) ? ['unknown_fields'] : []);
 }
+
+/**
+ * The envelope a request/response call log wraps around one API call (OpenAI chat logs, Anthropic
+ * Messages logs): ids to take the trace id from, the task key and the time (first in the row
+ * schema), and the call's status (after the adapter's own `request` / `response` / `error`; the
+ * order is the order zod reports problems in).
+ */
+export const CALL_LOG_IDS = {
+  trace_id: z.string().min(1).nullish(),
+  id: z.string().min(1).nullish(),
+  request_id: z.string().min(1).nullish(),
+  task_key: z.string().min(1).nullish(),
+  timestamp: z.union([z.string(), z.number()]).nullish(),
+  created_at: z.union([z.string(), z.number()]).nullish(),
+};
+export const CALL_LOG_STATUS = {
+  status_code: z.number().int().nullish(),
+  latency_ms: z.number().nonnegative().nullish(),
+};

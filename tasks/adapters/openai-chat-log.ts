@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Adapter, AdapterOutput } from './adapter.ts';
-import { readInput, unknownFieldsCheck } from './input-schema.ts';
+import { CALL_LOG_IDS, CALL_LOG_STATUS, readInput, unknownFieldsCheck } from './input-schema.ts';
 import { MessageIn, ToolDefIn, UsageIn, toChatMessage, toToolDef } from './openai-messages.ts';
 import { UNTRUSTED_LABEL_KEYS, mergeFlags, untrustedLabelFlag } from './row-flags.ts';
 import { taskKeyFor } from './task-key.ts';
@@ -26,18 +26,12 @@ export const ChatCompletionIn = z.object({
 });
 
 const OpenAIChatLogRow = z.object({
-  trace_id: z.string().min(1).nullish(),
-  id: z.string().min(1).nullish(),
-  request_id: z.string().min(1).nullish(),
-  task_key: z.string().min(1).nullish(),
-  timestamp: z.union([z.string(), z.number()]).nullish(),
-  created_at: z.union([z.string(), z.number()]).nullish(),
+  ...CALL_LOG_IDS,
   request: z.object({ model: z.string().min(1), messages: z.array(MessageIn).min(1), tools: z.array(ToolDefIn).nullish() }),
   // a failed call's log may hold the API's error body where the completion would be
   response: ChatCompletionIn.extend({ choices: ChatCompletionIn.shape.choices.nullish(), error: OpenAIErrorIn.nullish() }).nullish(),
   error: ErrorField.nullish(),
-  status_code: z.number().int().nullish(),
-  latency_ms: z.number().nonnegative().nullish(),
+  ...CALL_LOG_STATUS,
   metadata: z.looseObject({ tier: z.enum(['local', 'cloud']).nullish(), provider: z.string().nullish() }).nullish(),
 });
 
