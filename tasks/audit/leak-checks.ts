@@ -1,8 +1,5 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { KTO_FILE, PAIR_FILE } from '../export-preference.ts';
-import { SFT_FILE } from '../export-sft.ts';
-import { EXPORT_DIRS } from '../lib/layout.ts';
 import { Budget } from '../safety/budget.ts';
 import { findContamination } from '../safety/decontaminate.ts';
 import { loadProtected, protectedSets } from '../safety/protected-sets.ts';
@@ -10,7 +7,7 @@ import { rescanFiles, SECOND_ENGINE } from '../safety/rescan.ts';
 import { newScan, scanRecord } from '../safety/secret-scan.ts';
 import type { CheckFn } from './check-list.ts';
 import { Findings, plural } from './findings.ts';
-import { phaseManifest, readRows } from './rows.ts';
+import { activePhase, phaseManifest, readRows, TRAINING_FILES } from './rows.ts';
 
 /**
  * What must never leak into an export: a secret (the planted canary keys of the bundled corpus
@@ -89,14 +86,8 @@ export const evalDecontamination: CheckFn = async (ctx) => {
   const loaded = await loadProtected(ctx.root, protectedSets(ctx.config.eval_sets));
   if (loaded.index.empty) return f.outcome('no protected items on disk (no acceptance fixture, replay tasks or eval_sets files): nothing to overlap');
   let rows = 0;
-  const files: [string, string][] = [
-    [EXPORT_DIRS.sft, SFT_FILE],
-    [EXPORT_DIRS.sftPartial, SFT_FILE],
-    [EXPORT_DIRS.preference, PAIR_FILE],
-    [EXPORT_DIRS.preference, KTO_FILE],
-  ];
-  for (const [dir, file] of files) {
-    const phase = ctx.phases.find((p) => p.outDir === dir);
+  for (const [dir, file] of TRAINING_FILES) {
+    const phase = activePhase(ctx, dir);
     if (!phase) continue;
     const rel = `${dir}/${file}`;
     try {

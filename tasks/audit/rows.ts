@@ -1,7 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { KTO_FILE, PAIR_FILE } from '../export-preference.ts';
+import { SFT_FILE } from '../export-sft.ts';
+import { EXPORT_DIRS } from '../lib/layout.ts';
 import { MANIFEST, Manifest } from '../lib/manifest.ts';
+import type { AuditContext } from './check-list.ts';
 import { readJson } from '../lib/run-reports.ts';
 
 /** One line of a JSONL file this project wrote: its parsed value, or why it does not parse. 1-based line. */
@@ -37,3 +41,14 @@ export async function phaseManifest(root: string, dir: string): Promise<{ ok: tr
 export function dataFilesOf(m: Manifest): string[] {
   return m.files.filter((f) => !f.path.includes('/_')).map((f) => f.path);
 }
+
+/** The training exports ([folder, file]) the training and leak checks read: SFT, SFT with partials, DPO pairs, KTO rows. */
+export const TRAINING_FILES: readonly (readonly [string, string])[] = [
+  [EXPORT_DIRS.sft, SFT_FILE],
+  [EXPORT_DIRS.sftPartial, SFT_FILE],
+  [EXPORT_DIRS.preference, PAIR_FILE],
+  [EXPORT_DIRS.preference, KTO_FILE],
+];
+
+/** The active pipeline phase writing `dir`, or undefined when it is not part of this pipeline. */
+export const activePhase = (ctx: AuditContext, dir: string) => ctx.phases.find((p) => p.outDir === dir);

@@ -7,7 +7,7 @@ import { isSftNever, SFT_FILE, sftAllowed } from '../export-sft.ts';
 import { EXPORT_DIRS, SCORED_DIR } from '../lib/layout.ts';
 import type { AuditContext, CheckFn } from './check-list.ts';
 import { Findings, plural } from './findings.ts';
-import { dataFilesOf, phaseManifest, readRows } from './rows.ts';
+import { activePhase, dataFilesOf, phaseManifest, readRows, TRAINING_FILES } from './rows.ts';
 
 /**
  * What must never be in training data: a rejected / needs-review run in SFT, a self-pair or a pair
@@ -25,7 +25,6 @@ async function* rowsOf(ctx: AuditContext, rel: string, f: Findings, command: str
   }
 }
 
-const active = (ctx: AuditContext, dir: string) => ctx.phases.find((p) => p.outDir === dir);
 
 /** run_id → category of every scored run (memory: one entry per run), or null when not built. */
 async function scoredCategories(ctx: AuditContext): Promise<Map<string, string> | null> {
@@ -43,7 +42,7 @@ export const sftCategories: CheckFn = async (ctx) => {
   if (!scored) f.add(`${SCORED_DIR}/_manifest.json is missing or invalid, so SFT rows cannot be matched to their runs; build it with \`npm run score\``);
   let rows = 0;
   for (const [dir, partial] of [[EXPORT_DIRS.sft, false], [EXPORT_DIRS.sftPartial, true]] as const) {
-    const phase = active(ctx, dir);
+    const phase = activePhase(ctx, dir);
     if (!phase) continue;
     const allowed: readonly string[] = sftAllowed(partial);
     for await (const { at, row } of rowsOf(ctx, `${dir}/${SFT_FILE}`, f, `npm run ${phase.script}`)) {
@@ -77,7 +76,7 @@ function textOf(v: unknown): string {
 /** preference-pairs: no pair of a row with itself (same id, or both sides one source row unless a judgment) and no identical texts, in every preference file. */
 export const preferencePairs: CheckFn = async (ctx) => {
   const f = new Findings();
-  const phase = active(ctx, EXPORT_DIRS.preference);
+  const phase = activePhase(ctx, EXPORT_DIRS.preference);
   if (!phase) return f.outcome('no preference export in this pipeline');
   const fix = `rebuild with \`npm run ${phase.script}\`; the miner's pairOrDrop (tasks/preference-mining.ts) must refuse these`;
   let pairs = 0;
@@ -111,14 +110,8 @@ export const splitLeakage: CheckFn = async (ctx) => {
   const seen = new Map<string, { split: string; at: string }>();
   const leaked = new Set<string>();
   let rows = 0;
-  const files: [string, string][] = [
-    [EXPORT_DIRS.sft, SFT_FILE],
-    [EXPORT_DIRS.sftPartial, SFT_FILE],
-    [EXPORT_DIRS.preference, PAIR_FILE],
-    [EXPORT_DIRS.preference, KTO_FILE],
-  ];
-  for (const [dir, file] of files) {
-    const phase = active(ctx, dir);
+  for (const [dir, file] of TRAINING_FILES) {
+    const phase = activePhase(ctx, dir);
     if (!phase) continue;
     for await (const { at, row } of rowsOf(ctx, `${dir}/${file}`, f, `npm run ${phase.script}`)) {
       rows++;
