@@ -2,24 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { helpText, main } from '../../tasks/commands.ts';
+import { helpText } from '../../tasks/commands.ts';
+import { cliInProcess as cli } from '../helpers/project.ts';
 import { makeProject, mkRun, readRows, runEvidence, writeEvidence, writeScored, writeSourceJsonl } from './fixture.ts';
 
-/** Runs the CLI in-process, capturing stdout and stderr. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
 
 async function project() {
   const { root } = await makeProject();

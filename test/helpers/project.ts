@@ -44,3 +44,20 @@ export function treeHashes(dir: string): Record<string, string> {
   walk(dir);
   return out;
 }
+
+/** Runs the CLI in-process (`main` of tasks/commands.ts), capturing stdout and stderr. */
+export async function cliInProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../../tasks/commands.ts');
+  let out = '';
+  let err = '';
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}

@@ -5,26 +5,11 @@ import { join } from 'node:path';
 import type { ChatMessage } from '../../schemas/chat.ts';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import type { ScoredRun } from '../../schemas/scored-run.ts';
-import { main } from '../../tasks/commands.ts';
+import { cliInProcess as cli } from '../helpers/project.ts';
 import { sha256 } from '../../tasks/lib/hash.ts';
 import { makeProject, mkDocument, mkJudgment, mkRun, readRows, runEvidence, snapshot, writeEvidence, writeScored } from '../exports/fixture.ts';
 import { fakeSecrets } from './fakes.ts';
 
-/** Runs the CLI in-process, capturing stdout and stderr. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
 
 const S = fakeSecrets(1234);
 const PROTECTED_QUESTION = 'A passenger holds two refundable economy tickets and wants to split one reservation so that only the return leg is cancelled, what is refunded';
