@@ -45,13 +45,12 @@ interface StatIndex {
   files: StatEntry[];
 }
 
-/** Every file under data/_kb (symlinks followed, dot files included, as wireit's glob), sorted. */
-async function listSources(root: string): Promise<string[]> {
-  const out: string[] = [];
+/** Every file under data/_kb (symlinks followed, dot files included, as wireit's glob), sorted, with its stat. */
+async function listSources(root: string): Promise<[string, BigIntStats][]> {
+  const out: [string, BigIntStats][] = [];
   const seenDirs = new Set<string>(); // dev:ino of each folder walked: a symlink loop is walked once
-  const walk = async (rel: string): Promise<void> => {
-    const here = await fsp.stat(join(root, rel), { bigint: true }).catch(() => null);
-    if (here === null || seenDirs.has(`${here.dev}:${here.ino}`)) return;
+  const walk = async (rel: string, here: BigIntStats): Promise<void> => {
+    if (seenDirs.has(`${here.dev}:${here.ino}`)) return;
     seenDirs.add(`${here.dev}:${here.ino}`);
     let names: string[];
     try {
@@ -62,14 +61,15 @@ async function listSources(root: string): Promise<string[]> {
     }
     for (const name of names) {
       const child = `${rel}/${name}`;
-      const st = await fsp.stat(join(root, child)).catch(() => null);
+      const st = await fsp.stat(join(root, child), { bigint: true }).catch(() => null);
       if (st === null) continue; // a dangling link or a file removed meanwhile: wireit skips those too
-      if (st.isDirectory()) await walk(child);
-      else if (st.isFile() && !NOT_SOURCES.has(child)) out.push(child);
+      if (st.isDirectory()) await walk(child, st);
+      else if (st.isFile() && !NOT_SOURCES.has(child)) out.push([child, st]);
     }
   };
-  await walk(SOURCE_ROOT);
-  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const top = await fsp.stat(join(root, SOURCE_ROOT), { bigint: true }).catch(() => null);
+  if (top?.isDirectory()) await walk(SOURCE_ROOT, top);
+  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -100,11 +100,9 @@ export async function updateSourceFingerprint(root: string, opts: { racyMs?: num
   const hashedAt = Date.now(); // internal cache only: never part of a dataset or the fingerprint
   const entries: StatEntry[] = [];
   let hashed = 0;
-  for (const path of await listSources(root)) {
+  for (const [path, st] of await listSources(root)) {
     const abs = join(root, path);
-    const before = await fsp.stat(abs, { bigint: true }).catch(() => null);
-    if (before === null) continue;
-    const key = statKey(before);
+    const key = statKey(st);
     const old = previous.get(path);
     if (old && old.size === key.size && old.mtime_ns === key.mtime_ns && old.ctime_ns === key.ctime_ns && old.ino === key.ino && old.dev === key.dev) {
       entries.push(old);
