@@ -86,7 +86,7 @@ async function addOneDay(project: BenchProject, records: number, seed: number): 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const RUN_ALL = ['run', '--silent', 'run-all'];
 // no wireit cache: a cold run really runs, and no run pays for copying GBs of outputs into .wireit
-let WIREIT_ENV: NodeJS.ProcessEnv = { WIREIT_CACHE: 'none' };
+const WIREIT_CACHE_OFF: NodeJS.ProcessEnv = { WIREIT_CACHE: 'none' };
 
 async function floor(project: BenchProject): Promise<BenchInput['floor']> {
   const run = await measure(project, 'floor', process.execPath, ['--import', 'tsx', join(REPO, 'tasks', 'bench', 'floor.ts'), join(project.root, 'data', '_kb')]);
@@ -98,7 +98,7 @@ async function floor(project: BenchProject): Promise<BenchInput['floor']> {
 
 async function main(argv: string[]): Promise<number> {
   const o = options(argv);
-  if (o.heapMb !== null) WIREIT_ENV = { ...WIREIT_ENV, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-old-space-size=${o.heapMb}`.trim() };
+  const runEnv: NodeJS.ProcessEnv = o.heapMb === null ? WIREIT_CACHE_OFF : { ...WIREIT_CACHE_OFF, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-old-space-size=${o.heapMb}`.trim() };
   const machine = { cpus: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.versions.node, platform: `${process.platform}-${process.arch}` };
   const cleanup: BenchProject[] = [];
   try {
@@ -108,12 +108,12 @@ async function main(argv: string[]): Promise<number> {
     say(`${source.rows.toLocaleString('en-US')} rows, ${(source.bytes / 2 ** 20).toFixed(0)} MB in ${project.root}; floor…`);
     const floorFig = await floor(project);
     say(`floor ${floorFig.seconds.toFixed(1)} s; cold run-all…`);
-    const cold = await measure(project, 'cold', NPM, RUN_ALL, WIREIT_ENV);
+    const cold = await measure(project, 'cold', NPM, RUN_ALL, runEnv);
     say(`cold ${cold.seconds.toFixed(1)} s; no-op rerun…`);
-    const noop = await measure(project, 'noop', NPM, RUN_ALL, WIREIT_ENV);
+    const noop = await measure(project, 'noop', NPM, RUN_ALL, runEnv);
     say(`no-op ${noop.seconds.toFixed(2)} s; adding one day…`);
     const added = await addOneDay(project, o.records, o.seed);
-    const incremental = await measure(project, 'incremental', NPM, RUN_ALL, WIREIT_ENV);
+    const incremental = await measure(project, 'incremental', NPM, RUN_ALL, runEnv);
     say(`incremental (+${added.toLocaleString('en-US')} rows) ${incremental.seconds.toFixed(1)} s`);
     if (!o.keep) {
       rmSync(project.root, { recursive: true, force: true });
@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
       say(`cold run-all on ${o.small.toLocaleString('en-US')} rows for RSS growth…`);
       const s = await projectWithCorpus(o.code, o.small, o.seed, 'small');
       cleanup.push(s.project);
-      const { stdout: _s, ...fig } = await measure(s.project, 'cold', NPM, RUN_ALL, WIREIT_ENV);
+      const { stdout: _s, ...fig } = await measure(s.project, 'cold', NPM, RUN_ALL, runEnv);
       small = { ...fig, records: s.source.rows };
     }
     const strip = ({ stdout: _s, ...fig }: RunFigure & { stdout?: string }): RunFigure => fig;
