@@ -14,13 +14,8 @@ import { buildIndexTextFromDocs, INDEX_FILE, INDEX_FORMAT_VERSION, indexParamete
 /** The command that builds the index, for error messages. */
 export const INDEX_RAG_COMMAND = 'npm run index-rag';
 
-/** Pure: the text of exports/rag/playbooks.jsonl → validated rows, or a message naming the bad line. */
-export function parseRagRows(text: string, file: string): RagSample[] {
-  return parseRagRowsAs(text, file, (r) => r);
-}
-
-/** As parseRagRows, each validated row mapped as it is read (the phase keeps only the indexed form). */
-function parseRagRowsAs<T>(text: string, file: string, map: (row: RagSample) => T): T[] {
+/** Pure: the text of exports/rag/playbooks.jsonl → each row validated and mapped as it is read (the phase keeps only the indexed form), or a message naming the bad line. */
+function parseRagRows<T>(text: string, file: string, map: (row: RagSample) => T): T[] {
   const rows: T[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -43,7 +38,7 @@ function parseRagRowsAs<T>(text: string, file: string, map: (row: RagSample) => 
 }
 
 function indexTextOf(buf: Buffer, rel: string): { text: string; documents: number } {
-  const docs = parseRagRowsAs(buf.toString('utf8'), rel, toIndexedDoc);
+  const docs = parseRagRows(buf.toString('utf8'), rel, toIndexedDoc);
   return { text: buildIndexTextFromDocs(docs), documents: docs.length };
 }
 
@@ -66,11 +61,8 @@ export async function indexRag(root: string): Promise<PhaseResult> {
   // is out of scope before the self-check loads the text again, so the two never live at once
   const { text, documents } = indexTextOf(buf, rel);
   buf = null;
-  const selfCheck = (): void => {
-    const check = parseIndexText(text);
-    if (!check.ok || check.index.documents !== documents) throw new Error(`self-check failed: the built index ${check.ok ? `holds ${check.index.documents} documents, expected ${documents}` : check.error}`);
-  };
-  selfCheck();
+  const check = parseIndexText(text);
+  if (!check.ok || check.index.documents !== documents) throw new Error(`self-check failed: the built index ${check.ok ? `holds ${check.index.documents} documents, expected ${documents}` : check.error}`);
 
   const staged = await StagedDir.begin(root, RAG_INDEX_DIR);
   try {
