@@ -61,8 +61,13 @@ export async function indexRag(root: string): Promise<PhaseResult> {
   // is out of scope before the self-check loads the text again, so the two never live at once
   const { text, documents } = indexTextOf(buf, rel);
   buf = null;
-  const check = parseIndexText(text);
-  if (!check.ok || check.index.documents !== documents) throw new Error(`self-check failed: the built index ${check.ok ? `holds ${check.index.documents} documents, expected ${documents}` : check.error}`);
+  // in a function of its own, so the loaded index it builds is garbage once it returns, before
+  // the writes below (an async function keeps its locals alive across its awaits)
+  const selfCheck = (): void => {
+    const check = parseIndexText(text);
+    if (!check.ok || check.index.documents !== documents) throw new Error(`self-check failed: the built index ${check.ok ? `holds ${check.index.documents} documents, expected ${documents}` : check.error}`);
+  };
+  selfCheck();
 
   const staged = await StagedDir.begin(root, RAG_INDEX_DIR);
   try {
