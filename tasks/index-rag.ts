@@ -1,77 +1,101 @@
-import { promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import type { FileEntry } from '../schemas/stage-receipt.ts';
 import { RagSample, SCHEMA_VERSION as RAG_V } from '../schemas/rag-sample.ts';
 import { RAG_FILE } from './export-rag.ts';
-import { sha256 } from './lib/hash.ts';
+import { ExternalSorter } from './lib/external-sort.ts';
+import { jsonlLines } from './lib/jsonl-read.ts';
+import { JsonlWriter } from './lib/jsonl-writer.ts';
 import { EXPORT_DIRS, RAG_INDEX_DIR } from './lib/layout.ts';
 import { n } from './lib/log.ts';
 import { MANIFEST, manifestText, readManifest } from './lib/manifest.ts';
 import type { PhaseResult } from './lib/phase.ts';
 import { UserError } from './lib/result.ts';
+import { Scratch } from './lib/scratch.ts';
 import { manifestEntries, StagedDir } from './lib/staged-dir.ts';
-import { buildIndexTextFromDocs, INDEX_FILE, INDEX_FORMAT_VERSION, indexParameters, parseIndexText, toIndexedDoc } from './replay/rag-index.ts';
+import { indexPartitionPostings } from './lib/tuning.ts';
+import { INDEX_FILE, INDEX_FORMAT_VERSION, indexParameters, toIndexedDoc, type IndexedDoc } from './replay/rag-index.ts';
+import { NotSortedError, writeIndexStream } from './replay/rag-index-stream.ts';
 
 /** The command that builds the index, for error messages. */
 export const INDEX_RAG_COMMAND = 'npm run index-rag';
 
-/** Pure: the text of exports/rag/playbooks.jsonl → each row validated and mapped as it is read (the phase keeps only the indexed form), or a message naming the bad line. */
-function parseRagRows<T>(text: string, file: string, map: (row: RagSample) => T): T[] {
-  const rows: T[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line === '') continue;
+/** The rows of a RAG file as indexed documents; `validate` checks each against RagSample, naming the bad line of `file`. */
+async function* ragDocs(path: string, file: string, validate: boolean): AsyncGenerator<IndexedDoc> {
+  for await (const { text, line } of jsonlLines(path)) {
     let raw: unknown;
     try {
-      raw = JSON.parse(line);
+      raw = JSON.parse(text);
     } catch (e) {
-      throw new UserError(`${file}:${i + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`npm run export-rag\``);
+      throw new UserError(`${file}:${line + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`npm run export-rag\``);
+    }
+    if (!validate) {
+      yield toIndexedDoc(raw as RagSample);
+      continue;
     }
     const res = RagSample.safeParse(raw);
     if (!res.success) {
       const issue = res.error.issues[0];
-      throw new UserError(`${file}:${i + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`npm run export-rag\``);
+      throw new UserError(`${file}:${line + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`npm run export-rag\``);
     }
-    rows.push(map(res.data));
+    yield toIndexedDoc(res.data);
   }
-  return rows;
 }
 
-function indexTextOf(buf: Buffer, rel: string): { text: string; documents: number } {
-  const docs = parseRagRows(buf.toString('utf8'), rel, toIndexedDoc);
-  return { text: buildIndexTextFromDocs(docs), documents: docs.length };
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** A copy of the RAG rows sorted by id (the export writes them sorted; this is for a file that is not). */
+async function sortedCopy(path: string, scratch: Scratch): Promise<string> {
+  const sorter = new ExternalSorter(scratch.dir, 'rows');
+  for await (const { text } of jsonlLines(path)) await sorter.add(String((JSON.parse(text) as { id: unknown }).id), text);
+  const out = scratch.path('sorted.jsonl');
+  const w = new JsonlWriter(out);
+  for await (const { line } of sorter.sorted()) await w.writeLine(line);
+  await w.close();
+  return out;
 }
 
 /**
  * The index-rag phase: exports/rag/playbooks.jsonl → data/rag-index/index.json + _manifest.json.
- * The BM25 index is an in-memory structure, so the corpus is read whole (it is the retrieval
- * corpus, bounded by what one process can search anyway).
+ * The file is MiniSearch's serialized BM25 index (replay loads it whole to query it); the phase
+ * writes it in bounded memory with `writeIndexStream`, from a copy of the RAG rows in its scratch
+ * folder (checked against the export's manifest, so every pass reads the same bytes).
  */
 export async function indexRag(root: string): Promise<PhaseResult> {
   const upstream = await readManifest(root, EXPORT_DIRS.rag, 'npm run export-rag');
   const rel = `${EXPORT_DIRS.rag}/${RAG_FILE}`;
   const entry = upstream.files.find((f) => f.path === rel);
   if (!entry) throw new UserError(`${EXPORT_DIRS.rag}/${MANIFEST} lists no ${rel}; rebuild with \`npm run export-rag\``);
-  let buf: Buffer | null = await fsp.readFile(join(root, rel)).catch(() => {
-    throw new UserError(`${rel} not found although ${EXPORT_DIRS.rag}/${MANIFEST} lists it; rebuild with \`npm run export-rag\``);
-  });
-  const got = sha256(buf);
-  if (got !== entry.sha256) throw new UserError(`${rel} does not match ${EXPORT_DIRS.rag}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`npm run export-rag\``);
-  // memory: only the indexed form of each row is kept, and the builder (MiniSearch, its JSON form)
-  // is out of scope before the self-check loads the text again, so the two never live at once
-  const { text, documents } = indexTextOf(buf, rel);
-  buf = null;
-  // in a function of its own, so the loaded index it builds is garbage once it returns, before
-  // the writes below (an async function keeps its locals alive across its awaits)
-  const selfCheck = (): void => {
-    const check = parseIndexText(text);
-    if (!check.ok || check.index.documents !== documents) throw new Error(`self-check failed: the built index ${check.ok ? `holds ${check.index.documents} documents, expected ${documents}` : check.error}`);
-  };
-  selfCheck();
+  const scratch = await Scratch.create(root, 'index-rag');
+  try {
+    let input = scratch.path('input.jsonl');
+    await fsp.copyFile(join(root, rel), input).catch(() => {
+      throw new UserError(`${rel} not found although ${EXPORT_DIRS.rag}/${MANIFEST} lists it; rebuild with \`npm run export-rag\``);
+    });
+    const got = await sha256File(input);
+    if (got !== entry.sha256) throw new UserError(`${rel} does not match ${EXPORT_DIRS.rag}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`npm run export-rag\``);
+    return await writeIndex(root, rel, entry, input, scratch).catch(async (e: unknown) => {
+      if (!(e instanceof NotSortedError)) throw e;
+      input = await sortedCopy(input, scratch);
+      return writeIndex(root, rel, entry, input, scratch);
+    });
+  } finally {
+    await scratch.remove();
+  }
+}
 
+async function writeIndex(root: string, rel: string, entry: FileEntry, input: string, scratch: Scratch): Promise<PhaseResult> {
   const staged = await StagedDir.begin(root, RAG_INDEX_DIR);
   try {
-    await staged.writeFile(INDEX_FILE, text);
+    let passes = 0;
+    const pass = (): AsyncIterable<IndexedDoc> => ragDocs(input, rel, passes++ === 0);
+    const stats = await writeIndexStream(pass, staged.textWriter(INDEX_FILE), (name) => scratch.path(name), indexPartitionPostings());
+    const documents = stats.documents;
     const written = await staged.closeAll();
     const files = manifestEntries(RAG_INDEX_DIR, written);
     const parameters = indexParameters();
@@ -87,7 +111,7 @@ export async function indexRag(root: string): Promise<PhaseResult> {
       outputs: files,
       counts: { in: documents, out: documents, quarantined: 0, by_reason: {} },
       stats: counts,
-      summary: `${n(documents)} RAG chunks → ${RAG_INDEX_DIR}/${INDEX_FILE} (BM25, ${n(Buffer.byteLength(text))} bytes)`,
+      summary: `${n(documents)} RAG chunks → ${RAG_INDEX_DIR}/${INDEX_FILE} (BM25, ${n(stats.terms)} terms, ${n(written.get(INDEX_FILE)?.bytes ?? 0)} bytes)`,
     };
   } catch (e) {
     await staged.abort();

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { runCli, tempProject, treeHashes } from './helpers/project.ts';
 
 /** Every output folder of the pipeline (receipts and caches excluded). */
-const OUT = ['data/evidence', 'data/scored-runs', 'data/screened', 'exports/rag', 'exports/sft', 'exports/sft-partial', 'exports/preference'];
+const OUT = ['data/evidence', 'data/scored-runs', 'data/screened', 'exports/rag', 'exports/sft', 'exports/sft-partial', 'exports/preference', 'data/rag-index'];
 
 async function runAll(dir: string, env: NodeJS.ProcessEnv = {}): Promise<Record<string, Record<string, string>>> {
   const r = await runCli(['run-all', '--root', dir], { env, cwd: dir });
@@ -21,6 +21,7 @@ const FORCED: NodeJS.ProcessEnv = {
   DISTILL_BATCH_CHARS: '4096',
   DISTILL_SCORE_PARTITION_BYTES: '65536',
   DISTILL_SORT_MEMORY_PERMILLE: '1',
+  DISTILL_INDEX_PARTITION_POSTINGS: '16',
 };
 
 test('worker threads, hash partitions, spilled sorts and the per-file caches give byte-identical outputs', async () => {

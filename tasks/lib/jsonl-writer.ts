@@ -43,6 +43,8 @@ export class JsonlWriter {
   constructor(
     readonly path: string,
     private readonly budget: WriteBudget | null = null,
+    /** A plain text file (written with writeText): its entry has no row count. */
+    private readonly text = false,
   ) {
     budget?.writers.add(this);
   }
@@ -53,6 +55,15 @@ export class JsonlWriter {
     this.bufLen += line.length + 1;
     this.rows++;
     if (this.budget) this.budget.buffered += line.length + 1;
+    if (this.bufLen >= FLUSH_AT) await this.flush();
+    else if (this.budget && this.budget.buffered >= this.budget.cap) await this.budget.flushAll();
+  }
+
+  /** Writes text as it is (no newline added, no row counted), for a file built in pieces. */
+  async writeText(chunk: string): Promise<void> {
+    this.buf.push(chunk);
+    this.bufLen += chunk.length;
+    if (this.budget) this.budget.buffered += chunk.length;
     if (this.bufLen >= FLUSH_AT) await this.flush();
     else if (this.budget && this.budget.buffered >= this.budget.cap) await this.budget.flushAll();
   }
@@ -95,7 +106,7 @@ export class JsonlWriter {
     } finally {
       await fh.close();
     }
-    return { sha256: this.hash.digest('hex'), bytes: this.bytes, rows: this.rows };
+    return { sha256: this.hash.digest('hex'), bytes: this.bytes, rows: this.text ? null : this.rows };
   }
 
   /** Closes without fsync, for the error path. */

@@ -45,6 +45,14 @@ export class StagedDir {
     return w;
   }
 
+  /** A writer for a plain text file built in pieces (`writeText`); its manifest entry has no row count, like writeFile's. */
+  textWriter(rel: string): JsonlWriter {
+    if (this.writers.has(rel)) throw new Error(`a writer for ${rel} is already open`);
+    const w = new JsonlWriter(join(this.stagingAbs, rel), this.budget, true);
+    this.writers.set(rel, w);
+    return w;
+  }
+
   /** Number of writers currently open. */
   get openWriters(): number {
     return this.writers.size;

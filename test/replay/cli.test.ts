@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplayCall } from '../../schemas/replay-call.ts';
 import { SftSample } from '../../schemas/sft-sample.ts';
+import { sha256 } from '../../tasks/lib/hash.ts';
 import { COMMANDS, helpText } from '../../tasks/commands.ts';
 import { activePhases } from '../../tasks/pipeline.ts';
 import { loadRagIndex } from '../../tasks/replay/load-index.ts';
@@ -72,6 +73,41 @@ test('index-rag writes index.json + _manifest.json (input = the RAG export), byt
   const again = await runCli(['index-rag', '--root', root]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(read(root, 'data/rag-index/index.json'), before);
+});
+
+test('index-rag streams the same bytes MiniSearch builds in memory, with the postings spilled in tiny partitions and from unsorted rows', async () => {
+  const root = copyOf(await shared);
+  const rows = read(root, 'exports/rag/playbooks.jsonl').split('\n').filter((l) => l !== '');
+  const expected = buildIndexText(rows.map((l) => JSON.parse(l)));
+  assert.equal(read(root, 'data/rag-index/index.json'), expected);
+  const spilled = await runCli(['index-rag', '--root', root], { env: { DISTILL_INDEX_PARTITION_POSTINGS: '3' } });
+  assert.equal(spilled.code, 0, spilled.stderr);
+  assert.equal(read(root, 'data/rag-index/index.json'), expected);
+  // rows out of id order (the export writes them sorted; a hand-made file may not be): sorted first
+  const reversed = `${[...rows].reverse().join('\n')}\n`;
+  writeFileSync(join(root, 'exports/rag/playbooks.jsonl'), reversed);
+  const manifest = JSON.parse(read(root, 'exports/rag/_manifest.json'));
+  const entry = manifest.files.find((f: { path: string }) => f.path === 'exports/rag/playbooks.jsonl');
+  entry.sha256 = sha256(reversed);
+  writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const unsorted = await runCli(['index-rag', '--root', root]);
+  assert.equal(unsorted.code, 0, unsorted.stderr);
+  assert.equal(read(root, 'data/rag-index/index.json'), expected);
+  assert.deepEqual(readdirSync(join(root, '.distill/scratch')), [], 'the scratch folder is removed');
+  // every row is checked before the sort: a bad last line of an unsorted file is named
+  const badLast = `${reversed}{"id":\n`;
+  writeFileSync(join(root, 'exports/rag/playbooks.jsonl'), badLast);
+  entry.sha256 = sha256(badLast);
+  writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const bad = await runCli(['index-rag', '--root', root]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, new RegExp(`exports/rag/playbooks\\.jsonl:${rows.length + 1} is not valid JSON \\(.+\\); rebuild it with \`npm run export-rag\``));
+  // a changed byte is refused before anything is written
+  writeFileSync(join(root, 'exports/rag/playbooks.jsonl'), `${reversed} `);
+  const changed = await runCli(['index-rag', '--root', root]);
+  assert.equal(changed.code, 2);
+  assert.match(changed.stderr, /exports\/rag\/playbooks\.jsonl does not match exports\/rag\/_manifest\.json \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\): it was changed by hand or half-written; rebuild with `npm run export-rag`/);
+  assert.equal(read(root, 'data/rag-index/index.json'), expected);
 });
 
 test('replay --dry-run prints the retrieved documents and the exact prompt, calls no model and logs nothing', async () => {
