@@ -19,4 +19,4 @@ export const scorePartitionBytes = (): number => knob('DISTILL_SCORE_PARTITION_B
 /** Scale of every external sort's buffer (1 = default; tests use a tiny fraction). */
 export const sortMemoryScale = (): number => knob('DISTILL_SORT_MEMORY_PERMILLE', 1000) / 1000;
 /** Postings (term × field × document) per spill partition of the RAG index writer (16 bytes each). */
-export const indexPartitionPostings = (): number => knob('DISTILL_INDEX_PARTITION_POSTINGS', 1 << 20);
+export const indexPartitionPostings = (): number => knob('DISTILL_INDEX_PARTITION_POSTINGS', 1 << 18);

@@ -110,6 +110,30 @@ class PostingSpill {
   }
 }
 
+/** A spill file read straight into an Int32Array (no second copy to align it); none written = empty. */
+async function readInt32s(path: string): Promise<Int32Array> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Int32Array(0);
+    throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    const q = new Int32Array(size / 4);
+    const bytes = new Uint8Array(q.buffer);
+    for (let off = 0; off < size; ) {
+      const { bytesRead } = await fh.read(bytes, off, size - off, off);
+      if (bytesRead === 0) throw new Error(`${path} ended early`);
+      off += bytesRead;
+    }
+    return q;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The distinct terms of one field of a document, with their counts, in first-seen order. */
 function termCounts(tokens: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
@@ -235,8 +259,7 @@ export async function writeIndexStream(pass: DocPass, sink: TextSink, scratchPat
   for (let p = 0; p < partitions; p++) {
     const lo = partitionStart[p] as number;
     const hi = p + 1 < partitions ? (partitionStart[p + 1] as number) : termCount;
-    const raw = await fsp.readFile(scratchPath(`postings-${p}.bin`)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? Buffer.alloc(0) : Promise.reject(e)));
-    const q = new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const q = await readInt32s(scratchPath(`postings-${p}.bin`));
     const n = q.length / 4;
     // counting sort of postings by (rank, field); stable, so documents stay ascending
     const buckets = (hi - lo) * FIELD_COUNT;
