@@ -3,7 +3,7 @@ import { ExternalSorter } from '../lib/external-sort.ts';
 import { FifoQueue } from '../lib/fifo-queue.ts';
 import { fnv1a, partitionCount } from '../lib/line-spill.ts';
 import { exactKey, NEAR_DUP_JACCARD, type DedupStats, type DedupUnit, type DedupVerdict } from './dedup.ts';
-import { bandKeys, BANDS, jaccard, ROWS, shingleHashes, signature, words } from './minhash.ts';
+import { bandKeys, BANDS, cannotReach, jaccardAtLeast, ROWS, shingleHashes, signature, words } from './minhash.ts';
 
 /**
  * `findDuplicates` (dedup.ts) with memory bounded by spill files instead of by the number of
@@ -268,7 +268,9 @@ export class SpillDedup {
             if (ra === rb) continue; // already one cluster
             if (commonBelow(a, b, key)) continue; // checked (and rejected) in an earlier bucket
             this.stats.pairs_verified++;
-            const j = jaccard(shingles(a), shingles(b));
+            // sizes alone rule most pairs out (no shingle read); the merge stops once it cannot reach
+            // the threshold: the same decisions as jaccard, and its value for the pairs kept
+            const j = cannotReach(shLen.a[a] as number, shLen.a[b] as number, this.threshold) ? -1 : jaccardAtLeast(shingles(a), shingles(b), this.threshold);
             if (j < this.threshold) {
               this.stats.pairs_below_threshold++;
               continue;

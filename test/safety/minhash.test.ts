@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { bandKeys, BANDS, estimateJaccard, jaccard, murmur3Bytes, murmur3String, NUM_HASHES, ROWS, SEEDS, shingleHashes, signature, words } from '../../tasks/safety/minhash.ts';
+import { bandKeys, BANDS, cannotReach, estimateJaccard, jaccard, jaccardAtLeast, murmur3Bytes, murmur3String, NUM_HASHES, ROWS, SEEDS, shingleHashes, signature, words } from '../../tasks/safety/minhash.ts';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -73,4 +73,45 @@ test('shingles are word 5-grams; a text shorter than 5 words is one shingle', ()
   assert.equal(shingleHashes(words('one two three')).length, 1);
   assert.equal(shingleHashes(words('')).length, 0);
   assert.deepEqual(words('Héllo,  WORLD! x_y 42'), ['héllo', 'world', 'x', 'y', '42']);
+});
+
+/** Two sorted sets of sizes la, lb sharing `inter` values, the shared ones placed by `seed` among the rest. */
+function arranged(la: number, lb: number, inter: number, seed: number): [Uint32Array, Uint32Array] {
+  let s = seed >>> 0;
+  const next = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+  const pool = new Set<number>();
+  while (pool.size < la + lb - inter) pool.add(next() % 10_000);
+  const values = [...pool];
+  const common = values.slice(0, inter);
+  const a = Uint32Array.from([...common, ...values.slice(inter, la)]).sort();
+  const b = Uint32Array.from([...common, ...values.slice(la, la + lb - inter)]).sort();
+  return [a, b];
+}
+
+test('jaccardAtLeast decides every pair as jaccard does (exhaustive small sizes, exact-threshold cases included) and returns its value when ≥ t', () => {
+  let early = 0;
+  let cases = 0;
+  for (const t of [0.8, 0.5, 0.9, 2 / 3]) {
+    for (let la = 0; la <= 24; la++) {
+      for (let lb = 0; lb <= 24; lb++) {
+        for (let inter = 0; inter <= Math.min(la, lb); inter++) {
+          for (const seed of [1, 2, 3]) {
+            const [a, b] = arranged(la, lb, inter, seed * 7919 + la * 31 + lb);
+            const exact = jaccard(a, b);
+            const fast = jaccardAtLeast(a, b, t);
+            cases++;
+            assert.equal(fast >= t, exact >= t, `t ${t}, sizes ${la}/${lb}, overlap ${inter}: ${fast} vs ${exact}`);
+            if (exact >= t) assert.equal(fast, exact);
+            else if (fast !== exact) early++;
+            if (cannotReach(la, lb, t)) assert.ok(exact < t, `cannotReach(${la}, ${lb}, ${t}) but jaccard ${exact}`);
+          }
+        }
+      }
+    }
+  }
+  assert.ok(early > cases / 4, `the early exit should cut many merges short (${early} of ${cases})`);
+  // exactly on the threshold: 8 shared of 9 + 9 is 8 / 10
+  const [a, b] = arranged(9, 9, 8, 5);
+  assert.equal(jaccard(a, b), 0.8);
+  assert.equal(jaccardAtLeast(a, b, 0.8), 0.8);
 });
