@@ -55,9 +55,25 @@ test('tau-bench style trials of one task pair every trial before repeating one, 
 });
 
 test('pairOrder: the zip of both sorted lists first, then the remaining pairs in lexicographic order', () => {
-  assert.deepEqual(pairOrder(2, 3), [[0, 0], [1, 1], [0, 2], [0, 1], [1, 0], [1, 2]]);
-  assert.deepEqual(pairOrder(1, 1), [[0, 0]]);
-  assert.deepEqual(pairOrder(0, 3), []);
+  assert.deepEqual([...pairOrder(2, 3)], [[0, 0], [1, 1], [0, 2], [0, 1], [1, 0], [1, 2]]);
+  assert.deepEqual([...pairOrder(1, 1)], [[0, 0]]);
+  assert.deepEqual([...pairOrder(0, 3)], []);
+  assert.deepEqual([...pairOrder(3, 2)], [[0, 0], [1, 1], [2, 0], [0, 1], [1, 0], [2, 1]]);
+  // against the definition (zip first, then the rest lexicographically, each pair once), every shape
+  for (let na = 0; na <= 7; na++) {
+    for (let nr = 0; nr <= 7; nr++) {
+      const want: [number, number][] = [];
+      const seen = new Set<string>();
+      const push = (i: number, j: number): void => {
+        if (!seen.has(`${i},${j}`)) seen.add(`${i},${j}`) && want.push([i, j]);
+      };
+      if (na > 0 && nr > 0) {
+        for (let k = 0; k < Math.max(na, nr); k++) push(k % na, k % nr);
+        for (let i = 0; i < na; i++) for (let j = 0; j < nr; j++) push(i, j);
+      }
+      assert.deepEqual([...pairOrder(na, nr)], want, `${na} × ${nr}`);
+    }
+  }
 });
 
 test('runs left out by the cap or without a partner become KTO rows (true for accepted, false for rejected)', () => {
