@@ -1,22 +1,36 @@
 import { promises as fsp } from 'node:fs';
 
+/** Characters buffered per partition at most, and in all partitions together. */
 const FLUSH_AT = 64 * 1024;
+const TOTAL_BUFFER = 16 * 1024 * 1024;
+/** Above this many partitions a file is opened for each flush instead of held open (file handles are a limited resource). */
+const HELD_OPEN = 256;
 
 /**
- * Append-only JSONL spill files, one per partition, each buffered (at most FLUSH_AT characters
- * per partition in memory). Lines are written as given (no newline inside a line).
+ * Append-only JSONL spill files, one per partition, each buffered. The buffers together stay under
+ * TOTAL_BUFFER characters (each flushes at TOTAL_BUFFER / partitions, between 4 Ki and 64 Ki), so
+ * memory does not grow with the number of partitions; with many partitions the files are not held
+ * open. Lines are written as given (no newline inside a line).
  */
 export class LineSpill {
   private readonly bufs: string[][];
   private readonly sizes: number[];
   private readonly handles: (fsp.FileHandle | null)[];
+  private readonly flushAt: number;
+  private readonly holdOpen: boolean;
   readonly lines: number[];
 
-  constructor(readonly paths: readonly string[]) {
+  /** `bufferChars` (all partitions together) is for tests. */
+  constructor(
+    readonly paths: readonly string[],
+    bufferChars = TOTAL_BUFFER,
+  ) {
     this.bufs = paths.map(() => []);
     this.sizes = paths.map(() => 0);
     this.handles = paths.map(() => null);
     this.lines = paths.map(() => 0);
+    this.flushAt = Math.max(4096, Math.min(FLUSH_AT, Math.floor(bufferChars / Math.max(1, paths.length))));
+    this.holdOpen = paths.length <= HELD_OPEN;
   }
 
   /** Appends one line to partition `p`. */
@@ -25,17 +39,22 @@ export class LineSpill {
     buf.push(line, '\n');
     this.lines[p] = (this.lines[p] as number) + 1;
     this.sizes[p] = (this.sizes[p] as number) + line.length + 1;
-    if ((this.sizes[p] as number) >= FLUSH_AT) await this.flush(p);
+    if ((this.sizes[p] as number) >= this.flushAt) await this.flush(p);
   }
 
   private async flush(p: number): Promise<void> {
     const buf = this.bufs[p] as string[];
     if (buf.length === 0) return;
-    let fh = this.handles[p] ?? null;
-    if (!fh) this.handles[p] = fh = await fsp.open(this.paths[p] as string, 'a');
-    await fh.write(buf.join(''));
+    const data = buf.join('');
     this.bufs[p] = [];
     this.sizes[p] = 0;
+    if (!this.holdOpen) {
+      await fsp.appendFile(this.paths[p] as string, data);
+      return;
+    }
+    let fh = this.handles[p] ?? null;
+    if (!fh) this.handles[p] = fh = await fsp.open(this.paths[p] as string, 'a');
+    await fh.write(data);
   }
 
   /** Flushes and closes every partition file (a partition with no line has no file). */

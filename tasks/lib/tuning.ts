@@ -15,7 +15,7 @@ export const workersAfterBatches = (): number => knob('DISTILL_WORKERS_AFTER', 8
 /** Characters of row text per batch handed to a worker. */
 export const batchChars = (): number => knob('DISTILL_BATCH_CHARS', 512 * 1024);
 /** Evidence bytes per hash partition of the score join. */
-export const scorePartitionBytes = (): number => knob('DISTILL_SCORE_PARTITION_BYTES', 16 * 1024 * 1024);
+export const scorePartitionBytes = (): number => knob('DISTILL_SCORE_PARTITION_BYTES', 4 * 1024 * 1024);
 /** Scale of every external sort's buffer (1 = default; tests use a tiny fraction). */
 export const sortMemoryScale = (): number => knob('DISTILL_SORT_MEMORY_PERMILLE', 1000) / 1000;
 /** Postings (term × field × document) per spill partition of the RAG index writer (16 bytes each). */

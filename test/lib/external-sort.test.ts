@@ -58,3 +58,23 @@ test('LineSpill appends lines to partition files; partitionCount is a power of t
   }
   assert.deepEqual([partitionCount(0, 10), partitionCount(10, 10), partitionCount(11, 10), partitionCount(1000, 10)], [1, 1, 2, 128]);
 });
+
+test('LineSpill with many partitions: small buffers, files opened per flush, every line in its file in order', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-spill-'));
+  try {
+    const k = 300;
+    const spill = new LineSpill(Array.from({ length: k }, (_, p) => join(dir, `p${p}`)), k * 4096);
+    const pad = 'x'.repeat(100);
+    for (let i = 0; i < k * 50; i++) await spill.append((i * 7) % k, `{"i":${i},"pad":"${pad}"}`);
+    await spill.close();
+    assert.deepEqual(spill.lines, Array.from({ length: k }, () => 50));
+    for (const p of [0, 1, 299]) {
+      const got: string[] = [];
+      for await (const { text } of jsonlLines(join(dir, `p${p}`))) got.push(text);
+      const want = Array.from({ length: k * 50 }, (_, i) => i).filter((i) => (i * 7) % k === p).map((i) => `{"i":${i},"pad":"${pad}"}`);
+      assert.deepEqual(got, want);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
