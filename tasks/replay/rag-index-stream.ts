@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import SearchableMap from 'minisearch/SearchableMap';
+import { growableU32 } from '../lib/growable.ts';
 import { INDEX_FIELDS, INDEX_FORMAT_VERSION, indexParameters, STORED_FIELDS, terms, type IndexedDoc } from './rag-index.ts';
 
 /**
@@ -48,20 +49,6 @@ export interface IndexStreamStats {
 export class NotSortedError extends Error {}
 
 const FIELD_COUNT = INDEX_FIELDS.length;
-
-/** A growable array of uint32 (field lengths, postings per term). */
-class U32List {
-  a = new Uint32Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.a.length) {
-      const b = new Uint32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.length++] = v;
-  }
-}
 
 /** Buffered text output: one write per ~1 MiB. */
 class Chunked {
@@ -150,8 +137,8 @@ function termCounts(tokens: readonly string[]): Map<string, number> {
 export async function writeIndexStream(pass: DocPass, sink: TextSink, scratchPath: (name: string) => string, partitionPostings: number): Promise<IndexStreamStats> {
   // pass A: field lengths, average field lengths, term order, postings per term
   const tree = new SearchableMap<number>();
-  const fieldLength = new U32List(); // FIELD_COUNT per document
-  const perTerm = new U32List(); // postings (document × field) per term ordinal
+  const fieldLength = growableU32(); // FIELD_COUNT per document
+  const perTerm = growableU32(); // postings (document × field) per term ordinal
   const avg: number[] = [];
   let documents = 0;
   let postings = 0;

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { ExternalSorter } from '../lib/external-sort.ts';
 import { FifoQueue } from '../lib/fifo-queue.ts';
+import { growableF64 } from '../lib/growable.ts';
 import { fnv1a, partitionCount } from '../lib/line-spill.ts';
 import { exactKey, NEAR_DUP_JACCARD, type DedupStats, type DedupUnit, type DedupVerdict } from './dedup.ts';
 import { bandKeys, BANDS, cannotReach, jaccardAtLeast, ROWS, shingleHashes, signature, words } from './minhash.ts';
@@ -40,20 +41,6 @@ export function dedupFeatures(u: DedupUnit): DedupFeatures {
 const BAND_RECORD = 16; // float64 band key, uint32 index, uint32 class index
 const BAND_PARTITION_BYTES = 8 * 1024 * 1024;
 const SHINGLE_CACHE = 4096;
-
-/** A growable Float64Array. */
-class F64 {
-  a = new Float64Array(1024);
-  n = 0;
-  push(x: number): void {
-    if (this.n === this.a.length) {
-      const b = new Float64Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = x;
-  }
-}
 
 /** Appends bytes to a scratch file through a 1 MiB buffer (synchronous: scratch files only). */
 class BinWriter {
@@ -141,10 +128,10 @@ export class SpillDedup {
     const bandOut = Array.from({ length: parts }, (_, p) => new BinWriter(`${this.dir}/dedup-bands-${p}.bin`));
     const idsPath = `${this.dir}/dedup-ids.txt`;
     const idsOut = new BinWriter(idsPath);
-    const idOff = new F64();
-    const shOff = new F64();
-    const shLen = new F64();
-    const bandsOf = new F64(); // BANDS keys per survivor, for the first-bucket test below
+    const idOff = growableF64();
+    const shOff = growableF64();
+    const shLen = growableF64();
+    const bandsOf = growableF64(); // BANDS keys per survivor, for the first-bucket test below
     const classes = new Map<string, number>();
     const classNames: string[] = [];
     const rec = Buffer.alloc(BAND_RECORD);

@@ -167,21 +167,7 @@ export function estimateJaccard(a: Uint32Array, b: Uint32Array): number {
 
 /** Exact Jaccard of two sorted, duplicate-free hash sets (1 for two empty sets). */
 export function jaccard(a: Uint32Array, b: Uint32Array): number {
-  if (a.length === 0 && b.length === 0) return 1;
-  let i = 0;
-  let j = 0;
-  let inter = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i] as number;
-    const y = b[j] as number;
-    if (x === y) {
-      inter++;
-      i++;
-      j++;
-    } else if (x < y) i++;
-    else j++;
-  }
-  return inter / (a.length + b.length - inter);
+  return jaccardAtLeast(a, b, 0); // with t = 0 nothing is ruled out early: the plain merge
 }
 
 /**
@@ -199,7 +185,8 @@ export function cannotReach(la: number, lb: number, t: number): boolean {
  * certain. Dedup only needs the exact value of pairs at or over its threshold (98 % of the
  * candidate pairs on the bench corpus are under it): the merge stops once even matching every
  * remaining hash could not reach t, with a margin of one whole hash, so no rounding can make it
- * stop for a pair that `jaccard` puts at or over t. Tested against `jaccard` on random sets.
+ * stop for a pair that `jaccard` puts at or over t. Tested exhaustively on small sets against
+ * `jaccard` (this with t = 0, itself tested against a Set-based Jaccard).
  */
 export function jaccardAtLeast(a: Uint32Array, b: Uint32Array, t: number): number {
   const la = a.length;
