@@ -15,6 +15,8 @@ import { mapInOrder, threadCount, WorkerPool } from './lib/worker-pool.ts';
 import { scoreDropLine, scorePartition, type PartitionScore } from './score-partition.ts';
 import { Progress, n } from './lib/log.ts';
 import { MANIFEST, manifestText, readManifest } from './lib/manifest.ts';
+import type { FileEntry } from '../schemas/stage-receipt.ts';
+import { incrementalPlan, saveScoreState, scoreIncremental, type ScoredFileStats } from './score-incremental.ts';
 import { bump, sortedCounts, type PhaseResult } from './lib/phase.ts';
 import { manifestEntries, StagedDir } from './lib/staged-dir.ts';
 import { applyRules, deriveFacts, RULE_TABLE_VERSION } from './scoring-rules.ts';
@@ -95,6 +97,58 @@ export function scoredPartition(r: ScoredRun): string {
   return r.recorded_at ? `${r.recorded_at.slice(0, 4)}/${r.recorded_at.slice(5, 7)}/${r.recorded_at.slice(8, 10)}/runs.jsonl` : 'undated/runs.jsonl';
 }
 
+/** Counts of one score run; all merge by addition. */
+export interface ScoreTotals {
+  inRows: number;
+  passthrough: number;
+  runsOut: number;
+  signalsJoined: number;
+  dropCount: number;
+  byCategory: Record<string, number>;
+  byRule: Record<string, number>;
+  byReason: Record<string, number>;
+}
+
+export function emptyTotals(): ScoreTotals {
+  return { inRows: 0, passthrough: 0, runsOut: 0, signalsJoined: 0, dropCount: 0, byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, 0])), byRule: {}, byReason: {} };
+}
+
+/** The evidence data files of data/evidence/_manifest.json (no `_` files). */
+async function evidenceDataFiles(root: string): Promise<FileEntry[]> {
+  const manifest = await readManifest(root, EVIDENCE_DIR, 'npm run build-evidence');
+  return manifest.files.filter((f) => !f.path.includes('/_'));
+}
+
+/** A MISSING_TRACE_ID drop for an evidence row without trace_id. */
+export async function missingTraceDrop(text: string, dropSorter: ExternalSorter, t: ScoreTotals): Promise<void> {
+  const e = JSON.parse(text) as EvidenceRecord;
+  const [key, line] = scoreDropLine({ reason: 'MISSING_TRACE_ID', detail: `${e.kind} row has no trace_id, so it cannot be joined`, evidence: e, ref: null });
+  bump(t.byReason, 'MISSING_TRACE_ID');
+  t.dropCount++;
+  await dropSorter.add(key, line);
+}
+
+/**
+ * Pass 2: scores the partition files (one at a time per thread: this one, and workers for a large
+ * input) into the sorters, adding to the totals. `runsOut` counts the runs scored here.
+ */
+export async function scorePartitions(parts: readonly string[], threads: number, runSorter: ExternalSorter, dropSorter: ExternalSorter, t: ScoreTotals): Promise<void> {
+  const makePool = (): WorkerPool<string, PartitionScore> | null => (threads > 1 ? new WorkerPool(new URL('./score-worker.ts', import.meta.url), threads - 1, null) : null);
+  async function* paths(): AsyncGenerator<string> {
+    yield* parts;
+  }
+  for await (const r of mapInOrder(paths(), scorePartition, makePool, { after: 1, window: threads })) {
+    for (const [key, line] of r.runs) await runSorter.add(key, line);
+    for (const [key, line] of r.drops) await dropSorter.add(key, line);
+    for (const [c, v] of Object.entries(r.byCategory)) bump(t.byCategory, c, v);
+    for (const [c, v] of Object.entries(r.byRule)) bump(t.byRule, c, v);
+    for (const [c, v] of Object.entries(r.byReason)) bump(t.byReason, c, v);
+    t.dropCount += r.drops.length;
+    t.signalsJoined += r.signalsJoined;
+    t.runsOut += r.runs.length;
+  }
+}
+
 /**
  * The score phase: join evidence by trace_id, apply the rule table, write runs by day.
  *
@@ -104,40 +158,50 @@ export function scoredPartition(r: ScoredRun): string {
  * partition at a time, groups it by trace_id and scores each trace. Scored runs and quarantine
  * rows go through external sorts, so the outputs come out in their published order (runs by day,
  * then run_id; quarantine by evidence_id) whatever K is.
+ *
+ * When the evidence only gained files since the last score run (a new day), only the traces those
+ * files touch are scored again and every other row is carried over from the previous output
+ * (tasks/score-incremental.ts); the result is the same bytes.
  */
 export async function score(root: string, _config: DistillConfig): Promise<PhaseResult> {
-  const manifest = await readManifest(root, EVIDENCE_DIR, 'npm run build-evidence');
-  const evidenceInputs = manifest.files.filter((f) => !f.path.includes('/_'));
+  const evidenceInputs = await evidenceDataFiles(root);
+  const plan = await incrementalPlan(root, evidenceInputs);
+  if (plan) {
+    const res = await scoreIncremental(root, evidenceInputs, plan);
+    if (res) return res;
+  }
+  return scoreFull(root, evidenceInputs);
+}
+
+async function scoreFull(root: string, evidenceInputs: FileEntry[]): Promise<PhaseResult> {
   const totalBytes = evidenceInputs.reduce((s, f) => s + f.bytes, 0);
   // evidence text per hash partition (pass 1 spills, pass 2 holds one partition's rows at a time)
   const k = partitionCount(totalBytes, scorePartitionBytes());
   const scratch = await Scratch.create(root, 'score');
   const staged = await StagedDir.begin(root, SCORED_DIR);
   try {
-    const byReason: Record<string, number> = {};
+    const t = emptyTotals();
     const runSorter = new ExternalSorter(scratch.dir, 'runs');
     const dropSorter = new ExternalSorter(scratch.dir, 'drops');
-    let dropCount = 0;
-    let inRows = 0;
-    let passthrough = 0;
     // pass 1: route run / signal rows to partitions by trace_id
     const spill = new LineSpill(Array.from({ length: k }, (_, i) => scratch.path(`part-${i}.jsonl`)));
     const progress = new Progress('score: reading evidence', evidenceInputs.reduce((s, f) => s + (f.rows ?? 0), 0));
+    const fileStats: ScoredFileStats[] = [];
     for (const f of evidenceInputs) {
+      const st: ScoredFileStats = { path: f.path, sha256: f.sha256, rows: 0, passthrough: 0 };
+      fileStats.push(st);
       for await (const { text } of jsonlLines(join(root, f.path))) {
-        inRows++;
+        t.inRows++;
+        st.rows++;
         progress.tick();
         const top = peekFields(text, ['trace_id', 'kind'] as const);
         if (top.kind === 'document' || top.kind === 'judgment') {
-          passthrough++; // read by the exports straight from evidence
+          t.passthrough++; // read by the exports straight from evidence
+          st.passthrough++;
           continue;
         }
         if (top.trace_id === null || top.trace_id === undefined) {
-          const e = JSON.parse(text) as EvidenceRecord;
-          const [key, line] = scoreDropLine({ reason: 'MISSING_TRACE_ID', detail: `${e.kind} row has no trace_id, so it cannot be joined`, evidence: e, ref: null });
-          bump(byReason, 'MISSING_TRACE_ID');
-          dropCount++;
-          await dropSorter.add(key, line);
+          await missingTraceDrop(text, dropSorter, t);
           continue;
         }
         await spill.append(fnv1a(top.trace_id) % k, text);
@@ -145,27 +209,8 @@ export async function score(root: string, _config: DistillConfig): Promise<Phase
     }
     await spill.close();
     progress.end();
-    // pass 2: one partition at a time per thread (this one, and workers for a large input)
-    const byCategory: Record<string, number> = Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
-    const byRule: Record<string, number> = {};
-    let signalsJoined = 0;
-    let runsOut = 0;
     const parts = Array.from({ length: k }, (_, p) => p).filter((p) => spill.lines[p] !== 0).map((p) => scratch.path(`part-${p}.jsonl`));
-    const threads = k > 1 && totalBytes >= workerMinBytes() ? threadCount() : 1;
-    const makePool = (): WorkerPool<string, PartitionScore> | null => (threads > 1 ? new WorkerPool(new URL('./score-worker.ts', import.meta.url), threads - 1, null) : null);
-    async function* paths(): AsyncGenerator<string> {
-      yield* parts;
-    }
-    for await (const r of mapInOrder(paths(), scorePartition, makePool, { after: 1, window: threads })) {
-      for (const [key, line] of r.runs) await runSorter.add(key, line);
-      for (const [key, line] of r.drops) await dropSorter.add(key, line);
-      for (const [c, v] of Object.entries(r.byCategory)) bump(byCategory, c, v);
-      for (const [c, v] of Object.entries(r.byRule)) bump(byRule, c, v);
-      for (const [c, v] of Object.entries(r.byReason)) bump(byReason, c, v);
-      dropCount += r.drops.length;
-      signalsJoined += r.signalsJoined;
-      runsOut += r.runs.length;
-    }
+    await scorePartitions(parts, k > 1 && totalBytes >= workerMinBytes() ? threadCount() : 1, runSorter, dropSorter, t);
     // runs by day partition, each sorted by run_id; one day file open at a time
     let current: string | null = null;
     for await (const { key, line } of runSorter.sorted()) {
@@ -179,35 +224,43 @@ export async function score(root: string, _config: DistillConfig): Promise<Phase
     if (current !== null) await staged.closeWriter(current);
     const q = staged.writer('_quarantine.jsonl'); // sorted by evidence_id
     for await (const { line } of dropSorter.sorted()) await q.writeLine(line);
-    const summaryDoc = { schema_version: 1, rule_table_version: RULE_TABLE_VERSION, runs: runsOut, by_category: byCategory, by_deciding_rule: sortedCounts(byRule), quarantined: dropCount, by_reason: sortedCounts(byReason) };
-    await staged.writeFile('_summary.json', `${JSON.stringify(summaryDoc, null, 2)}\n`);
-    const written = await staged.closeAll();
-    const outputs = manifestEntries(SCORED_DIR, written);
-    const rowsOnDisk = outputs.filter((o) => !o.path.includes('/_')).reduce((s, o) => s + (o.rows ?? 0), 0);
-    if (rowsOnDisk !== runsOut) throw new Error(`self-check failed: wrote ${rowsOnDisk} scored runs, counted ${runsOut}`);
-    const consumed = runsOut + signalsJoined + passthrough;
-    if (consumed + dropCount !== inRows) throw new Error(`accounting broke: ${inRows} evidence rows ≠ ${consumed} used + ${dropCount} quarantined`);
-    const parameters = { rule_table_version: RULE_TABLE_VERSION };
-    const schemaVersions = { EvidenceRecord: EVIDENCE_V, ScoredRun: SCORED_V, QuarantineRecord: QUARANTINE_V };
-    await staged.writeFile(
-      MANIFEST,
-      manifestText({ schema_version: 1, phase: 'score', parameters, schema_versions: schemaVersions, inputs: evidenceInputs, files: outputs, counts: { evidence_in: inRows, runs: runsOut, signals_joined: signalsJoined, passthrough, quarantined: dropCount } }),
-    );
-    await staged.publish();
-    const cat = CATEGORIES.map((c) => `${n(byCategory[c] ?? 0)} ${c.replace(/_/g, ' ')}`).join(', ');
-    return {
-      parameters,
-      schemaVersions,
-      inputs: evidenceInputs,
-      outputs,
-      counts: { in: inRows, out: consumed, quarantined: dropCount, by_reason: sortedCounts(byReason) },
-      stats: { runs: runsOut, signals_joined: signalsJoined, passthrough, ...Object.fromEntries(Object.entries(byCategory).map(([k, v]) => [`category.${k}`, v])) },
-      summary: `${n(runsOut)} runs → ${cat}${dropCount ? `; ${n(dropCount)} evidence rows quarantined` : ''}`,
-    };
+    return await sealScored(root, staged, evidenceInputs, t, fileStats, '');
   } catch (e) {
     await staged.abort();
     throw e;
   } finally {
     await scratch.remove();
   }
+}
+
+/**
+ * Writes the summary and manifest, checks the counts, publishes, and records the state an
+ * incremental run starts from. `note` is added to the summary line.
+ */
+export async function sealScored(root: string, staged: StagedDir, evidenceInputs: FileEntry[], t: ScoreTotals, fileStats: ScoredFileStats[], note: string): Promise<PhaseResult> {
+  const { byCategory, byRule, byReason, dropCount, signalsJoined, runsOut, inRows, passthrough } = t;
+  const summaryDoc = { schema_version: 1, rule_table_version: RULE_TABLE_VERSION, runs: runsOut, by_category: byCategory, by_deciding_rule: sortedCounts(byRule), quarantined: dropCount, by_reason: sortedCounts(byReason) };
+  await staged.writeFile('_summary.json', `${JSON.stringify(summaryDoc, null, 2)}\n`);
+  const written = await staged.closeAll();
+  const outputs = manifestEntries(SCORED_DIR, written);
+  const rowsOnDisk = outputs.filter((o) => !o.path.includes('/_')).reduce((s, o) => s + (o.rows ?? 0), 0);
+  if (rowsOnDisk !== runsOut) throw new Error(`self-check failed: wrote ${rowsOnDisk} scored runs, counted ${runsOut}`);
+  const consumed = runsOut + signalsJoined + passthrough;
+  if (consumed + dropCount !== inRows) throw new Error(`accounting broke: ${inRows} evidence rows ≠ ${consumed} used + ${dropCount} quarantined`);
+  const parameters = { rule_table_version: RULE_TABLE_VERSION };
+  const schemaVersions = { EvidenceRecord: EVIDENCE_V, ScoredRun: SCORED_V, QuarantineRecord: QUARANTINE_V };
+  const manifestBody = manifestText({ schema_version: 1, phase: 'score', parameters, schema_versions: schemaVersions, inputs: evidenceInputs, files: outputs, counts: { evidence_in: inRows, runs: runsOut, signals_joined: signalsJoined, passthrough, quarantined: dropCount } });
+  await staged.writeFile(MANIFEST, manifestBody);
+  await staged.publish();
+  await saveScoreState(root, manifestBody, fileStats);
+  const cat = CATEGORIES.map((c) => `${n(byCategory[c] ?? 0)} ${c.replace(/_/g, ' ')}`).join(', ');
+  return {
+    parameters,
+    schemaVersions,
+    inputs: evidenceInputs,
+    outputs,
+    counts: { in: inRows, out: consumed, quarantined: dropCount, by_reason: sortedCounts(byReason) },
+    stats: { runs: runsOut, signals_joined: signalsJoined, passthrough, ...Object.fromEntries(Object.entries(byCategory).map(([k, v]) => [`category.${k}`, v])) },
+    summary: `${n(runsOut)} runs → ${cat}${dropCount ? `; ${n(dropCount)} evidence rows quarantined` : ''}${note}`,
+  };
 }

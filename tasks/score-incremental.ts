@@ -1,0 +1,308 @@
+import { createHash, type Hash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { FileEntry } from '../schemas/stage-receipt.ts';
+import { codeFingerprint } from './lib/code-fingerprint.ts';
+import { ExternalSorter, type SortedRow } from './lib/external-sort.ts';
+import { writeFileAtomic } from './lib/fs-atomic.ts';
+import { sha256 } from './lib/hash.ts';
+import { peekFields } from './lib/json-peek.ts';
+import { jsonlLines } from './lib/jsonl-read.ts';
+import { SCORED_DIR } from './lib/layout.ts';
+import { fnv1a, LineSpill, partitionCount } from './lib/line-spill.ts';
+import { n } from './lib/log.ts';
+import { Manifest, MANIFEST } from './lib/manifest.ts';
+import { bump } from './lib/phase.ts';
+import { Scratch } from './lib/scratch.ts';
+import { StagedDir } from './lib/staged-dir.ts';
+import { scorePartitionBytes } from './lib/tuning.ts';
+import { emptyTotals, missingTraceDrop, scorePartitions, sealScored, type ScoreTotals } from './score.ts';
+import { RULE_TABLE_VERSION } from './scoring-rules.ts';
+
+/**
+ * Incremental score: when data/evidence only gained files since the last score run (the usual
+ * case: a new day of traces), only the traces those files mention are scored again.
+ *
+ * A scored run depends on every evidence row of its trace and on nothing else, and so does each
+ * score quarantine row (keyed by its evidence row). So with the previous evidence files unchanged,
+ * a trace none of the new files mentions gives the same rows as before, and they are copied from
+ * the previous output; the touched traces ("dirty": the trace_ids of the new files' run and
+ * signal rows) are gathered from every file (the old rows of a trace a new reward or review lands
+ * on, or a second run row that makes an ID_CONFLICT) and scored as a full run would. The copied
+ * and the new rows are merged in the published order (day file, then run_id; evidence_id for the
+ * quarantine), so the output is the same bytes as a full run (test/score-incremental.test.ts
+ * compares them). The summary counts are the previous ones minus the replaced rows plus the new.
+ *
+ * It runs only when it can be sure of the previous output: the state file written after the last
+ * publish names the code fingerprint, the sha256 of the manifest it published and each evidence
+ * file's row counts; every previous output file is checked against that manifest while it is read;
+ * every previous evidence file that held runs or signals must be unchanged (one that held only
+ * documents and judgments, which score passes through, may change: it is read as a new file).
+ * Anything else (a changed or removed evidence file with runs or signals, other code, an output
+ * edited by hand, more than a quarter of the bytes new) is a full run. DISTILL_SCORE_INCREMENTAL=0
+ * turns it off.
+ */
+
+const STATE_FORMAT = 1;
+/** New evidence above this share of all evidence bytes: a full run is as cheap. */
+const MAX_NEW_SHARE = 0.25;
+
+const statePath = (root: string): string => join(root, '.distill', 'cache', 'score', 'state.json');
+
+/** Rows of one evidence file, and how many of them are documents or judgments (which score passes through). */
+export interface ScoredFileStats {
+  path: string;
+  sha256: string;
+  rows: number;
+  passthrough: number;
+}
+
+interface ScoreState {
+  format: number;
+  code: string;
+  rule_table_version: string;
+  manifest_sha256: string;
+  files: ScoredFileStats[];
+}
+
+/** Records what the just-published output is, for the next run (a cache: never an output). */
+export async function saveScoreState(root: string, manifestBody: string, files: ScoredFileStats[]): Promise<void> {
+  const state: ScoreState = { format: STATE_FORMAT, code: codeFingerprint(), rule_table_version: RULE_TABLE_VERSION, manifest_sha256: sha256(Buffer.from(manifestBody, 'utf8')), files };
+  await fsp.mkdir(join(root, '.distill', 'cache', 'score'), { recursive: true });
+  await writeFileAtomic(statePath(root), `${JSON.stringify(state)}\n`);
+}
+
+/** What an incremental run starts from. */
+export interface IncrementalPlan {
+  previous: Manifest;
+  summary: { by_category: Record<string, number>; by_deciding_rule: Record<string, number>; by_reason: Record<string, number> };
+  /** Unchanged evidence files, with their counts from the last run. */
+  oldFiles: ScoredFileStats[];
+  /** New files, and changed ones whose previous version held only documents and judgments (undated/preference_judgments.jsonl grows with every day). */
+  newFiles: FileEntry[];
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await fsp.readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The plan for an incremental run, or null when a full run is needed (see the file comment). */
+export async function incrementalPlan(root: string, inputs: readonly FileEntry[]): Promise<IncrementalPlan | null> {
+  if (process.env['DISTILL_SCORE_INCREMENTAL'] === '0') return null;
+  const stateText = await readText(statePath(root));
+  if (stateText === null) return null;
+  let state: ScoreState;
+  try {
+    state = JSON.parse(stateText) as ScoreState;
+  } catch {
+    return null;
+  }
+  if (state.format !== STATE_FORMAT || state.code !== codeFingerprint() || state.rule_table_version !== RULE_TABLE_VERSION) return null;
+  const manifestText = await readText(join(root, SCORED_DIR, MANIFEST));
+  if (manifestText === null || sha256(Buffer.from(manifestText, 'utf8')) !== state.manifest_sha256) return null;
+  const parsed = Manifest.safeParse(JSON.parse(manifestText));
+  if (!parsed.success) return null;
+  const previous = parsed.data;
+  if (!Array.isArray(state.files)) return null;
+  const now = new Map(inputs.map((f) => [f.path, f.sha256]));
+  const unchanged = new Set<string>();
+  const oldFiles: ScoredFileStats[] = [];
+  for (const f of state.files) {
+    if (now.get(f.path) === f.sha256) {
+      unchanged.add(f.path);
+      oldFiles.push(f);
+    } else if (f.rows !== f.passthrough) return null; // a changed or removed file that held runs or signals
+  }
+  const newFiles = inputs.filter((f) => !unchanged.has(f.path));
+  const total = inputs.reduce((s, f) => s + f.bytes, 0);
+  if (newFiles.reduce((s, f) => s + f.bytes, 0) > MAX_NEW_SHARE * total) return null;
+  const summaryEntry = previous.files.find((f) => f.path === `${SCORED_DIR}/_summary.json`);
+  const summaryText = await readText(join(root, SCORED_DIR, '_summary.json'));
+  if (!summaryEntry || summaryText === null || sha256(Buffer.from(summaryText, 'utf8')) !== summaryEntry.sha256) return null;
+  const summary = JSON.parse(summaryText) as IncrementalPlan['summary'];
+  return { previous, summary, oldFiles, newFiles };
+}
+
+/** The previous output no longer matches its manifest: the run falls back to a full one. */
+class StalePrevious extends Error {}
+
+/** The lines of a previous output file, checked against its manifest entry once read to the end. */
+async function* previousLines(root: string, entry: FileEntry): AsyncGenerator<string> {
+  const h: Hash = createHash('sha256');
+  let bytes = 0;
+  for await (const { text } of jsonlLines(join(root, entry.path))) {
+    h.update(text);
+    h.update('\n');
+    bytes += Buffer.byteLength(text) + 1;
+    yield text;
+  }
+  if (bytes !== entry.bytes || h.digest('hex') !== entry.sha256) throw new StalePrevious(`${entry.path} does not match ${SCORED_DIR}/${MANIFEST}`);
+}
+
+/** An async iterator with one row of look-ahead. */
+class Ahead<T> {
+  private constructor(
+    private readonly it: AsyncIterator<T>,
+    public head: IteratorResult<T>,
+  ) {}
+  static async of<T>(src: AsyncIterable<T>): Promise<Ahead<T>> {
+    const it = src[Symbol.asyncIterator]();
+    return new Ahead(it, await it.next());
+  }
+  async next(): Promise<void> {
+    this.head = await this.it.next();
+  }
+}
+
+/**
+ * Scores incrementally into a new staged output; returns null (nothing published) when the
+ * previous output turns out not to match its manifest, so the caller runs a full score.
+ */
+export async function scoreIncremental(root: string, inputs: FileEntry[], plan: IncrementalPlan): Promise<Awaited<ReturnType<typeof sealScored>> | null> {
+  const scratch = await Scratch.create(root, 'score');
+  const staged = await StagedDir.begin(root, SCORED_DIR);
+  try {
+    const t = emptyTotals();
+    const fresh = emptyTotals(); // what the rescored traces give (merged into t below)
+    const runSorter = new ExternalSorter(scratch.dir, 'runs');
+    const dropSorter = new ExternalSorter(scratch.dir, 'drops');
+    const newBytes = plan.newFiles.reduce((s, f) => s + f.bytes, 0);
+    const k = partitionCount(newBytes * 2, scorePartitionBytes());
+    const spill = new LineSpill(Array.from({ length: k }, (_, i) => scratch.path(`part-${i}.jsonl`)));
+    // the dirty traces: every trace_id of the new files' run and signal rows
+    const dirty = new Set<string>();
+    const fileStats: ScoredFileStats[] = [...plan.oldFiles];
+    for (const f of plan.oldFiles) {
+      t.inRows += f.rows;
+      t.passthrough += f.passthrough;
+    }
+    for (const f of plan.newFiles) {
+      const st: ScoredFileStats = { path: f.path, sha256: f.sha256, rows: 0, passthrough: 0 };
+      fileStats.push(st);
+      for await (const { text } of jsonlLines(join(root, f.path))) {
+        t.inRows++;
+        st.rows++;
+        const top = peekFields(text, ['trace_id', 'kind'] as const);
+        if (top.kind === 'document' || top.kind === 'judgment') {
+          t.passthrough++;
+          st.passthrough++;
+          continue;
+        }
+        if (top.trace_id === null || top.trace_id === undefined) {
+          await missingTraceDrop(text, dropSorter, fresh);
+          continue;
+        }
+        dirty.add(top.trace_id);
+        await spill.append(fnv1a(top.trace_id) % k, text);
+      }
+    }
+    // their rows in the old files; everything else there is counted only
+    for (const f of plan.oldFiles) {
+      if (dirty.size === 0) break;
+      if (f.rows === f.passthrough) continue; // documents and judgments only
+      for await (const { text } of jsonlLines(join(root, f.path))) {
+        const top = peekFields(text, ['trace_id', 'kind'] as const);
+        if (top.kind === 'document' || top.kind === 'judgment') continue;
+        if (typeof top.trace_id === 'string' && dirty.has(top.trace_id)) await spill.append(fnv1a(top.trace_id) % k, text);
+      }
+    }
+    await spill.close();
+    const parts = Array.from({ length: k }, (_, p) => p).filter((p) => spill.lines[p] !== 0).map((p) => scratch.path(`part-${p}.jsonl`));
+    await scorePartitions(parts, 1, runSorter, dropSorter, fresh);
+
+    // the previous counts, less what the dirty traces had, plus what they have now
+    t.signalsJoined = (plan.previous.counts['signals_joined'] ?? 0) + fresh.signalsJoined;
+    for (const [c, v] of Object.entries(plan.summary.by_category)) bump(t.byCategory, c, v);
+    for (const [c, v] of Object.entries(plan.summary.by_deciding_rule)) bump(t.byRule, c, v);
+    for (const [c, v] of Object.entries(plan.summary.by_reason)) bump(t.byReason, c, v);
+    const forget = (counts: Record<string, number>, key: string): void => {
+      const v = (counts[key] ?? 0) - 1;
+      if (v < 0) throw new StalePrevious(`${SCORED_DIR}/_summary.json counts do not match its rows`);
+      counts[key] = v;
+    };
+
+    // runs: each previous day file (less the dirty traces' runs) merged with the new runs by run_id
+    const prevDays = plan.previous.files.filter((f) => !f.path.includes('/_')).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const fresher = await Ahead.of<SortedRow>(runSorter.sorted());
+    const dayOf = (row: SortedRow): string => row.key.slice(0, row.key.indexOf('\u0000'));
+    let d = 0;
+    for (;;) {
+      const prevDay = d < prevDays.length ? (prevDays[d] as FileEntry).path.slice(SCORED_DIR.length + 1) : null;
+      const newDay = fresher.head.done ? null : dayOf(fresher.head.value);
+      if (prevDay === null && newDay === null) break;
+      const day = prevDay === null ? (newDay as string) : newDay === null || prevDay <= newDay ? prevDay : newDay;
+      let open = false;
+      const write = async (line: string): Promise<void> => {
+        open = true;
+        t.runsOut++;
+        await staged.writer(day).writeLine(line);
+      };
+      const takeNew = async (): Promise<void> => {
+        await write((fresher.head.value as SortedRow).line);
+        await fresher.next();
+      };
+      const newHere = (): boolean => !fresher.head.done && dayOf(fresher.head.value) === day;
+      if (prevDay === day) {
+        for await (const line of previousLines(root, prevDays[d] as FileEntry)) {
+          const id = peekFields(line, ['run_id'] as const).run_id as string;
+          while (newHere() && (fresher.head.value as SortedRow).key.slice(day.length + 1) < id) await takeNew();
+          if (dirty.has(id)) {
+            // replaced (or dropped) by this run's scoring of the trace: its old counts go
+            const old = JSON.parse(line) as { category: string; decided_by: string; signals: unknown[] };
+            forget(t.byCategory, old.category);
+            forget(t.byRule, old.decided_by);
+            if (t.byRule[old.decided_by] === 0) delete t.byRule[old.decided_by];
+            t.signalsJoined -= old.signals.length;
+            continue;
+          }
+          await write(line);
+        }
+        d++;
+      }
+      while (newHere()) await takeNew();
+      if (open) await staged.closeWriter(day);
+    }
+    for (const [c, v] of Object.entries(fresh.byCategory)) bump(t.byCategory, c, v);
+    for (const [c, v] of Object.entries(fresh.byRule)) bump(t.byRule, c, v);
+
+    // quarantine: previous rows (less the dirty traces') merged with the new ones by evidence_id
+    const q = staged.writer('_quarantine.jsonl');
+    const newDrops = await Ahead.of<SortedRow>(dropSorter.sorted());
+    const prevQ = plan.previous.files.find((f) => f.path === `${SCORED_DIR}/_quarantine.jsonl`);
+    if (!prevQ) throw new StalePrevious(`${SCORED_DIR}/${MANIFEST} lists no _quarantine.jsonl`);
+    for await (const line of previousLines(root, prevQ)) {
+      const top = peekFields(line, ['record_id', 'trace_id', 'reason'] as const);
+      const key = top.record_id as string;
+      while (!newDrops.head.done && newDrops.head.value.key < key) {
+        await q.writeLine(newDrops.head.value.line);
+        t.dropCount++;
+        await newDrops.next();
+      }
+      if (typeof top.trace_id === 'string' && dirty.has(top.trace_id)) {
+        forget(t.byReason, top.reason as string);
+        if (t.byReason[top.reason as string] === 0) delete t.byReason[top.reason as string];
+        continue;
+      }
+      await q.writeLine(line);
+      t.dropCount++;
+    }
+    while (!newDrops.head.done) {
+      await q.writeLine(newDrops.head.value.line);
+      t.dropCount++;
+      await newDrops.next();
+    }
+    for (const [c, v] of Object.entries(fresh.byReason)) bump(t.byReason, c, v);
+    fileStats.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return await sealScored(root, staged, inputs, t, fileStats, ` (incremental: ${n(plan.newFiles.length)} new evidence files, ${n(dirty.size)} traces scored again)`);
+  } catch (e) {
+    await staged.abort();
+    if (e instanceof StalePrevious) return null;
+    throw e;
+  } finally {
+    await scratch.remove();
+  }
+}

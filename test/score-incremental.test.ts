@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempProject, treeHashes } from './helpers/project.ts';
+
+// Incremental score (tasks/score-incremental.ts) must publish exactly what a full score run
+// publishes. Each case changes the bundled corpus's sources, then builds the evidence and scores it
+// in a project that was scored before (incremental) and in a copy that scores from scratch.
+
+const read = (root: string, rel: string): string => readFileSync(join(root, rel), 'utf8');
+const jsonl = (root: string, rel: string): Record<string, unknown>[] =>
+  read(root, rel)
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function phase(root: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const r = await runCli([name, '--root', root], { env });
+  assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+/** Builds evidence and scores `root` (incremental where it can), and a copy of its sources from scratch; returns both outputs and the score log. */
+async function scoreBoth(root: string): Promise<{ incremental: Record<string, string>; full: Record<string, string>; log: string }> {
+  await phase(root, 'build-evidence');
+  const log = await phase(root, 'score');
+  const fresh = tempProject('distill-score-full-');
+  cpSync(join(root, 'data', '_kb'), join(fresh, 'data', '_kb'), { recursive: true });
+  await phase(fresh, 'build-evidence');
+  await phase(fresh, 'score', { DISTILL_SCORE_INCREMENTAL: '0' });
+  return { incremental: treeHashes(join(root, 'data', 'scored-runs')), full: treeHashes(join(fresh, 'data', 'scored-runs')), log };
+}
+
+/** A project whose evidence is built and scored once (the state an incremental run starts from). */
+async function scored(): Promise<string> {
+  const root = tempProject('distill-score-incr-');
+  await phase(root, 'build-evidence');
+  const log = await phase(root, 'score');
+  assert.doesNotMatch(log, /incremental/, 'the first score run is a full one');
+  return root;
+}
+
+test('a new day touching old traces (a reward, a conflicting run row, a run for an orphan signal) scores incrementally to the same bytes', async () => {
+  const root = await scored();
+  const runs = jsonl(root, 'data/evidence/2026/10/05/gateway_calls.jsonl');
+  const t1 = String(runs[0]?.['trace_id']);
+  const t2 = String(runs[1]?.['trace_id']);
+  const orphans = jsonl(root, 'data/scored-runs/_quarantine.jsonl').filter((q) => q['reason'] === 'ORPHAN_SIGNAL');
+  assert.ok(orphans.length > 0, 'the bundled corpus has an orphan signal');
+  const t3 = String(orphans[0]?.['trace_id']);
+  const gw = read(root, 'data/_kb/gateway_calls/2026-10-05.jsonl').split('\n').filter((l) => l.includes(`"trace_id":"${t2}"`))[0] as string;
+  const gwRow = JSON.parse(gw) as Record<string, unknown>;
+  const day = '2026-10-31';
+  writeFileSync(
+    join(root, 'data/_kb/rewards', `${day}.jsonl`),
+    [
+      { trace_id: t1, timestamp: `${day}T01:00:00.000Z`, environment: 'sql-sandbox', reward: 1, episode_id: 'ep_incr_1' },
+      { trace_id: 'tr_nowhere00000000', timestamp: `${day}T02:00:00.000Z`, environment: 'sql-sandbox', reward: 0, episode_id: 'ep_incr_2' },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n') + '\n',
+  );
+  // a second, different run row for t2 (an ID_CONFLICT), and a run row for the orphan's trace t3
+  writeFileSync(
+    join(root, 'data/_kb/gateway_calls', `${day}.jsonl`),
+    [
+      { ...gwRow, request_id: 'req_incr_conflict01', timestamp: `${day}T03:00:00.000Z` },
+      { ...gwRow, request_id: 'req_incr_orphan0001', trace_id: t3, timestamp: `${day}T04:00:00.000Z` },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n') + '\n',
+  );
+  writeFileSync(join(root, 'data/_kb/human_reviews', `${day}.jsonl`), `${JSON.stringify({ review_id: 'rv_incr_no_trace', timestamp: `${day}T05:00:00.000Z`, reviewer: 'm.chen', decision: 'approve' })}\n`);
+  const { incremental, full, log } = await scoreBoth(root);
+  assert.match(log, /incremental: \d+ new evidence files, [1-9]\d* traces scored again/);
+  assert.deepEqual(incremental, full);
+  // the cases did what they were meant to
+  const quarantine = jsonl(root, 'data/scored-runs/_quarantine.jsonl');
+  assert.ok(quarantine.some((q) => q['reason'] === 'ID_CONFLICT' && q['trace_id'] === t2), 't2 is an ID_CONFLICT now');
+  assert.ok(!quarantine.some((q) => q['reason'] === 'ORPHAN_SIGNAL' && q['trace_id'] === t3), "t3's signal is joined now");
+  assert.ok(quarantine.some((q) => q['reason'] === 'ORPHAN_SIGNAL' && q['trace_id'] === 'tr_nowhere00000000'));
+  const t1Run = readdirSync(join(root, 'data/scored-runs/2026/10/05')).flatMap((f) => jsonl(root, `data/scored-runs/2026/10/05/${f}`)).find((r) => r['run_id'] === t1);
+  assert.ok((t1Run?.['signals'] as { signal: { type: string } }[]).some((s) => s.signal.type === 'reward'), "the new reward joined t1's run");
+});
+
+test('no change, a change to a file of documents only, and appended rows to an old file: same bytes, incremental only where it can be', async () => {
+  const root = await scored();
+  const again = await scoreBoth(root);
+  assert.match(again.log, /incremental: 0 new evidence files, 0 traces scored again/);
+  assert.deepEqual(again.incremental, again.full);
+  // undated preference judgments (passed through by score) grow: read as a new file
+  const judgments = readdirSync(join(root, 'data/_kb/preference_judgments'))[0] as string;
+  const line = read(root, `data/_kb/preference_judgments/${judgments}`).split('\n')[0] as string;
+  const row = JSON.parse(line) as Record<string, unknown>;
+  appendFileSync(join(root, `data/_kb/preference_judgments/${judgments}`), `${JSON.stringify({ ...row, ...Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'string' && /^[a-z]+_[0-9a-f]+$/.test(v)).map(([k, v]) => [k, `${v}0`])) })}\n`);
+  const docs = await scoreBoth(root);
+  assert.deepEqual(docs.incremental, docs.full);
+  // a row appended to an old day of runs changes an evidence file that held runs: a full run
+  const gwFile = 'data/_kb/gateway_calls/2026-10-05.jsonl';
+  const gw = JSON.parse(read(root, gwFile).split('\n')[0] as string) as Record<string, unknown>;
+  appendFileSync(join(root, gwFile), `${JSON.stringify({ ...gw, request_id: 'req_incr_append0001', trace_id: 'tr_appended0000001', timestamp: '2026-10-05T23:00:00.000Z' })}\n`);
+  const changed = await scoreBoth(root);
+  assert.doesNotMatch(changed.log, /incremental/);
+  assert.deepEqual(changed.incremental, changed.full);
+});
+
+test('a previous output edited by hand, or other code, is never built on: the run is a full one', async () => {
+  const root = await scored();
+  const want = treeHashes(join(root, 'data', 'scored-runs'));
+  // a run row edited by hand in the previous output
+  const day = readdirSync(join(root, 'data/scored-runs/2026/10/05'))[0] as string;
+  const rel = `data/scored-runs/2026/10/05/${day}`;
+  writeFileSync(join(root, rel), read(root, rel).replace('"accepted"', '"rejected"'));
+  const log = await phase(root, 'score');
+  assert.doesNotMatch(log, /incremental/);
+  assert.deepEqual(treeHashes(join(root, 'data', 'scored-runs')), want);
+  // a state file from other code
+  const statePath = join(root, '.distill/cache/score/state.json');
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as { code: string };
+  writeFileSync(statePath, JSON.stringify({ ...state, code: 'other' }));
+  assert.doesNotMatch(await phase(root, 'score'), /incremental/);
+  assert.match(await phase(root, 'score'), /incremental: 0 new evidence files/);
+  assert.deepEqual(treeHashes(join(root, 'data', 'scored-runs')), want);
+});
