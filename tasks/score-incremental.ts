@@ -16,7 +16,7 @@ import { bump } from './lib/phase.ts';
 import { Scratch } from './lib/scratch.ts';
 import { StagedDir } from './lib/staged-dir.ts';
 import { scorePartitionBytes } from './lib/tuning.ts';
-import { emptyTotals, missingTraceDrop, scorePartitions, sealScored, type ScoreTotals } from './score.ts';
+import { dayFile, emptyTotals, missingTraceDrop, scorePartitions, sealScored, type ScoreTotals } from './score.ts';
 import { RULE_TABLE_VERSION } from './scoring-rules.ts';
 
 /**
@@ -57,17 +57,40 @@ export interface ScoredFileStats {
   passthrough: number;
 }
 
+/** A published output file as stat saw it just after the publish (size, inode, change time). */
+interface OutputStat {
+  path: string;
+  size: number;
+  ino: number;
+  ctimeMs: number;
+}
+
 interface ScoreState {
   format: number;
   code: string;
   rule_table_version: string;
   manifest_sha256: string;
   files: ScoredFileStats[];
+  outputs: OutputStat[];
+}
+
+async function statOf(root: string, path: string): Promise<OutputStat | null> {
+  try {
+    const st = await fsp.stat(join(root, path));
+    return { path, size: st.size, ino: st.ino, ctimeMs: st.ctimeMs };
+  } catch {
+    return null;
+  }
 }
 
 /** Records what the just-published output is, for the next run (a cache: never an output). */
-export async function saveScoreState(root: string, manifestBody: string, files: ScoredFileStats[]): Promise<void> {
-  const state: ScoreState = { format: STATE_FORMAT, code: codeFingerprint(), rule_table_version: RULE_TABLE_VERSION, manifest_sha256: sha256(Buffer.from(manifestBody, 'utf8')), files };
+export async function saveScoreState(root: string, manifestBody: string, files: ScoredFileStats[], outputs: readonly FileEntry[]): Promise<void> {
+  const stats: OutputStat[] = [];
+  for (const f of outputs) {
+    const st = await statOf(root, f.path);
+    if (st) stats.push(st);
+  }
+  const state: ScoreState = { format: STATE_FORMAT, code: codeFingerprint(), rule_table_version: RULE_TABLE_VERSION, manifest_sha256: sha256(Buffer.from(manifestBody, 'utf8')), files, outputs: stats };
   await fsp.mkdir(join(root, '.distill', 'cache', 'score'), { recursive: true });
   await writeFileAtomic(statePath(root), `${JSON.stringify(state)}\n`);
 }
@@ -75,6 +98,8 @@ export async function saveScoreState(root: string, manifestBody: string, files: 
 /** What an incremental run starts from. */
 export interface IncrementalPlan {
   previous: Manifest;
+  /** The previous output files as stat saw them after their publish. */
+  outputStats: Map<string, OutputStat>;
   summary: { by_category: Record<string, number>; by_deciding_rule: Record<string, number>; by_reason: Record<string, number> };
   /** Unchanged evidence files, with their counts from the last run. */
   oldFiles: ScoredFileStats[];
@@ -107,7 +132,7 @@ export async function incrementalPlan(root: string, inputs: readonly FileEntry[]
   const parsed = Manifest.safeParse(JSON.parse(manifestText));
   if (!parsed.success) return null;
   const previous = parsed.data;
-  if (!Array.isArray(state.files)) return null;
+  if (!Array.isArray(state.files) || !Array.isArray(state.outputs)) return null;
   const now = new Map(inputs.map((f) => [f.path, f.sha256]));
   const unchanged = new Set<string>();
   const oldFiles: ScoredFileStats[] = [];
@@ -124,7 +149,17 @@ export async function incrementalPlan(root: string, inputs: readonly FileEntry[]
   const summaryText = await readText(join(root, SCORED_DIR, '_summary.json'));
   if (!summaryEntry || summaryText === null || sha256(Buffer.from(summaryText, 'utf8')) !== summaryEntry.sha256) return null;
   const summary = JSON.parse(summaryText) as IncrementalPlan['summary'];
-  return { previous, summary, oldFiles, newFiles };
+  return { previous, outputStats: new Map(state.outputs.map((o) => [o.path, o])), summary, oldFiles, newFiles };
+}
+
+/**
+ * True when a previous output file is as its publish left it (same size, inode and change time:
+ * any write, rename over it or `touch` changes the change time), so its manifest entry still holds.
+ */
+async function unchangedSince(root: string, entry: FileEntry, plan: IncrementalPlan): Promise<boolean> {
+  const was = plan.outputStats.get(entry.path);
+  const now = await statOf(root, entry.path);
+  return was !== undefined && now !== null && now.size === was.size && now.size === entry.bytes && now.ino === was.ino && now.ctimeMs === was.ctimeMs;
 }
 
 /** The previous output no longer matches its manifest: the run falls back to a full one. */
@@ -175,6 +210,7 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
     const spill = new LineSpill(Array.from({ length: k }, (_, i) => scratch.path(`part-${i}.jsonl`)));
     // the dirty traces: every trace_id of the new files' run and signal rows
     const dirty = new Set<string>();
+    const touched = new Set<string>(); // previous day files that may hold a run of a dirty trace
     const fileStats: ScoredFileStats[] = [...plan.oldFiles];
     for (const f of plan.oldFiles) {
       t.inRows += f.rows;
@@ -207,7 +243,10 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
       for await (const { text } of jsonlLines(join(root, f.path))) {
         const top = peekFields(text, ['trace_id', 'kind'] as const);
         if (top.kind === 'document' || top.kind === 'judgment') continue;
-        if (typeof top.trace_id === 'string' && dirty.has(top.trace_id)) await spill.append(fnv1a(top.trace_id) % k, text);
+        if (typeof top.trace_id !== 'string' || !dirty.has(top.trace_id)) continue;
+        await spill.append(fnv1a(top.trace_id) % k, text);
+        // an old run row of a dirty trace: its previous scored run (if any) is in this day file
+        if (top.kind === 'run') touched.add(dayFile(peekFields(text, ['recorded_at'] as const).recorded_at));
       }
     }
     await spill.close();
@@ -246,6 +285,14 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
         await fresher.next();
       };
       const newHere = (): boolean => !fresher.head.done && dayOf(fresher.head.value) === day;
+      const prevEntry = prevDay === day ? (prevDays[d] as FileEntry) : null;
+      if (prevEntry && !touched.has(day) && !newHere() && (await unchangedSince(root, prevEntry, plan))) {
+        // no run of a dirty trace and no new run on this day: the published file as it is
+        await staged.linkFile(day, join(root, prevEntry.path), { sha256: prevEntry.sha256, bytes: prevEntry.bytes, rows: prevEntry.rows });
+        t.runsOut += prevEntry.rows ?? 0;
+        d++;
+        continue;
+      }
       if (prevDay === day) {
         for await (const line of previousLines(root, prevDays[d] as FileEntry)) {
           const id = peekFields(line, ['run_id'] as const).run_id as string;

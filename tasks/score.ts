@@ -94,7 +94,12 @@ export function scoreTrace(traceId: string, g: TraceGroup): { run: ScoredRun | n
 
 /** Partition path of a scored run, by the run's day. */
 export function scoredPartition(r: ScoredRun): string {
-  return r.recorded_at ? `${r.recorded_at.slice(0, 4)}/${r.recorded_at.slice(5, 7)}/${r.recorded_at.slice(8, 10)}/runs.jsonl` : 'undated/runs.jsonl';
+  return dayFile(r.recorded_at);
+}
+
+/** The day file of a run recorded at `recordedAt` (its run row's recorded_at). */
+export function dayFile(recordedAt: string | null | undefined): string {
+  return recordedAt ? `${recordedAt.slice(0, 4)}/${recordedAt.slice(5, 7)}/${recordedAt.slice(8, 10)}/runs.jsonl` : 'undated/runs.jsonl';
 }
 
 /** Counts of one score run; all merge by addition. */
@@ -252,7 +257,7 @@ export async function sealScored(root: string, staged: StagedDir, evidenceInputs
   const manifestBody = manifestText({ schema_version: 1, phase: 'score', parameters, schema_versions: schemaVersions, inputs: evidenceInputs, files: outputs, counts: { evidence_in: inRows, runs: runsOut, signals_joined: signalsJoined, passthrough, quarantined: dropCount } });
   await staged.writeFile(MANIFEST, manifestBody);
   await staged.publish();
-  await saveScoreState(root, manifestBody, fileStats);
+  await saveScoreState(root, manifestBody, fileStats, [...outputs, { path: `${SCORED_DIR}/${MANIFEST}`, sha256: '', bytes: 0, rows: null }]);
   const cat = CATEGORIES.map((c) => `${n(byCategory[c] ?? 0)} ${c.replace(/_/g, ' ')}`).join(', ');
   return {
     parameters,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempProject, treeHashes } from './helpers/project.ts';
 
@@ -43,13 +43,14 @@ async function scored(): Promise<string> {
 
 test('a new day touching old traces (a reward, a conflicting run row, a run for an orphan signal) scores incrementally to the same bytes', async () => {
   const root = await scored();
-  const runs = jsonl(root, 'data/evidence/2026/10/05/gateway_calls.jsonl');
-  const t1 = String(runs[0]?.['trace_id']);
-  const t2 = String(runs[1]?.['trace_id']);
+  // t1 (gets a reward) on 2026-10-05; t2 (gets a conflicting second run row, so it loses its run)
+  // alone on 2026-10-07: that day's file must be rewritten although no new run lands on it
+  const t1 = String(jsonl(root, 'data/evidence/2026/10/05/gateway_calls.jsonl')[0]?.['trace_id']);
+  const t2 = String(jsonl(root, 'data/evidence/2026/10/07/gateway_calls.jsonl')[0]?.['trace_id']);
   const orphans = jsonl(root, 'data/scored-runs/_quarantine.jsonl').filter((q) => q['reason'] === 'ORPHAN_SIGNAL');
   assert.ok(orphans.length > 0, 'the bundled corpus has an orphan signal');
   const t3 = String(orphans[0]?.['trace_id']);
-  const gw = read(root, 'data/_kb/gateway_calls/2026-10-05.jsonl').split('\n').filter((l) => l.includes(`"trace_id":"${t2}"`))[0] as string;
+  const gw = read(root, 'data/_kb/gateway_calls/2026-10-07.jsonl').split('\n').filter((l) => l.includes(`"trace_id":"${t2}"`))[0] as string;
   const gwRow = JSON.parse(gw) as Record<string, unknown>;
   const day = '2026-10-31';
   writeFileSync(
@@ -72,9 +73,18 @@ test('a new day touching old traces (a reward, a conflicting run row, a run for 
       .join('\n') + '\n',
   );
   writeFileSync(join(root, 'data/_kb/human_reviews', `${day}.jsonl`), `${JSON.stringify({ review_id: 'rv_incr_no_trace', timestamp: `${day}T05:00:00.000Z`, reviewer: 'm.chen', decision: 'approve' })}\n`);
+  const days = readdirSync(join(root, 'data/scored-runs/2026/10'));
+  const inode = (day: string): number => statSync(join(root, 'data/scored-runs/2026/10', day, 'runs.jsonl')).ino;
+  const before = new Map(days.map((day) => [day, inode(day)]));
   const { incremental, full, log } = await scoreBoth(root);
   assert.match(log, /incremental: \d+ new evidence files, [1-9]\d* traces scored again/);
   assert.deepEqual(incremental, full);
+  // day files no dirty trace had a run in are the published files, linked (the same inode);
+  // 2026-10-05 (t1's run, rescored) and 2026-10-07 (t2's run, gone) are written anew
+  assert.notEqual(inode('05'), before.get('05'));
+  assert.notEqual(inode('07'), before.get('07'));
+  const linked = days.filter((day) => inode(day) === before.get(day));
+  assert.ok(linked.length >= days.length - 3, `most day files are linked, not rewritten (${linked.length} of ${days.length})`);
   // the cases did what they were meant to
   const quarantine = jsonl(root, 'data/scored-runs/_quarantine.jsonl');
   assert.ok(quarantine.some((q) => q['reason'] === 'ID_CONFLICT' && q['trace_id'] === t2), 't2 is an ID_CONFLICT now');

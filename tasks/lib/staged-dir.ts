@@ -68,6 +68,24 @@ export class StagedDir {
     return res;
   }
 
+  /**
+   * Puts an unchanged file of the published folder into the staging folder as a hard link (no
+   * copy): `written` is its known hash, size and rows. Files here are never modified in place (every
+   * writer creates a new file), so sharing the inode with the folder being replaced is safe.
+   */
+  async linkFile(rel: string, sourceAbs: string, written: WrittenFile): Promise<void> {
+    const dest = join(this.stagingAbs, rel);
+    await fsp.mkdir(dirname(dest), { recursive: true });
+    try {
+      await fsp.link(sourceAbs, dest);
+    } catch (e) {
+      // another file system, or one without hard links: a copy is as good, only slower
+      if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      await fsp.copyFile(sourceAbs, dest);
+    }
+    this.written.set(rel, written);
+  }
+
   /** Writes a whole small file (JSON, Markdown) into the staging folder. */
   async writeFile(rel: string, data: string): Promise<void> {
     await writeFileAtomic(join(this.stagingAbs, rel), data);
