@@ -83,6 +83,49 @@ async function statOf(root: string, path: string): Promise<OutputStat | null> {
   }
 }
 
+/** The trace ids of one evidence file's run and signal rows, and the evidence ids of those without a trace id. */
+export class FileTraces {
+  traces = new Set<string>();
+  missing: string[] = [];
+}
+
+const tracesPath = (root: string, sha: string): string => join(root, '.distill', 'cache', 'score', 'files', `${sha}.json`);
+
+/**
+ * Keeps what an evidence file held, by its sha256, so that when the file changes (today's traces
+ * appended) the traces of its previous version are scored again too. Content-addressed, so a
+ * stale entry is never wrong; entries no evidence file has any more are pruned with the state.
+ */
+export async function saveFileTraces(root: string, sha: string, seen: FileTraces): Promise<void> {
+  if (seen.traces.size === 0 && seen.missing.length === 0) return; // documents and judgments only: never needed
+  await fsp.mkdir(join(root, '.distill', 'cache', 'score', 'files'), { recursive: true });
+  await writeFileAtomic(tracesPath(root, sha), `${JSON.stringify({ traces: [...seen.traces].sort(), missing: [...seen.missing].sort() })}\n`);
+}
+
+async function readFileTraces(root: string, sha: string): Promise<{ traces: string[]; missing: string[] } | null> {
+  const text = await readText(tracesPath(root, sha));
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as { traces?: unknown; missing?: unknown };
+    return Array.isArray(v.traces) && Array.isArray(v.missing) ? { traces: v.traces.map(String), missing: v.missing.map(String) } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Removes the trace lists of evidence files that no longer exist in this form. */
+async function pruneFileTraces(root: string, keep: readonly ScoredFileStats[]): Promise<void> {
+  const dir = join(root, '.distill', 'cache', 'score', 'files');
+  const wanted = new Set(keep.map((f) => `${f.sha256}.json`));
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (!wanted.has(name)) await fsp.rm(join(dir, name), { force: true });
+}
+
 /** Records what the just-published output is, for the next run (a cache: never an output). */
 export async function saveScoreState(root: string, manifestBody: string, files: ScoredFileStats[], outputs: readonly FileEntry[]): Promise<void> {
   const stats: OutputStat[] = [];
@@ -93,6 +136,7 @@ export async function saveScoreState(root: string, manifestBody: string, files: 
   const state: ScoreState = { format: STATE_FORMAT, code: codeFingerprint(), rule_table_version: RULE_TABLE_VERSION, manifest_sha256: sha256(Buffer.from(manifestBody, 'utf8')), files, outputs: stats };
   await fsp.mkdir(join(root, '.distill', 'cache', 'score'), { recursive: true });
   await writeFileAtomic(statePath(root), `${JSON.stringify(state)}\n`);
+  await pruneFileTraces(root, files);
 }
 
 /** What an incremental run starts from. */
@@ -103,8 +147,12 @@ export interface IncrementalPlan {
   summary: { by_category: Record<string, number>; by_deciding_rule: Record<string, number>; by_reason: Record<string, number> };
   /** Unchanged evidence files, with their counts from the last run. */
   oldFiles: ScoredFileStats[];
-  /** New files, and changed ones whose previous version held only documents and judgments (undated/preference_judgments.jsonl grows with every day). */
+  /** New and changed files (read whole; undated/preference_judgments.jsonl grows with every day, and so does today's file of runs). */
   newFiles: FileEntry[];
+  /** Traces of the previous versions of changed or removed files: scored again. */
+  dirtyBefore: Set<string>;
+  /** Evidence ids of their rows without a trace id: their MISSING_TRACE_ID rows go (the new versions' come back). */
+  missingBefore: Set<string>;
 }
 
 async function readText(path: string): Promise<string | null> {
@@ -136,11 +184,19 @@ export async function incrementalPlan(root: string, inputs: readonly FileEntry[]
   const now = new Map(inputs.map((f) => [f.path, f.sha256]));
   const unchanged = new Set<string>();
   const oldFiles: ScoredFileStats[] = [];
+  const dirtyBefore = new Set<string>();
+  const missingBefore = new Set<string>();
   for (const f of state.files) {
     if (now.get(f.path) === f.sha256) {
       unchanged.add(f.path);
       oldFiles.push(f);
-    } else if (f.rows !== f.passthrough) return null; // a changed or removed file that held runs or signals
+    } else if (f.rows !== f.passthrough) {
+      // a changed or removed file that held runs or signals: what its previous version held
+      const before = await readFileTraces(root, f.sha256);
+      if (before === null) return null;
+      for (const id of before.traces) dirtyBefore.add(id);
+      for (const id of before.missing) missingBefore.add(id);
+    }
   }
   const newFiles = inputs.filter((f) => !unchanged.has(f.path));
   const total = inputs.reduce((s, f) => s + f.bytes, 0);
@@ -149,7 +205,7 @@ export async function incrementalPlan(root: string, inputs: readonly FileEntry[]
   const summaryText = await readText(join(root, SCORED_DIR, '_summary.json'));
   if (!summaryEntry || summaryText === null || sha256(Buffer.from(summaryText, 'utf8')) !== summaryEntry.sha256) return null;
   const summary = JSON.parse(summaryText) as IncrementalPlan['summary'];
-  return { previous, outputStats: new Map(state.outputs.map((o) => [o.path, o])), summary, oldFiles, newFiles };
+  return { previous, outputStats: new Map(state.outputs.map((o) => [o.path, o])), summary, oldFiles, newFiles, dirtyBefore, missingBefore };
 }
 
 /**
@@ -209,8 +265,10 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
     const k = partitionCount(newBytes * 2, scorePartitionBytes());
     const spill = new LineSpill(Array.from({ length: k }, (_, i) => scratch.path(`part-${i}.jsonl`)));
     // the dirty traces: every trace_id of the new files' run and signal rows
-    const dirty = new Set<string>();
+    const dirty = new Set<string>(plan.dirtyBefore);
     const touched = new Set<string>(); // previous day files that may hold a run of a dirty trace
+    // the days of a changed file's previous run rows are unknown: then no day file is linked
+    const linkable = plan.dirtyBefore.size === 0;
     const fileStats: ScoredFileStats[] = [...plan.oldFiles];
     for (const f of plan.oldFiles) {
       t.inRows += f.rows;
@@ -219,6 +277,7 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
     for (const f of plan.newFiles) {
       const st: ScoredFileStats = { path: f.path, sha256: f.sha256, rows: 0, passthrough: 0 };
       fileStats.push(st);
+      const seen = new FileTraces();
       for await (const { text } of jsonlLines(join(root, f.path))) {
         t.inRows++;
         st.rows++;
@@ -229,12 +288,14 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
           continue;
         }
         if (top.trace_id === null || top.trace_id === undefined) {
-          await missingTraceDrop(text, dropSorter, fresh);
+          seen.missing.push(await missingTraceDrop(text, dropSorter, fresh));
           continue;
         }
+        seen.traces.add(top.trace_id);
         dirty.add(top.trace_id);
         await spill.append(fnv1a(top.trace_id) % k, text);
       }
+      await saveFileTraces(root, f.sha256, seen);
     }
     // their rows in the old files; everything else there is counted only
     for (const f of plan.oldFiles) {
@@ -286,7 +347,7 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
       };
       const newHere = (): boolean => !fresher.head.done && dayOf(fresher.head.value) === day;
       const prevEntry = prevDay === day ? (prevDays[d] as FileEntry) : null;
-      if (prevEntry && !touched.has(day) && !newHere() && (await unchangedSince(root, prevEntry, plan))) {
+      if (linkable && prevEntry && !touched.has(day) && !newHere() && (await unchangedSince(root, prevEntry, plan))) {
         // no run of a dirty trace and no new run on this day: the published file as it is
         await staged.linkFile(day, join(root, prevEntry.path), { sha256: prevEntry.sha256, bytes: prevEntry.bytes, rows: prevEntry.rows });
         t.runsOut += prevEntry.rows ?? 0;
@@ -329,7 +390,7 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
         t.dropCount++;
         await newDrops.next();
       }
-      if (typeof top.trace_id === 'string' && dirty.has(top.trace_id)) {
+      if ((typeof top.trace_id === 'string' && dirty.has(top.trace_id)) || (top.reason === 'MISSING_TRACE_ID' && plan.missingBefore.has(key))) {
         forget(t.byReason, top.reason as string);
         if (t.byReason[top.reason as string] === 0) delete t.byReason[top.reason as string];
         continue;
@@ -344,7 +405,7 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
     }
     for (const [c, v] of Object.entries(fresh.byReason)) bump(t.byReason, c, v);
     fileStats.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return await sealScored(root, staged, inputs, t, fileStats, ` (incremental: ${n(plan.newFiles.length)} new evidence files, ${n(dirty.size)} traces scored again)`);
+    return await sealScored(root, staged, inputs, t, fileStats, ` (incremental: ${n(plan.newFiles.length)} new or changed evidence files, ${n(dirty.size)} traces scored again)`);
   } catch (e) {
     await staged.abort();
     if (e instanceof StalePrevious) return null;

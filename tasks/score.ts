@@ -16,7 +16,7 @@ import { scoreDropLine, scorePartition, type PartitionScore } from './score-part
 import { Progress, n } from './lib/log.ts';
 import { MANIFEST, manifestText, readManifest } from './lib/manifest.ts';
 import type { FileEntry } from '../schemas/stage-receipt.ts';
-import { incrementalPlan, saveScoreState, scoreIncremental, type ScoredFileStats } from './score-incremental.ts';
+import { FileTraces, incrementalPlan, saveFileTraces, saveScoreState, scoreIncremental, type ScoredFileStats } from './score-incremental.ts';
 import { bump, sortedCounts, type PhaseResult } from './lib/phase.ts';
 import { manifestEntries, StagedDir } from './lib/staged-dir.ts';
 import { applyRules, deriveFacts, RULE_TABLE_VERSION } from './scoring-rules.ts';
@@ -125,12 +125,13 @@ async function evidenceDataFiles(root: string): Promise<FileEntry[]> {
 }
 
 /** A MISSING_TRACE_ID drop for an evidence row without trace_id. */
-export async function missingTraceDrop(text: string, dropSorter: ExternalSorter, t: ScoreTotals): Promise<void> {
+export async function missingTraceDrop(text: string, dropSorter: ExternalSorter, t: ScoreTotals): Promise<string> {
   const e = JSON.parse(text) as EvidenceRecord;
   const [key, line] = scoreDropLine({ reason: 'MISSING_TRACE_ID', detail: `${e.kind} row has no trace_id, so it cannot be joined`, evidence: e, ref: null });
   bump(t.byReason, 'MISSING_TRACE_ID');
   t.dropCount++;
   await dropSorter.add(key, line);
+  return e.evidence_id;
 }
 
 /**
@@ -195,6 +196,7 @@ async function scoreFull(root: string, evidenceInputs: FileEntry[]): Promise<Pha
     for (const f of evidenceInputs) {
       const st: ScoredFileStats = { path: f.path, sha256: f.sha256, rows: 0, passthrough: 0 };
       fileStats.push(st);
+      const seen = new FileTraces();
       for await (const { text } of jsonlLines(join(root, f.path))) {
         t.inRows++;
         st.rows++;
@@ -206,11 +208,13 @@ async function scoreFull(root: string, evidenceInputs: FileEntry[]): Promise<Pha
           continue;
         }
         if (top.trace_id === null || top.trace_id === undefined) {
-          await missingTraceDrop(text, dropSorter, t);
+          seen.missing.push(await missingTraceDrop(text, dropSorter, t));
           continue;
         }
+        seen.traces.add(top.trace_id);
         await spill.append(fnv1a(top.trace_id) % k, text);
       }
+      await saveFileTraces(root, f.sha256, seen);
     }
     await spill.close();
     progress.end();

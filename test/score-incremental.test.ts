@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempProject, treeHashes } from './helpers/project.ts';
 
@@ -77,7 +77,7 @@ test('a new day touching old traces (a reward, a conflicting run row, a run for 
   const inode = (day: string): number => statSync(join(root, 'data/scored-runs/2026/10', day, 'runs.jsonl')).ino;
   const before = new Map(days.map((day) => [day, inode(day)]));
   const { incremental, full, log } = await scoreBoth(root);
-  assert.match(log, /incremental: \d+ new evidence files, [1-9]\d* traces scored again/);
+  assert.match(log, /incremental: \d+ new or changed evidence files, [1-9]\d* traces scored again/);
   assert.deepEqual(incremental, full);
   // day files no dirty trace had a run in are the published files, linked (the same inode);
   // 2026-10-05 (t1's run, rescored) and 2026-10-07 (t2's run, gone) are written anew
@@ -94,10 +94,10 @@ test('a new day touching old traces (a reward, a conflicting run row, a run for 
   assert.ok((t1Run?.['signals'] as { signal: { type: string } }[]).some((s) => s.signal.type === 'reward'), "the new reward joined t1's run");
 });
 
-test('no change, a change to a file of documents only, and appended rows to an old file: same bytes, incremental only where it can be', async () => {
+test('no change, a change to a file of documents only, rows appended to old files of runs and reviews: same bytes, incremental where it can be', async () => {
   const root = await scored();
   const again = await scoreBoth(root);
-  assert.match(again.log, /incremental: 0 new evidence files, 0 traces scored again/);
+  assert.match(again.log, /incremental: 0 new or changed evidence files, 0 traces scored again/);
   assert.deepEqual(again.incremental, again.full);
   // undated preference judgments (passed through by score) grow: read as a new file
   const judgments = readdirSync(join(root, 'data/_kb/preference_judgments'))[0] as string;
@@ -106,13 +106,28 @@ test('no change, a change to a file of documents only, and appended rows to an o
   appendFileSync(join(root, `data/_kb/preference_judgments/${judgments}`), `${JSON.stringify({ ...row, ...Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'string' && /^[a-z]+_[0-9a-f]+$/.test(v)).map(([k, v]) => [k, `${v}0`])) })}\n`);
   const docs = await scoreBoth(root);
   assert.deepEqual(docs.incremental, docs.full);
-  // a row appended to an old day of runs changes an evidence file that held runs: a full run
+  // rows appended to an old day of runs (today's file growing): a run for a new trace, a second
+  // run row for an old trace of that day, a review without a trace id; the traces the file held
+  // before are scored again too
   const gwFile = 'data/_kb/gateway_calls/2026-10-05.jsonl';
-  const gw = JSON.parse(read(root, gwFile).split('\n')[0] as string) as Record<string, unknown>;
-  appendFileSync(join(root, gwFile), `${JSON.stringify({ ...gw, request_id: 'req_incr_append0001', trace_id: 'tr_appended0000001', timestamp: '2026-10-05T23:00:00.000Z' })}\n`);
+  const gwRows = read(root, gwFile).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const gw = gwRows[0] as Record<string, unknown>;
+  appendFileSync(
+    join(root, gwFile),
+    `${JSON.stringify({ ...gw, request_id: 'req_incr_append0001', trace_id: 'tr_appended0000001', timestamp: '2026-10-05T23:00:00.000Z' })}\n` +
+      `${JSON.stringify({ ...(gwRows[1] as Record<string, unknown>), request_id: 'req_incr_append0002', timestamp: '2026-10-05T23:30:00.000Z' })}\n`,
+  );
+  const reviews = readdirSync(join(root, 'data/_kb/human_reviews')).sort()[0] as string;
+  appendFileSync(join(root, 'data/_kb/human_reviews', reviews), `${JSON.stringify({ review_id: 'rv_incr_no_trace2', timestamp: `${reviews.slice(0, 10)}T23:00:00.000Z`, reviewer: 'm.chen', decision: 'approve' })}\n`);
   const changed = await scoreBoth(root);
-  assert.doesNotMatch(changed.log, /incremental/);
+  assert.match(changed.log, /incremental: [1-9]\d* new or changed evidence files, [1-9]\d* traces scored again/);
   assert.deepEqual(changed.incremental, changed.full);
+  // without the previous version's trace list, a changed file of runs means a full run
+  rmSync(join(root, '.distill/cache/score/files'), { recursive: true, force: true });
+  appendFileSync(join(root, gwFile), `${JSON.stringify({ ...gw, request_id: 'req_incr_append0003', trace_id: 'tr_appended0000003', timestamp: '2026-10-05T23:45:00.000Z' })}\n`);
+  const unknown = await scoreBoth(root);
+  assert.doesNotMatch(unknown.log, /incremental/);
+  assert.deepEqual(unknown.incremental, unknown.full);
 });
 
 test('a previous output edited by hand, or other code, is never built on: the run is a full one', async () => {
@@ -130,6 +145,6 @@ test('a previous output edited by hand, or other code, is never built on: the ru
   const state = JSON.parse(readFileSync(statePath, 'utf8')) as { code: string };
   writeFileSync(statePath, JSON.stringify({ ...state, code: 'other' }));
   assert.doesNotMatch(await phase(root, 'score'), /incremental/);
-  assert.match(await phase(root, 'score'), /incremental: 0 new evidence files/);
+  assert.match(await phase(root, 'score'), /incremental: 0 new or changed evidence files/);
   assert.deepEqual(treeHashes(join(root, 'data', 'scored-runs')), want);
 });
