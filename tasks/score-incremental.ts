@@ -16,7 +16,7 @@ import { bump } from './lib/phase.ts';
 import { Scratch } from './lib/scratch.ts';
 import { StagedDir } from './lib/staged-dir.ts';
 import { scorePartitionBytes } from './lib/tuning.ts';
-import { dayFile, emptyTotals, missingTraceDrop, scorePartitions, sealScored, type ScoreTotals } from './score.ts';
+import { dayFile, emptyTotals, readEvidenceFile, scorePartitions, sealScored, type ScoreTotals } from './score.ts';
 import { RULE_TABLE_VERSION } from './scoring-rules.ts';
 
 /**
@@ -275,27 +275,11 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
       t.passthrough += f.passthrough;
     }
     for (const f of plan.newFiles) {
-      const st: ScoredFileStats = { path: f.path, sha256: f.sha256, rows: 0, passthrough: 0 };
-      fileStats.push(st);
-      const seen = new FileTraces();
-      for await (const { text } of jsonlLines(join(root, f.path))) {
-        t.inRows++;
-        st.rows++;
-        const top = peekFields(text, ['trace_id', 'kind'] as const);
-        if (top.kind === 'document' || top.kind === 'judgment') {
-          t.passthrough++;
-          st.passthrough++;
-          continue;
-        }
-        if (top.trace_id === null || top.trace_id === undefined) {
-          seen.missing.push(await missingTraceDrop(text, dropSorter, fresh));
-          continue;
-        }
-        seen.traces.add(top.trace_id);
-        dirty.add(top.trace_id);
-        await spill.append(fnv1a(top.trace_id) % k, text);
-      }
-      await saveFileTraces(root, f.sha256, seen);
+      const route = async (trace: string, text: string): Promise<void> => {
+        dirty.add(trace);
+        await spill.append(fnv1a(trace) % k, text);
+      };
+      fileStats.push(await readEvidenceFile(root, f, t, fresh, dropSorter, route));
     }
     // their rows in the old files; everything else there is counted only
     for (const f of plan.oldFiles) {

@@ -135,6 +135,44 @@ export async function missingTraceDrop(text: string, dropSorter: ExternalSorter,
 }
 
 /**
+ * Pass 1 over one evidence file: counts its rows into `t` (documents and judgments are passed
+ * through: the exports read them from evidence), quarantines run and signal rows without a
+ * trace_id (counted in `drops`), hands every other run or signal row to `route`, and keeps the
+ * file's trace ids by its sha256 for a later incremental run.
+ */
+export async function readEvidenceFile(
+  root: string,
+  f: FileEntry,
+  t: ScoreTotals,
+  drops: ScoreTotals,
+  dropSorter: ExternalSorter,
+  route: (traceId: string, text: string) => Promise<void>,
+  tick: () => void = () => undefined,
+): Promise<ScoredFileStats> {
+  const st: ScoredFileStats = { path: f.path, sha256: f.sha256, rows: 0, passthrough: 0 };
+  const seen = new FileTraces();
+  for await (const { text } of jsonlLines(join(root, f.path))) {
+    t.inRows++;
+    st.rows++;
+    tick();
+    const top = peekFields(text, ['trace_id', 'kind'] as const);
+    if (top.kind === 'document' || top.kind === 'judgment') {
+      t.passthrough++;
+      st.passthrough++;
+      continue;
+    }
+    if (top.trace_id === null || top.trace_id === undefined) {
+      seen.missing.push(await missingTraceDrop(text, dropSorter, drops));
+      continue;
+    }
+    seen.traces.add(top.trace_id);
+    await route(top.trace_id, text);
+  }
+  await saveFileTraces(root, f.sha256, seen);
+  return st;
+}
+
+/**
  * Pass 2: scores the partition files (one at a time per thread: this one, and workers for a large
  * input) into the sorters, adding to the totals. `runsOut` counts the runs scored here.
  */
@@ -194,27 +232,7 @@ async function scoreFull(root: string, evidenceInputs: FileEntry[]): Promise<Pha
     const progress = new Progress('score: reading evidence', evidenceInputs.reduce((s, f) => s + (f.rows ?? 0), 0));
     const fileStats: ScoredFileStats[] = [];
     for (const f of evidenceInputs) {
-      const st: ScoredFileStats = { path: f.path, sha256: f.sha256, rows: 0, passthrough: 0 };
-      fileStats.push(st);
-      const seen = new FileTraces();
-      for await (const { text } of jsonlLines(join(root, f.path))) {
-        t.inRows++;
-        st.rows++;
-        progress.tick();
-        const top = peekFields(text, ['trace_id', 'kind'] as const);
-        if (top.kind === 'document' || top.kind === 'judgment') {
-          t.passthrough++; // read by the exports straight from evidence
-          st.passthrough++;
-          continue;
-        }
-        if (top.trace_id === null || top.trace_id === undefined) {
-          seen.missing.push(await missingTraceDrop(text, dropSorter, t));
-          continue;
-        }
-        seen.traces.add(top.trace_id);
-        await spill.append(fnv1a(top.trace_id) % k, text);
-      }
-      await saveFileTraces(root, f.sha256, seen);
+      fileStats.push(await readEvidenceFile(root, f, t, t, dropSorter, (trace, text) => spill.append(fnv1a(trace) % k, text), () => progress.tick()));
     }
     await spill.close();
     progress.end();
