@@ -20,27 +20,28 @@ import { dayFile, emptyTotals, readEvidenceFile, scorePartitions, sealScored, ty
 import { RULE_TABLE_VERSION } from './scoring-rules.ts';
 
 /**
- * Incremental score: when data/evidence only gained files since the last score run (the usual
- * case: a new day of traces), only the traces those files mention are scored again.
+ * Incremental score: when data/evidence gained files or some changed (a new day of traces, or
+ * today's file grown), only the traces those files mention, now or in their previous version,
+ * are scored again.
  *
  * A scored run depends on every evidence row of its trace and on nothing else, and so does each
- * score quarantine row (keyed by its evidence row). So with the previous evidence files unchanged,
- * a trace none of the new files mentions gives the same rows as before, and they are copied from
- * the previous output; the touched traces ("dirty": the trace_ids of the new files' run and
- * signal rows) are gathered from every file (the old rows of a trace a new reward or review lands
- * on, or a second run row that makes an ID_CONFLICT) and scored as a full run would. The copied
- * and the new rows are merged in the published order (day file, then run_id; evidence_id for the
- * quarantine), so the output is the same bytes as a full run (test/score-incremental.test.ts
- * compares them). The summary counts are the previous ones minus the replaced rows plus the new.
+ * score quarantine row (keyed by its evidence row). So a trace that no new or changed file
+ * mentions gives the same rows as before, and they are copied from the previous output; the
+ * touched traces ("dirty": the trace_ids of the run and signal rows of the new files, of the
+ * changed files and of their previous versions, kept per sha256) are gathered from every file
+ * (the old rows of a trace a new reward or review lands on, or a second run row that makes an
+ * ID_CONFLICT) and scored as a full run would. The copied and the new rows are merged in the
+ * published order (day file, then run_id; evidence_id for the quarantine), so the output is the
+ * same bytes as a full run (test/score-incremental.test.ts compares them). The summary counts
+ * are the previous ones minus the replaced rows plus the new.
  *
  * It runs only when it can be sure of the previous output: the state file written after the last
  * publish names the code fingerprint, the sha256 of the manifest it published and each evidence
- * file's row counts; every previous output file is checked against that manifest while it is read;
- * every previous evidence file that held runs or signals must be unchanged (one that held only
- * documents and judgments, which score passes through, may change: it is read as a new file).
- * Anything else (a changed or removed evidence file with runs or signals, other code, an output
- * edited by hand, more than a quarter of the bytes new) is a full run. DISTILL_SCORE_INCREMENTAL=0
- * turns it off.
+ * file's row counts; every previous output file is checked against that manifest while it is
+ * read (or, to be linked unread, by stat since its publish); a changed or removed evidence file
+ * that held runs or signals needs the trace list of its previous version. Anything else (other
+ * code, an output edited by hand, a missing trace list, more than a quarter of the bytes new or
+ * changed) is a full run. DISTILL_SCORE_INCREMENTAL=0 turns it off.
  */
 
 const STATE_FORMAT = 1;

@@ -203,9 +203,9 @@ export async function scorePartitions(parts: readonly string[], threads: number,
  * rows go through external sorts, so the outputs come out in their published order (runs by day,
  * then run_id; quarantine by evidence_id) whatever K is.
  *
- * When the evidence only gained files since the last score run (a new day), only the traces those
- * files touch are scored again and every other row is carried over from the previous output
- * (tasks/score-incremental.ts); the result is the same bytes.
+ * When some evidence files are new or changed since the last score run (a new day, today's file
+ * grown), only the traces they touch are scored again and every other row is carried over from
+ * the previous output (tasks/score-incremental.ts); the result is the same bytes.
  */
 export async function score(root: string, _config: DistillConfig): Promise<PhaseResult> {
   const evidenceInputs = await evidenceDataFiles(root);
