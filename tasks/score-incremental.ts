@@ -282,10 +282,17 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
       };
       fileStats.push(await readEvidenceFile(root, f, t, fresh, dropSorter, route));
     }
-    // their rows in the old files; everything else there is counted only
+    // their rows in the old files; everything else there is counted only. A file whose kept trace
+    // list holds no dirty trace is not read (most of them: a new day's traces are mostly new)
+    let skipped = 0;
     for (const f of plan.oldFiles) {
       if (dirty.size === 0) break;
       if (f.rows === f.passthrough) continue; // documents and judgments only
+      const kept = await readFileTraces(root, f.sha256);
+      if (kept !== null && !kept.traces.some((id) => dirty.has(id))) {
+        skipped++;
+        continue;
+      }
       for await (const { text } of jsonlLines(join(root, f.path))) {
         const top = peekFields(text, ['trace_id', 'kind'] as const);
         if (top.kind === 'document' || top.kind === 'judgment') continue;
@@ -390,7 +397,7 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
     }
     for (const [c, v] of Object.entries(fresh.byReason)) bump(t.byReason, c, v);
     fileStats.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return await sealScored(root, staged, inputs, t, fileStats, ` (incremental: ${n(plan.newFiles.length)} new or changed evidence files, ${n(dirty.size)} traces scored again)`);
+    return await sealScored(root, staged, inputs, t, fileStats, ` (incremental: ${n(plan.newFiles.length)} new or changed evidence files, ${n(dirty.size)} traces scored again, ${n(skipped)} old evidence files not read)`);
   } catch (e) {
     await staged.abort();
     if (e instanceof StalePrevious) return null;
