@@ -42,8 +42,8 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
   const staged = await StagedDir.begin(root, dir);
   try {
     // three sorters fill at once here (pairs, KTO rows, then the task groups), so each gets a third
-    // of the default buffer: at the default each, the 1M-row bench corpus held ~70 MB more for no
-    // speed (RSS 270 → 204 MB with a quarter, 38 → 36 s)
+    // of the default buffer: at the default each, the 1M-row bench corpus held more for no speed
+    // (RSS 270 → 236 MB with a third, same time)
     const pairs = new ExternalSorter(scratch.dir, 'pairs', SORT_MEMORY_CHARS / 3);
     const kto = new ExternalSorter(scratch.dir, 'kto', SORT_MEMORY_CHARS / 3);
     const quarantine = new QuarantineSorter(scratch.dir, 'export-preference');

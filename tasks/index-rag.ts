@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FileEntry } from '../schemas/stage-receipt.ts';
 import { RagSample, SCHEMA_VERSION as RAG_V } from '../schemas/rag-sample.ts';
 import { RAG_FILE } from './export-rag.ts';
 import { ExternalSorter } from './lib/external-sort.ts';
+import { sha256File } from './lib/hash.ts';
 import { jsonlLines } from './lib/jsonl-read.ts';
 import { JsonlWriter } from './lib/jsonl-writer.ts';
 import { EXPORT_DIRS, RAG_INDEX_DIR } from './lib/layout.ts';
@@ -41,12 +41,6 @@ async function* ragDocs(path: string, file: string, validate: boolean): AsyncGen
     }
     yield toIndexedDoc(res.data);
   }
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 /** A copy of the RAG rows sorted by id (the export writes them sorted; this is for a file that is not). */

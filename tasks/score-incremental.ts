@@ -8,6 +8,7 @@ import { writeFileAtomic } from './lib/fs-atomic.ts';
 import { sha256 } from './lib/hash.ts';
 import { peekFields } from './lib/json-peek.ts';
 import { jsonlLines } from './lib/jsonl-read.ts';
+import { LineCache } from './lib/line-cache.ts';
 import { SCORED_DIR } from './lib/layout.ts';
 import { fnv1a, LineSpill, partitionCount } from './lib/line-spill.ts';
 import { n } from './lib/log.ts';
@@ -90,7 +91,8 @@ export class FileTraces {
   missing: string[] = [];
 }
 
-const tracesPath = (root: string, sha: string): string => join(root, '.distill', 'cache', 'score', 'files', `${sha}.json`);
+/** The trace lists live in a LineCache (one line of JSON per evidence file sha256; written by rename, not fsynced: a lost entry only means a full run). */
+const traceCache = (root: string): Promise<LineCache> => LineCache.open(root, 'score/files');
 
 /**
  * Keeps what an evidence file held, by its sha256, so that when the file changes (today's traces
@@ -99,32 +101,30 @@ const tracesPath = (root: string, sha: string): string => join(root, '.distill',
  */
 export async function saveFileTraces(root: string, sha: string, seen: FileTraces): Promise<void> {
   if (seen.traces.size === 0 && seen.missing.length === 0) return; // documents and judgments only: never needed
-  await fsp.mkdir(join(root, '.distill', 'cache', 'score', 'files'), { recursive: true });
-  await writeFileAtomic(tracesPath(root, sha), `${JSON.stringify({ traces: [...seen.traces].sort(), missing: [...seen.missing].sort() })}\n`);
+  const w = (await traceCache(root)).writer(sha);
+  await w.add(JSON.stringify({ traces: [...seen.traces].sort(), missing: [...seen.missing].sort() }));
+  await w.commit();
 }
 
 async function readFileTraces(root: string, sha: string): Promise<{ traces: string[]; missing: string[] } | null> {
-  const text = await readText(tracesPath(root, sha));
-  if (text === null) return null;
+  const cache = await traceCache(root);
+  if (!cache.has(sha)) return null;
   try {
-    const v = JSON.parse(text) as { traces?: unknown; missing?: unknown };
-    return Array.isArray(v.traces) && Array.isArray(v.missing) ? { traces: v.traces.map(String), missing: v.missing.map(String) } : null;
+    for await (const line of cache.read(sha)) {
+      const v = JSON.parse(line) as { traces?: unknown; missing?: unknown };
+      return Array.isArray(v.traces) && Array.isArray(v.missing) ? { traces: v.traces.map(String), missing: v.missing.map(String) } : null;
+    }
   } catch {
-    return null;
+    // unreadable: as if missing
   }
+  return null;
 }
 
 /** Removes the trace lists of evidence files that no longer exist in this form. */
 async function pruneFileTraces(root: string, keep: readonly ScoredFileStats[]): Promise<void> {
-  const dir = join(root, '.distill', 'cache', 'score', 'files');
-  const wanted = new Set(keep.map((f) => `${f.sha256}.json`));
-  let names: string[];
-  try {
-    names = await fsp.readdir(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) if (!wanted.has(name)) await fsp.rm(join(dir, name), { force: true });
+  const cache = await traceCache(root);
+  for (const f of keep) cache.has(f.sha256); // marks the entries to keep
+  await cache.prune();
 }
 
 /** Records what the just-published output is, for the next run (a cache: never an output). */
@@ -135,7 +135,6 @@ export async function saveScoreState(root: string, manifestBody: string, files: 
     if (st) stats.push(st);
   }
   const state: ScoreState = { format: STATE_FORMAT, code: codeFingerprint(), rule_table_version: RULE_TABLE_VERSION, manifest_sha256: sha256(Buffer.from(manifestBody, 'utf8')), files, outputs: stats };
-  await fsp.mkdir(join(root, '.distill', 'cache', 'score'), { recursive: true });
   await writeFileAtomic(statePath(root), `${JSON.stringify(state)}\n`);
   await pruneFileTraces(root, files);
 }
@@ -311,10 +310,12 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
     for (const [c, v] of Object.entries(plan.summary.by_category)) bump(t.byCategory, c, v);
     for (const [c, v] of Object.entries(plan.summary.by_deciding_rule)) bump(t.byRule, c, v);
     for (const [c, v] of Object.entries(plan.summary.by_reason)) bump(t.byReason, c, v);
-    const forget = (counts: Record<string, number>, key: string): void => {
+    /** One row less under `key`; a count that reaches 0 goes unless kept (by_category lists every category). */
+    const forget = (counts: Record<string, number>, key: string, keepZero = false): void => {
       const v = (counts[key] ?? 0) - 1;
       if (v < 0) throw new StalePrevious(`${SCORED_DIR}/_summary.json counts do not match its rows`);
-      counts[key] = v;
+      if (v === 0 && !keepZero) delete counts[key];
+      else counts[key] = v;
     };
 
     // runs: each previous day file (less the dirty traces' runs) merged with the new runs by run_id
@@ -346,16 +347,15 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
         d++;
         continue;
       }
-      if (prevDay === day) {
-        for await (const line of previousLines(root, prevDays[d] as FileEntry)) {
+      if (prevEntry) {
+        for await (const line of previousLines(root, prevEntry)) {
           const id = peekFields(line, ['run_id'] as const).run_id as string;
           while (newHere() && (fresher.head.value as SortedRow).key.slice(day.length + 1) < id) await takeNew();
           if (dirty.has(id)) {
             // replaced (or dropped) by this run's scoring of the trace: its old counts go
             const old = JSON.parse(line) as { category: string; decided_by: string; signals: unknown[] };
-            forget(t.byCategory, old.category);
+            forget(t.byCategory, old.category, true);
             forget(t.byRule, old.decided_by);
-            if (t.byRule[old.decided_by] === 0) delete t.byRule[old.decided_by];
             t.signalsJoined -= old.signals.length;
             continue;
           }
@@ -372,29 +372,25 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
     // quarantine: previous rows (less the dirty traces') merged with the new ones by evidence_id
     const q = staged.writer('_quarantine.jsonl');
     const newDrops = await Ahead.of<SortedRow>(dropSorter.sorted());
+    const takeDrop = async (): Promise<void> => {
+      await q.writeLine((newDrops.head.value as SortedRow).line);
+      t.dropCount++;
+      await newDrops.next();
+    };
     const prevQ = plan.previous.files.find((f) => f.path === `${SCORED_DIR}/_quarantine.jsonl`);
     if (!prevQ) throw new StalePrevious(`${SCORED_DIR}/${MANIFEST} lists no _quarantine.jsonl`);
     for await (const line of previousLines(root, prevQ)) {
       const top = peekFields(line, ['record_id', 'trace_id', 'reason'] as const);
       const key = top.record_id as string;
-      while (!newDrops.head.done && newDrops.head.value.key < key) {
-        await q.writeLine(newDrops.head.value.line);
-        t.dropCount++;
-        await newDrops.next();
-      }
+      while (!newDrops.head.done && newDrops.head.value.key < key) await takeDrop();
       if ((typeof top.trace_id === 'string' && dirty.has(top.trace_id)) || (top.reason === 'MISSING_TRACE_ID' && plan.missingBefore.has(key))) {
         forget(t.byReason, top.reason as string);
-        if (t.byReason[top.reason as string] === 0) delete t.byReason[top.reason as string];
         continue;
       }
       await q.writeLine(line);
       t.dropCount++;
     }
-    while (!newDrops.head.done) {
-      await q.writeLine(newDrops.head.value.line);
-      t.dropCount++;
-      await newDrops.next();
-    }
+    while (!newDrops.head.done) await takeDrop();
     for (const [c, v] of Object.entries(fresh.byReason)) bump(t.byReason, c, v);
     fileStats.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return await sealScored(root, staged, inputs, t, fileStats, ` (incremental: ${n(plan.newFiles.length)} new or changed evidence files, ${n(dirty.size)} traces scored again, ${n(skipped)} old evidence files not read)`);

@@ -279,7 +279,7 @@ export async function sealScored(root: string, staged: StagedDir, evidenceInputs
   const manifestBody = manifestText({ schema_version: 1, phase: 'score', parameters, schema_versions: schemaVersions, inputs: evidenceInputs, files: outputs, counts: { evidence_in: inRows, runs: runsOut, signals_joined: signalsJoined, passthrough, quarantined: dropCount } });
   await staged.writeFile(MANIFEST, manifestBody);
   await staged.publish();
-  await saveScoreState(root, manifestBody, fileStats, [...outputs, { path: `${SCORED_DIR}/${MANIFEST}`, sha256: '', bytes: 0, rows: null }]);
+  await saveScoreState(root, manifestBody, fileStats, outputs);
   const cat = CATEGORIES.map((c) => `${n(byCategory[c] ?? 0)} ${c.replace(/_/g, ' ')}`).join(', ');
   return {
     parameters,

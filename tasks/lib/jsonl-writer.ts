@@ -52,20 +52,26 @@ export class JsonlWriter {
   /** Writes one row; `line` must already be serialized JSON without a newline. */
   async writeLine(line: string): Promise<void> {
     this.buf.push(line, '\n');
-    this.bufLen += line.length + 1;
     this.rows++;
-    if (this.budget) this.budget.buffered += line.length + 1;
-    if (this.bufLen >= FLUSH_AT) await this.flush();
-    else if (this.budget && this.budget.buffered >= this.budget.cap) await this.budget.flushAll();
+    if (this.counted(line.length + 1)) await this.flushDue();
   }
 
   /** Writes text as it is (no newline added, no row counted), for a file built in pieces. */
   async writeText(chunk: string): Promise<void> {
     this.buf.push(chunk);
-    this.bufLen += chunk.length;
-    if (this.budget) this.budget.buffered += chunk.length;
+    if (this.counted(chunk.length)) await this.flushDue();
+  }
+
+  /** Counts `chars` just buffered; true when this writer or its group is full (synchronous: the hot path awaits nothing else). */
+  private counted(chars: number): boolean {
+    this.bufLen += chars;
+    if (this.budget) this.budget.buffered += chars;
+    return this.bufLen >= FLUSH_AT || (this.budget !== null && this.budget.buffered >= this.budget.cap);
+  }
+
+  private async flushDue(): Promise<void> {
     if (this.bufLen >= FLUSH_AT) await this.flush();
-    else if (this.budget && this.budget.buffered >= this.budget.cap) await this.budget.flushAll();
+    else await this.budget?.flushAll();
   }
 
   /** Writes out what is buffered (the file is created on the first write). */

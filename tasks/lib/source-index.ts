@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp, type BigIntStats } from 'node:fs';
+import { promises as fsp, type BigIntStats } from 'node:fs';
+import { sha256File } from './hash.ts';
 import { join } from 'node:path';
 import { writeFileAtomic } from './fs-atomic.ts';
 
@@ -70,12 +70,6 @@ async function listSources(root: string): Promise<[string, BigIntStats][]> {
   const top = await fsp.stat(join(root, SOURCE_ROOT), { bigint: true }).catch(() => null);
   if (top?.isDirectory()) await walk(SOURCE_ROOT, top);
   return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 async function readIndex(root: string, racyMs: number): Promise<Map<string, StatEntry>> {

@@ -242,24 +242,17 @@ export class SpillDedup {
         return false;
       };
       const link = new Map<number, { other: number; j: number }>();
-      let roots = new Int32Array(64);
       for await (const row of buckets.sorted()) {
         const key = Number(row.key.slice(row.key.indexOf('\u0000') + 1));
         // a unit twice in one bucket (two bands with the same key) adds only repeats of its pairs
         const members = row.line.split(',').map(Number).filter((m, i, all) => i === 0 || m !== all[i - 1]);
-        // each member's root, kept current through this bucket's unions: most pairs of a big bucket
-        // are already one cluster (206 M of the 213 M pairs on the 1M-row bench corpus), and this
-        // makes skipping one a comparison instead of two finds
-        const m = members.length;
-        if (roots.length < m) roots = new Int32Array(Math.max(m, roots.length * 2));
-        for (let x = 0; x < m; x++) roots[x] = find(members[x] as number);
-        for (let x = 0; x < m; x++) {
-          for (let y = x + 1; y < m; y++) {
-            const ra = roots[x] as number;
-            const rb = roots[y] as number;
-            if (ra === rb) continue; // already one cluster
+        for (let x = 0; x < members.length; x++) {
+          for (let y = x + 1; y < members.length; y++) {
             const a = members[x] as number;
             const b = members[y] as number;
+            const ra = find(a);
+            const rb = find(b);
+            if (ra === rb) continue; // already one cluster
             if (commonBelow(a, b, key)) continue; // checked (and rejected) in an earlier bucket
             this.stats.pairs_verified++;
             // sizes alone rule most pairs out (no shingle read); the merge stops once it cannot reach
@@ -270,9 +263,8 @@ export class SpillDedup {
               continue;
             }
             // union: the smaller root becomes the root, so a root is its set's lowest index
-            const [root, merged] = ra < rb ? [ra, rb] : [rb, ra];
-            parent[merged] = root;
-            for (let k = 0; k < m; k++) if (roots[k] === merged) roots[k] = root;
+            if (ra < rb) parent[rb] = ra;
+            else parent[ra] = rb;
             if (!link.has(b)) link.set(b, { other: a, j });
             if (!link.has(a)) link.set(a, { other: b, j });
           }
