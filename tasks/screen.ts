@@ -25,7 +25,7 @@ import { NEAR_DUP_JACCARD, type DedupVerdict } from './safety/dedup.ts';
 import { SpillDedup } from './safety/dedup-spill.ts';
 import { BANDS, MINHASH_SEED, NUM_HASHES, ROWS, SHINGLE_WORDS } from './safety/minhash.ts';
 import { DENSE_MIN_SPANS, DENSE_PER_1K, PII_TYPES } from './safety/pii.ts';
-import { decodeUnitLines, dropRow, encodeUnitLines, mergeStats, screenBatch, SCREENED_DOCUMENTS, SCREENED_JUDGMENTS, screenOptions, type ScreenBatch, type ScreenBatchResult, type ScreenWorkerData, type UnitLines } from './safety/screen-batch.ts';
+import { decodeUnitLines, dropRowOf, encodeUnitLines, keptLine, payloadPlace, mergeStats, screenBatch, SCREENED_DOCUMENTS, SCREENED_JUDGMENTS, screenOptions, type ScreenBatch, type ScreenBatchResult, type ScreenWorkerData, type UnitLines } from './safety/screen-batch.ts';
 import { countPii, finishStats, type ScreenUnit } from './safety/screen-core.ts';
 import { SECRET_RULES, SECRET_RULES_VERSION } from './safety/secret-rules.ts';
 
@@ -56,7 +56,14 @@ interface ScreenInput {
   from: ScreenBatch['from'];
   /** Its per-file cache key. */
   key: string;
+  /** Its index in input order (runs, then evidence). */
+  at: number;
 }
+
+/** Inputs are numbered by 2^32: a unit's seq is its input's index × SEQ_INPUT + its rank among the input's kept units. */
+const SEQ_INPUT = 2 ** 32;
+/** A seq as a fixed-width sort key (base 36: 11 digits hold 2^53). */
+const seqKey = (seq: number): string => seq.toString(36).padStart(11, '0');
 
 /** A batch of one input file's rows; `last` marks the file's final batch. */
 type FileBatch = ScreenBatch & { input: ScreenInput; last: boolean };
@@ -88,9 +95,10 @@ async function* batches(root: string, inputs: readonly ScreenInput[]): AsyncGene
  * The exports read only data/screened.
  *
  * Dedup needs a global view; memory stays bounded by spilling: units stream through steps 1–4 one
- * at a time, kept records and drop rows go to external sorts by id, and dedup works from spill
- * files (tasks/safety/dedup-spill.ts). The inputs are this project's own validated outputs, read
- * without re-validating each row.
+ * at a time (their results land in the per-file cache), drop rows go to an external sort by id,
+ * dedup works from spill files (tasks/safety/dedup-spill.ts), and a second pass over the cache
+ * entries writes the survivors (see `take` below). The inputs are this project's own validated
+ * outputs, read without re-validating each row.
  */
 export async function screen(root: string, config: DistillConfig): Promise<PhaseResult> {
   const runFiles = await scoredRunFiles(root);
@@ -104,17 +112,36 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
   const threads = inputBytes >= workerMinBytes() ? threadCount() : 1;
   try {
     const stats: Record<string, number> = {};
-    const kept = new ExternalSorter(scratch.dir, 'kept', 16 * 1024 * 1024);
     const drops = new ExternalSorter(scratch.dir, 'drops', 4 * 1024 * 1024);
-    const dedup = new SpillDedup(scratch.dir);
+    const duplicateId = (id: string): Error => new UserError(`${SCORED_DIR} or ${EVIDENCE_DIR} holds id ${id} twice; rebuild with \`npm run score\``);
+    const dedup = new SpillDedup(scratch.dir, { duplicateId });
     const unitsIn = { run: 0, document: 0, judgment: 0 };
     const progress = new Progress('screen', [...runFiles, ...evFiles].reduce((s, f) => s + (f.rows ?? 0), 0));
-    const take = async (r: UnitLines): Promise<void> => {
+    // Pass 1 (steps 1–4, per file, cached or not) keeps no record: drop rows go to their sort, a
+    // kept unit's features to dedup under a seq (its input's index × 2^32 + its rank among the
+    // input's kept units). Pass 2 reads each input's cache entry again in input order, skips the
+    // units dedup dropped (by seq) and writes the rest: runs straight into their day files when
+    // the inputs hold them in output order, (day file, run_id) — score writes them so — and
+    // through a sort otherwise; documents and judgments through a sort by id.
+    const screenInputs: ScreenInput[] = [];
+    const keptIn: number[] = []; // kept units per input
+    const runSpan: ({ first: string; last: string } | null)[] = []; // first and last (file, run_id) key per input
+    let runsInOrder = true;
+    const take = async (at: number, r: UnitLines): Promise<void> => {
       progress.tick();
       if (r.type === 'drop') return drops.add(r.key, r.row);
       countPii(stats, r.pii);
-      await dedup.add(r.features);
-      await kept.add(r.id, r.payload);
+      await dedup.add(r.features, at * SEQ_INPUT + (keptIn[at] as number));
+      keptIn[at] = (keptIn[at] as number) + 1;
+      const place = payloadPlace(r.payload);
+      if (place.kind !== 'run') return;
+      const key = `${place.file}\u0000${r.id}`;
+      const span = runSpan[at];
+      if (!span) runSpan[at] = { first: key, last: key };
+      else {
+        if (key <= span.last) runsInOrder = false;
+        span.last = key;
+      }
     };
     const addCounts = (s: Record<string, number>, u: ScreenBatchResult['units']): void => {
       mergeStats(stats, s);
@@ -123,11 +150,15 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     // steps 1–4 depend only on a file's rows and the parameters: a file screened before is read
     // back from the cache (one line per unit, then one `B` line of counts per batch)
     const cache = await LineCache.open(root, 'screen');
-    const keyBase = { format: 1, code: codeFingerprint(), parameters: parameters(config, sets), protected: prot.files };
+    const keyBase = { format: 2, code: codeFingerprint(), parameters: parameters(config, sets), protected: prot.files };
     const todo: ScreenInput[] = [];
     for (const [from, files] of [['runs', runFiles], ['evidence', evFiles]] as const) {
       for (const entry of files) {
-        const input: ScreenInput = { entry, from, key: sha256(JSON.stringify({ ...keyBase, from, path: entry.path, sha256: entry.sha256 })) };
+        const input: ScreenInput = { entry, from, at: screenInputs.length, key: sha256(JSON.stringify({ ...keyBase, from, path: entry.path, sha256: entry.sha256 })) };
+        screenInputs.push(input);
+        keptIn.push(0);
+        runSpan.push(null);
+        if (screenInputs.length >= 2 ** 21) throw new UserError(`screen reads at most ${2 ** 21} input files; ${screenInputs.length}+ are listed`);
         if (!cache.has(input.key)) {
           todo.push(input);
           continue;
@@ -136,7 +167,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
           if (line.startsWith('B\t')) {
             const b = JSON.parse(line.slice(2)) as Pick<ScreenBatchResult, 'stats' | 'units'>;
             addCounts(b.stats, b.units);
-          } else await take(decodeUnitLines(line));
+          } else await take(input.at, decodeUnitLines(line));
         }
       }
     }
@@ -156,7 +187,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       w ??= cache.writer(batch.input.key);
       for (const r of res.results) {
         await w.add(encodeUnitLines(r));
-        await take(r);
+        await take(batch.input.at, r);
       }
       await w.add(`B\t${JSON.stringify({ stats: res.stats, units: res.units })}`);
       addCounts(res.stats, res.units);
@@ -166,46 +197,65 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       }
     }
     progress.end();
+    // runs in output order across inputs too: each input's first key above the last of the one before
+    let lastRun = '';
+    for (const span of runSpan) {
+      if (!span) continue;
+      if (span.first <= lastRun) runsInOrder = false;
+      lastRun = span.last;
+    }
     const verdicts = new ExternalSorter(scratch.dir, 'verdicts', 4 * 1024 * 1024);
-    for await (const v of dedup.verdicts()) await verdicts.add(v.id, JSON.stringify(v.verdict));
-    // join kept records with dedup verdicts by id; survivors: documents and judgments are
-    // written in id order straight away, runs go through one more sort by (day file, run_id)
-    const runsOut = new ExternalSorter(scratch.dir, 'runs-out', 16 * 1024 * 1024);
+    for await (const v of dedup.verdicts()) await verdicts.add(seqKey(v.seq), JSON.stringify(v.verdict));
+    // pass 2
+    const kept = new ExternalSorter(scratch.dir, 'kept', 16 * 1024 * 1024); // documents and judgments
+    const runsOut = runsInOrder ? null : new ExternalSorter(scratch.dir, 'runs-out', 16 * 1024 * 1024);
     const keptCount = { run: 0, document: 0, judgment: 0 };
     const verdictIt = verdicts.sorted();
     let next = await verdictIt.next();
-    let prevId: string | null = null;
-    for await (const { key: id, line } of kept.sorted()) {
-      if (id === prevId) throw new UserError(`${SCORED_DIR} or ${EVIDENCE_DIR} holds id ${id} twice; rebuild with \`npm run score\``);
-      prevId = id;
-      const tab1 = line.indexOf('\t');
-      const tab2 = line.indexOf('\t', tab1 + 1);
-      const kind = line.slice(0, tab1) as ScreenUnit['kind'];
-      const file = line.slice(tab1 + 1, tab2);
-      const json = line.slice(tab2 + 1);
-      while (!next.done && next.value.key < id) next = await verdictIt.next();
-      if (!next.done && next.value.key === id) {
-        const v = JSON.parse(next.value.line) as DedupVerdict;
-        const unit = { kind, record: JSON.parse(json) } as ScreenUnit;
-        await drops.add(`${id}\u0000${v.reason}`, JSON.stringify(dropRow({ unit, reason: v.reason, detail: v.detail, ref: v.ref })));
-        next = await verdictIt.next();
-        continue;
+    let current: string | null = null; // the day file being written
+    for (const input of screenInputs) {
+      if (keptIn[input.at] === 0) continue;
+      let rank = 0;
+      for await (const line of cache.read(input.key)) {
+        const k = keptLine(line);
+        if (!k) continue;
+        const seq = seqKey(input.at * SEQ_INPUT + rank++);
+        if (!next.done && next.value.key === seq) {
+          const v = JSON.parse(next.value.line) as DedupVerdict;
+          await drops.add(`${k.id}\u0000${v.reason}`, JSON.stringify(dropRowOf(k.drop(), v)));
+          next = await verdictIt.next();
+          continue;
+        }
+        keptCount[k.kind]++;
+        if (k.kind !== 'run') await kept.add(k.id, `${k.file}\t${k.json}`);
+        else if (runsOut) await runsOut.add(`${k.file}\u0000${k.id}`, k.json);
+        else {
+          if (k.file !== current) {
+            if (current !== null) await staged.closeWriter(current);
+            current = k.file;
+          }
+          await staged.writer(k.file).writeLine(k.json); // sorted by run_id
+        }
       }
-      keptCount[kind]++;
-      if (kind === 'run') await runsOut.add(`${file}\u0000${id}`, json);
-      else await staged.writer(file).writeLine(json); // sorted by evidence_id
+      if (rank !== keptIn[input.at]) throw new Error(`screen: the cache entry of ${input.entry.path} changed while screen ran (${rank} kept units, ${keptIn[input.at]} before)`);
     }
-    for (const file of [SCREENED_DOCUMENTS, SCREENED_JUDGMENTS]) staged.writer(file); // written even when empty
-    let current: string | null = null;
-    for await (const { key, line } of runsOut.sorted()) {
-      const file = key.slice(0, key.indexOf('\u0000'));
-      if (file !== current) {
-        if (current !== null) await staged.closeWriter(current);
-        current = file;
+    if (!next.done) throw new Error(`screen: dedup verdict ${next.value.key} matches no kept unit`);
+    if (runsOut) {
+      for await (const { key, line } of runsOut.sorted()) {
+        const file = key.slice(0, key.indexOf('\u0000'));
+        if (file !== current) {
+          if (current !== null) await staged.closeWriter(current);
+          current = file;
+        }
+        await staged.writer(file).writeLine(line); // sorted by run_id
       }
-      await staged.writer(file).writeLine(line); // sorted by run_id
     }
     if (current !== null) await staged.closeWriter(current);
+    for (const file of [SCREENED_DOCUMENTS, SCREENED_JUDGMENTS]) staged.writer(file); // written even when empty
+    for await (const { line } of kept.sorted()) {
+      const tab = line.indexOf('\t');
+      await staged.writer(line.slice(0, tab)).writeLine(line.slice(tab + 1)); // sorted by evidence_id
+    }
     const byReason: Record<string, number> = {};
     const q = staged.writer(SCREEN_QUARANTINE);
     let dropCount = 0;
@@ -259,7 +309,8 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       stats: sortedCounts(allStats),
       summary:
         `${n(unitsIn.run)} runs + ${n(unitsIn.document)} documents + ${n(unitsIn.judgment)} judgments → ${n(keptTotal)} kept in ${SCREENED_DIR}/` +
-        `${dropCount ? `; ${n(dropCount)} quarantined (${reasons})` : ''}${pii ? `; PII redacted in ${n(screenStats['pii.rows_redacted'] ?? 0)} rows (${pii})` : ''}`,
+        `${dropCount ? `; ${n(dropCount)} quarantined (${reasons})` : ''}${pii ? `; PII redacted in ${n(screenStats['pii.rows_redacted'] ?? 0)} rows (${pii})` : ''}` +
+        ` (${n(screenInputs.length - todo.length)} of ${n(screenInputs.length)} input files from the cache${runsInOrder ? '' : '; runs were not in (day file, run_id) order and were sorted'})`,
     };
   } catch (e) {
     await staged.abort();

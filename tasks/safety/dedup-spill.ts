@@ -11,7 +11,7 @@ import { bandKeys, BANDS, cannotReach, jaccardAtLeast, ROWS, shingleHashes, sign
  * units, for the screen phase. Same verdicts, details and stats, byte for byte (tested against it):
  *
  * 1. `add` keeps nothing per unit in memory: the shingle hashes go to a binary spill file, the
- *    rest to an external sort by (exact key, id).
+ *    rest to an external sort by (exact key, id), the id alone to a sort that checks it is unique.
  * 2. Exact pass: in that order the first id of each exact key survives, the others are DUPLICATE_OF
  *    it; survivors are re-sorted by id, which gives them the indexes `findDuplicates` uses.
  * 3. Band pass: (class, band key, index) entries are spilled to hash partitions by band key; each
@@ -20,7 +20,8 @@ import { bandKeys, BANDS, cannotReach, jaccardAtLeast, ROWS, shingleHashes, sign
  * 4. Verify pass: buckets in that order, pairs checked as `findDuplicates` does (union-find, skip
  *    of pairs already in one cluster or already checked, first link per unit); shingle sets are
  *    read back from the spill file through a small cache.
- * Per-unit state kept in memory: a union-find array, spill offsets and the band keys (~140 bytes).
+ * Per-unit state kept in memory: a union-find array, spill offsets, the caller's seq and the band
+ * keys (~150 bytes a survivor of the exact pass).
  */
 
 /** What dedup needs of one unit, computed once (in screen's per-unit pass). */
@@ -78,41 +79,58 @@ export class SpillDedup {
   private readonly shingleOut: BinWriter;
   private readonly shinglePath: string;
   private readonly byExact: ExternalSorter;
+  private readonly ids: ExternalSorter;
 
   private readonly threshold: number;
   private readonly sortMemory: number;
   private readonly bandPartitionBytes: number;
+  private readonly duplicateId: (id: string) => Error;
+  private added = 0;
 
   /** `dir` is a scratch folder; the options exist for tests (small values force every spill path). */
   constructor(
     private readonly dir: string,
-    opts: { threshold?: number; sortMemoryChars?: number; bandPartitionBytes?: number } = {},
+    opts: { threshold?: number; sortMemoryChars?: number; bandPartitionBytes?: number; duplicateId?: (id: string) => Error } = {},
   ) {
+    this.duplicateId = opts.duplicateId ?? ((id) => new Error(`dedup: unit id ${id} was added twice`));
     this.threshold = opts.threshold ?? NEAR_DUP_JACCARD;
     this.sortMemory = opts.sortMemoryChars ?? 8 * 1024 * 1024;
     this.bandPartitionBytes = opts.bandPartitionBytes ?? BAND_PARTITION_BYTES;
     this.shinglePath = `${dir}/dedup-shingles.bin`;
     this.shingleOut = new BinWriter(this.shinglePath);
     this.byExact = new ExternalSorter(dir, 'dedup-exact', this.sortMemory);
+    this.ids = new ExternalSorter(dir, 'dedup-ids', this.sortMemory / 4);
   }
 
-  /** Adds one unit (any order). */
-  async add(f: DedupFeatures): Promise<void> {
+  /**
+   * Adds one unit (any order). `seq` is the caller's number for it (by default the count of units
+   * added before), given back with its verdict. Ids must be unique: `verdicts()` throws the
+   * `duplicateId` error of the first id it finds twice.
+   */
+  async add(f: DedupFeatures, seq: number = this.added): Promise<void> {
+    this.added++;
+    await this.ids.add(f.id, '');
     const off = this.shingleOut.bytes / 4;
     this.shingleOut.write(new Uint8Array(f.shingles.buffer, f.shingles.byteOffset, f.shingles.byteLength));
-    await this.byExact.add(`${f.exact}\u0000${f.id}`, JSON.stringify([f.id, f.cls, f.bands, off, f.shingles.length]));
+    await this.byExact.add(`${f.exact}\u0000${f.id}`, JSON.stringify([f.id, f.cls, f.bands, off, f.shingles.length, seq]));
   }
 
-  /** The verdict of every unit that is not kept (in no particular order). Call once, after every `add`. */
-  async *verdicts(): AsyncGenerator<{ id: string; verdict: DedupVerdict }> {
+  /** The verdict of every unit that is not kept (in no particular order), with its `seq`. Call once, after every `add`. */
+  async *verdicts(): AsyncGenerator<{ id: string; seq: number; verdict: DedupVerdict }> {
     this.shingleOut.close();
+    // 1b. every id once (the verdicts and their refs name units by id)
+    let prevId: string | null = null;
+    for await (const { key: id } of this.ids.sorted()) {
+      if (id === prevId) throw this.duplicateId(id);
+      prevId = id;
+    }
     // 2. exact duplicates; survivors re-sorted by id
     const byId = new ExternalSorter(this.dir, 'dedup-survivors', this.sortMemory);
     let key: string | null = null;
     let first = '';
     for await (const row of this.byExact.sorted()) {
       const exact = row.key.slice(0, row.key.indexOf('\u0000'));
-      const [id] = JSON.parse(row.line) as [string];
+      const [id, , , , , seq] = JSON.parse(row.line) as [string, string, number[], number, number, number];
       if (exact !== key) {
         key = exact;
         first = id;
@@ -120,7 +138,7 @@ export class SpillDedup {
         continue;
       }
       this.stats.exact_duplicates++;
-      yield { id, verdict: { reason: 'DUPLICATE_OF', ref: first, detail: `same normalised training content as ${first}, which is kept (exact key ${exact.slice(0, 16)})` } };
+      yield { id, seq, verdict: { reason: 'DUPLICATE_OF', ref: first, detail: `same normalised training content as ${first}, which is kept (exact key ${exact.slice(0, 16)})` } };
     }
     // 3. index survivors by id order; spill band entries by band key
     const n = byId.size;
@@ -132,12 +150,14 @@ export class SpillDedup {
     const shOff = growableF64();
     const shLen = growableF64();
     const bandsOf = growableF64(); // BANDS keys per survivor, for the first-bucket test below
+    const seqOf = growableF64();
     const classes = new Map<string, number>();
     const classNames: string[] = [];
     const rec = Buffer.alloc(BAND_RECORD);
     let i = 0;
     for await (const row of byId.sorted()) {
-      const [id, cls, bands, off, len] = JSON.parse(row.line) as [string, string, number[], number, number];
+      const [id, cls, bands, off, len, seq] = JSON.parse(row.line) as [string, string, number[], number, number, number];
+      seqOf.push(seq);
       idOff.push(idsOut.bytes);
       idsOut.write(Buffer.from(id, 'utf8'));
       shOff.push(off);
@@ -290,6 +310,7 @@ export class SpillDedup {
         this.stats.near_duplicates++;
         yield {
           id: idOf(x),
+          seq: seqOf.a[x] as number,
           verdict: {
             reason: 'NEAR_DUPLICATE_OF',
             ref: rep,

@@ -19,18 +19,38 @@ import { screenOne, textOf, unitId, type ScreenDrop, type ScreenOptions, type Sc
 export const SCREENED_DOCUMENTS = 'evidence/documents.jsonl';
 export const SCREENED_JUDGMENTS = 'evidence/judgments.jsonl';
 
+/** What a unit's quarantine row needs of it (kept beside each kept unit, for dedup's drops). */
+export interface DropFields {
+  /** run_id or evidence_id. */
+  id: string;
+  /** provenance.source_file, provenance.line_offset, provenance.sig_hash. */
+  file: string;
+  index: number;
+  sig: string;
+  /** run_id of a run, trace_id of evidence. */
+  trace: string | null;
+}
+
+/** A unit's `DropFields`. */
+export function dropFields(u: ScreenUnit): DropFields {
+  const p = u.record.provenance;
+  return { id: unitId(u), file: p.source_file, index: p.line_offset, sig: p.sig_hash, trace: u.kind === 'run' ? u.record.run_id : u.record.trace_id };
+}
+
+/** The quarantine row of a unit dropped for `reason`. */
+export function dropRowOf(f: DropFields, d: { reason: string; detail: string; ref: string | null }) {
+  return quarantineRow({ reason: d.reason, detail: d.detail, file: f.file, index: f.index, offset: null, bytes: null, lineSha: null, sig: f.sig, record: f.id, trace: f.trace, ref: d.ref }, 'screen');
+}
+
 /** The quarantine row of a dropped unit. */
 export function dropRow(d: ScreenDrop) {
-  const u = d.unit;
-  const p = u.record.provenance;
-  const trace = u.kind === 'run' ? u.record.run_id : u.record.trace_id;
-  return quarantineRow({ reason: d.reason, detail: d.detail, file: p.source_file, index: p.line_offset, offset: null, bytes: null, lineSha: null, sig: p.sig_hash, record: unitId(u), trace, ref: d.ref }, 'screen');
+  return dropRowOf(dropFields(d.unit), d);
 }
 
 /** The result of steps 1–4 for one unit, as lines ready for the sorts (no objects kept). */
 export type UnitLines =
   | { type: 'drop'; key: string; row: string }
-  | { type: 'keep'; id: string; payload: string; features: DedupFeatures; pii: Record<PiiType, number> };
+  | { type: 'keep'; id: string; payload: string; features: DedupFeatures; pii: Record<PiiType, number>; drop: DropFields };
 
 /**
  * One unit → its drop row (sort key `<id>\0<reason>`), or its kept record
@@ -43,7 +63,7 @@ export function screenUnitLines(u: ScreenUnit, opts: ScreenOptions, stats: Recor
   const id = unitId(k);
   const file = k.kind === 'run' ? `runs/${scoredPartition(k.record)}` : k.kind === 'document' ? SCREENED_DOCUMENTS : SCREENED_JUDGMENTS;
   const t = textOf(k);
-  return { type: 'keep', id, payload: `${k.kind}\t${file}\t${JSON.stringify(k.record)}`, features: dedupFeatures({ id, cls: t.cls, full: t.full, body: t.body }), pii: r.pii };
+  return { type: 'keep', id, payload: `${k.kind}\t${file}\t${JSON.stringify(k.record)}`, features: dedupFeatures({ id, cls: t.cls, full: t.full, body: t.body }), pii: r.pii, drop: dropFields(k) };
 }
 
 /** A batch of rows of one input: scored runs, or evidence (of which documents and judgments are screened). */
@@ -99,14 +119,23 @@ export async function screenOptions(data: ScreenWorkerData): Promise<{ opts: Scr
 
 /**
  * One unit result as one cache line (tasks/lib/line-cache.ts): `D`, the JSON-quoted sort key and
- * the drop row; or `K`, the JSON of id, PII counts and dedup features, the shingle hashes in
- * base64, and the kept payload last (it holds tabs; JSON text never holds a raw one).
+ * the drop row; or `K`, the JSON-quoted id, the JSON of PII counts, dedup features and drop
+ * fields, the shingle hashes in base64, and the kept payload last (it holds tabs; JSON text never
+ * holds a raw one). The id comes first so screen's second pass reads it without the rest.
  */
 export function encodeUnitLines(r: UnitLines): string {
   if (r.type === 'drop') return `D\t${JSON.stringify(r.key)}\t${r.row}`;
   const f = r.features;
   const shingles = Buffer.from(f.shingles.buffer, f.shingles.byteOffset, f.shingles.byteLength).toString('base64');
-  return `K\t${JSON.stringify({ id: r.id, pii: r.pii, cls: f.cls, exact: f.exact, bands: f.bands })}\t${shingles}\t${r.payload}`;
+  return `K\t${JSON.stringify(r.id)}\t${JSON.stringify({ pii: r.pii, cls: f.cls, exact: f.exact, bands: f.bands, drop: r.drop })}\t${shingles}\t${r.payload}`;
+}
+
+interface KeptHead {
+  pii: Record<PiiType, number>;
+  cls: string;
+  exact: string;
+  bands: number[];
+  drop: DropFields;
 }
 
 /** The inverse of `encodeUnitLines`. */
@@ -114,9 +143,43 @@ export function decodeUnitLines(line: string): UnitLines {
   const t1 = line.indexOf('\t', 2);
   if (line.startsWith('D\t')) return { type: 'drop', key: JSON.parse(line.slice(2, t1)) as string, row: line.slice(t1 + 1) };
   const t2 = line.indexOf('\t', t1 + 1);
-  const head = JSON.parse(line.slice(2, t1)) as { id: string; pii: Record<PiiType, number>; cls: string; exact: string; bands: number[] };
-  const bytes = Buffer.from(line.slice(t1 + 1, t2), 'base64');
+  const t3 = line.indexOf('\t', t2 + 1);
+  const id = JSON.parse(line.slice(2, t1)) as string;
+  const head = JSON.parse(line.slice(t1 + 1, t2)) as KeptHead;
+  const bytes = Buffer.from(line.slice(t2 + 1, t3), 'base64');
   const shingles = new Uint32Array(bytes.length / 4);
   new Uint8Array(shingles.buffer).set(bytes);
-  return { type: 'keep', id: head.id, payload: line.slice(t2 + 1), pii: head.pii, features: { id: head.id, cls: head.cls, exact: head.exact, bands: head.bands, shingles } };
+  return { type: 'keep', id, payload: line.slice(t3 + 1), pii: head.pii, drop: head.drop, features: { id, cls: head.cls, exact: head.exact, bands: head.bands, shingles } };
+}
+
+/** A kept unit's cache line read for screen's second pass: its id, kind, output file and published JSON, and its drop fields on demand. */
+export interface KeptLine {
+  id: string;
+  kind: ScreenUnit['kind'];
+  file: string;
+  json: string;
+  drop: () => DropFields;
+}
+
+/** Reads a `K` line of `encodeUnitLines` without decoding its features; null for a `D` or any other line. */
+export function keptLine(line: string): KeptLine | null {
+  if (!line.startsWith('K\t')) return null;
+  const t1 = line.indexOf('\t', 2);
+  const t2 = line.indexOf('\t', t1 + 1);
+  const t3 = line.indexOf('\t', t2 + 1);
+  const t4 = line.indexOf('\t', t3 + 1);
+  const t5 = line.indexOf('\t', t4 + 1);
+  return {
+    id: JSON.parse(line.slice(2, t1)) as string,
+    kind: line.slice(t3 + 1, t4) as ScreenUnit['kind'],
+    file: line.slice(t4 + 1, t5),
+    json: line.slice(t5 + 1),
+    drop: () => (JSON.parse(line.slice(t1 + 1, t2)) as KeptHead).drop,
+  };
+}
+
+/** The kind and output file of a kept payload (`<kind>\t<output file>\t<json>`). */
+export function payloadPlace(payload: string): { kind: ScreenUnit['kind']; file: string } {
+  const t1 = payload.indexOf('\t');
+  return { kind: payload.slice(0, t1) as ScreenUnit['kind'], file: payload.slice(t1 + 1, payload.indexOf('\t', t1 + 1)) };
 }

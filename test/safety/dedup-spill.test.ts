@@ -29,8 +29,12 @@ async function spillVerdicts(units: readonly DedupUnit[], dir: string, opts: Con
   const d = new SpillDedup(dir, opts);
   for (const u of units) await d.add(dedupFeatures(u));
   const verdicts = new Map<string, DedupVerdict>();
-  for await (const v of d.verdicts()) verdicts.set(v.id, v.verdict);
-  return { verdicts, stats: d.stats };
+  const seqs = new Map<string, number>();
+  for await (const v of d.verdicts()) {
+    verdicts.set(v.id, v.verdict);
+    seqs.set(v.id, v.seq);
+  }
+  return { verdicts, seqs, stats: d.stats };
 }
 
 test('SpillDedup gives exactly the verdicts, details and stats of findDuplicates, with every spill path forced', async () => {
@@ -41,13 +45,43 @@ test('SpillDedup gives exactly the verdicts, details and stats of findDuplicates
     for (const opts of [{}, { sortMemoryChars: 500, bandPartitionBytes: 2048 }]) {
       const dir = mkdtempSync(join(tmpdir(), 'distill-dedup-spill-'));
       try {
-        const got = await spillVerdicts([...units].reverse(), dir, opts);
+        const rev = [...units].reverse();
+        const got = await spillVerdicts(rev, dir, opts);
         assert.deepEqual(got.stats, want.stats);
+        // each verdict carries the seq its unit was added with (by default, the count before it)
+        for (const [id, seq] of got.seqs) assert.equal(rev[seq]?.id, id);
         assert.deepEqual(new Map([...got.verdicts].sort()), new Map([...want.verdicts].sort()));
         assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.run')), [], 'sort runs are deleted once merged');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+  }
+});
+
+test('SpillDedup gives back the seq a unit was added with, and refuses an id added twice (same text or not)', async () => {
+  const text = 'the same words in the same order make an exact duplicate of one another here';
+  const other = 'a wholly unrelated sentence that shares no five word shingle with the first one at all';
+  const cases: [DedupUnit[], string | null][] = [
+    [[{ id: 'b', cls: 'document', full: text, body: text }, { id: 'a', cls: 'document', full: text, body: text }], null],
+    [[{ id: 'a', cls: 'document', full: text, body: text }, { id: 'a', cls: 'document', full: text, body: text }], 'a'],
+    [[{ id: 'c', cls: 'document', full: text, body: text }, { id: 'b', cls: 'document', full: text, body: text }, { id: 'c', cls: 'document', full: other, body: other }], 'c'],
+  ];
+  for (const [units, twice] of cases) {
+    const dir = mkdtempSync(join(tmpdir(), 'distill-dedup-spill-'));
+    try {
+      const d = new SpillDedup(dir, { duplicateId: (id) => new Error(`twice: ${id}`) });
+      for (const [i, u] of units.entries()) await d.add(dedupFeatures(u), 1000 + i);
+      const got: [string, number][] = [];
+      const run = async (): Promise<void> => {
+        for await (const v of d.verdicts()) got.push([v.id, v.seq]);
+      };
+      if (twice === null) {
+        await run();
+        assert.deepEqual(got, [['b', 1000]]);
+      } else await assert.rejects(run, new RegExp(`^Error: twice: ${twice}$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }
 });

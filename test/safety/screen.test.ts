@@ -154,19 +154,35 @@ test('canaries never reach any export and each is quarantined by screen with its
 
 test('screen is deterministic: a rerun and a reversed, re-split input give byte-identical data/screened', async () => {
   const a = await project();
-  assert.equal((await cli(['screen', '--root', a.root])).code, 0);
+  // runs sorted as score writes them: (day file, run_id)
+  const byDay = [...a.runs].sort((x, y) => (x.run_id < y.run_id ? -1 : 1));
+  await writeScored(a.root, { '2024/05/01/runs.jsonl': byDay });
+  const cold = await cli(['screen', '--root', a.root]);
+  assert.equal(cold.code, 0);
+  assert.match(cold.out + cold.err, /\(0 of \d+ input files from the cache\)/);
   const first = await snapshot(join(a.root, 'data/screened'));
-  assert.equal((await cli(['screen', '--root', a.root])).code, 0);
+  const warm = await cli(['screen', '--root', a.root]);
+  assert.equal(warm.code, 0);
+  assert.match(warm.out + warm.err, /\((\d+) of \1 input files from the cache\)/);
   assert.deepEqual(await snapshot(join(a.root, 'data/screened')), first);
-  const b = await project();
-  const rev = [...b.runs].reverse();
-  await writeScored(b.root, { '2024/05/01/runs.jsonl': rev.slice(0, 10), '2024/05/02/runs.jsonl': rev.slice(10) });
-  assert.equal((await cli(['screen', '--root', b.root])).code, 0);
-  const second = await snapshot(join(b.root, 'data/screened'));
   const data = (m: Map<string, string>) => new Map([...m].filter(([k]) => k !== '_manifest.json'));
-  assert.deepEqual(data(second), data(first));
   const files = (m: Map<string, string>) => JSON.parse(m.get('_manifest.json') as string).files;
-  assert.deepEqual(files(second), files(first));
+  // out of order within each file (the second file's runs all after the first's), then across
+  // files (each sorted, the first holding the later half): the runs go through the sort, same bytes
+  const layouts = (o: ScoredRun[]): Record<string, ScoredRun[]>[] => [
+    { '2024/05/01/runs.jsonl': o.slice(0, 10).reverse(), '2024/05/02/runs.jsonl': o.slice(10).reverse() },
+    { '2024/05/01/runs.jsonl': o.slice(10), '2024/05/02/runs.jsonl': o.slice(0, 10) },
+  ];
+  for (const layout of [0, 1]) {
+    const b = await project();
+    await writeScored(b.root, layouts([...b.runs].sort((x, y) => (x.run_id < y.run_id ? -1 : 1)))[layout] as Record<string, ScoredRun[]>);
+    const sorted = await cli(['screen', '--root', b.root]);
+    assert.equal(sorted.code, 0);
+    assert.match(sorted.out + sorted.err, /runs were not in \(day file, run_id\) order and were sorted/, `layout ${layout}`);
+    const second = await snapshot(join(b.root, 'data/screened'));
+    assert.deepEqual(data(second), data(first));
+    assert.deepEqual(files(second), files(first));
+  }
 });
 
 test('the second engine (secretlint) fails an export that holds a secret: nothing is published; an allowlisted fake passes', async () => {
