@@ -4,7 +4,7 @@ import type { ScoredRun } from '../../schemas/scored-run.ts';
 import { bump } from '../lib/phase.ts';
 import { quarantineRow } from '../lib/quarantine.ts';
 import { scoredPartition } from '../score.ts';
-import { dedupFeatures, type DedupFeatures } from './dedup-spill.ts';
+import { bandsFromText, bandsToText, dedupFeatures, type DedupFeatures } from './dedup-spill.ts';
 import type { PiiType } from './pii.ts';
 import { loadProtected, protectedSets } from './protected-sets.ts';
 import { screenOne, textOf, unitId, type ScreenDrop, type ScreenOptions, type ScreenUnit } from './screen-core.ts';
@@ -127,14 +127,14 @@ export function encodeUnitLines(r: UnitLines): string {
   if (r.type === 'drop') return `D\t${JSON.stringify(r.key)}\t${r.row}`;
   const f = r.features;
   const shingles = Buffer.from(f.shingles.buffer, f.shingles.byteOffset, f.shingles.byteLength).toString('base64');
-  return `K\t${JSON.stringify(r.id)}\t${JSON.stringify({ pii: r.pii, cls: f.cls, exact: f.exact, bands: f.bands, drop: r.drop })}\t${shingles}\t${r.payload}`;
+  return `K\t${JSON.stringify(r.id)}\t${JSON.stringify({ pii: r.pii, cls: f.cls, exact: f.exact, bands: bandsToText(f.bands), drop: r.drop })}\t${shingles}\t${r.payload}`;
 }
 
 interface KeptHead {
   pii: Record<PiiType, number>;
   cls: string;
   exact: string;
-  bands: number[];
+  bands: string;
   drop: DropFields;
 }
 
@@ -149,7 +149,7 @@ export function decodeUnitLines(line: string): UnitLines {
   const bytes = Buffer.from(line.slice(t2 + 1, t3), 'base64');
   const shingles = new Uint32Array(bytes.length / 4);
   new Uint8Array(shingles.buffer).set(bytes);
-  return { type: 'keep', id, payload: line.slice(t3 + 1), pii: head.pii, drop: head.drop, features: { id, cls: head.cls, exact: head.exact, bands: head.bands, shingles } };
+  return { type: 'keep', id, payload: line.slice(t3 + 1), pii: head.pii, drop: head.drop, features: { id, cls: head.cls, exact: head.exact, bands: bandsFromText(head.bands), shingles } };
 }
 
 /** A kept unit's cache line read for screen's second pass: its id, kind, output file and published JSON, and its drop fields on demand. */
