@@ -25,7 +25,7 @@ import { NEAR_DUP_JACCARD, type DedupVerdict } from './safety/dedup.ts';
 import { SpillDedup } from './safety/dedup-spill.ts';
 import { BANDS, MINHASH_SEED, NUM_HASHES, ROWS, SHINGLE_WORDS } from './safety/minhash.ts';
 import { DENSE_MIN_SPANS, DENSE_PER_1K, PII_TYPES } from './safety/pii.ts';
-import { decodeUnitLines, dropRowOf, encodeUnitLines, keptLine, payloadPlace, mergeStats, screenBatch, SCREENED_DOCUMENTS, SCREENED_JUDGMENTS, screenOptions, type ScreenBatch, type ScreenBatchResult, type ScreenWorkerData, type UnitLines } from './safety/screen-batch.ts';
+import { decodeUnitLine, dropRowOf, encodeUnitLines, keptLine, mergeStats, screenBatch, SCREENED_DOCUMENTS, SCREENED_JUDGMENTS, screenOptions, type ScreenBatch, type ScreenBatchResult, type ScreenWorkerData, type UnitSummary } from './safety/screen-batch.ts';
 import { countPii, finishStats, type ScreenUnit } from './safety/screen-core.ts';
 import { SECRET_RULES, SECRET_RULES_VERSION } from './safety/secret-rules.ts';
 
@@ -54,8 +54,9 @@ function parameters(config: DistillConfig, sets: { name: string; globs: readonly
 interface ScreenInput {
   entry: FileEntry;
   from: ScreenBatch['from'];
-  /** Its per-file cache key. */
+  /** Its per-file cache keys: unit lines, and kept units' records. */
   key: string;
+  payloadKey: string;
   /** Its index in input order (runs, then evidence). */
   at: number;
 }
@@ -119,7 +120,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     const progress = new Progress('screen', [...runFiles, ...evFiles].reduce((s, f) => s + (f.rows ?? 0), 0));
     // Pass 1 (steps 1–4, per file, cached or not) keeps no record: drop rows go to their sort, a
     // kept unit's features to dedup under a seq (its input's index × 2^32 + its rank among the
-    // input's kept units). Pass 2 reads each input's cache entry again in input order, skips the
+    // input's kept units). Pass 2 reads each input's cache entry of kept records in input order, skips the
     // units dedup dropped (by seq) and writes the rest: runs straight into their day files when
     // the inputs hold them in output order, (day file, run_id) — score writes them so — and
     // through a sort otherwise; documents and judgments through a sort by id.
@@ -127,15 +128,14 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     const keptIn: number[] = []; // kept units per input
     const runSpan: ({ first: string; last: string } | null)[] = []; // first and last (file, run_id) key per input
     let runsInOrder = true;
-    const take = async (at: number, r: UnitLines): Promise<void> => {
+    const take = async (at: number, r: UnitSummary): Promise<void> => {
       progress.tick();
       if (r.type === 'drop') return drops.add(r.key, r.row);
       countPii(stats, r.pii);
       await dedup.add(r.features, at * SEQ_INPUT + (keptIn[at] as number));
       keptIn[at] = (keptIn[at] as number) + 1;
-      const place = payloadPlace(r.payload);
-      if (place.kind !== 'run') return;
-      const key = `${place.file}\u0000${r.id}`;
+      if (r.kind !== 'run') return;
+      const key = `${r.file}\u0000${r.id}`;
       const span = runSpan[at];
       if (!span) runSpan[at] = { first: key, last: key };
       else {
@@ -148,18 +148,20 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       for (const k of ['run', 'document', 'judgment'] as const) unitsIn[k] += u[k];
     };
     // steps 1–4 depend only on a file's rows and the parameters: a file screened before is read
-    // back from the cache (one line per unit, then one `B` line of counts per batch)
+    // back from the cache, in two entries (encodeUnitLines): one line per unit and a `B` line of
+    // counts per batch, which pass 1 reads; one line per kept unit with its record, which pass 2 reads
     const cache = await LineCache.open(root, 'screen');
     const keyBase = { format: 2, code: codeFingerprint(), parameters: parameters(config, sets), protected: prot.files };
     const todo: ScreenInput[] = [];
     for (const [from, files] of [['runs', runFiles], ['evidence', evFiles]] as const) {
       for (const entry of files) {
-        const input: ScreenInput = { entry, from, at: screenInputs.length, key: sha256(JSON.stringify({ ...keyBase, from, path: entry.path, sha256: entry.sha256 })) };
+        const key = sha256(JSON.stringify({ ...keyBase, from, path: entry.path, sha256: entry.sha256 }));
+        const input: ScreenInput = { entry, from, at: screenInputs.length, key, payloadKey: sha256(`${key}:payload`) };
         screenInputs.push(input);
         keptIn.push(0);
         runSpan.push(null);
         if (screenInputs.length >= 2 ** 21) throw new UserError(`screen reads at most ${2 ** 21} input files; ${screenInputs.length}+ are listed`);
-        if (!cache.has(input.key)) {
+        if (!(cache.has(input.payloadKey) && cache.has(input.key))) {
           todo.push(input);
           continue;
         }
@@ -167,7 +169,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
           if (line.startsWith('B\t')) {
             const b = JSON.parse(line.slice(2)) as Pick<ScreenBatchResult, 'stats' | 'units'>;
             addCounts(b.stats, b.units);
-          } else await take(input.at, decodeUnitLines(line));
+          } else await take(input.at, decodeUnitLine(line));
         }
       }
     }
@@ -181,18 +183,21 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       }
     }
     const results = mapInOrder(requests(), (b) => screenBatch(b, opts), makePool, { after: Math.ceil(workersAfterBatches() / 2), window: threads * 2 });
-    let w: LineCacheWriter | null = null;
+    let w: { unit: LineCacheWriter; payload: LineCacheWriter } | null = null;
     for await (const res of results) {
       const batch = metas.shift() as { input: ScreenInput; last: boolean }; // results come back in request order
-      w ??= cache.writer(batch.input.key);
+      w ??= { unit: cache.writer(batch.input.key), payload: cache.writer(batch.input.payloadKey) };
       for (const r of res.results) {
-        await w.add(encodeUnitLines(r));
+        const lines = encodeUnitLines(r);
+        await w.unit.add(lines.unit);
+        if (lines.payload !== null) await w.payload.add(lines.payload);
         await take(batch.input.at, r);
       }
-      await w.add(`B\t${JSON.stringify({ stats: res.stats, units: res.units })}`);
+      await w.unit.add(`B\t${JSON.stringify({ stats: res.stats, units: res.units })}`);
       addCounts(res.stats, res.units);
       if (batch.last) {
-        await w.commit();
+        await w.payload.commit(); // first: the unit entry is what marks the file as cached
+        await w.unit.commit();
         w = null;
       }
     }
@@ -216,9 +221,8 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     for (const input of screenInputs) {
       if (keptIn[input.at] === 0) continue;
       let rank = 0;
-      for await (const line of cache.read(input.key)) {
+      for await (const line of cache.read(input.payloadKey)) {
         const k = keptLine(line);
-        if (!k) continue;
         const seq = seqKey(input.at * SEQ_INPUT + rank++);
         if (!next.done && next.value.key === seq) {
           const v = JSON.parse(next.value.line) as DedupVerdict;

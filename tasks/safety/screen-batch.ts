@@ -47,15 +47,15 @@ export function dropRow(d: ScreenDrop) {
   return dropRowOf(dropFields(d.unit), d);
 }
 
-/** The result of steps 1–4 for one unit, as lines ready for the sorts (no objects kept). */
-export type UnitLines =
+/** What pass 1 of screen needs of a unit: its drop row (sort key `<id>\0<reason>`), or a kept unit's place, PII counts and dedup features. */
+export type UnitSummary =
   | { type: 'drop'; key: string; row: string }
-  | { type: 'keep'; id: string; payload: string; features: DedupFeatures; pii: Record<PiiType, number>; drop: DropFields };
+  | { type: 'keep'; id: string; kind: ScreenUnit['kind']; file: string; features: DedupFeatures; pii: Record<PiiType, number> };
 
-/**
- * One unit → its drop row (sort key `<id>\0<reason>`), or its kept record
- * (`<kind>\t<output file>\t<json>`, the JSON being exactly what is published) and its dedup features.
- */
+/** The result of steps 1–4 for one unit: its summary, and a kept unit's published JSON and drop fields (no objects kept). */
+export type UnitLines = Exclude<UnitSummary, { type: 'keep' }> | (Extract<UnitSummary, { type: 'keep' }> & { json: string; drop: DropFields });
+
+/** One unit → its drop row, or its kept record (the JSON being exactly what is published, in `file`) and its dedup features. */
 export function screenUnitLines(u: ScreenUnit, opts: ScreenOptions, stats: Record<string, number>): UnitLines {
   const r = screenOne(u, opts, stats);
   if (r.type === 'drop') return { type: 'drop', key: `${unitId(r.drop.unit)}\u0000${r.drop.reason}`, row: JSON.stringify(dropRow(r.drop)) };
@@ -63,7 +63,7 @@ export function screenUnitLines(u: ScreenUnit, opts: ScreenOptions, stats: Recor
   const id = unitId(k);
   const file = k.kind === 'run' ? `runs/${scoredPartition(k.record)}` : k.kind === 'document' ? SCREENED_DOCUMENTS : SCREENED_JUDGMENTS;
   const t = textOf(k);
-  return { type: 'keep', id, payload: `${k.kind}\t${file}\t${JSON.stringify(k.record)}`, features: dedupFeatures({ id, cls: t.cls, full: t.full, body: t.body }), pii: r.pii, drop: dropFields(k) };
+  return { type: 'keep', id, kind: k.kind, file, json: JSON.stringify(k.record), features: dedupFeatures({ id, cls: t.cls, full: t.full, body: t.body }), pii: r.pii, drop: dropFields(k) };
 }
 
 /** A batch of rows of one input: scored runs, or evidence (of which documents and judgments are screened). */
@@ -118,41 +118,40 @@ export async function screenOptions(data: ScreenWorkerData): Promise<{ opts: Scr
 }
 
 /**
- * One unit result as one cache line (tasks/lib/line-cache.ts): `D`, the JSON-quoted sort key and
- * the drop row; or `K`, the JSON-quoted id, the JSON of PII counts, dedup features and drop
- * fields, the shingle hashes in base64, and the kept payload last (it holds tabs; JSON text never
- * holds a raw one). The id comes first so screen's second pass reads it without the rest.
+ * One unit result as cache lines (tasks/lib/line-cache.ts), in two entries per input file: the
+ * `unit` line that pass 1 reads — `D`, the JSON-quoted sort key and the drop row; or `K`, the
+ * JSON-quoted id, kind, output file, the JSON of PII counts and dedup features, and the shingle
+ * hashes in base64 — and, for a kept unit, the `payload` line that pass 2 reads: the JSON-quoted
+ * id, kind, output file, the JSON of its drop fields and the published JSON last. (Fields are
+ * tab-separated: JSON text never holds a raw tab, nor do kinds and output file names.)
  */
-export function encodeUnitLines(r: UnitLines): string {
-  if (r.type === 'drop') return `D\t${JSON.stringify(r.key)}\t${r.row}`;
+export function encodeUnitLines(r: UnitLines): { unit: string; payload: string | null } {
+  if (r.type === 'drop') return { unit: `D\t${JSON.stringify(r.key)}\t${r.row}`, payload: null };
   const f = r.features;
   const shingles = Buffer.from(f.shingles.buffer, f.shingles.byteOffset, f.shingles.byteLength).toString('base64');
-  return `K\t${JSON.stringify(r.id)}\t${JSON.stringify({ pii: r.pii, cls: f.cls, exact: f.exact, bands: bandsToText(f.bands), drop: r.drop })}\t${shingles}\t${r.payload}`;
+  const id = JSON.stringify(r.id);
+  return {
+    unit: `K\t${id}\t${r.kind}\t${r.file}\t${JSON.stringify({ pii: r.pii, cls: f.cls, exact: f.exact, bands: bandsToText(f.bands) })}\t${shingles}`,
+    payload: `${id}\t${r.kind}\t${r.file}\t${JSON.stringify(r.drop)}\t${r.json}`,
+  };
 }
 
-interface KeptHead {
-  pii: Record<PiiType, number>;
-  cls: string;
-  exact: string;
-  bands: string;
-  drop: DropFields;
-}
-
-/** The inverse of `encodeUnitLines`. */
-export function decodeUnitLines(line: string): UnitLines {
+/** A `unit` line of `encodeUnitLines` back to the unit's summary. */
+export function decodeUnitLine(line: string): UnitSummary {
   const t1 = line.indexOf('\t', 2);
   if (line.startsWith('D\t')) return { type: 'drop', key: JSON.parse(line.slice(2, t1)) as string, row: line.slice(t1 + 1) };
   const t2 = line.indexOf('\t', t1 + 1);
   const t3 = line.indexOf('\t', t2 + 1);
+  const t4 = line.indexOf('\t', t3 + 1);
   const id = JSON.parse(line.slice(2, t1)) as string;
-  const head = JSON.parse(line.slice(t1 + 1, t2)) as KeptHead;
-  const bytes = Buffer.from(line.slice(t2 + 1, t3), 'base64');
+  const head = JSON.parse(line.slice(t3 + 1, t4)) as { pii: Record<PiiType, number>; cls: string; exact: string; bands: string };
+  const bytes = Buffer.from(line.slice(t4 + 1), 'base64');
   const shingles = new Uint32Array(bytes.length / 4);
   new Uint8Array(shingles.buffer).set(bytes);
-  return { type: 'keep', id, payload: line.slice(t3 + 1), pii: head.pii, drop: head.drop, features: { id, cls: head.cls, exact: head.exact, bands: bandsFromText(head.bands), shingles } };
+  return { type: 'keep', id, kind: line.slice(t1 + 1, t2) as ScreenUnit['kind'], file: line.slice(t2 + 1, t3), pii: head.pii, features: { id, cls: head.cls, exact: head.exact, bands: bandsFromText(head.bands), shingles } };
 }
 
-/** A kept unit's cache line read for screen's second pass: its id, kind, output file and published JSON, and its drop fields on demand. */
+/** A kept unit's `payload` line read in screen's pass 2: its id, kind, output file and published JSON, and its drop fields on demand. */
 export interface KeptLine {
   id: string;
   kind: ScreenUnit['kind'];
@@ -161,25 +160,18 @@ export interface KeptLine {
   drop: () => DropFields;
 }
 
-/** Reads a `K` line of `encodeUnitLines` without decoding its features; null for a `D` or any other line. */
-export function keptLine(line: string): KeptLine | null {
-  if (!line.startsWith('K\t')) return null;
-  const t1 = line.indexOf('\t', 2);
+/** Reads a `payload` line of `encodeUnitLines`. */
+export function keptLine(line: string): KeptLine {
+  const t1 = line.indexOf('\t');
   const t2 = line.indexOf('\t', t1 + 1);
   const t3 = line.indexOf('\t', t2 + 1);
   const t4 = line.indexOf('\t', t3 + 1);
-  const t5 = line.indexOf('\t', t4 + 1);
+  if (t4 === -1) throw new Error(`screen cache: a payload line has ${[t1, t2, t3].filter((t) => t !== -1).length + 1} of its 5 fields`);
   return {
-    id: JSON.parse(line.slice(2, t1)) as string,
-    kind: line.slice(t3 + 1, t4) as ScreenUnit['kind'],
-    file: line.slice(t4 + 1, t5),
-    json: line.slice(t5 + 1),
-    drop: () => (JSON.parse(line.slice(t1 + 1, t2)) as KeptHead).drop,
+    id: JSON.parse(line.slice(0, t1)) as string,
+    kind: line.slice(t1 + 1, t2) as ScreenUnit['kind'],
+    file: line.slice(t2 + 1, t3),
+    json: line.slice(t4 + 1),
+    drop: () => JSON.parse(line.slice(t3 + 1, t4)) as DropFields,
   };
-}
-
-/** The kind and output file of a kept payload (`<kind>\t<output file>\t<json>`). */
-export function payloadPlace(payload: string): { kind: ScreenUnit['kind']; file: string } {
-  const t1 = payload.indexOf('\t');
-  return { kind: payload.slice(0, t1) as ScreenUnit['kind'], file: payload.slice(t1 + 1, payload.indexOf('\t', t1 + 1)) };
 }

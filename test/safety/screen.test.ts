@@ -163,8 +163,21 @@ test('screen is deterministic: a rerun and a reversed, re-split input give byte-
   const first = await snapshot(join(a.root, 'data/screened'));
   const warm = await cli(['screen', '--root', a.root]);
   assert.equal(warm.code, 0);
-  assert.match(warm.out + warm.err, /\((\d+) of \1 input files from the cache\)/);
+  const inputs = Number(/\((\d+) of \1 input files from the cache\)/.exec(warm.out + warm.err)?.[1]);
+  assert.ok(inputs >= 2, `screen read ${inputs} input files`);
   assert.deepEqual(await snapshot(join(a.root, 'data/screened')), first);
+  // each input has two cache entries (its units, its kept records): with any one of them gone, that input is screened again
+  const cacheDir = join(a.root, '.distill/cache/screen');
+  const entries = (await fsp.readdir(cacheDir)).filter((f) => f.endsWith('.lines')).sort();
+  assert.equal(entries.length, 2 * inputs);
+  for (const gone of [entries[0], entries[entries.length - 1]] as string[]) {
+    await fsp.rm(join(cacheDir, gone));
+    const again = await cli(['screen', '--root', a.root]);
+    assert.equal(again.code, 0);
+    assert.match(again.out + again.err, new RegExp(`\\(${inputs - 1} of ${inputs} input files from the cache\\)`));
+    assert.deepEqual(await snapshot(join(a.root, 'data/screened')), first);
+    assert.equal((await fsp.readdir(cacheDir)).filter((f) => f.endsWith('.lines')).length, 2 * inputs);
+  }
   const data = (m: Map<string, string>) => new Map([...m].filter(([k]) => k !== '_manifest.json'));
   const files = (m: Map<string, string>) => JSON.parse(m.get('_manifest.json') as string).files;
   // out of order within each file (the second file's runs all after the first's), then across
