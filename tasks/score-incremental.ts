@@ -17,7 +17,7 @@ import { bump } from './lib/phase.ts';
 import { Scratch } from './lib/scratch.ts';
 import { StagedDir } from './lib/staged-dir.ts';
 import { scorePartitionBytes } from './lib/tuning.ts';
-import { dayFile, emptyTotals, readEvidenceFile, scorePartitions, sealScored, type ScoreTotals } from './score.ts';
+import { dayFile, emptyTotals, readEvidenceFile, scorePartitions, sealScored } from './score.ts';
 import { RULE_TABLE_VERSION } from './scoring-rules.ts';
 
 /**

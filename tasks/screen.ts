@@ -26,7 +26,7 @@ import { SpillDedup } from './safety/dedup-spill.ts';
 import { BANDS, MINHASH_SEED, NUM_HASHES, ROWS, SHINGLE_WORDS } from './safety/minhash.ts';
 import { DENSE_MIN_SPANS, DENSE_PER_1K, PII_TYPES } from './safety/pii.ts';
 import { decodeUnitLine, dropRowOf, encodeUnitLines, keptLine, mergeStats, screenBatch, SCREENED_DOCUMENTS, SCREENED_JUDGMENTS, screenOptions, type ScreenBatch, type ScreenBatchResult, type ScreenWorkerData, type UnitSummary } from './safety/screen-batch.ts';
-import { countPii, finishStats, type ScreenUnit } from './safety/screen-core.ts';
+import { countPii, finishStats } from './safety/screen-core.ts';
 import { SECRET_RULES, SECRET_RULES_VERSION } from './safety/secret-rules.ts';
 
 /** The quarantine file of data/screened. */

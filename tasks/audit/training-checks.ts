@@ -1,4 +1,3 @@
-import type { ChatMessage } from '../../schemas/chat.ts';
 import type { Provenance } from '../../schemas/provenance.ts';
 import { canonicalJson } from '../lib/hash.ts';
 import { normaliseForCompare } from '../export-messages.ts';
