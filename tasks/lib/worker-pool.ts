@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { workerQueueDepth } from './tuning.ts';
 
 /**
  * A small pool of worker threads for the CPU-bound per-row work of a phase (one request = one
@@ -25,57 +26,73 @@ export function threadCount(): number {
 
 type Pending<Res> = { resolve: (r: Res) => void; reject: (e: Error) => void };
 
-/** A pool of `size` workers running `moduleUrl`, which must call `serveRequests`. */
+/**
+ * A pool of `size` workers running `moduleUrl`, which must call `serveRequests`. Each worker may
+ * hold `workerQueueDepth()` requests at once (default 2: the one it runs and the next), so it goes
+ * straight on to the next batch while this thread is busy with its own batch or with the results;
+ * with a depth of 1, the worker idled for those stretches (screen's cold run at 1M used 1.4 of
+ * its 2 cores).
+ */
 export class WorkerPool<Req, Res> {
-  private readonly idle: Worker[] = [];
+  /** Requests sent to each worker and not answered yet, oldest first (a worker answers in order). */
+  private readonly queued = new Map<Worker, Pending<Res>[]>();
   private readonly waiting: (() => void)[] = [];
-  private readonly pending = new Map<Worker, Pending<Res>>();
   private readonly all: Worker[] = [];
+  private readonly depth = workerQueueDepth();
   private failed: Error | null = null;
 
   constructor(moduleUrl: URL, size: number, data: unknown) {
     for (let i = 0; i < size; i++) {
       const w = new Worker(bootstrap(moduleUrl), { eval: true, workerData: data });
+      const queue: Pending<Res>[] = [];
       w.on('message', (m: { ok: true; res: Res } | { ok: false; error: string }) => {
-        const p = this.pending.get(w);
-        this.pending.delete(w);
-        this.release(w);
+        const p = queue.shift();
+        this.waiting.shift()?.();
         if (!p) return;
         if (m.ok) p.resolve(m.res);
         else p.reject(new Error(m.error));
       });
       w.on('error', (e) => {
         this.failed = e;
-        const p = this.pending.get(w);
-        this.pending.delete(w);
-        p?.reject(e);
+        for (const p of queue.splice(0)) p.reject(e);
         for (const wake of this.waiting.splice(0)) wake();
       });
       this.all.push(w);
-      this.idle.push(w);
+      this.queued.set(w, queue);
     }
   }
 
-  private release(w: Worker): void {
-    this.idle.push(w);
-    this.waiting.shift()?.();
+  /** The worker with the fewest requests, if it has room for one more. */
+  private free(): Worker | null {
+    let best: Worker | null = null;
+    let least = this.depth;
+    for (const w of this.all) {
+      const q = (this.queued.get(w) as Pending<Res>[]).length;
+      if (q < least) {
+        best = w;
+        least = q;
+      }
+    }
+    return best;
   }
 
-  /** True when a worker is free to take a request now. */
+  /** True when a worker can take a request now. */
   get hasIdle(): boolean {
-    return this.idle.length > 0;
+    return this.free() !== null;
   }
 
-  /** Runs one request on the next idle worker. */
+  /** Runs one request on the least busy worker, waiting for room when every worker is full. */
   async run(req: Req): Promise<Res> {
-    while (this.idle.length === 0) {
+    let w = this.free();
+    while (w === null) {
       if (this.failed) throw this.failed;
       await new Promise<void>((r) => this.waiting.push(r));
+      w = this.free();
     }
     if (this.failed) throw this.failed;
-    const w = this.idle.pop() as Worker;
+    const queue = this.queued.get(w) as Pending<Res>[];
     return new Promise<Res>((resolve, reject) => {
-      this.pending.set(w, { resolve, reject });
+      queue.push({ resolve, reject });
       w.postMessage(req);
     });
   }
@@ -93,8 +110,10 @@ export class WorkerPool<Req, Res> {
 export function serveRequests<Req, Res, Data>(handle: (req: Req, data: Data) => Res | Promise<Res>): void {
   if (isMainThread || !parentPort) return;
   const port = parentPort;
+  // one request at a time, answered in the order received (the pool matches answers to requests by order)
+  let chain: Promise<void> = Promise.resolve();
   port.on('message', (req: Req) => {
-    Promise.resolve()
+    chain = chain
       .then(() => handle(req, workerData as Data))
       .then(
         (res) => port.postMessage({ ok: true, res }),
