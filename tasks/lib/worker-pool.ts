@@ -76,6 +76,11 @@ export class WorkerPool<Req, Res> {
     return best;
   }
 
+  /** Requests the workers can hold at once. */
+  get capacity(): number {
+    return this.all.length * this.depth;
+  }
+
   /** True when a worker can take a request now. */
   get hasIdle(): boolean {
     return this.free() !== null;
@@ -124,7 +129,8 @@ export function serveRequests<Req, Res, Data>(handle: (req: Req, data: Data) => 
 
 /**
  * Maps requests in order: in this thread for the first `after` requests, then on a pool made by
- * `makePool` (null: stay in this thread) with at most `window` requests in flight. This thread is
+ * `makePool` (null: stay in this thread) with at most `window` requests in flight (at least one more
+ * than the workers hold, so this thread never waits while there is work). This thread is
  * one of the cores: whenever every worker is busy it takes the next request itself, so the work
  * balances itself and `threads` cores need only `threads - 1` workers (each costs ~100 MB of
  * resident memory). The pool is closed when the map ends. A small input never starts a worker.
@@ -137,7 +143,8 @@ export async function* mapInOrder<Req, Res>(requests: AsyncIterable<Req>, local:
     for await (const req of requests) {
       if (++n === opts.after + 1) pool = makePool();
       inFlight.push(runOrLocal(pool, req, local));
-      while (inFlight.length >= (pool ? opts.window : 1)) yield await (inFlight.shift() as Promise<Res>);
+      // room for every request the workers can hold plus one here, or this thread would wait idle
+      while (inFlight.length >= (pool ? Math.max(opts.window, pool.capacity + 1) : 1)) yield await (inFlight.shift() as Promise<Res>);
     }
     while (inFlight.length > 0) yield await (inFlight.shift() as Promise<Res>);
   } finally {

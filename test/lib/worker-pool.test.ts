@@ -36,12 +36,20 @@ test('a third request waits for room; a failure is the caller\'s error and the w
   }
 });
 
-test('mapInOrder over a pool and this thread gives every result in request order', async () => {
+test('mapInOrder over a pool and this thread gives every result in request order; this thread takes requests when the worker is full', async () => {
   async function* requests(): AsyncGenerator<Req> {
-    for (let n = 0; n < 40; n++) yield { n, delayMs: (n * 7) % 5 };
+    for (let n = 0; n < 40; n++) yield { n, delayMs: 5 + ((n * 7) % 5) };
   }
-  const local = (r: Req): number => r.n * 2;
-  const got: number[] = [];
-  for await (const r of mapInOrder(requests(), local, () => new WorkerPool<Req, number>(ECHO, 1, null), { after: 2, window: 4 })) got.push(r);
-  assert.deepEqual(got, Array.from({ length: 40 }, (_, n) => n * 2));
+  for (const window of [1, 4]) {
+    let localCalls = 0;
+    const local = (r: Req): number => {
+      localCalls++;
+      return r.n * 2;
+    };
+    const got: number[] = [];
+    for await (const r of mapInOrder(requests(), local, () => new WorkerPool<Req, number>(ECHO, 1, null), { after: 2, window })) got.push(r);
+    assert.deepEqual(got, Array.from({ length: 40 }, (_, n) => n * 2));
+    // the first two here, then one whenever the worker holds two: a window smaller than the workers hold still leaves this thread a share
+    assert.ok(localCalls > 2 && localCalls < 40, `window ${window}: ${localCalls} of 40 requests ran in this thread`);
+  }
 });
