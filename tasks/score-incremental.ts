@@ -106,8 +106,7 @@ export async function saveFileTraces(root: string, sha: string, seen: FileTraces
   await w.commit();
 }
 
-async function readFileTraces(root: string, sha: string): Promise<{ traces: string[]; missing: string[] } | null> {
-  const cache = await traceCache(root);
+async function readFileTraces(cache: LineCache, sha: string): Promise<{ traces: string[]; missing: string[] } | null> {
   if (!cache.has(sha)) return null;
   try {
     for await (const line of cache.read(sha)) {
@@ -186,13 +185,14 @@ export async function incrementalPlan(root: string, inputs: readonly FileEntry[]
   const oldFiles: ScoredFileStats[] = [];
   const dirtyBefore = new Set<string>();
   const missingBefore = new Set<string>();
+  const traces = await traceCache(root);
   for (const f of state.files) {
     if (now.get(f.path) === f.sha256) {
       unchanged.add(f.path);
       oldFiles.push(f);
     } else if (f.rows !== f.passthrough) {
       // a changed or removed file that held runs or signals: what its previous version held
-      const before = await readFileTraces(root, f.sha256);
+      const before = await readFileTraces(traces, f.sha256);
       if (before === null) return null;
       for (const id of before.traces) dirtyBefore.add(id);
       for (const id of before.missing) missingBefore.add(id);
@@ -284,10 +284,11 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
     // their rows in the old files; everything else there is counted only. A file whose kept trace
     // list holds no dirty trace is not read (most of them: a new day's traces are mostly new)
     let skipped = 0;
+    const traces = await traceCache(root);
     for (const f of plan.oldFiles) {
       if (dirty.size === 0) break;
       if (f.rows === f.passthrough) continue; // documents and judgments only
-      const kept = await readFileTraces(root, f.sha256);
+      const kept = await readFileTraces(traces, f.sha256);
       if (kept !== null && !kept.traces.some((id) => dirty.has(id))) {
         skipped++;
         continue;

@@ -4,7 +4,8 @@ import type { DistillConfig } from '../schemas/config.ts';
 import { EvidenceRecord, SCHEMA_VERSION as EVIDENCE_V } from '../schemas/evidence-record.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../schemas/quarantine-record.ts';
 import { SCHEMA_VERSION as SCORED_V, type JoinedSignal, type ScoredRun } from '../schemas/scored-run.ts';
-import { EVIDENCE_DIR, SCORED_DIR } from './lib/layout.ts';
+import { SCORED_DIR } from './lib/layout.ts';
+import { evidenceFiles } from './export-inputs.ts';
 import { ExternalSorter } from './lib/external-sort.ts';
 import { peekFields } from './lib/json-peek.ts';
 import { jsonlLines } from './lib/jsonl-read.ts';
@@ -14,7 +15,7 @@ import { scorePartitionBytes, workerMinBytes } from './lib/tuning.ts';
 import { mapInOrder, threadCount, WorkerPool } from './lib/worker-pool.ts';
 import { scoreDropLine, scorePartition, type PartitionScore } from './score-partition.ts';
 import { Progress, n } from './lib/log.ts';
-import { MANIFEST, manifestText, readManifest } from './lib/manifest.ts';
+import { MANIFEST, manifestText } from './lib/manifest.ts';
 import type { FileEntry } from '../schemas/stage-receipt.ts';
 import { FileTraces, incrementalPlan, saveFileTraces, saveScoreState, scoreIncremental, type ScoredFileStats } from './score-incremental.ts';
 import { bump, sortedCounts, type PhaseResult } from './lib/phase.ts';
@@ -118,14 +119,8 @@ export function emptyTotals(): ScoreTotals {
   return { inRows: 0, passthrough: 0, runsOut: 0, signalsJoined: 0, dropCount: 0, byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, 0])), byRule: {}, byReason: {} };
 }
 
-/** The evidence data files of data/evidence/_manifest.json (no `_` files). */
-async function evidenceDataFiles(root: string): Promise<FileEntry[]> {
-  const manifest = await readManifest(root, EVIDENCE_DIR, 'npm run build-evidence');
-  return manifest.files.filter((f) => !f.path.includes('/_'));
-}
-
 /** A MISSING_TRACE_ID drop for an evidence row without trace_id. */
-export async function missingTraceDrop(text: string, dropSorter: ExternalSorter, t: ScoreTotals): Promise<string> {
+async function missingTraceDrop(text: string, dropSorter: ExternalSorter, t: ScoreTotals): Promise<string> {
   const e = JSON.parse(text) as EvidenceRecord;
   const [key, line] = scoreDropLine({ reason: 'MISSING_TRACE_ID', detail: `${e.kind} row has no trace_id, so it cannot be joined`, evidence: e, ref: null });
   bump(t.byReason, 'MISSING_TRACE_ID');
@@ -208,7 +203,7 @@ export async function scorePartitions(parts: readonly string[], threads: number,
  * the previous output (tasks/score-incremental.ts); the result is the same bytes.
  */
 export async function score(root: string, _config: DistillConfig): Promise<PhaseResult> {
-  const evidenceInputs = await evidenceDataFiles(root);
+  const evidenceInputs = await evidenceFiles(root);
   const plan = await incrementalPlan(root, evidenceInputs);
   if (plan) {
     const res = await scoreIncremental(root, evidenceInputs, plan);

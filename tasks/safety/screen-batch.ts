@@ -32,7 +32,7 @@ export interface DropFields {
 }
 
 /** A unit's `DropFields`. */
-export function dropFields(u: ScreenUnit): DropFields {
+function dropFields(u: ScreenUnit): DropFields {
   const p = u.record.provenance;
   return { id: unitId(u), file: p.source_file, index: p.line_offset, sig: p.sig_hash, trace: u.kind === 'run' ? u.record.run_id : u.record.trace_id };
 }
@@ -43,7 +43,7 @@ export function dropRowOf(f: DropFields, d: { reason: string; detail: string; re
 }
 
 /** The quarantine row of a dropped unit. */
-export function dropRow(d: ScreenDrop) {
+function dropRow(d: ScreenDrop) {
   return dropRowOf(dropFields(d.unit), d);
 }
 
