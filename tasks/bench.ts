@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { dayStart, isoDate } from './corpus/clock.ts';
 import { writeCorpus } from './corpus.ts';
 import { measure, readProcLog, type RunFigure } from './bench/measure.ts';
-import { buildReport, formatReport, type BenchInput } from './bench/report.ts';
+import { buildReport, formatReport, type BenchInput, type BigFileFigure } from './bench/report.ts';
 import { createBenchProject, type BenchProject } from './bench/temp-project.ts';
 import { UserError } from './lib/result.ts';
 
@@ -19,16 +19,18 @@ import { UserError } from './lib/result.ts';
  *   - an incremental rerun after one new day of rows (~1 % of the corpus, another seed, so no
  *     trace id collides);
  *   - a cold run on a corpus a tenth the size, for peak-RSS growth;
+ *   - with `--big-file G`, build-evidence alone on one source file of G GiB (every gateway call of
+ *     one generated day), for the reliability catalogue's "multi-GB file" case (#12);
  * with wall time, CPU time, peak RSS (getrusage of each phase process) and rows per second per
  * phase. Prints a table and writes reports/bench/bench.json.
  *
- *   npm run bench -- [--records N] [--small N] [--seed S] [--code DIR] [--heap-mb N] [--keep] [--out FILE]
+ *   npm run bench -- [--records N] [--small N] [--big-file G] [--seed S] [--code DIR] [--heap-mb N] [--keep] [--out FILE]
  *
  * `--heap-mb N` runs every phase with `--max-old-space-size=N` (through NODE_OPTIONS): with it the
  * resident set shows the live data a phase needs, without the slack V8 leaves itself otherwise.
  */
 
-const USAGE = 'usage: npm run bench -- [--records 1000000] [--small N (default records/10, 0 = skip)] [--seed 7] [--code DIR] [--heap-mb N] [--keep] [--out reports/bench/bench.json]';
+const USAGE = 'usage: npm run bench -- [--records 1000000] [--small N (default records/10, 0 = skip)] [--big-file GiB (default 0 = skip)] [--seed 7] [--code DIR] [--heap-mb N] [--keep] [--out reports/bench/bench.json]';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const START_DATE = '2026-10-01';
 const DAYS = 30;
@@ -37,12 +39,12 @@ function say(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
 }
 
-function options(argv: string[]): { records: number; small: number; seed: number; code: string; heapMb: number | null; keep: boolean; out: string } {
+function options(argv: string[]): { records: number; small: number; bigFileGib: number; seed: number; code: string; heapMb: number | null; keep: boolean; out: string } {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { records: { type: 'string', default: '1000000' }, small: { type: 'string' }, seed: { type: 'string', default: '7' }, code: { type: 'string', default: REPO }, 'heap-mb': { type: 'string' }, keep: { type: 'boolean', default: false }, out: { type: 'string', default: join(REPO, 'reports', 'bench', 'bench.json') } },
+      options: { records: { type: 'string', default: '1000000' }, small: { type: 'string' }, 'big-file': { type: 'string', default: '0' }, seed: { type: 'string', default: '7' }, code: { type: 'string', default: REPO }, 'heap-mb': { type: 'string' }, keep: { type: 'boolean', default: false }, out: { type: 'string', default: join(REPO, 'reports', 'bench', 'bench.json') } },
       allowPositionals: false,
     }));
   } catch (e) {
@@ -54,7 +56,9 @@ function options(argv: string[]): { records: number; small: number; seed: number
   };
   const records = int('records', values.records, 100);
   const heapMb = values['heap-mb'] === undefined ? null : int('heap-mb', values['heap-mb'], 64);
-  return { records, small: values.small === undefined ? Math.floor(records / 10) : int('small', values.small, 0), seed: int('seed', values.seed, 0), code: resolve(values.code), heapMb, keep: values.keep, out: resolve(values.out) };
+  const big = values['big-file'];
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(big) || Number(big) > 64) throw new UserError(`bench: --big-file expects a size in GiB between 0 (skip) and 64, got "${big}"\n${USAGE}`);
+  return { records, small: values.small === undefined ? Math.floor(records / 10) : int('small', values.small, 0), bigFileGib: Number(big), seed: int('seed', values.seed, 0), code: resolve(values.code), heapMb, keep: values.keep, out: resolve(values.out) };
 }
 
 /** A bench project with a generated corpus of `records` rows. */
@@ -80,6 +84,37 @@ async function addOneDay(project: BenchProject, records: number, seed: number): 
     return Object.entries(summary.rows).reduce((s, [stream, n]) => s + (stream === 'tau_bench' ? 0 : n), 0);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * build-evidence alone on one source file of about `gib` GiB: every gateway call of one generated
+ * day (the largest stream; the generator's other streams are generated but not written). The
+ * records to generate come from a small probe of the same kind.
+ */
+async function bigFile(code: string, gib: number, seed: number, env: NodeJS.ProcessEnv, keep: boolean): Promise<BigFileFigure> {
+  const probeDir = mkdtempSync(join(tmpdir(), 'distill-bench-probe-'));
+  let perRecord: number;
+  try {
+    const probe = 20_000;
+    perRecord = (await writeCorpus(probeDir, { records: probe, seed, startDate: START_DATE, days: 1 }, false, ['gateway_calls'])).bytes / probe;
+  } finally {
+    rmSync(probeDir, { recursive: true, force: true });
+  }
+  const project = createBenchProject(code, join(REPO, 'node_modules'), 'big-file');
+  try {
+    const records = Math.ceil((gib * 2 ** 30) / perRecord);
+    say(`one ${gib} GiB source file: generating ${records.toLocaleString('en-US')} records' gateway calls for one day…`);
+    const summary = await writeCorpus(join(project.root, 'data', '_kb'), { records, seed, startDate: START_DATE, days: 1 }, false, ['gateway_calls']);
+    if (summary.files !== 1) throw new Error(`bench: expected one gateway_calls file, the generator wrote ${summary.files}`);
+    say(`${(summary.bytes / 2 ** 30).toFixed(2)} GiB, ${summary.rows.gateway_calls.toLocaleString('en-US')} rows in one file; build-evidence…`);
+    const run = await measure(project, 'big-file', process.execPath, ['--import', 'tsx', join('tasks', 'cli.ts'), 'build-evidence'], env);
+    const p = run.phases.find((x) => x.phase === 'build-evidence');
+    if (!p) throw new Error('bench: the big-file run recorded no build-evidence process');
+    return { bytes: summary.bytes, rows: summary.rows.gateway_calls, seconds: p.seconds, cpu_seconds: p.cpu_seconds, rss_mb: p.rss_mb, rows_per_s: p.rows_per_s };
+  } finally {
+    if (keep) say(`kept ${project.root}`);
+    else rmSync(project.root, { recursive: true, force: true });
   }
 }
 
@@ -127,8 +162,9 @@ async function main(argv: string[]): Promise<number> {
       const { stdout: _s, ...fig } = await measure(s.project, 'cold', NPM, RUN_ALL, runEnv);
       small = { ...fig, records: s.source.rows };
     }
+    const bigFileFig = o.bigFileGib > 0 ? await bigFile(o.code, o.bigFileGib, o.seed, runEnv, o.keep) : null;
     const strip = ({ stdout: _s, ...fig }: RunFigure & { stdout?: string }): RunFigure => fig;
-    const report = buildReport({ records: source.rows, source, floor: floorFig, cold: strip(cold), noop: strip(noop), incremental: { ...strip(incremental), added_rows: added }, small, machine, code: relative(REPO, o.code) || '.', heap_mb: o.heapMb });
+    const report = buildReport({ records: source.rows, source, floor: floorFig, cold: strip(cold), noop: strip(noop), incremental: { ...strip(incremental), added_rows: added }, small, big_file: bigFileFig, machine, code: relative(REPO, o.code) || '.', heap_mb: o.heapMb });
     mkdirSync(resolve(o.out, '..'), { recursive: true });
     writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${formatReport(report)}\n`);

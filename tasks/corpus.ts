@@ -68,8 +68,12 @@ async function prepareOut(out: string, force: boolean): Promise<void> {
   }
 }
 
-/** Generates the corpus into `out`, streaming; never holds more than a buffer per open file. */
-export async function writeCorpus(out: string, options: CorpusOptions, force = false): Promise<CorpusSummary> {
+/**
+ * Generates the corpus into `out`, streaming; never holds more than a buffer per open file.
+ * `only` writes just those streams (the others are generated, so the kept rows are the same as in
+ * a full corpus, but not written or counted): the bench uses it for one big file of one stream.
+ */
+export async function writeCorpus(out: string, options: CorpusOptions, force = false, only: readonly Stream[] | null = null): Promise<CorpusSummary> {
   await prepareOut(out, force);
   const rows = Object.fromEntries(STREAMS.map((s) => [s, 0])) as Record<Stream, number>;
   const open = new Map<string, BufferedFile>();
@@ -84,6 +88,7 @@ export async function writeCorpus(out: string, options: CorpusOptions, force = f
       await closeAll(); // one file per stream and day: a finished day's files are done
       continue;
     }
+    if (only && !only.includes(chunk.stream)) continue;
     let f = open.get(chunk.path);
     if (!f) {
       const path = join(out, chunk.path);

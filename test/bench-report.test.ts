@@ -55,3 +55,17 @@ test('phaseOf names distill phase processes from their argv, and nothing else', 
   assert.equal(phaseOf(['/p/node_modules/tsx/dist/cli.mjs', 'tasks/cli.ts', 'score']), null);
   assert.equal(phaseOf(['/p/node_modules/.bin/wireit']), null);
 });
+
+test('a big-file run adds its check (peak RSS within the phase limit) and a line beside the table', () => {
+  const big = { bytes: 2.5 * 2 ** 30, rows: 2_000_000, seconds: 100, cpu_seconds: 180, rss_mb: 420, rows_per_s: 20_000 };
+  const r = buildReport(input({ big_file: big }));
+  assert.equal(r.targets.length, 6);
+  assert.deepEqual(r.targets.map((t) => [t.name, t.met, t.value]).at(-1), ['one 2.50 GiB source file', true, '420 MB (build-evidence)']);
+  const text = formatReport(r);
+  assert.match(text, /^one big source file, build-evidence alone: 2\.50 GiB, 2,000,000 rows in 100\.0 s \(20,000 rows\/s, 180\.0 cpu s\), peak RSS 420\.0 MB \(300\.0 MB for the 2 MB corpus in 3 files\)$/m);
+  assert.match(text, /^ {2}✔ one 2\.50 GiB source file {11}≤ 512 MB {3}420 MB \(build-evidence\)$/m);
+  const over = buildReport(input({ big_file: { ...big, rss_mb: 600 } }));
+  assert.equal(over.targets.at(-1)?.met, false);
+  assert.equal(buildReport(input({ big_file: null })).targets.length, 5);
+  assert.doesNotMatch(formatReport(buildReport(input())), /big source file/);
+});

@@ -56,6 +56,21 @@ test('corpus: one file per stream and day, named YYYY-MM-DD.jsonl, plus the tau-
   assert.ok(files.includes('gateway_calls/2026-10-01.jsonl') && files.includes('gateway_calls/2026-10-03.jsonl'));
 });
 
+test('corpus: `only` writes just the streams asked for, each file byte-identical to the full corpus\'s', async () => {
+  const [full, one, summary] = await withTemp(async (dir) => {
+    await writeCorpus(join(dir, 'full'), SMALL);
+    const s = await writeCorpus(join(dir, 'one'), SMALL, false, ['gateway_calls']);
+    return [await snapshot(join(dir, 'full')), await snapshot(join(dir, 'one')), s] as const;
+  });
+  const gateway = full.filter(([p]) => p.startsWith('gateway_calls/'));
+  assert.ok(gateway.length >= 3);
+  assert.deepEqual(one, gateway);
+  assert.equal(summary.files, gateway.length);
+  assert.equal(summary.bytes, gateway.reduce((n, [, t]) => n + Buffer.byteLength(t), 0));
+  assert.ok(summary.rows.gateway_calls > 0);
+  assert.deepEqual(Object.entries(summary.rows).filter(([k, v]) => k !== 'gateway_calls' && v !== 0), []);
+});
+
 interface SharedCorpus {
   dir: string;
   rows: number;

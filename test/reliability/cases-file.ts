@@ -186,7 +186,7 @@ export const FILE_CASES: CatalogueCase[] = [
     id: 12,
     input: 'multi-GB file',
     disposition: 'processed streaming (bounded chunks)',
-    pending: 'not run in the suite (minutes of I/O); the reader holds one 1 MiB chunk plus one line at most, shown with bounded RSS on the 100 MB line (#11). Manual check: `npm run corpus -- --records 1000000 --out /tmp/kb` (~750 MB) and build it.',
+    pending: 'not run in the suite (minutes of I/O); measured by `npm run bench -- --big-file 2` (build-evidence on one 2 GiB file, peak RSS checked against 512 MB). The reader holds one 1 MiB chunk plus one line at most, shown here with bounded RSS on the 100 MB line (#11).',
   },
   {
     id: 13,
