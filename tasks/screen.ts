@@ -59,6 +59,10 @@ interface ScreenInput {
   payloadKey: string;
   /** Its index in input order (runs, then evidence). */
   at: number;
+  /** Kept units so far (pass 1), each numbered by its rank. */
+  kept: number;
+  /** Its first and last (day file, run_id) key, to tell whether the runs are in output order. */
+  runs: { first: string; last: string } | null;
 }
 
 /** Inputs are numbered by 2^32: a unit's seq is its input's index × SEQ_INPUT + its rank among the input's kept units. */
@@ -125,22 +129,18 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     // the inputs hold them in output order, (day file, run_id) — score writes them so — and
     // through a sort otherwise; documents and judgments through a sort by id.
     const screenInputs: ScreenInput[] = [];
-    const keptIn: number[] = []; // kept units per input
-    const runSpan: ({ first: string; last: string } | null)[] = []; // first and last (file, run_id) key per input
     let runsInOrder = true;
-    const take = async (at: number, r: UnitSummary): Promise<void> => {
+    const take = async (input: ScreenInput, r: UnitSummary): Promise<void> => {
       progress.tick();
       if (r.type === 'drop') return drops.add(r.key, r.row);
       countPii(stats, r.pii);
-      await dedup.add(r.features, at * SEQ_INPUT + (keptIn[at] as number));
-      keptIn[at] = (keptIn[at] as number) + 1;
+      await dedup.add(r.features, input.at * SEQ_INPUT + input.kept++);
       if (r.kind !== 'run') return;
       const key = `${r.file}\u0000${r.id}`;
-      const span = runSpan[at];
-      if (!span) runSpan[at] = { first: key, last: key };
+      if (!input.runs) input.runs = { first: key, last: key };
       else {
-        if (key <= span.last) runsInOrder = false;
-        span.last = key;
+        if (key <= input.runs.last) runsInOrder = false;
+        input.runs.last = key;
       }
     };
     const addCounts = (s: Record<string, number>, u: ScreenBatchResult['units']): void => {
@@ -156,10 +156,8 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     for (const [from, files] of [['runs', runFiles], ['evidence', evFiles]] as const) {
       for (const entry of files) {
         const key = sha256(JSON.stringify({ ...keyBase, from, path: entry.path, sha256: entry.sha256 }));
-        const input: ScreenInput = { entry, from, at: screenInputs.length, key, payloadKey: sha256(`${key}:payload`) };
+        const input: ScreenInput = { entry, from, at: screenInputs.length, key, payloadKey: sha256(`${key}:payload`), kept: 0, runs: null };
         screenInputs.push(input);
-        keptIn.push(0);
-        runSpan.push(null);
         if (screenInputs.length >= 2 ** 21) throw new UserError(`screen reads at most ${2 ** 21} input files; ${screenInputs.length}+ are listed`);
         if (!(cache.has(input.payloadKey) && cache.has(input.key))) {
           todo.push(input);
@@ -169,7 +167,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
           if (line.startsWith('B\t')) {
             const b = JSON.parse(line.slice(2)) as Pick<ScreenBatchResult, 'stats' | 'units'>;
             addCounts(b.stats, b.units);
-          } else await take(input.at, decodeUnitLine(line));
+          } else await take(input, decodeUnitLine(line));
         }
       }
     }
@@ -191,7 +189,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         const lines = encodeUnitLines(r);
         await w.unit.add(lines.unit);
         if (lines.payload !== null) await w.payload.add(lines.payload);
-        await take(batch.input.at, r);
+        await take(batch.input, r);
       }
       await w.unit.add(`B\t${JSON.stringify({ stats: res.stats, units: res.units })}`);
       addCounts(res.stats, res.units);
@@ -204,10 +202,10 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     progress.end();
     // runs in output order across inputs too: each input's first key above the last of the one before
     let lastRun = '';
-    for (const span of runSpan) {
-      if (!span) continue;
-      if (span.first <= lastRun) runsInOrder = false;
-      lastRun = span.last;
+    for (const { runs } of screenInputs) {
+      if (!runs) continue;
+      if (runs.first <= lastRun) runsInOrder = false;
+      lastRun = runs.last;
     }
     const verdicts = new ExternalSorter(scratch.dir, 'verdicts', 4 * 1024 * 1024);
     for await (const v of dedup.verdicts()) await verdicts.add(seqKey(v.seq), JSON.stringify(v.verdict));
@@ -218,8 +216,16 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     const verdictIt = verdicts.sorted();
     let next = await verdictIt.next();
     let current: string | null = null; // the day file being written
+    /** Appends a run to its day file; runs come sorted by (day file, run_id), so one file is open at a time. */
+    const writeRun = async (file: string, json: string): Promise<void> => {
+      if (file !== current) {
+        if (current !== null) await staged.closeWriter(current);
+        current = file;
+      }
+      await staged.writer(file).writeLine(json);
+    };
     for (const input of screenInputs) {
-      if (keptIn[input.at] === 0) continue;
+      if (input.kept === 0) continue;
       let rank = 0;
       for await (const line of cache.read(input.payloadKey)) {
         const k = keptLine(line);
@@ -233,27 +239,12 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         keptCount[k.kind]++;
         if (k.kind !== 'run') await kept.add(k.id, `${k.file}\t${k.json}`);
         else if (runsOut) await runsOut.add(`${k.file}\u0000${k.id}`, k.json);
-        else {
-          if (k.file !== current) {
-            if (current !== null) await staged.closeWriter(current);
-            current = k.file;
-          }
-          await staged.writer(k.file).writeLine(k.json); // sorted by run_id
-        }
+        else await writeRun(k.file, k.json);
       }
-      if (rank !== keptIn[input.at]) throw new Error(`screen: the cache entry of ${input.entry.path} changed while screen ran (${rank} kept units, ${keptIn[input.at]} before)`);
+      if (rank !== input.kept) throw new Error(`screen: the cache entry of ${input.entry.path} changed while screen ran (${rank} kept units, ${input.kept} before)`);
     }
     if (!next.done) throw new Error(`screen: dedup verdict ${next.value.key} matches no kept unit`);
-    if (runsOut) {
-      for await (const { key, line } of runsOut.sorted()) {
-        const file = key.slice(0, key.indexOf('\u0000'));
-        if (file !== current) {
-          if (current !== null) await staged.closeWriter(current);
-          current = file;
-        }
-        await staged.writer(file).writeLine(line); // sorted by run_id
-      }
-    }
+    if (runsOut) for await (const { key, line } of runsOut.sorted()) await writeRun(key.slice(0, key.indexOf('\u0000')), line);
     if (current !== null) await staged.closeWriter(current);
     for (const file of [SCREENED_DOCUMENTS, SCREENED_JUDGMENTS]) staged.writer(file); // written even when empty
     for await (const { line } of kept.sorted()) {

@@ -1,7 +1,7 @@
 import { promises as fsp, type BigIntStats } from 'node:fs';
-import { sha256File } from './hash.ts';
 import { join } from 'node:path';
 import { writeFileAtomic } from './fs-atomic.ts';
+import { sha256File } from './hash.ts';
 
 /**
  * The source fingerprint wireit reads instead of the sources themselves.

@@ -34,10 +34,9 @@ type Pending<Res> = { resolve: (r: Res) => void; reject: (e: Error) => void };
  * its 2 cores).
  */
 export class WorkerPool<Req, Res> {
-  /** Requests sent to each worker and not answered yet, oldest first (a worker answers in order). */
-  private readonly queued = new Map<Worker, Pending<Res>[]>();
+  /** Each worker with the requests sent to it and not answered yet, oldest first (a worker answers in order). */
+  private readonly all: { worker: Worker; queue: Pending<Res>[] }[] = [];
   private readonly waiting: (() => void)[] = [];
-  private readonly all: Worker[] = [];
   private readonly depth = workerQueueDepth();
   private failed: Error | null = null;
 
@@ -57,20 +56,18 @@ export class WorkerPool<Req, Res> {
         for (const p of queue.splice(0)) p.reject(e);
         for (const wake of this.waiting.splice(0)) wake();
       });
-      this.all.push(w);
-      this.queued.set(w, queue);
+      this.all.push({ worker: w, queue });
     }
   }
 
   /** The worker with the fewest requests, if it has room for one more. */
-  private free(): Worker | null {
-    let best: Worker | null = null;
+  private free(): { worker: Worker; queue: Pending<Res>[] } | null {
+    let best: { worker: Worker; queue: Pending<Res>[] } | null = null;
     let least = this.depth;
     for (const w of this.all) {
-      const q = (this.queued.get(w) as Pending<Res>[]).length;
-      if (q < least) {
+      if (w.queue.length < least) {
         best = w;
-        least = q;
+        least = w.queue.length;
       }
     }
     return best;
@@ -95,16 +92,16 @@ export class WorkerPool<Req, Res> {
       w = this.free();
     }
     if (this.failed) throw this.failed;
-    const queue = this.queued.get(w) as Pending<Res>[];
+    const { worker, queue } = w;
     return new Promise<Res>((resolve, reject) => {
       queue.push({ resolve, reject });
-      w.postMessage(req);
+      worker.postMessage(req);
     });
   }
 
   /** Stops every worker. */
   async close(): Promise<void> {
-    await Promise.all(this.all.map((w) => w.terminate()));
+    await Promise.all(this.all.map((w) => w.worker.terminate()));
   }
 }
 

@@ -331,7 +331,7 @@ export class SpillDedup {
           for (const y of others) visit(a, members[y] as number);
         }
       }
-        const idOf = (x: number): string => {
+      const idOf = (x: number): string => {
         const start = idOff.a[x] as number;
         const len = (idOff.a[x + 1] as number) - start;
         const buf = Buffer.allocUnsafe(len);
