@@ -3,4 +3,4 @@
 // with no build step.
 import { register } from 'tsx/esm/api';
 register();
-await import('../tasks/cli.ts');
+await import('../tasks/cli/main.ts');

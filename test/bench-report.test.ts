@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PhaseFigure, RunFigure } from '../tasks/bench/measure.ts';
-import { phaseOf } from '../tasks/bench/measure.ts';
-import { buildReport, formatReport, type BenchInput } from '../tasks/bench/report.ts';
+import type { PhaseFigure, RunFigure } from '../tasks/dev/bench/measure.ts';
+import { phaseOf } from '../tasks/dev/bench/measure.ts';
+import { buildReport, formatReport, type BenchInput } from '../tasks/dev/bench/report.ts';
 
 const fig = (phase: string, seconds: number, rss: number, rows: number | null = 1000): PhaseFigure => ({ phase, seconds, cpu_seconds: seconds, rss_mb: rss, rows_in: rows, rows_per_s: rows === null ? null : rows / seconds });
 const run = (seconds: number, phases: PhaseFigure[]): RunFigure => ({ seconds, phases });
@@ -52,7 +52,7 @@ test('phaseOf names distill phase processes from their argv, and nothing else', 
   assert.equal(phaseOf(['/p/tasks/cli.ts', 'export-sft', '--include-partial']), 'export-sft-partial');
   assert.equal(phaseOf(['/p/tasks/cli.ts', 'run-all', '--begin']), 'begin-run');
   assert.equal(phaseOf(['/p/tasks/cli.ts', 'run-all', '--collect']), 'run-all');
-  assert.equal(phaseOf(['/p/node_modules/tsx/dist/cli.mjs', 'tasks/cli.ts', 'score']), null);
+  assert.equal(phaseOf(['/p/node_modules/tsx/dist/cli.mjs', 'tasks/cli/main.ts', 'score']), null);
   assert.equal(phaseOf(['/p/node_modules/.bin/wireit']), null);
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Adapter } from '../tasks/adapters/adapter.ts';
-import { materializeSession, parseUnit, type ParsedUnit } from '../tasks/build-evidence.ts';
+import { materializeSession, parseUnit, type ParsedUnit } from '../tasks/phases/build-evidence/run.ts';
 import { sigHash } from '../tasks/lib/hash.ts';
 import { REPO, runCli, tempProject, treeHashes } from './helpers/project.ts';
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { listCache, planPrune, prune, type CacheEntry } from '../tasks/cache-prune.ts';
+import { listCache, planPrune, prune, type CacheEntry } from '../tasks/dev/cache-prune.ts';
 
 const e = (script: string, key: string, bytes: number, mtimeMs: number, current = false): CacheEntry => ({ script, key, bytes, mtimeMs, current });
 
@@ -33,7 +33,7 @@ test('prune deletes planned cache folders on disk, keeps the one matching the fi
     });
     return data;
   };
-  const fp = '{"command":"tsx tasks/cli.ts score"}';
+  const fp = '{"command":"tsx tasks/cli/main.ts score"}';
   const cur = createHash('sha256').update(fp).digest('hex');
   const score = mk('score', fp, ['k1', 'k2', cur, 'k3']);
   const busy = mk('export-sft', '{}', ['b1', 'b2']);

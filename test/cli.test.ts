@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { COMMANDS, helpText } from '../tasks/commands.ts';
+import { COMMANDS, helpText } from '../tasks/cli/commands.ts';
 import { REPLAY_EVAL_USAGE } from '../tasks/replay/eval-command.ts';
 import { REPLAY_USAGE } from '../tasks/replay/replay-command.ts';
 

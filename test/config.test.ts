@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { globbySync } from 'globby';
 import { DistillConfig } from '../schemas/config.ts';
 import { getAdapter } from '../tasks/adapters/registry.ts';
-import { STREAMS } from '../tasks/corpus/streams.ts';
+import { STREAMS } from '../tasks/dev/corpus/streams.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const config = DistillConfig.parse(JSON.parse(readFileSync(resolve(repoRoot, 'distill.config.json'), 'utf8')));

@@ -8,10 +8,10 @@ import { promisify } from 'node:util';
 import { DocumentBody, JudgmentBody, RunBody, SignalBody } from '../schemas/evidence-record.ts';
 import { ADAPTER_DROP_REASONS } from '../tasks/adapters/drop-reasons.ts';
 import { getAdapter } from '../tasks/adapters/registry.ts';
-import { writeCorpus } from '../tasks/corpus.ts';
-import { BAD_ROW_KINDS } from '../tasks/corpus/bad-rows.ts';
+import { writeCorpus } from '../tasks/dev/corpus.ts';
+import { BAD_ROW_KINDS } from '../tasks/dev/corpus/bad-rows.ts';
 import { parseRow } from '../tasks/lib/json-check.ts';
-import { parseTimestamp } from '../tasks/lib/time.ts';
+import { parseTimestamp } from '../tasks/phases/build-evidence/time.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const SMALL = { records: 300, seed: 11, startDate: '2026-10-01', days: 3 };
@@ -192,7 +192,7 @@ test('corpus: outcome streams cover every scorer category and the canaries are p
   assert.match(tests, /"failed":0,/);
   assert.match(tests, /"failed":[1-9]/);
   const runs = (await text('gateway_calls')) + (await text('agent_trajectories'));
-  // the fake secrets and PII of tasks/corpus/canaries.ts, inside otherwise valid runs
+  // the fake secrets and PII of tasks/dev/corpus/canaries.ts, inside otherwise valid runs
   assert.match(runs, /sk-proj-[A-Za-z0-9]{74}T3BlbkFJ[A-Za-z0-9]{74}/);
   assert.match(runs, /AKIA[A-Z2-7]{16}/);
   assert.match(runs, /ghp_[A-Za-z0-9]{36}/);
@@ -215,7 +215,7 @@ test('corpus: refuses to overwrite generated streams without --force, replaces t
 
 test('corpus CLI: a bad argument exits 2 with the usage', async () => {
   const run = promisify(execFile);
-  await assert.rejects(run(process.execPath, ['--import', 'tsx', 'tasks/corpus.ts', '--records', 'ten'], { cwd: repoRoot }), (e: { code: number; stderr: string }) => {
+  await assert.rejects(run(process.execPath, ['--import', 'tsx', 'tasks/dev/corpus.ts', '--records', 'ten'], { cwd: repoRoot }), (e: { code: number; stderr: string }) => {
     assert.equal(e.code, 2);
     assert.equal(e.stderr, '✖ corpus: --records expects an integer >= 1, got "ten"\nusage: npm run corpus -- [--records N] [--out DIR] [--seed S] [--start-date YYYY-MM-DD] [--days D] [--force] [--json]\n');
     return true;

@@ -4,7 +4,7 @@ import { promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SCHEMA_DOCS_DIR, jsonSchemas, kebab, renderSchemaDocs, writeSchemaDocs } from '../tasks/gen-schemas.ts';
+import { SCHEMA_DOCS_DIR, jsonSchemas, kebab, renderSchemaDocs, writeSchemaDocs } from '../tasks/dev/gen-schemas.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOCS = join(ROOT, SCHEMA_DOCS_DIR);

@@ -4,7 +4,7 @@ import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { join } from 'node:path';
 import { runCli, tempProject, treeHashes } from './helpers/project.ts';
 
-// Incremental score (tasks/score-incremental.ts) must publish exactly what a full score run
+// Incremental score (tasks/phases/score/incremental.ts) must publish exactly what a full score run
 // publishes. Each case changes the bundled corpus's sources, then builds the evidence and scores it
 // in a project that was scored before (incremental) and in a copy that scores from scratch.
 

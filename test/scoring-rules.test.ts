@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { RunBody, SignalBody } from '../schemas/evidence-record.ts';
-import { applyRules, deriveFacts, RULES } from '../tasks/scoring-rules.ts';
+import { applyRules, deriveFacts, RULES } from '../tasks/phases/score/rules.ts';
 
 const run = (over: Partial<RunBody> = {}): RunBody => ({
   messages: [

@@ -12,7 +12,7 @@ import { callLogger } from './call-log.ts';
 import { formatEvalReport } from './eval-report.ts';
 import { runEval } from './eval.ts';
 import { loadRagIndex } from './load-index.ts';
-import { allDocs, INDEX_FILE } from './rag-index.ts';
+import { allDocs, INDEX_FILE } from '../lib/rag-index.ts';
 import { parseK, parseKind, REPLAY_EXIT } from './replay-command.ts';
 import { resolveReplaySettings } from './settings.ts';
 

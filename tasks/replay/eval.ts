@@ -3,7 +3,7 @@ import type { SftSample } from '../../schemas/sft-sample.ts';
 import { probeModel } from './client.ts';
 import { armMetrics, levelMetrics, relevance, scoreRetrieval, tokenF1, type ArmMetrics, type ArmTaskResult, type CorpusDoc, type LevelMetrics, type TaskRetrieval } from './eval-metrics.ts';
 import { evalTasks, type EvalTask } from './eval-tasks.ts';
-import type { RagIndex } from './rag-index.ts';
+import type { RagIndex } from '../lib/rag-index.ts';
 import { failureCode, runReplay } from './replay.ts';
 import { retrieve } from './retrieve.ts';
 import type { ReplaySettings } from './settings.ts';

@@ -1,4 +1,4 @@
-import type { IndexedDoc, RagIndex } from './rag-index.ts';
+import type { IndexedDoc, RagIndex } from '../lib/rag-index.ts';
 
 /** One retrieved document, in rank order. */
 export interface Retrieved {

@@ -3,14 +3,14 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { evaluate } from '../../tasks/acceptance.ts';
-import { loadExpected } from '../../tasks/acceptance/expected.ts';
-import { loadSnapshot } from '../../tasks/acceptance/load-snapshot.ts';
-import { buildFixture, type AcceptanceHooks, type BuiltFixture, type PipelineDeps } from '../../tasks/acceptance/runner.ts';
-import type { Snapshot } from '../../tasks/acceptance/snapshot.ts';
-import { COMMANDS } from '../../tasks/commands.ts';
+import { evaluate } from '../../tasks/gates/acceptance/invariants.ts';
+import { loadExpected } from '../../tasks/gates/acceptance/expected.ts';
+import { loadSnapshot } from '../../tasks/gates/acceptance/load-snapshot.ts';
+import { buildFixture, type AcceptanceHooks, type BuiltFixture, type PipelineDeps } from '../../tasks/gates/acceptance/runner.ts';
+import type { Snapshot } from '../../tasks/gates/acceptance/snapshot.ts';
+import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { loadConfig } from '../../tasks/lib/project.ts';
-import { activePhases } from '../../tasks/pipeline.ts';
+import { activePhases } from '../../tasks/phases/registry.ts';
 import { REPO } from '../helpers/project.ts';
 
 /** Shared setup of the acceptance tests: the gate's fixture, built once per test file. */

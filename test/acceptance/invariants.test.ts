@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluate, INVARIANTS } from '../../tasks/acceptance.ts';
-import type { Snapshot } from '../../tasks/acceptance/snapshot.ts';
+import { evaluate, INVARIANTS } from '../../tasks/gates/acceptance/invariants.ts';
+import type { Snapshot } from '../../tasks/gates/acceptance/snapshot.ts';
 import { builtOnce, copyOf, onlyFails, reloadedAfter } from './fixture.ts';
 
 /**

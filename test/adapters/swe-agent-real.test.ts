@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import type { ChatMessage } from '../../schemas/chat.ts';
 import type { ScoredRun } from '../../schemas/scored-run.ts';
-import { openaiSftRow } from '../../tasks/export-formats/openai.ts';
-import { toSftSample } from '../../tasks/export-sft.ts';
+import { openaiSftRow } from '../../tasks/lib/export/formats/openai.ts';
+import { toSftSample } from '../../tasks/phases/export-sft/run.ts';
 import { REPO, runCli } from '../helpers/project.ts';
 
 const REAL = resolve(REPO, '../shared/real-traces');

@@ -3,16 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { CheckId, CheckResult } from '../../tasks/audit/check-list.ts';
-import { acceptanceProblems, type AcceptanceResult } from '../../tasks/audit/acceptance-check.ts';
-import { locateDamage } from '../../tasks/audit/baseline-damage.ts';
-import { exportsDigest } from '../../tasks/audit/export-digest.ts';
-import { compareMetrics, TRACKED_METRICS, type Metrics } from '../../tasks/audit/metrics.ts';
-import { runChecks } from '../../tasks/audit-full.ts';
-import { COMMANDS } from '../../tasks/commands.ts';
+import type { CheckId, CheckResult } from '../../tasks/gates/audit/check-list.ts';
+import { acceptanceProblems, type AcceptanceResult } from '../../tasks/gates/audit/acceptance-check.ts';
+import { locateDamage } from '../../tasks/gates/audit/baseline-damage.ts';
+import { exportsDigest } from '../../tasks/gates/audit/export-digest.ts';
+import { compareMetrics, TRACKED_METRICS, type Metrics } from '../../tasks/gates/audit/metrics.ts';
+import { runChecks } from '../../tasks/gates/audit/audit-full.ts';
+import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { sha256 } from '../../tasks/lib/hash.ts';
 import { loadConfig } from '../../tasks/lib/project.ts';
-import { activePhases } from '../../tasks/pipeline.ts';
+import { activePhases } from '../../tasks/phases/registry.ts';
 import { acceptanceJson, builtProject } from './fixture.ts';
 
 /**
@@ -58,7 +58,7 @@ test('an SFT row relabelled from a rejected run: export-schema, sft-categories a
   assert.match(byId(rs, 'export-schema').problems[0] as string, /^exports\/sft\/instruction_response\.jsonl:1: not a valid SftSample \(\$\.quality_score: /);
   assert.equal(
     byId(rs, 'sft-categories').problems[0],
-    `${rel}:1 (${String(first['id'])}): quality_score rejected is not allowed in exports/sft/ (only accepted): a forbidden run reached SFT; rebuild with \`npm run export-sft\` and check SFT_NEVER in tasks/export-sft.ts`,
+    `${rel}:1 (${String(first['id'])}): quality_score rejected is not allowed in exports/sft/ (only accepted): a forbidden run reached SFT; rebuild with \`npm run export-sft\` and check SFT_NEVER in tasks/phases/export-sft/run.ts`,
   );
   assert.match(byId(rs, 'manifests').problems[0] as string, /^exports\/sft\/instruction_response\.jsonl: content differs: /);
 });
@@ -73,7 +73,7 @@ test('a preference pair whose rejected text equals its chosen text, and a self-p
   rewrite(dir, rel, rows.map((r) => JSON.stringify(r)));
   const r = byId(await checks(dir, ['preference-pairs']), 'preference-pairs');
   assert.equal(r.ok, false);
-  assert.equal(r.problems[0], `${rel}:1 (${String(a['id'])}): chosen and rejected texts are identical (up to whitespace); rebuild with \`npm run export-preference\`; the miner's pairOrDrop (tasks/preference-mining.ts) must refuse these`);
+  assert.equal(r.problems[0], `${rel}:1 (${String(a['id'])}): chosen and rejected texts are identical (up to whitespace); rebuild with \`npm run export-preference\`; the miner's pairOrDrop (tasks/phases/export-preference/mining.ts) must refuse these`);
   assert.match(r.problems[1] as string, new RegExp(`^${rel.replace(/[./]/g, '\\$&')}:2 \\(${String(b['id'])}\\): self-pair: chosen_id and rejected_id are both ${String(b['chosen_id'])}; `));
 });
 
@@ -107,8 +107,8 @@ test('a secret planted in an export row is found by both engines, named by rule 
   rewrite(dir, rel, rows);
   const r = byId(await checks(dir, ['export-secrets']), 'export-secrets');
   assert.equal(r.ok, false);
-  assert.ok(r.problems.includes(`${rel}:1: secret (github-pat) at text (sha256 ${sha256(key)}); remove the row (rebuild with \`npm run run-all\` after fixing the source), add a rule to tasks/safety/secret-rules.ts if screen missed it (docs/safety.md)`), r.problems.join('\n'));
-  assert.ok(r.problems.some((p) => p === `${rel}:1: secret (@secretlint/secretlint-rule-github, @secretlint/secretlint-rule-preset-recommend@11) (sha256 ${sha256(key)}); remove the row (rebuild with \`npm run run-all\` after fixing the source), add a rule to tasks/safety/secret-rules.ts if screen missed it (docs/safety.md)`), r.problems.join('\n'));
+  assert.ok(r.problems.includes(`${rel}:1: secret (github-pat) at text (sha256 ${sha256(key)}); remove the row (rebuild with \`npm run run-all\` after fixing the source), add a rule to tasks/lib/safety/secret-rules.ts if screen missed it (docs/safety.md)`), r.problems.join('\n'));
+  assert.ok(r.problems.some((p) => p === `${rel}:1: secret (@secretlint/secretlint-rule-github, @secretlint/secretlint-rule-preset-recommend@11) (sha256 ${sha256(key)}); remove the row (rebuild with \`npm run run-all\` after fixing the source), add a rule to tasks/lib/safety/secret-rules.ts if screen missed it (docs/safety.md)`), r.problems.join('\n'));
   assert.ok(!r.problems.some((p) => p.includes(key)), 'the key itself is never printed');
 });
 
@@ -128,7 +128,7 @@ test('a training row copying a protected eval item, and a task in both splits, a
   assert.match(byId(rs, 'eval-decontamination').problems[0] as string, new RegExp(`^${rel.replace(/[./]/g, '\\$&')}:1 \\(${rows[0]?.id}\\): text 0 (equals a protected item|shares a normalised 13-gram with a protected item) .*: eval\\.jsonl:1 \\(set eval_sets\\); screen should have quarantined it EVAL_CONTAMINATION`));
   assert.equal(
     byId(rs, 'split-leakage').problems[0],
-    `task_key ${moved.task_key} is in ${moved.split} (${rel}:${other + 1}) and in ${moved.split === 'train' ? 'test' : 'train'} (${rel}:${rows.length}): the test split leaks into training; splits must come from splitOf(task_key) (tasks/split.ts); rebuild with \`npm run run-all\``,
+    `task_key ${moved.task_key} is in ${moved.split} (${rel}:${other + 1}) and in ${moved.split === 'train' ? 'test' : 'train'} (${rel}:${rows.length}): the test split leaks into training; splits must come from splitOf(task_key) (tasks/lib/export/split.ts); rebuild with \`npm run run-all\``,
   );
 });
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BASELINE_FILE, BASELINE_HEAD } from '../../tasks/lib/baseline.ts';
+import { BASELINE_FILE, BASELINE_HEAD } from '../../tasks/gates/audit/baseline.ts';
 import { runCli, tempProject } from '../helpers/project.ts';
 
 /** A passing acceptance result with `total` invariants, `failing` of them failing. */

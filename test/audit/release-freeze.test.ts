@@ -3,11 +3,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ReleaseManifest } from '../../schemas/release-manifest.ts';
-import { DEFAULT_RUNNERS, releaseFreeze, type FreezeRunners } from '../../tasks/release-freeze.ts';
-import { parseTestOutput } from '../../tasks/release/runners.ts';
-import { RELEASE_MANIFEST, RELEASE_REPORT } from '../../tasks/release/report.ts';
-import { appendBaseline, BASELINE_FILE } from '../../tasks/lib/baseline.ts';
-import { PIPELINE } from '../../tasks/pipeline.ts';
+import { DEFAULT_RUNNERS, releaseFreeze, type FreezeRunners } from '../../tasks/gates/release/release-freeze.ts';
+import { parseTestOutput } from '../../tasks/gates/release/runners.ts';
+import { RELEASE_MANIFEST, RELEASE_REPORT } from '../../tasks/gates/release/report.ts';
+import { appendBaseline, BASELINE_FILE } from '../../tasks/gates/audit/baseline.ts';
+import { PIPELINE } from '../../tasks/phases/registry.ts';
 import { runCli } from '../helpers/project.ts';
 import { acceptanceJson, git, put, scratchRepo } from './fixture.ts';
 
@@ -27,15 +27,15 @@ function project(over: { testScript?: string } = {}): { dir: string; head: strin
     version: '1.0.0',
     private: true,
     scripts: { test: over.testScript ?? `node -e "process.stdout.write(${JSON.stringify(PASSING_TESTS)})"` },
-    wireit: { 'build-evidence': { files: ['tasks/build-evidence.ts', 'data/_kb/**'] } },
+    wireit: { 'build-evidence': { files: ['tasks/phases/build-evidence/run.ts', 'data/_kb/**'] } },
   };
   const dir = scratchRepo({
     'package.json': `${JSON.stringify(pkg, null, 2)}\n`,
     '.gitignore': '/reports/distillation/*\n.distill/\n',
-    'tasks/build-evidence.ts': '// build-evidence\n',
-    'tasks/acceptance/run.ts': '// acceptance\n',
-    'tasks/audit-full.ts': '// audit-full\n',
-    'tasks/release-freeze.ts': '// release-freeze\n',
+    'tasks/phases/build-evidence/run.ts': '// build-evidence\n',
+    'tasks/gates/acceptance/run.ts': '// acceptance\n',
+    'tasks/gates/audit/audit-full.ts': '// audit-full\n',
+    'tasks/gates/release/release-freeze.ts': '// release-freeze\n',
   });
   const head = git(dir, 'rev-parse', 'HEAD');
   put(dir, 'reports/distillation/latest/build-evidence.receipt.json', receipt(head));
@@ -93,11 +93,11 @@ test('a committed, clean repository whose gates hold is release-ready: manifest,
 
 test('gate 1 fails on uncommitted work and names each file; the other gates still run and report', async () => {
   const { dir } = project();
-  writeFileSync(join(dir, 'tasks/build-evidence.ts'), '// changed\n');
+  writeFileSync(join(dir, 'tasks/phases/build-evidence/run.ts'), '// changed\n');
   writeFileSync(join(dir, 'notes.txt'), 'todo\n');
   const m = await freeze(dir);
   assert.deepEqual(statuses(m), ['1 clean-git fail', '2 tests pass', '3 phase-commits pass', '4 acceptance pass', '5 audit-full pass', '6 tag-available pass']);
-  assert.equal(gate(m, 'clean-git').detail, '2 uncommitted changes: M tasks/build-evidence.ts, ?? notes.txt; commit or stash them (git stash -u) and rerun');
+  assert.equal(gate(m, 'clean-git').detail, '2 uncommitted changes: M tasks/phases/build-evidence/run.ts, ?? notes.txt; commit or stash them (git stash -u) and rerun');
   assert.equal(m.ready, false);
   assert.equal(m.tag_command, null);
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { acceptanceGate, auditGate, cleanGitGate, phaseCommitsGate, tagGate, testsGate, TOLERATED_PATHS } from '../../tasks/release/gates.ts';
-import { phaseSources } from '../../tasks/release/phase-map.ts';
-import { parseTestOutput, tailLines } from '../../tasks/release/runners.ts';
-import { PIPELINE } from '../../tasks/pipeline.ts';
+import { acceptanceGate, auditGate, cleanGitGate, phaseCommitsGate, tagGate, testsGate, TOLERATED_PATHS } from '../../tasks/gates/release/gates.ts';
+import { phaseSources } from '../../tasks/gates/release/phase-map.ts';
+import { parseTestOutput, tailLines } from '../../tasks/gates/release/runners.ts';
+import { PIPELINE } from '../../tasks/phases/registry.ts';
 import { acceptanceJson } from './fixture.ts';
 
 /** The six gates as pure functions over gathered facts: what passes, what fails and what each message says. */
@@ -13,9 +13,9 @@ test('gate 1: clean, tolerated regenerated files, uncommitted work, an edited or
   const regen = cleanGitGate({ repo: true, entries: [{ status: ' M', path: 'data/_kb/audit_baselines.jsonl' }, { status: '??', path: 'reports/distillation/release-manifest.json' }], baselineAppendOnly: true });
   assert.equal(regen.status, 'pass');
   assert.equal(regen.detail, 'working tree clean apart from 2 regenerated files (data/_kb/audit_baselines.jsonl, reports/distillation/release-manifest.json)');
-  const dirty = cleanGitGate({ repo: true, entries: [{ status: ' M', path: 'tasks/score.ts' }, { status: '??', path: 'notes.txt' }], baselineAppendOnly: null });
+  const dirty = cleanGitGate({ repo: true, entries: [{ status: ' M', path: 'tasks/phases/score/run.ts' }, { status: '??', path: 'notes.txt' }], baselineAppendOnly: null });
   assert.equal(dirty.status, 'fail');
-  assert.equal(dirty.detail, '2 uncommitted changes: M tasks/score.ts, ?? notes.txt; commit or stash them (git stash -u) and rerun');
+  assert.equal(dirty.detail, '2 uncommitted changes: M tasks/phases/score/run.ts, ?? notes.txt; commit or stash them (git stash -u) and rerun');
   const edited = cleanGitGate({ repo: true, entries: [{ status: ' M', path: 'data/_kb/audit_baselines.jsonl' }], baselineAppendOnly: false });
   assert.deepEqual(edited.problems, ['data/_kb/audit_baselines.jsonl differs from HEAD by more than appended rows (edited or truncated): restore it with `git checkout -- data/_kb/audit_baselines.jsonl data/_kb/audit_baselines.head.json`']);
   const deleted = cleanGitGate({ repo: true, entries: [{ status: ' D', path: 'data/_kb/audit_baselines.jsonl' }, { status: ' D', path: 'data/_kb/audit_baselines.head.json' }], baselineAppendOnly: null });
@@ -41,19 +41,19 @@ test('gate 2: passing, failing with test names, failing without any, skipped (no
 
 test('gate 3: a receipt from another repository, a phase never built, a phase whose sources are in no commit', () => {
   const commit = { sha: 'a'.repeat(40), subject: 'score' };
-  const ok = phaseCommitsGate({ receipts: [{ phase: 'score', receiptPath: 'reports/distillation/latest/score.receipt.json', codeVersion: 'a'.repeat(40), resolves: true }], map: [{ phase: 'score', globs: ['tasks/score.ts'], commit }] });
+  const ok = phaseCommitsGate({ receipts: [{ phase: 'score', receiptPath: 'reports/distillation/latest/score.receipt.json', codeVersion: 'a'.repeat(40), resolves: true }], map: [{ phase: 'score', globs: ['tasks/phases/score/run.ts'], commit }] });
   assert.equal(ok.detail, '1 phase receipts name commits of this repository; 1 phases mapped to their last commit');
   const bad = phaseCommitsGate({
     receipts: [
       { phase: 'score', receiptPath: 'reports/distillation/latest/score.receipt.json', codeVersion: 'b'.repeat(40), resolves: false },
       { phase: 'screen', receiptPath: 'reports/distillation/latest/screen.receipt.json', codeVersion: null, resolves: false },
     ],
-    map: [{ phase: 'release-freeze', globs: ['tasks/release-freeze.ts', 'tasks/release/**'], commit: null }],
+    map: [{ phase: 'release-freeze', globs: ['tasks/gates/release/release-freeze.ts', 'tasks/gates/release/**'], commit: null }],
   });
   assert.deepEqual(bad.problems, [
     `score: reports/distillation/latest/score.receipt.json records code_version ${'b'.repeat(40)}, which is not a commit of this repository (built from another checkout or before a history rewrite); rebuild with \`npm run run-all\``,
     'screen: no receipt at reports/distillation/latest/screen.receipt.json; build it with `npm run run-all`',
-    'release-freeze: no commit touches its sources (tasks/release-freeze.ts, tasks/release/**); commit them',
+    'release-freeze: no commit touches its sources (tasks/gates/release/release-freeze.ts, tasks/gates/release/**); commit them',
   ]);
 });
 
@@ -82,12 +82,12 @@ test('gate 6: a free tag passes; an existing one fails, saying whether it is thi
 });
 
 test('phase sources: each pipeline phase its own tasks/ files from wireit (not the shared library), then acceptance, audit-full and release-freeze', () => {
-  const wireit = { score: { files: ['tasks/score.ts', 'tasks/scoring-rules.ts', 'data/evidence/_manifest.json'] }, acceptance: { files: ['tasks/acceptance/**/*.ts', 'test/fixtures/acceptance/**'] }, code: { files: ['tasks/lib/**/*.ts'] } };
+  const wireit = { score: { files: ['tasks/phases/score/run.ts', 'tasks/phases/score/rules.ts', 'data/evidence/_manifest.json'] }, acceptance: { files: ['tasks/gates/acceptance/**/*.ts', 'test/fixtures/acceptance/**'] }, code: { files: ['tasks/lib/**/*.ts'] } };
   const phases = PIPELINE.filter((p) => p.phase === 'score');
   assert.deepEqual(phaseSources(wireit, phases), [
-    { phase: 'score', globs: ['tasks/score.ts', 'tasks/scoring-rules.ts'] },
-    { phase: 'acceptance', globs: ['tasks/acceptance.ts', 'tasks/acceptance/**'] },
-    { phase: 'audit-full', globs: ['tasks/audit-full.ts', 'tasks/audit/**'] },
-    { phase: 'release-freeze', globs: ['tasks/release-freeze.ts', 'tasks/release/**'] },
+    { phase: 'score', globs: ['tasks/phases/score/run.ts', 'tasks/phases/score/rules.ts'] },
+    { phase: 'acceptance', globs: ['tasks/gates/acceptance/invariants.ts', 'tasks/gates/acceptance/**'] },
+    { phase: 'audit-full', globs: ['tasks/gates/audit/audit-full.ts', 'tasks/gates/audit/**'] },
+    { phase: 'release-freeze', globs: ['tasks/gates/release/release-freeze.ts', 'tasks/gates/release/**'] },
   ]);
 });

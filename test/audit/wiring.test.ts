@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { COMMANDS } from '../../tasks/commands.ts';
-import { BASELINE_FILE, BASELINE_HEAD } from '../../tasks/lib/baseline.ts';
-import { TOLERATED_PATHS } from '../../tasks/release/gates.ts';
+import { COMMANDS } from '../../tasks/cli/commands.ts';
+import { BASELINE_FILE, BASELINE_HEAD } from '../../tasks/gates/audit/baseline.ts';
+import { TOLERATED_PATHS } from '../../tasks/gates/release/gates.ts';
 import { REPO } from '../helpers/project.ts';
 
 /**
@@ -39,11 +39,11 @@ function globRe(glob: string): RegExp {
 
 test('audit-full and release-freeze are commands and npm scripts that wireit never caches; release-freeze runs after run-all', () => {
   assert.ok('audit-full' in COMMANDS && 'release-freeze' in COMMANDS);
-  assert.equal(PKG.scripts['audit-full'], 'node --import tsx tasks/cli.ts audit-full', 'a plain npm script: it always runs');
+  assert.equal(PKG.scripts['audit-full'], 'node --import tsx tasks/cli/main.ts audit-full', 'a plain npm script: it always runs');
   assert.equal(PKG.wireit['audit-full'], undefined);
   assert.equal(PKG.scripts['release-freeze'], 'wireit');
   const rf = PKG.wireit['release-freeze'] as Script;
-  assert.equal(rf.command, 'node --import tsx tasks/cli.ts release-freeze');
+  assert.equal(rf.command, 'node --import tsx tasks/cli/main.ts release-freeze');
   assert.equal(rf.files, undefined, 'no files: wireit runs it every time');
   assert.equal(rf.output, undefined);
   assert.deepEqual(rf.dependencies, ['run-all']);

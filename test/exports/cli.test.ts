@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { helpText } from '../../tasks/commands.ts';
+import { helpText } from '../../tasks/cli/commands.ts';
 import { cliInProcess as cli } from '../helpers/project.ts';
 import { makeProject, mkRun, readRows, runEvidence, writeEvidence, writeScored, writeSourceJsonl } from './fixture.ts';
 

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { ScoredRun } from '../../schemas/scored-run.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
-import { exportPreference } from '../../tasks/export-preference.ts';
-import { exportRag } from '../../tasks/export-rag.ts';
-import { exportSft } from '../../tasks/export-sft.ts';
+import { exportPreference } from '../../tasks/phases/export-preference/run.ts';
+import { exportRag } from '../../tasks/phases/export-rag/run.ts';
+import { exportSft } from '../../tasks/phases/export-sft/run.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
 import { editSignal, makeProject, mkDocument, mkJudgment, mkRun, snapshot, writeEvidence, writeScored } from './fixture.ts';
 

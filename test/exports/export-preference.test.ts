@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import type { KtoSample } from '../../schemas/kto-sample.ts';
 import { PreferenceSample } from '../../schemas/preference-sample.ts';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
-import { exportPreference } from '../../tasks/export-preference.ts';
-import { minePreferences, pairOrDrop, pairOrder } from '../../tasks/preference-mining.ts';
+import { exportPreference } from '../../tasks/phases/export-preference/run.ts';
+import { minePreferences, pairOrDrop, pairOrder } from '../../tasks/phases/export-preference/mining.ts';
 import { editSignal, makeProject, mkJudgment, mkRun, prov, readRows, writeEvidence, writeScored } from './fixture.ts';
 
 const opts = { cap: 4, testFraction: 0 };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import { RagSample } from '../../schemas/rag-sample.ts';
-import { chunkText, exportRag } from '../../tasks/export-rag.ts';
+import { chunkText, exportRag } from '../../tasks/phases/export-rag/run.ts';
 import { editSignal, makeProject, mkDocument, mkRun, prov, readRows, writeEvidence, writeScored } from './fixture.ts';
 
 test('RAG documents come from accepted and partially accepted runs (correction as the answer) and knowledge documents', async () => {

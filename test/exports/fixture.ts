@@ -8,7 +8,7 @@ import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
 import type { Provenance } from '../../schemas/provenance.ts';
 import { ScoredRun, type JoinedSignal } from '../../schemas/scored-run.ts';
 import type { FileEntry } from '../../schemas/stage-receipt.ts';
-import type { DocumentEvidence, JudgmentEvidence } from '../../tasks/export-inputs.ts';
+import type { DocumentEvidence, JudgmentEvidence } from '../../tasks/lib/export/inputs.ts';
 import { contentId, sha256, sigHash } from '../../tasks/lib/hash.ts';
 import { manifestText } from '../../tasks/lib/manifest.ts';
 

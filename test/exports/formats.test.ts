@@ -6,11 +6,11 @@ import type { KtoSample } from '../../schemas/kto-sample.ts';
 import type { PreferenceSample } from '../../schemas/preference-sample.ts';
 import type { SftSample } from '../../schemas/sft-sample.ts';
 import type { ChatMessage, ToolDef } from '../../schemas/chat.ts';
-import { exportPreference } from '../../tasks/export-preference.ts';
-import { exportSft } from '../../tasks/export-sft.ts';
-import { splitOf } from '../../tasks/split.ts';
+import { exportPreference } from '../../tasks/phases/export-preference/run.ts';
+import { exportSft } from '../../tasks/phases/export-sft/run.ts';
+import { splitOf } from '../../tasks/lib/export/split.ts';
 import { editSignal, makeProject, mkJudgment, mkRun, readRows, writeEvidence, writeScored } from './fixture.ts';
-import * as v from '../../tasks/acceptance/format-validators.ts';
+import * as v from '../../tasks/gates/acceptance/format-validators.ts';
 
 const weather: ToolDef = { type: 'function', function: { name: 'weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
 

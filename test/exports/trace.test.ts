@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
 import type { Provenance } from '../../schemas/provenance.ts';
 import type { ScoredRun } from '../../schemas/scored-run.ts';
-import { exportPreference } from '../../tasks/export-preference.ts';
-import { exportRag } from '../../tasks/export-rag.ts';
-import { exportSft } from '../../tasks/export-sft.ts';
+import { exportPreference } from '../../tasks/phases/export-preference/run.ts';
+import { exportRag } from '../../tasks/phases/export-rag/run.ts';
+import { exportSft } from '../../tasks/phases/export-sft/run.ts';
 import { sigHash } from '../../tasks/lib/hash.ts';
-import { formatTrace, traceRow } from '../../tasks/trace.ts';
+import { formatTrace, traceRow } from '../../tasks/inspect/trace.ts';
 import { editSignal, makeProject, mkDocument, mkJudgment, mkRun, readRows, runEvidence, writeEvidence, writeScored, writeSourceJsonl } from './fixture.ts';
 
 /** A project whose scored runs and evidence point at real source rows in data/_kb/. */

@@ -45,9 +45,9 @@ export function treeHashes(dir: string): Record<string, string> {
   return out;
 }
 
-/** Runs the CLI in-process (`main` of tasks/commands.ts), capturing stdout and stderr. */
+/** Runs the CLI in-process (`main` of tasks/cli/commands.ts), capturing stdout and stderr. */
 export async function cliInProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { main } = await import('../../tasks/commands.ts');
+  const { main } = await import('../../tasks/cli/commands.ts');
   let out = '';
   let err = '';
   const ow = process.stdout.write.bind(process.stdout);

@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync, truncateSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { appendBaseline, BASELINE_FILE, BASELINE_HEAD, readBaseline } from '../../tasks/lib/baseline.ts';
+import { appendBaseline, BASELINE_FILE, BASELINE_HEAD, readBaseline } from '../../tasks/gates/audit/baseline.ts';
 import { UserError } from '../../tasks/lib/result.ts';
 
 async function threeRows(): Promise<string> {

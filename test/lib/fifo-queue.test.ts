@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FifoQueue } from '../../tasks/lib/fifo-queue.ts';
-import { Budget } from '../../tasks/safety/budget.ts';
-import { CleanMemo } from '../../tasks/safety/clean-memo.ts';
+import { Budget } from '../../tasks/lib/safety/budget.ts';
+import { CleanMemo } from '../../tasks/lib/safety/clean-memo.ts';
 
 test('FifoQueue: oldest first across compactions, size tracks pushes and shifts, empty gives undefined', () => {
   const q = new FifoQueue<number>();

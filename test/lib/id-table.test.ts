@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { IdTable } from '../../tasks/lib/id-table.ts';
+import { IdTable } from '../../tasks/phases/build-evidence/id-table.ts';
 
 const id = (i: number): string => `ev_${createHash('sha256').update(String(i)).digest('hex').slice(0, 24)}`;
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SOURCE_FINGERPRINT, updateSourceFingerprint } from '../../tasks/lib/source-index.ts';
+import { SOURCE_FINGERPRINT, updateSourceFingerprint } from '../../tasks/run/source-index.ts';
 
 function project(): string {
   const root = mkdtempSync(join(tmpdir(), 'distill-srcidx-'));

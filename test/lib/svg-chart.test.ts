@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { historyChart } from '../../tasks/lib/svg-chart.ts';
+import { historyChart } from '../../tasks/gates/audit/svg-chart.ts';
 
 test('historyChart draws one panel per metric with a point per baseline row, deterministically', () => {
   const series = [

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTimestamp } from '../../tasks/lib/time.ts';
+import { parseTimestamp } from '../../tasks/phases/build-evidence/time.ts';
 
 test('RFC 3339 with Z is normalised to toISOString form with milliseconds', () => {
   assert.deepEqual(parseTimestamp('2024-02-29T12:34:56Z'), { ok: true, iso: '2024-02-29T12:34:56.000Z', ms: Date.UTC(2024, 1, 29, 12, 34, 56) });

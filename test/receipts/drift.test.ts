@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { changedMetrics, computeDrift, DRIFT_THRESHOLDS, metricSeverity, movedMetrics } from '../../tasks/drift.ts';
+import { changedMetrics, computeDrift, DRIFT_THRESHOLDS, metricSeverity, movedMetrics } from '../../tasks/run/drift.ts';
 
 test('thresholds are warn above 20 % and alert above 50 %', () => {
   assert.deepEqual(DRIFT_THRESHOLDS, { warn_pct: 20, alert_pct: 50 });

@@ -1,5 +1,5 @@
 import type { FileEntry, StageReceipt } from '../../schemas/stage-receipt.ts';
-import { PIPELINE, type PipelinePhase } from '../../tasks/pipeline.ts';
+import { PIPELINE, type PipelinePhase } from '../../tasks/phases/registry.ts';
 
 /** A fake sha256 made of one repeated hex digit. */
 export const sha = (c: string): string => c.repeat(64);

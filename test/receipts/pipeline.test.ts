@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMANDS } from '../../tasks/commands.ts';
-import { activePhases, ownerOf, PIPELINE } from '../../tasks/pipeline.ts';
+import { COMMANDS } from '../../tasks/cli/commands.ts';
+import { activePhases, ownerOf, PIPELINE } from '../../tasks/phases/registry.ts';
 import { REPO } from '../helpers/project.ts';
 
 type Dep = string | { script: string; cascade?: boolean };
@@ -45,14 +45,14 @@ test('an optional phase joins run-all only once its command exists', () => {
 
 test('npm run run-all builds every pipeline phase before collecting, and never caches itself', () => {
   const runAll = WIREIT['run-all'] as Script;
-  assert.equal(runAll.command, 'node --import tsx tasks/cli.ts run-all --collect');
+  assert.equal(runAll.command, 'node --import tsx tasks/cli/main.ts run-all --collect');
   assert.equal(runAll.files, undefined, 'run-all must declare no files so wireit always runs it');
   const deps = closure('run-all');
   for (const p of active) assert.ok(deps.has(p.script), `wireit script "run-all" does not build ${p.script}; add it to its dependencies in package.json`);
 });
 
 test('every wireit phase build starts with begin-run, so its phases share one run id', () => {
-  assert.equal((WIREIT['begin-run'] as Script).command, 'node --import tsx tasks/cli.ts run-all --begin');
+  assert.equal((WIREIT['begin-run'] as Script).command, 'node --import tsx tasks/cli/main.ts run-all --begin');
   assert.equal((WIREIT['begin-run'] as Script).files, undefined);
   for (const p of active) {
     assert.ok(closure(p.script).has('begin-run'), `${p.script} does not depend on begin-run`);

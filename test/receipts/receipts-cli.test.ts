@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMANDS } from '../../tasks/commands.ts';
-import { activePhases } from '../../tasks/pipeline.ts';
+import { COMMANDS } from '../../tasks/cli/commands.ts';
+import { activePhases } from '../../tasks/phases/registry.ts';
 import { runCli, tempProject } from '../helpers/project.ts';
 
 const PHASES = activePhases((name) => name in COMMANDS).map((p) => p.phase);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reconcile, type ReceiptUnderCheck } from '../../tasks/receipts-check.ts';
+import { reconcile, type ReceiptUnderCheck } from '../../tasks/run/receipts-check.ts';
 import { chain, file, phaseOf, receipt } from './fixture.ts';
 
 const P = 'reports/distillation/r1';

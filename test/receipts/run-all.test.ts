@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMANDS } from '../../tasks/commands.ts';
-import { activePhases } from '../../tasks/pipeline.ts';
+import { COMMANDS } from '../../tasks/cli/commands.ts';
+import { activePhases } from '../../tasks/phases/registry.ts';
 import { REPO, runCli, tempProject } from '../helpers/project.ts';
 
 const FUNNEL = /\nfunnel\n {2}([\d,]+) source rows\n {2}→ ([\d,]+) evidence records \(([\d,]+) source rows quarantined\)\n {2}→ ([\d,]+) runs: ([\d,]+) accepted, ([\d,]+) partially accepted, ([\d,]+) rejected, ([\d,]+) needs human review\n {2}→ exports: rag ([\d,]+), sft ([\d,]+), sft-partial ([\d,]+), preference ([\d,]+), kto ([\d,]+)\n/;

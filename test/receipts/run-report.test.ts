@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeDrift } from '../../tasks/drift.ts';
-import { DRIFT_LINES, formatCheck, formatDrift, formatFunnel } from '../../tasks/run-report.ts';
+import { computeDrift } from '../../tasks/run/drift.ts';
+import { DRIFT_LINES, formatCheck, formatDrift, formatFunnel } from '../../tasks/run/report.ts';
 
 test('the funnel reads source rows → evidence → runs by category → exports', () => {
   assert.deepEqual(

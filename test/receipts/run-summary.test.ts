@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSummary, funnelOf, metricsOf, type PhaseOutcome } from '../../tasks/run-summary.ts';
+import { buildSummary, funnelOf, metricsOf, type PhaseOutcome } from '../../tasks/run/summary.ts';
 import { chain, phaseOf } from './fixture.ts';
 
 function outcomes(): PhaseOutcome[] {

@@ -4,8 +4,8 @@ import { execFile } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMANDS } from '../../tasks/commands.ts';
-import { activePhases } from '../../tasks/pipeline.ts';
+import { COMMANDS } from '../../tasks/cli/commands.ts';
+import { activePhases } from '../../tasks/phases/registry.ts';
 import { REPO } from '../helpers/project.ts';
 
 /** A copy of the repository (sources, config, bundled corpus; node_modules linked), nothing built. */

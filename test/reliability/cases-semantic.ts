@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import type { ScoredRun } from '../../schemas/scored-run.ts';
-import { degenerateRepetition } from '../../tasks/lib/repetition.ts';
+import { degenerateRepetition } from '../../tasks/phases/build-evidence/repetition.ts';
 import { linesCase, type CatalogueCase } from './catalogue.ts';
 import { build, gateway, jsonl, outputs, pipeline, readRows, reward, review, tempDir, writeConfig, writeFiles } from './fixture.ts';
 
@@ -113,7 +113,7 @@ export const SEMANTIC_CASES: CatalogueCase[] = [
     id: 45,
     input: 'invalid timestamps: 2024-02-30, 24:00:00, 23:59:60, year 0, no timezone',
     disposition: 'Q INVALID_TIMESTAMP (strict RFC 3339, no rollover)',
-    note: 'Numeric epochs are read as seconds below 1e11 and milliseconds above (tasks/lib/time.ts), not refused.',
+    note: 'Numeric epochs are read as seconds below 1e11 and milliseconds above (tasks/phases/build-evidence/time.ts), not refused.',
     run: async () => {
       const ts = ['2024-02-30T00:00:00Z', '2026-10-02T24:00:00Z', '2026-10-02T23:59:60Z', '0000-01-01T00:00:00Z', '2026-10-02T10:00:00', 'yesterday'];
       const bad = Object.fromEntries(ts.map((_, i) => [i + 1, ['INVALID_TIMESTAMP'] as [string]]));

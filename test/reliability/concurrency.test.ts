@@ -3,9 +3,9 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { COMMANDS } from '../../tasks/commands.ts';
+import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { LOCKED_EXIT } from '../../tasks/lib/lock.ts';
-import { activePhases } from '../../tasks/pipeline.ts';
+import { activePhases } from '../../tasks/phases/registry.ts';
 import { REPO, runCli } from '../helpers/project.ts';
 import { cliInProcess, jsonl, oneSourceProject, pipeline, pipelineProject, reward, SRC_DIR, tree } from './fixture.ts';
 
@@ -78,7 +78,7 @@ test('two real build-evidence processes: the second exits 75 while the first (pa
   const rows = Array.from({ length: 4_000 }, (_, i) => reward(`t${i}`, `2026-10-${String(1 + (i % 28)).padStart(2, '0')}T10:00:00Z`));
   const root = oneSourceProject({ [`${SRC_DIR}/big.jsonl`]: jsonl(...rows) });
   const lock = join(root, '.distill/locks/build-evidence.lock');
-  const first = execFile(process.execPath, ['--import', TSX, join(REPO, 'tasks/cli.ts'), 'build-evidence', '--root', root], { env: { ...process.env, DISTILL_QUIET: '1' } });
+  const first = execFile(process.execPath, ['--import', TSX, join(REPO, 'tasks/cli/main.ts'), 'build-evidence', '--root', root], { env: { ...process.env, DISTILL_QUIET: '1' } });
   const firstDone = new Promise<number>((resolve) => first.once('exit', (c) => resolve(c ?? -1)));
   // pause the first run as soon as it holds the lock, so the second surely meets it
   while (!existsSync(lock)) {

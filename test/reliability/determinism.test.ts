@@ -3,18 +3,18 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { compareOutputs, copyProject, pipelineCommands } from '../../tasks/verify-determinism.ts';
+import { compareOutputs, copyProject, pipelineCommands } from '../../tasks/gates/determinism/verify-determinism.ts';
 import { REPO } from '../helpers/project.ts';
 import { pipelineProject, tempDir } from './fixture.ts';
 
-/** RELIABILITY.md T1 + T2 / §5 #63: `npm run verify:determinism` (tasks/verify-determinism.ts). */
+/** RELIABILITY.md T1 + T2 / §5 #63: `npm run verify:determinism` (tasks/gates/determinism/verify-determinism.ts). */
 
 const TSX = import.meta.resolve('tsx');
 
 test('verify:determinism builds the whole pipeline twice, perturbed (TZ, tr_TR locale, cwd, root, source order, threads, umask), and finds every output byte-identical', async (t) => {
   const root = pipelineProject();
   const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
-    execFile(process.execPath, ['--import', TSX, join(REPO, 'tasks/verify-determinism.ts'), '--root', root], { cwd: REPO }, (err, _o, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr })),
+    execFile(process.execPath, ['--import', TSX, join(REPO, 'tasks/gates/determinism/verify-determinism.ts'), '--root', root], { cwd: REPO }, (err, _o, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr })),
   );
   assert.equal(r.code, 0, r.stderr);
   const m = /✔ verify:determinism: (\d+) output files byte-identical across TZ, locale, cwd, root, source order, thread pool size and umask \((.+)\)\n$/.exec(r.stderr);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
-import { buildEvidence, type BuildEvidenceOptions, type FileHealth } from '../../tasks/build-evidence.ts';
+import { buildEvidence, type BuildEvidenceOptions, type FileHealth } from '../../tasks/phases/build-evidence/run.ts';
 import { loadConfig } from '../../tasks/lib/project.ts';
 
 /**
@@ -147,10 +147,10 @@ export async function build(root: string, opts: BuildEvidenceOptions = {}): Prom
   return out;
 }
 
-/** The CLI arguments of every phase after build-evidence, in pipeline order (tasks/pipeline.ts). */
+/** The CLI arguments of every phase after build-evidence, in pipeline order (tasks/phases/registry.ts). */
 export async function laterPhases(): Promise<string[][]> {
-  const { COMMANDS } = await import('../../tasks/commands.ts');
-  const { activePhases } = await import('../../tasks/pipeline.ts');
+  const { COMMANDS } = await import('../../tasks/cli/commands.ts');
+  const { activePhases } = await import('../../tasks/phases/registry.ts');
   return activePhases((name) => name in COMMANDS)
     .map((p) => [...p.argv])
     .filter((argv) => argv[0] !== 'build-evidence');
@@ -247,7 +247,7 @@ let restore: (() => void) | null = null;
  * while any call is active, and each call gets everything written meanwhile.
  */
 export async function cliInProcess(args: string[]): Promise<{ code: number; stderr: string }> {
-  const { main } = await import('../../tasks/commands.ts');
+  const { main } = await import('../../tasks/cli/commands.ts');
   const sink = { stderr: '' };
   if (sinks.size === 0) {
     const ew = process.stderr.write;

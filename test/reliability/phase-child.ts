@@ -10,15 +10,15 @@ import { loadConfig } from '../../tasks/lib/project.ts';
 const [phase, root] = process.argv.slice(2) as [string, string];
 const cores: Record<string, () => Promise<(root: string) => Promise<import('../../tasks/lib/phase.ts').PhaseResult>>> = {
   'build-evidence': async () => {
-    const { buildEvidence } = await import('../../tasks/build-evidence.ts');
+    const { buildEvidence } = await import('../../tasks/phases/build-evidence/run.ts');
     return (r) => buildEvidence(r, loadConfig(r));
   },
   score: async () => {
-    const { score } = await import('../../tasks/score.ts');
+    const { score } = await import('../../tasks/phases/score/run.ts');
     return (r) => score(r, loadConfig(r));
   },
   'export-sft': async () => {
-    const { exportSft } = await import('../../tasks/export-sft.ts');
+    const { exportSft } = await import('../../tasks/phases/export-sft/run.ts');
     return (r) => exportSft(r, loadConfig(r), { includePartial: false });
   },
 };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { formatVerify, phaseFolders, verifyProject } from '../../tasks/verify.ts';
+import { formatVerify, phaseFolders, verifyProject } from '../../tasks/inspect/verify.ts';
 import { runCli } from '../helpers/project.ts';
 import { pipeline, pipelineProject, tempDir } from './fixture.ts';
 

@@ -1,6 +1,6 @@
 import { RagSample } from '../../schemas/rag-sample.ts';
 import { sha256 } from '../../tasks/lib/hash.ts';
-import { parseIndexText, buildIndexText, type RagIndex } from '../../tasks/replay/rag-index.ts';
+import { parseIndexText, buildIndexText, type RagIndex } from '../../tasks/lib/rag-index.ts';
 
 /** A stable fake RAG id from a name: `rag_` + 24 hex. */
 export function ragId(name: string): string {

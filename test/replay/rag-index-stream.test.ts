@@ -4,8 +4,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RagSample } from '../../schemas/rag-sample.ts';
-import { buildIndexText, parseIndexText, toIndexedDoc, type IndexedDoc } from '../../tasks/replay/rag-index.ts';
-import { NotSortedError, writeIndexStream } from '../../tasks/replay/rag-index-stream.ts';
+import { buildIndexText, parseIndexText, toIndexedDoc, type IndexedDoc } from '../../tasks/lib/rag-index.ts';
+import { NotSortedError, writeIndexStream } from '../../tasks/phases/index-rag/index-stream.ts';
 import { retrieve } from '../../tasks/replay/retrieve.ts';
 import { knowledgeDoc, runDoc } from './fixture.ts';
 

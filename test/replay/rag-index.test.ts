@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allDocs, buildIndexText, parseIndexText, taskField, terms } from '../../tasks/replay/rag-index.ts';
+import { allDocs, buildIndexText, parseIndexText, taskField, terms } from '../../tasks/lib/rag-index.ts';
 import { retrieve } from '../../tasks/replay/retrieve.ts';
 import { indexOf, knowledgeDoc, ragId, runDoc } from './fixture.ts';
 

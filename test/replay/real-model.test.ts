@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReplayCall } from '../../schemas/replay-call.ts';
-import { COMMANDS } from '../../tasks/commands.ts';
-import { activePhases } from '../../tasks/pipeline.ts';
+import { COMMANDS } from '../../tasks/cli/commands.ts';
+import { activePhases } from '../../tasks/phases/registry.ts';
 import { runCli, tempProject } from '../helpers/project.ts';
 
 // Optional: one real replay end to end against the OpenAI-compatible server named by

@@ -6,7 +6,7 @@ import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import { runCli, tempProject } from '../helpers/project.ts';
 
 /**
- * RELIABILITY.md T12 on the bundled corpus: the fake keys and PII planted by tasks/corpus/canaries.ts
+ * RELIABILITY.md T12 on the bundled corpus: the fake keys and PII planted by tasks/dev/corpus/canaries.ts
  * are found in the sources, never appear in any file of exports/ or data/screened/, and every
  * source row carrying a fake key is quarantined by screen as SECRET_DETECTED with the right rule.
  */

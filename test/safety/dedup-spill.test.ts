@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findDuplicates, type DedupUnit, type DedupVerdict } from '../../tasks/safety/dedup.ts';
-import { dedupFeatures, SpillDedup } from '../../tasks/safety/dedup-spill.ts';
+import { findDuplicates, type DedupUnit, type DedupVerdict } from '../../tasks/phases/screen/dedup.ts';
+import { dedupFeatures, SpillDedup } from '../../tasks/phases/screen/dedup-spill.ts';
 
 /** A seeded corpus with exact copies, near copies (a word or two changed) and unrelated texts in three classes. */
 function corpus(seed: number, count: number): DedupUnit[] {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findDuplicates, normaliseTraining, type DedupUnit } from '../../tasks/safety/dedup.ts';
-import { DECONTAM_N, findContamination, ProtectedIndex } from '../../tasks/safety/decontaminate.ts';
+import { findDuplicates, normaliseTraining, type DedupUnit } from '../../tasks/phases/screen/dedup.ts';
+import { DECONTAM_N, findContamination, ProtectedIndex } from '../../tasks/lib/safety/decontaminate.ts';
 
 const LONG = 'To reset your password open settings then security then choose reset password and follow the link we email you within ten minutes of the request';
 const unit = (id: string, text: string, cls = 'run:accepted'): DedupUnit => ({ id, cls, full: text, body: text });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { bandKeys, BANDS, cannotReach, estimateJaccard, jaccard, jaccardAtLeast, murmur3Bytes, murmur3String, NUM_HASHES, ROWS, SEEDS, shingleHashes, signature, words } from '../../tasks/safety/minhash.ts';
+import { bandKeys, BANDS, cannotReach, estimateJaccard, jaccard, jaccardAtLeast, murmur3Bytes, murmur3String, NUM_HASHES, ROWS, SEEDS, shingleHashes, signature, words } from '../../tasks/lib/safety/minhash.ts';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 

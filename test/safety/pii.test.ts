@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Budget } from '../../tasks/safety/budget.ts';
-import { applyRedactions, detectPii } from '../../tasks/safety/pii.ts';
-import { piiFlag, redactRecord } from '../../tasks/safety/redact.ts';
+import { Budget } from '../../tasks/lib/safety/budget.ts';
+import { applyRedactions, detectPii } from '../../tasks/lib/safety/pii.ts';
+import { piiFlag, redactRecord } from '../../tasks/lib/safety/redact.ts';
 
 const redact = (s: string): string => applyRedactions(s, detectPii(s, new Budget(), 's'));
 const types = (s: string): string[] => detectPii(s, new Budget(), 's').map((p) => `${p.type}:${s.slice(p.start, p.end)}`);

@@ -243,9 +243,9 @@ test('distill scan prints hits per rule and PII type with field paths, never the
 });
 
 test('a record the detectors cannot finish within its budget is quarantined DETECTOR_TIMEOUT, never kept', async () => {
-  const { screenAll } = await import('../../tasks/safety/screen-core.ts');
-  const { Budget } = await import('../../tasks/safety/budget.ts');
-  const { ProtectedIndex } = await import('../../tasks/safety/decontaminate.ts');
+  const { screenAll } = await import('../../tasks/phases/screen/core.ts');
+  const { Budget } = await import('../../tasks/lib/safety/budget.ts');
+  const { ProtectedIndex } = await import('../../tasks/lib/safety/decontaminate.ts');
   const big = mkRun({ id: 'big', category: 'accepted', prompt: 'Summarise this log', answer: 'token '.repeat(5_000) });
   const small = mkRun({ id: 'small', category: 'accepted', prompt: 'Hi', answer: 'Hello!' });
   const res = screenAll([{ kind: 'run', record: big }, { kind: 'run', record: small }], { allow: new Set(), protectedIndex: new ProtectedIndex(), budget: () => new Budget(20_000) });

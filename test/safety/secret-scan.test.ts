@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { REPO } from '../helpers/project.ts';
 import { sha256 } from '../../tasks/lib/hash.ts';
-import { Budget } from '../../tasks/safety/budget.ts';
-import { isDecodableJwt, SECRET_RULES, SECRET_RULES_VERSION, shannonEntropy } from '../../tasks/safety/secret-rules.ts';
-import { newScan, scanRecord, type SecretHit } from '../../tasks/safety/secret-scan.ts';
+import { Budget } from '../../tasks/lib/safety/budget.ts';
+import { isDecodableJwt, SECRET_RULES, SECRET_RULES_VERSION, shannonEntropy } from '../../tasks/lib/safety/secret-rules.ts';
+import { newScan, scanRecord, type SecretHit } from '../../tasks/lib/safety/secret-scan.ts';
 import { fakeChars, fakeSecrets } from './fakes.ts';
 
 const scan = (record: unknown, allow: string[] = []): SecretHit[] => scanRecord(record, newScan(new Budget(), new Set(allow)));

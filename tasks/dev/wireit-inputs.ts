@@ -1,0 +1,162 @@
+/**
+ * Derives the wireit entry of every pipeline phase from the phase registry and the module graph,
+ * so no input list is kept by hand (a hand-kept list drifts, and wireit then serves stale output).
+ *
+ *   npm run wireit:inputs            rewrites the entries in package.json
+ *   npm run wireit:inputs -- --check exit 1, naming each difference, when package.json is stale
+ *
+ * A phase's `files` are: its own folder (`tasks/phases/<folder>/**\/*.ts`), every other module it
+ * can load (the static closure of the CLI entry plus the whole closure, dynamic imports and worker
+ * entry points included, of its `run.ts`), the upstream manifests, its data inputs, `tsconfig.json`
+ * and `distill.config.json`. Acceptance runs every phase in-process, so its `files` are the whole
+ * closure of the CLI. test/wireit-inputs.test.ts checks the result against the graph and against
+ * the modules a phase really loads.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PIPELINE, type PipelinePhase } from '../phases/registry.ts';
+import { writeFileAtomic } from '../lib/fs-atomic.ts';
+import { ALL_EDGES, closure, readModuleGraph, STATIC_EDGES, type ModuleGraph } from './import-graph.ts';
+
+/** The CLI entry every wireit command starts from. */
+export const CLI_ENTRY = 'tasks/cli/main.ts';
+/** Files every phase reads besides code: the TypeScript settings tsx honours and the project config. */
+const SETTINGS = ['tsconfig.json', 'distill.config.json'];
+const MANIFEST = '_manifest.json';
+
+/** The wireit fields this script owns for one npm script. */
+export interface WireitEntry {
+  command?: string;
+  dependencies?: (string | { script: string; cascade: boolean })[];
+  files?: string[];
+  output?: string[];
+  clean?: boolean;
+}
+
+/** Every module a phase can load, root-relative and sorted. */
+export function phaseModules(graph: ModuleGraph, p: PipelinePhase): string[] {
+  const cli = closure(graph, [CLI_ENTRY], STATIC_EDGES);
+  const own = closure(graph, [`tasks/phases/${p.folder}/run.ts`], ALL_EDGES);
+  return [...new Set([...cli, ...own])].sort();
+}
+
+/**
+ * Modules as wireit globs: a folder all of whose modules (at any depth) are listed becomes
+ * `<folder>/**\/*.ts` (the largest such folder wins), any other module stays a path. Exact either
+ * way: a module added to such a folder is in the glob, and the staleness check adds it to the
+ * closure or reports it.
+ */
+export function asGlobs(graph: ModuleGraph, modules: readonly string[]): string[] {
+  const listed = new Set(modules);
+  const all = [...graph.keys()];
+  const whole = (dir: string): boolean => all.filter((f) => f.startsWith(`${dir}/`)).every((f) => listed.has(f));
+  const out: string[] = [];
+  const covered = new Set<string>();
+  for (const f of modules) {
+    if (covered.has(f)) continue;
+    // the outermost folder (below the top-level code folder) whose modules are all listed
+    const parts = f.split('/');
+    let glob: string | null = null;
+    for (let i = 2; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (whole(dir)) {
+        glob = dir;
+        break;
+      }
+    }
+    if (glob === null) {
+      out.push(f);
+      continue;
+    }
+    for (const g of all) if (g.startsWith(`${glob}/`)) covered.add(g);
+    out.push(`${glob}/**/*.ts`);
+  }
+  return [...new Set(out)];
+}
+
+/** The wireit `files` of a phase. */
+export function phaseFiles(graph: ModuleGraph, p: PipelinePhase): string[] {
+  const folder = `tasks/phases/${p.folder}/`;
+  const outside = phaseModules(graph, p).filter((f) => !f.startsWith(folder));
+  const upstream = p.upstream.map((u) => `${phaseNamed(u).outDir}/${MANIFEST}`);
+  return [`${folder}**/*.ts`, ...asGlobs(graph, outside), ...upstream, ...(p.data ?? []), ...SETTINGS];
+}
+
+function phaseNamed(name: string): PipelinePhase {
+  const p = PIPELINE.find((x) => x.phase === name);
+  if (!p) throw new Error(`phase registry: unknown upstream phase ${name}`);
+  return p;
+}
+
+/** The full wireit entry of a pipeline phase. */
+export function phaseEntry(graph: ModuleGraph, p: PipelinePhase): WireitEntry {
+  const deps: { script: string; cascade: boolean }[] = p.upstream.map((u) => ({ script: phaseNamed(u).script, cascade: false }));
+  // the first phase starts every build: begin-run writes the run id and the source fingerprint it reads
+  if (p.upstream.length === 0) deps.unshift({ script: 'begin-run', cascade: false });
+  return {
+    command: `node --import tsx ${CLI_ENTRY} ${p.argv.join(' ')}`,
+    dependencies: deps,
+    files: phaseFiles(graph, p),
+    output: [`${p.outDir}/**`, `reports/distillation/latest/${p.phase}.receipt.json`],
+    clean: false,
+  };
+}
+
+/** The acceptance gate's `files`: it builds the fixture with every phase in-process. */
+export function acceptanceFiles(graph: ModuleGraph): string[] {
+  return [...asGlobs(graph, closure(graph, [CLI_ENTRY], ALL_EDGES)), 'test/fixtures/acceptance/**', ...SETTINGS];
+}
+
+/** The derived entries: script name → the fields this script owns. */
+export function derivedEntries(graph: ModuleGraph): Record<string, WireitEntry> {
+  const out: Record<string, WireitEntry> = {};
+  for (const p of PIPELINE) out[p.script] = phaseEntry(graph, p);
+  out['acceptance'] = { files: acceptanceFiles(graph) };
+  return out;
+}
+
+type Json = Record<string, unknown>;
+
+/** package.json with the derived fields in place (other scripts and fields untouched). */
+export function applyEntries(pkg: Json, entries: Record<string, WireitEntry>): Json {
+  const wireit = { ...(pkg['wireit'] as Record<string, Json>) };
+  for (const [name, entry] of Object.entries(entries)) wireit[name] = { ...(wireit[name] ?? {}), ...entry };
+  return { ...pkg, wireit };
+}
+
+/** Differences between package.json's wireit entries and the derived ones, one line each. */
+export function staleEntries(pkg: Json, entries: Record<string, WireitEntry>): string[] {
+  const wireit = (pkg['wireit'] ?? {}) as Record<string, Json>;
+  const out: string[] = [];
+  for (const [name, entry] of Object.entries(entries)) {
+    for (const [field, want] of Object.entries(entry)) {
+      const have = wireit[name]?.[field];
+      if (JSON.stringify(have) === JSON.stringify(want)) continue;
+      if (field === 'files' && Array.isArray(have)) {
+        const missing = (want as string[]).filter((f) => !(have as string[]).includes(f));
+        const extra = (have as string[]).filter((f) => !(want as string[]).includes(f));
+        out.push(`${name}.files: ${[...missing.map((f) => `missing ${f}`), ...extra.map((f) => `not derived ${f}`)].join(', ') || 'order differs'}`);
+      } else out.push(`${name}.${field}: is ${JSON.stringify(have)}, derived ${JSON.stringify(want)}`);
+    }
+  }
+  return out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const path = join(root, 'package.json');
+  const pkg = JSON.parse(readFileSync(path, 'utf8')) as Json;
+  const entries = derivedEntries(readModuleGraph(root));
+  const stale = staleEntries(pkg, entries);
+  if (argv.includes('--check')) {
+    if (stale.length === 0) return 0;
+    process.stderr.write(`package.json's wireit entries are not the derived ones; run \`npm run wireit:inputs\`:\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+    return 1;
+  }
+  if (stale.length > 0) await writeFileAtomic(path, `${JSON.stringify(applyEntries(pkg, entries), null, 2)}\n`);
+  process.stderr.write(stale.length === 0 ? 'package.json: wireit entries already derived\n' : `package.json: ${stale.length} wireit fields rewritten\n`);
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,238 @@
+import type { Provenance } from '../../../schemas/provenance.ts';
+import type { ScoredRun } from '../../../schemas/scored-run.ts';
+import { normaliseForCompare } from '../../lib/export/messages.ts';
+import { isSftNever } from '../../phases/export-sft/run.ts';
+import { EXPORT_DIRS } from '../../lib/layout.ts';
+import { SPLITS, splitGroup, splitOf } from '../../lib/export/split.ts';
+import * as v from './format-validators.ts';
+import { sourceKey, type Snapshot } from './snapshot.ts';
+import { verdict, type CheckResult } from './verdict.ts';
+
+/** Rows of a JSONL file of the snapshot (none when absent). */
+export function fileRows(s: Snapshot, rel: string): unknown[] {
+  const text = s.files[rel];
+  if (text === undefined) return [];
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+}
+
+const sameRow = (a: Provenance, b: Provenance): boolean => a.source_file === b.source_file && a.line_offset === b.line_offset && a.sig_hash === b.sig_hash;
+
+/** The screened runs by id (the runs every export read). */
+function runsById(s: Snapshot): Map<string, ScoredRun> {
+  return new Map(s.screened.runs.map((r) => [r.run_id, r]));
+}
+
+/**
+ * A07: SFT holds no forbidden category: exports/sft only accepted runs, exports/sft-partial only
+ * accepted and partially accepted ones, each row's quality_score the category of its run.
+ */
+export function sftCategoriesAllowed(s: Snapshot): CheckResult {
+  const problems: string[] = [];
+  const runs = runsById(s);
+  const check = (dir: string, rows: Snapshot['exports']['sft'], allowed: readonly string[]): void => {
+    for (const r of rows) {
+      const cat = runs.get(r.run_id)?.category;
+      if (!allowed.includes(r.quality_score)) problems.push(`${dir}: ${r.id} has quality_score ${r.quality_score}; only ${allowed.join(' / ')} may be exported there`);
+      if (cat === undefined) problems.push(`${dir}: ${r.id} comes from run ${r.run_id}, which is not a screened run`);
+      else if (isSftNever(cat)) problems.push(`${dir}: ${r.id} comes from ${cat} run ${r.run_id} (SFT_NEVER)`);
+      else if (cat !== r.quality_score) problems.push(`${dir}: ${r.id} says ${r.quality_score}, but run ${r.run_id} is ${cat}`);
+    }
+  };
+  check(EXPORT_DIRS.sft, s.exports.sft, ['accepted']);
+  check(EXPORT_DIRS.sftPartial, s.exports.sftPartial, ['accepted', 'partially_accepted']);
+  const partial = s.exports.sftPartial.filter((r) => r.quality_score === 'partially_accepted').length;
+  return verdict(problems, `${EXPORT_DIRS.sft}: ${s.exports.sft.length} rows, all accepted; ${EXPORT_DIRS.sftPartial}: ${s.exports.sftPartial.length} rows (${partial} partially accepted); none from a rejected or needs_human_review run`);
+}
+
+/**
+ * A08: every preference pair is sound: two different sides from two different source rows (a
+ * judgment's own row excepted), different texts, outcome pairs accepted over rejected, correction
+ * pairs the human correction over the run's answer; KTO labels match the run's category.
+ */
+export function preferencePairsSound(s: Snapshot): CheckResult {
+  const problems: string[] = [];
+  const runs = runsById(s);
+  const cat = (id: string): string => runs.get(id)?.category ?? 'missing';
+  const paired = new Set<string>();
+  const ids = new Set<string>();
+  for (const p of s.exports.pairs) {
+    if (ids.has(p.id)) problems.push(`pair id ${p.id} appears twice`);
+    ids.add(p.id);
+    if (p.chosen_id === p.rejected_id) problems.push(`${p.id}: self-pair (both sides are ${p.chosen_id})`);
+    if (p.pair_type !== 'judgment' && sameRow(p.chosen_provenance, p.rejected_provenance)) problems.push(`${p.id}: both sides come from source row ${p.chosen_provenance.source_file}:${p.chosen_provenance.line_offset + 1}`);
+    if (normaliseForCompare(p.chosen.content) === normaliseForCompare(p.rejected.content)) problems.push(`${p.id}: chosen and rejected texts are identical`);
+    if (p.pair_type === 'outcome') {
+      if (cat(p.chosen_id) !== 'accepted' || cat(p.rejected_id) !== 'rejected') problems.push(`${p.id}: outcome pair of ${p.chosen_id} (${cat(p.chosen_id)}) over ${p.rejected_id} (${cat(p.rejected_id)}), expected accepted over rejected`);
+      paired.add(p.chosen_id).add(p.rejected_id);
+    } else if (p.pair_type === 'correction') {
+      const run = runs.get(p.rejected_id);
+      if (!run || run.category !== 'partially_accepted' || run.correction === null || normaliseForCompare(run.correction) !== normaliseForCompare(p.chosen.content))
+        problems.push(`${p.id}: correction pair whose chosen side is not the human correction of partially accepted run ${p.rejected_id}`);
+      paired.add(p.rejected_id);
+    } else {
+      const base = p.chosen_id.split('#')[0];
+      if (p.chosen_id !== `${base}#chosen` || p.rejected_id !== `${base}#rejected`) problems.push(`${p.id}: judgment sides ${p.chosen_id} / ${p.rejected_id} are not one judgment's chosen and rejected`);
+    }
+  }
+  for (const k of s.exports.kto) {
+    const c = cat(k.run_id);
+    if (c !== 'accepted' && c !== 'rejected') problems.push(`KTO ${k.id}: run ${k.run_id} is ${c}; only accepted / rejected runs get a label`);
+    else if (k.label !== (c === 'accepted')) problems.push(`KTO ${k.id}: label ${k.label} for ${c} run ${k.run_id}`);
+    if (paired.has(k.run_id)) problems.push(`KTO ${k.id}: run ${k.run_id} is also a side of a pair`);
+  }
+  return verdict(problems, `${s.exports.pairs.length} pairs: no self-pair, no identical texts, outcome pairs accepted over rejected, corrections over originals; ${s.exports.kto.length} KTO rows labelled by category`);
+}
+
+/** One side of an export row to walk back: its provenance and the upstream record it names. */
+interface Walk {
+  row: string;
+  provenance: Provenance;
+  run: string | null;
+  evidence: string | null;
+}
+
+function walks(s: Snapshot): Walk[] {
+  const out: Walk[] = [];
+  for (const [dir, rows] of [[EXPORT_DIRS.sft, s.exports.sft], [EXPORT_DIRS.sftPartial, s.exports.sftPartial]] as const) for (const r of rows) out.push({ row: `${dir} ${r.id}`, provenance: r.provenance, run: r.run_id, evidence: null });
+  for (const k of s.exports.kto) out.push({ row: `kto ${k.id}`, provenance: k.provenance, run: k.run_id, evidence: null });
+  for (const r of s.exports.rag) {
+    const isRun = r.metadata['kind'] === 'run';
+    out.push({ row: `rag ${r.id}`, provenance: r.provenance, run: isRun ? String(r.metadata['trace_id']) : null, evidence: isRun ? null : String(r.metadata['evidence_id']) });
+  }
+  for (const p of s.exports.pairs) {
+    for (const side of ['chosen', 'rejected'] as const) {
+      const id = (side === 'chosen' ? p.chosen_id : p.rejected_id).split('#')[0] as string;
+      const isEvidence = p.pair_type === 'judgment' || (p.pair_type === 'correction' && side === 'chosen' && id.startsWith('ev_'));
+      out.push({ row: `pair ${p.id} ${side}`, provenance: side === 'chosen' ? p.chosen_provenance : p.rejected_provenance, run: isEvidence ? null : id, evidence: isEvidence ? id : null });
+    }
+  }
+  return out;
+}
+
+/**
+ * A09: every export row walks back to its source: the run or evidence record it names exists with
+ * the same provenance, and the source row re-read now has the recorded sig_hash (`distill trace`).
+ */
+export function provenanceResolves(s: Snapshot): CheckResult {
+  const problems: string[] = [];
+  const runs = new Map(s.scored.map((r) => [r.run_id, r.provenance]));
+  const evidence = new Map(s.evidence.map((e) => [e.evidence_id, e.provenance]));
+  const all = walks(s);
+  for (const w of all) {
+    const p = w.provenance;
+    const at = `${p.source_file}:${p.line_offset + 1}`;
+    const check = s.sourceChecks[sourceKey(p)];
+    if (!check) problems.push(`${w.row}: source row ${at} was not re-read`);
+    else if (check.actual === null) problems.push(`${w.row}: source row ${at} cannot be re-read (${check.detail})`);
+    else if (check.actual !== p.sig_hash) problems.push(`${w.row}: source row ${at} hashes to ${check.actual.slice(0, 12)}…, the row records ${p.sig_hash.slice(0, 12)}…`);
+    const up = w.run !== null ? runs.get(w.run) : w.evidence !== null ? evidence.get(w.evidence) : undefined;
+    const name = w.run !== null ? `run ${w.run}` : `evidence ${w.evidence}`;
+    if (!up) problems.push(`${w.row}: ${name} is not in ${w.run !== null ? 'data/scored-runs' : 'data/evidence'}`);
+    else if (!sameRow(up, p)) problems.push(`${w.row}: ${name} has provenance ${up.source_file}:${up.line_offset + 1}, the export row says ${at}`);
+  }
+  return verdict(problems, `${all.length} export row sides walk back through their run / evidence record to ${Object.keys(s.sourceChecks).length} source rows; every sig_hash matches the row as it reads now`);
+}
+
+/** The split files of each export: prefix → the canonical rows it is split from. */
+function splitFamilies(s: Snapshot): { dir: string; prefix: string; rows: { id: string; split: string }[]; withId: boolean }[] {
+  const out: { dir: string; prefix: string; rows: { id: string; split: string }[]; withId: boolean }[] = [];
+  for (const [dir, rows] of [[EXPORT_DIRS.sft, s.exports.sft], [EXPORT_DIRS.sftPartial, s.exports.sftPartial]] as const) {
+    for (const prefix of ['openai', 'trl', 'hf/data']) out.push({ dir, prefix, rows, withId: prefix === 'hf/data' });
+  }
+  for (const prefix of ['openai', 'trl/preference', 'hf/preference']) out.push({ dir: EXPORT_DIRS.preference, prefix, rows: s.exports.pairs, withId: prefix.startsWith('hf/') });
+  for (const prefix of ['trl/kto', 'hf/kto']) out.push({ dir: EXPORT_DIRS.preference, prefix, rows: s.exports.kto, withId: prefix.startsWith('hf/') });
+  return out;
+}
+
+/**
+ * A19: splits are grouped by task: each row's split is the hash split of its task_key (or its own
+ * key when it has none), no task has rows in both splits across SFT, pairs and KTO, and every
+ * split file holds exactly the rows of its split.
+ */
+export function splitsGroupedByTask(s: Snapshot): CheckResult {
+  const problems: string[] = [];
+  const tf = s.config.exports.test_fraction;
+  const rows: { what: string; task: string | null; own: string; split: string }[] = [
+    ...s.exports.sft.map((r) => ({ what: `sft ${r.id}`, task: r.task_key, own: r.run_id, split: r.split })),
+    ...s.exports.sftPartial.map((r) => ({ what: `sft-partial ${r.id}`, task: r.task_key, own: r.run_id, split: r.split })),
+    ...s.exports.pairs.map((r) => ({ what: `pair ${r.id}`, task: r.task_key, own: r.id, split: r.split })),
+    ...s.exports.kto.map((r) => ({ what: `kto ${r.id}`, task: r.task_key, own: r.run_id, split: r.split })),
+  ];
+  const byTask = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const want = splitOf(splitGroup(r.task, r.own), tf);
+    if (r.split !== want) problems.push(`${r.what}: split ${r.split}, but its task ${r.task ?? '(none)'} hashes to ${want}`);
+    if (r.task !== null) byTask.set(r.task, (byTask.get(r.task) ?? new Set()).add(r.split));
+  }
+  for (const [task, splits] of byTask) if (splits.size > 1) problems.push(`task ${task} has rows in both train and test`);
+  for (const f of splitFamilies(s)) {
+    for (const split of SPLITS) {
+      const rel = `${f.dir}/${f.prefix}/${split}.jsonl`;
+      const want = f.rows.filter((r) => r.split === split);
+      const got = fileRows(s, rel);
+      if (got.length !== want.length) problems.push(`${rel}: ${got.length} rows, the ${split} split has ${want.length}`);
+      else if (f.withId && got.some((g, i) => (g as { id?: unknown }).id !== want[i]?.id)) problems.push(`${rel}: rows are not the ${split} rows in id order`);
+    }
+  }
+  const tasks = [...byTask.values()];
+  return verdict(problems, `${rows.length} rows over ${byTask.size} tasks (${tasks.filter((x) => x.has('train')).length} train, ${tasks.filter((x) => x.has('test')).length} test): each row in its task's hash split, no task in both, every split file holds exactly its split`);
+}
+
+/**
+ * A20: the OpenAI and TRL format rules hold for every row of every format file (validators written
+ * from FORMATS.md, tasks/gates/acceptance/format-validators.ts), and each HF card lists the data files
+ * that exist, with their rows.
+ */
+export function exportFormatsValid(s: Snapshot): CheckResult {
+  const problems: string[] = [];
+  let checked = 0;
+  const each = (rel: string, check: (row: unknown) => string[]): void => {
+    fileRows(s, rel).forEach((row, i) => {
+      checked++;
+      for (const e of check(row)) problems.push(`${rel}:${i + 1}: ${e}`);
+    });
+  };
+  for (const [dir, rows] of [[EXPORT_DIRS.sft, s.exports.sft], [EXPORT_DIRS.sftPartial, s.exports.sftPartial]] as const) {
+    const tools = rows.some((r) => r.tools.length > 0);
+    for (const split of SPLITS) {
+      each(`${dir}/openai/${split}.jsonl`, v.openaiSft);
+      each(`${dir}/trl/${split}.jsonl`, (r) => v.trlSft(r, tools));
+      each(`${dir}/hf/data/${split}.jsonl`, (r) => v.trlSft(r, tools, ['id']));
+    }
+  }
+  const pairTools = s.exports.pairs.some((p) => (p.tools ?? []).length > 0);
+  const ktoTools = s.exports.kto.some((k) => (k.tools ?? []).length > 0);
+  const pref = EXPORT_DIRS.preference;
+  for (const split of SPLITS) {
+    each(`${pref}/openai/${split}.jsonl`, v.openaiDpo);
+    each(`${pref}/trl/preference/${split}.jsonl`, (r) => v.trlPreference(r, pairTools));
+    each(`${pref}/hf/preference/${split}.jsonl`, (r) => v.trlPreference(r, pairTools, ['id']));
+    each(`${pref}/trl/kto/${split}.jsonl`, (r) => v.trlKto(r, ktoTools));
+    each(`${pref}/hf/kto/${split}.jsonl`, (r) => v.trlKto(r, ktoTools, ['id']));
+  }
+  let cards = 0;
+  for (const dir of [EXPORT_DIRS.sft, EXPORT_DIRS.sftPartial, pref]) {
+    const readme = s.files[`${dir}/hf/README.md`];
+    if (readme === undefined) {
+      problems.push(`${dir}/hf/README.md is missing`);
+      continue;
+    }
+    cards++;
+    let configs: Record<string, Record<string, string>>;
+    try {
+      configs = v.cardConfigs(readme);
+    } catch (e) {
+      problems.push(`${dir}/hf/README.md: ${(e as Error).message}`);
+      continue;
+    }
+    for (const [name, splits] of Object.entries(configs)) {
+      for (const [split, path] of Object.entries(splits)) {
+        const rel = `${dir}/hf/${path}`;
+        if (s.files[rel] === undefined) problems.push(`${dir}/hf/README.md: config ${name} ${split} points at ${path}, which does not exist`);
+        else if (fileRows(s, rel).length === 0) problems.push(`${dir}/hf/README.md: config ${name} lists ${split}, but ${path} has no rows`);
+      }
+    }
+  }
+  if (checked === 0) problems.push('no format file has a row to check');
+  return verdict(problems, `${checked} rows of the OpenAI SFT / DPO and TRL SFT / preference / KTO files (and their HF copies) follow the format rules; ${cards} HF cards point at their data files`);
+}

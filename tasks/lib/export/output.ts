@@ -1,0 +1,156 @@
+import type { Provenance } from '../../../schemas/provenance.ts';
+import type { FileEntry } from '../../../schemas/stage-receipt.ts';
+import type { WrittenFile } from '../jsonl-writer.ts';
+import { MANIFEST, manifestText } from '../manifest.ts';
+import { bump, sortedCounts } from '../phase.ts';
+import { UserError } from '../result.ts';
+import { quarantineRow } from '../quarantine.ts';
+import { manifestEntries, type StagedDir } from '../staged-dir.ts';
+import { ExternalSorter } from '../external-sort.ts';
+import { rescanFiles, rescanMessage } from '../safety/rescan.ts';
+import { SPLITS, type Split } from './split.ts';
+
+/** Name of every export's quarantine file, inside the export's own folder. */
+export const QUARANTINE_FILE = '_quarantine.jsonl';
+
+/** A row an exporter did not export, with its reason code and where it came from. */
+export interface ExportDrop {
+  reason: string;
+  detail: string;
+  provenance: Provenance;
+  /** Id of the dropped unit: run_id, evidence_id, or a candidate pair id. */
+  record: string;
+  trace: string | null;
+  ref: string | null;
+  /** True for a refused candidate pair (not a whole unit): the units may still be exported otherwise. */
+  candidate?: boolean;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Sorts rows by `id` (code-unit order), the order of every export file. */
+export function sortById<T extends { id: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) => cmp(a.id, b.id));
+}
+
+/** Rows of each split, in the order given. */
+export function bySplit<T extends { split: Split }>(rows: readonly T[]): Record<Split, T[]> {
+  return { train: rows.filter((r) => r.split === 'train'), test: rows.filter((r) => r.split === 'test') };
+}
+
+/** Writes rows to one JSONL file of the staged folder (an empty list still creates the file). */
+export async function writeRows(staged: StagedDir, rel: string, rows: readonly unknown[]): Promise<void> {
+  const w = staged.writer(rel);
+  for (const r of rows) await w.write(r);
+}
+
+/** Writes `<prefix>/train.jsonl` and `<prefix>/test.jsonl`, converting each row. */
+export async function writeSplits<T extends { split: Split }>(staged: StagedDir, prefix: string, rows: readonly T[], convert: (r: T) => unknown): Promise<void> {
+  const parts = bySplit(rows);
+  for (const s of SPLITS) await writeRows(staged, `${prefix}/${s}.jsonl`, parts[s].map(convert));
+}
+
+/** The quarantine row of an export drop. */
+function exportDropRow(d: ExportDrop, stage: string) {
+  const p = d.provenance;
+  return quarantineRow({ reason: d.reason, detail: d.detail, file: p.source_file, index: p.line_offset, offset: null, bytes: null, lineSha: null, sig: p.sig_hash, record: d.record, trace: d.trace, ref: d.ref }, stage);
+}
+
+/** Writes the quarantine file (sorted by record, reason, ref) and returns counts by reason. */
+export async function writeQuarantine(staged: StagedDir, stage: string, drops: readonly ExportDrop[]): Promise<Record<string, number>> {
+  const sorted = [...drops].sort((a, b) => cmp(a.record, b.record) || cmp(a.reason, b.reason) || cmp(a.ref ?? '', b.ref ?? '') || cmp(a.detail, b.detail));
+  const byReason: Record<string, number> = {};
+  const w = staged.writer(QUARANTINE_FILE);
+  for (const d of sorted) {
+    bump(byReason, d.reason);
+    await w.write(exportDropRow(d, stage));
+  }
+  return sortedCounts(byReason);
+}
+
+/**
+ * The quarantine of an export, built by streaming: drops go to an external sort by (record,
+ * reason, ref, detail), the order `writeQuarantine` writes. Fields never hold a NUL (build-evidence
+ * refuses one in any string), so NUL-joined keys sort like the tuple.
+ */
+export class QuarantineSorter {
+  private readonly sorter: ExternalSorter;
+  private readonly byReason: Record<string, number> = {};
+  private readonly byCandidate: Record<string, number> = {};
+
+  constructor(dir: string, private readonly stage: string) {
+    this.sorter = new ExternalSorter(dir, 'quarantine', 4 * 1024 * 1024);
+  }
+
+  /** Drops added so far. */
+  get size(): number {
+    return this.sorter.size;
+  }
+
+  /** Counts by reason of the drops added: whole units, and refused candidate pairs. */
+  counts(): { units: Record<string, number>; candidates: Record<string, number> } {
+    return { units: sortedCounts(this.byReason), candidates: sortedCounts(this.byCandidate) };
+  }
+
+  async add(d: ExportDrop): Promise<void> {
+    bump(d.candidate ? this.byCandidate : this.byReason, d.reason);
+    await this.sorter.add(`${d.record}\u0000${d.reason}\u0000${d.ref ?? ''}\u0000${d.detail}`, JSON.stringify(exportDropRow(d, this.stage)));
+  }
+
+  /** Writes the quarantine file; returns counts by reason over every row (as `writeQuarantine`). */
+  async write(staged: StagedDir): Promise<Record<string, number>> {
+    const all: Record<string, number> = {};
+    const w = staged.writer(QUARANTINE_FILE);
+    for await (const { key, line } of this.sorter.sorted()) {
+      const a = key.indexOf('\u0000');
+      bump(all, key.slice(a + 1, key.indexOf('\u0000', a + 1)));
+      await w.writeLine(line);
+    }
+    return sortedCounts(all);
+  }
+}
+
+/**
+ * Rows of one export file family, written in id order in one pass: the canonical file plus a
+ * converted row per format folder and split (`<prefix>/<split>.jsonl`). Every file is created,
+ * even when it gets no row.
+ */
+export async function fanOutSorted<T extends { id: string; split: Split }>(
+  staged: StagedDir,
+  rows: ExternalSorter,
+  canonical: string,
+  formats: readonly { prefix: string; convert: (r: T) => unknown }[],
+): Promise<void> {
+  const w = staged.writer(canonical);
+  for (const f of formats) for (const s of SPLITS) staged.writer(`${f.prefix}/${s}.jsonl`);
+  for await (const { line } of rows.sorted()) {
+    await w.writeLine(line);
+    const r = JSON.parse(line) as T;
+    for (const f of formats) await staged.writer(`${f.prefix}/${r.split}.jsonl`).write(f.convert(r));
+  }
+}
+
+/**
+ * Closes the staged folder, checks that every file holds exactly the rows we meant to write
+ * (wireit caches any exit 0, so a short file must fail here), rescans every staged file with the
+ * second secret engine (any hit throws: nothing is published), and writes the lock-style
+ * manifest. Returns the manifest's file entries. The caller publishes.
+ */
+export async function sealExport(
+  staged: StagedDir,
+  m: { phase: string; dir: string; parameters: Record<string, unknown>; schemaVersions: Record<string, number>; inputs: FileEntry[]; expectedRows: Record<string, number>; counts: Record<string, number>; secretAllowlist?: readonly string[] },
+): Promise<FileEntry[]> {
+  const written: Map<string, WrittenFile> = await staged.closeAll();
+  for (const [rel, rows] of Object.entries(m.expectedRows)) {
+    const f = written.get(rel);
+    if (!f) throw new Error(`self-check failed: ${m.dir}/${rel} was not written`);
+    if (f.rows !== rows) throw new Error(`self-check failed: ${m.dir}/${rel} has ${f.rows} rows, expected ${rows}`);
+  }
+  const toScan = [...written.keys()].sort().map((rel) => ({ path: staged.stagedPath(rel), label: `${m.dir}/${rel}` }));
+  const hits = await rescanFiles(toScan, new Set(m.secretAllowlist ?? []));
+  if (hits.length > 0) throw new UserError(rescanMessage(m.dir, hits), 1, 'SECRET_IN_EXPORT');
+  const files = manifestEntries(m.dir, written);
+  const inputs = [...m.inputs].sort((a, b) => cmp(a.path, b.path));
+  await staged.writeFile(MANIFEST, manifestText({ schema_version: 1, phase: m.phase, parameters: m.parameters, schema_versions: m.schemaVersions, inputs, files, counts: m.counts }));
+  return files;
+}

@@ -1,0 +1,83 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { lintSource } from '@secretlint/core';
+import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import { sha256 } from '../hash.ts';
+
+/**
+ * The second, independent secret engine: secretlint's recommended preset
+ * (@secretlint/core 11 + @secretlint/secretlint-rule-preset-recommend 11) over the bytes of every
+ * file an export is about to publish. The primary engine (tasks/lib/safety/) screens the records
+ * before export; this rescans what was actually written, so a secret that got past the first
+ * engine (or was put there by an exporter) fails the phase and nothing is published.
+ */
+
+/** The engine's name and version, for messages and the manifest. */
+export const SECOND_ENGINE = '@secretlint/secretlint-rule-preset-recommend@11';
+
+/** Lines are scanned in chunks of about this many characters (secretlint holds a chunk in memory). */
+const CHUNK_CHARS = 1 << 20;
+
+/** One second-engine hit: where it is and which rule, never the secret. */
+export interface RescanHit {
+  file: string;
+  /** 1-based line. */
+  line: number;
+  rule: string;
+  sha256: string;
+}
+
+const CONFIG = { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended, options: {} }] };
+
+async function lintChunk(content: string, label: string, firstLine: number, allow: ReadonlySet<string>, out: RescanHit[]): Promise<void> {
+  const res = await lintSource({ source: { content, filePath: label, ext: '.txt', contentType: 'text' }, options: { config: CONFIG, maskSecrets: true, noPhysicFilePath: true } });
+  for (const m of res.messages) {
+    const [start, end] = m.range;
+    const match = content.slice(start, end);
+    const hash = sha256(match);
+    if (allow.has(hash)) continue;
+    let line = firstLine;
+    for (let i = content.indexOf('\n'); i !== -1 && i < start; i = content.indexOf('\n', i + 1)) line++;
+    out.push({ file: label, line, rule: m.ruleId, sha256: hash });
+  }
+}
+
+/**
+ * Rescans files (absolute path → label used in messages) line-chunk by line-chunk with the second
+ * engine. Returns the hits whose matched text's sha256 is not allowlisted.
+ */
+export async function rescanFiles(files: readonly { path: string; label: string }[], allow: ReadonlySet<string>): Promise<RescanHit[]> {
+  const hits: RescanHit[] = [];
+  for (const f of files) {
+    const rl = createInterface({ input: createReadStream(f.path, { encoding: 'utf8' }), crlfDelay: Infinity });
+    let chunk: string[] = [];
+    let chars = 0;
+    let line = 0;
+    let first = 1;
+    for await (const text of rl) {
+      line++;
+      chunk.push(text);
+      chars += text.length + 1;
+      if (chars >= CHUNK_CHARS) {
+        await lintChunk(chunk.join('\n'), f.label, first, allow, hits);
+        chunk = [];
+        chars = 0;
+        first = line + 1;
+      }
+    }
+    if (chunk.length > 0) await lintChunk(chunk.join('\n'), f.label, first, allow, hits);
+  }
+  return hits;
+}
+
+/** The error text for second-engine hits (rule and place, never the secret). */
+export function rescanMessage(dir: string, hits: readonly RescanHit[]): string {
+  const shown = hits.slice(0, 10).map((h) => `  ${h.file}:${h.line}  ${h.rule}  (sha256 ${h.sha256})`);
+  return [
+    `second-engine secret scan (${SECOND_ENGINE}) found ${hits.length} secret${hits.length === 1 ? '' : 's'} in the staged ${dir}/; nothing was published:`,
+    ...shown,
+    ...(hits.length > 10 ? [`  … and ${hits.length - 10} more`] : []),
+    'The screen phase should have quarantined these rows: add a rule for this shape to tasks/lib/safety/secret-rules.ts and rerun `npm run screen`, ' +
+      'or, for a known fake in a test fixture, add the full sha256 of the matched text to secret_allowlist in distill.config.json (docs/safety.md).',
+  ].join('\n');
+}

@@ -1,0 +1,183 @@
+import { join } from 'node:path';
+import type { DistillConfig } from '../../../schemas/config.ts';
+import { SCHEMA_VERSION as EVIDENCE_V, type EvidenceRecord } from '../../../schemas/evidence-record.ts';
+import { SCHEMA_VERSION as KTO_V, type KtoSample } from '../../../schemas/kto-sample.ts';
+import { SCHEMA_VERSION as PREF_V, type PreferenceSample } from '../../../schemas/preference-sample.ts';
+import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
+import { SCHEMA_VERSION as SCORED_V, type ScoredRun } from '../../../schemas/scored-run.ts';
+import { renderCard } from '../../lib/export/formats/hf-card.ts';
+import { openaiDpoRow } from '../../lib/export/formats/openai.ts';
+import { trlKtoRow, trlPreferenceRow } from '../../lib/export/formats/trl.ts';
+import { readLocated, screenedFiles } from '../../lib/export/inputs.ts';
+import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, sealExport } from '../../lib/export/output.ts';
+import { ExternalSorter, SORT_MEMORY_CHARS } from '../../lib/external-sort.ts';
+import { jsonlLines } from '../../lib/jsonl-read.ts';
+import { LineSpill } from '../../lib/line-spill.ts';
+import { Scratch } from '../../lib/scratch.ts';
+import { EXPORT_DIRS } from '../../lib/layout.ts';
+import { n } from '../../lib/log.ts';
+import type { PhaseResult } from '../../lib/phase.ts';
+import { StagedDir } from '../../lib/staged-dir.ts';
+import { checkAccounting, emptyStats, mineGroup, mineJudgment, mineRun, sidesOf, TaskUnion, type MinedRows } from './mining.ts';
+import { SPLITS, type Split } from '../../lib/export/split.ts';
+
+/** The canonical files of exports/preference/. */
+export const PAIR_FILE = 'chosen_rejected.jsonl';
+export const KTO_FILE = 'unpaired_kto.jsonl';
+
+/**
+ * The export-preference phase: pairs + unpaired KTO rows in exports/preference/. The same three
+ * steps as `minePreferences`, streaming: runs one at a time (drops, correction pairs; outcome sides
+ * spilled to disk), task groups formed by a union-find over run ids and an external sort of the
+ * sides by (group root, run_id), judgments one at a time; pairs, KTO rows and drops go through
+ * external sorts into their files.
+ */
+export async function exportPreference(root: string, config: DistillConfig): Promise<PhaseResult> {
+  const dir = EXPORT_DIRS.preference;
+  const cap = config.exports.preference_cap_per_task;
+  const testFraction = config.exports.test_fraction;
+  const opts = { cap, testFraction };
+  const { runs: runFiles, evidence: evFiles } = await screenedFiles(root);
+  const scratch = await Scratch.create(root, 'export-preference');
+  const staged = await StagedDir.begin(root, dir);
+  try {
+    // three sorters fill at once here (pairs, KTO rows, then the task groups), so each gets a third
+    // of the default buffer: at the default each, the 1M-row bench corpus held more for no speed
+    // (RSS 270 → 236 MB with a third, same time)
+    const pairs = new ExternalSorter(scratch.dir, 'pairs', SORT_MEMORY_CHARS / 3);
+    const kto = new ExternalSorter(scratch.dir, 'kto', SORT_MEMORY_CHARS / 3);
+    const quarantine = new QuarantineSorter(scratch.dir, 'export-preference');
+    const pairParts: Record<Split, number> = { train: 0, test: 0 };
+    const ktoParts: Record<Split, number> = { train: 0, test: 0 };
+    let pairTools = false;
+    let ktoTools = false;
+    const put = async (rows: MinedRows): Promise<void> => {
+      for (const p of rows.pairs) {
+        pairParts[p.split]++;
+        pairTools ||= (p.tools ?? []).length > 0;
+        await pairs.add(p.id, JSON.stringify(p));
+      }
+      for (const k of rows.kto) {
+        ktoParts[k.split]++;
+        ktoTools ||= (k.tools ?? []).length > 0;
+        await kto.add(k.id, JSON.stringify(k));
+      }
+      for (const d of rows.drops) await quarantine.add(d);
+    };
+    const stats = emptyStats(0, 0);
+    // step 1: runs; outcome sides wait on disk until every side is known
+    const sides = new LineSpill([scratch.path('sides.jsonl')]);
+    const groups = new TaskUnion();
+    for (const f of runFiles) {
+      for await (const { text } of jsonlLines(join(root, f.path))) {
+        const run = JSON.parse(text) as ScoredRun;
+        stats.runs_in++;
+        const { side, rows } = mineRun(run, opts, stats);
+        await put(rows);
+        if (!side) continue;
+        groups.add(run.run_id, run.task_key, run.run.escalated_from);
+        await sides.append(0, text);
+      }
+    }
+    await sides.close();
+    // step 2: task groups, each sorted by run_id
+    groups.link();
+    const byGroup = new ExternalSorter(scratch.dir, 'groups', SORT_MEMORY_CHARS / 3);
+    if (sides.lines[0] !== 0) {
+      for await (const { text } of jsonlLines(scratch.path('sides.jsonl'))) {
+        const run = JSON.parse(text) as ScoredRun;
+        await byGroup.add(`${groups.root(run.run_id)}\u0000${run.run_id}`, text);
+      }
+    }
+    let current: string | null = null;
+    let members: ScoredRun[] = [];
+    const flush = async (): Promise<void> => {
+      if (members.length > 0) await put(mineGroup(sidesOf(members), opts, stats));
+      members = [];
+    };
+    for await (const { key, line } of byGroup.sorted()) {
+      const g = key.slice(0, key.indexOf('\u0000'));
+      if (g !== current) {
+        await flush();
+        current = g;
+      }
+      members.push(JSON.parse(line) as ScoredRun);
+    }
+    await flush();
+    // step 3: imported judgments
+    for await (const row of readLocated(root, evFiles.map((f) => f.path))) {
+      const ev = row.value as EvidenceRecord;
+      if (ev.kind !== 'judgment') continue;
+      stats.judgments_in++;
+      await put(mineJudgment(ev, opts, stats));
+    }
+    checkAccounting(stats);
+    const pairCount = pairs.size;
+    const ktoCount = kto.size;
+    const dropCount = quarantine.size;
+    await fanOutSorted<PreferenceSample>(staged, pairs, PAIR_FILE, [
+      { prefix: 'openai', convert: openaiDpoRow },
+      { prefix: 'trl/preference', convert: (p) => trlPreferenceRow(p, pairTools) },
+      { prefix: 'hf/preference', convert: (p) => ({ id: p.id, ...trlPreferenceRow(p, pairTools) }) },
+    ]);
+    await fanOutSorted<KtoSample>(staged, kto, KTO_FILE, [
+      { prefix: 'trl/kto', convert: (k) => trlKtoRow(k, ktoTools) },
+      { prefix: 'hf/kto', convert: (k) => ({ id: k.id, ...trlKtoRow(k, ktoTools) }) },
+    ]);
+    await staged.writeFile(
+      'hf/README.md',
+      renderCard({
+        prettyName: 'distill preference pairs',
+        tags: ['dpo', 'kto', 'preference', 'agent-traces', 'distill'],
+        configs: [
+          { name: 'preference', default: true, splits: SPLITS.map((s) => ({ split: s, path: `preference/${s}.jsonl`, rows: pairParts[s] })) },
+          { name: 'kto', splits: SPLITS.map((s) => ({ split: s, path: `kto/${s}.jsonl`, rows: ktoParts[s] })) },
+        ],
+        body: [
+          '# distill preference pairs',
+          '',
+          'Exported by `distill export-preference`. `preference`: TRL conversational preference rows with an explicit prompt (`prompt`, `chosen`, `rejected`, each side a list of one assistant message); pairs are an accepted vs a rejected attempt at one task, a human correction vs the original answer, or an imported human judgment. Never a run paired with itself, never identical texts.',
+          '`kto`: unpaired rows (`prompt`, `completion`, `label`) for accepted (true) and rejected (false) runs that found no partner.',
+          'Tool-call `arguments` are JSON objects; splits are assigned by a hash of the task_key. Trace any row back to its source line with `distill trace <id>`.',
+        ],
+      }),
+    );
+    // receipt counts are per unit (run / judgment): in = out + quarantined; skipped candidates are stats
+    const { units: byReason, candidates: skipped } = quarantine.counts();
+    await quarantine.write(staged);
+    const expectedRows: Record<string, number> = { [PAIR_FILE]: pairCount, [KTO_FILE]: ktoCount, [QUARANTINE_FILE]: dropCount };
+    for (const s of SPLITS) {
+      expectedRows[`openai/${s}.jsonl`] = pairParts[s];
+      expectedRows[`trl/preference/${s}.jsonl`] = pairParts[s];
+      expectedRows[`hf/preference/${s}.jsonl`] = pairParts[s];
+      expectedRows[`trl/kto/${s}.jsonl`] = ktoParts[s];
+      expectedRows[`hf/kto/${s}.jsonl`] = ktoParts[s];
+    }
+    const parameters = { preference_cap_per_task: cap, test_fraction: testFraction, pair_order: 'zip-then-lexicographic by run_id' };
+    const schemaVersions = { ScoredRun: SCORED_V, EvidenceRecord: EVIDENCE_V, PreferenceSample: PREF_V, KtoSample: KTO_V, QuarantineRecord: QUARANTINE_V };
+    const counts = { ...stats, pairs: pairCount, kto: ktoCount, quarantined: dropCount };
+    const inputs = [...runFiles, ...evFiles];
+    const outputs = await sealExport(staged, { phase: 'export-preference', dir, parameters, schemaVersions, inputs, expectedRows, counts, secretAllowlist: config.secret_allowlist });
+    await staged.publish();
+    const unitsIn = stats.runs_in + stats.judgments_in;
+    const unitsDropped = stats.runs_quarantined + stats.judgments_quarantined;
+    return {
+      parameters,
+      schemaVersions,
+      inputs: outputsSorted(inputs),
+      outputs,
+      counts: { in: unitsIn, out: unitsIn - unitsDropped, quarantined: unitsDropped, by_reason: byReason },
+      stats: { ...stats, pairs: pairCount, kto: ktoCount, ...Object.fromEntries(Object.entries(skipped).map(([k, v]) => [`candidates_skipped.${k}`, v])) },
+      summary: `${n(stats.runs_in)} runs + ${n(stats.judgments_in)} judgments → ${n(pairCount)} pairs (${n(stats.pairs_outcome)} outcome, ${n(stats.pairs_correction)} correction, ${n(stats.pairs_judgment)} judgment), ${n(ktoCount)} unpaired KTO rows; ${n(dropCount)} quarantined`,
+    };
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  } finally {
+    await scratch.remove();
+  }
+}
+
+function outputsSorted<T extends { path: string }>(xs: T[]): T[] {
+  return [...xs].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

@@ -1,0 +1,209 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { CATEGORIES, type Category } from '../../../schemas/category.ts';
+import type { ChatMessage } from '../../../schemas/chat.ts';
+import type { DistillConfig } from '../../../schemas/config.ts';
+import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
+import { SCHEMA_VERSION as SCORED_V, type ScoredRun } from '../../../schemas/scored-run.ts';
+import { SFT_QUALITY, SftSample, SCHEMA_VERSION as SFT_V } from '../../../schemas/sft-sample.ts';
+import { openaiSftRow } from '../../lib/export/formats/openai.ts';
+import { renderCard } from '../../lib/export/formats/hf-card.ts';
+import { trlSftRow } from '../../lib/export/formats/trl.ts';
+import { readLocated, screenedFiles } from '../../lib/export/inputs.ts';
+import { endOnAssistant, hasText, invalidToolArgs, orphanToolResult, withoutReasoning } from '../../lib/export/messages.ts';
+import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, sealExport } from '../../lib/export/output.ts';
+import { ExternalSorter } from '../../lib/external-sort.ts';
+import { Scratch } from '../../lib/scratch.ts';
+import { canonicalJson, contentId } from '../../lib/hash.ts';
+import { EXPORT_DIRS } from '../../lib/layout.ts';
+import { n } from '../../lib/log.ts';
+import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';
+import { StagedDir } from '../../lib/staged-dir.ts';
+import { SPLITS, splitGroup, splitOf, type Split } from '../../lib/export/split.ts';
+
+/** Reason codes export-sft can give. */
+export const EXPORT_SFT_REASONS = [
+  'CATEGORY_EXCLUDED', 'EMPTY_CONVERSATION', 'NO_ASSISTANT_TURN', 'NO_USER_TURN', 'EMPTY_FINAL_TURN', 'TOOL_ARGS_INVALID', 'TOOL_RESULT_ORPHAN',
+] as const;
+export type ExportSftReason = (typeof EXPORT_SFT_REASONS)[number];
+
+/**
+ * Layer 2 of 3 that keep forbidden runs out of SFT: categories the exporter refuses whatever the
+ * options say (layer 1 is the SftSample `quality_score` enum, layer 3 the re-read of the written
+ * file in `verifySftFile`). Do not loosen.
+ */
+export const SFT_NEVER = ['rejected', 'needs_human_review'] as const satisfies readonly Category[];
+
+/** True for a category that must never reach SFT (the SFT_NEVER filter). */
+export function isSftNever(category: string): boolean {
+  return (SFT_NEVER as readonly string[]).includes(category);
+}
+
+/** A category an SFT row may carry. */
+type SftQuality = (typeof SFT_QUALITY)[number];
+
+/** The categories one variant exports: strictly accepted, or also partially_accepted. */
+export function sftAllowed(includePartial: boolean): readonly SftQuality[] {
+  return includePartial ? SFT_QUALITY : ['accepted'];
+}
+
+/** The canonical SFT file of an export folder. */
+export const SFT_FILE = 'instruction_response.jsonl';
+
+export type SftOutcome = { type: 'keep'; sample: SftSample } | { type: 'drop'; reason: ExportSftReason; detail: string };
+
+/**
+ * Pure core: one scored run → an SftSample or a drop. The conversation is cut to end on its last
+ * assistant turn; a partially accepted run's final turn is replaced by the human correction when
+ * there is one; assistant reasoning is removed.
+ */
+export function toSftSample(run: ScoredRun, opts: { allowed: readonly Category[]; testFraction: number }): SftOutcome {
+  const drop = (reason: ExportSftReason, detail: string): SftOutcome => ({ type: 'drop', reason, detail });
+  if (isSftNever(run.category)) return drop('CATEGORY_EXCLUDED', `${run.category} runs never reach SFT (SFT_NEVER)`);
+  if (!opts.allowed.includes(run.category)) return drop('CATEGORY_EXCLUDED', `${run.category} runs are exported only with --include-partial (exports/sft-partial)`);
+  const all = run.run.messages;
+  if (all.length === 0) return drop('EMPTY_CONVERSATION', 'the run has no messages');
+  let messages: ChatMessage[] = endOnAssistant(all);
+  if (messages.length === 0) return drop('NO_ASSISTANT_TURN', `the run's ${all.length} messages have no assistant turn`);
+  if (!messages.some((m) => m.role === 'user')) return drop('NO_USER_TURN', 'no user turn before the final assistant turn: there is no instruction to learn from');
+  if (run.category === 'partially_accepted' && hasText(run.correction)) {
+    messages = [...messages.slice(0, -1), { role: 'assistant', content: run.correction }];
+  }
+  const last = messages[messages.length - 1] as Extract<ChatMessage, { role: 'assistant' }>;
+  if (!hasText(last.content) && (last.tool_calls ?? []).length === 0) return drop('EMPTY_FINAL_TURN', 'the final assistant turn has no text and no tool calls');
+  const badArgs = invalidToolArgs(messages);
+  if (badArgs) return drop('TOOL_ARGS_INVALID', badArgs);
+  const orphan = orphanToolResult(messages);
+  if (orphan) return drop('TOOL_RESULT_ORPHAN', orphan);
+  messages = messages.map(withoutReasoning);
+  const quality = run.category as SftQuality;
+  const sample = SftSample.parse({
+    schema_version: SFT_V,
+    id: contentId('sft', run.run_id, quality, canonicalJson({ messages, tools: run.run.tools })),
+    run_id: run.run_id,
+    task_key: run.task_key,
+    quality_score: quality,
+    messages,
+    tools: run.run.tools,
+    split: splitOf(splitGroup(run.task_key, run.run_id), opts.testFraction),
+    provenance: run.provenance,
+  });
+  return { type: 'keep', sample };
+}
+
+/**
+ * Layer 3: re-reads a written SFT file and throws, naming the line, if any row's quality_score is
+ * not in `allowed` or the row is not a valid SftSample. Returns the row count.
+ */
+export async function verifySftFile(path: string, allowed: readonly string[], label = path): Promise<number> {
+  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let line = 0;
+  let rows = 0;
+  for await (const text of rl) {
+    line++;
+    if (text === '') continue;
+    rows++;
+    const row = JSON.parse(text) as { quality_score?: unknown; id?: unknown };
+    if (typeof row.quality_score !== 'string' || !allowed.includes(row.quality_score)) {
+      throw new Error(
+        `SFT re-read check failed: ${label}:${line} (${String(row.id)}) has quality_score ${JSON.stringify(row.quality_score)}, allowed: ${allowed.join(', ')}. ` +
+          'A forbidden run got past the SFT_NEVER filter and the schema; nothing was published.',
+      );
+    }
+    const res = SftSample.safeParse(row);
+    if (!res.success) throw new Error(`SFT re-read check failed: ${label}:${line} is not a valid SftSample ($.${res.error.issues[0]?.path.join('.')}: ${res.error.issues[0]?.message}); nothing was published`);
+  }
+  return rows;
+}
+
+/** Options of one SFT export variant. `hooks` exist for tests only. */
+export interface ExportSftOptions {
+  includePartial: boolean;
+  hooks?: { beforeVerify?: (stagedSftFile: string) => Promise<void> };
+}
+
+/**
+ * The export-sft phase (strict, or the --include-partial variant into exports/sft-partial).
+ * Streams the screened runs once; samples and drops go through external sorts, so memory does not
+ * grow with the number of runs, and every file is then written in id order in one pass.
+ */
+export async function exportSft(root: string, config: DistillConfig, opts: ExportSftOptions): Promise<PhaseResult> {
+  const phase = opts.includePartial ? 'export-sft-partial' : 'export-sft';
+  const dir = opts.includePartial ? EXPORT_DIRS.sftPartial : EXPORT_DIRS.sft;
+  const allowed = sftAllowed(opts.includePartial);
+  const testFraction = config.exports.test_fraction;
+  const { runs: inputs } = await screenedFiles(root);
+  const scratch = await Scratch.create(root, phase);
+  const staged = await StagedDir.begin(root, dir);
+  try {
+    const samples = new ExternalSorter(scratch.dir, 'samples');
+    const quarantine = new QuarantineSorter(scratch.dir, phase);
+    const byCategory: Record<string, number> = Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
+    const parts: Record<Split, number> = { train: 0, test: 0 };
+    let runsIn = 0;
+    let withTools = false;
+    for await (const row of readLocated(root, inputs.map((f) => f.path))) {
+      const run = row.value as ScoredRun;
+      runsIn++;
+      bump(byCategory, run.category);
+      const out = toSftSample(run, { allowed, testFraction });
+      if (out.type === 'keep') {
+        parts[out.sample.split]++;
+        withTools ||= out.sample.tools.length > 0;
+        await samples.add(out.sample.id, JSON.stringify(out.sample));
+      } else await quarantine.add({ reason: out.reason, detail: out.detail, provenance: run.provenance, record: run.run_id, trace: run.run_id, ref: null });
+    }
+    const rows = samples.size;
+    const dropCount = quarantine.size;
+    await fanOutSorted<SftSample>(staged, samples, SFT_FILE, [
+      { prefix: 'openai', convert: openaiSftRow },
+      { prefix: 'trl', convert: (s) => trlSftRow(s, withTools) },
+      { prefix: 'hf/data', convert: (s) => ({ id: s.id, ...trlSftRow(s, withTools) }) },
+    ]);
+    const configName = opts.includePartial ? 'sft_partial' : 'sft';
+    await staged.writeFile(
+      'hf/README.md',
+      renderCard({
+        prettyName: opts.includePartial ? 'distill SFT (accepted + partially accepted runs)' : 'distill SFT (accepted runs only)',
+        tags: ['sft', 'agent-traces', 'distill'],
+        configs: [{ name: configName, default: true, splits: SPLITS.map((s) => ({ split: s, path: `data/${s}.jsonl`, rows: parts[s] })) }],
+        body: [
+          `# ${configName}`,
+          '',
+          `Supervised fine-tuning conversations exported by \`distill ${opts.includePartial ? 'export-sft --include-partial' : 'export-sft'}\` from runs whose category is ${allowed.join(' or ')}.`,
+          'Rows are TRL conversational language-modeling rows (`messages`, plus `tools` when any run offered tools; tool-call `arguments` are JSON objects) with the `id` of the SftSample they came from.',
+          'Splits are assigned by a hash of the task_key, so one task never appears in both. Trace any row back to its source line with `distill trace <id>`.',
+        ],
+      }),
+    );
+    const byReason = await quarantine.write(staged);
+    await staged.closeAll();
+    const stagedSft = staged.stagedPath(SFT_FILE);
+    if (opts.hooks?.beforeVerify) await opts.hooks.beforeVerify(stagedSft);
+    const reread = await verifySftFile(stagedSft, allowed, `${dir}/${SFT_FILE}`);
+    if (reread !== rows) throw new Error(`SFT re-read check failed: ${dir}/${SFT_FILE} has ${reread} rows, expected ${rows}; nothing was published`);
+    if (runsIn !== rows + dropCount) throw new Error(`accounting broke: ${runsIn} runs ≠ ${rows} exported + ${dropCount} quarantined`);
+    const expectedRows: Record<string, number> = { [SFT_FILE]: rows, [QUARANTINE_FILE]: dropCount };
+    for (const p of ['openai', 'trl', 'hf/data']) for (const s of SPLITS) expectedRows[`${p}/${s}.jsonl`] = parts[s];
+    const parameters = { include_partial: opts.includePartial, quality_allowed: [...allowed], test_fraction: testFraction };
+    const schemaVersions = { ScoredRun: SCORED_V, SftSample: SFT_V, QuarantineRecord: QUARANTINE_V };
+    const counts = { runs_in: runsIn, rows, train: parts.train, test: parts.test, quarantined: dropCount };
+    const outputs = await sealExport(staged, { phase, dir, parameters, schemaVersions, inputs, expectedRows, counts, secretAllowlist: config.secret_allowlist });
+    await staged.publish();
+    const reasons = Object.entries(byReason).map(([k, v]) => `${n(v)} ${k}`).join(', ');
+    return {
+      parameters,
+      schemaVersions,
+      inputs,
+      outputs,
+      counts: { in: runsIn, out: rows, quarantined: dropCount, by_reason: byReason },
+      stats: { rows, train: parts.train, test: parts.test, ...Object.fromEntries(Object.entries(sortedCounts(byCategory)).map(([k, v]) => [`runs.${k}`, v])) },
+      summary: `${n(runsIn)} runs → ${n(rows)} SFT rows (${n(parts.train)} train, ${n(parts.test)} test) in ${dir}/${dropCount ? `; ${n(dropCount)} quarantined (${reasons})` : ''}`,
+    };
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  } finally {
+    await scratch.remove();
+  }
+}

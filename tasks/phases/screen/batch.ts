@@ -1,0 +1,177 @@
+import type { DistillConfig } from '../../../schemas/config.ts';
+import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
+import type { ScoredRun } from '../../../schemas/scored-run.ts';
+import { bump } from '../../lib/phase.ts';
+import { quarantineRow } from '../../lib/quarantine.ts';
+import { scoredPartition } from '../score/run.ts';
+import { bandsFromText, bandsToText, dedupFeatures, type DedupFeatures } from './dedup-spill.ts';
+import type { PiiType } from '../../lib/safety/pii.ts';
+import { loadProtected, protectedSets } from '../../lib/safety/protected-sets.ts';
+import { screenOne, textOf, unitId, type ScreenDrop, type ScreenOptions, type ScreenUnit } from './core.ts';
+
+/**
+ * Steps 1–4 of the screen phase over a batch of input rows, as plain data that crosses a worker
+ * boundary: drop rows and kept records as the lines the phase sorts and publishes, plus each kept
+ * unit's dedup features. Pure (the same batch gives the same result on any thread).
+ */
+
+/** Files of the screened documents and judgments, inside data/screened. */
+export const SCREENED_DOCUMENTS = 'evidence/documents.jsonl';
+export const SCREENED_JUDGMENTS = 'evidence/judgments.jsonl';
+
+/** What a unit's quarantine row needs of it (kept beside each kept unit, for dedup's drops). */
+export interface DropFields {
+  /** run_id or evidence_id. */
+  id: string;
+  /** provenance.source_file, provenance.line_offset, provenance.sig_hash. */
+  file: string;
+  index: number;
+  sig: string;
+  /** run_id of a run, trace_id of evidence. */
+  trace: string | null;
+}
+
+/** A unit's `DropFields`. */
+function dropFields(u: ScreenUnit): DropFields {
+  const p = u.record.provenance;
+  return { id: unitId(u), file: p.source_file, index: p.line_offset, sig: p.sig_hash, trace: u.kind === 'run' ? u.record.run_id : u.record.trace_id };
+}
+
+/** The quarantine row of a unit dropped for `reason`. */
+export function dropRowOf(f: DropFields, d: { reason: string; detail: string; ref: string | null }) {
+  return quarantineRow({ reason: d.reason, detail: d.detail, file: f.file, index: f.index, offset: null, bytes: null, lineSha: null, sig: f.sig, record: f.id, trace: f.trace, ref: d.ref }, 'screen');
+}
+
+/** The quarantine row of a dropped unit. */
+function dropRow(d: ScreenDrop) {
+  return dropRowOf(dropFields(d.unit), d);
+}
+
+/** What pass 1 of screen needs of a unit: its drop row (sort key `<id>\0<reason>`), or a kept unit's place, PII counts and dedup features. */
+export type UnitSummary =
+  | { type: 'drop'; key: string; row: string }
+  | { type: 'keep'; id: string; kind: ScreenUnit['kind']; file: string; features: DedupFeatures; pii: Record<PiiType, number> };
+
+/** The result of steps 1–4 for one unit: its summary, and a kept unit's published JSON and drop fields (no objects kept). */
+export type UnitLines = Exclude<UnitSummary, { type: 'keep' }> | (Extract<UnitSummary, { type: 'keep' }> & { json: string; drop: DropFields });
+
+/** One unit → its drop row, or its kept record (the JSON being exactly what is published, in `file`) and its dedup features. */
+export function screenUnitLines(u: ScreenUnit, opts: ScreenOptions, stats: Record<string, number>): UnitLines {
+  const r = screenOne(u, opts, stats);
+  if (r.type === 'drop') return { type: 'drop', key: `${unitId(r.drop.unit)}\u0000${r.drop.reason}`, row: JSON.stringify(dropRow(r.drop)) };
+  const k = r.unit;
+  const id = unitId(k);
+  const file = k.kind === 'run' ? `runs/${scoredPartition(k.record)}` : k.kind === 'document' ? SCREENED_DOCUMENTS : SCREENED_JUDGMENTS;
+  const t = textOf(k);
+  return { type: 'keep', id, kind: k.kind, file, json: JSON.stringify(k.record), features: dedupFeatures({ id, cls: t.cls, full: t.full, body: t.body }), pii: r.pii, drop: dropFields(k) };
+}
+
+/** A batch of rows of one input: scored runs, or evidence (of which documents and judgments are screened). */
+export interface ScreenBatch {
+  from: 'runs' | 'evidence';
+  lines: string[];
+}
+
+/** What a batch gave: per-unit results, the detector stats it added, and units read by kind. */
+export interface ScreenBatchResult {
+  results: UnitLines[];
+  stats: Record<string, number>;
+  units: { run: number; document: number; judgment: number };
+}
+
+/** Screens one batch. */
+export function screenBatch(batch: ScreenBatch, opts: ScreenOptions): ScreenBatchResult {
+  const stats: Record<string, number> = {};
+  const units = { run: 0, document: 0, judgment: 0 };
+  const results: UnitLines[] = [];
+  for (const text of batch.lines) {
+    let u: ScreenUnit;
+    if (batch.from === 'runs') u = { kind: 'run', record: JSON.parse(text) as ScoredRun };
+    else {
+      const v = JSON.parse(text) as EvidenceRecord;
+      if (v.kind === 'document') u = { kind: 'document', record: v };
+      else if (v.kind === 'judgment') u = { kind: 'judgment', record: v };
+      else continue;
+    }
+    units[u.kind]++;
+    results.push(screenUnitLines(u, opts, stats));
+  }
+  return { results, stats, units };
+}
+
+/** Adds a batch's stats into the running totals. */
+export function mergeStats(into: Record<string, number>, add: Record<string, number>): void {
+  for (const [k, v] of Object.entries(add)) bump(into, k, v);
+}
+
+/** What a worker needs to rebuild the screen options (the protected index is loaded from files). */
+export interface ScreenWorkerData {
+  root: string;
+  config: Pick<DistillConfig, 'eval_sets' | 'secret_allowlist'>;
+}
+
+/** The screen options for a project (secret allowlist, protected eval sets). */
+export async function screenOptions(data: ScreenWorkerData): Promise<{ opts: ScreenOptions; prot: Awaited<ReturnType<typeof loadProtected>>; sets: ReturnType<typeof protectedSets> }> {
+  const sets = protectedSets(data.config.eval_sets);
+  const prot = await loadProtected(data.root, sets);
+  return { opts: { allow: new Set(data.config.secret_allowlist), protectedIndex: prot.index }, prot, sets };
+}
+
+/**
+ * One unit result as cache lines (tasks/lib/line-cache.ts), in two entries per input file: the
+ * `unit` line that pass 1 reads — `D`, the JSON-quoted sort key and the drop row; or `K`, the
+ * JSON-quoted id, kind, output file, the JSON of PII counts and dedup features, and the shingle
+ * hashes in base64 — and, for a kept unit, the `payload` line that pass 2 reads: the JSON-quoted
+ * id, kind, output file, the JSON of its drop fields and the published JSON last. (Fields are
+ * tab-separated: JSON text never holds a raw tab, nor do kinds and output file names.)
+ */
+export function encodeUnitLines(r: UnitLines): { unit: string; payload: string | null } {
+  if (r.type === 'drop') return { unit: `D\t${JSON.stringify(r.key)}\t${r.row}`, payload: null };
+  const f = r.features;
+  const shingles = Buffer.from(f.shingles.buffer, f.shingles.byteOffset, f.shingles.byteLength).toString('base64');
+  const id = JSON.stringify(r.id);
+  return {
+    unit: `K\t${id}\t${r.kind}\t${r.file}\t${JSON.stringify({ pii: r.pii, cls: f.cls, exact: f.exact, bands: bandsToText(f.bands) })}\t${shingles}`,
+    payload: `${id}\t${r.kind}\t${r.file}\t${JSON.stringify(r.drop)}\t${r.json}`,
+  };
+}
+
+/** A `unit` line of `encodeUnitLines` back to the unit's summary. */
+export function decodeUnitLine(line: string): UnitSummary {
+  const t1 = line.indexOf('\t', 2);
+  if (line.startsWith('D\t')) return { type: 'drop', key: JSON.parse(line.slice(2, t1)) as string, row: line.slice(t1 + 1) };
+  const t2 = line.indexOf('\t', t1 + 1);
+  const t3 = line.indexOf('\t', t2 + 1);
+  const t4 = line.indexOf('\t', t3 + 1);
+  const id = JSON.parse(line.slice(2, t1)) as string;
+  const head = JSON.parse(line.slice(t3 + 1, t4)) as { pii: Record<PiiType, number>; cls: string; exact: string; bands: string };
+  const bytes = Buffer.from(line.slice(t4 + 1), 'base64');
+  const shingles = new Uint32Array(bytes.length / 4);
+  new Uint8Array(shingles.buffer).set(bytes);
+  return { type: 'keep', id, kind: line.slice(t1 + 1, t2) as ScreenUnit['kind'], file: line.slice(t2 + 1, t3), pii: head.pii, features: { id, cls: head.cls, exact: head.exact, bands: bandsFromText(head.bands), shingles } };
+}
+
+/** A kept unit's `payload` line read in screen's pass 2: its id, kind, output file and published JSON, and its drop fields on demand. */
+export interface KeptLine {
+  id: string;
+  kind: ScreenUnit['kind'];
+  file: string;
+  json: string;
+  drop: () => DropFields;
+}
+
+/** Reads a `payload` line of `encodeUnitLines`. */
+export function keptLine(line: string): KeptLine {
+  const t1 = line.indexOf('\t');
+  const t2 = line.indexOf('\t', t1 + 1);
+  const t3 = line.indexOf('\t', t2 + 1);
+  const t4 = line.indexOf('\t', t3 + 1);
+  if (t4 === -1) throw new Error(`screen cache: a payload line has ${[t1, t2, t3].filter((t) => t !== -1).length + 1} of its 5 fields`);
+  return {
+    id: JSON.parse(line.slice(0, t1)) as string,
+    kind: line.slice(t1 + 1, t2) as ScreenUnit['kind'],
+    file: line.slice(t2 + 1, t3),
+    json: line.slice(t4 + 1),
+    drop: () => JSON.parse(line.slice(t3 + 1, t4)) as DropFields,
+  };
+}
