@@ -15,10 +15,14 @@ export const AuditBaselineEntry = z
     git_head: z.string().describe('git rev-parse HEAD of the checkout audited, or "unknown" outside one'),
     metrics: z
       .record(z.string(), z.number())
-      .describe('The tracked metrics: evidence_records, scored_runs, accepted, partially_accepted, rejected, needs_human_review, rag_rows, sft_rows, preference_pairs, quarantined_total'),
+      .describe(
+        'The tracked metrics: evidence_records, scored_runs, accepted, partially_accepted, rejected, needs_human_review, rag_rows, sft_rows, preference_pairs, quarantined_total',
+      ),
     checks_passed: z.number().int().nonnegative().describe('Required checks that held'),
     checks_total: z.number().int().positive().describe('Required checks run (16)'),
-    export_sha256: Sha256.describe('sha256 over every file under exports/: sha256sum lines in byte order of the path, hashed again'),
+    export_sha256: Sha256.describe(
+      'sha256 over every file under exports/: sha256sum lines in byte order of the path, hashed again',
+    ),
   })
   .describe('AuditBaselineEntry: the metrics and verdict of one audit-full run');
 export type AuditBaselineEntry = z.infer<typeof AuditBaselineEntry>;

@@ -22,7 +22,10 @@ export const ChatMessage = z.discriminatedUnion('role', [
     role: z.literal('assistant'),
     content: z.string().nullable(),
     tool_calls: z.array(ToolCall).optional(),
-    reasoning: z.string().optional().describe('Model reasoning / thinking text, kept out of training targets by default'),
+    reasoning: z
+      .string()
+      .optional()
+      .describe('Model reasoning / thinking text, kept out of training targets by default'),
   }),
   z.strictObject({ role: z.literal('tool'), tool_call_id: z.string().min(1), content: z.string() }),
 ]);

@@ -8,7 +8,12 @@ export const SCHEMA_VERSION = 1;
 /** One source stream: which files, read by which adapter. */
 export const SourceConfig = z.strictObject({
   stream: z.string().regex(/^[a-z][a-z0-9_]*$/, 'stream names are lowercase snake_case'),
-  adapter: z.string().min(1).describe('Adapter name (docs/sources.md), or "auto" to detect it per file (`distill sniff <file>` shows the pick)'),
+  adapter: z
+    .string()
+    .min(1)
+    .describe(
+      'Adapter name (docs/sources.md), or "auto" to detect it per file (`distill sniff <file>` shows the pick)',
+    ),
   files: z.array(z.string().min(1)).min(1).describe('Globs relative to the project root'),
   description: z.string().optional(),
 });
@@ -19,17 +24,31 @@ export const DistillConfig = z
   .strictObject({
     $schema: z.string().optional(),
     schema_version: z.literal(SCHEMA_VERSION),
-    as_of: IsoTimestamp.describe('The explicit "now" for future-timestamp checks; keeps builds deterministic'),
+    as_of: IsoTimestamp.describe(
+      'The explicit "now" for future-timestamp checks; keeps builds deterministic',
+    ),
     future_skew_hours: z.number().nonnegative().default(24),
     limits: z
       .strictObject({
-        max_line_bytes: z.number().int().positive().default(16 * 1024 * 1024),
+        max_line_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(16 * 1024 * 1024),
         max_depth: z.number().int().positive().default(64),
       })
       .prefault({}),
     sources: z.array(SourceConfig).min(1),
-    eval_sets: z.array(z.string()).default([]).describe('Globs of protected eval files (JSONL) for decontamination'),
-    secret_allowlist: z.array(Sha256).default([]).describe('sha256 of known fake secrets (test fixtures) that screen and the export rescan let through; see docs/safety.md'),
+    eval_sets: z
+      .array(z.string())
+      .default([])
+      .describe('Globs of protected eval files (JSONL) for decontamination'),
+    secret_allowlist: z
+      .array(Sha256)
+      .default([])
+      .describe(
+        'sha256 of known fake secrets (test fixtures) that screen and the export rescan let through; see docs/safety.md',
+      ),
     exports: z
       .strictObject({
         test_fraction: z.number().min(0).max(1).default(0.1),
@@ -37,7 +56,9 @@ export const DistillConfig = z
         preference_cap_per_task: z.number().int().positive().default(4),
       })
       .prefault({}),
-    replay: ReplayConfig.prefault({}).describe('distill replay / replay-eval: model endpoints, retrieval depth, call-log rotation (optional; env vars override)'),
+    replay: ReplayConfig.prefault({}).describe(
+      'distill replay / replay-eval: model endpoints, retrieval depth, call-log rotation (optional; env vars override)',
+    ),
   })
   .describe('distill.config.json');
 export type DistillConfig = z.infer<typeof DistillConfig>;

@@ -13,19 +13,27 @@ export const Usage = z.strictObject({
 
 /** A unit of work: one conversation with a model (a gateway call, an agent trajectory). */
 export const RunBody = z.strictObject({
-  messages: z.array(ChatMessage).describe('The conversation in OpenAI chat shape, final assistant turn included'),
+  messages: z
+    .array(ChatMessage)
+    .describe('The conversation in OpenAI chat shape, final assistant turn included'),
   tools: z.array(ToolDef).describe('Tools offered to the model; empty when none'),
   model: z.string().nullable(),
   provider: z.string().nullable(),
   tier: z.enum(['local', 'cloud', 'unknown']).describe('Whether the model ran locally or on a cloud API'),
   usage: Usage.nullable(),
   latency_ms: z.number().nonnegative().nullable(),
-  finish_reason: z.string().nullable().describe('OpenAI finish_reason of the final call ("stop", "length", "tool_calls", ...)'),
+  finish_reason: z
+    .string()
+    .nullable()
+    .describe('OpenAI finish_reason of the final call ("stop", "length", "tool_calls", ...)'),
   error: z
     .strictObject({ type: z.string(), message: z.string(), status: z.number().int().nullable() })
     .nullable()
     .describe('API or runtime error that ended the run'),
-  escalated_from: z.string().nullable().describe('trace_id of the failed local attempt this run escalated from'),
+  escalated_from: z
+    .string()
+    .nullable()
+    .describe('trace_id of the failed local attempt this run escalated from'),
 });
 export type RunBody = z.infer<typeof RunBody>;
 
@@ -51,7 +59,11 @@ export const SignalBody = z.discriminatedUnion('type', [
     confidence: z.number().min(0).max(1),
     auditor: z.string().nullable(),
   }),
-  z.strictObject({ type: z.literal('reward'), value: z.number().min(0).max(1), source: z.string().nullable() }),
+  z.strictObject({
+    type: z.literal('reward'),
+    value: z.number().min(0).max(1),
+    source: z.string().nullable(),
+  }),
   z.strictObject({ type: z.literal('error'), error_type: z.string(), message: z.string() }),
 ]);
 export type SignalBody = z.infer<typeof SignalBody>;
@@ -77,12 +89,21 @@ export type JudgmentBody = z.infer<typeof JudgmentBody>;
 
 const common = {
   schema_version: z.literal(SCHEMA_VERSION),
-  evidence_id: z.string().regex(/^ev_[0-9a-f]{24}$/).describe('Content-derived id: stream + sig_hash + sub-index'),
+  evidence_id: z
+    .string()
+    .regex(/^ev_[0-9a-f]{24}$/)
+    .describe('Content-derived id: stream + sig_hash + sub-index'),
   stream: z.string().min(1).describe('Source stream name from the source config'),
-  trace_id: z.string().min(1).nullable().describe('The run this row is or judges; null for documents and judgments'),
+  trace_id: z
+    .string()
+    .min(1)
+    .nullable()
+    .describe('The run this row is or judges; null for documents and judgments'),
   task_key: z.string().min(1).nullable().describe('Groups attempts at the same task (pairing, splits)'),
   recorded_at: IsoTimestamp.nullable(),
-  flags: z.array(z.string()).describe('Sorted, de-duplicated notes on accepted anomalies (e.g. crlf, untrusted_label)'),
+  flags: z
+    .array(z.string())
+    .describe('Sorted, de-duplicated notes on accepted anomalies (e.g. crlf, untrusted_label)'),
   provenance: Provenance,
 };
 

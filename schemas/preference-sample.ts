@@ -13,7 +13,11 @@ export const PreferenceSample = z
   .strictObject({
     schema_version: z.literal(SCHEMA_VERSION),
     id: z.string().regex(/^pref_[0-9a-f]{24}$/),
-    pair_type: z.enum(['outcome', 'correction', 'judgment']).describe('outcome: accepted vs rejected attempt; correction: human edit vs original; judgment: imported human preference'),
+    pair_type: z
+      .enum(['outcome', 'correction', 'judgment'])
+      .describe(
+        'outcome: accepted vs rejected attempt; correction: human edit vs original; judgment: imported human preference',
+      ),
     task_key: z.string().nullable(),
     prompt: z.array(ChatMessage).min(1),
     tools: z.array(ToolDef).optional().describe('Tools offered to the model in the prompt; absent when none'),
@@ -29,6 +33,9 @@ export const PreferenceSample = z
     message: 'self-pair: chosen_id equals rejected_id',
     path: ['rejected_id'],
   })
-  .refine((p) => p.chosen.content !== p.rejected.content, { message: 'chosen and rejected texts are identical', path: ['rejected'] })
+  .refine((p) => p.chosen.content !== p.rejected.content, {
+    message: 'chosen and rejected texts are identical',
+    path: ['rejected'],
+  })
   .describe('PreferenceSample: a DPO pair with provenance for both sides');
 export type PreferenceSample = z.infer<typeof PreferenceSample>;

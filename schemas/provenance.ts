@@ -17,19 +17,28 @@ export const Provenance = z
     source_file: z
       .string()
       .min(1)
-      .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path inside the project')
+      .refine(
+        (p) => !p.startsWith('/') && !p.split('/').includes('..'),
+        'must be a relative path inside the project',
+      )
       .describe('Source file, relative to the project root, POSIX separators'),
     line_offset: z
       .number()
       .int()
       .nonnegative()
-      .describe('0-based line number for JSONL; element index for a JSON array file; 0 for a one-document file'),
+      .describe(
+        '0-based line number for JSONL; element index for a JSON array file; 0 for a one-document file',
+      ),
     locator: z
       .string()
       .optional()
-      .describe('Where in a non-JSONL file the row came from (e.g. "$[12]", "$.trajectory"); absent for JSONL'),
+      .describe(
+        'Where in a non-JSONL file the row came from (e.g. "$[12]", "$.trajectory"); absent for JSONL',
+      ),
     sig_hash: Sha256.describe('SHA-256 of the canonical JSON (RFC 8785) of the source row'),
-    recorded_at: IsoTimestamp.nullable().describe('When the source row was recorded; null when the source has no timestamp'),
+    recorded_at: IsoTimestamp.nullable().describe(
+      'When the source row was recorded; null when the source has no timestamp',
+    ),
   })
   .describe('Provenance: the join key from any derived row back to its source line');
 export type Provenance = z.infer<typeof Provenance>;

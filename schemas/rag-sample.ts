@@ -13,7 +13,9 @@ export const RagSample = z
     schema_version: z.literal(SCHEMA_VERSION),
     id: z.string().regex(/^rag_[0-9a-f]{24}(-\d+)?$/),
     text: z.string().min(1),
-    metadata: FlatMetadata.describe('source, stream, trace_id, task_key, category, recorded_at, chunk_index, chunk_count'),
+    metadata: FlatMetadata.describe(
+      'source, stream, trace_id, task_key, category, recorded_at, chunk_index, chunk_count',
+    ),
     provenance: Provenance,
   })
   .describe('RagSample: a grounded document for retrieval');

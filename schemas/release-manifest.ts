@@ -28,9 +28,15 @@ export const ReleaseManifest = z
       .array(
         z.strictObject({
           phase: z.string(),
-          commit: z.string().nullable().describe('Last commit that touched the phase sources (git log), null when none'),
+          commit: z
+            .string()
+            .nullable()
+            .describe('Last commit that touched the phase sources (git log), null when none'),
           subject: z.string().nullable(),
-          receipt_code_version: z.string().nullable().describe("code_version of the phase's latest receipt (pipeline phases only)"),
+          receipt_code_version: z
+            .string()
+            .nullable()
+            .describe("code_version of the phase's latest receipt (pipeline phases only)"),
           sources: z.array(z.string()).describe('Globs of the phase source files'),
         }),
       )
@@ -54,9 +60,16 @@ export const ReleaseManifest = z
       .describe('The last row of data/_kb/audit_baselines.jsonl after gate 5'),
     gates: z.array(Gate).length(6),
     exports: z
-      .strictObject({ sha256: Sha256, files: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() })
+      .strictObject({
+        sha256: Sha256,
+        files: z.number().int().nonnegative(),
+        bytes: z.number().int().nonnegative(),
+      })
       .describe('sha256 of `find exports -type f | LC_ALL=C sort | xargs sha256sum`'),
-    tag_command: z.string().nullable().describe('The `git tag -a` command to run when ready; release-freeze never creates the tag'),
+    tag_command: z
+      .string()
+      .nullable()
+      .describe('The `git tag -a` command to run when ready; release-freeze never creates the tag'),
   })
   .describe('ReleaseManifest: what was frozen, and whether every release gate held');
 export type ReleaseManifest = z.infer<typeof ReleaseManifest>;

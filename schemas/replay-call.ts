@@ -16,7 +16,9 @@ export const ReplayCall = z
     task_id: z.string().nullable().describe('The held-out SFT row id in replay-eval; null for replay --task'),
     task_sha256: Sha256.describe('sha256 of the full task text'),
     task: z.string().describe('The task text, cut to 500 characters'),
-    kind: z.enum(['text', 'json']).describe('Task kind: which output contract the answer was validated against'),
+    kind: z
+      .enum(['text', 'json'])
+      .describe('Task kind: which output contract the answer was validated against'),
     arm: z.enum(['retrieval', 'no-retrieval']),
     retrieved_ids: z.array(z.string()).describe('Top-k document ids, best first'),
     context_ids: z.array(z.string()).describe('The ids that fit into the prompt'),
@@ -33,20 +35,35 @@ export const ReplayCall = z
     completion_tokens: z.number().int().nullable(),
     finish_reason: z.string().nullable(),
     error: z
-      .strictObject({ code: z.string().describe('NOT_CONFIGURED, NO_API_KEY, UNREACHABLE, TIMEOUT, AUTH, MODEL_NOT_FOUND, HTTP_ERROR or INVALID_RESPONSE'), message: z.string() })
+      .strictObject({
+        code: z
+          .string()
+          .describe(
+            'NOT_CONFIGURED, NO_API_KEY, UNREACHABLE, TIMEOUT, AUTH, MODEL_NOT_FOUND, HTTP_ERROR or INVALID_RESPONSE',
+          ),
+        message: z.string(),
+      })
       .nullable()
       .describe('Why the call gave no reply; null when it did'),
     validation: z
       .strictObject({
         ok: z.boolean(),
-        reason: z.string().nullable().describe('EMPTY_ANSWER, TRUNCATED, REFUSAL, NO_CITATION, UNKNOWN_CITATION, INVALID_JSON or SCHEMA_MISMATCH'),
+        reason: z
+          .string()
+          .nullable()
+          .describe(
+            'EMPTY_ANSWER, TRUNCATED, REFUSAL, NO_CITATION, UNKNOWN_CITATION, INVALID_JSON or SCHEMA_MISMATCH',
+          ),
         detail: z.string().nullable(),
         grounded_on: z.array(z.string()).describe('Ids the answer cites that were in the prompt'),
       })
       .nullable()
       .describe('The answer check; null when there was no reply'),
     escalated: z.boolean().describe('True for the retry on the escalation model'),
-    escalation_reason: z.string().nullable().describe('Why the local answer was escalated (an error or validation code)'),
+    escalation_reason: z
+      .string()
+      .nullable()
+      .describe('Why the local answer was escalated (an error or validation code)'),
   })
   .describe('ReplayCall: one logged model call');
 export type ReplayCall = z.infer<typeof ReplayCall>;

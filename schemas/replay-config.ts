@@ -15,10 +15,24 @@ const ENV_NAME = /^([A-Za-z_][A-Za-z0-9_]*)?$/;
 function endpoint(d: { base_url: string; model: string; timeout_ms: number }) {
   return z
     .strictObject({
-      base_url: z.string().default(d.base_url).describe('Base URL of the OpenAI-compatible API, usually ending in /v1; "" = not configured'),
+      base_url: z
+        .string()
+        .default(d.base_url)
+        .describe('Base URL of the OpenAI-compatible API, usually ending in /v1; "" = not configured'),
       model: z.string().default(d.model).describe('Model name as the server knows it'),
-      api_key_env: z.string().regex(ENV_NAME, 'expected an environment variable name, or "" for none').default('').describe('Name of the environment variable holding the API key ("" = none; local servers ignore keys)'),
-      timeout_ms: z.number().int().positive().default(d.timeout_ms).describe('Per-call timeout in milliseconds'),
+      api_key_env: z
+        .string()
+        .regex(ENV_NAME, 'expected an environment variable name, or "" for none')
+        .default('')
+        .describe(
+          'Name of the environment variable holding the API key ("" = none; local servers ignore keys)',
+        ),
+      timeout_ms: z
+        .number()
+        .int()
+        .positive()
+        .default(d.timeout_ms)
+        .describe('Per-call timeout in milliseconds'),
     })
     .prefault({});
 }
@@ -26,17 +40,50 @@ function endpoint(d: { base_url: string; model: string; timeout_ms: number }) {
 /** The `replay` section: endpoints, retrieval depth, sampling settings, log rotation, eval threshold. */
 export const ReplayConfig = z.strictObject({
   k: z.number().int().positive().max(50).default(5).describe('Documents retrieved per task'),
-  max_context_chars: z.number().int().positive().default(12000).describe('Upper bound on the retrieved text put into one prompt'),
-  local: endpoint({ base_url: 'http://127.0.0.1:11434/v1', model: 'qwen2.5:7b-instruct', timeout_ms: 120_000 }).describe('The local model (default: Ollama on 127.0.0.1:11434 with qwen2.5:7b-instruct)'),
-  escalation: endpoint({ base_url: '', model: '', timeout_ms: 60_000 }).describe('The stronger model --allow-escalation retries on; not configured by default'),
+  max_context_chars: z
+    .number()
+    .int()
+    .positive()
+    .default(12000)
+    .describe('Upper bound on the retrieved text put into one prompt'),
+  local: endpoint({
+    base_url: 'http://127.0.0.1:11434/v1',
+    model: 'qwen2.5:7b-instruct',
+    timeout_ms: 120_000,
+  }).describe('The local model (default: Ollama on 127.0.0.1:11434 with qwen2.5:7b-instruct)'),
+  escalation: endpoint({ base_url: '', model: '', timeout_ms: 60_000 }).describe(
+    'The stronger model --allow-escalation retries on; not configured by default',
+  ),
   temperature: z.number().min(0).max(2).default(0),
-  seed: z.number().int().nullable().default(0).describe('Sampling seed sent with every call (null = none); servers that ignore it stay non-deterministic'),
+  seed: z
+    .number()
+    .int()
+    .nullable()
+    .default(0)
+    .describe(
+      'Sampling seed sent with every call (null = none); servers that ignore it stay non-deterministic',
+    ),
   max_tokens: z.number().int().positive().default(1024),
-  agreement_threshold: z.number().min(0).max(1).default(0.5).describe('replay-eval: token-F1 at or above which an answer agrees with the recorded outcome'),
+  agreement_threshold: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe('replay-eval: token-F1 at or above which an answer agrees with the recorded outcome'),
   log: z
     .strictObject({
-      max_bytes: z.number().int().positive().default(5 * 1024 * 1024).describe('calls.jsonl is rotated before it would grow past this'),
-      keep: z.number().int().nonnegative().default(5).describe('Rotated files kept (calls.1.jsonl … calls.<keep>.jsonl); older ones are deleted'),
+      max_bytes: z
+        .number()
+        .int()
+        .positive()
+        .default(5 * 1024 * 1024)
+        .describe('calls.jsonl is rotated before it would grow past this'),
+      keep: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(5)
+        .describe('Rotated files kept (calls.1.jsonl … calls.<keep>.jsonl); older ones are deleted'),
     })
     .prefault({}),
 });

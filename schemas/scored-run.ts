@@ -25,8 +25,13 @@ export const ScoredRun = z
     task_key: z.string().nullable(),
     recorded_at: IsoTimestamp.nullable(),
     category: Category,
-    decided_by: z.string().describe('Id of the rule that decided the category (highest precedence that matched)'),
-    rules_fired: z.array(z.string()).min(1).describe('Ids of every rule whose condition held, in precedence order'),
+    decided_by: z
+      .string()
+      .describe('Id of the rule that decided the category (highest precedence that matched)'),
+    rules_fired: z
+      .array(z.string())
+      .min(1)
+      .describe('Ids of every rule whose condition held, in precedence order'),
     rule_table_version: z.string(),
     correction: z.string().nullable().describe('Human-corrected answer, from an edit review'),
     run: RunBody,

@@ -34,7 +34,9 @@ export const StageReceipt = z
     inputs: z.array(FileEntry),
     outputs: z.array(FileEntry),
     counts: StageCounts,
-    stats: z.record(z.string(), z.number()).describe('Phase-specific numbers (runs by category, PII by type, ...)'),
+    stats: z
+      .record(z.string(), z.number())
+      .describe('Phase-specific numbers (runs by category, PII by type, ...)'),
     started_at: IsoTimestamp,
     duration_ms: z.number().nonnegative(),
     ok: z.boolean(),

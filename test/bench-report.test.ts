@@ -4,7 +4,14 @@ import type { PhaseFigure, RunFigure } from '../tasks/dev/bench/measure.ts';
 import { phaseOf } from '../tasks/dev/bench/measure.ts';
 import { buildReport, formatReport, type BenchInput } from '../tasks/dev/bench/report.ts';
 
-const fig = (phase: string, seconds: number, rss: number, rows: number | null = 1000): PhaseFigure => ({ phase, seconds, cpu_seconds: seconds, rss_mb: rss, rows_in: rows, rows_per_s: rows === null ? null : rows / seconds });
+const fig = (phase: string, seconds: number, rss: number, rows: number | null = 1000): PhaseFigure => ({
+  phase,
+  seconds,
+  cpu_seconds: seconds,
+  rss_mb: rss,
+  rows_in: rows,
+  rows_per_s: rows === null ? null : rows / seconds,
+});
 const run = (seconds: number, phases: PhaseFigure[]): RunFigure => ({ seconds, phases });
 
 function input(over: Partial<BenchInput> = {}): BenchInput {
@@ -24,7 +31,13 @@ function input(over: Partial<BenchInput> = {}): BenchInput {
 
 test('bench ratios and target checks', () => {
   const r = buildReport(input());
-  assert.deepEqual(r.ratios, { cold_over_floor: 3.5, incremental_over_cold: 0.086, noop_seconds: 1.5, max_phase_rss_mb: 600, rss_growth: { 'build-evidence': 1.2, score: 1.5 } });
+  assert.deepEqual(r.ratios, {
+    cold_over_floor: 3.5,
+    incremental_over_cold: 0.086,
+    noop_seconds: 1.5,
+    max_phase_rss_mb: 600,
+    rss_growth: { 'build-evidence': 1.2, score: 1.5 },
+  });
   assert.deepEqual(
     r.targets.map((t) => [t.name, t.met, t.value]),
     [
@@ -36,7 +49,10 @@ test('bench ratios and target checks', () => {
     ],
   );
   const text = formatReport(r);
-  assert.match(text, /^bench: 1,000 source rows \(2 MB in 3 files\), \+10 rows for the incremental run; 2 cores, 24 GiB, node 20\.20\.2$/m);
+  assert.match(
+    text,
+    /^bench: 1,000 source rows \(2 MB in 3 files\), \+10 rows for the incremental run; 2 cores, 24 GiB, node 20\.20\.2$/m,
+  );
   assert.match(text, /^score +2\.0 +2\.0 +1,000 +500 +600\.0 +400\.0 +1\.50 +fresh +fresh$/m);
   assert.match(text, /^ {2}✖ peak RSS of every phase {12}≤ 512 MB {3}600 MB \(score\)$/m);
 });
@@ -57,12 +73,26 @@ test('phaseOf names distill phase processes from their argv, and nothing else', 
 });
 
 test('a big-file run adds its check (peak RSS within the phase limit) and a line beside the table', () => {
-  const big = { bytes: 2.5 * 2 ** 30, rows: 2_000_000, seconds: 100, cpu_seconds: 180, rss_mb: 420, rows_per_s: 20_000 };
+  const big = {
+    bytes: 2.5 * 2 ** 30,
+    rows: 2_000_000,
+    seconds: 100,
+    cpu_seconds: 180,
+    rss_mb: 420,
+    rows_per_s: 20_000,
+  };
   const r = buildReport(input({ big_file: big }));
   assert.equal(r.targets.length, 6);
-  assert.deepEqual(r.targets.map((t) => [t.name, t.met, t.value]).at(-1), ['one 2.50 GiB source file', true, '420 MB (build-evidence)']);
+  assert.deepEqual(r.targets.map((t) => [t.name, t.met, t.value]).at(-1), [
+    'one 2.50 GiB source file',
+    true,
+    '420 MB (build-evidence)',
+  ]);
   const text = formatReport(r);
-  assert.match(text, /^one big source file, build-evidence alone: 2\.50 GiB, 2,000,000 rows in 100\.0 s \(20,000 rows\/s, 180\.0 cpu s\), peak RSS 420\.0 MB \(300\.0 MB for the 2 MB corpus in 3 files\)$/m);
+  assert.match(
+    text,
+    /^one big source file, build-evidence alone: 2\.50 GiB, 2,000,000 rows in 100\.0 s \(20,000 rows\/s, 180\.0 cpu s\), peak RSS 420\.0 MB \(300\.0 MB for the 2 MB corpus in 3 files\)$/m,
+  );
   assert.match(text, /^ {2}✔ one 2\.50 GiB source file {11}≤ 512 MB {3}420 MB \(build-evidence\)$/m);
   const over = buildReport(input({ big_file: { ...big, rss_mb: 600 } }));
   assert.equal(over.targets.at(-1)?.met, false);

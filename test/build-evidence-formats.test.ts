@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,12 +25,18 @@ function fixtureProject(names: readonly string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'distill-formats-'));
   mkdirSync(join(dir, 'data/in'), { recursive: true });
   for (const n of names) cpSync(join(FIXTURES, n), join(dir, 'data/in', n));
-  const sources = names.map((n) => ({ stream: n.replace(/\..*$/, '').replace(/-/g, '_'), adapter: 'auto', files: [`data/in/${n}`] }));
+  const sources = names.map((n) => ({
+    stream: n.replace(/\..*$/, '').replace(/-/g, '_'),
+    adapter: 'auto',
+    files: [`data/in/${n}`],
+  }));
   writeFileSync(join(dir, 'distill.config.json'), JSON.stringify({ ...CONFIG, sources }));
   return dir;
 }
 
-const FORMAT_FIXTURES = readdirSync(FIXTURES).filter((f) => f !== 'plain.csv' && f !== 'unrelated.json').sort();
+const FORMAT_FIXTURES = readdirSync(FIXTURES)
+  .filter((f) => f !== 'plain.csv' && f !== 'unrelated.json')
+  .sort();
 
 interface Health {
   file: string;
@@ -33,14 +48,29 @@ interface Health {
   detected: { confidence: number; reason: string } | null;
 }
 
-const jsonl = (path: string): Record<string, unknown>[] => readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonl = (path: string): Record<string, unknown>[] =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 test('build-evidence with adapter "auto": every fixture is read by its adapter (recorded in _health.json) and every line is accounted for', async () => {
   const dir = fixtureProject(FORMAT_FIXTURES);
   const r = await runCli(['build-evidence', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
-  const health = JSON.parse(readFileSync(join(dir, 'data/evidence/_health.json'), 'utf8')) as { files: Health[]; totals: { units: number; evidence_units: number; quarantined_units: number } };
-  const rows = health.files.map((h) => [h.file.replace('data/in/', ''), h.adapter, h.units, h.evidence_units, h.quarantined_units, h.records]);
+  const health = JSON.parse(readFileSync(join(dir, 'data/evidence/_health.json'), 'utf8')) as {
+    files: Health[];
+    totals: { units: number; evidence_units: number; quarantined_units: number };
+  };
+  const rows = health.files.map((h) => [
+    h.file.replace('data/in/', ''),
+    h.adapter,
+    h.units,
+    h.evidence_units,
+    h.quarantined_units,
+    h.records,
+  ]);
   assert.deepEqual(rows, [
     ['alpaca-eval-pairwise.jsonl', 'pairwise-preference', 4, 2, 2, 2],
     ['anthropic-messages.jsonl', 'anthropic-messages', 6, 4, 2, 4],
@@ -60,12 +90,25 @@ test('build-evidence with adapter "auto": every fixture is read by its adapter (
     assert.equal(h.units, h.evidence_units + h.quarantined_units, h.file);
     assert.ok(h.detected !== null && h.detected.confidence >= 0.75, h.file);
   }
-  assert.deepEqual(health.files.find((h) => h.file.endsWith('swe-agent.traj'))?.detected, { confidence: 1, reason: 'has all 3 swe-agent keys' });
+  assert.deepEqual(health.files.find((h) => h.file.endsWith('swe-agent.traj'))?.detected, {
+    confidence: 1,
+    reason: 'has all 3 swe-agent keys',
+  });
   // the quarantine holds exactly the lines not merged into a record, each with its own line number
   const q = jsonl(join(dir, 'data/evidence/_quarantine/claude_code_session.jsonl'));
-  assert.deepEqual(q.map((x) => [x.line_offset, x.reason]), [[8, 'SCHEMA_MISSING_FIELD']]);
+  assert.deepEqual(
+    q.map((x) => [x.line_offset, x.reason]),
+    [[8, 'SCHEMA_MISSING_FIELD']],
+  );
   const lf = jsonl(join(dir, 'data/evidence/_quarantine/langfuse_export.jsonl'));
-  assert.deepEqual(lf.map((x) => [x.line_offset, x.reason]), [[7, 'SIGNAL_UNMAPPABLE'], [12, 'SCHEMA_MISSING_FIELD'], [13, 'SCHEMA_MISSING_FIELD']]);
+  assert.deepEqual(
+    lf.map((x) => [x.line_offset, x.reason]),
+    [
+      [7, 'SIGNAL_UNMAPPABLE'],
+      [12, 'SCHEMA_MISSING_FIELD'],
+      [13, 'SCHEMA_MISSING_FIELD'],
+    ],
+  );
 });
 
 test('build-evidence: a session record points at its first line, and its id changes when a later line changes', async () => {
@@ -77,7 +120,11 @@ test('build-evidence: a session record points at its first line, and its id chan
   const firstLine = readFileSync(file, 'utf8').split('\n')[0] as string;
   const prov = before?.provenance as { line_offset: number; sig_hash: string; locator?: string };
   assert.deepEqual([prov.line_offset, prov.locator], [0, undefined]);
-  assert.equal(prov.sig_hash, sigHash(JSON.parse(firstLine)), 'the first line is the provenance: `distill trace` re-hashes it');
+  assert.equal(
+    prov.sig_hash,
+    sigHash(JSON.parse(firstLine)),
+    'the first line is the provenance: `distill trace` re-hashes it',
+  );
   const lines = readFileSync(file, 'utf8').split('\n');
   lines[11] = (lines[11] as string).replace('now returns', 'returns');
   writeFileSync(file, lines.join('\n'));
@@ -101,47 +148,105 @@ test('build-evidence with adapter "auto": a file no adapter recognises stops the
 test('build-evidence: adapter "auto" on the bundled corpus builds the same evidence as the named adapters', async () => {
   const named = tempProject('distill-named-');
   const auto = tempProject('distill-auto-');
-  const config = JSON.parse(readFileSync(join(auto, 'distill.config.json'), 'utf8')) as { sources: { adapter: string }[] };
+  const config = JSON.parse(readFileSync(join(auto, 'distill.config.json'), 'utf8')) as {
+    sources: { adapter: string }[];
+  };
   for (const s of config.sources) s.adapter = 'auto';
   writeFileSync(join(auto, 'distill.config.json'), JSON.stringify(config));
   for (const d of [named, auto]) assert.equal((await runCli(['build-evidence', '--root', d])).code, 0);
-  const data = (d: string) => Object.fromEntries(Object.entries(treeHashes(join(d, 'data/evidence'))).filter(([k]) => !k.startsWith('_')));
+  const data = (d: string) =>
+    Object.fromEntries(
+      Object.entries(treeHashes(join(d, 'data/evidence'))).filter(([k]) => !k.startsWith('_')),
+    );
   assert.deepEqual(data(auto), data(named));
-  const health = JSON.parse(readFileSync(join(auto, 'data/evidence/_health.json'), 'utf8')) as { files: Health[] };
+  const health = JSON.parse(readFileSync(join(auto, 'data/evidence/_health.json'), 'utf8')) as {
+    files: Health[];
+  };
   assert.ok(health.files.every((h) => h.detected !== null));
   assert.deepEqual([...new Set(health.files.map((h) => h.adapter))].sort(), [
-    'agent-trajectory', 'auditor-verdict', 'error-event', 'gateway-call', 'human-review', 'knowledge-doc', 'pairwise-preference', 'playbook', 'reward', 'tau-bench', 'test-result', 'tool-outcome',
+    'agent-trajectory',
+    'auditor-verdict',
+    'error-event',
+    'gateway-call',
+    'human-review',
+    'knowledge-doc',
+    'pairwise-preference',
+    'playbook',
+    'reward',
+    'tau-bench',
+    'test-result',
+    'tool-outcome',
   ]);
 });
 
 test('materializeSession: an adapter that leaves a line out, or counts one twice, is a bug that stops the build', () => {
-  const unit = (index: number, text: string) => ({ index, offset: index * 10, bytes: text.length, text, raw: Buffer.from(text), rawSha256: null, terminated: true, flags: [], issue: null });
-  const config = { as_of: '2026-11-01T00:00:00.000Z', future_skew_hours: 24, limits: { max_line_bytes: 1024, max_depth: 64 } };
-  const fake = (groups: number[][]): Adapter => ({
-    name: 'fake', description: 'fake', shape: 'jsonl-session', sniff: () => ({ confidence: 0, reason: '' }), toEvidence: () => ({ type: 'drop', reason: 'X', detail: '' }),
-    toEvidenceFile: () => groups.map((units) => ({ units, output: { type: 'drop', reason: 'NO_CONVERSATION', detail: 'nothing' } })),
+  const unit = (index: number, text: string) => ({
+    index,
+    offset: index * 10,
+    bytes: text.length,
+    text,
+    raw: Buffer.from(text),
+    rawSha256: null,
+    terminated: true,
+    flags: [],
+    issue: null,
   });
-  const parsed = [unit(0, '{"a":1}'), unit(1, '{"a":2}')].map((u) => (parseUnit(u, fake([]), config) as { ok: true; parsed: ParsedUnit }).parsed);
+  const config = {
+    as_of: '2026-11-01T00:00:00.000Z',
+    future_skew_hours: 24,
+    limits: { max_line_bytes: 1024, max_depth: 64 },
+  };
+  const fake = (groups: number[][]): Adapter => ({
+    name: 'fake',
+    description: 'fake',
+    shape: 'jsonl-session',
+    sniff: () => ({ confidence: 0, reason: '' }),
+    toEvidence: () => ({ type: 'drop', reason: 'X', detail: '' }),
+    toEvidenceFile: () =>
+      groups.map((units) => ({
+        units,
+        output: { type: 'drop', reason: 'NO_CONVERSATION', detail: 'nothing' },
+      })),
+  });
+  const parsed = [unit(0, '{"a":1}'), unit(1, '{"a":2}')].map(
+    (u) => (parseUnit(u, fake([]), config) as { ok: true; parsed: ParsedUnit }).parsed,
+  );
   const src = { stream: 's', file: 'f.jsonl' };
-  assert.throws(() => materializeSession(parsed, fake([[0]]), src, config), /adapter fake left 1 of 2 lines of f\.jsonl unaccounted for/);
-  assert.throws(() => materializeSession(parsed, fake([[0, 1], [1]]), src, config), /adapter fake accounted for line 1 of f\.jsonl twice/);
+  assert.throws(
+    () => materializeSession(parsed, fake([[0]]), src, config),
+    /adapter fake left 1 of 2 lines of f\.jsonl unaccounted for/,
+  );
+  assert.throws(
+    () => materializeSession(parsed, fake([[0, 1], [1]]), src, config),
+    /adapter fake accounted for line 1 of f\.jsonl twice/,
+  );
   const ok = materializeSession(parsed, fake([[1, 0]]), src, config);
-  assert.deepEqual(ok.map((g) => [g.members.map((m) => m.unit.index), g.outcome.type]), [[[0, 1], 'drop']]);
+  assert.deepEqual(
+    ok.map((g) => [g.members.map((m) => m.unit.index), g.outcome.type]),
+    [[[0, 1], 'drop']],
+  );
 });
 
 test('build-evidence with adapter "auto": an empty file needs no adapter, a symlink is refused whole as usual', async () => {
   const dir = fixtureProject(['codex-rollout.jsonl']);
   writeFileSync(join(dir, 'data/in/empty.jsonl'), '');
   symlinkSync(join(dir, 'data/in/codex-rollout.jsonl'), join(dir, 'data/in/link.jsonl'));
-  const config = JSON.parse(readFileSync(join(dir, 'distill.config.json'), 'utf8')) as { sources: { files: string[] }[] };
+  const config = JSON.parse(readFileSync(join(dir, 'distill.config.json'), 'utf8')) as {
+    sources: { files: string[] }[];
+  };
   (config.sources[0] as { files: string[] }).files = ['data/in/*.jsonl'];
   writeFileSync(join(dir, 'distill.config.json'), JSON.stringify(config));
   const r = await runCli(['build-evidence', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
-  const health = JSON.parse(readFileSync(join(dir, 'data/evidence/_health.json'), 'utf8')) as { files: (Health & { file_refused: string | null })[] };
-  assert.deepEqual(health.files.map((h) => [h.file, h.adapter, h.units, h.file_refused, h.detected?.confidence ?? null]), [
-    ['data/in/codex-rollout.jsonl', 'codex', 15, null, 0.98],
-    ['data/in/empty.jsonl', 'auto', 0, null, null],
-    ['data/in/link.jsonl', 'auto', 0, 'SYMLINK_INPUT', null],
-  ]);
+  const health = JSON.parse(readFileSync(join(dir, 'data/evidence/_health.json'), 'utf8')) as {
+    files: (Health & { file_refused: string | null })[];
+  };
+  assert.deepEqual(
+    health.files.map((h) => [h.file, h.adapter, h.units, h.file_refused, h.detected?.confidence ?? null]),
+    [
+      ['data/in/codex-rollout.jsonl', 'codex', 15, null, 0.98],
+      ['data/in/empty.jsonl', 'auto', 0, null, null],
+      ['data/in/link.jsonl', 'auto', 0, 'SYMLINK_INPUT', null],
+    ],
+  );
 });

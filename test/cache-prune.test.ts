@@ -6,18 +6,41 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { listCache, planPrune, prune, type CacheEntry } from '../tasks/dev/cache-prune.ts';
 
-const e = (script: string, key: string, bytes: number, mtimeMs: number, current = false): CacheEntry => ({ script, key, bytes, mtimeMs, current });
+const e = (script: string, key: string, bytes: number, mtimeMs: number, current = false): CacheEntry => ({
+  script,
+  key,
+  bytes,
+  mtimeMs,
+  current,
+});
 
 test('planPrune keeps the current entry and the N newest others per script', () => {
-  const entries = [e('score', 'a', 10, 1), e('score', 'b', 10, 3), e('score', 'c', 10, 2), e('score', 'cur', 10, 0, true), e('export-sft', 'x', 10, 5)];
+  const entries = [
+    e('score', 'a', 10, 1),
+    e('score', 'b', 10, 3),
+    e('score', 'c', 10, 2),
+    e('score', 'cur', 10, 0, true),
+    e('export-sft', 'x', 10, 5),
+  ];
   const doomed = planPrune(entries, { keep: 1, maxBytes: Infinity }).map((x) => `${x.script}/${x.key}`);
   assert.deepEqual(doomed, ['score/a', 'score/c']);
 });
 
 test('planPrune enforces the size budget oldest-first but never deletes a current entry', () => {
-  const entries = [e('s', 'old', 100, 1), e('s', 'mid', 100, 2), e('s', 'new', 100, 3), e('s', 'cur', 500, 0, true)];
-  assert.deepEqual(planPrune(entries, { keep: 10, maxBytes: 650 }).map((x) => x.key), ['old', 'mid']);
-  assert.deepEqual(planPrune(entries, { keep: 10, maxBytes: 0 }).map((x) => x.key), ['old', 'mid', 'new']);
+  const entries = [
+    e('s', 'old', 100, 1),
+    e('s', 'mid', 100, 2),
+    e('s', 'new', 100, 3),
+    e('s', 'cur', 500, 0, true),
+  ];
+  assert.deepEqual(
+    planPrune(entries, { keep: 10, maxBytes: 650 }).map((x) => x.key),
+    ['old', 'mid'],
+  );
+  assert.deepEqual(
+    planPrune(entries, { keep: 10, maxBytes: 0 }).map((x) => x.key),
+    ['old', 'mid', 'new'],
+  );
 });
 
 test('prune deletes planned cache folders on disk, keeps the one matching the fingerprint, skips busy scripts', async () => {
@@ -40,7 +63,10 @@ test('prune deletes planned cache folders on disk, keeps the one matching the fi
   mkdirSync(join(busy, 'lock.lock'));
   const listed = await listCache(dir);
   assert.deepEqual(listed.busy, ['export-sft']);
-  assert.deepEqual(listed.entries.filter((x) => x.current).map((x) => x.key), [cur]);
+  assert.deepEqual(
+    listed.entries.filter((x) => x.current).map((x) => x.key),
+    [cur],
+  );
   const res = await prune(dir, { keep: 1, maxBytes: Infinity }, false);
   assert.deepEqual(res.removed.map((x) => x.key).sort(), ['k1', 'k2']);
   assert.equal(existsSync(join(score, 'cache', cur)), true);

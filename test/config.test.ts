@@ -8,7 +8,9 @@ import { getAdapter } from '../tasks/adapters/registry.ts';
 import { STREAMS } from '../tasks/dev/corpus/streams.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
-const config = DistillConfig.parse(JSON.parse(readFileSync(resolve(repoRoot, 'distill.config.json'), 'utf8')));
+const config = DistillConfig.parse(
+  JSON.parse(readFileSync(resolve(repoRoot, 'distill.config.json'), 'utf8')),
+);
 
 test('config: distill.config.json is valid, dated before its sample, with no eval sets yet', () => {
   assert.equal(config.schema_version, 1);
@@ -18,7 +20,8 @@ test('config: distill.config.json is valid, dated before its sample, with no eva
 
 test('config: one source per generated stream, each naming a registered adapter', () => {
   assert.deepEqual(config.sources.map((s) => s.stream).sort(), [...STREAMS].sort());
-  for (const s of config.sources) assert.ok(getAdapter(s.adapter), `${s.stream}: adapter "${s.adapter}" is not registered`);
+  for (const s of config.sources)
+    assert.ok(getAdapter(s.adapter), `${s.stream}: adapter "${s.adapter}" is not registered`);
 });
 
 test('config: every source glob matches committed sample files', () => {

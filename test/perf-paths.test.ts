@@ -5,9 +5,21 @@ import { test } from 'node:test';
 import { runCli, tempProject, treeHashes } from './helpers/project.ts';
 
 /** Every output folder of the pipeline (receipts and caches excluded). */
-const OUT = ['data/evidence', 'data/scored-runs', 'data/screened', 'exports/rag', 'exports/sft', 'exports/sft-partial', 'exports/preference', 'data/rag-index'];
+const OUT = [
+  'data/evidence',
+  'data/scored-runs',
+  'data/screened',
+  'exports/rag',
+  'exports/sft',
+  'exports/sft-partial',
+  'exports/preference',
+  'data/rag-index',
+];
 
-async function runAll(dir: string, env: NodeJS.ProcessEnv = {}): Promise<Record<string, Record<string, string>>> {
+async function runAll(
+  dir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Record<string, Record<string, string>>> {
   const r = await runCli(['run-all', '--root', dir], { env, cwd: dir });
   assert.equal(r.code, 0, `run-all failed: ${r.stderr}`);
   return Object.fromEntries(OUT.map((d) => [d, treeHashes(join(dir, d))]));
@@ -27,16 +39,26 @@ const FORCED: NodeJS.ProcessEnv = {
 test('worker threads, hash partitions, spilled sorts and the per-file caches give byte-identical outputs', async () => {
   const plain = tempProject();
   const want = await runAll(plain, { DISTILL_THREADS: '1' });
-  assert.ok(Object.keys(want['data/evidence'] ?? {}).length > 10, 'the bundled corpus builds many evidence files');
+  assert.ok(
+    Object.keys(want['data/evidence'] ?? {}).length > 10,
+    'the bundled corpus builds many evidence files',
+  );
   const forced = tempProject();
   // cold: every phase on workers and spill files
   assert.deepEqual(await runAll(forced, FORCED), want);
   const caches = readdirSync(join(forced, '.distill', 'cache'));
   assert.deepEqual(caches.sort(), ['build-evidence', 'score', 'screen']);
-  assert.ok(readdirSync(join(forced, '.distill', 'cache', 'build-evidence')).length > 10, 'build-evidence cached each source file');
+  assert.ok(
+    readdirSync(join(forced, '.distill', 'cache', 'build-evidence')).length > 10,
+    'build-evidence cached each source file',
+  );
   // warm: unchanged sources and screen inputs come back from the caches
   for (const d of OUT) rmSync(join(forced, d), { recursive: true, force: true });
   assert.deepEqual(await runAll(forced, FORCED), want);
   assert.deepEqual(await runAll(forced, { DISTILL_THREADS: '1' }), want);
-  assert.ok(!existsSync(join(forced, '.distill', 'scratch')) || readdirSync(join(forced, '.distill', 'scratch')).length === 0, 'scratch folders are removed');
+  assert.ok(
+    !existsSync(join(forced, '.distill', 'scratch')) ||
+      readdirSync(join(forced, '.distill', 'scratch')).length === 0,
+    'scratch folders are removed',
+  );
 });

@@ -28,7 +28,9 @@ test('every source line is accounted for: per file and per stream, units = evide
   }
   const q = readFileSync(join(dir, 'data/evidence/_manifest.json'), 'utf8');
   const m = JSON.parse(q);
-  const qRows = m.files.filter((x: { path: string }) => x.path.includes('/_quarantine/')).reduce((s: number, x: { rows: number }) => s + x.rows, 0);
+  const qRows = m.files
+    .filter((x: { path: string }) => x.path.includes('/_quarantine/'))
+    .reduce((s: number, x: { rows: number }) => s + x.rows, 0);
   assert.equal(qRows, health.totals.quarantined_units + health.totals.files_refused);
   assert.ok(health.totals.quarantined_units > 0, 'the bundled corpus has deliberately bad rows');
 });
@@ -46,7 +48,8 @@ test('deterministic: another TZ, locale, cwd and source order give byte-identica
   await build(b, { TZ: 'Pacific/Kiritimati', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' }, otherCwd);
   const ha = treeHashes(join(a, 'data'));
   const hb = treeHashes(join(b, 'data'));
-  const built = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith('_kb/') ));
+  const built = (h: Record<string, string>) =>
+    Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith('_kb/')));
   assert.ok(Object.keys(built(ha)).length > 10);
   assert.deepEqual(built(hb), built(ha));
 });
@@ -63,9 +66,16 @@ test('score reads only what build-evidence published and categorises every run',
   const dir = tempProject();
   const noEvidence = await runCli(['score', '--root', dir]);
   assert.equal(noEvidence.code, 2);
-  assert.match(noEvidence.stderr, /data\/evidence\/_manifest\.json not found: build it first with `npm run build-evidence`/);
+  assert.match(
+    noEvidence.stderr,
+    /data\/evidence\/_manifest\.json not found: build it first with `npm run build-evidence`/,
+  );
   await build(dir);
   const s = JSON.parse(readFileSync(join(dir, 'data/scored-runs/_summary.json'), 'utf8'));
-  for (const c of ['accepted', 'partially_accepted', 'rejected', 'needs_human_review']) assert.ok(s.by_category[c] > 0, `no ${c} runs in the bundled corpus`);
-  assert.equal(Object.values(s.by_category as Record<string, number>).reduce((x, y) => x + y, 0), s.runs);
+  for (const c of ['accepted', 'partially_accepted', 'rejected', 'needs_human_review'])
+    assert.ok(s.by_category[c] > 0, `no ${c} runs in the bundled corpus`);
+  assert.equal(
+    Object.values(s.by_category as Record<string, number>).reduce((x, y) => x + y, 0),
+    s.runs,
+  );
 });

@@ -4,20 +4,40 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { sigHash } from '../tasks/lib/hash.ts';
 import { parseRow } from '../tasks/lib/json-check.ts';
-import { openSource, readArrayElements, readDocument, readLines, type FileRefusal, type SourceUnit } from '../tasks/lib/source-reader.ts';
+import {
+  openSource,
+  readArrayElements,
+  readDocument,
+  readLines,
+  type FileRefusal,
+  type SourceUnit,
+} from '../tasks/lib/source-reader.ts';
 import { runCli, tempProject } from './helpers/project.ts';
 
-interface Prov { source_file: string; line_offset: number; locator?: string; sig_hash: string }
+interface Prov {
+  source_file: string;
+  line_offset: number;
+  locator?: string;
+  sig_hash: string;
+}
 
 /** sig_hash of every unit of a source file, by index; read once per file. */
-async function sourceHashes(root: string, file: string, locator: string | undefined): Promise<Map<number, string>> {
+async function sourceHashes(
+  root: string,
+  file: string,
+  locator: string | undefined,
+): Promise<Map<number, string>> {
   const opened = await openSource(join(root, file));
   assert.ok(opened.ok, file);
   const src = opened.src;
   const out = new Map<number, string>();
   try {
     const reader: AsyncGenerator<SourceUnit | FileRefusal> =
-      locator === undefined ? readLines(src, 1 << 24) : locator.startsWith('$[') ? readArrayElements(src, 1 << 24) : readDocument(src, 1 << 28);
+      locator === undefined
+        ? readLines(src, 1 << 24)
+        : locator.startsWith('$[')
+          ? readArrayElements(src, 1 << 24)
+          : readDocument(src, 1 << 28);
     for await (const u of reader) {
       if (!('index' in u) || u.text === null) continue;
       const p = parseRow(u.text, { maxDepth: 64 });
@@ -31,11 +51,23 @@ async function sourceHashes(root: string, file: string, locator: string | undefi
 
 test('every row of every export of the bundled corpus walks back to a real source line whose hash matches', async () => {
   const dir = tempProject();
-  for (const phase of ['build-evidence', 'score', 'screen', 'export-rag', 'export-sft', 'export-preference']) {
+  for (const phase of [
+    'build-evidence',
+    'score',
+    'screen',
+    'export-rag',
+    'export-sft',
+    'export-preference',
+  ]) {
     const r = await runCli([phase, '--root', dir]);
     assert.equal(r.code, 0, `${phase}: ${r.stderr}`);
   }
-  const read = (rel: string) => readFileSync(join(dir, rel), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const read = (rel: string) =>
+    readFileSync(join(dir, rel), 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   const provs: { id: string; p: Prov }[] = [];
   for (const r of read('exports/sft/instruction_response.jsonl')) provs.push({ id: r.id, p: r.provenance });
   for (const r of read('exports/rag/playbooks.jsonl')) provs.push({ id: r.id, p: r.provenance });
@@ -48,10 +80,17 @@ test('every row of every export of the bundled corpus walks back to a real sourc
   const cache = new Map<string, Map<number, string>>();
   let checked = 0;
   for (const { id, p } of provs) {
-    assert.ok(!p.source_file.startsWith('/') && !p.source_file.includes('..'), `${id}: ${p.source_file} is not a relative project path`);
+    assert.ok(
+      !p.source_file.startsWith('/') && !p.source_file.includes('..'),
+      `${id}: ${p.source_file} is not a relative project path`,
+    );
     let hashes = cache.get(p.source_file);
     if (!hashes) cache.set(p.source_file, (hashes = await sourceHashes(dir, p.source_file, p.locator)));
-    assert.equal(hashes.get(p.line_offset), p.sig_hash, `${id}: ${p.source_file}:${p.line_offset} does not hash to ${p.sig_hash}`);
+    assert.equal(
+      hashes.get(p.line_offset),
+      p.sig_hash,
+      `${id}: ${p.source_file}:${p.line_offset} does not hash to ${p.sig_hash}`,
+    );
     checked++;
   }
   assert.equal(checked, provs.length);

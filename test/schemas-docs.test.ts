@@ -4,7 +4,13 @@ import { promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SCHEMA_DOCS_DIR, jsonSchemas, kebab, renderSchemaDocs, writeSchemaDocs } from '../tasks/dev/gen-schemas.ts';
+import {
+  SCHEMA_DOCS_DIR,
+  jsonSchemas,
+  kebab,
+  renderSchemaDocs,
+  writeSchemaDocs,
+} from '../tasks/dev/gen-schemas.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOCS = join(ROOT, SCHEMA_DOCS_DIR);
@@ -48,21 +54,26 @@ function unsortedAt(v: unknown, path = '$'): string | null {
 
 test('there is one JSON Schema per record type, named in kebab-case', () => {
   assert.deepEqual([...jsonSchemas().keys()], EXPECTED_NAMES);
-  assert.deepEqual([kebab('EvidenceRecord'), kebab('DistillConfig'), kebab('SftSample'), kebab('ABCRecord')], [
-    'evidence-record',
-    'distill-config',
-    'sft-sample',
-    'abc-record',
-  ]);
+  assert.deepEqual(
+    [kebab('EvidenceRecord'), kebab('DistillConfig'), kebab('SftSample'), kebab('ABCRecord')],
+    ['evidence-record', 'distill-config', 'sft-sample', 'abc-record'],
+  );
 });
 
 test('the committed docs/schemas files are up to date (run `npm run schemas` if this fails)', () => {
   const expected = renderSchemaDocs();
   const onDisk = readdirSync(DOCS).sort();
-  assert.deepEqual(onDisk, [...expected.keys()], `${SCHEMA_DOCS_DIR}/ holds missing or extra files; run npm run schemas`);
+  assert.deepEqual(
+    onDisk,
+    [...expected.keys()],
+    `${SCHEMA_DOCS_DIR}/ holds missing or extra files; run npm run schemas`,
+  );
   for (const [file, text] of expected) {
     const actual = readFileSync(join(DOCS, file), 'utf8');
-    assert.ok(actual === text, `${SCHEMA_DOCS_DIR}/${file} is stale; run npm run schemas and commit the result`);
+    assert.ok(
+      actual === text,
+      `${SCHEMA_DOCS_DIR}/${file} is stale; run npm run schemas and commit the result`,
+    );
   }
 });
 
@@ -75,7 +86,11 @@ test('generation is deterministic and the JSON is sorted, 2-space indented, newl
     assert.equal(text, `${JSON.stringify(parsed, null, 2)}\n`, name);
     assert.equal(unsortedAt(parsed), null, `${name}: keys not sorted`);
     assert.equal(parsed['$schema'], 'https://json-schema.org/draft/2020-12/schema', name);
-    assert.match(String(parsed['$comment']), /^Generated from schemas\/[a-z-]+\.ts \(SCHEMA_VERSION 1\) by `npm run schemas`; do not edit\.$/, name);
+    assert.match(
+      String(parsed['$comment']),
+      /^Generated from schemas\/[a-z-]+\.ts \(SCHEMA_VERSION 1\) by `npm run schemas`; do not edit\.$/,
+      name,
+    );
   }
 });
 
@@ -101,8 +116,13 @@ test('the config schema describes the file people write: defaulted fields are op
 
 test('the README links every schema file and names its source', () => {
   const readme = renderSchemaDocs().get('README.md') as string;
-  for (const name of EXPECTED_NAMES) assert.ok(readme.includes(`[${name}.schema.json](${name}.schema.json)`), name);
-  assert.ok(readme.includes('| SftSample | [sft-sample.schema.json](sft-sample.schema.json) | `schemas/sft-sample.ts` | 1 |'));
+  for (const name of EXPECTED_NAMES)
+    assert.ok(readme.includes(`[${name}.schema.json](${name}.schema.json)`), name);
+  assert.ok(
+    readme.includes(
+      '| SftSample | [sft-sample.schema.json](sft-sample.schema.json) | `schemas/sft-sample.ts` | 1 |',
+    ),
+  );
   assert.ok(readme.endsWith('\n'));
 });
 

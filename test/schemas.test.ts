@@ -71,7 +71,11 @@ function runBody(over: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
-function evidence(kind: string, body: Record<string, unknown>, over: Record<string, unknown> = {}): Record<string, unknown> {
+function evidence(
+  kind: string,
+  body: Record<string, unknown>,
+  over: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     schema_version: 1,
     evidence_id: `ev_${ID24}`,
@@ -90,7 +94,9 @@ function evidence(kind: string, body: Record<string, unknown>, over: Record<stri
 // ---------------------------------------------------------------- SCHEMA_VERSION
 
 test('every schema file exports SCHEMA_VERSION as a positive integer', async () => {
-  const files = readdirSync(SCHEMAS_DIR).filter((f) => f.endsWith('.ts')).sort();
+  const files = readdirSync(SCHEMAS_DIR)
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
   assert.deepEqual(files, [
     'audit-baseline-entry.ts',
     'category.ts',
@@ -114,7 +120,10 @@ test('every schema file exports SCHEMA_VERSION as a positive integer', async () 
   for (const f of files) {
     const mod = (await import(pathToFileURL(join(SCHEMAS_DIR, f)).href)) as { SCHEMA_VERSION?: unknown };
     assert.equal(typeof mod.SCHEMA_VERSION, 'number', `${f} must export SCHEMA_VERSION`);
-    assert.ok(Number.isInteger(mod.SCHEMA_VERSION) && (mod.SCHEMA_VERSION as number) > 0, `${f}: SCHEMA_VERSION ${String(mod.SCHEMA_VERSION)}`);
+    assert.ok(
+      Number.isInteger(mod.SCHEMA_VERSION) && (mod.SCHEMA_VERSION as number) > 0,
+      `${f}: SCHEMA_VERSION ${String(mod.SCHEMA_VERSION)}`,
+    );
   }
 });
 
@@ -129,7 +138,11 @@ test('records with a schema_version field refuse any other version', () => {
   ];
   for (const [name, schema, value] of cases) {
     accept(schema, value);
-    assert.deepEqual(refuse(schema, { ...value, schema_version: 2 }), ['schema_version: invalid_value'], name);
+    assert.deepEqual(
+      refuse(schema, { ...value, schema_version: 2 }),
+      ['schema_version: invalid_value'],
+      name,
+    );
   }
 });
 
@@ -144,16 +157,24 @@ test('Provenance: absolute or escaping paths are refused', () => {
   for (const source_file of ['/etc/passwd', '../outside.jsonl', 'data/../../x.jsonl', '']) {
     assert.equal(refuse(Provenance, provenance({ source_file })).length, 1, source_file);
   }
-  assert.deepEqual(messages(Provenance, provenance({ source_file: '/etc/passwd' })), ['must be a relative path inside the project']);
+  assert.deepEqual(messages(Provenance, provenance({ source_file: '/etc/passwd' })), [
+    'must be a relative path inside the project',
+  ]);
 });
 
 test('Provenance: bad offsets, hashes and timestamps are refused with their paths', () => {
   assert.deepEqual(refuse(Provenance, provenance({ line_offset: -1 })), ['line_offset: too_small']);
   assert.deepEqual(refuse(Provenance, provenance({ line_offset: 1.5 })), ['line_offset: invalid_type']);
-  assert.deepEqual(refuse(Provenance, provenance({ sig_hash: SHA_A.toUpperCase() })), ['sig_hash: invalid_format']);
-  assert.deepEqual(refuse(Provenance, provenance({ sig_hash: SHA_A.slice(1) })), ['sig_hash: invalid_format']);
+  assert.deepEqual(refuse(Provenance, provenance({ sig_hash: SHA_A.toUpperCase() })), [
+    'sig_hash: invalid_format',
+  ]);
+  assert.deepEqual(refuse(Provenance, provenance({ sig_hash: SHA_A.slice(1) })), [
+    'sig_hash: invalid_format',
+  ]);
   assert.deepEqual(messages(Provenance, provenance({ sig_hash: 'x' })), ['expected a lowercase hex sha256']);
-  assert.deepEqual(refuse(Provenance, provenance({ recorded_at: '2024-05-01T12:00:00Z' })), ['recorded_at: invalid_format']);
+  assert.deepEqual(refuse(Provenance, provenance({ recorded_at: '2024-05-01T12:00:00Z' })), [
+    'recorded_at: invalid_format',
+  ]);
 });
 
 test('Provenance is strict: unknown keys are refused', () => {
@@ -163,7 +184,12 @@ test('Provenance is strict: unknown keys are refused', () => {
 test('Sha256 and IsoTimestamp accept exactly their canonical forms', () => {
   accept(Sha256, SHA_B);
   accept(IsoTimestamp, new Date(0).toISOString());
-  for (const bad of ['2024-05-01T12:00:00.000+00:00', '2024-05-01 12:00:00.000Z', '2024-05-01T12:00:00.0Z', '+010000-01-01T00:00:00.000Z']) {
+  for (const bad of [
+    '2024-05-01T12:00:00.000+00:00',
+    '2024-05-01 12:00:00.000Z',
+    '2024-05-01T12:00:00.0Z',
+    '+010000-01-01T00:00:00.000Z',
+  ]) {
     assert.deepEqual(refuse(IsoTimestamp, bad), [': invalid_format'], bad);
   }
 });
@@ -190,24 +216,42 @@ test('ChatMessage: unknown or look-alike roles are refused', () => {
 
 test('ChatMessage: wrong content types, missing tool_call_id and extra keys are refused', () => {
   assert.deepEqual(refuse(ChatMessage, { role: 'user', content: null }), ['content: invalid_type']);
-  assert.deepEqual(refuse(ChatMessage, { role: 'user', content: [{ type: 'text', text: 'x' }] }), ['content: invalid_type']);
+  assert.deepEqual(refuse(ChatMessage, { role: 'user', content: [{ type: 'text', text: 'x' }] }), [
+    'content: invalid_type',
+  ]);
   assert.deepEqual(refuse(ChatMessage, { role: 'tool', content: '4' }), ['tool_call_id: invalid_type']);
-  assert.deepEqual(refuse(ChatMessage, { role: 'tool', tool_call_id: '', content: '4' }), ['tool_call_id: too_small']);
+  assert.deepEqual(refuse(ChatMessage, { role: 'tool', tool_call_id: '', content: '4' }), [
+    'tool_call_id: too_small',
+  ]);
   assert.deepEqual(refuse(ChatMessage, { role: 'user', content: 'x', name: 'bob' }), [': unrecognized_keys']);
-  assert.deepEqual(refuse(ChatMessage, { role: 'system', content: 's', tool_calls: [] }), [': unrecognized_keys']);
+  assert.deepEqual(refuse(ChatMessage, { role: 'system', content: 's', tool_calls: [] }), [
+    ': unrecognized_keys',
+  ]);
 });
 
 test('ToolCall: arguments must be a JSON string, not an object; type must be "function"', () => {
   accept(ToolCall, { id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } });
-  assert.deepEqual(refuse(ToolCall, { id: 'c', type: 'function', function: { name: 'f', arguments: {} } }), ['function.arguments: invalid_type']);
-  assert.deepEqual(refuse(ToolCall, { id: 'c', type: 'code', function: { name: 'f', arguments: '{}' } }), ['type: invalid_value']);
-  assert.deepEqual(refuse(ToolCall, { id: '', type: 'function', function: { name: '', arguments: '{}' } }), ['id: too_small', 'function.name: too_small']);
+  assert.deepEqual(refuse(ToolCall, { id: 'c', type: 'function', function: { name: 'f', arguments: {} } }), [
+    'function.arguments: invalid_type',
+  ]);
+  assert.deepEqual(refuse(ToolCall, { id: 'c', type: 'code', function: { name: 'f', arguments: '{}' } }), [
+    'type: invalid_value',
+  ]);
+  assert.deepEqual(refuse(ToolCall, { id: '', type: 'function', function: { name: '', arguments: '{}' } }), [
+    'id: too_small',
+    'function.name: too_small',
+  ]);
 });
 
 test('ToolDef: parameters are an optional object', () => {
   accept(ToolDef, { type: 'function', function: { name: 'f' } });
-  accept(ToolDef, { type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object', properties: {} } } });
-  assert.deepEqual(refuse(ToolDef, { type: 'function', function: { name: 'f', parameters: 'x' } }), ['function.parameters: invalid_type']);
+  accept(ToolDef, {
+    type: 'function',
+    function: { name: 'f', description: 'd', parameters: { type: 'object', properties: {} } },
+  });
+  assert.deepEqual(refuse(ToolDef, { type: 'function', function: { name: 'f', parameters: 'x' } }), [
+    'function.parameters: invalid_type',
+  ]);
 });
 
 // ---------------------------------------------------------------- evidence record
@@ -215,8 +259,27 @@ test('ToolDef: parameters are an optional object', () => {
 test('EvidenceRecord: a run is accepted', () => {
   const v = evidence('run', runBody());
   assert.deepEqual(accept(EvidenceRecord, v), v);
-  accept(EvidenceRecord, evidence('run', runBody({ usage: null, latency_ms: null, model: null, provider: null, tier: 'unknown', finish_reason: null })));
-  accept(EvidenceRecord, evidence('run', runBody({ error: { type: 'timeout', message: 'took too long', status: 504 }, escalated_from: 'tr-0' })));
+  accept(
+    EvidenceRecord,
+    evidence(
+      'run',
+      runBody({
+        usage: null,
+        latency_ms: null,
+        model: null,
+        provider: null,
+        tier: 'unknown',
+        finish_reason: null,
+      }),
+    ),
+  );
+  accept(
+    EvidenceRecord,
+    evidence(
+      'run',
+      runBody({ error: { type: 'timeout', message: 'took too long', status: 504 }, escalated_from: 'tr-0' }),
+    ),
+  );
 });
 
 test('EvidenceRecord: every signal type is accepted', () => {
@@ -233,41 +296,93 @@ test('EvidenceRecord: every signal type is accepted', () => {
 });
 
 test('EvidenceRecord: a document and a judgment are accepted with null trace_id', () => {
-  accept(EvidenceRecord, evidence('document', { doc_id: 'kb-1', title: 'Playbook', text: 'Restart the pod.', tags: ['ops'] }, { trace_id: null, task_key: null }));
   accept(
     EvidenceRecord,
-    evidence('judgment', { prompt: [USER], chosen: '4', rejected: '5', judge: 'ana', strength: null }, { trace_id: null, recorded_at: null }),
+    evidence(
+      'document',
+      { doc_id: 'kb-1', title: 'Playbook', text: 'Restart the pod.', tags: ['ops'] },
+      { trace_id: null, task_key: null },
+    ),
+  );
+  accept(
+    EvidenceRecord,
+    evidence(
+      'judgment',
+      { prompt: [USER], chosen: '4', rejected: '5', judge: 'ana', strength: null },
+      { trace_id: null, recorded_at: null },
+    ),
   );
 });
 
 test('EvidenceRecord: the body must match the kind, and only one body is allowed', () => {
   const signal = { type: 'reward', value: 1, source: null };
-  assert.deepEqual(refuse(EvidenceRecord, { ...evidence('run', runBody()), run: undefined, signal }), ['run: invalid_type', ': unrecognized_keys']);
-  assert.deepEqual(refuse(EvidenceRecord, { ...evidence('run', runBody()), signal }), [': unrecognized_keys']);
+  assert.deepEqual(refuse(EvidenceRecord, { ...evidence('run', runBody()), run: undefined, signal }), [
+    'run: invalid_type',
+    ': unrecognized_keys',
+  ]);
+  assert.deepEqual(refuse(EvidenceRecord, { ...evidence('run', runBody()), signal }), [
+    ': unrecognized_keys',
+  ]);
   assert.deepEqual(refuse(EvidenceRecord, evidence('trace', runBody())), ['kind: invalid_union']);
 });
 
 test('EvidenceRecord: ids, streams and nested bodies are checked', () => {
-  assert.deepEqual(refuse(EvidenceRecord, evidence('run', runBody(), { evidence_id: 'ev_XYZ' })), ['evidence_id: invalid_format']);
+  assert.deepEqual(refuse(EvidenceRecord, evidence('run', runBody(), { evidence_id: 'ev_XYZ' })), [
+    'evidence_id: invalid_format',
+  ]);
   assert.deepEqual(refuse(EvidenceRecord, evidence('run', runBody(), { stream: '' })), ['stream: too_small']);
-  assert.deepEqual(refuse(EvidenceRecord, evidence('run', runBody(), { provenance: undefined })), ['provenance: invalid_type']);
-  assert.deepEqual(refuse(EvidenceRecord, evidence('run', runBody({ tier: 'edge' }))), ['run.tier: invalid_value']);
-  assert.deepEqual(refuse(EvidenceRecord, evidence('run', runBody({ usage: { prompt_tokens: -1, completion_tokens: 0 } }))), [
-    'run.usage.prompt_tokens: too_small',
+  assert.deepEqual(refuse(EvidenceRecord, evidence('run', runBody(), { provenance: undefined })), [
+    'provenance: invalid_type',
   ]);
-  assert.deepEqual(refuse(EvidenceRecord, evidence('run', runBody({ messages: [{ role: 'robot', content: 'x' }] }))), ['run.messages.0.role: invalid_union']);
-  assert.deepEqual(refuse(EvidenceRecord, evidence('signal', { type: 'human_review', verdict: 'approved', corrected_answer: null, reviewer: null, comment: null })), [
-    'signal.verdict: invalid_value',
+  assert.deepEqual(refuse(EvidenceRecord, evidence('run', runBody({ tier: 'edge' }))), [
+    'run.tier: invalid_value',
   ]);
-  assert.deepEqual(refuse(EvidenceRecord, evidence('signal', { type: 'auditor_verdict', verdict: 'pass', confidence: 1.5, auditor: null })), [
-    'signal.confidence: too_big',
+  assert.deepEqual(
+    refuse(EvidenceRecord, evidence('run', runBody({ usage: { prompt_tokens: -1, completion_tokens: 0 } }))),
+    ['run.usage.prompt_tokens: too_small'],
+  );
+  assert.deepEqual(
+    refuse(EvidenceRecord, evidence('run', runBody({ messages: [{ role: 'robot', content: 'x' }] }))),
+    ['run.messages.0.role: invalid_union'],
+  );
+  assert.deepEqual(
+    refuse(
+      EvidenceRecord,
+      evidence('signal', {
+        type: 'human_review',
+        verdict: 'approved',
+        corrected_answer: null,
+        reviewer: null,
+        comment: null,
+      }),
+    ),
+    ['signal.verdict: invalid_value'],
+  );
+  assert.deepEqual(
+    refuse(
+      EvidenceRecord,
+      evidence('signal', { type: 'auditor_verdict', verdict: 'pass', confidence: 1.5, auditor: null }),
+    ),
+    ['signal.confidence: too_big'],
+  );
+  assert.deepEqual(
+    refuse(EvidenceRecord, evidence('signal', { type: 'reward', value: -0.1, source: null })),
+    ['signal.value: too_small'],
+  );
+  assert.deepEqual(refuse(EvidenceRecord, evidence('signal', { type: 'vibes', value: 1 })), [
+    'signal.type: invalid_union',
   ]);
-  assert.deepEqual(refuse(EvidenceRecord, evidence('signal', { type: 'reward', value: -0.1, source: null })), ['signal.value: too_small']);
-  assert.deepEqual(refuse(EvidenceRecord, evidence('signal', { type: 'vibes', value: 1 })), ['signal.type: invalid_union']);
-  assert.deepEqual(refuse(EvidenceRecord, evidence('document', { doc_id: 'd', title: '', text: '', tags: [] })), ['document.text: too_small']);
-  assert.deepEqual(refuse(EvidenceRecord, evidence('judgment', { prompt: [], chosen: 'a', rejected: 'b', judge: null, strength: null })), [
-    'judgment.prompt: too_small',
-  ]);
+  assert.deepEqual(
+    refuse(EvidenceRecord, evidence('document', { doc_id: 'd', title: '', text: '', tags: [] })),
+    ['document.text: too_small'],
+  );
+  assert.deepEqual(
+    refuse(
+      EvidenceRecord,
+      evidence('judgment', { prompt: [], chosen: 'a', rejected: 'b', judge: null, strength: null }),
+    ),
+    ['judgment.prompt: too_small'],
+  );
 });
 
 // ---------------------------------------------------------------- scored run
@@ -290,7 +405,13 @@ function scored(over: Record<string, unknown> = {}): Record<string, unknown> {
       {
         evidence_id: `ev_${'f'.repeat(24)}`,
         stream: 'reviews',
-        signal: { type: 'human_review', verdict: 'approve', corrected_answer: null, reviewer: 'ana', comment: null },
+        signal: {
+          type: 'human_review',
+          verdict: 'approve',
+          corrected_answer: null,
+          reviewer: 'ana',
+          comment: null,
+        },
         provenance: provenance({ source_file: 'data/raw/reviews.jsonl' }),
       },
     ],
@@ -310,9 +431,22 @@ test('ScoredRun: unknown category, empty rules_fired and bad joined signals are 
   assert.deepEqual(refuse(Category, 'unknown'), [': invalid_value']);
   assert.deepEqual(refuse(ScoredRun, scored({ rules_fired: [] })), ['rules_fired: too_small']);
   assert.deepEqual(refuse(ScoredRun, scored({ run_id: '' })), ['run_id: too_small']);
-  assert.deepEqual(refuse(ScoredRun, scored({ signals: [{ evidence_id: 'e', stream: 's', signal: { type: 'reward', value: 2, source: null }, provenance: provenance() }] })), [
-    'signals.0.signal.value: too_big',
-  ]);
+  assert.deepEqual(
+    refuse(
+      ScoredRun,
+      scored({
+        signals: [
+          {
+            evidence_id: 'e',
+            stream: 's',
+            signal: { type: 'reward', value: 2, source: null },
+            provenance: provenance(),
+          },
+        ],
+      }),
+    ),
+    ['signals.0.signal.value: too_big'],
+  );
 });
 
 // ---------------------------------------------------------------- quarantine record
@@ -338,20 +472,42 @@ function quarantine(over: Record<string, unknown> = {}): Record<string, unknown>
 
 test('QuarantineRecord: a line drop, a whole-file drop and a reason with a suffix are accepted', () => {
   accept(QuarantineRecord, quarantine());
-  accept(QuarantineRecord, quarantine({ reason: 'BINARY_FILE', line_offset: null, byte_offset: null, bytes: null, line_sha256: null }));
-  accept(QuarantineRecord, quarantine({ reason: 'SECRET_DETECTED:aws-access-token', sig_hash: SHA_B, trace_id: 'tr-1' }));
+  accept(
+    QuarantineRecord,
+    quarantine({
+      reason: 'BINARY_FILE',
+      line_offset: null,
+      byte_offset: null,
+      bytes: null,
+      line_sha256: null,
+    }),
+  );
+  accept(
+    QuarantineRecord,
+    quarantine({ reason: 'SECRET_DETECTED:aws-access-token', sig_hash: SHA_B, trace_id: 'tr-1' }),
+  );
   accept(QuarantineRecord, quarantine({ reason: 'DUPLICATE_OF:ev_0123.x', ref: `ev_${ID24}` }));
 });
 
 test('QuarantineRecord: reason codes must be UPPER_SNAKE with an optional simple suffix', () => {
-  for (const reason of ['json_parse', 'Json_Parse', 'JSON PARSE', 'SECRET_DETECTED:', 'SECRET:a:b', '_X', '']) {
+  for (const reason of [
+    'json_parse',
+    'Json_Parse',
+    'JSON PARSE',
+    'SECRET_DETECTED:',
+    'SECRET:a:b',
+    '_X',
+    '',
+  ]) {
     assert.deepEqual(refuse(QuarantineRecord, quarantine({ reason })), ['reason: invalid_format'], reason);
   }
 });
 
 test('QuarantineRecord: negative offsets and raw-content fields are refused', () => {
   assert.deepEqual(refuse(QuarantineRecord, quarantine({ line_offset: -1 })), ['line_offset: too_small']);
-  assert.deepEqual(refuse(QuarantineRecord, quarantine({ line_sha256: 'abc' })), ['line_sha256: invalid_format']);
+  assert.deepEqual(refuse(QuarantineRecord, quarantine({ line_sha256: 'abc' })), [
+    'line_sha256: invalid_format',
+  ]);
   assert.deepEqual(refuse(QuarantineRecord, quarantine({ raw: '{"secret":1}' })), [': unrecognized_keys']);
 });
 
@@ -374,10 +530,14 @@ test('RagSample: whole documents and numbered chunks are accepted', () => {
 });
 
 test('RagSample: metadata must be flat strings and numbers; text non-empty; id well-formed', () => {
-  assert.deepEqual(refuse(RagSample, rag({ metadata: { nested: { a: 1 } } })), ['metadata.nested: invalid_union']);
+  assert.deepEqual(refuse(RagSample, rag({ metadata: { nested: { a: 1 } } })), [
+    'metadata.nested: invalid_union',
+  ]);
   assert.deepEqual(refuse(RagSample, rag({ metadata: { ok: true } })), ['metadata.ok: invalid_union']);
   assert.deepEqual(refuse(RagSample, rag({ metadata: { tags: ['a'] } })), ['metadata.tags: invalid_union']);
-  assert.deepEqual(refuse(RagSample, rag({ metadata: { task_key: null } })), ['metadata.task_key: invalid_union']);
+  assert.deepEqual(refuse(RagSample, rag({ metadata: { task_key: null } })), [
+    'metadata.task_key: invalid_union',
+  ]);
   assert.deepEqual(refuse(RagSample, rag({ text: '' })), ['text: too_small']);
   assert.deepEqual(refuse(RagSample, rag({ id: `rag_${ID24}-x` })), ['id: invalid_format']);
   assert.deepEqual(refuse(RagSample, rag({ id: `sft_${ID24}` })), ['id: invalid_format']);
@@ -412,7 +572,11 @@ test('SftSample: accepted and partially_accepted rows are accepted', () => {
 
 test('SftSample: quality_score rejected / needs_human_review / unknown is refused', () => {
   for (const quality_score of ['rejected', 'needs_human_review', 'unknown', '', null]) {
-    assert.deepEqual(refuse(SftSample, sft({ quality_score })), ['quality_score: invalid_value'], String(quality_score));
+    assert.deepEqual(
+      refuse(SftSample, sft({ quality_score })),
+      ['quality_score: invalid_value'],
+      String(quality_score),
+    );
   }
 });
 
@@ -468,15 +632,19 @@ test('PreferenceSample: identical chosen and rejected texts are refused', () => 
 });
 
 test('PreferenceSample: both refinements report together on a self-pair with identical texts', () => {
-  assert.deepEqual(messages(PreferenceSample, pref({ rejected_id: 'tr-1', rejected: { role: 'assistant', content: '4' } })), [
-    'self-pair: chosen_id equals rejected_id',
-    'chosen and rejected texts are identical',
-  ]);
+  assert.deepEqual(
+    messages(PreferenceSample, pref({ rejected_id: 'tr-1', rejected: { role: 'assistant', content: '4' } })),
+    ['self-pair: chosen_id equals rejected_id', 'chosen and rejected texts are identical'],
+  );
 });
 
 test('PreferenceSample: sides must be non-empty assistant turns; pair_type is closed', () => {
-  assert.deepEqual(refuse(PreferenceSample, pref({ chosen: { role: 'user', content: '4' } })), ['chosen.role: invalid_value']);
-  assert.deepEqual(refuse(PreferenceSample, pref({ rejected: { role: 'assistant', content: '' } })), ['rejected.content: too_small']);
+  assert.deepEqual(refuse(PreferenceSample, pref({ chosen: { role: 'user', content: '4' } })), [
+    'chosen.role: invalid_value',
+  ]);
+  assert.deepEqual(refuse(PreferenceSample, pref({ rejected: { role: 'assistant', content: '' } })), [
+    'rejected.content: too_small',
+  ]);
   assert.deepEqual(refuse(PreferenceSample, pref({ pair_type: 'random' })), ['pair_type: invalid_value']);
   assert.deepEqual(refuse(PreferenceSample, pref({ prompt: [] })), ['prompt: too_small']);
 });
@@ -506,7 +674,9 @@ test('KtoSample: desirable and undesirable rows are accepted', () => {
 test('KtoSample: label must be a boolean; completion non-empty; id well-formed', () => {
   assert.deepEqual(refuse(KtoSample, kto({ label: 'true' })), ['label: invalid_type']);
   assert.deepEqual(refuse(KtoSample, kto({ label: 1 })), ['label: invalid_type']);
-  assert.deepEqual(refuse(KtoSample, kto({ completion: { role: 'assistant', content: '' } })), ['completion.content: too_small']);
+  assert.deepEqual(refuse(KtoSample, kto({ completion: { role: 'assistant', content: '' } })), [
+    'completion.content: too_small',
+  ]);
   assert.deepEqual(refuse(KtoSample, kto({ id: `pref_${ID24}` })), ['id: invalid_format']);
 });
 
@@ -521,7 +691,10 @@ function receipt(over: Record<string, unknown> = {}): Record<string, unknown> {
     schema_versions: { 'evidence-record': 1, 'quarantine-record': 1 },
     parameters: { max_line_bytes: 16777216, sources: ['gateway'] },
     inputs: [{ path: 'data/raw/gateway.jsonl', sha256: SHA_A, bytes: 100, rows: 3 }],
-    outputs: [{ path: 'data/evidence/run.jsonl', sha256: SHA_B, bytes: 0, rows: 0 }, { path: 'data/evidence/_health.json', sha256: SHA_B, bytes: 10, rows: null }],
+    outputs: [
+      { path: 'data/evidence/run.jsonl', sha256: SHA_B, bytes: 0, rows: 0 },
+      { path: 'data/evidence/_health.json', sha256: SHA_B, bytes: 10, rows: null },
+    ],
     counts: { in: 3, out: 2, quarantined: 1, by_reason: { JSON_PARSE: 1 } },
     stats: { 'runs.accepted': 2 },
     started_at: TS,
@@ -537,12 +710,27 @@ test('StageReceipt: a receipt is accepted', () => {
 });
 
 test('StageReceipt: bad file entries, counts and timestamps are refused', () => {
-  assert.deepEqual(refuse(StageReceipt, receipt({ inputs: [{ path: 'x', sha256: 'nope', bytes: 1, rows: null }] })), ['inputs.0.sha256: invalid_format']);
-  assert.deepEqual(refuse(StageReceipt, receipt({ outputs: [{ path: 'x', sha256: SHA_A, bytes: -1, rows: null }] })), ['outputs.0.bytes: too_small']);
-  assert.deepEqual(refuse(StageReceipt, receipt({ inputs: [{ path: 'x', sha256: SHA_A, bytes: 1 }] })), ['inputs.0.rows: invalid_type']);
-  assert.deepEqual(refuse(StageReceipt, receipt({ counts: { in: 1, out: 1, quarantined: 0, by_reason: { X: 0.5 } } })), ['counts.by_reason.X: invalid_type']);
-  assert.deepEqual(refuse(StageReceipt, receipt({ schema_versions: { a: 1.5 } })), ['schema_versions.a: invalid_type']);
-  assert.deepEqual(refuse(StageReceipt, receipt({ started_at: 'yesterday' })), ['started_at: invalid_format']);
+  assert.deepEqual(
+    refuse(StageReceipt, receipt({ inputs: [{ path: 'x', sha256: 'nope', bytes: 1, rows: null }] })),
+    ['inputs.0.sha256: invalid_format'],
+  );
+  assert.deepEqual(
+    refuse(StageReceipt, receipt({ outputs: [{ path: 'x', sha256: SHA_A, bytes: -1, rows: null }] })),
+    ['outputs.0.bytes: too_small'],
+  );
+  assert.deepEqual(refuse(StageReceipt, receipt({ inputs: [{ path: 'x', sha256: SHA_A, bytes: 1 }] })), [
+    'inputs.0.rows: invalid_type',
+  ]);
+  assert.deepEqual(
+    refuse(StageReceipt, receipt({ counts: { in: 1, out: 1, quarantined: 0, by_reason: { X: 0.5 } } })),
+    ['counts.by_reason.X: invalid_type'],
+  );
+  assert.deepEqual(refuse(StageReceipt, receipt({ schema_versions: { a: 1.5 } })), [
+    'schema_versions.a: invalid_type',
+  ]);
+  assert.deepEqual(refuse(StageReceipt, receipt({ started_at: 'yesterday' })), [
+    'started_at: invalid_format',
+  ]);
   assert.deepEqual(refuse(StageReceipt, receipt({ duration_ms: -1 })), ['duration_ms: too_small']);
 });
 
@@ -580,11 +768,21 @@ test('RunSummary: a summary is accepted', () => {
 });
 
 test('RunSummary: phase status, drift severity and negative funnel counts are checked', () => {
-  assert.deepEqual(refuse(RunSummary, summary({ phases: [{ phase: 'score', status: 'skipped', receipt: null }] })), ['phases.0.status: invalid_value']);
-  assert.deepEqual(refuse(RunSummary, summary({ drift_severity: 'critical' })), ['drift_severity: invalid_value']);
-  assert.deepEqual(refuse(RunSummary, summary({ funnel: { ...(summary()['funnel'] as object), runs: -1 } })), ['funnel.runs: too_small']);
+  assert.deepEqual(
+    refuse(RunSummary, summary({ phases: [{ phase: 'score', status: 'skipped', receipt: null }] })),
+    ['phases.0.status: invalid_value'],
+  );
+  assert.deepEqual(refuse(RunSummary, summary({ drift_severity: 'critical' })), [
+    'drift_severity: invalid_value',
+  ]);
+  assert.deepEqual(
+    refuse(RunSummary, summary({ funnel: { ...(summary()['funnel'] as object), runs: -1 } })),
+    ['funnel.runs: too_small'],
+  );
   assert.deepEqual(refuse(RunSummary, summary({ schema_version: 2 })), ['schema_version: invalid_value']);
-  assert.deepEqual(refuse(RunSummary, summary({ metrics: { 'funnel.runs': 'six' } })), ['metrics.funnel.runs: invalid_type']);
+  assert.deepEqual(refuse(RunSummary, summary({ metrics: { 'funnel.runs': 'six' } })), [
+    'metrics.funnel.runs: invalid_type',
+  ]);
 });
 
 // ---------------------------------------------------------------- drift report
@@ -611,10 +809,18 @@ test('DriftReport: a report, and a first run without a previous one, are accepte
 
 test('DriftReport: unknown severities and missing thresholds are refused', () => {
   assert.deepEqual(refuse(DriftReport, drift({ severity: 'critical' })), ['severity: invalid_value']);
-  assert.deepEqual(refuse(DriftReport, drift({ thresholds: { warn_pct: 10 } })), ['thresholds.alert_pct: invalid_type']);
-  assert.deepEqual(refuse(DriftReport, drift({ metrics: [{ name: 'x', previous: null, current: null, delta: null, delta_pct: null, severity: 'ok' }] })), [
-    'metrics.0.current: invalid_type',
+  assert.deepEqual(refuse(DriftReport, drift({ thresholds: { warn_pct: 10 } })), [
+    'thresholds.alert_pct: invalid_type',
   ]);
+  assert.deepEqual(
+    refuse(
+      DriftReport,
+      drift({
+        metrics: [{ name: 'x', previous: null, current: null, delta: null, delta_pct: null, severity: 'ok' }],
+      }),
+    ),
+    ['metrics.0.current: invalid_type'],
+  );
 });
 
 // ---------------------------------------------------------------- config
@@ -658,12 +864,26 @@ test('DistillConfig: wrong version, no sources, bad stream names, unknown keys a
   assert.deepEqual(refuse(DistillConfig, { ...base, sources: [] }), ['sources: too_small']);
   assert.deepEqual(refuse(DistillConfig, { schema_version: 1, as_of: TS }), ['sources: invalid_type']);
   assert.deepEqual(refuse(DistillConfig, { ...base, as_of: '2024-05-01' }), ['as_of: invalid_format']);
-  assert.deepEqual(refuse(DistillConfig, { ...base, sources: [{ ...SOURCE, stream: 'Gate-Way' }] }), ['sources.0.stream: invalid_format']);
-  assert.deepEqual(messages(DistillConfig, { ...base, sources: [{ ...SOURCE, stream: '1abc' }] }), ['stream names are lowercase snake_case']);
-  assert.deepEqual(refuse(DistillConfig, { ...base, sources: [{ ...SOURCE, files: [] }] }), ['sources.0.files: too_small']);
-  assert.deepEqual(refuse(DistillConfig, { ...base, limits: { max_depth: 0 } }), ['limits.max_depth: too_small']);
-  assert.deepEqual(refuse(DistillConfig, { ...base, limits: { max_lines: 1 } }), ['limits: unrecognized_keys']);
-  assert.deepEqual(refuse(DistillConfig, { ...base, exports: { test_fraction: 1.5 } }), ['exports.test_fraction: too_big']);
-  assert.deepEqual(refuse(DistillConfig, { ...base, future_skew_hours: -1 }), ['future_skew_hours: too_small']);
+  assert.deepEqual(refuse(DistillConfig, { ...base, sources: [{ ...SOURCE, stream: 'Gate-Way' }] }), [
+    'sources.0.stream: invalid_format',
+  ]);
+  assert.deepEqual(messages(DistillConfig, { ...base, sources: [{ ...SOURCE, stream: '1abc' }] }), [
+    'stream names are lowercase snake_case',
+  ]);
+  assert.deepEqual(refuse(DistillConfig, { ...base, sources: [{ ...SOURCE, files: [] }] }), [
+    'sources.0.files: too_small',
+  ]);
+  assert.deepEqual(refuse(DistillConfig, { ...base, limits: { max_depth: 0 } }), [
+    'limits.max_depth: too_small',
+  ]);
+  assert.deepEqual(refuse(DistillConfig, { ...base, limits: { max_lines: 1 } }), [
+    'limits: unrecognized_keys',
+  ]);
+  assert.deepEqual(refuse(DistillConfig, { ...base, exports: { test_fraction: 1.5 } }), [
+    'exports.test_fraction: too_big',
+  ]);
+  assert.deepEqual(refuse(DistillConfig, { ...base, future_skew_hours: -1 }), [
+    'future_skew_hours: too_small',
+  ]);
   assert.deepEqual(refuse(DistillConfig, { ...base, outputs: 'x' }), [': unrecognized_keys']);
 });

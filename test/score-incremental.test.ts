@@ -22,14 +22,20 @@ async function phase(root: string, name: string, env: NodeJS.ProcessEnv = {}): P
 }
 
 /** Builds evidence and scores `root` (incremental where it can), and a copy of its sources from scratch; returns both outputs and the score log. */
-async function scoreBoth(root: string): Promise<{ incremental: Record<string, string>; full: Record<string, string>; log: string }> {
+async function scoreBoth(
+  root: string,
+): Promise<{ incremental: Record<string, string>; full: Record<string, string>; log: string }> {
   await phase(root, 'build-evidence');
   const log = await phase(root, 'score');
   const fresh = tempProject('distill-score-full-');
   cpSync(join(root, 'data', '_kb'), join(fresh, 'data', '_kb'), { recursive: true });
   await phase(fresh, 'build-evidence');
   await phase(fresh, 'score', { DISTILL_SCORE_INCREMENTAL: '0' });
-  return { incremental: treeHashes(join(root, 'data', 'scored-runs')), full: treeHashes(join(fresh, 'data', 'scored-runs')), log };
+  return {
+    incremental: treeHashes(join(root, 'data', 'scored-runs')),
+    full: treeHashes(join(fresh, 'data', 'scored-runs')),
+    log,
+  };
 }
 
 /** A project whose evidence is built and scored once (the state an incremental run starts from). */
@@ -47,17 +53,33 @@ test('a new day touching old traces (a reward, a conflicting run row, a run for 
   // alone on 2026-10-07: that day's file must be rewritten although no new run lands on it
   const t1 = String(jsonl(root, 'data/evidence/2026/10/05/gateway_calls.jsonl')[0]?.['trace_id']);
   const t2 = String(jsonl(root, 'data/evidence/2026/10/07/gateway_calls.jsonl')[0]?.['trace_id']);
-  const orphans = jsonl(root, 'data/scored-runs/_quarantine.jsonl').filter((q) => q['reason'] === 'ORPHAN_SIGNAL');
+  const orphans = jsonl(root, 'data/scored-runs/_quarantine.jsonl').filter(
+    (q) => q['reason'] === 'ORPHAN_SIGNAL',
+  );
   assert.ok(orphans.length > 0, 'the bundled corpus has an orphan signal');
   const t3 = String(orphans[0]?.['trace_id']);
-  const gw = read(root, 'data/_kb/gateway_calls/2026-10-07.jsonl').split('\n').filter((l) => l.includes(`"trace_id":"${t2}"`))[0] as string;
+  const gw = read(root, 'data/_kb/gateway_calls/2026-10-07.jsonl')
+    .split('\n')
+    .filter((l) => l.includes(`"trace_id":"${t2}"`))[0] as string;
   const gwRow = JSON.parse(gw) as Record<string, unknown>;
   const day = '2026-10-31';
   writeFileSync(
     join(root, 'data/_kb/rewards', `${day}.jsonl`),
     [
-      { trace_id: t1, timestamp: `${day}T01:00:00.000Z`, environment: 'sql-sandbox', reward: 1, episode_id: 'ep_incr_1' },
-      { trace_id: 'tr_nowhere00000000', timestamp: `${day}T02:00:00.000Z`, environment: 'sql-sandbox', reward: 0, episode_id: 'ep_incr_2' },
+      {
+        trace_id: t1,
+        timestamp: `${day}T01:00:00.000Z`,
+        environment: 'sql-sandbox',
+        reward: 1,
+        episode_id: 'ep_incr_1',
+      },
+      {
+        trace_id: 'tr_nowhere00000000',
+        timestamp: `${day}T02:00:00.000Z`,
+        environment: 'sql-sandbox',
+        reward: 0,
+        episode_id: 'ep_incr_2',
+      },
     ]
       .map((r) => JSON.stringify(r))
       .join('\n') + '\n',
@@ -72,9 +94,13 @@ test('a new day touching old traces (a reward, a conflicting run row, a run for 
       .map((r) => JSON.stringify(r))
       .join('\n') + '\n',
   );
-  writeFileSync(join(root, 'data/_kb/human_reviews', `${day}.jsonl`), `${JSON.stringify({ review_id: 'rv_incr_no_trace', timestamp: `${day}T05:00:00.000Z`, reviewer: 'm.chen', decision: 'approve' })}\n`);
+  writeFileSync(
+    join(root, 'data/_kb/human_reviews', `${day}.jsonl`),
+    `${JSON.stringify({ review_id: 'rv_incr_no_trace', timestamp: `${day}T05:00:00.000Z`, reviewer: 'm.chen', decision: 'approve' })}\n`,
+  );
   const days = readdirSync(join(root, 'data/scored-runs/2026/10'));
-  const inode = (day: string): number => statSync(join(root, 'data/scored-runs/2026/10', day, 'runs.jsonl')).ino;
+  const inode = (day: string): number =>
+    statSync(join(root, 'data/scored-runs/2026/10', day, 'runs.jsonl')).ino;
   const before = new Map(days.map((day) => [day, inode(day)]));
   const { incremental, full, log } = await scoreBoth(root);
   assert.match(log, /incremental: \d+ new or changed evidence files, [1-9]\d* traces scored again/);
@@ -84,14 +110,30 @@ test('a new day touching old traces (a reward, a conflicting run row, a run for 
   assert.notEqual(inode('05'), before.get('05'));
   assert.notEqual(inode('07'), before.get('07'));
   const linked = days.filter((day) => inode(day) === before.get(day));
-  assert.ok(linked.length >= days.length - 3, `most day files are linked, not rewritten (${linked.length} of ${days.length})`);
+  assert.ok(
+    linked.length >= days.length - 3,
+    `most day files are linked, not rewritten (${linked.length} of ${days.length})`,
+  );
   // the cases did what they were meant to
   const quarantine = jsonl(root, 'data/scored-runs/_quarantine.jsonl');
-  assert.ok(quarantine.some((q) => q['reason'] === 'ID_CONFLICT' && q['trace_id'] === t2), 't2 is an ID_CONFLICT now');
-  assert.ok(!quarantine.some((q) => q['reason'] === 'ORPHAN_SIGNAL' && q['trace_id'] === t3), "t3's signal is joined now");
-  assert.ok(quarantine.some((q) => q['reason'] === 'ORPHAN_SIGNAL' && q['trace_id'] === 'tr_nowhere00000000'));
-  const t1Run = readdirSync(join(root, 'data/scored-runs/2026/10/05')).flatMap((f) => jsonl(root, `data/scored-runs/2026/10/05/${f}`)).find((r) => r['run_id'] === t1);
-  assert.ok((t1Run?.['signals'] as { signal: { type: string } }[]).some((s) => s.signal.type === 'reward'), "the new reward joined t1's run");
+  assert.ok(
+    quarantine.some((q) => q['reason'] === 'ID_CONFLICT' && q['trace_id'] === t2),
+    't2 is an ID_CONFLICT now',
+  );
+  assert.ok(
+    !quarantine.some((q) => q['reason'] === 'ORPHAN_SIGNAL' && q['trace_id'] === t3),
+    "t3's signal is joined now",
+  );
+  assert.ok(
+    quarantine.some((q) => q['reason'] === 'ORPHAN_SIGNAL' && q['trace_id'] === 'tr_nowhere00000000'),
+  );
+  const t1Run = readdirSync(join(root, 'data/scored-runs/2026/10/05'))
+    .flatMap((f) => jsonl(root, `data/scored-runs/2026/10/05/${f}`))
+    .find((r) => r['run_id'] === t1);
+  assert.ok(
+    (t1Run?.['signals'] as { signal: { type: string } }[]).some((s) => s.signal.type === 'reward'),
+    "the new reward joined t1's run",
+  );
 });
 
 test('no change, a change to a file of documents only, rows appended to old files of runs and reviews: same bytes, incremental where it can be', async () => {
@@ -103,14 +145,27 @@ test('no change, a change to a file of documents only, rows appended to old file
   const judgments = readdirSync(join(root, 'data/_kb/preference_judgments'))[0] as string;
   const line = read(root, `data/_kb/preference_judgments/${judgments}`).split('\n')[0] as string;
   const row = JSON.parse(line) as Record<string, unknown>;
-  appendFileSync(join(root, `data/_kb/preference_judgments/${judgments}`), `${JSON.stringify({ ...row, ...Object.fromEntries(Object.entries(row).filter(([, v]) => typeof v === 'string' && /^[a-z]+_[0-9a-f]+$/.test(v)).map(([k, v]) => [k, `${v}0`])) })}\n`);
+  appendFileSync(
+    join(root, `data/_kb/preference_judgments/${judgments}`),
+    `${JSON.stringify({
+      ...row,
+      ...Object.fromEntries(
+        Object.entries(row)
+          .filter(([, v]) => typeof v === 'string' && /^[a-z]+_[0-9a-f]+$/.test(v))
+          .map(([k, v]) => [k, `${v}0`]),
+      ),
+    })}\n`,
+  );
   const docs = await scoreBoth(root);
   assert.deepEqual(docs.incremental, docs.full);
   // rows appended to an old day of runs (today's file growing): a run for a new trace, a second
   // run row for an old trace of that day, a review without a trace id; the traces the file held
   // before are scored again too
   const gwFile = 'data/_kb/gateway_calls/2026-10-05.jsonl';
-  const gwRows = read(root, gwFile).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const gwRows = read(root, gwFile)
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const gw = gwRows[0] as Record<string, unknown>;
   appendFileSync(
     join(root, gwFile),
@@ -118,13 +173,22 @@ test('no change, a change to a file of documents only, rows appended to old file
       `${JSON.stringify({ ...(gwRows[1] as Record<string, unknown>), request_id: 'req_incr_append0002', timestamp: '2026-10-05T23:30:00.000Z' })}\n`,
   );
   const reviews = readdirSync(join(root, 'data/_kb/human_reviews')).sort()[0] as string;
-  appendFileSync(join(root, 'data/_kb/human_reviews', reviews), `${JSON.stringify({ review_id: 'rv_incr_no_trace2', timestamp: `${reviews.slice(0, 10)}T23:00:00.000Z`, reviewer: 'm.chen', decision: 'approve' })}\n`);
+  appendFileSync(
+    join(root, 'data/_kb/human_reviews', reviews),
+    `${JSON.stringify({ review_id: 'rv_incr_no_trace2', timestamp: `${reviews.slice(0, 10)}T23:00:00.000Z`, reviewer: 'm.chen', decision: 'approve' })}\n`,
+  );
   const changed = await scoreBoth(root);
-  assert.match(changed.log, /incremental: [1-9]\d* new or changed evidence files, [1-9]\d* traces scored again/);
+  assert.match(
+    changed.log,
+    /incremental: [1-9]\d* new or changed evidence files, [1-9]\d* traces scored again/,
+  );
   assert.deepEqual(changed.incremental, changed.full);
   // without the previous version's trace list, a changed file of runs means a full run
   rmSync(join(root, '.distill/cache/score/files'), { recursive: true, force: true });
-  appendFileSync(join(root, gwFile), `${JSON.stringify({ ...gw, request_id: 'req_incr_append0003', trace_id: 'tr_appended0000003', timestamp: '2026-10-05T23:45:00.000Z' })}\n`);
+  appendFileSync(
+    join(root, gwFile),
+    `${JSON.stringify({ ...gw, request_id: 'req_incr_append0003', trace_id: 'tr_appended0000003', timestamp: '2026-10-05T23:45:00.000Z' })}\n`,
+  );
   const unknown = await scoreBoth(root);
   assert.doesNotMatch(unknown.log, /incremental/);
   assert.deepEqual(unknown.incremental, unknown.full);

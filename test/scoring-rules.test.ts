@@ -21,27 +21,90 @@ const run = (over: Partial<RunBody> = {}): RunBody => ({
   ...over,
 });
 
-const review = (verdict: 'approve' | 'reject' | 'edit' | 'unsure', corrected: string | null = null): SignalBody => ({ type: 'human_review', verdict, corrected_answer: corrected, reviewer: 'r1', comment: null });
-const tests = (passed: number, failed: number): SignalBody => ({ type: 'test_result', passed, failed, suite: null });
+const review = (
+  verdict: 'approve' | 'reject' | 'edit' | 'unsure',
+  corrected: string | null = null,
+): SignalBody => ({
+  type: 'human_review',
+  verdict,
+  corrected_answer: corrected,
+  reviewer: 'r1',
+  comment: null,
+});
+const tests = (passed: number, failed: number): SignalBody => ({
+  type: 'test_result',
+  passed,
+  failed,
+  suite: null,
+});
 const reward = (value: number): SignalBody => ({ type: 'reward', value, source: null });
-const auditor = (verdict: 'pass' | 'fail' | 'uncertain', confidence: number): SignalBody => ({ type: 'auditor_verdict', verdict, confidence, auditor: null });
+const auditor = (verdict: 'pass' | 'fail' | 'uncertain', confidence: number): SignalBody => ({
+  type: 'auditor_verdict',
+  verdict,
+  confidence,
+  auditor: null,
+});
 const tool = (exit_code: number): SignalBody => ({ type: 'tool_exit', tool: 'bash', exit_code });
 const errorEvent: SignalBody = { type: 'error', error_type: 'timeout', message: 'tool timed out' };
 
 /** One case per rule: the run and signals that make exactly that rule decide. */
 const CASES: Record<string, { run: RunBody; signals: SignalBody[]; category: string }> = {
-  'R01-api-error': { run: run({ error: { type: 'rate_limit', message: '429', status: 429 }, messages: [{ role: 'user', content: 'q' }] }), signals: [review('approve')], category: 'rejected' },
+  'R01-api-error': {
+    run: run({
+      error: { type: 'rate_limit', message: '429', status: 429 },
+      messages: [{ role: 'user', content: 'q' }],
+    }),
+    signals: [review('approve')],
+    category: 'rejected',
+  },
   'R02-error-event': { run: run(), signals: [errorEvent, tests(3, 0)], category: 'rejected' },
-  'R03-empty-output': { run: run({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: '  ' }] }), signals: [tests(1, 0)], category: 'rejected' },
-  'R04-truncated': { run: run({ finish_reason: 'length' }), signals: [review('approve')], category: 'rejected' },
+  'R03-empty-output': {
+    run: run({
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: '  ' },
+      ],
+    }),
+    signals: [tests(1, 0)],
+    category: 'rejected',
+  },
+  'R04-truncated': {
+    run: run({ finish_reason: 'length' }),
+    signals: [review('approve')],
+    category: 'rejected',
+  },
   'R05-human-reject': { run: run(), signals: [review('reject'), tests(5, 0)], category: 'rejected' },
-  'R06-human-edit': { run: run(), signals: [review('edit', 'The fixed answer.')], category: 'partially_accepted' },
-  'R07-human-approve-vs-strong-negative': { run: run(), signals: [review('approve'), tests(2, 1)], category: 'needs_human_review' },
-  'R08-human-approve': { run: run(), signals: [review('approve'), auditor('fail', 0.9)], category: 'accepted' },
-  'R09-human-unsure': { run: run(), signals: [review('unsure'), tests(3, 0)], category: 'needs_human_review' },
-  'R10-conflicting-strong-signals': { run: run(), signals: [tests(3, 0), reward(0)], category: 'needs_human_review' },
+  'R06-human-edit': {
+    run: run(),
+    signals: [review('edit', 'The fixed answer.')],
+    category: 'partially_accepted',
+  },
+  'R07-human-approve-vs-strong-negative': {
+    run: run(),
+    signals: [review('approve'), tests(2, 1)],
+    category: 'needs_human_review',
+  },
+  'R08-human-approve': {
+    run: run(),
+    signals: [review('approve'), auditor('fail', 0.9)],
+    category: 'accepted',
+  },
+  'R09-human-unsure': {
+    run: run(),
+    signals: [review('unsure'), tests(3, 0)],
+    category: 'needs_human_review',
+  },
+  'R10-conflicting-strong-signals': {
+    run: run(),
+    signals: [tests(3, 0), reward(0)],
+    category: 'needs_human_review',
+  },
   'R11-strong-negative': { run: run(), signals: [tests(1, 2), auditor('pass', 0.95)], category: 'rejected' },
-  'R12-strong-positive-weak-negative': { run: run(), signals: [reward(1), auditor('fail', 0.7)], category: 'partially_accepted' },
+  'R12-strong-positive-weak-negative': {
+    run: run(),
+    signals: [reward(1), auditor('fail', 0.7)],
+    category: 'partially_accepted',
+  },
   'R13-strong-positive': { run: run(), signals: [tests(4, 0), tool(0)], category: 'accepted' },
   'R14-auditor-fail': { run: run(), signals: [auditor('fail', 0.6), tool(0)], category: 'rejected' },
   'R15-tool-failure': { run: run(), signals: [tool(2)], category: 'rejected' },
@@ -80,7 +143,11 @@ test('a run whose last assistant turn only calls tools is not empty', () => {
   const r = run({
     messages: [
       { role: 'user', content: 'q' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
     ],
   });
   assert.equal(deriveFacts(r, []).emptyOutput, false);

@@ -27,13 +27,23 @@ test('distill sniff: names the adapter of every format fixture, and "unknown" fo
   assert.deepEqual(files, Object.keys(EXPECTED), 'every fixture has an expected format');
   const r = await runCli(['sniff', '--json', ...files.map((f) => `test/fixtures/formats/${f}`)]);
   assert.equal(r.code, 1, 'exit 1: some files are unknown');
-  const results = JSON.parse(r.stdout) as { file: string; adapter: string | null; confidence: number | null }[];
+  const results = JSON.parse(r.stdout) as {
+    file: string;
+    adapter: string | null;
+    confidence: number | null;
+  }[];
   assert.deepEqual(Object.fromEntries(results.map((x) => [x.file.split('/').pop(), x.adapter])), EXPECTED);
-  for (const x of results) if (x.adapter !== null) assert.ok((x.confidence as number) >= 0.75, `${x.file}: ${x.confidence}`);
+  for (const x of results)
+    if (x.adapter !== null) assert.ok((x.confidence as number) >= 0.75, `${x.file}: ${x.confidence}`);
 });
 
 test('distill sniff: one line per file with the confidence and reason; unknown files say why', async () => {
-  const r = await runCli(['sniff', 'test/fixtures/formats/swe-agent.traj', 'test/fixtures/formats/plain.csv', 'test/fixtures/formats/unrelated.json']);
+  const r = await runCli([
+    'sniff',
+    'test/fixtures/formats/swe-agent.traj',
+    'test/fixtures/formats/plain.csv',
+    'test/fixtures/formats/unrelated.json',
+  ]);
   assert.equal(r.code, 1);
   assert.equal(
     r.stdout,
@@ -45,7 +55,16 @@ test('distill sniff: one line per file with the confidence and reason; unknown f
     ].join('\n'),
   );
   const ok = await runCli(['sniff', 'test/fixtures/formats/codex-rollout.jsonl']);
-  assert.deepEqual([ok.code, ok.stdout], [0, 'test/fixtures/formats/codex-rollout.jsonl: codex (confidence 0.98): Codex session_meta line with 2/2 of payload, timestamp (mean over 15 rows)\n']);
+  assert.deepEqual(
+    [ok.code, ok.stdout],
+    [
+      0,
+      'test/fixtures/formats/codex-rollout.jsonl: codex (confidence 0.98): Codex session_meta line with 2/2 of payload, timestamp (mean over 15 rows)\n',
+    ],
+  );
   const none = await runCli(['sniff']);
-  assert.deepEqual([none.code, none.stderr.trim()], [2, '✖ sniff takes one or more files, e.g. `distill sniff logs/session.jsonl`']);
+  assert.deepEqual(
+    [none.code, none.stderr.trim()],
+    [2, '✖ sniff takes one or more files, e.g. `distill sniff logs/session.jsonl`'],
+  );
 });

@@ -32,7 +32,8 @@ export const agentTrajectory: Adapter = {
   name: 'agent-trajectory',
   description: 'Multi-step agent runs: whole OpenAI-shape conversation (tool calls + tool results) per line',
   shape: 'jsonl',
-  sniff: (row) => sniffByKeys(row, ['trace_id', 'agent', 'messages', 'tools', 'usage', 'steps'], 'agent-trajectory'),
+  sniff: (row) =>
+    sniffByKeys(row, ['trace_id', 'agent', 'messages', 'tools', 'usage', 'steps'], 'agent-trajectory'),
   toEvidence(row): AdapterOutput {
     const read = readInput(AgentTrajectoryRow, row);
     if (!read.ok) return { type: 'drop', ...read.drop };
@@ -53,10 +54,14 @@ export const agentTrajectory: Adapter = {
             model: r.model ?? null,
             provider: r.provider ?? null,
             tier: r.tier ?? 'unknown',
-            usage: r.usage ? { prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens } : null,
+            usage: r.usage
+              ? { prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens }
+              : null,
             latency_ms: r.duration_ms ?? null,
             finish_reason: r.finish_reason ?? null,
-            error: r.error ? { type: r.error.type, message: r.error.message, status: r.error.status ?? null } : null,
+            error: r.error
+              ? { type: r.error.type, message: r.error.message, status: r.error.status ?? null }
+              : null,
             escalated_from: null,
           },
         },

@@ -13,7 +13,8 @@ import type { Drop } from '../lib/result.ts';
 
 type Result<T> = { ok: true; value: T; flags: string[] } | { ok: false; drop: Drop };
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function typeDrop(path: string, expected: string, got: unknown): { ok: false; drop: Drop } {
   const what = got === null ? 'null' : Array.isArray(got) ? 'an array' : typeof got;
@@ -23,7 +24,10 @@ function typeDrop(path: string, expected: string, got: unknown): { ok: false; dr
 function unsupported(path: string, type: unknown): { ok: false; drop: Drop } {
   return {
     ok: false,
-    drop: { reason: 'SCHEMA_TYPE', detail: `${path}: content block of type ${JSON.stringify(type)} is not text; the canonical chat shape holds only text, tool calls and tool results` },
+    drop: {
+      reason: 'SCHEMA_TYPE',
+      detail: `${path}: content block of type ${JSON.stringify(type)} is not text; the canonical chat shape holds only text, tool calls and tool results`,
+    },
   };
 }
 
@@ -48,11 +52,19 @@ export function anthropicMessage(m: unknown, path: string): Result<ChatMessage[]
   if (!isObj(m)) return typeDrop(path, 'a message object', m);
   const role = m.role;
   if (role !== 'user' && role !== 'assistant') {
-    return { ok: false, drop: { reason: 'SCHEMA_ENUM', detail: `${path}.role: expected "user" or "assistant", got ${JSON.stringify(role)}` } };
+    return {
+      ok: false,
+      drop: {
+        reason: 'SCHEMA_ENUM',
+        detail: `${path}.role: expected "user" or "assistant", got ${JSON.stringify(role)}`,
+      },
+    };
   }
   const content = m.content;
-  if (typeof content === 'string') return { ok: true, value: [role === 'user' ? { role, content } : { role, content }], flags: [] };
-  if (!Array.isArray(content)) return typeDrop(`${path}.content`, 'a string or a list of content blocks', content);
+  if (typeof content === 'string')
+    return { ok: true, value: [role === 'user' ? { role, content } : { role, content }], flags: [] };
+  if (!Array.isArray(content))
+    return typeDrop(`${path}.content`, 'a string or a list of content blocks', content);
   const flags: string[] = [];
   const texts: string[] = [];
   if (role === 'user') {
@@ -65,7 +77,8 @@ export function anthropicMessage(m: unknown, path: string): Result<ChatMessage[]
         if (typeof b.text !== 'string') return typeDrop(`${bp}.text`, 'a string', b.text);
         texts.push(b.text);
       } else if (b.type === 'tool_result') {
-        if (typeof b.tool_use_id !== 'string' || b.tool_use_id === '') return typeDrop(`${bp}.tool_use_id`, 'a non-empty string', b.tool_use_id);
+        if (typeof b.tool_use_id !== 'string' || b.tool_use_id === '')
+          return typeDrop(`${bp}.tool_use_id`, 'a non-empty string', b.tool_use_id);
         const text = blockText(b.content, `${bp}.content`);
         if (!text.ok) return text;
         if (b.is_error === true) flags.push('tool_error');
@@ -89,8 +102,13 @@ export function anthropicMessage(m: unknown, path: string): Result<ChatMessage[]
       texts.push(b.text);
     } else if (b.type === 'tool_use') {
       if (typeof b.id !== 'string' || b.id === '') return typeDrop(`${bp}.id`, 'a non-empty string', b.id);
-      if (typeof b.name !== 'string' || b.name === '') return typeDrop(`${bp}.name`, 'a non-empty string', b.name);
-      calls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } });
+      if (typeof b.name !== 'string' || b.name === '')
+        return typeDrop(`${bp}.name`, 'a non-empty string', b.name);
+      calls.push({
+        id: b.id,
+        type: 'function',
+        function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
+      });
     } else if (b.type === 'thinking') {
       if (typeof b.thinking !== 'string') return typeDrop(`${bp}.thinking`, 'a string', b.thinking);
       thinking.push(b.thinking);
@@ -107,7 +125,12 @@ export function anthropicMessage(m: unknown, path: string): Result<ChatMessage[]
 }
 
 /** A system prompt (string or text blocks) and a message list → the canonical conversation. */
-export function anthropicConversation(system: unknown, messages: readonly unknown[], path: string, systemPath: string): Result<ChatMessage[]> {
+export function anthropicConversation(
+  system: unknown,
+  messages: readonly unknown[],
+  path: string,
+  systemPath: string,
+): Result<ChatMessage[]> {
   const out: ChatMessage[] = [];
   const flags: string[] = [];
   if (system !== undefined && system !== null) {
@@ -139,6 +162,14 @@ export function finishReasonOf(stop: string | null | undefined): string | null {
 }
 
 /** Anthropic usage → prompt (input + cache writes + cache reads) and completion tokens. */
-export function usageOf(u: { input_tokens: number; output_tokens: number; cache_creation_input_tokens?: number | null; cache_read_input_tokens?: number | null }): { prompt_tokens: number; completion_tokens: number } {
-  return { prompt_tokens: u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0), completion_tokens: u.output_tokens };
+export function usageOf(u: {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+}): { prompt_tokens: number; completion_tokens: number } {
+  return {
+    prompt_tokens: u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0),
+    completion_tokens: u.output_tokens,
+  };
 }

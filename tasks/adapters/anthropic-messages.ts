@@ -56,7 +56,10 @@ const AnthropicLogRow = z.object({
 const unknownFields = unknownFieldsCheck([...Object.keys(AnthropicLogRow.shape), ...UNTRUSTED_LABEL_KEYS]);
 
 /** Custom tools → ToolDefs (`input_schema` → `parameters`); server tools (web search, ...) are skipped. */
-export function anthropicTools(tools: ReadonlyArray<z.infer<typeof ToolIn>>): { tools: ToolDef[]; flags: string[] } {
+export function anthropicTools(tools: ReadonlyArray<z.infer<typeof ToolIn>>): {
+  tools: ToolDef[];
+  flags: string[];
+} {
   const out: ToolDef[] = [];
   let skipped = false;
   for (const t of tools) {
@@ -80,28 +83,51 @@ export function anthropicTools(tools: ReadonlyArray<z.infer<typeof ToolIn>>): { 
  */
 export const anthropicMessages: Adapter = {
   name: 'anthropic-messages',
-  description: 'Anthropic Messages API logs: {request:{model, system, messages, tools}, response:{content blocks, stop_reason, usage} | null, error} per line',
+  description:
+    'Anthropic Messages API logs: {request:{model, system, messages, tools}, response:{content blocks, stop_reason, usage} | null, error} per line',
   shape: 'jsonl',
   sniff(row) {
     const req = row.request as Record<string, unknown> | undefined;
     const res = row.response as Record<string, unknown> | null | undefined;
-    if (!req || typeof req !== 'object' || !Array.isArray(req.messages)) return { confidence: 0, reason: 'no request.messages list' };
-    const blocks = (req.messages as unknown[]).flatMap((m) => (m && typeof m === 'object' && Array.isArray((m as { content?: unknown }).content) ? ((m as { content: unknown[] }).content) : []));
+    if (!req || typeof req !== 'object' || !Array.isArray(req.messages))
+      return { confidence: 0, reason: 'no request.messages list' };
+    const blocks = (req.messages as unknown[]).flatMap((m) =>
+      m && typeof m === 'object' && Array.isArray((m as { content?: unknown }).content)
+        ? (m as { content: unknown[] }).content
+        : [],
+    );
     const markers = [
       res && typeof res === 'object' && res.type === 'message' ? 'response.type "message"' : null,
       res && typeof res === 'object' && 'stop_reason' in res ? 'response.stop_reason' : null,
       'system' in req ? 'request.system' : null,
-      blocks.some((b) => b && typeof b === 'object' && ['tool_use', 'tool_result', 'thinking'].includes(String((b as { type?: unknown }).type))) ? 'tool_use / tool_result / thinking blocks' : null,
+      blocks.some(
+        (b) =>
+          b &&
+          typeof b === 'object' &&
+          ['tool_use', 'tool_result', 'thinking'].includes(String((b as { type?: unknown }).type)),
+      )
+        ? 'tool_use / tool_result / thinking blocks'
+        : null,
       (row.error as { type?: unknown } | null | undefined)?.type === 'error' ? 'error.type "error"' : null,
     ].filter((x): x is string => x !== null);
-    if (markers.length === 0) return { confidence: 0.3, reason: 'request.messages, but no Anthropic marker (response.type "message", stop_reason, request.system, tool_use blocks)' };
+    if (markers.length === 0)
+      return {
+        confidence: 0.3,
+        reason:
+          'request.messages, but no Anthropic marker (response.type "message", stop_reason, request.system, tool_use blocks)',
+      };
     return { confidence: 1, reason: `request.messages with Anthropic markers: ${markers.join(', ')}` };
   },
   toEvidence(row): AdapterOutput {
     const read = readInput(AnthropicLogRow, row);
     if (!read.ok) return { type: 'drop', ...read.drop };
     const r = read.data;
-    const conv = anthropicConversation(r.request.system, r.request.messages, '$.request.messages', '$.request.system');
+    const conv = anthropicConversation(
+      r.request.system,
+      r.request.messages,
+      '$.request.messages',
+      '$.request.system',
+    );
     if (!conv.ok) return { type: 'drop', ...conv.drop };
     const messages = conv.value;
     const flags = [...conv.flags];

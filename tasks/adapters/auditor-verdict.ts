@@ -18,5 +18,10 @@ export const auditorVerdict = signalAdapter({
   row: AuditorVerdictRow,
   sniffKeys: ['trace_id', 'auditor', 'verdict', 'confidence'],
   timestamp: (r) => r.timestamp,
-  toSignal: (r) => ({ type: 'auditor_verdict', verdict: r.verdict, confidence: r.confidence, auditor: r.auditor }),
+  toSignal: (r) => ({
+    type: 'auditor_verdict',
+    verdict: r.verdict,
+    confidence: r.confidence,
+    auditor: r.auditor,
+  }),
 });

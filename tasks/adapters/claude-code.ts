@@ -5,8 +5,17 @@ import { mergeFlags } from './row-flags.ts';
 import { dropUnit, gapFlag, oneLineSession } from './session.ts';
 import { taskKeyFor } from './task-key.ts';
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const LINE_TYPES = new Set(['user', 'assistant', 'system', 'summary', 'file-history-snapshot', 'queue-operation', 'attachment']);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+const LINE_TYPES = new Set([
+  'user',
+  'assistant',
+  'system',
+  'summary',
+  'file-history-snapshot',
+  'queue-operation',
+  'attachment',
+]);
 const int = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
 
 /** A user / assistant line that reads, with its canonical messages. */
@@ -39,7 +48,10 @@ function mainChain(units: readonly SessionUnit[]): { chain: Set<number>; compact
     if (at.row.subtype === 'compact_boundary') compacted = true;
     const parent = at.row.parentUuid;
     const from: SessionUnit = at;
-    at = typeof parent === 'string' ? (byUuid.get(parent) ?? line.filter((u) => u.index < from.index).at(-1)) : undefined;
+    at =
+      typeof parent === 'string'
+        ? (byUuid.get(parent) ?? line.filter((u) => u.index < from.index).at(-1))
+        : undefined;
   }
   return { chain, compacted };
 }
@@ -47,7 +59,12 @@ function mainChain(units: readonly SessionUnit[]): { chain: Set<number>; compact
 /** Reads one user / assistant line; a line that cannot be read is dropped by itself. */
 function readTurn(u: SessionUnit): Turn | SessionGroup {
   const m = u.row.message;
-  if (!isObj(m)) return dropUnit(u.index, m === undefined ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE', `$.message: a ${String(u.row.type)} line needs the Anthropic message object`);
+  if (!isObj(m))
+    return dropUnit(
+      u.index,
+      m === undefined ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE',
+      `$.message: a ${String(u.row.type)} line needs the Anthropic message object`,
+    );
   const role = u.row.type as 'user' | 'assistant';
   const r = anthropicMessage({ role, content: m.content }, '$.message');
   if (!r.ok) return dropUnit(u.index, r.drop.reason, r.drop.detail);
@@ -57,9 +74,13 @@ function readTurn(u: SessionUnit): Turn | SessionGroup {
 /** Lines of one API message (shared `message.id`) as one assistant turn. */
 function mergeAssistant(into: ChatMessage, next: ChatMessage): ChatMessage {
   if (into.role !== 'assistant' || next.role !== 'assistant') return into;
-  const content = [into.content, next.content].filter((c): c is string => c !== null && c !== '').join('\n\n');
+  const content = [into.content, next.content]
+    .filter((c): c is string => c !== null && c !== '')
+    .join('\n\n');
   const calls = [...(into.tool_calls ?? []), ...(next.tool_calls ?? [])];
-  const reasoning = [into.reasoning, next.reasoning].filter((x): x is string => x !== undefined && x !== '').join('\n\n');
+  const reasoning = [into.reasoning, next.reasoning]
+    .filter((x): x is string => x !== undefined && x !== '')
+    .join('\n\n');
   const out: ChatMessage = { role: 'assistant', content: content === '' ? null : content };
   if (calls.length > 0) out.tool_calls = calls;
   if (reasoning !== '') out.reasoning = reasoning;
@@ -84,7 +105,13 @@ function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext
   for (const u of units) {
     const type = u.row.type;
     if (typeof type !== 'string') {
-      groups.push(dropUnit(u.index, 'SCHEMA_MISSING_FIELD', '$.type: every Claude Code line has a type (user, assistant, system, summary, ...)'));
+      groups.push(
+        dropUnit(
+          u.index,
+          'SCHEMA_MISSING_FIELD',
+          '$.type: every Claude Code line has a type (user, assistant, system, summary, ...)',
+        ),
+      );
       continue;
     }
     if (type === 'user' || type === 'assistant') {
@@ -102,7 +129,9 @@ function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext
   // the chain runs over every line handed in (a dropped line still links its neighbours)
   const walked = mainChain(units);
   const chain = walked?.chain ?? null;
-  const flags = new Set<string>(gapFlag(units.map((u) => u.index)).length > 0 || groups.length > 0 ? ['lines_missing'] : []);
+  const flags = new Set<string>(
+    gapFlag(units.map((u) => u.index)).length > 0 || groups.length > 0 ? ['lines_missing'] : [],
+  );
   if (walked?.compacted) flags.add('compacted');
   const messages: ChatMessage[] = [];
   const usageById = new Map<string, { prompt_tokens: number; completion_tokens: number }>();
@@ -145,16 +174,27 @@ function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext
     else if (!continuation) finish = null;
     if (isObj(m.usage)) {
       const u = m.usage;
-      usageById.set(id ?? `line-${t.index}`, usageOf({ input_tokens: int(u.input_tokens), output_tokens: int(u.output_tokens), cache_creation_input_tokens: int(u.cache_creation_input_tokens), cache_read_input_tokens: int(u.cache_read_input_tokens) }));
+      usageById.set(
+        id ?? `line-${t.index}`,
+        usageOf({
+          input_tokens: int(u.input_tokens),
+          output_tokens: int(u.output_tokens),
+          cache_creation_input_tokens: int(u.cache_creation_input_tokens),
+          cache_read_input_tokens: int(u.cache_read_input_tokens),
+        }),
+      );
     }
   }
   const rows = units.filter((u) => keptSet.has(u.index)).map((u) => u.row);
-  const sessionIds = [...new Set(rows.map((r) => r.sessionId).filter((s): s is string => typeof s === 'string' && s !== ''))];
+  const sessionIds = [
+    ...new Set(rows.map((r) => r.sessionId).filter((s): s is string => typeof s === 'string' && s !== '')),
+  ];
   if (sessionIds.length > 1) flags.add('multiple_session_ids');
   if (!messages.some((m) => m.role === 'assistant')) {
-    const detail = turns.length === 0
-      ? `no user or assistant line among ${kept.length} (only ${[...new Set(rows.map((r) => String(r.type)))].sort().join(', ')})`
-      : 'no assistant turn on the main conversation';
+    const detail =
+      turns.length === 0
+        ? `no user or assistant line among ${kept.length} (only ${[...new Set(rows.map((r) => String(r.type)))].sort().join(', ')})`
+        : 'no assistant turn on the main conversation';
     const none: SessionGroup = { units: kept, output: { type: 'drop', reason: 'NO_CONVERSATION', detail } };
     return [...groups, none].sort((a, b) => (a.units[0] as number) - (b.units[0] as number));
   }
@@ -162,7 +202,16 @@ function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext
   const allSidechain = turns.length > 0 && turns.every((t) => t.row.isSidechain === true);
   const session = sessionIds[0] ?? 'unknown-session';
   const firstTs = rows.find((r) => typeof r.timestamp === 'string')?.timestamp ?? null;
-  const usage = usageById.size === 0 ? null : [...usageById.values()].reduce((a, u) => ({ prompt_tokens: a.prompt_tokens + u.prompt_tokens, completion_tokens: a.completion_tokens + u.completion_tokens }), { prompt_tokens: 0, completion_tokens: 0 });
+  const usage =
+    usageById.size === 0
+      ? null
+      : [...usageById.values()].reduce(
+          (a, u) => ({
+            prompt_tokens: a.prompt_tokens + u.prompt_tokens,
+            completion_tokens: a.completion_tokens + u.completion_tokens,
+          }),
+          { prompt_tokens: 0, completion_tokens: 0 },
+        );
   if (rows.some((r) => !LINE_TYPES.has(String(r.type)))) flags.add('unknown_line_types');
   groups.push({
     units: kept,
@@ -197,18 +246,32 @@ function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext
 /** One line's fit: a typed Claude Code event with its session bookkeeping keys. */
 function sniffLine(row: Record<string, unknown>): { confidence: number; reason: string } {
   const type = row.type;
-  if (typeof type !== 'string' || !LINE_TYPES.has(type)) return { confidence: 0, reason: 'no Claude Code line type (user, assistant, system, summary, ...)' };
-  if (type === 'summary') return 'leafUuid' in row ? { confidence: 1, reason: 'Claude Code summary line (leafUuid)' } : { confidence: 0.3, reason: 'type summary without leafUuid' };
-  if (type === 'file-history-snapshot') return { confidence: 'snapshot' in row || 'messageId' in row ? 1 : 0.3, reason: 'Claude Code file-history snapshot line' };
+  if (typeof type !== 'string' || !LINE_TYPES.has(type))
+    return { confidence: 0, reason: 'no Claude Code line type (user, assistant, system, summary, ...)' };
+  if (type === 'summary')
+    return 'leafUuid' in row
+      ? { confidence: 1, reason: 'Claude Code summary line (leafUuid)' }
+      : { confidence: 0.3, reason: 'type summary without leafUuid' };
+  if (type === 'file-history-snapshot')
+    return {
+      confidence: 'snapshot' in row || 'messageId' in row ? 1 : 0.3,
+      reason: 'Claude Code file-history snapshot line',
+    };
   const keys = ['uuid', 'parentUuid', 'sessionId', 'timestamp'];
-  const present = keys.filter((k) => Object.hasOwn(row, k)).length + (type === 'user' || type === 'assistant' ? (isObj(row.message) ? 1 : 0) : 1);
-  return { confidence: Math.round((present / (keys.length + 1)) * 100) / 100, reason: `Claude Code ${type} line with ${present}/${keys.length + 1} of uuid, parentUuid, sessionId, timestamp, message` };
+  const present =
+    keys.filter((k) => Object.hasOwn(row, k)).length +
+    (type === 'user' || type === 'assistant' ? (isObj(row.message) ? 1 : 0) : 1);
+  return {
+    confidence: Math.round((present / (keys.length + 1)) * 100) / 100,
+    reason: `Claude Code ${type} line with ${present}/${keys.length + 1} of uuid, parentUuid, sessionId, timestamp, message`,
+  };
 }
 
 /** Claude Code session files → one run per file (session shape). */
 export const claudeCode: Adapter = {
   name: 'claude-code',
-  description: 'Claude Code project sessions (~/.claude/projects/<project>/<session>.jsonl): one event per line, the whole file is one run',
+  description:
+    'Claude Code project sessions (~/.claude/projects/<project>/<session>.jsonl): one event per line, the whole file is one run',
   shape: 'jsonl-session',
   sniff: sniffLine,
   toEvidence: oneLineSession(claudeCodeFile),

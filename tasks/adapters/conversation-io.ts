@@ -11,7 +11,8 @@ import { ToolDefIn, toToolDef } from './openai-messages.ts';
  */
 
 type Read<T> = { ok: true; value: T; flags: string[] } | { ok: false; drop: Drop };
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** A JSON string that holds an object or list → parsed; anything else unchanged. */
 export function parseJsonText(v: unknown): unknown {
@@ -32,9 +33,13 @@ function objectText(v: Record<string, unknown>): string {
 }
 
 /** A call's input → prompt messages and offered tools. */
-export function readInputMessages(raw: unknown, path: string): Read<{ messages: ChatMessage[]; tools: ToolDef[] }> {
+export function readInputMessages(
+  raw: unknown,
+  path: string,
+): Read<{ messages: ChatMessage[]; tools: ToolDef[] }> {
   const v = parseJsonText(raw);
-  if (typeof v === 'string') return { ok: true, value: { messages: [{ role: 'user', content: v }], tools: [] }, flags: [] };
+  if (typeof v === 'string')
+    return { ok: true, value: { messages: [{ role: 'user', content: v }], tools: [] }, flags: [] };
   if (Array.isArray(v)) {
     const m = readMessages(v, path);
     return m.ok ? { ok: true, value: { messages: m.value, tools: [] }, flags: m.flags } : m;
@@ -49,15 +54,33 @@ export function readInputMessages(raw: unknown, path: string): Read<{ messages: 
     }
     return { ok: true, value: { messages: m.value, tools }, flags: m.flags };
   }
-  if (isObj(v)) return { ok: true, value: { messages: [{ role: 'user', content: objectText(v) }], tools: [] }, flags: ['input_stringified'] };
-  return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected messages, a prompt string or an object, got ${v === null ? 'null' : typeof v}` } };
+  if (isObj(v))
+    return {
+      ok: true,
+      value: { messages: [{ role: 'user', content: objectText(v) }], tools: [] },
+      flags: ['input_stringified'],
+    };
+  return {
+    ok: false,
+    drop: {
+      reason: 'SCHEMA_TYPE',
+      detail: `${path}: expected messages, a prompt string or an object, got ${v === null ? 'null' : typeof v}`,
+    },
+  };
 }
 
 /** A call's output → the assistant turn and its finish reason; app-level objects become JSON text. */
-export function readOutputMessage(raw: unknown, path: string): Read<{ message: ChatMessage; finish: string | null }> {
+export function readOutputMessage(
+  raw: unknown,
+  path: string,
+): Read<{ message: ChatMessage; finish: string | null }> {
   const v = parseJsonText(raw);
   const r = readOutput(v, path);
   // a malformed message / choice stays a drop; only an app-level object becomes text
   if (r.ok || !isObj(v) || ['choices', 'generations', 'role', 'lc'].some((k) => k in v)) return r;
-  return { ok: true, value: { message: { role: 'assistant', content: objectText(v) }, finish: null }, flags: ['output_stringified'] };
+  return {
+    ok: true,
+    value: { message: { role: 'assistant', content: objectText(v) }, finish: null },
+    flags: ['output_stringified'],
+  };
 }

@@ -46,7 +46,11 @@ const SHAPE_LAYOUT: Record<FileShape, FileSample['kind']> = {
   'json-document': 'document',
 };
 
-const LAYOUT_WORDS: Record<string, string> = { lines: 'JSONL', array: 'a JSON array', document: 'one JSON document' };
+const LAYOUT_WORDS: Record<string, string> = {
+  lines: 'JSONL',
+  array: 'a JSON array',
+  document: 'one JSON document',
+};
 
 function readsLayout(a: Adapter, s: FileSample): boolean {
   const layout = SHAPE_LAYOUT[a.shape];
@@ -63,14 +67,18 @@ export function rankAdapters(sample: FileSample, adapters: readonly Adapter[]): 
     const reason = scores.length > 1 ? `${first.reason} (mean over ${scores.length} rows)` : first.reason;
     return { adapter: a.name, confidence: mean, reason, readsLayout: readsLayout(a, sample) };
   });
-  return out.sort((x, y) => y.confidence - x.confidence || (x.adapter < y.adapter ? -1 : x.adapter > y.adapter ? 1 : 0));
+  return out.sort(
+    (x, y) => y.confidence - x.confidence || (x.adapter < y.adapter ? -1 : x.adapter > y.adapter ? 1 : 0),
+  );
 }
 
 /** A candidate as one line of a message: `name 0.90 (reason)`, noting a layout mismatch. */
 export function describeCandidate(c: Candidate, sample: FileSample, adapters: readonly Adapter[]): string {
   const a = adapters.find((x) => x.name === c.adapter);
   const layout = a ? LAYOUT_WORDS[SHAPE_LAYOUT[a.shape]] : undefined;
-  const mismatch = c.readsLayout ? '' : `; it reads ${layout}, this file is ${LAYOUT_WORDS[sample.kind] ?? sample.kind}`;
+  const mismatch = c.readsLayout
+    ? ''
+    : `; it reads ${layout}, this file is ${LAYOUT_WORDS[sample.kind] ?? sample.kind}`;
   return `${c.adapter} ${c.confidence.toFixed(2)} (${c.reason}${mismatch})`;
 }
 
@@ -80,10 +88,18 @@ export function detectFormat(sample: FileSample, adapters: readonly Adapter[]): 
   if (sample.rows.length === 0) return { ok: false, detail: sample.note, candidates };
   const fitting = candidates.filter((c) => c.readsLayout);
   const best = fitting[0];
-  const closest = candidates.filter((c) => c.confidence > 0).slice(0, 3).map((c) => describeCandidate(c, sample, adapters));
-  const closestText = closest.length > 0 ? `closest: ${closest.join('; ')}` : 'no adapter matches any of its keys';
+  const closest = candidates
+    .filter((c) => c.confidence > 0)
+    .slice(0, 3)
+    .map((c) => describeCandidate(c, sample, adapters));
+  const closestText =
+    closest.length > 0 ? `closest: ${closest.join('; ')}` : 'no adapter matches any of its keys';
   if (!best || best.confidence < MIN_CONFIDENCE) {
-    return { ok: false, detail: `no adapter recognises ${LAYOUT_WORDS[sample.kind] ?? 'it'} with ${sample.rows.length === 1 ? 'this row' : `these ${sample.rows.length} rows`} (needs confidence ≥ ${MIN_CONFIDENCE}); ${closestText}`, candidates };
+    return {
+      ok: false,
+      detail: `no adapter recognises ${LAYOUT_WORDS[sample.kind] ?? 'it'} with ${sample.rows.length === 1 ? 'this row' : `these ${sample.rows.length} rows`} (needs confidence ≥ ${MIN_CONFIDENCE}); ${closestText}`,
+      candidates,
+    };
   }
   const second = fitting[1];
   if (second && Math.round((best.confidence - second.confidence) * 100) / 100 < MIN_MARGIN) {

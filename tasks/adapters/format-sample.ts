@@ -1,6 +1,13 @@
 import type { FileSample } from './detect.ts';
 import { parseRow } from '../lib/json-check.ts';
-import { openSource, readArrayElements, readDocument, readLines, sniffRefusal, type OpenedSource } from '../lib/source-reader.ts';
+import {
+  openSource,
+  readArrayElements,
+  readDocument,
+  readLines,
+  sniffRefusal,
+  type OpenedSource,
+} from '../lib/source-reader.ts';
 
 /** How many rows (lines / elements) detection looks at. */
 export const SAMPLE_ROWS = 20;
@@ -22,8 +29,16 @@ async function firstByte(src: OpenedSource): Promise<number | null> {
  * elements of a JSON array, or the whole of a one-document file. Rows that do not parse are left
  * out (the note says how many); nothing is written anywhere.
  */
-export async function sampleFile(abs: string, limits: { maxLineBytes: number; maxDepth: number }): Promise<FileSample> {
-  const none = (kind: FileSample['kind'], note: string): FileSample => ({ kind, rows: [], oneDocument: false, note });
+export async function sampleFile(
+  abs: string,
+  limits: { maxLineBytes: number; maxDepth: number },
+): Promise<FileSample> {
+  const none = (kind: FileSample['kind'], note: string): FileSample => ({
+    kind,
+    rows: [],
+    oneDocument: false,
+    note,
+  });
   let opened: Awaited<ReturnType<typeof openSource>>;
   try {
     opened = await openSource(abs);
@@ -36,7 +51,8 @@ export async function sampleFile(abs: string, limits: { maxLineBytes: number; ma
     const refusal = await sniffRefusal(src);
     if (refusal) return none('unreadable', `${refusal.reason}: ${refusal.detail}`);
     const first = await firstByte(src);
-    if (first === null) return none('empty', src.size === 0 ? 'the file is empty' : 'the file holds only whitespace');
+    if (first === null)
+      return none('empty', src.size === 0 ? 'the file is empty' : 'the file holds only whitespace');
     const parse = (text: string | null): Record<string, unknown> | null => {
       if (text === null) return null;
       const p = parseRow(text, { maxDepth: limits.maxDepth });
@@ -52,10 +68,18 @@ export async function sampleFile(abs: string, limits: { maxLineBytes: number; ma
         if (row) rows.push(row);
         if (seen >= SAMPLE_ROWS) break;
       }
-      return { kind: 'array', rows, oneDocument: false, note: `${rows.length} of the first ${seen} array elements parse as JSON objects` };
+      return {
+        kind: 'array',
+        rows,
+        oneDocument: false,
+        note: `${rows.length} of the first ${seen} array elements parse as JSON objects`,
+      };
     }
     if (first !== 0x7b) {
-      return none('not-json', `starts with ${JSON.stringify(String.fromCharCode(first))}, not "{" or "[": not JSON lines, a JSON array or a JSON document`);
+      return none(
+        'not-json',
+        `starts with ${JSON.stringify(String.fromCharCode(first))}, not "{" or "[": not JSON lines, a JSON array or a JSON document`,
+      );
     }
     const rows: Record<string, unknown>[] = [];
     let lines = 0;
@@ -72,16 +96,29 @@ export async function sampleFile(abs: string, limits: { maxLineBytes: number; ma
       const p = unit.text === null ? null : parseRow(unit.text, { maxDepth: limits.maxDepth });
       if (lines === 1) {
         firstParses = p?.ok === true;
-        firstIssue = unit.issue ? `${unit.issue.reason}: ${unit.issue.detail}` : p && !p.ok ? `${p.drop.reason}: ${p.drop.detail}` : '';
+        firstIssue = unit.issue
+          ? `${unit.issue.reason}: ${unit.issue.detail}`
+          : p && !p.ok
+            ? `${p.drop.reason}: ${p.drop.detail}`
+            : '';
       }
       if (p?.ok) rows.push(p.value);
     }
-    if (firstParses) return { kind: 'lines', rows, oneDocument: done && lines === 1, note: `${rows.length} of the first ${Math.min(lines, SAMPLE_ROWS)} lines parse as JSON objects` };
+    if (firstParses)
+      return {
+        kind: 'lines',
+        rows,
+        oneDocument: done && lines === 1,
+        note: `${rows.length} of the first ${Math.min(lines, SAMPLE_ROWS)} lines parse as JSON objects`,
+      };
     // the first line is not a whole JSON value: a pretty-printed document?
     for await (const unit of readDocument(src, MAX_DOCUMENT_BYTES)) {
       const row = parse(unit.text);
       if (row) return { kind: 'document', rows: [row], oneDocument: true, note: 'one JSON document' };
-      return none('not-json', `the first line does not parse (${firstIssue}) and the whole file is not one JSON object either`);
+      return none(
+        'not-json',
+        `the first line does not parse (${firstIssue}) and the whole file is not one JSON object either`,
+      );
     }
     return none('not-json', 'no content');
   } finally {

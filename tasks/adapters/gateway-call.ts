@@ -41,9 +41,11 @@ const unknownFields = unknownFieldsCheck([...Object.keys(GatewayCallRow.shape), 
 /** Gateway request/response logs (OpenAI Chat Completions shape) → one run per call. */
 export const gatewayCall: Adapter = {
   name: 'gateway-call',
-  description: 'LLM gateway logs: OpenAI Chat Completions request + response (or API error) per line, with tier/provider metadata',
+  description:
+    'LLM gateway logs: OpenAI Chat Completions request + response (or API error) per line, with tier/provider metadata',
   shape: 'jsonl',
-  sniff: (row) => sniffByKeys(row, ['request_id', 'trace_id', 'request', 'response', 'error', 'metadata'], 'gateway-call'),
+  sniff: (row) =>
+    sniffByKeys(row, ['request_id', 'trace_id', 'request', 'response', 'error', 'metadata'], 'gateway-call'),
   toEvidence(row): AdapterOutput {
     const read = readInput(GatewayCallRow, row);
     if (!read.ok) return { type: 'drop', ...read.drop };
@@ -72,10 +74,14 @@ export const gatewayCall: Adapter = {
             model: r.response?.model ?? r.request.model,
             provider: r.metadata?.provider ?? null,
             tier: r.metadata?.tier ?? 'unknown',
-            usage: usage ? { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens } : null,
+            usage: usage
+              ? { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens }
+              : null,
             latency_ms: r.latency_ms ?? null,
             finish_reason: choice?.finish_reason ?? null,
-            error: r.error ? { type: r.error.type, message: r.error.message, status: r.error.status ?? null } : null,
+            error: r.error
+              ? { type: r.error.type, message: r.error.message, status: r.error.status ?? null }
+              : null,
             escalated_from: r.metadata?.escalated_from ?? null,
           },
         },

@@ -39,13 +39,15 @@ export function parseDialogue(prefix: string): ChatMessage[] | null {
  */
 export const hhRlhf: Adapter = {
   name: 'hh-rlhf',
-  description: 'Anthropic HH-RLHF preference pairs: {chosen, rejected} transcripts ("\\n\\nHuman: ...\\n\\nAssistant: ...")',
+  description:
+    'Anthropic HH-RLHF preference pairs: {chosen, rejected} transcripts ("\\n\\nHuman: ...\\n\\nAssistant: ...")',
   shape: 'jsonl',
   sniff(row) {
     const base = sniffByKeys(row, ['chosen', 'rejected'], 'hh-rlhf');
     if (base.confidence < 1) return base;
     const text = typeof row.chosen === 'string' ? row.chosen : '';
-    if (!text.includes('Human:') || !text.includes('Assistant:')) return { confidence: 0.5, reason: 'has chosen / rejected, but not as Human: / Assistant: transcripts' };
+    if (!text.includes('Human:') || !text.includes('Assistant:'))
+      return { confidence: 0.5, reason: 'has chosen / rejected, but not as Human: / Assistant: transcripts' };
     return { confidence: 1, reason: 'chosen / rejected transcripts with Human: / Assistant: turns' };
   },
   toEvidence(row): AdapterOutput {
@@ -54,20 +56,51 @@ export const hhRlhf: Adapter = {
     const r = read.data;
     const chosen = splitLast(r.chosen);
     const rejected = splitLast(r.rejected);
-    for (const [key, side] of [['chosen', chosen], ['rejected', rejected]] as const) {
-      if (!side) return { type: 'drop', reason: 'PREFERENCE_INVALID', detail: `$.${key}: has no "\\n\\nAssistant:" turn; expected a "\\n\\nHuman: ...\\n\\nAssistant: ..." transcript` };
+    for (const [key, side] of [
+      ['chosen', chosen],
+      ['rejected', rejected],
+    ] as const) {
+      if (!side)
+        return {
+          type: 'drop',
+          reason: 'PREFERENCE_INVALID',
+          detail: `$.${key}: has no "\\n\\nAssistant:" turn; expected a "\\n\\nHuman: ...\\n\\nAssistant: ..." transcript`,
+        };
     }
     const c = chosen as { prefix: string; answer: string };
     const j = rejected as { prefix: string; answer: string };
     if (c.prefix.trim() !== j.prefix.trim()) {
-      return { type: 'drop', reason: 'PREFERENCE_INVALID', detail: '$.rejected: its dialogue before the last "Assistant:" differs from chosen\'s; a pair must answer the same prompt' };
+      return {
+        type: 'drop',
+        reason: 'PREFERENCE_INVALID',
+        detail:
+          '$.rejected: its dialogue before the last "Assistant:" differs from chosen\'s; a pair must answer the same prompt',
+      };
     }
     const prompt = parseDialogue(c.prefix);
-    if (!prompt) return { type: 'drop', reason: 'PREFERENCE_INVALID', detail: '$.chosen: does not start with a "\\n\\nHuman:" turn' };
-    for (const [key, side] of [['chosen', c], ['rejected', j]] as const) {
-      if (side.answer === '') return { type: 'drop', reason: 'EMPTY_OUTPUT', detail: `$.${key}: the final Assistant turn is empty; a pair needs two answers` };
+    if (!prompt)
+      return {
+        type: 'drop',
+        reason: 'PREFERENCE_INVALID',
+        detail: '$.chosen: does not start with a "\\n\\nHuman:" turn',
+      };
+    for (const [key, side] of [
+      ['chosen', c],
+      ['rejected', j],
+    ] as const) {
+      if (side.answer === '')
+        return {
+          type: 'drop',
+          reason: 'EMPTY_OUTPUT',
+          detail: `$.${key}: the final Assistant turn is empty; a pair needs two answers`,
+        };
     }
-    if (c.answer === j.answer) return { type: 'drop', reason: 'PREFERENCE_IDENTICAL', detail: '$.rejected: its final answer is the same text as chosen\'s; the pair carries no preference' };
+    if (c.answer === j.answer)
+      return {
+        type: 'drop',
+        reason: 'PREFERENCE_IDENTICAL',
+        detail: "$.rejected: its final answer is the same text as chosen's; the pair carries no preference",
+      };
     return {
       type: 'keep',
       records: [

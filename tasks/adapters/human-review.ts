@@ -22,8 +22,18 @@ export const humanReview = signalAdapter({
   toSignal: (r) => {
     const corrected = r.corrected_answer ?? null;
     if (r.decision === 'edit' && (corrected === null || corrected.trim() === '')) {
-      return { reason: 'SCHEMA_MISSING_FIELD', detail: '$.corrected_answer: decision "edit" needs a non-empty corrected_answer (use "reject" when there is no correction)' };
+      return {
+        reason: 'SCHEMA_MISSING_FIELD',
+        detail:
+          '$.corrected_answer: decision "edit" needs a non-empty corrected_answer (use "reject" when there is no correction)',
+      };
     }
-    return { type: 'human_review', verdict: r.decision, corrected_answer: corrected, reviewer: r.reviewer, comment: r.comment ?? null };
+    return {
+      type: 'human_review',
+      verdict: r.decision,
+      corrected_answer: corrected,
+      reviewer: r.reviewer,
+      comment: r.comment ?? null,
+    };
   },
 });

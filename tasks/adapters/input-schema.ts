@@ -6,11 +6,15 @@ import type { Drop } from '../lib/result.ts';
  * catalogue reason code (SCHEMA_MISSING_FIELD, SCHEMA_TYPE, SCHEMA_ENUM, SCHEMA_INVALID) and the
  * JSON path of the bad field, so the quarantine says exactly what to fix.
  */
-export function readInput<S extends z.ZodType>(schema: S, row: unknown): { ok: true; data: z.output<S> } | { ok: false; drop: Drop } {
+export function readInput<S extends z.ZodType>(
+  schema: S,
+  row: unknown,
+): { ok: true; data: z.output<S> } | { ok: false; drop: Drop } {
   const res = schema.safeParse(row);
   if (res.success) return { ok: true, data: res.data };
   const issue = res.error.issues[0];
-  if (!issue) return { ok: false, drop: { reason: 'SCHEMA_INVALID', detail: 'row does not match the input schema' } };
+  if (!issue)
+    return { ok: false, drop: { reason: 'SCHEMA_INVALID', detail: 'row does not match the input schema' } };
   const path = `$${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
   let reason = 'SCHEMA_INVALID';
   // a union (string | number, ...) reports a missing field as invalid_union: look at the value itself
@@ -19,7 +23,10 @@ export function readInput<S extends z.ZodType>(schema: S, row: unknown): { ok: t
     const missing = /received undefined/.test(issue.message);
     reason = missing ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE';
   } else if (issue.code === 'invalid_union' && absent) {
-    return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}: required field is missing` } };
+    return {
+      ok: false,
+      drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}: required field is missing` },
+    };
   } else if (issue.code === 'invalid_value' || issue.code === 'invalid_union') {
     reason = 'SCHEMA_ENUM';
   }

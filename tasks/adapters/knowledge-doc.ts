@@ -29,7 +29,11 @@ export const knowledgeDoc: Adapter = {
     const r = read.data;
     const sections = r.sections.filter((s) => s.content.trim() !== '');
     if (sections.length === 0) {
-      return { type: 'drop', reason: 'EMPTY_DOCUMENT', detail: `$.sections: page ${r.id} r${r.revision} has no section with text` };
+      return {
+        type: 'drop',
+        reason: 'EMPTY_DOCUMENT',
+        detail: `$.sections: page ${r.id} r${r.revision} has no section with text`,
+      };
     }
     const text = [`# ${r.title}`, ...sections.map((s) => `## ${s.heading}\n\n${s.content}`)].join('\n\n');
     return {
@@ -41,7 +45,12 @@ export const knowledgeDoc: Adapter = {
           task_key: null,
           recorded_at: r.last_modified,
           flags: unknownFields(row),
-          document: { doc_id: `${r.id}@r${r.revision}`, title: r.title, text, tags: [...new Set([r.kind, ...(r.labels ?? [])])].sort() },
+          document: {
+            doc_id: `${r.id}@r${r.revision}`,
+            title: r.title,
+            text,
+            tags: [...new Set([r.kind, ...(r.labels ?? [])])].sort(),
+          },
         },
       ],
     };

@@ -7,18 +7,50 @@ import { mergeFlags } from './row-flags.ts';
 import { dropUnit, groupBy, oneLineSession } from './session.ts';
 import { taskKeyFor } from './task-key.ts';
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /** Public-API (camelCase) names of the fields the blob export writes in snake_case. */
 const CAMEL: Record<string, string> = {
-  traceId: 'trace_id', parentObservationId: 'parent_observation_id', startTime: 'start_time', endTime: 'end_time', observationId: 'observation_id',
-  dataType: 'data_type', stringValue: 'string_value', usageDetails: 'usage_details', providedModelName: 'provided_model_name', sessionId: 'session_id',
-  userId: 'user_id', statusMessage: 'status_message', authorUserId: 'author_user_id', projectId: 'project_id',
+  traceId: 'trace_id',
+  parentObservationId: 'parent_observation_id',
+  startTime: 'start_time',
+  endTime: 'end_time',
+  observationId: 'observation_id',
+  dataType: 'data_type',
+  stringValue: 'string_value',
+  usageDetails: 'usage_details',
+  providedModelName: 'provided_model_name',
+  sessionId: 'session_id',
+  userId: 'user_id',
+  statusMessage: 'status_message',
+  authorUserId: 'author_user_id',
+  projectId: 'project_id',
 };
-const OBSERVATION_TYPES = new Set(['GENERATION', 'SPAN', 'EVENT', 'AGENT', 'TOOL', 'CHAIN', 'RETRIEVER', 'EVALUATOR', 'EMBEDDING', 'GUARDRAIL']);
+const OBSERVATION_TYPES = new Set([
+  'GENERATION',
+  'SPAN',
+  'EVENT',
+  'AGENT',
+  'TOOL',
+  'CHAIN',
+  'RETRIEVER',
+  'EVALUATOR',
+  'EMBEDDING',
+  'GUARDRAIL',
+]);
 const SCORE_SOURCES = new Set(['API', 'EVAL', 'ANNOTATION']);
-const TRACE_KEYS = ['session_id', 'user_id', 'release', 'bookmarked', 'public', 'project_id', 'environment', 'tags'];
+const TRACE_KEYS = [
+  'session_id',
+  'user_id',
+  'release',
+  'bookmarked',
+  'public',
+  'project_id',
+  'environment',
+  'tags',
+];
 
 /** A row with camelCase keys renamed to the export's snake_case. */
 function norm(row: Record<string, unknown>): Record<string, unknown> {
@@ -31,9 +63,15 @@ type Kind = 'trace' | 'observation' | 'score';
 
 /** Which Langfuse table a row comes from, by its keys. */
 function kindOf(r: Record<string, unknown>): Kind | null {
-  if (typeof r.name === 'string' && ('value' in r || 'string_value' in r) && (SCORE_SOURCES.has(String(r.source)) || 'data_type' in r)) return 'score';
+  if (
+    typeof r.name === 'string' &&
+    ('value' in r || 'string_value' in r) &&
+    (SCORE_SOURCES.has(String(r.source)) || 'data_type' in r)
+  )
+    return 'score';
   if ('trace_id' in r && OBSERVATION_TYPES.has(String(r.type))) return 'observation';
-  if (typeof r.id === 'string' && 'timestamp' in r && !('trace_id' in r) && TRACE_KEYS.some((k) => k in r)) return 'trace';
+  if (typeof r.id === 'string' && 'timestamp' in r && !('trace_id' in r) && TRACE_KEYS.some((k) => k in r))
+    return 'trace';
   return null;
 }
 
@@ -80,14 +118,20 @@ function tokens(u: unknown): { input: number; output: number } | null {
 /** One trace's rows (its trace row and observations) → one run, or a drop of them all. */
 function traceRun(traceId: string, trace: Obs | undefined, obs: readonly Obs[]): SessionGroup {
   const units = [...(trace ? [trace.index] : []), ...obs.map((o) => o.index)].sort((a, b) => a - b);
-  const drop = (reason: string, detail: string): SessionGroup => ({ units, output: { type: 'drop', reason, detail } });
+  const drop = (reason: string, detail: string): SessionGroup => ({
+    units,
+    output: { type: 'drop', reason, detail },
+  });
   const ordered = treeOrder(obs);
   const gens = ordered.filter((o) => o.r.type === 'GENERATION' && o.r.input != null);
   const chosen = gens.at(-1);
   const source = chosen ? chosen.r : trace?.r;
   const where = chosen ? `observation ${String(chosen.r.id)}` : `trace ${traceId}`;
   if (!source || source.input == null) {
-    return drop('NO_CONVERSATION', `trace ${traceId}: no GENERATION observation with an input and no trace input among its ${units.length} rows; nothing to learn from`);
+    return drop(
+      'NO_CONVERSATION',
+      `trace ${traceId}: no GENERATION observation with an input and no trace input among its ${units.length} rows; nothing to learn from`,
+    );
   }
   const flags: string[] = [];
   const input = readInputMessages(source.input, `$.input (${where})`);
@@ -104,12 +148,32 @@ function traceRun(traceId: string, trace: Obs | undefined, obs: readonly Obs[]):
     flags.push(...out.flags);
   }
   const failed = source.level === 'ERROR';
-  const counted = ordered.filter((o) => o.r.type === 'GENERATION').map((g) => tokens(g.r.usage_details) ?? tokens(g.r.usage)).filter((t) => t !== null);
-  const usage = counted.length === 0 ? null : counted.reduce((a, t) => ({ prompt_tokens: a.prompt_tokens + t.input, completion_tokens: a.completion_tokens + t.output }), { prompt_tokens: 0, completion_tokens: 0 });
-  const ts = utcIfNaive(trace?.r.timestamp ?? ordered.map((o) => utcIfNaive(o.r.start_time).value).filter((x): x is string => typeof x === 'string').sort()[0] ?? null);
+  const counted = ordered
+    .filter((o) => o.r.type === 'GENERATION')
+    .map((g) => tokens(g.r.usage_details) ?? tokens(g.r.usage))
+    .filter((t) => t !== null);
+  const usage =
+    counted.length === 0
+      ? null
+      : counted.reduce(
+          (a, t) => ({
+            prompt_tokens: a.prompt_tokens + t.input,
+            completion_tokens: a.completion_tokens + t.output,
+          }),
+          { prompt_tokens: 0, completion_tokens: 0 },
+        );
+  const ts = utcIfNaive(
+    trace?.r.timestamp ??
+      ordered
+        .map((o) => utcIfNaive(o.r.start_time).value)
+        .filter((x): x is string => typeof x === 'string')
+        .sort()[0] ??
+      null,
+  );
   const starts = obs.map((o) => Date.parse(String(utcIfNaive(o.r.start_time).value))).filter(Number.isFinite);
   const ends = obs.map((o) => Date.parse(String(utcIfNaive(o.r.end_time).value))).filter(Number.isFinite);
-  if ([trace?.r.timestamp, ...obs.map((o) => o.r.start_time)].some((t) => utcIfNaive(t).flags.length > 0)) flags.push('timestamp_assumed_utc');
+  if ([trace?.r.timestamp, ...obs.map((o) => o.r.start_time)].some((t) => utcIfNaive(t).flags.length > 0))
+    flags.push('timestamp_assumed_utc');
   const run: EvidenceDraft = {
     kind: 'run',
     trace_id: `langfuse:${traceId}`,
@@ -122,10 +186,24 @@ function traceRun(traceId: string, trace: Obs | undefined, obs: readonly Obs[]):
       model: chosen ? (str(chosen.r.provided_model_name) ?? str(chosen.r.model)) : null,
       provider: null,
       tier: 'unknown',
-      usage: usage ? { prompt_tokens: Math.round(usage.prompt_tokens), completion_tokens: Math.round(usage.completion_tokens) } : null,
-      latency_ms: starts.length > 0 && ends.length > 0 && Math.max(...ends) >= Math.min(...starts) ? Math.max(...ends) - Math.min(...starts) : null,
+      usage: usage
+        ? {
+            prompt_tokens: Math.round(usage.prompt_tokens),
+            completion_tokens: Math.round(usage.completion_tokens),
+          }
+        : null,
+      latency_ms:
+        starts.length > 0 && ends.length > 0 && Math.max(...ends) >= Math.min(...starts)
+          ? Math.max(...ends) - Math.min(...starts)
+          : null,
       finish_reason: finish,
-      error: failed ? { type: 'langfuse_error', message: str(source.status_message) ?? 'observation level ERROR', status: null } : null,
+      error: failed
+        ? {
+            type: 'langfuse_error',
+            message: str(source.status_message) ?? 'observation level ERROR',
+            status: null,
+          }
+        : null,
       escalated_from: null,
     },
   };
@@ -136,12 +214,18 @@ function traceRun(traceId: string, trace: Obs | undefined, obs: readonly Obs[]):
 function scoreSignal(u: Obs): SessionGroup {
   const r = u.r;
   const traceId = str(r.trace_id);
-  if (traceId === null) return dropUnit(u.index, 'SCHEMA_MISSING_FIELD', '$.trace_id: the score is not attached to a trace (session and dataset-run scores are not read)');
+  if (traceId === null)
+    return dropUnit(
+      u.index,
+      'SCHEMA_MISSING_FIELD',
+      '$.trace_id: the score is not attached to a trace (session and dataset-run scores are not read)',
+    );
   const name = String(r.name);
   const dataType = String(r.data_type ?? '');
   const sv = str(r.string_value);
   // a categorical score's label is its string_value; its numeric value is only an index
-  let value: number | boolean | null = typeof r.value === 'number' && dataType !== 'CATEGORICAL' ? r.value : null;
+  let value: number | boolean | null =
+    typeof r.value === 'number' && dataType !== 'CATEGORICAL' ? r.value : null;
   if (dataType === 'BOOLEAN' && value !== null) value = value !== 0;
   const source = String(r.source ?? 'API');
   const reading = {
@@ -156,7 +240,22 @@ function scoreSignal(u: Obs): SessionGroup {
   const mapped = source === 'ANNOTATION' ? humanScoreSignal(reading) : evaluatorSignal(reading);
   if (!mapped.ok) return dropUnit(u.index, mapped.drop.reason, mapped.drop.detail);
   const ts = utcIfNaive(r.timestamp ?? null);
-  return { units: [u.index], output: { type: 'keep', records: [{ kind: 'signal', trace_id: `langfuse:${traceId}`, task_key: null, recorded_at: ts.value, flags: ts.flags, signal: mapped.signal }] } };
+  return {
+    units: [u.index],
+    output: {
+      type: 'keep',
+      records: [
+        {
+          kind: 'signal',
+          trace_id: `langfuse:${traceId}`,
+          task_key: null,
+          recorded_at: ts.value,
+          flags: ts.flags,
+          signal: mapped.signal,
+        },
+      ],
+    },
+  };
 }
 
 /**
@@ -174,23 +273,38 @@ function langfuseFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext, 
     const r = norm(u.row);
     const kind = kindOf(r);
     if (kind === null) {
-      groups.push(dropUnit(u.index, 'SCHEMA_MISSING_FIELD', '$: not a Langfuse trace (id, timestamp, ...), observation (trace_id, type) or score (name, value, source / data_type)'));
+      groups.push(
+        dropUnit(
+          u.index,
+          'SCHEMA_MISSING_FIELD',
+          '$: not a Langfuse trace (id, timestamp, ...), observation (trace_id, type) or score (name, value, source / data_type)',
+        ),
+      );
     } else if (kind === 'score') {
       groups.push(scoreSignal({ index: u.index, r }));
     } else {
       const traceId = kind === 'trace' ? String(r.id) : str(r.trace_id);
-      if (traceId === null) groups.push(dropUnit(u.index, 'SCHEMA_MISSING_FIELD', '$.trace_id: an observation needs the id of its trace'));
-      else if (kind === 'observation' && str(r.id) === null) groups.push(dropUnit(u.index, 'SCHEMA_MISSING_FIELD', '$.id: an observation needs an id'));
+      if (traceId === null)
+        groups.push(
+          dropUnit(u.index, 'SCHEMA_MISSING_FIELD', '$.trace_id: an observation needs the id of its trace'),
+        );
+      else if (kind === 'observation' && str(r.id) === null)
+        groups.push(dropUnit(u.index, 'SCHEMA_MISSING_FIELD', '$.id: an observation needs an id'));
       else tracey.push({ index: u.index, r, kind, traceId });
     }
   }
   for (const [traceId, rows] of groupBy(tracey, (x) => x.traceId)) {
     const traces = rows.filter((x) => x.kind === 'trace');
     // a trace exported twice: the extra rows go with the run, flagged
-    const group = traceRun(traceId, traces[0], rows.filter((x) => x.kind === 'observation'));
+    const group = traceRun(
+      traceId,
+      traces[0],
+      rows.filter((x) => x.kind === 'observation'),
+    );
     if (traces.length > 1) {
       group.units = [...group.units, ...traces.slice(1).map((t) => t.index)].sort((a, b) => a - b);
-      if (group.output.type === 'keep') for (const d of group.output.records) d.flags = mergeFlags(d.flags ?? [], ['duplicate_trace_rows']);
+      if (group.output.type === 'keep')
+        for (const d of group.output.records) d.flags = mergeFlags(d.flags ?? [], ['duplicate_trace_rows']);
     }
     groups.push(group);
   }
@@ -208,7 +322,8 @@ function sniffRow(row: Record<string, unknown>): { confidence: number; reason: s
 /** Langfuse exports → a run per trace, a signal per score (session shape: the whole file at once). */
 export const langfuse: Adapter = {
   name: 'langfuse',
-  description: 'Langfuse exports (blob-storage JSONL or API dumps): traces, observations (a tree via parent_observation_id) and scores; one run per trace',
+  description:
+    'Langfuse exports (blob-storage JSONL or API dumps): traces, observations (a tree via parent_observation_id) and scores; one run per trace',
   shape: 'jsonl-session',
   sniff: sniffRow,
   toEvidence: oneLineSession(langfuseFile),

@@ -8,7 +8,8 @@ import { mergeFlags } from './row-flags.ts';
 import { dropUnit, groupBy, oneLineSession } from './session.ts';
 import { taskKeyFor } from './task-key.ts';
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const RUN_TYPES = new Set(['llm', 'chain', 'tool', 'retriever', 'embedding', 'prompt', 'parser']);
 
@@ -18,14 +19,20 @@ interface Run {
   traceId: string;
 }
 
-const isFeedback = (r: Record<string, unknown>): boolean => 'run_id' in r && typeof r.key === 'string' && ('score' in r || 'value' in r || 'correction' in r);
-const isRun = (r: Record<string, unknown>): boolean => RUN_TYPES.has(String(r.run_type)) && ('inputs' in r || 'outputs' in r);
+const isFeedback = (r: Record<string, unknown>): boolean =>
+  'run_id' in r && typeof r.key === 'string' && ('score' in r || 'value' in r || 'correction' in r);
+const isRun = (r: Record<string, unknown>): boolean =>
+  RUN_TYPES.has(String(r.run_type)) && ('inputs' in r || 'outputs' in r);
 
 /** The prompt of an LLM run: chat `messages` (a LangChain batch or OpenAI list) or completion `prompts`. */
 function llmInput(inputs: unknown, path: string): ReturnType<typeof readInputMessages> {
   const v = parseJsonText(inputs);
   if (isObj(v) && Array.isArray(v.prompts) && typeof v.prompts[0] === 'string') {
-    return { ok: true, value: { messages: [{ role: 'user', content: v.prompts[0] }], tools: [] }, flags: v.prompts.length > 1 ? ['extra_batch_items'] : [] };
+    return {
+      ok: true,
+      value: { messages: [{ role: 'user', content: v.prompts[0] }], tools: [] },
+      flags: v.prompts.length > 1 ? ['extra_batch_items'] : [],
+    };
   }
   return readInputMessages(v, path);
 }
@@ -45,23 +52,36 @@ function modelOf(run: Record<string, unknown>): { model: string | null; provider
   const extra = isObj(run.extra) ? run.extra : {};
   const params = isObj(extra.invocation_params) ? extra.invocation_params : {};
   const md = isObj(extra.metadata) ? extra.metadata : {};
-  return { model: str(params.model) ?? str(params.model_name) ?? str(md.ls_model_name), provider: str(md.ls_provider) };
+  return {
+    model: str(params.model) ?? str(params.model_name) ?? str(md.ls_model_name),
+    provider: str(md.ls_provider),
+  };
 }
 
 /** One trace's runs → one run record: the last LLM call's conversation, the root's error and timing. */
 function traceRun(traceId: string, runs: readonly Run[]): SessionGroup {
   const units = runs.map((x) => x.index).sort((a, b) => a - b);
-  const drop = (reason: string, detail: string): SessionGroup => ({ units, output: { type: 'drop', reason, detail } });
+  const drop = (reason: string, detail: string): SessionGroup => ({
+    units,
+    output: { type: 'drop', reason, detail },
+  });
   // dotted_order sorts runs in execution order (start time + id path); fall back to start time
-  const key = (x: Run): string => str(x.r.dotted_order) ?? `${String(utcIfNaive(x.r.start_time).value ?? '')}${String(x.r.id)}`;
+  const key = (x: Run): string =>
+    str(x.r.dotted_order) ?? `${String(utcIfNaive(x.r.start_time).value ?? '')}${String(x.r.id)}`;
   const ordered = [...runs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   const root = ordered.find((x) => x.r.parent_run_id == null) ?? ordered[0];
   const llms = ordered.filter((x) => x.r.run_type === 'llm' && x.r.inputs != null);
   const chosen = llms.at(-1);
   const source = chosen ?? root;
-  if (!source || source.r.inputs == null) return drop('NO_CONVERSATION', `trace ${traceId}: no llm run and no root inputs among its ${units.length} runs`);
+  if (!source || source.r.inputs == null)
+    return drop(
+      'NO_CONVERSATION',
+      `trace ${traceId}: no llm run and no root inputs among its ${units.length} runs`,
+    );
   const where = `run ${String(source.r.id)}`;
-  const input = chosen ? llmInput(source.r.inputs, `$.inputs (${where})`) : readInputMessages(source.r.inputs, `$.inputs (${where})`);
+  const input = chosen
+    ? llmInput(source.r.inputs, `$.inputs (${where})`)
+    : readInputMessages(source.r.inputs, `$.inputs (${where})`);
   if (!input.ok) return drop(input.drop.reason, input.drop.detail);
   const flags = [...input.flags, ...(chosen ? [] : ['trace_io_only'])];
   const messages: ChatMessage[] = [...input.value.messages];
@@ -74,8 +94,19 @@ function traceRun(traceId: string, runs: readonly Run[]): SessionGroup {
     finish = out.value.finish;
     flags.push(...out.flags);
   }
-  const counted = llms.filter((x) => typeof x.r.prompt_tokens === 'number' && typeof x.r.completion_tokens === 'number');
-  const usage = counted.length === 0 ? null : counted.reduce((a, x) => ({ prompt_tokens: a.prompt_tokens + (x.r.prompt_tokens as number), completion_tokens: a.completion_tokens + (x.r.completion_tokens as number) }), { prompt_tokens: 0, completion_tokens: 0 });
+  const counted = llms.filter(
+    (x) => typeof x.r.prompt_tokens === 'number' && typeof x.r.completion_tokens === 'number',
+  );
+  const usage =
+    counted.length === 0
+      ? null
+      : counted.reduce(
+          (a, x) => ({
+            prompt_tokens: a.prompt_tokens + (x.r.prompt_tokens as number),
+            completion_tokens: a.completion_tokens + (x.r.completion_tokens as number),
+          }),
+          { prompt_tokens: 0, completion_tokens: 0 },
+        );
   const rootRow = (root as Run).r;
   const start = utcIfNaive(rootRow.start_time);
   const end = utcIfNaive(rootRow.end_time);
@@ -109,7 +140,8 @@ function traceRun(traceId: string, runs: readonly Run[]): SessionGroup {
 function correctionText(v: unknown): string | null {
   if (typeof v === 'string') return v;
   if (!isObj(v)) return null;
-  for (const k of ['output', 'content', 'answer', 'text']) if (typeof v[k] === 'string') return v[k] as string;
+  for (const k of ['output', 'content', 'answer', 'text'])
+    if (typeof v[k] === 'string') return v[k] as string;
   if (isObj(v.outputs)) return correctionText(v.outputs);
   return null;
 }
@@ -117,11 +149,21 @@ function correctionText(v: unknown): string | null {
 /** One feedback row → one signal: `app` feedback (the LangSmith UI, annotation queues) is human. */
 function feedbackSignal(index: number, r: Record<string, unknown>): SessionGroup {
   const target = str(r.trace_id) ?? str(r.run_id);
-  if (target === null) return dropUnit(index, 'SCHEMA_MISSING_FIELD', '$.run_id: feedback needs the run it judges (run_id, or trace_id)');
+  if (target === null)
+    return dropUnit(
+      index,
+      'SCHEMA_MISSING_FIELD',
+      '$.run_id: feedback needs the run it judges (run_id, or trace_id)',
+    );
   const key = String(r.key);
   const src = isObj(r.feedback_source) ? str(r.feedback_source.type) : null;
   const human = src === 'app';
-  const value = typeof r.score === 'number' || typeof r.score === 'boolean' ? r.score : typeof r.value === 'number' || typeof r.value === 'boolean' ? r.value : null;
+  const value =
+    typeof r.score === 'number' || typeof r.score === 'boolean'
+      ? r.score
+      : typeof r.value === 'number' || typeof r.value === 'boolean'
+        ? r.value
+        : null;
   const reading = {
     name: key,
     value,
@@ -134,7 +176,22 @@ function feedbackSignal(index: number, r: Record<string, unknown>): SessionGroup
   const mapped = human ? humanScoreSignal(reading) : evaluatorSignal(reading);
   if (!mapped.ok) return dropUnit(index, mapped.drop.reason, mapped.drop.detail);
   const ts = utcIfNaive(r.created_at ?? null);
-  return { units: [index], output: { type: 'keep', records: [{ kind: 'signal', trace_id: `langsmith:${target}`, task_key: null, recorded_at: ts.value, flags: ts.flags, signal: mapped.signal }] } };
+  return {
+    units: [index],
+    output: {
+      type: 'keep',
+      records: [
+        {
+          kind: 'signal',
+          trace_id: `langsmith:${target}`,
+          task_key: null,
+          recorded_at: ts.value,
+          flags: ts.flags,
+          signal: mapped.signal,
+        },
+      ],
+    },
+  };
 }
 
 /**
@@ -157,10 +214,23 @@ function langsmithFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext,
         continue;
       }
       const traceId = str(r.trace_id) ?? (r.parent_run_id == null ? (r.id as string) : null);
-      if (traceId === null) groups.push(dropUnit(u.index, 'SCHEMA_MISSING_FIELD', '$.trace_id: a child run (with parent_run_id) needs the id of its trace'));
+      if (traceId === null)
+        groups.push(
+          dropUnit(
+            u.index,
+            'SCHEMA_MISSING_FIELD',
+            '$.trace_id: a child run (with parent_run_id) needs the id of its trace',
+          ),
+        );
       else runs.push({ index: u.index, r, traceId });
     } else {
-      groups.push(dropUnit(u.index, 'SCHEMA_MISSING_FIELD', '$: not a LangSmith run (id, run_type, inputs / outputs) or feedback row (run_id, key, score / value)'));
+      groups.push(
+        dropUnit(
+          u.index,
+          'SCHEMA_MISSING_FIELD',
+          '$: not a LangSmith run (id, run_type, inputs / outputs) or feedback row (run_id, key, score / value)',
+        ),
+      );
     }
   }
   for (const [traceId, rows] of groupBy(runs, (x) => x.traceId)) groups.push(traceRun(traceId, rows));
@@ -169,15 +239,21 @@ function langsmithFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext,
 
 /** One row's fit: a run or a feedback row with LangSmith's keys. */
 function sniffRow(row: Record<string, unknown>): { confidence: number; reason: string } {
-  if (isFeedback(row)) return { confidence: 1, reason: 'LangSmith feedback row (run_id, key, score / value)' };
-  if (isRun(row)) return { confidence: 'dotted_order' in row || 'trace_id' in row || 'parent_run_id' in row ? 1 : 0.7, reason: `LangSmith ${String(row.run_type)} run` };
+  if (isFeedback(row))
+    return { confidence: 1, reason: 'LangSmith feedback row (run_id, key, score / value)' };
+  if (isRun(row))
+    return {
+      confidence: 'dotted_order' in row || 'trace_id' in row || 'parent_run_id' in row ? 1 : 0.7,
+      reason: `LangSmith ${String(row.run_type)} run`,
+    };
   return { confidence: 0, reason: 'not a LangSmith run or feedback row' };
 }
 
 /** LangSmith runs and feedback → a run per trace, a signal per feedback row (session shape). */
 export const langsmith: Adapter = {
   name: 'langsmith',
-  description: 'LangSmith runs (llm / chain / tool, inputs, outputs, error, trace_id, parent_run_id) and feedback (run_id, key, score, value, comment); one run per trace',
+  description:
+    'LangSmith runs (llm / chain / tool, inputs, outputs, error, trace_id, parent_run_id) and feedback (run_id, key, score, value, comment); one run per trace',
   shape: 'jsonl-session',
   sniff: sniffRow,
   toEvidence: oneLineSession(langsmithFile),

@@ -32,7 +32,11 @@ const LiteLLMRow = z.object({
   model_parameters: z.looseObject({ tools: z.array(ToolDefIn).nullish() }).nullish(),
   error_str: z.string().nullish(),
   error_information: z
-    .looseObject({ error_code: z.union([z.string(), z.number()]).nullish(), error_class: z.string().nullish(), error_message: z.string().nullish() })
+    .looseObject({
+      error_code: z.union([z.string(), z.number()]).nullish(),
+      error_class: z.string().nullish(),
+      error_message: z.string().nullish(),
+    })
     .nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
 });
@@ -40,10 +44,37 @@ const LiteLLMRow = z.object({
 // known: what the adapter reads (its schema) and the fields the source writes that it leaves alone
 const unknownFields = unknownFieldsCheck([
   ...Object.keys(LiteLLMRow.shape),
-  'trace_id', 'api_key', 'spend', 'response_cost', 'total_tokens', 'completionStartTime', 'response_time', 'model_id', 'model_group', 'model_map_information',
-  'api_base', 'user', 'cache_hit', 'cache_key', 'saved_cache_cost', 'request_tags', 'team_id', 'end_user', 'requester_ip_address', 'session_id',
-  'proxy_server_request', 'mcp_namespaced_tool_name', 'stream', 'hidden_params', 'guardrail_information', 'standard_built_in_tools_params', 'cost_breakdown',
-  'response_cost_failure_debug_info', 'status_fields', 'agent_id', 'organization_id',
+  'trace_id',
+  'api_key',
+  'spend',
+  'response_cost',
+  'total_tokens',
+  'completionStartTime',
+  'response_time',
+  'model_id',
+  'model_group',
+  'model_map_information',
+  'api_base',
+  'user',
+  'cache_hit',
+  'cache_key',
+  'saved_cache_cost',
+  'request_tags',
+  'team_id',
+  'end_user',
+  'requester_ip_address',
+  'session_id',
+  'proxy_server_request',
+  'mcp_namespaced_tool_name',
+  'stream',
+  'hidden_params',
+  'guardrail_information',
+  'standard_built_in_tools_params',
+  'cost_breakdown',
+  'response_cost_failure_debug_info',
+  'status_fields',
+  'agent_id',
+  'organization_id',
 ]);
 
 /** Empty when prompt storage is off: `{}`, `[]`, "" or null. */
@@ -67,14 +98,18 @@ function millis(v: string | number): number | null {
  */
 export const litellm: Adapter = {
   name: 'litellm',
-  description: 'LiteLLM spend logs / StandardLoggingPayload: {request_id | id, call_type, model, messages, response, startTime, status, ...} per line',
+  description:
+    'LiteLLM spend logs / StandardLoggingPayload: {request_id | id, call_type, model, messages, response, startTime, status, ...} per line',
   shape: 'jsonl',
   sniff(row) {
     const keys = ['call_type', 'startTime', 'endTime', 'messages', 'response', 'model'];
     const present = keys.filter((k) => Object.hasOwn(row, k));
     const hasId = Object.hasOwn(row, 'request_id') || Object.hasOwn(row, 'id');
     const confidence = Math.round(((present.length + (hasId ? 1 : 0)) / (keys.length + 1)) * 100) / 100;
-    return { confidence, reason: `has ${present.length + (hasId ? 1 : 0)}/${keys.length + 1} LiteLLM log keys (call_type, startTime, endTime, messages, response, model, request_id | id)` };
+    return {
+      confidence,
+      reason: `has ${present.length + (hasId ? 1 : 0)}/${keys.length + 1} LiteLLM log keys (call_type, startTime, endTime, messages, response, model, request_id | id)`,
+    };
   },
   toEvidence(row): AdapterOutput {
     const read = readInput(LiteLLMRow, row);
@@ -82,11 +117,20 @@ export const litellm: Adapter = {
     const r = read.data;
     const traceId = r.request_id ?? r.id ?? null;
     if (r.call_type && !CHAT_CALLS.has(r.call_type)) {
-      return { type: 'drop', reason: 'NO_CONVERSATION', detail: `$.call_type: "${r.call_type}" is not a chat completion (${[...CHAT_CALLS].join(', ')}); nothing to learn from` };
+      return {
+        type: 'drop',
+        reason: 'NO_CONVERSATION',
+        detail: `$.call_type: "${r.call_type}" is not a chat completion (${[...CHAT_CALLS].join(', ')}); nothing to learn from`,
+      };
     }
     const failed = r.status === 'failure';
     if (isEmpty(r.messages) && (isEmpty(r.response) || failed)) {
-      return { type: 'drop', reason: 'NO_CONVERSATION', detail: '$.messages: empty; LiteLLM stores messages and response only when prompt storage is on (general_settings.store_prompts_in_spend_logs)' };
+      return {
+        type: 'drop',
+        reason: 'NO_CONVERSATION',
+        detail:
+          '$.messages: empty; LiteLLM stores messages and response only when prompt storage is on (general_settings.store_prompts_in_spend_logs)',
+      };
     }
     const flags: string[] = [];
     let messages: ChatMessage[];
@@ -97,7 +141,11 @@ export const litellm: Adapter = {
       messages = m.value;
       flags.push(...m.flags);
     } else {
-      return { type: 'drop', reason: 'SCHEMA_TYPE', detail: `$.messages: expected a list of messages or a prompt string, got ${typeof r.messages}` };
+      return {
+        type: 'drop',
+        reason: 'SCHEMA_TYPE',
+        detail: `$.messages: expected a list of messages or a prompt string, got ${typeof r.messages}`,
+      };
     }
     let finish: string | null = null;
     let servedModel: string | null = null;
@@ -114,9 +162,15 @@ export const litellm: Adapter = {
     const start = millis(r.startTime);
     const end = r.endTime != null ? millis(r.endTime) : null;
     const info = r.error_information;
-    const code = info?.error_code != null && /^\d+$/.test(String(info.error_code)) ? Number(info.error_code) : null;
+    const code =
+      info?.error_code != null && /^\d+$/.test(String(info.error_code)) ? Number(info.error_code) : null;
     const md = r.metadata ?? {};
-    const tier = md['tier'] === 'local' || md['tier'] === 'cloud' ? md['tier'] : LOCAL_PROVIDERS.has(r.custom_llm_provider ?? '') ? 'local' : 'unknown';
+    const tier =
+      md['tier'] === 'local' || md['tier'] === 'cloud'
+        ? md['tier']
+        : LOCAL_PROVIDERS.has(r.custom_llm_provider ?? '')
+          ? 'local'
+          : 'unknown';
     return {
       type: 'keep',
       records: [
@@ -132,10 +186,19 @@ export const litellm: Adapter = {
             model: servedModel ?? r.model ?? null,
             provider: r.custom_llm_provider ?? null,
             tier,
-            usage: r.prompt_tokens != null && r.completion_tokens != null ? { prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens } : null,
+            usage:
+              r.prompt_tokens != null && r.completion_tokens != null
+                ? { prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens }
+                : null,
             latency_ms: start !== null && end !== null && end >= start ? Math.round(end - start) : null,
             finish_reason: finish,
-            error: failed ? { type: info?.error_class ?? 'litellm_error', message: r.error_str ?? info?.error_message ?? 'request failed', status: code } : null,
+            error: failed
+              ? {
+                  type: info?.error_class ?? 'litellm_error',
+                  message: r.error_str ?? info?.error_message ?? 'request failed',
+                  status: code,
+                }
+              : null,
             escalated_from: null,
           },
         },

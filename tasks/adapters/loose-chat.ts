@@ -12,29 +12,54 @@ import { MessageIn, toChatMessage } from './openai-messages.ts';
 
 /** A read value with the flags it set, or a drop with a reason. */
 export type Read<T> = { ok: true; value: T; flags: string[] } | { ok: false; drop: Drop };
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 const what = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
 const LC_ROLES: Record<string, string> = {
-  HumanMessage: 'user', HumanMessageChunk: 'user', human: 'user',
-  AIMessage: 'assistant', AIMessageChunk: 'assistant', ai: 'assistant',
-  SystemMessage: 'system', SystemMessageChunk: 'system', system: 'system',
-  ToolMessage: 'tool', ToolMessageChunk: 'tool', tool: 'tool',
-  ChatMessage: 'chat', ChatMessageChunk: 'chat', chat: 'chat',
+  HumanMessage: 'user',
+  HumanMessageChunk: 'user',
+  human: 'user',
+  AIMessage: 'assistant',
+  AIMessageChunk: 'assistant',
+  ai: 'assistant',
+  SystemMessage: 'system',
+  SystemMessageChunk: 'system',
+  system: 'system',
+  ToolMessage: 'tool',
+  ToolMessageChunk: 'tool',
+  tool: 'tool',
+  ChatMessage: 'chat',
+  ChatMessageChunk: 'chat',
+  chat: 'chat',
 };
 
 /** Text of LangChain / OpenAI content: a string, or text parts (tool_use parts are skipped: they repeat `tool_calls`). */
 function contentText(v: unknown, path: string): Read<string> {
   if (typeof v === 'string') return { ok: true, value: v, flags: [] };
   if (v === null || v === undefined) return { ok: true, value: '', flags: [] };
-  if (!Array.isArray(v)) return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a string or a list of parts, got ${what(v)}` } };
+  if (!Array.isArray(v))
+    return {
+      ok: false,
+      drop: {
+        reason: 'SCHEMA_TYPE',
+        detail: `${path}: expected a string or a list of parts, got ${what(v)}`,
+      },
+    };
   const texts: string[] = [];
   for (let i = 0; i < v.length; i++) {
     const p = v[i];
     if (typeof p === 'string') texts.push(p);
     else if (isObj(p) && p.type === 'text' && typeof p.text === 'string') texts.push(p.text);
     else if (isObj(p) && (p.type === 'tool_use' || p.type === 'thinking')) continue;
-    else return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}[${i}]: part of type ${JSON.stringify(isObj(p) ? p.type : what(p))} is not text; the canonical chat shape holds only text` } };
+    else
+      return {
+        ok: false,
+        drop: {
+          reason: 'SCHEMA_TYPE',
+          detail: `${path}[${i}]: part of type ${JSON.stringify(isObj(p) ? p.type : what(p))} is not text; the canonical chat shape holds only text`,
+        },
+      };
   }
   return { ok: true, value: texts.join(''), flags: [] };
 }
@@ -46,21 +71,52 @@ function lcToolCalls(kw: Record<string, unknown>, path: string): Read<ToolCall[]
   for (let i = 0; i < list.length; i++) {
     const c = list[i];
     if (!isObj(c) || typeof c.name !== 'string' || c.name === '' || typeof c.id !== 'string' || c.id === '') {
-      return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.tool_calls[${i}]: a tool call needs a name and an id` } };
+      return {
+        ok: false,
+        drop: {
+          reason: 'SCHEMA_MISSING_FIELD',
+          detail: `${path}.tool_calls[${i}]: a tool call needs a name and an id`,
+        },
+      };
     }
-    out.push({ id: c.id, type: 'function', function: { name: c.name, arguments: typeof c.args === 'string' ? c.args : JSON.stringify(c.args ?? {}) } });
+    out.push({
+      id: c.id,
+      type: 'function',
+      function: {
+        name: c.name,
+        arguments: typeof c.args === 'string' ? c.args : JSON.stringify(c.args ?? {}),
+      },
+    });
   }
   // calls whose arguments did not parse are kept with their raw text; the exporters decide
   const invalid = Array.isArray(kw.invalid_tool_calls) ? kw.invalid_tool_calls : [];
   for (const c of invalid) {
     if (isObj(c) && typeof c.name === 'string' && typeof c.id === 'string' && c.id !== '') {
-      out.push({ id: c.id, type: 'function', function: { name: c.name, arguments: typeof c.args === 'string' ? c.args : JSON.stringify(c.args ?? null) } });
+      out.push({
+        id: c.id,
+        type: 'function',
+        function: {
+          name: c.name,
+          arguments: typeof c.args === 'string' ? c.args : JSON.stringify(c.args ?? null),
+        },
+      });
       flags.push('invalid_tool_call');
     }
   }
   if (out.length === 0 && isObj(kw.additional_kwargs) && Array.isArray(kw.additional_kwargs.tool_calls)) {
-    const r = MessageIn.safeParse({ role: 'assistant', content: null, tool_calls: kw.additional_kwargs.tool_calls });
-    if (!r.success) return { ok: false, drop: { reason: 'SCHEMA_INVALID', detail: `${path}.additional_kwargs.tool_calls: ${r.error.issues[0]?.message ?? 'invalid'}` } };
+    const r = MessageIn.safeParse({
+      role: 'assistant',
+      content: null,
+      tool_calls: kw.additional_kwargs.tool_calls,
+    });
+    if (!r.success)
+      return {
+        ok: false,
+        drop: {
+          reason: 'SCHEMA_INVALID',
+          detail: `${path}.additional_kwargs.tool_calls: ${r.error.issues[0]?.message ?? 'invalid'}`,
+        },
+      };
     const m = toChatMessage(r.data);
     if (m.role === 'assistant') out.push(...(m.tool_calls ?? []));
   }
@@ -84,8 +140,23 @@ function langchainMessage(v: Record<string, unknown>, path: string): Read<ChatMe
     return null;
   }
   let role = LC_ROLES[cls];
-  if (role === 'chat') role = typeof kw.role === 'string' ? (kw.role === 'human' ? 'user' : kw.role === 'ai' ? 'assistant' : kw.role) : undefined;
-  if (!role) return { ok: false, drop: { reason: 'SCHEMA_ENUM', detail: `${path}: LangChain message class ${JSON.stringify(cls)} is not one of HumanMessage, AIMessage, SystemMessage, ToolMessage, ChatMessage` } };
+  if (role === 'chat')
+    role =
+      typeof kw.role === 'string'
+        ? kw.role === 'human'
+          ? 'user'
+          : kw.role === 'ai'
+            ? 'assistant'
+            : kw.role
+        : undefined;
+  if (!role)
+    return {
+      ok: false,
+      drop: {
+        reason: 'SCHEMA_ENUM',
+        detail: `${path}: LangChain message class ${JSON.stringify(cls)} is not one of HumanMessage, AIMessage, SystemMessage, ToolMessage, ChatMessage`,
+      },
+    };
   const text = contentText(kw.content, `${kwPath}.content`);
   if (!text.ok) return text;
   switch (role) {
@@ -94,32 +165,63 @@ function langchainMessage(v: Record<string, unknown>, path: string): Read<ChatMe
     case 'system':
       return { ok: true, value: { role: 'system', content: text.value }, flags: [] };
     case 'tool':
-      if (typeof kw.tool_call_id !== 'string' || kw.tool_call_id === '') return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${kwPath}.tool_call_id: a tool message needs the id of the call it answers` } };
-      return { ok: true, value: { role: 'tool', tool_call_id: kw.tool_call_id, content: text.value }, flags: kw.status === 'error' ? ['tool_error'] : [] };
+      if (typeof kw.tool_call_id !== 'string' || kw.tool_call_id === '')
+        return {
+          ok: false,
+          drop: {
+            reason: 'SCHEMA_MISSING_FIELD',
+            detail: `${kwPath}.tool_call_id: a tool message needs the id of the call it answers`,
+          },
+        };
+      return {
+        ok: true,
+        value: { role: 'tool', tool_call_id: kw.tool_call_id, content: text.value },
+        flags: kw.status === 'error' ? ['tool_error'] : [],
+      };
     case 'assistant': {
       const calls = lcToolCalls(kw, kwPath);
       if (!calls.ok) return calls;
-      const m: ChatMessage = { role: 'assistant', content: text.value === '' && calls.value.length > 0 ? null : text.value };
+      const m: ChatMessage = {
+        role: 'assistant',
+        content: text.value === '' && calls.value.length > 0 ? null : text.value,
+      };
       if (calls.value.length > 0) m.tool_calls = calls.value;
       const reasoning = isObj(kw.additional_kwargs) ? kw.additional_kwargs.reasoning_content : undefined;
       if (typeof reasoning === 'string' && reasoning !== '') m.reasoning = reasoning;
       return { ok: true, value: m, flags: calls.flags };
     }
     default:
-      return { ok: false, drop: { reason: 'SCHEMA_ENUM', detail: `${kwPath}.role: expected system, user, assistant or tool, got ${JSON.stringify(role)}` } };
+      return {
+        ok: false,
+        drop: {
+          reason: 'SCHEMA_ENUM',
+          detail: `${kwPath}.role: expected system, user, assistant or tool, got ${JSON.stringify(role)}`,
+        },
+      };
   }
 }
 
 /** One message in any supported shape. */
 export function readMessage(v: unknown, path: string): Read<ChatMessage> {
-  if (!isObj(v)) return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a message object, got ${what(v)}` } };
+  if (!isObj(v))
+    return {
+      ok: false,
+      drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a message object, got ${what(v)}` },
+    };
   const lc = langchainMessage(v, path);
   if (lc) return lc;
   const r = MessageIn.safeParse(v);
   if (!r.success) {
     const is = r.error.issues[0];
     const sub = is ? is.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '';
-    const reason = is?.code === 'invalid_union' ? 'SCHEMA_ENUM' : is?.code === 'invalid_type' ? (/received undefined/.test(is.message) ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE') : 'SCHEMA_INVALID';
+    const reason =
+      is?.code === 'invalid_union'
+        ? 'SCHEMA_ENUM'
+        : is?.code === 'invalid_type'
+          ? /received undefined/.test(is.message)
+            ? 'SCHEMA_MISSING_FIELD'
+            : 'SCHEMA_TYPE'
+          : 'SCHEMA_INVALID';
     return { ok: false, drop: { reason, detail: `${path}${sub}: ${is?.message ?? 'not a chat message'}` } };
   }
   return { ok: true, value: toChatMessage(r.data), flags: [] };
@@ -162,34 +264,80 @@ function finishOf(gen: Record<string, unknown>): string | null {
  * `{output | content: string}`.
  */
 export function readOutput(v: unknown, path: string): Read<{ message: ChatMessage; finish: string | null }> {
-  if (typeof v === 'string') return { ok: true, value: { message: { role: 'assistant', content: v }, finish: null }, flags: [] };
-  if (!isObj(v)) return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a model output (string, message, choices or generations), got ${what(v)}` } };
+  if (typeof v === 'string')
+    return { ok: true, value: { message: { role: 'assistant', content: v }, finish: null }, flags: [] };
+  if (!isObj(v))
+    return {
+      ok: false,
+      drop: {
+        reason: 'SCHEMA_TYPE',
+        detail: `${path}: expected a model output (string, message, choices or generations), got ${what(v)}`,
+      },
+    };
   if (Array.isArray(v.choices)) {
     const c = v.choices[0];
-    if (!isObj(c)) return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.choices[0]: no choice` } };
+    if (!isObj(c))
+      return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.choices[0]: no choice` } };
     const m = readMessage(c.message, `${path}.choices[0].message`);
     if (!m.ok) return m;
-    return { ok: true, value: { message: m.value, finish: typeof c.finish_reason === 'string' ? c.finish_reason : null }, flags: v.choices.length > 1 ? ['extra_choices'] : [] };
+    return {
+      ok: true,
+      value: { message: m.value, finish: typeof c.finish_reason === 'string' ? c.finish_reason : null },
+      flags: v.choices.length > 1 ? ['extra_choices'] : [],
+    };
   }
   if (Array.isArray(v.generations)) {
     const first = Array.isArray(v.generations[0]) ? v.generations[0][0] : v.generations[0];
-    if (!isObj(first)) return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.generations[0][0]: no generation` } };
+    if (!isObj(first))
+      return {
+        ok: false,
+        drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.generations[0][0]: no generation` },
+      };
     if (isObj(first.message)) {
       const m = readMessage(first.message, `${path}.generations[0][0].message`);
       if (!m.ok) return m;
       return { ok: true, value: { message: m.value, finish: finishOf(first) }, flags: m.flags };
     }
-    if (typeof first.text === 'string') return { ok: true, value: { message: { role: 'assistant', content: first.text }, finish: finishOf(first) }, flags: [] };
-    return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.generations[0][0]: has neither message nor text` } };
+    if (typeof first.text === 'string')
+      return {
+        ok: true,
+        value: { message: { role: 'assistant', content: first.text }, finish: finishOf(first) },
+        flags: [],
+      };
+    return {
+      ok: false,
+      drop: {
+        reason: 'SCHEMA_MISSING_FIELD',
+        detail: `${path}.generations[0][0]: has neither message nor text`,
+      },
+    };
   }
   if ('role' in v || 'lc' in v || (typeof v.type === 'string' && LC_ROLES[v.type] !== undefined)) {
     const m = readMessage(v, path);
     if (!m.ok) return m;
-    if (m.value.role !== 'assistant') return { ok: false, drop: { reason: 'SCHEMA_ENUM', detail: `${path}: the output message has role ${m.value.role}, expected assistant` } };
+    if (m.value.role !== 'assistant')
+      return {
+        ok: false,
+        drop: {
+          reason: 'SCHEMA_ENUM',
+          detail: `${path}: the output message has role ${m.value.role}, expected assistant`,
+        },
+      };
     return { ok: true, value: { message: m.value, finish: null }, flags: m.flags };
   }
   for (const k of ['output', 'content', 'text', 'answer', 'completion'] as const) {
-    if (typeof v[k] === 'string') return { ok: true, value: { message: { role: 'assistant', content: v[k] as string }, finish: null }, flags: [] };
+    if (typeof v[k] === 'string')
+      return {
+        ok: true,
+        value: { message: { role: 'assistant', content: v[k] as string }, finish: null },
+        flags: [],
+      };
   }
-  return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: an object that is not a model output (no message, choices, generations or output text); keys: ${Object.keys(v).slice(0, 8).join(', ')}` } };
+  return {
+    ok: false,
+    drop: {
+      reason: 'SCHEMA_TYPE',
+      detail: `${path}: an object that is not a model output (no message, choices, generations or output text); keys: ${Object.keys(v).slice(0, 8).join(', ')}`,
+    },
+  };
 }

@@ -21,25 +21,43 @@ export const ChatCompletionIn = z.object({
   object: z.string().nullish(),
   created: z.number().nullish(),
   model: z.string().nullish(),
-  choices: z.array(z.object({ index: z.number().int().nullish(), message: MessageIn, finish_reason: z.string().nullish() })),
+  choices: z.array(
+    z.object({ index: z.number().int().nullish(), message: MessageIn, finish_reason: z.string().nullish() }),
+  ),
   usage: UsageIn.nullish(),
 });
 
 const OpenAIChatLogRow = z.object({
   ...CALL_LOG_IDS,
-  request: z.object({ model: z.string().min(1), messages: z.array(MessageIn).min(1), tools: z.array(ToolDefIn).nullish() }),
+  request: z.object({
+    model: z.string().min(1),
+    messages: z.array(MessageIn).min(1),
+    tools: z.array(ToolDefIn).nullish(),
+  }),
   // a failed call's log may hold the API's error body where the completion would be
-  response: ChatCompletionIn.extend({ choices: ChatCompletionIn.shape.choices.nullish(), error: OpenAIErrorIn.nullish() }).nullish(),
+  response: ChatCompletionIn.extend({
+    choices: ChatCompletionIn.shape.choices.nullish(),
+    error: OpenAIErrorIn.nullish(),
+  }).nullish(),
   error: ErrorField.nullish(),
   ...CALL_LOG_STATUS,
-  metadata: z.looseObject({ tier: z.enum(['local', 'cloud']).nullish(), provider: z.string().nullish() }).nullish(),
+  metadata: z
+    .looseObject({ tier: z.enum(['local', 'cloud']).nullish(), provider: z.string().nullish() })
+    .nullish(),
 });
 
 const unknownFields = unknownFieldsCheck([...Object.keys(OpenAIChatLogRow.shape), ...UNTRUSTED_LABEL_KEYS]);
 
 /** The canonical run error of an OpenAI error body: `type`, else `code`, else "api_error". */
-export function openaiError(e: z.infer<typeof OpenAIErrorIn>, status: number | null | undefined): { type: string; message: string; status: number | null } {
-  return { type: e.type ?? (e.code != null ? String(e.code) : 'api_error'), message: e.message, status: e.status ?? status ?? null };
+export function openaiError(
+  e: z.infer<typeof OpenAIErrorIn>,
+  status: number | null | undefined,
+): { type: string; message: string; status: number | null } {
+  return {
+    type: e.type ?? (e.code != null ? String(e.code) : 'api_error'),
+    message: e.message,
+    status: e.status ?? status ?? null,
+  };
 }
 
 /**
@@ -51,18 +69,28 @@ export function openaiError(e: z.infer<typeof OpenAIErrorIn>, status: number | n
  */
 export const openaiChatLog: Adapter = {
   name: 'openai-chat-log',
-  description: 'OpenAI Chat Completions logs: {request:{model, messages, tools}, response: chat.completion | null, error} per line',
+  description:
+    'OpenAI Chat Completions logs: {request:{model, messages, tools}, response: chat.completion | null, error} per line',
   shape: 'jsonl',
   sniff(row) {
     const req = row.request as Record<string, unknown> | undefined;
-    if (!req || typeof req !== 'object' || !Array.isArray(req.messages)) return { confidence: 0, reason: 'no request.messages list' };
+    if (!req || typeof req !== 'object' || !Array.isArray(req.messages))
+      return { confidence: 0, reason: 'no request.messages list' };
     const res = row.response as Record<string, unknown> | null | undefined;
-    const completion = res && typeof res === 'object' && (Array.isArray(res.choices) || res.object === 'chat.completion');
-    const failed = (res && typeof res === 'object' && 'error' in res) || (row.error !== null && typeof row.error === 'object');
+    const completion =
+      res && typeof res === 'object' && (Array.isArray(res.choices) || res.object === 'chat.completion');
+    const failed =
+      (res && typeof res === 'object' && 'error' in res) ||
+      (row.error !== null && typeof row.error === 'object');
     // 0.9 at most: a generic request/response log; a more specific adapter (gateway-call) wins ties
-    if (completion) return { confidence: 0.9, reason: 'request.messages with a chat.completion response (choices)' };
-    if (failed) return { confidence: 0.9, reason: 'request.messages with an API error instead of a response' };
-    return { confidence: 0.5, reason: 'request.messages, but neither a chat.completion response nor an error' };
+    if (completion)
+      return { confidence: 0.9, reason: 'request.messages with a chat.completion response (choices)' };
+    if (failed)
+      return { confidence: 0.9, reason: 'request.messages with an API error instead of a response' };
+    return {
+      confidence: 0.5,
+      reason: 'request.messages, but neither a chat.completion response nor an error',
+    };
   },
   toEvidence(row): AdapterOutput {
     const read = readInput(OpenAIChatLogRow, row);
@@ -93,7 +121,9 @@ export const openaiChatLog: Adapter = {
             model: res?.model ?? r.request.model,
             provider: r.metadata?.provider ?? null,
             tier: r.metadata?.tier ?? 'unknown',
-            usage: res?.usage ? { prompt_tokens: res.usage.prompt_tokens, completion_tokens: res.usage.completion_tokens } : null,
+            usage: res?.usage
+              ? { prompt_tokens: res.usage.prompt_tokens, completion_tokens: res.usage.completion_tokens }
+              : null,
             latency_ms: r.latency_ms ?? null,
             finish_reason: choice?.finish_reason ?? null,
             error: rawErr ? openaiError(rawErr, r.status_code) : null,

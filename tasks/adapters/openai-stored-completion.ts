@@ -24,8 +24,18 @@ const StoredCompletionRow = ChatCompletionIn.extend({
 // known: what the adapter reads (its schema) and the fields the source writes that it leaves alone
 const unknownFields = unknownFieldsCheck([
   ...Object.keys(StoredCompletionRow.shape),
-  'tool_choice', 'seed', 'temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'input_user', 'service_tier', 'system_fingerprint',
-  'response_format', 'reasoning_effort', 'store',
+  'tool_choice',
+  'seed',
+  'temperature',
+  'top_p',
+  'presence_penalty',
+  'frequency_penalty',
+  'input_user',
+  'service_tier',
+  'system_fingerprint',
+  'response_format',
+  'reasoning_effort',
+  'store',
 ]);
 
 /**
@@ -36,12 +46,14 @@ const unknownFields = unknownFieldsCheck([
  */
 export const openaiStoredCompletion: Adapter = {
   name: 'openai-stored-completion',
-  description: 'OpenAI stored completions: chat.completion objects (metadata, choices, usage) with their input `messages` added, one per line',
+  description:
+    'OpenAI stored completions: chat.completion objects (metadata, choices, usage) with their input `messages` added, one per line',
   shape: 'jsonl',
   sniff(row) {
     const chatCompletion = row.object === 'chat.completion' && Array.isArray(row.choices);
     if (!chatCompletion) return { confidence: 0, reason: 'not a chat.completion object (object, choices)' };
-    if (Array.isArray(row.messages)) return { confidence: 1, reason: 'chat.completion object with its input messages' };
+    if (Array.isArray(row.messages))
+      return { confidence: 1, reason: 'chat.completion object with its input messages' };
     return { confidence: 0.8, reason: 'chat.completion object without its input messages' };
   },
   toEvidence(row): AdapterOutput {
@@ -69,14 +81,20 @@ export const openaiStoredCompletion: Adapter = {
           trace_id: md['trace_id'] ?? r.id,
           task_key: taskKeyFor(md['task_key'], messages),
           recorded_at: r.created,
-          flags: mergeFlags(r.choices.length > 1 ? ['extra_choices'] : [], unknownFields(row), untrustedLabelFlag(row, md)),
+          flags: mergeFlags(
+            r.choices.length > 1 ? ['extra_choices'] : [],
+            unknownFields(row),
+            untrustedLabelFlag(row, md),
+          ),
           run: {
             messages,
             tools: (r.tools ?? []).map(toToolDef),
             model: r.model,
             provider: md['provider'] ?? 'openai',
             tier,
-            usage: r.usage ? { prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens } : null,
+            usage: r.usage
+              ? { prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens }
+              : null,
             latency_ms: null,
             finish_reason: choice?.finish_reason ?? null,
             error: null,

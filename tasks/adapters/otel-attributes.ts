@@ -4,7 +4,8 @@
  * protobuf JSON mapping (int64); it becomes a number when safe, else stays a string.
  */
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** One AnyValue → a plain value; `undefined` for an empty or unknown value. */
 export function anyValue(v: unknown): unknown {

@@ -1,14 +1,22 @@
 import type { Adapter, AdapterOutput, EvidenceDraft } from './adapter.ts';
 import { evaluatorSignal } from './outcome-labels.ts';
 import { attributeMap, nanosToMs } from './otel-attributes.ts';
-import { Conversation, currentConventions, eventConventions, indexedConventions, isContentEvent, toolDefinitions } from './otel-messages.ts';
+import {
+  Conversation,
+  currentConventions,
+  eventConventions,
+  indexedConventions,
+  isContentEvent,
+  toolDefinitions,
+} from './otel-messages.ts';
 import { mergeFlags } from './row-flags.ts';
 import { taskKeyFor } from './task-key.ts';
 
 /** Operations whose spans are one model call (a run); agent, tool and embedding spans are not. */
 const INFERENCE_OPS = new Set(['chat', 'text_completion', 'generate_content']);
 const HEX = /^[0-9a-fA-F]+$/;
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 interface SpanAt {
   span: Record<string, unknown>;
@@ -25,13 +33,19 @@ function spansOf(row: Record<string, unknown>): SpanAt[] {
     const scopes = Array.isArray(r[key]) ? (r[key] as unknown[]) : [];
     scopes.forEach((s, j) => {
       if (!isObj(s) || !Array.isArray(s.spans)) return;
-      s.spans.forEach((sp, k) => out.push({ span: sp as Record<string, unknown>, path: `$.resourceSpans[${i}].${key}[${j}].spans[${k}]` }));
+      s.spans.forEach((sp, k) =>
+        out.push({
+          span: sp as Record<string, unknown>,
+          path: `$.resourceSpans[${i}].${key}[${j}].spans[${k}]`,
+        }),
+      );
     });
   });
   return out;
 }
 
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null);
+const num = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null;
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /** STATUS_CODE_ERROR, written as 2 or as its enum name. */
@@ -49,35 +63,51 @@ function isErrorStatus(status: unknown): boolean {
  */
 export const otelGenai: Adapter = {
   name: 'otel-genai',
-  description: 'OpenTelemetry GenAI spans as OTLP/JSON (collector file exporter: one ExportTraceServiceRequest per line); current and older gen_ai conventions',
+  description:
+    'OpenTelemetry GenAI spans as OTLP/JSON (collector file exporter: one ExportTraceServiceRequest per line); current and older gen_ai conventions',
   shape: 'jsonl',
   sniff(row) {
-    if (!Array.isArray(row.resourceSpans)) return { confidence: 0, reason: 'no resourceSpans (not an OTLP trace export)' };
+    if (!Array.isArray(row.resourceSpans))
+      return { confidence: 0, reason: 'no resourceSpans (not an OTLP trace export)' };
     const spans = spansOf(row).slice(0, 50);
     const genai = spans.some(({ span }) => {
       if (!isObj(span)) return false;
-      const keys = Array.isArray(span.attributes) ? span.attributes.map((a) => (isObj(a) ? a.key : null)) : [];
+      const keys = Array.isArray(span.attributes)
+        ? span.attributes.map((a) => (isObj(a) ? a.key : null))
+        : [];
       const events = Array.isArray(span.events) ? span.events.map((e) => (isObj(e) ? e.name : null)) : [];
       return [...keys, ...events].some((k) => typeof k === 'string' && k.startsWith('gen_ai.'));
     });
     return genai
       ? { confidence: 1, reason: 'OTLP trace export (resourceSpans) with gen_ai.* attributes' }
-      : { confidence: 0.5, reason: 'OTLP trace export (resourceSpans), but no gen_ai.* attribute or event in its first spans' };
+      : {
+          confidence: 0.5,
+          reason: 'OTLP trace export (resourceSpans), but no gen_ai.* attribute or event in its first spans',
+        };
   },
   toEvidence(row): AdapterOutput {
     if (!Array.isArray(row.resourceSpans)) {
-      return { type: 'drop', reason: row.resourceSpans === undefined ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE', detail: '$.resourceSpans: expected the list of an OTLP ExportTraceServiceRequest' };
+      return {
+        type: 'drop',
+        reason: row.resourceSpans === undefined ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE',
+        detail: '$.resourceSpans: expected the list of an OTLP ExportTraceServiceRequest',
+      };
     }
     const spans = spansOf(row);
     const drafts: EvidenceDraft[] = [];
     const skipped: Record<string, number> = {};
     const lineFlags = new Set<string>();
     for (const { span, path } of spans) {
-      if (!isObj(span)) return { type: 'drop', reason: 'SCHEMA_TYPE', detail: `${path}: expected a span object` };
+      if (!isObj(span))
+        return { type: 'drop', reason: 'SCHEMA_TYPE', detail: `${path}: expected a span object` };
       for (const k of ['traceId', 'spanId'] as const) {
         const v = span[k];
         if (typeof v !== 'string' || v === '' || !HEX.test(v)) {
-          return { type: 'drop', reason: v === undefined ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE', detail: `${path}.${k}: expected a hex id string, got ${JSON.stringify(v)}` };
+          return {
+            type: 'drop',
+            reason: v === undefined ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_TYPE',
+            detail: `${path}.${k}: expected a hex id string, got ${JSON.stringify(v)}`,
+          };
         }
       }
       const attrs = attributeMap(span.attributes);
@@ -88,10 +118,12 @@ export const otelGenai: Adapter = {
         path: `${path}.events[${i}]`,
       }));
       const op = str(attrs['gen_ai.operation.name']);
-      const hasCurrent = attrs['gen_ai.input.messages'] !== undefined || attrs['gen_ai.output.messages'] !== undefined;
+      const hasCurrent =
+        attrs['gen_ai.input.messages'] !== undefined || attrs['gen_ai.output.messages'] !== undefined;
       const contentEvents = events.filter((e) => isContentEvent(e.name));
       const hasIndexed = Object.keys(attrs).some((k) => /^gen_ai\.(prompt|completion)\.\d+\./.test(k));
-      const inference = op !== null ? INFERENCE_OPS.has(op) : hasCurrent || contentEvents.length > 0 || hasIndexed;
+      const inference =
+        op !== null ? INFERENCE_OPS.has(op) : hasCurrent || contentEvents.length > 0 || hasIndexed;
       if (!inference) {
         const label = op ?? 'non-GenAI';
         skipped[label] = (skipped[label] ?? 0) + 1;
@@ -99,13 +131,20 @@ export const otelGenai: Adapter = {
       }
       const conv = new Conversation();
       const attrPath = `${path}.attributes`;
-      const read = hasCurrent ? currentConventions(conv, attrs, attrPath) : contentEvents.length > 0 ? eventConventions(conv, contentEvents) : indexedConventions(conv, attrs, attrPath);
+      const read = hasCurrent
+        ? currentConventions(conv, attrs, attrPath)
+        : contentEvents.length > 0
+          ? eventConventions(conv, contentEvents)
+          : indexedConventions(conv, attrs, attrPath);
       if (!read.ok) return { type: 'drop', ...read.drop };
       if (conv.messages.length === 0) {
         skipped['without content'] = (skipped['without content'] ?? 0) + 1;
         continue;
       }
-      const tools = toolDefinitions(attrs['gen_ai.tool.definitions'], `${attrPath}["gen_ai.tool.definitions"]`);
+      const tools = toolDefinitions(
+        attrs['gen_ai.tool.definitions'],
+        `${attrPath}["gen_ai.tool.definitions"]`,
+      );
       if (!tools.ok) return { type: 'drop', ...tools.drop };
       const traceId = `otel:${String(span.traceId).toLowerCase()}:${String(span.spanId).toLowerCase()}`;
       const start = nanosToMs(span.startTimeUnixNano);
@@ -130,10 +169,17 @@ export const otelGenai: Adapter = {
           model: str(attrs['gen_ai.response.model']) ?? str(attrs['gen_ai.request.model']),
           provider: str(attrs['gen_ai.provider.name']) ?? str(attrs['gen_ai.system']),
           tier: 'unknown',
-          usage: input !== null && output !== null ? { prompt_tokens: input, completion_tokens: output } : null,
+          usage:
+            input !== null && output !== null ? { prompt_tokens: input, completion_tokens: output } : null,
           latency_ms: start !== null && end !== null && end >= start ? end - start : null,
           finish_reason: finish,
-          error: failed ? { type: errorType ?? 'error', message: str(status.message) ?? errorType ?? 'span status is ERROR', status: num(attrs['http.response.status_code']) } : null,
+          error: failed
+            ? {
+                type: errorType ?? 'error',
+                message: str(status.message) ?? errorType ?? 'span status is ERROR',
+                status: num(attrs['http.response.status_code']),
+              }
+            : null,
           escalated_from: null,
         },
       };
@@ -159,10 +205,20 @@ export const otelGenai: Adapter = {
           lineFlags.add('evaluation_unmappable_skipped');
           continue;
         }
-        drafts.push({ kind: 'signal', trace_id: traceId, task_key: null, recorded_at: e.time ?? start, flags: [], signal: mapped.signal });
+        drafts.push({
+          kind: 'signal',
+          trace_id: traceId,
+          task_key: null,
+          recorded_at: e.time ?? start,
+          flags: [],
+          signal: mapped.signal,
+        });
       }
     }
-    const skippedText = Object.entries(skipped).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k} ×${v}`).join(', ');
+    const skippedText = Object.entries(skipped)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ');
     if (drafts.length === 0) {
       return {
         type: 'drop',
@@ -171,6 +227,9 @@ export const otelGenai: Adapter = {
       };
     }
     if (skippedText) lineFlags.add('spans_skipped');
-    return { type: 'keep', records: drafts.map((d) => ({ ...d, flags: mergeFlags(d.flags ?? [], [...lineFlags]) })) };
+    return {
+      type: 'keep',
+      records: drafts.map((d) => ({ ...d, flags: mergeFlags(d.flags ?? [], [...lineFlags]) })),
+    };
   },
 };

@@ -20,7 +20,8 @@ import { jsonish } from './otel-attributes.ts';
  */
 
 type Result<T> = { ok: true; value: T } | { ok: false; drop: Drop };
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 const what = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
 /** Builds a conversation while pairing tool results with the calls they answer. */
@@ -60,28 +61,70 @@ function responseText(v: unknown): string {
 }
 
 /** One `{role, parts}` message (current conventions) into the conversation. */
-function partsMessage(conv: Conversation, m: unknown, path: string, defaultRole: string): Result<string | null> {
-  if (!isObj(m)) return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a message object, got ${what(m)}` } };
+function partsMessage(
+  conv: Conversation,
+  m: unknown,
+  path: string,
+  defaultRole: string,
+): Result<string | null> {
+  if (!isObj(m))
+    return {
+      ok: false,
+      drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a message object, got ${what(m)}` },
+    };
   const role = typeof m.role === 'string' ? m.role : defaultRole;
-  const parts = Array.isArray(m.parts) ? m.parts : typeof m.content === 'string' ? [{ type: 'text', content: m.content }] : null;
-  if (!parts) return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}.parts: expected a list of parts, got ${what(m.parts)}` } };
+  const parts = Array.isArray(m.parts)
+    ? m.parts
+    : typeof m.content === 'string'
+      ? [{ type: 'text', content: m.content }]
+      : null;
+  if (!parts)
+    return {
+      ok: false,
+      drop: {
+        reason: 'SCHEMA_MISSING_FIELD',
+        detail: `${path}.parts: expected a list of parts, got ${what(m.parts)}`,
+      },
+    };
   const texts: string[] = [];
   const reasoning: string[] = [];
   const calls: ToolCall[] = [];
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
     const pp = `${path}.parts[${i}]`;
-    if (!isObj(p)) return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${pp}: expected a part object, got ${what(p)}` } };
+    if (!isObj(p))
+      return {
+        ok: false,
+        drop: { reason: 'SCHEMA_TYPE', detail: `${pp}: expected a part object, got ${what(p)}` },
+      };
     const text = typeof p.content === 'string' ? p.content : typeof p.text === 'string' ? p.text : null;
     if (p.type === 'text' && text !== null) texts.push(text);
     else if (p.type === 'reasoning' && text !== null) reasoning.push(text);
     else if (p.type === 'tool_call') {
-      if (typeof p.name !== 'string' || p.name === '') return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${pp}.name: a tool call needs a name` } };
-      calls.push({ id: conv.callId(p.id), type: 'function', function: { name: p.name, arguments: args(p.arguments) } });
+      if (typeof p.name !== 'string' || p.name === '')
+        return {
+          ok: false,
+          drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${pp}.name: a tool call needs a name` },
+        };
+      calls.push({
+        id: conv.callId(p.id),
+        type: 'function',
+        function: { name: p.name, arguments: args(p.arguments) },
+      });
     } else if (p.type === 'tool_call_response') {
-      conv.push({ role: 'tool', tool_call_id: conv.resultId(p.id), content: responseText(p.response ?? p.result) });
+      conv.push({
+        role: 'tool',
+        tool_call_id: conv.resultId(p.id),
+        content: responseText(p.response ?? p.result),
+      });
     } else {
-      return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${pp}: part of type ${JSON.stringify(p.type)} is not text; the canonical chat shape holds only text, tool calls and tool results` } };
+      return {
+        ok: false,
+        drop: {
+          reason: 'SCHEMA_TYPE',
+          detail: `${pp}: part of type ${JSON.stringify(p.type)} is not text; the canonical chat shape holds only text, tool calls and tool results`,
+        },
+      };
     }
   }
   const content = texts.join('');
@@ -94,7 +137,13 @@ function partsMessage(conv: Conversation, m: unknown, path: string, defaultRole:
     if (reasoning.length > 0) out.reasoning = reasoning.join('');
     conv.push(out);
   } else if (role !== 'tool') {
-    return { ok: false, drop: { reason: 'SCHEMA_ENUM', detail: `${path}.role: expected system, user, assistant or tool, got ${JSON.stringify(role)}` } };
+    return {
+      ok: false,
+      drop: {
+        reason: 'SCHEMA_ENUM',
+        detail: `${path}.role: expected system, user, assistant or tool, got ${JSON.stringify(role)}`,
+      },
+    };
   }
   return { ok: true, value: typeof m.finish_reason === 'string' ? m.finish_reason : null };
 }
@@ -102,24 +151,49 @@ function partsMessage(conv: Conversation, m: unknown, path: string, defaultRole:
 /** A content attribute (JSON string or structured list) → a list, or a drop naming the attribute. */
 function listAttr(v: unknown, path: string): Result<unknown[]> {
   const parsed = jsonish(v);
-  if (!parsed.ok) return { ok: false, drop: { reason: 'SCHEMA_INVALID', detail: `${path}: is not valid JSON (${parsed.error})` } };
+  if (!parsed.ok)
+    return {
+      ok: false,
+      drop: { reason: 'SCHEMA_INVALID', detail: `${path}: is not valid JSON (${parsed.error})` },
+    };
   if (Array.isArray(parsed.value)) return { ok: true, value: parsed.value };
-  return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a list of messages, got ${what(parsed.value)}` } };
+  return {
+    ok: false,
+    drop: {
+      reason: 'SCHEMA_TYPE',
+      detail: `${path}: expected a list of messages, got ${what(parsed.value)}`,
+    },
+  };
 }
 
 /** Current conventions: system instructions + input + output messages; returns the output's finish reason. */
-export function currentConventions(conv: Conversation, attrs: Record<string, unknown>, path: string): Result<string | null> {
+export function currentConventions(
+  conv: Conversation,
+  attrs: Record<string, unknown>,
+  path: string,
+): Result<string | null> {
   const sys = attrs['gen_ai.system_instructions'];
   if (sys !== undefined) {
     // a list of parts (often a JSON string); plain text that is not one ("[SYSTEM] ...") is the instruction itself
     const asList = listAttr(sys, `${path}["gen_ai.system_instructions"]`);
-    const parts = typeof sys === 'string' && !asList.ok ? { ok: true as const, value: [{ type: 'text', content: sys }] } : asList;
+    const parts =
+      typeof sys === 'string' && !asList.ok
+        ? { ok: true as const, value: [{ type: 'text', content: sys }] }
+        : asList;
     if (!parts.ok) return parts;
-    const r = partsMessage(conv, { role: 'system', parts: parts.value }, `${path}["gen_ai.system_instructions"]`, 'system');
+    const r = partsMessage(
+      conv,
+      { role: 'system', parts: parts.value },
+      `${path}["gen_ai.system_instructions"]`,
+      'system',
+    );
     if (!r.ok) return r;
   }
   let finish: string | null = null;
-  for (const [key, role] of [['gen_ai.input.messages', 'user'], ['gen_ai.output.messages', 'assistant']] as const) {
+  for (const [key, role] of [
+    ['gen_ai.input.messages', 'user'],
+    ['gen_ai.output.messages', 'assistant'],
+  ] as const) {
     if (attrs[key] === undefined) continue;
     const list = listAttr(attrs[key], `${path}["${key}"]`);
     if (!list.ok) return list;
@@ -140,16 +214,36 @@ function toolCallsOf(conv: Conversation, v: unknown, path: string): Result<ToolC
   const out: ToolCall[] = [];
   for (let i = 0; i < list.value.length; i++) {
     const c = list.value[i];
-    if (!isObj(c)) return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}[${i}]: expected a tool call object, got ${what(c)}` } };
+    if (!isObj(c))
+      return {
+        ok: false,
+        drop: { reason: 'SCHEMA_TYPE', detail: `${path}[${i}]: expected a tool call object, got ${what(c)}` },
+      };
     const fn = isObj(c.function) ? c.function : c;
-    if (typeof fn.name !== 'string' || fn.name === '') return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}[${i}].function.name: a tool call needs a name` } };
-    out.push({ id: conv.callId(c.id), type: 'function', function: { name: fn.name, arguments: args(fn.arguments) } });
+    if (typeof fn.name !== 'string' || fn.name === '')
+      return {
+        ok: false,
+        drop: {
+          reason: 'SCHEMA_MISSING_FIELD',
+          detail: `${path}[${i}].function.name: a tool call needs a name`,
+        },
+      };
+    out.push({
+      id: conv.callId(c.id),
+      type: 'function',
+      function: { name: fn.name, arguments: args(fn.arguments) },
+    });
   }
   return { ok: true, value: out };
 }
 
 /** One OpenAI-shaped message object (legacy event bodies, `gen_ai.prompt` JSON) into the conversation. */
-function plainMessage(conv: Conversation, m: Record<string, unknown>, path: string, defaultRole: string): Result<null> {
+function plainMessage(
+  conv: Conversation,
+  m: Record<string, unknown>,
+  path: string,
+  defaultRole: string,
+): Result<null> {
   const role = typeof m.role === 'string' ? m.role : defaultRole;
   const content = m.content;
   if (content !== undefined && content !== null && typeof content !== 'string') {
@@ -158,16 +252,27 @@ function plainMessage(conv: Conversation, m: Record<string, unknown>, path: stri
       for (let i = 0; i < content.length; i++) {
         const p = content[i];
         if (isObj(p) && p.type === 'text' && typeof p.text === 'string') texts.push(p.text);
-        else return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}.content[${i}]: only text parts can be read, got ${JSON.stringify(isObj(p) ? p.type : what(p))}` } };
+        else
+          return {
+            ok: false,
+            drop: {
+              reason: 'SCHEMA_TYPE',
+              detail: `${path}.content[${i}]: only text parts can be read, got ${JSON.stringify(isObj(p) ? p.type : what(p))}`,
+            },
+          };
       }
       return plainMessage(conv, { ...m, content: texts.join('') }, path, defaultRole);
     }
-    return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}.content: expected a string, got ${what(content)}` } };
+    return {
+      ok: false,
+      drop: { reason: 'SCHEMA_TYPE', detail: `${path}.content: expected a string, got ${what(content)}` },
+    };
   }
   const text = typeof content === 'string' ? content : null;
   if (role === 'system' || role === 'developer') conv.push({ role: 'system', content: text ?? '' });
   else if (role === 'user') conv.push({ role: 'user', content: text ?? '' });
-  else if (role === 'tool') conv.push({ role: 'tool', tool_call_id: conv.resultId(m.id ?? m.tool_call_id), content: text ?? '' });
+  else if (role === 'tool')
+    conv.push({ role: 'tool', tool_call_id: conv.resultId(m.id ?? m.tool_call_id), content: text ?? '' });
   else if (role === 'assistant') {
     const calls = toolCallsOf(conv, m.tool_calls, `${path}.tool_calls`);
     if (!calls.ok) return calls;
@@ -175,7 +280,13 @@ function plainMessage(conv: Conversation, m: Record<string, unknown>, path: stri
     if (calls.value.length > 0) out.tool_calls = calls.value;
     conv.push(out);
   } else {
-    return { ok: false, drop: { reason: 'SCHEMA_ENUM', detail: `${path}.role: expected system, user, assistant or tool, got ${JSON.stringify(role)}` } };
+    return {
+      ok: false,
+      drop: {
+        reason: 'SCHEMA_ENUM',
+        detail: `${path}.role: expected system, user, assistant or tool, got ${JSON.stringify(role)}`,
+      },
+    };
   }
   return { ok: true, value: null };
 }
@@ -189,11 +300,19 @@ const EVENT_ROLES: Record<string, string> = {
 
 /** True when a span event carries message content in one of the older styles. */
 export function isContentEvent(name: string): boolean {
-  return name in EVENT_ROLES || name === 'gen_ai.choice' || name === 'gen_ai.content.prompt' || name === 'gen_ai.content.completion';
+  return (
+    name in EVENT_ROLES ||
+    name === 'gen_ai.choice' ||
+    name === 'gen_ai.content.prompt' ||
+    name === 'gen_ai.content.completion'
+  );
 }
 
 /** Older per-message events, in span order; returns the first choice's finish reason. */
-export function eventConventions(conv: Conversation, events: ReadonlyArray<{ name: string; attrs: Record<string, unknown>; path: string }>): Result<string | null> {
+export function eventConventions(
+  conv: Conversation,
+  events: ReadonlyArray<{ name: string; attrs: Record<string, unknown>; path: string }>,
+): Result<string | null> {
   let finish: string | null = null;
   let choices = 0;
   for (const e of events) {
@@ -207,8 +326,18 @@ export function eventConventions(conv: Conversation, events: ReadonlyArray<{ nam
         conv.flags.add('extra_choices');
         continue;
       }
-      const body = e.attrs['message'] !== undefined ? jsonish(e.attrs['message']) : { ok: true as const, value: e.attrs };
-      if (!body.ok || !isObj(body.value)) return { ok: false, drop: { reason: 'SCHEMA_INVALID', detail: `${e.path}.attributes.message: expected a message object${body.ok ? '' : ` (${body.error})`}` } };
+      const body =
+        e.attrs['message'] !== undefined
+          ? jsonish(e.attrs['message'])
+          : { ok: true as const, value: e.attrs };
+      if (!body.ok || !isObj(body.value))
+        return {
+          ok: false,
+          drop: {
+            reason: 'SCHEMA_INVALID',
+            detail: `${e.path}.attributes.message: expected a message object${body.ok ? '' : ` (${body.error})`}`,
+          },
+        };
       const r = plainMessage(conv, body.value, `${e.path}.attributes`, 'assistant');
       if (!r.ok) return r;
       if (typeof e.attrs['finish_reason'] === 'string') finish = e.attrs['finish_reason'];
@@ -223,8 +352,20 @@ export function eventConventions(conv: Conversation, events: ReadonlyArray<{ nam
           if (typeof m.finish_reason === 'string') finish ??= m.finish_reason;
           m = m.message;
         }
-        if (!isObj(m)) return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${e.path}.attributes["${key}"][${i}]: expected a message object, got ${what(m)}` } };
-        const r = plainMessage(conv, m, `${e.path}.attributes["${key}"][${i}]`, key === 'gen_ai.prompt' ? 'user' : 'assistant');
+        if (!isObj(m))
+          return {
+            ok: false,
+            drop: {
+              reason: 'SCHEMA_TYPE',
+              detail: `${e.path}.attributes["${key}"][${i}]: expected a message object, got ${what(m)}`,
+            },
+          };
+        const r = plainMessage(
+          conv,
+          m,
+          `${e.path}.attributes["${key}"][${i}]`,
+          key === 'gen_ai.prompt' ? 'user' : 'assistant',
+        );
         if (!r.ok) return r;
       }
     }
@@ -233,7 +374,11 @@ export function eventConventions(conv: Conversation, events: ReadonlyArray<{ nam
 }
 
 /** Indexed `gen_ai.prompt.N.*` / `gen_ai.completion.N.*` attributes; returns completion 0's finish reason. */
-export function indexedConventions(conv: Conversation, attrs: Record<string, unknown>, path: string): Result<string | null> {
+export function indexedConventions(
+  conv: Conversation,
+  attrs: Record<string, unknown>,
+  path: string,
+): Result<string | null> {
   const collect = (prefix: string): Map<number, Record<string, unknown>> => {
     const out = new Map<number, Record<string, unknown>>();
     const re = new RegExp(`^${prefix.replace(/\./g, '\\.')}\\.(\\d+)\\.(.+)$`);
@@ -257,8 +402,15 @@ export function indexedConventions(conv: Conversation, attrs: Record<string, unk
       tc[m[2] as string] = v;
       toolCalls.set(i, tc);
     }
-    const list = [...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, tc]) => ({ id: tc['id'], function: { name: tc['name'], arguments: tc['arguments'] } }));
-    return { role: rec['role'], content: rec['content'], id: rec['tool_call_id'], ...(list.length > 0 ? { tool_calls: list } : {}) };
+    const list = [...toolCalls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, tc]) => ({ id: tc['id'], function: { name: tc['name'], arguments: tc['arguments'] } }));
+    return {
+      role: rec['role'],
+      content: rec['content'],
+      id: rec['tool_call_id'],
+      ...(list.length > 0 ? { tool_calls: list } : {}),
+    };
   };
   for (const [i, rec] of collect('gen_ai.prompt')) {
     const r = plainMessage(conv, asMessage(rec), `${path}["gen_ai.prompt.${i}"]`, 'user');
@@ -286,7 +438,14 @@ export function toolDefinitions(v: unknown, path: string): Result<ToolDef[]> {
   for (let i = 0; i < list.value.length; i++) {
     const t = list.value[i];
     const fn = isObj(t) && isObj(t.function) ? t.function : t;
-    if (!isObj(fn) || typeof fn.name !== 'string' || fn.name === '') return { ok: false, drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${path}[${i}].name: a tool definition needs a name` } };
+    if (!isObj(fn) || typeof fn.name !== 'string' || fn.name === '')
+      return {
+        ok: false,
+        drop: {
+          reason: 'SCHEMA_MISSING_FIELD',
+          detail: `${path}[${i}].name: a tool definition needs a name`,
+        },
+      };
     const def: ToolDef['function'] = { name: fn.name };
     if (typeof fn.description === 'string') def.description = fn.description;
     if (isObj(fn.parameters)) def.parameters = fn.parameters;

@@ -14,14 +14,55 @@ import type { Drop } from '../lib/result.ts';
  *   good without knowing the scale.
  */
 
-const PASS = new Set(['pass', 'passed', 'true', 'yes', 'correct', 'good', 'approve', 'approved', 'accept', 'accepted', 'thumbs_up', 'thumbsup', 'positive', 'relevant', 'helpful', 'success', 'succeeded', 'resolved']);
-const FAIL = new Set(['fail', 'failed', 'false', 'no', 'incorrect', 'bad', 'reject', 'rejected', 'thumbs_down', 'thumbsdown', 'negative', 'not_relevant', 'irrelevant', 'unhelpful', 'not_helpful', 'failure', 'wrong', 'unresolved']);
+const PASS = new Set([
+  'pass',
+  'passed',
+  'true',
+  'yes',
+  'correct',
+  'good',
+  'approve',
+  'approved',
+  'accept',
+  'accepted',
+  'thumbs_up',
+  'thumbsup',
+  'positive',
+  'relevant',
+  'helpful',
+  'success',
+  'succeeded',
+  'resolved',
+]);
+const FAIL = new Set([
+  'fail',
+  'failed',
+  'false',
+  'no',
+  'incorrect',
+  'bad',
+  'reject',
+  'rejected',
+  'thumbs_down',
+  'thumbsdown',
+  'negative',
+  'not_relevant',
+  'irrelevant',
+  'unhelpful',
+  'not_helpful',
+  'failure',
+  'wrong',
+  'unresolved',
+]);
 
 /** pass / fail for a recognised label (case, spaces and hyphens ignored), else null. */
 export function labelPolarity(label: string | boolean | null | undefined): 'pass' | 'fail' | null {
   if (typeof label === 'boolean') return label ? 'pass' : 'fail';
   if (typeof label !== 'string') return null;
-  const k = label.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const k = label
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   return PASS.has(k) ? 'pass' : FAIL.has(k) ? 'fail' : null;
 }
 
@@ -56,26 +97,57 @@ function outOfRange(s: ScoreReading): Mapped {
 export function humanScoreSignal(s: ScoreReading): Mapped {
   const comment = s.comment ?? (s.label !== null && labelPolarity(s.label) === null ? s.label : null);
   if (s.correction !== null && s.correction.trim() !== '') {
-    return { ok: true, signal: { type: 'human_review', verdict: 'edit', corrected_answer: s.correction, reviewer: s.by, comment } };
+    return {
+      ok: true,
+      signal: {
+        type: 'human_review',
+        verdict: 'edit',
+        corrected_answer: s.correction,
+        reviewer: s.by,
+        comment,
+      },
+    };
   }
   // a person's 1 / 0 is a thumbs up / down (that is how the UIs store booleans)
   const bool = typeof s.value === 'boolean' ? s.value : s.value === 1 ? true : s.value === 0 ? false : null;
   const polarity = labelPolarity(s.label) ?? labelPolarity(bool);
-  if (polarity) return { ok: true, signal: { type: 'human_review', verdict: polarity === 'pass' ? 'approve' : 'reject', corrected_answer: null, reviewer: s.by, comment } };
+  if (polarity)
+    return {
+      ok: true,
+      signal: {
+        type: 'human_review',
+        verdict: polarity === 'pass' ? 'approve' : 'reject',
+        corrected_answer: null,
+        reviewer: s.by,
+        comment,
+      },
+    };
   if (typeof s.value === 'number') {
-    if (s.value >= 0 && s.value <= 1) return { ok: true, signal: { type: 'reward', value: s.value, source: s.source } };
+    if (s.value >= 0 && s.value <= 1)
+      return { ok: true, signal: { type: 'reward', value: s.value, source: s.source } };
     return outOfRange(s);
   }
-  return { ok: true, signal: { type: 'human_review', verdict: 'unsure', corrected_answer: null, reviewer: s.by, comment } };
+  return {
+    ok: true,
+    signal: { type: 'human_review', verdict: 'unsure', corrected_answer: null, reviewer: s.by, comment },
+  };
 }
 
 /** An automated evaluator's score → `auditor_verdict` or `reward`. */
 export function evaluatorSignal(s: ScoreReading): Mapped {
   const polarity = labelPolarity(s.label) ?? (typeof s.value === 'boolean' ? labelPolarity(s.value) : null);
-  if (polarity) return { ok: true, signal: { type: 'auditor_verdict', verdict: polarity, confidence: 1, auditor: s.source } };
+  if (polarity)
+    return {
+      ok: true,
+      signal: { type: 'auditor_verdict', verdict: polarity, confidence: 1, auditor: s.source },
+    };
   if (typeof s.value === 'number') {
-    if (s.value >= 0 && s.value <= 1) return { ok: true, signal: { type: 'reward', value: s.value, source: s.source } };
+    if (s.value >= 0 && s.value <= 1)
+      return { ok: true, signal: { type: 'reward', value: s.value, source: s.source } };
     return outOfRange(s);
   }
-  return { ok: true, signal: { type: 'auditor_verdict', verdict: 'uncertain', confidence: 0, auditor: s.source } };
+  return {
+    ok: true,
+    signal: { type: 'auditor_verdict', verdict: 'uncertain', confidence: 0, auditor: s.source },
+  };
 }

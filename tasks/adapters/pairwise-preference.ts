@@ -30,23 +30,43 @@ const unknownFields = unknownFieldsCheck(Object.keys(PairwiseRow.shape));
 /** Imported pairwise human judgments (AlpacaEval format) → one judgment. */
 export const pairwisePreference: Adapter = {
   name: 'pairwise-preference',
-  description: 'AlpacaEval-style pairwise judgments {instruction, output_1, output_2, preference (1|2, number or string)}',
+  description:
+    'AlpacaEval-style pairwise judgments {instruction, output_1, output_2, preference (1|2, number or string)}',
   shape: 'jsonl',
-  sniff: (row) => sniffByKeys(row, ['instruction', 'output_1', 'output_2', 'preference'], 'pairwise-preference'),
+  sniff: (row) =>
+    sniffByKeys(row, ['instruction', 'output_1', 'output_2', 'preference'], 'pairwise-preference'),
   toEvidence(row): AdapterOutput {
     const read = readInput(PairwiseRow, row);
     if (!read.ok) return { type: 'drop', ...read.drop };
     const r = read.data;
     const p = r.preference;
     if (!(p >= 1 && p <= 2)) {
-      return { type: 'drop', reason: 'PREFERENCE_INVALID', detail: `$.preference: expected a value from 1 (output_1 better) to 2 (output_2 better), got ${p}` };
+      return {
+        type: 'drop',
+        reason: 'PREFERENCE_INVALID',
+        detail: `$.preference: expected a value from 1 (output_1 better) to 2 (output_2 better), got ${p}`,
+      };
     }
-    if (p === 1.5) return { type: 'drop', reason: 'PREFERENCE_TIE', detail: '$.preference: 1.5 is a tie; a tie gives no chosen / rejected pair' };
+    if (p === 1.5)
+      return {
+        type: 'drop',
+        reason: 'PREFERENCE_TIE',
+        detail: '$.preference: 1.5 is a tie; a tie gives no chosen / rejected pair',
+      };
     for (const key of ['output_1', 'output_2'] as const) {
-      if (r[key].trim() === '') return { type: 'drop', reason: 'EMPTY_OUTPUT', detail: `$.${key}: is empty; a judgment needs two answers` };
+      if (r[key].trim() === '')
+        return {
+          type: 'drop',
+          reason: 'EMPTY_OUTPUT',
+          detail: `$.${key}: is empty; a judgment needs two answers`,
+        };
     }
     if (r.output_1.trim() === r.output_2.trim()) {
-      return { type: 'drop', reason: 'PREFERENCE_IDENTICAL', detail: '$.output_2: is the same text as output_1; the judgment carries no preference' };
+      return {
+        type: 'drop',
+        reason: 'PREFERENCE_IDENTICAL',
+        detail: '$.output_2: is the same text as output_1; the judgment carries no preference',
+      };
     }
     const firstWins = p < 1.5;
     const prompt = r.input ? `${r.instruction}\n\n${r.input}` : r.instruction;

@@ -27,7 +27,11 @@ export const playbook: Adapter = {
     if (!read.ok) return { type: 'drop', ...read.drop };
     const r = read.data;
     if (r.body_markdown.trim() === '') {
-      return { type: 'drop', reason: 'EMPTY_DOCUMENT', detail: `$.body_markdown: playbook ${r.playbook_id} v${r.version} has no text` };
+      return {
+        type: 'drop',
+        reason: 'EMPTY_DOCUMENT',
+        detail: `$.body_markdown: playbook ${r.playbook_id} v${r.version} has no text`,
+      };
     }
     return {
       type: 'keep',

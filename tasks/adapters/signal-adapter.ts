@@ -35,7 +35,16 @@ export function signalAdapter<S extends z.ZodObject>(spec: SignalSpec<S>): Adapt
       if ('reason' in signal) return { type: 'drop', ...signal };
       return {
         type: 'keep',
-        records: [{ kind: 'signal', trace_id: (r as { trace_id: string }).trace_id, task_key: null, recorded_at: spec.timestamp(r), flags: unknownFields(row), signal }],
+        records: [
+          {
+            kind: 'signal',
+            trace_id: (r as { trace_id: string }).trace_id,
+            task_key: null,
+            recorded_at: spec.timestamp(r),
+            flags: unknownFields(row),
+            signal,
+          },
+        ],
       };
     },
   };

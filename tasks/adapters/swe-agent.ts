@@ -8,7 +8,9 @@ import { mergeFlags } from './row-flags.ts';
 import { sniffByKeys } from './sniff-keys.ts';
 
 /** Message content as SWE-agent writes it: a string, or (v1) a list of text parts. */
-const ContentIn = z.union([z.string(), z.array(z.looseObject({ type: z.string(), text: z.string().nullish() }))]).nullish();
+const ContentIn = z
+  .union([z.string(), z.array(z.looseObject({ type: z.string(), text: z.string().nullish() }))])
+  .nullish();
 
 const SweAgentTraj = z.object({
   trajectory: z.array(
@@ -31,7 +33,12 @@ const SweAgentTraj = z.object({
     .looseObject({
       exit_status: z.string().nullish(),
       submission: z.string().nullish(),
-      model_stats: z.looseObject({ tokens_sent: z.number().int().nonnegative().nullish(), tokens_received: z.number().int().nonnegative().nullish() }).nullish(),
+      model_stats: z
+        .looseObject({
+          tokens_sent: z.number().int().nonnegative().nullish(),
+          tokens_received: z.number().int().nonnegative().nullish(),
+        })
+        .nullish(),
     })
     .nullish(),
   replay_config: z.unknown().optional(),
@@ -45,18 +52,27 @@ const BASH_TOOL: ToolDef = {
   type: 'function',
   function: {
     name: 'bash',
-    description: 'Run a command in the SWE-agent shell: bash commands and the SWE-agent commands (open, edit, create, find_file, search_dir, submit, ...)',
+    description:
+      'Run a command in the SWE-agent shell: bash commands and the SWE-agent commands (open, edit, create, find_file, search_dir, submit, ...)',
     parameters: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
   },
 };
 
-function textOf(c: z.infer<typeof ContentIn>, path: string): { ok: true; text: string } | { ok: false; reason: string; detail: string } {
+function textOf(
+  c: z.infer<typeof ContentIn>,
+  path: string,
+): { ok: true; text: string } | { ok: false; reason: string; detail: string } {
   if (c === null || c === undefined) return { ok: true, text: '' };
   if (typeof c === 'string') return { ok: true, text: c };
   const texts: string[] = [];
   for (let i = 0; i < c.length; i++) {
     const p = c[i] as { type: string; text?: string | null };
-    if (p.type !== 'text') return { ok: false, reason: 'SCHEMA_TYPE', detail: `${path}[${i}]: part of type ${JSON.stringify(p.type)} is not text; the canonical chat shape holds only text` };
+    if (p.type !== 'text')
+      return {
+        ok: false,
+        reason: 'SCHEMA_TYPE',
+        detail: `${path}[${i}]: part of type ${JSON.stringify(p.type)} is not text; the canonical chat shape holds only text`,
+      };
     texts.push(p.text ?? '');
   }
   return { ok: true, text: texts.join('') };
@@ -79,7 +95,10 @@ function modelOf(replay: unknown): string | null {
 
 /** The file name without `.traj`: SWE-agent names each trajectory by its instance id. */
 function instanceOf(sourceFile: string): string {
-  return posix.basename(sourceFile).replace(/\.traj$/i, '').replace(/\.json$/i, '');
+  return posix
+    .basename(sourceFile)
+    .replace(/\.traj$/i, '')
+    .replace(/\.json$/i, '');
 }
 
 /**
@@ -93,7 +112,8 @@ function instanceOf(sourceFile: string): string {
  */
 export const sweAgent: Adapter = {
   name: 'swe-agent',
-  description: 'SWE-agent trajectories (.traj, one JSON document): {trajectory:[{thought, action, observation}], history, info:{exit_status, submission, model_stats}}',
+  description:
+    'SWE-agent trajectories (.traj, one JSON document): {trajectory:[{thought, action, observation}], history, info:{exit_status, submission, model_stats}}',
   shape: 'json-document',
   sniff: (row) => sniffByKeys(row, ['trajectory', 'history', 'info'], 'swe-agent'),
   toEvidence(row, ctx: AdapterContext): AdapterOutput {
@@ -111,12 +131,26 @@ export const sweAgent: Adapter = {
       if (h.is_demo === true) flags.push('demonstration_in_prompt');
       if (h.role === 'system') messages.push({ role: 'system', content: t.text });
       else if (h.role === 'user') messages.push({ role: 'user', content: t.text });
-      else return { type: 'drop', reason: 'SCHEMA_ENUM', detail: `$.history[${i}].role: expected system or user before the first model turn, got ${JSON.stringify(h.role)}` };
+      else
+        return {
+          type: 'drop',
+          reason: 'SCHEMA_ENUM',
+          detail: `$.history[${i}].role: expected system or user before the first model turn, got ${JSON.stringify(h.role)}`,
+        };
     }
     if (!messages.some((m) => m.role === 'user')) {
-      return { type: 'drop', reason: 'NO_CONVERSATION', detail: '$.history: no user message (the problem statement) before the first model turn' };
+      return {
+        type: 'drop',
+        reason: 'NO_CONVERSATION',
+        detail: '$.history: no user message (the problem statement) before the first model turn',
+      };
     }
-    if (r.trajectory.length === 0) return { type: 'drop', reason: 'NO_CONVERSATION', detail: '$.trajectory: is empty; the agent took no step' };
+    if (r.trajectory.length === 0)
+      return {
+        type: 'drop',
+        reason: 'NO_CONVERSATION',
+        detail: '$.trajectory: is empty; the agent took no step',
+      };
     const modelTurns = r.history.filter((h) => h.role === 'assistant' && h.is_demo !== true);
     let synthetic = false;
     r.trajectory.forEach((step, i) => {
@@ -131,10 +165,18 @@ export const sweAgent: Adapter = {
       let call: ToolCall;
       const first = logged[0];
       if (first) {
-        call = { id: first.id, type: 'function', function: { name: first.function.name, arguments: first.function.arguments } };
+        call = {
+          id: first.id,
+          type: 'function',
+          function: { name: first.function.name, arguments: first.function.arguments },
+        };
         if (logged.length > 1) flags.push('extra_tool_calls_dropped');
       } else {
-        call = { id: `call_${i}`, type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: action }) } };
+        call = {
+          id: `call_${i}`,
+          type: 'function',
+          function: { name: 'bash', arguments: JSON.stringify({ command: action }) },
+        };
         synthetic = true;
       }
       messages.push({ role: 'assistant', content: thought === '' ? null : thought, tool_calls: [call] });
@@ -157,7 +199,10 @@ export const sweAgent: Adapter = {
           model: modelOf(r.replay_config),
           provider: null,
           tier: 'unknown',
-          usage: stats?.tokens_sent != null && stats.tokens_received != null ? { prompt_tokens: stats.tokens_sent, completion_tokens: stats.tokens_received } : null,
+          usage:
+            stats?.tokens_sent != null && stats.tokens_received != null
+              ? { prompt_tokens: stats.tokens_sent, completion_tokens: stats.tokens_received }
+              : null,
           latency_ms: null,
           finish_reason: null,
           error: null,
@@ -168,7 +213,14 @@ export const sweAgent: Adapter = {
     const status = r.info?.exit_status;
     if (status) {
       const submitted = status === 'submitted' && (r.info?.submission ?? '').trim() !== '';
-      drafts.push({ kind: 'signal', trace_id: traceId, task_key: taskKey, recorded_at: null, flags: [], signal: { type: 'tool_exit', tool: `swe-agent:${status}`, exit_code: submitted ? 0 : 1 } });
+      drafts.push({
+        kind: 'signal',
+        trace_id: traceId,
+        task_key: taskKey,
+        recorded_at: null,
+        flags: [],
+        signal: { type: 'tool_exit', tool: `swe-agent:${status}`, exit_code: submitted ? 0 : 1 },
+      });
     }
     return { type: 'keep', records: drafts };
   },

@@ -15,7 +15,10 @@ export function promptTaskKey(text: string): string {
  * The task key of a conversation: the explicit one when the source gives it, else derived from
  * the first user message; null when there is no user message to key on.
  */
-export function taskKeyFor(explicit: string | null | undefined, messages: readonly ChatMessage[]): string | null {
+export function taskKeyFor(
+  explicit: string | null | undefined,
+  messages: readonly ChatMessage[],
+): string | null {
   if (explicit) return explicit;
   const firstUser = messages.find((m) => m.role === 'user');
   if (!firstUser || normalisePrompt(firstUser.content) === '') return null;

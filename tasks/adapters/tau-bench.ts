@@ -35,7 +35,8 @@ function domainOf(stem: string): string {
  */
 export const tauBench: Adapter = {
   name: 'tau-bench',
-  description: 'tau-bench results: JSON array of {task_id, trial, reward, info, traj}; traj in OpenAI message format, no timestamps',
+  description:
+    'tau-bench results: JSON array of {task_id, trial, reward, info, traj}; traj in OpenAI message format, no timestamps',
   shape: 'json-array',
   sniff: (row) => sniffByKeys(row, ['task_id', 'trial', 'reward', 'info', 'traj'], 'tau-bench'),
   toEvidence(row, ctx: AdapterContext): AdapterOutput {

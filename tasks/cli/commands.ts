@@ -33,27 +33,59 @@ const phaseCommand = (name: string, load: () => Promise<PhaseFn>, summary: strin
 export const COMMANDS: Record<string, Command> = {
   'build-evidence': {
     usage: 'build-evidence [--accept-source-changes]',
-    summary: 'Materialize every source row into data/evidence/YYYY/MM/DD/<stream>.jsonl, or quarantine it with a reason; --accept-source-changes rebuilds after a source shrank or was edited (else SOURCE_TRUNCATED)',
+    summary:
+      'Materialize every source row into data/evidence/YYYY/MM/DD/<stream>.jsonl, or quarantine it with a reason; --accept-source-changes rebuilds after a source shrank or was edited (else SOURCE_TRUNCATED)',
     run: async (root, argv) => {
-      const { values } = parseArgs({ args: argv, options: { 'accept-source-changes': { type: 'boolean', default: false } }, allowPositionals: false });
+      const { values } = parseArgs({
+        args: argv,
+        options: { 'accept-source-changes': { type: 'boolean', default: false } },
+        allowPositionals: false,
+      });
       const { buildEvidence } = await import('../phases/build-evidence/run.ts');
-      return runPhase('build-evidence', root, () => buildEvidence(root, loadConfig(root), { acceptSourceChanges: values['accept-source-changes'] === true }));
+      return runPhase('build-evidence', root, () =>
+        buildEvidence(root, loadConfig(root), {
+          acceptSourceChanges: values['accept-source-changes'] === true,
+        }),
+      );
     },
   },
-  score: phaseCommand('score', async () => (await import('../phases/score/run.ts')).score, 'Join evidence by trace_id and place each run in one category by the rule table → data/scored-runs/'),
-  screen: phaseCommand('screen', async () => (await import('../phases/screen/run.ts')).screen, 'Keep secrets, eval copies and duplicates out of training data and replace PII with placeholders → data/screened/ (what every export reads)'),
-  'export-rag': phaseCommand('export-rag', async () => (await import('../phases/export-rag/run.ts')).exportRag, 'Accepted / partially accepted runs and knowledge documents → exports/rag/playbooks.jsonl (chunked)'),
+  score: phaseCommand(
+    'score',
+    async () => (await import('../phases/score/run.ts')).score,
+    'Join evidence by trace_id and place each run in one category by the rule table → data/scored-runs/',
+  ),
+  screen: phaseCommand(
+    'screen',
+    async () => (await import('../phases/screen/run.ts')).screen,
+    'Keep secrets, eval copies and duplicates out of training data and replace PII with placeholders → data/screened/ (what every export reads)',
+  ),
+  'export-rag': phaseCommand(
+    'export-rag',
+    async () => (await import('../phases/export-rag/run.ts')).exportRag,
+    'Accepted / partially accepted runs and knowledge documents → exports/rag/playbooks.jsonl (chunked)',
+  ),
   'export-sft': {
     usage: 'export-sft [--include-partial]',
-    summary: 'Strictly accepted runs → exports/sft/ (SFT rows, OpenAI, TRL, HF); --include-partial adds corrected partial runs → exports/sft-partial/',
+    summary:
+      'Strictly accepted runs → exports/sft/ (SFT rows, OpenAI, TRL, HF); --include-partial adds corrected partial runs → exports/sft-partial/',
     run: async (root, argv) => {
-      const { values } = parseArgs({ args: argv, options: { 'include-partial': { type: 'boolean', default: false } }, allowPositionals: false });
+      const { values } = parseArgs({
+        args: argv,
+        options: { 'include-partial': { type: 'boolean', default: false } },
+        allowPositionals: false,
+      });
       const includePartial = values['include-partial'] === true;
       const { exportSft } = await import('../phases/export-sft/run.ts');
-      return runPhase(includePartial ? 'export-sft-partial' : 'export-sft', root, () => exportSft(root, loadConfig(root), { includePartial }));
+      return runPhase(includePartial ? 'export-sft-partial' : 'export-sft', root, () =>
+        exportSft(root, loadConfig(root), { includePartial }),
+      );
     },
   },
-  'export-preference': phaseCommand('export-preference', async () => (await import('../phases/export-preference/run.ts')).exportPreference, 'Accepted vs rejected attempts, human corrections and judgments → exports/preference/ (DPO pairs + unpaired KTO)'),
+  'export-preference': phaseCommand(
+    'export-preference',
+    async () => (await import('../phases/export-preference/run.ts')).exportPreference,
+    'Accepted vs rejected attempts, human corrections and judgments → exports/preference/ (DPO pairs + unpaired KTO)',
+  ),
   'export-all': {
     usage: 'export-all',
     summary: 'Runs export-rag, export-sft and export-preference',
@@ -69,7 +101,8 @@ export const COMMANDS: Record<string, Command> = {
   },
   'index-rag': {
     usage: 'index-rag',
-    summary: 'BM25 retrieval index over exports/rag/ → data/rag-index/ (serialized MiniSearch index + _manifest.json)',
+    summary:
+      'BM25 retrieval index over exports/rag/ → data/rag-index/ (serialized MiniSearch index + _manifest.json)',
     run: async (root, argv) => {
       parseArgs({ args: argv, options: {}, allowPositionals: false });
       const { indexRag } = await import('../phases/index-rag/run.ts');
@@ -77,62 +110,108 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   replay: {
-    usage: 'replay --task "<input>" [--kind text|json] [--no-retrieval] [--allow-escalation] [--dry-run] [--k N] [--json]',
-    summary: 'Answer a task with the local model (OpenAI-compatible API), grounded on the top-k RAG documents; validates the answer, logs the call to reports/replay/; --dry-run calls no model',
+    usage:
+      'replay --task "<input>" [--kind text|json] [--no-retrieval] [--allow-escalation] [--dry-run] [--k N] [--json]',
+    summary:
+      'Answer a task with the local model (OpenAI-compatible API), grounded on the top-k RAG documents; validates the answer, logs the call to reports/replay/; --dry-run calls no model',
     run: async (root, argv) => (await import('../replay/replay-command.ts')).replayCommand(root, argv),
   },
   'replay-eval': {
     usage: 'replay-eval [--k N] [--kind text|json] [--limit N] [--require-model] [--json]',
-    summary: 'Held-out test tasks with and without retrieval: recall@k, validity, agreement, latency, tokens → reports/replay/eval.{json,md}; model arms "unavailable" when no model runs',
+    summary:
+      'Held-out test tasks with and without retrieval: recall@k, validity, agreement, latency, tokens → reports/replay/eval.{json,md}; model arms "unavailable" when no model runs',
     run: async (root, argv) => (await import('../replay/eval-command.ts')).replayEvalCommand(root, argv),
   },
   verify: {
     usage: 'verify [--json]',
-    summary: 'Re-hash every published file of every phase folder against its _manifest.json; exit 1 naming each truncated, changed, missing or extra file',
+    summary:
+      'Re-hash every published file of every phase folder against its _manifest.json; exit 1 naming each truncated, changed, missing or extra file',
     run: async (root, argv) => {
-      const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: false });
+      const { values } = parseArgs({
+        args: argv,
+        options: { json: { type: 'boolean', default: false } },
+        allowPositionals: false,
+      });
       const { formatVerify, verifyProject } = await import('../inspect/verify.ts');
       const report = await verifyProject(root);
-      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerify(report)}\n`);
+      process.stdout.write(
+        values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerify(report)}\n`,
+      );
       return report.ok ? 0 : 1;
     },
   },
   'run-all': {
     usage: 'run-all [--json]',
-    summary: 'Runs every phase in order (build-evidence → score → exports), then writes reports/distillation/<run_id>/summary.json and drift.json and prints the funnel and the drift verdict',
+    summary:
+      'Runs every phase in order (build-evidence → score → exports), then writes reports/distillation/<run_id>/summary.json and drift.json and prints the funnel and the drift verdict',
     run: async (root, argv) => {
-      const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, begin: { type: 'boolean', default: false }, collect: { type: 'boolean', default: false } }, allowPositionals: false });
+      const { values } = parseArgs({
+        args: argv,
+        options: {
+          json: { type: 'boolean', default: false },
+          begin: { type: 'boolean', default: false },
+          collect: { type: 'boolean', default: false },
+        },
+        allowPositionals: false,
+      });
       // --begin / --collect are the first and last steps of `npm run run-all` (wireit builds the phases in between)
       if (values.begin) return (await import('../run/begin.ts')).beginRun(root);
       const { runAll } = await import('../run/run-all.ts');
       const phases = activePhases((name) => name in COMMANDS);
-      const runPhaseArgv = (args: readonly string[]) => (COMMANDS[args[0] as string] as Command).run(root, args.slice(1));
-      return runAll(root, { mode: values.collect ? 'collect' : 'run', json: values.json === true }, { phases, runPhase: runPhaseArgv });
+      const runPhaseArgv = (args: readonly string[]) =>
+        (COMMANDS[args[0] as string] as Command).run(root, args.slice(1));
+      return runAll(
+        root,
+        { mode: values.collect ? 'collect' : 'run', json: values.json === true },
+        { phases, runPhase: runPhaseArgv },
+      );
     },
   },
   receipts: {
     usage: 'receipts [--run-id ID] [--check] [--json]',
-    summary: "Prints a run-all's phases (ran / fresh), the reconcile check, the funnel and the drift verdict (default: the latest run); --check prints only the check; exit 1 when the receipts do not reconcile",
+    summary:
+      "Prints a run-all's phases (ran / fresh), the reconcile check, the funnel and the drift verdict (default: the latest run); --check prints only the check; exit 1 when the receipts do not reconcile",
     run: async (root, argv) => {
-      const { values } = parseArgs({ args: argv, options: { 'run-id': { type: 'string' }, check: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, allowPositionals: false });
+      const { values } = parseArgs({
+        args: argv,
+        options: {
+          'run-id': { type: 'string' },
+          check: { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+        },
+        allowPositionals: false,
+      });
       const { showReceipts } = await import('../run/show-receipts.ts');
-      return showReceipts(root, { ...(values['run-id'] !== undefined ? { runId: values['run-id'] } : {}), check: values.check === true, json: values.json === true });
+      return showReceipts(root, {
+        ...(values['run-id'] !== undefined ? { runId: values['run-id'] } : {}),
+        check: values.check === true,
+        json: values.json === true,
+      });
     },
   },
   acceptance: {
     usage: 'acceptance [--fixture DIR] [--report-dir DIR] [--keep] [--json]',
-    summary: 'Build the hand-written fixture in test/fixtures/acceptance/ three times (every phase; rerun; sources reversed) in temp folders and check the 22 invariants of docs/acceptance.md; writes reports/distillation/phase6-acceptance-report.md + acceptance.json; exit 1 unless 22/22 pass',
+    summary:
+      'Build the hand-written fixture in test/fixtures/acceptance/ three times (every phase; rerun; sources reversed) in temp folders and check the 22 invariants of docs/acceptance.md; writes reports/distillation/phase6-acceptance-report.md + acceptance.json; exit 1 unless 22/22 pass',
     run: async (root, argv) => {
       const { acceptanceCommand } = await import('../gates/acceptance/command.ts');
       const phases = activePhases((name) => name in COMMANDS);
-      return acceptanceCommand(root, argv, { phases, runPhase: (r, args) => (COMMANDS[args[0] as string] as Command).run(r, args.slice(1)) });
+      return acceptanceCommand(root, argv, {
+        phases,
+        runPhase: (r, args) => (COMMANDS[args[0] as string] as Command).run(r, args.slice(1)),
+      });
     },
   },
   'audit-full': {
     usage: 'audit-full [--json]',
-    summary: 'Verify every phase from what is on disk (16 required checks), compare 10 tracked metrics with the last row of data/_kb/audit_baselines.jsonl (>20 % → warn), write reports/distillation/phase8-full-audit-report.md + audit-metrics.svg and append a chained baseline row; exit 1 unless 16/16 pass',
+    summary:
+      'Verify every phase from what is on disk (16 required checks), compare 10 tracked metrics with the last row of data/_kb/audit_baselines.jsonl (>20 % → warn), write reports/distillation/phase8-full-audit-report.md + audit-metrics.svg and append a chained baseline row; exit 1 unless 16/16 pass',
     run: async (root, argv) => {
-      const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: false });
+      const { values } = parseArgs({
+        args: argv,
+        options: { json: { type: 'boolean', default: false } },
+        allowPositionals: false,
+      });
       const { auditFull } = await import('../gates/audit/audit-full.ts');
       const result = await auditFull(root, { phases: activePhases((name) => name in COMMANDS) });
       if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -141,20 +220,36 @@ export const COMMANDS: Record<string, Command> = {
   },
   'release-freeze': {
     usage: 'release-freeze [--skip-tests] [--json]',
-    summary: 'Run the 6 release gates (clean git, npm test, phase commits, acceptance 22/22, audit-full 16/16, tag distillation-v<version> free), write reports/distillation/release-freeze.md + release-manifest.json and print the git tag command; exit 0 = release-ready; never creates the tag (--skip-tests: only for testing release-freeze, never ready)',
+    summary:
+      'Run the 6 release gates (clean git, npm test, phase commits, acceptance 22/22, audit-full 16/16, tag distillation-v<version> free), write reports/distillation/release-freeze.md + release-manifest.json and print the git tag command; exit 0 = release-ready; never creates the tag (--skip-tests: only for testing release-freeze, never ready)',
     run: async (root, argv) => {
-      const { values } = parseArgs({ args: argv, options: { 'skip-tests': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, allowPositionals: false });
+      const { values } = parseArgs({
+        args: argv,
+        options: {
+          'skip-tests': { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+        },
+        allowPositionals: false,
+      });
       const { releaseFreeze } = await import('../gates/release/release-freeze.ts');
-      const manifest = await releaseFreeze(root, { skipTests: values['skip-tests'] === true, phases: activePhases((name) => name in COMMANDS) });
+      const manifest = await releaseFreeze(root, {
+        skipTests: values['skip-tests'] === true,
+        phases: activePhases((name) => name in COMMANDS),
+      });
       if (values.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
       return manifest.ready ? 0 : 1;
     },
   },
   scan: {
     usage: 'scan <file>... [--json]',
-    summary: "Run screen's secret and PII detectors over JSON / JSONL / .traj files: hits per rule with field paths, never the secret (exit 1 if any secret)",
+    summary:
+      "Run screen's secret and PII detectors over JSON / JSONL / .traj files: hits per rule with field paths, never the secret (exit 1 if any secret)",
     run: async (root, argv) => {
-      const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: { json: { type: 'boolean', default: false } },
+        allowPositionals: true,
+      });
       const { formatScan, scanFiles } = await import('../inspect/scan.ts');
       const report = await scanFiles(positionals, new Set(loadConfig(root).secret_allowlist));
       process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatScan(report)}\n`);
@@ -163,10 +258,16 @@ export const COMMANDS: Record<string, Command> = {
   },
   sniff: {
     usage: 'sniff <file>... [--json]',
-    summary: 'Name the format (adapter) of each file with its confidence and reason, or "unknown" with the closest candidates (exit 1 if any is unknown)',
+    summary:
+      'Name the format (adapter) of each file with its confidence and reason, or "unknown" with the closest candidates (exit 1 if any is unknown)',
     run: async (root, argv) => {
-      const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
-      if (positionals.length === 0) throw new UserError('sniff takes one or more files, e.g. `distill sniff logs/session.jsonl`');
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: { json: { type: 'boolean', default: false } },
+        allowPositionals: true,
+      });
+      if (positionals.length === 0)
+        throw new UserError('sniff takes one or more files, e.g. `distill sniff logs/session.jsonl`');
       let limits = { maxLineBytes: 16 * 1024 * 1024, maxDepth: 64 };
       try {
         const c = loadConfig(root);
@@ -176,17 +277,27 @@ export const COMMANDS: Record<string, Command> = {
       }
       const { formatSniff, sniffFiles } = await import('../inspect/sniff.ts');
       const results = await sniffFiles(positionals, process.cwd(), limits);
-      process.stdout.write(values.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatSniff(results)}\n`);
+      process.stdout.write(
+        values.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatSniff(results)}\n`,
+      );
       return results.every((r) => r.adapter !== null) ? 0 : 1;
     },
   },
   trace: {
     usage: 'trace <export-row-id> [--json]',
-    summary: 'Walk an export row (sft_/pref_/kto_/rag_ id) back to its source line and re-check its sig_hash (exit 1 on a mismatch)',
+    summary:
+      'Walk an export row (sft_/pref_/kto_/rag_ id) back to its source line and re-check its sig_hash (exit 1 on a mismatch)',
     run: async (root, argv) => {
-      const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: { json: { type: 'boolean', default: false } },
+        allowPositionals: true,
+      });
       const [id, ...extra] = positionals;
-      if (!id || extra.length > 0) throw new UserError('trace takes exactly one export row id, e.g. `distill trace sft_0123456789abcdef01234567`');
+      if (!id || extra.length > 0)
+        throw new UserError(
+          'trace takes exactly one export row id, e.g. `distill trace sft_0123456789abcdef01234567`',
+        );
       const { formatTrace, traceRow } = await import('../inspect/trace.ts');
       const report = await traceRow(root, id);
       process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTrace(report)}\n`);

@@ -30,7 +30,8 @@ import { UserError } from '../lib/result.ts';
  * resident set shows the live data a phase needs, without the slack V8 leaves itself otherwise.
  */
 
-const USAGE = 'usage: npm run bench -- [--records 1000000] [--small N (default records/10, 0 = skip)] [--big-file GiB (default 0 = skip)] [--seed 7] [--code DIR] [--heap-mb N] [--keep] [--out reports/bench/bench.json]';
+const USAGE =
+  'usage: npm run bench -- [--records 1000000] [--small N (default records/10, 0 = skip)] [--big-file GiB (default 0 = skip)] [--seed 7] [--code DIR] [--heap-mb N] [--keep] [--out reports/bench/bench.json]';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const START_DATE = '2026-10-01';
 const DAYS = 30;
@@ -39,32 +40,73 @@ function say(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
 }
 
-function options(argv: string[]): { records: number; small: number; bigFileGib: number; seed: number; code: string; heapMb: number | null; keep: boolean; out: string } {
+function options(argv: string[]): {
+  records: number;
+  small: number;
+  bigFileGib: number;
+  seed: number;
+  code: string;
+  heapMb: number | null;
+  keep: boolean;
+  out: string;
+} {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { records: { type: 'string', default: '1000000' }, small: { type: 'string' }, 'big-file': { type: 'string', default: '0' }, seed: { type: 'string', default: '7' }, code: { type: 'string', default: REPO }, 'heap-mb': { type: 'string' }, keep: { type: 'boolean', default: false }, out: { type: 'string', default: join(REPO, 'reports', 'bench', 'bench.json') } },
+      options: {
+        records: { type: 'string', default: '1000000' },
+        small: { type: 'string' },
+        'big-file': { type: 'string', default: '0' },
+        seed: { type: 'string', default: '7' },
+        code: { type: 'string', default: REPO },
+        'heap-mb': { type: 'string' },
+        keep: { type: 'boolean', default: false },
+        out: { type: 'string', default: join(REPO, 'reports', 'bench', 'bench.json') },
+      },
       allowPositionals: false,
     }));
   } catch (e) {
     throw new UserError(`bench: ${(e as Error).message}\n${USAGE}`);
   }
   const int = (name: string, v: string, min: number): number => {
-    if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new UserError(`bench: --${name} expects an integer >= ${min}, got "${v}"\n${USAGE}`);
+    if (!/^[0-9]+$/.test(v) || Number(v) < min)
+      throw new UserError(`bench: --${name} expects an integer >= ${min}, got "${v}"\n${USAGE}`);
     return Number(v);
   };
   const records = int('records', values.records, 100);
   const heapMb = values['heap-mb'] === undefined ? null : int('heap-mb', values['heap-mb'], 64);
   const big = values['big-file'];
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(big) || Number(big) > 64) throw new UserError(`bench: --big-file expects a size in GiB between 0 (skip) and 64, got "${big}"\n${USAGE}`);
-  return { records, small: values.small === undefined ? Math.floor(records / 10) : int('small', values.small, 0), bigFileGib: Number(big), seed: int('seed', values.seed, 0), code: resolve(values.code), heapMb, keep: values.keep, out: resolve(values.out) };
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(big) || Number(big) > 64)
+    throw new UserError(
+      `bench: --big-file expects a size in GiB between 0 (skip) and 64, got "${big}"\n${USAGE}`,
+    );
+  return {
+    records,
+    small: values.small === undefined ? Math.floor(records / 10) : int('small', values.small, 0),
+    bigFileGib: Number(big),
+    seed: int('seed', values.seed, 0),
+    code: resolve(values.code),
+    heapMb,
+    keep: values.keep,
+    out: resolve(values.out),
+  };
 }
 
 /** A bench project with a generated corpus of `records` rows. */
-async function projectWithCorpus(code: string, records: number, seed: number, label: string): Promise<{ project: BenchProject; source: BenchInput['source'] }> {
+async function projectWithCorpus(
+  code: string,
+  records: number,
+  seed: number,
+  label: string,
+): Promise<{ project: BenchProject; source: BenchInput['source'] }> {
   const project = createBenchProject(code, join(REPO, 'node_modules'), label);
-  const summary = await writeCorpus(join(project.root, 'data', '_kb'), { records, seed, startDate: START_DATE, days: DAYS });
+  const summary = await writeCorpus(join(project.root, 'data', '_kb'), {
+    records,
+    seed,
+    startDate: START_DATE,
+    days: DAYS,
+  });
   const rows = Object.values(summary.rows).reduce((a, b) => a + b, 0);
   return { project, source: { files: summary.files, rows, bytes: summary.bytes } };
 }
@@ -76,7 +118,12 @@ async function projectWithCorpus(code: string, records: number, seed: number, la
 async function addOneDay(project: BenchProject, records: number, seed: number): Promise<number> {
   const tmp = mkdtempSync(join(tmpdir(), 'distill-bench-day-'));
   try {
-    const summary = await writeCorpus(tmp, { records: Math.max(1, Math.round(records / 100)), seed: seed + 1, startDate: isoDate(dayStart(START_DATE, DAYS)), days: 1 });
+    const summary = await writeCorpus(tmp, {
+      records: Math.max(1, Math.round(records / 100)),
+      seed: seed + 1,
+      startDate: isoDate(dayStart(START_DATE, DAYS)),
+      days: 1,
+    });
     for (const stream of readdirSync(tmp)) {
       if (stream === 'tau_bench') continue;
       cpSync(join(tmp, stream), join(project.root, 'data', '_kb', stream), { recursive: true });
@@ -92,26 +139,60 @@ async function addOneDay(project: BenchProject, records: number, seed: number): 
  * day (the largest stream; the generator's other streams are generated but not written). The
  * records to generate come from a small probe of the same kind.
  */
-async function bigFile(code: string, gib: number, seed: number, env: NodeJS.ProcessEnv, keep: boolean): Promise<BigFileFigure> {
+async function bigFile(
+  code: string,
+  gib: number,
+  seed: number,
+  env: NodeJS.ProcessEnv,
+  keep: boolean,
+): Promise<BigFileFigure> {
   const probeDir = mkdtempSync(join(tmpdir(), 'distill-bench-probe-'));
   let perRecord: number;
   try {
     const probe = 20_000;
-    perRecord = (await writeCorpus(probeDir, { records: probe, seed, startDate: START_DATE, days: 1 }, false, ['gateway_calls'])).bytes / probe;
+    perRecord =
+      (
+        await writeCorpus(probeDir, { records: probe, seed, startDate: START_DATE, days: 1 }, false, [
+          'gateway_calls',
+        ])
+      ).bytes / probe;
   } finally {
     rmSync(probeDir, { recursive: true, force: true });
   }
   const project = createBenchProject(code, join(REPO, 'node_modules'), 'big-file');
   try {
     const records = Math.ceil((gib * 2 ** 30) / perRecord);
-    say(`one ${gib} GiB source file: generating ${records.toLocaleString('en-US')} records' gateway calls for one day…`);
-    const summary = await writeCorpus(join(project.root, 'data', '_kb'), { records, seed, startDate: START_DATE, days: 1 }, false, ['gateway_calls']);
-    if (summary.files !== 1) throw new Error(`bench: expected one gateway_calls file, the generator wrote ${summary.files}`);
-    say(`${(summary.bytes / 2 ** 30).toFixed(2)} GiB, ${summary.rows.gateway_calls.toLocaleString('en-US')} rows in one file; build-evidence…`);
-    const run = await measure(project, 'big-file', process.execPath, ['--import', 'tsx', join('tasks', 'cli.ts'), 'build-evidence'], env);
+    say(
+      `one ${gib} GiB source file: generating ${records.toLocaleString('en-US')} records' gateway calls for one day…`,
+    );
+    const summary = await writeCorpus(
+      join(project.root, 'data', '_kb'),
+      { records, seed, startDate: START_DATE, days: 1 },
+      false,
+      ['gateway_calls'],
+    );
+    if (summary.files !== 1)
+      throw new Error(`bench: expected one gateway_calls file, the generator wrote ${summary.files}`);
+    say(
+      `${(summary.bytes / 2 ** 30).toFixed(2)} GiB, ${summary.rows.gateway_calls.toLocaleString('en-US')} rows in one file; build-evidence…`,
+    );
+    const run = await measure(
+      project,
+      'big-file',
+      process.execPath,
+      ['--import', 'tsx', join('tasks', 'cli.ts'), 'build-evidence'],
+      env,
+    );
     const p = run.phases.find((x) => x.phase === 'build-evidence');
     if (!p) throw new Error('bench: the big-file run recorded no build-evidence process');
-    return { bytes: summary.bytes, rows: summary.rows.gateway_calls, seconds: p.seconds, cpu_seconds: p.cpu_seconds, rss_mb: p.rss_mb, rows_per_s: p.rows_per_s };
+    return {
+      bytes: summary.bytes,
+      rows: summary.rows.gateway_calls,
+      seconds: p.seconds,
+      cpu_seconds: p.cpu_seconds,
+      rss_mb: p.rss_mb,
+      rows_per_s: p.rows_per_s,
+    };
   } finally {
     if (keep) say(`kept ${project.root}`);
     else rmSync(project.root, { recursive: true, force: true });
@@ -124,23 +205,44 @@ const RUN_ALL = ['run', '--silent', 'run-all'];
 const WIREIT_CACHE_OFF: NodeJS.ProcessEnv = { WIREIT_CACHE: 'none' };
 
 async function floor(project: BenchProject): Promise<BenchInput['floor']> {
-  const run = await measure(project, 'floor', process.execPath, ['--import', 'tsx', join(REPO, 'tasks', 'bench', 'floor.ts'), join(project.root, 'data', '_kb')]);
-  const rec = readProcLog(join(project.root, '.bench', 'floor.procs.jsonl')).find((r) => r.argv.some((a) => a.endsWith('floor.ts')));
+  const run = await measure(project, 'floor', process.execPath, [
+    '--import',
+    'tsx',
+    join(REPO, 'tasks', 'bench', 'floor.ts'),
+    join(project.root, 'data', '_kb'),
+  ]);
+  const rec = readProcLog(join(project.root, '.bench', 'floor.procs.jsonl')).find((r) =>
+    r.argv.some((a) => a.endsWith('floor.ts')),
+  );
   const pass = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { seconds?: number };
-  if (typeof pass.seconds !== 'number') throw new Error(`bench: the floor pass printed no result: ${run.stdout}`);
+  if (typeof pass.seconds !== 'number')
+    throw new Error(`bench: the floor pass printed no result: ${run.stdout}`);
   return { seconds: pass.seconds, process_seconds: run.seconds, rss_mb: rec ? rec.max_rss_kb / 1024 : 0 };
 }
 
 async function main(argv: string[]): Promise<number> {
   const o = options(argv);
-  const runEnv: NodeJS.ProcessEnv = o.heapMb === null ? WIREIT_CACHE_OFF : { ...WIREIT_CACHE_OFF, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-old-space-size=${o.heapMb}`.trim() };
-  const machine = { cpus: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.versions.node, platform: `${process.platform}-${process.arch}` };
+  const runEnv: NodeJS.ProcessEnv =
+    o.heapMb === null
+      ? WIREIT_CACHE_OFF
+      : {
+          ...WIREIT_CACHE_OFF,
+          NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-old-space-size=${o.heapMb}`.trim(),
+        };
+  const machine = {
+    cpus: cpus().length,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+  };
   const cleanup: BenchProject[] = [];
   try {
     say(`generating ${o.records.toLocaleString('en-US')} rows (seed ${o.seed}) in a temp project…`);
     const { project, source } = await projectWithCorpus(o.code, o.records, o.seed, 'main');
     cleanup.push(project);
-    say(`${source.rows.toLocaleString('en-US')} rows, ${(source.bytes / 2 ** 20).toFixed(0)} MB in ${project.root}; floor…`);
+    say(
+      `${source.rows.toLocaleString('en-US')} rows, ${(source.bytes / 2 ** 20).toFixed(0)} MB in ${project.root}; floor…`,
+    );
     const floorFig = await floor(project);
     say(`floor ${floorFig.seconds.toFixed(1)} s; cold run-all…`);
     const cold = await measure(project, 'cold', NPM, RUN_ALL, runEnv);
@@ -164,11 +266,25 @@ async function main(argv: string[]): Promise<number> {
     }
     const bigFileFig = o.bigFileGib > 0 ? await bigFile(o.code, o.bigFileGib, o.seed, runEnv, o.keep) : null;
     const strip = ({ stdout: _s, ...fig }: RunFigure & { stdout?: string }): RunFigure => fig;
-    const report = buildReport({ records: source.rows, source, floor: floorFig, cold: strip(cold), noop: strip(noop), incremental: { ...strip(incremental), added_rows: added }, small, big_file: bigFileFig, machine, code: relative(REPO, o.code) || '.', heap_mb: o.heapMb });
+    const report = buildReport({
+      records: source.rows,
+      source,
+      floor: floorFig,
+      cold: strip(cold),
+      noop: strip(noop),
+      incremental: { ...strip(incremental), added_rows: added },
+      small,
+      big_file: bigFileFig,
+      machine,
+      code: relative(REPO, o.code) || '.',
+      heap_mb: o.heapMb,
+    });
     mkdirSync(resolve(o.out, '..'), { recursive: true });
     writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${formatReport(report)}\n`);
-    say(`wrote ${relative(process.cwd(), o.out)}${o.keep ? `; kept ${cleanup.map((p) => p.root).join(', ')}` : ''}`);
+    say(
+      `wrote ${relative(process.cwd(), o.out)}${o.keep ? `; kept ${cleanup.map((p) => p.root).join(', ')}` : ''}`,
+    );
     return 0;
   } finally {
     if (!o.keep) for (const p of cleanup) rmSync(p.root, { recursive: true, force: true });

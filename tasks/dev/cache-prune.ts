@@ -28,7 +28,8 @@ export interface PruneOptions {
 
 /** Pure planner: which entries to delete. Deterministic: ties broken by key. */
 export function planPrune(entries: readonly CacheEntry[], opts: PruneOptions): CacheEntry[] {
-  const newestFirst = (a: CacheEntry, b: CacheEntry): number => b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1);
+  const newestFirst = (a: CacheEntry, b: CacheEntry): number =>
+    b.mtimeMs - a.mtimeMs || (a.key < b.key ? -1 : 1);
   const doomed = new Set<CacheEntry>();
   const byScript = new Map<string, CacheEntry[]>();
   for (const e of entries) {
@@ -72,9 +73,13 @@ export async function listCache(wireitDir: string): Promise<{ entries: CacheEntr
   }
   for (const hex of scripts) {
     const dataDir = join(wireitDir, hex);
-    const script = /^[0-9a-f]+$/.test(hex) && hex.length % 2 === 0 ? Buffer.from(hex, 'hex').toString('utf8') : hex;
+    const script =
+      /^[0-9a-f]+$/.test(hex) && hex.length % 2 === 0 ? Buffer.from(hex, 'hex').toString('utf8') : hex;
     // wireit holds `<dataDir>/lock.lock` (a directory, refreshed every 2 s) while the script runs
-    const held = await fsp.stat(join(dataDir, 'lock.lock')).then((s) => Date.now() - s.mtimeMs < 10_000, () => false);
+    const held = await fsp.stat(join(dataDir, 'lock.lock')).then(
+      (s) => Date.now() - s.mtimeMs < 10_000,
+      () => false,
+    );
     if (held) {
       busy.push(script);
       continue;
@@ -90,18 +95,32 @@ export async function listCache(wireitDir: string): Promise<{ entries: CacheEntr
     for (const key of keys) {
       const p = join(dataDir, 'cache', key);
       const st = await fsp.stat(p);
-      entries.push({ script, key, bytes: await dirBytes(p), mtimeMs: st.mtimeMs, current: key === currentKey });
+      entries.push({
+        script,
+        key,
+        bytes: await dirBytes(p),
+        mtimeMs: st.mtimeMs,
+        current: key === currentKey,
+      });
     }
   }
   return { entries, busy };
 }
 
 /** Deletes the planned entries; returns what was removed. */
-export async function prune(wireitDir: string, opts: PruneOptions, dryRun: boolean): Promise<{ removed: CacheEntry[]; kept: CacheEntry[]; busy: string[] }> {
+export async function prune(
+  wireitDir: string,
+  opts: PruneOptions,
+  dryRun: boolean,
+): Promise<{ removed: CacheEntry[]; kept: CacheEntry[]; busy: string[] }> {
   const { entries, busy } = await listCache(wireitDir);
   const removed = planPrune(entries, opts);
   if (!dryRun) {
-    for (const e of removed) await fsp.rm(join(wireitDir, Buffer.from(e.script, 'utf8').toString('hex'), 'cache', e.key), { recursive: true, force: true });
+    for (const e of removed)
+      await fsp.rm(join(wireitDir, Buffer.from(e.script, 'utf8').toString('hex'), 'cache', e.key), {
+        recursive: true,
+        force: true,
+      });
   }
   const gone = new Set(removed);
   return { removed, kept: entries.filter((e) => !gone.has(e)), busy };
@@ -113,7 +132,12 @@ const mb = (b: number): string => `${(b / 1048576).toFixed(1)} MB`;
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { keep: { type: 'string', default: '2' }, 'max-mb': { type: 'string', default: '1024' }, 'dry-run': { type: 'boolean', default: false }, dir: { type: 'string', default: '.wireit' } },
+    options: {
+      keep: { type: 'string', default: '2' },
+      'max-mb': { type: 'string', default: '1024' },
+      'dry-run': { type: 'boolean', default: false },
+      dir: { type: 'string', default: '.wireit' },
+    },
   });
   const keep = Number(values.keep);
   const maxMb = Number(values['max-mb']);

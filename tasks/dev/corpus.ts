@@ -15,7 +15,8 @@ import { UserError } from '../lib/result.ts';
  *   npm run corpus -- --records 1200 --out data/_kb [--seed 7] [--start-date 2026-10-01] [--days 30] [--force]
  */
 
-const USAGE = 'usage: npm run corpus -- [--records N] [--out DIR] [--seed S] [--start-date YYYY-MM-DD] [--days D] [--force] [--json]';
+const USAGE =
+  'usage: npm run corpus -- [--records N] [--out DIR] [--seed S] [--start-date YYYY-MM-DD] [--days D] [--force] [--json]';
 const FLUSH_AT = 1 << 18;
 
 /** What the generator wrote. */
@@ -63,7 +64,10 @@ async function prepareOut(out: string, force: boolean): Promise<void> {
     const dir = join(out, s);
     const entries = await readdir(dir).catch(() => [] as string[]);
     if (entries.length === 0) continue;
-    if (!force) throw new UserError(`corpus: ${dir} already has ${entries.length} file(s); pass --force to replace the generated stream folders (other files in ${out} are left alone)`);
+    if (!force)
+      throw new UserError(
+        `corpus: ${dir} already has ${entries.length} file(s); pass --force to replace the generated stream folders (other files in ${out} are left alone)`,
+      );
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -73,7 +77,12 @@ async function prepareOut(out: string, force: boolean): Promise<void> {
  * `only` writes just those streams (the others are generated, so the kept rows are the same as in
  * a full corpus, but not written or counted): the bench uses it for one big file of one stream.
  */
-export async function writeCorpus(out: string, options: CorpusOptions, force = false, only: readonly Stream[] | null = null): Promise<CorpusSummary> {
+export async function writeCorpus(
+  out: string,
+  options: CorpusOptions,
+  force = false,
+  only: readonly Stream[] | null = null,
+): Promise<CorpusSummary> {
   await prepareOut(out, force);
   const rows = Object.fromEntries(STREAMS.map((s) => [s, 0])) as Record<Stream, number>;
   const open = new Map<string, BufferedFile>();
@@ -105,7 +114,12 @@ export async function writeCorpus(out: string, options: CorpusOptions, force = f
   return { out, rows, files, bytes };
 }
 
-function parseOptions(argv: string[]): { out: string; options: CorpusOptions; force: boolean; json: boolean } {
+function parseOptions(argv: string[]): {
+  out: string;
+  options: CorpusOptions;
+  force: boolean;
+  json: boolean;
+} {
   let values;
   try {
     ({ values } = parseArgs({
@@ -126,7 +140,8 @@ function parseOptions(argv: string[]): { out: string; options: CorpusOptions; fo
     throw new UserError(`corpus: ${(e as Error).message}\n${USAGE}`);
   }
   const int = (name: string, v: string, min: number): number => {
-    if (!/^[0-9]+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) throw new UserError(`corpus: --${name} expects an integer >= ${min}, got "${v}"\n${USAGE}`);
+    if (!/^[0-9]+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v)))
+      throw new UserError(`corpus: --${name} expects an integer >= ${min}, got "${v}"\n${USAGE}`);
     return Number(v);
   };
   const start = values['start-date'];
@@ -136,7 +151,12 @@ function parseOptions(argv: string[]): { out: string; options: CorpusOptions; fo
   }
   return {
     out: values.out,
-    options: { records: int('records', values.records, 1), seed: int('seed', values.seed, 0), startDate: start, days: int('days', values.days, 1) },
+    options: {
+      records: int('records', values.records, 1),
+      seed: int('seed', values.seed, 0),
+      startDate: start,
+      days: int('days', values.days, 1),
+    },
     force: values.force,
     json: values.json,
   };
@@ -149,8 +169,11 @@ export async function runCorpusCli(argv: string[]): Promise<number> {
     const summary = await writeCorpus(resolve(out), options, force);
     const total = Object.values(summary.rows).reduce((a, b) => a + b, 0);
     const per = STREAMS.map((s) => `${s} ${summary.rows[s].toLocaleString('en-US')}`).join(', ');
-    process.stderr.write(`✔ corpus: ${total.toLocaleString('en-US')} rows in ${summary.files} files → ${relative(process.cwd(), summary.out) || '.'} (seed ${options.seed}, ${options.days} days from ${options.startDate}): ${per}\n`);
-    if (json) process.stdout.write(`${JSON.stringify({ ...summary, out: relative(process.cwd(), summary.out) })}\n`);
+    process.stderr.write(
+      `✔ corpus: ${total.toLocaleString('en-US')} rows in ${summary.files} files → ${relative(process.cwd(), summary.out) || '.'} (seed ${options.seed}, ${options.days} days from ${options.startDate}): ${per}\n`,
+    );
+    if (json)
+      process.stdout.write(`${JSON.stringify({ ...summary, out: relative(process.cwd(), summary.out) })}\n`);
     return 0;
   } catch (e) {
     if (e instanceof UserError) {

@@ -45,27 +45,146 @@ interface RecordDoc {
 
 /** The documented record types, in README order (sources first, exports last). */
 export const RECORD_DOCS: readonly RecordDoc[] = [
-  { title: 'DistillConfig', schema: DistillConfig, source: 'schemas/config.ts', version: CONFIG_V, io: 'input', summary: 'The project config, `distill.config.json` (defaults may be omitted)' },
-  { title: 'Provenance', schema: Provenance, source: 'schemas/provenance.ts', version: PROVENANCE_V, io: 'output', summary: 'The join key from any derived row back to its source line', notes: '`source_file` must be a relative path without `..` segments, wherever a provenance is embedded' },
-  { title: 'ChatMessage', schema: ChatMessage, source: 'schemas/chat.ts', version: CHAT_V, io: 'output', summary: 'A conversation turn in OpenAI chat shape' },
-  { title: 'EvidenceRecord', schema: EvidenceRecord, source: 'schemas/evidence-record.ts', version: EVIDENCE_V, io: 'output', summary: 'One normalised source row (run, signal, document or judgment) with provenance' },
-  { title: 'QuarantineRecord', schema: QuarantineRecord, source: 'schemas/quarantine-record.ts', version: QUARANTINE_V, io: 'output', summary: 'Every dropped row, with its reason code; raw content is never copied' },
-  { title: 'ScoredRun', schema: ScoredRun, source: 'schemas/scored-run.ts', version: SCORED_V, io: 'output', summary: 'One run, its joined outcome signals and its category' },
-  { title: 'RagSample', schema: RagSample, source: 'schemas/rag-sample.ts', version: RAG_V, io: 'output', summary: 'A grounded document (or chunk) for retrieval' },
-  { title: 'SftSample', schema: SftSample, source: 'schemas/sft-sample.ts', version: SFT_V, io: 'output', summary: 'A training conversation; `quality_score` is only ever accepted or partially_accepted' },
-  { title: 'PreferenceSample', schema: PreferenceSample, source: 'schemas/preference-sample.ts', version: PREFERENCE_V, io: 'output', summary: 'A DPO chosen / rejected pair with provenance for both sides', notes: '`chosen_id` ≠ `rejected_id` (no self-pairs), and the chosen and rejected texts differ' },
-  { title: 'KtoSample', schema: KtoSample, source: 'schemas/kto-sample.ts', version: KTO_V, io: 'output', summary: 'An unpaired preference row labelled desirable or not' },
-  { title: 'StageReceipt', schema: StageReceipt, source: 'schemas/stage-receipt.ts', version: RECEIPT_V, io: 'output', summary: 'What one phase read, wrote and counted in one run' },
-  { title: 'RunSummary', schema: RunSummary, source: 'schemas/run-summary.ts', version: SUMMARY_V, io: 'output', summary: 'The outcome of one run-all: phases and the funnel' },
-  { title: 'DriftReport', schema: DriftReport, source: 'schemas/drift-report.ts', version: DRIFT_V, io: 'output', summary: 'Metric changes between consecutive runs' },
-  { title: 'AuditBaselineEntry', schema: AuditBaselineEntry, source: 'schemas/audit-baseline-entry.ts', version: AUDIT_ENTRY_V, io: 'output', summary: 'The entry of one row of the append-only audit baseline `data/_kb/audit_baselines.jsonl` (`distill audit-full`)' },
-  { title: 'ReleaseManifest', schema: ReleaseManifest, source: 'schemas/release-manifest.ts', version: RELEASE_MANIFEST_V, io: 'output', summary: 'What `distill release-freeze` froze: the six gates, the phase → commit map, dataset counts, the exports hash' },
-  { title: 'ReplayCall', schema: ReplayCall, source: 'schemas/replay-call.ts', version: REPLAY_CALL_V, io: 'output', summary: 'One logged model call of `distill replay` / `replay-eval` (reports/replay/calls.jsonl)' },
+  {
+    title: 'DistillConfig',
+    schema: DistillConfig,
+    source: 'schemas/config.ts',
+    version: CONFIG_V,
+    io: 'input',
+    summary: 'The project config, `distill.config.json` (defaults may be omitted)',
+  },
+  {
+    title: 'Provenance',
+    schema: Provenance,
+    source: 'schemas/provenance.ts',
+    version: PROVENANCE_V,
+    io: 'output',
+    summary: 'The join key from any derived row back to its source line',
+    notes: '`source_file` must be a relative path without `..` segments, wherever a provenance is embedded',
+  },
+  {
+    title: 'ChatMessage',
+    schema: ChatMessage,
+    source: 'schemas/chat.ts',
+    version: CHAT_V,
+    io: 'output',
+    summary: 'A conversation turn in OpenAI chat shape',
+  },
+  {
+    title: 'EvidenceRecord',
+    schema: EvidenceRecord,
+    source: 'schemas/evidence-record.ts',
+    version: EVIDENCE_V,
+    io: 'output',
+    summary: 'One normalised source row (run, signal, document or judgment) with provenance',
+  },
+  {
+    title: 'QuarantineRecord',
+    schema: QuarantineRecord,
+    source: 'schemas/quarantine-record.ts',
+    version: QUARANTINE_V,
+    io: 'output',
+    summary: 'Every dropped row, with its reason code; raw content is never copied',
+  },
+  {
+    title: 'ScoredRun',
+    schema: ScoredRun,
+    source: 'schemas/scored-run.ts',
+    version: SCORED_V,
+    io: 'output',
+    summary: 'One run, its joined outcome signals and its category',
+  },
+  {
+    title: 'RagSample',
+    schema: RagSample,
+    source: 'schemas/rag-sample.ts',
+    version: RAG_V,
+    io: 'output',
+    summary: 'A grounded document (or chunk) for retrieval',
+  },
+  {
+    title: 'SftSample',
+    schema: SftSample,
+    source: 'schemas/sft-sample.ts',
+    version: SFT_V,
+    io: 'output',
+    summary: 'A training conversation; `quality_score` is only ever accepted or partially_accepted',
+  },
+  {
+    title: 'PreferenceSample',
+    schema: PreferenceSample,
+    source: 'schemas/preference-sample.ts',
+    version: PREFERENCE_V,
+    io: 'output',
+    summary: 'A DPO chosen / rejected pair with provenance for both sides',
+    notes: '`chosen_id` ≠ `rejected_id` (no self-pairs), and the chosen and rejected texts differ',
+  },
+  {
+    title: 'KtoSample',
+    schema: KtoSample,
+    source: 'schemas/kto-sample.ts',
+    version: KTO_V,
+    io: 'output',
+    summary: 'An unpaired preference row labelled desirable or not',
+  },
+  {
+    title: 'StageReceipt',
+    schema: StageReceipt,
+    source: 'schemas/stage-receipt.ts',
+    version: RECEIPT_V,
+    io: 'output',
+    summary: 'What one phase read, wrote and counted in one run',
+  },
+  {
+    title: 'RunSummary',
+    schema: RunSummary,
+    source: 'schemas/run-summary.ts',
+    version: SUMMARY_V,
+    io: 'output',
+    summary: 'The outcome of one run-all: phases and the funnel',
+  },
+  {
+    title: 'DriftReport',
+    schema: DriftReport,
+    source: 'schemas/drift-report.ts',
+    version: DRIFT_V,
+    io: 'output',
+    summary: 'Metric changes between consecutive runs',
+  },
+  {
+    title: 'AuditBaselineEntry',
+    schema: AuditBaselineEntry,
+    source: 'schemas/audit-baseline-entry.ts',
+    version: AUDIT_ENTRY_V,
+    io: 'output',
+    summary:
+      'The entry of one row of the append-only audit baseline `data/_kb/audit_baselines.jsonl` (`distill audit-full`)',
+  },
+  {
+    title: 'ReleaseManifest',
+    schema: ReleaseManifest,
+    source: 'schemas/release-manifest.ts',
+    version: RELEASE_MANIFEST_V,
+    io: 'output',
+    summary:
+      'What `distill release-freeze` froze: the six gates, the phase → commit map, dataset counts, the exports hash',
+  },
+  {
+    title: 'ReplayCall',
+    schema: ReplayCall,
+    source: 'schemas/replay-call.ts',
+    version: REPLAY_CALL_V,
+    io: 'output',
+    summary: 'One logged model call of `distill replay` / `replay-eval` (reports/replay/calls.jsonl)',
+  },
 ];
 
 /** `EvidenceRecord` → `evidence-record`. */
 export function kebab(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/([A-Z])([A-Z][a-z])/g, '$1-$2').toLowerCase();
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
 }
 
 /** A deep copy with every object's keys in code-unit order (arrays keep their order). */
@@ -83,7 +202,11 @@ function sortKeys(v: unknown): unknown {
 export function jsonSchemas(): Map<string, string> {
   const out = new Map<string, string>();
   for (const doc of [...RECORD_DOCS].sort((a, b) => (kebab(a.title) < kebab(b.title) ? -1 : 1))) {
-    const generated = z.toJSONSchema(doc.schema, { target: 'draft-2020-12', io: doc.io, unrepresentable: 'throw' });
+    const generated = z.toJSONSchema(doc.schema, {
+      target: 'draft-2020-12',
+      io: doc.io,
+      unrepresentable: 'throw',
+    });
     const schema = {
       ...generated,
       title: doc.title,

@@ -52,15 +52,28 @@ export function moduleEdges(file: string, text: string): Edge[] {
   };
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node)) {
-      if (!node.importClause?.isTypeOnly && ts.isStringLiteral(node.moduleSpecifier)) add(node.moduleSpecifier.text, 'static');
+      if (!node.importClause?.isTypeOnly && ts.isStringLiteral(node.moduleSpecifier))
+        add(node.moduleSpecifier.text, 'static');
     } else if (ts.isExportDeclaration(node)) {
-      if (!node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) add(node.moduleSpecifier.text, 'static');
+      if (!node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier))
+        add(node.moduleSpecifier.text, 'static');
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const arg = node.arguments[0];
       if (arg && ts.isStringLiteralLike(arg)) add(arg.text, 'dynamic');
-    } else if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'URL') {
+    } else if (
+      ts.isNewExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === 'URL'
+    ) {
       const [spec, base] = node.arguments ?? [];
-      if (spec && base && ts.isStringLiteralLike(spec) && spec.text.endsWith('.ts') && base.getText(sf) === 'import.meta.url') add(spec.text, 'worker');
+      if (
+        spec &&
+        base &&
+        ts.isStringLiteralLike(spec) &&
+        spec.text.endsWith('.ts') &&
+        base.getText(sf) === 'import.meta.url'
+      )
+        add(spec.text, 'worker');
     }
     ts.forEachChild(node, visit);
   };
@@ -72,7 +85,8 @@ export function moduleEdges(file: string, text: string): Edge[] {
 export function readModuleGraph(root: string): Map<string, Edge[]> {
   const graph = new Map<string, Edge[]>();
   for (const dir of CODE_DIRS) {
-    for (const file of tsFiles(root, dir).sort()) graph.set(file, moduleEdges(file, readFileSync(join(root, file), 'utf8')));
+    for (const file of tsFiles(root, dir).sort())
+      graph.set(file, moduleEdges(file, readFileSync(join(root, file), 'utf8')));
   }
   return graph;
 }
@@ -81,7 +95,11 @@ export function readModuleGraph(root: string): Map<string, Edge[]> {
  * Every module reachable from `entries`, entries included, sorted. `follow` says which edge kinds
  * are followed; a target outside the graph (a missing file) is kept, so a broken specifier shows.
  */
-export function closure(graph: ModuleGraph, entries: readonly string[], follow: ReadonlySet<EdgeKind>): string[] {
+export function closure(
+  graph: ModuleGraph,
+  entries: readonly string[],
+  follow: ReadonlySet<EdgeKind>,
+): string[] {
   const seen = new Set<string>();
   const stack = [...entries];
   while (stack.length > 0) {
@@ -108,7 +126,8 @@ export function importCycles(graph: ModuleGraph, follow: ReadonlySet<EdgeKind> =
   const onStack = new Set<string>();
   const stack: string[] = [];
   const out: string[][] = [];
-  const succ = (f: string): string[] => (graph.get(f) ?? []).filter((e) => follow.has(e.kind) && graph.has(e.to)).map((e) => e.to);
+  const succ = (f: string): string[] =>
+    (graph.get(f) ?? []).filter((e) => follow.has(e.kind) && graph.has(e.to)).map((e) => e.to);
   for (const start of [...graph.keys()].sort()) {
     if (idx.has(start)) continue;
     const work: { node: string; next: number }[] = [{ node: start, next: 0 }];
@@ -127,7 +146,8 @@ export function importCycles(graph: ModuleGraph, follow: ReadonlySet<EdgeKind> =
           stack.push(w);
           onStack.add(w);
           work.push({ node: w, next: 0 });
-        } else if (onStack.has(w)) low.set(top.node, Math.min(low.get(top.node) as number, idx.get(w) as number));
+        } else if (onStack.has(w))
+          low.set(top.node, Math.min(low.get(top.node) as number, idx.get(w) as number));
         continue;
       }
       work.pop();

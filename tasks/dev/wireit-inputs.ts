@@ -50,7 +50,8 @@ export function phaseModules(graph: ModuleGraph, p: PipelinePhase): string[] {
 export function asGlobs(graph: ModuleGraph, modules: readonly string[]): string[] {
   const listed = new Set(modules);
   const all = [...graph.keys()];
-  const whole = (dir: string): boolean => all.filter((f) => f.startsWith(`${dir}/`)).every((f) => listed.has(f));
+  const whole = (dir: string): boolean =>
+    all.filter((f) => f.startsWith(`${dir}/`)).every((f) => listed.has(f));
   const out: string[] = [];
   const covered = new Set<string>();
   for (const f of modules) {
@@ -91,7 +92,10 @@ function phaseNamed(name: string): PipelinePhase {
 
 /** The full wireit entry of a pipeline phase. */
 export function phaseEntry(graph: ModuleGraph, p: PipelinePhase): WireitEntry {
-  const deps: { script: string; cascade: boolean }[] = p.upstream.map((u) => ({ script: phaseNamed(u).script, cascade: false }));
+  const deps: { script: string; cascade: boolean }[] = p.upstream.map((u) => ({
+    script: phaseNamed(u).script,
+    cascade: false,
+  }));
   // the first phase starts every build: begin-run writes the run id and the source fingerprint it reads
   if (p.upstream.length === 0) deps.unshift({ script: 'begin-run', cascade: false });
   return {
@@ -105,7 +109,11 @@ export function phaseEntry(graph: ModuleGraph, p: PipelinePhase): WireitEntry {
 
 /** The acceptance gate's `files`: it builds the fixture with every phase in-process. */
 export function acceptanceFiles(graph: ModuleGraph): string[] {
-  return [...asGlobs(graph, closure(graph, [CLI_ENTRY], ALL_EDGES)), 'test/fixtures/acceptance/**', ...SETTINGS];
+  return [
+    ...asGlobs(graph, closure(graph, [CLI_ENTRY], ALL_EDGES)),
+    'test/fixtures/acceptance/**',
+    ...SETTINGS,
+  ];
 }
 
 /** The derived entries: script name → the fields this script owns. */
@@ -136,7 +144,9 @@ export function staleEntries(pkg: Json, entries: Record<string, WireitEntry>): s
       if (field === 'files' && Array.isArray(have)) {
         const missing = (want as string[]).filter((f) => !(have as string[]).includes(f));
         const extra = (have as string[]).filter((f) => !(want as string[]).includes(f));
-        out.push(`${name}.files: ${[...missing.map((f) => `missing ${f}`), ...extra.map((f) => `not derived ${f}`)].join(', ') || 'order differs'}`);
+        out.push(
+          `${name}.files: ${[...missing.map((f) => `missing ${f}`), ...extra.map((f) => `not derived ${f}`)].join(', ') || 'order differs'}`,
+        );
       } else out.push(`${name}.${field}: is ${JSON.stringify(have)}, derived ${JSON.stringify(want)}`);
     }
   }
@@ -151,12 +161,20 @@ async function main(argv: string[]): Promise<number> {
   const stale = staleEntries(pkg, entries);
   if (argv.includes('--check')) {
     if (stale.length === 0) return 0;
-    process.stderr.write(`package.json's wireit entries are not the derived ones; run \`npm run wireit:inputs\`:\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+    process.stderr.write(
+      `package.json's wireit entries are not the derived ones; run \`npm run wireit:inputs\`:\n${stale.map((s) => `  ${s}`).join('\n')}\n`,
+    );
     return 1;
   }
-  if (stale.length > 0) await writeFileAtomic(path, `${JSON.stringify(applyEntries(pkg, entries), null, 2)}\n`);
-  process.stderr.write(stale.length === 0 ? 'package.json: wireit entries already derived\n' : `package.json: ${stale.length} wireit fields rewritten\n`);
+  if (stale.length > 0)
+    await writeFileAtomic(path, `${JSON.stringify(applyEntries(pkg, entries), null, 2)}\n`);
+  process.stderr.write(
+    stale.length === 0
+      ? 'package.json: wireit entries already derived\n'
+      : `package.json: ${stale.length} wireit fields rewritten\n`,
+  );
   return 0;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = await main(process.argv.slice(2));
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1])
+  process.exitCode = await main(process.argv.slice(2));

@@ -58,29 +58,52 @@ function recordsOf(file: string, text: string): { label: string; value: unknown;
     }
   };
   if (file.endsWith('.jsonl')) {
-    return text.split('\n').flatMap((line, i) => (line.trim() === '' ? [] : [{ label: `${basename(file)}:${i + 1}`, ...parse(line) }]));
+    return text
+      .split('\n')
+      .flatMap((line, i) =>
+        line.trim() === '' ? [] : [{ label: `${basename(file)}:${i + 1}`, ...parse(line) }],
+      );
   }
   const doc = parse(text);
-  if (doc.parsed && Array.isArray(doc.value)) return doc.value.map((v, i) => ({ label: `${basename(file)}[${i}]`, value: v, parsed: true }));
+  if (doc.parsed && Array.isArray(doc.value))
+    return doc.value.map((v, i) => ({ label: `${basename(file)}[${i}]`, value: v, parsed: true }));
   return [{ label: basename(file), ...doc }];
 }
 
 function walkStrings(v: unknown, path: string, visit: (s: string, path: string) => void): void {
   if (typeof v === 'string') visit(v, path);
   else if (Array.isArray(v)) v.forEach((x, i) => walkStrings(x, `${path}[${i}]`, visit));
-  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walkStrings(x, path === '' ? k : `${path}.${k}`, visit);
+  else if (v !== null && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) walkStrings(x, path === '' ? k : `${path}.${k}`, visit);
 }
 
 /** Scans files with the secret rules and the PII detectors. */
-export async function scanFiles(files: readonly string[], allow: ReadonlySet<string> = new Set()): Promise<ScanReport> {
-  if (files.length === 0) throw new UserError('scan takes one or more JSON / JSONL / .traj files, e.g. `distill scan traces.jsonl`');
-  const report: ScanReport = { rules_version: SECRET_RULES_VERSION, files: [...files], records: 0, chars: 0, unparsed: 0, timeouts: 0, secrets: emptyCounts(SECRET_RULES.map((r) => r.id)), pii: emptyCounts(PII_TYPES) };
+export async function scanFiles(
+  files: readonly string[],
+  allow: ReadonlySet<string> = new Set(),
+): Promise<ScanReport> {
+  if (files.length === 0)
+    throw new UserError(
+      'scan takes one or more JSON / JSONL / .traj files, e.g. `distill scan traces.jsonl`',
+    );
+  const report: ScanReport = {
+    rules_version: SECRET_RULES_VERSION,
+    files: [...files],
+    records: 0,
+    chars: 0,
+    unparsed: 0,
+    timeouts: 0,
+    secrets: emptyCounts(SECRET_RULES.map((r) => r.id)),
+    pii: emptyCounts(PII_TYPES),
+  };
   for (const file of files) {
     let text: string;
     try {
       text = await fsp.readFile(file, 'utf8');
     } catch (e) {
-      throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UserError(
+        `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     report.chars += text.length;
     for (const rec of recordsOf(file, text)) {
@@ -110,7 +133,10 @@ export async function scanFiles(files: readonly string[], allow: ReadonlySet<str
 
 function table(counts: Record<string, RuleCount>, width: number): string[] {
   return Object.entries(counts).map(([id, c]) => {
-    const top = Object.entries(c.paths).sort(([pa, a], [pb, b]) => b - a || (pa < pb ? -1 : 1)).slice(0, 4).map(([p, k]) => `${p || '(root)'} ×${k}`);
+    const top = Object.entries(c.paths)
+      .sort(([pa, a], [pb, b]) => b - a || (pa < pb ? -1 : 1))
+      .slice(0, 4)
+      .map(([p, k]) => `${p || '(root)'} ×${k}`);
     return `  ${id.padEnd(width)} ${n(c.hits).padStart(7)} ${n(c.records).padStart(8)}  ${top.join(', ')}`;
   });
 }
@@ -128,6 +154,8 @@ export function formatScan(r: ScanReport): string {
     'PII (screen would replace it with <TYPE> placeholders):',
     head,
     ...table(r.pii, width),
-    r.timeouts ? `✖ the detector budget ran out on ${n(r.timeouts)} records (screen would quarantine them DETECTOR_TIMEOUT)` : 'detector budget: never ran out',
+    r.timeouts
+      ? `✖ the detector budget ran out on ${n(r.timeouts)} records (screen would quarantine them DETECTOR_TIMEOUT)`
+      : 'detector budget: never ran out',
   ].join('\n');
 }

@@ -17,15 +17,33 @@ export interface SniffResult {
 }
 
 /** Detects the format of each file (paths as given, relative to `cwd`); reads only their start. */
-export async function sniffFiles(paths: readonly string[], cwd: string, limits: { maxLineBytes: number; maxDepth: number }): Promise<SniffResult[]> {
+export async function sniffFiles(
+  paths: readonly string[],
+  cwd: string,
+  limits: { maxLineBytes: number; maxDepth: number },
+): Promise<SniffResult[]> {
   const out: SniffResult[] = [];
   for (const file of paths) {
     const sample = await sampleFile(resolve(cwd, file), limits);
     const d = detectFormat(sample, ADAPTERS);
     out.push(
       d.ok
-        ? { file, layout: sample.kind, adapter: d.adapter, confidence: d.confidence, reason: d.reason, candidates: d.candidates }
-        : { file, layout: sample.kind, adapter: null, confidence: null, reason: d.detail, candidates: d.candidates },
+        ? {
+            file,
+            layout: sample.kind,
+            adapter: d.adapter,
+            confidence: d.confidence,
+            reason: d.reason,
+            candidates: d.candidates,
+          }
+        : {
+            file,
+            layout: sample.kind,
+            adapter: null,
+            confidence: null,
+            reason: d.detail,
+            candidates: d.candidates,
+          },
     );
   }
   return out;
@@ -34,6 +52,10 @@ export async function sniffFiles(paths: readonly string[], cwd: string, limits: 
 /** One line per file: `file: adapter (confidence 0.95): reason`, or `file: unknown: why`. */
 export function formatSniff(results: readonly SniffResult[]): string {
   return results
-    .map((r) => (r.adapter !== null ? `${r.file}: ${r.adapter} (confidence ${(r.confidence as number).toFixed(2)}): ${r.reason}` : `${r.file}: unknown: ${r.reason}`))
+    .map((r) =>
+      r.adapter !== null
+        ? `${r.file}: ${r.adapter} (confidence ${(r.confidence as number).toFixed(2)}): ${r.reason}`
+        : `${r.file}: unknown: ${r.reason}`,
+    )
     .join('\n');
 }

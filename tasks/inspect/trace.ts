@@ -11,7 +11,14 @@ import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR } from '../lib/layout.ts';
 import { readManifest } from '../lib/manifest.ts';
 import { loadConfig } from '../lib/project.ts';
 import { UserError } from '../lib/result.ts';
-import { openSource, readArrayElements, readDocument, readLines, type FileRefusal, type SourceUnit } from '../lib/source-reader.ts';
+import {
+  openSource,
+  readArrayElements,
+  readDocument,
+  readLines,
+  type FileRefusal,
+  type SourceUnit,
+} from '../lib/source-reader.ts';
 
 /** One step of the walk back: where an upstream record sits (1-based line for people). */
 export interface TraceHop {
@@ -50,11 +57,14 @@ export interface TraceReport {
 
 /** Which export files can hold an id, by its prefix. */
 function filesFor(id: string): string[] {
-  if (id.startsWith('sft_')) return [`${EXPORT_DIRS.sft}/${SFT_FILE}`, `${EXPORT_DIRS.sftPartial}/${SFT_FILE}`];
+  if (id.startsWith('sft_'))
+    return [`${EXPORT_DIRS.sft}/${SFT_FILE}`, `${EXPORT_DIRS.sftPartial}/${SFT_FILE}`];
   if (id.startsWith('pref_')) return [`${EXPORT_DIRS.preference}/${PAIR_FILE}`];
   if (id.startsWith('kto_')) return [`${EXPORT_DIRS.preference}/${KTO_FILE}`];
   if (id.startsWith('rag_')) return [`${EXPORT_DIRS.rag}/${RAG_FILE}`];
-  throw new UserError(`"${id}" is not an export row id: expected one starting with sft_, pref_, kto_ or rag_`);
+  throw new UserError(
+    `"${id}" is not an export row id: expected one starting with sft_, pref_, kto_ or rag_`,
+  );
 }
 
 type Row = Record<string, unknown>;
@@ -70,13 +80,20 @@ async function findRow(root: string, id: string): Promise<{ row: Row; at: string
 /** Data files of an upstream folder, or none when it has not been built. */
 async function dataFiles(root: string, dir: string): Promise<string[]> {
   try {
-    return (await readManifest(root, dir, 'npm run export-all')).files.filter((f) => !f.path.includes('/_')).map((f) => f.path);
+    return (await readManifest(root, dir, 'npm run export-all')).files
+      .filter((f) => !f.path.includes('/_'))
+      .map((f) => f.path);
   } catch {
     return [];
   }
 }
 
-async function findBy(root: string, dir: string, key: string, value: string): Promise<{ row: Row; at: string } | null> {
+async function findBy(
+  root: string,
+  dir: string,
+  key: string,
+  value: string,
+): Promise<{ row: Row; at: string } | null> {
   for await (const r of readLocated(root, await dataFiles(root, dir))) {
     if ((r.value as Row)[key] === value) return { row: r.value as Row, at: `${r.file}:${r.line + 1}` };
   }
@@ -93,46 +110,90 @@ interface SideSpec {
 
 function sidesOf(id: string, row: Row): SideSpec[] {
   const prov = (k: string): Provenance => row[k] as Provenance;
-  if (id.startsWith('sft_') || id.startsWith('kto_')) return [{ label: `run ${String(row['run_id'])}`, runId: row['run_id'] as string, evidenceId: null, provenance: prov('provenance') }];
+  if (id.startsWith('sft_') || id.startsWith('kto_'))
+    return [
+      {
+        label: `run ${String(row['run_id'])}`,
+        runId: row['run_id'] as string,
+        evidenceId: null,
+        provenance: prov('provenance'),
+      },
+    ];
   if (id.startsWith('rag_')) {
     const md = row['metadata'] as Record<string, string | number>;
     const isRun = md['kind'] === 'run';
-    return [{ label: isRun ? `run ${String(md['trace_id'])}` : `document ${String(md['evidence_id'])}`, runId: isRun ? String(md['trace_id']) : null, evidenceId: typeof md['evidence_id'] === 'string' && md['evidence_id'] !== '' ? md['evidence_id'] : null, provenance: prov('provenance') }];
+    return [
+      {
+        label: isRun ? `run ${String(md['trace_id'])}` : `document ${String(md['evidence_id'])}`,
+        runId: isRun ? String(md['trace_id']) : null,
+        evidenceId:
+          typeof md['evidence_id'] === 'string' && md['evidence_id'] !== '' ? md['evidence_id'] : null,
+        provenance: prov('provenance'),
+      },
+    ];
   }
   const type = row['pair_type'];
   const side = (s: 'chosen' | 'rejected'): SideSpec => {
     const sid = row[`${s}_id`] as string;
     const base = sid.split('#')[0] as string;
     // a correction's chosen side is the human-review signal row; a judgment's sides are its own row
-    const isEvidence = type === 'judgment' || (type === 'correction' && s === 'chosen' && base.startsWith('ev_'));
+    const isEvidence =
+      type === 'judgment' || (type === 'correction' && s === 'chosen' && base.startsWith('ev_'));
     const runId = isEvidence ? null : base;
-    return { label: `${s} ${sid}`, runId, evidenceId: isEvidence ? base : null, provenance: prov(`${s}_provenance`) };
+    return {
+      label: `${s} ${sid}`,
+      runId,
+      evidenceId: isEvidence ? base : null,
+      provenance: prov(`${s}_provenance`),
+    };
   };
   return [side('chosen'), side('rejected')];
 }
 
 /** Re-reads the source row a provenance points at and returns its sig_hash, or why it cannot. */
-export async function rehashSource(root: string, p: Provenance, limits: { maxLineBytes: number; maxDepth: number }): Promise<{ actual: string | null; detail: string }> {
+export async function rehashSource(
+  root: string,
+  p: Provenance,
+  limits: { maxLineBytes: number; maxDepth: number },
+): Promise<{ actual: string | null; detail: string }> {
   let opened: Awaited<ReturnType<typeof openSource>>;
   try {
     opened = await openSource(join(root, p.source_file));
   } catch (e) {
-    return { actual: null, detail: `cannot open ${p.source_file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    return {
+      actual: null,
+      detail: `cannot open ${p.source_file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    };
   }
   if (!opened.ok) return { actual: null, detail: `${opened.refusal.reason}: ${opened.refusal.detail}` };
   const src = opened.src;
   try {
     const reader: AsyncGenerator<SourceUnit | FileRefusal> =
-      p.locator === undefined ? readLines(src, limits.maxLineBytes) : /^\$\[\d+\]$/.test(p.locator) ? readArrayElements(src, limits.maxLineBytes) : readDocument(src, 256 * 1024 * 1024);
+      p.locator === undefined
+        ? readLines(src, limits.maxLineBytes)
+        : /^\$\[\d+\]$/.test(p.locator)
+          ? readArrayElements(src, limits.maxLineBytes)
+          : readDocument(src, 256 * 1024 * 1024);
     for await (const item of reader) {
       if (!('index' in item)) return { actual: null, detail: `${item.reason}: ${item.detail}` };
       if (item.index !== p.line_offset) continue;
-      if (item.issue || item.text === null) return { actual: null, detail: `the row no longer reads: ${item.issue?.reason ?? 'unreadable'}${item.issue ? `: ${item.issue.detail}` : ''}` };
+      if (item.issue || item.text === null)
+        return {
+          actual: null,
+          detail: `the row no longer reads: ${item.issue?.reason ?? 'unreadable'}${item.issue ? `: ${item.issue.detail}` : ''}`,
+        };
       const parsed = parseRow(item.text, { maxDepth: limits.maxDepth });
-      if (!parsed.ok) return { actual: null, detail: `the row no longer parses: ${parsed.drop.reason}: ${parsed.drop.detail}` };
+      if (!parsed.ok)
+        return {
+          actual: null,
+          detail: `the row no longer parses: ${parsed.drop.reason}: ${parsed.drop.detail}`,
+        };
       return { actual: sigHash(parsed.value), detail: '' };
     }
-    return { actual: null, detail: `${p.source_file} has no ${p.locator === undefined ? 'line' : 'element'} ${p.line_offset} (0-based) any more` };
+    return {
+      actual: null,
+      detail: `${p.source_file} has no ${p.locator === undefined ? 'line' : 'element'} ${p.line_offset} (0-based) any more`,
+    };
   } finally {
     await src.fh.close();
   }
@@ -154,7 +215,11 @@ function limitsOf(root: string): { maxLineBytes: number; maxDepth: number } {
  */
 export async function traceRow(root: string, id: string): Promise<TraceReport> {
   const found = await findRow(root, id);
-  if (!found) throw new UserError(`${id} not found in ${filesFor(id).join(' or ')}; is the export built (npm run export-all)?`, 1);
+  if (!found)
+    throw new UserError(
+      `${id} not found in ${filesFor(id).join(' or ')}; is the export built (npm run export-all)?`,
+      1,
+    );
   const limits = limitsOf(root);
   const sides: TraceSide[] = [];
   for (const spec of sidesOf(id, found.row)) {
@@ -163,17 +228,30 @@ export async function traceRow(root: string, id: string): Promise<TraceReport> {
     let consistent = true;
     if (spec.runId !== null) {
       const run = await findBy(root, SCORED_DIR, 'run_id', spec.runId);
-      hops.push({ stage: 'scored run', id: spec.runId, at: run?.at ?? null, note: run ? `${String(run.row['category'])} by ${String(run.row['decided_by'])}` : `not found in ${SCORED_DIR}` });
+      hops.push({
+        stage: 'scored run',
+        id: spec.runId,
+        at: run?.at ?? null,
+        note: run
+          ? `${String(run.row['category'])} by ${String(run.row['decided_by'])}`
+          : `not found in ${SCORED_DIR}`,
+      });
       if (run) evidenceId ??= run.row['evidence_id'] as string;
       else consistent = false;
     }
     if (evidenceId !== null) {
       const ev = await findBy(root, EVIDENCE_DIR, 'evidence_id', evidenceId);
-      let note = ev ? `${String(ev.row['kind'])} from stream ${String(ev.row['stream'])}` : `not found in ${EVIDENCE_DIR}`;
+      let note = ev
+        ? `${String(ev.row['kind'])} from stream ${String(ev.row['stream'])}`
+        : `not found in ${EVIDENCE_DIR}`;
       if (!ev) consistent = false;
       else {
         const ep = ev.row['provenance'] as Provenance;
-        if (ep.source_file !== spec.provenance.source_file || ep.line_offset !== spec.provenance.line_offset || ep.sig_hash !== spec.provenance.sig_hash) {
+        if (
+          ep.source_file !== spec.provenance.source_file ||
+          ep.line_offset !== spec.provenance.line_offset ||
+          ep.sig_hash !== spec.provenance.sig_hash
+        ) {
           consistent = false;
           note += `; its provenance (${ep.source_file} line_offset ${ep.line_offset}) differs from the export row's`;
         }
@@ -186,7 +264,15 @@ export async function traceRow(root: string, id: string): Promise<TraceReport> {
     sides.push({
       label: spec.label,
       hops,
-      check: { source_file: p.source_file, line_offset: p.line_offset, locator: p.locator ?? null, expected: p.sig_hash, actual, ok: matches && consistent, detail: actual === null ? detail : matches ? '' : 'the source row was modified after it was exported' },
+      check: {
+        source_file: p.source_file,
+        line_offset: p.line_offset,
+        locator: p.locator ?? null,
+        expected: p.sig_hash,
+        actual,
+        ok: matches && consistent,
+        detail: actual === null ? detail : matches ? '' : 'the source row was modified after it was exported',
+      },
     });
   }
   return { id, at: found.at, sides, ok: sides.every((s) => s.check.ok) };
@@ -197,15 +283,31 @@ export function formatTrace(r: TraceReport): string {
   const lines = [`${r.id}  ${r.at}`];
   for (const s of r.sides) {
     lines.push(`  ${s.label}`);
-    for (const h of s.hops) lines.push(`    ${h.stage.padEnd(10)}  ${h.at ?? '(missing)'}  ${h.id}  ${h.note}`);
+    for (const h of s.hops)
+      lines.push(`    ${h.stage.padEnd(10)}  ${h.at ?? '(missing)'}  ${h.id}  ${h.note}`);
     const c = s.check;
-    const where = c.locator && c.locator !== '$' ? `${c.source_file} ${c.locator} (element ${c.line_offset})` : c.locator === '$' ? `${c.source_file} (whole document)` : `${c.source_file}:${c.line_offset + 1} (line_offset ${c.line_offset})`;
+    const where =
+      c.locator && c.locator !== '$'
+        ? `${c.source_file} ${c.locator} (element ${c.line_offset})`
+        : c.locator === '$'
+          ? `${c.source_file} (whole document)`
+          : `${c.source_file}:${c.line_offset + 1} (line_offset ${c.line_offset})`;
     lines.push(`    ${'source'.padEnd(10)}  ${where}`);
     if (c.actual === null) lines.push(`    ${'sig_hash'.padEnd(10)}  ✖ cannot check: ${c.detail}`);
-    else if (c.actual !== c.expected) lines.push(`    ${'sig_hash'.padEnd(10)}  ✖ MISMATCH: recorded ${c.expected}, the row now hashes to ${c.actual} (${c.detail})`);
-    else lines.push(`    ${'sig_hash'.padEnd(10)}  ${c.ok ? '✔' : '✖'} matches ${c.expected}${c.ok ? '' : ' (but a hop above is missing or disagrees)'}`);
+    else if (c.actual !== c.expected)
+      lines.push(
+        `    ${'sig_hash'.padEnd(10)}  ✖ MISMATCH: recorded ${c.expected}, the row now hashes to ${c.actual} (${c.detail})`,
+      );
+    else
+      lines.push(
+        `    ${'sig_hash'.padEnd(10)}  ${c.ok ? '✔' : '✖'} matches ${c.expected}${c.ok ? '' : ' (but a hop above is missing or disagrees)'}`,
+      );
   }
   const bad = r.sides.filter((s) => !s.check.ok).length;
-  lines.push(bad === 0 ? `✔ ${r.sides.length} of ${r.sides.length} source rows unchanged` : `✖ ${bad} of ${r.sides.length} source rows changed or untraceable: rebuild with \`npm run export-all\` to re-derive the exports from the current sources (a source edited in place or shortened stops that build with SOURCE_TRUNCATED: run \`npx distill build-evidence --accept-source-changes\` first if the edit was intended)`);
+  lines.push(
+    bad === 0
+      ? `✔ ${r.sides.length} of ${r.sides.length} source rows unchanged`
+      : `✖ ${bad} of ${r.sides.length} source rows changed or untraceable: rebuild with \`npm run export-all\` to re-derive the exports from the current sources (a source edited in place or shortened stops that build with SOURCE_TRUNCATED: run \`npx distill build-evidence --accept-source-changes\` first if the edit was intended)`,
+  );
   return lines.join('\n');
 }

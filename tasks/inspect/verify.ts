@@ -51,7 +51,8 @@ export async function phaseFolders(root: string): Promise<string[]> {
       out.push(rel);
       return; // a phase folder holds no other phase folder
     }
-    for (const e of ents.filter((x) => x.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) await walk(`${rel}/${e.name}`);
+    for (const e of ents.filter((x) => x.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1)))
+      await walk(`${rel}/${e.name}`);
   };
   for (const top of SEARCH) await walk(top);
   return out.sort();
@@ -94,8 +95,17 @@ export async function verifyFolder(root: string, dir: string): Promise<FolderRep
   try {
     manifest = Manifest.parse(JSON.parse(await fsp.readFile(join(root, manifestPath), 'utf8')));
   } catch (e) {
-    const msg = e instanceof SyntaxError ? e.message : ((e as { issues?: { message: string }[] }).issues?.[0]?.message ?? (e as Error).message);
-    return { dir, files: 0, problems: [{ file: manifestPath, problem: `the manifest is unreadable or invalid (${msg}); rebuild this phase` }] };
+    const msg =
+      e instanceof SyntaxError
+        ? e.message
+        : ((e as { issues?: { message: string }[] }).issues?.[0]?.message ?? (e as Error).message);
+    return {
+      dir,
+      files: 0,
+      problems: [
+        { file: manifestPath, problem: `the manifest is unreadable or invalid (${msg}); rebuild this phase` },
+      ],
+    };
   }
   const problems: VerifyProblem[] = [];
   const listed = new Set<string>();
@@ -110,17 +120,27 @@ export async function verifyFolder(root: string, dir: string): Promise<FolderRep
       got = await measure(join(root, f.path));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      problems.push({ file: f.path, problem: code === 'ENOENT' ? 'missing: listed in the manifest but not on disk' : `unreadable (${code ?? (e as Error).message})` });
+      problems.push({
+        file: f.path,
+        problem:
+          code === 'ENOENT'
+            ? 'missing: listed in the manifest but not on disk'
+            : `unreadable (${code ?? (e as Error).message})`,
+      });
       continue;
     }
     const diffs: string[] = [];
-    if (got.bytes !== f.bytes) diffs.push(`size ${n(got.bytes)} bytes, manifest says ${n(f.bytes)}${got.bytes < f.bytes ? ' (truncated)' : ''}`);
+    if (got.bytes !== f.bytes)
+      diffs.push(
+        `size ${n(got.bytes)} bytes, manifest says ${n(f.bytes)}${got.bytes < f.bytes ? ' (truncated)' : ''}`,
+      );
     if (got.sha256 !== f.sha256) diffs.push(`sha256 ${short(got.sha256)}, manifest says ${short(f.sha256)}`);
     if (f.rows !== null && got.rows !== f.rows) diffs.push(`${n(got.rows)} rows, manifest says ${n(f.rows)}`);
     if (diffs.length > 0) problems.push({ file: f.path, problem: `content differs: ${diffs.join('; ')}` });
   }
   for (const p of await listFiles(root, dir)) {
-    if (p !== manifestPath && !listed.has(p)) problems.push({ file: p, problem: 'extra file: on disk but not in the manifest' });
+    if (p !== manifestPath && !listed.has(p))
+      problems.push({ file: p, problem: 'extra file: on disk but not in the manifest' });
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { dir, files: manifest.files.length, problems };
@@ -129,7 +149,10 @@ export async function verifyFolder(root: string, dir: string): Promise<FolderRep
 /** Verifies every phase folder of the project. */
 export async function verifyProject(root: string): Promise<VerifyReport> {
   const dirs = await phaseFolders(root);
-  if (dirs.length === 0) throw new UserError('nothing to verify: no phase folder with a _manifest.json under data/ or exports/; build first with `npm run export-all`');
+  if (dirs.length === 0)
+    throw new UserError(
+      'nothing to verify: no phase folder with a _manifest.json under data/ or exports/; build first with `npm run export-all`',
+    );
   const folders: FolderReport[] = [];
   for (const d of dirs) folders.push(await verifyFolder(root, posix(d)));
   return { ok: folders.every((f) => f.problems.length === 0), folders };
@@ -141,7 +164,9 @@ export function formatVerify(r: VerifyReport): string {
   for (const f of r.folders) {
     if (f.problems.length === 0) lines.push(`✔ ${f.dir}: ${n(f.files)} files match ${MANIFEST}`);
     else {
-      lines.push(`✖ ${f.dir}: ${n(f.problems.length)} problem${f.problems.length === 1 ? '' : 's'} against ${MANIFEST}`);
+      lines.push(
+        `✖ ${f.dir}: ${n(f.problems.length)} problem${f.problems.length === 1 ? '' : 's'} against ${MANIFEST}`,
+      );
       for (const p of f.problems) lines.push(`    ${p.file}: ${p.problem}`);
     }
   }

@@ -97,10 +97,11 @@ export class ExternalSorter {
     const sources = this.runs.map((path) => readRun(path));
     // heap of [row, source index]; ties broken by source index (earlier runs hold earlier rows)
     const heap: { row: SortedRow; src: number }[] = [];
-    const less = (a: { row: SortedRow; src: number }, b: { row: SortedRow; src: number }): boolean => (a.row.key < b.row.key ? true : a.row.key > b.row.key ? false : a.src < b.src);
+    const less = (a: { row: SortedRow; src: number }, b: { row: SortedRow; src: number }): boolean =>
+      a.row.key < b.row.key ? true : a.row.key > b.row.key ? false : a.src < b.src;
     const push = (e: { row: SortedRow; src: number }): void => {
       heap.push(e);
-      for (let i = heap.length - 1; i > 0; ) {
+      for (let i = heap.length - 1; i > 0;) {
         const p = (i - 1) >> 1;
         if (!less(heap[i] as (typeof heap)[number], heap[p] as (typeof heap)[number])) break;
         [heap[i], heap[p]] = [heap[p] as (typeof heap)[number], heap[i] as (typeof heap)[number]];
@@ -112,12 +113,14 @@ export class ExternalSorter {
       const last = heap.pop() as (typeof heap)[number];
       if (heap.length > 0) {
         heap[0] = last;
-        for (let i = 0; ; ) {
+        for (let i = 0; ;) {
           const l = 2 * i + 1;
           const r = l + 1;
           let m = i;
-          if (l < heap.length && less(heap[l] as (typeof heap)[number], heap[m] as (typeof heap)[number])) m = l;
-          if (r < heap.length && less(heap[r] as (typeof heap)[number], heap[m] as (typeof heap)[number])) m = r;
+          if (l < heap.length && less(heap[l] as (typeof heap)[number], heap[m] as (typeof heap)[number]))
+            m = l;
+          if (r < heap.length && less(heap[r] as (typeof heap)[number], heap[m] as (typeof heap)[number]))
+            m = r;
           if (m === i) break;
           [heap[i], heap[m]] = [heap[m] as (typeof heap)[number], heap[i] as (typeof heap)[number]];
           i = m;

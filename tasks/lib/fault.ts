@@ -45,7 +45,9 @@ export function crashPoint(point: string): void {
 export function maybeFault(op: 'write' | 'fsync' | 'rename' | 'read'): void {
   if (!faultSpec || faultSpec.op !== op) return;
   if (bump(`fault:${op}`) === faultSpec.n) {
-    const e = new Error(`${faultSpec.code}: injected fault on ${op} (DISTILL_FAULT)`) as NodeJS.ErrnoException;
+    const e = new Error(
+      `${faultSpec.code}: injected fault on ${op} (DISTILL_FAULT)`,
+    ) as NodeJS.ErrnoException;
     e.code = faultSpec.code;
     throw e;
   }

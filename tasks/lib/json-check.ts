@@ -10,7 +10,8 @@ export interface ParseLimits {
   maxDepth: number;
 }
 
-export type ParseOutcome = { ok: true; value: Record<string, unknown>; flags: string[] } | { ok: false; drop: Drop };
+export type ParseOutcome =
+  { ok: true; value: Record<string, unknown>; flags: string[] } | { ok: false; drop: Drop };
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -22,7 +23,8 @@ export const MAX_ARRAY_ITEMS = 100_000;
 export const MAX_STRING_CHARS = 8 * 1024 * 1024;
 
 // Accepted but flagged: text that renders differently from what it holds (RELIABILITY.md §5 #36, #37).
-const SUSPECT_CHAR = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
+const SUSPECT_CHAR =
+  /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const ZERO_WIDTH = /[\u200b-\u200d\u2060\ufeff]/;
 const TERMINAL = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
@@ -94,7 +96,8 @@ function scan(text: string, maxDepth: number): ScanResult | Drop {
       }
       if (isInteger && intEnd - start >= 16 && unsafeInteger === null) {
         const tok = text.slice(i, intEnd);
-        if (!Number.isSafeInteger(Number(tok)) || BigInt(tok).toString() !== String(Number(tok))) unsafeInteger = tok;
+        if (!Number.isSafeInteger(Number(tok)) || BigInt(tok).toString() !== String(Number(tok)))
+          unsafeInteger = tok;
       }
       i = j - 1;
     }
@@ -113,11 +116,15 @@ function walk(v: unknown, path: string, st: WalkState): void {
   if (typeof v === 'string') {
     checkString(v, path, st);
   } else if (typeof v === 'number') {
-    if (!Number.isFinite(v)) st.drop = { reason: 'NUMBER_OUT_OF_RANGE', detail: `number at ${path} is outside the double range` };
+    if (!Number.isFinite(v))
+      st.drop = { reason: 'NUMBER_OUT_OF_RANGE', detail: `number at ${path} is outside the double range` };
     else if (Object.is(v, -0)) st.flags.add('negative_zero');
   } else if (Array.isArray(v)) {
     if (v.length > MAX_ARRAY_ITEMS) {
-      st.drop = { reason: 'FIELD_TOO_LARGE', detail: `array at ${path} has ${v.length} elements, over the limit of ${MAX_ARRAY_ITEMS}` };
+      st.drop = {
+        reason: 'FIELD_TOO_LARGE',
+        detail: `array at ${path} has ${v.length} elements, over the limit of ${MAX_ARRAY_ITEMS}`,
+      };
       return;
     }
     for (let i = 0; i < v.length; i++) {
@@ -129,7 +136,10 @@ function walk(v: unknown, path: string, st: WalkState): void {
     for (const k of Object.keys(o)) {
       st.keys++;
       if (FORBIDDEN_KEYS.has(k)) {
-        st.drop = { reason: 'FORBIDDEN_KEY', detail: `key "${k}" at ${path} is not allowed (prototype pollution)` };
+        st.drop = {
+          reason: 'FORBIDDEN_KEY',
+          detail: `key "${k}" at ${path} is not allowed (prototype pollution)`,
+        };
         return;
       }
       checkString(k, `${path} key`, st);
@@ -141,9 +151,15 @@ function walk(v: unknown, path: string, st: WalkState): void {
 
 function checkString(s: string, path: string, st: WalkState): void {
   if (st.drop) return;
-  if (s.length > MAX_STRING_CHARS) st.drop = { reason: 'FIELD_TOO_LARGE', detail: `string at ${path} is ${s.length} characters, over the limit of ${MAX_STRING_CHARS}` };
-  else if (!s.isWellFormed()) st.drop = { reason: 'LONE_SURROGATE', detail: `string at ${path} has a lone UTF-16 surrogate` };
-  else if (s.includes('\u0000')) st.drop = { reason: 'NUL_IN_STRING', detail: `string at ${path} contains an escaped NUL (\\u0000)` };
+  if (s.length > MAX_STRING_CHARS)
+    st.drop = {
+      reason: 'FIELD_TOO_LARGE',
+      detail: `string at ${path} is ${s.length} characters, over the limit of ${MAX_STRING_CHARS}`,
+    };
+  else if (!s.isWellFormed())
+    st.drop = { reason: 'LONE_SURROGATE', detail: `string at ${path} has a lone UTF-16 surrogate` };
+  else if (s.includes('\u0000'))
+    st.drop = { reason: 'NUL_IN_STRING', detail: `string at ${path} contains an escaped NUL (\\u0000)` };
   else if (SUSPECT_CHAR.test(s)) {
     if (BIDI.test(s)) st.flags.add('bidi_control');
     if (ZERO_WIDTH.test(s)) st.flags.add('zero_width_char');
@@ -155,7 +171,11 @@ function checkString(s: string, path: string, st: WalkState): void {
 export function parseRow(text: string, limits: ParseLimits): ParseOutcome {
   const sc = scan(text, limits.maxDepth);
   if ('reason' in sc) return { ok: false, drop: sc };
-  if (sc.keys > MAX_KEYS) return { ok: false, drop: { reason: 'TOO_MANY_KEYS', detail: `row has ${sc.keys} keys, over the limit of ${MAX_KEYS}` } };
+  if (sc.keys > MAX_KEYS)
+    return {
+      ok: false,
+      drop: { reason: 'TOO_MANY_KEYS', detail: `row has ${sc.keys} keys, over the limit of ${MAX_KEYS}` },
+    };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -169,13 +189,25 @@ export function parseRow(text: string, limits: ParseLimits): ParseOutcome {
     return { ok: false, drop: { reason: 'NOT_AN_OBJECT', detail: `expected a JSON object, got ${kind}` } };
   }
   if (sc.unsafeInteger !== null) {
-    return { ok: false, drop: { reason: 'UNSAFE_INTEGER', detail: `integer ${sc.unsafeInteger} is beyond 2^53 and would be rounded` } };
+    return {
+      ok: false,
+      drop: {
+        reason: 'UNSAFE_INTEGER',
+        detail: `integer ${sc.unsafeInteger} is beyond 2^53 and would be rounded`,
+      },
+    };
   }
   const st: WalkState = { keys: 0, flags: new Set(), drop: null };
   walk(value, '$', st);
   if (st.drop) return { ok: false, drop: st.drop };
   if (st.keys !== sc.keys) {
-    return { ok: false, drop: { reason: 'DUPLICATE_KEY', detail: `object has ${sc.keys - st.keys} duplicate key(s); JSON.parse would keep only the last` } };
+    return {
+      ok: false,
+      drop: {
+        reason: 'DUPLICATE_KEY',
+        detail: `object has ${sc.keys - st.keys} duplicate key(s); JSON.parse would keep only the last`,
+      },
+    };
   }
   return { ok: true, value: value as Record<string, unknown>, flags: [...st.flags].sort() };
 }

@@ -4,7 +4,10 @@
  * was seen. Wanted keys must be plain identifiers (compared with the raw key text). For rows this project wrote (valid JSON objects); a wanted key that is missing, or
  * whose value is not a string or null, comes back undefined.
  */
-export function peekFields<K extends string>(text: string, wanted: readonly K[]): Partial<Record<K, string | null>> {
+export function peekFields<K extends string>(
+  text: string,
+  wanted: readonly K[],
+): Partial<Record<K, string | null>> {
   const out: Partial<Record<K, string | null>> = {};
   let left = wanted.length;
   const n = text.length;
@@ -27,7 +30,14 @@ export function peekFields<K extends string>(text: string, wanted: readonly K[])
     // wanted keys are plain identifiers, which JSON.stringify never escapes: compare the raw text
     const key = wanted.find((w) => keyEnd - q === w.length + 2 && text.startsWith(w, q + 1)) ?? null;
     let j = text.indexOf(':', keyEnd) + 1;
-    while (j < n && (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x0a || text.charCodeAt(j) === 0x0d || text.charCodeAt(j) === 0x09)) j++;
+    while (
+      j < n &&
+      (text.charCodeAt(j) === 0x20 ||
+        text.charCodeAt(j) === 0x0a ||
+        text.charCodeAt(j) === 0x0d ||
+        text.charCodeAt(j) === 0x09)
+    )
+      j++;
     const c = text.charCodeAt(j);
     let end: number;
     if (c === 0x22) end = skipString(j + 1);

@@ -1,7 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 
-
 /**
  * The non-empty lines of a file this project wrote (UTF-8 JSONL, LF-terminated), with their
  * 0-based line numbers. Reads `chunk`-byte chunks (1 MiB unless given) into two buffers, the next
@@ -10,7 +9,10 @@ import { join } from 'node:path';
  * line. Not for source files: those go through the byte-level readers in source-reader.ts, which
  * report bad bytes instead of assuming they cannot occur.
  */
-export async function* jsonlLines(path: string, chunk = 1 << 20): AsyncGenerator<{ text: string; line: number }> {
+export async function* jsonlLines(
+  path: string,
+  chunk = 1 << 20,
+): AsyncGenerator<{ text: string; line: number }> {
   const fh = await fsp.open(path, 'r');
   let next: Promise<{ bytesRead: number }> | null = null;
   try {

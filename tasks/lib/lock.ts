@@ -39,7 +39,12 @@ export async function acquireLock(root: string, phase: string): Promise<() => Pr
 
 let tmpSeq = 0;
 
-async function takeLock(path: string, tmp: string, info: LockInfo, phase: string): Promise<() => Promise<void>> {
+async function takeLock(
+  path: string,
+  tmp: string,
+  info: LockInfo,
+  phase: string,
+): Promise<() => Promise<void>> {
   // A few rounds: the holder may release (ENOENT on read) or a stale lock may be taken over by
   // another run between our attempts; each round either takes the lock, reports a live holder, or
   // retries.
@@ -75,7 +80,13 @@ async function takeLock(path: string, tmp: string, info: LockInfo, phase: string
         throw err;
       }
       const moved = await readLock(aside);
-      const same = holder === null ? moved === null : moved !== null && moved !== 'gone' && moved.pid === holder.pid && moved.started_at === holder.started_at;
+      const same =
+        holder === null
+          ? moved === null
+          : moved !== null &&
+            moved !== 'gone' &&
+            moved.pid === holder.pid &&
+            moved.started_at === holder.started_at;
       if (!same) await fsp.link(aside, path).catch(() => undefined);
       await fsp.rm(aside, { force: true });
     }

@@ -53,7 +53,9 @@ export class Progress {
       if (now - this.lastDraw < 100) return;
       this.lastDraw = now;
       const pct = this.total ? ` ${Math.floor((100 * this.count) / this.total)}%` : '';
-      process.stderr.write(`\r${this.label}: ${n(this.count)}${this.total ? `/${n(this.total)}` : ''}${pct}   `);
+      process.stderr.write(
+        `\r${this.label}: ${n(this.count)}${this.total ? `/${n(this.total)}` : ''}${pct}   `,
+      );
     } else if (this.count >= this.nextPlain) {
       this.nextPlain += this.plainEvery;
       process.stderr.write(`${this.label}: ${n(this.count)} rows\n`);

@@ -41,6 +41,9 @@ export async function readManifest(root: string, outDir: string, upstreamCommand
     }
   }
   const res = Manifest.safeParse(JSON.parse(text));
-  if (!res.success) throw new UserError(`${outDir}/${MANIFEST} is invalid (${res.error.issues[0]?.message}); rebuild with \`${upstreamCommand}\``);
+  if (!res.success)
+    throw new UserError(
+      `${outDir}/${MANIFEST} is invalid (${res.error.issues[0]?.message}); rebuild with \`${upstreamCommand}\``,
+    );
   return res.data;
 }

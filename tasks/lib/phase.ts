@@ -9,7 +9,17 @@ import { UserError } from './result.ts';
 export const IO_ERROR_EXIT = 74;
 
 /** errno codes that mean the environment failed (disk full, device error, permissions), not the code. */
-const IO_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG', 'EMFILE', 'ENFILE', 'EACCES', 'EPERM']);
+const IO_ERRORS = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EIO',
+  'EROFS',
+  'EFBIG',
+  'EMFILE',
+  'ENFILE',
+  'EACCES',
+  'EPERM',
+]);
 
 /** What a phase core reports back to the shell. */
 export interface PhaseResult {
@@ -28,7 +38,11 @@ export interface PhaseResult {
  * closing line and turns errors into exit codes (UserError → its code, an I/O error such as ENOSPC
  * → 74, anything else → 1 with a stack, since it is a bug). Returns the exit code; the CLI sets process.exitCode.
  */
-export async function runPhase(phase: string, root: string, body: () => Promise<PhaseResult>): Promise<number> {
+export async function runPhase(
+  phase: string,
+  root: string,
+  body: () => Promise<PhaseResult>,
+): Promise<number> {
   const started = new Date();
   const t0 = performance.now();
   let release: (() => Promise<void>) | null = null;
@@ -73,7 +87,9 @@ export async function runPhase(phase: string, root: string, body: () => Promise<
       await failedReceipt(root, phase, started, t0, (e as Error).message);
       return IO_ERROR_EXIT;
     }
-    log.error(`${phase}: internal error (a bug; please report it with this stack):\n${(e as Error).stack ?? String(e)}`);
+    log.error(
+      `${phase}: internal error (a bug; please report it with this stack):\n${(e as Error).stack ?? String(e)}`,
+    );
     await failedReceipt(root, phase, started, t0, (e as Error).message);
     return 1;
   } finally {
@@ -81,12 +97,29 @@ export async function runPhase(phase: string, root: string, body: () => Promise<
   }
 }
 
-async function failedReceipt(root: string, phase: string, started: Date, t0: number, message: string): Promise<void> {
+async function failedReceipt(
+  root: string,
+  phase: string,
+  started: Date,
+  t0: number,
+  message: string,
+): Promise<void> {
   try {
     await writeReceipt(root, {
-      schema_version: 1, run_id: currentRunId(root), phase, code_version: codeVersion(root), schema_versions: {}, parameters: {},
-      inputs: [], outputs: [], counts: { in: 0, out: 0, quarantined: 0, by_reason: {} }, stats: {},
-      started_at: started.toISOString(), duration_ms: Math.round(performance.now() - t0), ok: false, errors: [message],
+      schema_version: 1,
+      run_id: currentRunId(root),
+      phase,
+      code_version: codeVersion(root),
+      schema_versions: {},
+      parameters: {},
+      inputs: [],
+      outputs: [],
+      counts: { in: 0, out: 0, quarantined: 0, by_reason: {} },
+      stats: {},
+      started_at: started.toISOString(),
+      duration_ms: Math.round(performance.now() - t0),
+      ok: false,
+      errors: [message],
     });
   } catch {
     // a failed receipt must not mask the original error

@@ -14,7 +14,10 @@ export function findRoot(explicit?: string): string {
   for (;;) {
     if (existsSync(join(dir, CONFIG_FILE))) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new UserError(`no ${CONFIG_FILE} found in ${process.cwd()} or above; run inside a distill project or pass --root DIR`);
+    if (up === dir)
+      throw new UserError(
+        `no ${CONFIG_FILE} found in ${process.cwd()} or above; run inside a distill project or pass --root DIR`,
+      );
     dir = up;
   }
 }
@@ -42,7 +45,12 @@ let codeVersionCache: string | undefined;
 export function codeVersion(root: string): string {
   if (codeVersionCache) return codeVersionCache;
   try {
-    codeVersionCache = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    codeVersionCache = execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
   } catch {
     codeVersionCache = 'unknown';
   }

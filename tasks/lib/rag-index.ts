@@ -17,7 +17,13 @@ export const INDEX_FIELDS = ['task', 'text'] as const;
 /** Fields stored with each document, so a query needs only the index file. */
 export const STORED_FIELDS = ['text', 'kind', 'task_key', 'trace_id', 'title', 'stream'] as const;
 /** Ranking parameters: BM25+ with MiniSearch's defaults, the task field counting double, exact terms only. */
-export const RANKING = { boost: { task: 2 }, bm25: { k: 1.2, b: 0.7, d: 0.5 }, prefix: false, fuzzy: false, combineWith: 'OR' } as const;
+export const RANKING = {
+  boost: { task: 2 },
+  bm25: { k: 1.2, b: 0.7, d: 0.5 },
+  prefix: false,
+  fuzzy: false,
+  combineWith: 'OR',
+} as const;
 
 /** A document as indexed and stored. */
 export interface IndexedDoc {
@@ -33,9 +39,11 @@ export interface IndexedDoc {
 
 // Small English stop list: words that carry no topic and would otherwise dominate short queries.
 const STOP = new Set(
-  ('a an and are as at be but by can could did do does for from had has have how i if in into is it its me my no not of on or our ' +
+  (
+    'a an and are as at be but by can could did do does for from had has have how i if in into is it its me my no not of on or our ' +
     'please so than that the their them then there these they this to too us was we were what when where which who why will with ' +
-    'would you your task answer').split(' '),
+    'would you your task answer'
+  ).split(' '),
 );
 
 /**
@@ -45,7 +53,10 @@ const STOP = new Set(
  */
 export function terms(text: string): string[] {
   const out: string[] = [];
-  for (const raw of text.normalize('NFKC').toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
+  for (const raw of text
+    .normalize('NFKC')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)) {
     if (raw.length < 2 || STOP.has(raw)) continue;
     out.push(raw.length > 4 && raw.endsWith('s') && !raw.endsWith('ss') ? raw.slice(0, -1) : raw);
   }
@@ -75,12 +86,28 @@ export function taskField(sample: RagSample): string {
 /** A RAG row → the document the index holds. */
 export function toIndexedDoc(sample: RagSample): IndexedDoc {
   const md = sample.metadata;
-  return { id: sample.id, task: taskField(sample), text: sample.text, kind: str(md['kind']), task_key: str(md['task_key']), trace_id: str(md['trace_id']), title: str(md['title']), stream: str(md['stream']) };
+  return {
+    id: sample.id,
+    task: taskField(sample),
+    text: sample.text,
+    kind: str(md['kind']),
+    task_key: str(md['task_key']),
+    trace_id: str(md['trace_id']),
+    title: str(md['title']),
+    stream: str(md['stream']),
+  };
 }
 
 /** The parameters the index was built with (recorded in the manifest and checked on load). */
 export function indexParameters(): Record<string, unknown> {
-  return { format_version: INDEX_FORMAT_VERSION, engine: 'minisearch', fields: [...INDEX_FIELDS], stored_fields: [...STORED_FIELDS], ranking: RANKING, tokenizer: 'nfkc-lower-alnum-stop-plural-v1' };
+  return {
+    format_version: INDEX_FORMAT_VERSION,
+    engine: 'minisearch',
+    fields: [...INDEX_FIELDS],
+    stored_fields: [...STORED_FIELDS],
+    ranking: RANKING,
+    tokenizer: 'nfkc-lower-alnum-stop-plural-v1',
+  };
 }
 
 /** The serialized index file: our envelope around MiniSearch's JSON. */
@@ -104,10 +131,18 @@ export function buildIndexText(samples: readonly RagSample[]): string {
 /** As buildIndexText, from the documents (sorted here, in place): the phase converts rows as it reads them. */
 export function buildIndexTextFromDocs(docs: IndexedDoc[]): string {
   docs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (let i = 1; i < docs.length; i++) if ((docs[i] as IndexedDoc).id === (docs[i - 1] as IndexedDoc).id) throw new Error(`duplicate RAG id ${(docs[i] as IndexedDoc).id}`);
+  for (let i = 1; i < docs.length; i++)
+    if ((docs[i] as IndexedDoc).id === (docs[i - 1] as IndexedDoc).id)
+      throw new Error(`duplicate RAG id ${(docs[i] as IndexedDoc).id}`);
   const ms = new MiniSearch<IndexedDoc>(options);
   ms.addAll(docs);
-  const file: IndexFile = { format: 'distill-rag-index', format_version: INDEX_FORMAT_VERSION, parameters: indexParameters(), documents: docs.length, minisearch: ms.toJSON() as unknown as Record<string, unknown> };
+  const file: IndexFile = {
+    format: 'distill-rag-index',
+    format_version: INDEX_FORMAT_VERSION,
+    parameters: indexParameters(),
+    documents: docs.length,
+    minisearch: ms.toJSON() as unknown as Record<string, unknown>,
+  };
   return `${JSON.stringify(file)}\n`;
 }
 
@@ -131,12 +166,23 @@ export function parseIndexText(text: string): { ok: true; index: RagIndex } | { 
   const res = IndexFile.safeParse(raw);
   if (!res.success) {
     const i = res.error.issues[0];
-    return { ok: false, error: `not a distill RAG index of format version ${INDEX_FORMAT_VERSION} (${i?.path.join('.') || '(root)'}: ${i?.message})` };
+    return {
+      ok: false,
+      error: `not a distill RAG index of format version ${INDEX_FORMAT_VERSION} (${i?.path.join('.') || '(root)'}: ${i?.message})`,
+    };
   }
-  if (JSON.stringify(res.data.parameters) !== JSON.stringify(indexParameters())) return { ok: false, error: 'built with other index parameters than this code uses' };
+  if (JSON.stringify(res.data.parameters) !== JSON.stringify(indexParameters()))
+    return { ok: false, error: 'built with other index parameters than this code uses' };
   try {
-    const search = MiniSearch.loadJS<IndexedDoc>(res.data.minisearch as unknown as Parameters<typeof MiniSearch.loadJS>[0], options);
-    if (search.documentCount !== res.data.documents) return { ok: false, error: `holds ${search.documentCount} documents, its header says ${res.data.documents}` };
+    const search = MiniSearch.loadJS<IndexedDoc>(
+      res.data.minisearch as unknown as Parameters<typeof MiniSearch.loadJS>[0],
+      options,
+    );
+    if (search.documentCount !== res.data.documents)
+      return {
+        ok: false,
+        error: `holds ${search.documentCount} documents, its header says ${res.data.documents}`,
+      };
     return { ok: true, index: { search, documents: res.data.documents } };
   } catch (e) {
     return { ok: false, error: `cannot be loaded (${(e as Error).message})` };
@@ -147,6 +193,11 @@ export function parseIndexText(text: string): { ok: true; index: RagIndex } | { 
 export function allDocs(index: RagIndex): { id: string; kind: string; task_key: string; trace_id: string }[] {
   return index.search
     .search(MiniSearch.wildcard)
-    .map((h) => ({ id: String(h.id), kind: String(h['kind'] ?? ''), task_key: String(h['task_key'] ?? ''), trace_id: String(h['trace_id'] ?? '') }))
+    .map((h) => ({
+      id: String(h.id),
+      kind: String(h['kind'] ?? ''),
+      task_key: String(h['task_key'] ?? ''),
+      trace_id: String(h['trace_id'] ?? ''),
+    }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -54,7 +54,9 @@ export async function writeReceipt(root: string, receipt: StageReceipt): Promise
 /** Reads the latest receipt of a phase, or null if it never ran here. */
 export async function latestReceipt(root: string, phase: string): Promise<StageReceipt | null> {
   try {
-    return StageReceipt.parse(JSON.parse(await fsp.readFile(join(root, REPORTS_DIR, 'latest', `${phase}.receipt.json`), 'utf8')));
+    return StageReceipt.parse(
+      JSON.parse(await fsp.readFile(join(root, REPORTS_DIR, 'latest', `${phase}.receipt.json`), 'utf8')),
+    );
   } catch {
     return null;
   }

@@ -16,7 +16,8 @@ export class Scratch {
     await fsp.mkdir(base, { recursive: true });
     for (const name of await fsp.readdir(base)) {
       const m = /\.tmp-(\d+)$/.exec(name);
-      if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) await fsp.rm(join(base, name), { recursive: true, force: true });
+      if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1])))
+        await fsp.rm(join(base, name), { recursive: true, force: true });
     }
     const dir = join(base, `${phase}.tmp-${process.pid}`);
     await fsp.rm(dir, { recursive: true, force: true });

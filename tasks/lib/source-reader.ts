@@ -47,20 +47,35 @@ const CHUNK = 1 << 20;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Opens a regular file without following a final symlink and snapshots its size. */
-export async function openSource(path: string): Promise<{ ok: true; src: OpenedSource } | { ok: false; refusal: FileRefusal }> {
+export async function openSource(
+  path: string,
+): Promise<{ ok: true; src: OpenedSource } | { ok: false; refusal: FileRefusal }> {
   let fh: fsp.FileHandle;
   try {
     maybeFault('read');
     fh = await fsp.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return { ok: false, refusal: { reason: 'SYMLINK_INPUT', detail: 'source is a symbolic link; point the config at the real file' } };
+    if (code === 'ELOOP')
+      return {
+        ok: false,
+        refusal: {
+          reason: 'SYMLINK_INPUT',
+          detail: 'source is a symbolic link; point the config at the real file',
+        },
+      };
     throw e;
   }
   const st = await fh.stat();
   if (!st.isFile()) {
     await fh.close();
-    return { ok: false, refusal: { reason: 'NOT_REGULAR_FILE', detail: 'source is not a regular file (directory, FIFO, device or socket)' } };
+    return {
+      ok: false,
+      refusal: {
+        reason: 'NOT_REGULAR_FILE',
+        detail: 'source is not a regular file (directory, FIFO, device or socket)',
+      },
+    };
   }
   return { ok: true, src: { fh, size: st.size, dev: st.dev, ino: st.ino } };
 }
@@ -70,7 +85,10 @@ export async function openSource(path: string): Promise<{ ok: true; src: OpenedS
  * writer appending meanwhile cannot change it), plus the hash of the first `cut` bytes when
  * `0 <= cut <= size` (one pass: the prefix hash is a copy of the running hash at `cut`).
  */
-export async function snapshotHashes(src: OpenedSource, cut: number | null = null): Promise<{ sha256: string; prefixSha256: string | null }> {
+export async function snapshotHashes(
+  src: OpenedSource,
+  cut: number | null = null,
+): Promise<{ sha256: string; prefixSha256: string | null }> {
   const hash = createHash('sha256');
   let prefix: string | null = cut === 0 ? hash.copy().digest('hex') : null;
   const buf = Buffer.allocUnsafe(CHUNK);
@@ -95,16 +113,23 @@ export async function sniffRefusal(src: OpenedSource): Promise<FileRefusal | nul
   if (n === 0) return null;
   const head = Buffer.alloc(n);
   await src.fh.read(head, 0, n, 0);
-  if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { reason: 'BINARY_FILE', detail: 'gzip data (magic 1f 8b); decompress it first' };
+  if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b)
+    return { reason: 'BINARY_FILE', detail: 'gzip data (magic 1f 8b); decompress it first' };
   const utf32be = n >= 4 && head[0] === 0 && head[1] === 0 && head[2] === 0xfe && head[3] === 0xff;
-  if (utf32be || (n >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))))
+  if (
+    utf32be ||
+    (n >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)))
+  )
     return { reason: 'UNSUPPORTED_ENCODING', detail: 'UTF-16/32 byte order mark; convert the file to UTF-8' };
   const nul = head.indexOf(0);
   if (nul !== -1) {
     // NUL-interleaved text is UTF-16 without a BOM; anything else with NULs is binary.
     const looksUtf16 = n >= 4 && (head[1] === 0 || head[0] === 0) && (head[3] === 0 || head[2] === 0);
     return looksUtf16
-      ? { reason: 'UNSUPPORTED_ENCODING', detail: 'NUL-interleaved bytes look like UTF-16; convert the file to UTF-8' }
+      ? {
+          reason: 'UNSUPPORTED_ENCODING',
+          detail: 'NUL-interleaved bytes look like UTF-16; convert the file to UTF-8',
+        }
       : { reason: 'BINARY_FILE', detail: `NUL byte at offset ${nul} in the first 8 KiB; not a text file` };
   }
   return null;
@@ -123,7 +148,17 @@ function decodeUnit(buf: Buffer, offset: number, index: number, terminated: bool
     flags.push('crlf');
   }
   if (!terminated) flags.push('no_trailing_newline');
-  const unit: SourceUnit = { index, offset, bytes: buf.length, text: null, raw: buf, rawSha256: null, terminated, flags, issue: null };
+  const unit: SourceUnit = {
+    index,
+    offset,
+    bytes: buf.length,
+    text: null,
+    raw: buf,
+    rawSha256: null,
+    terminated,
+    flags,
+    issue: null,
+  };
   let text: string;
   try {
     text = utf8.decode(buf.subarray(start, end));
@@ -196,7 +231,10 @@ export async function* readLines(src: OpenedSource, maxLineBytes: number): Async
         rawSha256: oversize.hash.digest('hex'),
         terminated,
         flags: terminated ? [] : ['no_trailing_newline'],
-        issue: { reason: 'LINE_TOO_LONG', detail: `line is ${oversize.bytes} bytes, over the ${maxLineBytes}-byte limit (limits.max_line_bytes)` },
+        issue: {
+          reason: 'LINE_TOO_LONG',
+          detail: `line is ${oversize.bytes} bytes, over the ${maxLineBytes}-byte limit (limits.max_line_bytes)`,
+        },
       };
     } else {
       const raw = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, partLen);
@@ -215,15 +253,26 @@ export async function* readDocument(src: OpenedSource, maxBytes: number): AsyncG
   if (src.size > maxBytes) {
     const hash = createHash('sha256');
     const buf = Buffer.allocUnsafe(CHUNK);
-    for (let pos = 0; pos < src.size; ) {
+    for (let pos = 0; pos < src.size;) {
       const { bytesRead } = await src.fh.read(buf, 0, Math.min(CHUNK, src.size - pos), pos);
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead));
       pos += bytesRead;
     }
     yield {
-      index: 0, offset: 0, bytes: src.size, locator: '$', text: null, raw: null, rawSha256: hash.digest('hex'), terminated: true, flags: [],
-      issue: { reason: 'LINE_TOO_LONG', detail: `document is ${src.size} bytes, over the ${maxBytes}-byte limit` },
+      index: 0,
+      offset: 0,
+      bytes: src.size,
+      locator: '$',
+      text: null,
+      raw: null,
+      rawSha256: hash.digest('hex'),
+      terminated: true,
+      flags: [],
+      issue: {
+        reason: 'LINE_TOO_LONG',
+        detail: `document is ${src.size} bytes, over the ${maxBytes}-byte limit`,
+      },
     };
     return;
   }
@@ -248,7 +297,10 @@ export async function* readDocument(src: OpenedSource, maxBytes: number): AsyncG
  * - anything but whitespace after the closing `]` → one extra unit JSON_TRAILING_DATA, locator `$`.
  * A file that does not start with `[` (after an optional BOM) yields one NOT_A_JSON_ARRAY refusal.
  */
-export async function* readArrayElements(src: OpenedSource, maxElementBytes: number): AsyncGenerator<SourceUnit | FileRefusal> {
+export async function* readArrayElements(
+  src: OpenedSource,
+  maxElementBytes: number,
+): AsyncGenerator<SourceUnit | FileRefusal> {
   const buf = Buffer.allocUnsafe(CHUNK);
   // start: before '['; before: after '[' or ',', expecting an element; in: inside one; done: after ']'
   let state: 'start' | 'before' | 'in' | 'done' = 'start';
@@ -270,19 +322,35 @@ export async function* readArrayElements(src: OpenedSource, maxElementBytes: num
     let unit: SourceUnit;
     if (bytes > maxElementBytes) {
       unit = {
-        index, offset: elemStart, bytes, text: null, raw: null, rawSha256: await hashRange(src, elemStart, bytes), terminated, flags: [],
-        issue: { reason: 'LINE_TOO_LONG', detail: `array element is ${bytes} bytes, over the ${maxElementBytes}-byte limit (limits.max_line_bytes)` },
+        index,
+        offset: elemStart,
+        bytes,
+        text: null,
+        raw: null,
+        rawSha256: await hashRange(src, elemStart, bytes),
+        terminated,
+        flags: [],
+        issue: {
+          reason: 'LINE_TOO_LONG',
+          detail: `array element is ${bytes} bytes, over the ${maxElementBytes}-byte limit (limits.max_line_bytes)`,
+        },
       };
     } else {
       // `parts` may have been dropped for trailing whitespace alone; then the element itself is small enough to re-read
-      const raw = dropped ? await readRange(src, elemStart, bytes) : Buffer.concat(parts, partLen).subarray(0, bytes);
+      const raw = dropped
+        ? await readRange(src, elemStart, bytes)
+        : Buffer.concat(parts, partLen).subarray(0, bytes);
       unit = decodeUnit(raw, elemStart, index, true);
       unit.terminated = terminated;
       unit.flags = [];
-      if (bytes === 0) unit.issue = { reason: 'JSON_PARSE', detail: 'empty array element (a doubled or trailing comma)' };
+      if (bytes === 0)
+        unit.issue = { reason: 'JSON_PARSE', detail: 'empty array element (a doubled or trailing comma)' };
       if (!terminated) {
         unit.text = null;
-        unit.issue = { reason: 'TRUNCATED_FINAL_LINE', detail: 'the file ends before this array element and the array are closed' };
+        unit.issue = {
+          reason: 'TRUNCATED_FINAL_LINE',
+          detail: 'the file ends before this array element and the array are closed',
+        };
       }
     }
     if (index === 0 && bom) unit.flags.push('bom_stripped');
@@ -336,7 +404,10 @@ export async function* readArrayElements(src: OpenedSource, maxElementBytes: num
           continue;
         }
         if (c !== 0x5b) {
-          yield { reason: 'NOT_A_JSON_ARRAY', detail: 'file does not start with "[" (expected a JSON array of records)' };
+          yield {
+            reason: 'NOT_A_JSON_ARRAY',
+            detail: 'file does not start with "[" (expected a JSON array of records)',
+          };
           return;
         }
         state = 'before';
@@ -363,7 +434,11 @@ export async function* readArrayElements(src: OpenedSource, maxElementBytes: num
     pos += bytesRead;
   }
   if (state === 'start') {
-    if (src.size > (bom ? 3 : 0)) yield { reason: 'NOT_A_JSON_ARRAY', detail: 'file holds only whitespace (expected a JSON array of records)' };
+    if (src.size > (bom ? 3 : 0))
+      yield {
+        reason: 'NOT_A_JSON_ARRAY',
+        detail: 'file holds only whitespace (expected a JSON array of records)',
+      };
   } else if (state === 'in') {
     yield await flush(false);
   } else if (state === 'before') {
@@ -372,8 +447,19 @@ export async function* readArrayElements(src: OpenedSource, maxElementBytes: num
   } else if (trailStart !== -1) {
     const bytes = trailEnd - trailStart;
     yield {
-      index, offset: trailStart, bytes, locator: '$', text: null, raw: null, rawSha256: await hashRange(src, trailStart, bytes), terminated: true, flags: [],
-      issue: { reason: 'JSON_TRAILING_DATA', detail: `${bytes} bytes of data after the closing "]" of the array` },
+      index,
+      offset: trailStart,
+      bytes,
+      locator: '$',
+      text: null,
+      raw: null,
+      rawSha256: await hashRange(src, trailStart, bytes),
+      terminated: true,
+      flags: [],
+      issue: {
+        reason: 'JSON_TRAILING_DATA',
+        detail: `${bytes} bytes of data after the closing "]" of the array`,
+      },
     };
   }
   function appendSeg(seg: Buffer): void {
@@ -397,7 +483,7 @@ function isWs(c: number): boolean {
 /** The bytes `[start, start + length)` of the file (callers bound `length`). */
 async function readRange(src: OpenedSource, start: number, length: number): Promise<Buffer> {
   const out = Buffer.alloc(length);
-  for (let done = 0; done < length; ) {
+  for (let done = 0; done < length;) {
     const { bytesRead } = await src.fh.read(out, done, length - done, start + done);
     if (bytesRead === 0) return out.subarray(0, done);
     done += bytesRead;
@@ -409,7 +495,7 @@ async function readRange(src: OpenedSource, start: number, length: number): Prom
 async function hashRange(src: OpenedSource, start: number, length: number): Promise<string> {
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(length, 1)));
-  for (let done = 0; done < length; ) {
+  for (let done = 0; done < length;) {
     const { bytesRead } = await src.fh.read(buf, 0, Math.min(buf.length, length - done), start + done);
     if (bytesRead === 0) break;
     hash.update(buf.subarray(0, bytesRead));

@@ -143,7 +143,10 @@ export class StagedDir {
 }
 
 function slug(rel: string): string {
-  return rel.split(sep).join('/').replace(/[^A-Za-z0-9_-]+/g, '_');
+  return rel
+    .split(sep)
+    .join('/')
+    .replace(/[^A-Za-z0-9_-]+/g, '_');
 }
 
 async function fsyncTree(dir: string): Promise<void> {

@@ -132,7 +132,12 @@ export function serveRequests<Req, Res, Data>(handle: (req: Req, data: Data) => 
  * balances itself and `threads` cores need only `threads - 1` workers (each costs ~100 MB of
  * resident memory). The pool is closed when the map ends. A small input never starts a worker.
  */
-export async function* mapInOrder<Req, Res>(requests: AsyncIterable<Req>, local: (r: Req) => Res | Promise<Res>, makePool: () => WorkerPool<Req, Res> | null, opts: { after: number; window: number }): AsyncGenerator<Res> {
+export async function* mapInOrder<Req, Res>(
+  requests: AsyncIterable<Req>,
+  local: (r: Req) => Res | Promise<Res>,
+  makePool: () => WorkerPool<Req, Res> | null,
+  opts: { after: number; window: number },
+): AsyncGenerator<Res> {
   let pool: WorkerPool<Req, Res> | null = null;
   let n = 0;
   const inFlight: Promise<Res>[] = [];
@@ -141,7 +146,8 @@ export async function* mapInOrder<Req, Res>(requests: AsyncIterable<Req>, local:
       if (++n === opts.after + 1) pool = makePool();
       inFlight.push(runOrLocal(pool, req, local));
       // room for every request the workers can hold plus one here, or this thread would wait idle
-      while (inFlight.length >= (pool ? Math.max(opts.window, pool.capacity + 1) : 1)) yield await (inFlight.shift() as Promise<Res>);
+      while (inFlight.length >= (pool ? Math.max(opts.window, pool.capacity + 1) : 1))
+        yield await (inFlight.shift() as Promise<Res>);
     }
     while (inFlight.length > 0) yield await (inFlight.shift() as Promise<Res>);
   } finally {
@@ -150,7 +156,11 @@ export async function* mapInOrder<Req, Res>(requests: AsyncIterable<Req>, local:
 }
 
 /** Runs a request on an idle worker, or in this thread when there is none (or no pool). */
-export function runOrLocal<Req, Res>(pool: WorkerPool<Req, Res> | null, req: Req, local: (r: Req) => Res | Promise<Res>): Promise<Res> {
+export function runOrLocal<Req, Res>(
+  pool: WorkerPool<Req, Res> | null,
+  req: Req,
+  local: (r: Req) => Res | Promise<Res>,
+): Promise<Res> {
   const p = pool?.hasIdle ? pool.run(req) : Promise.resolve().then(() => local(req));
   p.catch(() => undefined); // the caller awaits it in order; this only keeps an early rejection from being reported as unhandled
   return p;

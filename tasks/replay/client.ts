@@ -15,7 +15,16 @@ import type { PromptMessage } from './prompt.ts';
 export type EndpointRole = 'local' | 'escalation';
 
 /** Why a call produced no reply. */
-export const MODEL_ERRORS = ['NOT_CONFIGURED', 'NO_API_KEY', 'UNREACHABLE', 'TIMEOUT', 'AUTH', 'MODEL_NOT_FOUND', 'HTTP_ERROR', 'INVALID_RESPONSE'] as const;
+export const MODEL_ERRORS = [
+  'NOT_CONFIGURED',
+  'NO_API_KEY',
+  'UNREACHABLE',
+  'TIMEOUT',
+  'AUTH',
+  'MODEL_NOT_FOUND',
+  'HTTP_ERROR',
+  'INVALID_RESPONSE',
+] as const;
 export type ModelErrorCode = (typeof MODEL_ERRORS)[number];
 
 /** A failed call: a code and a message a user can act on. */
@@ -58,24 +67,48 @@ function whereToFix(role: EndpointRole, ep: ModelEndpoint): string {
 }
 
 /** The API key for an endpoint: from the env var it names, or a placeholder when it names none. */
-function apiKeyFor(role: EndpointRole, ep: ModelEndpoint, env: Readonly<Record<string, string | undefined>>): Result<string, ModelError> {
+function apiKeyFor(
+  role: EndpointRole,
+  ep: ModelEndpoint,
+  env: Readonly<Record<string, string | undefined>>,
+): Result<string, ModelError> {
   if (ep.api_key_env === '') return ok('not-needed');
   const key = env[ep.api_key_env];
   if (key === undefined || key === '') {
-    return err({ code: 'NO_API_KEY', message: `${role} model: the API key variable ${ep.api_key_env} (named by replay.${role}.api_key_env / ${PREFIX[role]}_API_KEY_ENV) is not set; export it, or name another variable` });
+    return err({
+      code: 'NO_API_KEY',
+      message: `${role} model: the API key variable ${ep.api_key_env} (named by replay.${role}.api_key_env / ${PREFIX[role]}_API_KEY_ENV) is not set; export it, or name another variable`,
+    });
   }
   return ok(key);
 }
 
 /** A client for an endpoint, or why there cannot be one. */
-function clientFor(role: EndpointRole, ep: ModelEndpoint, env: Readonly<Record<string, string | undefined>>, timeoutMs: number): Result<OpenAI, ModelError> {
+function clientFor(
+  role: EndpointRole,
+  ep: ModelEndpoint,
+  env: Readonly<Record<string, string | undefined>>,
+  timeoutMs: number,
+): Result<OpenAI, ModelError> {
   if (ep.base_url === '' || ep.model === '') {
-    return err({ code: 'NOT_CONFIGURED', message: `no ${role} model configured: set replay.${role}.base_url and replay.${role}.model in distill.config.json, or ${PREFIX[role]}_BASE_URL and ${PREFIX[role]}_MODEL (and ${PREFIX[role]}_API_KEY_ENV = the name of the variable holding its key)` });
+    return err({
+      code: 'NOT_CONFIGURED',
+      message: `no ${role} model configured: set replay.${role}.base_url and replay.${role}.model in distill.config.json, or ${PREFIX[role]}_BASE_URL and ${PREFIX[role]}_MODEL (and ${PREFIX[role]}_API_KEY_ENV = the name of the variable holding its key)`,
+    });
   }
   const key = apiKeyFor(role, ep, env);
   if (!key.ok) return key;
   // organization / project pinned to null so OPENAI_* variables never leak to another server
-  return ok(new OpenAI({ baseURL: ep.base_url, apiKey: key.value, organization: null, project: null, maxRetries: 0, timeout: timeoutMs }));
+  return ok(
+    new OpenAI({
+      baseURL: ep.base_url,
+      apiKey: key.value,
+      organization: null,
+      project: null,
+      maxRetries: 0,
+      timeout: timeoutMs,
+    }),
+  );
 }
 
 /** The OpenAI-compatible response fields replay reads; anything else is ignored. */
@@ -98,32 +131,53 @@ const clip = (s: string, max = 160): string => (s.length > max ? `${s.slice(0, m
 function classify(role: EndpointRole, ep: ModelEndpoint, timeoutMs: number, e: unknown): ModelError {
   const at = `${role} model ${ep.model} at ${ep.base_url}`;
   if (e instanceof OpenAI.APIConnectionTimeoutError) {
-    return { code: 'TIMEOUT', message: `${at} did not answer within ${timeoutMs} ms (replay.${role}.timeout_ms / ${PREFIX[role]}_TIMEOUT_MS). A first call may be loading the model: retry, or raise the timeout.` };
+    return {
+      code: 'TIMEOUT',
+      message: `${at} did not answer within ${timeoutMs} ms (replay.${role}.timeout_ms / ${PREFIX[role]}_TIMEOUT_MS). A first call may be loading the model: retry, or raise the timeout.`,
+    };
   }
   if (e instanceof OpenAI.APIConnectionError) {
     const cause = (e as { cause?: { code?: string; cause?: { code?: string } } }).cause;
     const code = cause?.code ?? cause?.cause?.code;
-    return { code: 'UNREACHABLE', message: `no model server reachable at ${ep.base_url}${code ? ` (${code})` : ''}. ${whereToFix(role, ep)}` };
+    return {
+      code: 'UNREACHABLE',
+      message: `no model server reachable at ${ep.base_url}${code ? ` (${code})` : ''}. ${whereToFix(role, ep)}`,
+    };
   }
   if (e instanceof OpenAI.APIError) {
     const detail = clip(String((e.error as { message?: unknown } | undefined)?.message ?? e.message));
     if (e.status === 401 || e.status === 403) {
-      return { code: 'AUTH', message: `${at} refused the API key (HTTP ${e.status}: ${detail}); check the variable named by replay.${role}.api_key_env / ${PREFIX[role]}_API_KEY_ENV` };
+      return {
+        code: 'AUTH',
+        message: `${at} refused the API key (HTTP ${e.status}: ${detail}); check the variable named by replay.${role}.api_key_env / ${PREFIX[role]}_API_KEY_ENV`,
+      };
     }
     if (e.status === 404) {
       const pull = role === 'local' ? ` If it is Ollama: \`ollama pull ${ep.model}\`.` : '';
-      return { code: 'MODEL_NOT_FOUND', message: `${at}: HTTP 404 (${detail}). The model is not there or the base URL is wrong (it usually ends in /v1).${pull}` };
+      return {
+        code: 'MODEL_NOT_FOUND',
+        message: `${at}: HTTP 404 (${detail}). The model is not there or the base URL is wrong (it usually ends in /v1).${pull}`,
+      };
     }
     return { code: 'HTTP_ERROR', message: `${at}: HTTP ${e.status ?? '?'} (${detail})` };
   }
   if (e instanceof SyntaxError) {
-    return { code: 'INVALID_RESPONSE', message: `${at} returned a body that is not valid JSON (${e.message}); expected an OpenAI-compatible /chat/completions response` };
+    return {
+      code: 'INVALID_RESPONSE',
+      message: `${at} returned a body that is not valid JSON (${e.message}); expected an OpenAI-compatible /chat/completions response`,
+    };
   }
   throw e;
 }
 
 /** One chat completions call. Never throws for network, HTTP or protocol failures. */
-export async function callModel(role: EndpointRole, ep: ModelEndpoint, messages: readonly PromptMessage[], params: SamplingParams, env: Readonly<Record<string, string | undefined>>): Promise<CallOutcome> {
+export async function callModel(
+  role: EndpointRole,
+  ep: ModelEndpoint,
+  messages: readonly PromptMessage[],
+  params: SamplingParams,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<CallOutcome> {
   const client = clientFor(role, ep, env, ep.timeout_ms);
   if (!client.ok) return { result: client, latencyMs: 0 };
   const t0 = performance.now();
@@ -137,14 +191,26 @@ export async function callModel(role: EndpointRole, ep: ModelEndpoint, messages:
       ...(params.seed === null ? {} : { seed: params.seed }),
     });
   } catch (e) {
-    return { result: err(classify(role, ep, ep.timeout_ms, e)), latencyMs: Math.round(performance.now() - t0) };
+    return {
+      result: err(classify(role, ep, ep.timeout_ms, e)),
+      latencyMs: Math.round(performance.now() - t0),
+    };
   }
   const latencyMs = Math.round(performance.now() - t0);
   const res = ChatResponse.safeParse(body);
   if (!res.success) {
-    const got = typeof body === 'string' ? `text ${JSON.stringify(clip(body, 80))}` : clip(JSON.stringify(body) ?? String(body), 120);
+    const got =
+      typeof body === 'string'
+        ? `text ${JSON.stringify(clip(body, 80))}`
+        : clip(JSON.stringify(body) ?? String(body), 120);
     const i = res.error.issues[0];
-    return { result: err({ code: 'INVALID_RESPONSE', message: `${role} model ${ep.model} at ${ep.base_url} returned something that is not a chat completion (${i?.path.join('.') || '(root)'}: ${i?.message}); got ${got}` }), latencyMs };
+    return {
+      result: err({
+        code: 'INVALID_RESPONSE',
+        message: `${role} model ${ep.model} at ${ep.base_url} returned something that is not a chat completion (${i?.path.join('.') || '(root)'}: ${i?.message}); got ${got}`,
+      }),
+      latencyMs,
+    };
   }
   const choice = res.data.choices[0] as z.infer<typeof ChatResponse>['choices'][number];
   return {
@@ -164,19 +230,35 @@ export async function callModel(role: EndpointRole, ep: ModelEndpoint, messages:
  * Returns null when it answers (whatever the status), else why not. `models` lists what a server
  * that supports the listing serves, so the caller can warn about a model that is not there.
  */
-export async function probeModel(role: EndpointRole, ep: ModelEndpoint, env: Readonly<Record<string, string | undefined>>, timeoutMs = 5000): Promise<{ error: ModelError | null; models: string[] | null }> {
+export async function probeModel(
+  role: EndpointRole,
+  ep: ModelEndpoint,
+  env: Readonly<Record<string, string | undefined>>,
+  timeoutMs = 5000,
+): Promise<{ error: ModelError | null; models: string[] | null }> {
   const t = Math.min(timeoutMs, ep.timeout_ms);
   const client = clientFor(role, ep, env, t);
   if (!client.ok) return { error: client.error, models: null };
   try {
     const page = await client.value.models.list();
     const data = (page as { data?: unknown }).data;
-    const models = Array.isArray(data) ? data.map((m) => String((m as { id?: unknown }).id ?? '')).filter((id) => id !== '').sort() : null;
+    const models = Array.isArray(data)
+      ? data
+          .map((m) => String((m as { id?: unknown }).id ?? ''))
+          .filter((id) => id !== '')
+          .sort()
+      : null;
     return { error: null, models };
   } catch (e) {
     if (e instanceof OpenAI.APIConnectionError) {
       const me = classify(role, ep, t, e);
-      return { error: me.code === 'TIMEOUT' ? { ...me, message: `no answer from ${ep.base_url} within ${t} ms. ${whereToFix(role, ep)}` } : me, models: null };
+      return {
+        error:
+          me.code === 'TIMEOUT'
+            ? { ...me, message: `no answer from ${ep.base_url} within ${t} ms. ${whereToFix(role, ep)}` }
+            : me,
+        models: null,
+      };
     }
     if (e instanceof OpenAI.APIError || e instanceof SyntaxError) return { error: null, models: null };
     throw e;

@@ -17,20 +17,27 @@ import { parseK, parseKind, REPLAY_EXIT } from './replay-command.ts';
 import { resolveReplaySettings } from './settings.ts';
 
 /** Usage line of `distill replay-eval`. */
-export const REPLAY_EVAL_USAGE = 'replay-eval [--k N] [--kind text|json] [--limit N] [--require-model] [--json]';
+export const REPLAY_EVAL_USAGE =
+  'replay-eval [--k N] [--kind text|json] [--limit N] [--require-model] [--json]';
 
 /** The SFT file whose test split replay-eval runs. */
 export const SFT_FILE = `${EXPORT_DIRS.sft}/instruction_response.jsonl`;
 
 /** Reads the held-out (test split) rows of exports/sft, validated; other rows are not kept in memory. */
 async function readTestRows(root: string): Promise<SftSample[]> {
-  if (!existsSync(join(root, SFT_FILE))) throw new UserError(`${SFT_FILE} not found: build it with \`npm run export-sft\` (or \`distill export-sft\`)`);
+  if (!existsSync(join(root, SFT_FILE)))
+    throw new UserError(
+      `${SFT_FILE} not found: build it with \`npm run export-sft\` (or \`distill export-sft\`)`,
+    );
   const rows: SftSample[] = [];
   let line = 0;
   for await (const raw of readJsonlFiles<unknown>(root, [SFT_FILE])) {
     line++;
     const res = SftSample.safeParse(raw);
-    if (!res.success) throw new UserError(`${SFT_FILE}:${line} is not an SftSample (${res.error.issues[0]?.path.join('.')}: ${res.error.issues[0]?.message}); rebuild it with \`npm run export-sft\``);
+    if (!res.success)
+      throw new UserError(
+        `${SFT_FILE}:${line} is not an SftSample (${res.error.issues[0]?.path.join('.')}: ${res.error.issues[0]?.message}); rebuild it with \`npm run export-sft\``,
+      );
     if (res.data.split === 'test') rows.push(res.data);
   }
   return rows;
@@ -53,7 +60,8 @@ export async function replayEvalCommand(root: string, argv: string[]): Promise<n
   let limit: number | null = null;
   if (values.limit !== undefined) {
     limit = Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit must be a positive integer, got "${values.limit}"`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new UserError(`--limit must be a positive integer, got "${values.limit}"`);
   }
   const { settings: base } = resolveReplaySettings(loadConfig(root).replay, process.env);
   const settings = { ...base, k: parseK(values.k, base.k) };
@@ -61,7 +69,20 @@ export async function replayEvalCommand(root: string, argv: string[]): Promise<n
   if (warning) log.warn(warning);
   const sftRows = await readTestRows(root);
 
-  const report = await runEval(settings, { index, corpus: allDocs(index), indexPath: `${RAG_INDEX_DIR}/${INDEX_FILE}`, sftFile: SFT_FILE, sftRows }, { kind, limit }, process.env, callLogger(root, settings), (m) => log.info(m));
+  const report = await runEval(
+    settings,
+    {
+      index,
+      corpus: allDocs(index),
+      indexPath: `${RAG_INDEX_DIR}/${INDEX_FILE}`,
+      sftFile: SFT_FILE,
+      sftRows,
+    },
+    { kind, limit },
+    process.env,
+    callLogger(root, settings),
+    (m) => log.info(m),
+  );
   const md = formatEvalReport(report);
   await writeFileAtomic(join(root, REPLAY_REPORTS_DIR, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(join(root, REPLAY_REPORTS_DIR, 'eval.md'), md);

@@ -5,11 +5,13 @@ import { taskFamily, type EvalTask } from './eval-tasks.ts';
 
 /** Answer tokens for agreement: NFKC, lowercase, citations `[rag_…]` removed, runs of letters / digits. */
 export function answerTokens(text: string): string[] {
-  return text
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/\[?rag_[0-9a-f]{24}(?:-\d+)?\]?/g, ' ')
-    .match(/[\p{L}\p{N}]+/gu) ?? [];
+  return (
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .replace(/\[?rag_[0-9a-f]{24}(?:-\d+)?\]?/g, ' ')
+      .match(/[\p{L}\p{N}]+/gu) ?? []
+  );
 }
 
 /**
@@ -54,7 +56,8 @@ export interface CorpusDoc {
  * task family (`family`). Knowledge documents carry no task key and are never counted.
  */
 export function relevance(task: Pick<EvalTask, 'runId' | 'taskKey' | 'family'>, doc: CorpusDoc): Relevance {
-  if (doc.kind !== 'run' || doc.trace_id === task.runId || doc.task_key === '' || task.taskKey === null) return null;
+  if (doc.kind !== 'run' || doc.trace_id === task.runId || doc.task_key === '' || task.taskKey === null)
+    return null;
   if (doc.task_key === task.taskKey) return 'task';
   return task.family !== null && taskFamily(doc.task_key) === task.family ? 'family' : null;
 }
@@ -81,7 +84,11 @@ export interface TaskRetrieval {
 }
 
 /** Pure: relevance counts for one task's top k against the whole corpus. */
-export function scoreRetrieval(task: EvalTask, retrieved: Retrieved[], corpus: readonly CorpusDoc[]): TaskRetrieval {
+export function scoreRetrieval(
+  task: EvalTask,
+  retrieved: Retrieved[],
+  corpus: readonly CorpusDoc[],
+): TaskRetrieval {
   const relevant = { task: 0, family: 0 };
   const relevantIds = new Map<string, Relevance>();
   for (const d of corpus) {
@@ -102,10 +109,15 @@ export function scoreRetrieval(task: EvalTask, retrieved: Retrieved[], corpus: r
 }
 
 const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
-const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : round4(xs.reduce((s, x) => s + x, 0) / xs.length));
+const mean = (xs: readonly number[]): number | null =>
+  xs.length === 0 ? null : round4(xs.reduce((s, x) => s + x, 0) / xs.length);
 
 /** Pure: averages one level over tasks with a relevant document. */
-export function levelMetrics(rows: readonly TaskRetrieval[], level: 'task' | 'family', k: number): LevelMetrics {
+export function levelMetrics(
+  rows: readonly TaskRetrieval[],
+  level: 'task' | 'family',
+  k: number,
+): LevelMetrics {
   const counted = rows.filter((r) => r.relevant[level] > 0);
   return {
     tasks: counted.length,
@@ -169,7 +181,8 @@ export function armMetrics(results: readonly ArmTaskResult[], threshold: number)
     else if (!r.valid) invalid[r.code ?? 'UNKNOWN'] = (invalid[r.code ?? 'UNKNOWN'] ?? 0) + 1;
   }
   const n = results.length;
-  const sorted = (m: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const sorted = (m: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));
   return {
     tasks: n,
     replied: replied.length,
@@ -178,8 +191,17 @@ export function armMetrics(results: readonly ArmTaskResult[], threshold: number)
     agreeing,
     agreement_rate: n === 0 ? null : round4(agreeing / n),
     mean_token_f1: mean(f1s),
-    latency_ms: { mean: lat.length === 0 ? null : Math.round(lat.reduce((s, x) => s + x, 0) / lat.length), p50: percentile(lat, 50), p95: percentile(lat, 95) },
-    tokens: { prompt: pt.reduce((s, x) => s + x, 0), completion: ct.reduce((s, x) => s + x, 0), mean_prompt: pt.length === 0 ? null : Math.round(pt.reduce((s, x) => s + x, 0) / pt.length), mean_completion: ct.length === 0 ? null : Math.round(ct.reduce((s, x) => s + x, 0) / ct.length) },
+    latency_ms: {
+      mean: lat.length === 0 ? null : Math.round(lat.reduce((s, x) => s + x, 0) / lat.length),
+      p50: percentile(lat, 50),
+      p95: percentile(lat, 95),
+    },
+    tokens: {
+      prompt: pt.reduce((s, x) => s + x, 0),
+      completion: ct.reduce((s, x) => s + x, 0),
+      mean_prompt: pt.length === 0 ? null : Math.round(pt.reduce((s, x) => s + x, 0) / pt.length),
+      mean_completion: ct.length === 0 ? null : Math.round(ct.reduce((s, x) => s + x, 0) / ct.length),
+    },
     errors: sorted(errors),
     invalid: sorted(invalid),
   };

@@ -4,7 +4,10 @@ import type { EvalReport } from './eval.ts';
 
 const f2 = (x: number | null): string => (x === null ? '—' : x.toFixed(2));
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/`/g, "'");
-const counts = (m: Record<string, number>): string => Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+const counts = (m: Record<string, number>): string =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'none';
 
 /** The Markdown text of a report. */
 export function formatEvalReport(r: EvalReport): string {
@@ -34,16 +37,24 @@ export function formatEvalReport(r: EvalReport): string {
   );
   for (const a of r.arms) {
     if (a.status === 'unavailable') {
-      out.push(`| ${a.arm} | unavailable | ${r.tasks.evaluated} | — | — | — | ${f2(a.retrieval_hit_rate)} | — | — |`);
+      out.push(
+        `| ${a.arm} | unavailable | ${r.tasks.evaluated} | — | — | — | ${f2(a.retrieval_hit_rate)} | — | — |`,
+      );
       continue;
     }
     const m = a.metrics;
     const lat = `${m.latency_ms.mean ?? '—'} / ${m.latency_ms.p50 ?? '—'} / ${m.latency_ms.p95 ?? '—'}`;
-    out.push(`| ${a.arm} | ran | ${m.tasks} | ${f2(m.validity_rate)} | ${f2(m.agreement_rate)} | ${f2(m.mean_token_f1)} | ${f2(a.retrieval_hit_rate)} | ${lat} | ${m.tokens.prompt} / ${m.tokens.completion} |`);
+    out.push(
+      `| ${a.arm} | ran | ${m.tasks} | ${f2(m.validity_rate)} | ${f2(m.agreement_rate)} | ${f2(m.mean_token_f1)} | ${f2(a.retrieval_hit_rate)} | ${lat} | ${m.tokens.prompt} / ${m.tokens.completion} |`,
+    );
   }
   out.push('');
   if (r.model.note) out.push(`Note: ${r.model.note}`, '');
-  for (const a of r.arms) if (a.status === 'ran') out.push(`- ${a.arm}: no reply ${counts(a.metrics.errors)}; invalid answers ${counts(a.metrics.invalid)}`);
+  for (const a of r.arms)
+    if (a.status === 'ran')
+      out.push(
+        `- ${a.arm}: no reply ${counts(a.metrics.errors)}; invalid answers ${counts(a.metrics.invalid)}`,
+      );
   if (r.arms.some((a) => a.status === 'ran')) out.push('');
 
   out.push('## Example queries', '');
@@ -57,7 +68,10 @@ export function formatEvalReport(r: EvalReport): string {
       '',
       '| rank | id | score | task_key | relevant | text |',
       '|---|---|---|---|---|---|',
-      ...e.results.map((d) => `| ${d.rank} | \`${d.id}\` | ${d.score.toFixed(3)} | ${cell(d.task_key || '—')} | ${d.relevance} | ${cell(d.snippet)} |`),
+      ...e.results.map(
+        (d) =>
+          `| ${d.rank} | \`${d.id}\` | ${d.score.toFixed(3)} | ${cell(d.task_key || '—')} | ${d.relevance} | ${cell(d.snippet)} |`,
+      ),
       '',
     );
   });

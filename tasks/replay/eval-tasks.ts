@@ -57,24 +57,46 @@ function render(m: ChatMessage): string {
 }
 
 /** One held-out row → a task, or why not. */
-export function toEvalTask(row: SftSample): { type: 'keep'; task: EvalTask } | { type: 'drop'; reason: EvalSkipReason } {
+export function toEvalTask(
+  row: SftSample,
+): { type: 'keep'; task: EvalTask } | { type: 'drop'; reason: EvalSkipReason } {
   const last = row.messages[row.messages.length - 1];
-  if (!last || last.role !== 'assistant' || !last.content || last.content.trim() === '') return { type: 'drop', reason: 'NO_FINAL_TEXT' };
+  if (!last || last.role !== 'assistant' || !last.content || last.content.trim() === '')
+    return { type: 'drop', reason: 'NO_FINAL_TEXT' };
   const prompt = row.messages.slice(0, -1);
-  const system = prompt.filter((m) => m.role === 'system').map((m) => m.content.trim()).filter((s) => s !== '');
+  const system = prompt
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content.trim())
+    .filter((s) => s !== '');
   const turns = prompt.filter((m) => m.role !== 'system');
-  const users = turns.filter((m): m is Extract<ChatMessage, { role: 'user' }> => m.role === 'user').map((m) => m.content.trim());
+  const users = turns
+    .filter((m): m is Extract<ChatMessage, { role: 'user' }> => m.role === 'user')
+    .map((m) => m.content.trim());
   if (users.length === 0) return { type: 'drop', reason: 'NO_USER_TURN' };
   const only = turns.length === 1 && turns[0]?.role === 'user';
-  const task = only ? (users[0] as string) : `The conversation so far:\n\n${turns.map(render).join('\n\n')}\n\nWrite the assistant's next reply.`;
+  const task = only
+    ? (users[0] as string)
+    : `The conversation so far:\n\n${turns.map(render).join('\n\n')}\n\nWrite the assistant's next reply.`;
   return {
     type: 'keep',
-    task: { id: row.id, runId: row.run_id, taskKey: row.task_key, family: taskFamily(row.task_key), appSystem: system.length > 0 ? system.join('\n\n') : null, task, query: users.join('\n'), expected: last.content.trim() },
+    task: {
+      id: row.id,
+      runId: row.run_id,
+      taskKey: row.task_key,
+      family: taskFamily(row.task_key),
+      appSystem: system.length > 0 ? system.join('\n\n') : null,
+      task,
+      query: users.join('\n'),
+      expected: last.content.trim(),
+    },
   };
 }
 
 /** Held-out rows (split `test`) → tasks sorted by id, and skip counts by reason. */
-export function evalTasks(rows: readonly SftSample[]): { tasks: EvalTask[]; skipped: Record<string, number> } {
+export function evalTasks(rows: readonly SftSample[]): {
+  tasks: EvalTask[];
+  skipped: Record<string, number>;
+} {
   const tasks: EvalTask[] = [];
   const skipped: Record<string, number> = {};
   for (const row of rows) {

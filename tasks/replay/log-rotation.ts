@@ -60,7 +60,13 @@ async function lockWithRetry(root: string, name: string, waitMs: number): Promis
  * Appends rows (already-serialisable values) to `<root>/<relDir>/<base>.jsonl`, rotating first
  * when they would not fit. Holds the `<base>-log` lock (.distill/locks/) while it works.
  */
-export async function appendRotating(root: string, relDir: string, base: string, rows: readonly unknown[], limits: RotationLimits): Promise<void> {
+export async function appendRotating(
+  root: string,
+  relDir: string,
+  base: string,
+  rows: readonly unknown[],
+  limits: RotationLimits,
+): Promise<void> {
   const dir = join(root, relDir);
   await fsp.mkdir(dir, { recursive: true });
   const release = await lockWithRetry(root, `${base}-log`, 5000);

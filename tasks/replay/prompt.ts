@@ -63,8 +63,10 @@ const FORMAT: Record<TaskKind, { withDocs: string; withoutDocs: string }> = {
     withoutDocs: 'Reply with the answer itself (plain text or Markdown).',
   },
   json: {
-    withDocs: 'Reply with exactly one JSON object and nothing else: {"answer": <the answer: a string, or a JSON object or array when the task asks for structured data>, "sources": [<ids of the documents you relied on, at least one>]}.',
-    withoutDocs: 'Reply with exactly one JSON object and nothing else: {"answer": <the answer: a string, or a JSON object or array when the task asks for structured data>, "sources": []}.',
+    withDocs:
+      'Reply with exactly one JSON object and nothing else: {"answer": <the answer: a string, or a JSON object or array when the task asks for structured data>, "sources": [<ids of the documents you relied on, at least one>]}.',
+    withoutDocs:
+      'Reply with exactly one JSON object and nothing else: {"answer": <the answer: a string, or a JSON object or array when the task asks for structured data>, "sources": []}.',
   },
 };
 
@@ -91,13 +93,19 @@ export function buildPrompt(input: PromptInput): Prompt {
     budget -= body.length;
     contextIds.push(d.id);
     const title = d.title ? ` title="${escapeAttr(d.title)}"` : '';
-    blocks.push(`<document id="${escapeAttr(d.id)}" kind="${escapeAttr(d.kind)}"${title}>\n${body}\n</document>`);
+    blocks.push(
+      `<document id="${escapeAttr(d.id)}" kind="${escapeAttr(d.kind)}"${title}>\n${body}\n</document>`,
+    );
   }
   const withDocs = contextIds.length > 0;
   const rules = withDocs ? RULES_WITH_DOCUMENTS : RULES_WITHOUT_DOCUMENTS;
   const format = withDocs ? FORMAT[input.kind].withDocs : FORMAT[input.kind].withoutDocs;
-  const app = input.appSystem?.trim() ? `\n\nInstructions of the application this task comes from:\n${input.appSystem.trim()}` : '';
+  const app = input.appSystem?.trim()
+    ? `\n\nInstructions of the application this task comes from:\n${input.appSystem.trim()}`
+    : '';
   const system: PromptMessage = { role: 'system', content: `${rules}\n\n${format}${app}` };
-  const user = withDocs ? `<documents>\n${blocks.join('\n')}\n</documents>\n\nTask:\n${input.task}` : input.task;
+  const user = withDocs
+    ? `<documents>\n${blocks.join('\n')}\n</documents>\n\nTask:\n${input.task}`
+    : input.task;
   return { messages: [system, { role: 'user', content: user }], contextIds, omittedIds };
 }

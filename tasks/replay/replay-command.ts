@@ -14,7 +14,8 @@ import { TASK_KINDS, type TaskKind } from './validate.ts';
 export const REPLAY_EXIT = { ok: 0, invalid: 1, usage: 2, model: 3 } as const;
 
 /** Usage line of `distill replay`. */
-export const REPLAY_USAGE = 'replay --task "<input>" [--kind text|json] [--no-retrieval] [--allow-escalation] [--dry-run] [--k N] [--json]';
+export const REPLAY_USAGE =
+  'replay --task "<input>" [--kind text|json] [--no-retrieval] [--allow-escalation] [--dry-run] [--k N] [--json]';
 
 /** Parses `--kind`; a UserError lists the kinds. */
 export function parseKind(v: string | undefined): TaskKind {
@@ -27,7 +28,8 @@ export function parseKind(v: string | undefined): TaskKind {
 export function parseK(v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const k = Number(v);
-  if (!Number.isInteger(k) || k < 1 || k > 50) throw new UserError(`--k must be an integer from 1 to 50, got "${v}"`);
+  if (!Number.isInteger(k) || k < 1 || k > 50)
+    throw new UserError(`--k must be an integer from 1 to 50, got "${v}"`);
   return k;
 }
 
@@ -39,7 +41,12 @@ const oneLine = (s: string, max: number): string => {
 /** The retrieved documents as a numbered list (dry-run and eval examples). */
 export function formatRetrieved(docs: readonly Retrieved[]): string {
   if (docs.length === 0) return '  (no document matched the task)';
-  return docs.map((d) => `  ${d.rank}. ${d.id}  score ${d.score.toFixed(4)}  ${d.kind}${d.task_key ? `  ${d.task_key}` : ''}\n     ${oneLine(d.text, 110)}`).join('\n');
+  return docs
+    .map(
+      (d) =>
+        `  ${d.rank}. ${d.id}  score ${d.score.toFixed(4)}  ${d.kind}${d.task_key ? `  ${d.task_key}` : ''}\n     ${oneLine(d.text, 110)}`,
+    )
+    .join('\n');
 }
 
 /** The exact request a replay sends, for --dry-run. */
@@ -54,12 +61,26 @@ export function requestBody(settings: ReplaySettings, prompt: Prompt): Record<st
 }
 
 /** The dry-run text: retrieved documents, then the exact messages between markers. */
-export function formatDryRun(settings: ReplaySettings, retrieved: readonly Retrieved[] | null, prompt: Prompt): string {
+export function formatDryRun(
+  settings: ReplaySettings,
+  retrieved: readonly Retrieved[] | null,
+  prompt: Prompt,
+): string {
   const lines: string[] = [];
   if (retrieved === null) lines.push('Retrieval: off (--no-retrieval)');
-  else lines.push(`Retrieved ${retrieved.length} document${retrieved.length === 1 ? '' : 's'} (k = ${settings.k}):`, formatRetrieved(retrieved));
-  if (prompt.omittedIds.length > 0) lines.push(`Left out of the prompt (replay.max_context_chars = ${settings.max_context_chars}): ${prompt.omittedIds.join(', ')}`);
-  lines.push('', `Request: POST ${settings.local.base_url.replace(/\/+$/, '')}/chat/completions  model=${settings.local.model} temperature=${settings.temperature} seed=${settings.seed ?? 'none'} max_tokens=${settings.max_tokens}`);
+  else
+    lines.push(
+      `Retrieved ${retrieved.length} document${retrieved.length === 1 ? '' : 's'} (k = ${settings.k}):`,
+      formatRetrieved(retrieved),
+    );
+  if (prompt.omittedIds.length > 0)
+    lines.push(
+      `Left out of the prompt (replay.max_context_chars = ${settings.max_context_chars}): ${prompt.omittedIds.join(', ')}`,
+    );
+  lines.push(
+    '',
+    `Request: POST ${settings.local.base_url.replace(/\/+$/, '')}/chat/completions  model=${settings.local.model} temperature=${settings.temperature} seed=${settings.seed ?? 'none'} max_tokens=${settings.max_tokens}`,
+  );
   for (const m of prompt.messages) lines.push(`──── ${m.role} ────`, m.content);
   lines.push('──── end ────', '', 'Dry run: no model was called.');
   return lines.join('\n');
@@ -67,7 +88,10 @@ export function formatDryRun(settings: ReplaySettings, retrieved: readonly Retri
 
 const callText = (a: ReplayOutcome['attempts'][number]): string => {
   const r = a.outcome.result;
-  const tokens = r.ok && r.value.promptTokens !== null ? `, ${r.value.promptTokens} + ${r.value.completionTokens ?? '?'} tokens` : '';
+  const tokens =
+    r.ok && r.value.promptTokens !== null
+      ? `, ${r.value.promptTokens} + ${r.value.completionTokens ?? '?'} tokens`
+      : '';
   return `${a.endpoint} ${a.model} (${(a.outcome.latencyMs / 1000).toFixed(1)} s${tokens})`;
 };
 
@@ -93,15 +117,19 @@ export async function replayCommand(root: string, argv: string[]): Promise<numbe
     },
     allowPositionals: true,
   });
-  if (positionals.length > 0) throw new UserError(`unexpected argument "${positionals[0]}": pass the task as --task "<input>"`);
+  if (positionals.length > 0)
+    throw new UserError(`unexpected argument "${positionals[0]}": pass the task as --task "<input>"`);
   const task = values.task;
-  if (task === undefined || task.trim() === '') throw new UserError(`replay needs a task: distill ${REPLAY_USAGE}`);
+  if (task === undefined || task.trim() === '')
+    throw new UserError(`replay needs a task: distill ${REPLAY_USAGE}`);
   const kind = parseKind(values.kind);
   const { settings: base } = resolveReplaySettings(loadConfig(root).replay, process.env);
   const settings = { ...base, k: parseK(values.k, base.k) };
   const allowEscalation = values['allow-escalation'] === true;
   if (allowEscalation && (settings.escalation.base_url === '' || settings.escalation.model === '')) {
-    throw new UserError('--allow-escalation needs an escalation model: set replay.escalation.base_url and replay.escalation.model in distill.config.json, or DISTILL_ESCALATION_BASE_URL and DISTILL_ESCALATION_MODEL (and DISTILL_ESCALATION_API_KEY_ENV = the name of the variable holding its API key)');
+    throw new UserError(
+      '--allow-escalation needs an escalation model: set replay.escalation.base_url and replay.escalation.model in distill.config.json, or DISTILL_ESCALATION_BASE_URL and DISTILL_ESCALATION_MODEL (and DISTILL_ESCALATION_API_KEY_ENV = the name of the variable holding its API key)',
+    );
   }
 
   let retrieved: Retrieved[] | null = null;
@@ -112,23 +140,49 @@ export async function replayCommand(root: string, argv: string[]): Promise<numbe
   }
 
   if (values['dry-run'] === true) {
-    const prompt = buildPrompt({ task, kind, documents: retrieved, maxContextChars: settings.max_context_chars });
-    process.stdout.write(values.json ? `${JSON.stringify({ retrieved, context_ids: prompt.contextIds, omitted_ids: prompt.omittedIds, request: requestBody(settings, prompt) }, null, 2)}\n` : `${formatDryRun(settings, retrieved, prompt)}\n`);
+    const prompt = buildPrompt({
+      task,
+      kind,
+      documents: retrieved,
+      maxContextChars: settings.max_context_chars,
+    });
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify({ retrieved, context_ids: prompt.contextIds, omitted_ids: prompt.omittedIds, request: requestBody(settings, prompt) }, null, 2)}\n`
+        : `${formatDryRun(settings, retrieved, prompt)}\n`,
+    );
     return REPLAY_EXIT.ok;
   }
 
-  const out = await runReplay(settings, { command: 'replay', taskId: null, task, kind, retrieved, allowEscalation }, process.env, callLogger(root, settings));
+  const out = await runReplay(
+    settings,
+    { command: 'replay', taskId: null, task, kind, retrieved, allowEscalation },
+    process.env,
+    callLogger(root, settings),
+  );
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ ok: out.final.ok, final: out.final, retrieved_ids: (retrieved ?? []).map((d) => d.id), context_ids: out.prompt.contextIds, attempts: out.attempts.map((a) => ({ endpoint: a.endpoint, model: a.model, base_url: a.baseUrl, latency_ms: a.outcome.latencyMs, result: a.outcome.result, validation: a.validation })) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ok: out.final.ok, final: out.final, retrieved_ids: (retrieved ?? []).map((d) => d.id), context_ids: out.prompt.contextIds, attempts: out.attempts.map((a) => ({ endpoint: a.endpoint, model: a.model, base_url: a.baseUrl, latency_ms: a.outcome.latencyMs, result: a.outcome.result, validation: a.validation })) }, null, 2)}\n`,
+    );
   }
   const first = out.attempts[0];
-  if (out.attempts.length > 1 && first) log.warn(`local answer not usable (${first.outcome.result.ok ? `${first.validation && !first.validation.ok ? first.validation.reason : ''}` : first.outcome.result.error.code}); escalated to ${settings.escalation.model} at ${settings.escalation.base_url}`);
+  if (out.attempts.length > 1 && first)
+    log.warn(
+      `local answer not usable (${first.outcome.result.ok ? `${first.validation && !first.validation.ok ? first.validation.reason : ''}` : first.outcome.result.error.code}); escalated to ${settings.escalation.model} at ${settings.escalation.base_url}`,
+    );
   if (out.final.ok) {
     if (!values.json) {
-      const grounded = retrieved === null ? '(no retrieval)' : out.final.groundedOn.length > 0 ? out.final.groundedOn.join(', ') : '(no document was in the prompt)';
+      const grounded =
+        retrieved === null
+          ? '(no retrieval)'
+          : out.final.groundedOn.length > 0
+            ? out.final.groundedOn.join(', ')
+            : '(no document was in the prompt)';
       process.stdout.write(`${out.final.answer}\n\ngrounded on: ${grounded}\n`);
     }
-    log.done(`replay: answered by ${summary(out)}; ${retrieved === null ? 'no retrieval' : `${retrieved.length} retrieved, ${out.final.groundedOn.length} cited`}; logged to reports/replay/calls.jsonl`);
+    log.done(
+      `replay: answered by ${summary(out)}; ${retrieved === null ? 'no retrieval' : `${retrieved.length} retrieved, ${out.final.groundedOn.length} cited`}; logged to reports/replay/calls.jsonl`,
+    );
     return REPLAY_EXIT.ok;
   }
   for (const m of out.final.messages) log.error(m);

@@ -52,11 +52,20 @@ export function failureCode(a: Attempt): string | null {
 function failureMessage(a: Attempt): string {
   if (!a.outcome.result.ok) return (a.outcome.result.error as ModelError).message;
   const v = a.validation as Validation;
-  return v.ok ? '' : `${a.endpoint} model ${a.model}: the answer failed validation (${v.reason}: ${v.detail})`;
+  return v.ok
+    ? ''
+    : `${a.endpoint} model ${a.model}: the answer failed validation (${v.reason}: ${v.detail})`;
 }
 
 /** Pure: the log row for one attempt. */
-export function callRow(req: ReplayRequest, prompt: Prompt, settings: ReplaySettings, a: Attempt, escalationReason: string | null, at: Date): ReplayCall {
+export function callRow(
+  req: ReplayRequest,
+  prompt: Prompt,
+  settings: ReplaySettings,
+  a: Attempt,
+  escalationReason: string | null,
+  at: Date,
+): ReplayCall {
   const ep = a.endpoint === 'local' ? settings.local : settings.escalation;
   const r = a.outcome.result;
   return {
@@ -83,7 +92,12 @@ export function callRow(req: ReplayRequest, prompt: Prompt, settings: ReplaySett
     completion_tokens: r.ok ? r.value.completionTokens : null,
     finish_reason: r.ok ? r.value.finishReason : null,
     error: r.ok ? null : { code: r.error.code, message: r.error.message },
-    validation: a.validation === null ? null : a.validation.ok ? { ok: true, reason: null, detail: null, grounded_on: a.validation.groundedOn } : { ok: false, reason: a.validation.reason, detail: a.validation.detail, grounded_on: [] },
+    validation:
+      a.validation === null
+        ? null
+        : a.validation.ok
+          ? { ok: true, reason: null, detail: null, grounded_on: a.validation.groundedOn }
+          : { ok: false, reason: a.validation.reason, detail: a.validation.detail, grounded_on: [] },
     escalated: a.endpoint === 'escalation',
     escalation_reason: escalationReason,
   };
@@ -94,15 +108,34 @@ export function callRow(req: ReplayRequest, prompt: Prompt, settings: ReplaySett
  * allowed, retries once on the escalation model if the local call failed or its answer did not
  * validate. Every call is handed to `log` as soon as it returns.
  */
-export async function runReplay(settings: ReplaySettings, req: ReplayRequest, env: Readonly<Record<string, string | undefined>>, log: (row: ReplayCall) => Promise<void>, now: () => Date = () => new Date()): Promise<ReplayOutcome> {
-  const prompt = buildPrompt({ task: req.task, kind: req.kind, documents: req.retrieved, appSystem: req.appSystem ?? null, maxContextChars: settings.max_context_chars });
+export async function runReplay(
+  settings: ReplaySettings,
+  req: ReplayRequest,
+  env: Readonly<Record<string, string | undefined>>,
+  log: (row: ReplayCall) => Promise<void>,
+  now: () => Date = () => new Date(),
+): Promise<ReplayOutcome> {
+  const prompt = buildPrompt({
+    task: req.task,
+    kind: req.kind,
+    documents: req.retrieved,
+    appSystem: req.appSystem ?? null,
+    maxContextChars: settings.max_context_chars,
+  });
   const params = { temperature: settings.temperature, seed: settings.seed, maxTokens: settings.max_tokens };
   const attempts: Attempt[] = [];
 
   const attempt = async (endpoint: EndpointRole, escalationReason: string | null): Promise<Attempt> => {
     const ep = endpoint === 'local' ? settings.local : settings.escalation;
     const outcome = await callModel(endpoint, ep, prompt.messages, params, env);
-    const validation = outcome.result.ok ? validateAnswer(req.kind, outcome.result.value.content, prompt.contextIds, outcome.result.value.finishReason) : null;
+    const validation = outcome.result.ok
+      ? validateAnswer(
+          req.kind,
+          outcome.result.value.content,
+          prompt.contextIds,
+          outcome.result.value.finishReason,
+        )
+      : null;
     const a: Attempt = { endpoint, model: ep.model, baseUrl: ep.base_url, outcome, validation };
     attempts.push(a);
     await log(callRow(req, prompt, settings, a, escalationReason, now()));
@@ -113,10 +146,25 @@ export async function runReplay(settings: ReplaySettings, req: ReplayRequest, en
   const localFailure = failureCode(last);
   if (localFailure !== null && req.allowEscalation) last = await attempt('escalation', localFailure);
 
-  if (last.validation?.ok) return { prompt, attempts, final: { ok: true, answer: last.validation.answer, groundedOn: last.validation.groundedOn, endpoint: last.endpoint } };
+  if (last.validation?.ok)
+    return {
+      prompt,
+      attempts,
+      final: {
+        ok: true,
+        answer: last.validation.answer,
+        groundedOn: last.validation.groundedOn,
+        endpoint: last.endpoint,
+      },
+    };
   return {
     prompt,
     attempts,
-    final: { ok: false, failure: last.outcome.result.ok ? 'invalid' : 'model', answer: last.validation ? last.validation.answer : null, messages: attempts.map(failureMessage) },
+    final: {
+      ok: false,
+      failure: last.outcome.result.ok ? 'invalid' : 'model',
+      answer: last.validation ? last.validation.answer : null,
+      messages: attempts.map(failureMessage),
+    },
   };
 }

@@ -22,7 +22,12 @@ const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
  * the same on every run and machine. `exclude` drops documents before ranking (e.g. the held-out
  * run's own document in replay-eval).
  */
-export function retrieve(index: RagIndex, query: string, k: number, exclude?: (doc: Pick<IndexedDoc, 'id' | 'trace_id' | 'task_key'>) => boolean): Retrieved[] {
+export function retrieve(
+  index: RagIndex,
+  query: string,
+  k: number,
+  exclude?: (doc: Pick<IndexedDoc, 'id' | 'trace_id' | 'task_key'>) => boolean,
+): Retrieved[] {
   if (k <= 0 || index.documents === 0) return [];
   const hits = index.search.search(query).map((h) => ({
     id: String(h.id),

@@ -7,7 +7,11 @@ export type ReplaySettings = ReplayConfig;
 type Kind = 'string' | 'int' | 'number' | 'seed';
 
 /** Environment variable → the `replay` config field it overrides. An empty value counts as unset. */
-export const REPLAY_ENV: readonly { env: string; path: readonly [string] | readonly [string, string]; kind: Kind }[] = [
+export const REPLAY_ENV: readonly {
+  env: string;
+  path: readonly [string] | readonly [string, string];
+  kind: Kind;
+}[] = [
   { env: 'DISTILL_LOCAL_BASE_URL', path: ['local', 'base_url'], kind: 'string' },
   { env: 'DISTILL_LOCAL_MODEL', path: ['local', 'model'], kind: 'string' },
   { env: 'DISTILL_LOCAL_API_KEY_ENV', path: ['local', 'api_key_env'], kind: 'string' },
@@ -32,7 +36,9 @@ function parseEnvValue(name: string, raw: string, kind: Kind): string | number |
   const v = Number(raw.trim());
   if (raw.trim() === '' || !Number.isFinite(v) || (kind !== 'number' && !Number.isInteger(v))) {
     const want = kind === 'number' ? 'a number' : kind === 'seed' ? 'an integer or "none"' : 'an integer';
-    throw new UserError(`environment variable ${name} must be ${want}, got ${JSON.stringify(raw)}; fix or unset it`);
+    throw new UserError(
+      `environment variable ${name} must be ${want}, got ${JSON.stringify(raw)}; fix or unset it`,
+    );
   }
   return v;
 }
@@ -41,7 +47,10 @@ function parseEnvValue(name: string, raw: string, kind: Kind): string | number |
  * Pure: the replay settings from the config section and an environment. Each override is checked
  * by the same schema as the config file, and an error names the variable it came from.
  */
-export function resolveReplaySettings(section: ReplayConfig, env: Readonly<Record<string, string | undefined>>): { settings: ReplaySettings; overridden: string[] } {
+export function resolveReplaySettings(
+  section: ReplayConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): { settings: ReplaySettings; overridden: string[] } {
   const merged = structuredClone(section) as unknown as Record<string, Record<string, unknown> | unknown>;
   const overridden: string[] = [];
   const source = new Map<string, string>();

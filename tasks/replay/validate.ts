@@ -15,11 +15,21 @@ export const TASK_KINDS = ['text', 'json'] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 
 /** Why an answer failed validation. */
-export const VALIDATION_REASONS = ['EMPTY_ANSWER', 'TRUNCATED', 'REFUSAL', 'NO_CITATION', 'UNKNOWN_CITATION', 'INVALID_JSON', 'SCHEMA_MISMATCH'] as const;
+export const VALIDATION_REASONS = [
+  'EMPTY_ANSWER',
+  'TRUNCATED',
+  'REFUSAL',
+  'NO_CITATION',
+  'UNKNOWN_CITATION',
+  'INVALID_JSON',
+  'SCHEMA_MISMATCH',
+] as const;
 export type ValidationReason = (typeof VALIDATION_REASONS)[number];
 
 /** The outcome: the answer text and the document ids it is grounded on, or a reason. */
-export type Validation = { ok: true; answer: string; groundedOn: string[] } | { ok: false; reason: ValidationReason; detail: string; answer: string };
+export type Validation =
+  | { ok: true; answer: string; groundedOn: string[] }
+  | { ok: false; reason: ValidationReason; detail: string; answer: string };
 
 /** The JSON-answer contract. */
 export const JsonAnswer = z.object({
@@ -53,9 +63,21 @@ export function citedIds(text: string): string[] {
 function checkCitations(cited: readonly string[], contextIds: readonly string[], answer: string): Validation {
   const known = new Set(contextIds);
   const unknown = cited.filter((id) => !known.has(id));
-  if (unknown.length > 0) return { ok: false, reason: 'UNKNOWN_CITATION', detail: `cites ${unknown.join(', ')}, which ${unknown.length === 1 ? 'was' : 'were'} not in the prompt (given: ${contextIds.join(', ') || 'none'})`, answer };
+  if (unknown.length > 0)
+    return {
+      ok: false,
+      reason: 'UNKNOWN_CITATION',
+      detail: `cites ${unknown.join(', ')}, which ${unknown.length === 1 ? 'was' : 'were'} not in the prompt (given: ${contextIds.join(', ') || 'none'})`,
+      answer,
+    };
   const grounded = cited.filter((id) => known.has(id));
-  if (contextIds.length > 0 && grounded.length === 0) return { ok: false, reason: 'NO_CITATION', detail: `cites none of the ${contextIds.length} documents it was given (expected at least one id in square brackets, e.g. [${contextIds[0]}])`, answer };
+  if (contextIds.length > 0 && grounded.length === 0)
+    return {
+      ok: false,
+      reason: 'NO_CITATION',
+      detail: `cites none of the ${contextIds.length} documents it was given (expected at least one id in square brackets, e.g. [${contextIds[0]}])`,
+      answer,
+    };
   return { ok: true, answer, groundedOn: grounded };
 }
 
@@ -65,20 +87,39 @@ function unfence(s: string): string {
   return m ? (m[1] as string) : s.trim();
 }
 
-const clip = (s: string, max = 120): string => (s.length > max ? `${JSON.stringify(s.slice(0, max))}…` : JSON.stringify(s));
+const clip = (s: string, max = 120): string =>
+  s.length > max ? `${JSON.stringify(s.slice(0, max))}…` : JSON.stringify(s);
 
 /**
  * Validates one reply. `contextIds` are the documents that were in the prompt (empty without
  * retrieval); `finishReason` is the server's (`length` = cut off by max_tokens).
  */
-export function validateAnswer(kind: TaskKind, content: string | null, contextIds: readonly string[], finishReason: string | null): Validation {
+export function validateAnswer(
+  kind: TaskKind,
+  content: string | null,
+  contextIds: readonly string[],
+  finishReason: string | null,
+): Validation {
   const raw = content ?? '';
-  if (raw.trim() === '') return { ok: false, reason: 'EMPTY_ANSWER', detail: 'the reply has no text', answer: raw };
-  if (finishReason === 'length') return { ok: false, reason: 'TRUNCATED', detail: 'the reply was cut off at max_tokens (finish_reason "length"); raise replay.max_tokens', answer: raw };
+  if (raw.trim() === '')
+    return { ok: false, reason: 'EMPTY_ANSWER', detail: 'the reply has no text', answer: raw };
+  if (finishReason === 'length')
+    return {
+      ok: false,
+      reason: 'TRUNCATED',
+      detail: 'the reply was cut off at max_tokens (finish_reason "length"); raise replay.max_tokens',
+      answer: raw,
+    };
   switch (kind) {
     case 'text': {
       const answer = raw.trim();
-      if (isRefusal(answer)) return { ok: false, reason: 'REFUSAL', detail: `the reply is refusal boilerplate: ${clip(answer)}`, answer };
+      if (isRefusal(answer))
+        return {
+          ok: false,
+          reason: 'REFUSAL',
+          detail: `the reply is refusal boilerplate: ${clip(answer)}`,
+          answer,
+        };
       return checkCitations(citedIds(answer), contextIds, answer);
     }
     case 'json': {
@@ -86,15 +127,34 @@ export function validateAnswer(kind: TaskKind, content: string | null, contextId
       try {
         value = JSON.parse(unfence(raw));
       } catch (e) {
-        return { ok: false, reason: 'INVALID_JSON', detail: `the reply is not JSON (${(e as Error).message}); got ${clip(raw.trim())}`, answer: raw.trim() };
+        return {
+          ok: false,
+          reason: 'INVALID_JSON',
+          detail: `the reply is not JSON (${(e as Error).message}); got ${clip(raw.trim())}`,
+          answer: raw.trim(),
+        };
       }
       const res = JsonAnswer.safeParse(value);
       if (!res.success) {
         const i = res.error.issues[0];
-        return { ok: false, reason: 'SCHEMA_MISMATCH', detail: `expected {"answer": …, "sources": [ids]}; at ${i?.path.join('.') || '(root)'}: ${i?.message}`, answer: raw.trim() };
+        return {
+          ok: false,
+          reason: 'SCHEMA_MISMATCH',
+          detail: `expected {"answer": …, "sources": [ids]}; at ${i?.path.join('.') || '(root)'}: ${i?.message}`,
+          answer: raw.trim(),
+        };
       }
-      const answer = typeof res.data.answer === 'string' ? res.data.answer.trim() : JSON.stringify(res.data.answer, null, 2);
-      if (typeof res.data.answer === 'string' && isRefusal(answer)) return { ok: false, reason: 'REFUSAL', detail: `the answer is refusal boilerplate: ${clip(answer)}`, answer };
+      const answer =
+        typeof res.data.answer === 'string'
+          ? res.data.answer.trim()
+          : JSON.stringify(res.data.answer, null, 2);
+      if (typeof res.data.answer === 'string' && isRefusal(answer))
+        return {
+          ok: false,
+          reason: 'REFUSAL',
+          detail: `the answer is refusal boilerplate: ${clip(answer)}`,
+          answer,
+        };
       return checkCitations([...new Set(res.data.sources)], contextIds, answer);
     }
     default:

@@ -14,6 +14,10 @@ export async function beginRun(root: string): Promise<number> {
   // build-evidence's wireit input: a content fingerprint of the sources, from a stat index (see source-index.ts)
   await updateSourceFingerprint(root);
   const runId = startRun();
-  await writeCurrentRun(root, { run_id: runId, started_at: new Date().toISOString(), script: process.env['npm_lifecycle_event'] || 'distill' });
+  await writeCurrentRun(root, {
+    run_id: runId,
+    started_at: new Date().toISOString(),
+    script: process.env['npm_lifecycle_event'] || 'distill',
+  });
   return 0;
 }

@@ -26,7 +26,8 @@ export function reconcile(items: readonly ReceiptUnderCheck[]): string[] {
   const problems: string[] = [];
   const phases = items.map((i) => i.phase);
   const outputsOf = new Map<string, Map<string, FileEntry>>();
-  for (const i of items) if (i.receipt) outputsOf.set(i.phase.phase, new Map(i.receipt.outputs.map((f) => [f.path, f])));
+  for (const i of items)
+    if (i.receipt) outputsOf.set(i.phase.phase, new Map(i.receipt.outputs.map((f) => [f.path, f])));
   for (const { phase, receipt: r, receiptPath, manifestFiles } of items) {
     const name = phase.phase;
     if (!r || !receiptPath) {
@@ -34,11 +35,17 @@ export function reconcile(items: readonly ReceiptUnderCheck[]): string[] {
       continue;
     }
     const where = `(${receiptPath})`;
-    if (r.phase !== name) problems.push(`${name}: ${receiptPath} is the receipt of phase "${r.phase}", expected "${name}"`);
-    if (!r.ok) problems.push(`${name}: the receipt records a failed run ${where}: ${r.errors.join('; ') || 'no message'}`);
+    if (r.phase !== name)
+      problems.push(`${name}: ${receiptPath} is the receipt of phase "${r.phase}", expected "${name}"`);
+    if (!r.ok)
+      problems.push(
+        `${name}: the receipt records a failed run ${where}: ${r.errors.join('; ') || 'no message'}`,
+      );
     const c = r.counts;
     if (c.in !== c.out + c.quarantined)
-      problems.push(`${name}: rows in ${n(c.in)} ≠ rows out ${n(c.out)} + quarantined ${n(c.quarantined)} = ${n(c.out + c.quarantined)} ${where}; the receipt was edited or the phase miscounted: ${FIX}`);
+      problems.push(
+        `${name}: rows in ${n(c.in)} ≠ rows out ${n(c.out)} + quarantined ${n(c.quarantined)} = ${n(c.out + c.quarantined)} ${where}; the receipt was edited or the phase miscounted: ${FIX}`,
+      );
     const reasons = Object.values(c.by_reason).reduce((s, v) => s + v, 0);
     const refused = r.stats['files_refused'] ?? 0;
     if (reasons !== c.quarantined + refused)
@@ -51,13 +58,23 @@ export function reconcile(items: readonly ReceiptUnderCheck[]): string[] {
       const upOut = outputsOf.get(up.phase);
       if (!upOut) continue; // the upstream has no receipt: reported on its own line
       const wrote = upOut.get(input.path);
-      if (!wrote) problems.push(`${name}: input ${input.path} is not among the outputs of ${up.phase}'s receipt; ${name} read files ${up.phase} no longer describes: ${FIX}`);
+      if (!wrote)
+        problems.push(
+          `${name}: input ${input.path} is not among the outputs of ${up.phase}'s receipt; ${name} read files ${up.phase} no longer describes: ${FIX}`,
+        );
       else if (wrote.sha256 !== input.sha256)
-        problems.push(`${name}: input ${input.path} has sha256 ${short(input.sha256)} ${where}, but ${up.phase} wrote ${short(wrote.sha256)}; ${name} did not read what ${up.phase} produced: ${FIX}`);
+        problems.push(
+          `${name}: input ${input.path} has sha256 ${short(input.sha256)} ${where}, but ${up.phase} wrote ${short(wrote.sha256)}; ${name} did not read what ${up.phase} produced: ${FIX}`,
+        );
     }
-    if (manifestFiles === null) problems.push(`${name}: ${phase.outDir}/_manifest.json is missing or invalid, so its outputs cannot be matched to ${receiptPath}; ${FIX}`);
+    if (manifestFiles === null)
+      problems.push(
+        `${name}: ${phase.outDir}/_manifest.json is missing or invalid, so its outputs cannot be matched to ${receiptPath}; ${FIX}`,
+      );
     else if (manifestFiles && !sameFiles(r.outputs, manifestFiles))
-      problems.push(`${name}: the files in ${phase.outDir}/ are not the outputs listed in ${receiptPath} (they were rebuilt or edited since); ${FIX}`);
+      problems.push(
+        `${name}: the files in ${phase.outDir}/ are not the outputs listed in ${receiptPath} (they were rebuilt or edited since); ${FIX}`,
+      );
   }
   return problems;
 }

@@ -26,17 +26,26 @@ export function formatPhases(v: RunView): string[] {
   const width = Math.max(...v.summary.phases.map((p) => p.phase.length), 5);
   const counts = v.summary.phases.map((p) => {
     const r = v.receipts.get(p.phase) ?? null;
-    return r ? `${n(r.counts.in)} in → ${n(r.counts.out)} out + ${n(r.counts.quarantined)} quarantined` : 'no receipt';
+    return r
+      ? `${n(r.counts.in)} in → ${n(r.counts.out)} out + ${n(r.counts.quarantined)} quarantined`
+      : 'no receipt';
   });
   const cw = Math.max(...counts.map((c) => c.length), 0);
-  const lines = v.summary.phases.map((p, i) => `  ${p.phase.padEnd(width)}  ${p.status.padEnd(6)}  ${p.receipt ? `${(counts[i] as string).padEnd(cw)}  ${p.receipt}` : counts[i]}`);
+  const lines = v.summary.phases.map(
+    (p, i) =>
+      `  ${p.phase.padEnd(width)}  ${p.status.padEnd(6)}  ${p.receipt ? `${(counts[i] as string).padEnd(cw)}  ${p.receipt}` : counts[i]}`,
+  );
   return ['phases', ...lines];
 }
 
 /** The funnel: source rows → evidence → runs by category → exports. */
 export function formatFunnel(f: RunSummary['funnel']): string[] {
-  const cats = Object.entries(f.runs_by_category).map(([c, v]) => `${n(v)} ${c.replace(/_/g, ' ')}`).join(', ');
-  const exports = Object.entries(f.exports).map(([k, v]) => `${k} ${n(v)}`).join(', ');
+  const cats = Object.entries(f.runs_by_category)
+    .map(([c, v]) => `${n(v)} ${c.replace(/_/g, ' ')}`)
+    .join(', ');
+  const exports = Object.entries(f.exports)
+    .map(([k, v]) => `${k} ${n(v)}`)
+    .join(', ');
   return [
     'funnel',
     `  ${n(f.source_rows)} source rows`,
@@ -63,16 +72,27 @@ export function formatDrift(d: DriftReport | null): string[] {
     const pct = m.delta_pct === null ? 'from 0' : `${m.delta_pct > 0 ? '+' : ''}${m.delta_pct} %`;
     return `  ${m.severity.padEnd(5)}  ${m.name.padEnd(width)}  ${num(m.previous ?? 0)} → ${num(m.current)} (${pct})`;
   });
-  if (changed.length > shown.length) lines.push(`  … ${changed.length - shown.length} more changed metrics in reports/distillation/${d.run_id}/drift.json`);
+  if (changed.length > shown.length)
+    lines.push(
+      `  … ${changed.length - shown.length} more changed metrics in reports/distillation/${d.run_id}/drift.json`,
+    );
   const verdict = past === 0 ? `none more than ${d.thresholds.warn_pct} %` : `${past} past a threshold`;
-  return [`drift: ${d.severity} vs run ${d.previous_run_id}: ${changed.length} of ${d.metrics.length} metrics changed, ${verdict} (${t})`, ...lines];
+  return [
+    `drift: ${d.severity} vs run ${d.previous_run_id}: ${changed.length} of ${d.metrics.length} metrics changed, ${verdict} (${t})`,
+    ...lines,
+  ];
 }
 
 /** The reconcile verdict: ok, or one line per problem. */
 export function formatCheck(problems: readonly string[], receipts: number, onDisk: boolean): string[] {
   if (problems.length === 0)
-    return [`check: ok (${receipts} receipts reconcile: rows in = out + quarantined, inputs = upstream outputs${onDisk ? ', outputs = files on disk' : '; an older run, not compared with the files on disk'})`];
-  return [`check: FAILED, ${problems.length} problem${problems.length === 1 ? '' : 's'}`, ...problems.map((p) => `  ✖ ${p}`)];
+    return [
+      `check: ok (${receipts} receipts reconcile: rows in = out + quarantined, inputs = upstream outputs${onDisk ? ', outputs = files on disk' : '; an older run, not compared with the files on disk'})`,
+    ];
+  return [
+    `check: FAILED, ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+    ...problems.map((p) => `  ✖ ${p}`),
+  ];
 }
 
 /** The header line of a run. */

@@ -9,7 +9,16 @@ import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { log } from '../lib/log.ts';
 import { codeVersion } from '../lib/project.ts';
 import { currentRunId, startRun } from '../lib/receipts.ts';
-import { DRIFT_FILE, manifestFiles, previousSummary, readReceipt, receiptForOutputs, receiptPath, runFile, SUMMARY_FILE } from './run-reports.ts';
+import {
+  DRIFT_FILE,
+  manifestFiles,
+  previousSummary,
+  readReceipt,
+  receiptForOutputs,
+  receiptPath,
+  runFile,
+  SUMMARY_FILE,
+} from './run-reports.ts';
 import type { PipelinePhase } from '../phases/registry.ts';
 import { reconcile, type ReceiptUnderCheck } from './receipts-check.ts';
 import { formatRunReport } from './report.ts';
@@ -22,12 +31,22 @@ export interface RunAllDeps {
 }
 
 /** Runs every phase in order in this process; a failed phase stops the ones after it. */
-async function runPhases(root: string, runId: string, deps: RunAllDeps): Promise<{ outcomes: PhaseOutcome[]; exitCode: number }> {
+async function runPhases(
+  root: string,
+  runId: string,
+  deps: RunAllDeps,
+): Promise<{ outcomes: PhaseOutcome[]; exitCode: number }> {
   const outcomes: PhaseOutcome[] = [];
   let failed: { phase: string; code: number } | null = null;
   for (const p of deps.phases) {
     if (failed) {
-      outcomes.push({ phase: p, status: 'failed', receiptPath: null, receipt: null, error: `not run, because ${failed.phase} failed` });
+      outcomes.push({
+        phase: p,
+        status: 'failed',
+        receiptPath: null,
+        receipt: null,
+        error: `not run, because ${failed.phase} failed`,
+      });
       continue;
     }
     const code = await deps.runPhase(p.argv);
@@ -36,7 +55,13 @@ async function runPhases(root: string, runId: string, deps: RunAllDeps): Promise
     if (code !== 0 || !r || !r.ok || !r.value.ok) {
       failed = { phase: p.phase, code: code || 1 };
       const why = r?.ok ? r.value.errors.join('; ') : r?.error;
-      outcomes.push({ phase: p, status: 'failed', receiptPath: r ? rel : null, receipt: null, error: why || `distill ${p.argv.join(' ')} exited with code ${code}` });
+      outcomes.push({
+        phase: p,
+        status: 'failed',
+        receiptPath: r ? rel : null,
+        receipt: null,
+        error: why || `distill ${p.argv.join(' ')} exited with code ${code}`,
+      });
       continue;
     }
     outcomes.push({ phase: p, status: 'ran', receiptPath: rel, receipt: r.value, error: null });
@@ -48,24 +73,49 @@ async function runPhases(root: string, runId: string, deps: RunAllDeps): Promise
  * After wireit built the phases: a phase with a receipt in this run's folder ran; any other was
  * fresh, and is described by the earlier receipt whose outputs are the files its manifest lists now.
  */
-async function collectPhases(root: string, runId: string, phases: readonly PipelinePhase[]): Promise<PhaseOutcome[]> {
+async function collectPhases(
+  root: string,
+  runId: string,
+  phases: readonly PipelinePhase[],
+): Promise<PhaseOutcome[]> {
   const outcomes: PhaseOutcome[] = [];
   for (const p of phases) {
     const rel = receiptPath(runId, p.phase);
     if (existsSync(join(root, rel))) {
       const r = await readReceipt(root, rel);
-      if (!r.ok) outcomes.push({ phase: p, status: 'failed', receiptPath: rel, receipt: null, error: r.error });
-      else if (!r.value.ok) outcomes.push({ phase: p, status: 'failed', receiptPath: rel, receipt: null, error: r.value.errors.join('; ') || 'failed' });
+      if (!r.ok)
+        outcomes.push({ phase: p, status: 'failed', receiptPath: rel, receipt: null, error: r.error });
+      else if (!r.value.ok)
+        outcomes.push({
+          phase: p,
+          status: 'failed',
+          receiptPath: rel,
+          receipt: null,
+          error: r.value.errors.join('; ') || 'failed',
+        });
       else outcomes.push({ phase: p, status: 'ran', receiptPath: rel, receipt: r.value, error: null });
       continue;
     }
     const files = await manifestFiles(root, p.outDir);
     if (!files) {
-      outcomes.push({ phase: p, status: 'failed', receiptPath: null, receipt: null, error: `not built: ${p.outDir}/_manifest.json is missing or invalid; build it with \`npm run ${p.script}\`` });
+      outcomes.push({
+        phase: p,
+        status: 'failed',
+        receiptPath: null,
+        receipt: null,
+        error: `not built: ${p.outDir}/_manifest.json is missing or invalid; build it with \`npm run ${p.script}\``,
+      });
       continue;
     }
     const found = await receiptForOutputs(root, p.phase, files);
-    if (found) outcomes.push({ phase: p, status: 'fresh', receiptPath: found.path, receipt: found.receipt, error: null });
+    if (found)
+      outcomes.push({
+        phase: p,
+        status: 'fresh',
+        receiptPath: found.path,
+        receipt: found.receipt,
+        error: null,
+      });
     else
       outcomes.push({
         phase: p,
@@ -79,9 +129,14 @@ async function collectPhases(root: string, runId: string, phases: readonly Pipel
 }
 
 /** The receipts of the phases that did not fail, with their manifests on disk, for reconcile(). */
-export async function checkItems(root: string, outcomes: readonly Pick<PhaseOutcome, 'phase' | 'receiptPath' | 'receipt'>[], onDisk: boolean): Promise<ReceiptUnderCheck[]> {
+export async function checkItems(
+  root: string,
+  outcomes: readonly Pick<PhaseOutcome, 'phase' | 'receiptPath' | 'receipt'>[],
+  onDisk: boolean,
+): Promise<ReceiptUnderCheck[]> {
   const items: ReceiptUnderCheck[] = [];
-  for (const o of outcomes) items.push({ ...o, ...(onDisk ? { manifestFiles: await manifestFiles(root, o.phase.outDir) } : {}) });
+  for (const o of outcomes)
+    items.push({ ...o, ...(onDisk ? { manifestFiles: await manifestFiles(root, o.phase.outDir) } : {}) });
   return items;
 }
 
@@ -91,17 +146,28 @@ export async function checkItems(root: string, outcomes: readonly Pick<PhaseOutc
  * drift.json (against the most recent successful run-all), prints phases, check, funnel and drift.
  * Exit code: 0 when every phase ran or was fresh and the receipts reconcile.
  */
-export async function runAll(root: string, opts: { mode: 'run' | 'collect'; json: boolean }, deps: RunAllDeps): Promise<number> {
+export async function runAll(
+  root: string,
+  opts: { mode: 'run' | 'collect'; json: boolean },
+  deps: RunAllDeps,
+): Promise<number> {
   const inherited = opts.mode === 'collect' ? inheritedRun(root) : null;
   const runId = opts.mode === 'run' ? startRun() : currentRunId(root);
   const startedAt = inherited?.run_id === runId ? inherited.started_at : new Date().toISOString();
-  const ran = opts.mode === 'run' ? await runPhases(root, runId, deps) : { outcomes: await collectPhases(root, runId, deps.phases), exitCode: 0 };
+  const ran =
+    opts.mode === 'run'
+      ? await runPhases(root, runId, deps)
+      : { outcomes: await collectPhases(root, runId, deps.phases), exitCode: 0 };
   const { outcomes } = ran;
   const checked = outcomes.filter((o) => o.status !== 'failed');
   const problems = reconcile(await checkItems(root, checked, true));
   const metrics = metricsOf(outcomes);
   const previous = await previousSummary(root, runId);
-  const drift: DriftReport = computeDrift(runId, metrics, previous ? { run_id: previous.run_id, metrics: previous.metrics } : null);
+  const drift: DriftReport = computeDrift(
+    runId,
+    metrics,
+    previous ? { run_id: previous.run_id, metrics: previous.metrics } : null,
+  );
   const summary: RunSummary = buildSummary({
     runId,
     startedAt,

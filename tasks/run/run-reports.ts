@@ -37,7 +37,10 @@ export async function readJson<T>(root: string, rel: string, schema: z.ZodType<T
   try {
     text = await fsp.readFile(join(root, rel), 'utf8');
   } catch (e) {
-    return { ok: false, error: `${rel} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+    return {
+      ok: false,
+      error: `${rel} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    };
   }
   let raw: unknown;
   try {
@@ -48,7 +51,10 @@ export async function readJson<T>(root: string, rel: string, schema: z.ZodType<T
   const res = schema.safeParse(raw);
   if (!res.success) {
     const is = res.error.issues[0];
-    return { ok: false, error: `${rel} does not match its schema at $.${is?.path.join('.')}: ${is?.message}` };
+    return {
+      ok: false,
+      error: `${rel} does not match its schema at $.${is?.path.join('.')}: ${is?.message}`,
+    };
   }
   return { ok: true, value: res.data };
 }
@@ -122,7 +128,11 @@ export function sameFiles(a: readonly FileEntry[], b: readonly FileEntry[]): boo
  * receipt first, then every run folder newest first (wireit may have restored older outputs from
  * its cache). Returns the run-folder path, never `latest/`, or null when no receipt matches.
  */
-export async function receiptForOutputs(root: string, phase: string, files: readonly FileEntry[]): Promise<{ path: string; receipt: StageReceipt } | null> {
+export async function receiptForOutputs(
+  root: string,
+  phase: string,
+  files: readonly FileEntry[],
+): Promise<{ path: string; receipt: StageReceipt } | null> {
   const latest = await readReceipt(root, `${REPORTS_DIR}/latest/${phase}.receipt.json`);
   const ids = (await runIds(root)).reverse();
   const order = latest.ok ? [latest.value.run_id, ...ids.filter((id) => id !== latest.value.run_id)] : ids;
@@ -130,12 +140,18 @@ export async function receiptForOutputs(root: string, phase: string, files: read
     const rel = receiptPath(id, phase);
     if (!existsSync(join(root, rel))) continue;
     const r = await readReceipt(root, rel);
-    if (r.ok && r.value.ok && r.value.phase === phase && sameFiles(r.value.outputs, files)) return { path: rel, receipt: r.value };
+    if (r.ok && r.value.ok && r.value.phase === phase && sameFiles(r.value.outputs, files))
+      return { path: rel, receipt: r.value };
   }
   // A wireit cache restore (e.g. a fresh CI checkout) brings back the outputs and the phase's
   // `latest/` receipt (both are in the script's `output`), but not the run folder it was first
   // written to: put that copy back, so the summary can point at a receipt that stays.
-  if (latest.ok && latest.value.ok && latest.value.phase === phase && sameFiles(latest.value.outputs, files)) {
+  if (
+    latest.ok &&
+    latest.value.ok &&
+    latest.value.phase === phase &&
+    sameFiles(latest.value.outputs, files)
+  ) {
     const rel = receiptPath(latest.value.run_id, phase);
     await writeFileAtomic(join(root, rel), `${JSON.stringify(latest.value, null, 2)}\n`);
     return { path: rel, receipt: latest.value };

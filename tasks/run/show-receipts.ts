@@ -19,19 +19,36 @@ export interface ShowReceiptsOptions {
 
 /** The pipeline entry of a phase named in a summary (a phase since removed gets a bare entry). */
 function phaseNamed(name: string): PipelinePhase {
-  return PIPELINE.find((p) => p.phase === name) ?? { phase: name, argv: [name], script: name, outDir: `(unknown output folder of ${name})`, folder: name, upstream: [] };
+  return (
+    PIPELINE.find((p) => p.phase === name) ?? {
+      phase: name,
+      argv: [name],
+      script: name,
+      outDir: `(unknown output folder of ${name})`,
+      folder: name,
+      upstream: [],
+    }
+  );
 }
 
 /** Picks the run: the given id, or the latest run-all; errors say which runs exist. */
-async function pickRun(root: string, wanted: string | undefined): Promise<{ runId: string; latest: boolean }> {
+async function pickRun(
+  root: string,
+  wanted: string | undefined,
+): Promise<{ runId: string; latest: boolean }> {
   const ids = await summaryRunIds(root);
-  if (ids.length === 0) throw new UserError(`no run-all summary under ${REPORTS_DIR}/; run \`npm run run-all\` (or \`distill run-all\`) first`);
+  if (ids.length === 0)
+    throw new UserError(
+      `no run-all summary under ${REPORTS_DIR}/; run \`npm run run-all\` (or \`distill run-all\`) first`,
+    );
   const latest = ids[ids.length - 1] as string;
   if (wanted === undefined) return { runId: latest, latest: true };
   if (ids.includes(wanted)) return { runId: wanted, latest: wanted === latest };
   const recent = ids.slice(-5).reverse().join(', ');
   if ((await runIds(root)).includes(wanted))
-    throw new UserError(`run ${wanted} has receipts but no summary.json: it was a single phase, not a run-all (see ${REPORTS_DIR}/${wanted}/). Run-all runs: ${recent}`);
+    throw new UserError(
+      `run ${wanted} has receipts but no summary.json: it was a single phase, not a run-all (see ${REPORTS_DIR}/${wanted}/). Run-all runs: ${recent}`,
+    );
   throw new UserError(`no run ${wanted} under ${REPORTS_DIR}/; the most recent run-all runs are: ${recent}`);
 }
 
@@ -58,13 +75,18 @@ export async function showReceipts(root: string, opts: ShowReceiptsOptions): Pro
       else if (p.status !== 'failed') problems.push(`${p.phase}: ${r.error}`);
     }
     receipts.set(p.phase, p.status === 'failed' ? null : receipt);
-    if (p.status !== 'failed' && (receipt || !p.receipt)) outcomes.push({ phase: phaseNamed(p.phase), receiptPath: p.receipt, receipt });
+    if (p.status !== 'failed' && (receipt || !p.receipt))
+      outcomes.push({ phase: phaseNamed(p.phase), receiptPath: p.receipt, receipt });
   }
   problems.push(...reconcile(await checkItems(root, outcomes, latest)));
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ summary, drift, check: { ok: problems.length === 0, compared_with_disk: latest, problems } }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ summary, drift, check: { ok: problems.length === 0, compared_with_disk: latest, problems } }, null, 2)}\n`,
+    );
   } else if (opts.check) {
-    process.stdout.write(`${[`run ${runId}`, ...formatCheck(problems, outcomes.length, latest)].join('\n')}\n`);
+    process.stdout.write(
+      `${[`run ${runId}`, ...formatCheck(problems, outcomes.length, latest)].join('\n')}\n`,
+    );
   } else {
     process.stdout.write(`${formatRunReport({ summary, drift, receipts, problems, onDisk: latest })}\n`);
   }

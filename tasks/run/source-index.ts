@@ -56,7 +56,8 @@ async function listSources(root: string): Promise<[string, BigIntStats][]> {
     try {
       names = await fsp.readdir(join(root, rel));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+        return;
       throw e;
     }
     for (const name of names) {
@@ -77,19 +78,32 @@ async function readIndex(root: string, racyMs: number): Promise<Map<string, Stat
     const v = JSON.parse(await fsp.readFile(join(root, SOURCE_STAT_INDEX), 'utf8')) as StatIndex;
     if (v.version !== VERSION || !Array.isArray(v.files)) return new Map();
     const trusted = BigInt(Math.floor(v.hashed_at_ms - racyMs)) * 1_000_000n;
-    return new Map(v.files.filter((f) => BigInt(f.ctime_ns) < trusted && BigInt(f.mtime_ns) < trusted).map((f) => [f.path, f]));
+    return new Map(
+      v.files
+        .filter((f) => BigInt(f.ctime_ns) < trusted && BigInt(f.mtime_ns) < trusted)
+        .map((f) => [f.path, f]),
+    );
   } catch {
     return new Map();
   }
 }
 
-const statKey = (st: BigIntStats): Omit<StatEntry, 'path' | 'sha256'> => ({ size: String(st.size), mtime_ns: String(st.mtimeNs), ctime_ns: String(st.ctimeNs), ino: String(st.ino), dev: String(st.dev) });
+const statKey = (st: BigIntStats): Omit<StatEntry, 'path' | 'sha256'> => ({
+  size: String(st.size),
+  mtime_ns: String(st.mtimeNs),
+  ctime_ns: String(st.ctimeNs),
+  ino: String(st.ino),
+  dev: String(st.dev),
+});
 
 /**
  * Brings the source fingerprint up to date; returns how many files were hashed (the rest were
  * unchanged by stat). The fingerprint is rewritten only when its content changes.
  */
-export async function updateSourceFingerprint(root: string, opts: { racyMs?: number } = {}): Promise<{ files: number; hashed: number }> {
+export async function updateSourceFingerprint(
+  root: string,
+  opts: { racyMs?: number } = {},
+): Promise<{ files: number; hashed: number }> {
   const previous = await readIndex(root, opts.racyMs ?? RACY_MS);
   const hashedAt = Date.now(); // internal cache only: never part of a dataset or the fingerprint
   const entries: StatEntry[] = [];
@@ -98,13 +112,22 @@ export async function updateSourceFingerprint(root: string, opts: { racyMs?: num
     const abs = join(root, path);
     const key = statKey(st);
     const old = previous.get(path);
-    if (old && old.size === key.size && old.mtime_ns === key.mtime_ns && old.ctime_ns === key.ctime_ns && old.ino === key.ino && old.dev === key.dev) {
+    if (
+      old &&
+      old.size === key.size &&
+      old.mtime_ns === key.mtime_ns &&
+      old.ctime_ns === key.ctime_ns &&
+      old.ino === key.ino &&
+      old.dev === key.dev
+    ) {
       entries.push(old);
       continue;
     }
     // an unreadable file is recorded as such (build-evidence reports it); once it can be read,
     // its hash changes the fingerprint
-    const sha256 = await sha256File(abs).catch((e: NodeJS.ErrnoException) => `unreadable:${e.code ?? 'error'}`);
+    const sha256 = await sha256File(abs).catch(
+      (e: NodeJS.ErrnoException) => `unreadable:${e.code ?? 'error'}`,
+    );
     hashed++;
     entries.push({ path, ...key, sha256 });
   }
@@ -113,6 +136,9 @@ export async function updateSourceFingerprint(root: string, opts: { racyMs?: num
   const current = await fsp.readFile(fpPath, 'utf8').catch(() => null);
   await fsp.mkdir(join(root, '.distill', 'cache'), { recursive: true });
   if (current !== fingerprint) await writeFileAtomic(fpPath, fingerprint);
-  await writeFileAtomic(join(root, SOURCE_STAT_INDEX), `${JSON.stringify({ version: VERSION, hashed_at_ms: hashedAt, files: entries } satisfies StatIndex)}\n`);
+  await writeFileAtomic(
+    join(root, SOURCE_STAT_INDEX),
+    `${JSON.stringify({ version: VERSION, hashed_at_ms: hashedAt, files: entries } satisfies StatIndex)}\n`,
+  );
   return { files: entries.length, hashed };
 }

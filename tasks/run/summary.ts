@@ -16,7 +16,8 @@ export interface PhaseOutcome {
   error: string | null;
 }
 
-const byPhase = (outcomes: readonly PhaseOutcome[], name: string): StageReceipt | null => outcomes.find((o) => o.phase.phase === name)?.receipt ?? null;
+const byPhase = (outcomes: readonly PhaseOutcome[], name: string): StageReceipt | null =>
+  outcomes.find((o) => o.phase.phase === name)?.receipt ?? null;
 
 /** Pure core: the funnel (source rows → evidence → runs by category → exports) from the receipts. */
 export function funnelOf(outcomes: readonly PhaseOutcome[]): RunSummary['funnel'] {
@@ -24,7 +25,9 @@ export function funnelOf(outcomes: readonly PhaseOutcome[]): RunSummary['funnel'
   const sc = byPhase(outcomes, 'score');
   const runsByCategory = Object.fromEntries(CATEGORIES.map((c) => [c, sc?.stats[`category.${c}`] ?? 0]));
   const exports: Record<string, number> = {};
-  for (const o of outcomes) for (const [name, key] of Object.entries(o.phase.exports ?? {})) exports[name] = o.receipt?.stats[key] ?? 0;
+  for (const o of outcomes)
+    for (const [name, key] of Object.entries(o.phase.exports ?? {}))
+      exports[name] = o.receipt?.stats[key] ?? 0;
   return {
     source_rows: ev?.counts.in ?? 0,
     evidence: ev?.stats['records'] ?? 0,
@@ -37,7 +40,9 @@ export function funnelOf(outcomes: readonly PhaseOutcome[]): RunSummary['funnel'
 
 /** Bytes of a phase's data files (not `_manifest.json`, `_quarantine*`, `_health.json`, ...). */
 function dataBytes(r: StageReceipt): number {
-  return r.outputs.filter((f) => !f.path.split('/').some((part) => part.startsWith('_'))).reduce((s, f) => s + f.bytes, 0);
+  return r.outputs
+    .filter((f) => !f.path.split('/').some((part) => part.startsWith('_')))
+    .reduce((s, f) => s + f.bytes, 0);
 }
 
 /**
@@ -61,7 +66,8 @@ export function metricsOf(outcomes: readonly PhaseOutcome[]): Record<string, num
   for (const o of outcomes) {
     if (!o.receipt) continue;
     if (o.phase.exports) m[`bytes.${o.phase.phase}`] = dataBytes(o.receipt);
-    for (const [reason, v] of Object.entries(o.receipt.counts.by_reason)) m[`quarantine.${o.phase.phase}.${reason}`] = v;
+    for (const [reason, v] of Object.entries(o.receipt.counts.by_reason))
+      m[`quarantine.${o.phase.phase}.${reason}`] = v;
   }
   return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -77,7 +83,10 @@ export function buildSummary(a: {
   driftSeverity: Severity;
   errors: readonly string[];
 }): RunSummary {
-  const errors = [...a.outcomes.flatMap((o) => (o.error ? [`${o.phase.phase}: ${o.error}`] : [])), ...a.errors];
+  const errors = [
+    ...a.outcomes.flatMap((o) => (o.error ? [`${o.phase.phase}: ${o.error}`] : [])),
+    ...a.errors,
+  ];
   return RunSummary.parse({
     schema_version: SUMMARY_V,
     run_id: a.runId,

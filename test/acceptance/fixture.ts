@@ -6,7 +6,12 @@ import { after } from 'node:test';
 import { evaluate } from '../../tasks/gates/acceptance/invariants.ts';
 import { loadExpected } from '../../tasks/gates/acceptance/expected.ts';
 import { loadSnapshot } from '../../tasks/gates/acceptance/load-snapshot.ts';
-import { buildFixture, type AcceptanceHooks, type BuiltFixture, type PipelineDeps } from '../../tasks/gates/acceptance/runner.ts';
+import {
+  buildFixture,
+  type AcceptanceHooks,
+  type BuiltFixture,
+  type PipelineDeps,
+} from '../../tasks/gates/acceptance/runner.ts';
 import type { Snapshot } from '../../tasks/gates/acceptance/snapshot.ts';
 import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { loadConfig } from '../../tasks/lib/project.ts';
@@ -20,7 +25,8 @@ export const FIXTURE = join(REPO, 'test', 'fixtures', 'acceptance');
 /** The pipeline as the CLI runs it, in this process. */
 export const DEPS: PipelineDeps = {
   phases: activePhases((name) => name in COMMANDS),
-  runPhase: (root, argv) => (COMMANDS[argv[0] as string] as (typeof COMMANDS)[string]).run(root, argv.slice(1)),
+  runPhase: (root, argv) =>
+    (COMMANDS[argv[0] as string] as (typeof COMMANDS)[string]).run(root, argv.slice(1)),
 };
 
 /** Streams of the bundled config. */
@@ -40,7 +46,14 @@ export function tempDir(prefix: string): string {
 
 /** Builds a fixture folder (three builds, kept until the file ends). */
 export async function build(fixtureDir = FIXTURE, hooks?: AcceptanceHooks): Promise<BuiltFixture> {
-  const built = await buildFixture({ fixtureDir, expected: loadExpected(fixtureDir), bundledStreams: BUNDLED, deps: DEPS, keep: true, ...(hooks ? { hooks } : {}) });
+  const built = await buildFixture({
+    fixtureDir,
+    expected: loadExpected(fixtureDir),
+    bundledStreams: BUNDLED,
+    deps: DEPS,
+    keep: true,
+    ...(hooks ? { hooks } : {}),
+  });
   cleanup.push(built.workDir);
   return built;
 }
@@ -60,13 +73,22 @@ export function copyOf(s: Snapshot): Snapshot {
 
 /** Ids of the invariants that fail on a snapshot. */
 export function failing(s: Snapshot): string[] {
-  return evaluate(s).filter((r) => !r.ok).map((r) => r.id);
+  return evaluate(s)
+    .filter((r) => !r.ok)
+    .map((r) => r.id);
 }
 
 /** Asserts that exactly invariant `id` fails (every other one holds); returns its detail. */
 export function onlyFails(s: Snapshot, id: string): string {
   const results = evaluate(s);
-  assert.deepEqual(results.filter((r) => !r.ok).map((r) => r.id), [id], results.filter((r) => !r.ok).map((r) => `${r.id}: ${r.detail}`).join('\n'));
+  assert.deepEqual(
+    results.filter((r) => !r.ok).map((r) => r.id),
+    [id],
+    results
+      .filter((r) => !r.ok)
+      .map((r) => `${r.id}: ${r.detail}`)
+      .join('\n'),
+  );
   return (results.find((r) => r.id === id) as { detail: string }).detail;
 }
 
@@ -78,5 +100,10 @@ export async function reloadedAfter(built: BuiltFixture, edit: (root: string) =>
   const root = join(tempDir('distill-acceptance-edit-'), 'first');
   cpSync(built.roots.first, root, { recursive: true });
   edit(root);
-  return loadSnapshot(root, { expected: built.snapshot.expected, bundledStreams: BUNDLED, phases: DEPS.phases, builds: built.snapshot.builds });
+  return loadSnapshot(root, {
+    expected: built.snapshot.expected,
+    bundledStreams: BUNDLED,
+    phases: DEPS.phases,
+    builds: built.snapshot.builds,
+  });
 }

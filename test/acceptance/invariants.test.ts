@@ -20,13 +20,24 @@ const row = <T>(rows: T[], pred: (r: T) => boolean, what: string): T => {
   return r;
 };
 
-const q = (s: Snapshot, stage: string, pred: (r: Record<string, unknown>) => boolean, what: string): Record<string, unknown> => row(s.quarantine[stage] ?? [], pred, what);
+const q = (
+  s: Snapshot,
+  stage: string,
+  pred: (r: Record<string, unknown>) => boolean,
+  what: string,
+): Record<string, unknown> => row(s.quarantine[stage] ?? [], pred, what);
 
 test('the gate fixture passes all 22 invariants, each with a detail', async () => {
   const results = evaluate((await builtOnce()).snapshot);
   assert.equal(results.length, 22);
-  assert.deepEqual(results.map((r) => r.id), INVARIANTS.map((i) => i.id));
-  assert.deepEqual(results.filter((r) => !r.ok).map((r) => `${r.id}: ${r.detail}`), []);
+  assert.deepEqual(
+    results.map((r) => r.id),
+    INVARIANTS.map((i) => i.id),
+  );
+  assert.deepEqual(
+    results.filter((r) => !r.ok).map((r) => `${r.id}: ${r.detail}`),
+    [],
+  );
   for (const r of results) assert.ok(r.detail.length > 20, `${r.id} says what it checked`);
   assert.equal(new Set(INVARIANTS.map((i) => i.name)).size, 22);
 });
@@ -34,19 +45,43 @@ test('the gate fixture passes all 22 invariants, each with a detail', async () =
 test('A01 fails when a source line was never accounted for', async () => {
   const s = await snapshot();
   const file = 'data/_kb/tool_outcomes/2026-05-14.jsonl';
-  s.sources[file] = new Uint8Array([...(s.sources[file] as Uint8Array), ...Buffer.from('{"trace_id":"acc-late","timestamp":"2026-05-14T11:00:00Z","tool":"kiln-ctl","exit_code":0}\n')]);
+  s.sources[file] = new Uint8Array([
+    ...(s.sources[file] as Uint8Array),
+    ...Buffer.from(
+      '{"trace_id":"acc-late","timestamp":"2026-05-14T11:00:00Z","tool":"kiln-ctl","exit_code":0}\n',
+    ),
+  ]);
   const detail = onlyFails(s, 'A01');
-  assert.match(detail, /tool_outcomes\/2026-05-14\.jsonl: 9 lines on disk, but build-evidence counted 8 units/);
-  assert.match(detail, /line 9 of 9 neither became evidence nor were quarantined \(a row was lost silently\)/);
+  assert.match(
+    detail,
+    /tool_outcomes\/2026-05-14\.jsonl: 9 lines on disk, but build-evidence counted 8 units/,
+  );
+  assert.match(
+    detail,
+    /line 9 of 9 neither became evidence nor were quarantined \(a row was lost silently\)/,
+  );
 });
 
 test('A01 fails when a quarantine row names another line than the one it dropped', async () => {
   const s = await snapshot();
   const file = 'data/_kb/tool_outcomes/2026-05-14.jsonl';
-  const a = q(s, 'build-evidence', (r) => r['source_file'] === file && r['reason'] === 'JSON_PARSE', 'the JSON_PARSE row');
-  const b = q(s, 'build-evidence', (r) => r['source_file'] === file && r['reason'] === 'SCHEMA_TYPE', 'the SCHEMA_TYPE row');
+  const a = q(
+    s,
+    'build-evidence',
+    (r) => r['source_file'] === file && r['reason'] === 'JSON_PARSE',
+    'the JSON_PARSE row',
+  );
+  const b = q(
+    s,
+    'build-evidence',
+    (r) => r['source_file'] === file && r['reason'] === 'SCHEMA_TYPE',
+    'the SCHEMA_TYPE row',
+  );
   [a['line_offset'], b['line_offset']] = [b['line_offset'], a['line_offset']];
-  assert.equal(onlyFails(s, 'A01'), `${file} line 5: quarantined JSON_PARSE, but its line_sha256 is not the hash of that line; ${file} line 4: quarantined SCHEMA_TYPE, but its line_sha256 is not the hash of that line`);
+  assert.equal(
+    onlyFails(s, 'A01'),
+    `${file} line 5: quarantined JSON_PARSE, but its line_sha256 is not the hash of that line; ${file} line 4: quarantined SCHEMA_TYPE, but its line_sha256 is not the hash of that line`,
+  );
 });
 
 test('A02 fails when a bundled stream is missing from the fixture', async () => {
@@ -62,13 +97,20 @@ test('A03 fails when a run lands in another category (and its rule decides nothi
   run.decided_by = 'R16-auditor-pass';
   const detail = onlyFails(s, 'A03');
   assert.match(detail, /category accepted: 25, expected 24/);
-  assert.match(detail, /rule R17-auditor-uncertain decided no run \(every rule of tasks\/scoring-rules\.ts must be exercised\)/);
+  assert.match(
+    detail,
+    /rule R17-auditor-uncertain decided no run \(every rule of tasks\/scoring-rules\.ts must be exercised\)/,
+  );
 });
 
 test('A04 fails when a row is quarantined with another (known) reason', async () => {
   const s = await snapshot();
-  q(s, 'build-evidence', (r) => r['reason'] === 'JSON_PARSE', 'a JSON_PARSE row')['reason'] = 'JSON_TRAILING_DATA';
-  assert.equal(onlyFails(s, 'A04'), 'build-evidence: JSON_PARSE: 0, expected 1; build-evidence: JSON_TRAILING_DATA: 2, expected 1');
+  q(s, 'build-evidence', (r) => r['reason'] === 'JSON_PARSE', 'a JSON_PARSE row')['reason'] =
+    'JSON_TRAILING_DATA';
+  assert.equal(
+    onlyFails(s, 'A04'),
+    'build-evidence: JSON_PARSE: 0, expected 1; build-evidence: JSON_TRAILING_DATA: 2, expected 1',
+  );
 });
 
 test('A05 fails when an export loses a row', async () => {
@@ -80,15 +122,22 @@ test('A05 fails when an export loses a row', async () => {
 
 test('A06 fails when a quarantine row names the wrong unit, so a run is lost', async () => {
   const s = await snapshot();
-  q(s, 'export-sft', (r) => r['record_id'] === 'acc-g02', 'acc-g02 in the SFT quarantine')['record_id'] = 'acc-g02-typo';
-  assert.equal(onlyFails(s, 'A06'), 'export-sft: acc-g02 was neither used nor quarantined (lost silently); export-sft: a quarantine row names acc-g02-typo, which is not one of its input units');
+  q(s, 'export-sft', (r) => r['record_id'] === 'acc-g02', 'acc-g02 in the SFT quarantine')['record_id'] =
+    'acc-g02-typo';
+  assert.equal(
+    onlyFails(s, 'A06'),
+    'export-sft: acc-g02 was neither used nor quarantined (lost silently); export-sft: a quarantine row names acc-g02-typo, which is not one of its input units',
+  );
 });
 
 test('A07 fails when an SFT row carries a forbidden category', async () => {
   const s = await snapshot();
   const r = s.exports.sft[0] as { id: string; quality_score: string; run_id: string };
   r.quality_score = 'needs_human_review';
-  assert.equal(onlyFails(s, 'A07'), `exports/sft: ${r.id} has quality_score needs_human_review; only accepted may be exported there; exports/sft: ${r.id} says needs_human_review, but run ${r.run_id} is accepted`);
+  assert.equal(
+    onlyFails(s, 'A07'),
+    `exports/sft: ${r.id} has quality_score needs_human_review; only accepted may be exported there; exports/sft: ${r.id} says needs_human_review, but run ${r.run_id} is accepted`,
+  );
 });
 
 test('A08 fails on a pair whose chosen and rejected texts are identical', async () => {
@@ -102,15 +151,24 @@ test('A09 fails when a source row changed after the build (edited on disk)', asy
   const built = await builtOnce();
   const s = await reloadedAfter(built, (root) => {
     const f = join(root, 'data/_kb/gateway_calls/2026-05-11.jsonl');
-    writeFileSync(f, readFileSync(f, 'utf8').replace('feed it half an hour earlier', 'feed it forty minutes earlier'));
+    writeFileSync(
+      f,
+      readFileSync(f, 'utf8').replace('feed it half an hour earlier', 'feed it forty minutes earlier'),
+    );
   });
-  assert.match(onlyFails(s, 'A09'), /^\w[^:]* \S+: source row data\/_kb\/gateway_calls\/2026-05-11\.jsonl:3 hashes to [0-9a-f]{12}…, the row records [0-9a-f]{12}…/);
+  assert.match(
+    onlyFails(s, 'A09'),
+    /^\w[^:]* \S+: source row data\/_kb\/gateway_calls\/2026-05-11\.jsonl:3 hashes to [0-9a-f]{12}…, the row records [0-9a-f]{12}…/,
+  );
 });
 
 test('A10 fails when a canary reaches an export file, and names it without printing the secret', async () => {
   const s = await snapshot();
   const canary = s.expected.canaries[0] as { value: string; rule: string; source: string };
-  s.files['exports/rag/playbooks.jsonl'] = (s.files['exports/rag/playbooks.jsonl'] as string).replace('"text":"', `"text":"${canary.value} `);
+  s.files['exports/rag/playbooks.jsonl'] = (s.files['exports/rag/playbooks.jsonl'] as string).replace(
+    '"text":"',
+    `"text":"${canary.value} `,
+  );
   const detail = onlyFails(s, 'A10');
   assert.equal(detail, `the openai-api-key canary of ${canary.source} is in exports/rag/playbooks.jsonl`);
   assert.ok(!detail.includes(canary.value));
@@ -138,7 +196,10 @@ test('A12 fails when raw PII is written instead of its placeholder', async () =>
 test('A13 fails when a duplicate points at the wrong unit kept', async () => {
   const s = await snapshot();
   q(s, 'screen', (r) => r['record_id'] === 'acc-g26', 'the duplicate acc-g26')['ref'] = 'acc-g24';
-  assert.equal(onlyFails(s, 'A13'), 'data/_kb/gateway_calls/2026-05-13.jsonl:3: DUPLICATE_OF ref acc-g24, but the unit kept at data/_kb/gateway_calls/2026-05-13.jsonl:2 is acc-g25');
+  assert.equal(
+    onlyFails(s, 'A13'),
+    'data/_kb/gateway_calls/2026-05-13.jsonl:3: DUPLICATE_OF ref acc-g24, but the unit kept at data/_kb/gateway_calls/2026-05-13.jsonl:2 is acc-g25',
+  );
 });
 
 test('A14 fails when an export row copies an eval item', async () => {
@@ -146,14 +207,22 @@ test('A14 fails when an export row copies an eval item', async () => {
   const sft = s.exports.sft[0] as Snapshot['exports']['sft'][number];
   const user = row(sft.messages, (m) => m.role === 'user', 'a user turn') as { content: string };
   user.content += ' A lighthouse lamp turns once every twelve seconds and shows two white flashes per turn.';
-  assert.match(onlyFails(s, 'A14'), new RegExp(`^sft ${sft.id}: text \\d+ shares a normalised 13-gram with a protected item \\(words \\d+–\\d+\\) at eval/held-out\\.jsonl:1$`));
+  assert.match(
+    onlyFails(s, 'A14'),
+    new RegExp(
+      `^sft ${sft.id}: text \\d+ shares a normalised 13-gram with a protected item \\(words \\d+–\\d+\\) at eval/held-out\\.jsonl:1$`,
+    ),
+  );
 });
 
 test('A15 fails when the second run-all rewrites an output differently', async () => {
   const s = await snapshot();
   const path = 'exports/sft/instruction_response.jsonl';
   s.builds.rerun.hashes[path] = 'f'.repeat(64);
-  assert.match(onlyFails(s, 'A15'), /^exports\/sft\/instruction_response\.jsonl: sha256 differs \(first [0-9a-f]{12}…, rerun ffffffffffff…\)$/);
+  assert.match(
+    onlyFails(s, 'A15'),
+    /^exports\/sft\/instruction_response\.jsonl: sha256 differs \(first [0-9a-f]{12}…, rerun ffffffffffff…\)$/,
+  );
 });
 
 test('A16 fails when the shuffled build misses an output file', async () => {
@@ -164,7 +233,9 @@ test('A16 fails when the shuffled build misses an output file', async () => {
 
 test('A17 fails when a phase folder holds a file its manifest does not list (on disk)', async () => {
   const built = await builtOnce();
-  const s = await reloadedAfter(built, (root) => appendFileSync(join(root, 'exports/rag/notes.txt'), 'scratch\n'));
+  const s = await reloadedAfter(built, (root) =>
+    appendFileSync(join(root, 'exports/rag/notes.txt'), 'scratch\n'),
+  );
   assert.equal(onlyFails(s, 'A17'), 'exports/rag/notes.txt: extra file: on disk but not in the manifest');
 });
 
@@ -172,7 +243,10 @@ test('A18 fails when a receipt does not reconcile', async () => {
   const s = await snapshot();
   const item = row(s.receipts, (r) => r.phase.phase === 'score', 'the score receipt');
   (item.receipt as { counts: { out: number } }).counts.out += 1;
-  assert.match(onlyFails(s, 'A18'), /^score: rows in 111 ≠ rows out 107 \+ quarantined 5 = 112 \(reports\/distillation\/[^)]+\/score\.receipt\.json\); the receipt was edited or the phase miscounted/);
+  assert.match(
+    onlyFails(s, 'A18'),
+    /^score: rows in 111 ≠ rows out 107 \+ quarantined 5 = 112 \(reports\/distillation\/[^)]+\/score\.receipt\.json\); the receipt was edited or the phase miscounted/,
+  );
 });
 
 test('A19 fails when a row lands in the other split than its task', async () => {
@@ -180,7 +254,10 @@ test('A19 fails when a row lands in the other split than its task', async () => 
   const r = s.exports.sft[0] as Snapshot['exports']['sft'][number];
   const was = r.split;
   r.split = was === 'train' ? 'test' : 'train';
-  assert.match(onlyFails(s, 'A19'), new RegExp(`^sft ${r.id}: split ${r.split}, but its task \\S+ hashes to ${was}`));
+  assert.match(
+    onlyFails(s, 'A19'),
+    new RegExp(`^sft ${r.id}: split ${r.split}, but its task \\S+ hashes to ${was}`),
+  );
 });
 
 test('A20 fails when an OpenAI SFT row does not end on an assistant turn', async () => {
@@ -191,7 +268,10 @@ test('A20 fails when an OpenAI SFT row does not end on an assistant turn', async
   first.messages = first.messages.slice(0, -1);
   lines[0] = JSON.stringify(first);
   s.files[f] = lines.join('\n');
-  assert.match(onlyFails(s, 'A20'), /^exports\/sft\/openai\/train\.jsonl:1: messages: must end on an assistant turn, ends on (user|tool)/);
+  assert.match(
+    onlyFails(s, 'A20'),
+    /^exports\/sft\/openai\/train\.jsonl:1: messages: must end on an assistant turn, ends on (user|tool)/,
+  );
 });
 
 test('A21 fails on an undeclared reason code, even when the pinned counts were updated to it', async () => {
@@ -200,7 +280,10 @@ test('A21 fails on an undeclared reason code, even when the pinned counts were u
   const pinned = s.expected.quarantine['screen'] as Record<string, number>;
   delete pinned['PII_DENSE'];
   pinned['PII_EVERYWHERE'] = 1;
-  assert.match(onlyFails(s, 'A21'), /^screen quarantine row \d+: unknown reason code PII_EVERYWHERE \(not declared by screen\)$/);
+  assert.match(
+    onlyFails(s, 'A21'),
+    /^screen quarantine row \d+: unknown reason code PII_EVERYWHERE \(not declared by screen\)$/,
+  );
 });
 
 test('A22 fails when a metric moves between the first run and the rerun', async () => {

@@ -2,9 +2,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { agentTrajectory } from '../../tasks/adapters/agent-trajectory.ts';
 
-const CTX = { stream: 'agent_trajectories', sourceFile: 'data/_kb/agent_trajectories/2026-10-04.jsonl', index: 3 };
+const CTX = {
+  stream: 'agent_trajectories',
+  sourceFile: 'data/_kb/agent_trajectories/2026-10-04.jsonl',
+  index: 3,
+};
 
-const TOOL = { type: 'function', function: { name: 'run_tests', description: 'Run pytest', parameters: { type: 'object', properties: { path: { type: 'string' } } } } };
+const TOOL = {
+  type: 'function',
+  function: {
+    name: 'run_tests',
+    description: 'Run pytest',
+    parameters: { type: 'object', properties: { path: { type: 'string' } } },
+  },
+};
 
 function row(): Record<string, unknown> {
   return {
@@ -18,7 +29,17 @@ function row(): Record<string, unknown> {
     messages: [
       { role: 'system', content: 'You are a coding agent.' },
       { role: 'user', content: 'Fix tests/test_slugify.py.' },
-      { role: 'assistant', content: "Next I'll call run_tests.", tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'run_tests', arguments: '{"path":"tests/test_slugify.py"}' } }] },
+      {
+        role: 'assistant',
+        content: "Next I'll call run_tests.",
+        tool_calls: [
+          {
+            id: 'call_a',
+            type: 'function',
+            function: { name: 'run_tests', arguments: '{"path":"tests/test_slugify.py"}' },
+          },
+        ],
+      },
       { role: 'tool', tool_call_id: 'call_a', content: '4 passed in 0.12s' },
       { role: 'assistant', content: 'All 4 tests pass.' },
     ],
@@ -45,7 +66,17 @@ test('agent-trajectory: a whole run becomes one run draft with its tools and exp
           messages: [
             { role: 'system', content: 'You are a coding agent.' },
             { role: 'user', content: 'Fix tests/test_slugify.py.' },
-            { role: 'assistant', content: "Next I'll call run_tests.", tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'run_tests', arguments: '{"path":"tests/test_slugify.py"}' } }] },
+            {
+              role: 'assistant',
+              content: "Next I'll call run_tests.",
+              tool_calls: [
+                {
+                  id: 'call_a',
+                  type: 'function',
+                  function: { name: 'run_tests', arguments: '{"path":"tests/test_slugify.py"}' },
+                },
+              ],
+            },
             { role: 'tool', tool_call_id: 'call_a', content: '4 passed in 0.12s' },
             { role: 'assistant', content: 'All 4 tests pass.' },
           ],
@@ -66,20 +97,42 @@ test('agent-trajectory: a whole run becomes one run draft with its tools and exp
 
 test('agent-trajectory: an aborted run keeps its error; missing optional parts become null / unknown', () => {
   const r = row();
-  for (const k of ['task_key', 'model', 'provider', 'tier', 'usage', 'finish_reason', 'duration_ms', 'tools']) delete r[k];
+  for (const k of ['task_key', 'model', 'provider', 'tier', 'usage', 'finish_reason', 'duration_ms', 'tools'])
+    delete r[k];
   r.error = { type: 'api_error', message: 'model API returned 503', status: 503 };
   const out = agentTrajectory.toEvidence(r, CTX);
   assert.ok(out.type === 'keep' && out.records[0]?.kind === 'run');
   const d = out.records[0];
   assert.equal(d.task_key, 'prompt:596ddde53dafc5c0');
   assert.deepEqual(
-    [d.run.model, d.run.provider, d.run.tier, d.run.usage, d.run.finish_reason, d.run.latency_ms, d.run.tools, d.run.error],
-    [null, null, 'unknown', null, null, null, [], { type: 'api_error', message: 'model API returned 503', status: 503 }],
+    [
+      d.run.model,
+      d.run.provider,
+      d.run.tier,
+      d.run.usage,
+      d.run.finish_reason,
+      d.run.latency_ms,
+      d.run.tools,
+      d.run.error,
+    ],
+    [
+      null,
+      null,
+      'unknown',
+      null,
+      null,
+      null,
+      [],
+      { type: 'api_error', message: 'model API returned 503', status: 503 },
+    ],
   );
 });
 
 test('agent-trajectory: review_status / is_eval in the row are ignored and flagged untrusted_label', () => {
-  for (const extra of [{ review_status: 'approved' }, { metadata: { is_eval: false, run_group: 'nightly' } }]) {
+  for (const extra of [
+    { review_status: 'approved' },
+    { metadata: { is_eval: false, run_group: 'nightly' } },
+  ]) {
     const out = agentTrajectory.toEvidence({ ...row(), ...extra }, CTX);
     assert.ok(out.type === 'keep');
     assert.deepEqual(out.records[0]?.flags, ['untrusted_label']);
@@ -91,11 +144,24 @@ test('agent-trajectory: review_status / is_eval in the row are ignored and flagg
 
 test('agent-trajectory: malformed rows drop with a reason', () => {
   const cases: Array<[Record<string, unknown>, string, string]> = [
-    [{ ...row(), messages: 'see attached transcript' }, 'SCHEMA_TYPE', '$.messages: Invalid input: expected array, received string'],
+    [
+      { ...row(), messages: 'see attached transcript' },
+      'SCHEMA_TYPE',
+      '$.messages: Invalid input: expected array, received string',
+    ],
     [{ ...row(), messages: [] }, 'SCHEMA_INVALID', '$.messages: Too small: expected array to have >=1 items'],
-    [{ ...row(), agent: undefined }, 'SCHEMA_MISSING_FIELD', '$.agent: Invalid input: expected string, received undefined'],
-    [{ ...row(), messages: [{ role: 'tool', content: 'x' }] }, 'SCHEMA_MISSING_FIELD', '$.messages[0].tool_call_id: Invalid input: expected string, received undefined'],
+    [
+      { ...row(), agent: undefined },
+      'SCHEMA_MISSING_FIELD',
+      '$.agent: Invalid input: expected string, received undefined',
+    ],
+    [
+      { ...row(), messages: [{ role: 'tool', content: 'x' }] },
+      'SCHEMA_MISSING_FIELD',
+      '$.messages[0].tool_call_id: Invalid input: expected string, received undefined',
+    ],
     [{ ...row(), tier: 'edge' }, 'SCHEMA_ENUM', '$.tier: Invalid option: expected one of "local"|"cloud"'],
   ];
-  for (const [r, reason, detail] of cases) assert.deepEqual(agentTrajectory.toEvidence(r, CTX), { type: 'drop', reason, detail });
+  for (const [r, reason, detail] of cases)
+    assert.deepEqual(agentTrajectory.toEvidence(r, CTX), { type: 'drop', reason, detail });
 });

@@ -4,7 +4,14 @@ import { anthropicMessages } from '../../tasks/adapters/anthropic-messages.ts';
 import { dropOf, keptOf, rowOutputs } from './format-fixtures.ts';
 
 const out = rowOutputs(anthropicMessages, 'anthropic-messages.jsonl');
-const STOCK = { type: 'function', function: { name: 'get_stock_price', description: 'Get the current stock price for a ticker', parameters: { type: 'object', properties: { ticker: { type: 'string' } }, required: ['ticker'] } } };
+const STOCK = {
+  type: 'function',
+  function: {
+    name: 'get_stock_price',
+    description: 'Get the current stock price for a ticker',
+    parameters: { type: 'object', properties: { ticker: { type: 'string' } }, required: ['ticker'] },
+  },
+};
 
 test('anthropic-messages: thinking → reasoning, text → content, tool_use → a tool call with input JSON-encoded; cache tokens count as prompt', () => {
   assert.deepEqual(keptOf(out[0]), [
@@ -21,7 +28,13 @@ test('anthropic-messages: thinking → reasoning, text → content, tool_use →
           {
             role: 'assistant',
             content: 'Let me check the price.',
-            tool_calls: [{ id: 'toolu_01', type: 'function', function: { name: 'get_stock_price', arguments: '{"ticker":"ACME"}' } }],
+            tool_calls: [
+              {
+                id: 'toolu_01',
+                type: 'function',
+                function: { name: 'get_stock_price', arguments: '{"ticker":"ACME"}' },
+              },
+            ],
             reasoning: 'I should look up the ticker ACME.',
           },
         ],
@@ -42,7 +55,17 @@ test('anthropic-messages: thinking → reasoning, text → content, tool_use →
 test('anthropic-messages: a tool_result inside a user turn becomes a tool message before the user text', () => {
   const [r] = keptOf(out[1]);
   assert.deepEqual(r?.kind === 'run' && r.run.messages.slice(2), [
-    { role: 'assistant', content: 'Let me check the price.', tool_calls: [{ id: 'toolu_01', type: 'function', function: { name: 'get_stock_price', arguments: '{"ticker":"ACME"}' } }] },
+    {
+      role: 'assistant',
+      content: 'Let me check the price.',
+      tool_calls: [
+        {
+          id: 'toolu_01',
+          type: 'function',
+          function: { name: 'get_stock_price', arguments: '{"ticker":"ACME"}' },
+        },
+      ],
+    },
     { role: 'tool', tool_call_id: 'toolu_01', content: '{"price": 42.17, "currency": "USD"}' },
     { role: 'user', content: 'Round it please.' },
     { role: 'assistant', content: 'ACME trades at about 42 USD.' },
@@ -55,24 +78,44 @@ test('anthropic-messages: stop_reason max_tokens is finish_reason "length"; reda
   assert.deepEqual(r?.flags, ['redacted_thinking', 'tool_error']);
   assert.equal(r?.kind === 'run' && r.run.finish_reason, 'length');
   assert.deepEqual(r?.kind === 'run' && r.run.messages[0], { role: 'system', content: 'Be thorough.' });
-  assert.deepEqual(r?.kind === 'run' && r.run.messages.at(-1), { role: 'assistant', content: 'The CAP theorem states that a distributed' });
+  assert.deepEqual(r?.kind === 'run' && r.run.messages.at(-1), {
+    role: 'assistant',
+    content: 'The CAP theorem states that a distributed',
+  });
 });
 
 test('anthropic-messages: an API error body becomes the run error, with the logged HTTP status', () => {
   const [r] = keptOf(out[3]);
-  assert.deepEqual(r?.kind === 'run' && r.run.error, { type: 'overloaded_error', message: 'Overloaded', status: 529 });
+  assert.deepEqual(r?.kind === 'run' && r.run.error, {
+    type: 'overloaded_error',
+    message: 'Overloaded',
+    status: 529,
+  });
   assert.deepEqual(r?.kind === 'run' && r.run.messages, [{ role: 'user', content: 'Hello' }]);
 });
 
 test('anthropic-messages: an image block and a system role inside messages are quarantined with the path', () => {
   assert.deepEqual(dropOf(out[4]), {
     reason: 'SCHEMA_TYPE',
-    detail: '$.request.messages[0].content[0]: content block of type "image" is not text; the canonical chat shape holds only text, tool calls and tool results',
+    detail:
+      '$.request.messages[0].content[0]: content block of type "image" is not text; the canonical chat shape holds only text, tool calls and tool results',
   });
-  assert.deepEqual(dropOf(out[5]), { reason: 'SCHEMA_ENUM', detail: '$.request.messages[0].role: expected "user" or "assistant", got "system"' });
+  assert.deepEqual(dropOf(out[5]), {
+    reason: 'SCHEMA_ENUM',
+    detail: '$.request.messages[0].role: expected "user" or "assistant", got "system"',
+  });
 });
 
 test('anthropic-messages: sniff needs an Anthropic marker, so an OpenAI log does not pass for one', () => {
-  assert.equal(anthropicMessages.sniff({ request: { messages: [{ role: 'user', content: 'x' }] }, response: { choices: [] } }).confidence, 0.3);
-  assert.equal(anthropicMessages.sniff({ request: { messages: [] }, response: { type: 'message' } }).confidence, 1);
+  assert.equal(
+    anthropicMessages.sniff({
+      request: { messages: [{ role: 'user', content: 'x' }] },
+      response: { choices: [] },
+    }).confidence,
+    0.3,
+  );
+  assert.equal(
+    anthropicMessages.sniff({ request: { messages: [] }, response: { type: 'message' } }).confidence,
+    1,
+  );
 });

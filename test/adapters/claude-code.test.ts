@@ -5,15 +5,26 @@ import { claudeCode } from '../../tasks/adapters/claude-code.ts';
 import { fixtureRows, sessionGroups } from './format-fixtures.ts';
 
 const SID = '6c073d8e-2bb1-45cb-90bc-a28ce44da090';
-const file = (rows: Record<string, unknown>[]) => claudeCode.toEvidenceFile?.(rows.map((row, index): SessionUnit => ({ index, row })), { stream: 'in', sourceFile: 'x.jsonl' }) ?? [];
+const file = (rows: Record<string, unknown>[]) =>
+  claudeCode.toEvidenceFile?.(
+    rows.map((row, index): SessionUnit => ({ index, row })),
+    { stream: 'in', sourceFile: 'x.jsonl' },
+  ) ?? [];
 
 test('claude-code: one session file is one run; a malformed line is quarantined by itself', () => {
   const groups = sessionGroups(claudeCode, 'claude-code-session.jsonl');
-  assert.deepEqual(groups.map((g) => [g.units, g.output.type]), [
-    [[0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11], 'keep'],
-    [[8], 'drop'],
-  ]);
-  assert.deepEqual(groups[1]?.output, { type: 'drop', reason: 'SCHEMA_MISSING_FIELD', detail: '$.message: a user line needs the Anthropic message object' });
+  assert.deepEqual(
+    groups.map((g) => [g.units, g.output.type]),
+    [
+      [[0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11], 'keep'],
+      [[8], 'drop'],
+    ],
+  );
+  assert.deepEqual(groups[1]?.output, {
+    type: 'drop',
+    reason: 'SCHEMA_MISSING_FIELD',
+    detail: '$.message: a user line needs the Anthropic message object',
+  });
 });
 
 test('claude-code: the parentUuid chain is the conversation; split lines of one API message merge; tool results become tool messages', () => {
@@ -34,16 +45,48 @@ test('claude-code: the parentUuid chain is the conversation; split lines of one 
             {
               role: 'assistant',
               content: null,
-              tool_calls: [{ id: 'toolu_01Read', type: 'function', function: { name: 'Read', arguments: '{"file_path":"/home/alice/textkit/textkit/slug.py"}' } }],
+              tool_calls: [
+                {
+                  id: 'toolu_01Read',
+                  type: 'function',
+                  function: {
+                    name: 'Read',
+                    arguments: '{"file_path":"/home/alice/textkit/textkit/slug.py"}',
+                  },
+                },
+              ],
               reasoning: 'Look at the slugify implementation first.',
             },
-            { role: 'tool', tool_call_id: 'toolu_01Read', content: "     1\timport re\n     2\tdef slugify(s):\n     3\t    return re.sub(r'[^a-z0-9]+', '-', s.lower()).strip('-')\n" },
+            {
+              role: 'tool',
+              tool_call_id: 'toolu_01Read',
+              content:
+                "     1\timport re\n     2\tdef slugify(s):\n     3\t    return re.sub(r'[^a-z0-9]+', '-', s.lower()).strip('-')\n",
+            },
             {
               role: 'assistant',
               content: 'Transliterate with unicodedata before stripping.',
-              tool_calls: [{ id: 'toolu_01Edit', type: 'function', function: { name: 'Edit', arguments: JSON.stringify({ file_path: '/home/alice/textkit/textkit/slug.py', old_string: '    return re.sub', new_string: "    s = unicodedata.normalize('NFKD', s).encode('ascii', 'ignore').decode()\n    return re.sub" }) } }],
+              tool_calls: [
+                {
+                  id: 'toolu_01Edit',
+                  type: 'function',
+                  function: {
+                    name: 'Edit',
+                    arguments: JSON.stringify({
+                      file_path: '/home/alice/textkit/textkit/slug.py',
+                      old_string: '    return re.sub',
+                      new_string:
+                        "    s = unicodedata.normalize('NFKD', s).encode('ascii', 'ignore').decode()\n    return re.sub",
+                    }),
+                  },
+                },
+              ],
             },
-            { role: 'tool', tool_call_id: 'toolu_01Edit', content: 'The file /home/alice/textkit/textkit/slug.py has been updated.' },
+            {
+              role: 'tool',
+              tool_call_id: 'toolu_01Edit',
+              content: 'The file /home/alice/textkit/textkit/slug.py has been updated.',
+            },
             { role: 'assistant', content: "Fixed: slugify('Crème brûlée') now returns 'creme-brulee'." },
           ],
           tools: [],
@@ -65,38 +108,130 @@ test('claude-code: the parentUuid chain is the conversation; split lines of one 
 test('claude-code: lines the shell already quarantined leave a gap: the run is flagged lines_missing', () => {
   const rows = fixtureRows('claude-code-session.jsonl').filter((_, i) => i !== 8);
   const clean = file(rows);
-  assert.deepEqual(clean[0]?.output.type === 'keep' && clean[0].output.records[0]?.flags, ['branches_skipped']);
+  assert.deepEqual(clean[0]?.output.type === 'keep' && clean[0].output.records[0]?.flags, [
+    'branches_skipped',
+  ]);
   const gap = sessionGroups(claudeCode, 'claude-code-session.jsonl', [8, 5]);
   assert.deepEqual(gap[0]?.units, [0, 1, 2, 3, 4, 6, 7, 9, 10, 11]);
-  assert.deepEqual(gap[0]?.output.type === 'keep' && gap[0].output.records[0]?.flags, ['branches_skipped', 'lines_missing']);
+  assert.deepEqual(gap[0]?.output.type === 'keep' && gap[0].output.records[0]?.flags, [
+    'branches_skipped',
+    'lines_missing',
+  ]);
 });
 
 test('claude-code: a session that ends on an API error line has that error; a snapshot-only file has no conversation', () => {
   const base = { sessionId: SID, isSidechain: false };
   const errorRun = file([
-    { ...base, type: 'user', uuid: 'u1', parentUuid: null, timestamp: '2026-10-10T09:00:00.000Z', message: { role: 'user', content: 'hi' } },
-    { ...base, type: 'assistant', uuid: 'a1', parentUuid: 'u1', timestamp: '2026-10-10T09:00:01.000Z', message: { id: 'm1', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'Hello.' }], stop_reason: 'end_turn' } },
-    { ...base, type: 'user', uuid: 'u2', parentUuid: 'a1', timestamp: '2026-10-10T09:00:02.000Z', message: { role: 'user', content: 'more' } },
-    { ...base, type: 'assistant', uuid: 'a2', parentUuid: 'u2', timestamp: '2026-10-10T09:00:03.000Z', isApiErrorMessage: true, message: { id: 'x', role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: 'API Error: 529 Overloaded' }] } },
+    {
+      ...base,
+      type: 'user',
+      uuid: 'u1',
+      parentUuid: null,
+      timestamp: '2026-10-10T09:00:00.000Z',
+      message: { role: 'user', content: 'hi' },
+    },
+    {
+      ...base,
+      type: 'assistant',
+      uuid: 'a1',
+      parentUuid: 'u1',
+      timestamp: '2026-10-10T09:00:01.000Z',
+      message: {
+        id: 'm1',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        content: [{ type: 'text', text: 'Hello.' }],
+        stop_reason: 'end_turn',
+      },
+    },
+    {
+      ...base,
+      type: 'user',
+      uuid: 'u2',
+      parentUuid: 'a1',
+      timestamp: '2026-10-10T09:00:02.000Z',
+      message: { role: 'user', content: 'more' },
+    },
+    {
+      ...base,
+      type: 'assistant',
+      uuid: 'a2',
+      parentUuid: 'u2',
+      timestamp: '2026-10-10T09:00:03.000Z',
+      isApiErrorMessage: true,
+      message: {
+        id: 'x',
+        role: 'assistant',
+        model: '<synthetic>',
+        content: [{ type: 'text', text: 'API Error: 529 Overloaded' }],
+      },
+    },
   ]);
   const r = errorRun[0]?.output.type === 'keep' ? errorRun[0].output.records[0] : undefined;
-  assert.deepEqual(r?.kind === 'run' && [r.run.error, r.run.finish_reason, r.run.messages.length], [{ type: 'api_error', message: 'API Error: 529 Overloaded', status: null }, null, 3]);
-  assert.deepEqual(file([{ type: 'file-history-snapshot', messageId: 'm', snapshot: {} }, { type: 'summary', summary: 's', leafUuid: 'x' }]), [
-    { units: [0, 1], output: { type: 'drop', reason: 'NO_CONVERSATION', detail: 'no user or assistant line among 2 (only file-history-snapshot, summary)' } },
+  assert.deepEqual(r?.kind === 'run' && [r.run.error, r.run.finish_reason, r.run.messages.length], [
+    { type: 'api_error', message: 'API Error: 529 Overloaded', status: null },
+    null,
+    3,
   ]);
+  assert.deepEqual(
+    file([
+      { type: 'file-history-snapshot', messageId: 'm', snapshot: {} },
+      { type: 'summary', summary: 's', leafUuid: 'x' },
+    ]),
+    [
+      {
+        units: [0, 1],
+        output: {
+          type: 'drop',
+          reason: 'NO_CONVERSATION',
+          detail: 'no user or assistant line among 2 (only file-history-snapshot, summary)',
+        },
+      },
+    ],
+  );
 });
 
 test('claude-code: a sub-agent file (all sidechain) is its own run with the agent id in the trace id', () => {
   const g = file([
-    { sessionId: SID, agentId: 'd2969342', isSidechain: true, type: 'user', uuid: 'u1', parentUuid: null, timestamp: '2026-10-10T09:00:00.000Z', message: { role: 'user', content: 'Find the tests' } },
-    { sessionId: SID, agentId: 'd2969342', isSidechain: true, type: 'assistant', uuid: 'a1', parentUuid: 'u1', timestamp: '2026-10-10T09:00:01.000Z', message: { id: 'm1', role: 'assistant', model: 'claude-haiku-4-5', content: [{ type: 'text', text: 'tests/ has 4 files.' }], stop_reason: 'end_turn' } },
+    {
+      sessionId: SID,
+      agentId: 'd2969342',
+      isSidechain: true,
+      type: 'user',
+      uuid: 'u1',
+      parentUuid: null,
+      timestamp: '2026-10-10T09:00:00.000Z',
+      message: { role: 'user', content: 'Find the tests' },
+    },
+    {
+      sessionId: SID,
+      agentId: 'd2969342',
+      isSidechain: true,
+      type: 'assistant',
+      uuid: 'a1',
+      parentUuid: 'u1',
+      timestamp: '2026-10-10T09:00:01.000Z',
+      message: {
+        id: 'm1',
+        role: 'assistant',
+        model: 'claude-haiku-4-5',
+        content: [{ type: 'text', text: 'tests/ has 4 files.' }],
+        stop_reason: 'end_turn',
+      },
+    },
   ]);
-  assert.equal(g[0]?.output.type === 'keep' && g[0].output.records[0]?.trace_id, `claude-code:${SID}:d2969342`);
+  assert.equal(
+    g[0]?.output.type === 'keep' && g[0].output.records[0]?.trace_id,
+    `claude-code:${SID}:d2969342`,
+  );
 });
 
 test('claude-code: sniff reads each line type', () => {
   const rows = fixtureRows('claude-code-session.jsonl');
-  assert.deepEqual(rows.map((r) => claudeCode.sniff(r).confidence), [1, 1, 1, 1, 1, 1, 1, 1, 0.8, 1, 1, 1]);
+  assert.deepEqual(
+    rows.map((r) => claudeCode.sniff(r).confidence),
+    [1, 1, 1, 1, 1, 1, 1, 1, 0.8, 1, 1, 1],
+  );
   assert.equal(claudeCode.sniff({ type: 'session_meta', payload: {} }).confidence, 0);
 });
 
@@ -104,6 +239,12 @@ test('claude-code: a line lost in the middle of the chain costs that line, not t
   // line 9 (the Edit tool result, parent of the system line) was quarantined by the shell
   const [g] = sessionGroups(claudeCode, 'claude-code-session.jsonl', [9]);
   const r = g?.output.type === 'keep' ? g.output.records[0] : undefined;
-  assert.deepEqual(r?.kind === 'run' && r.run.messages.map((m) => m.role), ['user', 'assistant', 'tool', 'assistant', 'assistant']);
+  assert.deepEqual(r?.kind === 'run' && r.run.messages.map((m) => m.role), [
+    'user',
+    'assistant',
+    'tool',
+    'assistant',
+    'assistant',
+  ]);
   assert.deepEqual(r?.flags, ['branches_skipped', 'lines_missing']);
 });

@@ -5,24 +5,57 @@ import { detectFormat, type FileSample } from '../../tasks/adapters/detect.ts';
 import { ADAPTERS } from '../../tasks/adapters/registry.ts';
 import { sniffByKeys } from '../../tasks/adapters/sniff-keys.ts';
 
-const lines = (rows: Record<string, unknown>[], oneDocument = false): FileSample => ({ kind: 'lines', rows, oneDocument, note: '' });
+const lines = (rows: Record<string, unknown>[], oneDocument = false): FileSample => ({
+  kind: 'lines',
+  rows,
+  oneDocument,
+  note: '',
+});
 
 test('detect: a gateway log is gateway-call, not the generic OpenAI chat log it also fits', () => {
-  const row = { request_id: 'r', trace_id: 't', timestamp: 'x', request: { model: 'm', messages: [] }, response: { choices: [] }, error: null, metadata: {} };
+  const row = {
+    request_id: 'r',
+    trace_id: 't',
+    timestamp: 'x',
+    request: { model: 'm', messages: [] },
+    response: { choices: [] },
+    error: null,
+    metadata: {},
+  };
   const d = detectFormat(lines([row, row]), ADAPTERS);
   assert.deepEqual(d.ok && [d.adapter, d.confidence], ['gateway-call', 1]);
-  assert.deepEqual(d.candidates.slice(0, 2).map((c) => [c.adapter, c.confidence]), [['gateway-call', 1], ['openai-chat-log', 0.9]]);
+  assert.deepEqual(
+    d.candidates.slice(0, 2).map((c) => [c.adapter, c.confidence]),
+    [
+      ['gateway-call', 1],
+      ['openai-chat-log', 0.9],
+    ],
+  );
 });
 
 test('detect: a minified .traj (one JSONL line) is still one JSON document for swe-agent', () => {
   const d = detectFormat(lines([{ trajectory: [], history: [], info: {} }], true), ADAPTERS);
   assert.deepEqual(d.ok && d.adapter, 'swe-agent');
   // the same row among many lines is not a document
-  assert.equal(detectFormat(lines([{ trajectory: [], history: [], info: {} }, { trajectory: [], history: [], info: {} }]), ADAPTERS).ok, false);
+  assert.equal(
+    detectFormat(
+      lines([
+        { trajectory: [], history: [], info: {} },
+        { trajectory: [], history: [], info: {} },
+      ]),
+      ADAPTERS,
+    ).ok,
+    false,
+  );
 });
 
 test('detect: an adapter for another layout cannot win, and the message says why', () => {
-  const sample: FileSample = { kind: 'array', rows: [{ type: 'user', uuid: 'u', parentUuid: null, sessionId: 's', timestamp: 'x', message: {} }], oneDocument: false, note: '' };
+  const sample: FileSample = {
+    kind: 'array',
+    rows: [{ type: 'user', uuid: 'u', parentUuid: null, sessionId: 's', timestamp: 'x', message: {} }],
+    oneDocument: false,
+    note: '',
+  };
   const d = detectFormat(sample, ADAPTERS);
   assert.equal(d.ok, false);
   assert.equal(
@@ -32,13 +65,31 @@ test('detect: an adapter for another layout cannot win, and the message says why
 });
 
 test('detect: two adapters that fit almost equally are ambiguous, never a coin toss', () => {
-  const a = (name: string, keys: string[]): Adapter => ({ name, description: name, shape: 'jsonl', sniff: (r) => sniffByKeys(r, keys, name), toEvidence: () => ({ type: 'drop', reason: 'X', detail: 'x' }) });
-  const d = detectFormat(lines([{ a: 1, b: 2, c: 3 }]), [a('one', ['a', 'b', 'c']), a('two', ['a', 'b', 'c', 'd'])]);
+  const a = (name: string, keys: string[]): Adapter => ({
+    name,
+    description: name,
+    shape: 'jsonl',
+    sniff: (r) => sniffByKeys(r, keys, name),
+    toEvidence: () => ({ type: 'drop', reason: 'X', detail: 'x' }),
+  });
+  const d = detectFormat(lines([{ a: 1, b: 2, c: 3 }]), [
+    a('one', ['a', 'b', 'c']),
+    a('two', ['a', 'b', 'c', 'd']),
+  ]);
   assert.equal(d.ok, true); // 1.00 vs 0.75
-  const e = detectFormat(lines([{ a: 1, b: 2, c: 3 }]), [a('one', ['a', 'b', 'c']), a('two', ['a', 'b', 'c'])]);
-  assert.equal(!e.ok && e.detail, 'ambiguous: one 1.00 (has all 3 one keys) and two 1.00 (has all 3 two keys) fit almost equally (a lead of 0.1 is needed)');
+  const e = detectFormat(lines([{ a: 1, b: 2, c: 3 }]), [
+    a('one', ['a', 'b', 'c']),
+    a('two', ['a', 'b', 'c']),
+  ]);
+  assert.equal(
+    !e.ok && e.detail,
+    'ambiguous: one 1.00 (has all 3 one keys) and two 1.00 (has all 3 two keys) fit almost equally (a lead of 0.1 is needed)',
+  );
 });
 
 test('detect: a file without rows says what it is', () => {
-  assert.deepEqual(detectFormat({ kind: 'not-json', rows: [], oneDocument: false, note: 'starts with "t"' }, ADAPTERS), { ok: false, detail: 'starts with "t"', candidates: [] });
+  assert.deepEqual(
+    detectFormat({ kind: 'not-json', rows: [], oneDocument: false, note: 'starts with "t"' }, ADAPTERS),
+    { ok: false, detail: 'starts with "t"', candidates: [] },
+  );
 });

@@ -6,7 +6,15 @@ import { playbook } from '../../tasks/adapters/playbook.ts';
 const ctx = (stream: string) => ({ stream, sourceFile: `data/_kb/${stream}/2026-10-05.jsonl`, index: 0 });
 
 test('playbook: a version becomes a document with doc_id <id>@v<version> and sorted tags', () => {
-  const row = { playbook_id: 'pb-refund-policy', version: 3, title: 'Refund requests', body_markdown: '# Refund requests\n\n1. Check the date.', tags: ['support', 'refunds', 'support'], owner: 'support-ops', updated_at: '2026-10-05T16:52:31.552Z' };
+  const row = {
+    playbook_id: 'pb-refund-policy',
+    version: 3,
+    title: 'Refund requests',
+    body_markdown: '# Refund requests\n\n1. Check the date.',
+    tags: ['support', 'refunds', 'support'],
+    owner: 'support-ops',
+    updated_at: '2026-10-05T16:52:31.552Z',
+  };
   assert.deepEqual(playbook.toEvidence(row, ctx('playbooks')), {
     type: 'keep',
     records: [
@@ -16,13 +24,30 @@ test('playbook: a version becomes a document with doc_id <id>@v<version> and sor
         task_key: null,
         recorded_at: '2026-10-05T16:52:31.552Z',
         flags: [],
-        document: { doc_id: 'pb-refund-policy@v3', title: 'Refund requests', text: '# Refund requests\n\n1. Check the date.', tags: ['refunds', 'support'] },
+        document: {
+          doc_id: 'pb-refund-policy@v3',
+          title: 'Refund requests',
+          text: '# Refund requests\n\n1. Check the date.',
+          tags: ['refunds', 'support'],
+        },
       },
     ],
   });
-  assert.deepEqual(playbook.toEvidence({ ...row, body_markdown: '   ' }, ctx('playbooks')), { type: 'drop', reason: 'EMPTY_DOCUMENT', detail: '$.body_markdown: playbook pb-refund-policy v3 has no text' });
-  assert.deepEqual(playbook.toEvidence({ ...row, version: 0 }, ctx('playbooks')), { type: 'drop', reason: 'SCHEMA_INVALID', detail: '$.version: Too small: expected number to be >0' });
-  assert.deepEqual(playbook.toEvidence({ ...row, tags: 'support' }, ctx('playbooks')), { type: 'drop', reason: 'SCHEMA_TYPE', detail: '$.tags: Invalid input: expected array, received string' });
+  assert.deepEqual(playbook.toEvidence({ ...row, body_markdown: '   ' }, ctx('playbooks')), {
+    type: 'drop',
+    reason: 'EMPTY_DOCUMENT',
+    detail: '$.body_markdown: playbook pb-refund-policy v3 has no text',
+  });
+  assert.deepEqual(playbook.toEvidence({ ...row, version: 0 }, ctx('playbooks')), {
+    type: 'drop',
+    reason: 'SCHEMA_INVALID',
+    detail: '$.version: Too small: expected number to be >0',
+  });
+  assert.deepEqual(playbook.toEvidence({ ...row, tags: 'support' }, ctx('playbooks')), {
+    type: 'drop',
+    reason: 'SCHEMA_TYPE',
+    detail: '$.tags: Invalid input: expected array, received string',
+  });
 });
 
 test('knowledge-doc: sections render as markdown under the title; kind and labels become tags', () => {
@@ -58,7 +83,19 @@ test('knowledge-doc: sections render as markdown under the title; kind and label
       },
     ],
   });
-  assert.deepEqual(knowledgeDoc.toEvidence({ ...row, sections: [] }, ctx('knowledge_docs')), { type: 'drop', reason: 'EMPTY_DOCUMENT', detail: '$.sections: page kb/faq/returns r2 has no section with text' });
-  assert.deepEqual(knowledgeDoc.toEvidence({ ...row, kind: 'blog' }, ctx('knowledge_docs')), { type: 'drop', reason: 'SCHEMA_ENUM', detail: '$.kind: Invalid option: expected one of "runbook"|"faq"' });
-  assert.deepEqual(knowledgeDoc.toEvidence({ ...row, sections: [{ heading: 'x' }] }, ctx('knowledge_docs')), { type: 'drop', reason: 'SCHEMA_MISSING_FIELD', detail: '$.sections[0].content: Invalid input: expected string, received undefined' });
+  assert.deepEqual(knowledgeDoc.toEvidence({ ...row, sections: [] }, ctx('knowledge_docs')), {
+    type: 'drop',
+    reason: 'EMPTY_DOCUMENT',
+    detail: '$.sections: page kb/faq/returns r2 has no section with text',
+  });
+  assert.deepEqual(knowledgeDoc.toEvidence({ ...row, kind: 'blog' }, ctx('knowledge_docs')), {
+    type: 'drop',
+    reason: 'SCHEMA_ENUM',
+    detail: '$.kind: Invalid option: expected one of "runbook"|"faq"',
+  });
+  assert.deepEqual(knowledgeDoc.toEvidence({ ...row, sections: [{ heading: 'x' }] }, ctx('knowledge_docs')), {
+    type: 'drop',
+    reason: 'SCHEMA_MISSING_FIELD',
+    detail: '$.sections[0].content: Invalid input: expected string, received undefined',
+  });
 });

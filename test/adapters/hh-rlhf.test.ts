@@ -34,15 +34,36 @@ test('hh-rlhf: a multi-turn prompt keeps its earlier assistant turns', () => {
 });
 
 test('hh-rlhf: different dialogues, identical answers, a missing Assistant turn and an empty answer are quarantined', () => {
-  assert.deepEqual(dropOf(out[2]), { reason: 'PREFERENCE_INVALID', detail: '$.rejected: its dialogue before the last "Assistant:" differs from chosen\'s; a pair must answer the same prompt' });
-  assert.deepEqual(dropOf(out[3]), { reason: 'PREFERENCE_IDENTICAL', detail: '$.rejected: its final answer is the same text as chosen\'s; the pair carries no preference' });
-  assert.deepEqual(dropOf(out[4]), { reason: 'PREFERENCE_INVALID', detail: '$.chosen: has no "\\n\\nAssistant:" turn; expected a "\\n\\nHuman: ...\\n\\nAssistant: ..." transcript' });
-  assert.deepEqual(dropOf(out[5]), { reason: 'EMPTY_OUTPUT', detail: '$.chosen: the final Assistant turn is empty; a pair needs two answers' });
-  assert.deepEqual(dropOf(hhRlhf.toEvidence({ chosen: 1, rejected: 'x' }, { stream: 'in', sourceFile: 'x', index: 0 })), { reason: 'SCHEMA_TYPE', detail: '$.chosen: Invalid input: expected string, received number' });
+  assert.deepEqual(dropOf(out[2]), {
+    reason: 'PREFERENCE_INVALID',
+    detail:
+      '$.rejected: its dialogue before the last "Assistant:" differs from chosen\'s; a pair must answer the same prompt',
+  });
+  assert.deepEqual(dropOf(out[3]), {
+    reason: 'PREFERENCE_IDENTICAL',
+    detail: "$.rejected: its final answer is the same text as chosen's; the pair carries no preference",
+  });
+  assert.deepEqual(dropOf(out[4]), {
+    reason: 'PREFERENCE_INVALID',
+    detail:
+      '$.chosen: has no "\\n\\nAssistant:" turn; expected a "\\n\\nHuman: ...\\n\\nAssistant: ..." transcript',
+  });
+  assert.deepEqual(dropOf(out[5]), {
+    reason: 'EMPTY_OUTPUT',
+    detail: '$.chosen: the final Assistant turn is empty; a pair needs two answers',
+  });
+  assert.deepEqual(
+    dropOf(hhRlhf.toEvidence({ chosen: 1, rejected: 'x' }, { stream: 'in', sourceFile: 'x', index: 0 })),
+    { reason: 'SCHEMA_TYPE', detail: '$.chosen: Invalid input: expected string, received number' },
+  );
 });
 
 test('hh-rlhf: parseDialogue needs a leading Human turn', () => {
   assert.equal(parseDialogue('Assistant: hi'), null);
   assert.equal(parseDialogue('\n\nAssistant: hi'), null);
-  assert.deepEqual(parseDialogue('\n\nHuman: a\n\nAssistant: b\n\nHuman: c'), [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }]);
+  assert.deepEqual(parseDialogue('\n\nHuman: a\n\nAssistant: b\n\nHuman: c'), [
+    { role: 'user', content: 'a' },
+    { role: 'assistant', content: 'b' },
+    { role: 'user', content: 'c' },
+  ]);
 });

@@ -4,8 +4,19 @@ import { openaiChatLog } from '../../tasks/adapters/openai-chat-log.ts';
 import { dropOf, keptOf, rowOutputs } from './format-fixtures.ts';
 
 const out = rowOutputs(openaiChatLog, 'openai-chat-log.jsonl');
-const WEATHER = { type: 'function', function: { name: 'get_weather', description: 'Get the current weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
-const CALL = { id: 'call_w1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
+const WEATHER = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Get the current weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+const CALL = {
+  id: 'call_w1',
+  type: 'function',
+  function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+};
 
 test('openai-chat-log: a tool-call response becomes a run whose last turn calls the tool, arguments kept as a JSON string', () => {
   assert.deepEqual(keptOf(out[0]), [
@@ -60,25 +71,47 @@ test('openai-chat-log: finish_reason "length" is kept (truncated), and response.
 test('openai-chat-log: an API error (wrapped, or logged in place of the response) becomes the run error', () => {
   const a = keptOf(out[3])[0];
   const b = keptOf(out[4])[0];
-  assert.deepEqual(a?.kind === 'run' && [a.run.messages, a.run.error], [[{ role: 'user', content: 'Summarise this ticket.' }], { type: 'requests', message: 'Rate limit reached for gpt-4o', status: 429 }]);
+  assert.deepEqual(a?.kind === 'run' && [a.run.messages, a.run.error], [
+    [{ role: 'user', content: 'Summarise this ticket.' }],
+    { type: 'requests', message: 'Rate limit reached for gpt-4o', status: 429 },
+  ]);
   // type null → the code names the error
-  assert.deepEqual(b?.kind === 'run' && b.run.error, { type: 'server_error', message: 'The server had an error while processing your request.', status: null });
+  assert.deepEqual(b?.kind === 'run' && b.run.error, {
+    type: 'server_error',
+    message: 'The server had an error while processing your request.',
+    status: null,
+  });
 });
 
 test('openai-chat-log: broken tool-call arguments are kept for the exporters to judge; extra choices are flagged', () => {
   const [r] = keptOf(out[5]);
   assert.deepEqual(r?.flags, ['extra_choices']);
   const last = r?.kind === 'run' ? r.run.messages.at(-1) : undefined;
-  assert.deepEqual(last, { role: 'assistant', content: null, tool_calls: [{ id: 'call_r1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Rome"' } }] });
+  assert.deepEqual(last, {
+    role: 'assistant',
+    content: null,
+    tool_calls: [
+      { id: 'call_r1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Rome"' } },
+    ],
+  });
 });
 
 test('openai-chat-log: malformed rows drop with the JSON path of the bad field', () => {
-  assert.deepEqual(dropOf(out[6]), { reason: 'SCHEMA_MISSING_FIELD', detail: '$.request.messages: Invalid input: expected array, received undefined' });
-  assert.deepEqual(dropOf(out[7]), { reason: 'SCHEMA_TYPE', detail: '$.request.messages[0].content: Invalid input: expected string, received array' });
+  assert.deepEqual(dropOf(out[6]), {
+    reason: 'SCHEMA_MISSING_FIELD',
+    detail: '$.request.messages: Invalid input: expected array, received undefined',
+  });
+  assert.deepEqual(dropOf(out[7]), {
+    reason: 'SCHEMA_TYPE',
+    detail: '$.request.messages[0].content: Invalid input: expected string, received array',
+  });
 });
 
 test('openai-chat-log: sniff tells a chat log from other request/response rows', () => {
   assert.equal(openaiChatLog.sniff({ request: { messages: [] }, response: { choices: [] } }).confidence, 0.9);
-  assert.equal(openaiChatLog.sniff({ request: { messages: [] }, response: null, error: { message: 'x' } }).confidence, 0.9);
+  assert.equal(
+    openaiChatLog.sniff({ request: { messages: [] }, response: null, error: { message: 'x' } }).confidence,
+    0.9,
+  );
   assert.equal(openaiChatLog.sniff({ request: { prompt: 'x' } }).confidence, 0);
 });

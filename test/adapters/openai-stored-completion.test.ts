@@ -42,13 +42,20 @@ test('openai-stored-completion: without metadata.trace_id the completion id is t
 test('openai-stored-completion: a completion listed without its input messages, and non-string metadata, are quarantined', () => {
   assert.deepEqual(dropOf(out[2]), {
     reason: 'NO_CONVERSATION',
-    detail: '$.messages: stored completion chatcmpl-S3 has no input messages; fetch them with GET /v1/chat/completions/chatcmpl-S3/messages and add them as "messages"',
+    detail:
+      '$.messages: stored completion chatcmpl-S3 has no input messages; fetch them with GET /v1/chat/completions/chatcmpl-S3/messages and add them as "messages"',
   });
-  assert.deepEqual(dropOf(out[3]), { reason: 'SCHEMA_TYPE', detail: '$.metadata.attempt: Invalid input: expected string, received number' });
+  assert.deepEqual(dropOf(out[3]), {
+    reason: 'SCHEMA_TYPE',
+    detail: '$.metadata.attempt: Invalid input: expected string, received number',
+  });
 });
 
 test('openai-stored-completion: sniff wants a chat.completion object; its input messages make it certain', () => {
-  assert.equal(openaiStoredCompletion.sniff({ object: 'chat.completion', choices: [], messages: [] }).confidence, 1);
+  assert.equal(
+    openaiStoredCompletion.sniff({ object: 'chat.completion', choices: [], messages: [] }).confidence,
+    1,
+  );
   assert.equal(openaiStoredCompletion.sniff({ object: 'chat.completion', choices: [] }).confidence, 0.8);
   assert.equal(openaiStoredCompletion.sniff({ object: 'list', data: [] }).confidence, 0);
 });

@@ -6,17 +6,31 @@ import { dropOf, keptOf, rowOutputs } from './format-fixtures.ts';
 
 const out = rowOutputs(otelGenai, 'otel-genai.jsonl');
 const T1 = 'otel:5b8efff798038103d269b633813fc60c';
-const CALL = { id: 'call_VSPygqKTWdrhaFErNvMV18Yl', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } };
-const TOOL = { type: 'function', function: { name: 'get_weather', description: 'Get the weather for a city', parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } } };
+const CALL = {
+  id: 'call_VSPygqKTWdrhaFErNvMV18Yl',
+  type: 'function',
+  function: { name: 'get_weather', arguments: '{"location":"Paris"}' },
+};
+const TOOL = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Get the weather for a city',
+    parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] },
+  },
+};
 
 test('otel-genai: one line with an agent span, two chat spans and a tool span → a run per chat span plus their evaluation signals', () => {
   const recs = keptOf(out[0]);
-  assert.deepEqual(recs.map((r) => [r.kind, r.trace_id]), [
-    ['run', `${T1}:1111111111111111`],
-    ['signal', `${T1}:1111111111111111`],
-    ['run', `${T1}:2222222222222222`],
-    ['signal', `${T1}:2222222222222222`],
-  ]);
+  assert.deepEqual(
+    recs.map((r) => [r.kind, r.trace_id]),
+    [
+      ['run', `${T1}:1111111111111111`],
+      ['signal', `${T1}:1111111111111111`],
+      ['run', `${T1}:2222222222222222`],
+      ['signal', `${T1}:2222222222222222`],
+    ],
+  );
   // every record notes the skipped agent / tool spans and the evaluation on a 1-5 scale that was left out
   for (const r of recs) assert.deepEqual(r.flags, ['evaluation_unmappable_skipped', 'spans_skipped']);
   assert.deepEqual(recs[0], {
@@ -49,10 +63,21 @@ test('otel-genai: tool_call_response parts become tool messages, reasoning parts
   const second = recs[2];
   assert.deepEqual(second?.kind === 'run' && second.run.messages.slice(3), [
     { role: 'tool', tool_call_id: 'call_VSPygqKTWdrhaFErNvMV18Yl', content: 'rainy, 57°F' },
-    { role: 'assistant', content: 'The weather in Paris is currently rainy with a temperature of 57°F.', reasoning: 'The tool says rainy.' },
+    {
+      role: 'assistant',
+      content: 'The weather in Paris is currently rainy with a temperature of 57°F.',
+      reasoning: 'The tool says rainy.',
+    },
   ]);
-  assert.deepEqual(recs[1]?.kind === 'signal' && [recs[1].recorded_at, recs[1].signal], [1791273602000, { type: 'auditor_verdict', verdict: 'pass', confidence: 1, auditor: 'otel:tool_choice' }]);
-  assert.deepEqual(recs[3]?.kind === 'signal' && recs[3].signal, { type: 'reward', value: 0.4, source: 'otel:relevance' });
+  assert.deepEqual(recs[1]?.kind === 'signal' && [recs[1].recorded_at, recs[1].signal], [
+    1791273602000,
+    { type: 'auditor_verdict', verdict: 'pass', confidence: 1, auditor: 'otel:tool_choice' },
+  ]);
+  assert.deepEqual(recs[3]?.kind === 'signal' && recs[3].signal, {
+    type: 'reward',
+    value: 0.4,
+    source: 'otel:relevance',
+  });
 });
 
 test('otel-genai: older conventions: gen_ai.system and per-message events (gen_ai.user.message, gen_ai.choice)', () => {
@@ -76,7 +101,17 @@ test('otel-genai: indexed gen_ai.prompt.N / gen_ai.completion.N attributes with 
     [
       { role: 'system', content: 'You book flights.' },
       { role: 'user', content: 'Book me LHR to JFK on Friday.' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_f1', type: 'function', function: { name: 'book_flight', arguments: '{"from":"LHR","to":"JFK","day":"Friday"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id: 'call_f1',
+            type: 'function',
+            function: { name: 'book_flight', arguments: '{"from":"LHR","to":"JFK","day":"Friday"}' },
+          },
+        ],
+      },
     ],
     'tool_calls',
     { type: 'timeout', message: 'upstream timed out after the answer', status: null },
@@ -86,42 +121,79 @@ test('otel-genai: indexed gen_ai.prompt.N / gen_ai.completion.N attributes with 
 
 test('otel-genai: structured (arrayValue / kvlistValue) message attributes read like JSON strings', () => {
   const [r] = keptOf(out[4]);
-  assert.deepEqual(r?.kind === 'run' && [r.run.messages, r.run.finish_reason, r.run.provider], [[{ role: 'user', content: 'Say hi' }, { role: 'assistant', content: 'Hi!' }], 'end_turn', 'anthropic']);
+  assert.deepEqual(r?.kind === 'run' && [r.run.messages, r.run.finish_reason, r.run.provider], [
+    [
+      { role: 'user', content: 'Say hi' },
+      { role: 'assistant', content: 'Hi!' },
+    ],
+    'end_turn',
+    'anthropic',
+  ]);
 });
 
 test('otel-genai: invalid JSON in a content attribute, and a line with no GenAI span, are quarantined', () => {
   const bad = dropOf(out[3]);
   assert.equal(bad.reason, 'SCHEMA_INVALID');
   // the parser's own words vary by Node version; the path and the verdict do not
-  assert.match(bad.detail, /^\$\.resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.attributes\["gen_ai\.input\.messages"\]: is not valid JSON \(.+\)$/);
+  assert.match(
+    bad.detail,
+    /^\$\.resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.attributes\["gen_ai\.input\.messages"\]: is not valid JSON \(.+\)$/,
+  );
   assert.deepEqual(dropOf(out[5]), {
     reason: 'NO_CONVERSATION',
-    detail: 'none of the 1 spans is a GenAI model call with message content (skipped: non-GenAI ×1); enable content capture in the instrumentation (e.g. OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true)',
+    detail:
+      'none of the 1 spans is a GenAI model call with message content (skipped: non-GenAI ×1); enable content capture in the instrumentation (e.g. OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true)',
   });
-  assert.deepEqual(dropOf(otelGenai.toEvidence({ resourceLogs: [] }, { stream: 'in', sourceFile: 'x.jsonl', index: 0 })), {
-    reason: 'SCHEMA_MISSING_FIELD',
-    detail: '$.resourceSpans: expected the list of an OTLP ExportTraceServiceRequest',
-  });
+  assert.deepEqual(
+    dropOf(otelGenai.toEvidence({ resourceLogs: [] }, { stream: 'in', sourceFile: 'x.jsonl', index: 0 })),
+    {
+      reason: 'SCHEMA_MISSING_FIELD',
+      detail: '$.resourceSpans: expected the list of an OTLP ExportTraceServiceRequest',
+    },
+  );
 });
 
 test('otel-genai: a chat span recorded without content is skipped, a tool call without an id gets a synthesised one', () => {
-  const span = (id: string, attrs: Record<string, string>) => ({ traceId: 'ab', spanId: id, startTimeUnixNano: '1791273600000000000', attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: { stringValue: v } })) });
+  const span = (id: string, attrs: Record<string, string>) => ({
+    traceId: 'ab',
+    spanId: id,
+    startTimeUnixNano: '1791273600000000000',
+    attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: { stringValue: v } })),
+  });
   const row = {
-    resourceSpans: [{ scopeSpans: [{ spans: [
-      span('01', { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm' }),
-      span('02', {
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'go' }] }, { role: 'assistant', parts: [{ type: 'tool_call', name: 'run' }] }, { role: 'tool', parts: [{ type: 'tool_call_response', response: { ok: true } }] }]),
-        'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'done' }] }]),
-      }),
-    ] }] }],
+    resourceSpans: [
+      {
+        scopeSpans: [
+          {
+            spans: [
+              span('01', { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm' }),
+              span('02', {
+                'gen_ai.operation.name': 'chat',
+                'gen_ai.input.messages': JSON.stringify([
+                  { role: 'user', parts: [{ type: 'text', content: 'go' }] },
+                  { role: 'assistant', parts: [{ type: 'tool_call', name: 'run' }] },
+                  { role: 'tool', parts: [{ type: 'tool_call_response', response: { ok: true } }] },
+                ]),
+                'gen_ai.output.messages': JSON.stringify([
+                  { role: 'assistant', parts: [{ type: 'text', content: 'done' }] },
+                ]),
+              }),
+            ],
+          },
+        ],
+      },
+    ],
   };
   const [r, ...rest] = keptOf(otelGenai.toEvidence(row, { stream: 'in', sourceFile: 'x.jsonl', index: 0 }));
   assert.equal(rest.length, 0);
   assert.deepEqual(r?.flags, ['spans_skipped', 'tool_call_id_synthesised']);
   assert.deepEqual(r?.kind === 'run' && r.run.messages, [
     { role: 'user', content: 'go' },
-    { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'run', arguments: '{}' } }] },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'run', arguments: '{}' } }],
+    },
     { role: 'tool', tool_call_id: 'call_0', content: '{"ok":true}' },
     { role: 'assistant', content: 'done' },
   ]);
@@ -141,7 +213,38 @@ test('otel-genai: attribute values decode from OTLP/JSON (intValue strings, arra
 
 test('otel-genai: system instructions that are plain text (even starting with "[") are the system message', () => {
   const a = (key: string, v: string) => ({ key, value: { stringValue: v } });
-  const row = { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'ab', spanId: 'cd', attributes: [a('gen_ai.operation.name', 'chat'), a('gen_ai.system_instructions', '[SYSTEM] be brief'), a('gen_ai.input.messages', JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'hi' }] }])), a('gen_ai.output.messages', JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'hello' }] }]))] }] }] }] };
+  const row = {
+    resourceSpans: [
+      {
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: 'ab',
+                spanId: 'cd',
+                attributes: [
+                  a('gen_ai.operation.name', 'chat'),
+                  a('gen_ai.system_instructions', '[SYSTEM] be brief'),
+                  a(
+                    'gen_ai.input.messages',
+                    JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'hi' }] }]),
+                  ),
+                  a(
+                    'gen_ai.output.messages',
+                    JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'hello' }] }]),
+                  ),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
   const [r] = keptOf(otelGenai.toEvidence(row, { stream: 'in', sourceFile: 'x.jsonl', index: 0 }));
-  assert.deepEqual(r?.kind === 'run' && r.run.messages, [{ role: 'system', content: '[SYSTEM] be brief' }, { role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }]);
+  assert.deepEqual(r?.kind === 'run' && r.run.messages, [
+    { role: 'system', content: '[SYSTEM] be brief' },
+    { role: 'user', content: 'hi' },
+    { role: 'assistant', content: 'hello' },
+  ]);
 });

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pairwisePreference } from '../../tasks/adapters/pairwise-preference.ts';
 
-const CTX = { stream: 'preference_judgments', sourceFile: 'data/_kb/preference_judgments/2026-10-05.jsonl', index: 0 };
+const CTX = {
+  stream: 'preference_judgments',
+  sourceFile: 'data/_kb/preference_judgments/2026-10-05.jsonl',
+  index: 0,
+};
 
 const row = (preference: unknown): Record<string, unknown> => ({
   instruction: 'Summarise the refund policy in one sentence.',
@@ -52,29 +56,65 @@ test('pairwise-preference: numeric strings ("1.0", "2.0") and soft preferences a
 test('pairwise-preference: ties, out-of-range, non-numeric, identical and empty outputs drop with reasons', () => {
   const cases: Array<[Record<string, unknown>, string, string]> = [
     [row(1.5), 'PREFERENCE_TIE', '$.preference: 1.5 is a tie; a tie gives no chosen / rejected pair'],
-    [row(3), 'PREFERENCE_INVALID', '$.preference: expected a value from 1 (output_1 better) to 2 (output_2 better), got 3'],
+    [
+      row(3),
+      'PREFERENCE_INVALID',
+      '$.preference: expected a value from 1 (output_1 better) to 2 (output_2 better), got 3',
+    ],
     [row('abc'), 'SCHEMA_TYPE', '$.preference: Invalid input: expected number, received string'],
     [row(null), 'SCHEMA_TYPE', '$.preference: Invalid input: expected number, received null'],
-    [{ ...row(1), preference: undefined }, 'SCHEMA_MISSING_FIELD', '$.preference: Invalid input: expected number, received undefined'],
-    [{ ...row(1), output_2: 'Refunds any time, no questions asked. ' }, 'PREFERENCE_IDENTICAL', '$.output_2: is the same text as output_1; the judgment carries no preference'],
+    [
+      { ...row(1), preference: undefined },
+      'SCHEMA_MISSING_FIELD',
+      '$.preference: Invalid input: expected number, received undefined',
+    ],
+    [
+      { ...row(1), output_2: 'Refunds any time, no questions asked. ' },
+      'PREFERENCE_IDENTICAL',
+      '$.output_2: is the same text as output_1; the judgment carries no preference',
+    ],
     [{ ...row(1), output_1: '' }, 'EMPTY_OUTPUT', '$.output_1: is empty; a judgment needs two answers'],
-    [{ ...row(1), instruction: '' }, 'SCHEMA_INVALID', '$.instruction: Too small: expected string to have >=1 characters'],
+    [
+      { ...row(1), instruction: '' },
+      'SCHEMA_INVALID',
+      '$.instruction: Too small: expected string to have >=1 characters',
+    ],
   ];
-  for (const [r, reason, detail] of cases) assert.deepEqual(pairwisePreference.toEvidence(r, CTX), { type: 'drop', reason, detail });
+  for (const [r, reason, detail] of cases)
+    assert.deepEqual(pairwisePreference.toEvidence(r, CTX), { type: 'drop', reason, detail });
 });
 
 test('pairwise-preference: an AlpacaEval `input` is appended to the instruction', () => {
   const out = pairwisePreference.toEvidence({ ...row(1), input: 'Audience: customers.' }, CTX);
   assert.ok(out.type === 'keep' && out.records[0]?.kind === 'judgment');
-  assert.deepEqual(out.records[0].judgment.prompt, [{ role: 'user', content: 'Summarise the refund policy in one sentence.\n\nAudience: customers.' }]);
+  assert.deepEqual(out.records[0].judgment.prompt, [
+    { role: 'user', content: 'Summarise the refund policy in one sentence.\n\nAudience: customers.' },
+  ]);
 });
 
 test('pairwise-preference: the AlpacaEval fixture: a numeric 2, a string "1.0", a tie and an out-of-range value', async () => {
   const { dropOf, keptOf, rowOutputs } = await import('./format-fixtures.ts');
   const out = rowOutputs(pairwisePreference, 'alpaca-eval-pairwise.jsonl');
-  const j = (i: number) => { const r = keptOf(out[i])[0]; return r?.kind === 'judgment' ? [r.judgment.chosen, r.judgment.rejected, r.judgment.judge, r.judgment.strength, r.flags] : null; };
-  assert.deepEqual(j(0), ['1. Eat a balanced diet.\n2. Exercise regularly.\n3. Get enough sleep.', 'Eat well, sleep, exercise.', 'alpaca_eval_gpt4', 1, []]);
+  const j = (i: number) => {
+    const r = keptOf(out[i])[0];
+    return r?.kind === 'judgment'
+      ? [r.judgment.chosen, r.judgment.rejected, r.judgment.judge, r.judgment.strength, r.flags]
+      : null;
+  };
+  assert.deepEqual(j(0), [
+    '1. Eat a balanced diet.\n2. Exercise regularly.\n3. Get enough sleep.',
+    'Eat well, sleep, exercise.',
+    'alpaca_eval_gpt4',
+    1,
+    [],
+  ]);
   assert.deepEqual(j(1), ['Bonjour', 'Bonsoir', 'human:rater-2', 1, []]);
-  assert.deepEqual(dropOf(out[2]), { reason: 'PREFERENCE_TIE', detail: '$.preference: 1.5 is a tie; a tie gives no chosen / rejected pair' });
-  assert.deepEqual(dropOf(out[3]), { reason: 'PREFERENCE_INVALID', detail: '$.preference: expected a value from 1 (output_1 better) to 2 (output_2 better), got 3' });
+  assert.deepEqual(dropOf(out[2]), {
+    reason: 'PREFERENCE_TIE',
+    detail: '$.preference: 1.5 is a tie; a tie gives no chosen / rejected pair',
+  });
+  assert.deepEqual(dropOf(out[3]), {
+    reason: 'PREFERENCE_INVALID',
+    detail: '$.preference: expected a value from 1 (output_1 better) to 2 (output_2 better), got 3',
+  });
 });

@@ -5,7 +5,12 @@ import { test } from 'node:test';
 import type { AuditBaselineEntry } from '../../schemas/audit-baseline-entry.ts';
 import { AUDIT_CHECKS } from '../../tasks/gates/audit/check-list.ts';
 import { AUDIT_CHART, AUDIT_REPORT } from '../../tasks/gates/audit/report.ts';
-import { appendBaseline, BASELINE_FILE, BASELINE_HEAD, readBaseline } from '../../tasks/gates/audit/baseline.ts';
+import {
+  appendBaseline,
+  BASELINE_FILE,
+  BASELINE_HEAD,
+  readBaseline,
+} from '../../tasks/gates/audit/baseline.ts';
 import { sha256 } from '../../tasks/lib/hash.ts';
 import { runCli } from '../helpers/project.ts';
 import { builtProject } from './fixture.ts';
@@ -16,10 +21,15 @@ import { builtProject } from './fixture.ts';
  * damaged baseline.
  */
 
-const rowsOf = (dir: string): string[] => readFileSync(join(dir, BASELINE_FILE), 'utf8').split('\n').filter(Boolean);
+const rowsOf = (dir: string): string[] =>
+  readFileSync(join(dir, BASELINE_FILE), 'utf8').split('\n').filter(Boolean);
 /** Rows of one file as its phase manifest lists them. */
 const manifestRows = (dir: string, folder: string, file: string): number =>
-  (JSON.parse(readFileSync(join(dir, folder, '_manifest.json'), 'utf8')) as { files: { path: string; rows: number }[] }).files.find((f) => f.path === `${folder}/${file}`)?.rows ?? -1;
+  (
+    JSON.parse(readFileSync(join(dir, folder, '_manifest.json'), 'utf8')) as {
+      files: { path: string; rows: number }[];
+    }
+  ).files.find((f) => f.path === `${folder}/${file}`)?.rows ?? -1;
 
 test('there are exactly 16 required checks with unique ids', () => {
   assert.equal(AUDIT_CHECKS.length, 16);
@@ -32,31 +42,62 @@ test('two audits in a row: 16/16 pass (exit 0) and append two chained rows; the 
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /^16\/16 required pass$/m);
   assert.match(first.stderr, /^drift: first audit \(no earlier baseline row\), nothing to compare$/m);
-  assert.match(first.stderr, /^✔ provenance {12}\d[\d,]* export row sides resolve to evidence and re-hash \(\d+ source files read once each\)$/m);
+  assert.match(
+    first.stderr,
+    /^✔ provenance {12}\d[\d,]* export row sides resolve to evidence and re-hash \(\d+ source files read once each\)$/m,
+  );
   const afterFirst = readFileSync(join(dir, BASELINE_FILE));
   const second = await runCli(['audit-full', '--root', dir, '--json']);
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /^drift: ok vs baseline row 1 \(no tracked metric moved more than 20 %\)$/m);
   const afterSecond = readFileSync(join(dir, BASELINE_FILE));
-  assert.ok(afterSecond.subarray(0, afterFirst.length).equals(afterFirst), 'the first row is a byte prefix of the file after the second audit');
+  assert.ok(
+    afterSecond.subarray(0, afterFirst.length).equals(afterFirst),
+    'the first row is a byte prefix of the file after the second audit',
+  );
   const lines = rowsOf(dir);
   assert.equal(lines.length, 2);
   const state = await readBaseline<AuditBaselineEntry>(dir);
-  assert.deepEqual(state.rows.map((r) => r.seq), [1, 2]);
+  assert.deepEqual(
+    state.rows.map((r) => r.seq),
+    [1, 2],
+  );
   assert.equal(state.rows[0]?.prev, '0'.repeat(64));
   assert.equal(state.rows[1]?.prev, sha256(lines[0] as string));
   const [a, b] = state.rows.map((r) => r.entry) as [AuditBaselineEntry, AuditBaselineEntry];
-  assert.deepEqual(Object.keys(a.metrics), ['evidence_records', 'scored_runs', 'accepted', 'partially_accepted', 'rejected', 'needs_human_review', 'rag_rows', 'sft_rows', 'preference_pairs', 'quarantined_total']);
+  assert.deepEqual(Object.keys(a.metrics), [
+    'evidence_records',
+    'scored_runs',
+    'accepted',
+    'partially_accepted',
+    'rejected',
+    'needs_human_review',
+    'rag_rows',
+    'sft_rows',
+    'preference_pairs',
+    'quarantined_total',
+  ]);
   assert.deepEqual(b.metrics, a.metrics);
   const sftRows = manifestRows(dir, 'exports/sft', 'instruction_response.jsonl');
   assert.ok(sftRows > 0);
   assert.equal(a.metrics['sft_rows'], sftRows);
-  assert.equal(a.metrics['preference_pairs'], manifestRows(dir, 'exports/preference', 'chosen_rejected.jsonl'));
-  assert.equal(a.metrics['accepted'], JSON.parse(readFileSync(join(dir, 'data/scored-runs/_summary.json'), 'utf8')).by_category.accepted);
+  assert.equal(
+    a.metrics['preference_pairs'],
+    manifestRows(dir, 'exports/preference', 'chosen_rejected.jsonl'),
+  );
+  assert.equal(
+    a.metrics['accepted'],
+    JSON.parse(readFileSync(join(dir, 'data/scored-runs/_summary.json'), 'utf8')).by_category.accepted,
+  );
   assert.deepEqual([a.checks_passed, a.checks_total, b.checks_passed], [16, 16, 16]);
   assert.equal(b.export_sha256, a.export_sha256);
   assert.equal(JSON.parse(readFileSync(join(dir, BASELINE_HEAD), 'utf8')).seq, 2);
-  const json = JSON.parse(second.stdout) as { passed: number; total: number; row: { seq: number }; previous: { seq: number } };
+  const json = JSON.parse(second.stdout) as {
+    passed: number;
+    total: number;
+    row: { seq: number };
+    previous: { seq: number };
+  };
   assert.deepEqual([json.passed, json.total, json.row.seq, json.previous.seq], [16, 16, 2, 1]);
   const report = readFileSync(join(dir, AUDIT_REPORT), 'utf8');
   assert.match(report, /\| verdict \| \*\*16\/16 required pass\*\* \|/);
@@ -73,11 +114,17 @@ test('without acceptance.json: 15/16, exit 1, the acceptance check says how to p
   const r = await runCli(['audit-full', '--root', dir]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^15\/16 required pass \(failing: acceptance\)$/m);
-  assert.match(r.stderr, /^ {4}reports\/distillation\/acceptance\.json is missing: run `npm run acceptance`$/m);
+  assert.match(
+    r.stderr,
+    /^ {4}reports\/distillation\/acceptance\.json is missing: run `npm run acceptance`$/m,
+  );
   const state = await readBaseline<AuditBaselineEntry>(dir);
   assert.equal(state.rows.length, 1);
   assert.equal(state.rows[0]?.entry.checks_passed, 15);
-  assert.match(readFileSync(join(dir, AUDIT_REPORT), 'utf8'), /^#### `acceptance` \(1\)\n\n- reports\/distillation\/acceptance\.json is missing: run `npm run acceptance`$/m);
+  assert.match(
+    readFileSync(join(dir, AUDIT_REPORT), 'utf8'),
+    /^#### `acceptance` \(1\)\n\n- reports\/distillation\/acceptance\.json is missing: run `npm run acceptance`$/m,
+  );
 });
 
 test('a drift of more than 20 % from the latest row warns but does not fail the audit', async () => {
@@ -89,11 +136,23 @@ test('a drift of more than 20 % from the latest row warns but does not fail the 
   const sft = last.metrics['sft_rows'] as number;
   // a second row as if the previous audit had seen twice the SFT rows (current is -50 %) and 19 % more accepted runs (ok)
   const accepted = last.metrics['accepted'] as number;
-  await appendBaseline(dir, { ...last, metrics: { ...last.metrics, sft_rows: 2 * sft, accepted: Math.round(accepted * 1.19) } });
+  await appendBaseline(dir, {
+    ...last,
+    metrics: { ...last.metrics, sft_rows: 2 * sft, accepted: Math.round(accepted * 1.19) },
+  });
   const r = await runCli(['audit-full', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(r.stderr.includes(`\ndrift: 1 warn vs baseline row 2: sft_rows ${2 * sft} → ${sft} (-50.00 %); intentional or a regression? see docs/recovery-runbook.md\n`), r.stderr);
-  assert.ok(readFileSync(join(dir, AUDIT_REPORT), 'utf8').includes(`| \`sft_rows\` | ${2 * sft} | ${sft} | -50.00 % | ⚠ warn |`));
+  assert.ok(
+    r.stderr.includes(
+      `\ndrift: 1 warn vs baseline row 2: sft_rows ${2 * sft} → ${sft} (-50.00 %); intentional or a regression? see docs/recovery-runbook.md\n`,
+    ),
+    r.stderr,
+  );
+  assert.ok(
+    readFileSync(join(dir, AUDIT_REPORT), 'utf8').includes(
+      `| \`sft_rows\` | ${2 * sft} | ${sft} | -50.00 % | ⚠ warn |`,
+    ),
+  );
   assert.equal((await readBaseline(dir)).rows.length, 3);
 });
 
@@ -105,7 +164,10 @@ test('an edited baseline row: audit-full refuses to run, names the row, appends 
   const before = readFileSync(path);
   const r = await runCli(['audit-full', '--root', dir]);
   assert.equal(r.code, 3);
-  assert.match(r.stderr, /^✖ audit-full refuses to run: AUDIT_CHAIN_BROKEN: the first \d+ bytes of data\/_kb\/audit_baselines\.jsonl \(rows 1–3\) no longer hash to the recorded value: a row was edited\./m);
+  assert.match(
+    r.stderr,
+    /^✖ audit-full refuses to run: AUDIT_CHAIN_BROKEN: the first \d+ bytes of data\/_kb\/audit_baselines\.jsonl \(rows 1–3\) no longer hash to the recorded value: a row was edited\./m,
+  );
   assert.match(r.stderr, /^Where: row 2 was edited or removed \(row 3 no longer chains to it\)\.$/m);
   assert.ok(readFileSync(path).equals(before), 'nothing appended');
   assert.equal(existsSync(join(dir, AUDIT_REPORT)), false);
@@ -118,7 +180,10 @@ test('a truncated baseline (last row cut off) is refused and named', async () =>
   writeFileSync(path, `${rowsOf(dir).slice(0, 2).join('\n')}\n`);
   const r = await runCli(['audit-full', '--root', dir]);
   assert.equal(r.code, 3);
-  assert.match(r.stderr, /AUDIT_CHAIN_BROKEN: data\/_kb\/audit_baselines\.jsonl is \d+ bytes but \d+ were recorded after row 3: it was truncated/);
+  assert.match(
+    r.stderr,
+    /AUDIT_CHAIN_BROKEN: data\/_kb\/audit_baselines\.jsonl is \d+ bytes but \d+ were recorded after row 3: it was truncated/,
+  );
   assert.match(r.stderr, /^Where: row 3 is missing: the file was truncated\.$/m);
   assert.equal(rowsOf(dir).length, 2);
 });
@@ -130,7 +195,10 @@ test('nothing built: audit-full stops with exit 2 and appends no row', async () 
   rmSync(join(dir, BASELINE_HEAD), { force: true });
   const r = await runCli(['audit-full', '--root', dir]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /nothing to audit: no phase folder has a _manifest\.json; build the pipeline first with `npm run run-all`; no baseline row was appended/);
+  assert.match(
+    r.stderr,
+    /nothing to audit: no phase folder has a _manifest\.json; build the pipeline first with `npm run run-all`; no baseline row was appended/,
+  );
   assert.equal(existsSync(join(dir, BASELINE_FILE)), false);
   assert.equal(existsSync(join(dir, AUDIT_REPORT)), false);
 });

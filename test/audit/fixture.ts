@@ -7,7 +7,12 @@ import { runCli, tempProject } from '../helpers/project.ts';
 
 /** A passing acceptance result with `total` invariants, `failing` of them failing. */
 export function acceptanceJson(total = 22, failing: number[] = []): string {
-  const invariants = Array.from({ length: total }, (_, i) => ({ id: i + 1, name: `invariant ${i + 1}`, ok: !failing.includes(i + 1), detail: failing.includes(i + 1) ? 'expected 0 rejected rows in SFT, got 1' : 'holds' }));
+  const invariants = Array.from({ length: total }, (_, i) => ({
+    id: i + 1,
+    name: `invariant ${i + 1}`,
+    ok: !failing.includes(i + 1),
+    detail: failing.includes(i + 1) ? 'expected 0 rejected rows in SFT, got 1' : 'holds',
+  }));
   return `${JSON.stringify({ schema_version: 1, passed: invariants.filter((i) => i.ok).length, total, invariants, fixture_sha256: 'a'.repeat(64), code_version: 'unknown' }, null, 2)}\n`;
 }
 
@@ -41,7 +46,13 @@ export async function builtProject(opts: { acceptance?: boolean } = {}): Promise
   return dir;
 }
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@example.invalid' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'test',
+  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_NAME: 'test',
+  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+};
 
 /** Runs git in `dir` and returns stdout; throws on failure. */
 export function git(dir: string, ...args: string[]): string {

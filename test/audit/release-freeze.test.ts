@@ -3,7 +3,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ReleaseManifest } from '../../schemas/release-manifest.ts';
-import { DEFAULT_RUNNERS, releaseFreeze, type FreezeRunners } from '../../tasks/gates/release/release-freeze.ts';
+import {
+  DEFAULT_RUNNERS,
+  releaseFreeze,
+  type FreezeRunners,
+} from '../../tasks/gates/release/release-freeze.ts';
 import { parseTestOutput } from '../../tasks/gates/release/runners.ts';
 import { RELEASE_MANIFEST, RELEASE_REPORT } from '../../tasks/gates/release/report.ts';
 import { appendBaseline, BASELINE_FILE } from '../../tasks/gates/audit/baseline.ts';
@@ -44,8 +48,20 @@ function project(over: { testScript?: string } = {}): { dir: string; head: strin
 
 function receipt(codeVersion: string): string {
   return JSON.stringify({
-    schema_version: 1, run_id: 'r1', phase: 'build-evidence', code_version: codeVersion, schema_versions: {}, parameters: {}, inputs: [], outputs: [],
-    counts: { in: 0, out: 0, quarantined: 0, by_reason: {} }, stats: {}, started_at: '2026-11-01T00:00:00.000Z', duration_ms: 1, ok: true, errors: [],
+    schema_version: 1,
+    run_id: 'r1',
+    phase: 'build-evidence',
+    code_version: codeVersion,
+    schema_versions: {},
+    parameters: {},
+    inputs: [],
+    outputs: [],
+    counts: { in: 0, out: 0, quarantined: 0, by_reason: {} },
+    stats: {},
+    started_at: '2026-11-01T00:00:00.000Z',
+    duration_ms: 1,
+    ok: true,
+    errors: [],
   });
 }
 
@@ -60,27 +76,46 @@ const passing: FreezeRunners = {
 };
 
 const freeze = (dir: string, runners: Partial<FreezeRunners> = {}, skipTests = false) =>
-  releaseFreeze(dir, { skipTests, phases: PHASES, runners: { ...passing, ...runners }, now: () => new Date('2026-11-30T12:00:00.000Z') });
+  releaseFreeze(dir, {
+    skipTests,
+    phases: PHASES,
+    runners: { ...passing, ...runners },
+    now: () => new Date('2026-11-30T12:00:00.000Z'),
+  });
 const statuses = (m: ReleaseManifest): string[] => m.gates.map((g) => `${g.n} ${g.id} ${g.status}`);
-const gate = (m: ReleaseManifest, id: string) => m.gates.find((g) => g.id === id) as ReleaseManifest['gates'][number];
+const gate = (m: ReleaseManifest, id: string) =>
+  m.gates.find((g) => g.id === id) as ReleaseManifest['gates'][number];
 
 test('a committed, clean repository whose gates hold is release-ready: manifest, report, the tag command, and no tag is created', async () => {
   const { dir, head } = project();
   const m = await freeze(dir);
-  assert.deepEqual(statuses(m), ['1 clean-git pass', '2 tests pass', '3 phase-commits pass', '4 acceptance pass', '5 audit-full pass', '6 tag-available pass']);
+  assert.deepEqual(statuses(m), [
+    '1 clean-git pass',
+    '2 tests pass',
+    '3 phase-commits pass',
+    '4 acceptance pass',
+    '5 audit-full pass',
+    '6 tag-available pass',
+  ]);
   assert.equal(m.ready, true);
   assert.equal(m.git_head, head);
   assert.equal(m.git_branch, 'main');
   assert.equal(m.released_at, '2026-11-30T12:00:00.000Z');
   assert.equal(m.tag, 'distillation-v1.0.0');
-  assert.equal(m.tag_command, `git tag -a distillation-v1.0.0 -m "distillation-v1.0.0: 6/6 release gates passed; exports sha256 ${m.exports.sha256}" ${head}`);
+  assert.equal(
+    m.tag_command,
+    `git tag -a distillation-v1.0.0 -m "distillation-v1.0.0: 6/6 release gates passed; exports sha256 ${m.exports.sha256}" ${head}`,
+  );
   assert.equal(git(dir, 'tag', '-l'), '', 'release-freeze never creates the tag');
-  assert.deepEqual(m.phase_commits.map((p) => [p.phase, p.commit, p.receipt_code_version]), [
-    ['build-evidence', head, head],
-    ['acceptance', head, null],
-    ['audit-full', head, null],
-    ['release-freeze', head, null],
-  ]);
+  assert.deepEqual(
+    m.phase_commits.map((p) => [p.phase, p.commit, p.receipt_code_version]),
+    [
+      ['build-evidence', head, head],
+      ['acceptance', head, null],
+      ['audit-full', head, null],
+      ['release-freeze', head, null],
+    ],
+  );
   assert.equal(gate(m, 'tests').detail, '3/3 tests pass');
   assert.equal(gate(m, 'acceptance').detail, '22/22 invariants pass');
   assert.deepEqual(ReleaseManifest.parse(JSON.parse(readFileSync(join(dir, RELEASE_MANIFEST), 'utf8'))), m);
@@ -96,8 +131,18 @@ test('gate 1 fails on uncommitted work and names each file; the other gates stil
   writeFileSync(join(dir, 'tasks/phases/build-evidence/run.ts'), '// changed\n');
   writeFileSync(join(dir, 'notes.txt'), 'todo\n');
   const m = await freeze(dir);
-  assert.deepEqual(statuses(m), ['1 clean-git fail', '2 tests pass', '3 phase-commits pass', '4 acceptance pass', '5 audit-full pass', '6 tag-available pass']);
-  assert.equal(gate(m, 'clean-git').detail, '2 uncommitted changes: M tasks/phases/build-evidence/run.ts, ?? notes.txt; commit or stash them (git stash -u) and rerun');
+  assert.deepEqual(statuses(m), [
+    '1 clean-git fail',
+    '2 tests pass',
+    '3 phase-commits pass',
+    '4 acceptance pass',
+    '5 audit-full pass',
+    '6 tag-available pass',
+  ]);
+  assert.equal(
+    gate(m, 'clean-git').detail,
+    '2 uncommitted changes: M tasks/phases/build-evidence/run.ts, ?? notes.txt; commit or stash them (git stash -u) and rerun',
+  );
   assert.equal(m.ready, false);
   assert.equal(m.tag_command, null);
 });
@@ -107,17 +152,27 @@ test('gate 2 fails when a test fails (real npm test), naming the test; --skip-te
   const { dir } = project({ testScript: script });
   const m = await freeze(dir, { tests: DEFAULT_RUNNERS.tests });
   assert.equal(gate(m, 'tests').status, 'fail');
-  assert.equal(gate(m, 'tests').detail, 'npm test exited 1 (1 of 1 tests fail); failing: sft never holds rejected runs; run `npm test` and fix them');
+  assert.equal(
+    gate(m, 'tests').detail,
+    'npm test exited 1 (1 of 1 tests fail); failing: sft never holds rejected runs; run `npm test` and fix them',
+  );
   assert.equal(m.ready, false);
   const skipped = await freeze(dir, {}, true);
   assert.equal(gate(skipped, 'tests').status, 'skipped');
   assert.equal(skipped.ready, false);
-  assert.deepEqual(skipped.gates.filter((g) => g.status !== 'pass').map((g) => g.id), ['tests']);
+  assert.deepEqual(
+    skipped.gates.filter((g) => g.status !== 'pass').map((g) => g.id),
+    ['tests'],
+  );
 });
 
 test('gate 3 fails when a receipt was built from a commit this repository does not have', async () => {
   const { dir } = project();
-  put(dir, 'reports/distillation/latest/build-evidence.receipt.json', receipt('0123456789abcdef0123456789abcdef01234567'));
+  put(
+    dir,
+    'reports/distillation/latest/build-evidence.receipt.json',
+    receipt('0123456789abcdef0123456789abcdef01234567'),
+  );
   const m = await freeze(dir);
   assert.deepEqual(gate(m, 'phase-commits').problems, [
     'build-evidence: reports/distillation/latest/build-evidence.receipt.json records code_version 0123456789abcdef0123456789abcdef01234567, which is not a commit of this repository (built from another checkout or before a history rewrite); rebuild with `npm run run-all`',
@@ -132,7 +187,10 @@ test('gate 4 fails when acceptance does not hold 22/22', async () => {
       return { exitCode: 1, output: '✖ acceptance: 21/22 invariants hold\n' };
     },
   });
-  assert.deepEqual(gate(m, 'acceptance').problems, ['npm run acceptance exited 1 (✖ acceptance: 21/22 invariants hold)', 'invariant 9 invariant 9 fails: expected 0 rejected rows in SFT, got 1']);
+  assert.deepEqual(gate(m, 'acceptance').problems, [
+    'npm run acceptance exited 1 (✖ acceptance: 21/22 invariants hold)',
+    'invariant 9 invariant 9 fails: expected 0 rejected rows in SFT, got 1',
+  ]);
 });
 
 test('a tampered baseline fails gate 1 (edited, not appended) and gate 5 (audit-full refuses, naming the row); an appended one is tolerated', async () => {
@@ -142,14 +200,23 @@ test('a tampered baseline fails gate 1 (edited, not appended) and gate 5 (audit-
   git(dir, 'commit', '-q', '-m', 'baseline');
   put(dir, 'reports/distillation/latest/build-evidence.receipt.json', receipt(git(dir, 'rev-parse', 'HEAD')));
   await appendBaseline(dir, { audit: 4 });
-  assert.equal(gate(await freeze(dir), 'clean-git').detail, 'working tree clean apart from 2 regenerated files (data/_kb/audit_baselines.head.json, data/_kb/audit_baselines.jsonl)');
+  assert.equal(
+    gate(await freeze(dir), 'clean-git').detail,
+    'working tree clean apart from 2 regenerated files (data/_kb/audit_baselines.head.json, data/_kb/audit_baselines.jsonl)',
+  );
   const path = join(dir, BASELINE_FILE);
   writeFileSync(path, readFileSync(path, 'utf8').replace('"audit":2', '"audit":5'));
   const m = await freeze(dir, { audit: DEFAULT_RUNNERS.audit });
-  assert.equal(gate(m, 'clean-git').problems.at(-1), 'data/_kb/audit_baselines.jsonl differs from HEAD by more than appended rows (edited or truncated): restore it with `git checkout -- data/_kb/audit_baselines.jsonl data/_kb/audit_baselines.head.json`');
+  assert.equal(
+    gate(m, 'clean-git').problems.at(-1),
+    'data/_kb/audit_baselines.jsonl differs from HEAD by more than appended rows (edited or truncated): restore it with `git checkout -- data/_kb/audit_baselines.jsonl data/_kb/audit_baselines.head.json`',
+  );
   const audit = gate(m, 'audit-full');
   assert.equal(audit.status, 'fail');
-  assert.match(audit.detail, /^audit-full refuses to run: AUDIT_CHAIN_BROKEN: the first \d+ bytes of data\/_kb\/audit_baselines\.jsonl \(rows 1–4\) no longer hash to the recorded value: a row was edited\. .*\nWhere: row 2 was edited or removed \(row 3 no longer chains to it\)\.$/s);
+  assert.match(
+    audit.detail,
+    /^audit-full refuses to run: AUDIT_CHAIN_BROKEN: the first \d+ bytes of data\/_kb\/audit_baselines\.jsonl \(rows 1–4\) no longer hash to the recorded value: a row was edited\. .*\nWhere: row 2 was edited or removed \(row 3 no longer chains to it\)\.$/s,
+  );
   assert.equal(m.latest_baseline_row, null, 'a broken baseline has no trustworthy last row');
 });
 
@@ -157,8 +224,14 @@ test('gate 6 fails when the release tag already exists', async () => {
   const { dir, head } = project();
   git(dir, 'tag', '-a', 'distillation-v1.0.0', '-m', 'released');
   const m = await freeze(dir);
-  assert.equal(gate(m, 'tag-available').detail, `distillation-v1.0.0 already exists and points at this commit (${head.slice(0, 12)}): this release is already tagged; nothing to do`);
-  assert.deepEqual(m.gates.filter((g) => g.status !== 'pass').map((g) => g.id), ['tag-available']);
+  assert.equal(
+    gate(m, 'tag-available').detail,
+    `distillation-v1.0.0 already exists and points at this commit (${head.slice(0, 12)}): this release is already tagged; nothing to do`,
+  );
+  assert.deepEqual(
+    m.gates.filter((g) => g.status !== 'pass').map((g) => g.id),
+    ['tag-available'],
+  );
 });
 
 test('distill release-freeze --skip-tests: six gates reported, not ready (exit 1), report and manifest written', async () => {
@@ -166,10 +239,25 @@ test('distill release-freeze --skip-tests: six gates reported, not ready (exit 1
   const r = await runCli(['release-freeze', '--skip-tests', '--root', dir]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^✔ 1\. clean-git {6}working tree clean$/m);
-  assert.match(r.stderr, /^– 2\. tests {10}skipped \(--skip-tests\): not release-ready; rerun without --skip-tests$/m);
-  assert.match(r.stderr, /^✖ 4\. acceptance {5}acceptance \(npm run acceptance\)\n {6}npm run acceptance exited 1 \(npm error Missing script: "acceptance"\)$/m);
-  assert.match(r.stderr, /^ {6}nothing to audit: no phase folder has a _manifest\.json; build the pipeline first with `npm run run-all`; no baseline row was appended$/m);
-  assert.match(r.stderr, /^ {6}score: no receipt at reports\/distillation\/latest\/score\.receipt\.json; build it with `npm run run-all`$/m);
-  assert.match(r.stderr, /^NOT release-ready: 2\/6 gates pass \(not passing: tests \(skipped\), phase-commits, acceptance, audit-full\)$/m);
+  assert.match(
+    r.stderr,
+    /^– 2\. tests {10}skipped \(--skip-tests\): not release-ready; rerun without --skip-tests$/m,
+  );
+  assert.match(
+    r.stderr,
+    /^✖ 4\. acceptance {5}acceptance \(npm run acceptance\)\n {6}npm run acceptance exited 1 \(npm error Missing script: "acceptance"\)$/m,
+  );
+  assert.match(
+    r.stderr,
+    /^ {6}nothing to audit: no phase folder has a _manifest\.json; build the pipeline first with `npm run run-all`; no baseline row was appended$/m,
+  );
+  assert.match(
+    r.stderr,
+    /^ {6}score: no receipt at reports\/distillation\/latest\/score\.receipt\.json; build it with `npm run run-all`$/m,
+  );
+  assert.match(
+    r.stderr,
+    /^NOT release-ready: 2\/6 gates pass \(not passing: tests \(skipped\), phase-commits, acceptance, audit-full\)$/m,
+  );
   assert.ok(existsSync(join(dir, RELEASE_REPORT)) && existsSync(join(dir, RELEASE_MANIFEST)));
 });

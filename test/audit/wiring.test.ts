@@ -20,7 +20,10 @@ interface Script {
   files?: string[];
   output?: string[];
 }
-const PKG = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string>; wireit: Record<string, Script> };
+const PKG = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+  wireit: Record<string, Script>;
+};
 
 /** A glob (`*`, `**`, `?`) as a regular expression over POSIX paths. */
 function globRe(glob: string): RegExp {
@@ -39,7 +42,11 @@ function globRe(glob: string): RegExp {
 
 test('audit-full and release-freeze are commands and npm scripts that wireit never caches; release-freeze runs after run-all', () => {
   assert.ok('audit-full' in COMMANDS && 'release-freeze' in COMMANDS);
-  assert.equal(PKG.scripts['audit-full'], 'node --import tsx tasks/cli/main.ts audit-full', 'a plain npm script: it always runs');
+  assert.equal(
+    PKG.scripts['audit-full'],
+    'node --import tsx tasks/cli/main.ts audit-full',
+    'a plain npm script: it always runs',
+  );
   assert.equal(PKG.wireit['audit-full'], undefined);
   assert.equal(PKG.scripts['release-freeze'], 'wireit');
   const rf = PKG.wireit['release-freeze'] as Script;
@@ -53,9 +60,18 @@ test('the audit baseline is no script output and is excluded from every input gl
   assert.equal(globRe('data/_kb/**').test(BASELINE_FILE), true, 'the matcher works');
   for (const [name, s] of Object.entries(PKG.wireit)) {
     for (const path of [BASELINE_FILE, BASELINE_HEAD]) {
-      for (const g of s.output ?? []) assert.equal(globRe(g).test(path), false, `wireit script "${name}" has output ${g}, which matches ${path}: wireit would delete or restore it`);
+      for (const g of s.output ?? [])
+        assert.equal(
+          globRe(g).test(path),
+          false,
+          `wireit script "${name}" has output ${g}, which matches ${path}: wireit would delete or restore it`,
+        );
       const files = s.files ?? [];
-      if (files.some((g) => !g.startsWith('!') && globRe(g).test(path))) assert.ok(files.includes(`!${path}`), `wireit script "${name}" reads ${path} through its files; add "!${path}"`);
+      if (files.some((g) => !g.startsWith('!') && globRe(g).test(path)))
+        assert.ok(
+          files.includes(`!${path}`),
+          `wireit script "${name}" reads ${path} through its files; add "!${path}"`,
+        );
     }
   }
 });
@@ -66,7 +82,8 @@ test('git policy: the regenerated reports are ignored, the baseline and its head
     return r.status === 0 ? true : r.status === 1 ? false : null;
   };
   if (ignored('package.json') === null) return t.skip('not a git checkout');
-  for (const p of TOLERATED_PATHS.filter((x) => x.startsWith('reports/'))) assert.equal(ignored(p), true, `${p} should be git-ignored (it is regenerated on every run)`);
+  for (const p of TOLERATED_PATHS.filter((x) => x.startsWith('reports/')))
+    assert.equal(ignored(p), true, `${p} should be git-ignored (it is regenerated on every run)`);
   for (const p of [BASELINE_FILE, BASELINE_HEAD]) assert.equal(ignored(p), false, `${p} must be tracked`);
   assert.equal(ignored('node_modules'), true, 'node_modules is ignored even as a symlink');
 });

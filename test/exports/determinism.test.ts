@@ -7,16 +7,42 @@ import { exportPreference } from '../../tasks/phases/export-preference/run.ts';
 import { exportRag } from '../../tasks/phases/export-rag/run.ts';
 import { exportSft } from '../../tasks/phases/export-sft/run.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
-import { editSignal, makeProject, mkDocument, mkJudgment, mkRun, snapshot, writeEvidence, writeScored } from './fixture.ts';
+import {
+  editSignal,
+  makeProject,
+  mkDocument,
+  mkJudgment,
+  mkRun,
+  snapshot,
+  writeEvidence,
+  writeScored,
+} from './fixture.ts';
 
 function corpus(): { runs: ScoredRun[]; evidence: EvidenceRecord[] } {
   const runs: ScoredRun[] = [];
-  const cats = ['accepted', 'rejected', 'accepted', 'partially_accepted', 'needs_human_review', 'rejected'] as const;
+  const cats = [
+    'accepted',
+    'rejected',
+    'accepted',
+    'partially_accepted',
+    'needs_human_review',
+    'rejected',
+  ] as const;
   for (let i = 0; i < 30; i++) {
     const category = cats[i % cats.length] as (typeof cats)[number];
     const id = `run-${String(i).padStart(2, '0')}`;
     const correction = category === 'partially_accepted' ? `corrected ${i}` : null;
-    runs.push(mkRun({ id, category, task: `task-${i % 7}`, prompt: `Prompt for task ${i % 7}`, answer: `answer ${i}`, correction, signals: correction ? [editSignal(id, correction)] : [] }));
+    runs.push(
+      mkRun({
+        id,
+        category,
+        task: `task-${i % 7}`,
+        prompt: `Prompt for task ${i % 7}`,
+        answer: `answer ${i}`,
+        correction,
+        signals: correction ? [editSignal(id, correction)] : [],
+      }),
+    );
   }
   const evidence = [
     mkDocument('d1', 'Playbook one', 'Para one.\n\nPara two is here.'),
@@ -56,8 +82,15 @@ test('shuffled input files and row order give byte-identical datasets', async ()
   await writeEvidence(a.root, { 'ev.jsonl': evidence });
   // b: rows reversed, spread over three files, listed in the manifest in a scrambled order
   const rev = [...runs].reverse();
-  await writeScored(b.root, { 'z.jsonl': rev.slice(0, 9), 'a.jsonl': rev.slice(9, 20), 'm.jsonl': rev.slice(20) }, ['m.jsonl', 'z.jsonl', 'a.jsonl']);
-  await writeEvidence(b.root, { 'ev2.jsonl': [...evidence].reverse().slice(0, 2), 'ev1.jsonl': [...evidence].reverse().slice(2) });
+  await writeScored(
+    b.root,
+    { 'z.jsonl': rev.slice(0, 9), 'a.jsonl': rev.slice(9, 20), 'm.jsonl': rev.slice(20) },
+    ['m.jsonl', 'z.jsonl', 'a.jsonl'],
+  );
+  await writeEvidence(b.root, {
+    'ev2.jsonl': [...evidence].reverse().slice(0, 2),
+    'ev1.jsonl': [...evidence].reverse().slice(2),
+  });
   const sa = await exportAll(a.root, a.config);
   const sb = await exportAll(b.root, b.config);
   assert.deepEqual([...sb.keys()], [...sa.keys()]);
@@ -67,7 +100,11 @@ test('shuffled input files and row order give byte-identical datasets', async ()
       const ma = JSON.parse(text) as { inputs: unknown };
       const mb = JSON.parse(sb.get(path) as string) as { inputs: { path: string }[] };
       assert.deepEqual({ ...mb, inputs: null }, { ...ma, inputs: null }, path);
-      assert.deepEqual(mb.inputs.map((i) => i.path), [...mb.inputs.map((i) => i.path)].sort(), `${path}: inputs sorted`);
+      assert.deepEqual(
+        mb.inputs.map((i) => i.path),
+        [...mb.inputs.map((i) => i.path)].sort(),
+        `${path}: inputs sorted`,
+      );
     } else assert.equal(sb.get(path), text, path);
   }
 });
@@ -81,9 +118,16 @@ test('every file of records with ids is sorted by id (code-unit order)', async (
   let checked = 0;
   for (const [path, text] of files) {
     if (!path.endsWith('.jsonl') || path.includes('_quarantine')) continue;
-    const ids = text.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { id?: string }).id);
+    const ids = text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => (JSON.parse(l) as { id?: string }).id);
     if (ids.length < 2 || ids[0] === undefined) continue;
-    assert.deepEqual(ids, [...ids].sort((a, b) => ((a as string) < (b as string) ? -1 : 1)), path);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => ((a as string) < (b as string) ? -1 : 1)),
+      path,
+    );
     checked++;
   }
   assert.ok(checked >= 6, `checked ${checked} files`);

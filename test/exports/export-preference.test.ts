@@ -5,7 +5,16 @@ import { PreferenceSample } from '../../schemas/preference-sample.ts';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import { exportPreference } from '../../tasks/phases/export-preference/run.ts';
 import { minePreferences, pairOrDrop, pairOrder } from '../../tasks/phases/export-preference/mining.ts';
-import { editSignal, makeProject, mkJudgment, mkRun, prov, readRows, writeEvidence, writeScored } from './fixture.ts';
+import {
+  editSignal,
+  makeProject,
+  mkJudgment,
+  mkRun,
+  prov,
+  readRows,
+  writeEvidence,
+  writeScored,
+} from './fixture.ts';
 
 const opts = { cap: 4, testFraction: 0 };
 
@@ -15,25 +24,62 @@ test('an accepted and a rejected run of one task make an outcome pair with prove
     { role: 'user' as const, content: 'Sum 2 and 2' },
     { role: 'assistant' as const, content: answer, reasoning: 'hidden' },
   ];
-  const { pairs, kto, drops } = minePreferences([mkRun({ id: 'b-rej', category: 'rejected', task: 'T', messages: messages('5') }), mkRun({ id: 'a-acc', category: 'accepted', task: 'T', messages: messages('4') })], [], opts);
+  const { pairs, kto, drops } = minePreferences(
+    [
+      mkRun({ id: 'b-rej', category: 'rejected', task: 'T', messages: messages('5') }),
+      mkRun({ id: 'a-acc', category: 'accepted', task: 'T', messages: messages('4') }),
+    ],
+    [],
+    opts,
+  );
   assert.deepEqual(kto, []);
   assert.deepEqual(drops, []);
   assert.equal(pairs.length, 1);
   const p = pairs[0] as PreferenceSample;
   assert.match(p.id, /^pref_[0-9a-f]{24}$/);
-  assert.deepEqual({ ...p, id: 'x' }, {
-    schema_version: 1, id: 'x', pair_type: 'outcome', task_key: 'T',
-    prompt: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Sum 2 and 2' }],
-    chosen: { role: 'assistant', content: '4' }, rejected: { role: 'assistant', content: '5' },
-    chosen_id: 'a-acc', rejected_id: 'b-rej', chosen_provenance: prov('a-acc'), rejected_provenance: prov('b-rej'), split: 'train',
-  });
+  assert.deepEqual(
+    { ...p, id: 'x' },
+    {
+      schema_version: 1,
+      id: 'x',
+      pair_type: 'outcome',
+      task_key: 'T',
+      prompt: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: 'Sum 2 and 2' },
+      ],
+      chosen: { role: 'assistant', content: '4' },
+      rejected: { role: 'assistant', content: '5' },
+      chosen_id: 'a-acc',
+      rejected_id: 'b-rej',
+      chosen_provenance: prov('a-acc'),
+      rejected_provenance: prov('b-rej'),
+      split: 'train',
+    },
+  );
 });
 
 test('a failed local attempt pairs with its accepted escalation, even under another task_key', () => {
-  const local = mkRun({ id: 'local-1', category: 'rejected', task: 'local:abc', prompt: 'Fix the bug', answer: 'I cannot.' });
-  const cloud = mkRun({ id: 'cloud-1', category: 'accepted', task: 'cloud:abc', prompt: 'Fix the bug', answer: 'Patched line 3.', escalatedFrom: 'local-1' });
+  const local = mkRun({
+    id: 'local-1',
+    category: 'rejected',
+    task: 'local:abc',
+    prompt: 'Fix the bug',
+    answer: 'I cannot.',
+  });
+  const cloud = mkRun({
+    id: 'cloud-1',
+    category: 'accepted',
+    task: 'cloud:abc',
+    prompt: 'Fix the bug',
+    answer: 'Patched line 3.',
+    escalatedFrom: 'local-1',
+  });
   const { pairs, kto } = minePreferences([local, cloud], [], opts);
-  assert.deepEqual(pairs.map((p) => [p.pair_type, p.chosen_id, p.rejected_id, p.chosen.content, p.rejected.content]), [['outcome', 'cloud-1', 'local-1', 'Patched line 3.', 'I cannot.']]);
+  assert.deepEqual(
+    pairs.map((p) => [p.pair_type, p.chosen_id, p.rejected_id, p.chosen.content, p.rejected.content]),
+    [['outcome', 'cloud-1', 'local-1', 'Patched line 3.', 'I cannot.']],
+  );
   assert.deepEqual(kto, []);
 });
 
@@ -47,18 +93,44 @@ test('tau-bench style trials of one task pair every trial before repeating one, 
   ];
   const all = minePreferences(trials, [], { cap: 10, testFraction: 0 });
   // accepted [t0, t2] × rejected [t1, t3, t4]: the zip (t0,t1) (t2,t3) (t0,t4) comes first, then the rest
-  assert.deepEqual(new Set(all.pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`)), new Set(['t0>t1', 't0>t3', 't0>t4', 't2>t1', 't2>t3', 't2>t4']));
+  assert.deepEqual(
+    new Set(all.pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`)),
+    new Set(['t0>t1', 't0>t3', 't0>t4', 't2>t1', 't2>t3', 't2>t4']),
+  );
   const capped = minePreferences(trials, [], { cap: 3, testFraction: 0 });
-  assert.deepEqual(new Set(capped.pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`)), new Set(['t0>t1', 't2>t3', 't0>t4']));
+  assert.deepEqual(
+    new Set(capped.pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`)),
+    new Set(['t0>t1', 't2>t3', 't0>t4']),
+  );
   assert.equal(capped.stats.pairs_capped, 3);
   assert.deepEqual(capped.kto, [], 'every trial is in a pair');
 });
 
 test('pairOrder: the zip of both sorted lists first, then the remaining pairs in lexicographic order', () => {
-  assert.deepEqual([...pairOrder(2, 3)], [[0, 0], [1, 1], [0, 2], [0, 1], [1, 0], [1, 2]]);
+  assert.deepEqual(
+    [...pairOrder(2, 3)],
+    [
+      [0, 0],
+      [1, 1],
+      [0, 2],
+      [0, 1],
+      [1, 0],
+      [1, 2],
+    ],
+  );
   assert.deepEqual([...pairOrder(1, 1)], [[0, 0]]);
   assert.deepEqual([...pairOrder(0, 3)], []);
-  assert.deepEqual([...pairOrder(3, 2)], [[0, 0], [1, 1], [2, 0], [0, 1], [1, 0], [2, 1]]);
+  assert.deepEqual(
+    [...pairOrder(3, 2)],
+    [
+      [0, 0],
+      [1, 1],
+      [2, 0],
+      [0, 1],
+      [1, 0],
+      [2, 1],
+    ],
+  );
   // against the definition (zip first, then the rest lexicographically, each pair once), every shape
   for (let na = 0; na <= 7; na++) {
     for (let nr = 0; nr <= 7; nr++) {
@@ -86,75 +158,236 @@ test('runs left out by the cap or without a partner become KTO rows (true for ac
     mkRun({ id: 'lonely-acc', category: 'accepted', task: 'V', prompt: 'p2', answer: 'yes' }),
   ];
   const { pairs, kto, stats } = minePreferences(runs, [], { cap: 1, testFraction: 0 });
-  assert.deepEqual(pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`), ['a1>r1']);
-  assert.deepEqual(kto.map((k) => [k.run_id, k.label, k.completion.content]).sort(), [['a2', true, 'good 2'], ['lonely-acc', true, 'yes'], ['lonely-rej', false, 'nope'], ['r2', false, 'bad 2']]);
+  assert.deepEqual(
+    pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`),
+    ['a1>r1'],
+  );
+  assert.deepEqual(kto.map((k) => [k.run_id, k.label, k.completion.content]).sort(), [
+    ['a2', true, 'good 2'],
+    ['lonely-acc', true, 'yes'],
+    ['lonely-rej', false, 'nope'],
+    ['r2', false, 'bad 2'],
+  ]);
   const lonely = kto.find((k) => k.run_id === 'lonely-rej') as KtoSample;
-  assert.deepEqual({ ...lonely, id: 'x' }, { schema_version: 1, id: 'x', run_id: 'lonely-rej', task_key: 'U', prompt: [{ role: 'user', content: 'p' }], completion: { role: 'assistant', content: 'nope' }, label: false, split: 'train', provenance: prov('lonely-rej') });
+  assert.deepEqual(
+    { ...lonely, id: 'x' },
+    {
+      schema_version: 1,
+      id: 'x',
+      run_id: 'lonely-rej',
+      task_key: 'U',
+      prompt: [{ role: 'user', content: 'p' }],
+      completion: { role: 'assistant', content: 'nope' },
+      label: false,
+      split: 'train',
+      provenance: prov('lonely-rej'),
+    },
+  );
   assert.equal(stats.runs_in, stats.runs_paired + stats.runs_kto + stats.runs_quarantined);
 });
 
 test('a human correction is the chosen side against the original answer, with the review row as provenance', () => {
   const review = editSignal('p1', 'Use `git rebase -i`.');
-  const { pairs } = minePreferences([mkRun({ id: 'p1', category: 'partially_accepted', task: 'G', prompt: 'Squash commits?', answer: 'Use git merge.', correction: 'Use `git rebase -i`.', signals: [review] })], [], opts);
-  assert.deepEqual(pairs.map((p) => ({ type: p.pair_type, chosen_id: p.chosen_id, rejected_id: p.rejected_id, chosen: p.chosen.content, rejected: p.rejected.content, cp: p.chosen_provenance, rp: p.rejected_provenance })), [
-    { type: 'correction', chosen_id: review.evidence_id, rejected_id: 'p1', chosen: 'Use `git rebase -i`.', rejected: 'Use git merge.', cp: review.provenance, rp: prov('p1') },
-  ]);
+  const { pairs } = minePreferences(
+    [
+      mkRun({
+        id: 'p1',
+        category: 'partially_accepted',
+        task: 'G',
+        prompt: 'Squash commits?',
+        answer: 'Use git merge.',
+        correction: 'Use `git rebase -i`.',
+        signals: [review],
+      }),
+    ],
+    [],
+    opts,
+  );
+  assert.deepEqual(
+    pairs.map((p) => ({
+      type: p.pair_type,
+      chosen_id: p.chosen_id,
+      rejected_id: p.rejected_id,
+      chosen: p.chosen.content,
+      rejected: p.rejected.content,
+      cp: p.chosen_provenance,
+      rp: p.rejected_provenance,
+    })),
+    [
+      {
+        type: 'correction',
+        chosen_id: review.evidence_id,
+        rejected_id: 'p1',
+        chosen: 'Use `git rebase -i`.',
+        rejected: 'Use git merge.',
+        cp: review.provenance,
+        rp: prov('p1'),
+      },
+    ],
+  );
 });
 
 test('identical texts are never paired: corrections, judgments and same-answer runs are quarantined IDENTICAL_TEXT', () => {
   const runs = [
-    mkRun({ id: 'p-same', category: 'partially_accepted', task: 'A', answer: 'Same  answer', correction: 'Same answer ', signals: [editSignal('p-same', 'Same answer ')] }),
+    mkRun({
+      id: 'p-same',
+      category: 'partially_accepted',
+      task: 'A',
+      answer: 'Same  answer',
+      correction: 'Same answer ',
+      signals: [editSignal('p-same', 'Same answer ')],
+    }),
     mkRun({ id: 'acc', category: 'accepted', task: 'B', answer: 'forty two' }),
     mkRun({ id: 'rej', category: 'rejected', task: 'B', answer: 'forty  two' }),
   ];
   const { pairs, kto, drops } = minePreferences(runs, [mkJudgment('j', 'hi', 'Hello', 'Hello')], opts);
   assert.deepEqual(pairs, []);
   assert.deepEqual(kto, []);
-  assert.deepEqual(drops.map((d) => [d.record, d.reason, d.detail]).sort(), [
-    ['acc', 'IDENTICAL_TEXT', 'same prompt and final answer as rejected run rej of the same task: contradicting outcomes'],
-    [mkJudgment('j', '', '', '').evidence_id, 'IDENTICAL_TEXT', `chosen (${mkJudgment('j', '', '', '').evidence_id}#chosen) and rejected (${mkJudgment('j', '', '', '').evidence_id}#rejected) texts are identical up to whitespace`],
-    ['p-same', 'IDENTICAL_TEXT', `chosen (${editSignal('p-same', '').evidence_id}) and rejected (p-same) texts are identical up to whitespace`],
-    ['rej', 'IDENTICAL_TEXT', 'same prompt and final answer as accepted run acc of the same task: contradicting outcomes'],
-  ].sort());
+  assert.deepEqual(
+    drops.map((d) => [d.record, d.reason, d.detail]).sort(),
+    [
+      [
+        'acc',
+        'IDENTICAL_TEXT',
+        'same prompt and final answer as rejected run rej of the same task: contradicting outcomes',
+      ],
+      [
+        mkJudgment('j', '', '', '').evidence_id,
+        'IDENTICAL_TEXT',
+        `chosen (${mkJudgment('j', '', '', '').evidence_id}#chosen) and rejected (${mkJudgment('j', '', '', '').evidence_id}#rejected) texts are identical up to whitespace`,
+      ],
+      [
+        'p-same',
+        'IDENTICAL_TEXT',
+        `chosen (${editSignal('p-same', '').evidence_id}) and rejected (p-same) texts are identical up to whitespace`,
+      ],
+      [
+        'rej',
+        'IDENTICAL_TEXT',
+        'same prompt and final answer as accepted run acc of the same task: contradicting outcomes',
+      ],
+    ].sort(),
+  );
 });
 
 test('trials with the same final text after different trajectories: the pair is skipped, both runs become KTO rows', () => {
   const trial = (id: string, category: 'accepted' | 'rejected', action: string) =>
     mkRun({
-      id, category, task: 'tau:9', messages: [
+      id,
+      category,
+      task: 'tau:9',
+      messages: [
         { role: 'user', content: 'Cancel my booking' },
-        { role: 'assistant', content: null, tool_calls: [{ id: `c-${id}`, type: 'function', function: { name: action, arguments: '{}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: `c-${id}`, type: 'function', function: { name: action, arguments: '{}' } }],
+        },
         { role: 'tool', tool_call_id: `c-${id}`, content: 'ok' },
         { role: 'assistant', content: 'Done, your booking is cancelled.' },
       ],
     });
-  const { pairs, kto, drops, stats } = minePreferences([trial('good', 'accepted', 'cancel_booking'), trial('bad', 'rejected', 'delete_account')], [], opts);
+  const { pairs, kto, drops, stats } = minePreferences(
+    [trial('good', 'accepted', 'cancel_booking'), trial('bad', 'rejected', 'delete_account')],
+    [],
+    opts,
+  );
   assert.deepEqual(pairs, []);
-  assert.deepEqual(drops.map((d) => [d.reason, d.detail, d.ref, d.trace, d.candidate, /^pref_[0-9a-f]{24}$/.test(d.record)]), [
-    ['IDENTICAL_TEXT', 'chosen (good) and rejected (bad) texts are identical up to whitespace', 'good', 'bad', true, true],
-  ]);
-  assert.deepEqual(kto.map((k) => [k.run_id, k.label, (k.prompt[1] as { tool_calls?: { function: { name: string } }[] }).tool_calls?.[0]?.function.name]).sort(), [['bad', false, 'delete_account'], ['good', true, 'cancel_booking']]);
+  assert.deepEqual(
+    drops.map((d) => [d.reason, d.detail, d.ref, d.trace, d.candidate, /^pref_[0-9a-f]{24}$/.test(d.record)]),
+    [
+      [
+        'IDENTICAL_TEXT',
+        'chosen (good) and rejected (bad) texts are identical up to whitespace',
+        'good',
+        'bad',
+        true,
+        true,
+      ],
+    ],
+  );
+  assert.deepEqual(
+    kto
+      .map((k) => [
+        k.run_id,
+        k.label,
+        (k.prompt[1] as { tool_calls?: { function: { name: string } }[] }).tool_calls?.[0]?.function.name,
+      ])
+      .sort(),
+    [
+      ['bad', false, 'delete_account'],
+      ['good', true, 'cancel_booking'],
+    ],
+  );
   assert.deepEqual([stats.runs_kto, stats.runs_quarantined, stats.candidates_skipped], [2, 0, 1]);
 });
 
 test('self-pairs are refused: same id, or two runs read from one source row', () => {
   const side = { id: 'r1', text: 'a', provenance: prov('r1') };
-  const out = pairOrDrop({ pair_type: 'outcome', task_key: 'T', prompt: [{ role: 'user', content: 'q' }], tools: [], chosen: side, rejected: { ...side, text: 'b' }, sameSourceRow: false }, 0);
+  const out = pairOrDrop(
+    {
+      pair_type: 'outcome',
+      task_key: 'T',
+      prompt: [{ role: 'user', content: 'q' }],
+      tools: [],
+      chosen: side,
+      rejected: { ...side, text: 'b' },
+      sameSourceRow: false,
+    },
+    0,
+  );
   assert.equal(out.type, 'drop');
-  assert.deepEqual(out.type === 'drop' && [out.reason, out.detail], ['SELF_PAIR', 'chosen and rejected are both r1']);
+  assert.deepEqual(out.type === 'drop' && [out.reason, out.detail], [
+    'SELF_PAIR',
+    'chosen and rejected are both r1',
+  ]);
   // two runs split out of one source row must not be paired with each other
   const shared = prov('one-row', 3);
-  const { pairs, kto, drops } = minePreferences([mkRun({ id: 'x1', category: 'accepted', task: 'S', answer: 'yes', provenance: shared }), mkRun({ id: 'x2', category: 'rejected', task: 'S', answer: 'no', provenance: shared })], [], opts);
+  const { pairs, kto, drops } = minePreferences(
+    [
+      mkRun({ id: 'x1', category: 'accepted', task: 'S', answer: 'yes', provenance: shared }),
+      mkRun({ id: 'x2', category: 'rejected', task: 'S', answer: 'no', provenance: shared }),
+    ],
+    [],
+    opts,
+  );
   assert.deepEqual(pairs, []);
-  assert.deepEqual(drops.map((d) => [d.reason, d.detail, d.ref]), [['SELF_PAIR', 'x1 and x2 come from the same source row data/_kb/gateway.jsonl:3', 'x1']]);
-  assert.deepEqual(kto.map((k) => [k.run_id, k.label]).sort(), [['x1', true], ['x2', false]]);
+  assert.deepEqual(
+    drops.map((d) => [d.reason, d.detail, d.ref]),
+    [['SELF_PAIR', 'x1 and x2 come from the same source row data/_kb/gateway.jsonl:3', 'x1']],
+  );
+  assert.deepEqual(kto.map((k) => [k.run_id, k.label]).sort(), [
+    ['x1', true],
+    ['x2', false],
+  ]);
 });
 
 test('the PreferenceSample schema itself refuses a self-pair and identical texts', () => {
-  const base = { schema_version: 1, id: 'pref_0123456789abcdef01234567', pair_type: 'outcome', task_key: null, prompt: [{ role: 'user', content: 'q' }], chosen: { role: 'assistant', content: 'a' }, rejected: { role: 'assistant', content: 'b' }, chosen_id: 'r1', rejected_id: 'r2', chosen_provenance: prov('r1'), rejected_provenance: prov('r2'), split: 'train' };
+  const base = {
+    schema_version: 1,
+    id: 'pref_0123456789abcdef01234567',
+    pair_type: 'outcome',
+    task_key: null,
+    prompt: [{ role: 'user', content: 'q' }],
+    chosen: { role: 'assistant', content: 'a' },
+    rejected: { role: 'assistant', content: 'b' },
+    chosen_id: 'r1',
+    rejected_id: 'r2',
+    chosen_provenance: prov('r1'),
+    rejected_provenance: prov('r2'),
+    split: 'train',
+  };
   assert.equal(PreferenceSample.safeParse(base).success, true);
-  assert.deepEqual(PreferenceSample.safeParse({ ...base, rejected_id: 'r1' }).error?.issues.map((i) => i.message), ['self-pair: chosen_id equals rejected_id']);
-  assert.deepEqual(PreferenceSample.safeParse({ ...base, rejected: { role: 'assistant', content: 'a' } }).error?.issues.map((i) => i.message), ['chosen and rejected texts are identical']);
+  assert.deepEqual(
+    PreferenceSample.safeParse({ ...base, rejected_id: 'r1' }).error?.issues.map((i) => i.message),
+    ['self-pair: chosen_id equals rejected_id'],
+  );
+  assert.deepEqual(
+    PreferenceSample.safeParse({ ...base, rejected: { role: 'assistant', content: 'a' } }).error?.issues.map(
+      (i) => i.message,
+    ),
+    ['chosen and rejected texts are identical'],
+  );
 });
 
 test('export-preference writes pairs, KTO rows and a quarantine; no written pair is a self-pair or identical', async () => {
@@ -171,7 +404,14 @@ test('export-preference writes pairs, KTO rows and a quarantine; no written pair
   await writeEvidence(root, { 'docs.jsonl': [mkJudgment('j1', 'Greet me', 'Hello there!', 'What?')] });
   const res = await exportPreference(root, config);
   const pairs = await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected.jsonl');
-  assert.deepEqual(pairs.map((p) => [p.pair_type, p.chosen_id, p.rejected_id]).sort(), [['judgment', `${mkJudgment('j1', '', '', '').evidence_id}#chosen`, `${mkJudgment('j1', '', '', '').evidence_id}#rejected`], ['outcome', 'acc-1', 'rej-1']]);
+  assert.deepEqual(pairs.map((p) => [p.pair_type, p.chosen_id, p.rejected_id]).sort(), [
+    [
+      'judgment',
+      `${mkJudgment('j1', '', '', '').evidence_id}#chosen`,
+      `${mkJudgment('j1', '', '', '').evidence_id}#rejected`,
+    ],
+    ['outcome', 'acc-1', 'rej-1'],
+  ]);
   for (const p of pairs) {
     assert.notEqual(p.chosen_id, p.rejected_id);
     assert.notEqual(p.chosen.content.trim(), p.rejected.content.trim());
@@ -179,16 +419,31 @@ test('export-preference writes pairs, KTO rows and a quarantine; no written pair
   }
   assert.deepEqual(await readRows(root, 'exports/preference/unpaired_kto.jsonl'), []);
   const q = await readRows<QuarantineRecord>(root, 'exports/preference/_quarantine.jsonl');
-  assert.deepEqual(q.map((r) => [r.record_id, r.reason, r.stage]), [
-    ['part-1', 'CATEGORY_EXCLUDED', 'export-preference'],
-    ['rej-2', 'NO_FINAL_TEXT', 'export-preference'],
-    ['rev-1', 'CATEGORY_EXCLUDED', 'export-preference'],
-  ]);
-  assert.deepEqual(res.counts, { in: 6, out: 3, quarantined: 3, by_reason: { CATEGORY_EXCLUDED: 2, NO_FINAL_TEXT: 1 } });
+  assert.deepEqual(
+    q.map((r) => [r.record_id, r.reason, r.stage]),
+    [
+      ['part-1', 'CATEGORY_EXCLUDED', 'export-preference'],
+      ['rej-2', 'NO_FINAL_TEXT', 'export-preference'],
+      ['rev-1', 'CATEGORY_EXCLUDED', 'export-preference'],
+    ],
+  );
+  assert.deepEqual(res.counts, {
+    in: 6,
+    out: 3,
+    quarantined: 3,
+    by_reason: { CATEGORY_EXCLUDED: 2, NO_FINAL_TEXT: 1 },
+  });
 });
 
 test('a correction without its review signal attached is still a pair (chosen id <run>#correction), not a self-pair', () => {
-  const { pairs, drops } = minePreferences([mkRun({ id: 'p2', category: 'partially_accepted', task: 'H', answer: 'old', correction: 'new' })], [], opts);
+  const { pairs, drops } = minePreferences(
+    [mkRun({ id: 'p2', category: 'partially_accepted', task: 'H', answer: 'old', correction: 'new' })],
+    [],
+    opts,
+  );
   assert.deepEqual(drops, []);
-  assert.deepEqual(pairs.map((p) => [p.chosen_id, p.rejected_id, p.chosen_provenance, p.rejected_provenance]), [['p2#correction', 'p2', prov('p2'), prov('p2')]]);
+  assert.deepEqual(
+    pairs.map((p) => [p.chosen_id, p.rejected_id, p.chosen_provenance, p.rejected_provenance]),
+    [['p2#correction', 'p2', prov('p2'), prov('p2')]],
+  );
 });

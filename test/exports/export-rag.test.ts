@@ -3,17 +3,52 @@ import assert from 'node:assert/strict';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import { RagSample } from '../../schemas/rag-sample.ts';
 import { chunkText, exportRag } from '../../tasks/phases/export-rag/run.ts';
-import { editSignal, makeProject, mkDocument, mkRun, prov, readRows, writeEvidence, writeScored } from './fixture.ts';
+import {
+  editSignal,
+  makeProject,
+  mkDocument,
+  mkRun,
+  prov,
+  readRows,
+  writeEvidence,
+  writeScored,
+} from './fixture.ts';
 
 test('RAG documents come from accepted and partially accepted runs (correction as the answer) and knowledge documents', async () => {
   const { root, config } = await makeProject();
   await writeScored(root, {
     'runs.jsonl': [
-      mkRun({ id: 'acc', category: 'accepted', task: 'T1', prompt: 'How do I rotate logs?', answer: 'Use logrotate with a weekly rule.' }),
-      mkRun({ id: 'part', category: 'partially_accepted', task: 'T2', prompt: 'Restart nginx?', answer: 'reboot', correction: 'systemctl reload nginx', signals: [editSignal('part', 'systemctl reload nginx')] }),
+      mkRun({
+        id: 'acc',
+        category: 'accepted',
+        task: 'T1',
+        prompt: 'How do I rotate logs?',
+        answer: 'Use logrotate with a weekly rule.',
+      }),
+      mkRun({
+        id: 'part',
+        category: 'partially_accepted',
+        task: 'T2',
+        prompt: 'Restart nginx?',
+        answer: 'reboot',
+        correction: 'systemctl reload nginx',
+        signals: [editSignal('part', 'systemctl reload nginx')],
+      }),
       mkRun({ id: 'rej', category: 'rejected', task: 'T3' }),
       mkRun({ id: 'rev', category: 'needs_human_review', task: 'T4' }),
-      mkRun({ id: 'no-answer', category: 'accepted', task: 'T5', messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] }] }),
+      mkRun({
+        id: 'no-answer',
+        category: 'accepted',
+        task: 'T5',
+        messages: [
+          { role: 'user', content: 'q' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }],
+          },
+        ],
+      }),
     ],
   });
   const doc = mkDocument('pb-1', 'Disk full playbook', 'Check df -h first.');
@@ -22,27 +57,59 @@ test('RAG documents come from accepted and partially accepted runs (correction a
   const rows = await readRows<RagSample>(root, 'exports/rag/playbooks.jsonl');
   for (const r of rows) {
     assert.equal(RagSample.safeParse(r).success, true);
-    for (const v of Object.values(r.metadata)) assert.ok(typeof v === 'string' || typeof v === 'number', 'metadata is flat');
+    for (const v of Object.values(r.metadata))
+      assert.ok(typeof v === 'string' || typeof v === 'number', 'metadata is flat');
   }
   const byText = Object.fromEntries(rows.map((r) => [r.text, r]));
-  assert.deepEqual(Object.keys(byText).sort(), ['Disk full playbook\n\nCheck df -h first.', 'Task: How do I rotate logs?\n\nAnswer: Use logrotate with a weekly rule.', 'Task: Restart nginx?\n\nAnswer: systemctl reload nginx']);
+  assert.deepEqual(Object.keys(byText).sort(), [
+    'Disk full playbook\n\nCheck df -h first.',
+    'Task: How do I rotate logs?\n\nAnswer: Use logrotate with a weekly rule.',
+    'Task: Restart nginx?\n\nAnswer: systemctl reload nginx',
+  ]);
   const acc = byText['Task: How do I rotate logs?\n\nAnswer: Use logrotate with a weekly rule.'] as RagSample;
   assert.match(acc.id, /^rag_[0-9a-f]{24}$/);
   assert.deepEqual(acc.metadata, {
-    kind: 'run', source_file: 'data/_kb/gateway.jsonl', stream: 'gateway', trace_id: 'acc', task_key: 'T1', category: 'accepted', recorded_at: '2024-05-01T10:00:00.000Z',
-    evidence_id: mkRun({ id: 'acc', category: 'accepted' }).evidence_id, title: '', chunk_index: 0, chunk_count: 1,
+    kind: 'run',
+    source_file: 'data/_kb/gateway.jsonl',
+    stream: 'gateway',
+    trace_id: 'acc',
+    task_key: 'T1',
+    category: 'accepted',
+    recorded_at: '2024-05-01T10:00:00.000Z',
+    evidence_id: mkRun({ id: 'acc', category: 'accepted' }).evidence_id,
+    title: '',
+    chunk_index: 0,
+    chunk_count: 1,
   });
   assert.deepEqual(acc.provenance, prov('acc'));
   assert.deepEqual((byText['Disk full playbook\n\nCheck df -h first.'] as RagSample).metadata, {
-    kind: 'document', source_file: 'data/_kb/docs.jsonl', stream: 'docs', trace_id: '', task_key: '', category: '', recorded_at: '', evidence_id: doc.evidence_id, title: 'Disk full playbook', chunk_index: 0, chunk_count: 1,
+    kind: 'document',
+    source_file: 'data/_kb/docs.jsonl',
+    stream: 'docs',
+    trace_id: '',
+    task_key: '',
+    category: '',
+    recorded_at: '',
+    evidence_id: doc.evidence_id,
+    title: 'Disk full playbook',
+    chunk_index: 0,
+    chunk_count: 1,
   });
   const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine.jsonl');
-  assert.deepEqual(q.map((r) => [r.record_id, r.reason, r.detail]), [
-    ['no-answer', 'NO_FINAL_TEXT', 'no assistant answer with text (and no human correction)'],
-    ['rej', 'CATEGORY_EXCLUDED', 'rejected runs are not grounded knowledge'],
-    ['rev', 'CATEGORY_EXCLUDED', 'needs_human_review runs are not grounded knowledge'],
-  ]);
-  assert.deepEqual(res.counts, { in: 6, out: 3, quarantined: 3, by_reason: { CATEGORY_EXCLUDED: 2, NO_FINAL_TEXT: 1 } });
+  assert.deepEqual(
+    q.map((r) => [r.record_id, r.reason, r.detail]),
+    [
+      ['no-answer', 'NO_FINAL_TEXT', 'no assistant answer with text (and no human correction)'],
+      ['rej', 'CATEGORY_EXCLUDED', 'rejected runs are not grounded knowledge'],
+      ['rev', 'CATEGORY_EXCLUDED', 'needs_human_review runs are not grounded knowledge'],
+    ],
+  );
+  assert.deepEqual(res.counts, {
+    in: 6,
+    out: 3,
+    quarantined: 3,
+    by_reason: { CATEGORY_EXCLUDED: 2, NO_FINAL_TEXT: 1 },
+  });
 });
 
 test('long documents are chunked on paragraph boundaries with chunk metadata and -<i> ids', async () => {
@@ -52,14 +119,20 @@ test('long documents are chunked on paragraph boundaries with chunk metadata and
   await writeEvidence(root, { 'docs.jsonl': [mkDocument('long', '', paras.join('\n\n'))] });
   await exportRag(root, config);
   const rows = await readRows<RagSample>(root, 'exports/rag/playbooks.jsonl');
-  assert.deepEqual(rows.map((r) => [r.text, r.metadata['chunk_index'], r.metadata['chunk_count']]), [
-    // 20 + 2 + 19 = 41 > 40, so Alpha stands alone; Gamma (30) + 2 + Delta (6) fits
-    ['Alpha paragraph one.', 0, 3],
-    ['Beta paragraph two.', 1, 3],
-    ['Gamma paragraph three is long.\n\nDelta.', 2, 3],
-  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.text, r.metadata['chunk_index'], r.metadata['chunk_count']]),
+    [
+      // 20 + 2 + 19 = 41 > 40, so Alpha stands alone; Gamma (30) + 2 + Delta (6) fits
+      ['Alpha paragraph one.', 0, 3],
+      ['Beta paragraph two.', 1, 3],
+      ['Gamma paragraph three is long.\n\nDelta.', 2, 3],
+    ],
+  );
   const base = (rows[0] as RagSample).id.slice(0, -2);
-  assert.deepEqual(rows.map((r) => r.id), [`${base}-0`, `${base}-1`, `${base}-2`]);
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    [`${base}-0`, `${base}-1`, `${base}-2`],
+  );
   for (const r of rows) assert.ok(r.text.length <= 40);
 });
 
@@ -75,10 +148,20 @@ test('chunkText keeps short text whole, packs paragraphs, and cuts an over-long 
 test('a document body that already opens with its title (plain or as a heading) does not repeat it', async () => {
   const { root, config } = await makeProject();
   await writeScored(root, { 'runs.jsonl': [] });
-  await writeEvidence(root, { 'docs.jsonl': [mkDocument('h', 'Shipping FAQ', '# Shipping FAQ\n\n3-5 days.'), mkDocument('p', 'Returns', 'Returns\n\n30 days.'), mkDocument('n', 'Refunds', 'Within a week.')] });
+  await writeEvidence(root, {
+    'docs.jsonl': [
+      mkDocument('h', 'Shipping FAQ', '# Shipping FAQ\n\n3-5 days.'),
+      mkDocument('p', 'Returns', 'Returns\n\n30 days.'),
+      mkDocument('n', 'Refunds', 'Within a week.'),
+    ],
+  });
   await exportRag(root, config);
   const texts = (await readRows<RagSample>(root, 'exports/rag/playbooks.jsonl')).map((r) => r.text).sort();
-  assert.deepEqual(texts, ['# Shipping FAQ\n\n3-5 days.', 'Refunds\n\nWithin a week.', 'Returns\n\n30 days.']);
+  assert.deepEqual(texts, [
+    '# Shipping FAQ\n\n3-5 days.',
+    'Refunds\n\nWithin a week.',
+    'Returns\n\n30 days.',
+  ]);
 });
 
 test('documents with the same text are kept once; the lowest id wins and the other is DUPLICATE_TEXT', async () => {
@@ -91,6 +174,15 @@ test('documents with the same text are kept once; the lowest id wins and the oth
   const rows = await readRows<RagSample>(root, 'exports/rag/playbooks.jsonl');
   const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine.jsonl');
   assert.equal(rows.length, 1);
-  assert.deepEqual(q.map((r) => [r.reason, r.detail, r.ref]), [['DUPLICATE_TEXT', `same text as ${(rows[0] as RagSample).id}, which was kept`, (rows[0] as RagSample).id]]);
+  assert.deepEqual(
+    q.map((r) => [r.reason, r.detail, r.ref]),
+    [
+      [
+        'DUPLICATE_TEXT',
+        `same text as ${(rows[0] as RagSample).id}, which was kept`,
+        (rows[0] as RagSample).id,
+      ],
+    ],
+  );
   assert.notEqual(q[0]?.record_id, rows[0]?.metadata['evidence_id']);
 });

@@ -9,16 +9,41 @@ import type { ChatMessage, ToolDef } from '../../schemas/chat.ts';
 import { exportPreference } from '../../tasks/phases/export-preference/run.ts';
 import { exportSft } from '../../tasks/phases/export-sft/run.ts';
 import { splitOf } from '../../tasks/lib/export/split.ts';
-import { editSignal, makeProject, mkJudgment, mkRun, readRows, writeEvidence, writeScored } from './fixture.ts';
+import {
+  editSignal,
+  makeProject,
+  mkJudgment,
+  mkRun,
+  readRows,
+  writeEvidence,
+  writeScored,
+} from './fixture.ts';
 import * as v from '../../tasks/gates/acceptance/format-validators.ts';
 
-const weather: ToolDef = { type: 'function', function: { name: 'weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
+const weather: ToolDef = {
+  type: 'function',
+  function: {
+    name: 'weather',
+    description: 'Weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
 
 function toolRun(id: string, category: 'accepted' | 'rejected', task: string, city: string, answer: string) {
   const messages: ChatMessage[] = [
     { role: 'system', content: 'You are a weather bot.' },
     { role: 'user', content: `Weather in ${city}?` },
-    { role: 'assistant', content: null, tool_calls: [{ id: `call-${id}`, type: 'function', function: { name: 'weather', arguments: JSON.stringify({ city }) } }] },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        {
+          id: `call-${id}`,
+          type: 'function',
+          function: { name: 'weather', arguments: JSON.stringify({ city }) },
+        },
+      ],
+    },
     { role: 'tool', tool_call_id: `call-${id}`, content: '{"temp_c": 3}' },
     { role: 'assistant', content: answer },
   ];
@@ -34,7 +59,16 @@ async function fixtureProject() {
     runs.push(toolRun(`w${t}-r`, 'rejected', `task-${t}`, `City${t}`, 'No idea.'));
     runs.push(mkRun({ id: `p${t}-a`, category: 'accepted', task: `plain-${t}` }));
   }
-  runs.push(mkRun({ id: 'fix-1', category: 'partially_accepted', task: 'plain-0', answer: 'draft', correction: 'final', signals: [editSignal('fix-1', 'final')] }));
+  runs.push(
+    mkRun({
+      id: 'fix-1',
+      category: 'partially_accepted',
+      task: 'plain-0',
+      answer: 'draft',
+      correction: 'final',
+      signals: [editSignal('fix-1', 'final')],
+    }),
+  );
   runs.push(mkRun({ id: 'solo-rej', category: 'rejected', task: 'solo', prompt: 'x?', answer: 'wrong' }));
   await writeScored(root, { 'runs.jsonl': runs });
   await writeEvidence(root, { 'j.jsonl': [mkJudgment('j1', 'Hi', 'Hello!', 'Go away.')] });
@@ -53,44 +87,110 @@ test('SFT format files follow FORMATS.md: OpenAI arguments are strings, TRL argu
   const root = await fixtureProject();
   for (const dir of ['exports/sft', 'exports/sft-partial']) {
     for (const split of ['train', 'test']) {
-      assertAll(await readRows(root, `${dir}/openai/${split}.jsonl`), v.openaiSft, `${dir}/openai/${split}.jsonl`);
-      assertAll(await readRows(root, `${dir}/trl/${split}.jsonl`), (r) => v.trlSft(r, true), `${dir}/trl/${split}.jsonl`);
-      assertAll(await readRows(root, `${dir}/hf/data/${split}.jsonl`), (r) => v.trlSft(r, true, ['id']), `${dir}/hf/data/${split}.jsonl`);
+      assertAll(
+        await readRows(root, `${dir}/openai/${split}.jsonl`),
+        v.openaiSft,
+        `${dir}/openai/${split}.jsonl`,
+      );
+      assertAll(
+        await readRows(root, `${dir}/trl/${split}.jsonl`),
+        (r) => v.trlSft(r, true),
+        `${dir}/trl/${split}.jsonl`,
+      );
+      assertAll(
+        await readRows(root, `${dir}/hf/data/${split}.jsonl`),
+        (r) => v.trlSft(r, true, ['id']),
+        `${dir}/hf/data/${split}.jsonl`,
+      );
     }
   }
-  const [oa] = (await readRows<{ messages: { tool_calls?: { function: { arguments: unknown } }[] }[] }>(root, 'exports/sft/openai/train.jsonl')).filter((r) => r.messages.some((m) => m.tool_calls));
-  const [trl] = (await readRows<{ messages: { tool_calls?: { function: { arguments: unknown } }[] }[] }>(root, 'exports/sft/trl/train.jsonl')).filter((r) => r.messages.some((m) => m.tool_calls));
+  const [oa] = (
+    await readRows<{ messages: { tool_calls?: { function: { arguments: unknown } }[] }[] }>(
+      root,
+      'exports/sft/openai/train.jsonl',
+    )
+  ).filter((r) => r.messages.some((m) => m.tool_calls));
+  const [trl] = (
+    await readRows<{ messages: { tool_calls?: { function: { arguments: unknown } }[] }[] }>(
+      root,
+      'exports/sft/trl/train.jsonl',
+    )
+  ).filter((r) => r.messages.some((m) => m.tool_calls));
   assert.equal(typeof oa?.messages[2]?.tool_calls?.[0]?.function.arguments, 'string');
-  assert.deepEqual(trl?.messages[2]?.tool_calls?.[0]?.function.arguments, { city: JSON.parse(oa?.messages[2]?.tool_calls?.[0]?.function.arguments as string).city });
+  assert.deepEqual(trl?.messages[2]?.tool_calls?.[0]?.function.arguments, {
+    city: JSON.parse(oa?.messages[2]?.tool_calls?.[0]?.function.arguments as string).city,
+  });
   // the validators catch the mix-up either way
-  assert.deepEqual(v.openaiSft({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: {} } }] }] }), ['messages[1].tool_calls[0]: arguments must be a JSON-encoded string']);
-  assert.deepEqual(v.trlSft({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: '', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] }] }, false), ['messages[1].tool_calls[0]: arguments must be a JSON object, got string']);
+  assert.deepEqual(
+    v.openaiSft({
+      messages: [
+        { role: 'user', content: 'q' },
+        {
+          role: 'assistant',
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: {} } }],
+        },
+      ],
+    }),
+    ['messages[1].tool_calls[0]: arguments must be a JSON-encoded string'],
+  );
+  assert.deepEqual(
+    v.trlSft(
+      {
+        messages: [
+          { role: 'user', content: 'q' },
+          {
+            role: 'assistant',
+            content: '',
+            tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }],
+          },
+        ],
+      },
+      false,
+    ),
+    ['messages[1].tool_calls[0]: arguments must be a JSON object, got string'],
+  );
 });
 
 test('preference format files: OpenAI DPO outputs are arrays of one message, TRL chosen/rejected/completion are lists', async () => {
   const root = await fixtureProject();
-  const dpo = [...(await readRows(root, 'exports/preference/openai/train.jsonl')), ...(await readRows(root, 'exports/preference/openai/test.jsonl'))];
+  const dpo = [
+    ...(await readRows(root, 'exports/preference/openai/train.jsonl')),
+    ...(await readRows(root, 'exports/preference/openai/test.jsonl')),
+  ];
   assertAll(dpo, v.openaiDpo, 'openai dpo');
   const pairs = await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected.jsonl');
   const kto = await readRows<KtoSample>(root, 'exports/preference/unpaired_kto.jsonl');
   const pairTools = pairs.some((p) => p.tools);
   const ktoTools = kto.some((k) => k.tools);
   for (const split of ['train', 'test']) {
-    for (const [base, extra] of [['trl', []], ['hf', ['id']]] as const) {
+    for (const [base, extra] of [
+      ['trl', []],
+      ['hf', ['id']],
+    ] as const) {
       const pf = `exports/preference/${base}/preference/${split}.jsonl`;
       const kf = `exports/preference/${base}/kto/${split}.jsonl`;
-      for (const r of await readRows(root, pf)) assert.deepEqual(v.trlPreference(r, pairTools, [...extra]), [], pf);
+      for (const r of await readRows(root, pf))
+        assert.deepEqual(v.trlPreference(r, pairTools, [...extra]), [], pf);
       for (const r of await readRows(root, kf)) assert.deepEqual(v.trlKto(r, ktoTools, [...extra]), [], kf);
     }
   }
   assert.ok(kto.some((k) => k.run_id === 'solo-rej' && k.label === false));
-  assert.deepEqual(v.openaiDpo({ input: { messages: [{ role: 'user', content: 'q' }] }, preferred_output: { role: 'assistant', content: 'a' }, non_preferred_output: [{ role: 'assistant', content: 'b' }] }), ['preferred_output: must be an array of exactly one message']);
+  assert.deepEqual(
+    v.openaiDpo({
+      input: { messages: [{ role: 'user', content: 'q' }] },
+      preferred_output: { role: 'assistant', content: 'a' },
+      non_preferred_output: [{ role: 'assistant', content: 'b' }],
+    }),
+    ['preferred_output: must be an array of exactly one message'],
+  );
 });
 
 test('the split field of every row matches the split file it is written to', async () => {
   const root = await fixtureProject();
   const check = async (canonical: string, hfDir: string) => {
-    const splitOfId = new Map((await readRows<{ id: string; split: string }>(root, canonical)).map((r) => [r.id, r.split]));
+    const splitOfId = new Map(
+      (await readRows<{ id: string; split: string }>(root, canonical)).map((r) => [r.id, r.split]),
+    );
     let seen = 0;
     for (const split of ['train', 'test']) {
       for (const r of await readRows<{ id: string }>(root, `${hfDir}/${split}.jsonl`)) {
@@ -108,7 +208,10 @@ test('the split field of every row matches the split file it is written to', asy
   const sft = await readRows<SftSample>(root, 'exports/sft/instruction_response.jsonl');
   for (const split of ['train', 'test'] as const) {
     const trl = await readRows<{ messages: unknown[] }>(root, `exports/sft/trl/${split}.jsonl`);
-    assert.deepEqual(trl.map((r) => r.messages.length), sft.filter((s) => s.split === split).map((s) => s.messages.length));
+    assert.deepEqual(
+      trl.map((r) => r.messages.length),
+      sft.filter((s) => s.split === split).map((s) => s.messages.length),
+    );
   }
 });
 
@@ -153,9 +256,22 @@ test('each HF dataset card lists train/test data_files that exist and hold the r
     for (const [name, splits] of Object.entries(expected)) {
       // a split is listed only when it has rows
       const withRows = [];
-      for (const s of splits) if ((await readRows(root, `${dir}/${name === 'sft' || name === 'sft_partial' ? 'data' : name}/${s}.jsonl`)).length > 0) withRows.push(s);
+      for (const s of splits)
+        if (
+          (
+            await readRows(
+              root,
+              `${dir}/${name === 'sft' || name === 'sft_partial' ? 'data' : name}/${s}.jsonl`,
+            )
+          ).length > 0
+        )
+          withRows.push(s);
       assert.deepEqual(present[name], withRows, `${dir} config ${name}`);
-      for (const s of withRows) assert.ok(existsSync(join(root, dir, configs[name]?.[s] as string)), `${dir}: ${configs[name]?.[s]} exists`);
+      for (const s of withRows)
+        assert.ok(
+          existsSync(join(root, dir, configs[name]?.[s] as string)),
+          `${dir}: ${configs[name]?.[s]} exists`,
+        );
     }
     assert.match(readme, /^---\npretty_name: /);
     assert.match(readme, /\nsize_categories:\n- "n<1K"\n/);

@@ -20,13 +20,21 @@ export function tempProject(prefix = 'distill-test-'): string {
 }
 
 /** Runs the distill CLI in a child process; resolves with exit code and output. */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', TSX, join(REPO, 'tasks', 'cli.ts'), ...args],
-      { cwd: opts.cwd ?? REPO, env: { ...process.env, DISTILL_QUIET: '1', ...opts.env }, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      {
+        cwd: opts.cwd ?? REPO,
+        env: { ...process.env, DISTILL_QUIET: '1', ...opts.env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -38,7 +46,10 @@ export function treeHashes(dir: string): Record<string, string> {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p).split('\\').join('/')] = createHash('sha256').update(readFileSync(p)).digest('hex');
+      else
+        out[relative(dir, p).split('\\').join('/')] = createHash('sha256')
+          .update(readFileSync(p))
+          .digest('hex');
     }
   };
   walk(dir);

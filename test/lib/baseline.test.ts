@@ -3,7 +3,12 @@ import { appendFileSync, mkdtempSync, readFileSync, truncateSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { appendBaseline, BASELINE_FILE, BASELINE_HEAD, readBaseline } from '../../tasks/gates/audit/baseline.ts';
+import {
+  appendBaseline,
+  BASELINE_FILE,
+  BASELINE_HEAD,
+  readBaseline,
+} from '../../tasks/gates/audit/baseline.ts';
 import { UserError } from '../../tasks/lib/result.ts';
 
 async function threeRows(): Promise<string> {
@@ -26,7 +31,15 @@ test('appends chained rows; the file only grows and every row hashes its predece
   const after = readFileSync(join(root, BASELINE_FILE));
   assert.ok(after.subarray(0, before.length).equals(before), 'the old bytes are a prefix of the new file');
   const state = await readBaseline<{ audit: number }>(root);
-  assert.deepEqual(state.rows.map((r) => [r.seq, r.entry.audit]), [[1, 1], [2, 2], [3, 3], [4, 4]]);
+  assert.deepEqual(
+    state.rows.map((r) => [r.seq, r.entry.audit]),
+    [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+    ],
+  );
   assert.equal(state.rows[0]?.prev, '0'.repeat(64));
   assert.equal(JSON.parse(readFileSync(join(root, BASELINE_HEAD), 'utf8')).seq, 4);
 });
@@ -35,10 +48,16 @@ test('an edited row is detected and named', async () => {
   const root = await threeRows();
   const path = join(root, BASELINE_FILE);
   writeFileSync(path, readFileSync(path, 'utf8').replace('"sft_rows":102', '"sft_rows":999'));
-  await assert.rejects(readBaseline(root), chainBroken(/no longer hash to the recorded value: a row was edited/));
+  await assert.rejects(
+    readBaseline(root),
+    chainBroken(/no longer hash to the recorded value: a row was edited/),
+  );
   // without the head, the chain itself names the row after the edited one
   rmSync(join(root, BASELINE_HEAD));
-  await assert.rejects(readBaseline(root), chainBroken(/row 3 of data\/_kb\/audit_baselines\.jsonl does not chain to row 2/));
+  await assert.rejects(
+    readBaseline(root),
+    chainBroken(/row 3 of data\/_kb\/audit_baselines\.jsonl does not chain to row 2/),
+  );
 });
 
 test('truncation by whole rows and a removed middle row are detected', async () => {
@@ -52,7 +71,10 @@ test('truncation by whole rows and a removed middle row are detected', async () 
   const l2 = readFileSync(p2, 'utf8').split('\n');
   writeFileSync(p2, `${[l2[0], l2[2]].join('\n')}\n`);
   rmSync(join(root2, BASELINE_HEAD));
-  await assert.rejects(readBaseline(root2), chainBroken(/row 2 .* has seq 3: a row was removed or reordered/));
+  await assert.rejects(
+    readBaseline(root2),
+    chainBroken(/row 2 .* has seq 3: a row was removed or reordered/),
+  );
 });
 
 test('a torn partial last row from a crash during append is cut off; appending then continues the chain', async () => {

@@ -36,9 +36,19 @@ test('ExternalSorter equals a stable in-memory sort by key (UTF-16 order, ties i
 });
 
 test('peekFields reads top-level string / null fields without being fooled by nested ones', () => {
-  const row = JSON.stringify({ schema_version: 1, provenance: { kind: 'nested', trace_id: 'no' }, note: 'has "kind":"run" inside', trace_id: 'tr_1', kind: 'run', run: { trace_id: 'deep' } });
+  const row = JSON.stringify({
+    schema_version: 1,
+    provenance: { kind: 'nested', trace_id: 'no' },
+    note: 'has "kind":"run" inside',
+    trace_id: 'tr_1',
+    kind: 'run',
+    run: { trace_id: 'deep' },
+  });
   assert.deepEqual(peekFields(row, ['trace_id', 'kind'] as const), { trace_id: 'tr_1', kind: 'run' });
-  assert.deepEqual(peekFields('{"kind":"signal","trace_id":null,"x":[{"trace_id":"y"}]}', ['trace_id', 'kind'] as const), { kind: 'signal', trace_id: null });
+  assert.deepEqual(
+    peekFields('{"kind":"signal","trace_id":null,"x":[{"trace_id":"y"}]}', ['trace_id', 'kind'] as const),
+    { kind: 'signal', trace_id: null },
+  );
   assert.deepEqual(peekFields('{"trace_id":7}', ['trace_id'] as const), { trace_id: undefined });
   assert.deepEqual(peekFields('{"a":1}', ['trace_id'] as const), {});
 });
@@ -52,26 +62,40 @@ test('LineSpill appends lines to partition files; partitionCount is a power of t
     assert.deepEqual(spill.lines, [500, 500]);
     const got: string[] = [];
     for await (const { text } of jsonlLines(join(dir, 'p1'))) got.push(text);
-    assert.deepEqual(got, Array.from({ length: 500 }, (_, k) => `{"i":${2 * k + 1}}`));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 500 }, (_, k) => `{"i":${2 * k + 1}}`),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  assert.deepEqual([partitionCount(0, 10), partitionCount(10, 10), partitionCount(11, 10), partitionCount(1000, 10)], [1, 1, 2, 128]);
+  assert.deepEqual(
+    [partitionCount(0, 10), partitionCount(10, 10), partitionCount(11, 10), partitionCount(1000, 10)],
+    [1, 1, 2, 128],
+  );
 });
 
 test('LineSpill with many partitions: small buffers, files opened per flush, every line in its file in order', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'distill-spill-'));
   try {
     const k = 300;
-    const spill = new LineSpill(Array.from({ length: k }, (_, p) => join(dir, `p${p}`)), k * 4096);
+    const spill = new LineSpill(
+      Array.from({ length: k }, (_, p) => join(dir, `p${p}`)),
+      k * 4096,
+    );
     const pad = 'x'.repeat(100);
     for (let i = 0; i < k * 50; i++) await spill.append((i * 7) % k, `{"i":${i},"pad":"${pad}"}`);
     await spill.close();
-    assert.deepEqual(spill.lines, Array.from({ length: k }, () => 50));
+    assert.deepEqual(
+      spill.lines,
+      Array.from({ length: k }, () => 50),
+    );
     for (const p of [0, 1, 299]) {
       const got: string[] = [];
       for await (const { text } of jsonlLines(join(dir, `p${p}`))) got.push(text);
-      const want = Array.from({ length: k * 50 }, (_, i) => i).filter((i) => (i * 7) % k === p).map((i) => `{"i":${i},"pad":"${pad}"}`);
+      const want = Array.from({ length: k * 50 }, (_, i) => i)
+        .filter((i) => (i * 7) % k === p)
+        .map((i) => `{"i":${i},"pad":"${pad}"}`);
       assert.deepEqual(got, want);
     }
   } finally {

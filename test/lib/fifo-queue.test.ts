@@ -26,6 +26,13 @@ test('CleanMemo: keeps at most maxChars of strings, evicting the oldest first; a
   for (let i = 0; i < 100; i++) memo.remember(s(i), 100 + i);
   const budget = new Budget(1_000_000);
   const kept = Array.from({ length: 100 }, (_, i) => i).filter((i) => memo.replay(s(i), budget));
-  assert.deepEqual(kept, Array.from({ length: 17 }, (_, i) => 83 + i), '17 × 60 chars fit in 1,024: the newest 17');
-  assert.equal(budget.spent, kept.reduce((a, i) => a + 100 + i, 0));
+  assert.deepEqual(
+    kept,
+    Array.from({ length: 17 }, (_, i) => 83 + i),
+    '17 × 60 chars fit in 1,024: the newest 17',
+  );
+  assert.equal(
+    budget.spent,
+    kept.reduce((a, i) => a + 100 + i, 0),
+  );
 });

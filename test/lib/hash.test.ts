@@ -14,8 +14,20 @@ test('canonicalJson gives the canonicalize package bytes for any JSON value', ()
 });
 
 test('canonicalJson sorts keys by UTF-16 code units and formats numbers as ECMAScript does', () => {
-  const v = { z: null, b: 1, a: [1e21, 1.5, -0, 'x'], é: 1, '\u{1F600}': true, '10': 2, '9': 3, nested: { y: undefined, x: [undefined] } };
-  assert.equal(canonicalJson(v), '{"10":2,"9":3,"a":[1e+21,1.5,0,"x"],"b":1,"nested":{"x":[null]},"z":null,"é":1,"\u{1F600}":true}');
+  const v = {
+    z: null,
+    b: 1,
+    a: [1e21, 1.5, -0, 'x'],
+    é: 1,
+    '\u{1F600}': true,
+    '10': 2,
+    '9': 3,
+    nested: { y: undefined, x: [undefined] },
+  };
+  assert.equal(
+    canonicalJson(v),
+    '{"10":2,"9":3,"a":[1e+21,1.5,0,"x"],"b":1,"nested":{"x":[null]},"z":null,"é":1,"\u{1F600}":true}',
+  );
   assert.equal(canonicalJson(v), canonicalize(v));
 });
 

@@ -25,7 +25,10 @@ test('surrounding JSON whitespace (including a trailing CR) is accepted', () => 
 
 test('non-JSON text → JSON_PARSE with the parser message as detail', () => {
   const r = parseRow('not json', LIMITS);
-  assert.deepEqual(r, { ok: false, drop: { reason: 'JSON_PARSE', detail: `Unexpected token 'o', "not json" is not valid JSON` } });
+  assert.deepEqual(r, {
+    ok: false,
+    drop: { reason: 'JSON_PARSE', detail: `Unexpected token 'o', "not json" is not valid JSON` },
+  });
 });
 
 test('the empty string → JSON_PARSE', () => {
@@ -41,14 +44,21 @@ test('JSON that is not an object → NOT_AN_OBJECT naming what it got', () => {
     ['true', 'boolean'],
   ];
   for (const [text, kind] of cases) {
-    assert.deepEqual(parseRow(text, LIMITS), { ok: false, drop: { reason: 'NOT_AN_OBJECT', detail: `expected a JSON object, got ${kind}` } }, text);
+    assert.deepEqual(
+      parseRow(text, LIMITS),
+      { ok: false, drop: { reason: 'NOT_AN_OBJECT', detail: `expected a JSON object, got ${kind}` } },
+      text,
+    );
   }
 });
 
 test('two values on one line → JSON_TRAILING_DATA', () => {
   assert.deepEqual(parseRow('{"a":1}{"b":2}', LIMITS), {
     ok: false,
-    drop: { reason: 'JSON_TRAILING_DATA', detail: 'Unexpected non-whitespace character after JSON at position 7' },
+    drop: {
+      reason: 'JSON_TRAILING_DATA',
+      detail: 'Unexpected non-whitespace character after JSON at position 7',
+    },
   });
   assert.equal(reasonOf('{"a":1} x'), 'JSON_TRAILING_DATA');
 });
@@ -71,7 +81,8 @@ test('JSON5 / JSONC syntax → JSON_PARSE (no lenient parser)', () => {
 });
 
 test('NaN, Infinity and undefined tokens → JSON_PARSE', () => {
-  for (const text of ['{"a":NaN}', '{"a":Infinity}', '{"a":-Infinity}', '{"a":undefined}']) assert.equal(reasonOf(text), 'JSON_PARSE', text);
+  for (const text of ['{"a":NaN}', '{"a":Infinity}', '{"a":-Infinity}', '{"a":undefined}'])
+    assert.equal(reasonOf(text), 'JSON_PARSE', text);
 });
 
 test('a raw control character inside a string → JSON_PARSE', () => {
@@ -86,7 +97,10 @@ test('a UTF-8 BOM left in the text → JSON_PARSE', () => {
 test('duplicate keys with different values → DUPLICATE_KEY', () => {
   assert.deepEqual(parseRow('{"a":1,"a":2}', LIMITS), {
     ok: false,
-    drop: { reason: 'DUPLICATE_KEY', detail: 'object has 1 duplicate key(s); JSON.parse would keep only the last' },
+    drop: {
+      reason: 'DUPLICATE_KEY',
+      detail: 'object has 1 duplicate key(s); JSON.parse would keep only the last',
+    },
   });
 });
 
@@ -107,14 +121,25 @@ test('the same key in sibling objects and colons inside strings are not duplicat
     value: { a: { b: 1 }, b: { b: 1 }, c: [{ a: 1 }, { a: 1 }] },
     flags: [],
   });
-  assert.deepEqual(parseRow('{"k":"a:b","t":"x\\":y","u":"\\\\"}', LIMITS), { ok: true, value: { k: 'a:b', t: 'x":y', u: '\\' }, flags: [] });
-  assert.deepEqual(parseRow('{"arr":["x" , "y"],"s":"q"}', LIMITS), { ok: true, value: { arr: ['x', 'y'], s: 'q' }, flags: [] });
+  assert.deepEqual(parseRow('{"k":"a:b","t":"x\\":y","u":"\\\\"}', LIMITS), {
+    ok: true,
+    value: { k: 'a:b', t: 'x":y', u: '\\' },
+    flags: [],
+  });
+  assert.deepEqual(parseRow('{"arr":["x" , "y"],"s":"q"}', LIMITS), {
+    ok: true,
+    value: { arr: ['x', 'y'], s: 'q' },
+    flags: [],
+  });
 });
 
 test('an integer beyond 2^53 → UNSAFE_INTEGER naming the literal', () => {
   assert.deepEqual(parseRow('{"id":9007199254740993}', LIMITS), {
     ok: false,
-    drop: { reason: 'UNSAFE_INTEGER', detail: 'integer 9007199254740993 is beyond 2^53 and would be rounded' },
+    drop: {
+      reason: 'UNSAFE_INTEGER',
+      detail: 'integer 9007199254740993 is beyond 2^53 and would be rounded',
+    },
   });
   assert.equal(reasonOf('{"id":-9007199254740993}'), 'UNSAFE_INTEGER');
   assert.equal(reasonOf('{"id":9007199254740992}'), 'UNSAFE_INTEGER');
@@ -130,7 +155,11 @@ test('the largest safe integers are accepted exactly', () => {
 });
 
 test('digits inside strings are not mistaken for unsafe integers', () => {
-  assert.deepEqual(parseRow('{"id":"9007199254740993"}', LIMITS), { ok: true, value: { id: '9007199254740993' }, flags: [] });
+  assert.deepEqual(parseRow('{"id":"9007199254740993"}', LIMITS), {
+    ok: true,
+    value: { id: '9007199254740993' },
+    flags: [],
+  });
 });
 
 test('1e400 and -1e400 → NUMBER_OUT_OF_RANGE with the path', () => {
@@ -164,7 +193,10 @@ test('nesting exactly at the limit is accepted; one more level is TOO_DEEP', () 
   assert.equal(parseRow(at(64), LIMITS).ok, true);
   assert.equal(reasonOf(at(65)), 'TOO_DEEP');
   assert.equal(parseRow(at(3), { maxDepth: 3 }).ok, true);
-  assert.deepEqual(parseRow(at(4), { maxDepth: 3 }), { ok: false, drop: { reason: 'TOO_DEEP', detail: 'nesting deeper than 3 levels' } });
+  assert.deepEqual(parseRow(at(4), { maxDepth: 3 }), {
+    ok: false,
+    drop: { reason: 'TOO_DEEP', detail: 'nesting deeper than 3 levels' },
+  });
 });
 
 test('brackets inside strings do not count toward depth', () => {
@@ -206,17 +238,28 @@ test('__proto__, constructor and prototype keys → FORBIDDEN_KEY, at any depth'
   assert.equal(reasonOf('{"prototype":1}'), 'FORBIDDEN_KEY');
   assert.deepEqual(parseRow('{"a":[{"__proto__":1}]}', LIMITS), {
     ok: false,
-    drop: { reason: 'FORBIDDEN_KEY', detail: 'key "__proto__" at $.a[0] is not allowed (prototype pollution)' },
+    drop: {
+      reason: 'FORBIDDEN_KEY',
+      detail: 'key "__proto__" at $.a[0] is not allowed (prototype pollution)',
+    },
   });
   assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
 });
 
 test('forbidden words as string values are fine', () => {
-  assert.deepEqual(parseRow('{"k":"__proto__","c":"constructor"}', LIMITS), { ok: true, value: { k: '__proto__', c: 'constructor' }, flags: [] });
+  assert.deepEqual(parseRow('{"k":"__proto__","c":"constructor"}', LIMITS), {
+    ok: true,
+    value: { k: '__proto__', c: 'constructor' },
+    flags: [],
+  });
 });
 
 test('U+2028 / U+2029 inside a string are accepted, raw or escaped', () => {
-  assert.deepEqual(parseRow('{"s":"a\u2028b\u2029c"}', LIMITS), { ok: true, value: { s: 'a\u2028b\u2029c' }, flags: [] });
+  assert.deepEqual(parseRow('{"s":"a\u2028b\u2029c"}', LIMITS), {
+    ok: true,
+    value: { s: 'a\u2028b\u2029c' },
+    flags: [],
+  });
   assert.deepEqual(parseRow('{"s":"a\\u2028b"}', LIMITS), { ok: true, value: { s: 'a\u2028b' }, flags: [] });
 });
 
@@ -225,7 +268,12 @@ test('the empty object is accepted', () => {
 });
 
 test('long fractions and exponents are not mistaken for unsafe integers', () => {
-  for (const text of ['{"cost":0.0030125000000000004}', '{"x":1.00000000000000000001}', '{"x":1e-0000000000000000005}', '{"x":[0.12345678901234567890,2]}']) {
+  for (const text of [
+    '{"cost":0.0030125000000000004}',
+    '{"x":1.00000000000000000001}',
+    '{"x":1e-0000000000000000005}',
+    '{"x":[0.12345678901234567890,2]}',
+  ]) {
     const r = parseRow(text, { maxDepth: 64 });
     assert.equal(r.ok, true, text);
   }

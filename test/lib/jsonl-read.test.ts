@@ -19,7 +19,9 @@ test('jsonlLines gives every non-empty line with its number, whatever the chunk 
     const rnd = (n: number): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
     const pieces = ['{"a":1}', 'é', '😀', '中文', 'x'.repeat(40), '', '\\n', '"'];
     for (let f = 0; f < 6; f++) {
-      const lines = Array.from({ length: 30 + rnd(40) }, () => Array.from({ length: rnd(6) }, () => pieces[rnd(pieces.length)]).join(''));
+      const lines = Array.from({ length: 30 + rnd(40) }, () =>
+        Array.from({ length: rnd(6) }, () => pieces[rnd(pieces.length)]).join(''),
+      );
       const text = lines.join('\n') + (f % 2 === 0 ? '\n' : '');
       const path = join(dir, `f${f}.jsonl`);
       writeFileSync(path, text);

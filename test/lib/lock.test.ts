@@ -16,7 +16,10 @@ test('a second holder of the same phase lock is refused with the owner pid and s
     assert.ok(e instanceof UserError);
     assert.equal(e.exitCode, LOCKED_EXIT);
     assert.equal(e.code, 'LOCKED');
-    assert.match(e.message, new RegExp(`score is locked by pid ${process.pid} since ${info.started_at.replace(/[.]/g, '\\.')}`));
+    assert.match(
+      e.message,
+      new RegExp(`score is locked by pid ${process.pid} since ${info.started_at.replace(/[.]/g, '\\.')}`),
+    );
     return true;
   });
   // another phase is not blocked
@@ -30,7 +33,15 @@ test('a stale lock left by a dead process is taken over', async () => {
   const root = mkdtempSync(join(tmpdir(), 'distill-lock-'));
   mkdirSync(join(root, '.distill/locks'), { recursive: true });
   const lockFile = join(root, '.distill/locks/score.lock');
-  writeFileSync(lockFile, JSON.stringify({ pid: 2147483646, host: hostname(), phase: 'score', started_at: '2026-01-01T00:00:00.000Z' }));
+  writeFileSync(
+    lockFile,
+    JSON.stringify({
+      pid: 2147483646,
+      host: hostname(),
+      phase: 'score',
+      started_at: '2026-01-01T00:00:00.000Z',
+    }),
+  );
   const release = await acquireLock(root, 'score');
   assert.equal(JSON.parse(readFileSync(lockFile, 'utf8')).pid, process.pid);
   await release();

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SOURCE_FINGERPRINT, updateSourceFingerprint } from '../../tasks/run/source-index.ts';
@@ -25,7 +34,11 @@ test('source fingerprint: every source file by content (dot files too), never th
   const fp = JSON.parse(fingerprint(root)) as { files: [string, number, string][] };
   assert.deepEqual(
     fp.files.map(([p, n]) => `${p} ${n}`),
-    ['data/_kb/.hidden.jsonl 8', 'data/_kb/gateway/2026-10-01.jsonl 8', 'data/_kb/gateway/2026-10-02.jsonl 8'],
+    [
+      'data/_kb/.hidden.jsonl 8',
+      'data/_kb/gateway/2026-10-01.jsonl 8',
+      'data/_kb/gateway/2026-10-02.jsonl 8',
+    ],
   );
   assert.match(fp.files[0]?.[2] ?? '', /^[0-9a-f]{64}$/);
   assert.deepEqual(await updateSourceFingerprint(root, TRUST_NOW), { files: 3, hashed: 0 });

@@ -87,10 +87,17 @@ function assertRawMatches(file: Buffer, units: Array<SourceUnit | FileRefusal>):
     if (!('index' in u)) continue;
     const slice = file.subarray(u.offset, u.offset + u.bytes);
     if (u.raw) {
-      assert.ok(u.raw.equals(slice), `unit ${u.index}: raw bytes differ from file bytes at ${u.offset}+${u.bytes}`);
+      assert.ok(
+        u.raw.equals(slice),
+        `unit ${u.index}: raw bytes differ from file bytes at ${u.offset}+${u.bytes}`,
+      );
       assert.equal(u.rawSha256, null);
     } else {
-      assert.equal(u.rawSha256, sha256(slice), `unit ${u.index}: rawSha256 is not the hash of file bytes at ${u.offset}+${u.bytes}`);
+      assert.equal(
+        u.rawSha256,
+        sha256(slice),
+        `unit ${u.index}: rawSha256 is not the hash of file bytes at ${u.offset}+${u.bytes}`,
+      );
     }
   }
 }
@@ -114,13 +121,22 @@ test('openSource refuses a symlink with SYMLINK_INPUT', async (t) => {
   await fsp.symlink('real.jsonl', join(dir, 'link.jsonl'));
   assert.deepEqual(await openSource(join(dir, 'link.jsonl')), {
     ok: false,
-    refusal: { reason: 'SYMLINK_INPUT', detail: 'source is a symbolic link; point the config at the real file' },
+    refusal: {
+      reason: 'SYMLINK_INPUT',
+      detail: 'source is a symbolic link; point the config at the real file',
+    },
   });
 });
 
 test('openSource refuses a directory, a device and a FIFO with NOT_REGULAR_FILE', async (t) => {
   const dir = await tempDir(t);
-  const notRegular = { ok: false, refusal: { reason: 'NOT_REGULAR_FILE', detail: 'source is not a regular file (directory, FIFO, device or socket)' } };
+  const notRegular = {
+    ok: false,
+    refusal: {
+      reason: 'NOT_REGULAR_FILE',
+      detail: 'source is not a regular file (directory, FIFO, device or socket)',
+    },
+  };
   await fsp.mkdir(join(dir, 'x.jsonl'));
   assert.deepEqual(await openSource(join(dir, 'x.jsonl')), notRegular);
   assert.deepEqual(await openSource('/dev/zero'), notRegular);
@@ -160,7 +176,10 @@ test('sniffRefusal accepts plain UTF-8 and an empty file', async (t) => {
 });
 
 test('sniffRefusal: gzip magic → BINARY_FILE', async (t) => {
-  assert.deepEqual(await sniff(t, gzipSync('{"a":1}\n')), { reason: 'BINARY_FILE', detail: 'gzip data (magic 1f 8b); decompress it first' });
+  assert.deepEqual(await sniff(t, gzipSync('{"a":1}\n')), {
+    reason: 'BINARY_FILE',
+    detail: 'gzip data (magic 1f 8b); decompress it first',
+  });
 });
 
 test('sniffRefusal: NUL bytes that are not interleaved → BINARY_FILE with the offset', async (t) => {
@@ -171,7 +190,10 @@ test('sniffRefusal: NUL bytes that are not interleaved → BINARY_FILE with the 
 });
 
 test('sniffRefusal: UTF-16 and UTF-32 byte order marks → UNSUPPORTED_ENCODING', async (t) => {
-  const bom = { reason: 'UNSUPPORTED_ENCODING', detail: 'UTF-16/32 byte order mark; convert the file to UTF-8' };
+  const bom = {
+    reason: 'UNSUPPORTED_ENCODING',
+    detail: 'UTF-16/32 byte order mark; convert the file to UTF-8',
+  };
   const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"a":1}\n', 'utf16le')]);
   const be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{"a":1}\n', 'utf16le').swap16()]);
   const utf32le = Buffer.from([0xff, 0xfe, 0, 0, 0x7b, 0, 0, 0]);
@@ -183,7 +205,10 @@ test('sniffRefusal: UTF-16 and UTF-32 byte order marks → UNSUPPORTED_ENCODING'
 });
 
 test('sniffRefusal: NUL-interleaved UTF-16 without a BOM → UNSUPPORTED_ENCODING', async (t) => {
-  const expected = { reason: 'UNSUPPORTED_ENCODING', detail: 'NUL-interleaved bytes look like UTF-16; convert the file to UTF-8' };
+  const expected = {
+    reason: 'UNSUPPORTED_ENCODING',
+    detail: 'NUL-interleaved bytes look like UTF-16; convert the file to UTF-8',
+  };
   assert.deepEqual(await sniff(t, Buffer.from('{"a":1}\n', 'utf16le')), expected);
   assert.deepEqual(await sniff(t, Buffer.from('{"a":1}\n', 'utf16le').swap16()), expected);
 });
@@ -210,7 +235,15 @@ test('readLines: a UTF-8 BOM at offset 0 is stripped with flag bom_stripped; byt
   const content = '\uFEFF{"a":1}\n{"b":2}\n';
   const units = await lines(await fixture(t, content));
   assert.deepEqual(units.map(view), [
-    { index: 0, offset: 0, bytes: 10, text: '{"a":1}', terminated: true, flags: ['bom_stripped'], issue: null },
+    {
+      index: 0,
+      offset: 0,
+      bytes: 10,
+      text: '{"a":1}',
+      terminated: true,
+      flags: ['bom_stripped'],
+      issue: null,
+    },
     { index: 1, offset: 11, bytes: 7, text: '{"b":2}', terminated: true, flags: [], issue: null },
   ]);
   assertRawMatches(Buffer.from(content), units);
@@ -242,14 +275,26 @@ test('readLines: CRLF endings strip one CR and set flag crlf; bytes include the 
 
 test('readLines: a lone CR is not a line separator, so two records become one bad line', async (t) => {
   const units = await lines(await fixture(t, '{"a":1}\r{"b":2}\n'));
-  assert.deepEqual(units.map(view), [{ index: 0, offset: 0, bytes: 15, text: '{"a":1}\r{"b":2}', terminated: true, flags: [], issue: null }]);
+  assert.deepEqual(units.map(view), [
+    { index: 0, offset: 0, bytes: 15, text: '{"a":1}\r{"b":2}', terminated: true, flags: [], issue: null },
+  ]);
   const r = parseRow(units[0]?.text as string, { maxDepth: 64 });
   assert.equal(r.ok ? 'ok' : r.drop.reason, 'JSON_TRAILING_DATA');
 });
 
 test('readLines: U+2028 / U+2029 do not split a line', async (t) => {
   const units = await lines(await fixture(t, '{"s":"a\u2028b\u2029c"}\n'));
-  assert.deepEqual(units.map(view), [{ index: 0, offset: 0, bytes: 17, text: '{"s":"a\u2028b\u2029c"}', terminated: true, flags: [], issue: null }]);
+  assert.deepEqual(units.map(view), [
+    {
+      index: 0,
+      offset: 0,
+      bytes: 17,
+      text: '{"s":"a\u2028b\u2029c"}',
+      terminated: true,
+      flags: [],
+      issue: null,
+    },
+  ]);
 });
 
 test('readLines: invalid UTF-8 → INVALID_UTF8 with the raw bytes kept; the next line still reads', async (t) => {
@@ -276,7 +321,15 @@ test('readLines: invalid UTF-8 → INVALID_UTF8 with the raw bytes kept; the nex
     ],
   );
   assert.deepEqual(units[0]?.issue, { reason: 'INVALID_UTF8', detail: 'line is not valid UTF-8' });
-  assert.deepEqual(units[4] && view(units[4]), { index: 4, offset: 59, bytes: 11, text: '{"ok":true}', terminated: true, flags: [], issue: null });
+  assert.deepEqual(units[4] && view(units[4]), {
+    index: 4,
+    offset: 59,
+    bytes: 11,
+    text: '{"ok":true}',
+    terminated: true,
+    flags: [],
+    issue: null,
+  });
   assertRawMatches(content, units);
 });
 
@@ -296,21 +349,41 @@ test('readLines: blank and whitespace-only lines → BLANK_LINE', async (t) => {
 
 test('readLines: a line of non-JSON whitespace (NBSP) is not blank, so it fails as JSON', async (t) => {
   const units = await lines(await fixture(t, '\u00a0\n'));
-  assert.deepEqual(units.map(view), [{ index: 0, offset: 0, bytes: 2, text: '\u00a0', terminated: true, flags: [], issue: null }]);
+  assert.deepEqual(units.map(view), [
+    { index: 0, offset: 0, bytes: 2, text: '\u00a0', terminated: true, flags: [], issue: null },
+  ]);
 });
 
 test('readLines: a last line without a newline → terminated false and flag no_trailing_newline', async (t) => {
   const units = await lines(await fixture(t, '{"a":1}\n{"b":2}'));
   assert.deepEqual(units.map(view), [
     { index: 0, offset: 0, bytes: 7, text: '{"a":1}', terminated: true, flags: [], issue: null },
-    { index: 1, offset: 8, bytes: 7, text: '{"b":2}', terminated: false, flags: ['no_trailing_newline'], issue: null },
+    {
+      index: 1,
+      offset: 8,
+      bytes: 7,
+      text: '{"b":2}',
+      terminated: false,
+      flags: ['no_trailing_newline'],
+      issue: null,
+    },
   ]);
 });
 
 test('readLines: a file ending in a newline has no extra empty unit; a torn CRLF keeps both flags', async (t) => {
   assert.equal((await lines(await fixture(t, '{"a":1}\n'))).length, 1);
   const units = await lines(await fixture(t, '{"a":1}\r'));
-  assert.deepEqual(units.map(view), [{ index: 0, offset: 0, bytes: 8, text: '{"a":1}', terminated: false, flags: ['crlf', 'no_trailing_newline'], issue: null }]);
+  assert.deepEqual(units.map(view), [
+    {
+      index: 0,
+      offset: 0,
+      bytes: 8,
+      text: '{"a":1}',
+      terminated: false,
+      flags: ['crlf', 'no_trailing_newline'],
+      issue: null,
+    },
+  ]);
 });
 
 test('readLines: a line over maxLineBytes → LINE_TOO_LONG, hashed not kept; a line at the limit is kept', async (t) => {
@@ -322,11 +395,22 @@ test('readLines: a line over maxLineBytes → LINE_TOO_LONG, hashed not kept; a 
     { index: 0, offset: 0, bytes: 7, text: '{"a":1}', terminated: true, flags: [], issue: null },
     { index: 1, offset: 8, bytes: 42, text: null, terminated: true, flags: [], issue: 'LINE_TOO_LONG' },
     { index: 2, offset: 51, bytes: 16, text: exact, terminated: true, flags: [], issue: null },
-    { index: 3, offset: 68, bytes: 42, text: null, terminated: false, flags: ['no_trailing_newline'], issue: 'LINE_TOO_LONG' },
+    {
+      index: 3,
+      offset: 68,
+      bytes: 42,
+      text: null,
+      terminated: false,
+      flags: ['no_trailing_newline'],
+      issue: 'LINE_TOO_LONG',
+    },
   ]);
   assert.equal(units[1]?.raw, null);
   assert.equal(units[1]?.rawSha256, sha256(long));
-  assert.deepEqual(units[1]?.issue, { reason: 'LINE_TOO_LONG', detail: 'line is 42 bytes, over the 16-byte limit (limits.max_line_bytes)' });
+  assert.deepEqual(units[1]?.issue, {
+    reason: 'LINE_TOO_LONG',
+    detail: 'line is 42 bytes, over the 16-byte limit (limits.max_line_bytes)',
+  });
   assertRawMatches(Buffer.from(content), units);
 });
 
@@ -370,7 +454,15 @@ test('readLines: a 50 MB line → LINE_TOO_LONG with its sha256, bounded memory,
   assert.deepEqual(units.map(view), [
     { index: 0, offset: 0, bytes: 7, text: '{"a":1}', terminated: true, flags: [], issue: null },
     { index: 1, offset: 8, bytes: bigBytes, text: null, terminated: true, flags: [], issue: 'LINE_TOO_LONG' },
-    { index: 2, offset: 8 + bigBytes + 1, bytes: 14, text: '{"after":true}', terminated: true, flags: [], issue: null },
+    {
+      index: 2,
+      offset: 8 + bigBytes + 1,
+      bytes: 14,
+      text: '{"after":true}',
+      terminated: true,
+      flags: [],
+      issue: null,
+    },
   ]);
   assert.equal(units[1]?.rawSha256, lineHash.digest('hex'));
   assert.equal(units[1]?.raw, null);
@@ -390,7 +482,15 @@ test('readLines: a writer appending after open is not read; only [0, size_at_ope
     for await (const u of readLines(src, MiB)) units.push(u);
     assert.deepEqual(units.map(view), [
       { index: 0, offset: 0, bytes: 7, text: '{"a":1}', terminated: true, flags: [], issue: null },
-      { index: 1, offset: 8, bytes: 5, text: '{"b":', terminated: false, flags: ['no_trailing_newline'], issue: null },
+      {
+        index: 1,
+        offset: 8,
+        bytes: 5,
+        text: '{"b":',
+        terminated: false,
+        flags: ['no_trailing_newline'],
+        issue: null,
+      },
     ]);
   } finally {
     await src.fh.close();
@@ -401,7 +501,8 @@ test('readLines: lines around the 1 MiB read-chunk boundary keep exact offsets a
   // Newlines land at CHUNK-2, CHUNK-1 (last byte of chunk 1), CHUNK (first byte of chunk 2) and
   // CHUNK+1; then a 3-byte character straddles the 2nd boundary and a line spans three chunks.
   const rows: string[] = [];
-  const pad = (prefix: string, endAt: number, from: number): string => prefix + 'p'.repeat(endAt - from - prefix.length);
+  const pad = (prefix: string, endAt: number, from: number): string =>
+    prefix + 'p'.repeat(endAt - from - prefix.length);
   let at = 0;
   for (const end of [CHUNK - 2, CHUNK - 1, CHUNK, CHUNK + 1]) {
     const row = end === at ? '' : pad(`L${rows.length}:`, end, at);
@@ -420,7 +521,15 @@ test('readLines: lines around the 1 MiB read-chunk boundary keep exact offsets a
   let offset = 0;
   const expected = rows.map((r, index) => {
     const bytes = Buffer.byteLength(r);
-    const u = { index, offset, bytes, text: r === '' ? null : r, terminated: true, flags: [], issue: r === '' ? 'BLANK_LINE' : null };
+    const u = {
+      index,
+      offset,
+      bytes,
+      text: r === '' ? null : r,
+      terminated: true,
+      flags: [],
+      issue: r === '' ? 'BLANK_LINE' : null,
+    };
     offset += bytes + 1;
     return u;
   });
@@ -465,7 +574,16 @@ test('readDocument: one unit for the whole file, BOM stripped, trailing whitespa
   const content = '\uFEFF{\n  "trajectory": [1, 2]\n}\r\n\n';
   const units = await document(await fixture(t, content, 'x.traj'));
   assert.deepEqual(units.map(view), [
-    { index: 0, offset: 0, bytes: 29, text: '{\n  "trajectory": [1, 2]\n}', terminated: true, flags: ['bom_stripped'], issue: null, locator: '$' },
+    {
+      index: 0,
+      offset: 0,
+      bytes: 29,
+      text: '{\n  "trajectory": [1, 2]\n}',
+      terminated: true,
+      flags: ['bom_stripped'],
+      issue: null,
+      locator: '$',
+    },
   ]);
   assertRawMatches(Buffer.from(content), units);
 });
@@ -473,9 +591,23 @@ test('readDocument: one unit for the whole file, BOM stripped, trailing whitespa
 test('readDocument: a document over maxBytes → LINE_TOO_LONG with the file hash', async (t) => {
   const content = `{"s":"${'x'.repeat(100)}"}`;
   const units = await document(await fixture(t, content, 'x.traj'), 50);
-  assert.deepEqual(units.map(view), [{ index: 0, offset: 0, bytes: 108, text: null, terminated: true, flags: [], issue: 'LINE_TOO_LONG', locator: '$' }]);
+  assert.deepEqual(units.map(view), [
+    {
+      index: 0,
+      offset: 0,
+      bytes: 108,
+      text: null,
+      terminated: true,
+      flags: [],
+      issue: 'LINE_TOO_LONG',
+      locator: '$',
+    },
+  ]);
   assert.equal(units[0]?.rawSha256, sha256(content));
-  assert.deepEqual(units[0]?.issue, { reason: 'LINE_TOO_LONG', detail: 'document is 108 bytes, over the 50-byte limit' });
+  assert.deepEqual(units[0]?.issue, {
+    reason: 'LINE_TOO_LONG',
+    detail: 'document is 108 bytes, over the 50-byte limit',
+  });
 });
 
 // ---------------------------------------------------------------- readArrayElements
@@ -484,9 +616,36 @@ test('readArrayElements: element indices, byte offsets and locators, whitespace 
   const content = '[ {"a":1} ,\n  {"b":[2,3]},"s",\t4 ]\n';
   const units = await elements(await fixture(t, content, 'x.json'));
   assert.deepEqual(units.map(view), [
-    { index: 0, offset: 2, bytes: 7, text: '{"a":1}', terminated: true, flags: [], issue: null, locator: '$[0]' },
-    { index: 1, offset: 14, bytes: 11, text: '{"b":[2,3]}', terminated: true, flags: [], issue: null, locator: '$[1]' },
-    { index: 2, offset: 26, bytes: 3, text: '"s"', terminated: true, flags: [], issue: null, locator: '$[2]' },
+    {
+      index: 0,
+      offset: 2,
+      bytes: 7,
+      text: '{"a":1}',
+      terminated: true,
+      flags: [],
+      issue: null,
+      locator: '$[0]',
+    },
+    {
+      index: 1,
+      offset: 14,
+      bytes: 11,
+      text: '{"b":[2,3]}',
+      terminated: true,
+      flags: [],
+      issue: null,
+      locator: '$[1]',
+    },
+    {
+      index: 2,
+      offset: 26,
+      bytes: 3,
+      text: '"s"',
+      terminated: true,
+      flags: [],
+      issue: null,
+      locator: '$[2]',
+    },
     { index: 3, offset: 31, bytes: 1, text: '4', terminated: true, flags: [], issue: null, locator: '$[3]' },
   ]);
   assertRawMatches(Buffer.from(content), units);
@@ -536,7 +695,10 @@ test('readArrayElements: an empty file gives zero units; a whitespace-only file 
 });
 
 test('readArrayElements: a file that is not an array → one NOT_A_JSON_ARRAY refusal', async (t) => {
-  const refusal = { reason: 'NOT_A_JSON_ARRAY', detail: 'file does not start with "[" (expected a JSON array of records)' };
+  const refusal = {
+    reason: 'NOT_A_JSON_ARRAY',
+    detail: 'file does not start with "[" (expected a JSON array of records)',
+  };
   assert.deepEqual(await elements(await fixture(t, '{"a":[1,2]}', 'x.json')), [refusal]);
   assert.deepEqual(await elements(await fixture(t, '{"a":1}\n{"b":2}\n', 'y.json')), [refusal]);
 });
@@ -545,8 +707,26 @@ test('readArrayElements: a BOM before the array is skipped and flagged on the fi
   const content = '\uFEFF[{"a":1},{"b":2}]';
   const units = await elements(await fixture(t, content, 'x.json'));
   assert.deepEqual(units.map(view), [
-    { index: 0, offset: 4, bytes: 7, text: '{"a":1}', terminated: true, flags: ['bom_stripped'], issue: null, locator: '$[0]' },
-    { index: 1, offset: 12, bytes: 7, text: '{"b":2}', terminated: true, flags: [], issue: null, locator: '$[1]' },
+    {
+      index: 0,
+      offset: 4,
+      bytes: 7,
+      text: '{"a":1}',
+      terminated: true,
+      flags: ['bom_stripped'],
+      issue: null,
+      locator: '$[0]',
+    },
+    {
+      index: 1,
+      offset: 12,
+      bytes: 7,
+      text: '{"b":2}',
+      terminated: true,
+      flags: [],
+      issue: null,
+      locator: '$[1]',
+    },
   ]);
 });
 
@@ -554,23 +734,77 @@ test('readArrayElements: an array cut off mid-element → last unit TRUNCATED_FI
   const content = '[{"a":1},\n {"b":"tor';
   const units = await elements(await fixture(t, content, 'x.json'));
   assert.deepEqual(units.map(view), [
-    { index: 0, offset: 1, bytes: 7, text: '{"a":1}', terminated: true, flags: [], issue: null, locator: '$[0]' },
-    { index: 1, offset: 11, bytes: 9, text: null, terminated: false, flags: [], issue: 'TRUNCATED_FINAL_LINE', locator: '$[1]' },
+    {
+      index: 0,
+      offset: 1,
+      bytes: 7,
+      text: '{"a":1}',
+      terminated: true,
+      flags: [],
+      issue: null,
+      locator: '$[0]',
+    },
+    {
+      index: 1,
+      offset: 11,
+      bytes: 9,
+      text: null,
+      terminated: false,
+      flags: [],
+      issue: 'TRUNCATED_FINAL_LINE',
+      locator: '$[1]',
+    },
   ]);
   assertRawMatches(Buffer.from(content), units);
 });
 
 test('readArrayElements: an array cut off after a comma or after "[" still ends in TRUNCATED_FINAL_LINE', async (t) => {
   assert.deepEqual((await elements(await fixture(t, '[{"a":1},\n', 'x.json'))).map(view), [
-    { index: 0, offset: 1, bytes: 7, text: '{"a":1}', terminated: true, flags: [], issue: null, locator: '$[0]' },
-    { index: 1, offset: 10, bytes: 0, text: null, terminated: false, flags: [], issue: 'TRUNCATED_FINAL_LINE', locator: '$[1]' },
+    {
+      index: 0,
+      offset: 1,
+      bytes: 7,
+      text: '{"a":1}',
+      terminated: true,
+      flags: [],
+      issue: null,
+      locator: '$[0]',
+    },
+    {
+      index: 1,
+      offset: 10,
+      bytes: 0,
+      text: null,
+      terminated: false,
+      flags: [],
+      issue: 'TRUNCATED_FINAL_LINE',
+      locator: '$[1]',
+    },
   ]);
   assert.deepEqual((await elements(await fixture(t, '[', 'y.json'))).map(view), [
-    { index: 0, offset: 1, bytes: 0, text: null, terminated: false, flags: [], issue: 'TRUNCATED_FINAL_LINE', locator: '$[0]' },
+    {
+      index: 0,
+      offset: 1,
+      bytes: 0,
+      text: null,
+      terminated: false,
+      flags: [],
+      issue: 'TRUNCATED_FINAL_LINE',
+      locator: '$[0]',
+    },
   ]);
   // a complete element with the closing ']' missing is torn too
   assert.deepEqual((await elements(await fixture(t, '[{"a":1}', 'z.json'))).map(view), [
-    { index: 0, offset: 1, bytes: 7, text: null, terminated: false, flags: [], issue: 'TRUNCATED_FINAL_LINE', locator: '$[0]' },
+    {
+      index: 0,
+      offset: 1,
+      bytes: 7,
+      text: null,
+      terminated: false,
+      flags: [],
+      issue: 'TRUNCATED_FINAL_LINE',
+      locator: '$[0]',
+    },
   ]);
 });
 
@@ -580,7 +814,16 @@ test('readArrayElements: data after the closing "]" → an extra JSON_TRAILING_D
   assert.deepEqual(units.map(view), [
     { index: 0, offset: 1, bytes: 1, text: '1', terminated: true, flags: [], issue: null, locator: '$[0]' },
     { index: 1, offset: 3, bytes: 1, text: '2', terminated: true, flags: [], issue: null, locator: '$[1]' },
-    { index: 2, offset: 6, bytes: 3, text: null, terminated: true, flags: [], issue: 'JSON_TRAILING_DATA', locator: '$' },
+    {
+      index: 2,
+      offset: 6,
+      bytes: 3,
+      text: null,
+      terminated: true,
+      flags: [],
+      issue: 'JSON_TRAILING_DATA',
+      locator: '$',
+    },
   ]);
   assert.deepEqual(units[2] && 'index' in units[2] ? units[2].issue : null, {
     reason: 'JSON_TRAILING_DATA',
@@ -592,8 +835,26 @@ test('readArrayElements: data after the closing "]" → an extra JSON_TRAILING_D
 test('readArrayElements: a stray "}" does not end the array and swallow the rest', async (t) => {
   const units = await elements(await fixture(t, '[{"a":1}}, {"b":2}]', 'x.json'));
   assert.deepEqual(units.map(view), [
-    { index: 0, offset: 1, bytes: 8, text: '{"a":1}}', terminated: true, flags: [], issue: null, locator: '$[0]' },
-    { index: 1, offset: 11, bytes: 7, text: '{"b":2}', terminated: true, flags: [], issue: null, locator: '$[1]' },
+    {
+      index: 0,
+      offset: 1,
+      bytes: 8,
+      text: '{"a":1}}',
+      terminated: true,
+      flags: [],
+      issue: null,
+      locator: '$[0]',
+    },
+    {
+      index: 1,
+      offset: 11,
+      bytes: 7,
+      text: '{"b":2}',
+      terminated: true,
+      flags: [],
+      issue: null,
+      locator: '$[1]',
+    },
   ]);
 });
 
@@ -601,9 +862,27 @@ test('readArrayElements: empty elements (doubled or trailing comma) → JSON_PAR
   const units = await elements(await fixture(t, '[1,,2,]', 'x.json'));
   assert.deepEqual(units.map(view), [
     { index: 0, offset: 1, bytes: 1, text: '1', terminated: true, flags: [], issue: null, locator: '$[0]' },
-    { index: 1, offset: 3, bytes: 0, text: null, terminated: true, flags: [], issue: 'JSON_PARSE', locator: '$[1]' },
+    {
+      index: 1,
+      offset: 3,
+      bytes: 0,
+      text: null,
+      terminated: true,
+      flags: [],
+      issue: 'JSON_PARSE',
+      locator: '$[1]',
+    },
     { index: 2, offset: 4, bytes: 1, text: '2', terminated: true, flags: [], issue: null, locator: '$[2]' },
-    { index: 3, offset: 6, bytes: 0, text: null, terminated: true, flags: [], issue: 'JSON_PARSE', locator: '$[3]' },
+    {
+      index: 3,
+      offset: 6,
+      bytes: 0,
+      text: null,
+      terminated: true,
+      flags: [],
+      issue: 'JSON_PARSE',
+      locator: '$[3]',
+    },
   ]);
 });
 
@@ -613,12 +892,33 @@ test('readArrayElements: an element over the limit → LINE_TOO_LONG with the ha
   const content = `[${big} , ${fits}      ]`;
   const units = await elements(await fixture(t, content, 'x.json'), 10);
   assert.deepEqual(units.map(view), [
-    { index: 0, offset: 1, bytes: 32, text: null, terminated: true, flags: [], issue: 'LINE_TOO_LONG', locator: '$[0]' },
-    { index: 1, offset: 36, bytes: 10, text: fits, terminated: true, flags: [], issue: null, locator: '$[1]' },
+    {
+      index: 0,
+      offset: 1,
+      bytes: 32,
+      text: null,
+      terminated: true,
+      flags: [],
+      issue: 'LINE_TOO_LONG',
+      locator: '$[0]',
+    },
+    {
+      index: 1,
+      offset: 36,
+      bytes: 10,
+      text: fits,
+      terminated: true,
+      flags: [],
+      issue: null,
+      locator: '$[1]',
+    },
   ]);
   const u0 = units[0] as SourceUnit;
   assert.equal(u0.rawSha256, sha256(big));
-  assert.deepEqual(u0.issue, { reason: 'LINE_TOO_LONG', detail: 'array element is 32 bytes, over the 10-byte limit (limits.max_line_bytes)' });
+  assert.deepEqual(u0.issue, {
+    reason: 'LINE_TOO_LONG',
+    detail: 'array element is 32 bytes, over the 10-byte limit (limits.max_line_bytes)',
+  });
   assertRawMatches(Buffer.from(content), units);
 });
 
@@ -650,7 +950,16 @@ test('readArrayElements: elements straddling the 1 MiB chunk boundary keep exact
   const units = await elements(await fixture(t, content, 'x.json'), 4 * MiB);
   let offset = 1;
   const expected = texts.map((text, index) => {
-    const u = { index, offset, bytes: Buffer.byteLength(text), text, terminated: true, flags: [], issue: null, locator: `$[${index}]` };
+    const u = {
+      index,
+      offset,
+      bytes: Buffer.byteLength(text),
+      text,
+      terminated: true,
+      flags: [],
+      issue: null,
+      locator: `$[${index}]`,
+    };
     offset += u.bytes + 1;
     return u;
   });

@@ -45,7 +45,10 @@ async function tree(dir: string): Promise<Record<string, string>> {
 
 /** What is left in .distill/staging and .distill/trash (folders included, which `tree` would not show). */
 async function leftovers(root: string): Promise<{ staging: string[]; trash: string[] }> {
-  return { staging: await ls(join(root, '.distill', 'staging')), trash: await ls(join(root, '.distill', 'trash')) };
+  return {
+    staging: await ls(join(root, '.distill', 'staging')),
+    trash: await ls(join(root, '.distill', 'trash')),
+  };
 }
 
 async function ls(dir: string): Promise<string[]> {
@@ -88,7 +91,10 @@ test('publish swaps the new folder in and replaces the previous content entirely
     { path: 'out/stage/rows.jsonl', sha256: sha256('{"n":1}\n{"n":2}\n'), bytes: 16, rows: 2 },
   ]);
   await staged.publish();
-  assert.deepEqual(await tree(join(root, FINAL)), { 'manifest.json': '{"v":"new"}\n', 'rows.jsonl': '{"n":1}\n{"n":2}\n' });
+  assert.deepEqual(await tree(join(root, FINAL)), {
+    'manifest.json': '{"v":"new"}\n',
+    'rows.jsonl': '{"n":1}\n{"n":2}\n',
+  });
   assert.deepEqual(await leftovers(root), { staging: [], trash: [] });
 });
 
@@ -123,7 +129,7 @@ test('recoverPublish puts the trash copy back when the final folder is missing',
   assert.deepEqual(await ls(join(root, '.distill', 'trash')), []);
 });
 
-test('recoverPublish deletes a dead run\'s trash copy when the final folder exists', async (t) => {
+test("recoverPublish deletes a dead run's trash copy when the final folder exists", async (t) => {
   const root = await tempRoot(t);
   await fsp.mkdir(join(root, FINAL), { recursive: true });
   await fsp.writeFile(join(root, FINAL, 'rows.jsonl'), '{"v":"new"}\n');
@@ -138,12 +144,20 @@ test('recoverPublish deletes a dead run\'s trash copy when the final folder exis
 test('recoverPublish removes staging folders of dead pids only, and only for its own output', async (t) => {
   const root = await tempRoot(t);
   const staging = join(root, '.distill', 'staging');
-  for (const name of [`${SLUG}.tmp-${DEAD_PID}`, `${SLUG}.tmp-${process.pid}`, `other.tmp-${DEAD_PID}`, `${SLUG}_more.tmp-${DEAD_PID}`]) {
+  for (const name of [
+    `${SLUG}.tmp-${DEAD_PID}`,
+    `${SLUG}.tmp-${process.pid}`,
+    `other.tmp-${DEAD_PID}`,
+    `${SLUG}_more.tmp-${DEAD_PID}`,
+  ]) {
     await fsp.mkdir(join(staging, name), { recursive: true });
     await fsp.writeFile(join(staging, name, 'part.jsonl'), '{}\n');
   }
   await recoverPublish(root, FINAL);
-  assert.deepEqual(await ls(staging), [`other.tmp-${DEAD_PID}`, `${SLUG}.tmp-${process.pid}`, `${SLUG}_more.tmp-${DEAD_PID}`].sort());
+  assert.deepEqual(
+    await ls(staging),
+    [`other.tmp-${DEAD_PID}`, `${SLUG}.tmp-${process.pid}`, `${SLUG}_more.tmp-${DEAD_PID}`].sort(),
+  );
   // a missing .distill folder is fine
   await recoverPublish(await tempRoot(t), FINAL);
 });
@@ -216,7 +230,12 @@ interface ChildRun {
 }
 
 /** Runs `code` as an ESM .ts script under tsx with `arg` and the given fault env (other DISTILL_* unset). */
-async function runScript(root: string, code: string, arg: string, env: Record<string, string>): Promise<ChildRun> {
+async function runScript(
+  root: string,
+  code: string,
+  arg: string,
+  env: Record<string, string>,
+): Promise<ChildRun> {
   const scriptDir = await fsp.mkdtemp(join(root, 'script-'));
   await fsp.writeFile(join(scriptDir, 'package.json'), '{"type":"module"}\n');
   const script = join(scriptDir, 'child.ts');
@@ -233,7 +252,10 @@ async function runScript(root: string, code: string, arg: string, env: Record<st
 }
 
 /** Seeds a previous output, then runs the publishing child with the given fault env. */
-async function runChild(t: TestContext, env: Record<string, string>): Promise<{ root: string; run: ChildRun }> {
+async function runChild(
+  t: TestContext,
+  env: Record<string, string>,
+): Promise<{ root: string; run: ChildRun }> {
   const root = await tempRoot(t);
   await seedPrevious(root);
   return { root, run: await runScript(root, CHILD, root, env) };
@@ -256,14 +278,21 @@ test('writeFileAtomic under an injected write / fsync / rename fault keeps the o
     await fsp.mkdir(dir);
     await fsp.writeFile(join(dir, 'head.json'), '{"v":"old"}\n');
     const run = await runScript(root, WRITE_CHILD, join(dir, 'head.json'), { DISTILL_FAULT: fault });
-    assert.deepEqual({ status: run.status, stderr: run.stderr }, { status: 1, stderr: `write failed: ${fault.split(':')[2]}\n` }, fault);
+    assert.deepEqual(
+      { status: run.status, stderr: run.stderr },
+      { status: 1, stderr: `write failed: ${fault.split(':')[2]}\n` },
+      fault,
+    );
     assert.deepEqual(await tree(dir), { 'head.json': '{"v":"old"}\n' }, fault);
   }
 });
 
 test('child without faults publishes (control for the fault tests below)', async (t) => {
   const { root, run } = await runChild(t, {});
-  assert.deepEqual({ status: run.status, stdout: run.stdout, stderr: run.stderr }, { status: 0, stdout: 'published\n', stderr: '' });
+  assert.deepEqual(
+    { status: run.status, stdout: run.stdout, stderr: run.stderr },
+    { status: 0, stdout: 'published\n', stderr: '' },
+  );
   assert.deepEqual(await tree(join(root, FINAL)), NEW);
   assert.deepEqual(await leftovers(root), { staging: [], trash: [] });
 });

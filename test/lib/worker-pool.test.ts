@@ -22,7 +22,7 @@ test('a worker holds two requests at once and answers them in the order sent, ev
   }
 });
 
-test('a third request waits for room; a failure is the caller\'s error and the worker goes on', async () => {
+test("a third request waits for room; a failure is the caller's error and the worker goes on", async () => {
   const pool = new WorkerPool<Req, number>(ECHO, 1, null);
   try {
     const a = pool.run({ n: 1, delayMs: 100 });
@@ -47,9 +47,19 @@ test('mapInOrder over a pool and this thread gives every result in request order
       return r.n * 2;
     };
     const got: number[] = [];
-    for await (const r of mapInOrder(requests(), local, () => new WorkerPool<Req, number>(ECHO, 1, null), { after: 2, window })) got.push(r);
-    assert.deepEqual(got, Array.from({ length: 40 }, (_, n) => n * 2));
+    for await (const r of mapInOrder(requests(), local, () => new WorkerPool<Req, number>(ECHO, 1, null), {
+      after: 2,
+      window,
+    }))
+      got.push(r);
+    assert.deepEqual(
+      got,
+      Array.from({ length: 40 }, (_, n) => n * 2),
+    );
     // the first two here, then one whenever the worker holds two: a window smaller than the workers hold still leaves this thread a share
-    assert.ok(localCalls > 2 && localCalls < 40, `window ${window}: ${localCalls} of 40 requests ran in this thread`);
+    assert.ok(
+      localCalls > 2 && localCalls < 40,
+      `window ${window}: ${localCalls} of 40 requests ran in this thread`,
+    );
   }
 });

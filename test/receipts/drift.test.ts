@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { changedMetrics, computeDrift, DRIFT_THRESHOLDS, metricSeverity, movedMetrics } from '../../tasks/run/drift.ts';
+import {
+  changedMetrics,
+  computeDrift,
+  DRIFT_THRESHOLDS,
+  metricSeverity,
+  movedMetrics,
+} from '../../tasks/run/drift.ts';
 
 test('thresholds are warn above 20 % and alert above 50 %', () => {
   assert.deepEqual(DRIFT_THRESHOLDS, { warn_pct: 20, alert_pct: 50 });
@@ -36,7 +42,11 @@ test('metricSeverity honours other thresholds', () => {
 });
 
 test('computeDrift: exact deltas and severities; a metric missing on one side counts as 0', () => {
-  const report = computeDrift('run-2', { a: 121, b: 10, mix: 32.57, new: 2 }, { run_id: 'run-1', metrics: { a: 100, b: 10, mix: 31.69, gone: 3 } });
+  const report = computeDrift(
+    'run-2',
+    { a: 121, b: 10, mix: 32.57, new: 2 },
+    { run_id: 'run-1', metrics: { a: 100, b: 10, mix: 31.69, gone: 3 } },
+  );
   assert.deepEqual(report, {
     schema_version: 1,
     run_id: 'run-2',
@@ -54,8 +64,14 @@ test('computeDrift: exact deltas and severities; a metric missing on one side co
 });
 
 test('computeDrift: the worst metric decides; warn when nothing is past alert', () => {
-  assert.equal(computeDrift('r2', { a: 121, b: 10 }, { run_id: 'r1', metrics: { a: 100, b: 10 } }).severity, 'warn');
-  assert.equal(computeDrift('r2', { a: 120, b: 9 }, { run_id: 'r1', metrics: { a: 100, b: 10 } }).severity, 'ok');
+  assert.equal(
+    computeDrift('r2', { a: 121, b: 10 }, { run_id: 'r1', metrics: { a: 100, b: 10 } }).severity,
+    'warn',
+  );
+  assert.equal(
+    computeDrift('r2', { a: 120, b: 9 }, { run_id: 'r1', metrics: { a: 100, b: 10 } }).severity,
+    'ok',
+  );
   assert.equal(computeDrift('r2', { a: 0, b: 0 }, { run_id: 'r1', metrics: { a: 0, b: 0 } }).severity, 'ok');
 });
 
@@ -74,7 +90,17 @@ test('computeDrift: a first run has nothing to compare and is ok', () => {
 });
 
 test('changedMetrics lists every change worst first, movedMetrics only those past a threshold', () => {
-  const report = computeDrift('r2', { a: 103, b: 160, c: 1, d: 10, e: 125, f: 90 }, { run_id: 'r1', metrics: { a: 100, b: 100, c: 0, d: 10, e: 100, f: 100 } });
-  assert.deepEqual(changedMetrics(report).map((m) => `${m.severity} ${m.name}`), ['alert c', 'alert b', 'warn e', 'ok f', 'ok a']);
-  assert.deepEqual(movedMetrics(report).map((m) => m.name), ['b', 'c', 'e']);
+  const report = computeDrift(
+    'r2',
+    { a: 103, b: 160, c: 1, d: 10, e: 125, f: 90 },
+    { run_id: 'r1', metrics: { a: 100, b: 100, c: 0, d: 10, e: 100, f: 100 } },
+  );
+  assert.deepEqual(
+    changedMetrics(report).map((m) => `${m.severity} ${m.name}`),
+    ['alert c', 'alert b', 'warn e', 'ok f', 'ok a'],
+  );
+  assert.deepEqual(
+    movedMetrics(report).map((m) => m.name),
+    ['b', 'c', 'e'],
+  );
 });

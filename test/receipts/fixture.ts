@@ -5,7 +5,12 @@ import { PIPELINE, type PipelinePhase } from '../../tasks/phases/registry.ts';
 export const sha = (c: string): string => c.repeat(64);
 
 /** A file entry. */
-export const file = (path: string, c: string, rows: number | null = 1, bytes = 10): FileEntry => ({ path, sha256: sha(c), bytes, rows });
+export const file = (path: string, c: string, rows: number | null = 1, bytes = 10): FileEntry => ({
+  path,
+  sha256: sha(c),
+  bytes,
+  rows,
+});
 
 /** The pipeline entry of a phase. */
 export function phaseOf(name: string): PipelinePhase {
@@ -39,19 +44,36 @@ export function receipt(phase: string, over: Partial<StageReceipt> = {}): StageR
 export function chain(): { evidence: StageReceipt; score: StageReceipt; sft: StageReceipt } {
   const evidence = receipt('build-evidence', {
     inputs: [file('data/_kb/a.jsonl', '1', null, 300)],
-    outputs: [file('data/evidence/2026/10/01/a.jsonl', 'a', 9, 900), file('data/evidence/_quarantine/a.jsonl', 'b', 2), file('data/evidence/_health.json', 'c', null)],
+    outputs: [
+      file('data/evidence/2026/10/01/a.jsonl', 'a', 9, 900),
+      file('data/evidence/_quarantine/a.jsonl', 'b', 2),
+      file('data/evidence/_health.json', 'c', null),
+    ],
     counts: { in: 10, out: 8, quarantined: 2, by_reason: { JSON_PARSE: 1, SCHEMA_INVALID: 1 } },
     stats: { files: 1, files_refused: 0, records: 9 },
   });
   const score = receipt('score', {
     inputs: [file('data/evidence/2026/10/01/a.jsonl', 'a', 9, 900)],
-    outputs: [file('data/scored-runs/2026/10/01/runs.jsonl', 'd', 4, 400), file('data/scored-runs/_quarantine.jsonl', 'e', 1)],
+    outputs: [
+      file('data/scored-runs/2026/10/01/runs.jsonl', 'd', 4, 400),
+      file('data/scored-runs/_quarantine.jsonl', 'e', 1),
+    ],
     counts: { in: 9, out: 8, quarantined: 1, by_reason: { ORPHAN_SIGNAL: 1 } },
-    stats: { runs: 4, 'category.accepted': 2, 'category.partially_accepted': 1, 'category.rejected': 1, 'category.needs_human_review': 0 },
+    stats: {
+      runs: 4,
+      'category.accepted': 2,
+      'category.partially_accepted': 1,
+      'category.rejected': 1,
+      'category.needs_human_review': 0,
+    },
   });
   const sft = receipt('export-sft', {
     inputs: [file('data/scored-runs/2026/10/01/runs.jsonl', 'd', 4, 400)],
-    outputs: [file('exports/sft/instruction_response.jsonl', 'f', 2, 2000), file('exports/sft/openai/train.jsonl', '7', 2, 1500), file('exports/sft/_quarantine.jsonl', '8', 2, 700)],
+    outputs: [
+      file('exports/sft/instruction_response.jsonl', 'f', 2, 2000),
+      file('exports/sft/openai/train.jsonl', '7', 2, 1500),
+      file('exports/sft/_quarantine.jsonl', '8', 2, 700),
+    ],
     counts: { in: 4, out: 2, quarantined: 2, by_reason: { CATEGORY_EXCLUDED: 2 } },
     stats: { rows: 2, train: 2, test: 0 },
   });

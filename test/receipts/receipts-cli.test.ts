@@ -42,11 +42,23 @@ test('distill receipts shows the latest run: phases, check, funnel and drift', a
   const r = await runCli(['receipts', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
-  assert.match(lines[0] as string, /^run run-2: ok · code \S+ · started \d{4}-\d\d-\d\dT[\d:.]+Z · took \d+\.\d s$/);
+  assert.match(
+    lines[0] as string,
+    /^run run-2: ok · code \S+ · started \d{4}-\d\d-\d\dT[\d:.]+Z · took \d+\.\d s$/,
+  );
   assert.equal(lines[1], 'phases');
   const width = Math.max(...PHASES.map((p) => p.length));
-  for (const [i, p] of PHASES.entries()) assert.match(lines[2 + i] as string, new RegExp(`^  ${p.padEnd(width)}  fresh   [\\d,]+ in → [\\d,]+ out \\+ [\\d,]+ quarantined +reports/distillation/run-1/${p}\\.receipt\\.json$`));
-  assert.equal(lines[2 + PHASES.length], `check: ok (${PHASES.length} receipts reconcile: rows in = out + quarantined, inputs = upstream outputs, outputs = files on disk)`);
+  for (const [i, p] of PHASES.entries())
+    assert.match(
+      lines[2 + i] as string,
+      new RegExp(
+        `^  ${p.padEnd(width)}  fresh   [\\d,]+ in → [\\d,]+ out \\+ [\\d,]+ quarantined +reports/distillation/run-1/${p}\\.receipt\\.json$`,
+      ),
+    );
+  assert.equal(
+    lines[2 + PHASES.length],
+    `check: ok (${PHASES.length} receipts reconcile: rows in = out + quarantined, inputs = upstream outputs, outputs = files on disk)`,
+  );
   assert.equal(lines[3 + PHASES.length], 'funnel');
   assert.ok(r.stdout.endsWith('drift: ok vs run run-1 (no metric changed)\n'), r.stdout);
 });
@@ -56,11 +68,19 @@ test('distill receipts --run-id shows an older run without comparing it with the
   const r = await runCli(['receipts', '--run-id', 'run-1', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^run run-1: ok · /);
-  assert.match(r.stdout, new RegExp(`\\ncheck: ok \\(${PHASES.length} receipts reconcile: rows in = out \\+ quarantined, inputs = upstream outputs; an older run, not compared with the files on disk\\)\\n`));
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `\\ncheck: ok \\(${PHASES.length} receipts reconcile: rows in = out \\+ quarantined, inputs = upstream outputs; an older run, not compared with the files on disk\\)\\n`,
+    ),
+  );
   assert.ok(r.stdout.endsWith('drift: ok (first run, nothing to compare)\n'), r.stdout);
   const check = await runCli(['receipts', '--check', '--root', dir]);
   assert.equal(check.code, 0);
-  assert.equal(check.stdout, `run run-2\ncheck: ok (${PHASES.length} receipts reconcile: rows in = out + quarantined, inputs = upstream outputs, outputs = files on disk)\n`);
+  assert.equal(
+    check.stdout,
+    `run run-2\ncheck: ok (${PHASES.length} receipts reconcile: rows in = out + quarantined, inputs = upstream outputs, outputs = files on disk)\n`,
+  );
   const json = await runCli(['receipts', '--json', '--root', dir]);
   const out = JSON.parse(json.stdout);
   assert.equal(out.summary.run_id, 'run-2');
@@ -72,15 +92,24 @@ test('distill receipts: clear errors for no run-all yet and for an unknown or si
   const empty = tempProject();
   const none = await runCli(['receipts', '--root', empty]);
   assert.equal(none.code, 2);
-  assert.equal(none.stderr, '✖ no run-all summary under reports/distillation/; run `npm run run-all` (or `distill run-all`) first\n');
+  assert.equal(
+    none.stderr,
+    '✖ no run-all summary under reports/distillation/; run `npm run run-all` (or `distill run-all`) first\n',
+  );
   const dir = await project();
   const unknown = await runCli(['receipts', '--run-id', 'run-9', '--root', dir]);
   assert.equal(unknown.code, 2);
-  assert.equal(unknown.stderr, '✖ no run run-9 under reports/distillation/; the most recent run-all runs are: run-2, run-1\n');
+  assert.equal(
+    unknown.stderr,
+    '✖ no run run-9 under reports/distillation/; the most recent run-all runs are: run-2, run-1\n',
+  );
   const single = await runCli(['score', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
   assert.equal(single.code, 0, single.stderr);
   const phase = await runCli(['receipts', '--run-id', 'run-3', '--root', dir]);
-  assert.equal(phase.stderr, '✖ run run-3 has receipts but no summary.json: it was a single phase, not a run-all (see reports/distillation/run-3/). Run-all runs: run-2, run-1\n');
+  assert.equal(
+    phase.stderr,
+    '✖ run run-3 has receipts but no summary.json: it was a single phase, not a run-all (see reports/distillation/run-3/). Run-all runs: run-2, run-1\n',
+  );
 });
 
 test('receipts --check exits 1 on an edited receipt (rows in ≠ out + quarantined)', async () => {
@@ -88,7 +117,10 @@ test('receipts --check exits 1 on an edited receipt (rows in ≠ out + quarantin
   edit(dir, 'reports/distillation/run-1/score.receipt.json', (r) => (r['counts'].out += 1));
   const r = await runCli(['receipts', '--check', '--root', dir]);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^run run-2\ncheck: FAILED, 1 problem\n {2}✖ score: rows in ([\d,]+) ≠ rows out ([\d,]+) \+ quarantined ([\d,]+) = ([\d,]+) \(reports\/distillation\/run-1\/score\.receipt\.json\); the receipt was edited or the phase miscounted: rebuild with/);
+  assert.match(
+    r.stdout,
+    /^run run-2\ncheck: FAILED, 1 problem\n {2}✖ score: rows in ([\d,]+) ≠ rows out ([\d,]+) \+ quarantined ([\d,]+) = ([\d,]+) \(reports\/distillation\/run-1\/score\.receipt\.json\); the receipt was edited or the phase miscounted: rebuild with/,
+  );
 });
 
 test("receipts --check exits 1 when a phase's input hash is not its upstream's output hash", async () => {
@@ -101,7 +133,12 @@ test("receipts --check exits 1 when a phase's input hash is not its upstream's o
   const r = await runCli(['receipts', '--check', '--root', dir]);
   assert.equal(r.code, 1);
   const upstream = PHASES.includes('screen') ? 'screen' : 'score';
-  assert.ok(r.stdout.includes(`✖ export-sft: input ${path} has sha256 000000000000… (reports/distillation/run-1/export-sft.receipt.json), but ${upstream} wrote `), r.stdout);
+  assert.ok(
+    r.stdout.includes(
+      `✖ export-sft: input ${path} has sha256 000000000000… (reports/distillation/run-1/export-sft.receipt.json), but ${upstream} wrote `,
+    ),
+    r.stdout,
+  );
   assert.ok(r.stdout.includes(`; export-sft did not read what ${upstream} produced: ${FIX}`), r.stdout);
 });
 
@@ -114,8 +151,14 @@ test('run-all after wireit: phases with a receipt in this run ran, the others ar
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(readFileSync(join(dir, 'reports/distillation/run-3/summary.json'), 'utf8'));
   assert.deepEqual(
-    s.phases.map((p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`),
-    PHASES.map((p) => (p === 'score' ? 'score ran reports/distillation/run-3/score.receipt.json' : `${p} fresh reports/distillation/run-1/${p}.receipt.json`)),
+    s.phases.map(
+      (p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`,
+    ),
+    PHASES.map((p) =>
+      p === 'score'
+        ? 'score ran reports/distillation/run-3/score.receipt.json'
+        : `${p} fresh reports/distillation/run-1/${p}.receipt.json`,
+    ),
   );
   assert.equal(s.ok, true);
   assert.match(r.stderr, /\n {2}build-evidence +fresh +[\d,]+ in → /);
@@ -124,7 +167,8 @@ test('run-all after wireit: phases with a receipt in this run ran, the others ar
 
 test('run-all after wireit: a fresh phase that no receipt describes is a failure, not silently accepted', async () => {
   const dir = await project();
-  for (const run of ['run-1', 'latest']) rmSync(join(dir, 'reports/distillation', run, 'export-rag.receipt.json'));
+  for (const run of ['run-1', 'latest'])
+    rmSync(join(dir, 'reports/distillation', run, 'export-rag.receipt.json'));
   const r = await runCli(['run-all', '--collect', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^run run-3: FAILED · /);

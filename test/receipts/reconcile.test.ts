@@ -7,9 +7,24 @@ const P = 'reports/distillation/r1';
 
 function items(c = chain()): ReceiptUnderCheck[] {
   return [
-    { phase: phaseOf('build-evidence'), receiptPath: `${P}/build-evidence.receipt.json`, receipt: c.evidence, manifestFiles: c.evidence.outputs },
-    { phase: phaseOf('score'), receiptPath: `${P}/score.receipt.json`, receipt: c.score, manifestFiles: c.score.outputs },
-    { phase: phaseOf('export-sft'), receiptPath: `${P}/export-sft.receipt.json`, receipt: c.sft, manifestFiles: c.sft.outputs },
+    {
+      phase: phaseOf('build-evidence'),
+      receiptPath: `${P}/build-evidence.receipt.json`,
+      receipt: c.evidence,
+      manifestFiles: c.evidence.outputs,
+    },
+    {
+      phase: phaseOf('score'),
+      receiptPath: `${P}/score.receipt.json`,
+      receipt: c.score,
+      manifestFiles: c.score.outputs,
+    },
+    {
+      phase: phaseOf('export-sft'),
+      receiptPath: `${P}/export-sft.receipt.json`,
+      receipt: c.sft,
+      manifestFiles: c.sft.outputs,
+    },
   ];
 }
 
@@ -55,10 +70,16 @@ test('an input the upstream receipt does not list is caught; source files are no
 test('outputs that are not the files on disk, a missing manifest, a missing or failed receipt are caught', () => {
   const c = chain();
   const list = items(c);
-  (list[2] as ReceiptUnderCheck).manifestFiles = [file('exports/sft/instruction_response.jsonl', '0', 2, 2000)];
+  (list[2] as ReceiptUnderCheck).manifestFiles = [
+    file('exports/sft/instruction_response.jsonl', '0', 2, 2000),
+  ];
   (list[1] as ReceiptUnderCheck).manifestFiles = null;
   list.push({ phase: phaseOf('export-rag'), receiptPath: null, receipt: null });
-  list.push({ phase: phaseOf('export-preference'), receiptPath: `${P}/export-preference.receipt.json`, receipt: receipt('export-preference', { ok: false, errors: ['boom'] }) });
+  list.push({
+    phase: phaseOf('export-preference'),
+    receiptPath: `${P}/export-preference.receipt.json`,
+    receipt: receipt('export-preference', { ok: false, errors: ['boom'] }),
+  });
   assert.deepEqual(reconcile(list), [
     `score: data/scored-runs/_manifest.json is missing or invalid, so its outputs cannot be matched to ${P}/score.receipt.json; rebuild with \`npm run run-all\` (or \`distill run-all\`)`,
     `export-sft: the files in exports/sft/ are not the outputs listed in ${P}/export-sft.receipt.json (they were rebuilt or edited since); rebuild with \`npm run run-all\` (or \`distill run-all\`)`,

@@ -8,7 +8,8 @@ import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { activePhases } from '../../tasks/phases/registry.ts';
 import { REPO, runCli, tempProject } from '../helpers/project.ts';
 
-const FUNNEL = /\nfunnel\n {2}([\d,]+) source rows\n {2}→ ([\d,]+) evidence records \(([\d,]+) source rows quarantined\)\n {2}→ ([\d,]+) runs: ([\d,]+) accepted, ([\d,]+) partially accepted, ([\d,]+) rejected, ([\d,]+) needs human review\n {2}→ exports: rag ([\d,]+), sft ([\d,]+), sft-partial ([\d,]+), preference ([\d,]+), kto ([\d,]+)\n/;
+const FUNNEL =
+  /\nfunnel\n {2}([\d,]+) source rows\n {2}→ ([\d,]+) evidence records \(([\d,]+) source rows quarantined\)\n {2}→ ([\d,]+) runs: ([\d,]+) accepted, ([\d,]+) partially accepted, ([\d,]+) rejected, ([\d,]+) needs human review\n {2}→ exports: rag ([\d,]+), sft ([\d,]+), sft-partial ([\d,]+), preference ([\d,]+), kto ([\d,]+)\n/;
 
 const num = (s: string | undefined): number => Number((s ?? '').replace(/,/g, ''));
 const readJson = (dir: string, rel: string) => JSON.parse(readFileSync(join(dir, rel), 'utf8'));
@@ -22,7 +23,19 @@ async function runAll(dir: string, runId: string) {
 /** Copies one day of rows (every stream's 2026-10-31 file) from a corpus generated with another start date. */
 function addDay(dir: string): void {
   const gen = mkdtempSync(join(tmpdir(), 'distill-day-'));
-  execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO, 'tasks', 'corpus.ts'), '--out', join(gen, 'kb'), '--start-date', '2026-10-31'], { stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [
+      '--import',
+      import.meta.resolve('tsx'),
+      join(REPO, 'tasks', 'corpus.ts'),
+      '--out',
+      join(gen, 'kb'),
+      '--start-date',
+      '2026-10-31',
+    ],
+    { stdio: 'ignore' },
+  );
   for (const stream of readdirSync(join(gen, 'kb'))) {
     const day = join(gen, 'kb', stream, '2026-10-31.jsonl');
     if (existsSync(day)) cpSync(day, join(dir, 'data', '_kb', stream, '2026-10-31.jsonl'));
@@ -39,9 +52,19 @@ test('distill run-all prints the funnel and drift: ok; an identical second run h
   const s1 = readJson(dir, 'reports/distillation/run-1/summary.json');
   const f = s1.funnel;
   assert.deepEqual(m.slice(1).map(num), [
-    f.source_rows, f.evidence, f.quarantined, f.runs,
-    f.runs_by_category.accepted, f.runs_by_category.partially_accepted, f.runs_by_category.rejected, f.runs_by_category.needs_human_review,
-    f.exports.rag, f.exports.sft, f.exports['sft-partial'], f.exports.preference, f.exports.kto,
+    f.source_rows,
+    f.evidence,
+    f.quarantined,
+    f.runs,
+    f.runs_by_category.accepted,
+    f.runs_by_category.partially_accepted,
+    f.runs_by_category.rejected,
+    f.runs_by_category.needs_human_review,
+    f.exports.rag,
+    f.exports.sft,
+    f.exports['sft-partial'],
+    f.exports.preference,
+    f.exports.kto,
   ]);
   const ev = readJson(dir, 'reports/distillation/run-1/build-evidence.receipt.json');
   assert.equal(f.source_rows, ev.counts.in);
@@ -50,7 +73,9 @@ test('distill run-all prints the funnel and drift: ok; an identical second run h
   const phases = activePhases((name) => name in COMMANDS).map((p) => p.phase);
   assert.deepEqual(phases.slice(0, 2), ['build-evidence', 'score']);
   assert.deepEqual(
-    s1.phases.map((p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`),
+    s1.phases.map(
+      (p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`,
+    ),
     phases.map((p) => `${p} ran reports/distillation/run-1/${p}.receipt.json`),
   );
   assert.match(first.stderr, new RegExp(`\\ncheck: ok \\(${phases.length} receipts reconcile`));
@@ -64,12 +89,20 @@ test('distill run-all prints the funnel and drift: ok; an identical second run h
   const drift = readJson(dir, 'reports/distillation/run-3/drift.json');
   assert.equal(drift.previous_run_id, 'run-2');
   assert.notEqual(drift.severity, 'ok');
-  assert.match(third.stderr, new RegExp(`\\ndrift: ${drift.severity} vs run run-2: \\d+ of \\d+ metrics changed, \\d+ past a threshold \\(warn > 20 %, alert > 50 % or to/from zero\\)\\n`));
+  assert.match(
+    third.stderr,
+    new RegExp(
+      `\\ndrift: ${drift.severity} vs run run-2: \\d+ of \\d+ metrics changed, \\d+ past a threshold \\(warn > 20 %, alert > 50 % or to/from zero\\)\\n`,
+    ),
+  );
   // the same seed from another start date reuses trace ids: runs now conflict, a new quarantine reason
   const conflict = drift.metrics.find((x: { name: string }) => x.name === 'quarantine.score.ID_CONFLICT');
   assert.equal(conflict.previous, 0);
   assert.equal(conflict.severity, 'alert');
-  assert.match(third.stderr, new RegExp(`\\n  alert  quarantine\\.score\\.ID_CONFLICT +0 → ${conflict.current} \\(from 0\\)\\n`));
+  assert.match(
+    third.stderr,
+    new RegExp(`\\n  alert  quarantine\\.score\\.ID_CONFLICT +0 → ${conflict.current} \\(from 0\\)\\n`),
+  );
   const rows = drift.metrics.find((x: { name: string }) => x.name === 'funnel.source_rows');
   assert.ok(rows.current > rows.previous, 'more source rows than before');
   assert.equal(readJson(dir, 'reports/distillation/run-3/summary.json').drift_severity, drift.severity);

@@ -24,28 +24,52 @@ test('the funnel reads source rows → evidence → runs by category → exports
 });
 
 test('drift text: first run, no change, and the changed metrics worst first', () => {
-  assert.deepEqual(formatDrift(computeDrift('r1', { a: 1 }, null)), ['drift: ok (first run, nothing to compare)']);
-  assert.deepEqual(formatDrift(computeDrift('r2', { a: 1 }, { run_id: 'r1', metrics: { a: 1 } })), ['drift: ok vs run r1 (no metric changed)']);
-  assert.deepEqual(formatDrift(computeDrift('r2', { 'funnel.source_rows': 1341, 'mix.accepted': 41.2, q: 3 }, { run_id: 'r1', metrics: { 'funnel.source_rows': 1300, 'mix.accepted': 41.71, q: 0 } })), [
-    'drift: alert vs run r1: 3 of 3 metrics changed, 1 past a threshold (warn > 20 %, alert > 50 % or to/from zero)',
-    '  alert  q                   0 → 3 (from 0)',
-    '  ok     funnel.source_rows  1,300 → 1,341 (+3.15 %)',
-    '  ok     mix.accepted        41.71 → 41.2 (-1.22 %)',
+  assert.deepEqual(formatDrift(computeDrift('r1', { a: 1 }, null)), [
+    'drift: ok (first run, nothing to compare)',
   ]);
+  assert.deepEqual(formatDrift(computeDrift('r2', { a: 1 }, { run_id: 'r1', metrics: { a: 1 } })), [
+    'drift: ok vs run r1 (no metric changed)',
+  ]);
+  assert.deepEqual(
+    formatDrift(
+      computeDrift(
+        'r2',
+        { 'funnel.source_rows': 1341, 'mix.accepted': 41.2, q: 3 },
+        { run_id: 'r1', metrics: { 'funnel.source_rows': 1300, 'mix.accepted': 41.71, q: 0 } },
+      ),
+    ),
+    [
+      'drift: alert vs run r1: 3 of 3 metrics changed, 1 past a threshold (warn > 20 %, alert > 50 % or to/from zero)',
+      '  alert  q                   0 → 3 (from 0)',
+      '  ok     funnel.source_rows  1,300 → 1,341 (+3.15 %)',
+      '  ok     mix.accepted        41.71 → 41.2 (-1.22 %)',
+    ],
+  );
   assert.equal(formatDrift(null)[0], 'drift: not recorded for this run');
 });
 
 test(`drift text lists at most ${DRIFT_LINES} metrics and points at drift.json for the rest`, () => {
-  const prev = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`m${String(i).padStart(2, '0')}`, 100]));
+  const prev = Object.fromEntries(
+    Array.from({ length: 15 }, (_, i) => [`m${String(i).padStart(2, '0')}`, 100]),
+  );
   const cur = Object.fromEntries(Object.keys(prev).map((k, i) => [k, 101 + i]));
   const lines = formatDrift(computeDrift('r2', cur, { run_id: 'r1', metrics: prev }));
   assert.equal(lines.length, 1 + DRIFT_LINES + 1);
-  assert.equal(lines[0], 'drift: ok vs run r1: 15 of 15 metrics changed, none more than 20 % (warn > 20 %, alert > 50 % or to/from zero)');
+  assert.equal(
+    lines[0],
+    'drift: ok vs run r1: 15 of 15 metrics changed, none more than 20 % (warn > 20 %, alert > 50 % or to/from zero)',
+  );
   assert.equal(lines[1], '  ok     m14  100 → 115 (+15 %)');
   assert.equal(lines.at(-1), '  … 3 more changed metrics in reports/distillation/r2/drift.json');
 });
 
 test('check text: ok, and one line per problem', () => {
-  assert.deepEqual(formatCheck([], 3, true), ['check: ok (3 receipts reconcile: rows in = out + quarantined, inputs = upstream outputs, outputs = files on disk)']);
-  assert.deepEqual(formatCheck(['score: x', 'export-sft: y'], 3, false), ['check: FAILED, 2 problems', '  ✖ score: x', '  ✖ export-sft: y']);
+  assert.deepEqual(formatCheck([], 3, true), [
+    'check: ok (3 receipts reconcile: rows in = out + quarantined, inputs = upstream outputs, outputs = files on disk)',
+  ]);
+  assert.deepEqual(formatCheck(['score: x', 'export-sft: y'], 3, false), [
+    'check: FAILED, 2 problems',
+    '  ✖ score: x',
+    '  ✖ export-sft: y',
+  ]);
 });

@@ -6,9 +6,27 @@ import { chain, phaseOf } from './fixture.ts';
 function outcomes(): PhaseOutcome[] {
   const c = chain();
   return [
-    { phase: phaseOf('build-evidence'), status: 'fresh', receiptPath: 'reports/distillation/r0/build-evidence.receipt.json', receipt: c.evidence, error: null },
-    { phase: phaseOf('score'), status: 'ran', receiptPath: 'reports/distillation/r1/score.receipt.json', receipt: c.score, error: null },
-    { phase: phaseOf('export-sft'), status: 'ran', receiptPath: 'reports/distillation/r1/export-sft.receipt.json', receipt: c.sft, error: null },
+    {
+      phase: phaseOf('build-evidence'),
+      status: 'fresh',
+      receiptPath: 'reports/distillation/r0/build-evidence.receipt.json',
+      receipt: c.evidence,
+      error: null,
+    },
+    {
+      phase: phaseOf('score'),
+      status: 'ran',
+      receiptPath: 'reports/distillation/r1/score.receipt.json',
+      receipt: c.score,
+      error: null,
+    },
+    {
+      phase: phaseOf('export-sft'),
+      status: 'ran',
+      receiptPath: 'reports/distillation/r1/export-sft.receipt.json',
+      receipt: c.sft,
+      error: null,
+    },
   ];
 }
 
@@ -48,9 +66,22 @@ test('metrics: funnel counts, runs and mix by category, export rows and data byt
 
 test('a summary lists fresh and ran phases with the receipt in use; ok', () => {
   const o = outcomes();
-  const s = buildSummary({ runId: 'r1', startedAt: '2026-11-27T10:00:00.000Z', finishedAt: '2026-11-27T10:00:03.000Z', codeVersion: 'abc', outcomes: o, metrics: metricsOf(o), driftSeverity: 'ok', errors: [] });
+  const s = buildSummary({
+    runId: 'r1',
+    startedAt: '2026-11-27T10:00:00.000Z',
+    finishedAt: '2026-11-27T10:00:03.000Z',
+    codeVersion: 'abc',
+    outcomes: o,
+    metrics: metricsOf(o),
+    driftSeverity: 'ok',
+    errors: [],
+  });
   assert.deepEqual(s.phases, [
-    { phase: 'build-evidence', status: 'fresh', receipt: 'reports/distillation/r0/build-evidence.receipt.json' },
+    {
+      phase: 'build-evidence',
+      status: 'fresh',
+      receipt: 'reports/distillation/r0/build-evidence.receipt.json',
+    },
     { phase: 'score', status: 'ran', receipt: 'reports/distillation/r1/score.receipt.json' },
     { phase: 'export-sft', status: 'ran', receipt: 'reports/distillation/r1/export-sft.receipt.json' },
   ]);
@@ -60,8 +91,23 @@ test('a summary lists fresh and ran phases with the receipt in use; ok', () => {
 
 test('a failed phase or a reconcile problem makes the summary not ok, with the reason', () => {
   const o = outcomes();
-  o[2] = { phase: phaseOf('export-sft'), status: 'failed', receiptPath: null, receipt: null, error: 'not run, because score failed' };
-  const s = buildSummary({ runId: 'r1', startedAt: '2026-11-27T10:00:00.000Z', finishedAt: '2026-11-27T10:00:03.000Z', codeVersion: 'abc', outcomes: o, metrics: metricsOf(o), driftSeverity: 'ok', errors: ['score: mismatch'] });
+  o[2] = {
+    phase: phaseOf('export-sft'),
+    status: 'failed',
+    receiptPath: null,
+    receipt: null,
+    error: 'not run, because score failed',
+  };
+  const s = buildSummary({
+    runId: 'r1',
+    startedAt: '2026-11-27T10:00:00.000Z',
+    finishedAt: '2026-11-27T10:00:03.000Z',
+    codeVersion: 'abc',
+    outcomes: o,
+    metrics: metricsOf(o),
+    driftSeverity: 'ok',
+    errors: ['score: mismatch'],
+  });
   assert.equal(s.ok, false);
   assert.deepEqual(s.errors, ['export-sft: not run, because score failed', 'score: mismatch']);
   assert.deepEqual(s.funnel.exports, { sft: 0 });

@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, utimesSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../tasks/cli/commands.ts';
@@ -11,7 +20,16 @@ import { REPO } from '../helpers/project.ts';
 /** A copy of the repository (sources, config, bundled corpus; node_modules linked), nothing built. */
 function repoCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'distill-wireit-'));
-  for (const f of ['package.json', 'tsconfig.json', 'distill.config.json', 'tasks', 'schemas', 'bin', join('data', '_kb')]) cpSync(join(REPO, f), join(dir, f), { recursive: true });
+  for (const f of [
+    'package.json',
+    'tsconfig.json',
+    'distill.config.json',
+    'tasks',
+    'schemas',
+    'bin',
+    join('data', '_kb'),
+  ])
+    cpSync(join(REPO, f), join(dir, f), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return dir;
 }
@@ -21,8 +39,12 @@ function npmRunAll(dir: string): Promise<{ code: number; out: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', DISTILL_QUIET: '1' };
   for (const k of ['DISTILL_RUN_ID', 'DISTILL_ROOT', 'WIREIT_LOGGER', 'npm_lifecycle_event']) delete env[k];
   return new Promise((resolve) => {
-    execFile('npm', ['run', 'run-all'], { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    execFile(
+      'npm',
+      ['run', 'run-all'],
+      { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
   });
 }
@@ -37,10 +59,16 @@ test('npm run run-all: every phase of one build shares a run id; a second build 
   const id1 = /\nrun (\S+): ok · /.exec(first.out)?.[1] as string;
   const s1 = JSON.parse(readFileSync(join(dir, 'reports/distillation', id1, 'summary.json'), 'utf8'));
   assert.deepEqual(
-    s1.phases.map((p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`),
+    s1.phases.map(
+      (p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`,
+    ),
     phases.map((p) => `${p} ran reports/distillation/${id1}/${p}.receipt.json`),
   );
-  assert.equal(existsSync(join(dir, 'reports/distillation/.current-run.json')), false, 'the run-state file is removed at the end');
+  assert.equal(
+    existsSync(join(dir, 'reports/distillation/.current-run.json')),
+    false,
+    'the run-state file is removed at the end',
+  );
 
   const second = await npmRunAll(dir);
   assert.equal(second.code, 0, second.out);
@@ -48,7 +76,9 @@ test('npm run run-all: every phase of one build shares a run id; a second build 
   assert.ok(id2 > id1, `${id2} sorts after ${id1}`);
   const s2 = JSON.parse(readFileSync(join(dir, 'reports/distillation', id2, 'summary.json'), 'utf8'));
   assert.deepEqual(
-    s2.phases.map((p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`),
+    s2.phases.map(
+      (p: { phase: string; status: string; receipt: string }) => `${p.phase} ${p.status} ${p.receipt}`,
+    ),
     phases.map((p) => `${p} fresh reports/distillation/${id1}/${p}.receipt.json`),
   );
   assert.match(second.out, new RegExp(`\\ndrift: ok vs run ${id1} \\(no metric changed\\)\\n`));
@@ -62,7 +92,11 @@ test('npm run run-all: every phase of one build shares a run id; a second build 
   assert.equal(touched.code, 0, touched.out);
   const id3 = /\nrun (\S+): ok · /.exec(touched.out)?.[1] as string;
   const s3 = JSON.parse(readFileSync(join(dir, 'reports/distillation', id3, 'summary.json'), 'utf8'));
-  assert.deepEqual(s3.phases.map((p: { status: string }) => p.status), phases.map(() => 'fresh'), 'touch changes no content');
+  assert.deepEqual(
+    s3.phases.map((p: { status: string }) => p.status),
+    phases.map(() => 'fresh'),
+    'touch changes no content',
+  );
 
   const file = join(streamDir, readdirSync(streamDir).sort()[0] as string);
   const last = readFileSync(file, 'utf8').trimEnd().split('\n').at(-1) as string;
@@ -70,5 +104,9 @@ test('npm run run-all: every phase of one build shares a run id; a second build 
   const appended = await npmRunAll(dir);
   const id4 = /\nrun (\S+): /.exec(appended.out)?.[1] as string;
   const s4 = JSON.parse(readFileSync(join(dir, 'reports/distillation', id4, 'summary.json'), 'utf8'));
-  assert.equal(s4.phases.find((p: { phase: string }) => p.phase === 'build-evidence').status, 'ran', appended.out);
+  assert.equal(
+    s4.phases.find((p: { phase: string }) => p.phase === 'build-evidence').status,
+    'ran',
+    appended.out,
+  );
 });

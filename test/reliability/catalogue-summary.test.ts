@@ -24,20 +24,29 @@ const SECTIONS: [string, CatalogueCase[], number, number][] = [
 const ALL = SECTIONS.flatMap(([, cases]) => cases);
 
 test('catalogue: ids #1..#64, each exactly once and in its section', () => {
-  assert.deepEqual(ALL.map((c) => c.id), Array.from({ length: 64 }, (_, i) => i + 1));
-  for (const [name, cases, lo, hi] of SECTIONS) for (const c of cases) assert.ok(c.id >= lo && c.id <= hi, `#${c.id} is not in section ${name}`);
+  assert.deepEqual(
+    ALL.map((c) => c.id),
+    Array.from({ length: 64 }, (_, i) => i + 1),
+  );
+  for (const [name, cases, lo, hi] of SECTIONS)
+    for (const c of cases) assert.ok(c.id >= lo && c.id <= hi, `#${c.id} is not in section ${name}`);
 });
 
 test('catalogue: every case is tested here, tested in a named test that exists, or pending with a reason', () => {
   for (const c of ALL) {
-    const kinds = [c.run !== undefined, c.elsewhere !== undefined, c.pending !== undefined].filter(Boolean).length;
+    const kinds = [c.run !== undefined, c.elsewhere !== undefined, c.pending !== undefined].filter(
+      Boolean,
+    ).length;
     assert.equal(kinds, 1, `#${c.id}: exactly one of run / elsewhere / pending`);
     assert.ok(c.input && c.disposition, `#${c.id}: input and disposition`);
     if (c.elsewhere) {
       const path = join(REPO, c.elsewhere.file);
       assert.ok(existsSync(path), `#${c.id}: ${c.elsewhere.file} exists`);
       const src = readFileSync(path, 'utf8').replace(/\\'/g, "'");
-      assert.ok(src.includes(`test('${c.elsewhere.test}'`), `#${c.id}: ${c.elsewhere.file} has the test "${c.elsewhere.test}"`);
+      assert.ok(
+        src.includes(`test('${c.elsewhere.test}'`),
+        `#${c.id}: ${c.elsewhere.file} has the test "${c.elsewhere.test}"`,
+      );
     }
     if (c.pending) assert.ok(c.pending.length > 20, `#${c.id}: say why it is pending`);
   }
@@ -54,7 +63,13 @@ test('catalogue: docs/reliability.md has a coverage row for every case, with its
   const here = ALL.filter((c) => c.run).length;
   const elsewhere = ALL.filter((c) => c.elsewhere).length;
   const pending = ALL.filter((c) => c.pending);
-  t.diagnostic(`catalogue: ${ALL.length} cases; ${here + elsewhere} tested (${here} in catalogue-*.test.ts, ${elsewhere} in their own test files), ${pending.length} pending: ${pending.map((c) => `#${c.id}`).join(', ')}`);
-  t.diagnostic(`deviations noted: ${ALL.filter((c) => c.note).map((c) => `#${c.id}`).join(', ')}`);
+  t.diagnostic(
+    `catalogue: ${ALL.length} cases; ${here + elsewhere} tested (${here} in catalogue-*.test.ts, ${elsewhere} in their own test files), ${pending.length} pending: ${pending.map((c) => `#${c.id}`).join(', ')}`,
+  );
+  t.diagnostic(
+    `deviations noted: ${ALL.filter((c) => c.note)
+      .map((c) => `#${c.id}`)
+      .join(', ')}`,
+  );
   assert.equal(here + elsewhere + pending.length, 64);
 });

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
-import { build, gateway, jsonl, oneSourceProject, reward, sha256, SRC_DIR, type EvidenceOut, type SourceSpec } from './fixture.ts';
+import {
+  build,
+  gateway,
+  jsonl,
+  oneSourceProject,
+  reward,
+  sha256,
+  SRC_DIR,
+  type EvidenceOut,
+  type SourceSpec,
+} from './fixture.ts';
 
 /**
  * The bad-input catalogue of RELIABILITY.md §5 as data: one entry per case id (#1..#64), with the
@@ -57,7 +67,9 @@ export interface FileExpect {
 }
 
 function controlLines(adapter: string): string[] {
-  return adapter === 'gateway-call' ? [gateway('ctl-1'), gateway('ctl-2')] : [reward('ctl-1'), reward('ctl-2')];
+  return adapter === 'gateway-call'
+    ? [gateway('ctl-1'), gateway('ctl-2')]
+    : [reward('ctl-1'), reward('ctl-2')];
 }
 
 const baselines = new Map<string, Promise<string[]>>();
@@ -85,22 +97,51 @@ function baseline(adapter: string): Promise<string[]> {
 export async function fileCase(
   content: string | Buffer,
   expect: FileExpect,
-  opts: { name?: string; source?: SourceSpec; extraFiles?: Record<string, string | Buffer>; config?: Record<string, unknown>; prepare?: (root: string) => void } = {},
+  opts: {
+    name?: string;
+    source?: SourceSpec;
+    extraFiles?: Record<string, string | Buffer>;
+    config?: Record<string, unknown>;
+    prepare?: (root: string) => void;
+  } = {},
 ): Promise<{ out: EvidenceOut; root: string; caseEvidence: EvidenceRecord[] }> {
   const adapter = opts.source?.adapter ?? 'reward';
   const casePath = `${SRC_DIR}/${opts.name ?? 'case.jsonl'}`;
-  const root = oneSourceProject({ [CONTROL]: jsonl(...controlLines(adapter)), [casePath]: content, ...opts.extraFiles }, { adapter, ...opts.source }, opts.config);
+  const root = oneSourceProject(
+    { [CONTROL]: jsonl(...controlLines(adapter)), [casePath]: content, ...opts.extraFiles },
+    { adapter, ...opts.source },
+    opts.config,
+  );
   opts.prepare?.(root);
   const out = await build(root);
   const h = out.health.files.find((f) => f.file === casePath);
-  assert.ok(h, `no health entry for ${casePath}; files: ${out.health.files.map((f) => JSON.stringify(f.file)).join(', ')}`);
+  assert.ok(
+    h,
+    `no health entry for ${casePath}; files: ${out.health.files.map((f) => JSON.stringify(f.file)).join(', ')}`,
+  );
   assert.deepEqual(
-    { units: h.units, evidence: h.evidence_units, quarantined: h.quarantined_units, refused: h.file_refused, flags: h.flags },
-    { units: expect.units, evidence: expect.evidence, quarantined: expect.units - expect.evidence, refused: expect.refused ?? null, flags: expect.flags ?? [] },
+    {
+      units: h.units,
+      evidence: h.evidence_units,
+      quarantined: h.quarantined_units,
+      refused: h.file_refused,
+      flags: h.flags,
+    },
+    {
+      units: expect.units,
+      evidence: expect.evidence,
+      quarantined: expect.units - expect.evidence,
+      refused: expect.refused ?? null,
+      flags: expect.flags ?? [],
+    },
     'health entry of the case file',
   );
   const rows = out.quarantine.filter((q) => q.source_file === casePath);
-  assert.equal(rows.length, expect.quarantine.length, `quarantine rows: ${JSON.stringify(rows.map((r) => [r.reason, r.line_offset, r.detail]))}`);
+  assert.equal(
+    rows.length,
+    expect.quarantine.length,
+    `quarantine rows: ${JSON.stringify(rows.map((r) => [r.reason, r.line_offset, r.detail]))}`,
+  );
   expect.quarantine.forEach((e, i) => {
     const q = rows[i] as (typeof rows)[number];
     const got: Record<string, unknown> = { reason: q.reason, line: q.line_offset, offset: q.byte_offset };
@@ -113,11 +154,30 @@ export async function fileCase(
     assert.equal(q.stage, 'build-evidence');
   });
   // nothing else changed
-  assert.deepEqual(out.quarantine.filter((q) => q.source_file !== casePath && !(opts.extraFiles && q.source_file in opts.extraFiles)), [], 'only the case file has quarantine rows');
-  const control = out.evidence.filter((r) => r.provenance.source_file === CONTROL).map((r) => JSON.stringify(r));
-  assert.deepEqual(control, await baseline(adapter), 'the control file gives the same evidence as without the case');
-  const caseEvidence = out.evidence.filter((r) => r.provenance.source_file === casePath).sort((a, b) => a.provenance.line_offset - b.provenance.line_offset);
-  if (expect.evidenceFlags) assert.deepEqual(caseEvidence.map((r) => r.flags), expect.evidenceFlags, 'flags of the case evidence');
+  assert.deepEqual(
+    out.quarantine.filter(
+      (q) => q.source_file !== casePath && !(opts.extraFiles && q.source_file in opts.extraFiles),
+    ),
+    [],
+    'only the case file has quarantine rows',
+  );
+  const control = out.evidence
+    .filter((r) => r.provenance.source_file === CONTROL)
+    .map((r) => JSON.stringify(r));
+  assert.deepEqual(
+    control,
+    await baseline(adapter),
+    'the control file gives the same evidence as without the case',
+  );
+  const caseEvidence = out.evidence
+    .filter((r) => r.provenance.source_file === casePath)
+    .sort((a, b) => a.provenance.line_offset - b.provenance.line_offset);
+  if (expect.evidenceFlags)
+    assert.deepEqual(
+      caseEvidence.map((r) => r.flags),
+      expect.evidenceFlags,
+      'flags of the case evidence',
+    );
   return { out, root, caseEvidence };
 }
 
@@ -135,10 +195,28 @@ export async function linesCase(
   lines.forEach((l, i) => {
     const b = bad[i];
     const bytes = Buffer.byteLength(l);
-    if (b) quarantine.push({ reason: b[0], line: i, offset, bytes, lineSha: sha256(l), ...(b[1] ? { detail: b[1] } : {}) });
+    if (b)
+      quarantine.push({
+        reason: b[0],
+        line: i,
+        offset,
+        bytes,
+        lineSha: sha256(l),
+        ...(b[1] ? { detail: b[1] } : {}),
+      });
     offset += bytes + 1;
   });
-  return fileCase(jsonl(...lines), { units: lines.length, evidence: lines.length - quarantine.length, quarantine, flags: opts.flags, evidenceFlags: opts.evidenceFlags }, { source: opts.source });
+  return fileCase(
+    jsonl(...lines),
+    {
+      units: lines.length,
+      evidence: lines.length - quarantine.length,
+      quarantine,
+      flags: opts.flags,
+      evidenceFlags: opts.evidenceFlags,
+    },
+    { source: opts.source },
+  );
 }
 
 /** The path of a file under the case folder. */

@@ -32,7 +32,7 @@ async function killLoop(p: PhaseSpec): Promise<{ points: string[] }> {
   const previous = tree(join(base, p.dir));
   // the clean reference: the phase run once, uninterrupted, on a copy
   const reference = await referenceTree(base, p);
-  assert.notDeepEqual(reference, previous, 'the new inputs change this phase\'s output');
+  assert.notDeepEqual(reference, previous, "the new inputs change this phase's output");
   const points: string[] = [];
   for (let n = 1; ; n++) {
     assert.ok(n < 50, 'the crash loop did not end');
@@ -55,22 +55,39 @@ async function killLoop(p: PhaseSpec): Promise<{ points: string[] }> {
       assert.deepEqual(after, {}, `${p.dir} after a kill at ${point}`);
       const trash = ls(join(root, '.distill/trash')).filter((x) => x.startsWith(`${slug}.tmp-`));
       assert.equal(trash.length, 1);
-      assert.deepEqual(tree(join(root, '.distill/trash', trash[0] as string)), previous, 'the previous outputs are intact in the trash');
+      assert.deepEqual(
+        tree(join(root, '.distill/trash', trash[0] as string)),
+        previous,
+        'the previous outputs are intact in the trash',
+      );
     } else if (after !== null && JSON.stringify(after) === JSON.stringify(reference)) {
-      assert.ok(['publish:renamed', 'file:before-rename'].includes(point), `new outputs visible after a kill at ${point}`);
+      assert.ok(
+        ['publish:renamed', 'file:before-rename'].includes(point),
+        `new outputs visible after a kill at ${point}`,
+      );
     } else {
-      assert.deepEqual(after, previous, `the previous outputs are byte-identical after a kill at ${point} (#${n})`);
+      assert.deepEqual(
+        after,
+        previous,
+        `the previous outputs are byte-identical after a kill at ${point} (#${n})`,
+      );
     }
     // the rerun recovers: stale lock taken over, crashed publish finished or undone, temps removed
     const rerun = await cliInProcess([...p.args, '--root', root]);
     assert.equal(rerun.code, 0, rerun.stderr);
-    assert.deepEqual(tree(join(root, p.dir)), reference, `a rerun after a kill at ${point} (#${n}) gives the reference bytes`);
+    assert.deepEqual(
+      tree(join(root, p.dir)),
+      reference,
+      `a rerun after a kill at ${point} (#${n}) gives the reference bytes`,
+    );
     assert.deepEqual(ls(join(root, '.distill/staging')), [], 'no staging folder left');
     assert.deepEqual(ls(join(root, '.distill/trash')), [], 'no trash folder left');
     assert.deepEqual(ls(join(root, '.distill/locks')), [], 'no lock left');
     // a kill while a receipt was written leaves its temp in that killed run's own report folder,
     // which no later run writes to; it is not an output and never read
-    const litter = temps(root).filter((x) => !/^reports\/distillation\/(?!latest\/)[^/]+\/\.[^/]+\.receipt\.json\.tmp-\d+$/.test(x));
+    const litter = temps(root).filter(
+      (x) => !/^reports\/distillation\/(?!latest\/)[^/]+\/\.[^/]+\.receipt\.json\.tmp-\d+$/.test(x),
+    );
     assert.deepEqual(litter, [], 'no temp file left in the outputs, .distill or reports/distillation/latest');
   }
   return { points };
@@ -83,7 +100,12 @@ test('SIGKILL at every durability point of build-evidence, score and export-sft:
     const pts = (results[i] as { points: string[] }).points;
     total += pts.length;
     t.diagnostic(`${p.args.join(' ')}: ${pts.length} kill points (${pts.join(', ')})`);
-    assert.ok(pts.includes('publish:staged') && pts.includes('publish:moved-previous') && pts.includes('publish:renamed'), `${p.args[0]} crossed every publish point`);
+    assert.ok(
+      pts.includes('publish:staged') &&
+        pts.includes('publish:moved-previous') &&
+        pts.includes('publish:renamed'),
+      `${p.args[0]} crossed every publish point`,
+    );
   });
   t.diagnostic(`${total} kill points in all, each recovered to byte-identical output`);
 });

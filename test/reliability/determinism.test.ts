@@ -3,7 +3,11 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { compareOutputs, copyProject, pipelineCommands } from '../../tasks/gates/determinism/verify-determinism.ts';
+import {
+  compareOutputs,
+  copyProject,
+  pipelineCommands,
+} from '../../tasks/gates/determinism/verify-determinism.ts';
 import { REPO } from '../helpers/project.ts';
 import { pipelineProject, tempDir } from './fixture.ts';
 
@@ -14,24 +18,48 @@ const TSX = import.meta.resolve('tsx');
 test('verify:determinism builds the whole pipeline twice, perturbed (TZ, tr_TR locale, cwd, root, source order, threads, umask), and finds every output byte-identical', async (t) => {
   const root = pipelineProject();
   const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
-    execFile(process.execPath, ['--import', TSX, join(REPO, 'tasks/gates/determinism/verify-determinism.ts'), '--root', root], { cwd: REPO }, (err, _o, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr })),
+    execFile(
+      process.execPath,
+      ['--import', TSX, join(REPO, 'tasks/gates/determinism/verify-determinism.ts'), '--root', root],
+      { cwd: REPO },
+      (err, _o, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    ),
   );
   assert.equal(r.code, 0, r.stderr);
-  const m = /✔ verify:determinism: (\d+) output files byte-identical across TZ, locale, cwd, root, source order, thread pool size and umask \((.+)\)\n$/.exec(r.stderr);
+  const m =
+    /✔ verify:determinism: (\d+) output files byte-identical across TZ, locale, cwd, root, source order, thread pool size and umask \((.+)\)\n$/.exec(
+      r.stderr,
+    );
   assert.ok(m, r.stderr);
   assert.ok(Number(m[1]) > 30, `${m[1]} output files compared`);
-  assert.match(r.stderr, /build B \(TZ=Pacific\/Kiritimati, tr_TR\.UTF-8, 1 thread, umask 077, other cwd, sources reversed\)/);
+  assert.match(
+    r.stderr,
+    /build B \(TZ=Pacific\/Kiritimati, tr_TR\.UTF-8, 1 thread, umask 077, other cwd, sources reversed\)/,
+  );
   t.diagnostic(`${m[1]} output files compared (${m[2]})`);
 });
 
 test('verify:determinism runs `run-all` when the CLI has it, else the phases in pipeline order', () => {
   assert.deepEqual(pipelineCommands({ 'run-all': {}, 'build-evidence': {} }), [['run-all']]);
-  assert.deepEqual(pipelineCommands({ 'build-evidence': {}, score: {}, 'export-sft': {} }), [['build-evidence'], ['score'], ['export-sft'], ['export-sft', '--include-partial']]);
+  assert.deepEqual(pipelineCommands({ 'build-evidence': {}, score: {}, 'export-sft': {} }), [
+    ['build-evidence'],
+    ['score'],
+    ['export-sft'],
+    ['export-sft', '--include-partial'],
+  ]);
 });
 
 test('compareOutputs names every file that differs or exists in one build only', () => {
-  const a = new Map([['data/evidence/x.jsonl', 'aa'.repeat(32)], ['exports/sft/a.jsonl', 'bb'.repeat(32)], ['exports/sft/only-a.jsonl', 'cc'.repeat(32)]]);
-  const b = new Map([['data/evidence/x.jsonl', 'aa'.repeat(32)], ['exports/sft/a.jsonl', 'dd'.repeat(32)], ['exports/rag/only-b.jsonl', 'ee'.repeat(32)]]);
+  const a = new Map([
+    ['data/evidence/x.jsonl', 'aa'.repeat(32)],
+    ['exports/sft/a.jsonl', 'bb'.repeat(32)],
+    ['exports/sft/only-a.jsonl', 'cc'.repeat(32)],
+  ]);
+  const b = new Map([
+    ['data/evidence/x.jsonl', 'aa'.repeat(32)],
+    ['exports/sft/a.jsonl', 'dd'.repeat(32)],
+    ['exports/rag/only-b.jsonl', 'ee'.repeat(32)],
+  ]);
   assert.deepEqual(compareOutputs(a, b), [
     'exports/rag/only-b.jsonl: only in build B',
     'exports/sft/a.jsonl: sha256 differs (A bbbbbbbbbbbb…, B dddddddddddd…)',
@@ -44,8 +72,18 @@ test('copyProject reverses the sources and each glob list for the perturbed buil
   const src = pipelineProject();
   const dest = tempDir();
   copyProject(src, dest, true);
-  const a = JSON.parse(readFileSync(join(src, 'distill.config.json'), 'utf8')) as { sources: { stream: string }[] };
-  const b = JSON.parse(readFileSync(join(dest, 'distill.config.json'), 'utf8')) as { sources: { stream: string }[] };
-  assert.deepEqual(b.sources.map((s) => s.stream), a.sources.map((s) => s.stream).reverse());
-  assert.equal(readFileSync(join(dest, 'data/_kb/gateway/2026-10-02.jsonl'), 'utf8'), readFileSync(join(src, 'data/_kb/gateway/2026-10-02.jsonl'), 'utf8'));
+  const a = JSON.parse(readFileSync(join(src, 'distill.config.json'), 'utf8')) as {
+    sources: { stream: string }[];
+  };
+  const b = JSON.parse(readFileSync(join(dest, 'distill.config.json'), 'utf8')) as {
+    sources: { stream: string }[];
+  };
+  assert.deepEqual(
+    b.sources.map((s) => s.stream),
+    a.sources.map((s) => s.stream).reverse(),
+  );
+  assert.equal(
+    readFileSync(join(dest, 'data/_kb/gateway/2026-10-02.jsonl'), 'utf8'),
+    readFileSync(join(src, 'data/_kb/gateway/2026-10-02.jsonl'), 'utf8'),
+  );
 });

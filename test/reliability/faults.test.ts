@@ -19,7 +19,14 @@ import { copyOf, PHASES, referenceTree, runChild, staleProject, type PhaseSpec }
  * a staged small file (1), of the previous folder to the trash (3), of staging into place (4) and
  * of the run's receipt (5), which comes after the publish.
  */
-const FAULTS = ['write:1:ENOSPC', 'fsync:3:EIO', 'rename:1:EIO', 'rename:3:EIO', 'rename:4:ENOSPC', 'rename:5:EIO'];
+const FAULTS = [
+  'write:1:ENOSPC',
+  'fsync:3:EIO',
+  'rename:1:EIO',
+  'rename:3:EIO',
+  'rename:4:ENOSPC',
+  'rename:5:EIO',
+];
 
 async function faultSweep(p: PhaseSpec): Promise<{ failed: string[]; afterPublish: string[] }> {
   const base = await staleProject(p);
@@ -39,11 +46,24 @@ async function faultSweep(p: PhaseSpec): Promise<{ failed: string[]; afterPublis
       assert.deepEqual(out, reference, `${fault}: complete new outputs`);
       afterPublish.push(fault);
     } else {
-      assert.match(run.stderr, new RegExp(`✖ ${p.args[0]}: I/O error: ${errno}: injected fault on ${op} \\(DISTILL_FAULT\\)\\. Nothing was published; the previous outputs are in place\\.`));
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `✖ ${p.args[0]}: I/O error: ${errno}: injected fault on ${op} \\(DISTILL_FAULT\\)\\. Nothing was published; the previous outputs are in place\\.`,
+        ),
+      );
       assert.deepEqual(out, previous, `${fault}: the previous outputs are byte-identical`);
     }
     assert.doesNotMatch(run.stderr, /internal error/);
-    assert.deepEqual([ls(join(root, '.distill/staging')), ls(join(root, '.distill/trash')), ls(join(root, '.distill/locks'))], [[], [], []], `${fault}: nothing left behind`);
+    assert.deepEqual(
+      [
+        ls(join(root, '.distill/staging')),
+        ls(join(root, '.distill/trash')),
+        ls(join(root, '.distill/locks')),
+      ],
+      [[], [], []],
+      `${fault}: nothing left behind`,
+    );
     const rerun = await cliInProcess([...p.args, '--root', root]);
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.deepEqual(tree(join(root, p.dir)), reference, `${fault}: the rerun gives the clean build`);
@@ -59,7 +79,9 @@ test('ENOSPC / EIO on write, fsync and each rename of the publish: exit 74, noth
   const results = await Promise.all(phases.map((p) => faultSweep(p)));
   phases.forEach((p, i) => {
     const r = results[i] as { failed: string[]; afterPublish: string[] };
-    t.diagnostic(`${p.args[0]}: ${r.failed.length} injected faults (${r.failed.join(', ')}); ${r.afterPublish.length} of them hit a receipt after the publish (${r.afterPublish.join(', ') || 'none'})`);
+    t.diagnostic(
+      `${p.args[0]}: ${r.failed.length} injected faults (${r.failed.join(', ')}); ${r.afterPublish.length} of them hit a receipt after the publish (${r.afterPublish.join(', ') || 'none'})`,
+    );
     assert.deepEqual(r.afterPublish, ['rename:5:EIO'], 'only the receipt rename comes after the publish');
   });
 });
@@ -70,6 +92,9 @@ test('the CLI reports an injected ENOSPC in one clear line and exits 74 (real bi
   const before = tree(join(root, p.dir));
   const r = await runCli(['build-evidence', '--root', root], { env: { DISTILL_FAULT: 'write:1:ENOSPC' } });
   assert.equal(r.code, 74);
-  assert.equal(r.stderr, '✖ build-evidence: I/O error: ENOSPC: injected fault on write (DISTILL_FAULT). Nothing was published; the previous outputs are in place. Fix the cause (free disk space, check the device or permissions) and rerun.\n');
+  assert.equal(
+    r.stderr,
+    '✖ build-evidence: I/O error: ENOSPC: injected fault on write (DISTILL_FAULT). Nothing was published; the previous outputs are in place. Fix the cause (free disk space, check the device or permissions) and rerun.\n',
+  );
   assert.deepEqual(tree(join(root, p.dir)), before);
 });

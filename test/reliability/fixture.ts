@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
-import { buildEvidence, type BuildEvidenceOptions, type FileHealth } from '../../tasks/phases/build-evidence/run.ts';
+import {
+  buildEvidence,
+  type BuildEvidenceOptions,
+  type FileHealth,
+} from '../../tasks/phases/build-evidence/run.ts';
 import { loadConfig } from '../../tasks/lib/project.ts';
 
 /**
@@ -19,7 +23,8 @@ const made: string[] = [];
 export function tempDir(prefix = 'distill-rel-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   // on exit, not with node:test's after(): called inside a test, after() would run when that test ends
-  if (made.length === 0) process.once('exit', () => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  if (made.length === 0)
+    process.once('exit', () => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
   made.push(dir);
   return dir;
 }
@@ -39,7 +44,11 @@ export function writeConfig(root: string, sources: SourceSpec[], extra: Record<s
     schema_version: 1,
     as_of: '2026-11-01T00:00:00.000Z',
     future_skew_hours: 24,
-    sources: sources.map((s) => ({ stream: s.stream ?? 'src', adapter: s.adapter ?? 'reward', files: s.files ?? [`${SRC_DIR}/*.jsonl`] })),
+    sources: sources.map((s) => ({
+      stream: s.stream ?? 'src',
+      adapter: s.adapter ?? 'reward',
+      files: s.files ?? [`${SRC_DIR}/*.jsonl`],
+    })),
     exports: { test_fraction: 0 },
     ...extra,
   };
@@ -55,7 +64,11 @@ export function writeFiles(root: string, files: Record<string, string | Buffer>)
 }
 
 /** A project with one source (adapter `reward` unless given) reading `data/_kb/src/*.jsonl`. */
-export function oneSourceProject(files: Record<string, string | Buffer>, source: SourceSpec = {}, extra: Record<string, unknown> = {}): string {
+export function oneSourceProject(
+  files: Record<string, string | Buffer>,
+  source: SourceSpec = {},
+  extra: Record<string, unknown> = {},
+): string {
   const root = tempDir();
   writeConfig(root, [source], extra);
   writeFiles(root, files);
@@ -63,19 +76,44 @@ export function oneSourceProject(files: Record<string, string | Buffer>, source:
 }
 
 /** A valid `reward` row (one line of JSON, no newline). */
-export function reward(trace: string, timestamp = '2026-10-02T10:00:00Z', value: unknown = 1, extra: Record<string, unknown> = {}): string {
+export function reward(
+  trace: string,
+  timestamp = '2026-10-02T10:00:00Z',
+  value: unknown = 1,
+  extra: Record<string, unknown> = {},
+): string {
   return JSON.stringify({ trace_id: trace, timestamp, environment: 'env', reward: value, ...extra });
 }
 
 /** A valid `gateway-call` row: user prompt → assistant answer (or no response). */
-export function gateway(trace: string, opts: { prompt?: string; answer?: string | null; timestamp?: string; extra?: Record<string, unknown>; messages?: unknown[] } = {}): string {
+export function gateway(
+  trace: string,
+  opts: {
+    prompt?: string;
+    answer?: string | null;
+    timestamp?: string;
+    extra?: Record<string, unknown>;
+    messages?: unknown[];
+  } = {},
+): string {
   const answer = opts.answer === undefined ? `Answer for ${trace}.` : opts.answer;
   return JSON.stringify({
     request_id: `req-${trace}`,
     trace_id: trace,
     timestamp: opts.timestamp ?? '2026-10-02T10:00:00Z',
-    request: { model: 'gpt-4o', messages: opts.messages ?? [{ role: 'user', content: opts.prompt ?? `Question for ${trace}?` }] },
-    response: answer === null ? null : { id: `c-${trace}`, model: 'gpt-4o', choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 5 } },
+    request: {
+      model: 'gpt-4o',
+      messages: opts.messages ?? [{ role: 'user', content: opts.prompt ?? `Question for ${trace}?` }],
+    },
+    response:
+      answer === null
+        ? null
+        : {
+            id: `c-${trace}`,
+            model: 'gpt-4o',
+            choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }],
+            usage: { prompt_tokens: 5, completion_tokens: 5 },
+          },
     error: null,
     metadata: { tier: 'cloud', provider: 'openai' },
     ...opts.extra,
@@ -83,8 +121,19 @@ export function gateway(trace: string, opts: { prompt?: string; answer?: string 
 }
 
 /** A valid `human-review` row. */
-export function review(trace: string, decision: 'approve' | 'reject' | 'edit' | 'unsure', extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ review_id: `rv-${trace}-${decision}`, trace_id: trace, timestamp: '2026-10-02T12:00:00Z', reviewer: 'r1', decision, ...extra });
+export function review(
+  trace: string,
+  decision: 'approve' | 'reject' | 'edit' | 'unsure',
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({
+    review_id: `rv-${trace}-${decision}`,
+    trace_id: trace,
+    timestamp: '2026-10-02T12:00:00Z',
+    reviewer: 'r1',
+    decision,
+    ...extra,
+  });
 }
 
 /** Lines joined with `\n` and a final newline. */
@@ -100,8 +149,19 @@ export function sha256(data: string | Buffer): string {
 export interface EvidenceOut {
   quarantine: QuarantineRecord[];
   evidence: EvidenceRecord[];
-  health: { totals: Record<string, unknown> & { units: number; evidence_units: number; quarantined_units: number; files_refused: number }; files: FileHealth[] };
-  manifest: { inputs: { path: string; sha256: string; bytes: number }[]; files: { path: string; rows: number | null }[] };
+  health: {
+    totals: Record<string, unknown> & {
+      units: number;
+      evidence_units: number;
+      quarantined_units: number;
+      files_refused: number;
+    };
+    files: FileHealth[];
+  };
+  manifest: {
+    inputs: { path: string; sha256: string; bytes: number }[];
+    files: { path: string; rows: number | null }[];
+  };
 }
 
 /** Every JSONL row of the files under `dir` (sorted paths); [] when missing. */
@@ -116,7 +176,13 @@ export function readRows<T>(dir: string): T[] {
   for (const name of names) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...readRows<T>(p));
-    else if (name.endsWith('.jsonl')) out.push(...readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T));
+    else if (name.endsWith('.jsonl'))
+      out.push(
+        ...readFileSync(p, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as T),
+      );
   }
   return out;
 }
@@ -141,8 +207,17 @@ export async function build(root: string, opts: BuildEvidenceOptions = {}): Prom
   // the accounting invariant of every build: units = evidence + quarantined, per file and in total,
   // and one quarantine row per quarantined unit or refused file
   assert.equal(t.units, t.evidence_units + t.quarantined_units, 'totals: units = evidence + quarantined');
-  for (const f of out.health.files) assert.equal(f.units, f.evidence_units + f.quarantined_units, `${f.file}: units = evidence + quarantined`);
-  assert.equal(out.quarantine.length, t.quarantined_units + t.files_refused, 'one quarantine row per quarantined unit or refused file');
+  for (const f of out.health.files)
+    assert.equal(
+      f.units,
+      f.evidence_units + f.quarantined_units,
+      `${f.file}: units = evidence + quarantined`,
+    );
+  assert.equal(
+    out.quarantine.length,
+    t.quarantined_units + t.files_refused,
+    'one quarantine row per quarantined unit or refused file',
+  );
   for (const q of out.quarantine) assert.match(q.reason, /^[A-Z][A-Z0-9_]*/);
   return out;
 }
@@ -188,8 +263,14 @@ export function tree(dir: string): Record<string, string> {
 
 /** Every built output of a project: data/ (without the sources) and exports/. */
 export function outputs(root: string): Record<string, string> {
-  const data = Object.fromEntries(Object.entries(tree(join(root, 'data'))).filter(([k]) => !k.startsWith('_kb/')).map(([k, v]) => [`data/${k}`, v]));
-  const exp = Object.fromEntries(Object.entries(tree(join(root, 'exports'))).map(([k, v]) => [`exports/${k}`, v]));
+  const data = Object.fromEntries(
+    Object.entries(tree(join(root, 'data')))
+      .filter(([k]) => !k.startsWith('_kb/'))
+      .map(([k, v]) => [`data/${k}`, v]),
+  );
+  const exp = Object.fromEntries(
+    Object.entries(tree(join(root, 'exports'))).map(([k, v]) => [`exports/${k}`, v]),
+  );
   return { ...data, ...exp };
 }
 
@@ -217,21 +298,52 @@ export function pipelineProject(): string {
   ]);
   writeFiles(root, {
     'data/_kb/gateway/2026-10-02.jsonl': jsonl(
-      gateway('g-acc', { prompt: 'What is the refund window?', answer: 'Refunds are accepted within 30 days of delivery.' }),
-      gateway('g-rej', { prompt: 'What is the refund window?', answer: 'Any time.', timestamp: '2026-10-02T11:00:00Z' }),
+      gateway('g-acc', {
+        prompt: 'What is the refund window?',
+        answer: 'Refunds are accepted within 30 days of delivery.',
+      }),
+      gateway('g-rej', {
+        prompt: 'What is the refund window?',
+        answer: 'Any time.',
+        timestamp: '2026-10-02T11:00:00Z',
+      }),
       gateway('g-edit', { prompt: 'How do I reset my password?', answer: 'Click reset.' }),
     ),
-    'data/_kb/gateway/2026-10-03.jsonl': jsonl(gateway('g-none', { prompt: 'Summarise the incident.', answer: 'The database was slow.', timestamp: '2026-10-03T09:00:00Z' })),
+    'data/_kb/gateway/2026-10-03.jsonl': jsonl(
+      gateway('g-none', {
+        prompt: 'Summarise the incident.',
+        answer: 'The database was slow.',
+        timestamp: '2026-10-03T09:00:00Z',
+      }),
+    ),
     'data/_kb/reviews/2026-10-02.jsonl': jsonl(
       review('g-acc', 'approve'),
       review('g-rej', 'reject'),
-      review('g-edit', 'edit', { corrected_answer: 'Open Settings → Security → Reset password, then follow the e-mail link.' }),
+      review('g-edit', 'edit', {
+        corrected_answer: 'Open Settings → Security → Reset password, then follow the e-mail link.',
+      }),
     ),
     'data/_kb/playbooks/all.jsonl': jsonl(
-      JSON.stringify({ playbook_id: 'pb-refunds', version: 2, title: 'Refund requests', body_markdown: 'Refunds within 30 days.\n\nAsk for the order id.', tags: ['support'], owner: 'ops', updated_at: '2026-10-01T00:00:00Z' }),
+      JSON.stringify({
+        playbook_id: 'pb-refunds',
+        version: 2,
+        title: 'Refund requests',
+        body_markdown: 'Refunds within 30 days.\n\nAsk for the order id.',
+        tags: ['support'],
+        owner: 'ops',
+        updated_at: '2026-10-01T00:00:00Z',
+      }),
     ),
     'data/_kb/judgments/all.jsonl': jsonl(
-      JSON.stringify({ instruction: 'Greet the customer.', output_1: 'Go away.', output_2: 'Hello! How can I help?', preference: 2, annotator: 'human:r1', generator_1: 'a', generator_2: 'b' }),
+      JSON.stringify({
+        instruction: 'Greet the customer.',
+        output_1: 'Go away.',
+        output_2: 'Hello! How can I help?',
+        preference: 2,
+        annotator: 'human:r1',
+        generator_1: 'a',
+        generator_2: 'b',
+      }),
     ),
   });
   return root;
@@ -251,7 +363,10 @@ export async function cliInProcess(args: string[]): Promise<{ code: number; stde
   const sink = { stderr: '' };
   if (sinks.size === 0) {
     const ew = process.stderr.write;
-    process.stderr.write = ((s: string | Uint8Array) => (sinks.forEach((k) => (k.stderr += String(s))), true)) as typeof process.stderr.write;
+    process.stderr.write = ((s: string | Uint8Array) => (
+      sinks.forEach((k) => (k.stderr += String(s))),
+      true
+    )) as typeof process.stderr.write;
     restore = () => {
       process.stderr.write = ew;
     };

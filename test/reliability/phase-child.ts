@@ -8,7 +8,10 @@ import { runPhase } from '../../tasks/lib/phase.ts';
 import { loadConfig } from '../../tasks/lib/project.ts';
 
 const [phase, root] = process.argv.slice(2) as [string, string];
-const cores: Record<string, () => Promise<(root: string) => Promise<import('../../tasks/lib/phase.ts').PhaseResult>>> = {
+const cores: Record<
+  string,
+  () => Promise<(root: string) => Promise<import('../../tasks/lib/phase.ts').PhaseResult>>
+> = {
   'build-evidence': async () => {
     const { buildEvidence } = await import('../../tasks/phases/build-evidence/run.ts');
     return (r) => buildEvidence(r, loadConfig(r));

@@ -4,7 +4,17 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR } from '../../tasks/lib/layout.ts';
-import { cliInProcess, gateway, jsonl, laterPhases, pipelineProject, review, tempDir, tree, writeFiles } from './fixture.ts';
+import {
+  cliInProcess,
+  gateway,
+  jsonl,
+  laterPhases,
+  pipelineProject,
+  review,
+  tempDir,
+  tree,
+  writeFiles,
+} from './fixture.ts';
 
 /** Helpers for the crash, fault and lock tests: phases run in child processes on small projects. */
 
@@ -12,10 +22,17 @@ export const CHILD = fileURLToPath(new URL('./phase-child.ts', import.meta.url))
 const TSX = import.meta.resolve('tsx');
 
 /** Runs one phase in a child process (phase-child.ts: the phase's real shell and core). */
-export function runChild(phase: string, root: string, env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+export function runChild(
+  phase: string,
+  root: string,
+  env: Record<string, string>,
+): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', TSX, CHILD, phase, root], { env: { ...process.env, DISTILL_QUIET: '1', ...env } }, (err, _out, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', TSX, CHILD, phase, root],
+      { env: { ...process.env, DISTILL_QUIET: '1', ...env } },
+      (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
     );
   });
 }
@@ -49,7 +66,13 @@ export async function staleProject(p: PhaseSpec): Promise<string> {
   const root = pipelineProject();
   await runUpTo(root, p, true);
   writeFiles(root, {
-    'data/_kb/gateway/2026-10-04.jsonl': jsonl(gateway('g-new', { prompt: 'Where is my parcel?', answer: 'It ships tomorrow.', timestamp: '2026-10-04T08:00:00Z' })),
+    'data/_kb/gateway/2026-10-04.jsonl': jsonl(
+      gateway('g-new', {
+        prompt: 'Where is my parcel?',
+        answer: 'It ships tomorrow.',
+        timestamp: '2026-10-04T08:00:00Z',
+      }),
+    ),
     'data/_kb/reviews/2026-10-04.jsonl': jsonl(review('g-new', 'approve')),
   });
   await runUpTo(root, p, false);

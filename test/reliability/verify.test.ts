@@ -38,7 +38,12 @@ test('verify passes on a fresh build and lists every phase folder', async () => 
   const r = await runCli(['verify', '--root', root]);
   assert.equal(r.code, 0, r.stdout);
   const folders = await phaseFolders(root);
-  assert.ok(folders.includes('data/evidence') && folders.includes('data/scored-runs') && folders.includes('exports/sft'), folders.join(', '));
+  assert.ok(
+    folders.includes('data/evidence') &&
+      folders.includes('data/scored-runs') &&
+      folders.includes('exports/sft'),
+    folders.join(', '),
+  );
   assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('✔ ')).length, folders.length + 1);
   assert.match(r.stdout, new RegExp(`\\n✔ verify: ${folders.length} phase folders intact\\n$`));
   assert.match(r.stdout, /^✔ data\/evidence: \d+ files match _manifest\.json$/m);
@@ -59,11 +64,26 @@ test('verify names a truncated file, a flipped byte, a missing file and a stray 
   assert.equal(r.code, 1);
   const problems = r.stdout.split('\n').filter((l) => l.startsWith('    '));
   assert.equal(problems.length, 4, r.stdout);
-  assert.match(r.stdout, /^✖ data\/evidence: 1 problem against _manifest\.json\n {4}data\/evidence\/2026\/10\/02\/gateway_calls\.jsonl: content differs: sha256 [0-9a-f]{12}…, manifest says [0-9a-f]{12}…$/m);
-  assert.match(r.stdout, /^ {4}data\/scored-runs\/_summary\.json: missing: listed in the manifest but not on disk$/m);
+  assert.match(
+    r.stdout,
+    /^✖ data\/evidence: 1 problem against _manifest\.json\n {4}data\/evidence\/2026\/10\/02\/gateway_calls\.jsonl: content differs: sha256 [0-9a-f]{12}…, manifest says [0-9a-f]{12}…$/m,
+  );
+  assert.match(
+    r.stdout,
+    /^ {4}data\/scored-runs\/_summary\.json: missing: listed in the manifest but not on disk$/m,
+  );
   assert.match(r.stdout, /^ {4}exports\/rag\/stray\.jsonl: extra file: on disk but not in the manifest$/m);
-  assert.match(r.stdout, new RegExp(`^ {4}exports/sft/instruction_response\\.jsonl: content differs: size ${sftBytes - 10} bytes, manifest says ${sftBytes} \\(truncated\\); sha256 [0-9a-f]{12}…, manifest says [0-9a-f]{12}…; \\d+ rows, manifest says \\d+$`, 'm'));
-  assert.match(r.stdout, /\n✖ verify: 4 of \d+ phase folders changed after they were published; rebuild them \(e\.g\. `npm run export-all`\) or restore the files\n$/);
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^ {4}exports/sft/instruction_response\\.jsonl: content differs: size ${sftBytes - 10} bytes, manifest says ${sftBytes} \\(truncated\\); sha256 [0-9a-f]{12}…, manifest says [0-9a-f]{12}…; \\d+ rows, manifest says \\d+$`,
+      'm',
+    ),
+  );
+  assert.match(
+    r.stdout,
+    /\n✖ verify: 4 of \d+ phase folders changed after they were published; rebuild them \(e\.g\. `npm run export-all`\) or restore the files\n$/,
+  );
   const json = await runCli(['verify', '--json', '--root', root]);
   assert.equal(json.code, 1);
   const report = JSON.parse(json.stdout) as Awaited<ReturnType<typeof verifyProject>>;
@@ -80,7 +100,14 @@ test('verify fails on every single-byte flip and every truncation of a published
   const root = await project();
   const file = join(root, 'data/scored-runs/2026/10/02/runs.jsonl');
   const orig = readFileSync(file);
-  for (const at of [0, 1, Math.floor(orig.length / 3), Math.floor(orig.length / 2), orig.length - 2, orig.length - 1]) {
+  for (const at of [
+    0,
+    1,
+    Math.floor(orig.length / 3),
+    Math.floor(orig.length / 2),
+    orig.length - 2,
+    orig.length - 1,
+  ]) {
     const flipped = Buffer.from(orig);
     flipped[at] = (flipped[at] as number) ^ 0x20;
     writeFileSync(file, flipped);
@@ -97,10 +124,16 @@ test('verify of a damaged manifest and of a project with nothing built', async (
   writeFileSync(join(root, 'exports/sft/_manifest.json'), '{"schema_version":1,');
   const r = await verify(root);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^ {4}exports\/sft\/_manifest\.json: the manifest is unreadable or invalid \(.+\); rebuild this phase$/m);
+  assert.match(
+    r.stdout,
+    /^ {4}exports\/sft\/_manifest\.json: the manifest is unreadable or invalid \(.+\); rebuild this phase$/m,
+  );
   const empty = tempDir();
   writeFileSync(join(empty, 'distill.config.json'), readFileSync(join(root, 'distill.config.json')));
   const viaBin = await runCli(['verify', '--root', empty]);
   assert.equal(viaBin.code, 2);
-  assert.equal(viaBin.stderr, '✖ nothing to verify: no phase folder with a _manifest.json under data/ or exports/; build first with `npm run export-all`\n');
+  assert.equal(
+    viaBin.stderr,
+    '✖ nothing to verify: no phase folder with a _manifest.json under data/ or exports/; build first with `npm run export-all`\n',
+  );
 });

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplayCall } from '../../schemas/replay-call.ts';
@@ -47,18 +55,30 @@ const shared = builtProject();
 test('help lists index-rag, replay and replay-eval', () => {
   const help = helpText();
   assert.match(help, /\n {2}index-rag +BM25 retrieval index over exports\/rag\//);
-  assert.match(help, /\n {2}replay --task "<input>" \[--kind text\|json\] \[--no-retrieval\] \[--allow-escalation\] \[--dry-run\] \[--k N\] \[--json\] +Answer a task/);
-  assert.match(help, /\n {2}replay-eval \[--k N\] \[--kind text\|json\] \[--limit N\] \[--require-model\] \[--json\] +Held-out test tasks/);
+  assert.match(
+    help,
+    /\n {2}replay --task "<input>" \[--kind text\|json\] \[--no-retrieval\] \[--allow-escalation\] \[--dry-run\] \[--k N\] \[--json\] +Answer a task/,
+  );
+  assert.match(
+    help,
+    /\n {2}replay-eval \[--k N\] \[--kind text\|json\] \[--limit N\] \[--require-model\] \[--json\] +Held-out test tasks/,
+  );
 });
 
 test('index-rag before export-rag, and replay before index-rag, say which command builds what is missing', async () => {
   const fresh = tempProject('distill-replay-');
   const r1 = await runCli(['index-rag', '--root', fresh]);
   assert.equal(r1.code, 2);
-  assert.match(r1.stderr, /✖ index-rag: exports\/rag\/_manifest\.json not found: build it first with `npm run export-rag`\n/);
+  assert.match(
+    r1.stderr,
+    /✖ index-rag: exports\/rag\/_manifest\.json not found: build it first with `npm run export-rag`\n/,
+  );
   const r2 = await runCli(['replay', '--task', TASK, '--dry-run', '--root', fresh]);
   assert.equal(r2.code, 2);
-  assert.equal(r2.stderr, '✖ no retrieval index at data/rag-index/index.json: build it with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)\n');
+  assert.equal(
+    r2.stderr,
+    '✖ no retrieval index at data/rag-index/index.json: build it with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)\n',
+  );
 });
 
 test('index-rag writes index.json + _manifest.json (input = the RAG export), byte-identical on a rebuild', async () => {
@@ -66,9 +86,18 @@ test('index-rag writes index.json + _manifest.json (input = the RAG export), byt
   const manifest = JSON.parse(read(root, 'data/rag-index/_manifest.json'));
   const rag = JSON.parse(read(root, 'exports/rag/_manifest.json'));
   assert.equal(manifest.phase, 'index-rag');
-  assert.deepEqual(manifest.inputs, rag.files.filter((f: { path: string }) => f.path === 'exports/rag/playbooks.jsonl'));
-  assert.deepEqual(manifest.files.map((f: { path: string }) => f.path), ['data/rag-index/index.json']);
-  assert.equal(manifest.counts.documents, rag.files.find((f: { path: string }) => f.path === 'exports/rag/playbooks.jsonl').rows);
+  assert.deepEqual(
+    manifest.inputs,
+    rag.files.filter((f: { path: string }) => f.path === 'exports/rag/playbooks.jsonl'),
+  );
+  assert.deepEqual(
+    manifest.files.map((f: { path: string }) => f.path),
+    ['data/rag-index/index.json'],
+  );
+  assert.equal(
+    manifest.counts.documents,
+    rag.files.find((f: { path: string }) => f.path === 'exports/rag/playbooks.jsonl').rows,
+  );
   const before = read(root, 'data/rag-index/index.json');
   const again = await runCli(['index-rag', '--root', root]);
   assert.equal(again.code, 0, again.stderr);
@@ -77,10 +106,14 @@ test('index-rag writes index.json + _manifest.json (input = the RAG export), byt
 
 test('index-rag streams the same bytes MiniSearch builds in memory, with the postings spilled in tiny partitions and from unsorted rows', async () => {
   const root = copyOf(await shared);
-  const rows = read(root, 'exports/rag/playbooks.jsonl').split('\n').filter((l) => l !== '');
+  const rows = read(root, 'exports/rag/playbooks.jsonl')
+    .split('\n')
+    .filter((l) => l !== '');
   const expected = buildIndexText(rows.map((l) => JSON.parse(l)));
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
-  const spilled = await runCli(['index-rag', '--root', root], { env: { DISTILL_INDEX_PARTITION_POSTINGS: '3' } });
+  const spilled = await runCli(['index-rag', '--root', root], {
+    env: { DISTILL_INDEX_PARTITION_POSTINGS: '3' },
+  });
   assert.equal(spilled.code, 0, spilled.stderr);
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
   // rows out of id order (the export writes them sorted; a hand-made file may not be): sorted first
@@ -101,29 +134,53 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const bad = await runCli(['index-rag', '--root', root]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, new RegExp(`exports/rag/playbooks\\.jsonl:${rows.length + 1} is not valid JSON \\(.+\\); rebuild it with \`npm run export-rag\``));
+  assert.match(
+    bad.stderr,
+    new RegExp(
+      `exports/rag/playbooks\\.jsonl:${rows.length + 1} is not valid JSON \\(.+\\); rebuild it with \`npm run export-rag\``,
+    ),
+  );
   // a changed byte is refused before anything is written
   writeFileSync(join(root, 'exports/rag/playbooks.jsonl'), `${reversed} `);
   const changed = await runCli(['index-rag', '--root', root]);
   assert.equal(changed.code, 2);
-  assert.match(changed.stderr, /exports\/rag\/playbooks\.jsonl does not match exports\/rag\/_manifest\.json \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\): it was changed by hand or half-written; rebuild with `npm run export-rag`/);
+  assert.match(
+    changed.stderr,
+    /exports\/rag\/playbooks\.jsonl does not match exports\/rag\/_manifest\.json \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\): it was changed by hand or half-written; rebuild with `npm run export-rag`/,
+  );
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
 });
 
 test('replay --dry-run prints the retrieved documents and the exact prompt, calls no model and logs nothing', async () => {
   const root = await shared;
-  const r = await runCli(['replay', '--task', TASK, '--dry-run', '--root', root], { env: { DISTILL_LOCAL_BASE_URL: 'http://127.0.0.1:9/v1' } });
+  const r = await runCli(['replay', '--task', TASK, '--dry-run', '--root', root], {
+    env: { DISTILL_LOCAL_BASE_URL: 'http://127.0.0.1:9/v1' },
+  });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^Retrieved 5 documents \(k = 5\):\n {2}1\. rag_[0-9a-f]{24}(-\d+)? {2}score \d+\.\d{4} {2}run {2}analytics-copilot:q-[0-9a-f]+\n {5}Task: Per month, what share of orders in shop_eu\.orders/);
-  assert.match(r.stdout, /\nRequest: POST http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions {2}model=qwen2\.5:7b-instruct temperature=0 seed=0 max_tokens=1024\n──── system ────\nYou answer tasks for a team, using its reference library/);
-  assert.match(r.stdout, /\n──── user ────\n<documents>\n<document id="rag_[0-9a-f]{24}" kind="run">\nTask: Per month/);
-  assert.ok(r.stdout.endsWith(`</documents>\n\nTask:\n${TASK}\n──── end ────\n\nDry run: no model was called.\n`));
+  assert.match(
+    r.stdout,
+    /^Retrieved 5 documents \(k = 5\):\n {2}1\. rag_[0-9a-f]{24}(-\d+)? {2}score \d+\.\d{4} {2}run {2}analytics-copilot:q-[0-9a-f]+\n {5}Task: Per month, what share of orders in shop_eu\.orders/,
+  );
+  assert.match(
+    r.stdout,
+    /\nRequest: POST http:\/\/127\.0\.0\.1:9\/v1\/chat\/completions {2}model=qwen2\.5:7b-instruct temperature=0 seed=0 max_tokens=1024\n──── system ────\nYou answer tasks for a team, using its reference library/,
+  );
+  assert.match(
+    r.stdout,
+    /\n──── user ────\n<documents>\n<document id="rag_[0-9a-f]{24}" kind="run">\nTask: Per month/,
+  );
+  assert.ok(
+    r.stdout.endsWith(`</documents>\n\nTask:\n${TASK}\n──── end ────\n\nDry run: no model was called.\n`),
+  );
   assert.equal(existsSync(join(root, 'reports/replay/calls.jsonl')), false);
 
   const j = await runCli(['replay', '--task', TASK, '--dry-run', '--json', '--k', '2', '--root', root]);
   const out = JSON.parse(j.stdout);
   assert.equal(out.retrieved.length, 2);
-  assert.deepEqual(out.context_ids, out.retrieved.map((d: { id: string }) => d.id));
+  assert.deepEqual(
+    out.context_ids,
+    out.retrieved.map((d: { id: string }) => d.id),
+  );
   assert.deepEqual(Object.keys(out.request), ['model', 'messages', 'temperature', 'max_tokens', 'seed']);
   const same = await runCli(['replay', '--task', TASK, '--dry-run', '--json', '--k', '2', '--root', root]);
   assert.equal(same.stdout, j.stdout, 'retrieval and prompt are deterministic');
@@ -134,7 +191,11 @@ test('replay answers through the local model, prints the answer with the ids it 
   const server = await startFakeServer((body) => {
     const user = String((body['messages'] as { content: string }[])[1]?.content ?? '');
     const first = /<document id="(rag_[0-9a-f]{24}(?:-\d+)?)"/.exec(user)?.[1];
-    return { body: completion(first ? `Use AVG over a CASE on status [${first}].` : 'Use AVG over a CASE on status.') };
+    return {
+      body: completion(
+        first ? `Use AVG over a CASE on status [${first}].` : 'Use AVG over a CASE on status.',
+      ),
+    };
   });
   try {
     const env = { DISTILL_LOCAL_BASE_URL: server.baseUrl, DISTILL_LOCAL_MODEL: 'fake-model' };
@@ -142,15 +203,24 @@ test('replay answers through the local model, prints the answer with the ids it 
     assert.equal(r.code, 0, r.stderr);
     const id = /\[(rag_[0-9a-f]{24}(?:-\d+)?)\]/.exec(r.stdout)?.[1] as string;
     assert.equal(r.stdout, `Use AVG over a CASE on status [${id}].\n\ngrounded on: ${id}\n`);
-    assert.match(r.stderr, /^✔ replay: answered by local fake-model \(\d+\.\d s, 100 \+ 20 tokens\); 5 retrieved, 1 cited; logged to reports\/replay\/calls\.jsonl\n$/);
+    assert.match(
+      r.stderr,
+      /^✔ replay: answered by local fake-model \(\d+\.\d s, 100 \+ 20 tokens\); 5 retrieved, 1 cited; logged to reports\/replay\/calls\.jsonl\n$/,
+    );
     const base = await runCli(['replay', '--task', TASK, '--no-retrieval', '--root', root], { env });
     assert.equal(base.code, 0, base.stderr);
     assert.equal(base.stdout, 'Use AVG over a CASE on status.\n\ngrounded on: (no retrieval)\n');
-    const rows = read(root, 'reports/replay/calls.jsonl').trim().split('\n').map((l) => ReplayCall.parse(JSON.parse(l)));
-    assert.deepEqual(rows.map((x) => [x.arm, x.base_url, x.model, x.context_ids.length, x.validation?.ok, x.escalated]), [
-      ['retrieval', server.baseUrl, 'fake-model', 5, true, false],
-      ['no-retrieval', server.baseUrl, 'fake-model', 0, true, false],
-    ]);
+    const rows = read(root, 'reports/replay/calls.jsonl')
+      .trim()
+      .split('\n')
+      .map((l) => ReplayCall.parse(JSON.parse(l)));
+    assert.deepEqual(
+      rows.map((x) => [x.arm, x.base_url, x.model, x.context_ids.length, x.validation?.ok, x.escalated]),
+      [
+        ['retrieval', server.baseUrl, 'fake-model', 5, true, false],
+        ['no-retrieval', server.baseUrl, 'fake-model', 0, true, false],
+      ],
+    );
   } finally {
     await server.close();
   }
@@ -159,13 +229,23 @@ test('replay answers through the local model, prints the answer with the ids it 
 test('replay with no model reachable exits 3 and says which URL and how to start one; --allow-escalation needs an escalation model', async () => {
   const root = copyOf(await shared);
   const closed = await closedPortUrl();
-  const r = await runCli(['replay', '--task', TASK, '--root', root], { env: { DISTILL_LOCAL_BASE_URL: closed } });
+  const r = await runCli(['replay', '--task', TASK, '--root', root], {
+    env: { DISTILL_LOCAL_BASE_URL: closed },
+  });
   assert.equal(r.code, 3);
   assert.equal(r.stdout, '');
-  assert.equal(r.stderr, `✖ no model server reachable at ${closed} (ECONNREFUSED). Start one, e.g. \`ollama serve\` then \`ollama pull qwen2.5:7b-instruct\` (or a llama.cpp server, vLLM or LM Studio), or point DISTILL_LOCAL_BASE_URL / replay.local.base_url at a running OpenAI-compatible server.\n✖ replay: no answer from any model; logged to reports/replay/calls.jsonl\n`);
-  const e = await runCli(['replay', '--task', TASK, '--allow-escalation', '--root', root], { env: { DISTILL_LOCAL_BASE_URL: closed, DISTILL_ESCALATION_BASE_URL: '', DISTILL_ESCALATION_MODEL: '' } });
+  assert.equal(
+    r.stderr,
+    `✖ no model server reachable at ${closed} (ECONNREFUSED). Start one, e.g. \`ollama serve\` then \`ollama pull qwen2.5:7b-instruct\` (or a llama.cpp server, vLLM or LM Studio), or point DISTILL_LOCAL_BASE_URL / replay.local.base_url at a running OpenAI-compatible server.\n✖ replay: no answer from any model; logged to reports/replay/calls.jsonl\n`,
+  );
+  const e = await runCli(['replay', '--task', TASK, '--allow-escalation', '--root', root], {
+    env: { DISTILL_LOCAL_BASE_URL: closed, DISTILL_ESCALATION_BASE_URL: '', DISTILL_ESCALATION_MODEL: '' },
+  });
   assert.equal(e.code, 2);
-  assert.match(e.stderr, /^✖ --allow-escalation needs an escalation model: set replay\.escalation\.base_url and replay\.escalation\.model in distill\.config\.json, or DISTILL_ESCALATION_BASE_URL and DISTILL_ESCALATION_MODEL/);
+  assert.match(
+    e.stderr,
+    /^✖ --allow-escalation needs an escalation model: set replay\.escalation\.base_url and replay\.escalation\.model in distill\.config\.json, or DISTILL_ESCALATION_BASE_URL and DISTILL_ESCALATION_MODEL/,
+  );
   const k = await runCli(['replay', '--task', TASK, '--kind', 'yaml', '--root', root]);
   assert.deepEqual([k.code, k.stderr], [2, '✖ --kind must be one of text, json, got "yaml"\n']);
 });
@@ -182,8 +262,17 @@ test('replay-eval with no model: retrieval metrics and examples, model arms "una
   assert.match(r.stdout, /\| same task family \| \d+ \| \d\.\d\d \| \d\.\d\d \| \d\.\d\d \|/);
   assert.match(r.stdout, /## Example queries\n\n### 1\. `sft_/);
   assert.equal(report.model.status, 'unavailable');
-  assert.match(report.model.note, /^model arms not run: no model server reachable at http:\/\/127\.0\.0\.1:\d+\/v1 \(ECONNREFUSED\)\. Start one, e\.g\. `ollama serve`/);
-  assert.deepEqual(report.arms.map((a: { arm: string; status: string }) => [a.arm, a.status]), [['retrieval', 'unavailable'], ['no-retrieval', 'unavailable']]);
+  assert.match(
+    report.model.note,
+    /^model arms not run: no model server reachable at http:\/\/127\.0\.0\.1:\d+\/v1 \(ECONNREFUSED\)\. Start one, e\.g\. `ollama serve`/,
+  );
+  assert.deepEqual(
+    report.arms.map((a: { arm: string; status: string }) => [a.arm, a.status]),
+    [
+      ['retrieval', 'unavailable'],
+      ['no-retrieval', 'unavailable'],
+    ],
+  );
   assert.ok(report.tasks.evaluated > 0);
   assert.equal(report.examples.length, 3);
   assert.ok(report.retrieval.family.tasks > 0 && report.retrieval.family.hit_at_k > 0);
@@ -192,23 +281,41 @@ test('replay-eval with no model: retrieval metrics and examples, model arms "una
 
   const again = await runCli(['replay-eval', '--root', root], { env });
   assert.equal(again.code, 0);
-  assert.equal(read(root, 'reports/replay/eval.json').replace(/127\.0\.0\.1:\d+/g, 'HOST'), JSON.stringify(report, null, 2).replace(/127\.0\.0\.1:\d+/g, 'HOST') + '\n');
+  assert.equal(
+    read(root, 'reports/replay/eval.json').replace(/127\.0\.0\.1:\d+/g, 'HOST'),
+    JSON.stringify(report, null, 2).replace(/127\.0\.0\.1:\d+/g, 'HOST') + '\n',
+  );
 
   const strict = await runCli(['replay-eval', '--require-model', '--root', root], { env });
   assert.equal(strict.code, 3);
-  assert.match(strict.stderr, /✖ replay-eval: \d+ held-out tasks; .* \(--require-model: failing because no model ran\)\n$/);
+  assert.match(
+    strict.stderr,
+    /✖ replay-eval: \d+ held-out tasks; .* \(--require-model: failing because no model ran\)\n$/,
+  );
 });
 
 test('replay-eval never retrieves the held-out run itself, and no accepted answer of the corpus reads as a refusal', async () => {
   const root = await shared;
-  const r = await runCli(['replay-eval', '--json', '--root', root], { env: { DISTILL_LOCAL_BASE_URL: await closedPortUrl() } });
+  const r = await runCli(['replay-eval', '--json', '--root', root], {
+    env: { DISTILL_LOCAL_BASE_URL: await closedPortUrl() },
+  });
   const report = JSON.parse(r.stdout);
   const index = JSON.parse(read(root, 'data/rag-index/index.json'));
   const stored = index.minisearch.storedFields as Record<string, { trace_id: string }>;
-  const docTrace = new Map(Object.entries(index.minisearch.documentIds as Record<string, string>).map(([short, id]) => [id, stored[short]?.trace_id]));
-  const sft = read(root, 'exports/sft/instruction_response.jsonl').trim().split('\n').map((l) => SftSample.parse(JSON.parse(l)));
+  const docTrace = new Map(
+    Object.entries(index.minisearch.documentIds as Record<string, string>).map(([short, id]) => [
+      id,
+      stored[short]?.trace_id,
+    ]),
+  );
+  const sft = read(root, 'exports/sft/instruction_response.jsonl')
+    .trim()
+    .split('\n')
+    .map((l) => SftSample.parse(JSON.parse(l)));
   const runOf = new Map(sft.map((s) => [s.id, s.run_id]));
-  for (const t of report.per_task) for (const id of t.retrieved_ids) assert.notEqual(docTrace.get(id), runOf.get(t.id), `${t.id} retrieved its own run`);
+  for (const t of report.per_task)
+    for (const id of t.retrieved_ids)
+      assert.notEqual(docTrace.get(id), runOf.get(t.id), `${t.id} retrieved its own run`);
   for (const s of sft) assert.equal(isRefusal(s.messages[s.messages.length - 1]?.content ?? ''), false, s.id);
 });
 
@@ -217,21 +324,57 @@ test('replay-eval with a model: both arms run, with validity, agreement, latency
   const server = await startFakeServer((body) => {
     const user = String((body['messages'] as { content: string }[])[1]?.content ?? '');
     const first = /<document id="(rag_[0-9a-f]{24}(?:-\d+)?)"/.exec(user)?.[1];
-    return { body: completion(first ? `See [${first}].` : 'No idea.', { promptTokens: first ? 900 : 100, completionTokens: 10 }) };
+    return {
+      body: completion(first ? `See [${first}].` : 'No idea.', {
+        promptTokens: first ? 900 : 100,
+        completionTokens: 10,
+      }),
+    };
   });
   try {
-    const r = await runCli(['replay-eval', '--limit', '4', '--root', root], { env: { DISTILL_LOCAL_BASE_URL: server.baseUrl, DISTILL_LOCAL_MODEL: 'fake-model', DISTILL_REPLAY_LOG_MAX_BYTES: '2000', DISTILL_REPLAY_LOG_KEEP: '1' } });
+    const r = await runCli(['replay-eval', '--limit', '4', '--root', root], {
+      env: {
+        DISTILL_LOCAL_BASE_URL: server.baseUrl,
+        DISTILL_LOCAL_MODEL: 'fake-model',
+        DISTILL_REPLAY_LOG_MAX_BYTES: '2000',
+        DISTILL_REPLAY_LOG_KEEP: '1',
+      },
+    });
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(read(root, 'reports/replay/eval.json'));
     assert.equal(report.model.status, 'available');
     const [withR, without] = report.arms;
-    assert.deepEqual([withR.arm, withR.status, withR.metrics.tasks, withR.metrics.valid, withR.metrics.tokens.prompt, withR.metrics.tokens.completion], ['retrieval', 'ran', 4, 4, 3600, 40]);
-    assert.deepEqual([without.arm, without.status, without.metrics.tasks, without.metrics.valid, without.metrics.tokens.prompt], ['no-retrieval', 'ran', 4, 4, 400]);
+    assert.deepEqual(
+      [
+        withR.arm,
+        withR.status,
+        withR.metrics.tasks,
+        withR.metrics.valid,
+        withR.metrics.tokens.prompt,
+        withR.metrics.tokens.completion,
+      ],
+      ['retrieval', 'ran', 4, 4, 3600, 40],
+    );
+    assert.deepEqual(
+      [
+        without.arm,
+        without.status,
+        without.metrics.tasks,
+        without.metrics.valid,
+        without.metrics.tokens.prompt,
+      ],
+      ['no-retrieval', 'ran', 4, 4, 400],
+    );
     assert.equal(withR.metrics.agreement_rate, 0, '"See [id]." shares no token with the recorded answers');
-    assert.match(r.stdout, /\| retrieval \| ran \| 4 \| 1\.00 \| 0\.00 \| 0\.00 \| \d\.\d\d \| \d+ \/ \d+ \/ \d+ \| 3600 \/ 40 \|/);
+    assert.match(
+      r.stdout,
+      /\| retrieval \| ran \| 4 \| 1\.00 \| 0\.00 \| 0\.00 \| \d\.\d\d \| \d+ \/ \d+ \/ \d+ \| 3600 \/ 40 \|/,
+    );
     assert.equal(server.requests.filter((q) => q.path === '/v1/chat/completions').length, 8);
     // 8 rows of ~1.5 KB with max_bytes 2000 and keep 1: rotation left exactly two files
-    const rows = ['reports/replay/calls.1.jsonl', 'reports/replay/calls.jsonl'].flatMap((f) => read(root, f).trim().split('\n'));
+    const rows = ['reports/replay/calls.1.jsonl', 'reports/replay/calls.jsonl'].flatMap((f) =>
+      read(root, f).trim().split('\n'),
+    );
     assert.equal(existsSync(join(root, 'reports/replay/calls.2.jsonl')), false);
     for (const l of rows) assert.equal(ReplayCall.parse(JSON.parse(l)).command, 'replay-eval');
   } finally {
@@ -243,17 +386,36 @@ test('loadRagIndex: an empty index and a stale one are reported', async () => {
   const root = tempProject('distill-replay-');
   mkdirSync(join(root, 'data/rag-index'), { recursive: true });
   writeFileSync(join(root, 'data/rag-index/index.json'), buildIndexText([]));
-  await assert.rejects(loadRagIndex(root), { message: 'the retrieval index data/rag-index/index.json holds 0 documents: exports/rag/playbooks.jsonl was empty when it was built (see exports/rag/_quarantine.jsonl for why). Add sources and rebuild with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)' });
+  await assert.rejects(loadRagIndex(root), {
+    message:
+      'the retrieval index data/rag-index/index.json holds 0 documents: exports/rag/playbooks.jsonl was empty when it was built (see exports/rag/_quarantine.jsonl for why). Add sources and rebuild with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)',
+  });
   writeFileSync(join(root, 'data/rag-index/index.json'), '{"format":"distill-rag-index"');
-  await assert.rejects(loadRagIndex(root), (e: Error) => /^data\/rag-index\/index\.json is not valid JSON \(.+\); rebuild it with `npm run index-rag`/.test(e.message));
+  await assert.rejects(loadRagIndex(root), (e: Error) =>
+    /^data\/rag-index\/index\.json is not valid JSON \(.+\); rebuild it with `npm run index-rag`/.test(
+      e.message,
+    ),
+  );
 
   const built = await shared;
   const entry = (sha: string) => ({ path: 'exports/rag/playbooks.jsonl', sha256: sha, bytes: 1, rows: 1 });
-  const m = (phase: string, key: 'inputs' | 'files', sha: string) => JSON.stringify({ schema_version: 1, phase, parameters: {}, schema_versions: {}, inputs: key === 'inputs' ? [entry(sha)] : [], files: key === 'files' ? [entry(sha)] : [], counts: {} });
+  const m = (phase: string, key: 'inputs' | 'files', sha: string) =>
+    JSON.stringify({
+      schema_version: 1,
+      phase,
+      parameters: {},
+      schema_versions: {},
+      inputs: key === 'inputs' ? [entry(sha)] : [],
+      files: key === 'files' ? [entry(sha)] : [],
+      counts: {},
+    });
   writeFileSync(join(root, 'data/rag-index/index.json'), buildIndexText([runDoc('a', 'q', 'a', 'k:1')]));
   writeFileSync(join(root, 'data/rag-index/_manifest.json'), m('index-rag', 'inputs', 'a'.repeat(64)));
   mkdirSync(join(root, 'exports/rag'), { recursive: true });
   writeFileSync(join(root, 'exports/rag/_manifest.json'), m('export-rag', 'files', 'b'.repeat(64)));
-  assert.equal((await loadRagIndex(root)).warning, 'the retrieval index is older than exports/rag/playbooks.jsonl (built from sha256 aaaaaaaaaaaa…, now bbbbbbbbbbbb…); rebuild it with `npm run index-rag` (or `distill export-rag && distill index-rag`)');
+  assert.equal(
+    (await loadRagIndex(root)).warning,
+    'the retrieval index is older than exports/rag/playbooks.jsonl (built from sha256 aaaaaaaaaaaa…, now bbbbbbbbbbbb…); rebuild it with `npm run index-rag` (or `distill export-rag && distill index-rag`)',
+  );
   assert.equal((await loadRagIndex(built)).warning, null);
 });

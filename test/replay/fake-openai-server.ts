@@ -26,14 +26,21 @@ export interface FakeRequest {
 }
 
 /** A chat completion body with one choice. */
-export function completion(content: string | null, opts: { model?: string; finish?: string; promptTokens?: number; completionTokens?: number } = {}): Record<string, unknown> {
+export function completion(
+  content: string | null,
+  opts: { model?: string; finish?: string; promptTokens?: number; completionTokens?: number } = {},
+): Record<string, unknown> {
   return {
     id: 'chatcmpl-fake',
     object: 'chat.completion',
     created: 0,
     model: opts.model ?? 'fake-model',
     choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: opts.finish ?? 'stop' }],
-    usage: { prompt_tokens: opts.promptTokens ?? 100, completion_tokens: opts.completionTokens ?? 20, total_tokens: (opts.promptTokens ?? 100) + (opts.completionTokens ?? 20) },
+    usage: {
+      prompt_tokens: opts.promptTokens ?? 100,
+      completion_tokens: opts.completionTokens ?? 20,
+      total_tokens: (opts.promptTokens ?? 100) + (opts.completionTokens ?? 20),
+    },
   };
 }
 
@@ -49,7 +56,10 @@ export interface FakeServer {
  * Starts the server. `chat` decides the reply to each chat completion request from its JSON body;
  * `models` is what GET /v1/models lists.
  */
-export async function startFakeServer(chat: (body: Record<string, unknown>) => FakeReply, models: string[] = ['fake-model']): Promise<FakeServer> {
+export async function startFakeServer(
+  chat: (body: Record<string, unknown>) => FakeReply,
+  models: string[] = ['fake-model'],
+): Promise<FakeServer> {
   const requests: FakeRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const send = (res: ServerResponse, r: FakeReply): void => {
@@ -68,8 +78,19 @@ export async function startFakeServer(chat: (body: Record<string, unknown>) => F
         body = null;
       }
       const path = (req.url ?? '').split('?')[0] as string;
-      requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization ?? null, body });
-      if (req.method === 'GET' && path === '/v1/models') return send(res, { body: { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })) } });
+      requests.push({
+        method: req.method ?? '',
+        path,
+        authorization: req.headers.authorization ?? null,
+        body,
+      });
+      if (req.method === 'GET' && path === '/v1/models')
+        return send(res, {
+          body: {
+            object: 'list',
+            data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })),
+          },
+        });
       if (req.method === 'POST' && path === '/v1/chat/completions' && body) {
         const r = chat(body);
         if (r.delayMs) {

@@ -8,13 +8,36 @@ export function ragId(name: string): string {
 }
 
 /** A valid RagSample for a run document ("Task: …\n\nAnswer: …"). */
-export function runDoc(name: string, task: string, answer: string, taskKey: string, traceId = `tr_${name}`): RagSample {
+export function runDoc(
+  name: string,
+  task: string,
+  answer: string,
+  taskKey: string,
+  traceId = `tr_${name}`,
+): RagSample {
   return RagSample.parse({
     schema_version: 1,
     id: ragId(name),
     text: `Task: ${task}\n\nAnswer: ${answer}`,
-    metadata: { kind: 'run', source_file: 'data/_kb/x.jsonl', stream: 'gateway_calls', trace_id: traceId, task_key: taskKey, category: 'accepted', recorded_at: '2026-10-01T00:00:00.000Z', evidence_id: `ev_${name}`, title: '', chunk_index: 0, chunk_count: 1 },
-    provenance: { source_file: 'data/_kb/x.jsonl', line_offset: 0, sig_hash: sha256(name), recorded_at: '2026-10-01T00:00:00.000Z' },
+    metadata: {
+      kind: 'run',
+      source_file: 'data/_kb/x.jsonl',
+      stream: 'gateway_calls',
+      trace_id: traceId,
+      task_key: taskKey,
+      category: 'accepted',
+      recorded_at: '2026-10-01T00:00:00.000Z',
+      evidence_id: `ev_${name}`,
+      title: '',
+      chunk_index: 0,
+      chunk_count: 1,
+    },
+    provenance: {
+      source_file: 'data/_kb/x.jsonl',
+      line_offset: 0,
+      sig_hash: sha256(name),
+      recorded_at: '2026-10-01T00:00:00.000Z',
+    },
   });
 }
 
@@ -24,8 +47,25 @@ export function knowledgeDoc(name: string, title: string, body: string): RagSamp
     schema_version: 1,
     id: ragId(name),
     text: `${title}\n\n${body}`,
-    metadata: { kind: 'document', source_file: 'data/_kb/kb.jsonl', stream: 'knowledge_docs', trace_id: '', task_key: '', category: '', recorded_at: '', evidence_id: `ev_${name}`, title, chunk_index: 0, chunk_count: 1 },
-    provenance: { source_file: 'data/_kb/kb.jsonl', line_offset: 0, sig_hash: sha256(name), recorded_at: null },
+    metadata: {
+      kind: 'document',
+      source_file: 'data/_kb/kb.jsonl',
+      stream: 'knowledge_docs',
+      trace_id: '',
+      task_key: '',
+      category: '',
+      recorded_at: '',
+      evidence_id: `ev_${name}`,
+      title,
+      chunk_index: 0,
+      chunk_count: 1,
+    },
+    provenance: {
+      source_file: 'data/_kb/kb.jsonl',
+      line_offset: 0,
+      sig_hash: sha256(name),
+      recorded_at: null,
+    },
   });
 }
 

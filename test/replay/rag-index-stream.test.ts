@@ -23,21 +23,78 @@ function rng(seed: number): () => number {
 
 // words that share prefixes (the radix tree splits edges), plurals, stop words, digits, non-ASCII
 // and NFKC forms, and characters JSON must escape
-const WORDS = ['refund', 'refunds', 'ref', 'reference', 'referral', 'order', 'orders', 'ordering', 'the', 'a', 'to', 'sql', 'select', 'selected', 'café', 'cafe', 'ｆｕｌｌ', 'naïve', '42', '420', '4200', 'x', 'données', 'straße', 'quote"d', 'back\\slash', 'tab\there', 'line\nbreak', '日本語', '日本', 'émoji🙂', 'access', 'classes', 'bus', 'warehouse', 'events'];
+const WORDS = [
+  'refund',
+  'refunds',
+  'ref',
+  'reference',
+  'referral',
+  'order',
+  'orders',
+  'ordering',
+  'the',
+  'a',
+  'to',
+  'sql',
+  'select',
+  'selected',
+  'café',
+  'cafe',
+  'ｆｕｌｌ',
+  'naïve',
+  '42',
+  '420',
+  '4200',
+  'x',
+  'données',
+  'straße',
+  'quote"d',
+  'back\\slash',
+  'tab\there',
+  'line\nbreak',
+  '日本語',
+  '日本',
+  'émoji🙂',
+  'access',
+  'classes',
+  'bus',
+  'warehouse',
+  'events',
+];
 
 function randomCorpus(seed: number, count: number): RagSample[] {
   const r = rng(seed);
-  const pick = (k: number): string => Array.from({ length: k }, () => WORDS[Math.floor(r() * WORDS.length)]).join(r() < 0.2 ? ', ' : ' ');
+  const pick = (k: number): string =>
+    Array.from({ length: k }, () => WORDS[Math.floor(r() * WORDS.length)]).join(r() < 0.2 ? ', ' : ' ');
   const rows: RagSample[] = [];
   for (let i = 0; i < count; i++) {
-    if (r() < 0.25) rows.push(knowledgeDoc(`kb-${seed}-${i}`, r() < 0.1 ? 'x' : pick(1 + Math.floor(r() * 4)), pick(Math.floor(r() * 30))));
-    else rows.push(runDoc(`run-${seed}-${i}`, r() < 0.1 ? '' : pick(1 + Math.floor(r() * 12)), pick(Math.floor(r() * 60)), `t:${i % 7}`));
+    if (r() < 0.25)
+      rows.push(
+        knowledgeDoc(
+          `kb-${seed}-${i}`,
+          r() < 0.1 ? 'x' : pick(1 + Math.floor(r() * 4)),
+          pick(Math.floor(r() * 30)),
+        ),
+      );
+    else
+      rows.push(
+        runDoc(
+          `run-${seed}-${i}`,
+          r() < 0.1 ? '' : pick(1 + Math.floor(r() * 12)),
+          pick(Math.floor(r() * 60)),
+          `t:${i % 7}`,
+        ),
+      );
   }
   return rows;
 }
 
 /** The streaming writer's text for rows, with partitions of at most `partition` postings. */
-async function streamed(rows: readonly RagSample[], partition: number, order: 'sorted' | 'as-given' = 'sorted'): Promise<{ text: string; partitions: number; spillFiles: number }> {
+async function streamed(
+  rows: readonly RagSample[],
+  partition: number,
+  order: 'sorted' | 'as-given' = 'sorted',
+): Promise<{ text: string; partitions: number; spillFiles: number }> {
   const docs: IndexedDoc[] = rows.map(toIndexedDoc);
   if (order === 'sorted') docs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const dir = mkdtempSync(join(tmpdir(), 'distill-index-stream-'));
@@ -66,7 +123,10 @@ test('the streamed index is byte-identical to MiniSearch’s own, with every par
     assert.equal(one.text, expected, `seed ${seed}, one partition`);
     for (const size of [1, 7, 100]) {
       const many = await streamed(rows, size);
-      assert.ok(many.partitions > 1, `seed ${seed}: ${size} postings a partition should give several partitions`);
+      assert.ok(
+        many.partitions > 1,
+        `seed ${seed}: ${size} postings a partition should give several partitions`,
+      );
       assert.equal(many.spillFiles, many.partitions);
       assert.equal(many.text, expected, `seed ${seed}, partitions of ${size} postings`);
     }
@@ -92,7 +152,9 @@ test('edge cases: no documents, one document with empty fields', async () => {
 });
 
 test('unsorted input is refused with NotSortedError (the phase sorts it first); a duplicate id is an error', async () => {
-  const rows = randomCorpus(4, 10).map(toIndexedDoc).sort((a, b) => (a.id < b.id ? 1 : -1));
+  const rows = randomCorpus(4, 10)
+    .map(toIndexedDoc)
+    .sort((a, b) => (a.id < b.id ? 1 : -1));
   await assert.rejects(
     writeIndexStream(
       async function* () {

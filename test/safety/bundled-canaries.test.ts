@@ -34,7 +34,15 @@ function files(dir: string): string[] {
 
 test('bundled corpus: canary keys and PII never reach exports/ or data/screened/; each key row is quarantined SECRET_DETECTED', async () => {
   const dir = tempProject('distill-canaries-');
-  for (const phase of [['build-evidence'], ['score'], ['screen'], ['export-rag'], ['export-sft'], ['export-sft', '--include-partial'], ['export-preference']]) {
+  for (const phase of [
+    ['build-evidence'],
+    ['score'],
+    ['screen'],
+    ['export-rag'],
+    ['export-sft'],
+    ['export-sft', '--include-partial'],
+    ['export-preference'],
+  ]) {
     const r = await runCli([...phase, '--root', dir]);
     assert.equal(r.code, 0, `${phase.join(' ')}: ${r.stderr}`);
   }
@@ -43,39 +51,55 @@ test('bundled corpus: canary keys and PII never reach exports/ or data/screened/
   const rowsWith = new Map<string, { rule: string; rows: Set<string> }>();
   for (const f of files(join(dir, 'data/_kb'))) {
     const rel = relative(dir, f).split('\\').join('/');
-    readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-      for (const [kind, re] of Object.entries(CANARY_SHAPES)) {
-        for (const m of line.matchAll(re)) {
-          let s = found.get(kind);
-          if (!s) found.set(kind, (s = new Set()));
-          s.add(m[0]);
-          if (kind === 'email' || kind === 'phone') continue;
-          const entry = rowsWith.get(m[0]) ?? { rule: kind, rows: new Set<string>() };
-          entry.rows.add(rel.endsWith('.json') ? rel : `${rel}:${i}`);
-          rowsWith.set(m[0], entry);
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        for (const [kind, re] of Object.entries(CANARY_SHAPES)) {
+          for (const m of line.matchAll(re)) {
+            let s = found.get(kind);
+            if (!s) found.set(kind, (s = new Set()));
+            s.add(m[0]);
+            if (kind === 'email' || kind === 'phone') continue;
+            const entry = rowsWith.get(m[0]) ?? { rule: kind, rows: new Set<string>() };
+            entry.rows.add(rel.endsWith('.json') ? rel : `${rel}:${i}`);
+            rowsWith.set(m[0], entry);
+          }
         }
-      }
-    });
+      });
   }
-  for (const kind of Object.keys(CANARY_SHAPES)) assert.ok((found.get(kind)?.size ?? 0) >= 1, `the bundled corpus has no ${kind} canary`);
+  for (const kind of Object.keys(CANARY_SHAPES))
+    assert.ok((found.get(kind)?.size ?? 0) >= 1, `the bundled corpus has no ${kind} canary`);
   const canaries = [...found.values()].flatMap((s) => [...s]);
   // none in any output file (quarantine and manifests included)
   const outputs = [...files(join(dir, 'exports')), ...files(join(dir, 'data/screened'))];
   assert.ok(outputs.length > 20);
   for (const f of outputs) {
     const text = readFileSync(f, 'utf8');
-    for (const c of canaries) assert.ok(!text.includes(c), `${relative(dir, f)} contains the canary ${c.slice(0, 10)}…`);
+    for (const c of canaries)
+      assert.ok(!text.includes(c), `${relative(dir, f)} contains the canary ${c.slice(0, 10)}…`);
   }
   // every row carrying a fake key is in screen's quarantine with SECRET_DETECTED:<rule>
-  const q = readFileSync(join(dir, 'data/screened/_quarantine.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as QuarantineRecord);
-  const secretRows = new Map(q.filter((r) => r.reason.startsWith('SECRET_DETECTED:')).map((r) => [`${r.source_file}:${r.line_offset}`, r.reason]));
+  const q = readFileSync(join(dir, 'data/screened/_quarantine.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as QuarantineRecord);
+  const secretRows = new Map(
+    q
+      .filter((r) => r.reason.startsWith('SECRET_DETECTED:'))
+      .map((r) => [`${r.source_file}:${r.line_offset}`, r.reason]),
+  );
   let checked = 0;
   for (const [canary, { rule, rows }] of rowsWith) {
     for (const row of rows) {
-      assert.equal(secretRows.get(row), `SECRET_DETECTED:${rule}`, `${row} carries ${canary.slice(0, 8)}… but screen did not quarantine it`);
+      assert.equal(
+        secretRows.get(row),
+        `SECRET_DETECTED:${rule}`,
+        `${row} carries ${canary.slice(0, 8)}… but screen did not quarantine it`,
+      );
       checked++;
     }
   }
   assert.ok(checked >= 9, `only ${checked} canary rows checked`);
-  for (const r of q) assert.ok(!canaries.some((c) => r.detail.includes(c)), 'a quarantine detail never quotes the secret');
+  for (const r of q)
+    assert.ok(!canaries.some((c) => r.detail.includes(c)), 'a quarantine detail never quotes the secret');
 });

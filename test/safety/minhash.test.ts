@@ -1,7 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { bandKeys, BANDS, cannotReach, estimateJaccard, jaccard, jaccardAtLeast, murmur3Bytes, murmur3String, NUM_HASHES, ROWS, SEEDS, shingleHashes, signature, words } from '../../tasks/lib/safety/minhash.ts';
+import {
+  bandKeys,
+  BANDS,
+  cannotReach,
+  estimateJaccard,
+  jaccard,
+  jaccardAtLeast,
+  murmur3Bytes,
+  murmur3String,
+  NUM_HASHES,
+  ROWS,
+  SEEDS,
+  shingleHashes,
+  signature,
+  words,
+} from '../../tasks/lib/safety/minhash.ts';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -14,15 +29,27 @@ test('murmur3Bytes matches the published MurmurHash3 x86_32 vectors', () => {
 });
 
 test('murmur3String is murmur3 of the UTF-16LE bytes, for any string', () => {
-  fc.assert(fc.property(fc.string({ unit: 'binary' }), fc.integer({ min: 0, max: 0xffffffff }), (s, seed) => murmur3String(s, seed) === murmur3Bytes(Buffer.from(s, 'utf16le'), seed)));
+  fc.assert(
+    fc.property(
+      fc.string({ unit: 'binary' }),
+      fc.integer({ min: 0, max: 0xffffffff }),
+      (s, seed) => murmur3String(s, seed) === murmur3Bytes(Buffer.from(s, 'utf16le'), seed),
+    ),
+  );
 });
 
 test('the seeds are fixed (changing them changes every signature): 112 distinct uint32 values', () => {
   assert.equal(SEEDS.length, NUM_HASHES);
   assert.equal(new Set(SEEDS).size, NUM_HASHES);
   assert.equal(BANDS * ROWS, NUM_HASHES);
-  assert.deepEqual(Array.from(SEEDS.slice(0, 3)), Array.from(SEEDS.slice(0, 3)).map((x) => x >>> 0));
-  assert.deepEqual(signature(shingleHashes(words('a b c d e f g'))), signature(shingleHashes(words('A b, c d e f g!'))));
+  assert.deepEqual(
+    Array.from(SEEDS.slice(0, 3)),
+    Array.from(SEEDS.slice(0, 3)).map((x) => x >>> 0),
+  );
+  assert.deepEqual(
+    signature(shingleHashes(words('a b c d e f g'))),
+    signature(shingleHashes(words('A b, c d e f g!'))),
+  );
 });
 
 /** A seeded random set of uint32 values. */
@@ -61,10 +88,17 @@ test('jaccard is exact; the MinHash estimate tracks it on random sets (mean erro
 });
 
 test('LSH 14×8: identical texts share every band; unrelated texts share none', () => {
-  const text = 'the refund goes to your original payment method within five to seven business days after we receive the item';
+  const text =
+    'the refund goes to your original payment method within five to seven business days after we receive the item';
   const a = bandKeys(signature(shingleHashes(words(text))));
   assert.deepEqual(bandKeys(signature(shingleHashes(words(text.toUpperCase())))), a);
-  const other = bandKeys(signature(shingleHashes(words('a completely different sentence about the weather in the mountains this week and next'))));
+  const other = bandKeys(
+    signature(
+      shingleHashes(
+        words('a completely different sentence about the weather in the mountains this week and next'),
+      ),
+    ),
+  );
   assert.equal(a.filter((k) => other.includes(k)).length, 0);
 });
 
@@ -100,10 +134,15 @@ test('jaccardAtLeast decides every pair as jaccard does (exhaustive small sizes,
             const exact = jaccard(a, b);
             const fast = jaccardAtLeast(a, b, t);
             cases++;
-            assert.equal(fast >= t, exact >= t, `t ${t}, sizes ${la}/${lb}, overlap ${inter}: ${fast} vs ${exact}`);
+            assert.equal(
+              fast >= t,
+              exact >= t,
+              `t ${t}, sizes ${la}/${lb}, overlap ${inter}: ${fast} vs ${exact}`,
+            );
             if (exact >= t) assert.equal(fast, exact);
             else if (fast !== exact) early++;
-            if (cannotReach(la, lb, t)) assert.ok(exact < t, `cannotReach(${la}, ${lb}, ${t}) but jaccard ${exact}`);
+            if (cannotReach(la, lb, t))
+              assert.ok(exact < t, `cannotReach(${la}, ${lb}, ${t}) but jaccard ${exact}`);
           }
         }
       }

@@ -5,7 +5,8 @@ import { applyRedactions, detectPii } from '../../tasks/lib/safety/pii.ts';
 import { piiFlag, redactRecord } from '../../tasks/lib/safety/redact.ts';
 
 const redact = (s: string): string => applyRedactions(s, detectPii(s, new Budget(), 's'));
-const types = (s: string): string[] => detectPii(s, new Budget(), 's').map((p) => `${p.type}:${s.slice(p.start, p.end)}`);
+const types = (s: string): string[] =>
+  detectPii(s, new Budget(), 's').map((p) => `${p.type}:${s.slice(p.start, p.end)}`);
 
 test('each PII type is replaced by its typed placeholder', () => {
   assert.equal(redact('Mail jordan.reyes12@example.com today.'), 'Mail <EMAIL_ADDRESS> today.');
@@ -13,7 +14,10 @@ test('each PII type is replaced by its typed placeholder', () => {
   assert.equal(redact('UK office: +44 20 7946 0958'), 'UK office: <PHONE_NUMBER>');
   assert.equal(redact('card 4111 1111 1111 1111, exp 12/29'), 'card <CREDIT_CARD>, exp 12/29');
   assert.equal(redact('card 5500-0000-0000-0004'), 'card <CREDIT_CARD>');
-  assert.equal(redact('IBAN DE89 3704 0044 0532 0130 00 and GB82WEST12345698765432.'), 'IBAN <IBAN_CODE> and <IBAN_CODE>.');
+  assert.equal(
+    redact('IBAN DE89 3704 0044 0532 0130 00 and GB82WEST12345698765432.'),
+    'IBAN <IBAN_CODE> and <IBAN_CODE>.',
+  );
   assert.equal(redact('from 8.8.8.8 and 2607:f8b0:4005:80a::200e'), 'from <IP_ADDRESS> and <IP_ADDRESS>');
 });
 
@@ -33,7 +37,13 @@ test('validation keeps look-alikes: private / loopback / documentation IPs, bad 
 });
 
 test('hostile strings: 100k "a@", a 200k-digit run and 50k "?" stay fast and find nothing', () => {
-  for (const s of ['a@'.repeat(100_000), '1'.repeat(200_000), '?'.repeat(50_000), '1 '.repeat(100_000), `${'a'.repeat(70)}@${'b'.repeat(300)}.com`.repeat(2000)]) {
+  for (const s of [
+    'a@'.repeat(100_000),
+    '1'.repeat(200_000),
+    '?'.repeat(50_000),
+    '1 '.repeat(100_000),
+    `${'a'.repeat(70)}@${'b'.repeat(300)}.com`.repeat(2000),
+  ]) {
     const t0 = performance.now();
     assert.deepEqual(detectPii(s, new Budget(), 's'), []);
     assert.ok(performance.now() - t0 < 2000);
@@ -42,12 +52,27 @@ test('hostile strings: 100k "a@", a 200k-digit run and 50k "?" stay fast and fin
 
 test('redactRecord redacts free text only, keeps ids and provenance, keeps JSON strings valid JSON', () => {
   const rec = {
-    run_id: 'tr_1', task_key: 'mail:jordan@example.com', flags: [],
+    run_id: 'tr_1',
+    task_key: 'mail:jordan@example.com',
+    flags: [],
     provenance: { source_file: 'data/_kb/a.jsonl', line_offset: 0, sig_hash: 'x', recorded_at: null },
     run: {
       messages: [
         { role: 'user', content: 'I am jordan@example.com, call +1 (212) 555-0123' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"email": "jordan@example.com", "amount": 2125550123}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            {
+              id: 'call_1',
+              type: 'function',
+              function: {
+                name: 'lookup',
+                arguments: '{"email": "jordan@example.com", "amount": 2125550123}',
+              },
+            },
+          ],
+        },
         { role: 'tool', tool_call_id: 'call_1', content: '{"ip": "8.8.8.8", "private": "10.0.0.2"}' },
       ],
     },
@@ -55,12 +80,25 @@ test('redactRecord redacts free text only, keeps ids and provenance, keeps JSON 
   const r = redactRecord(rec, new Budget());
   assert.equal(r.value.task_key, 'mail:jordan@example.com', 'identifiers are not rewritten');
   assert.deepEqual(r.value.provenance, rec.provenance);
-  const [u, a, t] = r.value.run.messages as unknown as [{ content: string }, { tool_calls: [{ function: { arguments: string } }] }, { content: string }];
+  const [u, a, t] = r.value.run.messages as unknown as [
+    { content: string },
+    { tool_calls: [{ function: { arguments: string } }] },
+    { content: string },
+  ];
   assert.equal(u.content, 'I am <EMAIL_ADDRESS>, call <PHONE_NUMBER>');
   assert.equal(a.tool_calls[0].function.arguments, '{"email": "<EMAIL_ADDRESS>", "amount": 2125550123}');
   assert.deepEqual(JSON.parse(t.content), { ip: '<IP_ADDRESS>', private: '10.0.0.2' });
-  assert.deepEqual(r.counts, { EMAIL_ADDRESS: 2, PHONE_NUMBER: 1, CREDIT_CARD: 0, IBAN_CODE: 0, IP_ADDRESS: 1 });
+  assert.deepEqual(r.counts, {
+    EMAIL_ADDRESS: 2,
+    PHONE_NUMBER: 1,
+    CREDIT_CARD: 0,
+    IBAN_CODE: 0,
+    IP_ADDRESS: 1,
+  });
   assert.equal(r.spans, 4);
   assert.equal(piiFlag(r.counts), 'pii_redacted:EMAIL_ADDRESS+PHONE_NUMBER+IP_ADDRESS');
-  assert.equal(piiFlag({ EMAIL_ADDRESS: 0, PHONE_NUMBER: 0, CREDIT_CARD: 0, IBAN_CODE: 0, IP_ADDRESS: 0 }), null);
+  assert.equal(
+    piiFlag({ EMAIL_ADDRESS: 0, PHONE_NUMBER: 0, CREDIT_CARD: 0, IBAN_CODE: 0, IP_ADDRESS: 0 }),
+    null,
+  );
 });

@@ -4,11 +4,17 @@ import { readFileSync } from 'node:fs';
 import { REPO } from '../helpers/project.ts';
 import { sha256 } from '../../tasks/lib/hash.ts';
 import { Budget } from '../../tasks/lib/safety/budget.ts';
-import { isDecodableJwt, SECRET_RULES, SECRET_RULES_VERSION, shannonEntropy } from '../../tasks/lib/safety/secret-rules.ts';
+import {
+  isDecodableJwt,
+  SECRET_RULES,
+  SECRET_RULES_VERSION,
+  shannonEntropy,
+} from '../../tasks/lib/safety/secret-rules.ts';
 import { newScan, scanRecord, type SecretHit } from '../../tasks/lib/safety/secret-scan.ts';
 import { fakeChars, fakeSecrets } from './fakes.ts';
 
-const scan = (record: unknown, allow: string[] = []): SecretHit[] => scanRecord(record, newScan(new Budget(), new Set(allow)));
+const scan = (record: unknown, allow: string[] = []): SecretHit[] =>
+  scanRecord(record, newScan(new Budget(), new Set(allow)));
 const rulesOf = (hits: SecretHit[]): string[] => [...new Set(hits.map((h) => h.rule))];
 const secrets = fakeSecrets();
 
@@ -25,7 +31,11 @@ test('every rule has a unique id, a version, lowercase keywords and a global reg
 test('docs/safety.md lists every rule with its version and source', () => {
   const doc = readFileSync(`${REPO}docs/safety.md`, 'utf8');
   assert.ok(doc.includes(`### Rule table (version ${SECRET_RULES_VERSION})`));
-  for (const r of SECRET_RULES) assert.ok(doc.includes(`| \`${r.id}\` | ${r.since} | ${r.source} |`), `${r.id} is missing from docs/safety.md`);
+  for (const r of SECRET_RULES)
+    assert.ok(
+      doc.includes(`| \`${r.id}\` | ${r.since} | ${r.source} |`),
+      `${r.id} is missing from docs/safety.md`,
+    );
 });
 
 for (const [rule, secret] of Object.entries(fakeSecrets())) {
@@ -37,16 +47,30 @@ for (const [rule, secret] of Object.entries(fakeSecrets())) {
     assert.equal(h.path, 'run.messages[0].content');
     assert.ok(h.start >= 20 && h.end <= 20 + secret.length, `${h.start}..${h.end}`);
     assert.equal(h.sha256, sha256(content.slice(h.start, h.end)));
-    assert.ok(!JSON.stringify(hits).includes(content.slice(h.start, h.end)), 'a hit never carries the secret');
+    assert.ok(
+      !JSON.stringify(hits).includes(content.slice(h.start, h.end)),
+      'a hit never carries the secret',
+    );
   });
 }
 
 test('look-alikes are not secrets: words, hashes, ids, placeholders, low entropy, undecodable JWT', () => {
   const c = fakeChars(7);
   const clean = [
-    'sk-proj-short', 'the task-key is ready', `commit ${c(40, '0123456789abcdef')}`, 'AKIAIOSFODNN7EXAMPLE', `ghp_${'a'.repeat(36)}`,
-    'api_key = "your_api_key_here"', 'password: hunter2', 'token: abcdefghijklmnopqrstuvwxyz', 'max_tokens: 1024', 'api_version = "2024-02-15-preview"',
-    'key: /usr/local/bin/python3.11', `eyJ${c(20)}.eyJ${c(20)}.${c(20)}`, 'https://user:password@example.com/x', 'postgres://admin:admin@db/app',
+    'sk-proj-short',
+    'the task-key is ready',
+    `commit ${c(40, '0123456789abcdef')}`,
+    'AKIAIOSFODNN7EXAMPLE',
+    `ghp_${'a'.repeat(36)}`,
+    'api_key = "your_api_key_here"',
+    'password: hunter2',
+    'token: abcdefghijklmnopqrstuvwxyz',
+    'max_tokens: 1024',
+    'api_version = "2024-02-15-preview"',
+    'key: /usr/local/bin/python3.11',
+    `eyJ${c(20)}.eyJ${c(20)}.${c(20)}`,
+    'https://user:password@example.com/x',
+    'postgres://admin:admin@db/app',
     'flight HAT170 on 2024-05-15, reservation ZFA04Y, payment credit_card_7815826',
   ];
   for (const s of clean) assert.deepEqual(scan({ text: s }), [], s);
@@ -56,8 +80,16 @@ test('keys are scanned, and key: value pairs whose key names a secret', () => {
   const c = fakeChars(3);
   const aws = secrets['aws-access-token'] as string;
   const v = c(20);
-  const hits = scan({ config: { [aws]: 1, db_password: v, task_key: `prompt:${c(16, '0123456789abcdef')}` } });
-  assert.deepEqual(hits.map((h) => [h.rule, h.path]), [['aws-access-token', 'config.<aws-access-token>~key'], ['generic-api-key', 'config.db_password']]);
+  const hits = scan({
+    config: { [aws]: 1, db_password: v, task_key: `prompt:${c(16, '0123456789abcdef')}` },
+  });
+  assert.deepEqual(
+    hits.map((h) => [h.rule, h.path]),
+    [
+      ['aws-access-token', 'config.<aws-access-token>~key'],
+      ['generic-api-key', 'config.db_password'],
+    ],
+  );
 });
 
 test('escaped, percent-encoded, base64-wrapped and JSON-in-string secrets are found in the decoded text', () => {
@@ -68,12 +100,20 @@ test('escaped, percent-encoded, base64-wrapped and JSON-in-string secrets are fo
   const cases: [unknown, string, string][] = [
     [{ s: `token=\\u0067hp_${gh.slice(4)}` }, 'github-pat', 's~unescaped'],
     [{ s: `https://x.test/?k=%41${aws.slice(1)}` }, 'aws-access-token', 's~percent'],
-    [{ s: `env: ${Buffer.from(`OPENAI_API_KEY=${oai}`).toString('base64')}` }, 'openai-api-key', 's~base64@5'],
+    [
+      { s: `env: ${Buffer.from(`OPENAI_API_KEY=${oai}`).toString('base64')}` },
+      'openai-api-key',
+      's~base64@5',
+    ],
     [{ s: `{"auth": "sk\\u002dant-oat01-${ant.slice(13)}"}` }, 'anthropic-oauth-token', 's~unescaped'],
   ];
   for (const [rec, rule, path] of cases) {
     const hits = scan(rec);
-    assert.deepEqual(hits.map((h) => [h.rule, h.path]), [[rule, path]], JSON.stringify(hits));
+    assert.deepEqual(
+      hits.map((h) => [h.rule, h.path]),
+      [[rule, path]],
+      JSON.stringify(hits),
+    );
   }
 });
 
@@ -88,10 +128,13 @@ test('a secret split across two adjacent messages is found at the seam; a whole 
     { role: 'assistant', content: 'noted' },
   ];
   const hits = scan({ run: { messages } });
-  assert.deepEqual(hits.map((h) => [h.rule, h.path, h.start, h.end]), [
-    ['openai-api-key', 'run.messages[3].content', 4, 4 + oai.length],
-    ['github-pat', 'run.messages[0].content+run.messages[2].content', 12, 12 + gh.length],
-  ]);
+  assert.deepEqual(
+    hits.map((h) => [h.rule, h.path, h.start, h.end]),
+    [
+      ['openai-api-key', 'run.messages[3].content', 4, 4 + oai.length],
+      ['github-pat', 'run.messages[0].content+run.messages[2].content', 12, 12 + gh.length],
+    ],
+  );
 });
 
 test('a JWT counts only when its header and payload decode to JSON objects', () => {

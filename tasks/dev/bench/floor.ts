@@ -25,7 +25,9 @@ function listFiles(dir: string): string[] {
 }
 
 /** Reads and parses every row under `dir`; returns what it saw. */
-export async function floorPass(dir: string): Promise<{ files: number; rows: number; bytes: number; unparsed: number; seconds: number }> {
+export async function floorPass(
+  dir: string,
+): Promise<{ files: number; rows: number; bytes: number; unparsed: number; seconds: number }> {
   const t0 = performance.now();
   const files = listFiles(dir);
   let rows = 0;

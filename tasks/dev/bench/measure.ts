@@ -69,10 +69,19 @@ export async function phaseFigures(root: string, records: readonly ProcRecord[])
   for (const r of [...records].sort((a, b) => a.start_ms - b.start_ms)) {
     const phase = phaseOf(r.argv);
     if (phase === null) continue;
-    const receipt = PIPELINE.some((p) => p.phase === phase) ? await latestReceipt(root, phase).catch(() => null) : null;
+    const receipt = PIPELINE.some((p) => p.phase === phase)
+      ? await latestReceipt(root, phase).catch(() => null)
+      : null;
     const seconds = r.wall_ms / 1000;
     const rows = receipt ? receipt.counts.in : null;
-    out.push({ phase, seconds, cpu_seconds: r.cpu_us / 1e6, rss_mb: (r.max_rss_kb * 1024) / MB, rows_in: rows, rows_per_s: rows !== null && seconds > 0 ? rows / seconds : null });
+    out.push({
+      phase,
+      seconds,
+      cpu_seconds: r.cpu_us / 1e6,
+      rss_mb: (r.max_rss_kb * 1024) / MB,
+      rows_in: rows,
+      rows_per_s: rows !== null && seconds > 0 ? rows / seconds : null,
+    });
   }
   return out;
 }
@@ -81,29 +90,49 @@ export async function phaseFigures(root: string, records: readonly ProcRecord[])
  * Runs a command in the bench project with the RSS preload on every node process; resolves with
  * its wall time and per-phase figures. Throws with the tail of its output when it fails.
  */
-export async function measure(project: BenchProject, label: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<MeasuredRun> {
+export async function measure(
+  project: BenchProject,
+  label: string,
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<MeasuredRun> {
   const logPath = join(project.root, '.bench', `${label}.procs.jsonl`);
-  const nodeOptions = [env['NODE_OPTIONS'] ?? process.env['NODE_OPTIONS'] ?? '', `--import=${pathToFileURL(project.hook).href}`].filter((s) => s !== '').join(' ');
+  const nodeOptions = [
+    env['NODE_OPTIONS'] ?? process.env['NODE_OPTIONS'] ?? '',
+    `--import=${pathToFileURL(project.hook).href}`,
+  ]
+    .filter((s) => s !== '')
+    .join(' ');
   const t0 = performance.now();
-  const { code, output, stdout } = await new Promise<{ code: number; output: string; stdout: string }>((resolveRun) => {
-    const child = spawn(cmd, args, {
-      cwd: project.root,
-      env: { ...process.env, DISTILL_QUIET: '1', ...env, NODE_OPTIONS: nodeOptions, DISTILL_BENCH_LOG: logPath },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let stdout = '';
-    const keep = (d: Buffer): void => {
-      output = (output + d.toString('utf8')).slice(-20_000);
-    };
-    child.stdout.on('data', (d: Buffer) => {
-      keep(d);
-      stdout = (stdout + d.toString('utf8')).slice(-20_000);
-    });
-    child.stderr.on('data', keep);
-    child.on('close', (c) => resolveRun({ code: c ?? 1, output, stdout }));
-  });
+  const { code, output, stdout } = await new Promise<{ code: number; output: string; stdout: string }>(
+    (resolveRun) => {
+      const child = spawn(cmd, args, {
+        cwd: project.root,
+        env: {
+          ...process.env,
+          DISTILL_QUIET: '1',
+          ...env,
+          NODE_OPTIONS: nodeOptions,
+          DISTILL_BENCH_LOG: logPath,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      let stdout = '';
+      const keep = (d: Buffer): void => {
+        output = (output + d.toString('utf8')).slice(-20_000);
+      };
+      child.stdout.on('data', (d: Buffer) => {
+        keep(d);
+        stdout = (stdout + d.toString('utf8')).slice(-20_000);
+      });
+      child.stderr.on('data', keep);
+      child.on('close', (c) => resolveRun({ code: c ?? 1, output, stdout }));
+    },
+  );
   const seconds = (performance.now() - t0) / 1000;
-  if (code !== 0) throw new Error(`bench: \`${cmd} ${args.join(' ')}\` (${label}) exited with ${code}:\n${output}`);
+  if (code !== 0)
+    throw new Error(`bench: \`${cmd} ${args.join(' ')}\` (${label}) exited with ${code}:\n${output}`);
   return { seconds, phases: await phaseFigures(project.root, readProcLog(logPath)), stdout };
 }

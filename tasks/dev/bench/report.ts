@@ -93,42 +93,114 @@ export function buildReport(input: BenchInput): BenchReport {
   const worstGrowth = Object.entries(growth).sort((a, b) => b[1] - a[1])[0];
   const worstRss = [...input.cold.phases].sort((a, b) => b.rss_mb - a.rss_mb)[0];
   const targets: TargetCheck[] = [
-    { name: 'cold run-all / floor', target: `≤ ${TARGETS.cold_over_floor}×`, value: `${ratios.cold_over_floor}× (${input.cold.seconds.toFixed(1)} s / ${input.floor.seconds.toFixed(1)} s)`, met: ratios.cold_over_floor <= TARGETS.cold_over_floor },
-    { name: 'peak RSS of every phase', target: `≤ ${TARGETS.phase_rss_mb} MB`, value: `${ratios.max_phase_rss_mb} MB${worstRss ? ` (${worstRss.phase})` : ''}`, met: maxRss <= TARGETS.phase_rss_mb },
+    {
+      name: 'cold run-all / floor',
+      target: `≤ ${TARGETS.cold_over_floor}×`,
+      value: `${ratios.cold_over_floor}× (${input.cold.seconds.toFixed(1)} s / ${input.floor.seconds.toFixed(1)} s)`,
+      met: ratios.cold_over_floor <= TARGETS.cold_over_floor,
+    },
+    {
+      name: 'peak RSS of every phase',
+      target: `≤ ${TARGETS.phase_rss_mb} MB`,
+      value: `${ratios.max_phase_rss_mb} MB${worstRss ? ` (${worstRss.phase})` : ''}`,
+      met: maxRss <= TARGETS.phase_rss_mb,
+    },
     {
       name: `RSS growth ${input.small ? `${input.small.records} → ${input.records}` : '(small run skipped)'} rows`,
       target: `≤ ${TARGETS.rss_growth}×`,
       value: worstGrowth ? `${worstGrowth[1]}× (${worstGrowth[0]})` : 'not measured',
       met: worstGrowth ? worstGrowth[1] <= TARGETS.rss_growth : false,
     },
-    { name: 'no-op rerun', target: `≤ ${TARGETS.noop_seconds} s`, value: `${ratios.noop_seconds} s`, met: ratios.noop_seconds <= TARGETS.noop_seconds },
-    { name: 'incremental (+1 day) / cold', target: `≤ ${TARGETS.incremental_over_cold}`, value: `${ratios.incremental_over_cold} (${input.incremental.seconds.toFixed(1)} s)`, met: ratios.incremental_over_cold <= TARGETS.incremental_over_cold },
+    {
+      name: 'no-op rerun',
+      target: `≤ ${TARGETS.noop_seconds} s`,
+      value: `${ratios.noop_seconds} s`,
+      met: ratios.noop_seconds <= TARGETS.noop_seconds,
+    },
+    {
+      name: 'incremental (+1 day) / cold',
+      target: `≤ ${TARGETS.incremental_over_cold}`,
+      value: `${ratios.incremental_over_cold} (${input.incremental.seconds.toFixed(1)} s)`,
+      met: ratios.incremental_over_cold <= TARGETS.incremental_over_cold,
+    },
   ];
   const big = input.big_file;
   if (big) {
     // the reliability catalogue's case #12: a multi-GB file is read streaming, within the phase limit
-    targets.push({ name: `one ${(big.bytes / 2 ** 30).toFixed(2)} GiB source file`, target: `≤ ${TARGETS.phase_rss_mb} MB`, value: `${round(big.rss_mb, 1)} MB (build-evidence)`, met: big.rss_mb <= TARGETS.phase_rss_mb });
+    targets.push({
+      name: `one ${(big.bytes / 2 ** 30).toFixed(2)} GiB source file`,
+      target: `≤ ${TARGETS.phase_rss_mb} MB`,
+      value: `${round(big.rss_mb, 1)} MB (build-evidence)`,
+      met: big.rss_mb <= TARGETS.phase_rss_mb,
+    });
   }
   return { schema_version: 1, ...input, ratios, targets };
 }
 
-const fmt = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined ? '–' : x.toFixed(digits));
-const int = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : Math.round(x).toLocaleString('en-US'));
+const fmt = (x: number | null | undefined, digits = 1): string =>
+  x === null || x === undefined ? '–' : x.toFixed(digits);
+const int = (x: number | null | undefined): string =>
+  x === null || x === undefined ? '–' : Math.round(x).toLocaleString('en-US');
 
 /** The table printed at the end of a bench run. */
 export function formatReport(r: BenchReport): string {
-  const head = ['phase', 'cold s', 'cpu s', 'rows in', 'rows/s', 'RSS MB', r.small ? `RSS@${int(r.small.records)}` : 'RSS small', 'growth', 'incr s', 'no-op s'];
+  const head = [
+    'phase',
+    'cold s',
+    'cpu s',
+    'rows in',
+    'rows/s',
+    'RSS MB',
+    r.small ? `RSS@${int(r.small.records)}` : 'RSS small',
+    'growth',
+    'incr s',
+    'no-op s',
+  ];
   const rows: string[][] = [head];
   for (const p of r.cold.phases) {
     const s = r.small?.phases.find((x) => x.phase === p.phase);
     const inc = r.incremental.phases.find((x) => x.phase === p.phase);
     const noop = r.noop.phases.find((x) => x.phase === p.phase);
-    rows.push([p.phase, fmt(p.seconds), fmt(p.cpu_seconds), int(p.rows_in), int(p.rows_per_s), fmt(p.rss_mb), fmt(s?.rss_mb), r.ratios.rss_growth[p.phase]?.toFixed(2) ?? '–', inc ? fmt(inc.seconds) : 'fresh', noop ? fmt(noop.seconds) : 'fresh']);
+    rows.push([
+      p.phase,
+      fmt(p.seconds),
+      fmt(p.cpu_seconds),
+      int(p.rows_in),
+      int(p.rows_per_s),
+      fmt(p.rss_mb),
+      fmt(s?.rss_mb),
+      r.ratios.rss_growth[p.phase]?.toFixed(2) ?? '–',
+      inc ? fmt(inc.seconds) : 'fresh',
+      noop ? fmt(noop.seconds) : 'fresh',
+    ]);
   }
-  rows.push(['floor', fmt(r.floor.seconds), '', int(r.source.rows), int(r.source.rows / r.floor.seconds), fmt(r.floor.rss_mb), '', '', '', '']);
-  rows.push(['TOTAL (wall)', fmt(r.cold.seconds), '', '', '', '', r.small ? fmt(r.small.seconds) : '', '', fmt(r.incremental.seconds), fmt(r.noop.seconds, 2)]);
+  rows.push([
+    'floor',
+    fmt(r.floor.seconds),
+    '',
+    int(r.source.rows),
+    int(r.source.rows / r.floor.seconds),
+    fmt(r.floor.rss_mb),
+    '',
+    '',
+    '',
+    '',
+  ]);
+  rows.push([
+    'TOTAL (wall)',
+    fmt(r.cold.seconds),
+    '',
+    '',
+    '',
+    '',
+    r.small ? fmt(r.small.seconds) : '',
+    '',
+    fmt(r.incremental.seconds),
+    fmt(r.noop.seconds, 2),
+  ]);
   const widths = head.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  const line = (row: string[]): string => row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (row: string[]): string =>
+    row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const mb = (r.source.bytes / 1024 / 1024).toFixed(0);
   const big = r.big_file;
   const cold = r.cold.phases.find((p) => p.phase === 'build-evidence');

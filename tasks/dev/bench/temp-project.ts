@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** What a bench project holds besides its generated corpus: the code and the wiring, copied. */
-const COPIED = ['distill.config.json', 'package.json', 'package-lock.json', 'tsconfig.json', 'tasks', 'schemas', 'bin'] as const;
+const COPIED = [
+  'distill.config.json',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'tasks',
+  'schemas',
+  'bin',
+] as const;
 
 /**
  * The preload every node process of a measured run gets (through NODE_OPTIONS): on exit, the main

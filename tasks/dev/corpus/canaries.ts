@@ -43,7 +43,11 @@ export function fakeContact(rng: Rng): { email: string; phone: string } {
 /** A sentence a user might add that carries fake PII. */
 export function piiSentence(rng: Rng): string {
   const c = fakeContact(rng);
-  return rng.pick([` You can reach me at ${c.email} or ${c.phone}.`, ` My email is ${c.email}, phone ${c.phone}.`, ` (contact: ${c.email})`]);
+  return rng.pick([
+    ` You can reach me at ${c.email} or ${c.phone}.`,
+    ` My email is ${c.email}, phone ${c.phone}.`,
+    ` (contact: ${c.email})`,
+  ]);
 }
 
 /** Text carrying one canary of the given kind, phrased the way it leaks in real traces. */

@@ -26,14 +26,17 @@ const EXTRAS = [
   ' Our style guide forbids one-letter names except loop indices.',
 ];
 
-const SYSTEM = 'You are a senior software engineer helping inside an IDE. Answer with one code block and a short explanation.';
+const SYSTEM =
+  'You are a senior software engineer helping inside an IDE. Answer with one code block and a short explanation.';
 
 /** A coding-help task (IDE assistant; the plugin sets an explicit task key). */
 export function codingTask(rng: Rng): GatewayTask {
   const spec = rng.pick(SNIPPETS);
   const lang = rng.pick(LANGS);
   const fn = lang.id === 'python' ? spec.fn : camel(spec.fn);
-  const ask = rng.pick(ASKS).replace('{lang}', lang.label).replace('{fn}', fn).replace('{desc}', spec.desc) + rng.pick(EXTRAS);
+  const ask =
+    rng.pick(ASKS).replace('{lang}', lang.label).replace('{fn}', fn).replace('{desc}', spec.desc) +
+    rng.pick(EXTRAS);
   const code = lang.id === 'python' ? spec.python : spec.typescript;
   const good = `Here is an implementation:\n\n\`\`\`${lang.fence}\n${code.good}\n\`\`\`\n\nIt handles the edge cases (empty input, repeated calls) and runs in linear time apart from any sorting the spec requires.`;
   const flawed = `Sure:\n\n\`\`\`${lang.fence}\n${code.buggy}\n\`\`\`\n\nThis should cover all cases.`;

@@ -1,11 +1,23 @@
 import type { Rng } from './prng.ts';
 import type { GatewayTask } from './task-spec.ts';
 
-const SERVICES = ['checkout-api', 'search-indexer', 'auth-service', 'payments-worker', 'notification-fanout', 'inventory-sync', 'media-transcoder', 'recommendation-api'];
+const SERVICES = [
+  'checkout-api',
+  'search-indexer',
+  'auth-service',
+  'payments-worker',
+  'notification-fanout',
+  'inventory-sync',
+  'media-transcoder',
+  'recommendation-api',
+];
 const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-2', 'eu-central-1'];
 const CAUSES = [
   { cause: 'a connection-pool limit lowered in the previous deploy', fix: 'rolled back the deploy' },
-  { cause: 'an expired TLS certificate on an internal endpoint', fix: 'rotated the certificate and added an expiry alert' },
+  {
+    cause: 'an expired TLS certificate on an internal endpoint',
+    fix: 'rotated the certificate and added an expiry alert',
+  },
   { cause: 'a hot partition after a bulk import', fix: 'rebalanced the partitions and throttled the import' },
   { cause: 'a feature flag enabled for all tenants instead of 5%', fix: 'turned the flag back to 5%' },
   { cause: 'a DNS change that dropped the internal resolver', fix: 'restored the resolver configuration' },

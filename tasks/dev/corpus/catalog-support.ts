@@ -13,8 +13,23 @@ export const POLICY = {
 } as const;
 
 const BRAND = 'Northwind Outfitters';
-const PRODUCTS = ['Trailblazer rain jacket', 'Summit 45L backpack', 'Merino base layer', 'Ridge hiking boots', 'Packable down vest', 'Canyon trail shorts', 'Alpine fleece', 'Drift sleeping bag'];
-const PROBLEMS = ["doesn't fit", 'has a torn seam', 'arrived in the wrong colour', 'is not what I expected', 'has a broken zip'];
+const PRODUCTS = [
+  'Trailblazer rain jacket',
+  'Summit 45L backpack',
+  'Merino base layer',
+  'Ridge hiking boots',
+  'Packable down vest',
+  'Canyon trail shorts',
+  'Alpine fleece',
+  'Drift sleeping bag',
+];
+const PROBLEMS = [
+  "doesn't fit",
+  'has a torn seam',
+  'arrived in the wrong colour',
+  'is not what I expected',
+  'has a broken zip',
+];
 const DOMESTIC = ['Denver', 'Austin', 'Portland', 'Chicago', 'Boston', 'Atlanta'];
 const ABROAD = ['Toronto', 'Berlin', 'Melbourne', 'Osaka', 'Lisbon'];
 const GREETINGS = ['', 'Hi, ', 'Hello! ', 'Hey there, ', 'Good morning. '];
@@ -117,12 +132,18 @@ export function supportCase(rng: Rng): SupportCase {
 }
 
 /** The order-lookup tool of support assistants and agents. */
-export const LOOKUP_ORDER: RawToolDef = fnTool('lookup_order', 'Look up an order by its id', { order_id: { type: 'string', description: 'Order id, e.g. NW-123456' } });
-/** The refund tool of the support agent. */
-export const ISSUE_REFUND: RawToolDef = fnTool('issue_refund', 'Refund an order to its original payment method', {
-  order_id: { type: 'string', description: 'Order id' },
-  amount_cents: { type: 'integer', description: 'Amount to refund in cents' },
+export const LOOKUP_ORDER: RawToolDef = fnTool('lookup_order', 'Look up an order by its id', {
+  order_id: { type: 'string', description: 'Order id, e.g. NW-123456' },
 });
+/** The refund tool of the support agent. */
+export const ISSUE_REFUND: RawToolDef = fnTool(
+  'issue_refund',
+  'Refund an order to its original payment method',
+  {
+    order_id: { type: 'string', description: 'Order id' },
+    amount_cents: { type: 'integer', description: 'Amount to refund in cents' },
+  },
+);
 
 /** The support assistant's system prompt. */
 export const SUPPORT_SYSTEM = `You are Aria, the support assistant for ${BRAND}. Answer from the published policies only; never ask for passwords or card numbers. Be concise and friendly.`;
@@ -135,7 +156,10 @@ export function supportTask(rng: Rng, extraUserText: string): GatewayTask {
     { role: 'user', content: c.message + extraUserText },
   ];
   if (c.intent !== 'order_status' && rng.chance(0.25)) {
-    prompt.push({ role: 'assistant', content: 'Happy to help! Could you share your order number so I can check the details?' });
+    prompt.push({
+      role: 'assistant',
+      content: 'Happy to help! Could you share your order number so I can check the details?',
+    });
     prompt.push({ role: 'user', content: `Sure, it's ${c.orderId}.` });
   }
   return {
@@ -144,7 +168,13 @@ export function supportTask(rng: Rng, extraUserText: string): GatewayTask {
     taskKey: null,
     prompt,
     tools: c.lookup ? [LOOKUP_ORDER] : [],
-    toolStep: c.lookup ? { name: 'lookup_order', args: { order_id: c.orderId }, result: JSON.stringify({ order_id: c.orderId, ...c.lookup }) } : null,
+    toolStep: c.lookup
+      ? {
+          name: 'lookup_order',
+          args: { order_id: c.orderId },
+          result: JSON.stringify({ order_id: c.orderId, ...c.lookup }),
+        }
+      : null,
     good: c.good,
     flawed: c.flawed,
     checks: ['human', 'auditor'],

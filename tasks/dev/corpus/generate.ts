@@ -28,8 +28,7 @@ export interface CorpusOptions {
 
 /** A piece of output: text appended to a file under the output dir, or the end of a day's files. */
 export type CorpusChunk =
-  | { type: 'text'; stream: Stream; path: string; text: string; rows: number }
-  | { type: 'end-of-day' };
+  { type: 'text'; stream: Stream; path: string; text: string; rows: number } | { type: 'end-of-day' };
 
 const BAD_EVERY = 80; // one deliberately bad row after every 80 good ones (~1.25%)
 const CANARY_EVERY = 45; // one canary (fake secret / PII) every 45 runs
@@ -76,11 +75,18 @@ class CorpusBuilder {
     const start = dayStart(this.o.startDate, d);
     this.date = isoDate(start);
     this.dayRows = 0;
-    const target = Math.floor((this.o.records * (d + 1)) / this.o.days) - Math.floor((this.o.records * d) / this.o.days);
+    const target =
+      Math.floor((this.o.records * (d + 1)) / this.o.days) - Math.floor((this.o.records * d) / this.o.days);
     const at = (): number => start + this.rng.int(18 * HOUR);
-    for (let i = Math.round(target * 0.03); i > 0; i--) yield* this.emit('playbooks', playbookRow(this.rng, this.playbookVersions, at()));
-    for (let i = Math.round(target * 0.03); i > 0; i--) yield* this.emit('knowledge_docs', knowledgeDocRow(this.rng, this.docRevisions, at()));
-    for (let i = Math.round(target * 0.04); i > 0; i--) yield* this.emit('preference_judgments', judgmentRow(this.gatewayTask(this.rng.int(this.gatewayPool)), this.rng));
+    for (let i = Math.round(target * 0.03); i > 0; i--)
+      yield* this.emit('playbooks', playbookRow(this.rng, this.playbookVersions, at()));
+    for (let i = Math.round(target * 0.03); i > 0; i--)
+      yield* this.emit('knowledge_docs', knowledgeDocRow(this.rng, this.docRevisions, at()));
+    for (let i = Math.round(target * 0.04); i > 0; i--)
+      yield* this.emit(
+        'preference_judgments',
+        judgmentRow(this.gatewayTask(this.rng.int(this.gatewayPool)), this.rng),
+      );
     while (this.dayRows < target) {
       const t0 = at();
       if (this.rng.chance(0.004)) yield* this.orphanSignal(t0);
@@ -163,7 +169,12 @@ class CorpusBuilder {
       if (local && isFailing(first.plan) && this.rng.chance(0.75)) {
         // the gateway retries on a cloud model: new trace, same task, escalated_from = local trace
         const cloud = cloudModel(this.rng);
-        const esc = this.attempt(cloud, drawPlan(this.rng, 'cloud', true, task.checks), at + this.rng.range(200, 5_000), first.traceId);
+        const esc = this.attempt(
+          cloud,
+          drawPlan(this.rng, 'cloud', true, task.checks),
+          at + this.rng.range(200, 5_000),
+          first.traceId,
+        );
         at = yield* this.gatewayAttempt(task, esc);
       }
       at += this.rng.range(60_000, 40 * 60_000);
@@ -182,7 +193,9 @@ class CorpusBuilder {
     const n = Number(this.rng.weighted({ 1: 50, 2: 35, 3: 15 }));
     let at = t0;
     for (let k = 0; k < n; k++) {
-      const model = this.rng.chance(0.3) ? localModel(this.rng, task.agent === 'repo-fixer') : cloudModel(this.rng);
+      const model = this.rng.chance(0.3)
+        ? localModel(this.rng, task.agent === 'repo-fixer')
+        : cloudModel(this.rng);
       const a = this.attempt(model, drawPlan(this.rng, model.tier, false, task.checks), at, null);
       const built = agentRun(task, a, this.rng);
       yield* this.emit('agent_trajectories', built.row);
@@ -194,14 +207,36 @@ class CorpusBuilder {
   private *outcomes(
     built: BuiltRun,
     a: Attempt,
-    task: { good: string; checks: GatewayTask['checks']; suite: string | null; runner: string | null; environment: string | null },
+    task: {
+      good: string;
+      checks: GatewayTask['checks'];
+      suite: string | null;
+      runner: string | null;
+      environment: string | null;
+    },
     service: string,
   ): Generator<CorpusChunk> {
     for (const e of built.exits) {
-      yield* this.emit('tool_outcomes', { trace_id: a.traceId, timestamp: new Date(e.atMs).toISOString(), tool: e.tool, command: e.command, exit_code: e.exitCode });
+      yield* this.emit('tool_outcomes', {
+        trace_id: a.traceId,
+        timestamp: new Date(e.atMs).toISOString(),
+        tool: e.tool,
+        command: e.command,
+        exit_code: e.exitCode,
+      });
     }
     const signals = signalRows(
-      { traceId: a.traceId, endMs: built.endMs, plan: a.plan, checks: task.checks, correctedAnswer: task.good, suite: task.suite, runner: task.runner, environment: task.environment, service },
+      {
+        traceId: a.traceId,
+        endMs: built.endMs,
+        plan: a.plan,
+        checks: task.checks,
+        correctedAnswer: task.good,
+        suite: task.suite,
+        runner: task.runner,
+        environment: task.environment,
+        service,
+      },
       this.rng,
       this.ids,
     );
@@ -210,7 +245,13 @@ class CorpusBuilder {
 
   /** A review whose run never reached the logs (the scorer must cope with signals without a run). */
   private *orphanSignal(t0: number): Generator<CorpusChunk> {
-    yield* this.emit('human_reviews', { review_id: this.ids.next('rv_'), trace_id: this.ids.next('tr_'), timestamp: new Date(t0).toISOString(), reviewer: 'a.haddad', decision: 'approve' });
+    yield* this.emit('human_reviews', {
+      review_id: this.ids.next('rv_'),
+      trace_id: this.ids.next('tr_'),
+      timestamp: new Date(t0).toISOString(),
+      reviewer: 'a.haddad',
+      decision: 'approve',
+    });
   }
 
   private *tauBench(): Generator<CorpusChunk> {
@@ -219,7 +260,13 @@ class CorpusBuilder {
     yield { type: 'text', stream: 'tau_bench', path, text: '[\n', rows: 0 };
     let first = true;
     for (const el of tauBenchElements(this.rng.fork(0x7a0), tasks, 4)) {
-      yield { type: 'text', stream: 'tau_bench', path, text: `${first ? '' : ',\n'}${JSON.stringify(el)}`, rows: 1 };
+      yield {
+        type: 'text',
+        stream: 'tau_bench',
+        path,
+        text: `${first ? '' : ',\n'}${JSON.stringify(el)}`,
+        rows: 1,
+      };
       first = false;
     }
     yield { type: 'text', stream: 'tau_bench', path, text: '\n]\n', rows: 0 };

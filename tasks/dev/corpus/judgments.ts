@@ -2,7 +2,13 @@ import type { Rng } from './prng.ts';
 import type { GatewayTask } from './task-spec.ts';
 
 const RATERS = ['human:rater-01', 'human:rater-02', 'human:rater-03', 'human:rater-04', 'human:rater-05'];
-const GENERATORS = ['qwen2.5-7b-instruct', 'gpt-4o-2024-08-06', 'claude-sonnet-4-20250514', 'llama-3.1-8b-instruct', 'deepseek-chat'];
+const GENERATORS = [
+  'qwen2.5-7b-instruct',
+  'gpt-4o-2024-08-06',
+  'claude-sonnet-4-20250514',
+  'llama-3.1-8b-instruct',
+  'deepseek-chat',
+];
 
 /**
  * An imported AlpacaEval-style pairwise judgment on one of the platform's prompts: the better

@@ -10,9 +10,19 @@ export interface ModelChoice {
 
 const LOCAL: readonly ModelChoice[] = [
   { alias: 'qwen2.5-7b-instruct', served: 'qwen2.5-7b-instruct', provider: 'vllm', tier: 'local' },
-  { alias: 'llama-3.1-8b-instruct', served: 'llama-3.1-8b-instruct-q4_K_M', provider: 'ollama', tier: 'local' },
+  {
+    alias: 'llama-3.1-8b-instruct',
+    served: 'llama-3.1-8b-instruct-q4_K_M',
+    provider: 'ollama',
+    tier: 'local',
+  },
 ];
-const LOCAL_CODER: ModelChoice = { alias: 'qwen2.5-coder-7b-instruct', served: 'qwen2.5-coder-7b-instruct', provider: 'vllm', tier: 'local' };
+const LOCAL_CODER: ModelChoice = {
+  alias: 'qwen2.5-coder-7b-instruct',
+  served: 'qwen2.5-coder-7b-instruct',
+  provider: 'vllm',
+  tier: 'local',
+};
 const CLOUD: readonly ModelChoice[] = [
   { alias: 'gpt-4o', served: 'gpt-4o-2024-08-06', provider: 'openai', tier: 'cloud' },
   { alias: 'gpt-4.1-mini', served: 'gpt-4.1-mini-2025-04-14', provider: 'openai', tier: 'cloud' },

@@ -9,20 +9,48 @@ import type { Check } from './task-spec.ts';
  * and needs review (no signal, conflicting signals, auditor uncertain, reviewer unsure).
  */
 export const PLAN_WEIGHTS = {
-  approve: 12, tests_pass: 9, reward_1: 8, auditor_pass: 9,
+  approve: 12,
+  tests_pass: 9,
+  reward_1: 8,
+  auditor_pass: 9,
   edit: 9,
-  api_error: 4, truncated: 3, empty: 2, reject: 5, tests_fail: 4, reward_0: 3, auditor_fail: 4, error_event: 2,
-  no_signal: 10, conflict: 5, auditor_uncertain: 4, unsure: 3,
+  api_error: 4,
+  truncated: 3,
+  empty: 2,
+  reject: 5,
+  tests_fail: 4,
+  reward_0: 3,
+  auditor_fail: 4,
+  error_event: 2,
+  no_signal: 10,
+  conflict: 5,
+  auditor_uncertain: 4,
+  unsure: 3,
 } as const;
 
 /** One outcome plan. */
 export type Plan = keyof typeof PLAN_WEIGHTS;
 
-const FAILING: ReadonlySet<Plan> = new Set(['api_error', 'truncated', 'empty', 'reject', 'tests_fail', 'reward_0', 'auditor_fail', 'error_event']);
+const FAILING: ReadonlySet<Plan> = new Set([
+  'api_error',
+  'truncated',
+  'empty',
+  'reject',
+  'tests_fail',
+  'reward_0',
+  'auditor_fail',
+  'error_event',
+]);
 const LOCAL_WEIGHTS = Object.fromEntries(
   Object.entries(PLAN_WEIGHTS).map(([k, w]) => [k, FAILING.has(k as Plan) ? w * 1.8 : w]),
 ) as Record<Plan, number>;
-const ESCALATED_WEIGHTS: Record<Plan, number> = { ...PLAN_WEIGHTS, approve: 20, auditor_pass: 16, tests_pass: 14, reward_1: 12 };
+const ESCALATED_WEIGHTS: Record<Plan, number> = {
+  ...PLAN_WEIGHTS,
+  approve: 20,
+  auditor_pass: 16,
+  tests_pass: 14,
+  reward_1: 12,
+};
 
 /** Whether a plan means the attempt failed (a local failure may be escalated to the cloud). */
 export function isFailing(plan: Plan): boolean {
@@ -30,7 +58,12 @@ export function isFailing(plan: Plan): boolean {
 }
 
 /** Draws a plan for an attempt on the given tier, mapped onto the checks the task supports. */
-export function drawPlan(rng: Rng, tier: 'local' | 'cloud', escalated: boolean, checks: readonly Check[]): Plan {
+export function drawPlan(
+  rng: Rng,
+  tier: 'local' | 'cloud',
+  escalated: boolean,
+  checks: readonly Check[],
+): Plan {
   const plan = rng.weighted(escalated ? ESCALATED_WEIGHTS : tier === 'local' ? LOCAL_WEIGHTS : PLAN_WEIGHTS);
   const has = (c: Check): boolean => checks.includes(c);
   switch (plan) {
@@ -56,9 +89,15 @@ export function answerKind(plan: Plan, rng: Rng): 'good' | 'flawed' | 'cut' | 'e
       return 'cut';
     case 'empty':
       return 'empty';
-    case 'edit': case 'reject': case 'tests_fail': case 'reward_0': case 'auditor_fail':
+    case 'edit':
+    case 'reject':
+    case 'tests_fail':
+    case 'reward_0':
+    case 'auditor_fail':
       return 'flawed';
-    case 'no_signal': case 'auditor_uncertain': case 'unsure':
+    case 'no_signal':
+    case 'auditor_uncertain':
+    case 'unsure':
       return rng.chance(0.7) ? 'good' : 'flawed';
     default:
       return 'good';
@@ -67,7 +106,8 @@ export function answerKind(plan: Plan, rng: Rng): 'good' | 'flawed' | 'cut' | 'e
 
 /** A signal row for one of the outcome streams. */
 export interface SignalRow {
-  stream: 'tool_outcomes' | 'test_results' | 'human_reviews' | 'auditor_verdicts' | 'rewards' | 'error_events';
+  stream:
+    'tool_outcomes' | 'test_results' | 'human_reviews' | 'auditor_verdicts' | 'rewards' | 'error_events';
   row: Record<string, unknown>;
 }
 
@@ -87,8 +127,19 @@ export interface Judged {
 
 const REVIEWERS = ['r.alvarez', 'm.chen', 'k.okafor', 's.lindqvist', 'a.haddad', 'j.mwangi'];
 const AUDITORS = ['policy-auditor-v3', 'pr-auditor-v2', 'factuality-auditor-v1'];
-const REJECT_COMMENTS = ['States a policy we do not have.', 'Wrong result: the filter is off.', 'Does not answer the question.', 'Unsafe advice.', 'Hallucinated numbers.'];
-const EDIT_COMMENTS = ['Fixed the policy details.', 'Corrected the query.', 'Rewrote for accuracy.', 'Replaced the buggy code.'];
+const REJECT_COMMENTS = [
+  'States a policy we do not have.',
+  'Wrong result: the filter is off.',
+  'Does not answer the question.',
+  'Unsafe advice.',
+  'Hallucinated numbers.',
+];
+const EDIT_COMMENTS = [
+  'Fixed the policy details.',
+  'Corrected the query.',
+  'Rewrote for accuracy.',
+  'Replaced the buggy code.',
+];
 
 /** Builds the outcome rows a plan implies. Timestamps fall within 3 hours after the run. */
 export function signalRows(j: Judged, rng: Rng, ids: IdMint): SignalRow[] {
@@ -117,20 +168,72 @@ export function signalRows(j: Judged, rng: Rng, ids: IdMint): SignalRow[] {
   };
   const auditor = (verdict: 'pass' | 'fail' | 'uncertain', lo: number, hi: number): void => {
     const confidence = Math.round((lo + rng.next() * (hi - lo)) * 100) / 100;
-    out.push({ stream: 'auditor_verdicts', row: { trace_id: j.traceId, timestamp: ts(), auditor: rng.pick(AUDITORS), verdict, confidence, rationale: `${verdict} at ${confidence}` } });
+    out.push({
+      stream: 'auditor_verdicts',
+      row: {
+        trace_id: j.traceId,
+        timestamp: ts(),
+        auditor: rng.pick(AUDITORS),
+        verdict,
+        confidence,
+        rationale: `${verdict} at ${confidence}`,
+      },
+    });
   };
   const tests = (ok: boolean): void => {
     const total = rng.range(3, 40);
     const failed = ok ? 0 : rng.range(1, Math.max(1, Math.floor(total / 3)));
     const t = ts();
-    out.push({ stream: 'test_results', row: { trace_id: j.traceId, timestamp: t, runner: j.runner, suite: j.suite, passed: total - failed, failed, skipped: rng.chance(0.2) ? 1 : 0, duration_ms: rng.range(80, 9000) } });
-    out.push({ stream: 'tool_outcomes', row: { trace_id: j.traceId, timestamp: t, tool: j.runner ?? 'test-runner', command: `${j.runner ?? 'test'} ${j.suite ?? ''}`.trim(), exit_code: ok ? 0 : 1, duration_ms: rng.range(100, 9500) } });
+    out.push({
+      stream: 'test_results',
+      row: {
+        trace_id: j.traceId,
+        timestamp: t,
+        runner: j.runner,
+        suite: j.suite,
+        passed: total - failed,
+        failed,
+        skipped: rng.chance(0.2) ? 1 : 0,
+        duration_ms: rng.range(80, 9000),
+      },
+    });
+    out.push({
+      stream: 'tool_outcomes',
+      row: {
+        trace_id: j.traceId,
+        timestamp: t,
+        tool: j.runner ?? 'test-runner',
+        command: `${j.runner ?? 'test'} ${j.suite ?? ''}`.trim(),
+        exit_code: ok ? 0 : 1,
+        duration_ms: rng.range(100, 9500),
+      },
+    });
   };
   const reward = (value: number): void => {
-    out.push({ stream: 'rewards', row: { trace_id: j.traceId, timestamp: ts(), environment: j.environment, reward: value, episode_id: ids.next('ep_', 4) } });
+    out.push({
+      stream: 'rewards',
+      row: {
+        trace_id: j.traceId,
+        timestamp: ts(),
+        environment: j.environment,
+        reward: value,
+        episode_id: ids.next('ep_', 4),
+      },
+    });
   };
   const errorEvent = (type: string, message: string): void => {
-    out.push({ stream: 'error_events', row: { event_id: ids.next('evt_'), trace_id: j.traceId, occurred_at: at(), severity: rng.chance(0.2) ? 'critical' : 'error', service: j.service, error_type: type, message } });
+    out.push({
+      stream: 'error_events',
+      row: {
+        event_id: ids.next('evt_'),
+        trace_id: j.traceId,
+        occurred_at: at(),
+        severity: rng.chance(0.2) ? 'critical' : 'error',
+        service: j.service,
+        error_type: type,
+        message,
+      },
+    });
   };
   const has = (c: Check): boolean => j.checks.includes(c);
 
@@ -152,7 +255,8 @@ export function signalRows(j: Judged, rng: Rng, ids: IdMint): SignalRow[] {
       human('edit');
       break;
     case 'api_error':
-      if (rng.chance(0.5)) errorEvent('upstream_unavailable', 'model API returned an error; request not retried');
+      if (rng.chance(0.5))
+        errorEvent('upstream_unavailable', 'model API returned an error; request not retried');
       break;
     case 'truncated':
     case 'empty':
@@ -171,7 +275,10 @@ export function signalRows(j: Judged, rng: Rng, ids: IdMint): SignalRow[] {
       auditor('fail', 0.8, 0.97);
       break;
     case 'error_event':
-      errorEvent(rng.pick(['guardrail_violation', 'response_validation_failed', 'tool_timeout']), 'post-processing rejected the response');
+      errorEvent(
+        rng.pick(['guardrail_violation', 'response_validation_failed', 'tool_timeout']),
+        'post-processing rejected the response',
+      );
       break;
     case 'conflict':
       if (has('tests') && has('reward')) {

@@ -34,7 +34,11 @@ export interface BuiltRun {
 function toolCall(step: ToolStep, rng: Rng): RawToolCall {
   let args = JSON.stringify(step.args);
   if (rng.chance(0.03)) args = args.slice(0, -1); // a model emitting broken JSON arguments (kept; exports decide)
-  return { id: `call_${rng.chars(24, CALL_ID_CHARS)}`, type: 'function', function: { name: step.name, arguments: args } };
+  return {
+    id: `call_${rng.chars(24, CALL_ID_CHARS)}`,
+    type: 'function',
+    function: { name: step.name, arguments: args },
+  };
 }
 
 /** How the sandbox logs a tool invocation: the tool and its argument names, never the values. */
@@ -58,10 +62,18 @@ function answerText(kind: Attempt['answer'], good: string, flawed: string): stri
 }
 
 const CLOUD_ERRORS = [
-  { type: 'rate_limit_error', message: 'Rate limit reached for requests per minute. Please try again in 20s.', status: 429 },
+  {
+    type: 'rate_limit_error',
+    message: 'Rate limit reached for requests per minute. Please try again in 20s.',
+    status: 429,
+  },
   { type: 'server_error', message: 'The server had an error while processing your request.', status: 500 },
   { type: 'timeout', message: 'Request timed out after 60000 ms.', status: 504 },
-  { type: 'invalid_request_error', message: "This model's maximum context length is 8192 tokens.", status: 400 },
+  {
+    type: 'invalid_request_error',
+    message: "This model's maximum context length is 8192 tokens.",
+    status: 400,
+  },
 ];
 const LOCAL_ERRORS = [
   { type: 'connection_error', message: 'connect ECONNREFUSED 127.0.0.1:8000', status: null },
@@ -74,17 +86,23 @@ export function gatewayRun(task: GatewayTask, a: Attempt, rng: Rng, ids: IdMint)
   const mode = task.toolStep ? rng.weighted({ roundtrip: 60, call_only: 15, direct: 25 }) : 'direct';
   if (task.toolStep && mode === 'roundtrip') {
     const call = toolCall(task.toolStep, rng);
-    messages.push({ role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: task.toolStep.result });
+    messages.push(
+      { role: 'assistant', content: null, tool_calls: [call] },
+      { role: 'tool', tool_call_id: call.id, content: task.toolStep.result },
+    );
   }
   const local = a.model.tier === 'local';
-  const latency = a.answer === 'none' ? rng.range(40, 60_000) : local ? rng.range(250, 4_000) : rng.range(500, 15_000);
+  const latency =
+    a.answer === 'none' ? rng.range(40, 60_000) : local ? rng.range(250, 4_000) : rng.range(500, 15_000);
   let text = answerText(a.answer, task.good, task.flawed);
   if (text !== null && a.canary) text += canaryText(a.canary, rng);
   const promptChars = messages.reduce((n, m) => n + (m.content?.length ?? 0), 0);
   let response: Record<string, unknown> | null = null;
   if (text !== null) {
     const callOnly = task.toolStep && mode === 'call_only' && a.answer !== 'empty';
-    const message = callOnly ? { role: 'assistant', content: null, tool_calls: [toolCall(task.toolStep!, rng)] } : { role: 'assistant', content: text };
+    const message = callOnly
+      ? { role: 'assistant', content: null, tool_calls: [toolCall(task.toolStep!, rng)] }
+      : { role: 'assistant', content: text };
     const finish = callOnly ? 'tool_calls' : a.answer === 'cut' ? 'length' : 'stop';
     const completion = callOnly ? 24 : tokens(text);
     const prompt = Math.ceil(promptChars / 4) + 12;
@@ -100,9 +118,18 @@ export function gatewayRun(task: GatewayTask, a: Attempt, rng: Rng, ids: IdMint)
   const metadata: Record<string, unknown> = { tier: a.model.tier, provider: a.model.provider, app: task.app };
   if (a.escalatedFrom) metadata.escalated_from = a.escalatedFrom;
   if (a.selfLabel) metadata.review_status = 'approved';
-  const row: Record<string, unknown> = { request_id: ids.next('req_'), trace_id: a.traceId, timestamp: isoUtc(a.startMs) };
+  const row: Record<string, unknown> = {
+    request_id: ids.next('req_'),
+    trace_id: a.traceId,
+    timestamp: isoUtc(a.startMs),
+  };
   if (task.taskKey) row.task_key = task.taskKey;
-  const request: Record<string, unknown> = { model: a.model.alias, messages, temperature: rng.pick([0, 0.2, 0.7]), max_tokens: 1024 };
+  const request: Record<string, unknown> = {
+    model: a.model.alias,
+    messages,
+    temperature: rng.pick([0, 0.2, 0.7]),
+    max_tokens: 1024,
+  };
   if (task.tools.length > 0) request.tools = task.tools;
   row.request = request;
   row.response = response;
@@ -110,9 +137,17 @@ export function gatewayRun(task: GatewayTask, a: Attempt, rng: Rng, ids: IdMint)
   row.latency_ms = latency;
   row.metadata = metadata;
   if (a.extraField) row.client_version = `2.${rng.range(10, 19)}.${rng.range(0, 9)}`;
-  const exits = task.toolStep?.exitCode !== undefined && mode === 'roundtrip'
-    ? [{ tool: task.runner ?? task.toolStep.name, command: commandLine(task.toolStep), exitCode: task.toolStep.exitCode, atMs: a.startMs + Math.floor(latency / 2) }]
-    : [];
+  const exits =
+    task.toolStep?.exitCode !== undefined && mode === 'roundtrip'
+      ? [
+          {
+            tool: task.runner ?? task.toolStep.name,
+            command: commandLine(task.toolStep),
+            exitCode: task.toolStep.exitCode,
+            atMs: a.startMs + Math.floor(latency / 2),
+          },
+        ]
+      : [];
   return { row, endMs: a.startMs + latency, exits };
 }
 
@@ -133,12 +168,17 @@ export function agentRun(task: AgentTask, a: Attempt, rng: Rng): BuiltRun {
     let result = step.result;
     if (a.canary && a.canary !== 'pii' && i === stepsRun - 1) result += canaryText(a.canary, rng);
     const thought = rng.chance(0.3) ? `Next I'll call ${step.name}.` : null;
-    messages.push({ role: 'assistant', content: thought, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: result });
+    messages.push(
+      { role: 'assistant', content: thought, tool_calls: [call] },
+      { role: 'tool', tool_call_id: call.id, content: result },
+    );
     t += rng.range(300, 6_000);
-    if (step.exitCode !== undefined) exits.push({ tool: step.name, command: commandLine(step), exitCode: step.exitCode, atMs: t });
+    if (step.exitCode !== undefined)
+      exits.push({ tool: step.name, command: commandLine(step), exitCode: step.exitCode, atMs: t });
   }
   let final = answerText(a.answer, task.good.final, task.bad.final);
-  if (final !== null && a.canary && (a.canary === 'pii' || stepsRun === 0)) final += canaryText(a.canary, rng);
+  if (final !== null && a.canary && (a.canary === 'pii' || stepsRun === 0))
+    final += canaryText(a.canary, rng);
   if (final !== null) messages.push({ role: 'assistant', content: final });
   t += rng.range(300, 5_000);
   const chars = messages.reduce((n, m) => n + (m.content?.length ?? 0), 0);
@@ -152,9 +192,15 @@ export function agentRun(task: AgentTask, a: Attempt, rng: Rng): BuiltRun {
     tier: a.model.tier,
     messages,
     tools: task.tools,
-    usage: { prompt_tokens: Math.ceil(chars / 4) * Math.max(1, stepsRun), completion_tokens: tokens(final ?? '') + 20 * stepsRun },
+    usage: {
+      prompt_tokens: Math.ceil(chars / 4) * Math.max(1, stepsRun),
+      completion_tokens: tokens(final ?? '') + 20 * stepsRun,
+    },
     finish_reason: final === null ? null : a.answer === 'cut' ? 'length' : 'stop',
-    error: a.answer === 'none' ? { type: 'api_error', message: 'model API returned 503 three times; run aborted', status: 503 } : null,
+    error:
+      a.answer === 'none'
+        ? { type: 'api_error', message: 'model API returned 503 three times; run aborted', status: 503 }
+        : null,
     duration_ms: t - a.startMs,
     steps: stepsRun,
   });

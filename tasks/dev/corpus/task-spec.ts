@@ -71,8 +71,19 @@ export interface AgentTask {
 }
 
 /** Builds an OpenAI function tool definition. */
-export function fnTool(name: string, description: string, properties: Record<string, { type: string; description: string }>): RawToolDef {
-  return { type: 'function', function: { name, description, parameters: { type: 'object', properties, required: Object.keys(properties) } } };
+export function fnTool(
+  name: string,
+  description: string,
+  properties: Record<string, { type: string; description: string }>,
+): RawToolDef {
+  return {
+    type: 'function',
+    function: {
+      name,
+      description,
+      parameters: { type: 'object', properties, required: Object.keys(properties) },
+    },
+  };
 }
 
 /** A short stable hex tag of a string (FNV-1a 32), for explicit task keys. */

@@ -28,5 +28,9 @@ export function captureStderr(): StderrCapture {
 
 /** The last `n` non-empty lines of a text (a failed build's log, for a report detail). */
 export function tail(text: string, n = 30): string {
-  return text.split('\n').filter((l) => l.trim() !== '').slice(-n).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-n)
+    .join('\n');
 }

@@ -12,10 +12,14 @@ import { verdict, type CheckResult } from './verdict.ts';
 export function fileRows(s: Snapshot, rel: string): unknown[] {
   const text = s.files[rel];
   if (text === undefined) return [];
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as unknown);
 }
 
-const sameRow = (a: Provenance, b: Provenance): boolean => a.source_file === b.source_file && a.line_offset === b.line_offset && a.sig_hash === b.sig_hash;
+const sameRow = (a: Provenance, b: Provenance): boolean =>
+  a.source_file === b.source_file && a.line_offset === b.line_offset && a.sig_hash === b.sig_hash;
 
 /** The screened runs by id (the runs every export read). */
 function runsById(s: Snapshot): Map<string, ScoredRun> {
@@ -32,16 +36,25 @@ export function sftCategoriesAllowed(s: Snapshot): CheckResult {
   const check = (dir: string, rows: Snapshot['exports']['sft'], allowed: readonly string[]): void => {
     for (const r of rows) {
       const cat = runs.get(r.run_id)?.category;
-      if (!allowed.includes(r.quality_score)) problems.push(`${dir}: ${r.id} has quality_score ${r.quality_score}; only ${allowed.join(' / ')} may be exported there`);
-      if (cat === undefined) problems.push(`${dir}: ${r.id} comes from run ${r.run_id}, which is not a screened run`);
-      else if (isSftNever(cat)) problems.push(`${dir}: ${r.id} comes from ${cat} run ${r.run_id} (SFT_NEVER)`);
-      else if (cat !== r.quality_score) problems.push(`${dir}: ${r.id} says ${r.quality_score}, but run ${r.run_id} is ${cat}`);
+      if (!allowed.includes(r.quality_score))
+        problems.push(
+          `${dir}: ${r.id} has quality_score ${r.quality_score}; only ${allowed.join(' / ')} may be exported there`,
+        );
+      if (cat === undefined)
+        problems.push(`${dir}: ${r.id} comes from run ${r.run_id}, which is not a screened run`);
+      else if (isSftNever(cat))
+        problems.push(`${dir}: ${r.id} comes from ${cat} run ${r.run_id} (SFT_NEVER)`);
+      else if (cat !== r.quality_score)
+        problems.push(`${dir}: ${r.id} says ${r.quality_score}, but run ${r.run_id} is ${cat}`);
     }
   };
   check(EXPORT_DIRS.sft, s.exports.sft, ['accepted']);
   check(EXPORT_DIRS.sftPartial, s.exports.sftPartial, ['accepted', 'partially_accepted']);
   const partial = s.exports.sftPartial.filter((r) => r.quality_score === 'partially_accepted').length;
-  return verdict(problems, `${EXPORT_DIRS.sft}: ${s.exports.sft.length} rows, all accepted; ${EXPORT_DIRS.sftPartial}: ${s.exports.sftPartial.length} rows (${partial} partially accepted); none from a rejected or needs_human_review run`);
+  return verdict(
+    problems,
+    `${EXPORT_DIRS.sft}: ${s.exports.sft.length} rows, all accepted; ${EXPORT_DIRS.sftPartial}: ${s.exports.sftPartial.length} rows (${partial} partially accepted); none from a rejected or needs_human_review run`,
+  );
 }
 
 /**
@@ -59,28 +72,50 @@ export function preferencePairsSound(s: Snapshot): CheckResult {
     if (ids.has(p.id)) problems.push(`pair id ${p.id} appears twice`);
     ids.add(p.id);
     if (p.chosen_id === p.rejected_id) problems.push(`${p.id}: self-pair (both sides are ${p.chosen_id})`);
-    if (p.pair_type !== 'judgment' && sameRow(p.chosen_provenance, p.rejected_provenance)) problems.push(`${p.id}: both sides come from source row ${p.chosen_provenance.source_file}:${p.chosen_provenance.line_offset + 1}`);
-    if (normaliseForCompare(p.chosen.content) === normaliseForCompare(p.rejected.content)) problems.push(`${p.id}: chosen and rejected texts are identical`);
+    if (p.pair_type !== 'judgment' && sameRow(p.chosen_provenance, p.rejected_provenance))
+      problems.push(
+        `${p.id}: both sides come from source row ${p.chosen_provenance.source_file}:${p.chosen_provenance.line_offset + 1}`,
+      );
+    if (normaliseForCompare(p.chosen.content) === normaliseForCompare(p.rejected.content))
+      problems.push(`${p.id}: chosen and rejected texts are identical`);
     if (p.pair_type === 'outcome') {
-      if (cat(p.chosen_id) !== 'accepted' || cat(p.rejected_id) !== 'rejected') problems.push(`${p.id}: outcome pair of ${p.chosen_id} (${cat(p.chosen_id)}) over ${p.rejected_id} (${cat(p.rejected_id)}), expected accepted over rejected`);
+      if (cat(p.chosen_id) !== 'accepted' || cat(p.rejected_id) !== 'rejected')
+        problems.push(
+          `${p.id}: outcome pair of ${p.chosen_id} (${cat(p.chosen_id)}) over ${p.rejected_id} (${cat(p.rejected_id)}), expected accepted over rejected`,
+        );
       paired.add(p.chosen_id).add(p.rejected_id);
     } else if (p.pair_type === 'correction') {
       const run = runs.get(p.rejected_id);
-      if (!run || run.category !== 'partially_accepted' || run.correction === null || normaliseForCompare(run.correction) !== normaliseForCompare(p.chosen.content))
-        problems.push(`${p.id}: correction pair whose chosen side is not the human correction of partially accepted run ${p.rejected_id}`);
+      if (
+        !run ||
+        run.category !== 'partially_accepted' ||
+        run.correction === null ||
+        normaliseForCompare(run.correction) !== normaliseForCompare(p.chosen.content)
+      )
+        problems.push(
+          `${p.id}: correction pair whose chosen side is not the human correction of partially accepted run ${p.rejected_id}`,
+        );
       paired.add(p.rejected_id);
     } else {
       const base = p.chosen_id.split('#')[0];
-      if (p.chosen_id !== `${base}#chosen` || p.rejected_id !== `${base}#rejected`) problems.push(`${p.id}: judgment sides ${p.chosen_id} / ${p.rejected_id} are not one judgment's chosen and rejected`);
+      if (p.chosen_id !== `${base}#chosen` || p.rejected_id !== `${base}#rejected`)
+        problems.push(
+          `${p.id}: judgment sides ${p.chosen_id} / ${p.rejected_id} are not one judgment's chosen and rejected`,
+        );
     }
   }
   for (const k of s.exports.kto) {
     const c = cat(k.run_id);
-    if (c !== 'accepted' && c !== 'rejected') problems.push(`KTO ${k.id}: run ${k.run_id} is ${c}; only accepted / rejected runs get a label`);
-    else if (k.label !== (c === 'accepted')) problems.push(`KTO ${k.id}: label ${k.label} for ${c} run ${k.run_id}`);
+    if (c !== 'accepted' && c !== 'rejected')
+      problems.push(`KTO ${k.id}: run ${k.run_id} is ${c}; only accepted / rejected runs get a label`);
+    else if (k.label !== (c === 'accepted'))
+      problems.push(`KTO ${k.id}: label ${k.label} for ${c} run ${k.run_id}`);
     if (paired.has(k.run_id)) problems.push(`KTO ${k.id}: run ${k.run_id} is also a side of a pair`);
   }
-  return verdict(problems, `${s.exports.pairs.length} pairs: no self-pair, no identical texts, outcome pairs accepted over rejected, corrections over originals; ${s.exports.kto.length} KTO rows labelled by category`);
+  return verdict(
+    problems,
+    `${s.exports.pairs.length} pairs: no self-pair, no identical texts, outcome pairs accepted over rejected, corrections over originals; ${s.exports.kto.length} KTO rows labelled by category`,
+  );
 }
 
 /** One side of an export row to walk back: its provenance and the upstream record it names. */
@@ -93,17 +128,35 @@ interface Walk {
 
 function walks(s: Snapshot): Walk[] {
   const out: Walk[] = [];
-  for (const [dir, rows] of [[EXPORT_DIRS.sft, s.exports.sft], [EXPORT_DIRS.sftPartial, s.exports.sftPartial]] as const) for (const r of rows) out.push({ row: `${dir} ${r.id}`, provenance: r.provenance, run: r.run_id, evidence: null });
-  for (const k of s.exports.kto) out.push({ row: `kto ${k.id}`, provenance: k.provenance, run: k.run_id, evidence: null });
+  for (const [dir, rows] of [
+    [EXPORT_DIRS.sft, s.exports.sft],
+    [EXPORT_DIRS.sftPartial, s.exports.sftPartial],
+  ] as const)
+    for (const r of rows)
+      out.push({ row: `${dir} ${r.id}`, provenance: r.provenance, run: r.run_id, evidence: null });
+  for (const k of s.exports.kto)
+    out.push({ row: `kto ${k.id}`, provenance: k.provenance, run: k.run_id, evidence: null });
   for (const r of s.exports.rag) {
     const isRun = r.metadata['kind'] === 'run';
-    out.push({ row: `rag ${r.id}`, provenance: r.provenance, run: isRun ? String(r.metadata['trace_id']) : null, evidence: isRun ? null : String(r.metadata['evidence_id']) });
+    out.push({
+      row: `rag ${r.id}`,
+      provenance: r.provenance,
+      run: isRun ? String(r.metadata['trace_id']) : null,
+      evidence: isRun ? null : String(r.metadata['evidence_id']),
+    });
   }
   for (const p of s.exports.pairs) {
     for (const side of ['chosen', 'rejected'] as const) {
       const id = (side === 'chosen' ? p.chosen_id : p.rejected_id).split('#')[0] as string;
-      const isEvidence = p.pair_type === 'judgment' || (p.pair_type === 'correction' && side === 'chosen' && id.startsWith('ev_'));
-      out.push({ row: `pair ${p.id} ${side}`, provenance: side === 'chosen' ? p.chosen_provenance : p.rejected_provenance, run: isEvidence ? null : id, evidence: isEvidence ? id : null });
+      const isEvidence =
+        p.pair_type === 'judgment' ||
+        (p.pair_type === 'correction' && side === 'chosen' && id.startsWith('ev_'));
+      out.push({
+        row: `pair ${p.id} ${side}`,
+        provenance: side === 'chosen' ? p.chosen_provenance : p.rejected_provenance,
+        run: isEvidence ? null : id,
+        evidence: isEvidence ? id : null,
+      });
     }
   }
   return out;
@@ -123,24 +176,48 @@ export function provenanceResolves(s: Snapshot): CheckResult {
     const at = `${p.source_file}:${p.line_offset + 1}`;
     const check = s.sourceChecks[sourceKey(p)];
     if (!check) problems.push(`${w.row}: source row ${at} was not re-read`);
-    else if (check.actual === null) problems.push(`${w.row}: source row ${at} cannot be re-read (${check.detail})`);
-    else if (check.actual !== p.sig_hash) problems.push(`${w.row}: source row ${at} hashes to ${check.actual.slice(0, 12)}…, the row records ${p.sig_hash.slice(0, 12)}…`);
+    else if (check.actual === null)
+      problems.push(`${w.row}: source row ${at} cannot be re-read (${check.detail})`);
+    else if (check.actual !== p.sig_hash)
+      problems.push(
+        `${w.row}: source row ${at} hashes to ${check.actual.slice(0, 12)}…, the row records ${p.sig_hash.slice(0, 12)}…`,
+      );
     const up = w.run !== null ? runs.get(w.run) : w.evidence !== null ? evidence.get(w.evidence) : undefined;
     const name = w.run !== null ? `run ${w.run}` : `evidence ${w.evidence}`;
-    if (!up) problems.push(`${w.row}: ${name} is not in ${w.run !== null ? 'data/scored-runs' : 'data/evidence'}`);
-    else if (!sameRow(up, p)) problems.push(`${w.row}: ${name} has provenance ${up.source_file}:${up.line_offset + 1}, the export row says ${at}`);
+    if (!up)
+      problems.push(`${w.row}: ${name} is not in ${w.run !== null ? 'data/scored-runs' : 'data/evidence'}`);
+    else if (!sameRow(up, p))
+      problems.push(
+        `${w.row}: ${name} has provenance ${up.source_file}:${up.line_offset + 1}, the export row says ${at}`,
+      );
   }
-  return verdict(problems, `${all.length} export row sides walk back through their run / evidence record to ${Object.keys(s.sourceChecks).length} source rows; every sig_hash matches the row as it reads now`);
+  return verdict(
+    problems,
+    `${all.length} export row sides walk back through their run / evidence record to ${Object.keys(s.sourceChecks).length} source rows; every sig_hash matches the row as it reads now`,
+  );
 }
 
 /** The split files of each export: prefix → the canonical rows it is split from. */
-function splitFamilies(s: Snapshot): { dir: string; prefix: string; rows: { id: string; split: string }[]; withId: boolean }[] {
+function splitFamilies(
+  s: Snapshot,
+): { dir: string; prefix: string; rows: { id: string; split: string }[]; withId: boolean }[] {
   const out: { dir: string; prefix: string; rows: { id: string; split: string }[]; withId: boolean }[] = [];
-  for (const [dir, rows] of [[EXPORT_DIRS.sft, s.exports.sft], [EXPORT_DIRS.sftPartial, s.exports.sftPartial]] as const) {
-    for (const prefix of ['openai', 'trl', 'hf/data']) out.push({ dir, prefix, rows, withId: prefix === 'hf/data' });
+  for (const [dir, rows] of [
+    [EXPORT_DIRS.sft, s.exports.sft],
+    [EXPORT_DIRS.sftPartial, s.exports.sftPartial],
+  ] as const) {
+    for (const prefix of ['openai', 'trl', 'hf/data'])
+      out.push({ dir, prefix, rows, withId: prefix === 'hf/data' });
   }
-  for (const prefix of ['openai', 'trl/preference', 'hf/preference']) out.push({ dir: EXPORT_DIRS.preference, prefix, rows: s.exports.pairs, withId: prefix.startsWith('hf/') });
-  for (const prefix of ['trl/kto', 'hf/kto']) out.push({ dir: EXPORT_DIRS.preference, prefix, rows: s.exports.kto, withId: prefix.startsWith('hf/') });
+  for (const prefix of ['openai', 'trl/preference', 'hf/preference'])
+    out.push({
+      dir: EXPORT_DIRS.preference,
+      prefix,
+      rows: s.exports.pairs,
+      withId: prefix.startsWith('hf/'),
+    });
+  for (const prefix of ['trl/kto', 'hf/kto'])
+    out.push({ dir: EXPORT_DIRS.preference, prefix, rows: s.exports.kto, withId: prefix.startsWith('hf/') });
   return out;
 }
 
@@ -154,28 +231,40 @@ export function splitsGroupedByTask(s: Snapshot): CheckResult {
   const tf = s.config.exports.test_fraction;
   const rows: { what: string; task: string | null; own: string; split: string }[] = [
     ...s.exports.sft.map((r) => ({ what: `sft ${r.id}`, task: r.task_key, own: r.run_id, split: r.split })),
-    ...s.exports.sftPartial.map((r) => ({ what: `sft-partial ${r.id}`, task: r.task_key, own: r.run_id, split: r.split })),
+    ...s.exports.sftPartial.map((r) => ({
+      what: `sft-partial ${r.id}`,
+      task: r.task_key,
+      own: r.run_id,
+      split: r.split,
+    })),
     ...s.exports.pairs.map((r) => ({ what: `pair ${r.id}`, task: r.task_key, own: r.id, split: r.split })),
     ...s.exports.kto.map((r) => ({ what: `kto ${r.id}`, task: r.task_key, own: r.run_id, split: r.split })),
   ];
   const byTask = new Map<string, Set<string>>();
   for (const r of rows) {
     const want = splitOf(splitGroup(r.task, r.own), tf);
-    if (r.split !== want) problems.push(`${r.what}: split ${r.split}, but its task ${r.task ?? '(none)'} hashes to ${want}`);
+    if (r.split !== want)
+      problems.push(`${r.what}: split ${r.split}, but its task ${r.task ?? '(none)'} hashes to ${want}`);
     if (r.task !== null) byTask.set(r.task, (byTask.get(r.task) ?? new Set()).add(r.split));
   }
-  for (const [task, splits] of byTask) if (splits.size > 1) problems.push(`task ${task} has rows in both train and test`);
+  for (const [task, splits] of byTask)
+    if (splits.size > 1) problems.push(`task ${task} has rows in both train and test`);
   for (const f of splitFamilies(s)) {
     for (const split of SPLITS) {
       const rel = `${f.dir}/${f.prefix}/${split}.jsonl`;
       const want = f.rows.filter((r) => r.split === split);
       const got = fileRows(s, rel);
-      if (got.length !== want.length) problems.push(`${rel}: ${got.length} rows, the ${split} split has ${want.length}`);
-      else if (f.withId && got.some((g, i) => (g as { id?: unknown }).id !== want[i]?.id)) problems.push(`${rel}: rows are not the ${split} rows in id order`);
+      if (got.length !== want.length)
+        problems.push(`${rel}: ${got.length} rows, the ${split} split has ${want.length}`);
+      else if (f.withId && got.some((g, i) => (g as { id?: unknown }).id !== want[i]?.id))
+        problems.push(`${rel}: rows are not the ${split} rows in id order`);
     }
   }
   const tasks = [...byTask.values()];
-  return verdict(problems, `${rows.length} rows over ${byTask.size} tasks (${tasks.filter((x) => x.has('train')).length} train, ${tasks.filter((x) => x.has('test')).length} test): each row in its task's hash split, no task in both, every split file holds exactly its split`);
+  return verdict(
+    problems,
+    `${rows.length} rows over ${byTask.size} tasks (${tasks.filter((x) => x.has('train')).length} train, ${tasks.filter((x) => x.has('test')).length} test): each row in its task's hash split, no task in both, every split file holds exactly its split`,
+  );
 }
 
 /**
@@ -192,7 +281,10 @@ export function exportFormatsValid(s: Snapshot): CheckResult {
       for (const e of check(row)) problems.push(`${rel}:${i + 1}: ${e}`);
     });
   };
-  for (const [dir, rows] of [[EXPORT_DIRS.sft, s.exports.sft], [EXPORT_DIRS.sftPartial, s.exports.sftPartial]] as const) {
+  for (const [dir, rows] of [
+    [EXPORT_DIRS.sft, s.exports.sft],
+    [EXPORT_DIRS.sftPartial, s.exports.sftPartial],
+  ] as const) {
     const tools = rows.some((r) => r.tools.length > 0);
     for (const split of SPLITS) {
       each(`${dir}/openai/${split}.jsonl`, v.openaiSft);
@@ -228,11 +320,18 @@ export function exportFormatsValid(s: Snapshot): CheckResult {
     for (const [name, splits] of Object.entries(configs)) {
       for (const [split, path] of Object.entries(splits)) {
         const rel = `${dir}/hf/${path}`;
-        if (s.files[rel] === undefined) problems.push(`${dir}/hf/README.md: config ${name} ${split} points at ${path}, which does not exist`);
-        else if (fileRows(s, rel).length === 0) problems.push(`${dir}/hf/README.md: config ${name} lists ${split}, but ${path} has no rows`);
+        if (s.files[rel] === undefined)
+          problems.push(
+            `${dir}/hf/README.md: config ${name} ${split} points at ${path}, which does not exist`,
+          );
+        else if (fileRows(s, rel).length === 0)
+          problems.push(`${dir}/hf/README.md: config ${name} lists ${split}, but ${path} has no rows`);
       }
     }
   }
   if (checked === 0) problems.push('no format file has a row to check');
-  return verdict(problems, `${checked} rows of the OpenAI SFT / DPO and TRL SFT / preference / KTO files (and their HF copies) follow the format rules; ${cards} HF cards point at their data files`);
+  return verdict(
+    problems,
+    `${checked} rows of the OpenAI SFT / DPO and TRL SFT / preference / KTO files (and their HF copies) follow the format rules; ${cards} HF cards point at their data files`,
+  );
 }

@@ -60,7 +60,10 @@ export function sourceLinesAccounted(s: Snapshot): CheckResult {
     const bytes = s.sources[file];
     if (!file.endsWith('.jsonl') || !bytes || typeof q['line_sha256'] !== 'string') continue;
     if (!hashed.has(file)) hashed.set(file, lineHashes(bytes));
-    if (hashed.get(file)?.[Number(off)] !== q['line_sha256']) problems.push(`${file} line ${Number(off) + 1}: quarantined ${String(q['reason'])}, but its line_sha256 is not the hash of that line`);
+    if (hashed.get(file)?.[Number(off)] !== q['line_sha256'])
+      problems.push(
+        `${file} line ${Number(off) + 1}: quarantined ${String(q['reason'])}, but its line_sha256 is not the hash of that line`,
+      );
   }
   const health = new Map(s.health.files.map((h) => [h.file, h]));
   let units = 0;
@@ -70,7 +73,9 @@ export function sourceLinesAccounted(s: Snapshot): CheckResult {
   for (const [file, bytes] of Object.entries(s.sources)) {
     const h = health.get(file);
     if (!h) {
-      problems.push(`${file}: matched by the source globs but absent from data/evidence/_health.json (never read)`);
+      problems.push(
+        `${file}: matched by the source globs but absent from data/evidence/_health.json (never read)`,
+      );
       continue;
     }
     const ev = evidenceAt.get(file) ?? new Set<number>();
@@ -78,32 +83,52 @@ export function sourceLinesAccounted(s: Snapshot): CheckResult {
     if (h.file_refused !== null) {
       refused++;
       const rows = refusedRows.get(file) ?? [];
-      if (rows.length !== 1 || rows[0] !== h.file_refused) problems.push(`${file}: refused whole (${h.file_refused}) but has ${rows.length} file-level quarantine rows (${rows.join(', ') || 'none'}), expected exactly one`);
-      if (ev.size > 0 || q.length > 0) problems.push(`${file}: refused whole, yet ${ev.size} lines became evidence and ${q.length} were quarantined one by one`);
+      if (rows.length !== 1 || rows[0] !== h.file_refused)
+        problems.push(
+          `${file}: refused whole (${h.file_refused}) but has ${rows.length} file-level quarantine rows (${rows.join(', ') || 'none'}), expected exactly one`,
+        );
+      if (ev.size > 0 || q.length > 0)
+        problems.push(
+          `${file}: refused whole, yet ${ev.size} lines became evidence and ${q.length} were quarantined one by one`,
+        );
       continue;
     }
     const isArray = file.endsWith('.json');
     const unit = isArray ? 'element' : 'line';
     const n = isArray ? (arrayUnits(bytes) ?? h.units) : jsonlUnits(bytes);
-    if (n !== h.units) problems.push(`${file}: ${n} ${unit}s on disk, but build-evidence counted ${h.units} units`);
-    if (h.units !== h.evidence_units + h.quarantined_units) problems.push(`${file}: _health.json says ${h.units} units ≠ ${h.evidence_units} evidence + ${h.quarantined_units} quarantined`);
+    if (n !== h.units)
+      problems.push(`${file}: ${n} ${unit}s on disk, but build-evidence counted ${h.units} units`);
+    if (h.units !== h.evidence_units + h.quarantined_units)
+      problems.push(
+        `${file}: _health.json says ${h.units} units ≠ ${h.evidence_units} evidence + ${h.quarantined_units} quarantined`,
+      );
     const seen = new Map<number, 'evidence' | 'quarantine'>();
     for (const o of ev) seen.set(o, 'evidence');
     for (const o of q) {
       const was = seen.get(o);
-      if (was) problems.push(`${file} ${unit} ${o + 1}: ${was === 'evidence' ? 'became evidence and was also quarantined' : 'quarantined twice'}`);
+      if (was)
+        problems.push(
+          `${file} ${unit} ${o + 1}: ${was === 'evidence' ? 'became evidence and was also quarantined' : 'quarantined twice'}`,
+        );
       else seen.set(o, 'quarantine');
     }
     const missing: number[] = [];
     for (let i = 0; i < n; i++) if (!seen.has(i)) missing.push(i + 1);
-    if (missing.length > 0) problems.push(`${file}: ${unit}${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} of ${n} neither became evidence nor were quarantined (a row was lost silently)`);
-    for (const o of seen.keys()) if (o >= n) problems.push(`${file}: a row points at ${unit} ${o + 1}, but the file has ${n}`);
+    if (missing.length > 0)
+      problems.push(
+        `${file}: ${unit}${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} of ${n} neither became evidence nor were quarantined (a row was lost silently)`,
+      );
+    for (const o of seen.keys())
+      if (o >= n) problems.push(`${file}: a row points at ${unit} ${o + 1}, but the file has ${n}`);
     units += n;
     evidenceUnits += ev.size;
     quarantinedUnits += q.length;
   }
-  for (const h of s.health.files) if (!(h.file in s.sources)) problems.push(`${h.file}: read by build-evidence but not matched by the config's source globs`);
-  if (s.health.totals.units !== units) problems.push(`_health.json totals: ${s.health.totals.units} units, the source files hold ${units}`);
+  for (const h of s.health.files)
+    if (!(h.file in s.sources))
+      problems.push(`${h.file}: read by build-evidence but not matched by the config's source globs`);
+  if (s.health.totals.units !== units)
+    problems.push(`_health.json totals: ${s.health.totals.units} units, the source files hold ${units}`);
   return verdict(
     problems,
     `${units} source rows in ${Object.keys(s.sources).length} files: ${evidenceUnits} became evidence, ${quarantinedUnits} were quarantined with a reason, each exactly once; ${refused} files refused whole with one row each`,
@@ -119,8 +144,12 @@ export function streamsIngested(s: Snapshot): CheckResult {
   const fixture = new Map(s.config.sources.map((src) => [src.stream, src.adapter]));
   for (const b of s.bundledStreams) {
     const a = fixture.get(b.stream);
-    if (a === undefined) problems.push(`bundled stream ${b.stream} (${b.adapter}) is not in the fixture config`);
-    else if (a !== b.adapter) problems.push(`stream ${b.stream} uses adapter ${a} in the fixture, ${b.adapter} in the bundled config`);
+    if (a === undefined)
+      problems.push(`bundled stream ${b.stream} (${b.adapter}) is not in the fixture config`);
+    else if (a !== b.adapter)
+      problems.push(
+        `stream ${b.stream} uses adapter ${a} in the fixture, ${b.adapter} in the bundled config`,
+      );
   }
   const got: Record<string, number> = {};
   const want: Record<string, number> = {};
@@ -129,12 +158,16 @@ export function streamsIngested(s: Snapshot): CheckResult {
     got[`${stream}.quarantined_units`] = h.quarantined_units;
     if (fixture.has(stream) && h.records === 0) problems.push(`stream ${stream} produced no evidence record`);
   }
-  for (const stream of fixture.keys()) if (!(stream in s.health.streams)) problems.push(`stream ${stream} was never read`);
+  for (const stream of fixture.keys())
+    if (!(stream in s.health.streams)) problems.push(`stream ${stream} was never read`);
   for (const [stream, e] of Object.entries(s.expected.streams)) {
     want[`${stream}.records`] = e.records;
     want[`${stream}.quarantined_units`] = e.quarantined_units;
   }
   problems.push(...countDiffs(got, want, 'stream '));
   const records = Object.values(s.health.streams).reduce((a, h) => a + h.records, 0);
-  return verdict(problems, `all ${s.bundledStreams.length} bundled streams are in the fixture with their adapters; ${records} evidence records across them, per stream as pinned`);
+  return verdict(
+    problems,
+    `all ${s.bundledStreams.length} bundled streams are in the fixture with their adapters; ${records} evidence records across them, per stream as pinned`,
+  );
 }

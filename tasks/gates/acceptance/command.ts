@@ -8,7 +8,14 @@ import { codeVersion, CONFIG_FILE, loadConfig } from '../../lib/project.ts';
 import { REPORTS_DIR } from '../../lib/receipts.ts';
 import { UserError } from '../../lib/result.ts';
 import { loadExpected } from './expected.ts';
-import { ACCEPTANCE_JSON, ACCEPTANCE_MD, acceptanceJson, acceptanceMarkdown, consoleLines, fixtureSha256 } from './report.ts';
+import {
+  ACCEPTANCE_JSON,
+  ACCEPTANCE_MD,
+  acceptanceJson,
+  acceptanceMarkdown,
+  consoleLines,
+  fixtureSha256,
+} from './report.ts';
 import { buildFixture, FixtureBuildError, type PipelineDeps } from './runner.ts';
 
 /** The acceptance fixture, relative to the project root. */
@@ -24,11 +31,19 @@ export const FIXTURE_DIR = 'test/fixtures/acceptance';
 export async function acceptanceCommand(root: string, argv: string[], deps: PipelineDeps): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { fixture: { type: 'string' }, 'report-dir': { type: 'string' }, keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: {
+      fixture: { type: 'string' },
+      'report-dir': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
     allowPositionals: false,
   });
   const fixtureDir = resolve(root, values.fixture ?? FIXTURE_DIR);
-  if (!existsSync(join(fixtureDir, CONFIG_FILE))) throw new UserError(`${fixtureDir} has no ${CONFIG_FILE}: not an acceptance fixture (the gate's own is ${FIXTURE_DIR}/)`);
+  if (!existsSync(join(fixtureDir, CONFIG_FILE)))
+    throw new UserError(
+      `${fixtureDir} has no ${CONFIG_FILE}: not an acceptance fixture (the gate's own is ${FIXTURE_DIR}/)`,
+    );
   const reportDir = resolve(root, values['report-dir'] ?? REPORTS_DIR);
   // before the builds: the cached value would otherwise be a temporary folder's "unknown"
   const code = codeVersion(root);
@@ -38,7 +53,13 @@ export async function acceptanceCommand(root: string, argv: string[], deps: Pipe
   let results: InvariantResult[];
   let kept = '';
   try {
-    const built = await buildFixture({ fixtureDir, expected, bundledStreams, deps, keep: values.keep === true });
+    const built = await buildFixture({
+      fixtureDir,
+      expected,
+      bundledStreams,
+      deps,
+      keep: values.keep === true,
+    });
     if (values.keep) kept = `builds kept in ${built.workDir}`;
     results = evaluate(built.snapshot);
   } catch (e) {
@@ -51,7 +72,14 @@ export async function acceptanceCommand(root: string, argv: string[], deps: Pipe
   const jsonPath = join(reportDir, ACCEPTANCE_JSON);
   const mdPath = join(reportDir, ACCEPTANCE_MD);
   await writeFileAtomic(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
-  await writeFileAtomic(mdPath, acceptanceMarkdown(results, { fixtureDir: relative(root, fixtureDir).split('\\').join('/') || '.', fixtureSha, codeVersion: code }));
+  await writeFileAtomic(
+    mdPath,
+    acceptanceMarkdown(results, {
+      fixtureDir: relative(root, fixtureDir).split('\\').join('/') || '.',
+      fixtureSha,
+      codeVersion: code,
+    }),
+  );
   if (values.json) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   log.report(

@@ -20,22 +20,48 @@ const Count = z.number().int().nonnegative();
  * A source row: `path:N` (N is the 1-based line of a JSONL file, as `distill trace` prints it) or
  * `path[i]` (the 0-based element of a JSON array file, as its locator `$[i]`).
  */
-const Location = z.string().regex(/^[^:[\]]+(:[1-9][0-9]*|\[[0-9]+\])$/, 'expected "path:line" (1-based) or "path[element]"');
+const Location = z
+  .string()
+  .regex(/^[^:[\]]+(:[1-9][0-9]*|\[[0-9]+\])$/, 'expected "path:line" (1-based) or "path[element]"');
 
 /** Export row counts by the funnel's export names, plus preference pairs by type. */
-export const EXPORT_COUNT_KEYS = ['rag', 'rag.documents', 'sft', 'sft-partial', 'preference', 'preference.outcome', 'preference.correction', 'preference.judgment', 'kto'] as const;
+export const EXPORT_COUNT_KEYS = [
+  'rag',
+  'rag.documents',
+  'sft',
+  'sft-partial',
+  'preference',
+  'preference.outcome',
+  'preference.correction',
+  'preference.judgment',
+  'kto',
+] as const;
 
 /** What the fixture must produce. */
 export const Expected = z.strictObject({
   schema_version: z.literal(1),
   streams: z.record(z.string(), z.strictObject({ records: Count, quarantined_units: Count })),
-  categories: z.strictObject(Object.fromEntries(CATEGORIES.map((c) => [c, Count])) as Record<(typeof CATEGORIES)[number], typeof Count>),
+  categories: z.strictObject(
+    Object.fromEntries(CATEGORIES.map((c) => [c, Count])) as Record<
+      (typeof CATEGORIES)[number],
+      typeof Count
+    >,
+  ),
   rules: z.record(z.string(), Count),
   quarantine: z.record(z.string(), z.record(z.string(), Count)),
-  exports: z.strictObject(Object.fromEntries(EXPORT_COUNT_KEYS.map((k) => [k, Count])) as Record<(typeof EXPORT_COUNT_KEYS)[number], typeof Count>),
+  exports: z.strictObject(
+    Object.fromEntries(EXPORT_COUNT_KEYS.map((k) => [k, Count])) as Record<
+      (typeof EXPORT_COUNT_KEYS)[number],
+      typeof Count
+    >,
+  ),
   canaries: z.array(z.strictObject({ value: z.string().min(8), rule: z.string(), source: Location })).min(1),
-  pii: z.array(z.strictObject({ value: z.string().min(3), type: z.enum(PII_TYPES), source: Location })).min(1),
-  duplicates: z.array(z.strictObject({ stage: z.string(), reason: z.string(), dropped: Location, kept: Location })).min(1),
+  pii: z
+    .array(z.strictObject({ value: z.string().min(3), type: z.enum(PII_TYPES), source: Location }))
+    .min(1),
+  duplicates: z
+    .array(z.strictObject({ stage: z.string(), reason: z.string(), dropped: Location, kept: Location }))
+    .min(1),
   contamination: z.array(z.strictObject({ source: Location, ref: z.string() })).min(1),
 });
 export type Expected = z.infer<typeof Expected>;
@@ -66,7 +92,9 @@ export function loadExpected(fixtureDir: string): Expected {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UserError(`cannot read ${path}: ${(e as Error).message}; the acceptance fixture needs its pinned expectations`);
+    throw new UserError(
+      `cannot read ${path}: ${(e as Error).message}; the acceptance fixture needs its pinned expectations`,
+    );
   }
   const res = Expected.safeParse(raw);
   if (!res.success) {

@@ -16,7 +16,13 @@ function extraKeys(o: Obj, allowed: string[], where: string, errs: string[]): vo
  * (or tool results) that made the call, tool-call ids answered; `argType` says how arguments must
  * be encoded: OpenAI 'string' (JSON text of an object) or TRL 'object'.
  */
-function conversation(msgs: unknown, argType: 'string' | 'object', where: string, errs: string[], opts: { endOnAssistant: boolean }): void {
+function conversation(
+  msgs: unknown,
+  argType: 'string' | 'object',
+  where: string,
+  errs: string[],
+  opts: { endOnAssistant: boolean },
+): void {
   if (!Array.isArray(msgs) || msgs.length === 0) {
     errs.push(`${where}: expected a non-empty array of messages`);
     return;
@@ -25,7 +31,8 @@ function conversation(msgs: unknown, argType: 'string' | 'object', where: string
   let sawUser = false;
   msgs.forEach((m, i) => {
     const w = `${where}[${i}]`;
-    if (!isObj(m) || typeof m['role'] !== 'string' || !ROLES.has(m['role'])) return void errs.push(`${w}: not a message with a known role`);
+    if (!isObj(m) || typeof m['role'] !== 'string' || !ROLES.has(m['role']))
+      return void errs.push(`${w}: not a message with a known role`);
     const role = m['role'];
     if (role === 'system' && i !== 0) errs.push(`${w}: system message after the first position`);
     if (role === 'user') sawUser = true;
@@ -36,14 +43,24 @@ function conversation(msgs: unknown, argType: 'string' | 'object', where: string
     if (role === 'assistant') {
       if (!sawUser) errs.push(`${w}: assistant turn before any user turn`);
       const calls = m['tool_calls'];
-      if ('content' in m && m['content'] !== null && typeof m['content'] !== 'string') errs.push(`${w}: content must be a string`);
-      if (!('content' in m) && calls === undefined) errs.push(`${w}: assistant turn with neither content nor tool_calls`);
+      if ('content' in m && m['content'] !== null && typeof m['content'] !== 'string')
+        errs.push(`${w}: content must be a string`);
+      if (!('content' in m) && calls === undefined)
+        errs.push(`${w}: assistant turn with neither content nor tool_calls`);
       if (calls !== undefined) {
-        if (!Array.isArray(calls) || calls.length === 0) errs.push(`${w}: tool_calls must be a non-empty array`);
+        if (!Array.isArray(calls) || calls.length === 0)
+          errs.push(`${w}: tool_calls must be a non-empty array`);
         else
           calls.forEach((c, j) => {
             const cw = `${w}.tool_calls[${j}]`;
-            if (!isObj(c) || typeof c['id'] !== 'string' || c['type'] !== 'function' || !isObj(c['function']) || typeof c['function']['name'] !== 'string') return void errs.push(`${cw}: expected {id, type:"function", function:{name, arguments}}`);
+            if (
+              !isObj(c) ||
+              typeof c['id'] !== 'string' ||
+              c['type'] !== 'function' ||
+              !isObj(c['function']) ||
+              typeof c['function']['name'] !== 'string'
+            )
+              return void errs.push(`${cw}: expected {id, type:"function", function:{name, arguments}}`);
             open.add(c['id']);
             const args = c['function']['arguments'];
             if (argType === 'string') {
@@ -61,30 +78,43 @@ function conversation(msgs: unknown, argType: 'string' | 'object', where: string
     }
     if (role === 'tool') {
       const prev = msgs[i - 1] as Obj | undefined;
-      const prevOk = prev && (prev['role'] === 'tool' || (prev['role'] === 'assistant' && Array.isArray(prev['tool_calls'])));
+      const prevOk =
+        prev &&
+        (prev['role'] === 'tool' || (prev['role'] === 'assistant' && Array.isArray(prev['tool_calls'])));
       if (!prevOk) errs.push(`${w}: tool result not right after a tool-calling assistant turn`);
-      if (typeof m['tool_call_id'] !== 'string' || !open.has(m['tool_call_id'])) errs.push(`${w}: tool_call_id answers no earlier call`);
+      if (typeof m['tool_call_id'] !== 'string' || !open.has(m['tool_call_id']))
+        errs.push(`${w}: tool_call_id answers no earlier call`);
       if (typeof m['content'] !== 'string') errs.push(`${w}: content must be a string`);
     }
   });
   if (!sawUser) errs.push(`${where}: no user message`);
   const last = msgs[msgs.length - 1] as Obj;
-  if (opts.endOnAssistant && last['role'] !== 'assistant') errs.push(`${where}: must end on an assistant turn, ends on ${String(last['role'])}`);
-  if (!opts.endOnAssistant && last['role'] === 'assistant') errs.push(`${where}: a prompt must not end on an assistant turn`);
+  if (opts.endOnAssistant && last['role'] !== 'assistant')
+    errs.push(`${where}: must end on an assistant turn, ends on ${String(last['role'])}`);
+  if (!opts.endOnAssistant && last['role'] === 'assistant')
+    errs.push(`${where}: a prompt must not end on an assistant turn`);
 }
 
 function tools(v: unknown, where: string, errs: string[]): void {
   if (!Array.isArray(v)) return void errs.push(`${where}: tools must be an array`);
   v.forEach((t, i) => {
-    if (!isObj(t) || t['type'] !== 'function' || !isObj(t['function']) || typeof t['function']['name'] !== 'string') errs.push(`${where}[${i}]: expected {type:"function", function:{name, ...}}`);
+    if (
+      !isObj(t) ||
+      t['type'] !== 'function' ||
+      !isObj(t['function']) ||
+      typeof t['function']['name'] !== 'string'
+    )
+      errs.push(`${where}[${i}]: expected {type:"function", function:{name, ...}}`);
   });
 }
 
 /** One assistant message in an ARRAY (OpenAI DPO outputs, TRL chosen / rejected / completion). */
 function oneAssistantArray(v: unknown, where: string, errs: string[]): void {
-  if (!Array.isArray(v) || v.length !== 1) return void errs.push(`${where}: must be an array of exactly one message`);
+  if (!Array.isArray(v) || v.length !== 1)
+    return void errs.push(`${where}: must be an array of exactly one message`);
   const m = v[0];
-  if (!isObj(m) || m['role'] !== 'assistant' || typeof m['content'] !== 'string' || m['content'] === '') errs.push(`${where}[0]: must be an assistant message with text`);
+  if (!isObj(m) || m['role'] !== 'assistant' || typeof m['content'] !== 'string' || m['content'] === '')
+    errs.push(`${where}[0]: must be an assistant message with text`);
   else extraKeys(m, ['role', 'content'], `${where}[0]`, errs);
 }
 
@@ -121,7 +151,8 @@ export function trlSft(row: unknown, expectTools: boolean, extra: string[] = [])
   if (!isObj(row)) return ['row is not an object'];
   extraKeys(row, ['messages', 'tools', ...extra], 'row', errs);
   conversation(row['messages'], 'object', 'messages', errs, { endOnAssistant: true });
-  if (expectTools !== 'tools' in row) errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
+  if (expectTools !== 'tools' in row)
+    errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
   if ('tools' in row) tools(row['tools'], 'tools', errs);
   return errs;
 }
@@ -134,7 +165,8 @@ export function trlPreference(row: unknown, expectTools: boolean, extra: string[
   conversation(row['prompt'], 'object', 'prompt', errs, { endOnAssistant: false });
   oneAssistantArray(row['chosen'], 'chosen', errs);
   oneAssistantArray(row['rejected'], 'rejected', errs);
-  if (expectTools !== 'tools' in row) errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
+  if (expectTools !== 'tools' in row)
+    errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
   return errs;
 }
 
@@ -146,7 +178,8 @@ export function trlKto(row: unknown, expectTools: boolean, extra: string[] = [])
   conversation(row['prompt'], 'object', 'prompt', errs, { endOnAssistant: false });
   oneAssistantArray(row['completion'], 'completion', errs);
   if (typeof row['label'] !== 'boolean') errs.push('label must be a boolean');
-  if (expectTools !== 'tools' in row) errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
+  if (expectTools !== 'tools' in row)
+    errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
   return errs;
 }
 
@@ -164,7 +197,8 @@ export function cardConfigs(readme: string): Record<string, Record<string, strin
     let g: RegExpExecArray | null;
     if ((g = /^- config_name: (.+)$/.exec(line))) out[(config = JSON.parse(g[1] as string) as string)] = {};
     else if ((g = /^ {2}- split: (.+)$/.exec(line))) split = JSON.parse(g[1] as string) as string;
-    else if ((g = /^ {4}path: (.+)$/.exec(line)) && config && split) (out[config] as Record<string, string>)[split] = JSON.parse(g[1] as string) as string;
+    else if ((g = /^ {4}path: (.+)$/.exec(line)) && config && split)
+      (out[config] as Record<string, string>)[split] = JSON.parse(g[1] as string) as string;
   }
   return out;
 }

@@ -20,7 +20,14 @@ import type { ReceiptUnderCheck } from '../../run/receipts-check.ts';
 import { rehashSource } from '../../inspect/trace.ts';
 import { verifyProject } from '../../inspect/verify.ts';
 import type { Expected } from './expected.ts';
-import { sourceKey, type BuildLabel, type BuildRecord, type Health, type Snapshot, type SourceCheck } from './snapshot.ts';
+import {
+  sourceKey,
+  type BuildLabel,
+  type BuildRecord,
+  type Health,
+  type Snapshot,
+  type SourceCheck,
+} from './snapshot.ts';
 
 /** Output folders whose files the training-facing invariants grep (everything downstream of screen). */
 export const TRAINING_FACING = [`${SCREENED_DIR}/`, `${RAG_INDEX_DIR}/`, 'exports/'] as const;
@@ -35,7 +42,12 @@ export interface LoadInputs {
 
 /** Text of every file under the output folders (data/ without the sources, exports/), by relative path. */
 async function outputTexts(root: string): Promise<Record<string, string>> {
-  const rels = await globby(['data/**', 'exports/**', '!data/_kb/**'], { cwd: root, onlyFiles: true, dot: false, followSymbolicLinks: false });
+  const rels = await globby(['data/**', 'exports/**', '!data/_kb/**'], {
+    cwd: root,
+    onlyFiles: true,
+    dot: false,
+    followSymbolicLinks: false,
+  });
   const out: Record<string, string> = {};
   for (const rel of rels.sort()) out[rel] = await fsp.readFile(join(root, rel), 'utf8');
   return out;
@@ -44,7 +56,10 @@ async function outputTexts(root: string): Promise<Record<string, string>> {
 /** Rows of JSONL text. */
 function rows(text: string | undefined): unknown[] {
   if (text === undefined) return [];
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as unknown);
 }
 
 /** Rows of every data file (no `_` file) under a folder, in path order. */
@@ -63,12 +78,18 @@ function dataRows(all: Record<string, string>, dir: string): unknown[] {
 export async function loadSnapshot(root: string, inputs: LoadInputs): Promise<Snapshot> {
   const config = loadConfig(root);
   const sources: Record<string, Uint8Array> = {};
-  for (const rel of (await globby(config.sources.flatMap((s) => s.files), { cwd: root, onlyFiles: true, dot: false, followSymbolicLinks: false })).sort()) {
+  for (const rel of (
+    await globby(
+      config.sources.flatMap((s) => s.files),
+      { cwd: root, onlyFiles: true, dot: false, followSymbolicLinks: false },
+    )
+  ).sort()) {
     sources[rel] = new Uint8Array(await fsp.readFile(join(root, rel)));
   }
   const evalFiles: Record<string, string> = {};
   if (config.eval_sets.length > 0) {
-    for (const rel of (await globby(config.eval_sets, { cwd: root, onlyFiles: true, dot: false })).sort()) evalFiles[rel] = await fsp.readFile(join(root, rel), 'utf8');
+    for (const rel of (await globby(config.eval_sets, { cwd: root, onlyFiles: true, dot: false })).sort())
+      evalFiles[rel] = await fsp.readFile(join(root, rel), 'utf8');
   }
   const all = await outputTexts(root);
   const health = JSON.parse(all[`${EVIDENCE_DIR}/_health.json`] ?? 'null') as Health | null;
@@ -76,13 +97,17 @@ export async function loadSnapshot(root: string, inputs: LoadInputs): Promise<Sn
   const evidence = dataRows(all, EVIDENCE_DIR).map((r) => EvidenceRecord.parse(r));
   const quarantine: Record<string, Record<string, unknown>[]> = {};
   for (const p of inputs.phases) {
-    const files = Object.keys(all).filter((f) => f.startsWith(`${p.outDir}/`) && f.includes('/_quarantine') && f.endsWith('.jsonl')).sort();
-    if (files.length > 0) quarantine[p.phase] = files.flatMap((f) => rows(all[f]) as Record<string, unknown>[]);
+    const files = Object.keys(all)
+      .filter((f) => f.startsWith(`${p.outDir}/`) && f.includes('/_quarantine') && f.endsWith('.jsonl'))
+      .sort();
+    if (files.length > 0)
+      quarantine[p.phase] = files.flatMap((f) => rows(all[f]) as Record<string, unknown>[]);
   }
   const scored = dataRows(all, SCORED_DIR).map((r) => ScoredRun.parse(r));
   const screenedRuns = dataRows(all, `${SCREENED_DIR}/runs`).map((r) => ScoredRun.parse(r));
   const screenedEvidence = dataRows(all, `${SCREENED_DIR}/evidence`).map((r) => EvidenceRecord.parse(r));
-  const exportRows = <T>(dir: string, file: string, parse: (v: unknown) => T): T[] => rows(all[`${dir}/${file}`]).map(parse);
+  const exportRows = <T>(dir: string, file: string, parse: (v: unknown) => T): T[] =>
+    rows(all[`${dir}/${file}`]).map(parse);
   const exports = {
     sft: exportRows(EXPORT_DIRS.sft, SFT_FILE, (v) => SftSample.parse(v)),
     sftPartial: exportRows(EXPORT_DIRS.sftPartial, SFT_FILE, (v) => SftSample.parse(v)),
@@ -108,7 +133,12 @@ export async function loadSnapshot(root: string, inputs: LoadInputs): Promise<Sn
   for (const phase of inputs.phases) {
     const rel = summary?.phases.find((x) => x.phase === phase.phase)?.receipt ?? null;
     const r = rel ? await readReceipt(root, rel) : null;
-    receipts.push({ phase, receiptPath: rel, receipt: r?.ok ? r.value : null, manifestFiles: await manifestFiles(root, phase.outDir) });
+    receipts.push({
+      phase,
+      receiptPath: rel,
+      receipt: r?.ok ? r.value : null,
+      manifestFiles: await manifestFiles(root, phase.outDir),
+    });
   }
   return {
     expected: inputs.expected,
@@ -126,7 +156,9 @@ export async function loadSnapshot(root: string, inputs: LoadInputs): Promise<Sn
       judgments: screenedEvidence.filter((e): e is JudgmentEvidence => e.kind === 'judgment'),
     },
     exports,
-    files: Object.fromEntries(Object.entries(all).filter(([p]) => TRAINING_FACING.some((d) => p.startsWith(d)))),
+    files: Object.fromEntries(
+      Object.entries(all).filter(([p]) => TRAINING_FACING.some((d) => p.startsWith(d))),
+    ),
     sourceChecks,
     verify: await verifyProject(root),
     receipts,

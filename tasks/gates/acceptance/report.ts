@@ -39,7 +39,11 @@ export function fixtureSha256(dir: string): string {
 }
 
 /** Pure: the acceptance.json value. */
-export function acceptanceJson(results: readonly InvariantResult[], fixture: string, codeVersion: string): AcceptanceJson {
+export function acceptanceJson(
+  results: readonly InvariantResult[],
+  fixture: string,
+  codeVersion: string,
+): AcceptanceJson {
   return {
     schema_version: 1,
     passed: results.filter((r) => r.ok).length,
@@ -53,7 +57,10 @@ export function acceptanceJson(results: readonly InvariantResult[], fixture: str
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Pure: the Markdown report (every invariant: id, name, what it checks, pass / fail, detail). */
-export function acceptanceMarkdown(results: readonly InvariantResult[], o: { fixtureDir: string; fixtureSha: string; codeVersion: string }): string {
+export function acceptanceMarkdown(
+  results: readonly InvariantResult[],
+  o: { fixtureDir: string; fixtureSha: string; codeVersion: string },
+): string {
   const passed = results.filter((r) => r.ok).length;
   const failed = results.filter((r) => !r.ok);
   return [
@@ -68,7 +75,10 @@ export function acceptanceMarkdown(results: readonly InvariantResult[], o: { fix
     '',
     '| id | invariant | what it checks | result | detail |',
     '| --- | --- | --- | --- | --- |',
-    ...results.map((r) => `| ${r.id} | ${r.name} | ${cell(r.checks)} | ${r.ok ? 'pass' : '**FAIL**'} | ${cell(r.detail)} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.id} | ${r.name} | ${cell(r.checks)} | ${r.ok ? 'pass' : '**FAIL**'} | ${cell(r.detail)} |`,
+    ),
     '',
   ].join('\n');
 }

@@ -64,19 +64,24 @@ export class FixtureBuildError extends Error {
 
 /** Runs `run-all` in `root` in this process, quietly; records exit code, output hashes, summary and drift. */
 async function build(label: BuildLabel, root: string, o: RunnerOptions): Promise<BuildRecord> {
-  const phaseName = (argv: readonly string[]): string => o.deps.phases.find((p) => p.argv.join(' ') === argv.join(' '))?.phase ?? argv.join(' ');
+  const phaseName = (argv: readonly string[]): string =>
+    o.deps.phases.find((p) => p.argv.join(' ') === argv.join(' '))?.phase ?? argv.join(' ');
   const cap = captureStderr();
   let exitCode: number;
   let crash = '';
   try {
-    exitCode = await runAll(root, { mode: 'run', json: false }, {
-      phases: o.deps.phases,
-      runPhase: async (argv) => {
-        const code = await o.deps.runPhase(root, argv);
-        if (o.hooks?.afterPhase) await o.hooks.afterPhase({ build: label, phase: phaseName(argv), root });
-        return code;
+    exitCode = await runAll(
+      root,
+      { mode: 'run', json: false },
+      {
+        phases: o.deps.phases,
+        runPhase: async (argv) => {
+          const code = await o.deps.runPhase(root, argv);
+          if (o.hooks?.afterPhase) await o.hooks.afterPhase({ build: label, phase: phaseName(argv), root });
+          return code;
+        },
       },
-    });
+    );
   } catch (e) {
     exitCode = 1;
     crash = `\n${(e as Error).stack ?? String(e)}`;
@@ -102,20 +107,43 @@ async function build(label: BuildLabel, root: string, o: RunnerOptions): Promise
  */
 export async function buildFixture(o: RunnerOptions): Promise<BuiltFixture> {
   const workDir = mkdtempSync(join(o.tmpParent ?? tmpdir(), 'distill-acceptance-'));
-  const roots: Record<BuildLabel, string> = { first: join(workDir, 'first'), rerun: join(workDir, 'first'), shuffled: join(workDir, 'shuffled') };
+  const roots: Record<BuildLabel, string> = {
+    first: join(workDir, 'first'),
+    rerun: join(workDir, 'first'),
+    shuffled: join(workDir, 'shuffled'),
+  };
   // one run id per run-all: a fixed $DISTILL_RUN_ID would put all three builds in one run folder
   const pinnedRunId = process.env['DISTILL_RUN_ID'];
   delete process.env['DISTILL_RUN_ID'];
   try {
     copyProject(o.fixtureDir, roots.first, false);
     const first = await build('first', roots.first, o);
-    if (first.exitCode !== 0) throw new FixtureBuildError(`the first build of the fixture failed (run-all exit ${first.exitCode})`, first.log);
-    const pending: BuildRecord = { label: 'rerun', exitCode: -1, log: 'not built', hashes: {}, summary: null, drift: null };
+    if (first.exitCode !== 0)
+      throw new FixtureBuildError(
+        `the first build of the fixture failed (run-all exit ${first.exitCode})`,
+        first.log,
+      );
+    const pending: BuildRecord = {
+      label: 'rerun',
+      exitCode: -1,
+      log: 'not built',
+      hashes: {},
+      summary: null,
+      drift: null,
+    };
     let snapshot: Snapshot;
     try {
-      snapshot = await loadSnapshot(roots.first, { expected: o.expected, bundledStreams: o.bundledStreams, phases: o.deps.phases, builds: { first, rerun: pending, shuffled: { ...pending, label: 'shuffled' } } });
+      snapshot = await loadSnapshot(roots.first, {
+        expected: o.expected,
+        bundledStreams: o.bundledStreams,
+        phases: o.deps.phases,
+        builds: { first, rerun: pending, shuffled: { ...pending, label: 'shuffled' } },
+      });
     } catch (e) {
-      throw new FixtureBuildError(`the first build's outputs cannot be loaded (${(e as Error).message.split('\n')[0]})`, (e as Error).stack ?? String(e));
+      throw new FixtureBuildError(
+        `the first build's outputs cannot be loaded (${(e as Error).message.split('\n')[0]})`,
+        (e as Error).stack ?? String(e),
+      );
     }
     snapshot.builds.rerun = await build('rerun', roots.rerun, o);
     copyProject(o.fixtureDir, roots.shuffled, true);

@@ -37,9 +37,27 @@ export interface BuildRecord {
 
 /** The `_health.json` of build-evidence, as far as the invariants read it. */
 export interface Health {
-  totals: { files: number; files_refused: number; units: number; evidence_units: number; quarantined_units: number; records: number };
-  streams: Record<string, { files: number; units: number; evidence_units: number; quarantined_units: number; records: number }>;
-  files: { file: string; stream: string; units: number; evidence_units: number; quarantined_units: number; records: number; file_refused: string | null }[];
+  totals: {
+    files: number;
+    files_refused: number;
+    units: number;
+    evidence_units: number;
+    quarantined_units: number;
+    records: number;
+  };
+  streams: Record<
+    string,
+    { files: number; units: number; evidence_units: number; quarantined_units: number; records: number }
+  >;
+  files: {
+    file: string;
+    stream: string;
+    units: number;
+    evidence_units: number;
+    quarantined_units: number;
+    records: number;
+    file_refused: string | null;
+  }[];
 }
 
 /** The re-read of one source row an export row points at (`distill trace`'s check). */
@@ -67,7 +85,13 @@ export interface Snapshot {
   quarantine: Record<string, Record<string, unknown>[]>;
   scored: ScoredRun[];
   screened: { runs: ScoredRun[]; documents: DocumentEvidence[]; judgments: JudgmentEvidence[] };
-  exports: { sft: SftSample[]; sftPartial: SftSample[]; pairs: PreferenceSample[]; kto: KtoSample[]; rag: RagSample[] };
+  exports: {
+    sft: SftSample[];
+    sftPartial: SftSample[];
+    pairs: PreferenceSample[];
+    kto: KtoSample[];
+    rag: RagSample[];
+  };
   /** Text of every file under exports/, data/screened/ and data/rag-index/, by relative path. */
   files: Record<string, string>;
   /** The source row behind each provenance of an export row, re-read and re-hashed (key: `sourceKey`). */
@@ -80,6 +104,10 @@ export interface Snapshot {
 }
 
 /** The key of a provenance in `sourceChecks`. */
-export function sourceKey(p: { source_file: string; line_offset: number; locator?: string | undefined }): string {
+export function sourceKey(p: {
+  source_file: string;
+  line_offset: number;
+  locator?: string | undefined;
+}): string {
   return `${p.source_file}\u0000${p.line_offset}\u0000${p.locator ?? ''}`;
 }

@@ -25,9 +25,15 @@ export function countBy<T>(xs: readonly T[], keyOf: (x: T) => string): Record<st
 }
 
 /** One problem per key whose count differs from the pinned one (a key missing on a side counts 0). */
-export function countDiffs(got: Readonly<Record<string, number>>, want: Readonly<Record<string, number>>, where: string): string[] {
+export function countDiffs(
+  got: Readonly<Record<string, number>>,
+  want: Readonly<Record<string, number>>,
+  where: string,
+): string[] {
   const keys = [...new Set([...Object.keys(got), ...Object.keys(want)])].sort();
-  return keys.filter((k) => (got[k] ?? 0) !== (want[k] ?? 0)).map((k) => `${where}${k}: ${got[k] ?? 0}, expected ${want[k] ?? 0}`);
+  return keys
+    .filter((k) => (got[k] ?? 0) !== (want[k] ?? 0))
+    .map((k) => `${where}${k}: ${got[k] ?? 0}, expected ${want[k] ?? 0}`);
 }
 
 /** `a 1, b 2` for a count map, keys sorted. */

@@ -3,15 +3,36 @@ import { join } from 'node:path';
 import { AuditBaselineEntry, SCHEMA_VERSION as ENTRY_V } from '../../../schemas/audit-baseline-entry.ts';
 import { acceptance } from './acceptance-check.ts';
 import { diagnoseBaseline } from './baseline-damage.ts';
-import { AUDIT_CHECKS, type AuditContext, type CheckFn, type CheckId, type CheckResult } from './check-list.ts';
+import {
+  AUDIT_CHECKS,
+  type AuditContext,
+  type CheckFn,
+  type CheckId,
+  type CheckResult,
+} from './check-list.ts';
 import { scoreDeterminism } from './determinism-check.ts';
 import { exportsDigest } from './export-digest.ts';
 import type { CheckOutcome } from './findings.ts';
 import { evidenceAccounting, lineage, manifests, receipts } from './integrity-checks.ts';
 import { evalDecontamination, exportSecrets } from './leak-checks.ts';
-import { compareMetrics, corpusCounts, trackedMetrics, type CorpusCounts, type MetricDrift, type Metrics } from './metrics.ts';
+import {
+  compareMetrics,
+  corpusCounts,
+  trackedMetrics,
+  type CorpusCounts,
+  type MetricDrift,
+  type Metrics,
+} from './metrics.ts';
 import { provenance } from './provenance-check.ts';
-import { AUDIT_CHART, AUDIT_REPORT, formatAuditSummary, metricSeries, renderAuditReport, type AuditReportInput, type RowRef } from './report.ts';
+import {
+  AUDIT_CHART,
+  AUDIT_REPORT,
+  formatAuditSummary,
+  metricSeries,
+  renderAuditReport,
+  type AuditReportInput,
+  type RowRef,
+} from './report.ts';
 import { evidenceSchema, exportSchema, scoredSchema, screenedSchema } from './schema-checks.ts';
 import { preferencePairs, sftCategories, splitLeakage } from './training-checks.ts';
 import { appendBaseline, BASELINE_FILE, readBaseline, type BaselineRow } from './baseline.ts';
@@ -77,7 +98,10 @@ async function runCheck(ctx: AuditContext, id: CheckId): Promise<CheckOutcome> {
   try {
     return await IMPLEMENTATIONS[id](ctx);
   } catch (e) {
-    if (!(e instanceof UserError)) log.error(`audit-full: check ${id} crashed (a bug; please report it):\n${(e as Error).stack ?? String(e)}`);
+    if (!(e instanceof UserError))
+      log.error(
+        `audit-full: check ${id} crashed (a bug; please report it):\n${(e as Error).stack ?? String(e)}`,
+      );
     const msg = `the check could not run: ${(e as Error).message}`;
     return { ok: false, detail: msg, problems: [msg], problem_count: 1 };
   }
@@ -86,7 +110,9 @@ async function runCheck(ctx: AuditContext, id: CheckId): Promise<CheckOutcome> {
 /** Runs the 16 required checks in order (`only`: a subset, for tests and diagnosis). */
 export async function runChecks(ctx: AuditContext, only?: readonly CheckId[]): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  for (const c of AUDIT_CHECKS) if (!only || only.includes(c.id)) out.push({ id: c.id, phase: c.phase, name: c.name, ...(await runCheck(ctx, c.id)) });
+  for (const c of AUDIT_CHECKS)
+    if (!only || only.includes(c.id))
+      out.push({ id: c.id, phase: c.phase, name: c.name, ...(await runCheck(ctx, c.id)) });
   return out;
 }
 
@@ -98,7 +124,11 @@ function validEntries(rows: readonly BaselineRow<unknown>[]): { seq: number; ent
   });
 }
 
-const refOf = (seq: number, e: AuditBaselineEntry): RowRef => ({ seq, audited_at: e.audited_at, git_head: e.git_head });
+const refOf = (seq: number, e: AuditBaselineEntry): RowRef => ({
+  seq,
+  audited_at: e.audited_at,
+  git_head: e.git_head,
+});
 
 /** The audit: lock, verify the baseline chain, run the checks, measure, compare, append, report. */
 export async function auditFull(root: string, opts: AuditOptions): Promise<AuditResult> {
@@ -110,13 +140,22 @@ export async function auditFull(root: string, opts: AuditOptions): Promise<Audit
     } catch (e) {
       if (e instanceof UserError) {
         const where = e.code === 'AUDIT_CHAIN_BROKEN' ? await diagnoseBaseline(root) : null;
-        throw new UserError(`audit-full refuses to run: ${e.message}${where ? `\nWhere: ${where}.` : ''}`, e.exitCode, e.code);
+        throw new UserError(
+          `audit-full refuses to run: ${e.message}${where ? `\nWhere: ${where}.` : ''}`,
+          e.exitCode,
+          e.code,
+        );
       }
       throw e;
     }
-    if (baseline.recoveredTail !== null) log.warn(`${BASELINE_FILE}: cut off a torn partial last row (${baseline.recoveredTail} bytes, a crash during an earlier append); the chain is intact`);
+    if (baseline.recoveredTail !== null)
+      log.warn(
+        `${BASELINE_FILE}: cut off a torn partial last row (${baseline.recoveredTail} bytes, a crash during an earlier append); the chain is intact`,
+      );
     if (!opts.phases.some((p) => existsSync(join(root, p.outDir, '_manifest.json'))))
-      throw new UserError('nothing to audit: no phase folder has a _manifest.json; build the pipeline first with `npm run run-all`; no baseline row was appended');
+      throw new UserError(
+        'nothing to audit: no phase folder has a _manifest.json; build the pipeline first with `npm run run-all`; no baseline row was appended',
+      );
     const ctx: AuditContext = { root, config: loadConfig(root), phases: opts.phases };
     const checks = await runChecks(ctx);
     const counts = await corpusCounts(root, opts.phases);
@@ -137,12 +176,34 @@ export async function auditFull(root: string, opts: AuditOptions): Promise<Audit
     });
     const row = await appendBaseline<AuditBaselineEntry>(root, entry);
     const entries = [...history.map((h) => h.entry), entry];
-    await writeFileAtomic(join(root, AUDIT_CHART), historyChart(metricSeries(entries), `audit-full: tracked metrics by baseline row (1–${row.seq})`));
+    await writeFileAtomic(
+      join(root, AUDIT_CHART),
+      historyChart(metricSeries(entries), `audit-full: tracked metrics by baseline row (1–${row.seq})`),
+    );
     const previous = last ? refOf(last.seq, last.entry) : null;
-    const input: AuditReportInput = { row: refOf(row.seq, entry), baselineFile: BASELINE_FILE, checks, drift, previous, digest, chartRows: entries.length };
+    const input: AuditReportInput = {
+      row: refOf(row.seq, entry),
+      baselineFile: BASELINE_FILE,
+      checks,
+      drift,
+      previous,
+      digest,
+      chartRows: entries.length,
+    };
     await writeFileAtomic(join(root, AUDIT_REPORT), renderAuditReport(input));
     log.report(formatAuditSummary(input));
-    return { passed, total: checks.length, checks, counts, metrics, drift, row, previous, report: AUDIT_REPORT, chart: AUDIT_CHART };
+    return {
+      passed,
+      total: checks.length,
+      checks,
+      counts,
+      metrics,
+      drift,
+      row,
+      previous,
+      report: AUDIT_REPORT,
+      chart: AUDIT_CHART,
+    };
   } finally {
     await release();
   }

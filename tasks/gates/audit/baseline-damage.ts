@@ -24,12 +24,18 @@ export function locateDamage(text: string, head: BaselineHead | null): string | 
     } catch {
       return `row ${i + 1} is not JSON: it was edited`;
     }
-    if (row.seq !== i + 1) return `row ${i + 1} has seq ${String(row.seq)}: a row before it was removed, or rows were reordered`;
-    if (row.prev !== prev) return i === 0 ? 'row 1 does not start the chain: it was edited' : `row ${i} was edited or removed (row ${i + 1} no longer chains to it)`;
+    if (row.seq !== i + 1)
+      return `row ${i + 1} has seq ${String(row.seq)}: a row before it was removed, or rows were reordered`;
+    if (row.prev !== prev)
+      return i === 0
+        ? 'row 1 does not start the chain: it was edited'
+        : `row ${i} was edited or removed (row ${i + 1} no longer chains to it)`;
     prev = sha256(line);
   }
-  if (head && lines.length < head.seq) return `${lines.length + 1 === head.seq ? `row ${head.seq} is` : `rows ${lines.length + 1}–${head.seq} are`} missing: the file was truncated`;
-  if (head && lines.length >= head.seq && head.seq > 0) return `row ${head.seq} was edited (the chain before it is intact)`;
+  if (head && lines.length < head.seq)
+    return `${lines.length + 1 === head.seq ? `row ${head.seq} is` : `rows ${lines.length + 1}–${head.seq} are`} missing: the file was truncated`;
+  if (head && lines.length >= head.seq && head.seq > 0)
+    return `row ${head.seq} was edited (the chain before it is intact)`;
   return null;
 }
 

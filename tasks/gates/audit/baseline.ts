@@ -48,7 +48,10 @@ export async function readBaseline<E>(root: string): Promise<BaselineState<E>> {
   const headText = await fsp.readFile(headPath, 'utf8').catch(() => null);
   const head = headText === null ? null : (JSON.parse(headText) as BaselineHead);
   if (buf === null) {
-    if (head && head.seq > 0) throw broken(`${BASELINE_FILE} is missing but ${BASELINE_HEAD} records ${head.seq} rows: the baseline was deleted`);
+    if (head && head.seq > 0)
+      throw broken(
+        `${BASELINE_FILE} is missing but ${BASELINE_HEAD} records ${head.seq} rows: the baseline was deleted`,
+      );
     return { rows: [], bytes: 0, recoveredTail: null, lastLine: null };
   }
   let data = buf;
@@ -56,13 +59,20 @@ export async function readBaseline<E>(root: string): Promise<BaselineState<E>> {
   if (data.length > 0 && data[data.length - 1] !== 0x0a) {
     const lastNl = data.lastIndexOf(0x0a);
     const keep = lastNl + 1;
-    if (head && keep < head.bytes) throw broken(`${BASELINE_FILE} ends in a partial row inside the recorded length: it was truncated`);
+    if (head && keep < head.bytes)
+      throw broken(`${BASELINE_FILE} ends in a partial row inside the recorded length: it was truncated`);
     recoveredTail = data.length - keep;
     data = data.subarray(0, keep);
   }
   if (head) {
-    if (data.length < head.bytes) throw broken(`${BASELINE_FILE} is ${data.length} bytes but ${head.bytes} were recorded after row ${head.seq}: it was truncated`);
-    if (sha256(data.subarray(0, head.bytes)) !== head.sha256) throw broken(`the first ${head.bytes} bytes of ${BASELINE_FILE} (rows 1–${head.seq}) no longer hash to the recorded value: a row was edited`);
+    if (data.length < head.bytes)
+      throw broken(
+        `${BASELINE_FILE} is ${data.length} bytes but ${head.bytes} were recorded after row ${head.seq}: it was truncated`,
+      );
+    if (sha256(data.subarray(0, head.bytes)) !== head.sha256)
+      throw broken(
+        `the first ${head.bytes} bytes of ${BASELINE_FILE} (rows 1–${head.seq}) no longer hash to the recorded value: a row was edited`,
+      );
   }
   const lines = data.toString('utf8').split('\n');
   lines.pop();
@@ -75,25 +85,38 @@ export async function readBaseline<E>(root: string): Promise<BaselineState<E>> {
     } catch {
       throw broken(`row ${i + 1} of ${BASELINE_FILE} is not JSON: it was edited`);
     }
-    if (row.seq !== i + 1) throw broken(`row ${i + 1} of ${BASELINE_FILE} has seq ${row.seq}: a row was removed or reordered`);
-    if (row.prev !== prev) throw broken(`row ${i + 1} of ${BASELINE_FILE} does not chain to row ${i}: row ${i} was edited or removed`);
+    if (row.seq !== i + 1)
+      throw broken(`row ${i + 1} of ${BASELINE_FILE} has seq ${row.seq}: a row was removed or reordered`);
+    if (row.prev !== prev)
+      throw broken(
+        `row ${i + 1} of ${BASELINE_FILE} does not chain to row ${i}: row ${i} was edited or removed`,
+      );
     prev = sha256(line);
     rows.push(row);
   });
-  if (head && rows.length < head.seq) throw broken(`${BASELINE_FILE} has ${rows.length} rows but ${head.seq} were recorded`);
+  if (head && rows.length < head.seq)
+    throw broken(`${BASELINE_FILE} has ${rows.length} rows but ${head.seq} were recorded`);
   if (recoveredTail !== null) await fsp.truncate(path, data.length);
   return { rows, bytes: data.length, recoveredTail, lastLine: lines.at(-1) ?? null };
 }
 
 function broken(msg: string): UserError {
-  return new UserError(`AUDIT_CHAIN_BROKEN: ${msg}. Restore data/_kb/audit_baselines.jsonl and its head from git (git checkout -- data/_kb/audit_baselines.jsonl data/_kb/audit_baselines.head.json) — never recreate it.`, 3, 'AUDIT_CHAIN_BROKEN');
+  return new UserError(
+    `AUDIT_CHAIN_BROKEN: ${msg}. Restore data/_kb/audit_baselines.jsonl and its head from git (git checkout -- data/_kb/audit_baselines.jsonl data/_kb/audit_baselines.head.json) — never recreate it.`,
+    3,
+    'AUDIT_CHAIN_BROKEN',
+  );
 }
 
 /** Appends one chained row (O_APPEND + datasync), then records the new head atomically. */
 export async function appendBaseline<E>(root: string, entry: E): Promise<BaselineRow<E>> {
   const state = await readBaseline<E>(root);
   const path = join(root, BASELINE_FILE);
-  const row: BaselineRow<E> = { seq: state.rows.length + 1, prev: state.lastLine !== null ? sha256(state.lastLine) : GENESIS, entry };
+  const row: BaselineRow<E> = {
+    seq: state.rows.length + 1,
+    prev: state.lastLine !== null ? sha256(state.lastLine) : GENESIS,
+    entry,
+  };
   const line = JSON.stringify(row);
   await fsp.mkdir(dirname(path), { recursive: true });
   const fh = await fsp.open(path, 'a');
@@ -104,6 +127,9 @@ export async function appendBaseline<E>(root: string, entry: E): Promise<Baselin
     await fh.close();
   }
   const all = await fsp.readFile(path);
-  await writeFileAtomic(join(root, BASELINE_HEAD), `${JSON.stringify({ seq: row.seq, bytes: all.length, sha256: sha256(all) } satisfies BaselineHead)}\n`);
+  await writeFileAtomic(
+    join(root, BASELINE_HEAD),
+    `${JSON.stringify({ seq: row.seq, bytes: all.length, sha256: sha256(all) } satisfies BaselineHead)}\n`,
+  );
   return row;
 }

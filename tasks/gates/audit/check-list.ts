@@ -7,22 +7,78 @@ import type { CheckOutcome } from './findings.ts';
  * on-disk output it verifies and what must hold. audit-full exits 0 only when all of them hold.
  */
 export const AUDIT_CHECKS = [
-  { id: 'evidence-schema', phase: 'build-evidence', name: 'every evidence and quarantine row matches its schema; evidence ids unique' },
-  { id: 'evidence-accounting', phase: 'build-evidence', name: 'source units = evidence + quarantined, per file and in total; _health.json agrees with the rows on disk' },
-  { id: 'scored-schema', phase: 'score', name: 'every scored run and quarantine row matches its schema; run ids unique' },
-  { id: 'score-determinism', phase: 'score', name: 're-scoring the evidence in memory gives byte-identical scored-run files' },
-  { id: 'screened-schema', phase: 'screen', name: 'every screened run, document, judgment and quarantine row matches its schema' },
-  { id: 'export-schema', phase: 'exports', name: 'every export row (RAG, SFT, preference, KTO, quarantine, OpenAI / TRL / HF files) is valid; ids unique; format files match the canonical rows' },
-  { id: 'manifests', phase: 'all phases', name: 'every published file matches its _manifest.json (distill verify)' },
-  { id: 'receipts', phase: 'all phases', name: 'receipts reconcile: in = out + quarantined, inputs = upstream outputs, outputs = files on disk' },
-  { id: 'lineage', phase: 'all phases', name: "each phase was built from its upstream's current outputs and the current sources (nothing stale)" },
-  { id: 'provenance', phase: 'exports', name: 'every export row resolves to an evidence record and its source row still re-hashes to sig_hash' },
-  { id: 'sft-categories', phase: 'exports', name: 'no rejected / needs_human_review run in SFT (row label and scored category)' },
+  {
+    id: 'evidence-schema',
+    phase: 'build-evidence',
+    name: 'every evidence and quarantine row matches its schema; evidence ids unique',
+  },
+  {
+    id: 'evidence-accounting',
+    phase: 'build-evidence',
+    name: 'source units = evidence + quarantined, per file and in total; _health.json agrees with the rows on disk',
+  },
+  {
+    id: 'scored-schema',
+    phase: 'score',
+    name: 'every scored run and quarantine row matches its schema; run ids unique',
+  },
+  {
+    id: 'score-determinism',
+    phase: 'score',
+    name: 're-scoring the evidence in memory gives byte-identical scored-run files',
+  },
+  {
+    id: 'screened-schema',
+    phase: 'screen',
+    name: 'every screened run, document, judgment and quarantine row matches its schema',
+  },
+  {
+    id: 'export-schema',
+    phase: 'exports',
+    name: 'every export row (RAG, SFT, preference, KTO, quarantine, OpenAI / TRL / HF files) is valid; ids unique; format files match the canonical rows',
+  },
+  {
+    id: 'manifests',
+    phase: 'all phases',
+    name: 'every published file matches its _manifest.json (distill verify)',
+  },
+  {
+    id: 'receipts',
+    phase: 'all phases',
+    name: 'receipts reconcile: in = out + quarantined, inputs = upstream outputs, outputs = files on disk',
+  },
+  {
+    id: 'lineage',
+    phase: 'all phases',
+    name: "each phase was built from its upstream's current outputs and the current sources (nothing stale)",
+  },
+  {
+    id: 'provenance',
+    phase: 'exports',
+    name: 'every export row resolves to an evidence record and its source row still re-hashes to sig_hash',
+  },
+  {
+    id: 'sft-categories',
+    phase: 'exports',
+    name: 'no rejected / needs_human_review run in SFT (row label and scored category)',
+  },
   { id: 'preference-pairs', phase: 'exports', name: 'no self-pair and no identical chosen / rejected text' },
-  { id: 'export-secrets', phase: 'exports', name: 'no canary or secret in any export file (the screen secret rules)' },
-  { id: 'eval-decontamination', phase: 'exports', name: 'no training row overlaps the acceptance fixture or an eval set' },
+  {
+    id: 'export-secrets',
+    phase: 'exports',
+    name: 'no canary or secret in any export file (the screen secret rules)',
+  },
+  {
+    id: 'eval-decontamination',
+    phase: 'exports',
+    name: 'no training row overlaps the acceptance fixture or an eval set',
+  },
   { id: 'split-leakage', phase: 'exports', name: 'no task_key in both train and test' },
-  { id: 'acceptance', phase: 'acceptance', name: 'reports/distillation/acceptance.json present and passing (written by npm run acceptance)' },
+  {
+    id: 'acceptance',
+    phase: 'acceptance',
+    name: 'reports/distillation/acceptance.json present and passing (written by npm run acceptance)',
+  },
 ] as const;
 
 /** Id of a required check. */

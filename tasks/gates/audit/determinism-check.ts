@@ -16,7 +16,10 @@ import { dataFilesOf, phaseManifest, readRows } from './rows.ts';
  */
 
 /** sha256 and rows of each scored-run partition file the evidence gives, by path under data/scored-runs/. */
-export async function rescore(root: string, evidenceFiles: readonly string[]): Promise<Map<string, { sha256: string; rows: number }>> {
+export async function rescore(
+  root: string,
+  evidenceFiles: readonly string[],
+): Promise<Map<string, { sha256: string; rows: number }>> {
   const groups = new Map<string, TraceGroup>();
   for (const rel of evidenceFiles) {
     for await (const r of readRows(root, rel)) {
@@ -39,7 +42,13 @@ export async function rescore(root: string, evidenceFiles: readonly string[]): P
     lines.push(JSON.stringify(run));
   }
   const out = new Map<string, { sha256: string; rows: number }>();
-  for (const [p, lines] of parts) out.set(p, { sha256: createHash('sha256').update(lines.map((l) => `${l}\n`).join('')).digest('hex'), rows: lines.length });
+  for (const [p, lines] of parts)
+    out.set(p, {
+      sha256: createHash('sha256')
+        .update(lines.map((l) => `${l}\n`).join(''))
+        .digest('hex'),
+      rows: lines.length,
+    });
   return out;
 }
 
@@ -54,15 +63,27 @@ export const scoreDeterminism: CheckFn = async ({ root }) => {
   }
   const expected = await rescore(root, dataFilesOf(ev.value));
   const onDisk = new Map(sc.value.files.filter((e) => !e.path.includes('/_')).map((e) => [e.path, e]));
-  const fix = 'identical evidence must give identical runs: a determinism violation (CRITICAL, see docs/recovery-runbook.md); rebuild with `npm run score` and compare with `npm run verify:determinism`';
+  const fix =
+    'identical evidence must give identical runs: a determinism violation (CRITICAL, see docs/recovery-runbook.md); rebuild with `npm run score` and compare with `npm run verify:determinism`';
   let rows = 0;
   for (const path of [...new Set([...expected.keys(), ...onDisk.keys()])].sort()) {
     const want = expected.get(path);
     const got = onDisk.get(path);
-    if (!want) f.add(`${path}: in ${SCORED_DIR}/_manifest.json but re-scoring the evidence gives no such partition; ${fix}`);
-    else if (!got) f.add(`${path}: re-scoring the evidence gives ${plural(want.rows, 'run')} here, but ${SCORED_DIR}/ has no such file; ${fix}`);
-    else if (got.sha256 !== want.sha256) f.add(`${path}: sha256 ${got.sha256.slice(0, 12)}… on disk, re-scoring gives ${want.sha256.slice(0, 12)}… (${n(got.rows ?? 0)} vs ${n(want.rows)} runs); ${fix}`);
+    if (!want)
+      f.add(
+        `${path}: in ${SCORED_DIR}/_manifest.json but re-scoring the evidence gives no such partition; ${fix}`,
+      );
+    else if (!got)
+      f.add(
+        `${path}: re-scoring the evidence gives ${plural(want.rows, 'run')} here, but ${SCORED_DIR}/ has no such file; ${fix}`,
+      );
+    else if (got.sha256 !== want.sha256)
+      f.add(
+        `${path}: sha256 ${got.sha256.slice(0, 12)}… on disk, re-scoring gives ${want.sha256.slice(0, 12)}… (${n(got.rows ?? 0)} vs ${n(want.rows)} runs); ${fix}`,
+      );
     rows += want?.rows ?? 0;
   }
-  return f.outcome(`${plural(rows, 'run')} re-scored from evidence: ${plural(expected.size, 'partition')} byte-identical to ${SCORED_DIR}/`);
+  return f.outcome(
+    `${plural(rows, 'run')} re-scored from evidence: ${plural(expected.size, 'partition')} byte-identical to ${SCORED_DIR}/`,
+  );
 };

@@ -19,7 +19,12 @@ import { phaseManifest } from './rows.ts';
  * (tasks/run/receipts-check.ts) and the lineage from the sources through every phase.
  */
 
-const HealthCounts = z.object({ units: z.number(), evidence_units: z.number(), quarantined_units: z.number(), records: z.number() });
+const HealthCounts = z.object({
+  units: z.number(),
+  evidence_units: z.number(),
+  quarantined_units: z.number(),
+  records: z.number(),
+});
 const Health = z.object({
   totals: HealthCounts.extend({ files: z.number(), files_refused: z.number() }),
   files: z.array(HealthCounts.extend({ file: z.string(), file_refused: z.unknown() })),
@@ -41,7 +46,9 @@ export const evidenceAccounting: CheckFn = async ({ root }) => {
   const sum = { units: 0, evidence_units: 0, quarantined_units: 0, records: 0, refused: 0 };
   for (const file of files) {
     if (file.units !== file.evidence_units + file.quarantined_units)
-      f.add(`${HEALTH}: ${file.file} has ${n(file.units)} units ≠ ${n(file.evidence_units)} evidence + ${n(file.quarantined_units)} quarantined: rows were lost; ${REBUILD_EVIDENCE}`);
+      f.add(
+        `${HEALTH}: ${file.file} has ${n(file.units)} units ≠ ${n(file.evidence_units)} evidence + ${n(file.quarantined_units)} quarantined: rows were lost; ${REBUILD_EVIDENCE}`,
+      );
     sum.units += file.units;
     sum.evidence_units += file.evidence_units;
     sum.quarantined_units += file.quarantined_units;
@@ -49,20 +56,37 @@ export const evidenceAccounting: CheckFn = async ({ root }) => {
     if (file.file_refused !== null && file.file_refused !== undefined) sum.refused++;
   }
   if (totals.units !== totals.evidence_units + totals.quarantined_units)
-    f.add(`${HEALTH}: totals.units ${n(totals.units)} ≠ evidence_units ${n(totals.evidence_units)} + quarantined_units ${n(totals.quarantined_units)}; ${REBUILD_EVIDENCE}`);
+    f.add(
+      `${HEALTH}: totals.units ${n(totals.units)} ≠ evidence_units ${n(totals.evidence_units)} + quarantined_units ${n(totals.quarantined_units)}; ${REBUILD_EVIDENCE}`,
+    );
   for (const k of ['units', 'evidence_units', 'quarantined_units', 'records'] as const) {
-    if (sum[k] !== totals[k]) f.add(`${HEALTH}: the files add up to ${k} ${n(sum[k])}, totals say ${n(totals[k])}; ${REBUILD_EVIDENCE}`);
+    if (sum[k] !== totals[k])
+      f.add(
+        `${HEALTH}: the files add up to ${k} ${n(sum[k])}, totals say ${n(totals[k])}; ${REBUILD_EVIDENCE}`,
+      );
   }
-  if (files.length !== totals.files) f.add(`${HEALTH}: lists ${n(files.length)} files, totals.files says ${n(totals.files)}`);
-  if (sum.refused !== totals.files_refused) f.add(`${HEALTH}: ${n(sum.refused)} files are refused, totals.files_refused says ${n(totals.files_refused)}`);
-  const rowsOf = (pred: (e: FileEntry) => boolean): number => m.value.files.filter((e) => e.path.endsWith('.jsonl') && pred(e)).reduce((s, e) => s + (e.rows ?? 0), 0);
+  if (files.length !== totals.files)
+    f.add(`${HEALTH}: lists ${n(files.length)} files, totals.files says ${n(totals.files)}`);
+  if (sum.refused !== totals.files_refused)
+    f.add(
+      `${HEALTH}: ${n(sum.refused)} files are refused, totals.files_refused says ${n(totals.files_refused)}`,
+    );
+  const rowsOf = (pred: (e: FileEntry) => boolean): number =>
+    m.value.files.filter((e) => e.path.endsWith('.jsonl') && pred(e)).reduce((s, e) => s + (e.rows ?? 0), 0);
   const qPrefix = `${EVIDENCE_DIR}/_quarantine/`;
   const evidenceRows = rowsOf((e) => !e.path.startsWith(qPrefix));
   const quarantineRows = rowsOf((e) => e.path.startsWith(qPrefix));
-  if (evidenceRows !== totals.records) f.add(`${EVIDENCE_DIR}/: ${n(evidenceRows)} evidence rows published, _health.json counts ${n(totals.records)} records; ${REBUILD_EVIDENCE}`);
+  if (evidenceRows !== totals.records)
+    f.add(
+      `${EVIDENCE_DIR}/: ${n(evidenceRows)} evidence rows published, _health.json counts ${n(totals.records)} records; ${REBUILD_EVIDENCE}`,
+    );
   if (quarantineRows !== totals.quarantined_units + totals.files_refused)
-    f.add(`${qPrefix}: ${n(quarantineRows)} quarantine rows published, expected ${n(totals.quarantined_units)} quarantined units + ${n(totals.files_refused)} refused files; ${REBUILD_EVIDENCE}`);
-  return f.outcome(`${n(totals.units)} source units in ${plural(files.length, 'file')} = ${n(totals.evidence_units)} evidence + ${n(totals.quarantined_units)} quarantined (${n(totals.files_refused)} files refused)`);
+    f.add(
+      `${qPrefix}: ${n(quarantineRows)} quarantine rows published, expected ${n(totals.quarantined_units)} quarantined units + ${n(totals.files_refused)} refused files; ${REBUILD_EVIDENCE}`,
+    );
+  return f.outcome(
+    `${n(totals.units)} source units in ${plural(files.length, 'file')} = ${n(totals.evidence_units)} evidence + ${n(totals.quarantined_units)} quarantined (${n(totals.files_refused)} files refused)`,
+  );
 };
 
 /** manifests: `distill verify` over every phase folder. */
@@ -77,7 +101,9 @@ export const manifests: CheckFn = async ({ root }) => {
   }
   for (const folder of report.folders) for (const p of folder.problems) f.add(`${p.file}: ${p.problem}`);
   const files = report.folders.reduce((s, x) => s + x.files, 0);
-  return f.outcome(`${plural(files, 'file')} in ${plural(report.folders.length, 'phase folder')} match their manifests`);
+  return f.outcome(
+    `${plural(files, 'file')} in ${plural(report.folders.length, 'phase folder')} match their manifests`,
+  );
 };
 
 /** receipts: for each phase, the receipt describing its outputs on disk, reconciled (tasks/run/receipts-check.ts). */
@@ -91,7 +117,12 @@ export const receipts: CheckFn = async ({ root, phases }) => {
       continue;
     }
     const found = await receiptForOutputs(root, phase.phase, m.value.files);
-    items.push({ phase, receiptPath: found?.path ?? null, receipt: found?.receipt ?? null, manifestFiles: m.value.files });
+    items.push({
+      phase,
+      receiptPath: found?.path ?? null,
+      receipt: found?.receipt ?? null,
+      manifestFiles: m.value.files,
+    });
   }
   for (const p of reconcile(items)) f.add(p);
   return f.outcome(`${plural(items.length, 'receipt')} reconcile with each other and with the files on disk`);
@@ -134,15 +165,23 @@ export const lineage: CheckFn = async ({ root, phases }) => {
       if (up && up.phase !== p.phase) {
         const now = current.get(up.phase)?.get(input.path);
         if (!now) stale.push(`${input.path} is no longer an output of ${up.phase}`);
-        else if (now.sha256 !== input.sha256) stale.push(`${input.path} was rebuilt by ${up.phase} since (sha256 ${input.sha256.slice(0, 12)}… read, ${now.sha256.slice(0, 12)}… now)`);
+        else if (now.sha256 !== input.sha256)
+          stale.push(
+            `${input.path} was rebuilt by ${up.phase} since (sha256 ${input.sha256.slice(0, 12)}… read, ${now.sha256.slice(0, 12)}… now)`,
+          );
         continue;
       }
       sources++;
       const sha = await fileSha256(join(root, input.path));
       if (sha === null) stale.push(`${input.path} (a source it read) is missing now`);
-      else if (sha !== input.sha256) stale.push(`${input.path} (a source it read) changed since (sha256 ${input.sha256.slice(0, 12)}… read, ${sha.slice(0, 12)}… now)`);
+      else if (sha !== input.sha256)
+        stale.push(
+          `${input.path} (a source it read) changed since (sha256 ${input.sha256.slice(0, 12)}… read, ${sha.slice(0, 12)}… now)`,
+        );
     }
     for (const s of stale) f.add(`${p.phase} is stale: ${s}; rebuild with \`npm run run-all\``);
   }
-  return f.outcome(`${plural(checked, 'input')} of ${plural(phases.length, 'phase')} (${n(sources)} source / fixture files) are what each phase read`);
+  return f.outcome(
+    `${plural(checked, 'input')} of ${plural(phases.length, 'phase')} (${n(sources)} source / fixture files) are what each phase read`,
+  );
 };

@@ -36,12 +36,15 @@ export const exportSecrets: CheckFn = async (ctx) => {
   const allow = new Set(ctx.config.secret_allowlist);
   const files = await exportFiles(ctx, f);
   let records = 0;
-  const fix = 'remove the row (rebuild with `npm run run-all` after fixing the source), add a rule to tasks/lib/safety/secret-rules.ts if screen missed it (docs/safety.md)';
+  const fix =
+    'remove the row (rebuild with `npm run run-all` after fixing the source), add a rule to tasks/lib/safety/secret-rules.ts if screen missed it (docs/safety.md)';
   const scan = (value: unknown, at: string): void => {
     records++;
     const budget = new Budget();
-    for (const h of scanRecord(value, newScan(budget, allow))) f.add(`${at}: secret (${h.rule}) at ${h.path || '(text)'} (sha256 ${h.sha256}); ${fix}`);
-    if (budget.exhausted) f.add(`${at}: the secret scan ran out of budget (${budget.why}): cannot show it is clean`);
+    for (const h of scanRecord(value, newScan(budget, allow)))
+      f.add(`${at}: secret (${h.rule}) at ${h.path || '(text)'} (sha256 ${h.sha256}); ${fix}`);
+    if (budget.exhausted)
+      f.add(`${at}: the secret scan ran out of budget (${budget.why}): cannot show it is clean`);
   };
   const present: { path: string; label: string }[] = [];
   for (const rel of files) {
@@ -51,11 +54,16 @@ export const exportSecrets: CheckFn = async (ctx) => {
       } else scan(await fsp.readFile(join(ctx.root, rel), 'utf8'), rel);
       present.push({ path: join(ctx.root, rel), label: rel });
     } catch (e) {
-      f.add(`${rel}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); rebuild with \`npm run run-all\``);
+      f.add(
+        `${rel}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); rebuild with \`npm run run-all\``,
+      );
     }
   }
-  for (const h of await rescanFiles(present, allow)) f.add(`${h.file}:${h.line}: secret (${h.rule}, ${SECOND_ENGINE}) (sha256 ${h.sha256}); ${fix}`);
-  return f.outcome(`${plural(records, 'record')} in ${plural(files.length, 'export file')} clean under the screen rules and ${SECOND_ENGINE}`);
+  for (const h of await rescanFiles(present, allow))
+    f.add(`${h.file}:${h.line}: secret (${h.rule}, ${SECOND_ENGINE}) (sha256 ${h.sha256}); ${fix}`);
+  return f.outcome(
+    `${plural(records, 'record')} in ${plural(files.length, 'export file')} clean under the screen rules and ${SECOND_ENGINE}`,
+  );
 };
 
 type Row = Record<string, unknown>;
@@ -68,7 +76,8 @@ export function trainingPieces(row: Row): string[] {
     for (const m of v as Row[]) {
       if (m['role'] === 'system') continue;
       if (typeof m['content'] === 'string' && m['content'] !== '') out.push(m['content']);
-      for (const c of (m['tool_calls'] as { function?: { arguments?: unknown } }[] | undefined) ?? []) if (typeof c.function?.arguments === 'string') out.push(c.function.arguments);
+      for (const c of (m['tool_calls'] as { function?: { arguments?: unknown } }[] | undefined) ?? [])
+        if (typeof c.function?.arguments === 'string') out.push(c.function.arguments);
     }
   };
   messages(row['messages']);
@@ -84,7 +93,10 @@ export function trainingPieces(row: Row): string[] {
 export const evalDecontamination: CheckFn = async (ctx) => {
   const f = new Findings();
   const loaded = await loadProtected(ctx.root, protectedSets(ctx.config.eval_sets));
-  if (loaded.index.empty) return f.outcome('no protected items on disk (no acceptance fixture, replay tasks or eval_sets files): nothing to overlap');
+  if (loaded.index.empty)
+    return f.outcome(
+      'no protected items on disk (no acceptance fixture, replay tasks or eval_sets files): nothing to overlap',
+    );
   let rows = 0;
   for (const [dir, file] of TRAINING_FILES) {
     const phase = activePhase(ctx, dir);
@@ -95,12 +107,18 @@ export const evalDecontamination: CheckFn = async (ctx) => {
         if (!r.ok) continue; // export-schema reports it
         rows++;
         const hit = findContamination(trainingPieces(r.value as Row), loaded.index);
-        if (hit) f.add(`${rel}:${r.line} (${String((r.value as Row)['id'])}): ${hit.how}: ${hit.origin.at} (set ${hit.origin.set}); screen should have quarantined it EVAL_CONTAMINATION: rebuild with \`npm run run-all\``);
+        if (hit)
+          f.add(
+            `${rel}:${r.line} (${String((r.value as Row)['id'])}): ${hit.how}: ${hit.origin.at} (set ${hit.origin.set}); screen should have quarantined it EVAL_CONTAMINATION: rebuild with \`npm run run-all\``,
+          );
       }
     } catch (e) {
-      f.add(`${rel}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); build it with \`npm run ${phase.script}\``);
+      f.add(
+        `${rel}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); build it with \`npm run ${phase.script}\``,
+      );
     }
   }
-  return f.outcome(`${plural(rows, 'training row')} share nothing with ${plural(loaded.index.items, 'protected item')} in ${plural(loaded.files.length, 'file')}`);
+  return f.outcome(
+    `${plural(rows, 'training row')} share nothing with ${plural(loaded.index.items, 'protected item')} in ${plural(loaded.files.length, 'file')}`,
+  );
 };
-

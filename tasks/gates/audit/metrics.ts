@@ -66,11 +66,16 @@ export async function corpusCounts(root: string, phases: readonly PipelinePhase[
   for (const p of phases) {
     const m = await phaseManifest(root, p.outDir);
     if (!m.ok) continue;
-    quarantined += m.value.files.filter((f) => /\/_quarantine(\.jsonl$|\/)/.test(f.path)).reduce((s, f) => s + (f.rows ?? 0), 0);
-    if (p.outDir.startsWith('exports/')) exportBytes += m.value.files.filter((f) => !f.path.includes('/_')).reduce((s, f) => s + f.bytes, 0);
+    quarantined += m.value.files
+      .filter((f) => /\/_quarantine(\.jsonl$|\/)/.test(f.path))
+      .reduce((s, f) => s + (f.rows ?? 0), 0);
+    if (p.outDir.startsWith('exports/'))
+      exportBytes += m.value.files.filter((f) => !f.path.includes('/_')).reduce((s, f) => s + f.bytes, 0);
   }
   const summary = await readJson(root, `${SCORED_DIR}/_summary.json`, ScoredSummary);
-  const categories = Object.fromEntries(CATEGORIES.map((c) => [c, summary.ok ? (summary.value.by_category[c] ?? 0) : 0])) as CorpusCounts['categories'];
+  const categories = Object.fromEntries(
+    CATEGORIES.map((c) => [c, summary.ok ? (summary.value.by_category[c] ?? 0) : 0]),
+  ) as CorpusCounts['categories'];
   return {
     evidence: await rowsIn(EVIDENCE_DIR, data(EVIDENCE_DIR)),
     scored: await rowsIn(SCORED_DIR, data(SCORED_DIR)),
@@ -119,13 +124,27 @@ export const AUDIT_DRIFT_WARN_PCT = 20;
  * Pure core: each tracked metric against the latest baseline row's value. A metric the previous row
  * lacks is `new`; a move of more than 20 % (exactly 20 % is ok), or to or from zero, is `warn`.
  */
-export function compareMetrics(current: Metrics, previous: Readonly<Record<string, number>> | null): MetricDrift[] {
+export function compareMetrics(
+  current: Metrics,
+  previous: Readonly<Record<string, number>> | null,
+): MetricDrift[] {
   return TRACKED_METRICS.map((metric) => {
     const cur = current[metric];
     const prev = previous?.[metric];
-    if (prev === undefined) return { metric, previous: null, current: cur, change_pct: null, status: 'new' as const };
-    const change = prev === 0 ? (cur === 0 ? 0 : null) : Math.round(((cur - prev) * 10000) / Math.abs(prev)) / 100;
-    const sev = metricSeverity(prev, cur, { warn_pct: AUDIT_DRIFT_WARN_PCT, alert_pct: Number.POSITIVE_INFINITY });
-    return { metric, previous: prev, current: cur, change_pct: change, status: sev === 'ok' ? ('ok' as const) : ('warn' as const) };
+    if (prev === undefined)
+      return { metric, previous: null, current: cur, change_pct: null, status: 'new' as const };
+    const change =
+      prev === 0 ? (cur === 0 ? 0 : null) : Math.round(((cur - prev) * 10000) / Math.abs(prev)) / 100;
+    const sev = metricSeverity(prev, cur, {
+      warn_pct: AUDIT_DRIFT_WARN_PCT,
+      alert_pct: Number.POSITIVE_INFINITY,
+    });
+    return {
+      metric,
+      previous: prev,
+      current: cur,
+      change_pct: change,
+      status: sev === 'ok' ? ('ok' as const) : ('warn' as const),
+    };
   });
 }

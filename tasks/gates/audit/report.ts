@@ -48,15 +48,20 @@ function changeText(d: MetricDrift): string {
 export function driftLine(drift: readonly MetricDrift[], previous: RowRef | null): string {
   if (!previous) return 'drift: first audit (no earlier baseline row), nothing to compare';
   const warns = drift.filter((d) => d.status === 'warn');
-  if (warns.length === 0) return `drift: ok vs baseline row ${previous.seq} (no tracked metric moved more than ${AUDIT_DRIFT_WARN_PCT} %)`;
-  const shown = warns.map((d) => `${d.metric} ${n(d.previous ?? 0)} → ${n(d.current)} (${changeText(d)})`).join(', ');
+  if (warns.length === 0)
+    return `drift: ok vs baseline row ${previous.seq} (no tracked metric moved more than ${AUDIT_DRIFT_WARN_PCT} %)`;
+  const shown = warns
+    .map((d) => `${d.metric} ${n(d.previous ?? 0)} → ${n(d.current)} (${changeText(d)})`)
+    .join(', ');
   return `drift: ${warns.length} warn vs baseline row ${previous.seq}: ${shown}; intentional or a regression? see docs/recovery-runbook.md`;
 }
 
 /** The console summary (stderr): one line per check, failed checks with their first problems, the verdict, the drift. */
 export function formatAuditSummary(input: AuditReportInput): string {
   const width = Math.max(...input.checks.map((c) => c.id.length));
-  const lines = [`audit-full: baseline row ${input.row.seq} of ${input.baselineFile} · code ${short(input.row.git_head)} · export sha256 ${short(input.digest.sha256)}… (${n(input.digest.files)} files)`];
+  const lines = [
+    `audit-full: baseline row ${input.row.seq} of ${input.baselineFile} · code ${short(input.row.git_head)} · export sha256 ${short(input.digest.sha256)}… (${n(input.digest.files)} files)`,
+  ];
   for (const c of input.checks) {
     lines.push(`${c.ok ? '✔' : '✖'} ${c.id.padEnd(width)}  ${c.ok ? c.detail : c.name}`);
     if (!c.ok) {
@@ -92,25 +97,36 @@ export function renderAuditReport(input: AuditReportInput): string {
     '',
     '| # | check | phase | what must hold | result | detail |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...checks.map((c, i) => `| ${i + 1} | \`${c.id}\` | ${c.phase} | ${cell(c.name)} | ${c.ok ? '✔ pass' : '✖ FAIL'} | ${cell(c.detail)} |`),
+    ...checks.map(
+      (c, i) =>
+        `| ${i + 1} | \`${c.id}\` | ${c.phase} | ${cell(c.name)} | ${c.ok ? '✔ pass' : '✖ FAIL'} | ${cell(c.detail)} |`,
+    ),
   ];
   if (failed.length > 0) {
     out.push('', '### Problems', '');
     for (const c of failed) {
       out.push(`#### \`${c.id}\` (${n(c.problem_count)})`, '');
       for (const p of c.problems) out.push(`- ${p}`);
-      if (c.problem_count > c.problems.length) out.push(`- … and ${n(c.problem_count - c.problems.length)} more`);
+      if (c.problem_count > c.problems.length)
+        out.push(`- … and ${n(c.problem_count - c.problems.length)} more`);
       out.push('');
     }
   } else out.push('');
   out.push(
-    previous ? `## Drift against baseline row ${previous.seq} (${previous.audited_at}, code \`${short(previous.git_head)}\`)` : '## Drift',
+    previous
+      ? `## Drift against baseline row ${previous.seq} (${previous.audited_at}, code \`${short(previous.git_head)}\`)`
+      : '## Drift',
     '',
-    previous ? `A tracked metric that moved by more than ${AUDIT_DRIFT_WARN_PCT} % of its previous value, or to or from zero, is \`warn\`. Drift never fails the audit: decide whether the move was intended.` : 'First audit: there is no earlier baseline row to compare with; every metric is `new`.',
+    previous
+      ? `A tracked metric that moved by more than ${AUDIT_DRIFT_WARN_PCT} % of its previous value, or to or from zero, is \`warn\`. Drift never fails the audit: decide whether the move was intended.`
+      : 'First audit: there is no earlier baseline row to compare with; every metric is `new`.',
     '',
     '| metric | previous | current | change | status |',
     '| --- | ---: | ---: | ---: | --- |',
-    ...drift.map((d) => `| \`${d.metric}\` | ${d.previous === null ? '–' : n(d.previous)} | ${n(d.current)} | ${changeText(d)} | ${d.status === 'warn' ? '⚠ warn' : d.status} |`),
+    ...drift.map(
+      (d) =>
+        `| \`${d.metric}\` | ${d.previous === null ? '–' : n(d.previous)} | ${n(d.current)} | ${changeText(d)} | ${d.status === 'warn' ? '⚠ warn' : d.status} |`,
+    ),
     '',
     '## Metric history',
     '',
@@ -124,5 +140,8 @@ export function renderAuditReport(input: AuditReportInput): string {
 
 /** The chart's series: each tracked metric's value in each baseline entry that has it. */
 export function metricSeries(entries: readonly { metrics: Readonly<Record<string, number>> }[]): Series[] {
-  return TRACKED_METRICS.map((name) => ({ name, values: entries.map((e) => e.metrics[name]).filter((v): v is number => typeof v === 'number') }));
+  return TRACKED_METRICS.map((name) => ({
+    name,
+    values: entries.map((e) => e.metrics[name]).filter((v): v is number => typeof v === 'number'),
+  }));
 }

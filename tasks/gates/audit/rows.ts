@@ -16,7 +16,10 @@ export type RowRead = { line: number; ok: true; value: unknown } | { line: numbe
  * or is blank, is returned as an error with its 1-based line number instead of throwing.
  */
 export async function* readRows(root: string, rel: string): AsyncGenerator<RowRead> {
-  const rl = createInterface({ input: createReadStream(join(root, rel), { encoding: 'utf8' }), crlfDelay: Infinity });
+  const rl = createInterface({
+    input: createReadStream(join(root, rel), { encoding: 'utf8' }),
+    crlfDelay: Infinity,
+  });
   let line = 0;
   for await (const text of rl) {
     line++;
@@ -33,7 +36,10 @@ export async function* readRows(root: string, rel: string): AsyncGenerator<RowRe
 }
 
 /** A phase folder's manifest, read without side effects (no publish recovery): the manifest, or why it is unusable. */
-export async function phaseManifest(root: string, dir: string): Promise<{ ok: true; value: Manifest } | { ok: false; error: string }> {
+export async function phaseManifest(
+  root: string,
+  dir: string,
+): Promise<{ ok: true; value: Manifest } | { ok: false; error: string }> {
   return readJson(root, `${dir}/${MANIFEST}`, Manifest);
 }
 

@@ -31,7 +31,8 @@ const bySchema =
     const res = schema.safeParse(value);
     return res.success ? null : `not a valid ${what} (${zodIssue(res.error)})`;
   };
-const isObject: Validate = (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? null : 'not a JSON object');
+const isObject: Validate = (v) =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? null : 'not a JSON object';
 
 /** Where each id was first seen, to report duplicates. */
 type IdIndex = Map<string, string>;
@@ -64,13 +65,16 @@ async function checkFile(ctx: AuditContext, rel: string, spec: FileSpec, f: Find
       if (spec.idKey && spec.ids) {
         const id = String(row[spec.idKey]);
         const first = spec.ids.get(id);
-        if (first !== undefined) f.add(`${rel}:${r.line}: ${spec.idKey} ${id} appears twice (first at ${first})`);
+        if (first !== undefined)
+          f.add(`${rel}:${r.line}: ${spec.idKey} ${id} appears twice (first at ${first})`);
         else spec.ids.set(id, `${rel}:${r.line}`);
       }
       spec.onRow?.(row);
     }
   } catch (e) {
-    f.add(`${rel}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); rebuild the phase`);
+    f.add(
+      `${rel}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); rebuild the phase`,
+    );
   }
   return rows;
 }
@@ -95,10 +99,19 @@ export const evidenceSchema: CheckFn = async (ctx) => {
   for (const file of m.value.files) {
     if (!file.path.endsWith('.jsonl')) continue; // _health.json: evidence-accounting
     files++;
-    if (file.path.startsWith(`${EVIDENCE_DIR}/_quarantine/`)) quarantined += await checkFile(ctx, file.path, Q, f);
-    else rows += await checkFile(ctx, file.path, { validate: bySchema(EvidenceRecord, 'EvidenceRecord'), idKey: 'evidence_id', ids }, f);
+    if (file.path.startsWith(`${EVIDENCE_DIR}/_quarantine/`))
+      quarantined += await checkFile(ctx, file.path, Q, f);
+    else
+      rows += await checkFile(
+        ctx,
+        file.path,
+        { validate: bySchema(EvidenceRecord, 'EvidenceRecord'), idKey: 'evidence_id', ids },
+        f,
+      );
   }
-  return f.outcome(`${plural(rows, 'evidence row')} and ${plural(quarantined, 'quarantine row')} in ${n(files)} files valid`);
+  return f.outcome(
+    `${plural(rows, 'evidence row')} and ${plural(quarantined, 'quarantine row')} in ${n(files)} files valid`,
+  );
 };
 
 /** scored-schema: data/scored-runs rows are ScoredRuns with unique run ids; quarantine rows QuarantineRecords. */
@@ -112,7 +125,13 @@ export const scoredSchema: CheckFn = async (ctx) => {
   for (const file of m.value.files) {
     if (!file.path.endsWith('.jsonl')) continue;
     if (file.path === `${SCORED_DIR}/_quarantine.jsonl`) quarantined += await checkFile(ctx, file.path, Q, f);
-    else rows += await checkFile(ctx, file.path, { validate: bySchema(ScoredRun, 'ScoredRun'), idKey: 'run_id', ids }, f);
+    else
+      rows += await checkFile(
+        ctx,
+        file.path,
+        { validate: bySchema(ScoredRun, 'ScoredRun'), idKey: 'run_id', ids },
+        f,
+      );
   }
   return f.outcome(`${plural(rows, 'scored run')} and ${plural(quarantined, 'quarantine row')} valid`);
 };
@@ -127,12 +146,30 @@ export const screenedSchema: CheckFn = async (ctx) => {
   const counts = { runs: 0, evidence: 0, quarantined: 0 };
   for (const file of m.value.files) {
     if (!file.path.endsWith('.jsonl')) continue;
-    if (file.path === `${SCREENED_DIR}/_quarantine.jsonl`) counts.quarantined += await checkFile(ctx, file.path, Q, f);
-    else if (file.path.startsWith(`${SCREENED_DIR}/runs/`)) counts.runs += await checkFile(ctx, file.path, { validate: bySchema(ScoredRun, 'ScoredRun'), idKey: 'run_id', ids: runIds }, f);
-    else if (file.path.startsWith(`${SCREENED_DIR}/evidence/`)) counts.evidence += await checkFile(ctx, file.path, { validate: bySchema(EvidenceRecord, 'EvidenceRecord'), idKey: 'evidence_id', ids: evIds }, f);
-    else f.add(`${file.path}: unexpected file in ${SCREENED_DIR}/ (expected runs/, evidence/ or _quarantine.jsonl)`);
+    if (file.path === `${SCREENED_DIR}/_quarantine.jsonl`)
+      counts.quarantined += await checkFile(ctx, file.path, Q, f);
+    else if (file.path.startsWith(`${SCREENED_DIR}/runs/`))
+      counts.runs += await checkFile(
+        ctx,
+        file.path,
+        { validate: bySchema(ScoredRun, 'ScoredRun'), idKey: 'run_id', ids: runIds },
+        f,
+      );
+    else if (file.path.startsWith(`${SCREENED_DIR}/evidence/`))
+      counts.evidence += await checkFile(
+        ctx,
+        file.path,
+        { validate: bySchema(EvidenceRecord, 'EvidenceRecord'), idKey: 'evidence_id', ids: evIds },
+        f,
+      );
+    else
+      f.add(
+        `${file.path}: unexpected file in ${SCREENED_DIR}/ (expected runs/, evidence/ or _quarantine.jsonl)`,
+      );
   }
-  return f.outcome(`${plural(counts.runs, 'run')}, ${plural(counts.evidence, 'document / judgment row')} and ${plural(counts.quarantined, 'quarantine row')} valid`);
+  return f.outcome(
+    `${plural(counts.runs, 'run')}, ${plural(counts.evidence, 'document / judgment row')} and ${plural(counts.quarantined, 'quarantine row')} valid`,
+  );
 };
 
 /** A canonical export file and the format files derived from it (`<prefix>/<split>.jsonl`). */
@@ -146,10 +183,19 @@ interface Canonical {
 /** The canonical files of each export folder. */
 export const CANONICAL: Readonly<Record<string, readonly Canonical[]>> = {
   [EXPORT_DIRS.rag]: [{ file: RAG_FILE, schema: RagSample, what: 'RagSample', formats: [] }],
-  [EXPORT_DIRS.sft]: [{ file: SFT_FILE, schema: SftSample, what: 'SftSample', formats: ['openai', 'trl', 'hf/data'] }],
-  [EXPORT_DIRS.sftPartial]: [{ file: SFT_FILE, schema: SftSample, what: 'SftSample', formats: ['openai', 'trl', 'hf/data'] }],
+  [EXPORT_DIRS.sft]: [
+    { file: SFT_FILE, schema: SftSample, what: 'SftSample', formats: ['openai', 'trl', 'hf/data'] },
+  ],
+  [EXPORT_DIRS.sftPartial]: [
+    { file: SFT_FILE, schema: SftSample, what: 'SftSample', formats: ['openai', 'trl', 'hf/data'] },
+  ],
   [EXPORT_DIRS.preference]: [
-    { file: PAIR_FILE, schema: PreferenceSample, what: 'PreferenceSample', formats: ['openai', 'trl/preference', 'hf/preference'] },
+    {
+      file: PAIR_FILE,
+      schema: PreferenceSample,
+      what: 'PreferenceSample',
+      formats: ['openai', 'trl/preference', 'hf/preference'],
+    },
     { file: KTO_FILE, schema: KtoSample, what: 'KtoSample', formats: ['trl/kto', 'hf/kto'] },
   ],
 };
@@ -178,19 +224,45 @@ export const exportSchema: CheckFn = async (ctx) => {
         f.add(`${rel}: not in ${dir}/_manifest.json; rebuild with \`npm run ${p.script}\``);
         continue;
       }
-      canonicalRows += await checkFile(ctx, rel, { validate: bySchema(c.schema, c.what), idKey: 'id', ids: new Map(), onRow: (r) => bySplit.get(String(r['split']))?.add(String(r['id'])) }, f);
+      canonicalRows += await checkFile(
+        ctx,
+        rel,
+        {
+          validate: bySchema(c.schema, c.what),
+          idKey: 'id',
+          ids: new Map(),
+          onRow: (r) => bySplit.get(String(r['split']))?.add(String(r['id'])),
+        },
+        f,
+      );
       for (const prefix of c.formats) {
         for (const split of SPLITS) {
           const frel = `${dir}/${prefix}/${split}.jsonl`;
           covered.add(frel);
           const want = bySplit.get(split) as Set<string>;
           if (!listed.has(frel)) {
-            f.add(`${frel}: missing from ${dir}/_manifest.json (expected the ${n(want.size)} ${split} rows of ${c.file}); rebuild with \`npm run ${p.script}\``);
+            f.add(
+              `${frel}: missing from ${dir}/_manifest.json (expected the ${n(want.size)} ${split} rows of ${c.file}); rebuild with \`npm run ${p.script}\``,
+            );
             continue;
           }
-          const rows = await checkFile(ctx, frel, { validate: (v) => isObject(v) ?? (typeof (v as { id?: unknown }).id === 'string' && !want.has((v as { id: string }).id) ? `id ${(v as { id: string }).id} is not a ${split} row of ${c.file}` : null) }, f);
+          const rows = await checkFile(
+            ctx,
+            frel,
+            {
+              validate: (v) =>
+                isObject(v) ??
+                (typeof (v as { id?: unknown }).id === 'string' && !want.has((v as { id: string }).id)
+                  ? `id ${(v as { id: string }).id} is not a ${split} row of ${c.file}`
+                  : null),
+            },
+            f,
+          );
           formatRows += rows;
-          if (rows !== want.size) f.add(`${frel}: ${n(rows)} rows, expected ${n(want.size)} (the ${split} rows of ${c.file}); rebuild with \`npm run ${p.script}\``);
+          if (rows !== want.size)
+            f.add(
+              `${frel}: ${n(rows)} rows, expected ${n(want.size)} (the ${split} rows of ${c.file}); rebuild with \`npm run ${p.script}\``,
+            );
         }
       }
     }
@@ -200,5 +272,7 @@ export const exportSchema: CheckFn = async (ctx) => {
       else formatRows += await checkFile(ctx, file.path, { validate: isObject }, f);
     }
   }
-  return f.outcome(`${plural(canonicalRows, 'canonical row')} and ${plural(formatRows, 'format row')} in ${n(folders)} export folders valid`);
+  return f.outcome(
+    `${plural(canonicalRows, 'canonical row')} and ${plural(formatRows, 'format row')} in ${n(folders)} export folders valid`,
+  );
 };

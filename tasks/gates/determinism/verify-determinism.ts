@@ -1,6 +1,15 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +33,14 @@ const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 /** The phases in pipeline order, used when the CLI has no `run-all` command. */
-const PIPELINE: readonly string[][] = [['build-evidence'], ['score'], ['export-rag'], ['export-sft'], ['export-sft', '--include-partial'], ['export-preference']];
+const PIPELINE: readonly string[][] = [
+  ['build-evidence'],
+  ['score'],
+  ['export-rag'],
+  ['export-sft'],
+  ['export-sft', '--include-partial'],
+  ['export-preference'],
+];
 
 /** The commands that build everything: `run-all` when the CLI has it, else the phases in order. */
 export function pipelineCommands(commands: Record<string, unknown> = COMMANDS): string[][] {
@@ -45,7 +61,13 @@ export interface Perturbation {
 /** The two builds compared. */
 export function perturbations(otherCwd: string): [Perturbation, Perturbation] {
   return [
-    { label: 'A (TZ=UTC, C.UTF-8, 16 threads, umask 022, cwd=root)', env: { TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', UV_THREADPOOL_SIZE: '16' }, umask: '022', cwd: null, reverseSources: false },
+    {
+      label: 'A (TZ=UTC, C.UTF-8, 16 threads, umask 022, cwd=root)',
+      env: { TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', UV_THREADPOOL_SIZE: '16' },
+      umask: '022',
+      cwd: null,
+      reverseSources: false,
+    },
     {
       label: 'B (TZ=Pacific/Kiritimati, tr_TR.UTF-8, 1 thread, umask 077, other cwd, sources reversed)',
       env: { TZ: 'Pacific/Kiritimati', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8', UV_THREADPOOL_SIZE: '1' },
@@ -58,8 +80,12 @@ export function perturbations(otherCwd: string): [Perturbation, Perturbation] {
 
 /** Copies what a build reads into `dest`: the config (sources reversed if asked), data/_kb and every file the config's globs match. */
 export function copyProject(src: string, dest: string, reverseSources: boolean): void {
-  const config = JSON.parse(readFileSync(join(src, CONFIG_FILE), 'utf8')) as { sources: { files: string[] }[]; eval_sets?: string[] };
-  if (existsSync(join(src, 'data', '_kb'))) cpSync(join(src, 'data', '_kb'), join(dest, 'data', '_kb'), { recursive: true });
+  const config = JSON.parse(readFileSync(join(src, CONFIG_FILE), 'utf8')) as {
+    sources: { files: string[] }[];
+    eval_sets?: string[];
+  };
+  if (existsSync(join(src, 'data', '_kb')))
+    cpSync(join(src, 'data', '_kb'), join(dest, 'data', '_kb'), { recursive: true });
   const globs = [...config.sources.flatMap((s) => s.files), ...(config.eval_sets ?? [])];
   for (const f of globbySync(globs, { cwd: src, dot: false, followSymbolicLinks: false })) {
     mkdirSync(dirname(join(dest, f)), { recursive: true });
@@ -73,12 +99,30 @@ export function copyProject(src: string, dest: string, reverseSources: boolean):
 }
 
 /** Runs one CLI command in `root` under a perturbation; resolves with the exit code and stderr. */
-function runCommand(root: string, args: string[], p: Perturbation): Promise<{ code: number; stderr: string }> {
+function runCommand(
+  root: string,
+  args: string[],
+  p: Perturbation,
+): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...p.env, DISTILL_QUIET: '1' };
     for (const k of Object.keys(env)) if (k.startsWith('DISTILL_') && k !== 'DISTILL_QUIET') delete env[k];
     // umask is a process attribute, not an environment variable: set it in a shell, then exec node
-    const child = spawn('/bin/sh', ['-c', `umask ${p.umask} && exec "$0" "$@"`, process.execPath, '--import', TSX, CLI, ...args, '--root', root], { cwd: p.cwd ?? root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      '/bin/sh',
+      [
+        '-c',
+        `umask ${p.umask} && exec "$0" "$@"`,
+        process.execPath,
+        '--import',
+        TSX,
+        CLI,
+        ...args,
+        '--root',
+        root,
+      ],
+      { cwd: p.cwd ?? root, env, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code: code ?? 1, stderr }));
@@ -95,7 +139,13 @@ export function outputHashes(root: string): Map<string, string> {
       const r = `${rel}/${e.name}`;
       if (r === 'data/_kb') continue;
       if (e.isDirectory()) walk(r);
-      else out.set(r, createHash('sha256').update(readFileSync(join(root, r))).digest('hex'));
+      else
+        out.set(
+          r,
+          createHash('sha256')
+            .update(readFileSync(join(root, r)))
+            .digest('hex'),
+        );
     }
   };
   walk('data');
@@ -117,7 +167,11 @@ export function compareOutputs(a: Map<string, string>, b: Map<string, string>): 
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { root: { type: 'string' }, keep: { type: 'boolean', default: false } }, allowPositionals: false });
+  const { values } = parseArgs({
+    args: argv,
+    options: { root: { type: 'string' }, keep: { type: 'boolean', default: false } },
+    allowPositionals: false,
+  });
   const src = findRoot(values.root);
   const base = mkdtempSync(join(tmpdir(), 'distill-determinism-'));
   const otherCwd = join(base, 'elsewhere');
@@ -132,7 +186,9 @@ async function main(argv: string[]): Promise<number> {
     for (const args of commands) {
       const r = await runCommand(root, args, p);
       if (r.code !== 0) {
-        process.stderr.write(`✖ verify:determinism: \`distill ${args.join(' ')}\` failed in build ${p.label.slice(0, 1)} (exit ${r.code}):\n${r.stderr}\nTemp roots kept in ${base}\n`);
+        process.stderr.write(
+          `✖ verify:determinism: \`distill ${args.join(' ')}\` failed in build ${p.label.slice(0, 1)} (exit ${r.code}):\n${r.stderr}\nTemp roots kept in ${base}\n`,
+        );
         return 2;
       }
     }
@@ -141,12 +197,17 @@ async function main(argv: string[]): Promise<number> {
   const [a, b] = hashes as [Map<string, string>, Map<string, string>];
   const diffs = compareOutputs(a, b);
   if (diffs.length > 0) {
-    process.stderr.write(`✖ verify:determinism: ${diffs.length} of ${new Set([...a.keys(), ...b.keys()]).size} output files differ between the two builds:\n${diffs.map((d) => `  ${d}`).join('\n')}\nTemp roots kept in ${base} (compare them with diff -r)\n`);
+    process.stderr.write(
+      `✖ verify:determinism: ${diffs.length} of ${new Set([...a.keys(), ...b.keys()]).size} output files differ between the two builds:\n${diffs.map((d) => `  ${d}`).join('\n')}\nTemp roots kept in ${base} (compare them with diff -r)\n`,
+    );
     return 1;
   }
   if (!values.keep) rmSync(base, { recursive: true, force: true });
-  process.stderr.write(`✔ verify:determinism: ${a.size} output files byte-identical across TZ, locale, cwd, root, source order, thread pool size and umask (${commands.map((c) => c.join(' ')).join(', ')})${values.keep ? `; kept in ${base}` : ''}\n`);
+  process.stderr.write(
+    `✔ verify:determinism: ${a.size} output files byte-identical across TZ, locale, cwd, root, source order, thread pool size and umask (${commands.map((c) => c.join(' ')).join(', ')})${values.keep ? `; kept in ${base}` : ''}\n`,
+  );
   return 0;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = await main(process.argv.slice(2));
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1])
+  process.exitCode = await main(process.argv.slice(2));

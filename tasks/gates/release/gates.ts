@@ -39,7 +39,10 @@ const result = (id: GateId, problems: string[], okDetail: string): GateResult =>
   id,
   name: nameOf(id),
   status: problems.length === 0 ? 'pass' : 'fail',
-  detail: problems.length === 0 ? okDetail : (problems[0] as string) + (problems.length > 1 ? ` (and ${n(problems.length - 1)} more)` : ''),
+  detail:
+    problems.length === 0
+      ? okDetail
+      : (problems[0] as string) + (problems.length > 1 ? ` (and ${n(problems.length - 1)} more)` : ''),
   problems,
 });
 
@@ -74,20 +77,37 @@ export interface CleanGitFacts {
 
 /** Gate 1: nothing uncommitted but the tolerated reports and the (only appended) baseline. */
 export function cleanGitGate(f: CleanGitFacts): GateResult {
-  if (!f.repo) return result('clean-git', ['not a git repository: a release must be a commit; run release-freeze in a git checkout'], '');
+  if (!f.repo)
+    return result(
+      'clean-git',
+      ['not a git repository: a release must be a commit; run release-freeze in a git checkout'],
+      '',
+    );
   const problems: string[] = [];
   const tolerated: string[] = [];
   for (const e of f.entries) {
     // a deleted baseline (with its head) would let audit-full start a new history silently
     const deletedBaseline = (e.path === BASELINE_FILE || e.path === BASELINE_HEAD) && e.status.includes('D');
-    if (!TOLERATED_PATHS.includes(e.path) || deletedBaseline) problems.push(`${e.status.trim() || '??'} ${e.path}`);
+    if (!TOLERATED_PATHS.includes(e.path) || deletedBaseline)
+      problems.push(`${e.status.trim() || '??'} ${e.path}`);
     else tolerated.push(e.path);
   }
   const out: string[] = [];
   if (problems.length > 0)
-    out.push(`${n(problems.length)} uncommitted change${problems.length === 1 ? '' : 's'}: ${problems.slice(0, 8).join(', ')}${problems.length > 8 ? ', …' : ''}; commit or stash them (git stash -u) and rerun`);
-  if (f.baselineAppendOnly === false) out.push(`${BASELINE_FILE} differs from HEAD by more than appended rows (edited or truncated): restore it with \`git checkout -- ${BASELINE_FILE} ${BASELINE_HEAD}\``);
-  return result('clean-git', out, tolerated.length === 0 ? 'working tree clean' : `working tree clean apart from ${n(tolerated.length)} regenerated file${tolerated.length === 1 ? '' : 's'} (${tolerated.join(', ')})`);
+    out.push(
+      `${n(problems.length)} uncommitted change${problems.length === 1 ? '' : 's'}: ${problems.slice(0, 8).join(', ')}${problems.length > 8 ? ', …' : ''}; commit or stash them (git stash -u) and rerun`,
+    );
+  if (f.baselineAppendOnly === false)
+    out.push(
+      `${BASELINE_FILE} differs from HEAD by more than appended rows (edited or truncated): restore it with \`git checkout -- ${BASELINE_FILE} ${BASELINE_HEAD}\``,
+    );
+  return result(
+    'clean-git',
+    out,
+    tolerated.length === 0
+      ? 'working tree clean'
+      : `working tree clean apart from ${n(tolerated.length)} regenerated file${tolerated.length === 1 ? '' : 's'} (${tolerated.join(', ')})`,
+  );
 }
 
 /** Facts for gate 2. */
@@ -104,11 +124,34 @@ export interface TestFacts {
 
 /** Gate 2: `npm test` exited 0; skipped (--skip-tests) is not release-ready. */
 export function testsGate(f: TestFacts): GateResult {
-  if (f.skipped) return { id: 'tests', name: nameOf('tests'), status: 'skipped', detail: 'skipped (--skip-tests): not release-ready; rerun without --skip-tests', problems: ['the test suite was skipped (--skip-tests)'] };
+  if (f.skipped)
+    return {
+      id: 'tests',
+      name: nameOf('tests'),
+      status: 'skipped',
+      detail: 'skipped (--skip-tests): not release-ready; rerun without --skip-tests',
+      problems: ['the test suite was skipped (--skip-tests)'],
+    };
   const c = f.counts;
-  if (f.exitCode === 0) return result('tests', [], c ? `${n(c.pass)}/${n(c.tests)} tests pass${c.skipped ? ` (${n(c.skipped)} skipped: optional, e.g. real traces or a model not present)` : ''}` : 'npm test exited 0');
-  const what = f.failures.length > 0 ? `failing: ${f.failures.slice(0, 5).join('; ')}` : `last output: ${f.tail.slice(-3).join(' / ') || '(none)'}`;
-  return result('tests', [`npm test exited ${f.exitCode ?? 'by a signal'}${c ? ` (${n(c.fail)} of ${n(c.tests)} tests fail)` : ''}; ${what}; run \`npm test\` and fix them`], '');
+  if (f.exitCode === 0)
+    return result(
+      'tests',
+      [],
+      c
+        ? `${n(c.pass)}/${n(c.tests)} tests pass${c.skipped ? ` (${n(c.skipped)} skipped: optional, e.g. real traces or a model not present)` : ''}`
+        : 'npm test exited 0',
+    );
+  const what =
+    f.failures.length > 0
+      ? `failing: ${f.failures.slice(0, 5).join('; ')}`
+      : `last output: ${f.tail.slice(-3).join(' / ') || '(none)'}`;
+  return result(
+    'tests',
+    [
+      `npm test exited ${f.exitCode ?? 'by a signal'}${c ? ` (${n(c.fail)} of ${n(c.tests)} tests fail)` : ''}; ${what}; run \`npm test\` and fix them`,
+    ],
+    '',
+  );
 }
 
 /** Facts for gate 3: each pipeline phase's latest receipt, and the phase → commit map. */
@@ -121,12 +164,24 @@ export interface PhaseCommitFacts {
 export function phaseCommitsGate(f: PhaseCommitFacts): GateResult {
   const problems: string[] = [];
   for (const r of f.receipts) {
-    if (r.codeVersion === null) problems.push(`${r.phase}: no receipt at ${r.receiptPath}; build it with \`npm run run-all\``);
-    else if (!r.resolves) problems.push(`${r.phase}: ${r.receiptPath} records code_version ${r.codeVersion}, which is not a commit of this repository (built from another checkout or before a history rewrite); rebuild with \`npm run run-all\``);
+    if (r.codeVersion === null)
+      problems.push(`${r.phase}: no receipt at ${r.receiptPath}; build it with \`npm run run-all\``);
+    else if (!r.resolves)
+      problems.push(
+        `${r.phase}: ${r.receiptPath} records code_version ${r.codeVersion}, which is not a commit of this repository (built from another checkout or before a history rewrite); rebuild with \`npm run run-all\``,
+      );
   }
-  for (const p of f.map) if (!p.commit) problems.push(`${p.phase}: no commit touches its sources (${p.globs.join(', ') || 'none declared'}); commit them`);
+  for (const p of f.map)
+    if (!p.commit)
+      problems.push(
+        `${p.phase}: no commit touches its sources (${p.globs.join(', ') || 'none declared'}); commit them`,
+      );
   const resolved = f.receipts.filter((r) => r.resolves).length;
-  return result('phase-commits', problems, `${n(resolved)} phase receipts name commits of this repository; ${n(f.map.length)} phases mapped to their last commit`);
+  return result(
+    'phase-commits',
+    problems,
+    `${n(resolved)} phase receipts name commits of this repository; ${n(f.map.length)} phases mapped to their last commit`,
+  );
 }
 
 /** Facts for gate 4. */
@@ -139,7 +194,10 @@ export interface AcceptanceFacts {
 /** Gate 4: `npm run acceptance` exited 0 and its result holds 22 of 22 invariants. */
 export function acceptanceGate(f: AcceptanceFacts, expected = ACCEPTANCE_INVARIANTS): GateResult {
   const problems = acceptanceProblems(f.loaded, expected);
-  if (f.exitCode !== 0) problems.unshift(`npm run acceptance exited ${f.exitCode ?? 'by a signal'}${f.tail.length ? ` (${f.tail.slice(-2).join(' / ')})` : ''}`);
+  if (f.exitCode !== 0)
+    problems.unshift(
+      `npm run acceptance exited ${f.exitCode ?? 'by a signal'}${f.tail.length ? ` (${f.tail.slice(-2).join(' / ')})` : ''}`,
+    );
   const r = f.loaded.ok ? f.loaded.value : null;
   return result('acceptance', problems, r ? `${r.passed}/${r.total} invariants pass` : '');
 }
@@ -157,8 +215,15 @@ export interface AuditFacts {
 /** Gate 5: audit-full ran and every required check held. */
 export function auditGate(f: AuditFacts): GateResult {
   if (f.error !== null) return result('audit-full', [f.error], '');
-  const problems = f.passed === f.total && f.total > 0 ? [] : [`${f.passed}/${f.total} required pass; failing: ${f.failing.join(', ')}; see ${AUDIT_REPORT}`];
-  return result('audit-full', problems, `${f.passed}/${f.total} required pass (baseline row ${f.baselineSeq ?? '?'})`);
+  const problems =
+    f.passed === f.total && f.total > 0
+      ? []
+      : [`${f.passed}/${f.total} required pass; failing: ${f.failing.join(', ')}; see ${AUDIT_REPORT}`];
+  return result(
+    'audit-full',
+    problems,
+    `${f.passed}/${f.total} required pass (baseline row ${f.baselineSeq ?? '?'})`,
+  );
 }
 
 /** Facts for gate 6. */
@@ -173,9 +238,13 @@ export interface TagFacts {
 export function tagGate(f: TagFacts): GateResult {
   if (f.existing === null) return result('tag-available', [], `${f.tag} does not exist yet`);
   const same = f.head !== null && f.head.sha === f.existing;
-  return result('tag-available', [
-    same
-      ? `${f.tag} already exists and points at this commit (${f.existing.slice(0, 12)}): this release is already tagged; nothing to do`
-      : `${f.tag} already exists (at ${f.existing.slice(0, 12)}): bump "version" in package.json (e.g. \`npm version patch --no-git-tag-version\`), commit, and rerun`,
-  ], '');
+  return result(
+    'tag-available',
+    [
+      same
+        ? `${f.tag} already exists and points at this commit (${f.existing.slice(0, 12)}): this release is already tagged; nothing to do`
+        : `${f.tag} already exists (at ${f.existing.slice(0, 12)}): bump "version" in package.json (e.g. \`npm version patch --no-git-tag-version\`), commit, and rerun`,
+    ],
+    '',
+  );
 }

@@ -8,7 +8,11 @@ import { spawnSync } from 'node:child_process';
 /** Runs git in `root`; stdout as a Buffer (paths and blobs are bytes). */
 function git(root: string, args: readonly string[]): { code: number; stdout: Buffer; stderr: string } {
   const r = spawnSync('git', args, { cwd: root, maxBuffer: 256 * 1024 * 1024 });
-  return { code: r.status ?? 1, stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr?.toString('utf8') ?? (r.error ? r.error.message : '') };
+  return {
+    code: r.status ?? 1,
+    stdout: r.stdout ?? Buffer.alloc(0),
+    stderr: r.stderr?.toString('utf8') ?? (r.error ? r.error.message : ''),
+  };
 }
 
 const text = (b: Buffer): string => b.toString('utf8').trim();

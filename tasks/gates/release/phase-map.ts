@@ -29,7 +29,10 @@ function ownCode(script: WireitScript | undefined): string[] {
  * its wireit `files`, then acceptance, audit-full and release-freeze from fixed lists (their own
  * folders: acceptance's wireit `files` cover all of tasks/, which is what it reads, not what it is).
  */
-export function phaseSources(wireit: Readonly<Record<string, WireitScript>>, phases: readonly PipelinePhase[]): PhaseSource[] {
+export function phaseSources(
+  wireit: Readonly<Record<string, WireitScript>>,
+  phases: readonly PipelinePhase[],
+): PhaseSource[] {
   const out: PhaseSource[] = phases.map((p) => ({ phase: p.phase, globs: ownCode(wireit[p.script]) }));
   for (const [phase, globs] of Object.entries(FIXED)) out.push({ phase, globs: [...globs] });
   return out;

@@ -12,10 +12,37 @@ import { log } from '../../lib/log.ts';
 import { latestReceipt, REPORTS_DIR } from '../../lib/receipts.ts';
 import { UserError } from '../../lib/result.ts';
 import type { PipelinePhase } from '../../phases/registry.ts';
-import { acceptanceGate, auditGate, cleanGitGate, phaseCommitsGate, tagGate, testsGate, type AuditFacts, type GateResult, type PhaseCommitFacts, type TestFacts } from './gates.ts';
-import { commitResolves, committedFile, currentBranch, headCommit, isRepo, repoPrefix, statusEntries, tagTarget } from './git.ts';
+import {
+  acceptanceGate,
+  auditGate,
+  cleanGitGate,
+  phaseCommitsGate,
+  tagGate,
+  testsGate,
+  type AuditFacts,
+  type GateResult,
+  type PhaseCommitFacts,
+  type TestFacts,
+} from './gates.ts';
+import {
+  commitResolves,
+  committedFile,
+  currentBranch,
+  headCommit,
+  isRepo,
+  repoPrefix,
+  statusEntries,
+  tagTarget,
+} from './git.ts';
 import { phaseCommitMap, phaseSources, type PhaseCommit, type WireitScript } from './phase-map.ts';
-import { RELEASE_MANIFEST, RELEASE_REPORT, formatFreeze, releaseTag, renderFreeze, tagCommand } from './report.ts';
+import {
+  RELEASE_MANIFEST,
+  RELEASE_REPORT,
+  formatFreeze,
+  releaseTag,
+  renderFreeze,
+  tagCommand,
+} from './report.ts';
 import { parseTestOutput, runNpm, tailLines, type CommandOutput } from './runners.ts';
 
 /**
@@ -44,9 +71,16 @@ export const DEFAULT_RUNNERS: FreezeRunners = {
   audit: async (root, phases) => {
     try {
       const res = await auditFull(root, { phases });
-      return { error: null, passed: res.passed, total: res.total, failing: res.checks.filter((c) => !c.ok).map((c) => c.id), baselineSeq: res.row.seq };
+      return {
+        error: null,
+        passed: res.passed,
+        total: res.total,
+        failing: res.checks.filter((c) => !c.ok).map((c) => c.id),
+        baselineSeq: res.row.seq,
+      };
     } catch (e) {
-      if (e instanceof UserError) return { error: e.message, passed: 0, total: REQUIRED_CHECKS, failing: [], baselineSeq: null };
+      if (e instanceof UserError)
+        return { error: e.message, passed: 0, total: REQUIRED_CHECKS, failing: [], baselineSeq: null };
       throw e;
     }
   },
@@ -65,10 +99,14 @@ async function packageJson(root: string): Promise<{ version: string; wireit: Rec
   try {
     raw = JSON.parse(await fsp.readFile(join(root, 'package.json'), 'utf8')) as typeof raw;
   } catch (e) {
-    throw new UserError(`cannot read ${join(root, 'package.json')} (${(e as Error).message}): release-freeze takes the version from it`);
+    throw new UserError(
+      `cannot read ${join(root, 'package.json')} (${(e as Error).message}): release-freeze takes the version from it`,
+    );
   }
   if (typeof raw.version !== 'string' || !/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(raw.version))
-    throw new UserError(`package.json "version" is ${JSON.stringify(raw.version)}: expected a semver such as 1.0.0 (the tag is distillation-v<version>)`);
+    throw new UserError(
+      `package.json "version" is ${JSON.stringify(raw.version)}: expected a semver such as 1.0.0 (the tag is distillation-v<version>)`,
+    );
   return { version: raw.version, wireit: raw.wireit ?? {} };
 }
 
@@ -76,12 +114,19 @@ async function packageJson(root: string): Promise<{ version: string; wireit: Rec
 async function gitState(root: string): Promise<Parameters<typeof cleanGitGate>[0]> {
   if (!isRepo(root)) return { repo: false, entries: [], baselineAppendOnly: null };
   const prefix = repoPrefix(root);
-  const entries = (statusEntries(root) ?? []).map((e) => ({ status: e.status, path: e.path.startsWith(prefix) ? e.path.slice(prefix.length) : `(outside the project) ${e.path}` }));
+  const entries = (statusEntries(root) ?? []).map((e) => ({
+    status: e.status,
+    path: e.path.startsWith(prefix) ? e.path.slice(prefix.length) : `(outside the project) ${e.path}`,
+  }));
   let baselineAppendOnly: boolean | null = null;
   if (entries.some((e) => e.path === BASELINE_FILE && e.status.includes('M'))) {
     const committed = committedFile(root, BASELINE_FILE);
     const now = await fsp.readFile(join(root, BASELINE_FILE)).catch(() => null);
-    baselineAppendOnly = committed !== null && now !== null && now.length >= committed.length && now.subarray(0, committed.length).equals(committed);
+    baselineAppendOnly =
+      committed !== null &&
+      now !== null &&
+      now.length >= committed.length &&
+      now.subarray(0, committed.length).equals(committed);
   }
   return { repo: true, entries, baselineAppendOnly };
 }
@@ -97,25 +142,45 @@ export async function releaseFreeze(root: string, opts: FreezeOptions): Promise<
 
   step(1, 'git state');
   const clean = cleanGitGate(await gitState(root)); // first: before any gate regenerates a file
-  const tagFacts = { tag, existing: repo ? tagTarget(root, tag) : null, head: head ? { sha: head, subject: '' } : null };
+  const tagFacts = {
+    tag,
+    existing: repo ? tagTarget(root, tag) : null,
+    head: head ? { sha: head, subject: '' } : null,
+  };
 
-  step(2, opts.skipTests ? 'npm test skipped (--skip-tests)' : 'npm test (the whole suite; this takes a while)');
-  const tests = opts.skipTests ? testsGate({ skipped: true, exitCode: null, counts: null, failures: [], tail: [] }) : testsGate(await runners.tests(root));
+  step(
+    2,
+    opts.skipTests ? 'npm test skipped (--skip-tests)' : 'npm test (the whole suite; this takes a while)',
+  );
+  const tests = opts.skipTests
+    ? testsGate({ skipped: true, exitCode: null, counts: null, failures: [], tail: [] })
+    : testsGate(await runners.tests(root));
 
   step(3, 'phase commits');
   const receipts: PhaseCommitFacts['receipts'][number][] = [];
   for (const p of opts.phases) {
     const r = await latestReceipt(root, p.phase);
     const cv = r?.code_version ?? null;
-    receipts.push({ phase: p.phase, receiptPath: `${REPORTS_DIR}/latest/${p.phase}.receipt.json`, codeVersion: cv, resolves: repo && cv !== null && commitResolves(root, cv) });
+    receipts.push({
+      phase: p.phase,
+      receiptPath: `${REPORTS_DIR}/latest/${p.phase}.receipt.json`,
+      codeVersion: cv,
+      resolves: repo && cv !== null && commitResolves(root, cv),
+    });
   }
   const sources = phaseSources(pkg.wireit, opts.phases);
-  const map: PhaseCommit[] = repo ? phaseCommitMap(root, sources) : sources.map((s) => ({ ...s, commit: null }));
+  const map: PhaseCommit[] = repo
+    ? phaseCommitMap(root, sources)
+    : sources.map((s) => ({ ...s, commit: null }));
   const commits = phaseCommitsGate({ receipts, map });
 
   step(4, 'npm run acceptance');
   const acc = await runners.acceptance(root);
-  const acceptance = acceptanceGate({ exitCode: acc.exitCode, loaded: await readAcceptance(root), tail: tailLines(acc.output, 4) });
+  const acceptance = acceptanceGate({
+    exitCode: acc.exitCode,
+    loaded: await readAcceptance(root),
+    tail: tailLines(acc.output, 4),
+  });
 
   step(5, 'audit-full');
   const audit = auditGate(await runners.audit(root, opts.phases));
@@ -127,7 +192,10 @@ export async function releaseFreeze(root: string, opts: FreezeOptions): Promise<
   const ready = gates.every((g) => g.status === 'pass');
   const counts = await corpusCounts(root, opts.phases);
   const digest = await exportsDigest(root);
-  const last = await readBaseline<unknown>(root).then((b) => b.rows.at(-1) ?? null, () => null);
+  const last = await readBaseline<unknown>(root).then(
+    (b) => b.rows.at(-1) ?? null,
+    () => null,
+  );
   const manifest = ReleaseManifest.parse({
     schema_version: MANIFEST_V,
     version: pkg.version,
@@ -136,10 +204,33 @@ export async function releaseFreeze(root: string, opts: FreezeOptions): Promise<
     git_head: head,
     git_branch: repo ? currentBranch(root) : null,
     released_at: (opts.now ?? (() => new Date()))().toISOString(),
-    phase_commits: map.map((p) => ({ phase: p.phase, commit: p.commit?.sha ?? null, subject: p.commit?.subject ?? null, receipt_code_version: receipts.find((r) => r.phase === p.phase)?.codeVersion ?? null, sources: p.globs })),
-    dataset_counts: { rag: counts.rag, sft: counts.sft, sft_partial: counts.sft_partial, preference: counts.preference, kto: counts.kto, evidence: counts.evidence, scored: counts.scored, screened: counts.screened, quarantined: counts.quarantined },
+    phase_commits: map.map((p) => ({
+      phase: p.phase,
+      commit: p.commit?.sha ?? null,
+      subject: p.commit?.subject ?? null,
+      receipt_code_version: receipts.find((r) => r.phase === p.phase)?.codeVersion ?? null,
+      sources: p.globs,
+    })),
+    dataset_counts: {
+      rag: counts.rag,
+      sft: counts.sft,
+      sft_partial: counts.sft_partial,
+      preference: counts.preference,
+      kto: counts.kto,
+      evidence: counts.evidence,
+      scored: counts.scored,
+      screened: counts.screened,
+      quarantined: counts.quarantined,
+    },
     latest_baseline_row: last ? { seq: last.seq, prev: last.prev, entry: last.entry } : null,
-    gates: gates.map((g, i) => ({ n: i + 1, id: g.id, name: g.name, status: g.status, detail: g.detail, problems: g.problems })),
+    gates: gates.map((g, i) => ({
+      n: i + 1,
+      id: g.id,
+      name: g.name,
+      status: g.status,
+      detail: g.detail,
+      problems: g.problems,
+    })),
     exports: digest,
     tag_command: ready && head ? tagCommand(tag, head, digest.sha256) : null,
   });

@@ -23,24 +23,35 @@ const ICON = { pass: '✔', fail: '✖', skipped: '–' } as const;
 export function verdict(m: ReleaseManifest): string {
   const passed = m.gates.filter((g) => g.status === 'pass').length;
   if (m.ready) return `release-ready: ${passed}/6 gates pass`;
-  const bad = m.gates.filter((g) => g.status !== 'pass').map((g) => `${g.id}${g.status === 'skipped' ? ' (skipped)' : ''}`);
+  const bad = m.gates
+    .filter((g) => g.status !== 'pass')
+    .map((g) => `${g.id}${g.status === 'skipped' ? ' (skipped)' : ''}`);
   return `NOT release-ready: ${passed}/6 gates pass (not passing: ${bad.join(', ')})`;
 }
 
 /** The console report: one line per gate, its problems, the verdict and the tag command. */
 export function formatFreeze(m: ReleaseManifest): string {
   const width = Math.max(...m.gates.map((g) => g.id.length));
-  const lines = [`release-freeze ${m.tag} · ${m.git_branch ?? 'no branch'} @ ${m.git_head?.slice(0, 12) ?? 'no commit'}`];
+  const lines = [
+    `release-freeze ${m.tag} · ${m.git_branch ?? 'no branch'} @ ${m.git_head?.slice(0, 12) ?? 'no commit'}`,
+  ];
   for (const g of m.gates) {
-    lines.push(`${ICON[g.status]} ${g.n}. ${g.id.padEnd(width)}  ${g.status === 'pass' ? g.detail : g.status === 'skipped' ? g.detail : g.name}`);
+    lines.push(
+      `${ICON[g.status]} ${g.n}. ${g.id.padEnd(width)}  ${g.status === 'pass' ? g.detail : g.status === 'skipped' ? g.detail : g.name}`,
+    );
     if (g.status === 'fail') {
       for (const p of g.problems.slice(0, 5)) lines.push(`      ${p}`);
-      if (g.problems.length > 5) lines.push(`      … and ${n(g.problems.length - 5)} more (${RELEASE_MANIFEST})`);
+      if (g.problems.length > 5)
+        lines.push(`      … and ${n(g.problems.length - 5)} more (${RELEASE_MANIFEST})`);
     }
   }
   lines.push(verdict(m));
-  if (m.tag_command) lines.push('tag it (release-freeze never does):', `  ${m.tag_command}`, `  git push origin ${m.tag}`);
-  else lines.push('fix what is not passing and rerun `npm run release-freeze`; the tag command is printed once every gate passes');
+  if (m.tag_command)
+    lines.push('tag it (release-freeze never does):', `  ${m.tag_command}`, `  git push origin ${m.tag}`);
+  else
+    lines.push(
+      'fix what is not passing and rerun `npm run release-freeze`; the tag command is printed once every gate passes',
+    );
   lines.push('written: reports/distillation/release-freeze.md, reports/distillation/release-manifest.json');
   return lines.join('\n');
 }
@@ -49,7 +60,14 @@ export function formatFreeze(m: ReleaseManifest): string {
 export function renderFreeze(m: ReleaseManifest): string {
   const c = m.dataset_counts;
   const row = m.latest_baseline_row;
-  const entry = (row?.entry ?? null) as { audited_at?: string; git_head?: string; checks_passed?: number; checks_total?: number; export_sha256?: string; metrics?: Record<string, number> } | null;
+  const entry = (row?.entry ?? null) as {
+    audited_at?: string;
+    git_head?: string;
+    checks_passed?: number;
+    checks_total?: number;
+    export_sha256?: string;
+    metrics?: Record<string, number>;
+  } | null;
   const out = [
     `# Release freeze: ${m.tag}`,
     '',
@@ -69,7 +87,10 @@ export function renderFreeze(m: ReleaseManifest): string {
     '',
     '| # | gate | status | detail |',
     '| --- | --- | --- | --- |',
-    ...m.gates.map((g) => `| ${g.n} | \`${g.id}\` ${cell(g.name)} | ${ICON[g.status]} ${g.status} | ${cell(g.status === 'fail' ? g.problems.join('; ') : g.detail)} |`),
+    ...m.gates.map(
+      (g) =>
+        `| ${g.n} | \`${g.id}\` ${cell(g.name)} | ${ICON[g.status]} ${g.status} | ${cell(g.status === 'fail' ? g.problems.join('; ') : g.detail)} |`,
+    ),
     '',
     '## Dataset counts at freeze',
     '',
@@ -87,11 +108,14 @@ export function renderFreeze(m: ReleaseManifest): string {
     '',
     '## Phase → commit',
     '',
-    'The last commit that touched each phase\'s sources (`git log -1 -- <sources>`), and the `code_version` of its latest receipt.',
+    "The last commit that touched each phase's sources (`git log -1 -- <sources>`), and the `code_version` of its latest receipt.",
     '',
     '| phase | commit | subject | latest receipt built at | sources |',
     '| --- | --- | --- | --- | --- |',
-    ...m.phase_commits.map((p) => `| ${p.phase} | ${p.commit ? `\`${p.commit.slice(0, 12)}\`` : '**none**'} | ${cell(p.subject ?? '')} | ${p.receipt_code_version ? `\`${p.receipt_code_version.slice(0, 12)}\`` : '–'} | ${cell(p.sources.join(', '))} |`),
+    ...m.phase_commits.map(
+      (p) =>
+        `| ${p.phase} | ${p.commit ? `\`${p.commit.slice(0, 12)}\`` : '**none**'} | ${cell(p.subject ?? '')} | ${p.receipt_code_version ? `\`${p.receipt_code_version.slice(0, 12)}\`` : '–'} | ${cell(p.sources.join(', '))} |`,
+    ),
     '',
     '## Latest audit baseline row',
     '',
@@ -101,10 +125,24 @@ export function renderFreeze(m: ReleaseManifest): string {
     '',
   ];
   if (entry?.metrics) {
-    out.push('| metric | value |', '| --- | ---: |', ...Object.entries(entry.metrics).map(([k, v]) => `| \`${k}\` | ${n(v)} |`), '');
+    out.push(
+      '| metric | value |',
+      '| --- | ---: |',
+      ...Object.entries(entry.metrics).map(([k, v]) => `| \`${k}\` | ${n(v)} |`),
+      '',
+    );
   }
   out.push('## Tag', '');
-  if (m.tag_command) out.push('release-freeze never creates the tag. To release this commit:', '', '```sh', m.tag_command, `git push origin ${m.tag}`, '```', '');
+  if (m.tag_command)
+    out.push(
+      'release-freeze never creates the tag. To release this commit:',
+      '',
+      '```sh',
+      m.tag_command,
+      `git push origin ${m.tag}`,
+      '```',
+      '',
+    );
   else out.push('Not release-ready: the tag command is given once every gate passes.', '');
   return `${out.join('\n')}\n`;
 }

@@ -12,7 +12,11 @@ const KEEP = 1 << 20;
 /** Runs `npm <args>` in the project root, capturing its output; never throws for a non-zero exit. */
 export function runNpm(root: string, args: readonly string[]): Promise<CommandOutput> {
   return new Promise((resolve) => {
-    const child = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', [...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', [...args], {
+      cwd: root,
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const add = (b: Buffer): void => {
       out += b.toString('utf8');
@@ -48,6 +52,18 @@ export function parseTestOutput(exitCode: number | null, output: string): TestFa
   const pass = num('pass');
   const fail = num('fail');
   const skipped = num('skipped') ?? 0;
-  const failures = [...new Set([...output.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((m) => (m[1] as string).replace(/\s+#.*$/, '').trim()))];
-  return { skipped: false, exitCode, counts: tests !== null && pass !== null && fail !== null ? { tests, pass, fail, skipped } : null, failures, tail: tailLines(output) };
+  const failures = [
+    ...new Set(
+      [...output.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((m) =>
+        (m[1] as string).replace(/\s+#.*$/, '').trim(),
+      ),
+    ),
+  ];
+  return {
+    skipped: false,
+    exitCode,
+    counts: tests !== null && pass !== null && fail !== null ? { tests, pass, fail, skipped } : null,
+    failures,
+    tail: tailLines(output),
+  };
 }

@@ -49,7 +49,10 @@ export const SCREENED_EVIDENCE = `${SCREENED_DIR}/evidence/`;
  */
 export async function screenedFiles(root: string): Promise<{ runs: FileEntry[]; evidence: FileEntry[] }> {
   const files = await dataFiles(root, SCREENED_DIR, SCREENED_FROM.command);
-  return { runs: files.filter((f) => f.path.startsWith(SCREENED_RUNS)), evidence: files.filter((f) => f.path.startsWith(SCREENED_EVIDENCE)) };
+  return {
+    runs: files.filter((f) => f.path.startsWith(SCREENED_RUNS)),
+    evidence: files.filter((f) => f.path.startsWith(SCREENED_EVIDENCE)),
+  };
 }
 
 /** One JSONL row of a file this project wrote, with its 0-based line number. */
@@ -61,7 +64,9 @@ export interface LocatedRow {
 
 /** Streams the rows of project-written JSONL files with their file and 0-based line. */
 export async function* readLocated(root: string, files: readonly string[]): AsyncGenerator<LocatedRow> {
-  for (const file of files) for await (const { text, line } of jsonlLines(join(root, file))) yield { file, line, value: JSON.parse(text) };
+  for (const file of files)
+    for await (const { text, line } of jsonlLines(join(root, file)))
+      yield { file, line, value: JSON.parse(text) };
 }
 
 /**
@@ -69,17 +74,32 @@ export async function* readLocated(root: string, files: readonly string[]): Asyn
  * and sort; memory is bounded by the number of runs). A row that fails the schema, or a run_id seen
  * twice, means data/scored-runs is damaged: that is the user's to fix, not a row to drop.
  */
-export async function readScoredRuns(root: string, files: readonly FileEntry[], from: RowsFrom = SCORED_FROM): Promise<ScoredRun[]> {
+export async function readScoredRuns(
+  root: string,
+  files: readonly FileEntry[],
+  from: RowsFrom = SCORED_FROM,
+): Promise<ScoredRun[]> {
   const runs = new Map<string, ScoredRun>();
-  const progress = new Progress('reading scored runs', files.reduce((s, f) => s + (f.rows ?? 0), 0));
-  for await (const row of readLocated(root, files.map((f) => f.path))) {
+  const progress = new Progress(
+    'reading scored runs',
+    files.reduce((s, f) => s + (f.rows ?? 0), 0),
+  );
+  for await (const row of readLocated(
+    root,
+    files.map((f) => f.path),
+  )) {
     progress.tick();
     const res = ScoredRun.safeParse(row.value);
     if (!res.success) {
       const is = res.error.issues[0];
-      throw new UserError(`${row.file}:${row.line + 1}: not a valid ScoredRun ($.${is?.path.join('.')}: ${is?.message}); rebuild with \`${from.command}\``);
+      throw new UserError(
+        `${row.file}:${row.line + 1}: not a valid ScoredRun ($.${is?.path.join('.')}: ${is?.message}); rebuild with \`${from.command}\``,
+      );
     }
-    if (runs.has(res.data.run_id)) throw new UserError(`${row.file}:${row.line + 1}: run_id ${res.data.run_id} appears twice in ${from.dir}; rebuild with \`${from.command}\``);
+    if (runs.has(res.data.run_id))
+      throw new UserError(
+        `${row.file}:${row.line + 1}: run_id ${res.data.run_id} appears twice in ${from.dir}; rebuild with \`${from.command}\``,
+      );
     runs.set(res.data.run_id, res.data);
   }
   progress.end();
@@ -87,23 +107,36 @@ export async function readScoredRuns(root: string, files: readonly FileEntry[], 
 }
 
 /** Reads the document and judgment evidence rows (validated), each list sorted by evidence_id. */
-export async function readPassthroughEvidence(root: string, files: readonly FileEntry[], from: RowsFrom = EVIDENCE_FROM): Promise<{ documents: DocumentEvidence[]; judgments: JudgmentEvidence[] }> {
+export async function readPassthroughEvidence(
+  root: string,
+  files: readonly FileEntry[],
+  from: RowsFrom = EVIDENCE_FROM,
+): Promise<{ documents: DocumentEvidence[]; judgments: JudgmentEvidence[] }> {
   const documents: DocumentEvidence[] = [];
   const judgments: JudgmentEvidence[] = [];
-  const progress = new Progress('reading evidence', files.reduce((s, f) => s + (f.rows ?? 0), 0));
-  for await (const row of readLocated(root, files.map((f) => f.path))) {
+  const progress = new Progress(
+    'reading evidence',
+    files.reduce((s, f) => s + (f.rows ?? 0), 0),
+  );
+  for await (const row of readLocated(
+    root,
+    files.map((f) => f.path),
+  )) {
     progress.tick();
     const kind = (row.value as { kind?: unknown }).kind;
     if (kind !== 'document' && kind !== 'judgment') continue;
     const res = EvidenceRecord.safeParse(row.value);
     if (!res.success) {
       const is = res.error.issues[0];
-      throw new UserError(`${row.file}:${row.line + 1}: not a valid EvidenceRecord ($.${is?.path.join('.')}: ${is?.message}); rebuild with \`${from.command}\``);
+      throw new UserError(
+        `${row.file}:${row.line + 1}: not a valid EvidenceRecord ($.${is?.path.join('.')}: ${is?.message}); rebuild with \`${from.command}\``,
+      );
     }
     if (res.data.kind === 'document') documents.push(res.data);
     else if (res.data.kind === 'judgment') judgments.push(res.data);
   }
   progress.end();
-  const byId = (a: { evidence_id: string }, b: { evidence_id: string }): number => (a.evidence_id < b.evidence_id ? -1 : a.evidence_id > b.evidence_id ? 1 : 0);
+  const byId = (a: { evidence_id: string }, b: { evidence_id: string }): number =>
+    a.evidence_id < b.evidence_id ? -1 : a.evidence_id > b.evidence_id ? 1 : 0;
   return { documents: documents.sort(byId), judgments: judgments.sort(byId) };
 }

@@ -45,7 +45,12 @@ export async function writeRows(staged: StagedDir, rel: string, rows: readonly u
 }
 
 /** Writes `<prefix>/train.jsonl` and `<prefix>/test.jsonl`, converting each row. */
-export async function writeSplits<T extends { split: Split }>(staged: StagedDir, prefix: string, rows: readonly T[], convert: (r: T) => unknown): Promise<void> {
+export async function writeSplits<T extends { split: Split }>(
+  staged: StagedDir,
+  prefix: string,
+  rows: readonly T[],
+  convert: (r: T) => unknown,
+): Promise<void> {
   const parts = bySplit(rows);
   for (const s of SPLITS) await writeRows(staged, `${prefix}/${s}.jsonl`, parts[s].map(convert));
 }
@@ -53,12 +58,37 @@ export async function writeSplits<T extends { split: Split }>(staged: StagedDir,
 /** The quarantine row of an export drop. */
 function exportDropRow(d: ExportDrop, stage: string) {
   const p = d.provenance;
-  return quarantineRow({ reason: d.reason, detail: d.detail, file: p.source_file, index: p.line_offset, offset: null, bytes: null, lineSha: null, sig: p.sig_hash, record: d.record, trace: d.trace, ref: d.ref }, stage);
+  return quarantineRow(
+    {
+      reason: d.reason,
+      detail: d.detail,
+      file: p.source_file,
+      index: p.line_offset,
+      offset: null,
+      bytes: null,
+      lineSha: null,
+      sig: p.sig_hash,
+      record: d.record,
+      trace: d.trace,
+      ref: d.ref,
+    },
+    stage,
+  );
 }
 
 /** Writes the quarantine file (sorted by record, reason, ref) and returns counts by reason. */
-export async function writeQuarantine(staged: StagedDir, stage: string, drops: readonly ExportDrop[]): Promise<Record<string, number>> {
-  const sorted = [...drops].sort((a, b) => cmp(a.record, b.record) || cmp(a.reason, b.reason) || cmp(a.ref ?? '', b.ref ?? '') || cmp(a.detail, b.detail));
+export async function writeQuarantine(
+  staged: StagedDir,
+  stage: string,
+  drops: readonly ExportDrop[],
+): Promise<Record<string, number>> {
+  const sorted = [...drops].sort(
+    (a, b) =>
+      cmp(a.record, b.record) ||
+      cmp(a.reason, b.reason) ||
+      cmp(a.ref ?? '', b.ref ?? '') ||
+      cmp(a.detail, b.detail),
+  );
   const byReason: Record<string, number> = {};
   const w = staged.writer(QUARANTINE_FILE);
   for (const d of sorted) {
@@ -78,7 +108,10 @@ export class QuarantineSorter {
   private readonly byReason: Record<string, number> = {};
   private readonly byCandidate: Record<string, number> = {};
 
-  constructor(dir: string, private readonly stage: string) {
+  constructor(
+    dir: string,
+    private readonly stage: string,
+  ) {
     this.sorter = new ExternalSorter(dir, 'quarantine', 4 * 1024 * 1024);
   }
 
@@ -94,7 +127,10 @@ export class QuarantineSorter {
 
   async add(d: ExportDrop): Promise<void> {
     bump(d.candidate ? this.byCandidate : this.byReason, d.reason);
-    await this.sorter.add(`${d.record}\u0000${d.reason}\u0000${d.ref ?? ''}\u0000${d.detail}`, JSON.stringify(exportDropRow(d, this.stage)));
+    await this.sorter.add(
+      `${d.record}\u0000${d.reason}\u0000${d.ref ?? ''}\u0000${d.detail}`,
+      JSON.stringify(exportDropRow(d, this.stage)),
+    );
   }
 
   /** Writes the quarantine file; returns counts by reason over every row (as `writeQuarantine`). */
@@ -138,19 +174,42 @@ export async function fanOutSorted<T extends { id: string; split: Split }>(
  */
 export async function sealExport(
   staged: StagedDir,
-  m: { phase: string; dir: string; parameters: Record<string, unknown>; schemaVersions: Record<string, number>; inputs: FileEntry[]; expectedRows: Record<string, number>; counts: Record<string, number>; secretAllowlist?: readonly string[] },
+  m: {
+    phase: string;
+    dir: string;
+    parameters: Record<string, unknown>;
+    schemaVersions: Record<string, number>;
+    inputs: FileEntry[];
+    expectedRows: Record<string, number>;
+    counts: Record<string, number>;
+    secretAllowlist?: readonly string[];
+  },
 ): Promise<FileEntry[]> {
   const written: Map<string, WrittenFile> = await staged.closeAll();
   for (const [rel, rows] of Object.entries(m.expectedRows)) {
     const f = written.get(rel);
     if (!f) throw new Error(`self-check failed: ${m.dir}/${rel} was not written`);
-    if (f.rows !== rows) throw new Error(`self-check failed: ${m.dir}/${rel} has ${f.rows} rows, expected ${rows}`);
+    if (f.rows !== rows)
+      throw new Error(`self-check failed: ${m.dir}/${rel} has ${f.rows} rows, expected ${rows}`);
   }
-  const toScan = [...written.keys()].sort().map((rel) => ({ path: staged.stagedPath(rel), label: `${m.dir}/${rel}` }));
+  const toScan = [...written.keys()]
+    .sort()
+    .map((rel) => ({ path: staged.stagedPath(rel), label: `${m.dir}/${rel}` }));
   const hits = await rescanFiles(toScan, new Set(m.secretAllowlist ?? []));
   if (hits.length > 0) throw new UserError(rescanMessage(m.dir, hits), 1, 'SECRET_IN_EXPORT');
   const files = manifestEntries(m.dir, written);
   const inputs = [...m.inputs].sort((a, b) => cmp(a.path, b.path));
-  await staged.writeFile(MANIFEST, manifestText({ schema_version: 1, phase: m.phase, parameters: m.parameters, schema_versions: m.schemaVersions, inputs, files, counts: m.counts }));
+  await staged.writeFile(
+    MANIFEST,
+    manifestText({
+      schema_version: 1,
+      phase: m.phase,
+      parameters: m.parameters,
+      schema_versions: m.schemaVersions,
+      inputs,
+      files,
+      counts: m.counts,
+    }),
+  );
   return files;
 }

@@ -12,24 +12,27 @@ const ESCAPE = /\\(?:u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[nrtbf"'\\/])/;
 /** The string with backslash escapes resolved, or null when it has none. */
 export function unescapeVariant(s: string): string | null {
   if (!s.includes('\\') || !ESCAPE.test(s)) return null;
-  return s.replace(/\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|([nrtbf"'\\/]))/g, (_m, u?: string, x?: string, c?: string) => {
-    if (u !== undefined) return String.fromCharCode(parseInt(u, 16));
-    if (x !== undefined) return String.fromCharCode(parseInt(x, 16));
-    switch (c) {
-      case 'n':
-        return '\n';
-      case 'r':
-        return '\r';
-      case 't':
-        return '\t';
-      case 'b':
-        return '\b';
-      case 'f':
-        return '\f';
-      default:
-        return c as string;
-    }
-  });
+  return s.replace(
+    /\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|([nrtbf"'\\/]))/g,
+    (_m, u?: string, x?: string, c?: string) => {
+      if (u !== undefined) return String.fromCharCode(parseInt(u, 16));
+      if (x !== undefined) return String.fromCharCode(parseInt(x, 16));
+      switch (c) {
+        case 'n':
+          return '\n';
+        case 'r':
+          return '\r';
+        case 't':
+          return '\t';
+        case 'b':
+          return '\b';
+        case 'f':
+          return '\f';
+        default:
+          return c as string;
+      }
+    },
+  );
 }
 
 /** The string with %XX sequences decoded (invalid UTF-8 runs left as they were), or null when it has none. */
@@ -78,7 +81,9 @@ export function base64Blobs(s: string, charge: (n: number) => boolean): DecodedB
   for (let m = re.exec(s); m !== null; m = re.exec(s)) {
     const run = m[0];
     if (!charge(run.length)) break;
-    const text = printable(Buffer.from(run.replace(/=+$/, ''), run.includes('-') || run.includes('_') ? 'base64url' : 'base64'));
+    const text = printable(
+      Buffer.from(run.replace(/=+$/, ''), run.includes('-') || run.includes('_') ? 'base64url' : 'base64'),
+    );
     if (text !== null) out.push({ start: m.index, end: m.index + run.length, text });
   }
   return out;

@@ -63,7 +63,8 @@ export class ProtectedIndex {
     else if (Array.isArray(v)) for (const x of v) this.addValue(x, origin);
     else if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;
-      for (const [k, x] of Object.entries(o)) if (!(k === 'content' && o['role'] === 'system')) this.addValue(x, origin);
+      for (const [k, x] of Object.entries(o))
+        if (!(k === 'content' && o['role'] === 'system')) this.addValue(x, origin);
     }
   }
 
@@ -85,11 +86,16 @@ export function findContamination(pieces: readonly string[], index: ProtectedInd
     const ws = words(pieces[p] as string);
     if (ws.length >= MIN_EXACT_WORDS && ws.length < DECONTAM_N) {
       const hit = index.exact.get(ws.join(' '));
-      if (hit) return { origin: hit, how: `text ${p} equals a protected item (${ws.length} words, normalised)` };
+      if (hit)
+        return { origin: hit, how: `text ${p} equals a protected item (${ws.length} words, normalised)` };
     }
     for (let i = 0; i + DECONTAM_N <= ws.length; i++) {
       const hit = index.grams.get(gramKey(ws, i));
-      if (hit) return { origin: hit, how: `text ${p} shares a normalised ${DECONTAM_N}-gram with a protected item (words ${i}–${i + DECONTAM_N - 1})` };
+      if (hit)
+        return {
+          origin: hit,
+          how: `text ${p} shares a normalised ${DECONTAM_N}-gram with a protected item (words ${i}–${i + DECONTAM_N - 1})`,
+        };
     }
   }
   return null;

@@ -51,7 +51,13 @@ export function murmur3Bytes(bytes: Uint8Array, seed = 0): number {
   const n = bytes.length;
   const blocks = n & ~3;
   for (let i = 0; i < blocks; i += 4) {
-    h = mixH(h, (bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24));
+    h = mixH(
+      h,
+      (bytes[i] as number) |
+        ((bytes[i + 1] as number) << 8) |
+        ((bytes[i + 2] as number) << 16) |
+        ((bytes[i + 3] as number) << 24),
+    );
   }
   const tail = n & 3;
   if (tail > 0) {
@@ -93,7 +99,13 @@ export function permute(h: number, i: number): number {
 
 /** Words of a text for shingling: NFC, lowercase, punctuation as space, split on whitespace. */
 export function words(text: string): string[] {
-  return text.normalize('NFC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim().split(' ').filter((w) => w !== '');
+  return text
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim()
+    .split(' ')
+    .filter((w) => w !== '');
 }
 
 /**

@@ -36,9 +36,11 @@ export const DENSE_PER_1K = 10;
 const SERVICE_LOCALS = new Set(['git', 'noreply', 'no-reply']);
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-const isWordChar = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isWordChar = (c: number): boolean =>
+  isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const isLocalChar = (c: number): boolean => isWordChar(c) || c === 46 || c === 37 || c === 43 || c === 45; // . % + -
-const isDomainChar = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 45;
+const isDomainChar = (c: number): boolean =>
+  isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 45;
 
 /** E-mail addresses: expand around each `@` (local ≤ 64, domain ≤ 253 characters), then validate. */
 function emails(s: string, out: PiiSpan[]): void {
@@ -68,7 +70,11 @@ function emails(s: string, out: PiiSpan[]): void {
  * `+` or `(`: [start, end, digitCount]. A run inside a word, or longer than `maxChars`, is skipped
  * whole, so a 100k-digit run costs one pass.
  */
-function digitRuns(s: string, maxChars: number, visit: (start: number, end: number, digits: number) => void): void {
+function digitRuns(
+  s: string,
+  maxChars: number,
+  visit: (start: number, end: number, digits: number) => void,
+): void {
   let i = 0;
   const n = s.length;
   while (i < n) {
@@ -87,7 +93,8 @@ function digitRuns(s: string, maxChars: number, visit: (start: number, end: numb
         digits++;
         prevSep = false;
       } else if (d === 32 || d === 45 || d === 46 || d === 40 || d === 41 || (d === 43 && j === start)) {
-        if (prevSep && !(d === 32 && s.charCodeAt(j - 1) === 41) && !(d === 40 && s.charCodeAt(j - 1) === 32)) break; // one separator (or ") " / " (")
+        if (prevSep && !(d === 32 && s.charCodeAt(j - 1) === 41) && !(d === 40 && s.charCodeAt(j - 1) === 32))
+          break; // one separator (or ") " / " (")
         prevSep = true;
       } else break;
       j++;
@@ -96,7 +103,11 @@ function digitRuns(s: string, maxChars: number, visit: (start: number, end: numb
     while (end > start && !isDigit(s.charCodeAt(end - 1)) && s.charCodeAt(end - 1) !== 41) end--;
     const before = start > 0 ? s.charCodeAt(start - 1) : 32;
     const after = end < n ? s.charCodeAt(end) : 32;
-    const embedded = isWordChar(before) || isWordChar(after) || before === 46 || (after === 46 && end + 1 < n && isDigit(s.charCodeAt(end + 1)));
+    const embedded =
+      isWordChar(before) ||
+      isWordChar(after) ||
+      before === 46 ||
+      (after === 46 && end + 1 < n && isDigit(s.charCodeAt(end + 1)));
     if (!embedded && end - start <= maxChars && digits > 0) visit(start, end, digits);
     i = Math.max(j, start + 1);
   }
@@ -143,7 +154,8 @@ function ibans(s: string, out: PiiSpan[]): void {
   const re = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g;
   for (let m = re.exec(s); m !== null; m = re.exec(s)) {
     const iban = electronicFormatIBAN(m[0]);
-    if (iban && isValidIBAN(iban)) out.push({ type: 'IBAN_CODE', start: m.index, end: m.index + m[0].length });
+    if (iban && isValidIBAN(iban))
+      out.push({ type: 'IBAN_CODE', start: m.index, end: m.index + m[0].length });
   }
 }
 
@@ -151,8 +163,10 @@ function ibans(s: string, out: PiiSpan[]): void {
 function ips(s: string, out: PiiSpan[]): void {
   const v4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\w)/g;
   for (let m = v4.exec(s); m !== null; m = v4.exec(s)) {
-    if (/(?:version|release|build|v)\s*[:=]?\s*$/i.test(s.slice(Math.max(0, m.index - 12), m.index))) continue; // "version 1.2.3.4"
-    if (ipaddr.IPv4.isValidFourPartDecimal(m[0]) && ipaddr.IPv4.parse(m[0]).range() === 'unicast') out.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
+    if (/(?:version|release|build|v)\s*[:=]?\s*$/i.test(s.slice(Math.max(0, m.index - 12), m.index)))
+      continue; // "version 1.2.3.4"
+    if (ipaddr.IPv4.isValidFourPartDecimal(m[0]) && ipaddr.IPv4.parse(m[0]).range() === 'unicast')
+      out.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
   }
   if (!s.includes(':')) return;
   const v6 = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g;
@@ -165,8 +179,14 @@ function ips(s: string, out: PiiSpan[]): void {
     if (!a.includes('::') && a.split(':').length !== 8) continue;
     // global unicast is 2000::/3: a full first group 2xxx / 3xxx, and at least three groups
     // (Python slices such as `arr[3::6]` and C++ `a::b` are not addresses)
-    if (!/^[23][0-9A-Fa-f]{3}:/.test(a) || a.split(':').filter((g) => g !== '').length < 3 || !ipaddr.IPv6.isValid(a)) continue;
-    if (ipaddr.IPv6.parse(a).range() === 'unicast') out.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + a.length });
+    if (
+      !/^[23][0-9A-Fa-f]{3}:/.test(a) ||
+      a.split(':').filter((g) => g !== '').length < 3 ||
+      !ipaddr.IPv6.isValid(a)
+    )
+      continue;
+    if (ipaddr.IPv6.parse(a).range() === 'unicast')
+      out.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + a.length });
   }
 }
 
@@ -176,7 +196,13 @@ function ips(s: string, out: PiiSpan[]): void {
  */
 export function detectPii(s: string, budget: Budget, where: string): PiiSpan[] {
   const found: PiiSpan[] = [];
-  const passes: [string, (s: string, out: PiiSpan[]) => void][] = [['email', emails], ['ip', ips], ['iban', ibans], ['card', cards], ['phone', phones]];
+  const passes: [string, (s: string, out: PiiSpan[]) => void][] = [
+    ['email', emails],
+    ['ip', ips],
+    ['iban', ibans],
+    ['card', cards],
+    ['phone', phones],
+  ];
   for (const [name, pass] of passes) {
     if (!budget.charge(s.length, `${where} (pii ${name})`)) return [];
     pass(s, found);

@@ -18,9 +18,15 @@ export interface ProtectedSet {
 }
 
 /** The acceptance gate's fixture (never training data). */
-export const ACCEPTANCE_SET: ProtectedSet = { name: 'acceptance', globs: ['test/fixtures/acceptance/**/*.jsonl', 'test/fixtures/acceptance/**/*.json'] };
+export const ACCEPTANCE_SET: ProtectedSet = {
+  name: 'acceptance',
+  globs: ['test/fixtures/acceptance/**/*.jsonl', 'test/fixtures/acceptance/**/*.json'],
+};
 /** The replay evaluation tasks (distill replay-eval). */
-export const REPLAY_SET: ProtectedSet = { name: 'replay', globs: ['eval/replay/**/*.jsonl', 'eval/replay/**/*.json'] };
+export const REPLAY_SET: ProtectedSet = {
+  name: 'replay',
+  globs: ['eval/replay/**/*.jsonl', 'eval/replay/**/*.json'],
+};
 
 /** The built-in sets plus the config's `eval_sets` globs (one set named `eval_sets`). */
 export function protectedSets(evalSets: readonly string[]): ProtectedSet[] {
@@ -47,7 +53,9 @@ export async function loadProtected(root: string, sets: readonly ProtectedSet[])
   let unparsed = 0;
   const seen = new Set<string>();
   for (const set of sets) {
-    const found = (await globby([...set.globs], { cwd: root, onlyFiles: true, followSymbolicLinks: false, dot: false })).sort();
+    const found = (
+      await globby([...set.globs], { cwd: root, onlyFiles: true, followSymbolicLinks: false, dot: false })
+    ).sort();
     for (const rel of found) {
       if (seen.has(rel)) continue;
       seen.add(rel);
@@ -79,7 +87,12 @@ export async function loadProtected(root: string, sets: readonly ProtectedSet[])
           doc.forEach((el, i) => index.addValue(el, { set: set.name, at: `${rel}[${i}]` }));
         } else addText(text, rel);
       }
-      files.push({ path: rel, sha256: sha256(buf), bytes: buf.length, rows: rel.endsWith('.jsonl') ? rows : null });
+      files.push({
+        path: rel,
+        sha256: sha256(buf),
+        bytes: buf.length,
+        rows: rel.endsWith('.jsonl') ? rows : null,
+      });
     }
   }
   return { index, files, unparsed };

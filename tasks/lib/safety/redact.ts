@@ -13,9 +13,34 @@ import { applyRedactions, detectPii, PII_TYPES, type PiiSpan, type PiiType } fro
 
 /** Keys whose values are identifiers, enums or provenance, never free text. */
 const SKIP_KEYS = new Set([
-  'schema_version', 'run_id', 'evidence_id', 'stream', 'task_key', 'recorded_at', 'category', 'decided_by', 'rules_fired', 'rule_table_version',
-  'flags', 'provenance', 'role', 'type', 'id', 'tool_call_id', 'name', 'model', 'provider', 'tier', 'finish_reason', 'escalated_from', 'verdict',
-  'trace_id', 'kind', 'doc_id', 'usage', 'status',
+  'schema_version',
+  'run_id',
+  'evidence_id',
+  'stream',
+  'task_key',
+  'recorded_at',
+  'category',
+  'decided_by',
+  'rules_fired',
+  'rule_table_version',
+  'flags',
+  'provenance',
+  'role',
+  'type',
+  'id',
+  'tool_call_id',
+  'name',
+  'model',
+  'provider',
+  'tier',
+  'finish_reason',
+  'escalated_from',
+  'verdict',
+  'trace_id',
+  'kind',
+  'doc_id',
+  'usage',
+  'status',
 ]);
 
 /** What redaction did to one record. */
@@ -49,7 +74,9 @@ function jsonLiteralSpans(s: string, budget: Budget, where: string): PiiSpan[] |
     return null;
   }
   const spans: PiiSpan[] = [];
-  for (const [a, b] of stringLiterals(s)) for (const sp of detectPii(s.slice(a, b), budget, where)) spans.push({ type: sp.type, start: a + sp.start, end: a + sp.end });
+  for (const [a, b] of stringLiterals(s))
+    for (const sp of detectPii(s.slice(a, b), budget, where))
+      spans.push({ type: sp.type, start: a + sp.start, end: a + sp.end });
   return spans;
 }
 
@@ -57,7 +84,12 @@ function jsonLiteralSpans(s: string, budget: Budget, where: string): PiiSpan[] |
 const cleanStrings = new CleanMemo();
 
 /** Redacts one string; adds its spans to `counts`. */
-export function redactString(s: string, budget: Budget, where: string, acc: { counts: Record<PiiType, number>; spans: number; chars: number }): string {
+export function redactString(
+  s: string,
+  budget: Budget,
+  where: string,
+  acc: { counts: Record<PiiType, number>; spans: number; chars: number },
+): string {
   acc.chars += s.length;
   if (cleanStrings.replay(s, budget)) return s;
   const spent = budget.spent;
@@ -69,12 +101,18 @@ export function redactString(s: string, budget: Budget, where: string, acc: { co
   return applyRedactions(s, spans);
 }
 
-function walk(v: unknown, path: string, budget: Budget, acc: { counts: Record<PiiType, number>; spans: number; chars: number }): unknown {
+function walk(
+  v: unknown,
+  path: string,
+  budget: Budget,
+  acc: { counts: Record<PiiType, number>; spans: number; chars: number },
+): unknown {
   if (typeof v === 'string') return redactString(v, budget, path, acc);
   if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`, budget, acc));
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = SKIP_KEYS.has(k) ? x : walk(x, path === '' ? k : `${path}.${k}`, budget, acc);
+    for (const [k, x] of Object.entries(v))
+      out[k] = SKIP_KEYS.has(k) ? x : walk(x, path === '' ? k : `${path}.${k}`, budget, acc);
     return out;
   }
   return v;
@@ -82,7 +120,11 @@ function walk(v: unknown, path: string, budget: Budget, acc: { counts: Record<Pi
 
 /** Redacts every free-text string of a record (a ScoredRun or an EvidenceRecord). */
 export function redactRecord<T>(record: T, budget: Budget): Redaction<T> {
-  const acc = { counts: Object.fromEntries(PII_TYPES.map((t) => [t, 0])) as Record<PiiType, number>, spans: 0, chars: 0 };
+  const acc = {
+    counts: Object.fromEntries(PII_TYPES.map((t) => [t, 0])) as Record<PiiType, number>,
+    spans: 0,
+    chars: 0,
+  };
   const value = walk(record, '', budget, acc) as T;
   return { value, counts: acc.counts, spans: acc.spans, chars: acc.chars };
 }

@@ -27,10 +27,21 @@ export interface RescanHit {
   sha256: string;
 }
 
-const CONFIG = { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended, options: {} }] };
+const CONFIG = {
+  rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended, options: {} }],
+};
 
-async function lintChunk(content: string, label: string, firstLine: number, allow: ReadonlySet<string>, out: RescanHit[]): Promise<void> {
-  const res = await lintSource({ source: { content, filePath: label, ext: '.txt', contentType: 'text' }, options: { config: CONFIG, maskSecrets: true, noPhysicFilePath: true } });
+async function lintChunk(
+  content: string,
+  label: string,
+  firstLine: number,
+  allow: ReadonlySet<string>,
+  out: RescanHit[],
+): Promise<void> {
+  const res = await lintSource({
+    source: { content, filePath: label, ext: '.txt', contentType: 'text' },
+    options: { config: CONFIG, maskSecrets: true, noPhysicFilePath: true },
+  });
   for (const m of res.messages) {
     const [start, end] = m.range;
     const match = content.slice(start, end);
@@ -46,10 +57,16 @@ async function lintChunk(content: string, label: string, firstLine: number, allo
  * Rescans files (absolute path → label used in messages) line-chunk by line-chunk with the second
  * engine. Returns the hits whose matched text's sha256 is not allowlisted.
  */
-export async function rescanFiles(files: readonly { path: string; label: string }[], allow: ReadonlySet<string>): Promise<RescanHit[]> {
+export async function rescanFiles(
+  files: readonly { path: string; label: string }[],
+  allow: ReadonlySet<string>,
+): Promise<RescanHit[]> {
   const hits: RescanHit[] = [];
   for (const f of files) {
-    const rl = createInterface({ input: createReadStream(f.path, { encoding: 'utf8' }), crlfDelay: Infinity });
+    const rl = createInterface({
+      input: createReadStream(f.path, { encoding: 'utf8' }),
+      crlfDelay: Infinity,
+    });
     let chunk: string[] = [];
     let chars = 0;
     let line = 0;

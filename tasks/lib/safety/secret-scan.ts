@@ -2,7 +2,14 @@ import { sha256 } from '../hash.ts';
 import type { Budget } from './budget.ts';
 import { CleanMemo } from './clean-memo.ts';
 import { base64Blobs, looksLikeJson, percentVariant, unescapeVariant } from './decode.ts';
-import { GENERIC_KEY_PATTERN, genericValueLooksSecret, SECRET_RULES, secretOf, shannonEntropy, type SecretRule } from './secret-rules.ts';
+import {
+  GENERIC_KEY_PATTERN,
+  genericValueLooksSecret,
+  SECRET_RULES,
+  secretOf,
+  shannonEntropy,
+  type SecretRule,
+} from './secret-rules.ts';
 
 /**
  * Runs the secret rules over a parsed record: every string value and every key, the decoded
@@ -76,13 +83,21 @@ function report(scan: SecretScan, rule: string, path: string, start: number, sec
   if (prev === undefined) {
     scan.seen.set(hash, scan.hits.length);
     scan.hits.push(hit);
-  } else if ((PRIORITY.get(rule) ?? 0) < (PRIORITY.get((scan.hits[prev] as SecretHit).rule) ?? 0)) scan.hits[prev] = hit;
+  } else if ((PRIORITY.get(rule) ?? 0) < (PRIORITY.get((scan.hits[prev] as SecretHit).rule) ?? 0))
+    scan.hits[prev] = hit;
 }
 
 /** Filters hits by rule and the secret's span in the scanned text (used for the message-boundary join). */
 type Keep = (rule: string, start: number, end: number) => boolean;
 
-function runRule(rule: SecretRule, text: string, base: number, path: string, scan: SecretScan, keep?: Keep): void {
+function runRule(
+  rule: SecretRule,
+  text: string,
+  base: number,
+  path: string,
+  scan: SecretScan,
+  keep?: Keep,
+): void {
   const re = new RegExp(rule.regex.source, rule.regex.flags);
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     if (m[0].length === 0) {
@@ -132,7 +147,8 @@ export function scanString(s: string, path: string, scan: SecretScan, depth = 0)
   const spent = scan.budget.spent;
   const reported = scan.reported;
   scanStringOnce(s, path, scan, depth);
-  if (scan.reported === reported && !scan.budget.exhausted) cleanStrings.remember(s, scan.budget.spent - spent);
+  if (scan.reported === reported && !scan.budget.exhausted)
+    cleanStrings.remember(s, scan.budget.spent - spent);
 }
 
 function scanStringOnce(s: string, path: string, scan: SecretScan, depth: number): void {
@@ -142,7 +158,8 @@ function scanStringOnce(s: string, path: string, scan: SecretScan, depth: number
   if (unescaped !== null) scanString(unescaped, `${path}~unescaped`, scan, depth + 1);
   const decoded = percentVariant(s);
   if (decoded !== null) scanString(decoded, `${path}~percent`, scan, depth + 1);
-  for (const blob of base64Blobs(s, (n) => scan.budget.charge(n, `${path} (base64)`))) scanString(blob.text, `${path}~base64@${blob.start}`, scan, depth + 1);
+  for (const blob of base64Blobs(s, (n) => scan.budget.charge(n, `${path} (base64)`)))
+    scanString(blob.text, `${path}~base64@${blob.start}`, scan, depth + 1);
   if (s.length <= MAX_JSON_PARSE && looksLikeJson(s) && scan.budget.charge(s.length, `${path} (json)`)) {
     let parsed: unknown;
     try {
@@ -161,7 +178,11 @@ function scanStringOnce(s: string, path: string, scan: SecretScan, depth: number
 function scanPairs(value: unknown, path: string, scan: SecretScan): void {
   if (scan.budget.exhausted) return;
   if (typeof value === 'string') {
-    if (value.length <= MAX_JSON_PARSE && looksLikeJson(value) && scan.budget.charge(value.length, `${path} (json)`)) {
+    if (
+      value.length <= MAX_JSON_PARSE &&
+      looksLikeJson(value) &&
+      scan.budget.charge(value.length, `${path} (json)`)
+    ) {
       try {
         scanPairs(JSON.parse(value), `${path}~json`, scan);
       } catch {
@@ -180,12 +201,14 @@ function scanPairs(value: unknown, path: string, scan: SecretScan): void {
 
 /** A generic-api-key hit for a `key: value` pair whose key names a secret and whose value looks like one. */
 function scanPair(key: string, value: string, path: string, scan: SecretScan): void {
-  if (GENERIC_KEY_PATTERN.test(key) && genericValueLooksSecret(key, value)) report(scan, 'generic-api-key', path, 0, value);
+  if (GENERIC_KEY_PATTERN.test(key) && genericValueLooksSecret(key, value))
+    report(scan, 'generic-api-key', path, 0, value);
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-const isMessage = (v: unknown): v is { role: unknown; content: unknown } => v !== null && typeof v === 'object' && !Array.isArray(v) && 'role' in v && 'content' in v;
+const isMessage = (v: unknown): v is { role: unknown; content: unknown } =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && 'role' in v && 'content' in v;
 
 /**
  * Joins the end of each message's text with the start of the next one's and rescans the seam,
@@ -204,7 +227,10 @@ function scanSeams(messages: readonly unknown[], path: string, scan: SecretScan)
     const seam = left.length;
     const leftPath = `${path}[${a.i}].content`;
     const shift = a.text.length - seam;
-    const crosses: Keep = (rule, s, e) => s < seam && e > seam && !scan.hits.some((h) => h.rule === rule && h.path === leftPath && h.start === shift + s);
+    const crosses: Keep = (rule, s, e) =>
+      s < seam &&
+      e > seam &&
+      !scan.hits.some((h) => h.rule === rule && h.path === leftPath && h.start === shift + s);
     scanText(left + b.text.slice(0, JOIN_CHARS), `${leftPath}+${path}[${b.i}].content`, scan, crosses);
   }
 }
@@ -237,5 +263,12 @@ function maskPath(path: string, found: ReadonlyMap<string, string>): string {
 export function scanRecord(record: unknown, scan: SecretScan): SecretHit[] {
   scanValue(record, '', scan);
   const order = new Map(SECRET_RULES.map((r, i) => [r.id, i]));
-  return scan.hits.map((h) => ({ ...h, path: maskPath(h.path, scan.found) })).sort((a, b) => (order.get(a.rule) ?? 0) - (order.get(b.rule) ?? 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || a.start - b.start);
+  return scan.hits
+    .map((h) => ({ ...h, path: maskPath(h.path, scan.found) }))
+    .sort(
+      (a, b) =>
+        (order.get(a.rule) ?? 0) - (order.get(b.rule) ?? 0) ||
+        (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) ||
+        a.start - b.start,
+    );
 }

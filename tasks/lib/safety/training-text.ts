@@ -22,7 +22,8 @@ function messageLines(messages: readonly ChatMessage[], withSystem: boolean): st
   for (const m of messages) {
     if (m.role === 'system' && !withSystem) continue;
     let line = `${m.role}: ${m.content ?? ''}`;
-    if (m.role === 'assistant') for (const c of m.tool_calls ?? []) line += ` [call ${c.function.name} ${c.function.arguments}]`;
+    if (m.role === 'assistant')
+      for (const c of m.tool_calls ?? []) line += ` [call ${c.function.name} ${c.function.arguments}]`;
     lines.push(line);
   }
   return lines;

@@ -35,7 +35,15 @@ export interface UnitPlace {
 export type UnitResult = UnitPlace &
   (
     | { type: 'keep'; records: KeptRecord[] }
-    | { type: 'drop'; reason: string; detail: string; sigHash: string | null; traceId: string | null; ref: string | null; prettyPrinted: boolean }
+    | {
+        type: 'drop';
+        reason: string;
+        detail: string;
+        sigHash: string | null;
+        traceId: string | null;
+        ref: string | null;
+        prettyPrinted: boolean;
+      }
   );
 
 type Config = Pick<DistillConfig, 'as_of' | 'future_skew_hours' | 'limits'>;
@@ -60,16 +68,35 @@ export function materializeBatch(batch: UnitBatch): UnitResult[] {
   return batch.units.map((unit) => {
     const outcome = materializeUnit(unit, adapter, source, batch.config);
     // no raw bytes and no hash: the raw bytes were exactly the UTF-8 of the text (see the batching in build-evidence)
-    const lineSha = unit.raw ? sha256(unit.raw) : (unit.rawSha256 ?? (unit.text !== null ? sha256(unit.text) : null));
+    const lineSha = unit.raw
+      ? sha256(unit.raw)
+      : (unit.rawSha256 ?? (unit.text !== null ? sha256(unit.text) : null));
     const place: UnitPlace = { index: unit.index, offset: unit.offset, bytes: unit.bytes, lineSha };
     if (outcome.type === 'keep') {
       return {
         ...place,
         type: 'keep',
-        records: outcome.records.map((r) => ({ id: r.evidence_id, kind: r.kind, part: partitionOf(r), json: JSON.stringify(r), sig: r.provenance.sig_hash, trace: r.trace_id })),
+        records: outcome.records.map((r) => ({
+          id: r.evidence_id,
+          kind: r.kind,
+          part: partitionOf(r),
+          json: JSON.stringify(r),
+          sig: r.provenance.sig_hash,
+          trace: r.trace_id,
+        })),
       };
     }
-    const prettyPrinted = unit.index === 0 && outcome.reason === 'JSON_PARSE' && /^\s*[{[]\s*$/.test(unit.text ?? '');
-    return { ...place, type: 'drop', reason: outcome.reason, detail: outcome.detail, sigHash: outcome.sigHash, traceId: outcome.traceId, ref: outcome.ref ?? null, prettyPrinted };
+    const prettyPrinted =
+      unit.index === 0 && outcome.reason === 'JSON_PARSE' && /^\s*[{[]\s*$/.test(unit.text ?? '');
+    return {
+      ...place,
+      type: 'drop',
+      reason: outcome.reason,
+      detail: outcome.detail,
+      sigHash: outcome.sigHash,
+      traceId: outcome.traceId,
+      ref: outcome.ref ?? null,
+      prettyPrinted,
+    };
   });
 }

@@ -43,9 +43,31 @@ export class EvidenceCache {
   }
 
   /** The key of a file's results. */
-  key(k: { file: string; stream: string; adapter: string; sha256: string; bytes: number; config: Pick<DistillConfig, 'as_of' | 'future_skew_hours' | 'limits'> }): string {
-    const config = { as_of: k.config.as_of, future_skew_hours: k.config.future_skew_hours, limits: k.config.limits };
-    return sha256(JSON.stringify({ format: FORMAT, code: codeFingerprint(), file: k.file, stream: k.stream, adapter: k.adapter, sha256: k.sha256, bytes: k.bytes, config }));
+  key(k: {
+    file: string;
+    stream: string;
+    adapter: string;
+    sha256: string;
+    bytes: number;
+    config: Pick<DistillConfig, 'as_of' | 'future_skew_hours' | 'limits'>;
+  }): string {
+    const config = {
+      as_of: k.config.as_of,
+      future_skew_hours: k.config.future_skew_hours,
+      limits: k.config.limits,
+    };
+    return sha256(
+      JSON.stringify({
+        format: FORMAT,
+        code: codeFingerprint(),
+        file: k.file,
+        stream: k.stream,
+        adapter: k.adapter,
+        sha256: k.sha256,
+        bytes: k.bytes,
+        config,
+      }),
+    );
   }
 
   /** True when the results of `key` are cached. */

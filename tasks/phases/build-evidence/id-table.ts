@@ -18,13 +18,21 @@ export class IdTable {
 
   private static parse(id: string): [number, number, number] | null {
     if (id.length !== 27 || !id.startsWith('ev_') || !/^[0-9a-f]{24}$/.test(id.slice(3))) return null;
-    return [parseInt(id.slice(3, 11), 16) >>> 0, parseInt(id.slice(11, 19), 16) >>> 0, parseInt(id.slice(19, 27), 16) >>> 0];
+    return [
+      parseInt(id.slice(3, 11), 16) >>> 0,
+      parseInt(id.slice(11, 19), 16) >>> 0,
+      parseInt(id.slice(19, 27), 16) >>> 0,
+    ];
   }
 
   private slot(k: [number, number, number]): number {
     const mask = this.used.length - 1;
     let s = (k[0] ^ Math.imul(k[1], 0x9e3779b1) ^ k[2]) & mask;
-    while (this.used[s] && !(this.keys[3 * s] === k[0] && this.keys[3 * s + 1] === k[1] && this.keys[3 * s + 2] === k[2])) s = (s + 1) & mask;
+    while (
+      this.used[s] &&
+      !(this.keys[3 * s] === k[0] && this.keys[3 * s + 1] === k[1] && this.keys[3 * s + 2] === k[2])
+    )
+      s = (s + 1) & mask;
     return s;
   }
 

@@ -29,5 +29,7 @@ export function injectionPattern(text: string): string | null {
 
 /** `['injection_pattern']` when a user, tool or system turn carries injection text. */
 export function injectionFlag(messages: readonly ChatMessage[]): string[] {
-  return messages.some((m) => m.role !== 'assistant' && injectionPattern(m.content) !== null) ? ['injection_pattern'] : [];
+  return messages.some((m) => m.role !== 'assistant' && injectionPattern(m.content) !== null)
+    ? ['injection_pattern']
+    : [];
 }

@@ -22,7 +22,8 @@ export function degenerateRepetition(text: string): string | null {
     if (tok === '') continue;
     run = tok === prev ? run + 1 : 1;
     prev = tok;
-    if (run >= REPEAT_TOKEN_RUN) return `the token ${JSON.stringify(clip(tok))} repeats ${REPEAT_TOKEN_RUN}+ times in a row`;
+    if (run >= REPEAT_TOKEN_RUN)
+      return `the token ${JSON.stringify(clip(tok))} repeats ${REPEAT_TOKEN_RUN}+ times in a row`;
   }
   if (text.length < REPEAT_SPAN_CHARS) return null;
   for (let p = 1; p <= REPEAT_MAX_PERIOD; p++) {
@@ -37,7 +38,8 @@ export function degenerateRepetition(text: string): string | null {
       same++;
       if (same + p >= REPEAT_SPAN_CHARS && !blank) {
         const unit = text.slice(i - same - p + 1, i - same + 1);
-        if (unit.trim() !== '') return `${JSON.stringify(clip(unit))} repeats back to back over ${REPEAT_SPAN_CHARS}+ characters`;
+        if (unit.trim() !== '')
+          return `${JSON.stringify(clip(unit))} repeats back to back over ${REPEAT_SPAN_CHARS}+ characters`;
         blank = true;
       }
     }
@@ -47,7 +49,12 @@ export function degenerateRepetition(text: string): string | null {
 
 /** `['degenerate_repetition']` when any assistant message's text is degenerate repetition. */
 export function repetitionFlag(messages: readonly ChatMessage[]): string[] {
-  return messages.some((m) => m.role === 'assistant' && typeof m.content === 'string' && degenerateRepetition(m.content) !== null) ? ['degenerate_repetition'] : [];
+  return messages.some(
+    (m) =>
+      m.role === 'assistant' && typeof m.content === 'string' && degenerateRepetition(m.content) !== null,
+  )
+    ? ['degenerate_repetition']
+    : [];
 }
 
 function clip(s: string): string {

@@ -18,7 +18,10 @@ export interface ResolvedAdapter {
 /** The named adapter of a source, or an error listing the known names. */
 export function namedAdapter(source: SourceConfig): Adapter {
   const a = getAdapter(source.adapter);
-  if (!a) throw new UserError(`source ${source.stream}: unknown adapter "${source.adapter}"; use "${AUTO}" or one of: ${ADAPTERS.map((x) => x.name).join(', ')}`);
+  if (!a)
+    throw new UserError(
+      `source ${source.stream}: unknown adapter "${source.adapter}"; use "${AUTO}" or one of: ${ADAPTERS.map((x) => x.name).join(', ')}`,
+    );
   return a;
 }
 
@@ -27,7 +30,11 @@ export function namedAdapter(source: SourceConfig): Adapter {
  * sniffing the file's first rows. A file no adapter recognises stops the build with the closest
  * candidates named (it would otherwise become a pile of quarantined lines).
  */
-export async function resolveAdapters(root: string, listed: ReadonlyArray<{ source: SourceConfig; files: string[] }>, config: Pick<DistillConfig, 'limits'>): Promise<Map<string, ResolvedAdapter>> {
+export async function resolveAdapters(
+  root: string,
+  listed: ReadonlyArray<{ source: SourceConfig; files: string[] }>,
+  config: Pick<DistillConfig, 'limits'>,
+): Promise<Map<string, ResolvedAdapter>> {
   const out = new Map<string, ResolvedAdapter>();
   for (const { source, files } of listed) {
     if (source.adapter !== AUTO) {
@@ -42,7 +49,10 @@ export async function resolveAdapters(root: string, listed: ReadonlyArray<{ sour
         out.set(f, { adapter: null, detected: null });
         continue;
       }
-      const sample = await sampleFile(abs, { maxLineBytes: config.limits.max_line_bytes, maxDepth: config.limits.max_depth });
+      const sample = await sampleFile(abs, {
+        maxLineBytes: config.limits.max_line_bytes,
+        maxDepth: config.limits.max_depth,
+      });
       if (sample.kind === 'unreadable' || (sample.kind === 'empty' && sample.note === 'the file is empty')) {
         out.set(f, { adapter: null, detected: null }); // refused whole, or empty: nothing to detect
         continue;
@@ -54,7 +64,10 @@ export async function resolveAdapters(root: string, listed: ReadonlyArray<{ sour
             `Set "adapter" for this source in distill.config.json (\`distill sniff ${f}\` shows the candidates), or convert the file to a supported format (docs/sources.md).`,
         );
       }
-      out.set(f, { adapter: getAdapter(d.adapter) as Adapter, detected: { confidence: d.confidence, reason: d.reason } });
+      out.set(f, {
+        adapter: getAdapter(d.adapter) as Adapter,
+        detected: { confidence: d.confidence, reason: d.reason },
+      });
     }
   }
   return out;

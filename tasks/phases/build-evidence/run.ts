@@ -4,7 +4,13 @@ import { globby } from 'globby';
 import { EvidenceRecord, SCHEMA_VERSION as EVIDENCE_V } from '../../../schemas/evidence-record.ts';
 import type { DistillConfig, SourceConfig } from '../../../schemas/config.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
-import { materializeBatch, type KeptRecord, type UnitBatch, type UnitPlace, type UnitResult } from './batch.ts';
+import {
+  materializeBatch,
+  type KeptRecord,
+  type UnitBatch,
+  type UnitPlace,
+  type UnitResult,
+} from './batch.ts';
 import { EvidenceCache, type CacheEntryWriter } from './cache.ts';
 import { IdTable } from './id-table.ts';
 import { quarantineRow, type QRow } from '../../lib/quarantine.ts';
@@ -20,7 +26,15 @@ import { MANIFEST, manifestText } from '../../lib/manifest.ts';
 import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';
 import type { Drop } from '../../lib/result.ts';
 import { UserError } from '../../lib/result.ts';
-import { openSource, readArrayElements, readDocument, readLines, sniffRefusal, snapshotHashes, type SourceUnit } from '../../lib/source-reader.ts';
+import {
+  openSource,
+  readArrayElements,
+  readDocument,
+  readLines,
+  sniffRefusal,
+  snapshotHashes,
+  type SourceUnit,
+} from '../../lib/source-reader.ts';
 import { previousInputs, sourceChange } from './source-history.ts';
 import { escapesRoot, nameCollision } from './source-names.ts';
 import { injectionFlag } from './injection.ts';
@@ -33,10 +47,35 @@ const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
 /** Reason codes this phase can give (file-level and line-level), besides adapter schema drops. */
 export const BUILD_EVIDENCE_REASONS = [
-  'SYMLINK_INPUT', 'PATH_ESCAPE', 'NOT_REGULAR_FILE', 'BINARY_FILE', 'UNSUPPORTED_ENCODING', 'DUPLICATE_SOURCE', 'UNSAFE_SOURCE_NAME', 'NOT_A_JSON_ARRAY',
-  'BLANK_LINE', 'INVALID_UTF8', 'LINE_TOO_LONG', 'TRUNCATED_FINAL_LINE', 'JSON_PARSE', 'JSON_TRAILING_DATA', 'NOT_AN_OBJECT',
-  'DUPLICATE_KEY', 'UNSAFE_INTEGER', 'NUMBER_OUT_OF_RANGE', 'TOO_DEEP', 'TOO_MANY_KEYS', 'FIELD_TOO_LARGE', 'LONE_SURROGATE', 'NUL_IN_STRING', 'FORBIDDEN_KEY',
-  'INVALID_TIMESTAMP', 'FUTURE_TIMESTAMP', 'DUPLICATE_RECORD', 'SCHEMA_INVALID', 'SCHEMA_VERSION_UNSUPPORTED',
+  'SYMLINK_INPUT',
+  'PATH_ESCAPE',
+  'NOT_REGULAR_FILE',
+  'BINARY_FILE',
+  'UNSUPPORTED_ENCODING',
+  'DUPLICATE_SOURCE',
+  'UNSAFE_SOURCE_NAME',
+  'NOT_A_JSON_ARRAY',
+  'BLANK_LINE',
+  'INVALID_UTF8',
+  'LINE_TOO_LONG',
+  'TRUNCATED_FINAL_LINE',
+  'JSON_PARSE',
+  'JSON_TRAILING_DATA',
+  'NOT_AN_OBJECT',
+  'DUPLICATE_KEY',
+  'UNSAFE_INTEGER',
+  'NUMBER_OUT_OF_RANGE',
+  'TOO_DEEP',
+  'TOO_MANY_KEYS',
+  'FIELD_TOO_LARGE',
+  'LONE_SURROGATE',
+  'NUL_IN_STRING',
+  'FORBIDDEN_KEY',
+  'INVALID_TIMESTAMP',
+  'FUTURE_TIMESTAMP',
+  'DUPLICATE_RECORD',
+  'SCHEMA_INVALID',
+  'SCHEMA_VERSION_UNSUPPORTED',
 ] as const;
 
 /** Per-file accounting: every unit (line / element) ends as evidence or quarantine. */
@@ -57,7 +96,9 @@ export interface FileHealth {
 }
 
 /** The result of turning one source unit into evidence. */
-export type UnitOutcome = { type: 'keep'; records: EvidenceRecord[] } | ({ type: 'drop'; sigHash: string | null; traceId: string | null } & Drop);
+export type UnitOutcome =
+  | { type: 'keep'; records: EvidenceRecord[] }
+  | ({ type: 'drop'; sigHash: string | null; traceId: string | null } & Drop);
 
 /** A unit that parsed: its row, the row's sig_hash and the flags parsing set. */
 export interface ParsedUnit {
@@ -70,20 +111,46 @@ export interface ParsedUnit {
 type Config = Pick<DistillConfig, 'as_of' | 'future_skew_hours' | 'limits'>;
 
 /** Pure: a unit's line-level checks (readable, strict JSON, a supported schema_version), before any adapter. */
-export function parseUnit(unit: SourceUnit, adapter: Adapter, config: Config): { ok: true; parsed: ParsedUnit } | { ok: false; outcome: UnitOutcome } {
-  const drop = (d: Drop, sig: string | null = null, traceId: string | null = null): { ok: false; outcome: UnitOutcome } => ({ ok: false, outcome: { type: 'drop', sigHash: sig, traceId, ...d } });
+export function parseUnit(
+  unit: SourceUnit,
+  adapter: Adapter,
+  config: Config,
+): { ok: true; parsed: ParsedUnit } | { ok: false; outcome: UnitOutcome } {
+  const drop = (
+    d: Drop,
+    sig: string | null = null,
+    traceId: string | null = null,
+  ): { ok: false; outcome: UnitOutcome } => ({
+    ok: false,
+    outcome: { type: 'drop', sigHash: sig, traceId, ...d },
+  });
   if (unit.issue) return drop(unit.issue);
   const parsed = parseRow(unit.text as string, { maxDepth: config.limits.max_depth });
   if (!parsed.ok) {
-    if (!unit.terminated && (parsed.drop.reason === 'JSON_PARSE' || parsed.drop.reason === 'JSON_TRAILING_DATA'))
-      return drop({ reason: 'TRUNCATED_FINAL_LINE', detail: `last line has no newline and does not parse (a torn write?): ${parsed.drop.detail}` });
+    if (
+      !unit.terminated &&
+      (parsed.drop.reason === 'JSON_PARSE' || parsed.drop.reason === 'JSON_TRAILING_DATA')
+    )
+      return drop({
+        reason: 'TRUNCATED_FINAL_LINE',
+        detail: `last line has no newline and does not parse (a torn write?): ${parsed.drop.detail}`,
+      });
     return drop(parsed.drop);
   }
   const sig = sigHash(parsed.value);
   const version = parsed.value['schema_version'];
   if (version !== undefined && !(adapter.schemaVersions ?? []).includes(version as string | number)) {
-    const known = adapter.schemaVersions?.length ? `reads schema_version ${adapter.schemaVersions.map((v) => JSON.stringify(v)).join(', ')}` : 'reads rows without a schema_version';
-    return drop({ reason: 'SCHEMA_VERSION_UNSUPPORTED', detail: `schema_version ${JSON.stringify(version)} is not supported: adapter ${adapter.name} ${known}` }, sig, traceIdOf(parsed.value));
+    const known = adapter.schemaVersions?.length
+      ? `reads schema_version ${adapter.schemaVersions.map((v) => JSON.stringify(v)).join(', ')}`
+      : 'reads rows without a schema_version';
+    return drop(
+      {
+        reason: 'SCHEMA_VERSION_UNSUPPORTED',
+        detail: `schema_version ${JSON.stringify(version)} is not supported: adapter ${adapter.name} ${known}`,
+      },
+      sig,
+      traceIdOf(parsed.value),
+    );
   }
   return { ok: true, parsed: { unit, value: parsed.value, sig, flags: parsed.flags } };
 }
@@ -93,12 +160,27 @@ export function parseUnit(unit: SourceUnit, adapter: Adapter, config: Config): {
  * first unit is the provenance; the ids hash all units' sig_hashes (one unit: its own sig_hash),
  * so a session whose later lines change gets new ids.
  */
-export function finishDrafts(out: AdapterOutput, members: readonly ParsedUnit[], adapter: Adapter, source: { stream: string; file: string }, config: Config): UnitOutcome {
+export function finishDrafts(
+  out: AdapterOutput,
+  members: readonly ParsedUnit[],
+  adapter: Adapter,
+  source: { stream: string; file: string },
+  config: Config,
+): UnitOutcome {
   const first = members[0] as ParsedUnit;
   const sig = first.sig;
-  const drop = (d: Drop, traceId: string | null = null): UnitOutcome => ({ type: 'drop', sigHash: sig, traceId, ...d });
+  const drop = (d: Drop, traceId: string | null = null): UnitOutcome => ({
+    type: 'drop',
+    sigHash: sig,
+    traceId,
+    ...d,
+  });
   if (out.type === 'drop') return drop(out, traceIdOf(first.value));
-  if (out.records.length === 0) return drop({ reason: 'SCHEMA_INVALID', detail: `adapter ${adapter.name} produced no record for this row` });
+  if (out.records.length === 0)
+    return drop({
+      reason: 'SCHEMA_INVALID',
+      detail: `adapter ${adapter.name} produced no record for this row`,
+    });
   const idSig = members.length === 1 ? sig : sha256(members.map((m) => m.sig).join('\n'));
   const unitFlags = members.flatMap((m) => [...m.unit.flags, ...m.flags]);
   const asOfMs = Date.parse(config.as_of);
@@ -110,10 +192,22 @@ export function finishDrafts(out: AdapterOutput, members: readonly ParsedUnit[],
       const ts = parseTimestamp(d.recorded_at);
       if (!ts.ok) return drop({ reason: 'INVALID_TIMESTAMP', detail: ts.detail }, d.trace_id);
       if (ts.ms > asOfMs + config.future_skew_hours * 3_600_000)
-        return drop({ reason: 'FUTURE_TIMESTAMP', detail: `${ts.iso} is after as_of ${config.as_of} + ${config.future_skew_hours} h` }, d.trace_id);
+        return drop(
+          {
+            reason: 'FUTURE_TIMESTAMP',
+            detail: `${ts.iso} is after as_of ${config.as_of} + ${config.future_skew_hours} h`,
+          },
+          d.trace_id,
+        );
       recordedAt = ts.iso;
     }
-    const flags = [...new Set([...unitFlags, ...(d.flags ?? []), ...(d.kind === 'run' ? [...repetitionFlag(d.run.messages), ...injectionFlag(d.run.messages)] : [])])].sort();
+    const flags = [
+      ...new Set([
+        ...unitFlags,
+        ...(d.flags ?? []),
+        ...(d.kind === 'run' ? [...repetitionFlag(d.run.messages), ...injectionFlag(d.run.messages)] : []),
+      ]),
+    ].sort();
     const { recorded_at: _raw, flags: _f, ...rest } = d;
     const candidate = {
       schema_version: EVIDENCE_V,
@@ -133,7 +227,10 @@ export function finishDrafts(out: AdapterOutput, members: readonly ParsedUnit[],
     const res = EvidenceRecord.safeParse(candidate);
     if (!res.success) {
       const is = res.error.issues[0];
-      return drop({ reason: 'SCHEMA_INVALID', detail: `$.${is?.path.join('.')}: ${is?.message}` }, d.trace_id);
+      return drop(
+        { reason: 'SCHEMA_INVALID', detail: `$.${is?.path.join('.')}: ${is?.message}` },
+        d.trace_id,
+      );
     }
     records.push(res.data);
   }
@@ -141,34 +238,63 @@ export function finishDrafts(out: AdapterOutput, members: readonly ParsedUnit[],
 }
 
 /** Pure core: one source unit → evidence records or a drop with a reason. */
-export function materializeUnit(unit: SourceUnit, adapter: Adapter, source: { stream: string; file: string }, config: Config): UnitOutcome {
+export function materializeUnit(
+  unit: SourceUnit,
+  adapter: Adapter,
+  source: { stream: string; file: string },
+  config: Config,
+): UnitOutcome {
   const pre = parseUnit(unit, adapter, config);
   if (!pre.ok) return pre.outcome;
   const { parsed } = pre;
-  return finishDrafts(adapter.toEvidence(parsed.value, { stream: source.stream, sourceFile: source.file, index: unit.index }), [parsed], adapter, source, config);
+  return finishDrafts(
+    adapter.toEvidence(parsed.value, { stream: source.stream, sourceFile: source.file, index: unit.index }),
+    [parsed],
+    adapter,
+    source,
+    config,
+  );
 }
 
 /**
  * Pure core of a `jsonl-session` file: all its parsed units → groups of units, each with its
  * records or one drop. Throws (a bug in the adapter) unless the groups cover every unit exactly once.
  */
-export function materializeSession(parsed: readonly ParsedUnit[], adapter: Adapter, source: { stream: string; file: string }, config: Config): { members: ParsedUnit[]; outcome: UnitOutcome }[] {
-  if (!adapter.toEvidenceFile) throw new Error(`adapter ${adapter.name} has shape ${adapter.shape} but no toEvidenceFile`);
+export function materializeSession(
+  parsed: readonly ParsedUnit[],
+  adapter: Adapter,
+  source: { stream: string; file: string },
+  config: Config,
+): { members: ParsedUnit[]; outcome: UnitOutcome }[] {
+  if (!adapter.toEvidenceFile)
+    throw new Error(`adapter ${adapter.name} has shape ${adapter.shape} but no toEvidenceFile`);
   const byIndex = new Map(parsed.map((p) => [p.unit.index, p]));
-  const groups = adapter.toEvidenceFile(parsed.map((p) => ({ index: p.unit.index, row: p.value })), { stream: source.stream, sourceFile: source.file });
+  const groups = adapter.toEvidenceFile(
+    parsed.map((p) => ({ index: p.unit.index, row: p.value })),
+    { stream: source.stream, sourceFile: source.file },
+  );
   const seen = new Set<number>();
   const out: { members: ParsedUnit[]; outcome: UnitOutcome }[] = [];
   for (const g of groups) {
-    const members = [...g.units].sort((a, b) => a - b).map((i) => {
-      const m = byIndex.get(i);
-      if (!m || seen.has(i)) throw new Error(`adapter ${adapter.name} accounted for line ${i} of ${source.file} ${m ? 'twice' : 'which it was not given'}`);
-      seen.add(i);
-      return m;
-    });
-    if (members.length === 0) throw new Error(`adapter ${adapter.name} returned an empty group for ${source.file}`);
+    const members = [...g.units]
+      .sort((a, b) => a - b)
+      .map((i) => {
+        const m = byIndex.get(i);
+        if (!m || seen.has(i))
+          throw new Error(
+            `adapter ${adapter.name} accounted for line ${i} of ${source.file} ${m ? 'twice' : 'which it was not given'}`,
+          );
+        seen.add(i);
+        return m;
+      });
+    if (members.length === 0)
+      throw new Error(`adapter ${adapter.name} returned an empty group for ${source.file}`);
     out.push({ members, outcome: finishDrafts(g.output, members, adapter, source, config) });
   }
-  if (seen.size !== parsed.length) throw new Error(`adapter ${adapter.name} left ${parsed.length - seen.size} of ${parsed.length} lines of ${source.file} unaccounted for`);
+  if (seen.size !== parsed.length)
+    throw new Error(
+      `adapter ${adapter.name} left ${parsed.length - seen.size} of ${parsed.length} lines of ${source.file} unaccounted for`,
+    );
   return out;
 }
 
@@ -187,24 +313,42 @@ export function partitionOf(r: EvidenceRecord): string {
 function unsafeName(rel: string): string | null {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(rel)) return 'file name contains control characters';
-  if (rel.split('/').some((p) => Buffer.byteLength(p) > 255)) return 'a path component is longer than 255 bytes';
+  if (rel.split('/').some((p) => Buffer.byteLength(p) > 255))
+    return 'a path component is longer than 255 bytes';
   return null;
 }
 
 /** Lists each source's files (sorted, relative, POSIX); a file claimed by two streams is an error. */
-export async function listSources(root: string, config: DistillConfig): Promise<{ source: SourceConfig; files: string[] }[]> {
+export async function listSources(
+  root: string,
+  config: DistillConfig,
+): Promise<{ source: SourceConfig; files: string[] }[]> {
   const claimed = new Map<string, string>();
   const out: { source: SourceConfig; files: string[] }[] = [];
-  const sources = [...config.sources].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
+  const sources = [...config.sources].sort((a, b) =>
+    a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0,
+  );
   for (const source of sources) {
     for (const g of source.files) {
-      if (g.startsWith('/') || g.split('/').includes('..')) throw new UserError(`source ${source.stream}: glob "${g}" leaves the project root; copy the files under data/ instead`);
+      if (g.startsWith('/') || g.split('/').includes('..'))
+        throw new UserError(
+          `source ${source.stream}: glob "${g}" leaves the project root; copy the files under data/ instead`,
+        );
     }
-    const found = await globby(source.files, { cwd: root, onlyFiles: false, followSymbolicLinks: false, dot: false, absolute: false });
+    const found = await globby(source.files, {
+      cwd: root,
+      onlyFiles: false,
+      followSymbolicLinks: false,
+      dot: false,
+      absolute: false,
+    });
     const files = found.filter((f) => /\.(jsonl|json|ndjson|traj)$/i.test(f) || !f.endsWith('/')).sort();
     for (const f of files) {
       const prev = claimed.get(f);
-      if (prev) throw new UserError(`${f} is matched by both stream "${prev}" and stream "${source.stream}"; make the globs disjoint in distill.config.json`);
+      if (prev)
+        throw new UserError(
+          `${f} is matched by both stream "${prev}" and stream "${source.stream}"; make the globs disjoint in distill.config.json`,
+        );
       claimed.set(f, source.stream);
     }
     out.push({ source, files });
@@ -236,13 +380,20 @@ interface FileCtx {
  * group, or the end of a file (`finalize`: sort and check its health, as a read file needs).
  */
 type Item =
-  | { t: 'refuse'; ctx: FileCtx; reason: string; detail: string; fileSha: string | null; bytes: number | null; ref: string | null }
+  | {
+      t: 'refuse';
+      ctx: FileCtx;
+      reason: string;
+      detail: string;
+      fileSha: string | null;
+      bytes: number | null;
+      ref: string | null;
+    }
   | { t: 'batch'; ctx: FileCtx; batch: UnitBatch }
   | { t: 'results'; ctx: FileCtx; results: UnitResult[] }
   | { t: 'cached'; ctx: FileCtx; key: string }
   | { t: 'group'; ctx: FileCtx; members: (UnitPlace & { sig: string })[]; outcome: UnitOutcome }
   | { t: 'end'; ctx: FileCtx; finalize: boolean };
-
 
 /**
  * The build-evidence phase: every source row → evidence or quarantine, partitioned by day.
@@ -255,16 +406,28 @@ type Item =
  * adapter, parameters and code are unchanged since a previous build has its per-unit results read
  * from the cache instead of being parsed again (tasks/phases/build-evidence/cache.ts).
  */
-export async function buildEvidence(root: string, config: DistillConfig, opts: BuildEvidenceOptions = {}): Promise<PhaseResult> {
+export async function buildEvidence(
+  root: string,
+  config: DistillConfig,
+  opts: BuildEvidenceOptions = {},
+): Promise<PhaseResult> {
   const listed = await listSources(root, config);
-  for (const { source, files } of listed) if (files.length === 0) log.warn(`source ${source.stream}: no file matches ${source.files.join(', ')}`);
+  for (const { source, files } of listed)
+    if (files.length === 0) log.warn(`source ${source.stream}: no file matches ${source.files.join(', ')}`);
   if (listed.every((l) => l.files.length === 0))
-    throw new UserError('no source file matches any glob in distill.config.json; generate the sample with `npm run corpus` or point "sources" at your files');
+    throw new UserError(
+      'no source file matches any glob in distill.config.json; generate the sample with `npm run corpus` or point "sources" at your files',
+    );
   const history = opts.acceptSourceChanges ? new Map<string, FileEntry>() : await previousInputs(root);
   const resolved = await resolveAdapters(root, listed, config);
   const cache = await EvidenceCache.open(root);
   let sourceBytes = 0;
-  for (const { files } of listed) for (const f of files) sourceBytes += await fsp.stat(join(root, f)).then((st) => st.size, () => 0);
+  for (const { files } of listed)
+    for (const f of files)
+      sourceBytes += await fsp.stat(join(root, f)).then(
+        (st) => st.size,
+        () => 0,
+      );
   // no worker threads for a small corpus, nor before there is enough work (their start-up would cost more)
   const threads = sourceBytes >= workerMinBytes() ? threadCount() : 1;
   const workersAfter = workersAfterBatches();
@@ -284,12 +447,37 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
     for (const { source, files } of listed) {
       for (const file of files) {
         const { adapter, detected } = resolved.get(file) ?? { adapter: null, detected: null };
-        const h: FileHealth = { file, stream: source.stream, adapter: adapter?.name ?? source.adapter, units: 0, evidence_units: 0, quarantined_units: 0, records: 0, file_refused: null, by_reason: {}, flags: [], detected };
+        const h: FileHealth = {
+          file,
+          stream: source.stream,
+          adapter: adapter?.name ?? source.adapter,
+          units: 0,
+          evidence_units: 0,
+          quarantined_units: 0,
+          records: 0,
+          file_refused: null,
+          by_reason: {},
+          flags: [],
+          detected,
+        };
         health.push(h);
         fileNames.push(file);
-        const ctx: FileCtx = { file, seq: fileNames.length - 1, stream: source.stream, h, cache: null, cacheable: true };
+        const ctx: FileCtx = {
+          file,
+          seq: fileNames.length - 1,
+          stream: source.stream,
+          h,
+          cache: null,
+          cacheable: true,
+        };
         staged.writer(`_quarantine/${source.stream}.jsonl`); // every stream with a file has a quarantine file, even an empty one
-        const refuse = (reason: string, detail: string, fileSha: string | null, bytes: number | null, ref: string | null = null): Item[] => [
+        const refuse = (
+          reason: string,
+          detail: string,
+          fileSha: string | null,
+          bytes: number | null,
+          ref: string | null = null,
+        ): Item[] => [
           { t: 'refuse', ctx, reason, detail, fileSha, bytes, ref },
           { t: 'end', ctx, finalize: false },
         ];
@@ -301,16 +489,34 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
         }
         const sameName = nameCollision(file, seenNames);
         if (sameName !== null) {
-          yield* refuse('UNSAFE_SOURCE_NAME', `name differs from ${sameName} only by Unicode normalization or case, which is the same file on macOS / Windows; rename one`, null, null, sameName);
+          yield* refuse(
+            'UNSAFE_SOURCE_NAME',
+            `name differs from ${sameName} only by Unicode normalization or case, which is the same file on macOS / Windows; rename one`,
+            null,
+            null,
+            sameName,
+          );
           continue;
         }
         if (await escapesRoot(root, abs)) {
-          yield* refuse('PATH_ESCAPE', 'a symbolic link in the path leads outside the project root; copy the files under the root instead', null, null);
+          yield* refuse(
+            'PATH_ESCAPE',
+            'a symbolic link in the path leads outside the project root; copy the files under the root instead',
+            null,
+            null,
+          );
           continue;
         }
         const opened = await openSource(abs).catch((e: NodeJS.ErrnoException) => {
-          const why = e.code === 'ENOENT' ? 'it was listed but vanished before it could be opened' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.message;
-          throw new UserError(`SOURCE_UNREADABLE: ${file}: ${why} (${e.code ?? 'error'}); nothing was published. Restore the file or its permissions, or change the globs in distill.config.json, and rerun`);
+          const why =
+            e.code === 'ENOENT'
+              ? 'it was listed but vanished before it could be opened'
+              : e.code === 'EACCES' || e.code === 'EPERM'
+                ? 'permission denied'
+                : e.message;
+          throw new UserError(
+            `SOURCE_UNREADABLE: ${file}: ${why} (${e.code ?? 'error'}); nothing was published. Restore the file or its permissions, or change the globs in distill.config.json, and rerun`,
+          );
         });
         if (!opened.ok) {
           yield* refuse(opened.refusal.reason, opened.refusal.detail, null, null);
@@ -332,7 +538,13 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
           if (src.size === 0) h.flags.push('file_empty');
           const first = seenFiles.get(fileSha);
           if (first && src.size > 0) {
-            yield* refuse('DUPLICATE_SOURCE', `byte-identical to ${first}, which was read instead`, fileSha, src.size, first);
+            yield* refuse(
+              'DUPLICATE_SOURCE',
+              `byte-identical to ${first}, which was read instead`,
+              fileSha,
+              src.size,
+              first,
+            );
             continue;
           }
           seenFiles.set(fileSha, file);
@@ -347,13 +559,22 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
               yield { t: 'end', ctx, finalize: true };
               continue;
             }
-            throw new UserError(`${file}: changed while build-evidence ran (it was empty or unreadable when its format was detected); rerun`);
+            throw new UserError(
+              `${file}: changed while build-evidence ran (it was empty or unreadable when its format was detected); rerun`,
+            );
           }
           const lines = adapter.shape === 'jsonl' || adapter.shape === 'jsonl-session';
           const session: ParsedUnit[] | null = adapter.shape === 'jsonl-session' ? [] : null;
           if (!session && src.size > 0 && (await lastByte(src)) === 0x0a) {
             // a file ending in a newline has no tail a writer could still be appending to: cacheable
-            const key = cache.key({ file, stream: source.stream, adapter: adapter.name, sha256: fileSha, bytes: src.size, config });
+            const key = cache.key({
+              file,
+              stream: source.stream,
+              adapter: adapter.name,
+              sha256: fileSha,
+              bytes: src.size,
+              config,
+            });
             ctx.cache = { key, cached: cache.has(key), writer: null };
             if (ctx.cache.cached) {
               yield { t: 'cached', ctx, key };
@@ -362,12 +583,30 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
               continue;
             }
           }
-          const reader = lines ? readLines(src, config.limits.max_line_bytes) : adapter.shape === 'json-array' ? readArrayElements(src, config.limits.max_line_bytes) : readDocument(src, MAX_DOCUMENT_BYTES);
+          const reader = lines
+            ? readLines(src, config.limits.max_line_bytes)
+            : adapter.shape === 'json-array'
+              ? readArrayElements(src, config.limits.max_line_bytes)
+              : readDocument(src, MAX_DOCUMENT_BYTES);
           let deferredAt: number | null = null;
           let batch: SourceUnit[] = [];
           let chars = 0;
           const cut = (): Item => {
-            const item: Item = { t: 'batch', ctx, batch: { adapter: adapter.name, stream: source.stream, file, config: { as_of: config.as_of, future_skew_hours: config.future_skew_hours, limits: config.limits }, units: batch } };
+            const item: Item = {
+              t: 'batch',
+              ctx,
+              batch: {
+                adapter: adapter.name,
+                stream: source.stream,
+                file,
+                config: {
+                  as_of: config.as_of,
+                  future_skew_hours: config.future_skew_hours,
+                  limits: config.limits,
+                },
+                units: batch,
+              },
+            };
             batch = [];
             chars = 0;
             return item;
@@ -376,7 +615,15 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
           for await (const item of reader) {
             if (!('index' in item)) {
               if (batch.length > 0) yield cut();
-              yield { t: 'refuse', ctx, reason: item.reason, detail: item.detail, fileSha, bytes: src.size, ref: null };
+              yield {
+                t: 'refuse',
+                ctx,
+                reason: item.reason,
+                detail: item.detail,
+                fileSha,
+                bytes: src.size,
+                ref: null,
+              };
               break;
             }
             const unit = item;
@@ -394,7 +641,13 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
               continue;
             }
             // raw bytes that are exactly the UTF-8 of the text need not be copied to a worker
-            if (unit.text !== null && unit.raw && !unit.flags.includes('bom_stripped') && !unit.flags.includes('crlf')) batch.push({ ...unit, raw: null });
+            if (
+              unit.text !== null &&
+              unit.raw &&
+              !unit.flags.includes('bom_stripped') &&
+              !unit.flags.includes('crlf')
+            )
+              batch.push({ ...unit, raw: null });
             else batch.push(unit);
             chars += unit.text?.length ?? 0;
             if (chars >= maxChars || batch.length >= 2000) yield cut();
@@ -403,8 +656,18 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
           if (session) {
             if (preDrops.length > 0) yield { t: 'results', ctx, results: preDrops };
             // a session's groups: every line merged into a record counts as an evidence unit of it
-            for (const { members, outcome } of materializeSession(session, adapter, { stream: source.stream, file }, config)) {
-              yield { t: 'group', ctx, members: members.map((m) => ({ ...placeOf(m.unit), sig: m.sig })), outcome };
+            for (const { members, outcome } of materializeSession(
+              session,
+              adapter,
+              { stream: source.stream, file },
+              config,
+            )) {
+              yield {
+                t: 'group',
+                ctx,
+                members: members.map((m) => ({ ...placeOf(m.unit), sig: m.sig })),
+                outcome,
+              };
             }
           }
           if ((await src.fh.stat()).size > src.size) {
@@ -430,9 +693,18 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
     const queue: Promise<Item>[] = [];
     for await (const item of items) {
       if (item.t === 'batch') {
-        if (++batches === workersAfter + 1 && threads > 1) pool = new WorkerPool<UnitBatch, UnitResult[]>(new URL('./worker.ts', import.meta.url), threads - 1, null);
+        if (++batches === workersAfter + 1 && threads > 1)
+          pool = new WorkerPool<UnitBatch, UnitResult[]>(
+            new URL('./worker.ts', import.meta.url),
+            threads - 1,
+            null,
+          );
         // this thread is a core too: it takes a batch itself whenever the workers are busy
-        const p = runOrLocal(pool, item.batch, materializeBatch).then((results): Item => ({ t: 'results', ctx: item.ctx, results }));
+        const p = runOrLocal(pool, item.batch, materializeBatch).then((results): Item => ({
+          t: 'results',
+          ctx: item.ctx,
+          results,
+        }));
         p.catch(() => undefined); // surfaced when awaited in order below
         queue.push(p);
       } else queue.push(Promise.resolve(item));
@@ -450,7 +722,8 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
     let quarantined = 0;
     let records = 0;
     const progress = new Progress('build-evidence');
-    const quarantine = (ctx: FileCtx, q: QRow): Promise<void> => staged.writer(`_quarantine/${ctx.stream}.jsonl`).write(quarantineRow(q, 'build-evidence'));
+    const quarantine = (ctx: FileCtx, q: QRow): Promise<void> =>
+      staged.writer(`_quarantine/${ctx.stream}.jsonl`).write(quarantineRow(q, 'build-evidence'));
     const dupOf = (recs: readonly KeptRecord[]): string | undefined => {
       for (const r of recs) {
         const at = seenIds.get(r.id);
@@ -477,7 +750,16 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
         const dup = dupOf(r.records);
         if (dup !== undefined) {
           const firstRec = r.records[0] as KeptRecord;
-          r = { ...placeOf(r), type: 'drop', reason: 'DUPLICATE_RECORD', detail: `identical to the row at ${dup}, which was kept`, sigHash: firstRec.sig, traceId: firstRec.trace, ref: firstRec.id, prettyPrinted: false };
+          r = {
+            ...placeOf(r),
+            type: 'drop',
+            reason: 'DUPLICATE_RECORD',
+            detail: `identical to the row at ${dup}, which was kept`,
+            sigHash: firstRec.sig,
+            traceId: firstRec.trace,
+            ref: firstRec.id,
+            prettyPrinted: false,
+          };
         }
       }
       if (r.type === 'keep') {
@@ -491,7 +773,19 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
       if (r.prettyPrinted) h.flags.push('looks_pretty_printed');
       bump(h.by_reason, r.reason);
       bump(byReason, r.reason);
-      await quarantine(ctx, { reason: r.reason, detail: r.detail, file: ctx.file, index: r.index, offset: r.offset, bytes: r.bytes, lineSha: r.lineSha, sig: r.sigHash, record: null, trace: r.traceId, ref: r.ref });
+      await quarantine(ctx, {
+        reason: r.reason,
+        detail: r.detail,
+        file: ctx.file,
+        index: r.index,
+        offset: r.offset,
+        bytes: r.bytes,
+        lineSha: r.lineSha,
+        sig: r.sigHash,
+        record: null,
+        trace: r.traceId,
+        ref: r.ref,
+      });
     };
     for await (const item of materialized(read(), Math.max(2, threads * 3))) {
       const { ctx } = item;
@@ -501,7 +795,19 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
           h.file_refused = item.reason;
           bump(h.by_reason, item.reason);
           bump(byReason, item.reason);
-          await quarantine(ctx, { reason: item.reason, detail: item.detail, file: ctx.file, index: null, offset: null, bytes: item.bytes, lineSha: item.fileSha, sig: null, record: null, trace: null, ref: item.ref });
+          await quarantine(ctx, {
+            reason: item.reason,
+            detail: item.detail,
+            file: ctx.file,
+            index: null,
+            offset: null,
+            bytes: item.bytes,
+            lineSha: item.fileSha,
+            sig: null,
+            record: null,
+            trace: null,
+            ref: item.ref,
+          });
           ctx.cacheable = false;
           break;
         case 'results':
@@ -521,7 +827,14 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
           units += item.members.length;
           progress.tick(item.members.length);
           if (outcome.type === 'keep') {
-            const recs = outcome.records.map((r) => ({ id: r.evidence_id, kind: r.kind, part: partitionOf(r), json: JSON.stringify(r), sig: r.provenance.sig_hash, trace: r.trace_id }));
+            const recs = outcome.records.map((r) => ({
+              id: r.evidence_id,
+              kind: r.kind,
+              part: partitionOf(r),
+              json: JSON.stringify(r),
+              sig: r.provenance.sig_hash,
+              trace: r.trace_id,
+            }));
             const dup = dupOf(recs);
             if (dup === undefined) {
               await keep(ctx, recs, at.index + 1);
@@ -530,14 +843,33 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
               break;
             }
             const firstRec = outcome.records[0] as EvidenceRecord;
-            outcome = { type: 'drop', reason: 'DUPLICATE_RECORD', detail: `identical to the row at ${dup}, which was kept`, sigHash: firstRec.provenance.sig_hash, traceId: firstRec.trace_id, ref: firstRec.evidence_id };
+            outcome = {
+              type: 'drop',
+              reason: 'DUPLICATE_RECORD',
+              detail: `identical to the row at ${dup}, which was kept`,
+              sigHash: firstRec.provenance.sig_hash,
+              traceId: firstRec.trace_id,
+              ref: firstRec.evidence_id,
+            };
           }
           for (const m of item.members) {
             h.quarantined_units++;
             quarantined++;
             bump(h.by_reason, outcome.reason);
             bump(byReason, outcome.reason);
-            await quarantine(ctx, { reason: outcome.reason, detail: outcome.detail, file: ctx.file, index: m.index, offset: m.offset, bytes: m.bytes, lineSha: m.lineSha, sig: m.sig, record: null, trace: outcome.traceId, ref: outcome.ref ?? null });
+            await quarantine(ctx, {
+              reason: outcome.reason,
+              detail: outcome.detail,
+              file: ctx.file,
+              index: m.index,
+              offset: m.offset,
+              bytes: m.bytes,
+              lineSha: m.lineSha,
+              sig: m.sig,
+              record: null,
+              trace: outcome.traceId,
+              ref: outcome.ref ?? null,
+            });
           }
           break;
         }
@@ -549,28 +881,74 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
           if (!item.finalize) break;
           h.by_reason = sortedCounts(h.by_reason);
           h.flags.sort();
-          if (h.units !== h.evidence_units + h.quarantined_units) throw new Error(`accounting broke for ${ctx.file}: ${h.units} ≠ ${h.evidence_units} + ${h.quarantined_units}`);
+          if (h.units !== h.evidence_units + h.quarantined_units)
+            throw new Error(
+              `accounting broke for ${ctx.file}: ${h.units} ≠ ${h.evidence_units} + ${h.quarantined_units}`,
+            );
           break;
       }
     }
     await (pool as WorkerPool<UnitBatch, UnitResult[]> | null)?.close();
     progress.end();
     const filesRefused = health.filter((h) => h.file_refused).length;
-    const healthDoc = { schema_version: 1, totals: { files: health.length, files_refused: filesRefused, units, evidence_units: kept, quarantined_units: quarantined, records, by_reason: sortedCounts(byReason), by_kind: sortedCounts(kinds) }, streams: streamHealth(health), files: health };
+    const healthDoc = {
+      schema_version: 1,
+      totals: {
+        files: health.length,
+        files_refused: filesRefused,
+        units,
+        evidence_units: kept,
+        quarantined_units: quarantined,
+        records,
+        by_reason: sortedCounts(byReason),
+        by_kind: sortedCounts(kinds),
+      },
+      streams: streamHealth(health),
+      files: health,
+    };
     await staged.writeFile('_health.json', `${JSON.stringify(healthDoc, null, 2)}\n`);
     const written = await staged.closeAll();
     const outputs = manifestEntries(EVIDENCE_DIR, written);
     // Self-check before publishing: the rows on disk equal what we counted (wireit caches any exit 0).
     const evidenceRows = outputs.filter((o) => !o.path.includes('/_')).reduce((s, o) => s + (o.rows ?? 0), 0);
-    const quarantineRows = outputs.filter((o) => o.path.includes('/_quarantine/')).reduce((s, o) => s + (o.rows ?? 0), 0);
-    if (evidenceRows !== records) throw new Error(`self-check failed: wrote ${evidenceRows} evidence rows, counted ${records}`);
-    if (quarantineRows !== quarantined + filesRefused) throw new Error(`self-check failed: wrote ${quarantineRows} quarantine rows, counted ${quarantined + filesRefused}`);
+    const quarantineRows = outputs
+      .filter((o) => o.path.includes('/_quarantine/'))
+      .reduce((s, o) => s + (o.rows ?? 0), 0);
+    if (evidenceRows !== records)
+      throw new Error(`self-check failed: wrote ${evidenceRows} evidence rows, counted ${records}`);
+    if (quarantineRows !== quarantined + filesRefused)
+      throw new Error(
+        `self-check failed: wrote ${quarantineRows} quarantine rows, counted ${quarantined + filesRefused}`,
+      );
     inputs.sort((a, b) => (a.path < b.path ? -1 : 1));
-    const parameters = { as_of: config.as_of, future_skew_hours: config.future_skew_hours, limits: config.limits, sources: listed.map(({ source: s }) => ({ stream: s.stream, adapter: s.adapter, files: [...s.files].sort() })) };
+    const parameters = {
+      as_of: config.as_of,
+      future_skew_hours: config.future_skew_hours,
+      limits: config.limits,
+      sources: listed.map(({ source: s }) => ({
+        stream: s.stream,
+        adapter: s.adapter,
+        files: [...s.files].sort(),
+      })),
+    };
     const schemaVersions = { EvidenceRecord: EVIDENCE_V, QuarantineRecord: QUARANTINE_V };
     await staged.writeFile(
       MANIFEST,
-      manifestText({ schema_version: 1, phase: 'build-evidence', parameters, schema_versions: schemaVersions, inputs, files: outputs, counts: { units, evidence_units: kept, quarantined_units: quarantined, files_refused: filesRefused, records } }),
+      manifestText({
+        schema_version: 1,
+        phase: 'build-evidence',
+        parameters,
+        schema_versions: schemaVersions,
+        inputs,
+        files: outputs,
+        counts: {
+          units,
+          evidence_units: kept,
+          quarantined_units: quarantined,
+          files_refused: filesRefused,
+          records,
+        },
+      }),
     );
     await staged.publish();
     await cache.prune();
@@ -593,18 +971,36 @@ export async function buildEvidence(root: string, config: DistillConfig, opts: B
 
 /** A unit's place and raw-bytes hash. */
 function placeOf(u: UnitPlace | SourceUnit): UnitPlace {
-  return { index: u.index, offset: u.offset, bytes: u.bytes, lineSha: 'lineSha' in u ? u.lineSha : u.raw ? sha256(u.raw) : u.rawSha256 };
+  return {
+    index: u.index,
+    offset: u.offset,
+    bytes: u.bytes,
+    lineSha: 'lineSha' in u ? u.lineSha : u.raw ? sha256(u.raw) : u.rawSha256,
+  };
 }
 
 /** The result of a unit dropped before any adapter ran. */
 function dropResult(unit: SourceUnit, outcome: UnitOutcome): UnitResult {
   if (outcome.type !== 'drop') throw new Error('dropResult of a kept unit');
-  const prettyPrinted = unit.index === 0 && outcome.reason === 'JSON_PARSE' && /^\s*[{[]\s*$/.test(unit.text ?? '');
-  return { ...placeOf(unit), type: 'drop', reason: outcome.reason, detail: outcome.detail, sigHash: outcome.sigHash, traceId: outcome.traceId, ref: outcome.ref ?? null, prettyPrinted };
+  const prettyPrinted =
+    unit.index === 0 && outcome.reason === 'JSON_PARSE' && /^\s*[{[]\s*$/.test(unit.text ?? '');
+  return {
+    ...placeOf(unit),
+    type: 'drop',
+    reason: outcome.reason,
+    detail: outcome.detail,
+    sigHash: outcome.sigHash,
+    traceId: outcome.traceId,
+    ref: outcome.ref ?? null,
+    prettyPrinted,
+  };
 }
 
 /** The last byte of the snapshot. */
-async function lastByte(src: { fh: { read: (b: Buffer, o: number, l: number, p: number) => Promise<{ bytesRead: number }> }; size: number }): Promise<number> {
+async function lastByte(src: {
+  fh: { read: (b: Buffer, o: number, l: number, p: number) => Promise<{ bytesRead: number }> };
+  size: number;
+}): Promise<number> {
   const b = Buffer.alloc(1);
   await src.fh.read(b, 0, 1, src.size - 1);
   return b[0] as number;
@@ -614,10 +1010,39 @@ function prefixed(prefix: string, m: Record<string, number>): Record<string, num
   return Object.fromEntries(Object.entries(sortedCounts(m)).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
-function streamHealth(files: FileHealth[]): Record<string, { files: number; units: number; evidence_units: number; quarantined_units: number; records: number; by_reason: Record<string, number> }> {
-  const out: Record<string, { files: number; units: number; evidence_units: number; quarantined_units: number; records: number; by_reason: Record<string, number> }> = {};
+function streamHealth(
+  files: FileHealth[],
+): Record<
+  string,
+  {
+    files: number;
+    units: number;
+    evidence_units: number;
+    quarantined_units: number;
+    records: number;
+    by_reason: Record<string, number>;
+  }
+> {
+  const out: Record<
+    string,
+    {
+      files: number;
+      units: number;
+      evidence_units: number;
+      quarantined_units: number;
+      records: number;
+      by_reason: Record<string, number>;
+    }
+  > = {};
   for (const h of files) {
-    const s = (out[h.stream] ??= { files: 0, units: 0, evidence_units: 0, quarantined_units: 0, records: 0, by_reason: {} });
+    const s = (out[h.stream] ??= {
+      files: 0,
+      units: 0,
+      evidence_units: 0,
+      quarantined_units: 0,
+      records: 0,
+      by_reason: {},
+    });
     s.files++;
     s.units += h.units;
     s.evidence_units += h.evidence_units;

@@ -33,9 +33,15 @@ export async function previousInputs(root: string): Promise<Map<string, FileEntr
  * same. `prefixSha256` is the hash of the current file's first `prev.bytes` bytes (null when the
  * file is now shorter).
  */
-export function sourceChange(prev: FileEntry | undefined, size: number, prefixSha256: string | null): string | null {
+export function sourceChange(
+  prev: FileEntry | undefined,
+  size: number,
+  prefixSha256: string | null,
+): string | null {
   if (!prev) return null;
-  if (size < prev.bytes) return `the file is ${size} bytes now, but the last build read ${prev.bytes} bytes of it (truncated or rotated)`;
-  if (prefixSha256 !== prev.sha256) return `its first ${prev.bytes} bytes changed since the last build (sha256 ${prev.sha256.slice(0, 12)}… then, ${(prefixSha256 ?? '?').slice(0, 12)}… now): rows were edited, removed or reordered`;
+  if (size < prev.bytes)
+    return `the file is ${size} bytes now, but the last build read ${prev.bytes} bytes of it (truncated or rotated)`;
+  if (prefixSha256 !== prev.sha256)
+    return `its first ${prev.bytes} bytes changed since the last build (sha256 ${prev.sha256.slice(0, 12)}… then, ${(prefixSha256 ?? '?').slice(0, 12)}… now): rows were edited, removed or reordered`;
   return null;
 }

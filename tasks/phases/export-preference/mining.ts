@@ -4,7 +4,14 @@ import { PreferenceSample, SCHEMA_VERSION as PREF_V } from '../../../schemas/pre
 import type { Provenance } from '../../../schemas/provenance.ts';
 import type { ScoredRun } from '../../../schemas/scored-run.ts';
 import type { JudgmentEvidence } from '../../lib/export/inputs.ts';
-import { finalAnswer, hasText, invalidToolArgs, normaliseForCompare, orphanToolResult, withoutReasoning } from '../../lib/export/messages.ts';
+import {
+  finalAnswer,
+  hasText,
+  invalidToolArgs,
+  normaliseForCompare,
+  orphanToolResult,
+  withoutReasoning,
+} from '../../lib/export/messages.ts';
 import { sortById, type ExportDrop } from '../../lib/export/output.ts';
 import { canonicalJson, contentId } from '../../lib/hash.ts';
 import { splitGroup, splitOf } from '../../lib/export/split.ts';
@@ -15,7 +22,15 @@ import { splitGroup, splitOf } from '../../lib/export/split.ts';
  */
 
 /** Reason codes export-preference can give. */
-export const EXPORT_PREFERENCE_REASONS = ['CATEGORY_EXCLUDED', 'NO_FINAL_TEXT', 'NO_USER_TURN', 'TOOL_ARGS_INVALID', 'TOOL_RESULT_ORPHAN', 'IDENTICAL_TEXT', 'SELF_PAIR'] as const;
+export const EXPORT_PREFERENCE_REASONS = [
+  'CATEGORY_EXCLUDED',
+  'NO_FINAL_TEXT',
+  'NO_USER_TURN',
+  'TOOL_ARGS_INVALID',
+  'TOOL_RESULT_ORPHAN',
+  'IDENTICAL_TEXT',
+  'SELF_PAIR',
+] as const;
 export type ExportPreferenceReason = (typeof EXPORT_PREFERENCE_REASONS)[number];
 
 /** One side of a candidate pair. */
@@ -37,19 +52,41 @@ export interface PairInput {
   sameSourceRow: boolean;
 }
 
-type PairOutcome = { type: 'keep'; pair: PreferenceSample } | { type: 'drop'; reason: 'SELF_PAIR' | 'IDENTICAL_TEXT'; detail: string; id: string };
+type PairOutcome =
+  | { type: 'keep'; pair: PreferenceSample }
+  | { type: 'drop'; reason: 'SELF_PAIR' | 'IDENTICAL_TEXT'; detail: string; id: string };
 
-const sameRow = (a: Provenance, b: Provenance): boolean => a.source_file === b.source_file && a.line_offset === b.line_offset && a.sig_hash === b.sig_hash;
+const sameRow = (a: Provenance, b: Provenance): boolean =>
+  a.source_file === b.source_file && a.line_offset === b.line_offset && a.sig_hash === b.sig_hash;
 
 /** Builds a pair, or refuses a self-pair (same id, or both sides from one source row) or identical texts. */
 export function pairOrDrop(p: PairInput, testFraction: number): PairOutcome {
-  const id = contentId('pref', p.pair_type, p.chosen.id, p.rejected.id, canonicalJson(p.prompt), p.chosen.text, p.rejected.text);
-  if (p.chosen.id === p.rejected.id) return { type: 'drop', reason: 'SELF_PAIR', detail: `chosen and rejected are both ${p.chosen.id}`, id };
+  const id = contentId(
+    'pref',
+    p.pair_type,
+    p.chosen.id,
+    p.rejected.id,
+    canonicalJson(p.prompt),
+    p.chosen.text,
+    p.rejected.text,
+  );
+  if (p.chosen.id === p.rejected.id)
+    return { type: 'drop', reason: 'SELF_PAIR', detail: `chosen and rejected are both ${p.chosen.id}`, id };
   if (!p.sameSourceRow && sameRow(p.chosen.provenance, p.rejected.provenance)) {
-    return { type: 'drop', reason: 'SELF_PAIR', detail: `${p.chosen.id} and ${p.rejected.id} come from the same source row ${p.chosen.provenance.source_file}:${p.chosen.provenance.line_offset}`, id };
+    return {
+      type: 'drop',
+      reason: 'SELF_PAIR',
+      detail: `${p.chosen.id} and ${p.rejected.id} come from the same source row ${p.chosen.provenance.source_file}:${p.chosen.provenance.line_offset}`,
+      id,
+    };
   }
   if (normaliseForCompare(p.chosen.text) === normaliseForCompare(p.rejected.text)) {
-    return { type: 'drop', reason: 'IDENTICAL_TEXT', detail: `chosen (${p.chosen.id}) and rejected (${p.rejected.id}) texts are identical up to whitespace`, id };
+    return {
+      type: 'drop',
+      reason: 'IDENTICAL_TEXT',
+      detail: `chosen (${p.chosen.id}) and rejected (${p.rejected.id}) texts are identical up to whitespace`,
+      id,
+    };
   }
   const pair = PreferenceSample.parse({
     schema_version: PREF_V,
@@ -76,17 +113,28 @@ export interface Usable {
   text: string;
 }
 
-type UsableOutcome = { type: 'keep'; usable: Usable } | { type: 'drop'; reason: ExportPreferenceReason; detail: string };
+type UsableOutcome =
+  { type: 'keep'; usable: Usable } | { type: 'drop'; reason: ExportPreferenceReason; detail: string };
 
 /** Whether a run can be one side of a pair or a KTO row, and its prompt / final text. */
 export function usableRun(run: ScoredRun): UsableOutcome {
-  const drop = (reason: ExportPreferenceReason, detail: string): UsableOutcome => ({ type: 'drop', reason, detail });
-  if (run.category === 'needs_human_review') return drop('CATEGORY_EXCLUDED', 'needs_human_review runs have no trusted outcome to prefer or reject');
-  if (run.category === 'partially_accepted' && !hasText(run.correction)) return drop('CATEGORY_EXCLUDED', 'partially accepted without a human correction: neither clearly chosen nor rejected');
+  const drop = (reason: ExportPreferenceReason, detail: string): UsableOutcome => ({
+    type: 'drop',
+    reason,
+    detail,
+  });
+  if (run.category === 'needs_human_review')
+    return drop('CATEGORY_EXCLUDED', 'needs_human_review runs have no trusted outcome to prefer or reject');
+  if (run.category === 'partially_accepted' && !hasText(run.correction))
+    return drop(
+      'CATEGORY_EXCLUDED',
+      'partially accepted without a human correction: neither clearly chosen nor rejected',
+    );
   const final = finalAnswer(run.run.messages);
   if (!final) return drop('NO_FINAL_TEXT', 'no assistant turn with text to use as a completion');
   const prompt = run.run.messages.slice(0, final.index).map(withoutReasoning);
-  if (!prompt.some((m) => m.role === 'user')) return drop('NO_USER_TURN', 'no user turn before the final answer: there is no prompt');
+  if (!prompt.some((m) => m.role === 'user'))
+    return drop('NO_USER_TURN', 'no user turn before the final answer: there is no prompt');
   const bad = invalidToolArgs(prompt);
   if (bad) return drop('TOOL_ARGS_INVALID', bad);
   const orphan = orphanToolResult(prompt);
@@ -200,7 +248,20 @@ export interface PreferenceMining {
 
 /** The zeroed stats of a mining. */
 export function emptyStats(runsIn: number, judgmentsIn: number): PreferenceStats {
-  return { runs_in: runsIn, judgments_in: judgmentsIn, runs_paired: 0, runs_kto: 0, runs_quarantined: 0, judgments_paired: 0, judgments_quarantined: 0, candidates_skipped: 0, pairs_outcome: 0, pairs_correction: 0, pairs_judgment: 0, pairs_capped: 0 };
+  return {
+    runs_in: runsIn,
+    judgments_in: judgmentsIn,
+    runs_paired: 0,
+    runs_kto: 0,
+    runs_quarantined: 0,
+    judgments_paired: 0,
+    judgments_quarantined: 0,
+    candidates_skipped: 0,
+    pairs_outcome: 0,
+    pairs_correction: 0,
+    pairs_judgment: 0,
+    pairs_capped: 0,
+  };
 }
 
 /** Rows mined by one step (the in-memory core collects them; the phase sorts them on disk). */
@@ -227,7 +288,11 @@ function emitPair(p: PreferenceSample, stats: PreferenceStats, out: MinedRows): 
  * Step 1, per run: a drop, a correction pair (or the drop of its candidate), or an outcome side
  * for step 2 (returned as its Usable; nothing emitted).
  */
-export function mineRun(run: ScoredRun, opts: Opts, stats: PreferenceStats): { side: Usable | null; rows: MinedRows } {
+export function mineRun(
+  run: ScoredRun,
+  opts: Opts,
+  stats: PreferenceStats,
+): { side: Usable | null; rows: MinedRows } {
   const rows = mined();
   const u = usableRun(run);
   if (u.type === 'drop') {
@@ -237,10 +302,28 @@ export function mineRun(run: ScoredRun, opts: Opts, stats: PreferenceStats): { s
   }
   if (run.category !== 'partially_accepted') return { side: u.usable, rows };
   const correction = run.correction as string;
-  const edit = run.signals.find((s) => s.signal.type === 'human_review' && s.signal.verdict === 'edit' && s.signal.corrected_answer === correction);
+  const edit = run.signals.find(
+    (s) =>
+      s.signal.type === 'human_review' &&
+      s.signal.verdict === 'edit' &&
+      s.signal.corrected_answer === correction,
+  );
   // the correction's own row is the review signal; without one it is known only from the run row
-  const chosen: PairSide = edit ? { id: edit.evidence_id, text: correction, provenance: edit.provenance } : { id: `${run.run_id}#correction`, text: correction, provenance: run.provenance };
-  const out = pairOrDrop({ pair_type: 'correction', task_key: run.task_key, prompt: u.usable.prompt, tools: run.run.tools, chosen, rejected: { id: run.run_id, text: u.usable.text, provenance: run.provenance }, sameSourceRow: !edit }, opts.testFraction);
+  const chosen: PairSide = edit
+    ? { id: edit.evidence_id, text: correction, provenance: edit.provenance }
+    : { id: `${run.run_id}#correction`, text: correction, provenance: run.provenance };
+  const out = pairOrDrop(
+    {
+      pair_type: 'correction',
+      task_key: run.task_key,
+      prompt: u.usable.prompt,
+      tools: run.run.tools,
+      chosen,
+      rejected: { id: run.run_id, text: u.usable.text, provenance: run.provenance },
+      sameSourceRow: !edit,
+    },
+    opts.testFraction,
+  );
   if (out.type === 'keep') {
     emitPair(out.pair, stats, rows);
     stats.runs_paired++;
@@ -285,7 +368,14 @@ export function mineGroup(group: readonly Usable[], opts: Opts, stats: Preferenc
         continue;
       }
       stats.runs_quarantined++;
-      rows.drops.push(runDrop(u.run, 'IDENTICAL_TEXT', `same prompt and final answer as ${otherLabel} run ${twin} of the same task: contradicting outcomes`, twin));
+      rows.drops.push(
+        runDrop(
+          u.run,
+          'IDENTICAL_TEXT',
+          `same prompt and final answer as ${otherLabel} run ${twin} of the same task: contradicting outcomes`,
+          twin,
+        ),
+      );
     }
     return out;
   };
@@ -303,12 +393,28 @@ export function mineGroup(group: readonly Usable[], opts: Opts, stats: Preferenc
     const c = a[i] as Usable;
     const x = r[j] as Usable;
     const out = pairOrDrop(
-      { pair_type: 'outcome', task_key: c.run.task_key, prompt: c.prompt, tools: c.run.run.tools, chosen: { id: c.run.run_id, text: c.text, provenance: c.run.provenance }, rejected: { id: x.run.run_id, text: x.text, provenance: x.run.provenance }, sameSourceRow: false },
+      {
+        pair_type: 'outcome',
+        task_key: c.run.task_key,
+        prompt: c.prompt,
+        tools: c.run.run.tools,
+        chosen: { id: c.run.run_id, text: c.text, provenance: c.run.provenance },
+        rejected: { id: x.run.run_id, text: x.text, provenance: x.run.provenance },
+        sameSourceRow: false,
+      },
       opts.testFraction,
     );
     if (out.type === 'drop') {
       stats.candidates_skipped++;
-      rows.drops.push({ reason: out.reason, detail: out.detail, provenance: x.run.provenance, record: out.id, trace: x.run.run_id, ref: c.run.run_id, candidate: true });
+      rows.drops.push({
+        reason: out.reason,
+        detail: out.detail,
+        provenance: x.run.provenance,
+        record: out.id,
+        trace: x.run.run_id,
+        ref: c.run.run_id,
+        candidate: true,
+      });
       continue;
     }
     emitPair(out.pair, stats, rows);
@@ -346,14 +452,36 @@ export function mineJudgment(j: JudgmentEvidence, opts: Opts, stats: PreferenceS
   const rows = mined();
   const dropJ = (reason: string, detail: string): MinedRows => {
     stats.judgments_quarantined++;
-    rows.drops.push({ reason, detail, provenance: j.provenance, record: j.evidence_id, trace: null, ref: null });
+    rows.drops.push({
+      reason,
+      detail,
+      provenance: j.provenance,
+      record: j.evidence_id,
+      trace: null,
+      ref: null,
+    });
     return rows;
   };
   const prompt = j.judgment.prompt.map(withoutReasoning);
   const bad = invalidToolArgs(prompt) ?? orphanToolResult(prompt);
   if (bad) return dropJ(invalidToolArgs(prompt) ? 'TOOL_ARGS_INVALID' : 'TOOL_RESULT_ORPHAN', bad);
-  const side = (s: 'chosen' | 'rejected'): PairSide => ({ id: `${j.evidence_id}#${s}`, text: j.judgment[s], provenance: j.provenance });
-  const out = pairOrDrop({ pair_type: 'judgment', task_key: j.task_key, prompt, tools: [], chosen: side('chosen'), rejected: side('rejected'), sameSourceRow: true }, opts.testFraction);
+  const side = (s: 'chosen' | 'rejected'): PairSide => ({
+    id: `${j.evidence_id}#${s}`,
+    text: j.judgment[s],
+    provenance: j.provenance,
+  });
+  const out = pairOrDrop(
+    {
+      pair_type: 'judgment',
+      task_key: j.task_key,
+      prompt,
+      tools: [],
+      chosen: side('chosen'),
+      rejected: side('rejected'),
+      sameSourceRow: true,
+    },
+    opts.testFraction,
+  );
   if (out.type !== 'keep') return dropJ(out.reason, out.detail);
   emitPair(out.pair, stats, rows);
   stats.judgments_paired++;
@@ -363,7 +491,9 @@ export function mineJudgment(j: JudgmentEvidence, opts: Opts, stats: PreferenceS
 /** Throws unless every run was paired, a KTO row or quarantined. */
 export function checkAccounting(stats: PreferenceStats): void {
   if (stats.runs_in !== stats.runs_paired + stats.runs_kto + stats.runs_quarantined) {
-    throw new Error(`accounting broke: ${stats.runs_in} runs ≠ ${stats.runs_paired} paired + ${stats.runs_kto} KTO + ${stats.runs_quarantined} quarantined`);
+    throw new Error(
+      `accounting broke: ${stats.runs_in} runs ≠ ${stats.runs_paired} paired + ${stats.runs_kto} KTO + ${stats.runs_quarantined} quarantined`,
+    );
   }
 }
 
@@ -372,7 +502,11 @@ export function checkAccounting(stats: PreferenceStats): void {
  * judgment), unpaired KTO rows and drops. Deterministic whatever the input order. (The phase runs
  * the same three steps streaming, with task groups formed through an external sort.)
  */
-export function minePreferences(runsIn: readonly ScoredRun[], judgmentsIn: readonly JudgmentEvidence[], opts: Opts): PreferenceMining {
+export function minePreferences(
+  runsIn: readonly ScoredRun[],
+  judgmentsIn: readonly JudgmentEvidence[],
+  opts: Opts,
+): PreferenceMining {
   const runs = [...runsIn].sort((a, b) => (a.run_id < b.run_id ? -1 : 1));
   const judgments = [...judgmentsIn].sort((a, b) => (a.evidence_id < b.evidence_id ? -1 : 1));
   const all = mined();

@@ -18,7 +18,16 @@ import { EXPORT_DIRS } from '../../lib/layout.ts';
 import { n } from '../../lib/log.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
 import { StagedDir } from '../../lib/staged-dir.ts';
-import { checkAccounting, emptyStats, mineGroup, mineJudgment, mineRun, sidesOf, TaskUnion, type MinedRows } from './mining.ts';
+import {
+  checkAccounting,
+  emptyStats,
+  mineGroup,
+  mineJudgment,
+  mineRun,
+  sidesOf,
+  TaskUnion,
+  type MinedRows,
+} from './mining.ts';
 import { SPLITS, type Split } from '../../lib/export/split.ts';
 
 /** The canonical files of exports/preference/. */
@@ -105,7 +114,10 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
     }
     await flush();
     // step 3: imported judgments
-    for await (const row of readLocated(root, evFiles.map((f) => f.path))) {
+    for await (const row of readLocated(
+      root,
+      evFiles.map((f) => f.path),
+    )) {
       const ev = row.value as EvidenceRecord;
       if (ev.kind !== 'judgment') continue;
       stats.judgments_in++;
@@ -130,8 +142,15 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
         prettyName: 'distill preference pairs',
         tags: ['dpo', 'kto', 'preference', 'agent-traces', 'distill'],
         configs: [
-          { name: 'preference', default: true, splits: SPLITS.map((s) => ({ split: s, path: `preference/${s}.jsonl`, rows: pairParts[s] })) },
-          { name: 'kto', splits: SPLITS.map((s) => ({ split: s, path: `kto/${s}.jsonl`, rows: ktoParts[s] })) },
+          {
+            name: 'preference',
+            default: true,
+            splits: SPLITS.map((s) => ({ split: s, path: `preference/${s}.jsonl`, rows: pairParts[s] })),
+          },
+          {
+            name: 'kto',
+            splits: SPLITS.map((s) => ({ split: s, path: `kto/${s}.jsonl`, rows: ktoParts[s] })),
+          },
         ],
         body: [
           '# distill preference pairs',
@@ -145,7 +164,11 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
     // receipt counts are per unit (run / judgment): in = out + quarantined; skipped candidates are stats
     const { units: byReason, candidates: skipped } = quarantine.counts();
     await quarantine.write(staged);
-    const expectedRows: Record<string, number> = { [PAIR_FILE]: pairCount, [KTO_FILE]: ktoCount, [QUARANTINE_FILE]: dropCount };
+    const expectedRows: Record<string, number> = {
+      [PAIR_FILE]: pairCount,
+      [KTO_FILE]: ktoCount,
+      [QUARANTINE_FILE]: dropCount,
+    };
     for (const s of SPLITS) {
       expectedRows[`openai/${s}.jsonl`] = pairParts[s];
       expectedRows[`trl/preference/${s}.jsonl`] = pairParts[s];
@@ -153,11 +176,30 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
       expectedRows[`trl/kto/${s}.jsonl`] = ktoParts[s];
       expectedRows[`hf/kto/${s}.jsonl`] = ktoParts[s];
     }
-    const parameters = { preference_cap_per_task: cap, test_fraction: testFraction, pair_order: 'zip-then-lexicographic by run_id' };
-    const schemaVersions = { ScoredRun: SCORED_V, EvidenceRecord: EVIDENCE_V, PreferenceSample: PREF_V, KtoSample: KTO_V, QuarantineRecord: QUARANTINE_V };
+    const parameters = {
+      preference_cap_per_task: cap,
+      test_fraction: testFraction,
+      pair_order: 'zip-then-lexicographic by run_id',
+    };
+    const schemaVersions = {
+      ScoredRun: SCORED_V,
+      EvidenceRecord: EVIDENCE_V,
+      PreferenceSample: PREF_V,
+      KtoSample: KTO_V,
+      QuarantineRecord: QUARANTINE_V,
+    };
     const counts = { ...stats, pairs: pairCount, kto: ktoCount, quarantined: dropCount };
     const inputs = [...runFiles, ...evFiles];
-    const outputs = await sealExport(staged, { phase: 'export-preference', dir, parameters, schemaVersions, inputs, expectedRows, counts, secretAllowlist: config.secret_allowlist });
+    const outputs = await sealExport(staged, {
+      phase: 'export-preference',
+      dir,
+      parameters,
+      schemaVersions,
+      inputs,
+      expectedRows,
+      counts,
+      secretAllowlist: config.secret_allowlist,
+    });
     await staged.publish();
     const unitsIn = stats.runs_in + stats.judgments_in;
     const unitsDropped = stats.runs_quarantined + stats.judgments_quarantined;
@@ -167,7 +209,12 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
       inputs: outputsSorted(inputs),
       outputs,
       counts: { in: unitsIn, out: unitsIn - unitsDropped, quarantined: unitsDropped, by_reason: byReason },
-      stats: { ...stats, pairs: pairCount, kto: ktoCount, ...Object.fromEntries(Object.entries(skipped).map(([k, v]) => [`candidates_skipped.${k}`, v])) },
+      stats: {
+        ...stats,
+        pairs: pairCount,
+        kto: ktoCount,
+        ...Object.fromEntries(Object.entries(skipped).map(([k, v]) => [`candidates_skipped.${k}`, v])),
+      },
       summary: `${n(stats.runs_in)} runs + ${n(stats.judgments_in)} judgments → ${n(pairCount)} pairs (${n(stats.pairs_outcome)} outcome, ${n(stats.pairs_correction)} correction, ${n(stats.pairs_judgment)} judgment), ${n(ktoCount)} unpaired KTO rows; ${n(dropCount)} quarantined`,
     };
   } catch (e) {

@@ -6,7 +6,13 @@ import { RagSample, SCHEMA_VERSION as RAG_V } from '../../../schemas/rag-sample.
 import { SCHEMA_VERSION as SCORED_V, type ScoredRun } from '../../../schemas/scored-run.ts';
 import { readLocated, screenedFiles, type DocumentEvidence } from '../../lib/export/inputs.ts';
 import { finalAnswer, firstUserText, hasText, normaliseForCompare } from '../../lib/export/messages.ts';
-import { QUARANTINE_FILE, QuarantineSorter, sealExport, sortById, type ExportDrop } from '../../lib/export/output.ts';
+import {
+  QUARANTINE_FILE,
+  QuarantineSorter,
+  sealExport,
+  sortById,
+  type ExportDrop,
+} from '../../lib/export/output.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { contentId, sha256 } from '../../lib/hash.ts';
 import { EXPORT_DIRS } from '../../lib/layout.ts';
@@ -16,7 +22,12 @@ import { Scratch } from '../../lib/scratch.ts';
 import { StagedDir } from '../../lib/staged-dir.ts';
 
 /** Reason codes export-rag can give. */
-export const EXPORT_RAG_REASONS = ['CATEGORY_EXCLUDED', 'NO_USER_TURN', 'NO_FINAL_TEXT', 'DUPLICATE_TEXT'] as const;
+export const EXPORT_RAG_REASONS = [
+  'CATEGORY_EXCLUDED',
+  'NO_USER_TURN',
+  'NO_FINAL_TEXT',
+  'DUPLICATE_TEXT',
+] as const;
 export type ExportRagReason = (typeof EXPORT_RAG_REASONS)[number];
 
 export const RAG_FILE = 'playbooks.jsonl';
@@ -33,7 +44,8 @@ export interface RagDocument {
   trace: string | null;
 }
 
-type DocOutcome = { type: 'keep'; doc: RagDocument } | { type: 'drop'; reason: ExportRagReason; detail: string };
+type DocOutcome =
+  { type: 'keep'; doc: RagDocument } | { type: 'drop'; reason: ExportRagReason; detail: string };
 
 const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
 
@@ -67,7 +79,10 @@ function splitParagraph(p: string, max: number): string[] {
  */
 export function chunkText(text: string, max: number): string[] {
   if (text.length <= max) return [text];
-  const paragraphs = text.split(/\n[ \t]*\n/).map((p) => p.trim()).filter((p) => p !== '');
+  const paragraphs = text
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   const pieces = paragraphs.flatMap((p) => (p.length <= max ? [p] : splitParagraph(p, max)));
   const chunks: string[] = [];
   let cur = '';
@@ -85,18 +100,42 @@ export function chunkText(text: string, max: number): string[] {
 
 /** Pure core: an accepted / partially accepted run → a "Task / Answer" document, or a drop. */
 export function runDocument(run: ScoredRun): DocOutcome {
-  if (run.category !== 'accepted' && run.category !== 'partially_accepted') return { type: 'drop', reason: 'CATEGORY_EXCLUDED', detail: `${run.category} runs are not grounded knowledge` };
+  if (run.category !== 'accepted' && run.category !== 'partially_accepted')
+    return {
+      type: 'drop',
+      reason: 'CATEGORY_EXCLUDED',
+      detail: `${run.category} runs are not grounded knowledge`,
+    };
   const task = firstUserText(run.run.messages);
-  if (task === null) return { type: 'drop', reason: 'NO_USER_TURN', detail: 'no user message to state the task' };
-  const answer = run.category === 'partially_accepted' && hasText(run.correction) ? run.correction : finalAnswer(run.run.messages)?.text;
-  if (answer === undefined) return { type: 'drop', reason: 'NO_FINAL_TEXT', detail: 'no assistant answer with text (and no human correction)' };
+  if (task === null)
+    return { type: 'drop', reason: 'NO_USER_TURN', detail: 'no user message to state the task' };
+  const answer =
+    run.category === 'partially_accepted' && hasText(run.correction)
+      ? run.correction
+      : finalAnswer(run.run.messages)?.text;
+  if (answer === undefined)
+    return {
+      type: 'drop',
+      reason: 'NO_FINAL_TEXT',
+      detail: 'no assistant answer with text (and no human correction)',
+    };
   const text = `Task: ${task.trim()}\n\nAnswer: ${answer.trim()}`;
   return {
     type: 'keep',
     doc: {
       baseId: contentId('rag', 'run', run.run_id, text),
       text,
-      metadata: { kind: 'run', source_file: run.provenance.source_file, stream: run.stream, trace_id: run.run_id, task_key: run.task_key ?? '', category: run.category, recorded_at: run.recorded_at ?? '', evidence_id: run.evidence_id, title: '' },
+      metadata: {
+        kind: 'run',
+        source_file: run.provenance.source_file,
+        stream: run.stream,
+        trace_id: run.run_id,
+        task_key: run.task_key ?? '',
+        category: run.category,
+        recorded_at: run.recorded_at ?? '',
+        evidence_id: run.evidence_id,
+        title: '',
+      },
       provenance: run.provenance,
       record: run.run_id,
       trace: run.run_id,
@@ -109,11 +148,22 @@ export function knowledgeDocument(ev: DocumentEvidence): RagDocument {
   const { title, text: body } = ev.document;
   // no title line when the body already opens with it (plain or as a Markdown heading)
   const firstLine = (body.trimStart().split('\n')[0] ?? '').replace(/^#+\s*/, '').trim();
-  const text = hasText(title) && firstLine !== title.trim() ? `${title.trim()}\n\n${body.trim()}` : body.trim();
+  const text =
+    hasText(title) && firstLine !== title.trim() ? `${title.trim()}\n\n${body.trim()}` : body.trim();
   return {
     baseId: contentId('rag', 'document', ev.evidence_id, text),
     text,
-    metadata: { kind: 'document', source_file: ev.provenance.source_file, stream: ev.stream, trace_id: ev.trace_id ?? '', task_key: ev.task_key ?? '', category: '', recorded_at: ev.recorded_at ?? '', evidence_id: ev.evidence_id, title: title.trim() },
+    metadata: {
+      kind: 'document',
+      source_file: ev.provenance.source_file,
+      stream: ev.stream,
+      trace_id: ev.trace_id ?? '',
+      task_key: ev.task_key ?? '',
+      category: '',
+      recorded_at: ev.recorded_at ?? '',
+      evidence_id: ev.evidence_id,
+      title: title.trim(),
+    },
     provenance: ev.provenance,
     record: ev.evidence_id,
     trace: ev.trace_id,
@@ -138,13 +188,25 @@ export function toRagSamples(doc: RagDocument, chunkChars: number): RagSample[] 
  * Pure core: runs and knowledge documents → RAG chunks and drops. Documents with the same text
  * (up to whitespace) are kept once: the lowest base id wins, the others are DUPLICATE_TEXT.
  */
-export function buildRag(runs: readonly ScoredRun[], documents: readonly DocumentEvidence[], opts: { chunkChars: number }): { samples: RagSample[]; drops: ExportDrop[]; documents: number } {
+export function buildRag(
+  runs: readonly ScoredRun[],
+  documents: readonly DocumentEvidence[],
+  opts: { chunkChars: number },
+): { samples: RagSample[]; drops: ExportDrop[]; documents: number } {
   const drops: ExportDrop[] = [];
   const docs: RagDocument[] = [];
   for (const run of runs) {
     const out = runDocument(run);
     if (out.type === 'keep') docs.push(out.doc);
-    else drops.push({ reason: out.reason, detail: out.detail, provenance: run.provenance, record: run.run_id, trace: run.run_id, ref: null });
+    else
+      drops.push({
+        reason: out.reason,
+        detail: out.detail,
+        provenance: run.provenance,
+        record: run.run_id,
+        trace: run.run_id,
+        ref: null,
+      });
   }
   for (const ev of documents) docs.push(knowledgeDocument(ev));
   docs.sort((a, b) => (a.baseId < b.baseId ? -1 : a.baseId > b.baseId ? 1 : 0));
@@ -155,7 +217,14 @@ export function buildRag(runs: readonly ScoredRun[], documents: readonly Documen
     const key = normaliseForCompare(d.text);
     const first = winners.get(key);
     if (first !== undefined) {
-      drops.push({ reason: 'DUPLICATE_TEXT', detail: `same text as ${first}, which was kept`, provenance: d.provenance, record: d.record, trace: d.trace, ref: first });
+      drops.push({
+        reason: 'DUPLICATE_TEXT',
+        detail: `same text as ${first}, which was kept`,
+        provenance: d.provenance,
+        record: d.record,
+        trace: d.trace,
+        ref: first,
+      });
       continue;
     }
     winners.set(key, d.baseId);
@@ -181,14 +250,28 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
     const quarantine = new QuarantineSorter(scratch.dir, 'export-rag');
     let runsIn = 0;
     let documentsIn = 0;
-    for await (const row of readLocated(root, runFiles.map((f) => f.path))) {
+    for await (const row of readLocated(
+      root,
+      runFiles.map((f) => f.path),
+    )) {
       const run = row.value as ScoredRun;
       runsIn++;
       const out = runDocument(run);
       if (out.type === 'keep') await docs.add(out.doc.baseId, JSON.stringify(out.doc));
-      else await quarantine.add({ reason: out.reason, detail: out.detail, provenance: run.provenance, record: run.run_id, trace: run.run_id, ref: null });
+      else
+        await quarantine.add({
+          reason: out.reason,
+          detail: out.detail,
+          provenance: run.provenance,
+          record: run.run_id,
+          trace: run.run_id,
+          ref: null,
+        });
     }
-    for await (const row of readLocated(root, evFiles.map((f) => f.path))) {
+    for await (const row of readLocated(
+      root,
+      evFiles.map((f) => f.path),
+    )) {
       const ev = row.value as EvidenceRecord;
       if (ev.kind !== 'document') continue;
       documentsIn++;
@@ -203,7 +286,14 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
       const key = sha256(normaliseForCompare(d.text));
       const first = winners.get(key);
       if (first !== undefined) {
-        await quarantine.add({ reason: 'DUPLICATE_TEXT', detail: `same text as ${first}, which was kept`, provenance: d.provenance, record: d.record, trace: d.trace, ref: first });
+        await quarantine.add({
+          reason: 'DUPLICATE_TEXT',
+          detail: `same text as ${first}, which was kept`,
+          provenance: d.provenance,
+          record: d.record,
+          trace: d.trace,
+          ref: first,
+        });
         continue;
       }
       winners.set(key, d.baseId);
@@ -213,15 +303,38 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
     const chunkCount = chunks.size;
     const dropCount = quarantine.size;
     const unitsIn = runsIn + documentsIn;
-    if (unitsIn !== kept + dropCount) throw new Error(`accounting broke: ${unitsIn} runs + documents ≠ ${kept} exported + ${dropCount} quarantined`);
+    if (unitsIn !== kept + dropCount)
+      throw new Error(
+        `accounting broke: ${unitsIn} runs + documents ≠ ${kept} exported + ${dropCount} quarantined`,
+      );
     const w = staged.writer(RAG_FILE);
     for await (const { line } of chunks.sorted()) await w.writeLine(line);
     const byReason = await quarantine.write(staged);
     const parameters = { rag_chunk_chars: chunkChars, categories: ['accepted', 'partially_accepted'] };
-    const schemaVersions = { ScoredRun: SCORED_V, EvidenceRecord: EVIDENCE_V, RagSample: RAG_V, QuarantineRecord: QUARANTINE_V };
-    const counts = { runs_in: runsIn, documents_in: documentsIn, documents_kept: kept, chunks: chunkCount, quarantined: dropCount };
+    const schemaVersions = {
+      ScoredRun: SCORED_V,
+      EvidenceRecord: EVIDENCE_V,
+      RagSample: RAG_V,
+      QuarantineRecord: QUARANTINE_V,
+    };
+    const counts = {
+      runs_in: runsIn,
+      documents_in: documentsIn,
+      documents_kept: kept,
+      chunks: chunkCount,
+      quarantined: dropCount,
+    };
     const inputs = [...runFiles, ...evFiles].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const outputs = await sealExport(staged, { phase: 'export-rag', dir, parameters, schemaVersions, inputs, expectedRows: { [RAG_FILE]: chunkCount, [QUARANTINE_FILE]: dropCount }, counts, secretAllowlist: config.secret_allowlist });
+    const outputs = await sealExport(staged, {
+      phase: 'export-rag',
+      dir,
+      parameters,
+      schemaVersions,
+      inputs,
+      expectedRows: { [RAG_FILE]: chunkCount, [QUARANTINE_FILE]: dropCount },
+      counts,
+      secretAllowlist: config.secret_allowlist,
+    });
     await staged.publish();
     return {
       parameters,

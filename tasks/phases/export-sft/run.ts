@@ -10,7 +10,13 @@ import { openaiSftRow } from '../../lib/export/formats/openai.ts';
 import { renderCard } from '../../lib/export/formats/hf-card.ts';
 import { trlSftRow } from '../../lib/export/formats/trl.ts';
 import { readLocated, screenedFiles } from '../../lib/export/inputs.ts';
-import { endOnAssistant, hasText, invalidToolArgs, orphanToolResult, withoutReasoning } from '../../lib/export/messages.ts';
+import {
+  endOnAssistant,
+  hasText,
+  invalidToolArgs,
+  orphanToolResult,
+  withoutReasoning,
+} from '../../lib/export/messages.ts';
 import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, sealExport } from '../../lib/export/output.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { Scratch } from '../../lib/scratch.ts';
@@ -23,7 +29,13 @@ import { SPLITS, splitGroup, splitOf, type Split } from '../../lib/export/split.
 
 /** Reason codes export-sft can give. */
 export const EXPORT_SFT_REASONS = [
-  'CATEGORY_EXCLUDED', 'EMPTY_CONVERSATION', 'NO_ASSISTANT_TURN', 'NO_USER_TURN', 'EMPTY_FINAL_TURN', 'TOOL_ARGS_INVALID', 'TOOL_RESULT_ORPHAN',
+  'CATEGORY_EXCLUDED',
+  'EMPTY_CONVERSATION',
+  'NO_ASSISTANT_TURN',
+  'NO_USER_TURN',
+  'EMPTY_FINAL_TURN',
+  'TOOL_ARGS_INVALID',
+  'TOOL_RESULT_ORPHAN',
 ] as const;
 export type ExportSftReason = (typeof EXPORT_SFT_REASONS)[number];
 
@@ -50,27 +62,42 @@ export function sftAllowed(includePartial: boolean): readonly SftQuality[] {
 /** The canonical SFT file of an export folder. */
 export const SFT_FILE = 'instruction_response.jsonl';
 
-export type SftOutcome = { type: 'keep'; sample: SftSample } | { type: 'drop'; reason: ExportSftReason; detail: string };
+export type SftOutcome =
+  { type: 'keep'; sample: SftSample } | { type: 'drop'; reason: ExportSftReason; detail: string };
 
 /**
  * Pure core: one scored run → an SftSample or a drop. The conversation is cut to end on its last
  * assistant turn; a partially accepted run's final turn is replaced by the human correction when
  * there is one; assistant reasoning is removed.
  */
-export function toSftSample(run: ScoredRun, opts: { allowed: readonly Category[]; testFraction: number }): SftOutcome {
+export function toSftSample(
+  run: ScoredRun,
+  opts: { allowed: readonly Category[]; testFraction: number },
+): SftOutcome {
   const drop = (reason: ExportSftReason, detail: string): SftOutcome => ({ type: 'drop', reason, detail });
-  if (isSftNever(run.category)) return drop('CATEGORY_EXCLUDED', `${run.category} runs never reach SFT (SFT_NEVER)`);
-  if (!opts.allowed.includes(run.category)) return drop('CATEGORY_EXCLUDED', `${run.category} runs are exported only with --include-partial (exports/sft-partial)`);
+  if (isSftNever(run.category))
+    return drop('CATEGORY_EXCLUDED', `${run.category} runs never reach SFT (SFT_NEVER)`);
+  if (!opts.allowed.includes(run.category))
+    return drop(
+      'CATEGORY_EXCLUDED',
+      `${run.category} runs are exported only with --include-partial (exports/sft-partial)`,
+    );
   const all = run.run.messages;
   if (all.length === 0) return drop('EMPTY_CONVERSATION', 'the run has no messages');
   let messages: ChatMessage[] = endOnAssistant(all);
-  if (messages.length === 0) return drop('NO_ASSISTANT_TURN', `the run's ${all.length} messages have no assistant turn`);
-  if (!messages.some((m) => m.role === 'user')) return drop('NO_USER_TURN', 'no user turn before the final assistant turn: there is no instruction to learn from');
+  if (messages.length === 0)
+    return drop('NO_ASSISTANT_TURN', `the run's ${all.length} messages have no assistant turn`);
+  if (!messages.some((m) => m.role === 'user'))
+    return drop(
+      'NO_USER_TURN',
+      'no user turn before the final assistant turn: there is no instruction to learn from',
+    );
   if (run.category === 'partially_accepted' && hasText(run.correction)) {
     messages = [...messages.slice(0, -1), { role: 'assistant', content: run.correction }];
   }
   const last = messages[messages.length - 1] as Extract<ChatMessage, { role: 'assistant' }>;
-  if (!hasText(last.content) && (last.tool_calls ?? []).length === 0) return drop('EMPTY_FINAL_TURN', 'the final assistant turn has no text and no tool calls');
+  if (!hasText(last.content) && (last.tool_calls ?? []).length === 0)
+    return drop('EMPTY_FINAL_TURN', 'the final assistant turn has no text and no tool calls');
   const badArgs = invalidToolArgs(messages);
   if (badArgs) return drop('TOOL_ARGS_INVALID', badArgs);
   const orphan = orphanToolResult(messages);
@@ -111,7 +138,10 @@ export async function verifySftFile(path: string, allowed: readonly string[], la
       );
     }
     const res = SftSample.safeParse(row);
-    if (!res.success) throw new Error(`SFT re-read check failed: ${label}:${line} is not a valid SftSample ($.${res.error.issues[0]?.path.join('.')}: ${res.error.issues[0]?.message}); nothing was published`);
+    if (!res.success)
+      throw new Error(
+        `SFT re-read check failed: ${label}:${line} is not a valid SftSample ($.${res.error.issues[0]?.path.join('.')}: ${res.error.issues[0]?.message}); nothing was published`,
+      );
   }
   return rows;
 }
@@ -127,7 +157,11 @@ export interface ExportSftOptions {
  * Streams the screened runs once; samples and drops go through external sorts, so memory does not
  * grow with the number of runs, and every file is then written in id order in one pass.
  */
-export async function exportSft(root: string, config: DistillConfig, opts: ExportSftOptions): Promise<PhaseResult> {
+export async function exportSft(
+  root: string,
+  config: DistillConfig,
+  opts: ExportSftOptions,
+): Promise<PhaseResult> {
   const phase = opts.includePartial ? 'export-sft-partial' : 'export-sft';
   const dir = opts.includePartial ? EXPORT_DIRS.sftPartial : EXPORT_DIRS.sft;
   const allowed = sftAllowed(opts.includePartial);
@@ -142,7 +176,10 @@ export async function exportSft(root: string, config: DistillConfig, opts: Expor
     const parts: Record<Split, number> = { train: 0, test: 0 };
     let runsIn = 0;
     let withTools = false;
-    for await (const row of readLocated(root, inputs.map((f) => f.path))) {
+    for await (const row of readLocated(
+      root,
+      inputs.map((f) => f.path),
+    )) {
       const run = row.value as ScoredRun;
       runsIn++;
       bump(byCategory, run.category);
@@ -151,7 +188,15 @@ export async function exportSft(root: string, config: DistillConfig, opts: Expor
         parts[out.sample.split]++;
         withTools ||= out.sample.tools.length > 0;
         await samples.add(out.sample.id, JSON.stringify(out.sample));
-      } else await quarantine.add({ reason: out.reason, detail: out.detail, provenance: run.provenance, record: run.run_id, trace: run.run_id, ref: null });
+      } else
+        await quarantine.add({
+          reason: out.reason,
+          detail: out.detail,
+          provenance: run.provenance,
+          record: run.run_id,
+          trace: run.run_id,
+          ref: null,
+        });
     }
     const rows = samples.size;
     const dropCount = quarantine.size;
@@ -164,9 +209,17 @@ export async function exportSft(root: string, config: DistillConfig, opts: Expor
     await staged.writeFile(
       'hf/README.md',
       renderCard({
-        prettyName: opts.includePartial ? 'distill SFT (accepted + partially accepted runs)' : 'distill SFT (accepted runs only)',
+        prettyName: opts.includePartial
+          ? 'distill SFT (accepted + partially accepted runs)'
+          : 'distill SFT (accepted runs only)',
         tags: ['sft', 'agent-traces', 'distill'],
-        configs: [{ name: configName, default: true, splits: SPLITS.map((s) => ({ split: s, path: `data/${s}.jsonl`, rows: parts[s] })) }],
+        configs: [
+          {
+            name: configName,
+            default: true,
+            splits: SPLITS.map((s) => ({ split: s, path: `data/${s}.jsonl`, rows: parts[s] })),
+          },
+        ],
         body: [
           `# ${configName}`,
           '',
@@ -181,23 +234,48 @@ export async function exportSft(root: string, config: DistillConfig, opts: Expor
     const stagedSft = staged.stagedPath(SFT_FILE);
     if (opts.hooks?.beforeVerify) await opts.hooks.beforeVerify(stagedSft);
     const reread = await verifySftFile(stagedSft, allowed, `${dir}/${SFT_FILE}`);
-    if (reread !== rows) throw new Error(`SFT re-read check failed: ${dir}/${SFT_FILE} has ${reread} rows, expected ${rows}; nothing was published`);
-    if (runsIn !== rows + dropCount) throw new Error(`accounting broke: ${runsIn} runs ≠ ${rows} exported + ${dropCount} quarantined`);
+    if (reread !== rows)
+      throw new Error(
+        `SFT re-read check failed: ${dir}/${SFT_FILE} has ${reread} rows, expected ${rows}; nothing was published`,
+      );
+    if (runsIn !== rows + dropCount)
+      throw new Error(`accounting broke: ${runsIn} runs ≠ ${rows} exported + ${dropCount} quarantined`);
     const expectedRows: Record<string, number> = { [SFT_FILE]: rows, [QUARANTINE_FILE]: dropCount };
-    for (const p of ['openai', 'trl', 'hf/data']) for (const s of SPLITS) expectedRows[`${p}/${s}.jsonl`] = parts[s];
-    const parameters = { include_partial: opts.includePartial, quality_allowed: [...allowed], test_fraction: testFraction };
+    for (const p of ['openai', 'trl', 'hf/data'])
+      for (const s of SPLITS) expectedRows[`${p}/${s}.jsonl`] = parts[s];
+    const parameters = {
+      include_partial: opts.includePartial,
+      quality_allowed: [...allowed],
+      test_fraction: testFraction,
+    };
     const schemaVersions = { ScoredRun: SCORED_V, SftSample: SFT_V, QuarantineRecord: QUARANTINE_V };
     const counts = { runs_in: runsIn, rows, train: parts.train, test: parts.test, quarantined: dropCount };
-    const outputs = await sealExport(staged, { phase, dir, parameters, schemaVersions, inputs, expectedRows, counts, secretAllowlist: config.secret_allowlist });
+    const outputs = await sealExport(staged, {
+      phase,
+      dir,
+      parameters,
+      schemaVersions,
+      inputs,
+      expectedRows,
+      counts,
+      secretAllowlist: config.secret_allowlist,
+    });
     await staged.publish();
-    const reasons = Object.entries(byReason).map(([k, v]) => `${n(v)} ${k}`).join(', ');
+    const reasons = Object.entries(byReason)
+      .map(([k, v]) => `${n(v)} ${k}`)
+      .join(', ');
     return {
       parameters,
       schemaVersions,
       inputs,
       outputs,
       counts: { in: runsIn, out: rows, quarantined: dropCount, by_reason: byReason },
-      stats: { rows, train: parts.train, test: parts.test, ...Object.fromEntries(Object.entries(sortedCounts(byCategory)).map(([k, v]) => [`runs.${k}`, v])) },
+      stats: {
+        rows,
+        train: parts.train,
+        test: parts.test,
+        ...Object.fromEntries(Object.entries(sortedCounts(byCategory)).map(([k, v]) => [`runs.${k}`, v])),
+      },
       summary: `${n(runsIn)} runs → ${n(rows)} SFT rows (${n(parts.train)} train, ${n(parts.test)} test) in ${dir}/${dropCount ? `; ${n(dropCount)} quarantined (${reasons})` : ''}`,
     };
   } catch (e) {

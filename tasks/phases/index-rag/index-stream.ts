@@ -1,7 +1,14 @@
 import { promises as fsp } from 'node:fs';
 import SearchableMap from 'minisearch/SearchableMap';
 import { growableU32 } from '../../lib/growable.ts';
-import { INDEX_FIELDS, INDEX_FORMAT_VERSION, indexParameters, STORED_FIELDS, terms, type IndexedDoc } from '../../lib/rag-index.ts';
+import {
+  INDEX_FIELDS,
+  INDEX_FORMAT_VERSION,
+  indexParameters,
+  STORED_FIELDS,
+  terms,
+  type IndexedDoc,
+} from '../../lib/rag-index.ts';
 
 /**
  * Writes the RAG index file (the same bytes as `buildIndexTextFromDocs`, MiniSearch's own
@@ -110,7 +117,7 @@ async function readInt32s(path: string): Promise<Int32Array> {
     const { size } = await fh.stat();
     const q = new Int32Array(size / 4);
     const bytes = new Uint8Array(q.buffer);
-    for (let off = 0; off < size; ) {
+    for (let off = 0; off < size;) {
       const { bytesRead } = await fh.read(bytes, off, size - off, off);
       if (bytesRead === 0) throw new Error(`${path} ended early`);
       off += bytesRead;
@@ -134,7 +141,12 @@ function termCounts(tokens: readonly string[]): Map<string, number> {
  * ascending (before writing anything), and an Error on a duplicate id next to its twin (as the
  * in-memory builder does; in sorted rows every duplicate is).
  */
-export async function writeIndexStream(pass: DocPass, sink: TextSink, scratchPath: (name: string) => string, partitionPostings: number): Promise<IndexStreamStats> {
+export async function writeIndexStream(
+  pass: DocPass,
+  sink: TextSink,
+  scratchPath: (name: string) => string,
+  partitionPostings: number,
+): Promise<IndexStreamStats> {
   // pass A: field lengths, average field lengths, term order, postings per term
   const tree = new SearchableMap<number>();
   const fieldLength = growableU32(); // FIELD_COUNT per document
@@ -203,7 +215,9 @@ export async function writeIndexStream(pass: DocPass, sink: TextSink, scratchPat
 
   const out = new Chunked(sink);
   const N = String(documents);
-  await out.put(`{"format":"distill-rag-index","format_version":${INDEX_FORMAT_VERSION},"parameters":${JSON.stringify(indexParameters())},"documents":${N},"minisearch":{"documentCount":${N},"nextId":${N},"documentIds":{`);
+  await out.put(
+    `{"format":"distill-rag-index","format_version":${INDEX_FORMAT_VERSION},"parameters":${JSON.stringify(indexParameters())},"documents":${N},"minisearch":{"documentCount":${N},"nextId":${N},"documentIds":{`,
+  );
   // pass B: documentIds
   let i = 0;
   for await (const doc of pass()) {
@@ -211,7 +225,9 @@ export async function writeIndexStream(pass: DocPass, sink: TextSink, scratchPat
     i++;
   }
   if (i !== documents) throw new Error(`RAG rows changed between passes (${documents} then ${i})`);
-  await out.put(`},"fieldIds":${JSON.stringify(Object.fromEntries(INDEX_FIELDS.map((f, k) => [f, k])))},"fieldLength":{`);
+  await out.put(
+    `},"fieldIds":${JSON.stringify(Object.fromEntries(INDEX_FIELDS.map((f, k) => [f, k])))},"fieldLength":{`,
+  );
   for (let d = 0; d < documents; d++) {
     const lens = Array.from(fieldLength.a.subarray(d * FIELD_COUNT, (d + 1) * FIELD_COUNT));
     await out.put(`${d === 0 ? '' : ','}"${d}":${JSON.stringify(lens)}`);
@@ -229,7 +245,8 @@ export async function writeIndexStream(pass: DocPass, sink: TextSink, scratchPat
     for (let f = 0; f < FIELD_COUNT; f++) {
       for (const [t, c] of termCounts(terms(doc[INDEX_FIELDS[f] as (typeof INDEX_FIELDS)[number]]))) {
         const ord = tree.get(t);
-        if (ord === undefined) throw new Error(`RAG rows changed between passes (term ${JSON.stringify(t)} unseen)`);
+        if (ord === undefined)
+          throw new Error(`RAG rows changed between passes (term ${JSON.stringify(t)} unseen)`);
         const r = rankOf[ord] as number;
         await (spills[partOfRank(r)] as PostingSpill).add(r, f, i, c);
         spilled++;
@@ -238,7 +255,10 @@ export async function writeIndexStream(pass: DocPass, sink: TextSink, scratchPat
     i++;
   }
   for (const s of spills) await s.close();
-  if (i !== documents || spilled !== postings) throw new Error(`RAG rows changed between passes (${documents} documents / ${postings} postings, then ${i} / ${spilled})`);
+  if (i !== documents || spilled !== postings)
+    throw new Error(
+      `RAG rows changed between passes (${documents} documents / ${postings} postings, then ${i} / ${spilled})`,
+    );
   await out.put('},"dirtCount":0,"index":[');
   // the index, one partition of term ranks at a time, in the tree's order
   const termIter = tree.keys();
@@ -284,7 +304,8 @@ export async function writeIndexStream(pass: DocPass, sink: TextSink, scratchPat
       written++;
     }
   }
-  if (written !== termCount) throw new Error(`self-check failed: wrote ${written} index terms, the dictionary holds ${termCount}`);
+  if (written !== termCount)
+    throw new Error(`self-check failed: wrote ${written} index terms, the dictionary holds ${termCount}`);
   await out.put('],"serializationVersion":2}}\n');
   await out.flush();
   return { documents, terms: termCount, postings, partitions };

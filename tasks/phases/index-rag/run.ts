@@ -15,7 +15,13 @@ import { UserError } from '../../lib/result.ts';
 import { Scratch } from '../../lib/scratch.ts';
 import { manifestEntries, StagedDir } from '../../lib/staged-dir.ts';
 import { indexPartitionPostings } from '../../lib/tuning.ts';
-import { INDEX_FILE, INDEX_FORMAT_VERSION, indexParameters, toIndexedDoc, type IndexedDoc } from '../../lib/rag-index.ts';
+import {
+  INDEX_FILE,
+  INDEX_FORMAT_VERSION,
+  indexParameters,
+  toIndexedDoc,
+  type IndexedDoc,
+} from '../../lib/rag-index.ts';
 import { NotSortedError, writeIndexStream } from './index-stream.ts';
 
 /** The command that builds the index, for error messages. */
@@ -28,7 +34,9 @@ async function* ragDocs(path: string, file: string, validate: boolean): AsyncGen
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw new UserError(`${file}:${line + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`npm run export-rag\``);
+      throw new UserError(
+        `${file}:${line + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`npm run export-rag\``,
+      );
     }
     if (!validate) {
       yield toIndexedDoc(raw as RagSample);
@@ -37,7 +45,9 @@ async function* ragDocs(path: string, file: string, validate: boolean): AsyncGen
     const res = RagSample.safeParse(raw);
     if (!res.success) {
       const issue = res.error.issues[0];
-      throw new UserError(`${file}:${line + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`npm run export-rag\``);
+      throw new UserError(
+        `${file}:${line + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`npm run export-rag\``,
+      );
     }
     yield toIndexedDoc(res.data);
   }
@@ -46,7 +56,8 @@ async function* ragDocs(path: string, file: string, validate: boolean): AsyncGen
 /** A copy of the RAG rows sorted by id (the export writes them sorted; this is for a file that is not). */
 async function sortedCopy(path: string, scratch: Scratch): Promise<string> {
   const sorter = new ExternalSorter(scratch.dir, 'rows');
-  for await (const { text } of jsonlLines(path)) await sorter.add(String((JSON.parse(text) as { id: unknown }).id), text);
+  for await (const { text } of jsonlLines(path))
+    await sorter.add(String((JSON.parse(text) as { id: unknown }).id), text);
   const out = scratch.path('sorted.jsonl');
   const w = new JsonlWriter(out);
   for await (const { line } of sorter.sorted()) await w.writeLine(line);
@@ -64,15 +75,23 @@ export async function indexRag(root: string): Promise<PhaseResult> {
   const upstream = await readManifest(root, EXPORT_DIRS.rag, 'npm run export-rag');
   const rel = `${EXPORT_DIRS.rag}/${RAG_FILE}`;
   const entry = upstream.files.find((f) => f.path === rel);
-  if (!entry) throw new UserError(`${EXPORT_DIRS.rag}/${MANIFEST} lists no ${rel}; rebuild with \`npm run export-rag\``);
+  if (!entry)
+    throw new UserError(
+      `${EXPORT_DIRS.rag}/${MANIFEST} lists no ${rel}; rebuild with \`npm run export-rag\``,
+    );
   const scratch = await Scratch.create(root, 'index-rag');
   try {
     let input = scratch.path('input.jsonl');
     await fsp.copyFile(join(root, rel), input).catch(() => {
-      throw new UserError(`${rel} not found although ${EXPORT_DIRS.rag}/${MANIFEST} lists it; rebuild with \`npm run export-rag\``);
+      throw new UserError(
+        `${rel} not found although ${EXPORT_DIRS.rag}/${MANIFEST} lists it; rebuild with \`npm run export-rag\``,
+      );
     });
     const got = await sha256File(input);
-    if (got !== entry.sha256) throw new UserError(`${rel} does not match ${EXPORT_DIRS.rag}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`npm run export-rag\``);
+    if (got !== entry.sha256)
+      throw new UserError(
+        `${rel} does not match ${EXPORT_DIRS.rag}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`npm run export-rag\``,
+      );
     return await writeIndex(root, rel, entry, input, scratch).catch(async (e: unknown) => {
       if (!(e instanceof NotSortedError)) throw e;
       input = await sortedCopy(input, scratch);
@@ -83,12 +102,23 @@ export async function indexRag(root: string): Promise<PhaseResult> {
   }
 }
 
-async function writeIndex(root: string, rel: string, entry: FileEntry, input: string, scratch: Scratch): Promise<PhaseResult> {
+async function writeIndex(
+  root: string,
+  rel: string,
+  entry: FileEntry,
+  input: string,
+  scratch: Scratch,
+): Promise<PhaseResult> {
   const staged = await StagedDir.begin(root, RAG_INDEX_DIR);
   try {
     let passes = 0;
     const pass = (): AsyncIterable<IndexedDoc> => ragDocs(input, rel, passes++ === 0);
-    const stats = await writeIndexStream(pass, staged.textWriter(INDEX_FILE), (name) => scratch.path(name), indexPartitionPostings());
+    const stats = await writeIndexStream(
+      pass,
+      staged.textWriter(INDEX_FILE),
+      (name) => scratch.path(name),
+      indexPartitionPostings(),
+    );
     const documents = stats.documents;
     const written = await staged.closeAll();
     const files = manifestEntries(RAG_INDEX_DIR, written);
@@ -96,7 +126,18 @@ async function writeIndex(root: string, rel: string, entry: FileEntry, input: st
     const schemaVersions = { RagSample: RAG_V, RagIndex: INDEX_FORMAT_VERSION };
     const inputs = [entry];
     const counts = { documents };
-    await staged.writeFile(MANIFEST, manifestText({ schema_version: 1, phase: 'index-rag', parameters, schema_versions: schemaVersions, inputs, files, counts }));
+    await staged.writeFile(
+      MANIFEST,
+      manifestText({
+        schema_version: 1,
+        phase: 'index-rag',
+        parameters,
+        schema_versions: schemaVersions,
+        inputs,
+        files,
+        counts,
+      }),
+    );
     await staged.publish();
     return {
       parameters,

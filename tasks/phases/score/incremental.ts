@@ -106,12 +106,17 @@ export async function saveFileTraces(root: string, sha: string, seen: FileTraces
   await w.commit();
 }
 
-async function readFileTraces(cache: LineCache, sha: string): Promise<{ traces: string[]; missing: string[] } | null> {
+async function readFileTraces(
+  cache: LineCache,
+  sha: string,
+): Promise<{ traces: string[]; missing: string[] } | null> {
   if (!cache.has(sha)) return null;
   try {
     for await (const line of cache.read(sha)) {
       const v = JSON.parse(line) as { traces?: unknown; missing?: unknown };
-      return Array.isArray(v.traces) && Array.isArray(v.missing) ? { traces: v.traces.map(String), missing: v.missing.map(String) } : null;
+      return Array.isArray(v.traces) && Array.isArray(v.missing)
+        ? { traces: v.traces.map(String), missing: v.missing.map(String) }
+        : null;
     }
   } catch {
     // unreadable: as if missing
@@ -127,13 +132,25 @@ async function pruneFileTraces(root: string, keep: readonly ScoredFileStats[]): 
 }
 
 /** Records what the just-published output is, for the next run (a cache: never an output). */
-export async function saveScoreState(root: string, manifestBody: string, files: ScoredFileStats[], outputs: readonly FileEntry[]): Promise<void> {
+export async function saveScoreState(
+  root: string,
+  manifestBody: string,
+  files: ScoredFileStats[],
+  outputs: readonly FileEntry[],
+): Promise<void> {
   const stats: OutputStat[] = [];
   for (const f of outputs) {
     const st = await statOf(root, f.path);
     if (st) stats.push(st);
   }
-  const state: ScoreState = { format: STATE_FORMAT, code: codeFingerprint(), rule_table_version: RULE_TABLE_VERSION, manifest_sha256: sha256(Buffer.from(manifestBody, 'utf8')), files, outputs: stats };
+  const state: ScoreState = {
+    format: STATE_FORMAT,
+    code: codeFingerprint(),
+    rule_table_version: RULE_TABLE_VERSION,
+    manifest_sha256: sha256(Buffer.from(manifestBody, 'utf8')),
+    files,
+    outputs: stats,
+  };
   await writeFileAtomic(statePath(root), `${JSON.stringify(state)}\n`);
   await pruneFileTraces(root, files);
 }
@@ -143,7 +160,11 @@ export interface IncrementalPlan {
   previous: Manifest;
   /** The previous output files as stat saw them after their publish. */
   outputStats: Map<string, OutputStat>;
-  summary: { by_category: Record<string, number>; by_deciding_rule: Record<string, number>; by_reason: Record<string, number> };
+  summary: {
+    by_category: Record<string, number>;
+    by_deciding_rule: Record<string, number>;
+    by_reason: Record<string, number>;
+  };
   /** Unchanged evidence files, with their counts from the last run. */
   oldFiles: ScoredFileStats[];
   /** New and changed files (read whole; undated/preference_judgments.jsonl grows with every day, and so does today's file of runs). */
@@ -163,7 +184,10 @@ async function readText(path: string): Promise<string | null> {
 }
 
 /** The plan for an incremental run, or null when a full run is needed (see the file comment). */
-export async function incrementalPlan(root: string, inputs: readonly FileEntry[]): Promise<IncrementalPlan | null> {
+export async function incrementalPlan(
+  root: string,
+  inputs: readonly FileEntry[],
+): Promise<IncrementalPlan | null> {
   if (process.env['DISTILL_SCORE_INCREMENTAL'] === '0') return null;
   const stateText = await readText(statePath(root));
   if (stateText === null) return null;
@@ -173,9 +197,15 @@ export async function incrementalPlan(root: string, inputs: readonly FileEntry[]
   } catch {
     return null;
   }
-  if (state.format !== STATE_FORMAT || state.code !== codeFingerprint() || state.rule_table_version !== RULE_TABLE_VERSION) return null;
+  if (
+    state.format !== STATE_FORMAT ||
+    state.code !== codeFingerprint() ||
+    state.rule_table_version !== RULE_TABLE_VERSION
+  )
+    return null;
   const manifestText = await readText(join(root, SCORED_DIR, MANIFEST));
-  if (manifestText === null || sha256(Buffer.from(manifestText, 'utf8')) !== state.manifest_sha256) return null;
+  if (manifestText === null || sha256(Buffer.from(manifestText, 'utf8')) !== state.manifest_sha256)
+    return null;
   const parsed = Manifest.safeParse(JSON.parse(manifestText));
   if (!parsed.success) return null;
   const previous = parsed.data;
@@ -203,9 +233,22 @@ export async function incrementalPlan(root: string, inputs: readonly FileEntry[]
   if (newFiles.reduce((s, f) => s + f.bytes, 0) > MAX_NEW_SHARE * total) return null;
   const summaryEntry = previous.files.find((f) => f.path === `${SCORED_DIR}/_summary.json`);
   const summaryText = await readText(join(root, SCORED_DIR, '_summary.json'));
-  if (!summaryEntry || summaryText === null || sha256(Buffer.from(summaryText, 'utf8')) !== summaryEntry.sha256) return null;
+  if (
+    !summaryEntry ||
+    summaryText === null ||
+    sha256(Buffer.from(summaryText, 'utf8')) !== summaryEntry.sha256
+  )
+    return null;
   const summary = JSON.parse(summaryText) as IncrementalPlan['summary'];
-  return { previous, outputStats: new Map(state.outputs.map((o) => [o.path, o])), summary, oldFiles, newFiles, dirtyBefore, missingBefore };
+  return {
+    previous,
+    outputStats: new Map(state.outputs.map((o) => [o.path, o])),
+    summary,
+    oldFiles,
+    newFiles,
+    dirtyBefore,
+    missingBefore,
+  };
 }
 
 /**
@@ -215,7 +258,14 @@ export async function incrementalPlan(root: string, inputs: readonly FileEntry[]
 async function unchangedSince(root: string, entry: FileEntry, plan: IncrementalPlan): Promise<boolean> {
   const was = plan.outputStats.get(entry.path);
   const now = await statOf(root, entry.path);
-  return was !== undefined && now !== null && now.size === was.size && now.size === entry.bytes && now.ino === was.ino && now.ctimeMs === was.ctimeMs;
+  return (
+    was !== undefined &&
+    now !== null &&
+    now.size === was.size &&
+    now.size === entry.bytes &&
+    now.ino === was.ino &&
+    now.ctimeMs === was.ctimeMs
+  );
 }
 
 /** The previous output no longer matches its manifest: the run falls back to a full one. */
@@ -231,7 +281,8 @@ async function* previousLines(root: string, entry: FileEntry): AsyncGenerator<st
     bytes += Buffer.byteLength(text) + 1;
     yield text;
   }
-  if (bytes !== entry.bytes || h.digest('hex') !== entry.sha256) throw new StalePrevious(`${entry.path} does not match ${SCORED_DIR}/${MANIFEST}`);
+  if (bytes !== entry.bytes || h.digest('hex') !== entry.sha256)
+    throw new StalePrevious(`${entry.path} does not match ${SCORED_DIR}/${MANIFEST}`);
 }
 
 /** An async iterator with one row of look-ahead. */
@@ -253,7 +304,11 @@ class Ahead<T> {
  * Scores incrementally into a new staged output; returns null (nothing published) when the
  * previous output turns out not to match its manifest, so the caller runs a full score.
  */
-export async function scoreIncremental(root: string, inputs: FileEntry[], plan: IncrementalPlan): Promise<Awaited<ReturnType<typeof sealScored>> | null> {
+export async function scoreIncremental(
+  root: string,
+  inputs: FileEntry[],
+  plan: IncrementalPlan,
+): Promise<Awaited<ReturnType<typeof sealScored>> | null> {
   const scratch = await Scratch.create(root, 'score');
   const staged = await StagedDir.begin(root, SCORED_DIR);
   try {
@@ -303,7 +358,9 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
       }
     }
     await spill.close();
-    const parts = Array.from({ length: k }, (_, p) => p).filter((p) => spill.lines[p] !== 0).map((p) => scratch.path(`part-${p}.jsonl`));
+    const parts = Array.from({ length: k }, (_, p) => p)
+      .filter((p) => spill.lines[p] !== 0)
+      .map((p) => scratch.path(`part-${p}.jsonl`));
     await scorePartitions(parts, 1, runSorter, dropSorter, fresh);
 
     // the previous counts, less what the dirty traces had, plus what they have now
@@ -320,15 +377,19 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
     };
 
     // runs: each previous day file (less the dirty traces' runs) merged with the new runs by run_id
-    const prevDays = plan.previous.files.filter((f) => !f.path.includes('/_')).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const prevDays = plan.previous.files
+      .filter((f) => !f.path.includes('/_'))
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
     const fresher = await Ahead.of<SortedRow>(runSorter.sorted());
     const dayOf = (row: SortedRow): string => row.key.slice(0, row.key.indexOf('\u0000'));
     let d = 0;
     for (;;) {
-      const prevDay = d < prevDays.length ? (prevDays[d] as FileEntry).path.slice(SCORED_DIR.length + 1) : null;
+      const prevDay =
+        d < prevDays.length ? (prevDays[d] as FileEntry).path.slice(SCORED_DIR.length + 1) : null;
       const newDay = fresher.head.done ? null : dayOf(fresher.head.value);
       if (prevDay === null && newDay === null) break;
-      const day = prevDay === null ? (newDay as string) : newDay === null || prevDay <= newDay ? prevDay : newDay;
+      const day =
+        prevDay === null ? (newDay as string) : newDay === null || prevDay <= newDay ? prevDay : newDay;
       let open = false;
       const write = async (line: string): Promise<void> => {
         open = true;
@@ -341,9 +402,19 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
       };
       const newHere = (): boolean => !fresher.head.done && dayOf(fresher.head.value) === day;
       const prevEntry = prevDay === day ? (prevDays[d] as FileEntry) : null;
-      if (linkable && prevEntry && !touched.has(day) && !newHere() && (await unchangedSince(root, prevEntry, plan))) {
+      if (
+        linkable &&
+        prevEntry &&
+        !touched.has(day) &&
+        !newHere() &&
+        (await unchangedSince(root, prevEntry, plan))
+      ) {
         // no run of a dirty trace and no new run on this day: the published file as it is
-        await staged.linkFile(day, join(root, prevEntry.path), { sha256: prevEntry.sha256, bytes: prevEntry.bytes, rows: prevEntry.rows });
+        await staged.linkFile(day, join(root, prevEntry.path), {
+          sha256: prevEntry.sha256,
+          bytes: prevEntry.bytes,
+          rows: prevEntry.rows,
+        });
         t.runsOut += prevEntry.rows ?? 0;
         d++;
         continue;
@@ -351,7 +422,8 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
       if (prevEntry) {
         for await (const line of previousLines(root, prevEntry)) {
           const id = peekFields(line, ['run_id'] as const).run_id as string;
-          while (newHere() && (fresher.head.value as SortedRow).key.slice(day.length + 1) < id) await takeNew();
+          while (newHere() && (fresher.head.value as SortedRow).key.slice(day.length + 1) < id)
+            await takeNew();
           if (dirty.has(id)) {
             // replaced (or dropped) by this run's scoring of the trace: its old counts go
             const old = JSON.parse(line) as { category: string; decided_by: string; signals: unknown[] };
@@ -384,7 +456,10 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
       const top = peekFields(line, ['record_id', 'trace_id', 'reason'] as const);
       const key = top.record_id as string;
       while (!newDrops.head.done && newDrops.head.value.key < key) await takeDrop();
-      if ((typeof top.trace_id === 'string' && dirty.has(top.trace_id)) || (top.reason === 'MISSING_TRACE_ID' && plan.missingBefore.has(key))) {
+      if (
+        (typeof top.trace_id === 'string' && dirty.has(top.trace_id)) ||
+        (top.reason === 'MISSING_TRACE_ID' && plan.missingBefore.has(key))
+      ) {
         forget(t.byReason, top.reason as string);
         continue;
       }
@@ -394,7 +469,14 @@ export async function scoreIncremental(root: string, inputs: FileEntry[], plan: 
     while (!newDrops.head.done) await takeDrop();
     for (const [c, v] of Object.entries(fresh.byReason)) bump(t.byReason, c, v);
     fileStats.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return await sealScored(root, staged, inputs, t, fileStats, ` (incremental: ${n(plan.newFiles.length)} new or changed evidence files, ${n(dirty.size)} traces scored again, ${n(skipped)} old evidence files not read)`);
+    return await sealScored(
+      root,
+      staged,
+      inputs,
+      t,
+      fileStats,
+      ` (incremental: ${n(plan.newFiles.length)} new or changed evidence files, ${n(dirty.size)} traces scored again, ${n(skipped)} old evidence files not read)`,
+    );
   } catch (e) {
     await staged.abort();
     if (e instanceof StalePrevious) return null;

@@ -26,7 +26,22 @@ export interface PartitionScore {
 /** The quarantine row of a score drop, with its sort key. */
 export function scoreDropLine(d: ScoreDrop): [string, string] {
   const ev = d.evidence;
-  const row = quarantineRow({ reason: d.reason, detail: d.detail, file: ev.provenance.source_file, index: ev.provenance.line_offset, offset: null, bytes: null, lineSha: null, sig: ev.provenance.sig_hash, record: ev.evidence_id, trace: ev.trace_id, ref: d.ref }, 'score');
+  const row = quarantineRow(
+    {
+      reason: d.reason,
+      detail: d.detail,
+      file: ev.provenance.source_file,
+      index: ev.provenance.line_offset,
+      offset: null,
+      bytes: null,
+      lineSha: null,
+      sig: ev.provenance.sig_hash,
+      record: ev.evidence_id,
+      trace: ev.trace_id,
+      ref: d.ref,
+    },
+    'score',
+  );
   return [ev.evidence_id, JSON.stringify(row)];
 }
 
@@ -41,7 +56,14 @@ export async function scorePartition(path: string): Promise<PartitionScore> {
     if (e.kind === 'run') g.runs.push(e);
     else g.signals.push(e);
   }
-  const out: PartitionScore = { runs: [], drops: [], byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, 0])), byRule: {}, byReason: {}, signalsJoined: 0 };
+  const out: PartitionScore = {
+    runs: [],
+    drops: [],
+    byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, 0])),
+    byRule: {},
+    byReason: {},
+    signalsJoined: 0,
+  };
   for (const [id, g] of groups) {
     const res = scoreTrace(id, g);
     for (const d of res.drops) {

@@ -3,7 +3,11 @@ import { CATEGORIES } from '../../../schemas/category.ts';
 import type { DistillConfig } from '../../../schemas/config.ts';
 import { EvidenceRecord, SCHEMA_VERSION as EVIDENCE_V } from '../../../schemas/evidence-record.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
-import { SCHEMA_VERSION as SCORED_V, type JoinedSignal, type ScoredRun } from '../../../schemas/scored-run.ts';
+import {
+  SCHEMA_VERSION as SCORED_V,
+  type JoinedSignal,
+  type ScoredRun,
+} from '../../../schemas/scored-run.ts';
 import { SCORED_DIR } from '../../lib/layout.ts';
 import { evidenceFiles } from '../../lib/export/inputs.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
@@ -17,14 +21,25 @@ import { scoreDropLine, scorePartition, type PartitionScore } from './partition.
 import { Progress, n } from '../../lib/log.ts';
 import { MANIFEST, manifestText } from '../../lib/manifest.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import { FileTraces, incrementalPlan, saveFileTraces, saveScoreState, scoreIncremental, type ScoredFileStats } from './incremental.ts';
+import {
+  FileTraces,
+  incrementalPlan,
+  saveFileTraces,
+  saveScoreState,
+  scoreIncremental,
+  type ScoredFileStats,
+} from './incremental.ts';
 import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';
 import { manifestEntries, StagedDir } from '../../lib/staged-dir.ts';
 import { applyRules, deriveFacts, RULE_TABLE_VERSION } from './rules.ts';
 
-
 /** Reason codes this phase can give. */
-export const SCORE_REASONS = ['ID_CONFLICT', 'DUPLICATE_RECORD', 'ORPHAN_SIGNAL', 'MISSING_TRACE_ID'] as const;
+export const SCORE_REASONS = [
+  'ID_CONFLICT',
+  'DUPLICATE_RECORD',
+  'ORPHAN_SIGNAL',
+  'MISSING_TRACE_ID',
+] as const;
 
 type RunEv = Extract<EvidenceRecord, { kind: 'run' }>;
 type SignalEv = Extract<EvidenceRecord, { kind: 'signal' }>;
@@ -43,7 +58,8 @@ export interface ScoreDrop {
   ref: string | null;
 }
 
-const byId = <T extends { evidence_id: string }>(a: T, b: T): number => (a.evidence_id < b.evidence_id ? -1 : a.evidence_id > b.evidence_id ? 1 : 0);
+const byId = <T extends { evidence_id: string }>(a: T, b: T): number =>
+  a.evidence_id < b.evidence_id ? -1 : a.evidence_id > b.evidence_id ? 1 : 0;
 
 /**
  * Pure core: one trace's evidence → a ScoredRun, or drops. Several different run rows for one
@@ -53,24 +69,55 @@ export function scoreTrace(traceId: string, g: TraceGroup): { run: ScoredRun | n
   const runs = [...g.runs].sort(byId);
   const signals = [...g.signals].sort(byId);
   if (runs.length === 0) {
-    return { run: null, drops: signals.map((s) => ({ reason: 'ORPHAN_SIGNAL' as const, detail: `no run with trace_id ${traceId} to attach this ${s.signal.type} signal to`, evidence: s, ref: null })) };
+    return {
+      run: null,
+      drops: signals.map((s) => ({
+        reason: 'ORPHAN_SIGNAL' as const,
+        detail: `no run with trace_id ${traceId} to attach this ${s.signal.type} signal to`,
+        evidence: s,
+        ref: null,
+      })),
+    };
   }
   if (runs.length > 1) {
     const ids = runs.map((r) => r.evidence_id).join(', ');
     return {
       run: null,
       drops: [
-        ...runs.map((r) => ({ reason: 'ID_CONFLICT' as const, detail: `trace_id ${traceId} has ${runs.length} different run rows (${ids}); none is trusted`, evidence: r as EvidenceRecord, ref: traceId })),
-        ...signals.map((s) => ({ reason: 'ID_CONFLICT' as const, detail: `signal for trace_id ${traceId}, whose run rows conflict`, evidence: s as EvidenceRecord, ref: traceId })),
+        ...runs.map((r) => ({
+          reason: 'ID_CONFLICT' as const,
+          detail: `trace_id ${traceId} has ${runs.length} different run rows (${ids}); none is trusted`,
+          evidence: r as EvidenceRecord,
+          ref: traceId,
+        })),
+        ...signals.map((s) => ({
+          reason: 'ID_CONFLICT' as const,
+          detail: `signal for trace_id ${traceId}, whose run rows conflict`,
+          evidence: s as EvidenceRecord,
+          ref: traceId,
+        })),
       ],
     };
   }
   const r = runs[0] as RunEv;
-  const facts = deriveFacts(r.run, signals.map((s) => s.signal));
+  const facts = deriveFacts(
+    r.run,
+    signals.map((s) => s.signal),
+  );
   const verdict = applyRules(facts);
-  const edit = signals.find((s) => s.signal.type === 'human_review' && s.signal.verdict === 'edit' && (s.signal.corrected_answer ?? '').trim() !== '');
+  const edit = signals.find(
+    (s) =>
+      s.signal.type === 'human_review' &&
+      s.signal.verdict === 'edit' &&
+      (s.signal.corrected_answer ?? '').trim() !== '',
+  );
   const correction = edit && edit.signal.type === 'human_review' ? edit.signal.corrected_answer : null;
-  const joined: JoinedSignal[] = signals.map((s) => ({ evidence_id: s.evidence_id, stream: s.stream, signal: s.signal, provenance: s.provenance }));
+  const joined: JoinedSignal[] = signals.map((s) => ({
+    evidence_id: s.evidence_id,
+    stream: s.stream,
+    signal: s.signal,
+    provenance: s.provenance,
+  }));
   // built from validated evidence in ScoredRun's field order (what parse would return, byte for
   // byte; test/score.test.ts checks it), so it is not re-validated row by row
   const scored: ScoredRun = {
@@ -100,7 +147,9 @@ export function scoredPartition(r: ScoredRun): string {
 
 /** The day file of a run recorded at `recordedAt` (its run row's recorded_at). */
 export function dayFile(recordedAt: string | null | undefined): string {
-  return recordedAt ? `${recordedAt.slice(0, 4)}/${recordedAt.slice(5, 7)}/${recordedAt.slice(8, 10)}/runs.jsonl` : 'undated/runs.jsonl';
+  return recordedAt
+    ? `${recordedAt.slice(0, 4)}/${recordedAt.slice(5, 7)}/${recordedAt.slice(8, 10)}/runs.jsonl`
+    : 'undated/runs.jsonl';
 }
 
 /** Counts of one score run; all merge by addition. */
@@ -116,13 +165,27 @@ export interface ScoreTotals {
 }
 
 export function emptyTotals(): ScoreTotals {
-  return { inRows: 0, passthrough: 0, runsOut: 0, signalsJoined: 0, dropCount: 0, byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, 0])), byRule: {}, byReason: {} };
+  return {
+    inRows: 0,
+    passthrough: 0,
+    runsOut: 0,
+    signalsJoined: 0,
+    dropCount: 0,
+    byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, 0])),
+    byRule: {},
+    byReason: {},
+  };
 }
 
 /** A MISSING_TRACE_ID drop for an evidence row without trace_id. */
 async function missingTraceDrop(text: string, dropSorter: ExternalSorter, t: ScoreTotals): Promise<string> {
   const e = JSON.parse(text) as EvidenceRecord;
-  const [key, line] = scoreDropLine({ reason: 'MISSING_TRACE_ID', detail: `${e.kind} row has no trace_id, so it cannot be joined`, evidence: e, ref: null });
+  const [key, line] = scoreDropLine({
+    reason: 'MISSING_TRACE_ID',
+    detail: `${e.kind} row has no trace_id, so it cannot be joined`,
+    evidence: e,
+    ref: null,
+  });
   bump(t.byReason, 'MISSING_TRACE_ID');
   t.dropCount++;
   await dropSorter.add(key, line);
@@ -171,8 +234,15 @@ export async function readEvidenceFile(
  * Pass 2: scores the partition files (one at a time per thread: this one, and workers for a large
  * input) into the sorters, adding to the totals. `runsOut` counts the runs scored here.
  */
-export async function scorePartitions(parts: readonly string[], threads: number, runSorter: ExternalSorter, dropSorter: ExternalSorter, t: ScoreTotals): Promise<void> {
-  const makePool = (): WorkerPool<string, PartitionScore> | null => (threads > 1 ? new WorkerPool(new URL('./worker.ts', import.meta.url), threads - 1, null) : null);
+export async function scorePartitions(
+  parts: readonly string[],
+  threads: number,
+  runSorter: ExternalSorter,
+  dropSorter: ExternalSorter,
+  t: ScoreTotals,
+): Promise<void> {
+  const makePool = (): WorkerPool<string, PartitionScore> | null =>
+    threads > 1 ? new WorkerPool(new URL('./worker.ts', import.meta.url), threads - 1, null) : null;
   async function* paths(): AsyncGenerator<string> {
     yield* parts;
   }
@@ -224,15 +294,36 @@ async function scoreFull(root: string, evidenceInputs: FileEntry[]): Promise<Pha
     const dropSorter = new ExternalSorter(scratch.dir, 'drops');
     // pass 1: route run / signal rows to partitions by trace_id
     const spill = new LineSpill(Array.from({ length: k }, (_, i) => scratch.path(`part-${i}.jsonl`)));
-    const progress = new Progress('score: reading evidence', evidenceInputs.reduce((s, f) => s + (f.rows ?? 0), 0));
+    const progress = new Progress(
+      'score: reading evidence',
+      evidenceInputs.reduce((s, f) => s + (f.rows ?? 0), 0),
+    );
     const fileStats: ScoredFileStats[] = [];
     for (const f of evidenceInputs) {
-      fileStats.push(await readEvidenceFile(root, f, t, t, dropSorter, (trace, text) => spill.append(fnv1a(trace) % k, text), () => progress.tick()));
+      fileStats.push(
+        await readEvidenceFile(
+          root,
+          f,
+          t,
+          t,
+          dropSorter,
+          (trace, text) => spill.append(fnv1a(trace) % k, text),
+          () => progress.tick(),
+        ),
+      );
     }
     await spill.close();
     progress.end();
-    const parts = Array.from({ length: k }, (_, p) => p).filter((p) => spill.lines[p] !== 0).map((p) => scratch.path(`part-${p}.jsonl`));
-    await scorePartitions(parts, k > 1 && totalBytes >= workerMinBytes() ? threadCount() : 1, runSorter, dropSorter, t);
+    const parts = Array.from({ length: k }, (_, p) => p)
+      .filter((p) => spill.lines[p] !== 0)
+      .map((p) => scratch.path(`part-${p}.jsonl`));
+    await scorePartitions(
+      parts,
+      k > 1 && totalBytes >= workerMinBytes() ? threadCount() : 1,
+      runSorter,
+      dropSorter,
+      t,
+    );
     // runs by day partition, each sorted by run_id; one day file open at a time
     let current: string | null = null;
     for await (const { key, line } of runSorter.sorted()) {
@@ -259,19 +350,52 @@ async function scoreFull(root: string, evidenceInputs: FileEntry[]): Promise<Pha
  * Writes the summary and manifest, checks the counts, publishes, and records the state an
  * incremental run starts from. `note` is added to the summary line.
  */
-export async function sealScored(root: string, staged: StagedDir, evidenceInputs: FileEntry[], t: ScoreTotals, fileStats: ScoredFileStats[], note: string): Promise<PhaseResult> {
+export async function sealScored(
+  root: string,
+  staged: StagedDir,
+  evidenceInputs: FileEntry[],
+  t: ScoreTotals,
+  fileStats: ScoredFileStats[],
+  note: string,
+): Promise<PhaseResult> {
   const { byCategory, byRule, byReason, dropCount, signalsJoined, runsOut, inRows, passthrough } = t;
-  const summaryDoc = { schema_version: 1, rule_table_version: RULE_TABLE_VERSION, runs: runsOut, by_category: byCategory, by_deciding_rule: sortedCounts(byRule), quarantined: dropCount, by_reason: sortedCounts(byReason) };
+  const summaryDoc = {
+    schema_version: 1,
+    rule_table_version: RULE_TABLE_VERSION,
+    runs: runsOut,
+    by_category: byCategory,
+    by_deciding_rule: sortedCounts(byRule),
+    quarantined: dropCount,
+    by_reason: sortedCounts(byReason),
+  };
   await staged.writeFile('_summary.json', `${JSON.stringify(summaryDoc, null, 2)}\n`);
   const written = await staged.closeAll();
   const outputs = manifestEntries(SCORED_DIR, written);
   const rowsOnDisk = outputs.filter((o) => !o.path.includes('/_')).reduce((s, o) => s + (o.rows ?? 0), 0);
-  if (rowsOnDisk !== runsOut) throw new Error(`self-check failed: wrote ${rowsOnDisk} scored runs, counted ${runsOut}`);
+  if (rowsOnDisk !== runsOut)
+    throw new Error(`self-check failed: wrote ${rowsOnDisk} scored runs, counted ${runsOut}`);
   const consumed = runsOut + signalsJoined + passthrough;
-  if (consumed + dropCount !== inRows) throw new Error(`accounting broke: ${inRows} evidence rows ≠ ${consumed} used + ${dropCount} quarantined`);
+  if (consumed + dropCount !== inRows)
+    throw new Error(
+      `accounting broke: ${inRows} evidence rows ≠ ${consumed} used + ${dropCount} quarantined`,
+    );
   const parameters = { rule_table_version: RULE_TABLE_VERSION };
   const schemaVersions = { EvidenceRecord: EVIDENCE_V, ScoredRun: SCORED_V, QuarantineRecord: QUARANTINE_V };
-  const manifestBody = manifestText({ schema_version: 1, phase: 'score', parameters, schema_versions: schemaVersions, inputs: evidenceInputs, files: outputs, counts: { evidence_in: inRows, runs: runsOut, signals_joined: signalsJoined, passthrough, quarantined: dropCount } });
+  const manifestBody = manifestText({
+    schema_version: 1,
+    phase: 'score',
+    parameters,
+    schema_versions: schemaVersions,
+    inputs: evidenceInputs,
+    files: outputs,
+    counts: {
+      evidence_in: inRows,
+      runs: runsOut,
+      signals_joined: signalsJoined,
+      passthrough,
+      quarantined: dropCount,
+    },
+  });
   await staged.writeFile(MANIFEST, manifestBody);
   await staged.publish();
   await saveScoreState(root, manifestBody, fileStats, outputs);
@@ -282,7 +406,12 @@ export async function sealScored(root: string, staged: StagedDir, evidenceInputs
     inputs: evidenceInputs,
     outputs,
     counts: { in: inRows, out: consumed, quarantined: dropCount, by_reason: sortedCounts(byReason) },
-    stats: { runs: runsOut, signals_joined: signalsJoined, passthrough, ...Object.fromEntries(Object.entries(byCategory).map(([k, v]) => [`category.${k}`, v])) },
+    stats: {
+      runs: runsOut,
+      signals_joined: signalsJoined,
+      passthrough,
+      ...Object.fromEntries(Object.entries(byCategory).map(([k, v]) => [`category.${k}`, v])),
+    },
     summary: `${n(runsOut)} runs → ${cat}${dropCount ? `; ${n(dropCount)} evidence rows quarantined` : ''}${note}`,
   };
 }

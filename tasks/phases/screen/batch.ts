@@ -34,12 +34,33 @@ export interface DropFields {
 /** A unit's `DropFields`. */
 function dropFields(u: ScreenUnit): DropFields {
   const p = u.record.provenance;
-  return { id: unitId(u), file: p.source_file, index: p.line_offset, sig: p.sig_hash, trace: u.kind === 'run' ? u.record.run_id : u.record.trace_id };
+  return {
+    id: unitId(u),
+    file: p.source_file,
+    index: p.line_offset,
+    sig: p.sig_hash,
+    trace: u.kind === 'run' ? u.record.run_id : u.record.trace_id,
+  };
 }
 
 /** The quarantine row of a unit dropped for `reason`. */
 export function dropRowOf(f: DropFields, d: { reason: string; detail: string; ref: string | null }) {
-  return quarantineRow({ reason: d.reason, detail: d.detail, file: f.file, index: f.index, offset: null, bytes: null, lineSha: null, sig: f.sig, record: f.id, trace: f.trace, ref: d.ref }, 'screen');
+  return quarantineRow(
+    {
+      reason: d.reason,
+      detail: d.detail,
+      file: f.file,
+      index: f.index,
+      offset: null,
+      bytes: null,
+      lineSha: null,
+      sig: f.sig,
+      record: f.id,
+      trace: f.trace,
+      ref: d.ref,
+    },
+    'screen',
+  );
 }
 
 /** The quarantine row of a dropped unit. */
@@ -50,20 +71,52 @@ function dropRow(d: ScreenDrop) {
 /** What pass 1 of screen needs of a unit: its drop row (sort key `<id>\0<reason>`), or a kept unit's place, PII counts and dedup features. */
 export type UnitSummary =
   | { type: 'drop'; key: string; row: string }
-  | { type: 'keep'; id: string; kind: ScreenUnit['kind']; file: string; features: DedupFeatures; pii: Record<PiiType, number> };
+  | {
+      type: 'keep';
+      id: string;
+      kind: ScreenUnit['kind'];
+      file: string;
+      features: DedupFeatures;
+      pii: Record<PiiType, number>;
+    };
 
 /** The result of steps 1–4 for one unit: its summary, and a kept unit's published JSON and drop fields (no objects kept). */
-export type UnitLines = Exclude<UnitSummary, { type: 'keep' }> | (Extract<UnitSummary, { type: 'keep' }> & { json: string; drop: DropFields });
+export type UnitLines =
+  | Exclude<UnitSummary, { type: 'keep' }>
+  | (Extract<UnitSummary, { type: 'keep' }> & { json: string; drop: DropFields });
 
 /** One unit → its drop row, or its kept record (the JSON being exactly what is published, in `file`) and its dedup features. */
-export function screenUnitLines(u: ScreenUnit, opts: ScreenOptions, stats: Record<string, number>): UnitLines {
+export function screenUnitLines(
+  u: ScreenUnit,
+  opts: ScreenOptions,
+  stats: Record<string, number>,
+): UnitLines {
   const r = screenOne(u, opts, stats);
-  if (r.type === 'drop') return { type: 'drop', key: `${unitId(r.drop.unit)}\u0000${r.drop.reason}`, row: JSON.stringify(dropRow(r.drop)) };
+  if (r.type === 'drop')
+    return {
+      type: 'drop',
+      key: `${unitId(r.drop.unit)}\u0000${r.drop.reason}`,
+      row: JSON.stringify(dropRow(r.drop)),
+    };
   const k = r.unit;
   const id = unitId(k);
-  const file = k.kind === 'run' ? `runs/${scoredPartition(k.record)}` : k.kind === 'document' ? SCREENED_DOCUMENTS : SCREENED_JUDGMENTS;
+  const file =
+    k.kind === 'run'
+      ? `runs/${scoredPartition(k.record)}`
+      : k.kind === 'document'
+        ? SCREENED_DOCUMENTS
+        : SCREENED_JUDGMENTS;
   const t = textOf(k);
-  return { type: 'keep', id, kind: k.kind, file, json: JSON.stringify(k.record), features: dedupFeatures({ id, cls: t.cls, full: t.full, body: t.body }), pii: r.pii, drop: dropFields(k) };
+  return {
+    type: 'keep',
+    id,
+    kind: k.kind,
+    file,
+    json: JSON.stringify(k.record),
+    features: dedupFeatures({ id, cls: t.cls, full: t.full, body: t.body }),
+    pii: r.pii,
+    drop: dropFields(k),
+  };
 }
 
 /** A batch of rows of one input: scored runs, or evidence (of which documents and judgments are screened). */
@@ -111,7 +164,13 @@ export interface ScreenWorkerData {
 }
 
 /** The screen options for a project (secret allowlist, protected eval sets). */
-export async function screenOptions(data: ScreenWorkerData): Promise<{ opts: ScreenOptions; prot: Awaited<ReturnType<typeof loadProtected>>; sets: ReturnType<typeof protectedSets> }> {
+export async function screenOptions(
+  data: ScreenWorkerData,
+): Promise<{
+  opts: ScreenOptions;
+  prot: Awaited<ReturnType<typeof loadProtected>>;
+  sets: ReturnType<typeof protectedSets>;
+}> {
   const sets = protectedSets(data.config.eval_sets);
   const prot = await loadProtected(data.root, sets);
   return { opts: { allow: new Set(data.config.secret_allowlist), protectedIndex: prot.index }, prot, sets };
@@ -128,7 +187,9 @@ export async function screenOptions(data: ScreenWorkerData): Promise<{ opts: Scr
 export function encodeUnitLines(r: UnitLines): { unit: string; payload: string | null } {
   if (r.type === 'drop') return { unit: `D\t${JSON.stringify(r.key)}\t${r.row}`, payload: null };
   const f = r.features;
-  const shingles = Buffer.from(f.shingles.buffer, f.shingles.byteOffset, f.shingles.byteLength).toString('base64');
+  const shingles = Buffer.from(f.shingles.buffer, f.shingles.byteOffset, f.shingles.byteLength).toString(
+    'base64',
+  );
   const id = JSON.stringify(r.id);
   return {
     unit: `K\t${id}\t${r.kind}\t${r.file}\t${JSON.stringify({ pii: r.pii, cls: f.cls, exact: f.exact, bands: bandsToText(f.bands) })}\t${shingles}`,
@@ -139,16 +200,29 @@ export function encodeUnitLines(r: UnitLines): { unit: string; payload: string |
 /** A `unit` line of `encodeUnitLines` back to the unit's summary. */
 export function decodeUnitLine(line: string): UnitSummary {
   const t1 = line.indexOf('\t', 2);
-  if (line.startsWith('D\t')) return { type: 'drop', key: JSON.parse(line.slice(2, t1)) as string, row: line.slice(t1 + 1) };
+  if (line.startsWith('D\t'))
+    return { type: 'drop', key: JSON.parse(line.slice(2, t1)) as string, row: line.slice(t1 + 1) };
   const t2 = line.indexOf('\t', t1 + 1);
   const t3 = line.indexOf('\t', t2 + 1);
   const t4 = line.indexOf('\t', t3 + 1);
   const id = JSON.parse(line.slice(2, t1)) as string;
-  const head = JSON.parse(line.slice(t3 + 1, t4)) as { pii: Record<PiiType, number>; cls: string; exact: string; bands: string };
+  const head = JSON.parse(line.slice(t3 + 1, t4)) as {
+    pii: Record<PiiType, number>;
+    cls: string;
+    exact: string;
+    bands: string;
+  };
   const bytes = Buffer.from(line.slice(t4 + 1), 'base64');
   const shingles = new Uint32Array(bytes.length / 4);
   new Uint8Array(shingles.buffer).set(bytes);
-  return { type: 'keep', id, kind: line.slice(t1 + 1, t2) as ScreenUnit['kind'], file: line.slice(t2 + 1, t3), pii: head.pii, features: { id, cls: head.cls, exact: head.exact, bands: bandsFromText(head.bands), shingles } };
+  return {
+    type: 'keep',
+    id,
+    kind: line.slice(t1 + 1, t2) as ScreenUnit['kind'],
+    file: line.slice(t2 + 1, t3),
+    pii: head.pii,
+    features: { id, cls: head.cls, exact: head.exact, bands: bandsFromText(head.bands), shingles },
+  };
 }
 
 /** A kept unit's `payload` line read in screen's pass 2: its id, kind, output file and published JSON, and its drop fields on demand. */
@@ -166,7 +240,10 @@ export function keptLine(line: string): KeptLine {
   const t2 = line.indexOf('\t', t1 + 1);
   const t3 = line.indexOf('\t', t2 + 1);
   const t4 = line.indexOf('\t', t3 + 1);
-  if (t4 === -1) throw new Error(`screen cache: a payload line has ${[t1, t2, t3].filter((t) => t !== -1).length + 1} of its 5 fields`);
+  if (t4 === -1)
+    throw new Error(
+      `screen cache: a payload line has ${[t1, t2, t3].filter((t) => t !== -1).length + 1} of its 5 fields`,
+    );
   return {
     id: JSON.parse(line.slice(0, t1)) as string,
     kind: line.slice(t1 + 1, t2) as ScreenUnit['kind'],

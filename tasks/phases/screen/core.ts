@@ -22,11 +22,21 @@ import { documentText, judgmentText, runText, type TrainingText } from '../../li
  */
 
 /** Reason codes the screen phase gives (SECRET_DETECTED carries `:<rule id>`). */
-export const SCREEN_REASONS = ['SECRET_DETECTED', 'DETECTOR_TIMEOUT', 'EVAL_CONTAMINATION', 'PII_DENSE', 'DUPLICATE_OF', 'NEAR_DUPLICATE_OF'] as const;
+export const SCREEN_REASONS = [
+  'SECRET_DETECTED',
+  'DETECTOR_TIMEOUT',
+  'EVAL_CONTAMINATION',
+  'PII_DENSE',
+  'DUPLICATE_OF',
+  'NEAR_DUPLICATE_OF',
+] as const;
 export type ScreenReason = (typeof SCREEN_REASONS)[number];
 
 /** One unit to screen. */
-export type ScreenUnit = { kind: 'run'; record: ScoredRun } | { kind: 'document'; record: DocumentEvidence } | { kind: 'judgment'; record: JudgmentEvidence };
+export type ScreenUnit =
+  | { kind: 'run'; record: ScoredRun }
+  | { kind: 'document'; record: DocumentEvidence }
+  | { kind: 'judgment'; record: JudgmentEvidence };
 
 /** A unit that was not kept, with its reason. */
 export interface ScreenDrop {
@@ -72,7 +82,9 @@ export function textOf(u: ScreenUnit): TrainingText {
 
 /** The quarantine detail of secret hits: rule, table version, field path, offsets, hash prefix. Never the secret. */
 export function secretDetail(hits: readonly SecretHit[]): string {
-  const shown = hits.slice(0, 5).map((h) => `${h.rule} at ${h.path}[${h.start}..${h.end}] (sha256 ${h.sha256})`);
+  const shown = hits
+    .slice(0, 5)
+    .map((h) => `${h.rule} at ${h.path}[${h.start}..${h.end}] (sha256 ${h.sha256})`);
   const more = hits.length > 5 ? `; and ${hits.length - 5} more` : '';
   return `${hits.length} secret${hits.length === 1 ? '' : 's'} found (rule table ${SECRET_RULES_VERSION}): ${shown.join('; ')}${more}. The whole record is kept out of every training export; allowlist a known fake by its full sha256 in distill.config.json secret_allowlist`;
 }
@@ -83,11 +95,15 @@ function withFlag(flags: readonly string[], flag: string): string[] {
 }
 
 /** The outcome of steps 1–4 for one unit. */
-export type Screened = { type: 'keep'; unit: ScreenUnit; pii: Record<PiiType, number> } | { type: 'drop'; drop: ScreenDrop };
+export type Screened =
+  { type: 'keep'; unit: ScreenUnit; pii: Record<PiiType, number> } | { type: 'drop'; drop: ScreenDrop };
 
 /** Steps 1–4 for one unit. */
 export function screenOne(u: ScreenUnit, opts: ScreenOptions, stats: Record<string, number>): Screened {
-  const drop = (reason: string, detail: string, ref: string | null = null): Screened => ({ type: 'drop', drop: { unit: u, reason, detail, ref } });
+  const drop = (reason: string, detail: string, ref: string | null = null): Screened => ({
+    type: 'drop',
+    drop: { unit: u, reason, detail, ref },
+  });
   const budget = opts.budget ? opts.budget() : new Budget();
   const scan = newScan(budget, opts.allow);
   const hits = scanRecord(u.record, scan);
@@ -96,16 +112,34 @@ export function screenOne(u: ScreenUnit, opts: ScreenOptions, stats: Record<stri
     for (const h of hits) bump(stats, `secrets.${h.rule}`);
     return drop(`SECRET_DETECTED:${(hits[0] as SecretHit).rule}`, secretDetail(hits));
   }
-  if (budget.exhausted) return drop('DETECTOR_TIMEOUT', `${budget.why}; fail closed: a record the detectors could not finish is never passed as clean`);
+  if (budget.exhausted)
+    return drop(
+      'DETECTOR_TIMEOUT',
+      `${budget.why}; fail closed: a record the detectors could not finish is never passed as clean`,
+    );
   if (u.kind !== 'document') {
     const c = findContamination(textOf(u).pieces, opts.protectedIndex);
-    if (c) return drop('EVAL_CONTAMINATION', `${c.how}: protected set "${c.origin.set}" at ${c.origin.at}`, c.origin.at);
+    if (c)
+      return drop(
+        'EVAL_CONTAMINATION',
+        `${c.how}: protected set "${c.origin.set}" at ${c.origin.at}`,
+        c.origin.at,
+      );
   }
   const red = redactRecord(u.record, budget);
-  if (budget.exhausted) return drop('DETECTOR_TIMEOUT', `${budget.why}; fail closed: a record the detectors could not finish is never passed as clean`);
+  if (budget.exhausted)
+    return drop(
+      'DETECTOR_TIMEOUT',
+      `${budget.why}; fail closed: a record the detectors could not finish is never passed as clean`,
+    );
   if (red.spans >= DENSE_MIN_SPANS && (red.spans * 1000) / Math.max(red.chars, 1) >= DENSE_PER_1K) {
-    const types = PII_TYPES.filter((t) => red.counts[t] > 0).map((t) => `${t} ${red.counts[t]}`).join(', ');
-    return drop('PII_DENSE', `${red.spans} PII spans in ${red.chars} characters of text (${types}): at least ${DENSE_MIN_SPANS} spans and ${DENSE_PER_1K} per 1,000 characters`);
+    const types = PII_TYPES.filter((t) => red.counts[t] > 0)
+      .map((t) => `${t} ${red.counts[t]}`)
+      .join(', ');
+    return drop(
+      'PII_DENSE',
+      `${red.spans} PII spans in ${red.chars} characters of text (${types}): at least ${DENSE_MIN_SPANS} spans and ${DENSE_PER_1K} per 1,000 characters`,
+    );
   }
   const flag = piiFlag(red.counts);
   if (flag === null) return { type: 'keep', unit: u, pii: red.counts };
@@ -127,10 +161,12 @@ export function screenAll(units: readonly ScreenUnit[], opts: ScreenOptions): Sc
     }
   }
   const texts = new Map(kept.map((u) => [unitId(u), textOf(u)]));
-  const { verdicts, stats: dedup } = findDuplicates(kept.map((u) => {
-    const t = texts.get(unitId(u)) as TrainingText;
-    return { id: unitId(u), cls: t.cls, full: t.full, body: t.body };
-  }));
+  const { verdicts, stats: dedup } = findDuplicates(
+    kept.map((u) => {
+      const t = texts.get(unitId(u)) as TrainingText;
+      return { id: unitId(u), cls: t.cls, full: t.full, body: t.body };
+    }),
+  );
   const survivors: ScreenUnit[] = [];
   for (const u of kept) {
     const v = verdicts.get(unitId(u));

@@ -4,7 +4,16 @@ import { FifoQueue } from '../../lib/fifo-queue.ts';
 import { growableF64 } from '../../lib/growable.ts';
 import { fnv1a, partitionCount } from '../../lib/line-spill.ts';
 import { exactKey, NEAR_DUP_JACCARD, type DedupStats, type DedupUnit, type DedupVerdict } from './dedup.ts';
-import { bandKeys, BANDS, cannotReach, jaccardAtLeast, ROWS, shingleHashes, signature, words } from '../../lib/safety/minhash.ts';
+import {
+  bandKeys,
+  BANDS,
+  cannotReach,
+  jaccardAtLeast,
+  ROWS,
+  shingleHashes,
+  signature,
+  words,
+} from '../../lib/safety/minhash.ts';
 
 /**
  * `findDuplicates` (dedup.ts) with memory bounded by spill files instead of by the number of
@@ -50,7 +59,13 @@ export function bandsFromText(text: string): Float64Array {
 /** Computes a unit's exact key, body shingle hashes and LSH band keys. */
 export function dedupFeatures(u: DedupUnit): DedupFeatures {
   const shingles = shingleHashes(words(u.body));
-  return { id: u.id, cls: u.cls, exact: exactKey(u), bands: Float64Array.from(bandKeys(signature(shingles))), shingles };
+  return {
+    id: u.id,
+    cls: u.cls,
+    exact: exactKey(u),
+    bands: Float64Array.from(bandKeys(signature(shingles))),
+    shingles,
+  };
 }
 
 const BAND_RECORD = 16; // float64 band key, uint32 index, uint32 class index
@@ -89,7 +104,13 @@ class BinWriter {
 /** Bounded-memory exact + near-duplicate detection; see the file comment. */
 export class SpillDedup {
   /** Counts, complete once `verdicts()` has finished. */
-  readonly stats: DedupStats = { exact_duplicates: 0, near_duplicates: 0, near_clusters: 0, pairs_verified: 0, pairs_below_threshold: 0 };
+  readonly stats: DedupStats = {
+    exact_duplicates: 0,
+    near_duplicates: 0,
+    near_clusters: 0,
+    pairs_verified: 0,
+    pairs_below_threshold: 0,
+  };
   private readonly shingleOut: BinWriter;
   private readonly shinglePath: string;
   private readonly byExact: ExternalSorter;
@@ -104,7 +125,12 @@ export class SpillDedup {
   /** `dir` is a scratch folder; the options exist for tests (small values force every spill path). */
   constructor(
     private readonly dir: string,
-    opts: { threshold?: number; sortMemoryChars?: number; bandPartitionBytes?: number; duplicateId?: (id: string) => Error } = {},
+    opts: {
+      threshold?: number;
+      sortMemoryChars?: number;
+      bandPartitionBytes?: number;
+      duplicateId?: (id: string) => Error;
+    } = {},
   ) {
     this.duplicateId = opts.duplicateId ?? ((id) => new Error(`dedup: unit id ${id} was added twice`));
     this.threshold = opts.threshold ?? NEAR_DUP_JACCARD;
@@ -126,7 +152,10 @@ export class SpillDedup {
     await this.ids.add(f.id, '');
     const off = this.shingleOut.bytes / 4;
     this.shingleOut.write(new Uint8Array(f.shingles.buffer, f.shingles.byteOffset, f.shingles.byteLength));
-    await this.byExact.add(`${f.exact}\u0000${f.id}`, JSON.stringify([f.id, f.cls, bandsToText(f.bands), off, f.shingles.length, seq]));
+    await this.byExact.add(
+      `${f.exact}\u0000${f.id}`,
+      JSON.stringify([f.id, f.cls, bandsToText(f.bands), off, f.shingles.length, seq]),
+    );
   }
 
   /** The verdict of every unit that is not kept (in no particular order), with its `seq`. Call once, after every `add`. */
@@ -152,12 +181,23 @@ export class SpillDedup {
         continue;
       }
       this.stats.exact_duplicates++;
-      yield { id, seq, verdict: { reason: 'DUPLICATE_OF', ref: first, detail: `same normalised training content as ${first}, which is kept (exact key ${exact.slice(0, 16)})` } };
+      yield {
+        id,
+        seq,
+        verdict: {
+          reason: 'DUPLICATE_OF',
+          ref: first,
+          detail: `same normalised training content as ${first}, which is kept (exact key ${exact.slice(0, 16)})`,
+        },
+      };
     }
     // 3. index survivors by id order; spill band entries by band key
     const n = byId.size;
     const parts = partitionCount(n * BANDS * BAND_RECORD, this.bandPartitionBytes);
-    const bandOut = Array.from({ length: parts }, (_, p) => new BinWriter(`${this.dir}/dedup-bands-${p}.bin`));
+    const bandOut = Array.from(
+      { length: parts },
+      (_, p) => new BinWriter(`${this.dir}/dedup-bands-${p}.bin`),
+    );
     const idsPath = `${this.dir}/dedup-ids.txt`;
     const idsOut = new BinWriter(idsPath);
     const idOff = growableF64();
@@ -170,7 +210,14 @@ export class SpillDedup {
     const rec = Buffer.alloc(BAND_RECORD);
     let i = 0;
     for await (const row of byId.sorted()) {
-      const [id, cls, bandsText, off, len, seq] = JSON.parse(row.line) as [string, string, string, number, number, number];
+      const [id, cls, bandsText, off, len, seq] = JSON.parse(row.line) as [
+        string,
+        string,
+        string,
+        number,
+        number,
+        number,
+      ];
       const bands = bandsFromText(bandsText);
       seqOf.push(seq);
       idOff.push(idsOut.bytes);
@@ -182,7 +229,8 @@ export class SpillDedup {
         classes.set(cls, (c = classNames.length));
         classNames.push(cls);
       }
-      if (bands.length !== BANDS) throw new Error(`dedup: ${id} has ${bands.length} band keys, expected ${BANDS}`);
+      if (bands.length !== BANDS)
+        throw new Error(`dedup: ${id} has ${bands.length} band keys, expected ${BANDS}`);
       for (const b of bands) {
         bandsOf.push(b);
         rec.writeDoubleLE(b, 0);
@@ -210,15 +258,26 @@ export class SpillDedup {
       }
       // group equal (class, band key) entries; records were written in index order and ties keep
       // record order, so each bucket's members stay ascending
-      const order = Uint32Array.from({ length: count }, (_, r) => r).sort((a, b) => (cls[a] as number) - (cls[b] as number) || (keys[a] as number) - (keys[b] as number) || a - b);
-      for (let at = 0; at < count; ) {
+      const order = Uint32Array.from({ length: count }, (_, r) => r).sort(
+        (a, b) =>
+          (cls[a] as number) - (cls[b] as number) || (keys[a] as number) - (keys[b] as number) || a - b,
+      );
+      for (let at = 0; at < count;) {
         const first = order[at] as number;
         let end = at + 1;
-        while (end < count && cls[order[end] as number] === cls[first] && keys[order[end] as number] === keys[first]) end++;
+        while (
+          end < count &&
+          cls[order[end] as number] === cls[first] &&
+          keys[order[end] as number] === keys[first]
+        )
+          end++;
         if (end - at >= 2) {
           const members: number[] = [];
           for (let m = at; m < end; m++) members.push(idx[order[m] as number] as number);
-          await buckets.add(`${classNames[cls[first] as number] as string}\u0000${String(keys[first]).padStart(16, '0')}`, members.join(','));
+          await buckets.add(
+            `${classNames[cls[first] as number] as string}\u0000${String(keys[first]).padStart(16, '0')}`,
+            members.join(','),
+          );
         }
         at = end;
       }
@@ -280,7 +339,10 @@ export class SpillDedup {
       for await (const row of buckets.sorted()) {
         const key = Number(row.key.slice(row.key.indexOf('\u0000') + 1));
         // a unit twice in one bucket (two bands with the same key) adds only repeats of its pairs
-        const members = row.line.split(',').map(Number).filter((m, i, all) => i === 0 || m !== all[i - 1]);
+        const members = row.line
+          .split(',')
+          .map(Number)
+          .filter((m, i, all) => i === 0 || m !== all[i - 1]);
         // Pairs are visited in findDuplicates' order, (x, y) for x < y; a pair already in one
         // cluster is skipped. A bucket of a large cluster holds it whole or nearly (it shares up to
         // all of its band keys): its members are grouped by cluster root, and for a member whose
@@ -304,7 +366,9 @@ export class SpillDedup {
           this.stats.pairs_verified++;
           // sizes alone rule most pairs out (no shingle read); the merge stops once it cannot reach
           // the threshold: the same decisions as jaccard, and its value for the pairs kept
-          const j = cannotReach(shLen.a[a] as number, shLen.a[b] as number, this.threshold) ? -1 : jaccardAtLeast(shingles(a), shingles(b), this.threshold);
+          const j = cannotReach(shLen.a[a] as number, shLen.a[b] as number, this.threshold)
+            ? -1
+            : jaccardAtLeast(shingles(a), shingles(b), this.threshold);
           if (j < this.threshold) {
             this.stats.pairs_below_threshold++;
             return;
@@ -326,7 +390,8 @@ export class SpillDedup {
             continue;
           }
           const others: number[] = [];
-          for (const g of groups.values()) if (g !== own) for (let k = firstAbove(g, x); k < g.length; k++) others.push(g[k] as number);
+          for (const g of groups.values())
+            if (g !== own) for (let k = firstAbove(g, x); k < g.length; k++) others.push(g[k] as number);
           others.sort((u, v) => u - v);
           for (const y of others) visit(a, members[y] as number);
         }
@@ -384,7 +449,8 @@ function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
   let i = 0;
   let j = 0;
   let k = 0;
-  while (i < a.length && j < b.length) out[k++] = (a[i] as number) < (b[j] as number) ? (a[i++] as number) : (b[j++] as number);
+  while (i < a.length && j < b.length)
+    out[k++] = (a[i] as number) < (b[j] as number) ? (a[i++] as number) : (b[j++] as number);
   while (i < a.length) out[k++] = a[i++] as number;
   while (j < b.length) out[k++] = b[j++] as number;
   return out;

@@ -83,10 +83,19 @@ class UnionFind {
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Finds exact and near duplicates; returns a verdict for every unit that is not kept. */
-export function findDuplicates(input: readonly DedupUnit[], threshold = NEAR_DUP_JACCARD): { verdicts: Map<string, DedupVerdict>; stats: DedupStats } {
+export function findDuplicates(
+  input: readonly DedupUnit[],
+  threshold = NEAR_DUP_JACCARD,
+): { verdicts: Map<string, DedupVerdict>; stats: DedupStats } {
   const units = [...input].sort((a, b) => cmp(a.id, b.id));
   const verdicts = new Map<string, DedupVerdict>();
-  const stats: DedupStats = { exact_duplicates: 0, near_duplicates: 0, near_clusters: 0, pairs_verified: 0, pairs_below_threshold: 0 };
+  const stats: DedupStats = {
+    exact_duplicates: 0,
+    near_duplicates: 0,
+    near_clusters: 0,
+    pairs_verified: 0,
+    pairs_below_threshold: 0,
+  };
 
   const firstByKey = new Map<string, string>();
   const survivors: DedupUnit[] = [];
@@ -98,7 +107,11 @@ export function findDuplicates(input: readonly DedupUnit[], threshold = NEAR_DUP
       survivors.push(u);
     } else {
       stats.exact_duplicates++;
-      verdicts.set(u.id, { reason: 'DUPLICATE_OF', ref: first, detail: `same normalised training content as ${first}, which is kept (exact key ${key.slice(0, 16)})` });
+      verdicts.set(u.id, {
+        reason: 'DUPLICATE_OF',
+        ref: first,
+        detail: `same normalised training content as ${first}, which is kept (exact key ${key.slice(0, 16)})`,
+      });
     }
   }
 
@@ -141,7 +154,8 @@ export function findDuplicates(input: readonly DedupUnit[], threshold = NEAR_DUP
     const buckets = byClass.get(cls) as Map<number, number[]>;
     for (const key of [...buckets.keys()].sort((a, b) => a - b)) {
       const members = buckets.get(key) as number[];
-      for (let x = 0; x < members.length; x++) for (let y = x + 1; y < members.length; y++) verify(members[x] as number, members[y] as number);
+      for (let x = 0; x < members.length; x++)
+        for (let y = x + 1; y < members.length; y++) verify(members[x] as number, members[y] as number);
     }
   }
   const size = new Map<number, number>();

@@ -25,7 +25,21 @@ import { NEAR_DUP_JACCARD, type DedupVerdict } from './dedup.ts';
 import { SpillDedup } from './dedup-spill.ts';
 import { BANDS, MINHASH_SEED, NUM_HASHES, ROWS, SHINGLE_WORDS } from '../../lib/safety/minhash.ts';
 import { DENSE_MIN_SPANS, DENSE_PER_1K, PII_TYPES } from '../../lib/safety/pii.ts';
-import { decodeUnitLine, dropRowOf, encodeUnitLines, keptLine, mergeStats, screenBatch, SCREENED_DOCUMENTS, SCREENED_JUDGMENTS, screenOptions, type ScreenBatch, type ScreenBatchResult, type ScreenWorkerData, type UnitSummary } from './batch.ts';
+import {
+  decodeUnitLine,
+  dropRowOf,
+  encodeUnitLines,
+  keptLine,
+  mergeStats,
+  screenBatch,
+  SCREENED_DOCUMENTS,
+  SCREENED_JUDGMENTS,
+  screenOptions,
+  type ScreenBatch,
+  type ScreenBatchResult,
+  type ScreenWorkerData,
+  type UnitSummary,
+} from './batch.ts';
 import { countPii, finishStats } from './core.ts';
 import { SECRET_RULES, SECRET_RULES_VERSION } from '../../lib/safety/secret-rules.ts';
 
@@ -37,18 +51,32 @@ export { SCREENED_DOCUMENTS, SCREENED_JUDGMENTS };
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The parameters recorded in the manifest (any change to them changes what screen keeps). */
-function parameters(config: DistillConfig, sets: { name: string; globs: readonly string[] }[]): Record<string, unknown> {
+function parameters(
+  config: DistillConfig,
+  sets: { name: string; globs: readonly string[] }[],
+): Record<string, unknown> {
   return {
     secret_rules_version: SECRET_RULES_VERSION,
     secret_rules: SECRET_RULES.map((r) => `${r.id}@${r.since}`),
     secret_allowlist: [...config.secret_allowlist].sort(),
     pii: { types: [...PII_TYPES], dense_min_spans: DENSE_MIN_SPANS, dense_per_1k_chars: DENSE_PER_1K },
-    dedup: { exact: 'sha256(class, NFC + collapsed whitespace + lowercase)', shingle_words: SHINGLE_WORDS, num_hashes: NUM_HASHES, bands: BANDS, rows: ROWS, seed: MINHASH_SEED, jaccard_threshold: NEAR_DUP_JACCARD },
-    decontamination: { ngram: DECONTAM_N, min_exact_words: MIN_EXACT_WORDS, sets: sets.map((s) => ({ name: s.name, globs: [...s.globs] })) },
+    dedup: {
+      exact: 'sha256(class, NFC + collapsed whitespace + lowercase)',
+      shingle_words: SHINGLE_WORDS,
+      num_hashes: NUM_HASHES,
+      bands: BANDS,
+      rows: ROWS,
+      seed: MINHASH_SEED,
+      jaccard_threshold: NEAR_DUP_JACCARD,
+    },
+    decontamination: {
+      ngram: DECONTAM_N,
+      min_exact_words: MIN_EXACT_WORDS,
+      sets: sets.map((s) => ({ name: s.name, globs: [...s.globs] })),
+    },
     budget: { work_chars: RECORD_WORK_LIMIT, wall_ms: RECORD_WALL_MS },
   };
 }
-
 
 /** An input file of screen: scored runs, or evidence (its documents and judgments are screened). */
 interface ScreenInput {
@@ -108,7 +136,10 @@ async function* batches(root: string, inputs: readonly ScreenInput[]): AsyncGene
 export async function screen(root: string, config: DistillConfig): Promise<PhaseResult> {
   const runFiles = await scoredRunFiles(root);
   const evFiles = await evidenceFiles(root);
-  const workerData: ScreenWorkerData = { root, config: { eval_sets: config.eval_sets, secret_allowlist: config.secret_allowlist } };
+  const workerData: ScreenWorkerData = {
+    root,
+    config: { eval_sets: config.eval_sets, secret_allowlist: config.secret_allowlist },
+  };
   const { opts, prot, sets } = await screenOptions(workerData);
   const scratch = await Scratch.create(root, 'screen');
   const staged = await StagedDir.begin(root, SCREENED_DIR);
@@ -118,10 +149,14 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
   try {
     const stats: Record<string, number> = {};
     const drops = new ExternalSorter(scratch.dir, 'drops', 4 * 1024 * 1024);
-    const duplicateId = (id: string): Error => new UserError(`${SCORED_DIR} or ${EVIDENCE_DIR} holds id ${id} twice; rebuild with \`npm run score\``);
+    const duplicateId = (id: string): Error =>
+      new UserError(`${SCORED_DIR} or ${EVIDENCE_DIR} holds id ${id} twice; rebuild with \`npm run score\``);
     const dedup = new SpillDedup(scratch.dir, { duplicateId });
     const unitsIn = { run: 0, document: 0, judgment: 0 };
-    const progress = new Progress('screen', [...runFiles, ...evFiles].reduce((s, f) => s + (f.rows ?? 0), 0));
+    const progress = new Progress(
+      'screen',
+      [...runFiles, ...evFiles].reduce((s, f) => s + (f.rows ?? 0), 0),
+    );
     // Pass 1 (steps 1–4, per file, cached or not) keeps no record: drop rows go to their sort, a
     // kept unit's features to dedup under a seq (its input's index × 2^32 + its rank among the
     // input's kept units). Pass 2 reads each input's cache entry of kept records in input order, skips the
@@ -151,14 +186,33 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     // back from the cache, in two entries (encodeUnitLines): one line per unit and a `B` line of
     // counts per batch, which pass 1 reads; one line per kept unit with its record, which pass 2 reads
     const cache = await LineCache.open(root, 'screen');
-    const keyBase = { format: 2, code: codeFingerprint(), parameters: parameters(config, sets), protected: prot.files };
+    const keyBase = {
+      format: 2,
+      code: codeFingerprint(),
+      parameters: parameters(config, sets),
+      protected: prot.files,
+    };
     const todo: ScreenInput[] = [];
-    for (const [from, files] of [['runs', runFiles], ['evidence', evFiles]] as const) {
+    for (const [from, files] of [
+      ['runs', runFiles],
+      ['evidence', evFiles],
+    ] as const) {
       for (const entry of files) {
         const key = sha256(JSON.stringify({ ...keyBase, from, path: entry.path, sha256: entry.sha256 }));
-        const input: ScreenInput = { entry, from, at: screenInputs.length, key, payloadKey: sha256(`${key}:payload`), kept: 0, runs: null };
+        const input: ScreenInput = {
+          entry,
+          from,
+          at: screenInputs.length,
+          key,
+          payloadKey: sha256(`${key}:payload`),
+          kept: 0,
+          runs: null,
+        };
         screenInputs.push(input);
-        if (screenInputs.length >= 2 ** 21) throw new UserError(`screen reads at most ${2 ** 21} input files; ${screenInputs.length}+ are listed`);
+        if (screenInputs.length >= 2 ** 21)
+          throw new UserError(
+            `screen reads at most ${2 ** 21} input files; ${screenInputs.length}+ are listed`,
+          );
         if (!(cache.has(input.payloadKey) && cache.has(input.key))) {
           todo.push(input);
           continue;
@@ -172,7 +226,8 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       }
     }
     // results are merged in request order; nothing below depends on which thread screened a batch
-    const makePool = (): WorkerPool<ScreenBatch, ScreenBatchResult> | null => (threads > 1 ? new WorkerPool(new URL('./worker.ts', import.meta.url), threads - 1, workerData) : null);
+    const makePool = (): WorkerPool<ScreenBatch, ScreenBatchResult> | null =>
+      threads > 1 ? new WorkerPool(new URL('./worker.ts', import.meta.url), threads - 1, workerData) : null;
     const metas: { input: ScreenInput; last: boolean }[] = [];
     async function* requests(): AsyncGenerator<ScreenBatch> {
       for await (const b of batches(root, todo)) {
@@ -180,7 +235,10 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         yield { from: b.from, lines: b.lines };
       }
     }
-    const results = mapInOrder(requests(), (b) => screenBatch(b, opts), makePool, { after: Math.ceil(workersAfterBatches() / 2), window: threads * 2 });
+    const results = mapInOrder(requests(), (b) => screenBatch(b, opts), makePool, {
+      after: Math.ceil(workersAfterBatches() / 2),
+      window: threads * 2,
+    });
     let w: { unit: LineCacheWriter; payload: LineCacheWriter } | null = null;
     for await (const res of results) {
       const batch = metas.shift() as { input: ScreenInput; last: boolean }; // results come back in request order
@@ -241,10 +299,15 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         else if (runsOut) await runsOut.add(`${k.file}\u0000${k.id}`, k.json);
         else await writeRun(k.file, k.json);
       }
-      if (rank !== input.kept) throw new Error(`screen: the cache entry of ${input.entry.path} changed while screen ran (${rank} kept units, ${input.kept} before)`);
+      if (rank !== input.kept)
+        throw new Error(
+          `screen: the cache entry of ${input.entry.path} changed while screen ran (${rank} kept units, ${input.kept} before)`,
+        );
     }
     if (!next.done) throw new Error(`screen: dedup verdict ${next.value.key} matches no kept unit`);
-    if (runsOut) for await (const { key, line } of runsOut.sorted()) await writeRun(key.slice(0, key.indexOf('\u0000')), line);
+    if (runsOut)
+      for await (const { key, line } of runsOut.sorted())
+        await writeRun(key.slice(0, key.indexOf('\u0000')), line);
     if (current !== null) await staged.closeWriter(current);
     for (const file of [SCREENED_DOCUMENTS, SCREENED_JUDGMENTS]) staged.writer(file); // written even when empty
     for await (const { line } of kept.sorted()) {
@@ -261,14 +324,23 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     }
     const totalIn = unitsIn.run + unitsIn.document + unitsIn.judgment;
     const keptTotal = keptCount.run + keptCount.document + keptCount.judgment;
-    if (totalIn !== keptTotal + dropCount) throw new Error(`accounting broke: ${totalIn} units ≠ ${keptTotal} kept + ${dropCount} quarantined`);
+    if (totalIn !== keptTotal + dropCount)
+      throw new Error(`accounting broke: ${totalIn} units ≠ ${keptTotal} kept + ${dropCount} quarantined`);
     const screenStats = finishStats(stats);
     const allStats: Record<string, number> = {
-      runs_in: unitsIn.run, documents_in: unitsIn.document, judgments_in: unitsIn.judgment,
-      runs_kept: keptCount.run, documents_kept: keptCount.document, judgments_kept: keptCount.judgment,
+      runs_in: unitsIn.run,
+      documents_in: unitsIn.document,
+      judgments_in: unitsIn.judgment,
+      runs_kept: keptCount.run,
+      documents_kept: keptCount.document,
+      judgments_kept: keptCount.judgment,
       ...screenStats,
       ...Object.fromEntries(Object.entries(dedup.stats).map(([k, v]) => [`dedup.${k}`, v])),
-      'protected.files': prot.files.length, 'protected.items': prot.index.items, 'protected.ngrams': prot.index.grams.size, 'protected.short_items': prot.index.exact.size, 'protected.unparsed': prot.unparsed,
+      'protected.files': prot.files.length,
+      'protected.items': prot.index.items,
+      'protected.ngrams': prot.index.grams.size,
+      'protected.short_items': prot.index.exact.size,
+      'protected.unparsed': prot.unparsed,
     };
     const summary = {
       schema_version: 1,
@@ -282,19 +354,50 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     await staged.writeFile('_summary.json', `${JSON.stringify(summary, null, 2)}\n`);
     const written = await staged.closeAll();
     const outputs = manifestEntries(SCREENED_DIR, written);
-    const rowsIn = (prefix: string): number => outputs.filter((o) => o.path.startsWith(prefix)).reduce((s, o) => s + (o.rows ?? 0), 0);
-    if (rowsIn(SCREENED_RUNS) !== keptCount.run || rowsIn(SCREENED_EVIDENCE) !== keptCount.document + keptCount.judgment) {
-      throw new Error(`self-check failed: wrote ${rowsIn(SCREENED_RUNS)} runs and ${rowsIn(SCREENED_EVIDENCE)} evidence rows, kept ${keptCount.run} and ${keptCount.document + keptCount.judgment}`);
+    const rowsIn = (prefix: string): number =>
+      outputs.filter((o) => o.path.startsWith(prefix)).reduce((s, o) => s + (o.rows ?? 0), 0);
+    if (
+      rowsIn(SCREENED_RUNS) !== keptCount.run ||
+      rowsIn(SCREENED_EVIDENCE) !== keptCount.document + keptCount.judgment
+    ) {
+      throw new Error(
+        `self-check failed: wrote ${rowsIn(SCREENED_RUNS)} runs and ${rowsIn(SCREENED_EVIDENCE)} evidence rows, kept ${keptCount.run} and ${keptCount.document + keptCount.judgment}`,
+      );
     }
     const params = parameters(config, sets);
-    const schemaVersions = { ScoredRun: SCORED_V, EvidenceRecord: EVIDENCE_V, QuarantineRecord: QUARANTINE_V };
+    const schemaVersions = {
+      ScoredRun: SCORED_V,
+      EvidenceRecord: EVIDENCE_V,
+      QuarantineRecord: QUARANTINE_V,
+    };
     const inputs: FileEntry[] = [...runFiles, ...evFiles, ...prot.files].sort((a, b) => cmp(a.path, b.path));
-    const counts = { runs_in: unitsIn.run, documents_in: unitsIn.document, judgments_in: unitsIn.judgment, kept: keptTotal, quarantined: dropCount };
-    await staged.writeFile(MANIFEST, manifestText({ schema_version: 1, phase: 'screen', parameters: params, schema_versions: schemaVersions, inputs, files: outputs, counts }));
+    const counts = {
+      runs_in: unitsIn.run,
+      documents_in: unitsIn.document,
+      judgments_in: unitsIn.judgment,
+      kept: keptTotal,
+      quarantined: dropCount,
+    };
+    await staged.writeFile(
+      MANIFEST,
+      manifestText({
+        schema_version: 1,
+        phase: 'screen',
+        parameters: params,
+        schema_versions: schemaVersions,
+        inputs,
+        files: outputs,
+        counts,
+      }),
+    );
     await staged.publish();
     await cache.prune();
-    const reasons = Object.entries(sortedCounts(byReason)).map(([k, v]) => `${n(v)} ${k}`).join(', ');
-    const pii = PII_TYPES.filter((t) => (screenStats[`pii.${t}`] ?? 0) > 0).map((t) => `${n(screenStats[`pii.${t}`] ?? 0)} ${t}`).join(', ');
+    const reasons = Object.entries(sortedCounts(byReason))
+      .map(([k, v]) => `${n(v)} ${k}`)
+      .join(', ');
+    const pii = PII_TYPES.filter((t) => (screenStats[`pii.${t}`] ?? 0) > 0)
+      .map((t) => `${n(screenStats[`pii.${t}`] ?? 0)} ${t}`)
+      .join(', ');
     return {
       parameters: params,
       schemaVersions,

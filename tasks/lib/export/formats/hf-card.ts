@@ -20,7 +20,15 @@ export interface Card {
 
 /** The Hub's size bucket for a row count. */
 export function sizeCategory(rows: number): string {
-  const buckets: [number, string][] = [[1e3, 'n<1K'], [1e4, '1K<n<10K'], [1e5, '10K<n<100K'], [1e6, '100K<n<1M'], [1e7, '1M<n<10M'], [1e8, '10M<n<100M'], [1e9, '100M<n<1B']];
+  const buckets: [number, string][] = [
+    [1e3, 'n<1K'],
+    [1e4, '1K<n<10K'],
+    [1e5, '10K<n<100K'],
+    [1e6, '100K<n<1M'],
+    [1e7, '1M<n<10M'],
+    [1e8, '10M<n<100M'],
+    [1e9, '100M<n<1B'],
+  ];
   for (const [limit, label] of buckets) if (rows < limit) return label;
   return 'n>1T';
 }
@@ -31,7 +39,17 @@ const q = (s: string): string => JSON.stringify(s);
 /** Renders the dataset card (deterministic: no dates, counts come from the data). */
 export function renderCard(card: Card): string {
   const total = card.configs.reduce((s, c) => s + c.splits.reduce((t, x) => t + x.rows, 0), 0);
-  const lines = ['---', `pretty_name: ${q(card.prettyName)}`, 'task_categories:', '- text-generation', 'tags:', ...card.tags.map((t) => `- ${q(t)}`), 'size_categories:', `- ${q(sizeCategory(total))}`, 'configs:'];
+  const lines = [
+    '---',
+    `pretty_name: ${q(card.prettyName)}`,
+    'task_categories:',
+    '- text-generation',
+    'tags:',
+    ...card.tags.map((t) => `- ${q(t)}`),
+    'size_categories:',
+    `- ${q(sizeCategory(total))}`,
+    'configs:',
+  ];
   const listed = card.configs.filter((c) => c.splits.some((s) => s.rows > 0));
   const configs = listed.length > 0 ? listed : card.configs.slice(0, 1);
   for (const c of configs) {
@@ -39,9 +57,16 @@ export function renderCard(card: Card): string {
     if (c.default) lines.push('  default: true');
     lines.push('  data_files:');
     const splits = c.splits.filter((s) => s.rows > 0);
-    for (const s of splits.length > 0 ? splits : c.splits.slice(0, 1)) lines.push(`  - split: ${q(s.split)}`, `    path: ${q(s.path)}`);
+    for (const s of splits.length > 0 ? splits : c.splits.slice(0, 1))
+      lines.push(`  - split: ${q(s.split)}`, `    path: ${q(s.path)}`);
   }
   lines.push('---', '', ...card.body, '');
-  const table = ['| config | split | rows | file |', '| --- | --- | --- | --- |', ...card.configs.flatMap((c) => c.splits.map((s) => `| ${c.name} | ${s.split} | ${s.rows} | \`${s.path}\` |`))];
+  const table = [
+    '| config | split | rows | file |',
+    '| --- | --- | --- | --- |',
+    ...card.configs.flatMap((c) =>
+      c.splits.map((s) => `| ${c.name} | ${s.split} | ${s.rows} | \`${s.path}\` |`),
+    ),
+  ];
   return `${[...lines, ...table].join('\n')}\n`;
 }

@@ -21,7 +21,11 @@ export function openaiMessage(m: ChatMessage): Record<string, unknown> {
       const out: Record<string, unknown> = { role: 'assistant' };
       if (m.content !== null || calls.length === 0) out['content'] = m.content ?? '';
       if (calls.length > 0) {
-        out['tool_calls'] = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } }));
+        out['tool_calls'] = calls.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.function.name, arguments: c.function.arguments },
+        }));
       }
       return out;
     }

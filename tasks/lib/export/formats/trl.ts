@@ -29,7 +29,11 @@ export function trlMessages(messages: readonly ChatMessage[]): Record<string, un
         for (const c of calls) names.set(c.id, c.function.name);
         const out: Record<string, unknown> = { role: 'assistant', content: m.content ?? '' };
         if (calls.length > 0) {
-          out['tool_calls'] = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: parseArgs(c.function.arguments) } }));
+          out['tool_calls'] = calls.map((c) => ({
+            id: c.id,
+            type: 'function',
+            function: { name: c.function.name, arguments: parseArgs(c.function.arguments) },
+          }));
         }
         return out;
       }
@@ -58,5 +62,10 @@ export function trlPreferenceRow(p: PreferenceSample, withTools: boolean): Recor
 
 /** A KtoSample as a TRL conversational unpaired-preference row. */
 export function trlKtoRow(k: KtoSample, withTools: boolean): Record<string, unknown> {
-  return { prompt: trlMessages(k.prompt), completion: [{ role: 'assistant', content: k.completion.content }], label: k.label, ...toolsColumn(withTools, k.tools) };
+  return {
+    prompt: trlMessages(k.prompt),
+    completion: [{ role: 'assistant', content: k.completion.content }],
+    label: k.label,
+    ...toolsColumn(withTools, k.tools),
+  };
 }
