@@ -1010,9 +1010,7 @@ function prefixed(prefix: string, m: Record<string, number>): Record<string, num
   return Object.fromEntries(Object.entries(sortedCounts(m)).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
-function streamHealth(
-  files: FileHealth[],
-): Record<
+function streamHealth(files: FileHealth[]): Record<
   string,
   {
     files: number;

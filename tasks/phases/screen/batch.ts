@@ -164,9 +164,7 @@ export interface ScreenWorkerData {
 }
 
 /** The screen options for a project (secret allowlist, protected eval sets). */
-export async function screenOptions(
-  data: ScreenWorkerData,
-): Promise<{
+export async function screenOptions(data: ScreenWorkerData): Promise<{
   opts: ScreenOptions;
   prot: Awaited<ReturnType<typeof loadProtected>>;
   sets: ReturnType<typeof protectedSets>;
