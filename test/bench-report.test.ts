@@ -64,10 +64,10 @@ test('without the small run, RSS growth is reported as not measured (never as me
 });
 
 test('phaseOf names distill phase processes from their argv, and nothing else', () => {
-  assert.equal(phaseOf(['/p/tasks/cli.ts', 'score']), 'score');
-  assert.equal(phaseOf(['/p/tasks/cli.ts', 'export-sft', '--include-partial']), 'export-sft-partial');
-  assert.equal(phaseOf(['/p/tasks/cli.ts', 'run-all', '--begin']), 'begin-run');
-  assert.equal(phaseOf(['/p/tasks/cli.ts', 'run-all', '--collect']), 'run-all');
+  assert.equal(phaseOf(['/p/tasks/cli/main.ts', 'score']), 'score');
+  assert.equal(phaseOf(['/p/tasks/cli/main.ts', 'export-sft', '--include-partial']), 'export-sft-partial');
+  assert.equal(phaseOf(['/p/tasks/cli/main.ts', 'run-all', '--begin']), 'begin-run');
+  assert.equal(phaseOf(['/p/tasks/cli/main.ts', 'run-all', '--collect']), 'run-all');
   assert.equal(phaseOf(['/p/node_modules/tsx/dist/cli.mjs', 'tasks/cli/main.ts', 'score']), null);
   assert.equal(phaseOf(['/p/node_modules/.bin/wireit']), null);
 });

@@ -180,7 +180,7 @@ async function bigFile(
       project,
       'big-file',
       process.execPath,
-      ['--import', 'tsx', join('tasks', 'cli.ts'), 'build-evidence'],
+      ['--import', 'tsx', join('tasks', 'cli', 'main.ts'), 'build-evidence'],
       env,
     );
     const p = run.phases.find((x) => x.phase === 'build-evidence');
@@ -208,7 +208,7 @@ async function floor(project: BenchProject): Promise<BenchInput['floor']> {
   const run = await measure(project, 'floor', process.execPath, [
     '--import',
     'tsx',
-    join(REPO, 'tasks', 'bench', 'floor.ts'),
+    join(REPO, 'tasks', 'dev', 'bench', 'floor.ts'),
     join(project.root, 'data', '_kb'),
   ]);
   const rec = readProcLog(join(project.root, '.bench', 'floor.procs.jsonl')).find((r) =>

@@ -27,7 +27,7 @@ export function runCli(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', TSX, join(REPO, 'tasks', 'cli.ts'), ...args],
+      ['--import', TSX, join(REPO, 'tasks', 'cli', 'main.ts'), ...args],
       {
         cwd: opts.cwd ?? REPO,
         env: { ...process.env, DISTILL_QUIET: '1', ...opts.env },

@@ -28,7 +28,7 @@ function addDay(dir: string): void {
     [
       '--import',
       import.meta.resolve('tsx'),
-      join(REPO, 'tasks', 'corpus.ts'),
+      join(REPO, 'tasks', 'dev', 'corpus.ts'),
       '--out',
       join(gen, 'kb'),
       '--start-date',
