@@ -99,7 +99,7 @@ test('A03 fails when a run lands in another category (and its rule decides nothi
   assert.match(detail, /category accepted: 25, expected 24/);
   assert.match(
     detail,
-    /rule R17-auditor-uncertain decided no run \(every rule of tasks\/scoring-rules\.ts must be exercised\)/,
+    /rule R17-auditor-uncertain decided no run \(every rule of tasks\/phases\/score\/rules\.ts must be exercised\)/,
   );
 });
 
