@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Adapter } from '../tasks/adapters/adapter.ts';
-import { materializeSession, parseUnit, type ParsedUnit } from '../tasks/phases/build-evidence/run.ts';
+import { materializeSession, parseUnit, type ParsedUnit } from '../tasks/phases/build-evidence/core.ts';
 import { sigHash } from '../tasks/lib/hash.ts';
 import { REPO, runCli, tempProject, treeHashes } from './helpers/project.ts';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EvidenceRecord } from '../schemas/evidence-record.ts';
 import { ScoredRun } from '../schemas/scored-run.ts';
-import { scoreTrace } from '../tasks/phases/score/run.ts';
+import { scoreTrace } from '../tasks/phases/score/core.ts';
 import { editSignal, mkRun, runEvidence } from './exports/fixture.ts';
 
 type SignalEv = Extract<EvidenceRecord, { kind: 'signal' }>;

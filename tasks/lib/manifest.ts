@@ -47,3 +47,10 @@ export async function readManifest(root: string, outDir: string, upstreamCommand
     );
   return res.data;
 }
+
+/** The data files of a manifest (no `_` files such as quarantine or health), sorted by path. */
+export function dataFiles(m: Manifest): FileEntry[] {
+  return m.files
+    .filter((f) => !f.path.includes('/_'))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

@@ -1,4 +1,22 @@
-import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR } from '../lib/layout.ts';
+import * as buildEvidence from './build-evidence/contract.ts';
+import * as exportPreference from './export-preference/contract.ts';
+import * as exportRag from './export-rag/contract.ts';
+import * as exportSft from './export-sft/contract.ts';
+import * as indexRag from './index-rag/contract.ts';
+import * as score from './score/contract.ts';
+import * as screen from './screen/contract.ts';
+
+/** Output folders of the phases, relative to the project root (each phase owns exactly one; its contract names it). */
+export const EVIDENCE_DIR = buildEvidence.EVIDENCE_DIR;
+export const SCORED_DIR = score.SCORED_DIR;
+export const SCREENED_DIR = screen.SCREENED_DIR;
+export const EXPORT_DIRS = {
+  rag: exportRag.RAG_DIR,
+  sft: exportSft.SFT_DIR,
+  sftPartial: exportSft.SFT_PARTIAL_DIR,
+  preference: exportPreference.PREFERENCE_DIR,
+} as const;
+export const RAG_INDEX_DIR = indexRag.RAG_INDEX_DIR;
 
 /** One phase of the pipeline: how to run it, where its outputs live, what it adds to the funnel. */
 export interface PipelinePhase {
@@ -20,6 +38,8 @@ export interface PipelinePhase {
   upstream: readonly string[];
   /** Other files it reads besides code and upstream manifests (globs, for its wireit `files`). */
   data?: readonly string[];
+  /** Every reason code its quarantine rows can carry (its contract's closed list). */
+  reasons: readonly string[];
 }
 
 /**
@@ -28,76 +48,82 @@ export interface PipelinePhase {
  */
 export const PIPELINE: readonly PipelinePhase[] = [
   {
-    phase: 'build-evidence',
+    phase: buildEvidence.PHASE,
     argv: ['build-evidence'],
     script: 'build-evidence',
     outDir: EVIDENCE_DIR,
     folder: 'build-evidence',
     upstream: [],
     data: ['.distill/sources.fingerprint.json'],
+    reasons: buildEvidence.REASONS,
   },
   {
-    phase: 'score',
+    phase: score.PHASE,
     argv: ['score'],
     script: 'score',
     outDir: SCORED_DIR,
     folder: 'score',
     upstream: ['build-evidence'],
+    reasons: score.REASONS,
   },
   {
-    phase: 'screen',
+    phase: screen.PHASE,
     argv: ['screen'],
     script: 'screen',
-    outDir: 'data/screened',
-    optional: true,
+    outDir: SCREENED_DIR,
     folder: 'screen',
     upstream: ['score', 'build-evidence'],
     data: ['test/fixtures/acceptance/**', 'eval/**'],
+    reasons: screen.REASONS,
   },
   {
-    phase: 'export-rag',
+    phase: exportRag.PHASE,
     argv: ['export-rag'],
     script: 'export-rag',
     outDir: EXPORT_DIRS.rag,
     exports: { rag: 'chunks' },
     folder: 'export-rag',
     upstream: ['screen'],
+    reasons: exportRag.REASONS,
   },
   {
-    phase: 'export-sft',
+    phase: exportSft.PHASE,
     argv: ['export-sft'],
     script: 'export-sft',
     outDir: EXPORT_DIRS.sft,
     exports: { sft: 'rows' },
     folder: 'export-sft',
     upstream: ['screen'],
+    reasons: exportSft.REASONS,
   },
   {
-    phase: 'export-sft-partial',
+    phase: exportSft.PARTIAL_PHASE,
     argv: ['export-sft', '--include-partial'],
     script: 'export-sft:partial',
     outDir: EXPORT_DIRS.sftPartial,
     exports: { 'sft-partial': 'rows' },
     folder: 'export-sft',
     upstream: ['screen'],
+    reasons: exportSft.REASONS,
   },
   {
-    phase: 'export-preference',
+    phase: exportPreference.PHASE,
     argv: ['export-preference'],
     script: 'export-preference',
     outDir: EXPORT_DIRS.preference,
     exports: { preference: 'pairs', kto: 'kto' },
     folder: 'export-preference',
     upstream: ['screen'],
+    reasons: exportPreference.REASONS,
   },
   {
-    phase: 'index-rag',
+    phase: indexRag.PHASE,
     argv: ['index-rag'],
     script: 'index-rag',
-    outDir: 'data/rag-index',
-    optional: true,
+    outDir: RAG_INDEX_DIR,
     folder: 'index-rag',
     upstream: ['export-rag'],
+    reasons: indexRag.REASONS,
   },
 ];
 
@@ -109,4 +135,20 @@ export function activePhases(hasCommand: (name: string) => boolean): PipelinePha
 /** The phase that owns a path (the path lies inside its output folder), or null for a source file. */
 export function ownerOf(phases: readonly PipelinePhase[], path: string): PipelinePhase | null {
   return phases.find((p) => path.startsWith(`${p.outDir}/`)) ?? null;
+}
+
+/**
+ * Every reason code each phase may write in a quarantine row, from the phase contracts (the one
+ * list acceptance and audit check against). Screen's `SECRET_DETECTED` rows carry the rule that
+ * fired (`SECRET_DETECTED:<rule id>`), so it is expanded over `secretRuleIds`.
+ */
+export function quarantineReasons(secretRuleIds: readonly string[]): Record<string, ReadonlySet<string>> {
+  const out: Record<string, ReadonlySet<string>> = {};
+  for (const p of PIPELINE) {
+    const codes = p.reasons.flatMap((r) =>
+      r === 'SECRET_DETECTED' ? secretRuleIds.map((id) => `${r}:${id}`) : [r],
+    );
+    out[p.phase] = new Set(codes);
+  }
+  return out;
 }

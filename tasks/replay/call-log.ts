@@ -1,5 +1,5 @@
 import { ReplayCall } from '../../schemas/replay-call.ts';
-import { REPLAY_REPORTS_DIR } from '../lib/layout.ts';
+import { REPLAY_REPORTS_DIR } from '../replay/layout.ts';
 import { appendRotating } from './log-rotation.ts';
 import type { ReplaySettings } from './settings.ts';
 

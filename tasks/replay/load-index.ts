@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { RAG_FILE } from '../phases/export-rag/run.ts';
-import { EXPORT_DIRS, RAG_INDEX_DIR } from '../lib/layout.ts';
+import { RAG_FILE } from '../phases/export-rag/contract.ts';
+import { EXPORT_DIRS, RAG_INDEX_DIR } from '../phases/registry.ts';
 import { Manifest, MANIFEST } from '../lib/manifest.ts';
 import { UserError } from '../lib/result.ts';
 import { INDEX_FILE, parseIndexText, type RagIndex } from '../lib/rag-index.ts';

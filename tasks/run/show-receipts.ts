@@ -27,6 +27,7 @@ function phaseNamed(name: string): PipelinePhase {
       outDir: `(unknown output folder of ${name})`,
       folder: name,
       upstream: [],
+      reasons: [],
     }
   );
 }

@@ -6,13 +6,8 @@ import { CATEGORIES } from '../../schemas/category.ts';
 import { SftSample } from '../../schemas/sft-sample.ts';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import type { Manifest } from '../../tasks/lib/manifest.ts';
-import {
-  exportSft,
-  isSftNever,
-  SFT_NEVER,
-  toSftSample,
-  verifySftFile,
-} from '../../tasks/phases/export-sft/run.ts';
+import { exportSft, toSftSample, verifySftFile } from '../../tasks/phases/export-sft/run.ts';
+import { isSftNever, SFT_NEVER } from '../../tasks/phases/export-sft/contract.ts';
 import { editSignal, makeProject, mkRun, prov, readRows, snapshot, writeScored } from './fixture.ts';
 
 const fourCategories = () => [

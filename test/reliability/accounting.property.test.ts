@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { DistillConfig } from '../../schemas/config.ts';
-import { materializeUnit } from '../../tasks/phases/build-evidence/run.ts';
+import { materializeUnit } from '../../tasks/phases/build-evidence/core.ts';
 import { getAdapter } from '../../tasks/adapters/registry.ts';
 import type { Adapter } from '../../tasks/adapters/adapter.ts';
 import { quarantineRow } from '../../tasks/lib/quarantine.ts';

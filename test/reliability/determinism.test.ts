@@ -3,11 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  compareOutputs,
-  copyProject,
-  pipelineCommands,
-} from '../../tasks/gates/determinism/verify-determinism.ts';
+import { compareOutputs, copyProject } from '../../tasks/gates/determinism/verify-determinism.ts';
 import { REPO } from '../helpers/project.ts';
 import { pipelineProject, tempDir } from './fixture.ts';
 
@@ -37,16 +33,6 @@ test('verify:determinism builds the whole pipeline twice, perturbed (TZ, tr_TR l
     /build B \(TZ=Pacific\/Kiritimati, tr_TR\.UTF-8, 1 thread, umask 077, other cwd, sources reversed\)/,
   );
   t.diagnostic(`${m[1]} output files compared (${m[2]})`);
-});
-
-test('verify:determinism runs `run-all` when the CLI has it, else the phases in pipeline order', () => {
-  assert.deepEqual(pipelineCommands({ 'run-all': {}, 'build-evidence': {} }), [['run-all']]);
-  assert.deepEqual(pipelineCommands({ 'build-evidence': {}, score: {}, 'export-sft': {} }), [
-    ['build-evidence'],
-    ['score'],
-    ['export-sft'],
-    ['export-sft', '--include-partial'],
-  ]);
 });
 
 test('compareOutputs names every file that differs or exists in one build only', () => {

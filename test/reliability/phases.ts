@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR } from '../../tasks/lib/layout.ts';
+import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR } from '../../tasks/phases/registry.ts';
 import {
   cliInProcess,
   gateway,

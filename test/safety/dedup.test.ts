@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findDuplicates, normaliseTraining, type DedupUnit } from '../../tasks/phases/screen/dedup.ts';
+import { findDuplicates, type DedupUnit } from '../../tasks/phases/screen/dedup.ts';
+import { normaliseTraining } from '../../tasks/lib/safety/training-text.ts';
 import { DECONTAM_N, findContamination, ProtectedIndex } from '../../tasks/lib/safety/decontaminate.ts';
 
 const LONG =

@@ -1,14 +1,8 @@
 import { QuarantineRecord } from '../../../schemas/quarantine-record.ts';
-import { ADAPTER_DROP_REASONS } from '../../adapters/drop-reasons.ts';
-import { BUILD_EVIDENCE_REASONS } from '../../phases/build-evidence/run.ts';
 import { changedMetrics, computeDrift } from '../../run/drift.ts';
-import { EXPORT_PREFERENCE_REASONS } from '../../phases/export-preference/mining.ts';
-import { EXPORT_RAG_REASONS } from '../../phases/export-rag/run.ts';
-import { EXPORT_SFT_REASONS } from '../../phases/export-sft/run.ts';
 import { reconcile } from '../../run/receipts-check.ts';
-import { SCREEN_REASONS } from '../../phases/screen/core.ts';
+import { quarantineReasons } from '../../phases/registry.ts';
 import { SECRET_RULES } from '../../lib/safety/secret-rules.ts';
-import { SCORE_REASONS } from '../../phases/score/run.ts';
 import { compareOutputs } from '../determinism/verify-determinism.ts';
 import type { BuildRecord, Snapshot } from './snapshot.ts';
 import { verdict, type CheckResult } from './verdict.ts';
@@ -73,22 +67,9 @@ export function receiptsReconcile(s: Snapshot): CheckResult {
   );
 }
 
-/** The reason codes each stage may write. */
+/** The reason codes each stage may write (from the phase contracts, through the registry). */
 export function knownReasons(): Record<string, ReadonlySet<string>> {
-  const screen = new Set<string>([
-    ...SCREEN_REASONS.filter((r) => r !== 'SECRET_DETECTED'),
-    ...SECRET_RULES.map((r) => `SECRET_DETECTED:${r.id}`),
-  ]);
-  const sft = new Set<string>(EXPORT_SFT_REASONS);
-  return {
-    'build-evidence': new Set<string>([...BUILD_EVIDENCE_REASONS, ...ADAPTER_DROP_REASONS]),
-    score: new Set<string>(SCORE_REASONS),
-    screen,
-    'export-rag': new Set<string>(EXPORT_RAG_REASONS),
-    'export-sft': sft,
-    'export-sft-partial': sft,
-    'export-preference': new Set<string>(EXPORT_PREFERENCE_REASONS),
-  };
+  return quarantineReasons(SECRET_RULES.map((r) => r.id));
 }
 
 /** A21: every quarantine row of every stage is a valid QuarantineRecord of that stage, with a reason code the stage declares and a detail. */

@@ -1,8 +1,8 @@
 import type { Provenance } from '../../../schemas/provenance.ts';
 import type { ScoredRun } from '../../../schemas/scored-run.ts';
 import { normaliseForCompare } from '../../lib/export/messages.ts';
-import { isSftNever } from '../../phases/export-sft/run.ts';
-import { EXPORT_DIRS } from '../../lib/layout.ts';
+import { isSftNever } from '../../phases/export-sft/contract.ts';
+import { EXPORT_DIRS } from '../../phases/registry.ts';
 import { SPLITS, splitGroup, splitOf } from '../../lib/export/split.ts';
 import * as v from './format-validators.ts';
 import { sourceKey, type Snapshot } from './snapshot.ts';

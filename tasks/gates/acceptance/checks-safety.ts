@@ -3,7 +3,7 @@ import { normaliseForCompare } from '../../lib/export/messages.ts';
 import { canonicalJson } from '../../lib/hash.ts';
 import { Budget } from '../../lib/safety/budget.ts';
 import { findContamination, ProtectedIndex } from '../../lib/safety/decontaminate.ts';
-import { exactKey } from '../../phases/screen/dedup.ts';
+import { exactKey } from '../../lib/safety/training-text.ts';
 import { detectPii, placeholder } from '../../lib/safety/pii.ts';
 import { newScan, scanRecord } from '../../lib/safety/secret-scan.ts';
 import { documentText, judgmentText, runText } from '../../lib/safety/training-text.ts';
@@ -227,7 +227,7 @@ export function duplicatesCollapsed(s: Snapshot): CheckResult {
     ...s.screened.judgments.map((x) => ({ id: x.evidence_id, t: judgmentText(x.judgment) })),
   ];
   for (const u of units) {
-    const k = exactKey({ id: u.id, cls: u.t.cls, full: u.t.full, body: u.t.body });
+    const k = exactKey({ cls: u.t.cls, full: u.t.full });
     const first = keys.get(k);
     if (first !== undefined)
       problems.push(`screened ${u.id} has the same content as ${first} (a duplicate was not collapsed)`);

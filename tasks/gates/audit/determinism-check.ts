@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
-import { EVIDENCE_DIR, SCORED_DIR } from '../../lib/layout.ts';
+import { EVIDENCE_DIR, SCORED_DIR } from '../../phases/registry.ts';
 import { n } from '../../lib/log.ts';
-import { scoredPartition, scoreTrace, type TraceGroup } from '../../phases/score/run.ts';
+import { scoredPartition } from '../../phases/score/contract.ts';
+import { scoreTrace, type TraceGroup } from '../../phases/score/core.ts';
 import type { CheckFn } from './check-list.ts';
 import { Findings, plural } from './findings.ts';
 import { dataFilesOf, phaseManifest, readRows } from './rows.ts';

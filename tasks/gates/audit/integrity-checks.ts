@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import { EVIDENCE_DIR } from '../../lib/layout.ts';
+import { EVIDENCE_DIR } from '../../phases/registry.ts';
 import { n } from '../../lib/log.ts';
 import { readJson, receiptForOutputs } from '../../run/run-reports.ts';
 import { ownerOf } from '../../phases/registry.ts';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { CATEGORIES } from '../../../schemas/category.ts';
 import { metricSeverity } from '../../run/drift.ts';
-import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/run.ts';
-import { RAG_FILE } from '../../phases/export-rag/run.ts';
-import { SFT_FILE } from '../../phases/export-sft/run.ts';
-import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR, SCREENED_DIR } from '../../lib/layout.ts';
+import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/contract.ts';
+import { RAG_FILE } from '../../phases/export-rag/contract.ts';
+import { SFT_FILE } from '../../phases/export-sft/contract.ts';
+import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR, SCREENED_DIR } from '../../phases/registry.ts';
 import { readJson } from '../../run/run-reports.ts';
 import type { PipelinePhase } from '../../phases/registry.ts';
 import { phaseManifest } from './rows.ts';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Provenance } from '../../../schemas/provenance.ts';
 import { sigHash } from '../../lib/hash.ts';
 import { parseRow } from '../../lib/json-check.ts';
-import { EVIDENCE_DIR } from '../../lib/layout.ts';
+import { EVIDENCE_DIR } from '../../phases/registry.ts';
 import { n } from '../../lib/log.ts';
 import {
   openSource,

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/run.ts';
-import { SFT_FILE } from '../../phases/export-sft/run.ts';
-import { EXPORT_DIRS } from '../../lib/layout.ts';
+import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/contract.ts';
+import { SFT_FILE } from '../../phases/export-sft/contract.ts';
+import { EXPORT_DIRS } from '../../phases/registry.ts';
 import { MANIFEST, Manifest } from '../../lib/manifest.ts';
 import type { AuditContext } from './check-list.ts';
 import { readJson } from '../../run/run-reports.ts';

@@ -1,9 +1,9 @@
 import type { Provenance } from '../../../schemas/provenance.ts';
 import { canonicalJson } from '../../lib/hash.ts';
 import { normaliseForCompare } from '../../lib/export/messages.ts';
-import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/run.ts';
-import { isSftNever, SFT_FILE, sftAllowed } from '../../phases/export-sft/run.ts';
-import { EXPORT_DIRS, SCORED_DIR } from '../../lib/layout.ts';
+import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/contract.ts';
+import { isSftNever, SFT_FILE, sftAllowed } from '../../phases/export-sft/contract.ts';
+import { EXPORT_DIRS, SCORED_DIR } from '../../phases/registry.ts';
 import type { AuditContext, CheckFn } from './check-list.ts';
 import { Findings, plural } from './findings.ts';
 import { activePhase, dataFilesOf, phaseManifest, readRows, TRAINING_FILES } from './rows.ts';

@@ -15,7 +15,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { globbySync } from 'globby';
-import { COMMANDS } from '../../cli/commands.ts';
 import { findRoot, CONFIG_FILE } from '../../lib/project.ts';
 
 /**
@@ -31,22 +30,6 @@ import { findRoot, CONFIG_FILE } from '../../lib/project.ts';
 
 const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
-
-/** The phases in pipeline order, used when the CLI has no `run-all` command. */
-const PIPELINE: readonly string[][] = [
-  ['build-evidence'],
-  ['score'],
-  ['export-rag'],
-  ['export-sft'],
-  ['export-sft', '--include-partial'],
-  ['export-preference'],
-];
-
-/** The commands that build everything: `run-all` when the CLI has it, else the phases in order. */
-export function pipelineCommands(commands: Record<string, unknown> = COMMANDS): string[][] {
-  if ('run-all' in commands) return [['run-all']];
-  return PIPELINE.filter(([c]) => (c as string) in commands);
-}
 
 /** One environment of a build: variables, umask and working directory. */
 export interface Perturbation {
@@ -176,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
   const base = mkdtempSync(join(tmpdir(), 'distill-determinism-'));
   const otherCwd = join(base, 'elsewhere');
   mkdirSync(otherCwd);
-  const commands = pipelineCommands();
+  const commands = [['run-all']];
   const hashes: Map<string, string>[] = [];
   for (const [i, p] of perturbations(otherCwd).entries()) {
     const root = join(base, i === 0 ? 'a' : 'b-other-root');

@@ -1,6 +1,7 @@
 import type { ChatMessage } from '../../../schemas/chat.ts';
 import type { DocumentBody, JudgmentBody } from '../../../schemas/evidence-record.ts';
 import type { ScoredRun } from '../../../schemas/scored-run.ts';
+import { sha256 } from '../hash.ts';
 
 /**
  * The training content of a unit, as the dedup and decontamination passes see it. A unit is a
@@ -69,4 +70,14 @@ export function judgmentText(j: JudgmentBody): TrainingText {
     body: [...messageLines(j.prompt, false), ...tail].join('\n'),
     pieces: [...messagePieces(j.prompt), j.chosen, j.rejected],
   };
+}
+
+/** Content normalised for exact comparison: NFC, whitespace collapsed and trimmed, lowercase. */
+export function normaliseTraining(s: string): string {
+  return s.normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/** The exact-duplicate key of a unit (what screen's DUPLICATE_OF compares): sha256 of its class and normalised content. */
+export function exactKey(u: { cls: string; full: string }): string {
+  return sha256(`${u.cls}\u0000${normaliseTraining(u.full)}`);
 }

@@ -1,7 +1,7 @@
 import type { DistillConfig } from '../../../schemas/config.ts';
 import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import { getAdapter } from '../../adapters/registry.ts';
-import { materializeUnit, partitionOf } from './run.ts';
+import { materializeUnit, partitionOf } from './core.ts';
 import { sha256 } from '../../lib/hash.ts';
 import type { SourceUnit } from '../../lib/source-reader.ts';
 

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import { EVIDENCE_DIR } from '../../lib/layout.ts';
+import { EVIDENCE_DIR } from './contract.ts';
 import { Manifest, MANIFEST } from '../../lib/manifest.ts';
 
 /**

@@ -1,4 +1,5 @@
 import type { ChatMessage, ToolDef } from '../../../schemas/chat.ts';
+import type { Reason as ExportPreferenceReason } from './contract.ts';
 import { KtoSample, SCHEMA_VERSION as KTO_V } from '../../../schemas/kto-sample.ts';
 import { PreferenceSample, SCHEMA_VERSION as PREF_V } from '../../../schemas/preference-sample.ts';
 import type { Provenance } from '../../../schemas/provenance.ts';
@@ -20,18 +21,6 @@ import { splitGroup, splitOf } from '../../lib/export/split.ts';
  * The pure core of export-preference: which runs can be pair sides, how attempts of one task are
  * grouped and paired (deterministically, up to a cap), and what is left for KTO or quarantine.
  */
-
-/** Reason codes export-preference can give. */
-export const EXPORT_PREFERENCE_REASONS = [
-  'CATEGORY_EXCLUDED',
-  'NO_FINAL_TEXT',
-  'NO_USER_TURN',
-  'TOOL_ARGS_INVALID',
-  'TOOL_RESULT_ORPHAN',
-  'IDENTICAL_TEXT',
-  'SELF_PAIR',
-] as const;
-export type ExportPreferenceReason = (typeof EXPORT_PREFERENCE_REASONS)[number];
 
 /** One side of a candidate pair. */
 export interface PairSide {

@@ -8,13 +8,14 @@ import { SCHEMA_VERSION as SCORED_V, type ScoredRun } from '../../../schemas/sco
 import { renderCard } from '../../lib/export/formats/hf-card.ts';
 import { openaiDpoRow } from '../../lib/export/formats/openai.ts';
 import { trlKtoRow, trlPreferenceRow } from '../../lib/export/formats/trl.ts';
-import { readLocated, screenedFiles } from '../../lib/export/inputs.ts';
+import { readLocated } from '../../lib/export/inputs.ts';
+import { screenedFiles } from '../../lib/upstream.ts';
 import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, sealExport } from '../../lib/export/output.ts';
 import { ExternalSorter, SORT_MEMORY_CHARS } from '../../lib/external-sort.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { LineSpill } from '../../lib/line-spill.ts';
 import { Scratch } from '../../lib/scratch.ts';
-import { EXPORT_DIRS } from '../../lib/layout.ts';
+import { KTO_FILE, PAIR_FILE, PREFERENCE_DIR } from './contract.ts';
 import { n } from '../../lib/log.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
 import { StagedDir } from '../../lib/staged-dir.ts';
@@ -31,8 +32,6 @@ import {
 import { SPLITS, type Split } from '../../lib/export/split.ts';
 
 /** The canonical files of exports/preference/. */
-export const PAIR_FILE = 'chosen_rejected.jsonl';
-export const KTO_FILE = 'unpaired_kto.jsonl';
 
 /**
  * The export-preference phase: pairs + unpaired KTO rows in exports/preference/. The same three
@@ -42,7 +41,7 @@ export const KTO_FILE = 'unpaired_kto.jsonl';
  * external sorts into their files.
  */
 export async function exportPreference(root: string, config: DistillConfig): Promise<PhaseResult> {
-  const dir = EXPORT_DIRS.preference;
+  const dir = PREFERENCE_DIR;
   const cap = config.exports.preference_cap_per_task;
   const testFraction = config.exports.test_fraction;
   const opts = { cap, testFraction };

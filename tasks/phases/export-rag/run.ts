@@ -4,7 +4,8 @@ import type { Provenance } from '../../../schemas/provenance.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
 import { RagSample, SCHEMA_VERSION as RAG_V } from '../../../schemas/rag-sample.ts';
 import { SCHEMA_VERSION as SCORED_V, type ScoredRun } from '../../../schemas/scored-run.ts';
-import { readLocated, screenedFiles, type DocumentEvidence } from '../../lib/export/inputs.ts';
+import { readLocated, type DocumentEvidence } from '../../lib/export/inputs.ts';
+import { screenedFiles } from '../../lib/upstream.ts';
 import { finalAnswer, firstUserText, hasText, normaliseForCompare } from '../../lib/export/messages.ts';
 import {
   QUARANTINE_FILE,
@@ -15,22 +16,11 @@ import {
 } from '../../lib/export/output.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { contentId, sha256 } from '../../lib/hash.ts';
-import { EXPORT_DIRS } from '../../lib/layout.ts';
+import { RAG_DIR, RAG_FILE, type Reason as ExportRagReason } from './contract.ts';
 import { n } from '../../lib/log.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
 import { Scratch } from '../../lib/scratch.ts';
 import { StagedDir } from '../../lib/staged-dir.ts';
-
-/** Reason codes export-rag can give. */
-export const EXPORT_RAG_REASONS = [
-  'CATEGORY_EXCLUDED',
-  'NO_USER_TURN',
-  'NO_FINAL_TEXT',
-  'DUPLICATE_TEXT',
-] as const;
-export type ExportRagReason = (typeof EXPORT_RAG_REASONS)[number];
-
-export const RAG_FILE = 'playbooks.jsonl';
 
 /** A whole retrieval document before chunking. */
 export interface RagDocument {
@@ -240,7 +230,7 @@ export function buildRag(
  * `buildRag`, remembered by a hash of its normalised text), chunks through one by id.
  */
 export async function exportRag(root: string, config: DistillConfig): Promise<PhaseResult> {
-  const dir = EXPORT_DIRS.rag;
+  const dir = RAG_DIR;
   const chunkChars = config.exports.rag_chunk_chars;
   const { runs: runFiles, evidence: evFiles } = await screenedFiles(root);
   const scratch = await Scratch.create(root, 'export-rag');

@@ -5,11 +5,12 @@ import type { ChatMessage } from '../../../schemas/chat.ts';
 import type { DistillConfig } from '../../../schemas/config.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
 import { SCHEMA_VERSION as SCORED_V, type ScoredRun } from '../../../schemas/scored-run.ts';
-import { SFT_QUALITY, SftSample, SCHEMA_VERSION as SFT_V } from '../../../schemas/sft-sample.ts';
+import { SftSample, SCHEMA_VERSION as SFT_V } from '../../../schemas/sft-sample.ts';
 import { openaiSftRow } from '../../lib/export/formats/openai.ts';
 import { renderCard } from '../../lib/export/formats/hf-card.ts';
 import { trlSftRow } from '../../lib/export/formats/trl.ts';
-import { readLocated, screenedFiles } from '../../lib/export/inputs.ts';
+import { readLocated } from '../../lib/export/inputs.ts';
+import { screenedFiles } from '../../lib/upstream.ts';
 import {
   endOnAssistant,
   hasText,
@@ -21,46 +22,21 @@ import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, sealExport } from '../
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { Scratch } from '../../lib/scratch.ts';
 import { canonicalJson, contentId } from '../../lib/hash.ts';
-import { EXPORT_DIRS } from '../../lib/layout.ts';
+import {
+  isSftNever,
+  PARTIAL_PHASE,
+  PHASE,
+  SFT_DIR,
+  SFT_FILE,
+  SFT_PARTIAL_DIR,
+  sftAllowed,
+  type Reason as ExportSftReason,
+  type SftQuality,
+} from './contract.ts';
 import { n } from '../../lib/log.ts';
 import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';
 import { StagedDir } from '../../lib/staged-dir.ts';
 import { SPLITS, splitGroup, splitOf, type Split } from '../../lib/export/split.ts';
-
-/** Reason codes export-sft can give. */
-export const EXPORT_SFT_REASONS = [
-  'CATEGORY_EXCLUDED',
-  'EMPTY_CONVERSATION',
-  'NO_ASSISTANT_TURN',
-  'NO_USER_TURN',
-  'EMPTY_FINAL_TURN',
-  'TOOL_ARGS_INVALID',
-  'TOOL_RESULT_ORPHAN',
-] as const;
-export type ExportSftReason = (typeof EXPORT_SFT_REASONS)[number];
-
-/**
- * Layer 2 of 3 that keep forbidden runs out of SFT: categories the exporter refuses whatever the
- * options say (layer 1 is the SftSample `quality_score` enum, layer 3 the re-read of the written
- * file in `verifySftFile`). Do not loosen.
- */
-export const SFT_NEVER = ['rejected', 'needs_human_review'] as const satisfies readonly Category[];
-
-/** True for a category that must never reach SFT (the SFT_NEVER filter). */
-export function isSftNever(category: string): boolean {
-  return (SFT_NEVER as readonly string[]).includes(category);
-}
-
-/** A category an SFT row may carry. */
-type SftQuality = (typeof SFT_QUALITY)[number];
-
-/** The categories one variant exports: strictly accepted, or also partially_accepted. */
-export function sftAllowed(includePartial: boolean): readonly SftQuality[] {
-  return includePartial ? SFT_QUALITY : ['accepted'];
-}
-
-/** The canonical SFT file of an export folder. */
-export const SFT_FILE = 'instruction_response.jsonl';
 
 export type SftOutcome =
   { type: 'keep'; sample: SftSample } | { type: 'drop'; reason: ExportSftReason; detail: string };
@@ -162,8 +138,8 @@ export async function exportSft(
   config: DistillConfig,
   opts: ExportSftOptions,
 ): Promise<PhaseResult> {
-  const phase = opts.includePartial ? 'export-sft-partial' : 'export-sft';
-  const dir = opts.includePartial ? EXPORT_DIRS.sftPartial : EXPORT_DIRS.sft;
+  const phase = opts.includePartial ? PARTIAL_PHASE : PHASE;
+  const dir = opts.includePartial ? SFT_PARTIAL_DIR : SFT_DIR;
   const allowed = sftAllowed(opts.includePartial);
   const testFraction = config.exports.test_fraction;
   const { runs: inputs } = await screenedFiles(root);

@@ -2,12 +2,13 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { RagSample, SCHEMA_VERSION as RAG_V } from '../../../schemas/rag-sample.ts';
-import { RAG_FILE } from '../export-rag/run.ts';
+import { RAG_FILE } from '../export-rag/contract.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { sha256File } from '../../lib/hash.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { JsonlWriter } from '../../lib/jsonl-writer.ts';
-import { EXPORT_DIRS, RAG_INDEX_DIR } from '../../lib/layout.ts';
+import { RAG_DIR } from '../export-rag/contract.ts';
+import { RAG_INDEX_DIR } from './contract.ts';
 import { n } from '../../lib/log.ts';
 import { MANIFEST, manifestText, readManifest } from '../../lib/manifest.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
@@ -72,25 +73,23 @@ async function sortedCopy(path: string, scratch: Scratch): Promise<string> {
  * folder (checked against the export's manifest, so every pass reads the same bytes).
  */
 export async function indexRag(root: string): Promise<PhaseResult> {
-  const upstream = await readManifest(root, EXPORT_DIRS.rag, 'npm run export-rag');
-  const rel = `${EXPORT_DIRS.rag}/${RAG_FILE}`;
+  const upstream = await readManifest(root, RAG_DIR, 'npm run export-rag');
+  const rel = `${RAG_DIR}/${RAG_FILE}`;
   const entry = upstream.files.find((f) => f.path === rel);
   if (!entry)
-    throw new UserError(
-      `${EXPORT_DIRS.rag}/${MANIFEST} lists no ${rel}; rebuild with \`npm run export-rag\``,
-    );
+    throw new UserError(`${RAG_DIR}/${MANIFEST} lists no ${rel}; rebuild with \`npm run export-rag\``);
   const scratch = await Scratch.create(root, 'index-rag');
   try {
     let input = scratch.path('input.jsonl');
     await fsp.copyFile(join(root, rel), input).catch(() => {
       throw new UserError(
-        `${rel} not found although ${EXPORT_DIRS.rag}/${MANIFEST} lists it; rebuild with \`npm run export-rag\``,
+        `${rel} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`npm run export-rag\``,
       );
     });
     const got = await sha256File(input);
     if (got !== entry.sha256)
       throw new UserError(
-        `${rel} does not match ${EXPORT_DIRS.rag}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`npm run export-rag\``,
+        `${rel} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`npm run export-rag\``,
       );
     return await writeIndex(root, rel, entry, input, scratch).catch(async (e: unknown) => {
       if (!(e instanceof NotSortedError)) throw e;

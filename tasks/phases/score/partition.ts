@@ -3,7 +3,8 @@ import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { bump } from '../../lib/phase.ts';
 import { quarantineRow } from '../../lib/quarantine.ts';
-import { scoredPartition, scoreTrace, type ScoreDrop, type TraceGroup } from './run.ts';
+import { scoredPartition } from './contract.ts';
+import { scoreTrace, type ScoreDrop, type TraceGroup } from './core.ts';
 
 /**
  * Pass 2 of the score phase for one hash partition (all evidence of its traces): group by

@@ -3,7 +3,7 @@ import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import type { ScoredRun } from '../../../schemas/scored-run.ts';
 import { bump } from '../../lib/phase.ts';
 import { quarantineRow } from '../../lib/quarantine.ts';
-import { scoredPartition } from '../score/run.ts';
+import { scoredPartition } from '../score/contract.ts';
 import { bandsFromText, bandsToText, dedupFeatures, type DedupFeatures } from './dedup-spill.ts';
 import type { PiiType } from '../../lib/safety/pii.ts';
 import { loadProtected, protectedSets } from '../../lib/safety/protected-sets.ts';

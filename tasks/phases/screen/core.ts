@@ -21,17 +21,6 @@ import { documentText, judgmentText, runText, type TrainingText } from '../../li
  * NEAR_DUPLICATE_OF, the lowest id is kept). A dropped unit has exactly one reason.
  */
 
-/** Reason codes the screen phase gives (SECRET_DETECTED carries `:<rule id>`). */
-export const SCREEN_REASONS = [
-  'SECRET_DETECTED',
-  'DETECTOR_TIMEOUT',
-  'EVAL_CONTAMINATION',
-  'PII_DENSE',
-  'DUPLICATE_OF',
-  'NEAR_DUPLICATE_OF',
-] as const;
-export type ScreenReason = (typeof SCREEN_REASONS)[number];
-
 /** One unit to screen. */
 export type ScreenUnit =
   | { kind: 'run'; record: ScoredRun }

@@ -3,7 +3,8 @@ import { ExternalSorter } from '../../lib/external-sort.ts';
 import { FifoQueue } from '../../lib/fifo-queue.ts';
 import { growableF64 } from '../../lib/growable.ts';
 import { fnv1a, partitionCount } from '../../lib/line-spill.ts';
-import { exactKey, NEAR_DUP_JACCARD, type DedupStats, type DedupUnit, type DedupVerdict } from './dedup.ts';
+import { NEAR_DUP_JACCARD, type DedupStats, type DedupUnit, type DedupVerdict } from './dedup.ts';
+import { exactKey } from '../../lib/safety/training-text.ts';
 import {
   bandKeys,
   BANDS,

@@ -1,5 +1,5 @@
-import { sha256 } from '../../lib/hash.ts';
 import { bandKeys, BANDS, jaccard, ROWS, shingleHashes, signature, words } from '../../lib/safety/minhash.ts';
+import { exactKey } from '../../lib/safety/training-text.ts';
 
 /**
  * Exact and near-duplicate detection over training units. Pure and order-independent: units are
@@ -43,16 +43,6 @@ export interface DedupStats {
   near_clusters: number;
   pairs_verified: number;
   pairs_below_threshold: number;
-}
-
-/** Content normalised for exact comparison: NFC, whitespace collapsed and trimmed, lowercase. */
-export function normaliseTraining(s: string): string {
-  return s.normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
-}
-
-/** The exact-duplicate key of a unit: sha256 of its class and normalised content. */
-export function exactKey(u: DedupUnit): string {
-  return sha256(`${u.cls}\u0000${normaliseTraining(u.full)}`);
 }
 
 class UnionFind {

@@ -4,13 +4,16 @@ import { SCHEMA_VERSION as EVIDENCE_V } from '../../../schemas/evidence-record.t
 import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
 import { SCHEMA_VERSION as SCORED_V } from '../../../schemas/scored-run.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import { evidenceFiles, scoredRunFiles, SCREENED_EVIDENCE, SCREENED_RUNS } from '../../lib/export/inputs.ts';
+import { evidenceFiles, scoredRunFiles } from '../../lib/upstream.ts';
+import { SCREENED_EVIDENCE, SCREENED_RUNS } from './contract.ts';
 import { codeFingerprint } from '../../lib/code-fingerprint.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { sha256 } from '../../lib/hash.ts';
 import { LineCache, type LineCacheWriter } from '../../lib/line-cache.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
-import { EVIDENCE_DIR, SCORED_DIR, SCREENED_DIR } from '../../lib/layout.ts';
+import { EVIDENCE_DIR } from '../build-evidence/contract.ts';
+import { SCORED_DIR } from '../score/contract.ts';
+import { SCREENED_DIR } from './contract.ts';
 import { n, Progress } from '../../lib/log.ts';
 import { MANIFEST, manifestText } from '../../lib/manifest.ts';
 import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';

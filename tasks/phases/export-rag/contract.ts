@@ -1,0 +1,15 @@
+import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
+import { SCHEMA_VERSION as RAG_V } from '../../../schemas/rag-sample.ts';
+
+/** What other modules may know of export-rag: its output folder, file names, reasons and versions. */
+
+export const PHASE = 'export-rag';
+export const RAG_DIR = 'exports/rag';
+/** The RAG documents (chunked), inside the output folder. */
+export const RAG_FILE = 'playbooks.jsonl';
+export const REBUILD = 'npm run export-rag';
+
+export const REASONS = ['CATEGORY_EXCLUDED', 'NO_USER_TURN', 'NO_FINAL_TEXT', 'DUPLICATE_TEXT'] as const;
+export type Reason = (typeof REASONS)[number];
+
+export const SCHEMA_VERSIONS = { RagSample: RAG_V, QuarantineRecord: QUARANTINE_V } as const;

@@ -1,0 +1,44 @@
+import type { Category } from '../../../schemas/category.ts';
+import { SFT_QUALITY } from '../../../schemas/sft-sample.ts';
+
+/** What other modules may know of export-sft (and its --include-partial variant). */
+
+export const PHASE = 'export-sft';
+export const PARTIAL_PHASE = 'export-sft-partial';
+export const SFT_DIR = 'exports/sft';
+export const SFT_PARTIAL_DIR = 'exports/sft-partial';
+/** The canonical SFT file of either folder. */
+export const SFT_FILE = 'instruction_response.jsonl';
+export const REBUILD = 'npm run export-sft';
+export const REBUILD_PARTIAL = 'npm run export-sft:partial';
+
+export const REASONS = [
+  'CATEGORY_EXCLUDED',
+  'EMPTY_CONVERSATION',
+  'NO_ASSISTANT_TURN',
+  'NO_USER_TURN',
+  'EMPTY_FINAL_TURN',
+  'TOOL_ARGS_INVALID',
+  'TOOL_RESULT_ORPHAN',
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+/**
+ * Layer 2 of 3 that keep forbidden runs out of SFT: categories the exporter refuses whatever the
+ * options say (layer 1 is the SftSample `quality_score` enum, layer 3 the re-read of the written
+ * file in `verifySftFile`). Do not loosen.
+ */
+export const SFT_NEVER = ['rejected', 'needs_human_review'] as const satisfies readonly Category[];
+
+/** True for a category that must never reach SFT (the SFT_NEVER filter). */
+export function isSftNever(category: string): boolean {
+  return (SFT_NEVER as readonly string[]).includes(category);
+}
+
+/** A category an SFT row may carry. */
+export type SftQuality = (typeof SFT_QUALITY)[number];
+
+/** The categories one variant exports: strictly accepted, or also partially_accepted. */
+export function sftAllowed(includePartial: boolean): readonly SftQuality[] {
+  return includePartial ? SFT_QUALITY : ['accepted'];
+}
