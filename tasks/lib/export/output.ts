@@ -1,11 +1,9 @@
 import type { Provenance } from '../../../schemas/provenance.ts';
-import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import type { WrittenFile } from '../jsonl-writer.ts';
-import { MANIFEST, manifestText } from '../manifest.ts';
+import type { StagedFile } from '../phase-shell.ts';
 import { bump, sortedCounts } from '../phase.ts';
 import { UserError } from '../result.ts';
 import { quarantineRow } from '../quarantine.ts';
-import { manifestEntries, type StagedDir } from '../staged-dir.ts';
+import type { StagedDir } from '../staged-dir.ts';
 import { ExternalSorter } from '../external-sort.ts';
 import { rescanFiles, rescanMessage } from '../safety/rescan.ts';
 import { SPLITS, type Split } from './split.ts';
@@ -167,49 +165,15 @@ export async function fanOutSorted<T extends { id: string; split: Split }>(
 }
 
 /**
- * Closes the staged folder, checks that every file holds exactly the rows we meant to write
- * (wireit caches any exit 0, so a short file must fail here), rescans every staged file with the
- * second secret engine (any hit throws: nothing is published), and writes the lock-style
- * manifest. Returns the manifest's file entries. The caller publishes.
+ * The exports' last check before publishing (the phase shell's `beforePublish`): every staged file
+ * is rescanned with the second secret engine (secretlint); any hit stops the publish.
  */
-export async function sealExport(
-  staged: StagedDir,
-  m: {
-    phase: string;
-    dir: string;
-    parameters: Record<string, unknown>;
-    schemaVersions: Record<string, number>;
-    inputs: FileEntry[];
-    expectedRows: Record<string, number>;
-    counts: Record<string, number>;
-    secretAllowlist?: readonly string[];
-  },
-): Promise<FileEntry[]> {
-  const written: Map<string, WrittenFile> = await staged.closeAll();
-  for (const [rel, rows] of Object.entries(m.expectedRows)) {
-    const f = written.get(rel);
-    if (!f) throw new Error(`self-check failed: ${m.dir}/${rel} was not written`);
-    if (f.rows !== rows)
-      throw new Error(`self-check failed: ${m.dir}/${rel} has ${f.rows} rows, expected ${rows}`);
-  }
-  const toScan = [...written.keys()]
-    .sort()
-    .map((rel) => ({ path: staged.stagedPath(rel), label: `${m.dir}/${rel}` }));
-  const hits = await rescanFiles(toScan, new Set(m.secretAllowlist ?? []));
-  if (hits.length > 0) throw new UserError(rescanMessage(m.dir, hits), 1, 'SECRET_IN_EXPORT');
-  const files = manifestEntries(m.dir, written);
-  const inputs = [...m.inputs].sort((a, b) => cmp(a.path, b.path));
-  await staged.writeFile(
-    MANIFEST,
-    manifestText({
-      schema_version: 1,
-      phase: m.phase,
-      parameters: m.parameters,
-      schema_versions: m.schemaVersions,
-      inputs,
-      files,
-      counts: m.counts,
-    }),
-  );
-  return files;
+export function rescanExport(
+  dir: string,
+  allowlist: readonly string[],
+): (files: readonly StagedFile[]) => Promise<void> {
+  return async (files) => {
+    const hits = await rescanFiles(files, new Set(allowlist));
+    if (hits.length > 0) throw new UserError(rescanMessage(dir, hits), 1, 'SECRET_IN_EXPORT');
+  };
 }

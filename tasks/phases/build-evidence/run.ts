@@ -7,7 +7,7 @@ import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-reco
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { sha256 } from '../../lib/hash.ts';
 import { log, n, Progress } from '../../lib/log.ts';
-import { MANIFEST, manifestText } from '../../lib/manifest.ts';
+import { stagedPhase } from '../../lib/phase-shell.ts';
 import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';
 import { quarantineRow, type QRow } from '../../lib/quarantine.ts';
 import { UserError } from '../../lib/result.ts';
@@ -20,7 +20,6 @@ import {
   sniffRefusal,
   type SourceUnit,
 } from '../../lib/source-reader.ts';
-import { manifestEntries, StagedDir } from '../../lib/staged-dir.ts';
 import { batchChars, workerMinBytes, workersAfterBatches } from '../../lib/tuning.ts';
 import { runOrLocal, threadCount, WorkerPool } from '../../lib/worker-pool.ts';
 import {
@@ -31,7 +30,7 @@ import {
   type UnitResult,
 } from './batch.ts';
 import { EvidenceCache, type CacheEntryWriter } from './cache.ts';
-import { EVIDENCE_DIR } from './contract.ts';
+import { EVIDENCE_DIR, HEALTH_FILE, PHASE } from './contract.ts';
 import { materializeSession, parseUnit, partitionOf, type ParsedUnit, type UnitOutcome } from './core.ts';
 import { IdTable } from './id-table.ts';
 import { resolveAdapters } from './resolve-adapters.ts';
@@ -183,538 +182,519 @@ export async function buildEvidence(
   // started once there is enough work for it (a corpus of a few huge lines has little to parse)
   let pool: WorkerPool<UnitBatch, UnitResult[]> | null = null;
   let batches = 0;
-  const staged = await StagedDir.begin(root, EVIDENCE_DIR);
-  const inputs: FileEntry[] = [];
-  const health: FileHealth[] = [];
-  const fileNames: string[] = [];
+  return stagedPhase(root, { phase: PHASE, outDir: EVIDENCE_DIR }, async ({ staged }) => {
+    const inputs: FileEntry[] = [];
+    const health: FileHealth[] = [];
+    const fileNames: string[] = [];
 
-  /** The reading side (see the phase comment). */
-  async function* read(): AsyncGenerator<Item> {
-    const seenNames = new Map<string, string>();
-    const seenFiles = new Map<string, string>();
-    for (const { source, files } of listed) {
-      for (const file of files) {
-        const { adapter, detected } = resolved.get(file) ?? { adapter: null, detected: null };
-        const h: FileHealth = {
-          file,
-          stream: source.stream,
-          adapter: adapter?.name ?? source.adapter,
-          units: 0,
-          evidence_units: 0,
-          quarantined_units: 0,
-          records: 0,
-          file_refused: null,
-          by_reason: {},
-          flags: [],
-          detected,
-        };
-        health.push(h);
-        fileNames.push(file);
-        const ctx: FileCtx = {
-          file,
-          seq: fileNames.length - 1,
-          stream: source.stream,
-          h,
-          cache: null,
-          cacheable: true,
-        };
-        staged.writer(`_quarantine/${source.stream}.jsonl`); // every stream with a file has a quarantine file, even an empty one
-        const refuse = (
-          reason: string,
-          detail: string,
-          fileSha: string | null,
-          bytes: number | null,
-          ref: string | null = null,
-        ): Item[] => [
-          { t: 'refuse', ctx, reason, detail, fileSha, bytes, ref },
-          { t: 'end', ctx, finalize: false },
-        ];
-        const abs = join(root, file);
-        const nameIssue = unsafeName(file);
-        if (nameIssue) {
-          yield* refuse('UNSAFE_SOURCE_NAME', nameIssue, null, null);
-          continue;
-        }
-        const sameName = nameCollision(file, seenNames);
-        if (sameName !== null) {
-          yield* refuse(
-            'UNSAFE_SOURCE_NAME',
-            `name differs from ${sameName} only by Unicode normalization or case, which is the same file on macOS / Windows; rename one`,
-            null,
-            null,
-            sameName,
-          );
-          continue;
-        }
-        if (await escapesRoot(root, abs)) {
-          yield* refuse(
-            'PATH_ESCAPE',
-            'a symbolic link in the path leads outside the project root; copy the files under the root instead',
-            null,
-            null,
-          );
-          continue;
-        }
-        const opened = await openSource(abs).catch((e: NodeJS.ErrnoException) => {
-          const why =
-            e.code === 'ENOENT'
-              ? 'it was listed but vanished before it could be opened'
-              : e.code === 'EACCES' || e.code === 'EPERM'
-                ? 'permission denied'
-                : e.message;
-          throw new UserError(
-            `SOURCE_UNREADABLE: ${file}: ${why} (${e.code ?? 'error'}); nothing was published. Restore the file or its permissions, or change the globs in distill.config.json, and rerun`,
-          );
-        });
-        if (!opened.ok) {
-          yield* refuse(opened.refusal.reason, opened.refusal.detail, null, null);
-          continue;
-        }
-        const src = opened.src;
-        try {
-          const prev = history.get(file);
-          const hashes = await snapshotHashes(src, prev && prev.bytes <= src.size ? prev.bytes : null);
-          const changed = sourceChange(prev, src.size, hashes.prefixSha256);
-          if (changed)
-            throw new UserError(
-              `SOURCE_TRUNCATED: ${file}: ${changed}. Rows already built from it would be lost silently. ` +
-                'If the change is intended (a regenerated or edited source), rebuild from scratch with `distill build-evidence --accept-source-changes`.',
-            );
-          const fileSha = hashes.sha256;
-          const entry: FileEntry = { path: file, sha256: fileSha, bytes: src.size, rows: null };
-          inputs.push(entry);
-          if (src.size === 0) h.flags.push('file_empty');
-          const first = seenFiles.get(fileSha);
-          if (first && src.size > 0) {
+    /** The reading side (see the phase comment). */
+    async function* read(): AsyncGenerator<Item> {
+      const seenNames = new Map<string, string>();
+      const seenFiles = new Map<string, string>();
+      for (const { source, files } of listed) {
+        for (const file of files) {
+          const { adapter, detected } = resolved.get(file) ?? { adapter: null, detected: null };
+          const h: FileHealth = {
+            file,
+            stream: source.stream,
+            adapter: adapter?.name ?? source.adapter,
+            units: 0,
+            evidence_units: 0,
+            quarantined_units: 0,
+            records: 0,
+            file_refused: null,
+            by_reason: {},
+            flags: [],
+            detected,
+          };
+          health.push(h);
+          fileNames.push(file);
+          const ctx: FileCtx = {
+            file,
+            seq: fileNames.length - 1,
+            stream: source.stream,
+            h,
+            cache: null,
+            cacheable: true,
+          };
+          staged.writer(`_quarantine/${source.stream}.jsonl`); // every stream with a file has a quarantine file, even an empty one
+          const refuse = (
+            reason: string,
+            detail: string,
+            fileSha: string | null,
+            bytes: number | null,
+            ref: string | null = null,
+          ): Item[] => [
+            { t: 'refuse', ctx, reason, detail, fileSha, bytes, ref },
+            { t: 'end', ctx, finalize: false },
+          ];
+          const abs = join(root, file);
+          const nameIssue = unsafeName(file);
+          if (nameIssue) {
+            yield* refuse('UNSAFE_SOURCE_NAME', nameIssue, null, null);
+            continue;
+          }
+          const sameName = nameCollision(file, seenNames);
+          if (sameName !== null) {
             yield* refuse(
-              'DUPLICATE_SOURCE',
-              `byte-identical to ${first}, which was read instead`,
-              fileSha,
-              src.size,
-              first,
+              'UNSAFE_SOURCE_NAME',
+              `name differs from ${sameName} only by Unicode normalization or case, which is the same file on macOS / Windows; rename one`,
+              null,
+              null,
+              sameName,
             );
             continue;
           }
-          seenFiles.set(fileSha, file);
-          const refusal = await sniffRefusal(src);
-          if (refusal) {
-            yield* refuse(refusal.reason, refusal.detail, fileSha, src.size);
+          if (await escapesRoot(root, abs)) {
+            yield* refuse(
+              'PATH_ESCAPE',
+              'a symbolic link in the path leads outside the project root; copy the files under the root instead',
+              null,
+              null,
+            );
             continue;
           }
-          if (!adapter) {
-            // "auto" found nothing to detect: an empty file; anything else changed since it was sniffed
-            if (src.size === 0) {
-              yield { t: 'end', ctx, finalize: true };
-              continue;
-            }
+          const opened = await openSource(abs).catch((e: NodeJS.ErrnoException) => {
+            const why =
+              e.code === 'ENOENT'
+                ? 'it was listed but vanished before it could be opened'
+                : e.code === 'EACCES' || e.code === 'EPERM'
+                  ? 'permission denied'
+                  : e.message;
             throw new UserError(
-              `${file}: changed while build-evidence ran (it was empty or unreadable when its format was detected); rerun`,
+              `SOURCE_UNREADABLE: ${file}: ${why} (${e.code ?? 'error'}); nothing was published. Restore the file or its permissions, or change the globs in distill.config.json, and rerun`,
             );
-          }
-          const lines = adapter.shape === 'jsonl' || adapter.shape === 'jsonl-session';
-          const session: ParsedUnit[] | null = adapter.shape === 'jsonl-session' ? [] : null;
-          if (!session && src.size > 0 && (await lastByte(src)) === 0x0a) {
-            // a file ending in a newline has no tail a writer could still be appending to: cacheable
-            const key = cache.key({
-              file,
-              stream: source.stream,
-              adapter: adapter.name,
-              sha256: fileSha,
-              bytes: src.size,
-              config,
-            });
-            ctx.cache = { key, cached: cache.has(key), writer: null };
-            if (ctx.cache.cached) {
-              yield { t: 'cached', ctx, key };
-              if ((await src.fh.stat()).size > src.size) h.flags.push('grew_during_read');
-              yield { t: 'end', ctx, finalize: true };
-              continue;
-            }
-          }
-          const reader = lines
-            ? readLines(src, config.limits.max_line_bytes)
-            : adapter.shape === 'json-array'
-              ? readArrayElements(src, config.limits.max_line_bytes)
-              : readDocument(src, MAX_DOCUMENT_BYTES);
-          let deferredAt: number | null = null;
-          let batch: SourceUnit[] = [];
-          let chars = 0;
-          const cut = (): Item => {
-            const item: Item = {
-              t: 'batch',
-              ctx,
-              batch: {
-                adapter: adapter.name,
-                stream: source.stream,
-                file,
-                config: {
-                  as_of: config.as_of,
-                  future_skew_hours: config.future_skew_hours,
-                  limits: config.limits,
-                },
-                units: batch,
-              },
-            };
-            batch = [];
-            chars = 0;
-            return item;
-          };
-          const preDrops: UnitResult[] = [];
-          for await (const item of reader) {
-            if (!('index' in item)) {
-              if (batch.length > 0) yield cut();
-              yield {
-                t: 'refuse',
-                ctx,
-                reason: item.reason,
-                detail: item.detail,
-                fileSha,
-                bytes: src.size,
-                ref: null,
-              };
-              break;
-            }
-            const unit = item;
-            if (!unit.terminated && lines && (await src.fh.stat()).size > src.size) {
-              // a writer is appending: the unterminated last line is still being written, so it is
-              // left for the next run (which reads it whole), and the input entry ends before it
-              deferredAt = unit.offset;
-              continue;
-            }
-            if (session) {
-              // a session's lines are parsed here and handed to the adapter together after the loop
-              const pre = parseUnit(unit, adapter, config);
-              if (pre.ok) session.push(pre.parsed);
-              else preDrops.push(dropResult(unit, pre.outcome));
-              continue;
-            }
-            // raw bytes that are exactly the UTF-8 of the text need not be copied to a worker
-            if (
-              unit.text !== null &&
-              unit.raw &&
-              !unit.flags.includes('bom_stripped') &&
-              !unit.flags.includes('crlf')
-            )
-              batch.push({ ...unit, raw: null });
-            else batch.push(unit);
-            chars += unit.text?.length ?? 0;
-            if (chars >= maxChars || batch.length >= 2000) yield cut();
-          }
-          if (batch.length > 0) yield cut();
-          if (session) {
-            if (preDrops.length > 0) yield { t: 'results', ctx, results: preDrops };
-            // a session's groups: every line merged into a record counts as an evidence unit of it
-            for (const { members, outcome } of materializeSession(
-              session,
-              adapter,
-              { stream: source.stream, file },
-              config,
-            )) {
-              yield {
-                t: 'group',
-                ctx,
-                members: members.map((m) => ({ ...placeOf(m.unit), sig: m.sig })),
-                outcome,
-              };
-            }
-          }
-          if ((await src.fh.stat()).size > src.size) {
-            h.flags.push('grew_during_read');
-            ctx.cacheable = false;
-          }
-          if (deferredAt !== null) {
-            h.flags.push('unterminated_tail_deferred');
-            ctx.cacheable = false;
-            entry.bytes = deferredAt;
-            entry.sha256 = (await snapshotHashes(src, deferredAt)).prefixSha256 as string;
-          }
-        } finally {
-          await src.fh.close();
-        }
-        yield { t: 'end', ctx, finalize: true };
-      }
-    }
-  }
-
-  /** Materialized results in item order, with at most `window` batches in flight. */
-  async function* materialized(items: AsyncIterable<Item>, window: number): AsyncGenerator<Item> {
-    const queue: Promise<Item>[] = [];
-    for await (const item of items) {
-      if (item.t === 'batch') {
-        if (++batches === workersAfter + 1 && threads > 1)
-          pool = new WorkerPool<UnitBatch, UnitResult[]>(
-            new URL('./worker.ts', import.meta.url),
-            threads - 1,
-            null,
-          );
-        // this thread is a core too: it takes a batch itself whenever the workers are busy
-        const p = runOrLocal(pool, item.batch, materializeBatch).then((results): Item => ({
-          t: 'results',
-          ctx: item.ctx,
-          results,
-        }));
-        p.catch(() => undefined); // surfaced when awaited in order below
-        queue.push(p);
-      } else queue.push(Promise.resolve(item));
-      while (queue.length > window) yield await (queue.shift() as Promise<Item>);
-    }
-    while (queue.length > 0) yield await (queue.shift() as Promise<Item>);
-  }
-
-  try {
-    const seenIds = new IdTable(); // evidence_id → [file seq, 1-based line] of the row kept
-    const byReason: Record<string, number> = {};
-    const kinds: Record<string, number> = {};
-    let units = 0;
-    let kept = 0;
-    let quarantined = 0;
-    let records = 0;
-    const progress = new Progress('build-evidence');
-    const quarantine = (ctx: FileCtx, q: QRow): Promise<void> =>
-      staged.writer(`_quarantine/${ctx.stream}.jsonl`).write(quarantineRow(q, 'build-evidence'));
-    const dupOf = (recs: readonly KeptRecord[]): string | undefined => {
-      for (const r of recs) {
-        const at = seenIds.get(r.id);
-        if (at) return `${fileNames[at[0]]}:${at[1]}`;
-      }
-      return undefined;
-    };
-    const keep = async (ctx: FileCtx, recs: readonly KeptRecord[], line: number): Promise<void> => {
-      for (const r of recs) {
-        seenIds.set(r.id, ctx.seq, line);
-        await staged.writer(r.part).writeLine(r.json);
-        bump(kinds, r.kind);
-      }
-      records += recs.length;
-      ctx.h.records += recs.length;
-    };
-    const apply = async (ctx: FileCtx, res: UnitResult): Promise<void> => {
-      const h = ctx.h;
-      h.units++;
-      units++;
-      progress.tick();
-      let r = res;
-      if (r.type === 'keep') {
-        const dup = dupOf(r.records);
-        if (dup !== undefined) {
-          const firstRec = r.records[0] as KeptRecord;
-          r = {
-            ...placeOf(r),
-            type: 'drop',
-            reason: 'DUPLICATE_RECORD',
-            detail: `identical to the row at ${dup}, which was kept`,
-            sigHash: firstRec.sig,
-            traceId: firstRec.trace,
-            ref: firstRec.id,
-            prettyPrinted: false,
-          };
-        }
-      }
-      if (r.type === 'keep') {
-        await keep(ctx, r.records, r.index + 1);
-        h.evidence_units++;
-        kept++;
-        return;
-      }
-      h.quarantined_units++;
-      quarantined++;
-      if (r.prettyPrinted) h.flags.push('looks_pretty_printed');
-      bump(h.by_reason, r.reason);
-      bump(byReason, r.reason);
-      await quarantine(ctx, {
-        reason: r.reason,
-        detail: r.detail,
-        file: ctx.file,
-        index: r.index,
-        offset: r.offset,
-        bytes: r.bytes,
-        lineSha: r.lineSha,
-        sig: r.sigHash,
-        record: null,
-        trace: r.traceId,
-        ref: r.ref,
-      });
-    };
-    for await (const item of materialized(read(), Math.max(2, threads * 3))) {
-      const { ctx } = item;
-      const h = ctx.h;
-      switch (item.t) {
-        case 'refuse':
-          h.file_refused = item.reason;
-          bump(h.by_reason, item.reason);
-          bump(byReason, item.reason);
-          await quarantine(ctx, {
-            reason: item.reason,
-            detail: item.detail,
-            file: ctx.file,
-            index: null,
-            offset: null,
-            bytes: item.bytes,
-            lineSha: item.fileSha,
-            sig: null,
-            record: null,
-            trace: null,
-            ref: item.ref,
           });
-          ctx.cacheable = false;
-          break;
-        case 'results':
-          if (ctx.cache && !ctx.cache.cached) ctx.cache.writer ??= cache.writer(ctx.cache.key);
-          for (const res of item.results) {
-            await ctx.cache?.writer?.add(res);
-            await apply(ctx, res);
+          if (!opened.ok) {
+            yield* refuse(opened.refusal.reason, opened.refusal.detail, null, null);
+            continue;
           }
-          break;
-        case 'cached':
-          for await (const res of cache.read(item.key)) await apply(ctx, res);
-          break;
-        case 'group': {
-          let outcome = item.outcome;
-          const at = item.members[0] as UnitPlace;
-          h.units += item.members.length;
-          units += item.members.length;
-          progress.tick(item.members.length);
-          if (outcome.type === 'keep') {
-            const recs = outcome.records.map((r) => ({
-              id: r.evidence_id,
-              kind: r.kind,
-              part: partitionOf(r),
-              json: JSON.stringify(r),
-              sig: r.provenance.sig_hash,
-              trace: r.trace_id,
-            }));
-            const dup = dupOf(recs);
-            if (dup === undefined) {
-              await keep(ctx, recs, at.index + 1);
-              h.evidence_units += item.members.length;
-              kept += item.members.length;
-              break;
+          const src = opened.src;
+          try {
+            const prev = history.get(file);
+            const hashes = await snapshotHashes(src, prev && prev.bytes <= src.size ? prev.bytes : null);
+            const changed = sourceChange(prev, src.size, hashes.prefixSha256);
+            if (changed)
+              throw new UserError(
+                `SOURCE_TRUNCATED: ${file}: ${changed}. Rows already built from it would be lost silently. ` +
+                  'If the change is intended (a regenerated or edited source), rebuild from scratch with `distill build-evidence --accept-source-changes`.',
+              );
+            const fileSha = hashes.sha256;
+            const entry: FileEntry = { path: file, sha256: fileSha, bytes: src.size, rows: null };
+            inputs.push(entry);
+            if (src.size === 0) h.flags.push('file_empty');
+            const first = seenFiles.get(fileSha);
+            if (first && src.size > 0) {
+              yield* refuse(
+                'DUPLICATE_SOURCE',
+                `byte-identical to ${first}, which was read instead`,
+                fileSha,
+                src.size,
+                first,
+              );
+              continue;
             }
-            const firstRec = outcome.records[0] as EvidenceRecord;
-            outcome = {
+            seenFiles.set(fileSha, file);
+            const refusal = await sniffRefusal(src);
+            if (refusal) {
+              yield* refuse(refusal.reason, refusal.detail, fileSha, src.size);
+              continue;
+            }
+            if (!adapter) {
+              // "auto" found nothing to detect: an empty file; anything else changed since it was sniffed
+              if (src.size === 0) {
+                yield { t: 'end', ctx, finalize: true };
+                continue;
+              }
+              throw new UserError(
+                `${file}: changed while build-evidence ran (it was empty or unreadable when its format was detected); rerun`,
+              );
+            }
+            const lines = adapter.shape === 'jsonl' || adapter.shape === 'jsonl-session';
+            const session: ParsedUnit[] | null = adapter.shape === 'jsonl-session' ? [] : null;
+            if (!session && src.size > 0 && (await lastByte(src)) === 0x0a) {
+              // a file ending in a newline has no tail a writer could still be appending to: cacheable
+              const key = cache.key({
+                file,
+                stream: source.stream,
+                adapter: adapter.name,
+                sha256: fileSha,
+                bytes: src.size,
+                config,
+              });
+              ctx.cache = { key, cached: cache.has(key), writer: null };
+              if (ctx.cache.cached) {
+                yield { t: 'cached', ctx, key };
+                if ((await src.fh.stat()).size > src.size) h.flags.push('grew_during_read');
+                yield { t: 'end', ctx, finalize: true };
+                continue;
+              }
+            }
+            const reader = lines
+              ? readLines(src, config.limits.max_line_bytes)
+              : adapter.shape === 'json-array'
+                ? readArrayElements(src, config.limits.max_line_bytes)
+                : readDocument(src, MAX_DOCUMENT_BYTES);
+            let deferredAt: number | null = null;
+            let batch: SourceUnit[] = [];
+            let chars = 0;
+            const cut = (): Item => {
+              const item: Item = {
+                t: 'batch',
+                ctx,
+                batch: {
+                  adapter: adapter.name,
+                  stream: source.stream,
+                  file,
+                  config: {
+                    as_of: config.as_of,
+                    future_skew_hours: config.future_skew_hours,
+                    limits: config.limits,
+                  },
+                  units: batch,
+                },
+              };
+              batch = [];
+              chars = 0;
+              return item;
+            };
+            const preDrops: UnitResult[] = [];
+            for await (const item of reader) {
+              if (!('index' in item)) {
+                if (batch.length > 0) yield cut();
+                yield {
+                  t: 'refuse',
+                  ctx,
+                  reason: item.reason,
+                  detail: item.detail,
+                  fileSha,
+                  bytes: src.size,
+                  ref: null,
+                };
+                break;
+              }
+              const unit = item;
+              if (!unit.terminated && lines && (await src.fh.stat()).size > src.size) {
+                // a writer is appending: the unterminated last line is still being written, so it is
+                // left for the next run (which reads it whole), and the input entry ends before it
+                deferredAt = unit.offset;
+                continue;
+              }
+              if (session) {
+                // a session's lines are parsed here and handed to the adapter together after the loop
+                const pre = parseUnit(unit, adapter, config);
+                if (pre.ok) session.push(pre.parsed);
+                else preDrops.push(dropResult(unit, pre.outcome));
+                continue;
+              }
+              // raw bytes that are exactly the UTF-8 of the text need not be copied to a worker
+              if (
+                unit.text !== null &&
+                unit.raw &&
+                !unit.flags.includes('bom_stripped') &&
+                !unit.flags.includes('crlf')
+              )
+                batch.push({ ...unit, raw: null });
+              else batch.push(unit);
+              chars += unit.text?.length ?? 0;
+              if (chars >= maxChars || batch.length >= 2000) yield cut();
+            }
+            if (batch.length > 0) yield cut();
+            if (session) {
+              if (preDrops.length > 0) yield { t: 'results', ctx, results: preDrops };
+              // a session's groups: every line merged into a record counts as an evidence unit of it
+              for (const { members, outcome } of materializeSession(
+                session,
+                adapter,
+                { stream: source.stream, file },
+                config,
+              )) {
+                yield {
+                  t: 'group',
+                  ctx,
+                  members: members.map((m) => ({ ...placeOf(m.unit), sig: m.sig })),
+                  outcome,
+                };
+              }
+            }
+            if ((await src.fh.stat()).size > src.size) {
+              h.flags.push('grew_during_read');
+              ctx.cacheable = false;
+            }
+            if (deferredAt !== null) {
+              h.flags.push('unterminated_tail_deferred');
+              ctx.cacheable = false;
+              entry.bytes = deferredAt;
+              entry.sha256 = (await snapshotHashes(src, deferredAt)).prefixSha256 as string;
+            }
+          } finally {
+            await src.fh.close();
+          }
+          yield { t: 'end', ctx, finalize: true };
+        }
+      }
+    }
+
+    /** Materialized results in item order, with at most `window` batches in flight. */
+    async function* materialized(items: AsyncIterable<Item>, window: number): AsyncGenerator<Item> {
+      const queue: Promise<Item>[] = [];
+      for await (const item of items) {
+        if (item.t === 'batch') {
+          if (++batches === workersAfter + 1 && threads > 1)
+            pool = new WorkerPool<UnitBatch, UnitResult[]>(
+              new URL('./worker.ts', import.meta.url),
+              threads - 1,
+              null,
+            );
+          // this thread is a core too: it takes a batch itself whenever the workers are busy
+          const p = runOrLocal(pool, item.batch, materializeBatch).then((results): Item => ({
+            t: 'results',
+            ctx: item.ctx,
+            results,
+          }));
+          p.catch(() => undefined); // surfaced when awaited in order below
+          queue.push(p);
+        } else queue.push(Promise.resolve(item));
+        while (queue.length > window) yield await (queue.shift() as Promise<Item>);
+      }
+      while (queue.length > 0) yield await (queue.shift() as Promise<Item>);
+    }
+
+    try {
+      const seenIds = new IdTable(); // evidence_id → [file seq, 1-based line] of the row kept
+      const byReason: Record<string, number> = {};
+      const kinds: Record<string, number> = {};
+      let units = 0;
+      let kept = 0;
+      let quarantined = 0;
+      let records = 0;
+      const progress = new Progress('build-evidence');
+      const quarantine = (ctx: FileCtx, q: QRow): Promise<void> =>
+        staged.writer(`_quarantine/${ctx.stream}.jsonl`).write(quarantineRow(q, 'build-evidence'));
+      const dupOf = (recs: readonly KeptRecord[]): string | undefined => {
+        for (const r of recs) {
+          const at = seenIds.get(r.id);
+          if (at) return `${fileNames[at[0]]}:${at[1]}`;
+        }
+        return undefined;
+      };
+      const keep = async (ctx: FileCtx, recs: readonly KeptRecord[], line: number): Promise<void> => {
+        for (const r of recs) {
+          seenIds.set(r.id, ctx.seq, line);
+          await staged.writer(r.part).writeLine(r.json);
+          bump(kinds, r.kind);
+        }
+        records += recs.length;
+        ctx.h.records += recs.length;
+      };
+      const apply = async (ctx: FileCtx, res: UnitResult): Promise<void> => {
+        const h = ctx.h;
+        h.units++;
+        units++;
+        progress.tick();
+        let r = res;
+        if (r.type === 'keep') {
+          const dup = dupOf(r.records);
+          if (dup !== undefined) {
+            const firstRec = r.records[0] as KeptRecord;
+            r = {
+              ...placeOf(r),
               type: 'drop',
               reason: 'DUPLICATE_RECORD',
               detail: `identical to the row at ${dup}, which was kept`,
-              sigHash: firstRec.provenance.sig_hash,
-              traceId: firstRec.trace_id,
-              ref: firstRec.evidence_id,
+              sigHash: firstRec.sig,
+              traceId: firstRec.trace,
+              ref: firstRec.id,
+              prettyPrinted: false,
             };
           }
-          for (const m of item.members) {
-            h.quarantined_units++;
-            quarantined++;
-            bump(h.by_reason, outcome.reason);
-            bump(byReason, outcome.reason);
-            await quarantine(ctx, {
-              reason: outcome.reason,
-              detail: outcome.detail,
-              file: ctx.file,
-              index: m.index,
-              offset: m.offset,
-              bytes: m.bytes,
-              lineSha: m.lineSha,
-              sig: m.sig,
-              record: null,
-              trace: outcome.traceId,
-              ref: outcome.ref ?? null,
-            });
-          }
-          break;
         }
-        case 'end':
-          if (ctx.cache?.writer) {
-            if (ctx.cacheable) await ctx.cache.writer.commit();
-            else await ctx.cache.writer.discard();
+        if (r.type === 'keep') {
+          await keep(ctx, r.records, r.index + 1);
+          h.evidence_units++;
+          kept++;
+          return;
+        }
+        h.quarantined_units++;
+        quarantined++;
+        if (r.prettyPrinted) h.flags.push('looks_pretty_printed');
+        bump(h.by_reason, r.reason);
+        bump(byReason, r.reason);
+        await quarantine(ctx, {
+          reason: r.reason,
+          detail: r.detail,
+          file: ctx.file,
+          index: r.index,
+          offset: r.offset,
+          bytes: r.bytes,
+          lineSha: r.lineSha,
+          sig: r.sigHash,
+          record: null,
+          trace: r.traceId,
+          ref: r.ref,
+        });
+      };
+      for await (const item of materialized(read(), Math.max(2, threads * 3))) {
+        const { ctx } = item;
+        const h = ctx.h;
+        switch (item.t) {
+          case 'refuse':
+            h.file_refused = item.reason;
+            bump(h.by_reason, item.reason);
+            bump(byReason, item.reason);
+            await quarantine(ctx, {
+              reason: item.reason,
+              detail: item.detail,
+              file: ctx.file,
+              index: null,
+              offset: null,
+              bytes: item.bytes,
+              lineSha: item.fileSha,
+              sig: null,
+              record: null,
+              trace: null,
+              ref: item.ref,
+            });
+            ctx.cacheable = false;
+            break;
+          case 'results':
+            if (ctx.cache && !ctx.cache.cached) ctx.cache.writer ??= cache.writer(ctx.cache.key);
+            for (const res of item.results) {
+              await ctx.cache?.writer?.add(res);
+              await apply(ctx, res);
+            }
+            break;
+          case 'cached':
+            for await (const res of cache.read(item.key)) await apply(ctx, res);
+            break;
+          case 'group': {
+            let outcome = item.outcome;
+            const at = item.members[0] as UnitPlace;
+            h.units += item.members.length;
+            units += item.members.length;
+            progress.tick(item.members.length);
+            if (outcome.type === 'keep') {
+              const recs = outcome.records.map((r) => ({
+                id: r.evidence_id,
+                kind: r.kind,
+                part: partitionOf(r),
+                json: JSON.stringify(r),
+                sig: r.provenance.sig_hash,
+                trace: r.trace_id,
+              }));
+              const dup = dupOf(recs);
+              if (dup === undefined) {
+                await keep(ctx, recs, at.index + 1);
+                h.evidence_units += item.members.length;
+                kept += item.members.length;
+                break;
+              }
+              const firstRec = outcome.records[0] as EvidenceRecord;
+              outcome = {
+                type: 'drop',
+                reason: 'DUPLICATE_RECORD',
+                detail: `identical to the row at ${dup}, which was kept`,
+                sigHash: firstRec.provenance.sig_hash,
+                traceId: firstRec.trace_id,
+                ref: firstRec.evidence_id,
+              };
+            }
+            for (const m of item.members) {
+              h.quarantined_units++;
+              quarantined++;
+              bump(h.by_reason, outcome.reason);
+              bump(byReason, outcome.reason);
+              await quarantine(ctx, {
+                reason: outcome.reason,
+                detail: outcome.detail,
+                file: ctx.file,
+                index: m.index,
+                offset: m.offset,
+                bytes: m.bytes,
+                lineSha: m.lineSha,
+                sig: m.sig,
+                record: null,
+                trace: outcome.traceId,
+                ref: outcome.ref ?? null,
+              });
+            }
+            break;
           }
-          if (!item.finalize) break;
-          h.by_reason = sortedCounts(h.by_reason);
-          h.flags.sort();
-          if (h.units !== h.evidence_units + h.quarantined_units)
-            throw new Error(
-              `accounting broke for ${ctx.file}: ${h.units} ≠ ${h.evidence_units} + ${h.quarantined_units}`,
-            );
-          break;
+          case 'end':
+            if (ctx.cache?.writer) {
+              if (ctx.cacheable) await ctx.cache.writer.commit();
+              else await ctx.cache.writer.discard();
+            }
+            if (!item.finalize) break;
+            h.by_reason = sortedCounts(h.by_reason);
+            h.flags.sort();
+            if (h.units !== h.evidence_units + h.quarantined_units)
+              throw new Error(
+                `accounting broke for ${ctx.file}: ${h.units} ≠ ${h.evidence_units} + ${h.quarantined_units}`,
+              );
+            break;
+        }
       }
-    }
-    await (pool as WorkerPool<UnitBatch, UnitResult[]> | null)?.close();
-    progress.end();
-    const filesRefused = health.filter((h) => h.file_refused).length;
-    const healthDoc = {
-      schema_version: 1,
-      totals: {
-        files: health.length,
-        files_refused: filesRefused,
-        units,
-        evidence_units: kept,
-        quarantined_units: quarantined,
-        records,
-        by_reason: sortedCounts(byReason),
-        by_kind: sortedCounts(kinds),
-      },
-      streams: streamHealth(health),
-      files: health,
-    };
-    await staged.writeFile('_health.json', `${JSON.stringify(healthDoc, null, 2)}\n`);
-    const written = await staged.closeAll();
-    const outputs = manifestEntries(EVIDENCE_DIR, written);
-    // Self-check before publishing: the rows on disk equal what we counted (wireit caches any exit 0).
-    const evidenceRows = outputs.filter((o) => !o.path.includes('/_')).reduce((s, o) => s + (o.rows ?? 0), 0);
-    const quarantineRows = outputs
-      .filter((o) => o.path.includes('/_quarantine/'))
-      .reduce((s, o) => s + (o.rows ?? 0), 0);
-    if (evidenceRows !== records)
-      throw new Error(`self-check failed: wrote ${evidenceRows} evidence rows, counted ${records}`);
-    if (quarantineRows !== quarantined + filesRefused)
-      throw new Error(
-        `self-check failed: wrote ${quarantineRows} quarantine rows, counted ${quarantined + filesRefused}`,
-      );
-    inputs.sort((a, b) => (a.path < b.path ? -1 : 1));
-    const parameters = {
-      as_of: config.as_of,
-      future_skew_hours: config.future_skew_hours,
-      limits: config.limits,
-      sources: listed.map(({ source: s }) => ({
-        stream: s.stream,
-        adapter: s.adapter,
-        files: [...s.files].sort(),
-      })),
-    };
-    const schemaVersions = { EvidenceRecord: EVIDENCE_V, QuarantineRecord: QUARANTINE_V };
-    await staged.writeFile(
-      MANIFEST,
-      manifestText({
+      await (pool as WorkerPool<UnitBatch, UnitResult[]> | null)?.close();
+      progress.end();
+      const filesRefused = health.filter((h) => h.file_refused).length;
+      const healthDoc = {
         schema_version: 1,
-        phase: 'build-evidence',
+        totals: {
+          files: health.length,
+          files_refused: filesRefused,
+          units,
+          evidence_units: kept,
+          quarantined_units: quarantined,
+          records,
+          by_reason: sortedCounts(byReason),
+          by_kind: sortedCounts(kinds),
+        },
+        streams: streamHealth(health),
+        files: health,
+      };
+      await staged.writeFile(HEALTH_FILE, `${JSON.stringify(healthDoc, null, 2)}\n`);
+      inputs.sort((a, b) => (a.path < b.path ? -1 : 1));
+      const parameters = {
+        as_of: config.as_of,
+        future_skew_hours: config.future_skew_hours,
+        limits: config.limits,
+        sources: listed.map(({ source: s }) => ({
+          stream: s.stream,
+          adapter: s.adapter,
+          files: [...s.files].sort(),
+        })),
+      };
+      const schemaVersions = { EvidenceRecord: EVIDENCE_V, QuarantineRecord: QUARANTINE_V };
+      return {
         parameters,
-        schema_versions: schemaVersions,
+        schemaVersions,
         inputs,
-        files: outputs,
-        counts: {
+        // self-check before publishing: the rows on disk equal what we counted (wireit caches any exit 0)
+        expectedTotals: [
+          { what: 'evidence rows', match: (rel) => !rel.startsWith('_'), rows: records },
+          {
+            what: 'quarantine rows',
+            match: (rel) => rel.startsWith('_quarantine/'),
+            rows: quarantined + filesRefused,
+          },
+        ],
+        manifestCounts: {
           units,
           evidence_units: kept,
           quarantined_units: quarantined,
           files_refused: filesRefused,
           records,
         },
-      }),
-    );
-    await staged.publish();
-    await cache.prune();
-    return {
-      parameters,
-      schemaVersions,
-      inputs,
-      outputs,
-      counts: { in: units, out: kept, quarantined, by_reason: sortedCounts(byReason) },
-      stats: { files: health.length, files_refused: filesRefused, records, ...prefixed('kind.', kinds) },
-      summary: `${n(units)} source rows in ${health.length} files → ${n(records)} evidence records, ${n(quarantined)} quarantined${filesRefused ? `, ${filesRefused} files refused` : ''}`,
-    };
-  } catch (e) {
-    await staged.abort();
-    throw e;
-  } finally {
-    await (pool as WorkerPool<UnitBatch, UnitResult[]> | null)?.close();
-  }
+        afterPublish: () => cache.prune(),
+        counts: { in: units, out: kept, quarantined, by_reason: sortedCounts(byReason) },
+        stats: { files: health.length, files_refused: filesRefused, records, ...prefixed('kind.', kinds) },
+        summary: `${n(units)} source rows in ${health.length} files → ${n(records)} evidence records, ${n(quarantined)} quarantined${filesRefused ? `, ${filesRefused} files refused` : ''}`,
+      };
+    } finally {
+      await (pool as WorkerPool<UnitBatch, UnitResult[]> | null)?.close();
+    }
+  });
 }
 
 /** A unit's place and raw-bytes hash. */

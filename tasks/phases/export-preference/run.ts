@@ -10,15 +10,14 @@ import { openaiDpoRow } from '../../lib/export/formats/openai.ts';
 import { trlKtoRow, trlPreferenceRow } from '../../lib/export/formats/trl.ts';
 import { readLocated } from '../../lib/export/inputs.ts';
 import { screenedFiles } from '../../lib/upstream.ts';
-import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, sealExport } from '../../lib/export/output.ts';
+import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, rescanExport } from '../../lib/export/output.ts';
 import { ExternalSorter, SORT_MEMORY_CHARS } from '../../lib/external-sort.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { LineSpill } from '../../lib/line-spill.ts';
-import { Scratch } from '../../lib/scratch.ts';
 import { KTO_FILE, PAIR_FILE, PREFERENCE_DIR } from './contract.ts';
 import { n } from '../../lib/log.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
-import { StagedDir } from '../../lib/staged-dir.ts';
+import { stagedPhase } from '../../lib/phase-shell.ts';
 import {
   checkAccounting,
   emptyStats,
@@ -46,9 +45,7 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
   const testFraction = config.exports.test_fraction;
   const opts = { cap, testFraction };
   const { runs: runFiles, evidence: evFiles } = await screenedFiles(root);
-  const scratch = await Scratch.create(root, 'export-preference');
-  const staged = await StagedDir.begin(root, dir);
-  try {
+  return stagedPhase(root, { phase: 'export-preference', outDir: dir }, async ({ staged, scratch }) => {
     // three sorters fill at once here (pairs, KTO rows, then the task groups), so each gets a third
     // of the default buffer: at the default each, the 1M-row bench corpus held more for no speed
     // (RSS 270 → 236 MB with a third, same time)
@@ -189,24 +186,15 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
     };
     const counts = { ...stats, pairs: pairCount, kto: ktoCount, quarantined: dropCount };
     const inputs = [...runFiles, ...evFiles];
-    const outputs = await sealExport(staged, {
-      phase: 'export-preference',
-      dir,
-      parameters,
-      schemaVersions,
-      inputs,
-      expectedRows,
-      counts,
-      secretAllowlist: config.secret_allowlist,
-    });
-    await staged.publish();
     const unitsIn = stats.runs_in + stats.judgments_in;
     const unitsDropped = stats.runs_quarantined + stats.judgments_quarantined;
     return {
       parameters,
       schemaVersions,
       inputs: outputsSorted(inputs),
-      outputs,
+      expectedRows: expectedRows,
+      manifestCounts: counts,
+      beforePublish: rescanExport(dir, config.secret_allowlist),
       counts: { in: unitsIn, out: unitsIn - unitsDropped, quarantined: unitsDropped, by_reason: byReason },
       stats: {
         ...stats,
@@ -216,12 +204,7 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
       },
       summary: `${n(stats.runs_in)} runs + ${n(stats.judgments_in)} judgments → ${n(pairCount)} pairs (${n(stats.pairs_outcome)} outcome, ${n(stats.pairs_correction)} correction, ${n(stats.pairs_judgment)} judgment), ${n(ktoCount)} unpaired KTO rows; ${n(dropCount)} quarantined`,
     };
-  } catch (e) {
-    await staged.abort();
-    throw e;
-  } finally {
-    await scratch.remove();
-  }
+  });
 }
 
 function outputsSorted<T extends { path: string }>(xs: T[]): T[] {

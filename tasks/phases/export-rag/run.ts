@@ -10,7 +10,7 @@ import { finalAnswer, firstUserText, hasText, normaliseForCompare } from '../../
 import {
   QUARANTINE_FILE,
   QuarantineSorter,
-  sealExport,
+  rescanExport,
   sortById,
   type ExportDrop,
 } from '../../lib/export/output.ts';
@@ -19,8 +19,7 @@ import { contentId, sha256 } from '../../lib/hash.ts';
 import { RAG_DIR, RAG_FILE, type Reason as ExportRagReason } from './contract.ts';
 import { n } from '../../lib/log.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
-import { Scratch } from '../../lib/scratch.ts';
-import { StagedDir } from '../../lib/staged-dir.ts';
+import { stagedPhase } from '../../lib/phase-shell.ts';
 
 /** A whole retrieval document before chunking. */
 export interface RagDocument {
@@ -233,9 +232,7 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
   const dir = RAG_DIR;
   const chunkChars = config.exports.rag_chunk_chars;
   const { runs: runFiles, evidence: evFiles } = await screenedFiles(root);
-  const scratch = await Scratch.create(root, 'export-rag');
-  const staged = await StagedDir.begin(root, dir);
-  try {
+  return stagedPhase(root, { phase: 'export-rag', outDir: dir }, async ({ staged, scratch }) => {
     const docs = new ExternalSorter(scratch.dir, 'documents');
     const quarantine = new QuarantineSorter(scratch.dir, 'export-rag');
     let runsIn = 0;
@@ -315,30 +312,16 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
       quarantined: dropCount,
     };
     const inputs = [...runFiles, ...evFiles].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const outputs = await sealExport(staged, {
-      phase: 'export-rag',
-      dir,
-      parameters,
-      schemaVersions,
-      inputs,
-      expectedRows: { [RAG_FILE]: chunkCount, [QUARANTINE_FILE]: dropCount },
-      counts,
-      secretAllowlist: config.secret_allowlist,
-    });
-    await staged.publish();
     return {
       parameters,
       schemaVersions,
       inputs,
-      outputs,
+      expectedRows: { [RAG_FILE]: chunkCount, [QUARANTINE_FILE]: dropCount },
+      manifestCounts: counts,
+      beforePublish: rescanExport(dir, config.secret_allowlist),
       counts: { in: unitsIn, out: kept, quarantined: dropCount, by_reason: byReason },
       stats: { ...counts },
       summary: `${n(runsIn)} runs + ${n(documentsIn)} documents → ${n(kept)} documents in ${n(chunkCount)} chunks; ${n(dropCount)} quarantined`,
     };
-  } catch (e) {
-    await staged.abort();
-    throw e;
-  } finally {
-    await scratch.remove();
-  }
+  });
 }

@@ -18,9 +18,8 @@ import {
   orphanToolResult,
   withoutReasoning,
 } from '../../lib/export/messages.ts';
-import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, sealExport } from '../../lib/export/output.ts';
+import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, rescanExport } from '../../lib/export/output.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
-import { Scratch } from '../../lib/scratch.ts';
 import { canonicalJson, contentId } from '../../lib/hash.ts';
 import {
   isSftNever,
@@ -35,7 +34,7 @@ import {
 } from './contract.ts';
 import { n } from '../../lib/log.ts';
 import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';
-import { StagedDir } from '../../lib/staged-dir.ts';
+import { stagedPhase } from '../../lib/phase-shell.ts';
 import { SPLITS, splitGroup, splitOf, type Split } from '../../lib/export/split.ts';
 
 export type SftOutcome =
@@ -143,9 +142,7 @@ export async function exportSft(
   const allowed = sftAllowed(opts.includePartial);
   const testFraction = config.exports.test_fraction;
   const { runs: inputs } = await screenedFiles(root);
-  const scratch = await Scratch.create(root, phase);
-  const staged = await StagedDir.begin(root, dir);
-  try {
+  return stagedPhase(root, { phase: phase, outDir: dir }, async ({ staged, scratch }) => {
     const samples = new ExternalSorter(scratch.dir, 'samples');
     const quarantine = new QuarantineSorter(scratch.dir, phase);
     const byCategory: Record<string, number> = Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
@@ -226,17 +223,6 @@ export async function exportSft(
     };
     const schemaVersions = { ScoredRun: SCORED_V, SftSample: SFT_V, QuarantineRecord: QUARANTINE_V };
     const counts = { runs_in: runsIn, rows, train: parts.train, test: parts.test, quarantined: dropCount };
-    const outputs = await sealExport(staged, {
-      phase,
-      dir,
-      parameters,
-      schemaVersions,
-      inputs,
-      expectedRows,
-      counts,
-      secretAllowlist: config.secret_allowlist,
-    });
-    await staged.publish();
     const reasons = Object.entries(byReason)
       .map(([k, v]) => `${n(v)} ${k}`)
       .join(', ');
@@ -244,7 +230,9 @@ export async function exportSft(
       parameters,
       schemaVersions,
       inputs,
-      outputs,
+      expectedRows: expectedRows,
+      manifestCounts: counts,
+      beforePublish: rescanExport(dir, config.secret_allowlist),
       counts: { in: runsIn, out: rows, quarantined: dropCount, by_reason: byReason },
       stats: {
         rows,
@@ -254,10 +242,5 @@ export async function exportSft(
       },
       summary: `${n(runsIn)} runs → ${n(rows)} SFT rows (${n(parts.train)} train, ${n(parts.test)} test) in ${dir}/${dropCount ? `; ${n(dropCount)} quarantined (${reasons})` : ''}`,
     };
-  } catch (e) {
-    await staged.abort();
-    throw e;
-  } finally {
-    await scratch.remove();
-  }
+  });
 }

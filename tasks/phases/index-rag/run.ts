@@ -1,21 +1,15 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { SCHEMA_VERSION as RAG_V, RagSample } from '../../../schemas/rag-sample.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import { RagSample, SCHEMA_VERSION as RAG_V } from '../../../schemas/rag-sample.ts';
-import { RAG_FILE } from '../export-rag/contract.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { sha256File } from '../../lib/hash.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { JsonlWriter } from '../../lib/jsonl-writer.ts';
-import { RAG_DIR } from '../export-rag/contract.ts';
-import { RAG_INDEX_DIR } from './contract.ts';
 import { n } from '../../lib/log.ts';
-import { MANIFEST, manifestText, readManifest } from '../../lib/manifest.ts';
+import { MANIFEST, readManifest } from '../../lib/manifest.ts';
+import { stagedPhase, type PhaseOutput, type ShellContext } from '../../lib/phase-shell.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
-import { UserError } from '../../lib/result.ts';
-import { Scratch } from '../../lib/scratch.ts';
-import { manifestEntries, StagedDir } from '../../lib/staged-dir.ts';
-import { indexPartitionPostings } from '../../lib/tuning.ts';
 import {
   INDEX_FILE,
   INDEX_FORMAT_VERSION,
@@ -23,6 +17,11 @@ import {
   toIndexedDoc,
   type IndexedDoc,
 } from '../../lib/rag-index.ts';
+import { UserError } from '../../lib/result.ts';
+import { Scratch } from '../../lib/scratch.ts';
+import { indexPartitionPostings } from '../../lib/tuning.ts';
+import { RAG_DIR, RAG_FILE, REBUILD as REBUILD_RAG } from '../export-rag/contract.ts';
+import { PHASE, RAG_INDEX_DIR } from './contract.ts';
 import { NotSortedError, writeIndexStream } from './index-stream.ts';
 
 /** The command that builds the index, for error messages. */
@@ -73,82 +72,57 @@ async function sortedCopy(path: string, scratch: Scratch): Promise<string> {
  * folder (checked against the export's manifest, so every pass reads the same bytes).
  */
 export async function indexRag(root: string): Promise<PhaseResult> {
-  const upstream = await readManifest(root, RAG_DIR, 'npm run export-rag');
+  const upstream = await readManifest(root, RAG_DIR, REBUILD_RAG);
   const rel = `${RAG_DIR}/${RAG_FILE}`;
   const entry = upstream.files.find((f) => f.path === rel);
-  if (!entry)
-    throw new UserError(`${RAG_DIR}/${MANIFEST} lists no ${rel}; rebuild with \`npm run export-rag\``);
-  const scratch = await Scratch.create(root, 'index-rag');
-  try {
-    let input = scratch.path('input.jsonl');
+  if (!entry) throw new UserError(`${RAG_DIR}/${MANIFEST} lists no ${rel}; rebuild with \`${REBUILD_RAG}\``);
+  return stagedPhase(root, { phase: PHASE, outDir: RAG_INDEX_DIR }, async (ctx) => {
+    let input = ctx.scratch.path('input.jsonl');
     await fsp.copyFile(join(root, rel), input).catch(() => {
       throw new UserError(
-        `${rel} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`npm run export-rag\``,
+        `${rel} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
       );
     });
     const got = await sha256File(input);
     if (got !== entry.sha256)
       throw new UserError(
-        `${rel} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`npm run export-rag\``,
+        `${rel} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`${REBUILD_RAG}\``,
       );
-    return await writeIndex(root, rel, entry, input, scratch).catch(async (e: unknown) => {
+    try {
+      return await writeIndex(ctx, rel, entry, input);
+    } catch (e) {
       if (!(e instanceof NotSortedError)) throw e;
-      input = await sortedCopy(input, scratch);
-      return writeIndex(root, rel, entry, input, scratch);
-    });
-  } finally {
-    await scratch.remove();
-  }
+      await ctx.restart({ keepScratch: true });
+      input = await sortedCopy(input, ctx.scratch);
+      return writeIndex(ctx, rel, entry, input);
+    }
+  });
 }
 
 async function writeIndex(
-  root: string,
+  ctx: ShellContext,
   rel: string,
   entry: FileEntry,
   input: string,
-  scratch: Scratch,
-): Promise<PhaseResult> {
-  const staged = await StagedDir.begin(root, RAG_INDEX_DIR);
-  try {
-    let passes = 0;
-    const pass = (): AsyncIterable<IndexedDoc> => ragDocs(input, rel, passes++ === 0);
-    const stats = await writeIndexStream(
-      pass,
-      staged.textWriter(INDEX_FILE),
-      (name) => scratch.path(name),
-      indexPartitionPostings(),
-    );
-    const documents = stats.documents;
-    const written = await staged.closeAll();
-    const files = manifestEntries(RAG_INDEX_DIR, written);
-    const parameters = indexParameters();
-    const schemaVersions = { RagSample: RAG_V, RagIndex: INDEX_FORMAT_VERSION };
-    const inputs = [entry];
-    const counts = { documents };
-    await staged.writeFile(
-      MANIFEST,
-      manifestText({
-        schema_version: 1,
-        phase: 'index-rag',
-        parameters,
-        schema_versions: schemaVersions,
-        inputs,
-        files,
-        counts,
-      }),
-    );
-    await staged.publish();
-    return {
-      parameters,
-      schemaVersions,
-      inputs,
-      outputs: files,
-      counts: { in: documents, out: documents, quarantined: 0, by_reason: {} },
-      stats: counts,
-      summary: `${n(documents)} RAG chunks → ${RAG_INDEX_DIR}/${INDEX_FILE} (BM25, ${n(stats.terms)} terms, ${n(written.get(INDEX_FILE)?.bytes ?? 0)} bytes)`,
-    };
-  } catch (e) {
-    await staged.abort();
-    throw e;
-  }
+): Promise<PhaseOutput> {
+  let passes = 0;
+  const pass = (): AsyncIterable<IndexedDoc> => ragDocs(input, rel, passes++ === 0);
+  const stats = await writeIndexStream(
+    pass,
+    ctx.staged.textWriter(INDEX_FILE),
+    (name) => ctx.scratch.path(name),
+    indexPartitionPostings(),
+  );
+  const documents = stats.documents;
+  const bytes = (await ctx.staged.closeWriter(INDEX_FILE)).bytes;
+  const counts = { documents };
+  return {
+    parameters: indexParameters(),
+    schemaVersions: { RagSample: RAG_V, RagIndex: INDEX_FORMAT_VERSION },
+    inputs: [entry],
+    manifestCounts: counts,
+    counts: { in: documents, out: documents, quarantined: 0, by_reason: {} },
+    stats: counts,
+    summary: `${n(documents)} RAG chunks → ${RAG_INDEX_DIR}/${INDEX_FILE} (BM25, ${n(stats.terms)} terms, ${n(bytes)} bytes)`,
+  };
 }

@@ -10,9 +10,8 @@ import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { fnv1a, LineSpill, partitionCount } from '../../lib/line-spill.ts';
 import { n } from '../../lib/log.ts';
 import { Manifest, MANIFEST } from '../../lib/manifest.ts';
+import type { PhaseOutput, ShellContext } from '../../lib/phase-shell.ts';
 import { bump } from '../../lib/phase.ts';
-import { Scratch } from '../../lib/scratch.ts';
-import { StagedDir } from '../../lib/staged-dir.ts';
 import { scorePartitionBytes } from '../../lib/tuning.ts';
 import { dayFile, SCORED_DIR } from './contract.ts';
 import { emptyTotals, readEvidenceFile, scorePartitions, sealScored } from './passes.ts';
@@ -206,12 +205,11 @@ class Ahead<T> {
  * previous output turns out not to match its manifest, so the caller runs a full score.
  */
 export async function scoreIncremental(
-  root: string,
+  ctx: ShellContext,
   inputs: FileEntry[],
   plan: IncrementalPlan,
-): Promise<Awaited<ReturnType<typeof sealScored>> | null> {
-  const scratch = await Scratch.create(root, 'score');
-  const staged = await StagedDir.begin(root, SCORED_DIR);
+): Promise<PhaseOutput | null> {
+  const { root, staged, scratch } = ctx;
   try {
     const t = emptyTotals();
     const fresh = emptyTotals(); // what the rescored traces give (merged into t below)
@@ -379,10 +377,7 @@ export async function scoreIncremental(
       ` (incremental: ${n(plan.newFiles.length)} new or changed evidence files, ${n(dirty.size)} traces scored again, ${n(skipped)} old evidence files not read)`,
     );
   } catch (e) {
-    await staged.abort();
     if (e instanceof StalePrevious) return null;
     throw e;
-  } finally {
-    await scratch.remove();
   }
 }

@@ -8,11 +8,11 @@ import { ExternalSorter } from '../../lib/external-sort.ts';
 import { peekFields } from '../../lib/json-peek.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { n } from '../../lib/log.ts';
-import { MANIFEST, manifestText } from '../../lib/manifest.ts';
-import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';
-import { manifestEntries, StagedDir } from '../../lib/staged-dir.ts';
+import type { PhaseOutput } from '../../lib/phase-shell.ts';
+import { bump, sortedCounts } from '../../lib/phase.ts';
+import { StagedDir } from '../../lib/staged-dir.ts';
 import { mapInOrder, WorkerPool } from '../../lib/worker-pool.ts';
-import { SCORED_DIR } from './contract.ts';
+import { QUARANTINE_FILE, SUMMARY_FILE } from './contract.ts';
 import { scoreDropLine, scorePartition, type PartitionScore } from './partition.ts';
 import { RULE_TABLE_VERSION } from './rules.ts';
 import { FileTraces, saveFileTraces, saveScoreState, type ScoredFileStats } from './state.ts';
@@ -124,8 +124,9 @@ export async function scorePartitions(
 }
 
 /**
- * Writes the summary and manifest, checks the counts, publishes, and records the state an
- * incremental run starts from. `note` is added to the summary line.
+ * What a score build (full or incremental) hands the phase shell: the summary file written, the
+ * self-check (scored rows on disk = runs counted), the accounting (every evidence row used or
+ * quarantined), and, after the publish, the state the next incremental build starts from.
  */
 export async function sealScored(
   root: string,
@@ -134,7 +135,7 @@ export async function sealScored(
   t: ScoreTotals,
   fileStats: ScoredFileStats[],
   note: string,
-): Promise<PhaseResult> {
+): Promise<PhaseOutput> {
   const { byCategory, byRule, byReason, dropCount, signalsJoined, runsOut, inRows, passthrough } = t;
   const summaryDoc = {
     schema_version: 1,
@@ -145,43 +146,26 @@ export async function sealScored(
     quarantined: dropCount,
     by_reason: sortedCounts(byReason),
   };
-  await staged.writeFile('_summary.json', `${JSON.stringify(summaryDoc, null, 2)}\n`);
-  const written = await staged.closeAll();
-  const outputs = manifestEntries(SCORED_DIR, written);
-  const rowsOnDisk = outputs.filter((o) => !o.path.includes('/_')).reduce((s, o) => s + (o.rows ?? 0), 0);
-  if (rowsOnDisk !== runsOut)
-    throw new Error(`self-check failed: wrote ${rowsOnDisk} scored runs, counted ${runsOut}`);
+  await staged.writeFile(SUMMARY_FILE, `${JSON.stringify(summaryDoc, null, 2)}\n`);
   const consumed = runsOut + signalsJoined + passthrough;
   if (consumed + dropCount !== inRows)
     throw new Error(
       `accounting broke: ${inRows} evidence rows ≠ ${consumed} used + ${dropCount} quarantined`,
     );
-  const parameters = { rule_table_version: RULE_TABLE_VERSION };
-  const schemaVersions = { EvidenceRecord: EVIDENCE_V, ScoredRun: SCORED_V, QuarantineRecord: QUARANTINE_V };
-  const manifestBody = manifestText({
-    schema_version: 1,
-    phase: 'score',
-    parameters,
-    schema_versions: schemaVersions,
+  const cat = CATEGORIES.map((c) => `${n(byCategory[c] ?? 0)} ${c.replace(/_/g, ' ')}`).join(', ');
+  return {
+    parameters: { rule_table_version: RULE_TABLE_VERSION },
+    schemaVersions: { EvidenceRecord: EVIDENCE_V, ScoredRun: SCORED_V, QuarantineRecord: QUARANTINE_V },
     inputs: evidenceInputs,
-    files: outputs,
-    counts: {
+    expectedRows: { [QUARANTINE_FILE]: dropCount },
+    expectedTotals: [{ what: 'scored runs', match: (rel) => !rel.startsWith('_'), rows: runsOut }],
+    manifestCounts: {
       evidence_in: inRows,
       runs: runsOut,
       signals_joined: signalsJoined,
       passthrough,
       quarantined: dropCount,
     },
-  });
-  await staged.writeFile(MANIFEST, manifestBody);
-  await staged.publish();
-  await saveScoreState(root, manifestBody, fileStats, outputs);
-  const cat = CATEGORIES.map((c) => `${n(byCategory[c] ?? 0)} ${c.replace(/_/g, ' ')}`).join(', ');
-  return {
-    parameters,
-    schemaVersions,
-    inputs: evidenceInputs,
-    outputs,
     counts: { in: inRows, out: consumed, quarantined: dropCount, by_reason: sortedCounts(byReason) },
     stats: {
       runs: runsOut,
@@ -190,5 +174,6 @@ export async function sealScored(
       ...Object.fromEntries(Object.entries(byCategory).map(([k, v]) => [`category.${k}`, v])),
     },
     summary: `${n(runsOut)} runs → ${cat}${dropCount ? `; ${n(dropCount)} evidence rows quarantined` : ''}${note}`,
+    afterPublish: (manifest, files) => saveScoreState(root, manifest, fileStats, files),
   };
 }

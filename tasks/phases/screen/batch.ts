@@ -3,11 +3,12 @@ import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import type { ScoredRun } from '../../../schemas/scored-run.ts';
 import { bump } from '../../lib/phase.ts';
 import { quarantineRow } from '../../lib/quarantine.ts';
-import { scoredPartition } from '../score/contract.ts';
-import { bandsFromText, bandsToText, dedupFeatures, type DedupFeatures } from './dedup-spill.ts';
 import type { PiiType } from '../../lib/safety/pii.ts';
 import { loadProtected, protectedSets } from '../../lib/safety/protected-sets.ts';
+import { scoredPartition } from '../score/contract.ts';
+import { SCREENED_DOCUMENTS, SCREENED_JUDGMENTS } from './contract.ts';
 import { screenOne, textOf, unitId, type ScreenDrop, type ScreenOptions, type ScreenUnit } from './core.ts';
+import { bandsFromText, bandsToText, dedupFeatures, type DedupFeatures } from './dedup-spill.ts';
 
 /**
  * Steps 1–4 of the screen phase over a batch of input rows, as plain data that crosses a worker
@@ -16,8 +17,6 @@ import { screenOne, textOf, unitId, type ScreenDrop, type ScreenOptions, type Sc
  */
 
 /** Files of the screened documents and judgments, inside data/screened. */
-export const SCREENED_DOCUMENTS = 'evidence/documents.jsonl';
-export const SCREENED_JUDGMENTS = 'evidence/judgments.jsonl';
 
 /** What a unit's quarantine row needs of it (kept beside each kept unit, for dedup's drops). */
 export interface DropFields {

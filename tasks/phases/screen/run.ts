@@ -4,30 +4,25 @@ import { SCHEMA_VERSION as EVIDENCE_V } from '../../../schemas/evidence-record.t
 import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
 import { SCHEMA_VERSION as SCORED_V } from '../../../schemas/scored-run.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import { evidenceFiles, scoredRunFiles } from '../../lib/upstream.ts';
-import { SCREENED_EVIDENCE, SCREENED_RUNS } from './contract.ts';
 import { codeFingerprint } from '../../lib/code-fingerprint.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { sha256 } from '../../lib/hash.ts';
-import { LineCache, type LineCacheWriter } from '../../lib/line-cache.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
-import { EVIDENCE_DIR } from '../build-evidence/contract.ts';
-import { SCORED_DIR } from '../score/contract.ts';
-import { SCREENED_DIR } from './contract.ts';
+import { LineCache, type LineCacheWriter } from '../../lib/line-cache.ts';
 import { n, Progress } from '../../lib/log.ts';
-import { MANIFEST, manifestText } from '../../lib/manifest.ts';
+import { stagedPhase } from '../../lib/phase-shell.ts';
 import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';
 import { UserError } from '../../lib/result.ts';
-import { Scratch } from '../../lib/scratch.ts';
-import { manifestEntries, StagedDir } from '../../lib/staged-dir.ts';
-import { batchChars, workerMinBytes, workersAfterBatches } from '../../lib/tuning.ts';
-import { mapInOrder, threadCount, WorkerPool } from '../../lib/worker-pool.ts';
 import { RECORD_WALL_MS, RECORD_WORK_LIMIT } from '../../lib/safety/budget.ts';
 import { DECONTAM_N, MIN_EXACT_WORDS } from '../../lib/safety/decontaminate.ts';
-import { NEAR_DUP_JACCARD, type DedupVerdict } from './dedup.ts';
-import { SpillDedup } from './dedup-spill.ts';
 import { BANDS, MINHASH_SEED, NUM_HASHES, ROWS, SHINGLE_WORDS } from '../../lib/safety/minhash.ts';
 import { DENSE_MIN_SPANS, DENSE_PER_1K, PII_TYPES } from '../../lib/safety/pii.ts';
+import { SECRET_RULES, SECRET_RULES_VERSION } from '../../lib/safety/secret-rules.ts';
+import { batchChars, workerMinBytes, workersAfterBatches } from '../../lib/tuning.ts';
+import { evidenceFiles, scoredRunFiles } from '../../lib/upstream.ts';
+import { mapInOrder, threadCount, WorkerPool } from '../../lib/worker-pool.ts';
+import { EVIDENCE_DIR } from '../build-evidence/contract.ts';
+import { SCORED_DIR } from '../score/contract.ts';
 import {
   decodeUnitLine,
   dropRowOf,
@@ -35,21 +30,25 @@ import {
   keptLine,
   mergeStats,
   screenBatch,
-  SCREENED_DOCUMENTS,
-  SCREENED_JUDGMENTS,
   screenOptions,
   type ScreenBatch,
   type ScreenBatchResult,
   type ScreenWorkerData,
   type UnitSummary,
 } from './batch.ts';
+import {
+  PHASE,
+  QUARANTINE_FILE,
+  SCREENED_DIR,
+  SCREENED_DOCUMENTS,
+  SCREENED_EVIDENCE,
+  SCREENED_JUDGMENTS,
+  SCREENED_RUNS,
+  SUMMARY_FILE,
+} from './contract.ts';
 import { countPii, finishStats } from './core.ts';
-import { SECRET_RULES, SECRET_RULES_VERSION } from '../../lib/safety/secret-rules.ts';
-
-/** The quarantine file of data/screened. */
-export const SCREEN_QUARANTINE = '_quarantine.jsonl';
-/** Files of the screened documents and judgments, inside data/screened. */
-export { SCREENED_DOCUMENTS, SCREENED_JUDGMENTS };
+import { SpillDedup } from './dedup-spill.ts';
+import { NEAR_DUP_JACCARD, type DedupVerdict } from './dedup.ts';
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -144,12 +143,10 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     config: { eval_sets: config.eval_sets, secret_allowlist: config.secret_allowlist },
   };
   const { opts, prot, sets } = await screenOptions(workerData);
-  const scratch = await Scratch.create(root, 'screen');
-  const staged = await StagedDir.begin(root, SCREENED_DIR);
   const inputBytes = [...runFiles, ...evFiles].reduce((s, f) => s + f.bytes, 0);
   // no worker threads for a small input: their start-up would cost more than they save
   const threads = inputBytes >= workerMinBytes() ? threadCount() : 1;
-  try {
+  return stagedPhase(root, { phase: PHASE, outDir: SCREENED_DIR }, async ({ staged, scratch }) => {
     const stats: Record<string, number> = {};
     const drops = new ExternalSorter(scratch.dir, 'drops', 4 * 1024 * 1024);
     const duplicateId = (id: string): Error =>
@@ -318,7 +315,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       await staged.writer(line.slice(0, tab)).writeLine(line.slice(tab + 1)); // sorted by evidence_id
     }
     const byReason: Record<string, number> = {};
-    const q = staged.writer(SCREEN_QUARANTINE);
+    const q = staged.writer(QUARANTINE_FILE);
     let dropCount = 0;
     for await (const { key, line } of drops.sorted()) {
       bump(byReason, key.slice(key.indexOf('\u0000') + 1));
@@ -354,19 +351,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       by_reason: sortedCounts(byReason),
       stats: sortedCounts(allStats),
     };
-    await staged.writeFile('_summary.json', `${JSON.stringify(summary, null, 2)}\n`);
-    const written = await staged.closeAll();
-    const outputs = manifestEntries(SCREENED_DIR, written);
-    const rowsIn = (prefix: string): number =>
-      outputs.filter((o) => o.path.startsWith(prefix)).reduce((s, o) => s + (o.rows ?? 0), 0);
-    if (
-      rowsIn(SCREENED_RUNS) !== keptCount.run ||
-      rowsIn(SCREENED_EVIDENCE) !== keptCount.document + keptCount.judgment
-    ) {
-      throw new Error(
-        `self-check failed: wrote ${rowsIn(SCREENED_RUNS)} runs and ${rowsIn(SCREENED_EVIDENCE)} evidence rows, kept ${keptCount.run} and ${keptCount.document + keptCount.judgment}`,
-      );
-    }
+    await staged.writeFile(SUMMARY_FILE, `${JSON.stringify(summary, null, 2)}\n`);
     const params = parameters(config, sets);
     const schemaVersions = {
       ScoredRun: SCORED_V,
@@ -381,20 +366,6 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       kept: keptTotal,
       quarantined: dropCount,
     };
-    await staged.writeFile(
-      MANIFEST,
-      manifestText({
-        schema_version: 1,
-        phase: 'screen',
-        parameters: params,
-        schema_versions: schemaVersions,
-        inputs,
-        files: outputs,
-        counts,
-      }),
-    );
-    await staged.publish();
-    await cache.prune();
     const reasons = Object.entries(sortedCounts(byReason))
       .map(([k, v]) => `${n(v)} ${k}`)
       .join(', ');
@@ -405,7 +376,21 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       parameters: params,
       schemaVersions,
       inputs,
-      outputs,
+      expectedRows: { [QUARANTINE_FILE]: dropCount },
+      expectedTotals: [
+        {
+          what: 'screened runs',
+          match: (rel) => `${SCREENED_DIR}/${rel}`.startsWith(SCREENED_RUNS),
+          rows: keptCount.run,
+        },
+        {
+          what: 'screened documents and judgments',
+          match: (rel) => `${SCREENED_DIR}/${rel}`.startsWith(SCREENED_EVIDENCE),
+          rows: keptCount.document + keptCount.judgment,
+        },
+      ],
+      manifestCounts: counts,
+      afterPublish: () => cache.prune(),
       counts: { in: totalIn, out: keptTotal, quarantined: dropCount, by_reason: sortedCounts(byReason) },
       stats: sortedCounts(allStats),
       summary:
@@ -413,10 +398,5 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         `${dropCount ? `; ${n(dropCount)} quarantined (${reasons})` : ''}${pii ? `; PII redacted in ${n(screenStats['pii.rows_redacted'] ?? 0)} rows (${pii})` : ''}` +
         ` (${n(screenInputs.length - todo.length)} of ${n(screenInputs.length)} input files from the cache${runsInOrder ? '' : '; runs were not in (day file, run_id) order and were sorted'})`,
     };
-  } catch (e) {
-    await staged.abort();
-    throw e;
-  } finally {
-    await scratch.remove();
-  }
+  });
 }
