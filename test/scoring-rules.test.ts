@@ -158,3 +158,11 @@ test('docs/scoring.md documents every rule id of the table', () => {
   const doc = readFileSync(new URL('../docs/scoring.md', import.meta.url), 'utf8');
   for (const r of RULES) assert.ok(doc.includes(r.id), `docs/scoring.md does not mention ${r.id}`);
 });
+
+test("the score contract's RULE_IDS are the rule table's ids, in precedence order", async () => {
+  const { RULE_IDS } = await import('../tasks/phases/score/contract.ts');
+  assert.deepEqual(
+    RULES.map((r) => r.id),
+    [...RULE_IDS],
+  );
+});

@@ -65,6 +65,6 @@ test('distill sniff: one line per file with the confidence and reason; unknown f
   const none = await runCli(['sniff']);
   assert.deepEqual(
     [none.code, none.stderr.trim()],
-    [2, '✖ sniff takes one or more files, e.g. `distill sniff logs/session.jsonl`'],
+    [2, '✖ sniff takes one or more files, e.g. `distill sniff logs/session.jsonl` [USAGE]'],
   );
 });

@@ -18,3 +18,8 @@ export const ADAPTER_DROP_REASONS = [
 
 /** One adapter drop reason. */
 export type AdapterDropReason = (typeof ADAPTER_DROP_REASONS)[number];
+
+/** True for a member of the closed list (what build-evidence checks each adapter drop against). */
+export function isAdapterDropReason(r: string): r is AdapterDropReason {
+  return (ADAPTER_DROP_REASONS as readonly string[]).includes(r);
+}

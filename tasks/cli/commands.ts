@@ -267,7 +267,10 @@ export const COMMANDS: Record<string, Command> = {
         allowPositionals: true,
       });
       if (positionals.length === 0)
-        throw new UserError('sniff takes one or more files, e.g. `distill sniff logs/session.jsonl`');
+        throw new UserError(
+          'USAGE',
+          'sniff takes one or more files, e.g. `distill sniff logs/session.jsonl`',
+        );
       let limits = { maxLineBytes: 16 * 1024 * 1024, maxDepth: 64 };
       try {
         const c = loadConfig(root);
@@ -296,6 +299,7 @@ export const COMMANDS: Record<string, Command> = {
       const [id, ...extra] = positionals;
       if (!id || extra.length > 0)
         throw new UserError(
+          'USAGE',
           'trace takes exactly one export row id, e.g. `distill trace sft_0123456789abcdef01234567`',
         );
       const { formatTrace, traceRow } = await import('../inspect/trace.ts');
@@ -350,7 +354,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(findRoot(root), args);
   } catch (e) {
     if (e instanceof UserError) {
-      log.error(e.message);
+      log.error(`${e.message} [${e.code}]`);
       return e.exitCode;
     }
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -67,11 +67,11 @@ function options(argv: string[]): {
       allowPositionals: false,
     }));
   } catch (e) {
-    throw new UserError(`bench: ${(e as Error).message}\n${USAGE}`);
+    throw new UserError('USAGE', `bench: ${(e as Error).message}\n${USAGE}`);
   }
   const int = (name: string, v: string, min: number): number => {
     if (!/^[0-9]+$/.test(v) || Number(v) < min)
-      throw new UserError(`bench: --${name} expects an integer >= ${min}, got "${v}"\n${USAGE}`);
+      throw new UserError('USAGE', `bench: --${name} expects an integer >= ${min}, got "${v}"\n${USAGE}`);
     return Number(v);
   };
   const records = int('records', values.records, 100);
@@ -79,6 +79,7 @@ function options(argv: string[]): {
   const big = values['big-file'];
   if (!/^[0-9]+(\.[0-9]+)?$/.test(big) || Number(big) > 64)
     throw new UserError(
+      'USAGE',
       `bench: --big-file expects a size in GiB between 0 (skip) and 64, got "${big}"\n${USAGE}`,
     );
   return {

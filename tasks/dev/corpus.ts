@@ -66,6 +66,7 @@ async function prepareOut(out: string, force: boolean): Promise<void> {
     if (entries.length === 0) continue;
     if (!force)
       throw new UserError(
+        'OUTPUT_EXISTS',
         `corpus: ${dir} already has ${entries.length} file(s); pass --force to replace the generated stream folders (other files in ${out} are left alone)`,
       );
     await rm(dir, { recursive: true, force: true });
@@ -137,17 +138,20 @@ function parseOptions(argv: string[]): {
       allowPositionals: false,
     }));
   } catch (e) {
-    throw new UserError(`corpus: ${(e as Error).message}\n${USAGE}`);
+    throw new UserError('USAGE', `corpus: ${(e as Error).message}\n${USAGE}`);
   }
   const int = (name: string, v: string, min: number): number => {
     if (!/^[0-9]+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v)))
-      throw new UserError(`corpus: --${name} expects an integer >= ${min}, got "${v}"\n${USAGE}`);
+      throw new UserError('USAGE', `corpus: --${name} expects an integer >= ${min}, got "${v}"\n${USAGE}`);
     return Number(v);
   };
   const start = values['start-date'];
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(start);
   if (!m || new Date(`${start}T00:00:00Z`).toISOString().slice(0, 10) !== start) {
-    throw new UserError(`corpus: --start-date expects a real date as YYYY-MM-DD, got "${start}"\n${USAGE}`);
+    throw new UserError(
+      'USAGE',
+      `corpus: --start-date expects a real date as YYYY-MM-DD, got "${start}"\n${USAGE}`,
+    );
   }
   return {
     out: values.out,

@@ -84,6 +84,7 @@ export async function scanFiles(
 ): Promise<ScanReport> {
   if (files.length === 0)
     throw new UserError(
+      'USAGE',
       'scan takes one or more JSON / JSONL / .traj files, e.g. `distill scan traces.jsonl`',
     );
   const report: ScanReport = {
@@ -102,6 +103,7 @@ export async function scanFiles(
       text = await fsp.readFile(file, 'utf8');
     } catch (e) {
       throw new UserError(
+        'INPUT_UNREADABLE',
         `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       );
     }

@@ -63,6 +63,7 @@ function filesFor(id: string): string[] {
   if (id.startsWith('kto_')) return [`${EXPORT_DIRS.preference}/${KTO_FILE}`];
   if (id.startsWith('rag_')) return [`${EXPORT_DIRS.rag}/${RAG_FILE}`];
   throw new UserError(
+    'USAGE',
     `"${id}" is not an export row id: expected one starting with sft_, pref_, kto_ or rag_`,
   );
 }
@@ -217,8 +218,8 @@ export async function traceRow(root: string, id: string): Promise<TraceReport> {
   const found = await findRow(root, id);
   if (!found)
     throw new UserError(
+      'NOT_FOUND',
       `${id} not found in ${filesFor(id).join(' or ')}; is the export built (npm run export-all)?`,
-      1,
     );
   const limits = limitsOf(root);
   const sides: TraceSide[] = [];

@@ -151,6 +151,7 @@ export async function verifyProject(root: string): Promise<VerifyReport> {
   const dirs = await phaseFolders(root);
   if (dirs.length === 0)
     throw new UserError(
+      'NOTHING_BUILT',
       'nothing to verify: no phase folder with a _manifest.json under data/ or exports/; build first with `npm run export-all`',
     );
   const folders: FolderReport[] = [];

@@ -1,4 +1,7 @@
-import type { Drop } from './result.ts';
+import type { BuildEvidenceReason } from '../phases/build-evidence/contract.ts';
+import type { Drop as AnyDrop } from './result.ts';
+
+type Drop = AnyDrop<BuildEvidenceReason>;
 
 /**
  * Strict JSON row parsing. `JSON.parse` silently changes data (last duplicate key wins, big

@@ -2,10 +2,10 @@ import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pidAlive } from './fs-atomic.ts';
-import { UserError } from './result.ts';
+import { ERROR_CODES, UserError } from './result.ts';
 
 /** Exit code for "another run holds the lock" (EX_TEMPFAIL). */
-export const LOCKED_EXIT = 75;
+export const LOCKED_EXIT = ERROR_CODES.LOCKED.exit;
 
 interface LockInfo {
   pid: number;
@@ -63,10 +63,9 @@ async function takeLock(
       if (holder === 'gone') continue; // released between our link and our read: try again
       if (holder && holder.host === info.host && pidAlive(holder.pid)) {
         throw new UserError(
+          'LOCKED',
           `${phase} is locked by pid ${holder.pid} since ${holder.started_at} (${path}). ` +
             'Wait for that run to finish; if no such process exists, delete the lock file.',
-          LOCKED_EXIT,
-          'LOCKED',
         );
       }
       // stale: the owner is dead (or the file is not a lock we wrote). Move it aside under a name
@@ -91,7 +90,7 @@ async function takeLock(
       await fsp.rm(aside, { force: true });
     }
   }
-  throw new UserError(`could not take the ${phase} lock at ${path}`, LOCKED_EXIT, 'LOCKED');
+  throw new UserError('LOCKED', `could not take the ${phase} lock at ${path}`);
 }
 
 /** The lock's content; null when it is not a lock we wrote, 'gone' when the file is not there. */

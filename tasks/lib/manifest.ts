@@ -37,12 +37,16 @@ export async function readManifest(root: string, outDir: string, upstreamCommand
     try {
       text = await fsp.readFile(path, 'utf8');
     } catch {
-      throw new UserError(`${outDir}/${MANIFEST} not found: build it first with \`${upstreamCommand}\``);
+      throw new UserError(
+        'UPSTREAM_MISSING',
+        `${outDir}/${MANIFEST} not found: build it first with \`${upstreamCommand}\``,
+      );
     }
   }
   const res = Manifest.safeParse(JSON.parse(text));
   if (!res.success)
     throw new UserError(
+      'UPSTREAM_DAMAGED',
       `${outDir}/${MANIFEST} is invalid (${res.error.issues[0]?.message}); rebuild with \`${upstreamCommand}\``,
     );
   return res.data;

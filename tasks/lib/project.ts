@@ -16,6 +16,7 @@ export function findRoot(explicit?: string): string {
     const up = dirname(dir);
     if (up === dir)
       throw new UserError(
+        'NO_PROJECT',
         `no ${CONFIG_FILE} found in ${process.cwd()} or above; run inside a distill project or pass --root DIR`,
       );
     dir = up;
@@ -29,12 +30,12 @@ export function loadConfig(root: string): DistillConfig {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UserError(`cannot read ${path}: ${(e as Error).message}`);
+    throw new UserError('CONFIG_INVALID', `cannot read ${path}: ${(e as Error).message}`);
   }
   const res = DistillConfig.safeParse(raw);
   if (!res.success) {
     const lines = res.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new UserError(`${path} is invalid:\n${lines.join('\n')}`);
+    throw new UserError('CONFIG_INVALID', `${path} is invalid:\n${lines.join('\n')}`);
   }
   return res.data;
 }

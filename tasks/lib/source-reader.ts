@@ -1,7 +1,10 @@
 import { constants, promises as fsp } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { maybeFault } from './fault.ts';
-import type { Drop } from './result.ts';
+import type { BuildEvidenceReason } from '../phases/build-evidence/contract.ts';
+import type { Drop as AnyDrop } from './result.ts';
+
+type Drop = AnyDrop<BuildEvidenceReason>;
 
 /**
  * Byte-level readers for source files. Not `readline`: it keeps a UTF-8 BOM, treats a lone CR as a

@@ -30,8 +30,6 @@ export interface PipelinePhase {
   outDir: string;
   /** Export rows it adds to the run-all funnel: export name → key of its receipt `stats`. */
   exports?: Readonly<Record<string, string>>;
-  /** In the pipeline only once its `distill` command exists (a phase being added). */
-  optional?: boolean;
   /** Its code folder under `tasks/phases/`; `run.ts` there is what its CLI command loads. */
   folder: string;
   /** Phases whose published `_manifest.json` it reads (its wireit dependencies, `cascade: false`). */
@@ -127,9 +125,9 @@ export const PIPELINE: readonly PipelinePhase[] = [
   },
 ];
 
-/** The phases run-all builds: every required phase, and each optional one whose command exists. */
+/** The phases run-all builds: each one whose `distill` command exists (all of them, unless a phase is being added). */
 export function activePhases(hasCommand: (name: string) => boolean): PipelinePhase[] {
-  return PIPELINE.filter((p) => !p.optional || hasCommand(p.argv[0] as string));
+  return PIPELINE.filter((p) => hasCommand(p.argv[0] as string));
 }
 
 /** The phase that owns a path (the path lies inside its output folder), or null for a source file. */

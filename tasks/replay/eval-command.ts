@@ -28,6 +28,7 @@ export const SFT_FILE = `${EXPORT_DIRS.sft}/instruction_response.jsonl`;
 async function readTestRows(root: string): Promise<SftSample[]> {
   if (!existsSync(join(root, SFT_FILE)))
     throw new UserError(
+      'UPSTREAM_MISSING',
       `${SFT_FILE} not found: build it with \`npm run export-sft\` (or \`distill export-sft\`)`,
     );
   const rows: SftSample[] = [];
@@ -37,6 +38,7 @@ async function readTestRows(root: string): Promise<SftSample[]> {
     const res = SftSample.safeParse(raw);
     if (!res.success)
       throw new UserError(
+        'UPSTREAM_DAMAGED',
         `${SFT_FILE}:${line} is not an SftSample (${res.error.issues[0]?.path.join('.')}: ${res.error.issues[0]?.message}); rebuild it with \`npm run export-sft\``,
       );
     if (res.data.split === 'test') rows.push(res.data);
@@ -62,7 +64,7 @@ export async function replayEvalCommand(root: string, argv: string[]): Promise<n
   if (values.limit !== undefined) {
     limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1)
-      throw new UserError(`--limit must be a positive integer, got "${values.limit}"`);
+      throw new UserError('USAGE', `--limit must be a positive integer, got "${values.limit}"`);
   }
   const { settings: base } = resolveReplaySettings(loadConfig(root).replay, process.env);
   const settings = { ...base, k: parseK(values.k, base.k) };

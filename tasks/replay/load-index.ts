@@ -27,13 +27,16 @@ export async function loadRagIndex(root: string): Promise<{ index: RagIndex; war
     text = await fsp.readFile(join(root, path), 'utf8');
   } catch {
     throw new UserError(
+      'UPSTREAM_MISSING',
       `no retrieval index at ${path}: build it with ${BUILD}, or run without retrieval (--no-retrieval)`,
     );
   }
   const parsed = parseIndexText(text);
-  if (!parsed.ok) throw new UserError(`${path} is ${parsed.error}; rebuild it with ${BUILD}`);
+  if (!parsed.ok)
+    throw new UserError('UPSTREAM_DAMAGED', `${path} is ${parsed.error}; rebuild it with ${BUILD}`);
   if (parsed.index.documents === 0) {
     throw new UserError(
+      'UPSTREAM_EMPTY',
       `the retrieval index ${path} holds 0 documents: ${EXPORT_DIRS.rag}/${RAG_FILE} was empty when it was built (see ${EXPORT_DIRS.rag}/_quarantine.jsonl for why). Add sources and rebuild with ${BUILD}, or run without retrieval (--no-retrieval)`,
     );
   }

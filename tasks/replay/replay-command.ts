@@ -21,7 +21,7 @@ export const REPLAY_USAGE =
 export function parseKind(v: string | undefined): TaskKind {
   if (v === undefined) return 'text';
   if ((TASK_KINDS as readonly string[]).includes(v)) return v as TaskKind;
-  throw new UserError(`--kind must be one of ${TASK_KINDS.join(', ')}, got "${v}"`);
+  throw new UserError('USAGE', `--kind must be one of ${TASK_KINDS.join(', ')}, got "${v}"`);
 }
 
 /** Parses `--k`. */
@@ -29,7 +29,7 @@ export function parseK(v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const k = Number(v);
   if (!Number.isInteger(k) || k < 1 || k > 50)
-    throw new UserError(`--k must be an integer from 1 to 50, got "${v}"`);
+    throw new UserError('USAGE', `--k must be an integer from 1 to 50, got "${v}"`);
   return k;
 }
 
@@ -118,16 +118,20 @@ export async function replayCommand(root: string, argv: string[]): Promise<numbe
     allowPositionals: true,
   });
   if (positionals.length > 0)
-    throw new UserError(`unexpected argument "${positionals[0]}": pass the task as --task "<input>"`);
+    throw new UserError(
+      'USAGE',
+      `unexpected argument "${positionals[0]}": pass the task as --task "<input>"`,
+    );
   const task = values.task;
   if (task === undefined || task.trim() === '')
-    throw new UserError(`replay needs a task: distill ${REPLAY_USAGE}`);
+    throw new UserError('USAGE', `replay needs a task: distill ${REPLAY_USAGE}`);
   const kind = parseKind(values.kind);
   const { settings: base } = resolveReplaySettings(loadConfig(root).replay, process.env);
   const settings = { ...base, k: parseK(values.k, base.k) };
   const allowEscalation = values['allow-escalation'] === true;
   if (allowEscalation && (settings.escalation.base_url === '' || settings.escalation.model === '')) {
     throw new UserError(
+      'CONFIG_INVALID',
       '--allow-escalation needs an escalation model: set replay.escalation.base_url and replay.escalation.model in distill.config.json, or DISTILL_ESCALATION_BASE_URL and DISTILL_ESCALATION_MODEL (and DISTILL_ESCALATION_API_KEY_ENV = the name of the variable holding its API key)',
     );
   }

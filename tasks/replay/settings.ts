@@ -37,6 +37,7 @@ function parseEnvValue(name: string, raw: string, kind: Kind): string | number |
   if (raw.trim() === '' || !Number.isFinite(v) || (kind !== 'number' && !Number.isInteger(v))) {
     const want = kind === 'number' ? 'a number' : kind === 'seed' ? 'an integer or "none"' : 'an integer';
     throw new UserError(
+      'CONFIG_INVALID',
       `environment variable ${name} must be ${want}, got ${JSON.stringify(raw)}; fix or unset it`,
     );
   }
@@ -70,7 +71,7 @@ export function resolveReplaySettings(
       const from = source.get(at);
       return from ? `  ${from} (replay.${at}): ${i.message}` : `  replay.${at}: ${i.message}`;
     });
-    throw new UserError(`invalid replay settings:\n${lines.join('\n')}`);
+    throw new UserError('CONFIG_INVALID', `invalid replay settings:\n${lines.join('\n')}`);
   }
   return { settings: res.data, overridden };
 }

@@ -40,6 +40,7 @@ async function pickRun(
   const ids = await summaryRunIds(root);
   if (ids.length === 0)
     throw new UserError(
+      'NOTHING_BUILT',
       `no run-all summary under ${REPORTS_DIR}/; run \`npm run run-all\` (or \`distill run-all\`) first`,
     );
   const latest = ids[ids.length - 1] as string;
@@ -48,9 +49,13 @@ async function pickRun(
   const recent = ids.slice(-5).reverse().join(', ');
   if ((await runIds(root)).includes(wanted))
     throw new UserError(
+      'NO_SUCH_RUN',
       `run ${wanted} has receipts but no summary.json: it was a single phase, not a run-all (see ${REPORTS_DIR}/${wanted}/). Run-all runs: ${recent}`,
     );
-  throw new UserError(`no run ${wanted} under ${REPORTS_DIR}/; the most recent run-all runs are: ${recent}`);
+  throw new UserError(
+    'NO_SUCH_RUN',
+    `no run ${wanted} under ${REPORTS_DIR}/; the most recent run-all runs are: ${recent}`,
+  );
 }
 
 /**
@@ -61,7 +66,8 @@ async function pickRun(
 export async function showReceipts(root: string, opts: ShowReceiptsOptions): Promise<number> {
   const { runId, latest } = await pickRun(root, opts.runId);
   const s = await readSummary(root, runId);
-  if (!s.ok) throw new UserError(`${s.error}; it was written by another version, or edited`);
+  if (!s.ok)
+    throw new UserError('UPSTREAM_DAMAGED', `${s.error}; it was written by another version, or edited`);
   const summary = s.value;
   const d = await readDrift(root, runId);
   const drift: DriftReport | null = d.ok ? d.value : null;

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExternalSorter } from '../../tasks/lib/external-sort.ts';
-import { peekFields } from '../../tasks/lib/json-peek.ts';
+import { peekFields } from '../../tasks/phases/score/json-peek.ts';
 import { LineSpill, partitionCount } from '../../tasks/lib/line-spill.ts';
 import { jsonlLines } from '../../tasks/lib/jsonl-read.ts';
 

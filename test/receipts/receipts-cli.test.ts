@@ -94,21 +94,21 @@ test('distill receipts: clear errors for no run-all yet and for an unknown or si
   assert.equal(none.code, 2);
   assert.equal(
     none.stderr,
-    '✖ no run-all summary under reports/distillation/; run `npm run run-all` (or `distill run-all`) first\n',
+    '✖ no run-all summary under reports/distillation/; run `npm run run-all` (or `distill run-all`) first [NOTHING_BUILT]\n',
   );
   const dir = await project();
   const unknown = await runCli(['receipts', '--run-id', 'run-9', '--root', dir]);
   assert.equal(unknown.code, 2);
   assert.equal(
     unknown.stderr,
-    '✖ no run run-9 under reports/distillation/; the most recent run-all runs are: run-2, run-1\n',
+    '✖ no run run-9 under reports/distillation/; the most recent run-all runs are: run-2, run-1 [NO_SUCH_RUN]\n',
   );
   const single = await runCli(['score', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
   assert.equal(single.code, 0, single.stderr);
   const phase = await runCli(['receipts', '--run-id', 'run-3', '--root', dir]);
   assert.equal(
     phase.stderr,
-    '✖ run run-3 has receipts but no summary.json: it was a single phase, not a run-all (see reports/distillation/run-3/). Run-all runs: run-2, run-1\n',
+    '✖ run run-3 has receipts but no summary.json: it was a single phase, not a run-all (see reports/distillation/run-3/). Run-all runs: run-2, run-1 [NO_SUCH_RUN]\n',
   );
 });
 

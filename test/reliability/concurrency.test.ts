@@ -79,7 +79,7 @@ test("a second run of every writing phase, while another process holds its lock,
       assert.equal(r.code, LOCKED_EXIT, `${p.phase}: ${r.stderr}`);
       assert.equal(
         r.stderr,
-        `✖ ${p.phase}: ${p.phase} is locked by pid ${holder.pid} since ${started(p.phase)} (${join(root, '.distill/locks', `${p.phase}.lock`)}). Wait for that run to finish; if no such process exists, delete the lock file.\n`,
+        `✖ ${p.phase}: ${p.phase} is locked by pid ${holder.pid} since ${started(p.phase)} (${join(root, '.distill/locks', `${p.phase}.lock`)}). Wait for that run to finish; if no such process exists, delete the lock file. [LOCKED]\n`,
       );
     }
     // and through the real bin, in its own process

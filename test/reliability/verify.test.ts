@@ -134,6 +134,6 @@ test('verify of a damaged manifest and of a project with nothing built', async (
   assert.equal(viaBin.code, 2);
   assert.equal(
     viaBin.stderr,
-    '✖ nothing to verify: no phase folder with a _manifest.json under data/ or exports/; build first with `npm run export-all`\n',
+    '✖ nothing to verify: no phase folder with a _manifest.json under data/ or exports/; build first with `npm run export-all` [NOTHING_BUILT]\n',
   );
 });

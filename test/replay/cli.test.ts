@@ -71,13 +71,13 @@ test('index-rag before export-rag, and replay before index-rag, say which comman
   assert.equal(r1.code, 2);
   assert.match(
     r1.stderr,
-    /✖ index-rag: exports\/rag\/_manifest\.json not found: build it first with `npm run export-rag`\n/,
+    /✖ index-rag: exports\/rag\/_manifest\.json not found: build it first with `npm run export-rag` \[UPSTREAM_MISSING\]\n/,
   );
   const r2 = await runCli(['replay', '--task', TASK, '--dry-run', '--root', fresh]);
   assert.equal(r2.code, 2);
   assert.equal(
     r2.stderr,
-    '✖ no retrieval index at data/rag-index/index.json: build it with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)\n',
+    '✖ no retrieval index at data/rag-index/index.json: build it with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval) [UPSTREAM_MISSING]\n',
   );
 });
 
@@ -247,7 +247,7 @@ test('replay with no model reachable exits 3 and says which URL and how to start
     /^✖ --allow-escalation needs an escalation model: set replay\.escalation\.base_url and replay\.escalation\.model in distill\.config\.json, or DISTILL_ESCALATION_BASE_URL and DISTILL_ESCALATION_MODEL/,
   );
   const k = await runCli(['replay', '--task', TASK, '--kind', 'yaml', '--root', root]);
-  assert.deepEqual([k.code, k.stderr], [2, '✖ --kind must be one of text, json, got "yaml"\n']);
+  assert.deepEqual([k.code, k.stderr], [2, '✖ --kind must be one of text, json, got "yaml" [USAGE]\n']);
 });
 
 test('replay-eval with no model: retrieval metrics and examples, model arms "unavailable" with a note, exit 0; deterministic; --require-model fails', async () => {

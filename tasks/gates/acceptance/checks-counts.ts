@@ -1,5 +1,5 @@
 import { CATEGORIES } from '../../../schemas/category.ts';
-import { RULES } from '../../phases/score/rules.ts';
+import { RULE_IDS } from '../../phases/score/contract.ts';
 import type { Snapshot } from './snapshot.ts';
 import { countBy, countDiffs, listCounts, verdict, type CheckResult } from './verdict.ts';
 
@@ -12,14 +12,14 @@ export function categoryAndRuleCounts(s: Snapshot): CheckResult {
     ...countDiffs(byRule, s.expected.rules, 'rule '),
   ];
   for (const c of CATEGORIES) if (!byCategory[c]) problems.push(`no run is ${c}`);
-  for (const r of RULES)
-    if (!byRule[r.id])
+  for (const id of RULE_IDS)
+    if (!byRule[id])
       problems.push(
-        `rule ${r.id} decided no run (every rule of tasks/phases/score/rules.ts must be exercised)`,
+        `rule ${id} decided no run (every rule of tasks/phases/score/rules.ts must be exercised)`,
       );
   return verdict(
     problems,
-    `${s.scored.length} runs: ${CATEGORIES.map((c) => `${byCategory[c] ?? 0} ${c}`).join(', ')}; all ${RULES.length} rules decided at least one run`,
+    `${s.scored.length} runs: ${CATEGORIES.map((c) => `${byCategory[c] ?? 0} ${c}`).join(', ')}; all ${RULE_IDS.length} rules decided at least one run`,
   );
 }
 

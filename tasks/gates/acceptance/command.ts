@@ -42,6 +42,7 @@ export async function acceptanceCommand(root: string, argv: string[], deps: Pipe
   const fixtureDir = resolve(root, values.fixture ?? FIXTURE_DIR);
   if (!existsSync(join(fixtureDir, CONFIG_FILE)))
     throw new UserError(
+      'FIXTURE_INVALID',
       `${fixtureDir} has no ${CONFIG_FILE}: not an acceptance fixture (the gate's own is ${FIXTURE_DIR}/)`,
     );
   const reportDir = resolve(root, values['report-dir'] ?? REPORTS_DIR);

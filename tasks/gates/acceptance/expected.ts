@@ -93,13 +93,14 @@ export function loadExpected(fixtureDir: string): Expected {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new UserError(
+      'FIXTURE_INVALID',
       `cannot read ${path}: ${(e as Error).message}; the acceptance fixture needs its pinned expectations`,
     );
   }
   const res = Expected.safeParse(raw);
   if (!res.success) {
     const lines = res.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new UserError(`${path} is invalid:\n${lines.join('\n')}`);
+    throw new UserError('FIXTURE_INVALID', `${path} is invalid:\n${lines.join('\n')}`);
   }
   return res.data;
 }

@@ -141,9 +141,8 @@ export async function auditFull(root: string, opts: AuditOptions): Promise<Audit
       if (e instanceof UserError) {
         const where = e.code === 'AUDIT_CHAIN_BROKEN' ? await diagnoseBaseline(root) : null;
         throw new UserError(
-          `audit-full refuses to run: ${e.message}${where ? `\nWhere: ${where}.` : ''}`,
-          e.exitCode,
           e.code,
+          `audit-full refuses to run: ${e.message}${where ? `\nWhere: ${where}.` : ''}`,
         );
       }
       throw e;
@@ -154,6 +153,7 @@ export async function auditFull(root: string, opts: AuditOptions): Promise<Audit
       );
     if (!opts.phases.some((p) => existsSync(join(root, p.outDir, '_manifest.json'))))
       throw new UserError(
+        'NOTHING_BUILT',
         'nothing to audit: no phase folder has a _manifest.json; build the pipeline first with `npm run run-all`; no baseline row was appended',
       );
     const ctx: AuditContext = { root, config: loadConfig(root), phases: opts.phases };

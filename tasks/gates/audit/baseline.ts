@@ -102,9 +102,8 @@ export async function readBaseline<E>(root: string): Promise<BaselineState<E>> {
 
 function broken(msg: string): UserError {
   return new UserError(
-    `AUDIT_CHAIN_BROKEN: ${msg}. Restore data/_kb/audit_baselines.jsonl and its head from git (git checkout -- data/_kb/audit_baselines.jsonl data/_kb/audit_baselines.head.json) — never recreate it.`,
-    3,
     'AUDIT_CHAIN_BROKEN',
+    `AUDIT_CHAIN_BROKEN: ${msg}. Restore data/_kb/audit_baselines.jsonl and its head from git (git checkout -- data/_kb/audit_baselines.jsonl data/_kb/audit_baselines.head.json) — never recreate it.`,
   );
 }
 

@@ -100,11 +100,13 @@ async function packageJson(root: string): Promise<{ version: string; wireit: Rec
     raw = JSON.parse(await fsp.readFile(join(root, 'package.json'), 'utf8')) as typeof raw;
   } catch (e) {
     throw new UserError(
+      'CONFIG_INVALID',
       `cannot read ${join(root, 'package.json')} (${(e as Error).message}): release-freeze takes the version from it`,
     );
   }
   if (typeof raw.version !== 'string' || !/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(raw.version))
     throw new UserError(
+      'CONFIG_INVALID',
       `package.json "version" is ${JSON.stringify(raw.version)}: expected a semver such as 1.0.0 (the tag is distillation-v<version>)`,
     );
   return { version: raw.version, wireit: raw.wireit ?? {} };

@@ -174,6 +174,6 @@ export function rescanExport(
 ): (files: readonly StagedFile[]) => Promise<void> {
   return async (files) => {
     const hits = await rescanFiles(files, new Set(allowlist));
-    if (hits.length > 0) throw new UserError(rescanMessage(dir, hits), 1, 'SECRET_IN_EXPORT');
+    if (hits.length > 0) throw new UserError('SECRET_IN_EXPORT', rescanMessage(dir, hits));
   };
 }

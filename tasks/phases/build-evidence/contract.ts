@@ -48,6 +48,9 @@ export const BUILD_EVIDENCE_REASONS = [
   'SCHEMA_VERSION_UNSUPPORTED',
 ] as const;
 
+/** A reason of the phase itself (file- and line-level checks). */
+export type BuildEvidenceReason = (typeof BUILD_EVIDENCE_REASONS)[number];
+
 /** Every reason a build-evidence quarantine row can carry. */
 export const REASONS = [...BUILD_EVIDENCE_REASONS, ...ADAPTER_DROP_REASONS] as const;
 export type Reason = (typeof REASONS)[number];

@@ -3,7 +3,11 @@ import { SCHEMA_VERSION as EVIDENCE_V, EvidenceRecord } from '../../../schemas/e
 import type { Adapter, AdapterOutput, EvidenceDraft } from '../../adapters/adapter.ts';
 import { contentId, sha256, sigHash } from '../../lib/hash.ts';
 import { parseRow } from '../../lib/json-check.ts';
-import type { Drop } from '../../lib/result.ts';
+import type { Drop as AnyDrop } from '../../lib/result.ts';
+import type { Reason } from './contract.ts';
+import { isAdapterDropReason } from '../../adapters/drop-reasons.ts';
+
+type Drop = AnyDrop<Reason>;
 import { type SourceUnit } from '../../lib/source-reader.ts';
 import { injectionFlag } from './injection.ts';
 import { repetitionFlag } from './repetition.ts';
@@ -94,7 +98,14 @@ export function finishDrafts(
     traceId,
     ...d,
   });
-  if (out.type === 'drop') return drop(out, traceIdOf(first.value));
+  if (out.type === 'drop') {
+    // adapters drop for reasons of their closed list only; another reason is a bug in the adapter
+    if (!isAdapterDropReason(out.reason))
+      throw new Error(
+        `adapter ${adapter.name} dropped a row for "${out.reason}", which is not in ADAPTER_DROP_REASONS`,
+      );
+    return drop({ ...out, reason: out.reason }, traceIdOf(first.value));
+  }
   if (out.records.length === 0)
     return drop({
       reason: 'SCHEMA_INVALID',

@@ -20,6 +20,7 @@ export function namedAdapter(source: SourceConfig): Adapter {
   const a = getAdapter(source.adapter);
   if (!a)
     throw new UserError(
+      'CONFIG_INVALID',
       `source ${source.stream}: unknown adapter "${source.adapter}"; use "${AUTO}" or one of: ${ADAPTERS.map((x) => x.name).join(', ')}`,
     );
   return a;
@@ -60,6 +61,7 @@ export async function resolveAdapters(
       const d = detectFormat(sample, ADAPTERS);
       if (!d.ok) {
         throw new UserError(
+          'FORMAT_UNKNOWN',
           `source ${source.stream}: ${f}: no adapter recognises this file (adapter "${AUTO}"): ${d.detail}. ` +
             `Set "adapter" for this source in distill.config.json (\`distill sniff ${f}\` shows the candidates), or convert the file to a supported format (docs/sources.md).`,
         );

@@ -79,6 +79,7 @@ export async function listSources(
     for (const g of source.files) {
       if (g.startsWith('/') || g.split('/').includes('..'))
         throw new UserError(
+          'CONFIG_INVALID',
           `source ${source.stream}: glob "${g}" leaves the project root; copy the files under data/ instead`,
         );
     }
@@ -94,6 +95,7 @@ export async function listSources(
       const prev = claimed.get(f);
       if (prev)
         throw new UserError(
+          'CONFIG_INVALID',
           `${f} is matched by both stream "${prev}" and stream "${source.stream}"; make the globs disjoint in distill.config.json`,
         );
       claimed.set(f, source.stream);
@@ -163,6 +165,7 @@ export async function buildEvidence(
     if (files.length === 0) log.warn(`source ${source.stream}: no file matches ${source.files.join(', ')}`);
   if (listed.every((l) => l.files.length === 0))
     throw new UserError(
+      'NO_SOURCES',
       'no source file matches any glob in distill.config.json; generate the sample with `npm run corpus` or point "sources" at your files',
     );
   const history = opts.acceptSourceChanges ? new Map<string, FileEntry>() : await previousInputs(root);
@@ -262,6 +265,7 @@ export async function buildEvidence(
                   ? 'permission denied'
                   : e.message;
             throw new UserError(
+              'SOURCE_UNREADABLE',
               `SOURCE_UNREADABLE: ${file}: ${why} (${e.code ?? 'error'}); nothing was published. Restore the file or its permissions, or change the globs in distill.config.json, and rerun`,
             );
           });
@@ -276,6 +280,7 @@ export async function buildEvidence(
             const changed = sourceChange(prev, src.size, hashes.prefixSha256);
             if (changed)
               throw new UserError(
+                'SOURCE_TRUNCATED',
                 `SOURCE_TRUNCATED: ${file}: ${changed}. Rows already built from it would be lost silently. ` +
                   'If the change is intended (a regenerated or edited source), rebuild from scratch with `distill build-evidence --accept-source-changes`.',
               );
@@ -307,6 +312,7 @@ export async function buildEvidence(
                 continue;
               }
               throw new UserError(
+                'SOURCE_CHANGED',
                 `${file}: changed while build-evidence ran (it was empty or unreadable when its format was detected); rerun`,
               );
             }

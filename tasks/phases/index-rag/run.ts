@@ -35,6 +35,7 @@ async function* ragDocs(path: string, file: string, validate: boolean): AsyncGen
       raw = JSON.parse(text);
     } catch (e) {
       throw new UserError(
+        'UPSTREAM_DAMAGED',
         `${file}:${line + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`npm run export-rag\``,
       );
     }
@@ -46,6 +47,7 @@ async function* ragDocs(path: string, file: string, validate: boolean): AsyncGen
     if (!res.success) {
       const issue = res.error.issues[0];
       throw new UserError(
+        'UPSTREAM_DAMAGED',
         `${file}:${line + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`npm run export-rag\``,
       );
     }
@@ -75,17 +77,23 @@ export async function indexRag(root: string): Promise<PhaseResult> {
   const upstream = await readManifest(root, RAG_DIR, REBUILD_RAG);
   const rel = `${RAG_DIR}/${RAG_FILE}`;
   const entry = upstream.files.find((f) => f.path === rel);
-  if (!entry) throw new UserError(`${RAG_DIR}/${MANIFEST} lists no ${rel}; rebuild with \`${REBUILD_RAG}\``);
+  if (!entry)
+    throw new UserError(
+      'UPSTREAM_DAMAGED',
+      `${RAG_DIR}/${MANIFEST} lists no ${rel}; rebuild with \`${REBUILD_RAG}\``,
+    );
   return stagedPhase(root, { phase: PHASE, outDir: RAG_INDEX_DIR }, async (ctx) => {
     let input = ctx.scratch.path('input.jsonl');
     await fsp.copyFile(join(root, rel), input).catch(() => {
       throw new UserError(
+        'UPSTREAM_DAMAGED',
         `${rel} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
       );
     });
     const got = await sha256File(input);
     if (got !== entry.sha256)
       throw new UserError(
+        'UPSTREAM_DAMAGED',
         `${rel} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`${REBUILD_RAG}\``,
       );
     try {

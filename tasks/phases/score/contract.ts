@@ -26,3 +26,30 @@ export function dayFile(recordedAt: string | null | undefined): string {
 export function scoredPartition(r: ScoredRun): string {
   return dayFile(r.recorded_at);
 }
+
+/**
+ * The rule ids of the rule table (tasks/phases/score/rules.ts, docs/scoring.md), in precedence
+ * order: what a ScoredRun's `decided_by` and `rules_fired` can name.
+ */
+export const RULE_IDS = [
+  'R01-api-error',
+  'R02-error-event',
+  'R03-empty-output',
+  'R04-truncated',
+  'R05-human-reject',
+  'R06-human-edit',
+  'R07-human-approve-vs-strong-negative',
+  'R08-human-approve',
+  'R09-human-unsure',
+  'R10-conflicting-strong-signals',
+  'R11-strong-negative',
+  'R12-strong-positive-weak-negative',
+  'R13-strong-positive',
+  'R14-auditor-fail',
+  'R15-tool-failure',
+  'R16-auditor-pass',
+  'R17-auditor-uncertain',
+  'R18-no-signal',
+  'R19-default-deny',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];

@@ -5,7 +5,7 @@ import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { codeFingerprint } from '../../lib/code-fingerprint.ts';
 import { ExternalSorter, type SortedRow } from '../../lib/external-sort.ts';
 import { sha256 } from '../../lib/hash.ts';
-import { peekFields } from '../../lib/json-peek.ts';
+import { peekFields } from './json-peek.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { fnv1a, LineSpill, partitionCount } from '../../lib/line-spill.ts';
 import { n } from '../../lib/log.ts';

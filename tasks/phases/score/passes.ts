@@ -5,7 +5,7 @@ import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-reco
 import { SCHEMA_VERSION as SCORED_V } from '../../../schemas/scored-run.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
-import { peekFields } from '../../lib/json-peek.ts';
+import { peekFields } from './json-peek.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { n } from '../../lib/log.ts';
 import type { PhaseOutput } from '../../lib/phase-shell.ts';

@@ -1,5 +1,6 @@
 import type { Category } from '../../../schemas/category.ts';
 import type { RunBody, SignalBody } from '../../../schemas/evidence-record.ts';
+import type { RuleId } from './contract.ts';
 
 /** Version of the rule table; recorded in every ScoredRun. Bump it whenever a rule changes. */
 export const RULE_TABLE_VERSION = '2026.11.1';
@@ -33,7 +34,7 @@ export interface Facts {
 
 /** One row of the table: an id, a condition, the category it gives, in precedence order. */
 export interface Rule {
-  id: string;
+  id: RuleId;
   category: Category;
   description: string;
   when: (f: Facts) => boolean;
@@ -165,7 +166,7 @@ export const RULES: readonly Rule[] = [
 ];
 
 /** The catch-all last row. */
-export const DEFAULT_RULE = 'R19-default-deny';
+export const DEFAULT_RULE: RuleId = 'R19-default-deny';
 
 /** Derives the facts the rules read from a run and its joined signals. */
 export function deriveFacts(run: RunBody, signals: readonly SignalBody[]): Facts {

@@ -23,3 +23,6 @@ export const REASONS = [
   'NEAR_DUPLICATE_OF',
 ] as const;
 export type Reason = (typeof REASONS)[number];
+
+/** The reason written in a quarantine row: SECRET_DETECTED names the rule that fired. */
+export type QuarantineReason = Exclude<Reason, 'SECRET_DETECTED'> | `SECRET_DETECTED:${string}`;

@@ -1,5 +1,6 @@
 import type { ScoredRun } from '../../../schemas/scored-run.ts';
 import type { DocumentEvidence, JudgmentEvidence } from '../../lib/export/inputs.ts';
+import type { QuarantineReason } from './contract.ts';
 import { bump, sortedCounts } from '../../lib/phase.ts';
 import { Budget } from '../../lib/safety/budget.ts';
 import { findContamination, type ProtectedIndex } from '../../lib/safety/decontaminate.ts';
@@ -30,7 +31,7 @@ export type ScreenUnit =
 /** A unit that was not kept, with its reason. */
 export interface ScreenDrop {
   unit: ScreenUnit;
-  reason: string;
+  reason: QuarantineReason;
   detail: string;
   ref: string | null;
 }
@@ -89,7 +90,7 @@ export type Screened =
 
 /** Steps 1–4 for one unit. */
 export function screenOne(u: ScreenUnit, opts: ScreenOptions, stats: Record<string, number>): Screened {
-  const drop = (reason: string, detail: string, ref: string | null = null): Screened => ({
+  const drop = (reason: QuarantineReason, detail: string, ref: string | null = null): Screened => ({
     type: 'drop',
     drop: { unit: u, reason, detail, ref },
   });

@@ -150,7 +150,10 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     const stats: Record<string, number> = {};
     const drops = new ExternalSorter(scratch.dir, 'drops', 4 * 1024 * 1024);
     const duplicateId = (id: string): Error =>
-      new UserError(`${SCORED_DIR} or ${EVIDENCE_DIR} holds id ${id} twice; rebuild with \`npm run score\``);
+      new UserError(
+        'UPSTREAM_DAMAGED',
+        `${SCORED_DIR} or ${EVIDENCE_DIR} holds id ${id} twice; rebuild with \`npm run score\``,
+      );
     const dedup = new SpillDedup(scratch.dir, { duplicateId });
     const unitsIn = { run: 0, document: 0, judgment: 0 };
     const progress = new Progress(
@@ -211,6 +214,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         screenInputs.push(input);
         if (screenInputs.length >= 2 ** 21)
           throw new UserError(
+            'LIMIT_EXCEEDED',
             `screen reads at most ${2 ** 21} input files; ${screenInputs.length}+ are listed`,
           );
         if (!(cache.has(input.payloadKey) && cache.has(input.key))) {

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { globbySync } from 'globby';
+import {
+  ALL_EDGES,
+  closure,
+  importCycles,
+  readModuleGraph,
+  type EdgeKind,
+} from '../tasks/dev/import-graph.ts';
+import { derivedEntries, phaseModules, staleEntries } from '../tasks/dev/wireit-inputs.ts';
+import { PIPELINE, type PipelinePhase } from '../tasks/phases/registry.ts';
+import { REPO } from './helpers/project.ts';
+
+const graph = readModuleGraph(REPO);
+const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+  wireit: Record<string, { files?: string[] }>;
+};
+const TSX = import.meta.resolve('tsx');
+const RECORDER = fileURLToPath(new URL('./fixtures/module-log/register.mjs', import.meta.url));
+
+/** The code files (tasks/, schemas/) a script's wireit `files` globs match. */
+function codeInputs(script: string): Set<string> {
+  const globs = (pkg.wireit[script]?.files ?? []).filter((g) => /^(tasks|schemas)\//.test(g));
+  return new Set(globbySync(globs, { cwd: REPO }));
+}
+
+test('package.json: every wireit entry the graph derives is the one in package.json (run `npm run wireit:inputs`)', () => {
+  assert.deepEqual(staleEntries(pkg, derivedEntries(graph)), []);
+});
+
+test('every module a phase can load (static and dynamic imports, worker entry points) is an input of its wireit script', () => {
+  for (const p of PIPELINE) {
+    const inputs = codeInputs(p.script);
+    const missing = phaseModules(graph, p).filter((f) => !inputs.has(f));
+    assert.deepEqual(missing, [], `${p.script}: loads modules wireit does not hash`);
+  }
+});
+
+test('the module graph reads all three kinds of edge', () => {
+  const kinds = new Set<EdgeKind>();
+  for (const edges of graph.values()) for (const e of edges) kinds.add(e.kind);
+  assert.deepEqual([...kinds].sort(), ['dynamic', 'static', 'worker']);
+  // worker entry points are followed: build-evidence's worker thread module is in its closure
+  assert.ok(
+    closure(graph, ['tasks/phases/build-evidence/run.ts'], ALL_EDGES).includes(
+      'tasks/phases/build-evidence/worker.ts',
+    ),
+  );
+});
+
+test('no import circles (static and dynamic imports)', () => {
+  assert.deepEqual(importCycles(graph, new Set(['static', 'dynamic'])), []);
+});
+
+test("other modules read a phase's contract, not its implementation", () => {
+  const problems: string[] = [];
+  for (const [from, edges] of graph) {
+    for (const e of edges) {
+      const m = /^tasks\/phases\/([^/]+)\/([^/]+)$/.exec(e.to);
+      if (!m || from.startsWith(`tasks/phases/${m[1]}/`) || m[2] === 'contract.ts') continue;
+      // the CLI loads each phase's entry; gates re-derive a phase's output with its pure core
+      if (from === 'tasks/cli/commands.ts' && m[2] === 'run.ts' && e.kind === 'dynamic') continue;
+      if (from.startsWith('tasks/gates/') && m[2] === 'core.ts') continue;
+      problems.push(`${from} → ${e.to}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('tasks/lib/ holds only code that two or more parts of the project use', () => {
+  const groupOf = (f: string): string => /^tasks\/(phases\/[^/]+|gates\/[^/]+|[^/]+)\//.exec(f)?.[1] ?? f;
+  // a lib module's users: the folders whose own modules reach it through lib modules only
+  const users = new Map<string, Set<string>>();
+  for (const [from, edges] of graph) {
+    if (!from.startsWith('tasks/') || from.startsWith('tasks/lib/')) continue;
+    const stack = edges.map((e) => e.to).filter((t) => t.startsWith('tasks/lib/'));
+    const seen = new Set<string>();
+    while (stack.length > 0) {
+      const m = stack.pop() as string;
+      if (seen.has(m)) continue;
+      seen.add(m);
+      // a sub-folder of lib (safety/, export/) is one library: its users are the folder's users
+      const unit = /^tasks\/lib\/[^/]+\//.exec(m)?.[0] ?? m;
+      const set = users.get(unit) ?? new Set<string>();
+      set.add(groupOf(from));
+      users.set(unit, set);
+      for (const e of graph.get(m) ?? []) if (e.to.startsWith('tasks/lib/')) stack.push(e.to);
+    }
+  }
+  const lonely = [...users].filter(([, u]) => u.size < 2).map(([m, u]) => `${m} (only ${[...u].join('')})`);
+  assert.deepEqual(lonely, []);
+});
+
+/** Runs one phase command in `root` with the module recorder; returns the project files it loaded. */
+function loadedModules(root: string, argv: readonly string[], log: string): Promise<Set<string>> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', RECORDER, '--import', TSX, join(REPO, 'tasks/cli/main.ts'), ...argv, '--root', root],
+      { env: { ...process.env, DISTILL_QUIET: '1', DISTILL_MODULE_LOG: log }, maxBuffer: 64 * 1024 * 1024 },
+      (err, _out, stderr) => {
+        if (err) return reject(new Error(`${argv.join(' ')} failed: ${stderr}`));
+        const prefix = `file://${REPO.endsWith('/') ? REPO : `${REPO}/`}`;
+        const files = readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((u) => u.startsWith(prefix))
+          .map((u) => decodeURIComponent(u.slice(prefix.length).split('?')[0] as string))
+          .filter((f) => /^(tasks|schemas)\//.test(f));
+        resolve(new Set(files));
+      },
+    );
+  });
+}
+
+test('each phase, run for real: every module it loads is an input of its wireit script, and editing a module reruns exactly the phases that load it', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'distill-wireit-inputs-'));
+  cpSync(join(REPO, 'test/fixtures/acceptance/distill.config.json'), join(root, 'distill.config.json'));
+  cpSync(join(REPO, 'test/fixtures/acceptance/data'), join(root, 'data'), { recursive: true });
+  mkdirSync(join(root, 'logs'));
+  const loaded = new Map<PipelinePhase, Set<string>>();
+  for (const [i, p] of PIPELINE.entries()) {
+    const files = await loadedModules(root, p.argv, join(root, 'logs', `${i}.log`));
+    const inputs = codeInputs(p.script);
+    const missing = [...files].filter((f) => !inputs.has(f)).sort();
+    assert.deepEqual(missing, [], `${p.script} loaded modules that are not among its wireit inputs`);
+    assert.ok(files.has(`tasks/phases/${p.folder}/run.ts`), `${p.script}: the recorder saw no phase module`);
+    loaded.set(p, files);
+  }
+  // one module of each phase folder, and shared modules used by some phases only: the scripts whose
+  // inputs match it (what wireit reruns) are exactly the phases that loaded it
+  const probes = [
+    ...new Set(PIPELINE.map((p) => `tasks/phases/${p.folder}/contract.ts`)),
+    'tasks/phases/score/rules.ts',
+    'tasks/lib/export/messages.ts',
+    'tasks/lib/safety/rescan.ts',
+    'tasks/lib/rag-index.ts',
+    'tasks/lib/worker-pool.ts',
+    'tasks/adapters/claude-code.ts',
+    'schemas/sft-sample.ts',
+  ];
+  for (const m of probes) {
+    const rerun = PIPELINE.filter((p) => codeInputs(p.script).has(m)).map((p) => p.script);
+    const loaders = PIPELINE.filter((p) => loaded.get(p)?.has(m)).map((p) => p.script);
+    assert.deepEqual(rerun, loaders, `editing ${m}`);
+  }
+});
