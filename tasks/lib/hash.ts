@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import canonicalize from 'canonicalize';
+import { hashFile } from 'hasha';
 
 /** Lowercase hex SHA-256 of bytes or a UTF-8 string. */
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Lowercase hex SHA-256 of a file, streamed in 1 MiB chunks. */
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
+/**
+ * Lowercase hex SHA-256 of a file. hasha streams it in a worker thread it keeps (one per process,
+ * started on first use and unref'd), so hashing a large source file does not hold up this thread.
+ */
+export function sha256File(path: string): Promise<string> {
+  return hashFile(path, { algorithm: 'sha256' });
 }
 
 /** Thrown by the fast path for anything JSON.parse cannot produce; the reference library handles it. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { sha256File } from '../../lib/hash.ts';
 
 /** The folder every export lives under. */
 export const EXPORTS_ROOT = 'exports';
@@ -43,12 +44,8 @@ export async function exportsDigest(root: string): Promise<ExportDigest> {
   let bytes = 0;
   const files = await listFiles(root, EXPORTS_ROOT);
   for (const rel of files) {
-    const h = createHash('sha256');
-    for await (const chunk of createReadStream(join(root, rel))) {
-      h.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-    }
-    combined.update(`${h.digest('hex')}  ${rel}\n`);
+    bytes += (await fsp.stat(join(root, rel))).size;
+    combined.update(`${await sha256File(join(root, rel))}  ${rel}\n`);
   }
   return { sha256: combined.digest('hex'), files: files.length, bytes };
 }

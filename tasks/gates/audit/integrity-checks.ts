@@ -1,14 +1,12 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import { EVIDENCE_DIR } from '../../phases/registry.ts';
-import { n } from '../../lib/log.ts';
-import { readJson, receiptForOutputs } from '../../run/run-reports.ts';
-import { ownerOf } from '../../phases/registry.ts';
-import { reconcile, type ReceiptUnderCheck } from '../../run/receipts-check.ts';
 import { verifyProject } from '../../inspect/verify.ts';
+import { sha256File } from '../../lib/hash.ts';
+import { n } from '../../lib/log.ts';
+import { EVIDENCE_DIR, ownerOf } from '../../phases/registry.ts';
+import { reconcile, type ReceiptUnderCheck } from '../../run/receipts-check.ts';
+import { readJson, receiptForOutputs } from '../../run/run-reports.ts';
 import type { CheckFn } from './check-list.ts';
 import { Findings, plural } from './findings.ts';
 import { phaseManifest } from './rows.ts';
@@ -129,13 +127,7 @@ export const receipts: CheckFn = async ({ root, phases }) => {
 };
 
 async function fileSha256(abs: string): Promise<string | null> {
-  try {
-    const h = createHash('sha256');
-    for await (const chunk of createReadStream(abs)) h.update(chunk as Buffer);
-    return h.digest('hex');
-  } catch {
-    return null;
-  }
+  return sha256File(abs).catch(() => null);
 }
 
 /**

@@ -1,5 +1,5 @@
+import { globbySync } from 'globby';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { globbySync } from 'globby';
-import { findRoot, CONFIG_FILE } from '../../lib/project.ts';
+import { sha256 } from '../../lib/hash.ts';
+import { CONFIG_FILE, findRoot } from '../../lib/project.ts';
 
 /**
  * `npm run verify:determinism` (RELIABILITY.md T1 + T2): runs the whole pipeline twice into two
@@ -122,13 +122,7 @@ export function outputHashes(root: string): Map<string, string> {
       const r = `${rel}/${e.name}`;
       if (r === 'data/_kb') continue;
       if (e.isDirectory()) walk(r);
-      else
-        out.set(
-          r,
-          createHash('sha256')
-            .update(readFileSync(join(root, r)))
-            .digest('hex'),
-        );
+      else out.set(r, sha256(readFileSync(join(root, r))));
     }
   };
   walk('data');
