@@ -4,7 +4,7 @@ import type { PhaseResult } from '../lib/phase.ts';
 import { runPhase } from '../lib/phase.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
 import { findRoot, loadConfig } from '../lib/project.ts';
-import { UserError } from '../lib/result.ts';
+import { describeUserError, UserError } from '../lib/result.ts';
 import { activePhases } from '../phases/registry.ts';
 
 // Command modules are imported when their command runs, not at start-up: importing all of them
@@ -354,7 +354,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(findRoot(root), args);
   } catch (e) {
     if (e instanceof UserError) {
-      log.error(`${e.message} [${e.code}]`);
+      log.error(describeUserError(e));
       return e.exitCode;
     }
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -3,7 +3,7 @@ import { acquireLock } from './lock.ts';
 import { log } from './log.ts';
 import { codeVersion } from './project.ts';
 import { currentRunId, writeReceipt } from './receipts.ts';
-import { ERROR_CODES, UserError } from './result.ts';
+import { describeUserError, ERROR_CODES, UserError } from './result.ts';
 
 /** Exit code of a run stopped by an I/O error such as ENOSPC or EIO (EX_IOERR). */
 export const IO_ERROR_EXIT = ERROR_CODES.IO_ERROR.exit;
@@ -71,7 +71,7 @@ export async function runPhase(
     return 0;
   } catch (e) {
     if (e instanceof UserError) {
-      log.error(`${phase}: ${e.message} [${e.code}]`);
+      log.error(`${phase}: ${describeUserError(e)}`);
       if (e.code === 'LOCKED') return e.exitCode;
       await failedReceipt(root, phase, started, t0, e.message);
       return e.exitCode;

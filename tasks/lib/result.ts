@@ -64,3 +64,8 @@ export class UserError extends Error {
     this.exitCode = ERROR_CODES[code].exit;
   }
 }
+
+/** A UserError as printed: its message, then its code unless the message already names it (`CODE: …`). */
+export function describeUserError(e: UserError): string {
+  return e.message.includes(`${e.code}:`) ? e.message : `${e.message} [${e.code}]`;
+}

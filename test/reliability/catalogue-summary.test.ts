@@ -44,7 +44,8 @@ test('catalogue: every case is tested here, tested in a named test that exists, 
       assert.ok(existsSync(path), `#${c.id}: ${c.elsewhere.file} exists`);
       const src = readFileSync(path, 'utf8').replace(/\\'/g, "'");
       assert.ok(
-        src.includes(`test('${c.elsewhere.test}'`),
+        src.includes(`test('${c.elsewhere.test}'`) ||
+          src.includes(`test(${JSON.stringify(c.elsewhere.test)}`),
         `#${c.id}: ${c.elsewhere.file} has the test "${c.elsewhere.test}"`,
       );
     }
