@@ -73,6 +73,9 @@ export function formatAuditSummary(input: AuditReportInput): string {
   lines.push(`${verdictLine(input.checks)}${failed.length ? ` (failing: ${failed.join(', ')})` : ''}`);
   lines.push(driftLine(input.drift, input.previous));
   lines.push(`report: ${AUDIT_REPORT} (chart: ${AUDIT_CHART})`);
+  lines.push(
+    `baseline: row ${input.row.seq} appended to ${input.baselineFile}, which is tracked: commit it (docs/operator-handoff.md, "The audit baseline")`,
+  );
   return lines.join('\n');
 }
 
