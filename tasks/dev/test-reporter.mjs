@@ -67,7 +67,7 @@ export default async function* reporter(source) {
     }
     return s;
   };
-  const concurrency = process.argv.find((a) => a.startsWith('--test-concurrency='))?.split('=')[1] ?? 'several';
+  const concurrency = [...process.execArgv, ...process.argv].find((a) => a.startsWith('--test-concurrency='))?.split('=')[1] ?? 'several';
   const whole = fileCount > 20 ? ' (the whole suite takes 5-7 min on 2 cores; README, "Tests")' : '';
   yield `running ${fileCount || 'the'} test files, ${concurrency} at a time${whole}\n`;
   for await (const { type, data } of source) {
