@@ -145,7 +145,7 @@ export default async function* reporter(source) {
   }
   const end = [''];
   if (skipReasons.size > 0) {
-    end.push('skipped (optional inputs not present here):');
+    end.push('skipped, by reason:');
     for (const [why, count] of [...skipReasons].sort((a, b) => b[1] - a[1]))
       end.push(`  ${count} × ${why || '(no reason given)'}`);
   }

@@ -40,7 +40,7 @@ async function project() {
 }
 
 test('distill --help lists the export commands and trace', () => {
-  const help = helpText();
+  const help = helpText(100);
   for (const usage of [
     'export-rag',
     'export-sft [--include-partial]',
@@ -48,7 +48,7 @@ test('distill --help lists the export commands and trace', () => {
     'export-all',
     'trace <export-row-id> [--json]',
   ])
-    assert.match(help, new RegExp(`\\n  ${usage.replace(/[[\]<>-]/g, '\\$&')} `));
+    assert.match(help, new RegExp(`\\n  ${usage.replace(/[[\]<>-]/g, '\\$&')}\\n {6}\\S`));
 });
 
 test('distill export-all builds rag, sft and preference; --include-partial writes exports/sft-partial', async () => {

@@ -464,9 +464,13 @@ test('distill scan prints hits per rule and PII type with field paths, never the
     /^scanned 1 file, 2 records, \d+ characters \(secret rules 2026\.11\.1\)\nsecrets: 1 hit \(screen would quarantine the records\)\n/,
   );
   assert.match(r.out, /\n {2}aws-access-token +1 +1 {2}messages\[\*\]\.content ×1\n/);
-  assert.match(r.out, /\n {2}generic-api-key +0 +0 {2}\n/);
+  assert.ok(!/\n {2}generic-api-key /.test(r.out), 'rules without a hit are not listed');
+  assert.match(r.out, /\n {2}\(\d+ more secret rules without a hit; --all lists them\)\n/);
   assert.match(r.out, /\n {2}EMAIL_ADDRESS +1 +1 {2}messages\[\*\]\.content ×1\n/);
-  assert.match(r.out, /\n {2}PHONE_NUMBER +0 +0 {2}\n/);
+  assert.ok(!/\n {2}PHONE_NUMBER /.test(r.out));
+  const all = await cli(['scan', join(root, 'traces.jsonl'), '--all', '--root', root]);
+  assert.match(all.out, /\n {2}generic-api-key +0 +0\n/);
+  assert.match(all.out, /\n {2}PHONE_NUMBER +0 +0\n/);
   const clean = await cli(['scan', join(root, 'traces.jsonl'), '--json', '--root', root]);
   assert.equal(JSON.parse(clean.out).secrets['aws-access-token'].hits, 1);
   const none = await cli(['scan', '--root', root]);

@@ -159,6 +159,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     const progress = new Progress(
       'screen',
       [...runFiles, ...evFiles].reduce((s, f) => s + (f.rows ?? 0), 0),
+      'rows',
     );
     // Pass 1 (steps 1–4, per file, cached or not) keeps no record: drop rows go to their sort, a
     // kept unit's features to dedup under a seq (its input's index × 2^32 + its rank among the
