@@ -7,7 +7,7 @@ import { findRoot, loadConfig } from '../lib/project.ts';
 import wrapAnsi from 'wrap-ansi';
 import { didYouMean } from '../lib/did-you-mean.ts';
 import { describeUserError, ERROR_CODES, UserError } from '../lib/result.ts';
-import { activePhases } from '../phases/registry.ts';
+import { activePhases, excludedReasons } from '../phases/registry.ts';
 
 // Command modules are imported when their command runs, not at start-up: importing all of them
 // (zod schemas, secretlint, the OpenAI client, ...) cost ~1.7 s of CPU on every CLI call.
@@ -27,7 +27,7 @@ const phaseCommand = (name: string, load: () => Promise<PhaseFn>, summary: strin
   run: async (root, argv) => {
     parseArgs({ args: argv, options: {}, allowPositionals: false });
     const fn = await load();
-    return runPhase(name, root, () => fn(root, loadConfig(root)));
+    return runPhase(name, root, () => fn(root, loadConfig(root)), excludedReasons(name));
   },
 });
 
@@ -78,8 +78,12 @@ export const COMMANDS: Record<string, Command> = {
       });
       const includePartial = values['include-partial'] === true;
       const { exportSft } = await import('../phases/export-sft/run.ts');
-      return runPhase(includePartial ? 'export-sft-partial' : 'export-sft', root, () =>
-        exportSft(root, loadConfig(root), { includePartial }),
+      const phase = includePartial ? 'export-sft-partial' : 'export-sft';
+      return runPhase(
+        phase,
+        root,
+        () => exportSft(root, loadConfig(root), { includePartial }),
+        excludedReasons(phase),
       );
     },
   },

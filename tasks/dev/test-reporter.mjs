@@ -62,7 +62,7 @@ export default async function* reporter(source) {
     const key = rel(f);
     let s = files.get(key);
     if (!s) {
-      s = { passed: 0, failed: 0, skipped: 0, failures: [], output: [], path: [] };
+      s = { passed: 0, failed: 0, skipped: 0, failures: [], output: [], path: [], printed: false };
       files.set(key, s);
     }
     return s;
@@ -70,8 +70,47 @@ export default async function* reporter(source) {
   const concurrency = [...process.execArgv, ...process.argv].find((a) => a.startsWith('--test-concurrency='))?.split('=')[1] ?? 'several';
   const whole = fileCount > 20 ? ' (the whole suite takes 5-7 min on 2 cores; README, "Tests")' : '';
   yield `running ${fileCount || 'the'} test files, ${concurrency} at a time${whole}\n`;
+  const durations = new Map();
+  let current = null;
+  // node reports each file's tests as one block, files one after another, but a file's own
+  // test:complete arrives when its process ends, out of that order: a file's line is printed when
+  // the next file's block starts (or at the end), with the duration its test:complete gave.
+  const fileLine = (key) => {
+    const s = state(key);
+    done++;
+    const counts = [
+      `${s.passed} passed`,
+      ...(s.failed ? [`${s.failed} failed`] : []),
+      ...(s.skipped ? [`${s.skipped} skipped`] : []),
+    ].join(', ');
+    const ms = durations.get(key);
+    const secs = ms === undefined ? '' : `  ${(ms / 1000).toFixed(1)} s`;
+    const where = `[${String(done).padStart(String(fileCount).length)}/${fileCount} ${clock(performance.now() - started).padStart(5)}]`;
+    const lines = [`${s.failed ? '✖' : '✔'} ${where} ${key}  ${counts}${secs}`];
+    if (s.failed) {
+      lines.push(...s.failures);
+      const out = s.output.join('').split('\n').filter(Boolean).slice(-TAIL);
+      if (out.length)
+        lines.push(
+          `      its output (last ${out.length} lines; all of it in ${TRANSCRIPTS}):`,
+          ...out.map((l) => `        ${l}`),
+        );
+    }
+    s.printed = true;
+    return `${lines.join('\n')}\n`;
+  };
   for await (const { type, data } of source) {
     const isFile = data.file !== undefined && data.name === data.file;
+    if (type === 'test:complete' && isFile) {
+      durations.set(rel(data.file), data.details?.duration_ms ?? 0);
+      state(data.file);
+      continue;
+    }
+    if (['test:start', 'test:pass', 'test:fail'].includes(type) && data.file !== undefined) {
+      const key = rel(data.file);
+      if (current !== null && current !== key) yield fileLine(current);
+      current = key;
+    }
     switch (type) {
       case 'test:start':
         if (!isFile) state(data.file).path[data.nesting ?? 0] = data.name ?? '';
@@ -110,33 +149,12 @@ export default async function* reporter(source) {
         failedNames.push(`${rel(data.file)} › ${name}`);
         break;
       }
-      case 'test:complete': {
-        if (!isFile) break;
-        const key = rel(data.file);
-        const s = state(data.file);
-        done++;
-        const counts = [
-          `${s.passed} passed`,
-          ...(s.failed ? [`${s.failed} failed`] : []),
-          ...(s.skipped ? [`${s.skipped} skipped`] : []),
-        ].join(', ');
-        const secs = ((data.details?.duration_ms ?? 0) / 1000).toFixed(1);
-        const where = `[${String(done).padStart(String(fileCount).length)}/${fileCount} ${clock(performance.now() - started).padStart(5)}]`;
-        const lines = [`${s.failed ? '✖' : '✔'} ${where} ${key}  ${counts}  ${secs} s`];
-        if (s.failed) {
-          lines.push(...s.failures);
-          const out = s.output.join('').split('\n').filter(Boolean).slice(-TAIL);
-          if (out.length)
-            lines.push(`      its output (last ${out.length} lines; all of it in ${TRANSCRIPTS}):`, ...out.map((l) => `        ${l}`));
-        }
-        files.delete(key);
-        yield `${lines.join('\n')}\n`;
-        break;
-      }
       default:
         break;
     }
   }
+  if (current !== null) yield fileLine(current);
+  for (const [key, s] of files) if (!s.printed) yield fileLine(key);
   try {
     mkdirSync(dirname(TRANSCRIPTS), { recursive: true });
     writeFileSync(TRANSCRIPTS, transcript.join(''));

@@ -4,6 +4,7 @@ import type { DriftReport } from '../../schemas/drift-report.ts';
 import type { RunSummary } from '../../schemas/run-summary.ts';
 import type { StageReceipt } from '../../schemas/stage-receipt.ts';
 import { computeDrift } from './drift.ts';
+import { withCurrentNames } from './metric-names.ts';
 import { clearCurrentRun, inheritedRun } from '../lib/current-run.ts';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { log } from '../lib/log.ts';
@@ -166,7 +167,7 @@ export async function runAll(
   const drift: DriftReport = computeDrift(
     runId,
     metrics,
-    previous ? { run_id: previous.run_id, metrics: previous.metrics } : null,
+    previous ? { run_id: previous.run_id, metrics: withCurrentNames(previous.metrics) } : null,
   );
   const summary: RunSummary = buildSummary({
     runId,
