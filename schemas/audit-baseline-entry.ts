@@ -16,7 +16,7 @@ export const AuditBaselineEntry = z
     metrics: z
       .record(z.string(), z.number())
       .describe(
-        'The tracked metrics: evidence_records, scored_runs, accepted, partially_accepted, rejected, needs_human_review, rag_rows, sft_rows, preference_pairs, quarantined_total',
+        'The tracked metrics (tasks/run/metric-names.ts): p2_evidence_records, p3_scored_runs, p3_accepted, p3_partially_accepted, p3_rejected, p3_needs_human_review, p4_rag_rows, p4_sft_rows, p4_preference_pairs, p4_total_quarantined (rows written before carry the earlier names, read as aliases)',
       ),
     checks_passed: z.number().int().nonnegative().describe('Required checks that held'),
     checks_total: z.number().int().positive().describe('Required checks run (16)'),

@@ -37,6 +37,13 @@ export const RunSummary = z
       exports: z
         .record(z.string(), z.number().int().nonnegative())
         .describe('Rows of each export (rag chunks, sft rows, preference pairs, kto rows, ...)'),
+      left_out: z
+        .strictObject({
+          quarantined: z.number().int().nonnegative().describe('Bad rows, every phase, each in its unit'),
+          excluded: z.number().int().nonnegative().describe('Rows left out by policy, every phase'),
+        })
+        .optional()
+        .describe('What every phase left out, bad and by policy counted apart (absent in older summaries)'),
     }),
     metrics: z
       .record(z.string(), z.number())

@@ -13,12 +13,27 @@ export const FileEntry = z.strictObject({
 });
 export type FileEntry = z.infer<typeof FileEntry>;
 
-/** Counts of one phase: rows in = rows out + quarantined. */
+/**
+ * Counts of one phase: rows in = rows out + quarantined + excluded. Quarantined rows are bad (their
+ * reasons in `by_reason`); excluded rows were left out by policy (a category an export does not
+ * take, a duplicate; reasons in `excluded_by_reason`, the phase contract's EXCLUDED list). Both
+ * kinds are written to the phase's quarantine file with their reason. A receipt without the
+ * excluded fields (written before they existed) excluded nothing.
+ */
 export const StageCounts = z.strictObject({
-  in: z.number().int().nonnegative(),
-  out: z.number().int().nonnegative(),
-  quarantined: z.number().int().nonnegative(),
-  by_reason: z.record(z.string(), z.number().int().nonnegative()),
+  in: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Rows the phase considered, in its unit (source rows, evidence records, ...)'),
+  out: z.number().int().nonnegative().describe('Rows it used'),
+  quarantined: z.number().int().nonnegative().describe('Bad rows it left out'),
+  by_reason: z.record(z.string(), z.number().int().nonnegative()).describe('Quarantined rows by reason'),
+  excluded: z.number().int().nonnegative().optional().describe('Rows it left out by policy'),
+  excluded_by_reason: z
+    .record(z.string(), z.number().int().nonnegative())
+    .optional()
+    .describe('Excluded rows by reason'),
 });
 export type StageCounts = z.infer<typeof StageCounts>;
 

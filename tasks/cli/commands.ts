@@ -4,8 +4,10 @@ import type { PhaseResult } from '../lib/phase.ts';
 import { runPhase } from '../lib/phase.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
 import { findRoot, loadConfig } from '../lib/project.ts';
-import { describeUserError, UserError } from '../lib/result.ts';
-import { activePhases } from '../phases/registry.ts';
+import wrapAnsi from 'wrap-ansi';
+import { didYouMean } from '../lib/did-you-mean.ts';
+import { describeUserError, ERROR_CODES, UserError } from '../lib/result.ts';
+import { activePhases, excludedReasons } from '../phases/registry.ts';
 
 // Command modules are imported when their command runs, not at start-up: importing all of them
 // (zod schemas, secretlint, the OpenAI client, ...) cost ~1.7 s of CPU on every CLI call.
@@ -25,7 +27,7 @@ const phaseCommand = (name: string, load: () => Promise<PhaseFn>, summary: strin
   run: async (root, argv) => {
     parseArgs({ args: argv, options: {}, allowPositionals: false });
     const fn = await load();
-    return runPhase(name, root, () => fn(root, loadConfig(root)));
+    return runPhase(name, root, () => fn(root, loadConfig(root)), excludedReasons(name));
   },
 });
 
@@ -76,8 +78,12 @@ export const COMMANDS: Record<string, Command> = {
       });
       const includePartial = values['include-partial'] === true;
       const { exportSft } = await import('../phases/export-sft/run.ts');
-      return runPhase(includePartial ? 'export-sft-partial' : 'export-sft', root, () =>
-        exportSft(root, loadConfig(root), { includePartial }),
+      const phase = includePartial ? 'export-sft-partial' : 'export-sft';
+      return runPhase(
+        phase,
+        root,
+        () => exportSft(root, loadConfig(root), { includePartial }),
+        excludedReasons(phase),
       );
     },
   },
@@ -241,18 +247,20 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   scan: {
-    usage: 'scan <file>... [--json]',
+    usage: 'scan <file>... [--all] [--json]',
     summary:
-      "Run screen's secret and PII detectors over JSON / JSONL / .traj files: hits per rule with field paths, never the secret (exit 1 if any secret)",
+      "Run screen's secret and PII detectors over JSON / JSONL / .traj files: the rules that hit, with field paths, never the secret (--all: every rule, zero hits too; exit 1 if any secret)",
     run: async (root, argv) => {
       const { values, positionals } = parseArgs({
         args: argv,
-        options: { json: { type: 'boolean', default: false } },
+        options: { json: { type: 'boolean', default: false }, all: { type: 'boolean', default: false } },
         allowPositionals: true,
       });
       const { formatScan, scanFiles } = await import('../inspect/scan.ts');
       const report = await scanFiles(positionals, new Set(loadConfig(root).secret_allowlist));
-      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatScan(report)}\n`);
+      process.stdout.write(
+        values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatScan(report, values.all === true)}\n`,
+      );
       return Object.values(report.secrets).some((c) => c.hits > 0) ? 1 : 0;
     },
   },
@@ -310,36 +318,107 @@ export const COMMANDS: Record<string, Command> = {
   },
 };
 
-/** The text of `distill --help`. */
-export function helpText(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
-  const lines = Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`);
+/** Width help is wrapped to: the terminal's (at most 120), or 100 columns when stdout is not a TTY. */
+export function helpWidth(): number {
+  return process.stdout.isTTY && process.stdout.columns ? Math.min(process.stdout.columns, 120) : 100;
+}
+
+/** Text wrapped to `width` columns, the first line indented by `indent` spaces, the others by `hanging`. */
+function wrapped(text: string, width: number, indent: number, hanging = indent): string {
+  return wrapAnsi(text, Math.max(20, width - hanging), { hard: true, trim: true })
+    .split('\n')
+    .map((l, i) => ' '.repeat(i === 0 ? indent : hanging) + l)
+    .join('\n');
+}
+
+/** The exit-code table: every ERROR_CODES entry under its exit code (the same table as docs/recovery-runbook.md). */
+export function exitCodeLines(width = 100): string[] {
+  const byExit = new Map<number, string[]>();
+  for (const [code, { exit, meaning }] of Object.entries(ERROR_CODES))
+    byExit.set(exit, [...(byExit.get(exit) ?? []), `${code}: ${meaning}`]);
+  const lines = ['Exit codes:', '  0   done'];
+  for (const [exit, entries] of [...byExit].sort((a, b) => a[0] - b[0])) {
+    lines.push(`  ${String(exit).padEnd(3)} ${EXIT_MEANINGS[exit] ?? ''}`);
+    for (const e of entries) lines.push(wrapped(e, width, 6));
+  }
+  lines.push(wrapped('any other failure is a bug: exit 1 with its stack', width, 2));
+  return lines;
+}
+
+/** What each exit code means as a whole. */
+const EXIT_MEANINGS: Record<number, string> = {
+  1: 'a check found a problem (also: a gate or audit not passing)',
+  2: 'fix the input or the invocation, then rerun',
+  3: 'the audit baseline is damaged (docs/recovery-runbook.md)',
+  74: 'an I/O error: nothing was published',
+  75: 'another run holds the lock',
+};
+
+/** The text of `distill --help`, wrapped to `width` columns. */
+export function helpText(width = helpWidth()): string {
+  const lines = Object.values(COMMANDS).flatMap((c) => [
+    wrapped(c.usage, width, 2, 4),
+    wrapped(c.summary, width, 6),
+  ]);
   return [
-    'distill: turn LLM and agent traces into gated RAG, SFT and preference training data',
+    wrapped('distill: turn LLM and agent traces into gated RAG, SFT and preference training data', width, 0),
     '',
     'Usage: distill <command> [options] [--root DIR]',
+    '       distill help <command>',
+    '       distill help exit-codes',
     '',
     'Commands:',
     ...lines,
     '',
     'Options:',
-    '  --root DIR   project root (default: nearest folder with distill.config.json)',
+    wrapped('--root DIR   project root (default: nearest folder with distill.config.json)', width, 2, 15),
     '  -h, --help   show this help',
     '',
-    'Each phase is also an npm script with incremental rebuilds: npm run <command>.',
+    ...exitCodeLines(width),
+    '',
+    wrapped('Each phase is also an npm script with incremental rebuilds: npm run <command>.', width, 0),
   ].join('\n');
+}
+
+/** `distill help <topic>`: one command's usage and summary, or the exit codes. */
+function helpTopic(topic: string, width = helpWidth()): string {
+  if (topic === 'exit-codes') return exitCodeLines(width).join('\n');
+  const c = COMMANDS[topic];
+  if (!c)
+    throw new UserError(
+      'USAGE',
+      `no command "${topic}";${didYouMean(topic, [...Object.keys(COMMANDS), 'exit-codes']) || ' run `distill --help` for the list'}`,
+    );
+  return [`Usage: distill ${c.usage} [--root DIR]`, '', wrapped(c.summary, width, 2)].join('\n');
+}
+
+/** The long options a command accepts, read from its usage line. */
+function optionsOf(c: Command): string[] {
+  return [...new Set([...c.usage.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]))];
 }
 
 /** Entry point: parses argv and runs a command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+  if (!cmd || cmd === '-h' || cmd === '--help' || (cmd === 'help' && rest.length === 0)) {
     process.stdout.write(`${helpText()}\n`);
     return 0;
   }
+  if (cmd === 'help' || rest.includes('--help') || rest.includes('-h')) {
+    try {
+      process.stdout.write(`${helpTopic(cmd === 'help' ? (rest[0] as string) : cmd)}\n`);
+      return 0;
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      log.error(describeUserError(e));
+      return e.exitCode;
+    }
+  }
   const command = COMMANDS[cmd];
   if (!command) {
-    log.error(`unknown command "${cmd}". Run \`distill --help\` for the list.`);
+    log.error(
+      `unknown command "${cmd}";${didYouMean(cmd, Object.keys(COMMANDS)) || ''} Run \`distill --help\` for the list. [USAGE]`,
+    );
     return 2;
   }
   let root: string | undefined;
@@ -358,7 +437,17 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      log.error(`${(e as Error).message}\nUsage: distill ${command.usage}`);
+      const unknown = /^Unknown option '(--?[^']+)'/.exec((e as Error).message)?.[1];
+      const hint = unknown
+        ? didYouMean(
+            unknown.replace(/^-+/, ''),
+            optionsOf(command).map((o) => o.slice(2)),
+          )
+        : '';
+      const msg = (e as Error).message.split('. To specify a positional')[0];
+      log.error(
+        `${msg}${hint ? `;${hint.replace(/"([^"]+)"/, '"--$1"')}` : ''}\nUsage: distill ${command.usage} [USAGE]`,
+      );
       return 2;
     }
     throw e;

@@ -133,29 +133,47 @@ export async function scanFiles(
   return report;
 }
 
-function table(counts: Record<string, RuleCount>, width: number): string[] {
-  return Object.entries(counts).map(([id, c]) => {
-    const top = Object.entries(c.paths)
-      .sort(([pa, a], [pb, b]) => b - a || (pa < pb ? -1 : 1))
-      .slice(0, 4)
-      .map(([p, k]) => `${p || '(root)'} ×${k}`);
-    return `  ${id.padEnd(width)} ${n(c.hits).padStart(7)} ${n(c.records).padStart(8)}  ${top.join(', ')}`;
-  });
+function table(counts: Record<string, RuleCount>, width: number, all: boolean): string[] {
+  return Object.entries(counts)
+    .filter(([, c]) => all || c.hits > 0)
+    .map(([id, c]) => {
+      const top = Object.entries(c.paths)
+        .sort(([pa, a], [pb, b]) => b - a || (pa < pb ? -1 : 1))
+        .slice(0, 4)
+        .map(([p, k]) => `${p || '(root)'} ×${k}`);
+      return `  ${id.padEnd(width)} ${n(c.hits).padStart(7)} ${n(c.records).padStart(8)}  ${top.join(', ')}`.trimEnd();
+    });
 }
 
-/** The human-readable report. */
-export function formatScan(r: ScanReport): string {
-  const width = Math.max(...[...Object.keys(r.secrets), ...Object.keys(r.pii)].map((k) => k.length));
-  const secretHits = Object.values(r.secrets).reduce((s, c) => s + c.hits, 0);
+/** The hits table of one kind, or a line saying none hit (how many rules ran, and how to see them all). */
+function section(counts: Record<string, RuleCount>, width: number, all: boolean, what: string): string[] {
   const head = `  ${'rule'.padEnd(width)} ${'hits'.padStart(7)} ${'records'.padStart(8)}  field paths (top 4)`;
+  const rows = table(counts, width, all);
+  const total = Object.keys(counts).length;
+  const quiet = total - Object.values(counts).filter((c) => c.hits > 0).length;
+  if (rows.length === 0) return [`  no hits from any of the ${n(total)} ${what} (--all lists them)`];
+  return [
+    head,
+    ...rows,
+    ...(all || quiet === 0 ? [] : [`  (${n(quiet)} more ${what} without a hit; --all lists them)`]),
+  ];
+}
+
+/** The human-readable report: rules and PII types that hit (every one with `all`). */
+export function formatScan(r: ScanReport, all = false): string {
+  const width = Math.max(
+    4,
+    ...[...Object.entries(r.secrets), ...Object.entries(r.pii)]
+      .filter(([, c]) => all || c.hits > 0)
+      .map(([k]) => k.length),
+  );
+  const secretHits = Object.values(r.secrets).reduce((s, c) => s + c.hits, 0);
   return [
     `scanned ${r.files.length} file${r.files.length === 1 ? '' : 's'}, ${n(r.records)} records, ${n(r.chars)} characters (secret rules ${r.rules_version})${r.unparsed ? `; ${n(r.unparsed)} records were not JSON and were scanned as text` : ''}`,
     `secrets: ${n(secretHits)} hit${secretHits === 1 ? '' : 's'} (screen would quarantine the records)`,
-    head,
-    ...table(r.secrets, width),
+    ...section(r.secrets, width, all, 'secret rules'),
     'PII (screen would replace it with <TYPE> placeholders):',
-    head,
-    ...table(r.pii, width),
+    ...section(r.pii, width, all, 'PII types'),
     r.timeouts
       ? `✖ the detector budget ran out on ${n(r.timeouts)} records (screen would quarantine them DETECTOR_TIMEOUT)`
       : 'detector budget: never ran out',

@@ -42,6 +42,7 @@ export async function runPhase(
   phase: string,
   root: string,
   body: () => Promise<PhaseResult>,
+  excluded: readonly string[] = [],
 ): Promise<number> {
   const started = new Date();
   const t0 = performance.now();
@@ -60,7 +61,7 @@ export async function runPhase(
       parameters: res.parameters,
       inputs: res.inputs,
       outputs: res.outputs,
-      counts: res.counts,
+      counts: splitExcluded(res.counts, excluded),
       stats: res.stats,
       started_at: started.toISOString(),
       duration_ms: Math.round(performance.now() - t0),
@@ -95,6 +96,29 @@ export async function runPhase(
   } finally {
     if (release) await release();
   }
+}
+
+/**
+ * Pure core: a phase's counts with the rows it left out by policy (reasons in `excluded`, its
+ * contract's EXCLUDED list) moved from `quarantined` / `by_reason` to `excluded` /
+ * `excluded_by_reason`, so bad rows and policy exclusions are counted apart.
+ */
+export function splitExcluded(c: StageCounts, excluded: readonly string[]): StageCounts {
+  const policy = new Set(excluded);
+  const byReason: Record<string, number> = {};
+  const excludedBy: Record<string, number> = {};
+  for (const [reason, v] of Object.entries(c.by_reason)) {
+    if (policy.has(reason)) excludedBy[reason] = v;
+    else byReason[reason] = v;
+  }
+  const out = Object.values(excludedBy).reduce((s, v) => s + v, 0);
+  return {
+    ...c,
+    quarantined: c.quarantined - out,
+    by_reason: byReason,
+    excluded: out,
+    excluded_by_reason: excludedBy,
+  };
 }
 
 async function failedReceipt(

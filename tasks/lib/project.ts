@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DistillConfig } from '../../schemas/config.ts';
+import { jsonSyntaxError, locate, schemaIssueLines } from './config-errors.ts';
 import { UserError } from './result.ts';
 
 export const CONFIG_FILE = 'distill.config.json';
@@ -23,21 +24,61 @@ export function findRoot(explicit?: string): string {
   }
 }
 
-/** Loads and validates distill.config.json; errors name the field and the file. */
+/** Loads and validates distill.config.json; errors say `distill.config.json:line:column` and what is wrong. */
 export function loadConfig(root: string): DistillConfig {
   const path = join(root, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(
+      'CONFIG_INVALID',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
-    throw new UserError('CONFIG_INVALID', `cannot read ${path}: ${(e as Error).message}`);
+    const where = jsonSyntaxError(path, text) ?? `${path}: ${(e as Error).message}`;
+    throw new UserError('CONFIG_INVALID', `${where}\n${CONFIG_FILE} is not valid JSON`);
   }
   const res = DistillConfig.safeParse(raw);
   if (!res.success) {
-    const lines = res.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new UserError('CONFIG_INVALID', `${path} is invalid:\n${lines.join('\n')}`);
+    const lines = schemaIssueLines(path, text, DistillConfig, res.error.issues, raw).map((l) => `  ${l}`);
+    throw new UserError('CONFIG_INVALID', `${CONFIG_FILE} is invalid:\n${lines.join('\n')}`);
   }
+  const streams = res.data.sources.map((s) => s.stream);
+  const twice = streams.find((s, i) => streams.indexOf(s) !== i);
+  if (twice !== undefined)
+    throw new UserError(
+      'CONFIG_INVALID',
+      `${locate(path, text, ['sources', streams.lastIndexOf(twice), 'stream'])}: stream "${twice}" is named by two sources; give each source its own stream name`,
+    );
   return res.data;
+}
+
+/** `distill.config.json:line:column` of a value in the config (for errors found after loading it). */
+export function configLocation(root: string, path: readonly (string | number)[]): string {
+  const file = join(root, CONFIG_FILE);
+  try {
+    return locate(file, readFileSync(file, 'utf8'), path);
+  } catch {
+    return file;
+  }
+}
+
+/** `distill.config.json:line:column` of a field of the source that names `stream`. */
+export function sourceLocation(root: string, stream: string, key: string): string {
+  const file = join(root, CONFIG_FILE);
+  try {
+    const text = readFileSync(file, 'utf8');
+    const sources = (JSON.parse(text) as { sources?: { stream?: unknown }[] }).sources ?? [];
+    const i = sources.findIndex((x) => x?.stream === stream);
+    return locate(file, text, i < 0 ? ['sources'] : ['sources', i, key]);
+  } catch {
+    return file;
+  }
 }
 
 let codeVersionCache: string | undefined;

@@ -33,3 +33,24 @@ export function quarantineRow(q: QRow, stage: string): QuarantineRecord {
     ref: q.ref,
   });
 }
+
+/**
+ * What a phase left out, for its closing line, bad rows and policy exclusions apart:
+ * `1 quarantined (1 TOOL_ARGS_INVALID), 244 excluded by policy (244 CATEGORY_EXCLUDED)`; '' when nothing.
+ */
+export function leftOutText(byReason: Readonly<Record<string, number>>, excluded: readonly string[]): string {
+  const policy = new Set(excluded);
+  const part = (pred: (r: string) => boolean): [number, string] => {
+    const entries = Object.entries(byReason)
+      .filter(([r, v]) => v > 0 && pred(r.split(':')[0] as string))
+      .sort(([ra, a], [rb, b]) => b - a || (ra < rb ? -1 : 1));
+    const total = entries.reduce((s, [, v]) => s + v, 0);
+    return [total, entries.map(([r, v]) => `${v.toLocaleString('en-US')} ${r}`).join(', ')];
+  };
+  const [bad, badText] = part((r) => !policy.has(r));
+  const [out, outText] = part((r) => policy.has(r));
+  return [
+    ...(bad ? [`${bad.toLocaleString('en-US')} quarantined (${badText})`] : []),
+    ...(out ? [`${out.toLocaleString('en-US')} excluded by policy (${outText})`] : []),
+  ].join(', ');
+}

@@ -38,6 +38,10 @@ export interface PipelinePhase {
   data?: readonly string[];
   /** Every reason code its quarantine rows can carry (its contract's closed list). */
   reasons: readonly string[];
+  /** The reasons among them that mean "left out by policy" (excluded), not "bad" (quarantined). */
+  excluded: readonly string[];
+  /** What one of its `counts.in` is, for every count printed (source rows, evidence records, ...). */
+  unit: string;
 }
 
 /**
@@ -54,6 +58,8 @@ export const PIPELINE: readonly PipelinePhase[] = [
     upstream: [],
     data: ['.distill/sources.fingerprint.json'],
     reasons: buildEvidence.REASONS,
+    excluded: buildEvidence.EXCLUDED,
+    unit: 'source rows',
   },
   {
     phase: score.PHASE,
@@ -63,6 +69,8 @@ export const PIPELINE: readonly PipelinePhase[] = [
     folder: 'score',
     upstream: ['build-evidence'],
     reasons: score.REASONS,
+    excluded: score.EXCLUDED,
+    unit: 'evidence records',
   },
   {
     phase: screen.PHASE,
@@ -73,6 +81,8 @@ export const PIPELINE: readonly PipelinePhase[] = [
     upstream: ['score', 'build-evidence'],
     data: ['test/fixtures/acceptance/**', 'eval/**'],
     reasons: screen.REASONS,
+    excluded: screen.EXCLUDED,
+    unit: 'scored units',
   },
   {
     phase: exportRag.PHASE,
@@ -83,6 +93,8 @@ export const PIPELINE: readonly PipelinePhase[] = [
     folder: 'export-rag',
     upstream: ['screen'],
     reasons: exportRag.REASONS,
+    excluded: exportRag.EXCLUDED,
+    unit: 'screened units',
   },
   {
     phase: exportSft.PHASE,
@@ -93,6 +105,8 @@ export const PIPELINE: readonly PipelinePhase[] = [
     folder: 'export-sft',
     upstream: ['screen'],
     reasons: exportSft.REASONS,
+    excluded: exportSft.EXCLUDED,
+    unit: 'screened runs',
   },
   {
     phase: exportSft.PARTIAL_PHASE,
@@ -103,6 +117,8 @@ export const PIPELINE: readonly PipelinePhase[] = [
     folder: 'export-sft',
     upstream: ['screen'],
     reasons: exportSft.REASONS,
+    excluded: exportSft.EXCLUDED,
+    unit: 'screened runs',
   },
   {
     phase: exportPreference.PHASE,
@@ -113,6 +129,8 @@ export const PIPELINE: readonly PipelinePhase[] = [
     folder: 'export-preference',
     upstream: ['screen'],
     reasons: exportPreference.REASONS,
+    excluded: exportPreference.EXCLUDED,
+    unit: 'screened units',
   },
   {
     phase: indexRag.PHASE,
@@ -122,12 +140,19 @@ export const PIPELINE: readonly PipelinePhase[] = [
     folder: 'index-rag',
     upstream: ['export-rag'],
     reasons: indexRag.REASONS,
+    excluded: indexRag.EXCLUDED,
+    unit: 'RAG rows',
   },
 ];
 
 /** The phases run-all builds: each one whose `distill` command exists (all of them, unless a phase is being added). */
 export function activePhases(hasCommand: (name: string) => boolean): PipelinePhase[] {
   return PIPELINE.filter((p) => hasCommand(p.argv[0] as string));
+}
+
+/** The excluded (policy) reasons of a phase by its receipt name; [] for a phase not in the pipeline. */
+export function excludedReasons(phase: string): readonly string[] {
+  return PIPELINE.find((p) => p.phase === phase)?.excluded ?? [];
 }
 
 /** The phase that owns a path (the path lies inside its output folder), or null for a source file. */

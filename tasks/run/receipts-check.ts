@@ -42,15 +42,21 @@ export function reconcile(items: readonly ReceiptUnderCheck[]): string[] {
         `${name}: the receipt records a failed run ${where}: ${r.errors.join('; ') || 'no message'}`,
       );
     const c = r.counts;
-    if (c.in !== c.out + c.quarantined)
+    const excluded = c.excluded ?? 0;
+    if (c.in !== c.out + c.quarantined + excluded)
       problems.push(
-        `${name}: rows in ${n(c.in)} ≠ rows out ${n(c.out)} + quarantined ${n(c.quarantined)} = ${n(c.out + c.quarantined)} ${where}; the receipt was edited or the phase miscounted: ${FIX}`,
+        `${name}: ${n(c.in)} ${phase.unit} in ≠ ${n(c.out)} out + ${n(c.quarantined)} quarantined + ${n(excluded)} excluded = ${n(c.out + c.quarantined + excluded)} ${where}; the receipt was edited or the phase miscounted: ${FIX}`,
       );
     const reasons = Object.values(c.by_reason).reduce((s, v) => s + v, 0);
     const refused = r.stats['files_refused'] ?? 0;
     if (reasons !== c.quarantined + refused)
       problems.push(
         `${name}: quarantine reasons add up to ${n(reasons)}, expected ${n(c.quarantined + refused)} (${n(c.quarantined)} rows quarantined${refused ? ` + ${n(refused)} files refused` : ''}) ${where}; ${FIX}`,
+      );
+    const exclusions = Object.values(c.excluded_by_reason ?? {}).reduce((s, v) => s + v, 0);
+    if (exclusions !== excluded)
+      problems.push(
+        `${name}: exclusion reasons add up to ${n(exclusions)}, expected ${n(excluded)} rows excluded ${where}; ${FIX}`,
       );
     for (const input of r.inputs) {
       const up = ownerOf(phases, input.path);

@@ -3,6 +3,10 @@ import type { RunSummary } from '../../schemas/run-summary.ts';
 import type { StageReceipt } from '../../schemas/stage-receipt.ts';
 import { changedMetrics, movedMetrics } from './drift.ts';
 import { n } from '../lib/log.ts';
+import { PIPELINE } from '../phases/registry.ts';
+
+/** The unit of a phase's `counts.in`, from the registry (rows for a phase it no longer lists). */
+const unitOf = (phase: string): string => PIPELINE.find((p) => p.phase === phase)?.unit ?? 'rows';
 
 /** Everything the text report of one run shows. */
 export interface RunView {
@@ -21,38 +25,54 @@ function num(x: number): string {
   return Number.isInteger(x) ? n(x) : String(x);
 }
 
-/** The phases block: status, counts and the receipt that describes each phase's outputs. */
+/** A phase's counts in words: `1,300 source rows → 1,283 kept, 17 quarantined[, 242 excluded]`. */
+export function countsText(r: StageReceipt, unit: string): string {
+  const c = r.counts;
+  const excluded = c.excluded ?? 0;
+  return `${n(c.in)} ${unit} → ${n(c.out)} kept, ${n(c.quarantined)} quarantined${excluded ? `, ${n(excluded)} excluded` : ''}`;
+}
+
+/** The phases block: status, counts in the phase's unit and the receipt that describes each phase's outputs. */
 export function formatPhases(v: RunView): string[] {
   const width = Math.max(...v.summary.phases.map((p) => p.phase.length), 5);
   const counts = v.summary.phases.map((p) => {
     const r = v.receipts.get(p.phase) ?? null;
-    return r
-      ? `${n(r.counts.in)} in → ${n(r.counts.out)} out + ${n(r.counts.quarantined)} quarantined`
-      : 'no receipt';
+    return r ? countsText(r, unitOf(p.phase)) : 'no receipt';
   });
   const cw = Math.max(...counts.map((c) => c.length), 0);
   const lines = v.summary.phases.map(
     (p, i) =>
       `  ${p.phase.padEnd(width)}  ${p.status.padEnd(6)}  ${p.receipt ? `${(counts[i] as string).padEnd(cw)}  ${p.receipt}` : counts[i]}`,
   );
-  return ['phases', ...lines];
+  return [
+    'phases (quarantined: bad rows; excluded: left out by policy, e.g. a category an export does not take)',
+    ...lines,
+  ];
 }
 
-/** The funnel: source rows → evidence → runs by category → exports. */
+/** The unit of an export's rows in the funnel (RAG rows are chunks, preference rows pairs). */
+export const EXPORT_UNITS: Readonly<Record<string, string>> = { rag: 'chunks', preference: 'pairs' };
+
+/** The funnel: source rows → evidence records → runs by category → export rows, and what was left out. */
 export function formatFunnel(f: RunSummary['funnel']): string[] {
   const cats = Object.entries(f.runs_by_category)
     .map(([c, v]) => `${n(v)} ${c.replace(/_/g, ' ')}`)
     .join(', ');
   const exports = Object.entries(f.exports)
-    .map(([k, v]) => `${k} ${n(v)}`)
+    .map(([k, v]) => `${k} ${n(v)} ${EXPORT_UNITS[k] ?? 'rows'}`)
     .join(', ');
-  return [
+  const lines = [
     'funnel',
     `  ${n(f.source_rows)} source rows`,
-    `  → ${n(f.evidence)} evidence records (${n(f.quarantined)} source rows quarantined)`,
-    `  → ${n(f.runs)} runs: ${cats}`,
-    `  → exports: ${exports || 'none'}`,
+    `  → ${n(f.evidence)} evidence records from ${n(f.source_rows - f.quarantined)} source rows (${n(f.quarantined)} source rows quarantined; a row can give several records)`,
+    `  → ${n(f.runs)} scored runs: ${cats}`,
+    `  → export rows: ${exports || 'none'}`,
   ];
+  if (f.left_out)
+    lines.push(
+      `  left out over all phases: ${n(f.left_out.quarantined)} rows quarantined (bad), ${n(f.left_out.excluded)} excluded by policy`,
+    );
+  return lines;
 }
 
 /** How many changed metrics the text report lists; drift.json has them all. */
@@ -87,7 +107,7 @@ export function formatDrift(d: DriftReport | null): string[] {
 export function formatCheck(problems: readonly string[], receipts: number, onDisk: boolean): string[] {
   if (problems.length === 0)
     return [
-      `check: ok (${receipts} receipts reconcile: rows in = out + quarantined, inputs = upstream outputs${onDisk ? ', outputs = files on disk' : '; an older run, not compared with the files on disk'})`,
+      `check: ok (${receipts} receipts reconcile: rows in = kept + quarantined + excluded, inputs = upstream outputs${onDisk ? ', outputs = files on disk' : '; an older run, not compared with the files on disk'})`,
     ];
   return [
     `check: FAILED, ${problems.length} problem${problems.length === 1 ? '' : 's'}`,

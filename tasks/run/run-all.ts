@@ -4,6 +4,7 @@ import type { DriftReport } from '../../schemas/drift-report.ts';
 import type { RunSummary } from '../../schemas/run-summary.ts';
 import type { StageReceipt } from '../../schemas/stage-receipt.ts';
 import { computeDrift } from './drift.ts';
+import { withCurrentNames } from './metric-names.ts';
 import { clearCurrentRun, inheritedRun } from '../lib/current-run.ts';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { log } from '../lib/log.ts';
@@ -22,6 +23,7 @@ import {
 import type { PipelinePhase } from '../phases/registry.ts';
 import { reconcile, type ReceiptUnderCheck } from './receipts-check.ts';
 import { formatRunReport } from './report.ts';
+import { writeRunReports } from './write-run-reports.ts';
 import { buildSummary, metricsOf, type PhaseOutcome } from './summary.ts';
 
 /** What run-all needs from the CLI: the phases to build and a way to run one. */
@@ -166,7 +168,7 @@ export async function runAll(
   const drift: DriftReport = computeDrift(
     runId,
     metrics,
-    previous ? { run_id: previous.run_id, metrics: previous.metrics } : null,
+    previous ? { run_id: previous.run_id, metrics: withCurrentNames(previous.metrics) } : null,
   );
   const summary: RunSummary = buildSummary({
     runId,
@@ -180,10 +182,13 @@ export async function runAll(
   });
   await writeFileAtomic(join(root, runFile(runId, DRIFT_FILE)), `${JSON.stringify(drift, null, 2)}\n`);
   await writeFileAtomic(join(root, runFile(runId, SUMMARY_FILE)), `${JSON.stringify(summary, null, 2)}\n`);
+  const receipts = new Map<string, StageReceipt | null>(outcomes.map((o) => [o.phase.phase, o.receipt]));
+  const page = await writeRunReports(root, { summary, drift, receipts, problems });
   if (inherited?.run_id === runId) clearCurrentRun(root);
   if (opts.json) process.stdout.write(`${JSON.stringify({ summary, drift }, null, 2)}\n`);
   else {
-    const receipts = new Map<string, StageReceipt | null>(outcomes.map((o) => [o.phase.phase, o.receipt]));
+    // the page first: the report ends with the drift verdict, the line people read last
+    log.report(`run page: ${page} (funnel, reasons, category mix, drift, audit history, dataset cards)`);
     log.report(formatRunReport({ summary, drift, receipts, problems, onDisk: true }));
   }
   if (summary.ok) return 0;

@@ -28,6 +28,8 @@ function phaseNamed(name: string): PipelinePhase {
       folder: name,
       upstream: [],
       reasons: [],
+      excluded: [],
+      unit: 'rows',
     }
   );
 }

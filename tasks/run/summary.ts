@@ -3,6 +3,7 @@ import type { Severity } from '../../schemas/drift-report.ts';
 import { RunSummary, SCHEMA_VERSION as SUMMARY_V } from '../../schemas/run-summary.ts';
 import type { StageReceipt } from '../../schemas/stage-receipt.ts';
 import type { PipelinePhase } from '../phases/registry.ts';
+import { currentMetricName } from './metric-names.ts';
 
 /** How one phase of a run-all ended and which receipt describes the outputs it left. */
 export interface PhaseOutcome {
@@ -28,7 +29,13 @@ export function funnelOf(outcomes: readonly PhaseOutcome[]): RunSummary['funnel'
   for (const o of outcomes)
     for (const [name, key] of Object.entries(o.phase.exports ?? {}))
       exports[name] = o.receipt?.stats[key] ?? 0;
+  const leftOut = { quarantined: 0, excluded: 0 };
+  for (const o of outcomes) {
+    leftOut.quarantined += o.receipt?.counts.quarantined ?? 0;
+    leftOut.excluded += o.receipt?.counts.excluded ?? 0;
+  }
   return {
+    left_out: leftOut,
     source_rows: ev?.counts.in ?? 0,
     evidence: ev?.stats['records'] ?? 0,
     quarantined: ev?.counts.quarantined ?? 0,
@@ -46,28 +53,35 @@ function dataBytes(r: StageReceipt): number {
 }
 
 /**
- * Pure core: the flat metrics drift compares (names in docs/receipts.md): funnel counts,
- * `runs.<category>` and `mix.<category>` (percent of runs), `export.<name>` rows,
- * `bytes.<phase>` per export phase and `quarantine.<phase>.<REASON>`.
+ * Pure core: the flat metrics drift compares (names in docs/receipts.md): the tracked `p2_` /
+ * `p3_` / `p4_` metrics (evidence records, scored runs by category, rag / sft / preference rows,
+ * rows quarantined over all phases), funnel counts, `mix.<category>` (percent of runs), other
+ * `export.<name>` rows, `bytes.<phase>` per export phase, `quarantine.<phase>.<REASON>` (bad rows)
+ * and `excluded.<phase>.<REASON>` (left out by policy).
  */
 export function metricsOf(outcomes: readonly PhaseOutcome[]): Record<string, number> {
   const f = funnelOf(outcomes);
+  // the tracked names (tasks/run/metric-names.ts) where the seed named the metric
   const m: Record<string, number> = {
     'funnel.source_rows': f.source_rows,
-    'funnel.evidence': f.evidence,
+    p2_evidence_records: f.evidence,
     'funnel.quarantined': f.quarantined,
-    'funnel.runs': f.runs,
+    p3_scored_runs: f.runs,
+    p4_total_quarantined: f.left_out?.quarantined ?? 0,
+    'funnel.excluded': f.left_out?.excluded ?? 0,
   };
   for (const [c, v] of Object.entries(f.runs_by_category)) {
-    m[`runs.${c}`] = v;
+    m[`p3_${c}`] = v;
     m[`mix.${c}`] = f.runs === 0 ? 0 : Math.round((10_000 * v) / f.runs) / 100;
   }
-  for (const [name, v] of Object.entries(f.exports)) m[`export.${name}`] = v;
+  for (const [name, v] of Object.entries(f.exports)) m[currentMetricName(`export.${name}`)] = v;
   for (const o of outcomes) {
     if (!o.receipt) continue;
     if (o.phase.exports) m[`bytes.${o.phase.phase}`] = dataBytes(o.receipt);
     for (const [reason, v] of Object.entries(o.receipt.counts.by_reason))
       m[`quarantine.${o.phase.phase}.${reason}`] = v;
+    for (const [reason, v] of Object.entries(o.receipt.counts.excluded_by_reason ?? {}))
+      m[`excluded.${o.phase.phase}.${reason}`] = v;
   }
   return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -245,7 +245,7 @@ test('A18 fails when a receipt does not reconcile', async () => {
   (item.receipt as { counts: { out: number } }).counts.out += 1;
   assert.match(
     onlyFails(s, 'A18'),
-    /^score: rows in 111 ≠ rows out 107 \+ quarantined 5 = 112 \(reports\/distillation\/[^)]+\/score\.receipt\.json\); the receipt was edited or the phase miscounted/,
+    /^score: 111 evidence records in ≠ 107 out \+ 5 quarantined \+ 0 excluded = 112 \(reports\/distillation\/[^)]+\/score\.receipt\.json\); the receipt was edited or the phase miscounted/,
   );
 });
 
@@ -289,7 +289,7 @@ test('A21 fails on an undeclared reason code, even when the pinned counts were u
 test('A22 fails when a metric moves between the first run and the rerun', async () => {
   const s = await snapshot();
   const m = s.builds.rerun.summary?.metrics as Record<string, number>;
-  assert.equal(m['export.sft'], 14);
-  m['export.sft'] = 20;
-  assert.equal(onlyFails(s, 'A22'), 'rerun vs first: drift warn; rerun vs first: export.sft 14 → 20');
+  assert.equal(m['p4_sft_rows'], 14);
+  m['p4_sft_rows'] = 20;
+  assert.equal(onlyFails(s, 'A22'), 'rerun vs first: drift warn; rerun vs first: p4_sft_rows 14 → 20');
 });

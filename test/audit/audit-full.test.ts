@@ -66,27 +66,27 @@ test('two audits in a row: 16/16 pass (exit 0) and append two chained rows; the 
   assert.equal(state.rows[1]?.prev, sha256(lines[0] as string));
   const [a, b] = state.rows.map((r) => r.entry) as [AuditBaselineEntry, AuditBaselineEntry];
   assert.deepEqual(Object.keys(a.metrics), [
-    'evidence_records',
-    'scored_runs',
-    'accepted',
-    'partially_accepted',
-    'rejected',
-    'needs_human_review',
-    'rag_rows',
-    'sft_rows',
-    'preference_pairs',
-    'quarantined_total',
+    'p2_evidence_records',
+    'p3_scored_runs',
+    'p3_accepted',
+    'p3_partially_accepted',
+    'p3_rejected',
+    'p3_needs_human_review',
+    'p4_rag_rows',
+    'p4_sft_rows',
+    'p4_preference_pairs',
+    'p4_total_quarantined',
   ]);
   assert.deepEqual(b.metrics, a.metrics);
   const sftRows = manifestRows(dir, 'exports/sft', 'instruction_response.jsonl');
   assert.ok(sftRows > 0);
-  assert.equal(a.metrics['sft_rows'], sftRows);
+  assert.equal(a.metrics['p4_sft_rows'], sftRows);
   assert.equal(
-    a.metrics['preference_pairs'],
+    a.metrics['p4_preference_pairs'],
     manifestRows(dir, 'exports/preference', 'chosen_rejected.jsonl'),
   );
   assert.equal(
-    a.metrics['accepted'],
+    a.metrics['p3_accepted'],
     JSON.parse(readFileSync(join(dir, 'data/scored-runs/_summary.json'), 'utf8')).by_category.accepted,
   );
   assert.deepEqual([a.checks_passed, a.checks_total, b.checks_passed], [16, 16, 16]);
@@ -102,7 +102,7 @@ test('two audits in a row: 16/16 pass (exit 0) and append two chained rows; the 
   const report = readFileSync(join(dir, AUDIT_REPORT), 'utf8');
   assert.match(report, /\| verdict \| \*\*16\/16 required pass\*\* \|/);
   assert.match(report, /^## Drift against baseline row 1 \(/m);
-  assert.ok(report.includes(`| \`sft_rows\` | ${sftRows} | ${sftRows} | 0.00 % | ok |`), report);
+  assert.ok(report.includes(`| \`p4_sft_rows\` | ${sftRows} | ${sftRows} | 0.00 % | ok |`), report);
   assert.match(report, /!\[tracked metrics across the baseline rows\]\(audit-metrics\.svg\)/);
   const svg = readFileSync(join(dir, AUDIT_CHART), 'utf8');
   assert.match(svg, /tracked metrics by baseline row \(1–2\)/);
@@ -133,24 +133,24 @@ test('a drift of more than 20 % from the latest row warns but does not fail the 
   assert.equal(first.code, 0, first.stderr);
   const state = await readBaseline<AuditBaselineEntry>(dir);
   const last = state.rows[0]?.entry as AuditBaselineEntry;
-  const sft = last.metrics['sft_rows'] as number;
+  const sft = last.metrics['p4_sft_rows'] as number;
   // a second row as if the previous audit had seen twice the SFT rows (current is -50 %) and 19 % more accepted runs (ok)
-  const accepted = last.metrics['accepted'] as number;
+  const accepted = last.metrics['p3_accepted'] as number;
   await appendBaseline(dir, {
     ...last,
-    metrics: { ...last.metrics, sft_rows: 2 * sft, accepted: Math.round(accepted * 1.19) },
+    metrics: { ...last.metrics, p4_sft_rows: 2 * sft, p3_accepted: Math.round(accepted * 1.19) },
   });
   const r = await runCli(['audit-full', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(
     r.stderr.includes(
-      `\ndrift: 1 warn vs baseline row 2: sft_rows ${2 * sft} → ${sft} (-50.00 %); intentional or a regression? see docs/recovery-runbook.md\n`,
+      `\ndrift: 1 warn vs baseline row 2: p4_sft_rows ${2 * sft} → ${sft} (-50.00 %); intentional or a regression? see docs/recovery-runbook.md\n`,
     ),
     r.stderr,
   );
   assert.ok(
     readFileSync(join(dir, AUDIT_REPORT), 'utf8').includes(
-      `| \`sft_rows\` | ${2 * sft} | ${sft} | -50.00 % | ⚠ warn |`,
+      `| \`p4_sft_rows\` | ${2 * sft} | ${sft} | -50.00 % | ⚠ warn |`,
     ),
   );
   assert.equal((await readBaseline(dir)).rows.length, 3);

@@ -243,26 +243,47 @@ test('drift: exactly 20 % is ok, more warns, to or from zero warns, a metric the
   const base = Object.fromEntries(TRACKED_METRICS.map((m) => [m, 100])) as Metrics;
   const cur: Metrics = {
     ...base,
-    evidence_records: 120,
-    scored_runs: 121,
-    accepted: 79,
-    rejected: 0,
-    rag_rows: 0,
+    p2_evidence_records: 120,
+    p3_scored_runs: 121,
+    p3_accepted: 79,
+    p3_rejected: 0,
+    p4_rag_rows: 0,
   };
-  const prev: Record<string, number> = { ...base, rag_rows: 0 };
-  delete prev['needs_human_review'];
+  const prev: Record<string, number> = { ...base, p4_rag_rows: 0 };
+  delete prev['p3_needs_human_review'];
   const d = Object.fromEntries(compareMetrics(cur, prev).map((x) => [x.metric, [x.status, x.change_pct]]));
-  assert.deepEqual(d['evidence_records'], ['ok', 20]);
-  assert.deepEqual(d['scored_runs'], ['warn', 21]);
-  assert.deepEqual(d['accepted'], ['warn', -21]);
-  assert.deepEqual(d['rejected'], ['warn', -100]);
-  assert.deepEqual(d['rag_rows'], ['ok', 0]);
-  assert.deepEqual(d['needs_human_review'], ['new', null]);
+  assert.deepEqual(d['p2_evidence_records'], ['ok', 20]);
+  assert.deepEqual(d['p3_scored_runs'], ['warn', 21]);
+  assert.deepEqual(d['p3_accepted'], ['warn', -21]);
+  assert.deepEqual(d['p3_rejected'], ['warn', -100]);
+  assert.deepEqual(d['p4_rag_rows'], ['ok', 0]);
+  assert.deepEqual(d['p3_needs_human_review'], ['new', null]);
   assert.deepEqual(
-    compareMetrics({ ...cur, rag_rows: 5 }, prev).find((x) => x.metric === 'rag_rows'),
-    { metric: 'rag_rows', previous: 0, current: 5, change_pct: null, status: 'warn' },
+    compareMetrics({ ...cur, p4_rag_rows: 5 }, prev).find((x) => x.metric === 'p4_rag_rows'),
+    { metric: 'p4_rag_rows', previous: 0, current: 5, change_pct: null, status: 'warn' },
   );
   assert.ok(compareMetrics(cur, null).every((x) => x.status === 'new'));
+});
+
+test('drift: a baseline row written under the earlier metric names is compared under the seed names', () => {
+  const cur = Object.fromEntries(TRACKED_METRICS.map((m) => [m, 100])) as Metrics;
+  const old = {
+    evidence_records: 100,
+    scored_runs: 100,
+    accepted: 100,
+    partially_accepted: 100,
+    rejected: 100,
+    needs_human_review: 100,
+    rag_rows: 100,
+    sft_rows: 90,
+    preference_pairs: 100,
+    quarantined_total: 300,
+  };
+  const d = Object.fromEntries(compareMetrics(cur, old).map((x) => [x.metric, [x.status, x.previous]]));
+  assert.deepEqual(d['p4_sft_rows'], ['ok', 90]);
+  assert.deepEqual(d['p3_accepted'], ['ok', 100]);
+  // quarantined_total also counted policy exclusions: its successor starts afresh
+  assert.deepEqual(d['p4_total_quarantined'], ['new', null]);
 });
 
 test('baseline damage is located: the edited row, a removed row, cut-off rows, an edited last row', () => {

@@ -70,6 +70,18 @@ test('gate 1: clean, tolerated regenerated files, uncommitted work, an edited or
     deleted.detail,
     '2 uncommitted changes: D data/_kb/audit_baselines.jsonl, D data/_kb/audit_baselines.head.json; commit or stash them (git stash -u) and rerun',
   );
+  const untracked = cleanGitGate({
+    repo: true,
+    entries: [
+      { status: '??', path: 'data/_kb/audit_baselines.head.json' },
+      { status: '??', path: 'data/_kb/audit_baselines.jsonl' },
+    ],
+    baselineAppendOnly: null,
+  });
+  assert.equal(untracked.status, 'fail');
+  assert.deepEqual(untracked.problems, [
+    'data/_kb/audit_baselines.jsonl is not committed: the audit baseline is the tracked record of every audit, and a release freezes against a committed one; commit it with `git add data/_kb/audit_baselines.jsonl data/_kb/audit_baselines.head.json && git commit -m "audit baseline"` and rerun',
+  ]);
   assert.equal(
     cleanGitGate({ repo: false, entries: [], baselineAppendOnly: null }).detail,
     'not a git repository: a release must be a commit; run release-freeze in a git checkout',

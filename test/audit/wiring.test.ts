@@ -40,14 +40,15 @@ function globRe(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-test('audit-full and release-freeze are commands and npm scripts that wireit never caches; release-freeze runs after run-all', () => {
+test('audit-full and release-freeze are commands and wireit scripts that wireit never caches; audit-full brings acceptance up to date first, release-freeze runs after run-all', () => {
   assert.ok('audit-full' in COMMANDS && 'release-freeze' in COMMANDS);
-  assert.equal(
-    PKG.scripts['audit-full'],
-    'node --import tsx tasks/cli/main.ts audit-full',
-    'a plain npm script: it always runs',
-  );
-  assert.equal(PKG.wireit['audit-full'], undefined);
+  assert.equal(PKG.scripts['audit-full'], 'wireit');
+  const af = PKG.wireit['audit-full'] as Script;
+  assert.equal(af.command, 'node --import tsx tasks/cli/main.ts audit-full');
+  assert.equal(af.files, undefined, 'no files: wireit runs it every time');
+  assert.equal(af.output, undefined);
+  assert.deepEqual(af.dependencies, ['acceptance'], 'a fresh clone audits with an acceptance result');
+  assert.ok((PKG.wireit['acceptance'] as Script).files?.length, 'acceptance itself stays cached');
   assert.equal(PKG.scripts['release-freeze'], 'wireit');
   const rf = PKG.wireit['release-freeze'] as Script;
   assert.equal(rf.command, 'node --import tsx tasks/cli/main.ts release-freeze');
@@ -86,4 +87,14 @@ test('git policy: the regenerated reports are ignored, the baseline and its head
     assert.equal(ignored(p), true, `${p} should be git-ignored (it is regenerated on every run)`);
   for (const p of [BASELINE_FILE, BASELINE_HEAD]) assert.equal(ignored(p), false, `${p} must be tracked`);
   assert.equal(ignored('node_modules'), true, 'node_modules is ignored even as a symlink');
+});
+
+test('baseline policy: the audit baseline and its head are committed at HEAD, so a fresh clone audits against them', (t) => {
+  const tracked = (p: string): boolean | null => {
+    const r = spawnSync('git', ['ls-files', '--error-unmatch', p], { cwd: REPO, stdio: 'ignore' });
+    return r.error ? null : r.status === 0;
+  };
+  if (tracked('package.json') !== true) return t.skip('not a git checkout');
+  for (const p of [BASELINE_FILE, BASELINE_HEAD])
+    assert.equal(tracked(p), true, `${p} must be committed (docs/operator-handoff.md, "The audit baseline")`);
 });

@@ -40,7 +40,7 @@ async function project() {
 }
 
 test('distill --help lists the export commands and trace', () => {
-  const help = helpText();
+  const help = helpText(100);
   for (const usage of [
     'export-rag',
     'export-sft [--include-partial]',
@@ -48,21 +48,24 @@ test('distill --help lists the export commands and trace', () => {
     'export-all',
     'trace <export-row-id> [--json]',
   ])
-    assert.match(help, new RegExp(`\\n  ${usage.replace(/[[\]<>-]/g, '\\$&')} `));
+    assert.match(help, new RegExp(`\\n  ${usage.replace(/[[\]<>-]/g, '\\$&')}\\n {6}\\S`));
 });
 
 test('distill export-all builds rag, sft and preference; --include-partial writes exports/sft-partial', async () => {
   const root = await project();
   const all = await cli(['export-all', '--root', root]);
   assert.equal(all.code, 0, all.err);
-  assert.match(all.err, /✔ export-rag: 3 runs \+ 0 documents → 2 documents in 2 chunks; 1 quarantined/);
   assert.match(
     all.err,
-    /✔ export-sft: 3 runs → 1 SFT rows \(1 train, 0 test\) in exports\/sft\/; 2 quarantined \(2 CATEGORY_EXCLUDED\)/,
+    /✔ export-rag: 3 runs \+ 0 documents → 2 documents in 2 chunks; 1 excluded by policy \(1 CATEGORY_EXCLUDED\)/,
   );
   assert.match(
     all.err,
-    /✔ export-preference: 3 runs \+ 0 judgments → 2 pairs \(1 outcome, 1 correction, 0 judgment\), 0 unpaired KTO rows; 0 quarantined/,
+    /✔ export-sft: 3 runs → 1 SFT rows \(1 train, 0 test\) in exports\/sft\/; 2 excluded by policy \(2 CATEGORY_EXCLUDED\)/,
+  );
+  assert.match(
+    all.err,
+    /✔ export-preference: 3 runs \+ 0 judgments → 2 pairs \(1 outcome, 1 correction, 0 judgment\), 0 unpaired KTO rows \(/,
   );
   assert.equal(existsSync(join(root, 'exports/sft-partial')), false);
   const partial = await cli(['export-sft', '--include-partial', '--root', root]);

@@ -74,7 +74,14 @@ export function chain(): { evidence: StageReceipt; score: StageReceipt; sft: Sta
       file('exports/sft/openai/train.jsonl', '7', 2, 1500),
       file('exports/sft/_quarantine.jsonl', '8', 2, 700),
     ],
-    counts: { in: 4, out: 2, quarantined: 2, by_reason: { CATEGORY_EXCLUDED: 2 } },
+    counts: {
+      in: 4,
+      out: 2,
+      quarantined: 0,
+      by_reason: {},
+      excluded: 2,
+      excluded_by_reason: { CATEGORY_EXCLUDED: 2 },
+    },
     stats: { rows: 2, train: 2, test: 0 },
   });
   return { evidence, score, sft };

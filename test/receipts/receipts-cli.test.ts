@@ -46,18 +46,21 @@ test('distill receipts shows the latest run: phases, check, funnel and drift', a
     lines[0] as string,
     /^run run-2: ok · code \S+ · started \d{4}-\d\d-\d\dT[\d:.]+Z · took \d+\.\d s$/,
   );
-  assert.equal(lines[1], 'phases');
+  assert.equal(
+    lines[1],
+    'phases (quarantined: bad rows; excluded: left out by policy, e.g. a category an export does not take)',
+  );
   const width = Math.max(...PHASES.map((p) => p.length));
   for (const [i, p] of PHASES.entries())
     assert.match(
       lines[2 + i] as string,
       new RegExp(
-        `^  ${p.padEnd(width)}  fresh   [\\d,]+ in → [\\d,]+ out \\+ [\\d,]+ quarantined +reports/distillation/run-1/${p}\\.receipt\\.json$`,
+        `^  ${p.padEnd(width)}  fresh   [\\d,]+ [a-zA-Z ]+ → [\\d,]+ kept, [\\d,]+ quarantined(, [\\d,]+ excluded)? +reports/distillation/run-1/${p}\\.receipt\\.json$`,
       ),
     );
   assert.equal(
     lines[2 + PHASES.length],
-    `check: ok (${PHASES.length} receipts reconcile: rows in = out + quarantined, inputs = upstream outputs, outputs = files on disk)`,
+    `check: ok (${PHASES.length} receipts reconcile: rows in = kept + quarantined + excluded, inputs = upstream outputs, outputs = files on disk)`,
   );
   assert.equal(lines[3 + PHASES.length], 'funnel');
   assert.ok(r.stdout.endsWith('drift: ok vs run run-1 (no metric changed)\n'), r.stdout);
@@ -71,7 +74,7 @@ test('distill receipts --run-id shows an older run without comparing it with the
   assert.match(
     r.stdout,
     new RegExp(
-      `\\ncheck: ok \\(${PHASES.length} receipts reconcile: rows in = out \\+ quarantined, inputs = upstream outputs; an older run, not compared with the files on disk\\)\\n`,
+      `\\ncheck: ok \\(${PHASES.length} receipts reconcile: rows in = kept \\+ quarantined \\+ excluded, inputs = upstream outputs; an older run, not compared with the files on disk\\)\\n`,
     ),
   );
   assert.ok(r.stdout.endsWith('drift: ok (first run, nothing to compare)\n'), r.stdout);
@@ -79,7 +82,7 @@ test('distill receipts --run-id shows an older run without comparing it with the
   assert.equal(check.code, 0);
   assert.equal(
     check.stdout,
-    `run run-2\ncheck: ok (${PHASES.length} receipts reconcile: rows in = out + quarantined, inputs = upstream outputs, outputs = files on disk)\n`,
+    `run run-2\ncheck: ok (${PHASES.length} receipts reconcile: rows in = kept + quarantined + excluded, inputs = upstream outputs, outputs = files on disk)\n`,
   );
   const json = await runCli(['receipts', '--json', '--root', dir]);
   const out = JSON.parse(json.stdout);
@@ -112,14 +115,14 @@ test('distill receipts: clear errors for no run-all yet and for an unknown or si
   );
 });
 
-test('receipts --check exits 1 on an edited receipt (rows in ≠ out + quarantined)', async () => {
+test('receipts --check exits 1 on an edited receipt (rows in ≠ kept + quarantined + excluded)', async () => {
   const dir = await project();
   edit(dir, 'reports/distillation/run-1/score.receipt.json', (r) => (r['counts'].out += 1));
   const r = await runCli(['receipts', '--check', '--root', dir]);
   assert.equal(r.code, 1);
   assert.match(
     r.stdout,
-    /^run run-2\ncheck: FAILED, 1 problem\n {2}✖ score: rows in ([\d,]+) ≠ rows out ([\d,]+) \+ quarantined ([\d,]+) = ([\d,]+) \(reports\/distillation\/run-1\/score\.receipt\.json\); the receipt was edited or the phase miscounted: rebuild with/,
+    /^run run-2\ncheck: FAILED, 1 problem\n {2}✖ score: ([\d,]+) evidence records in ≠ ([\d,]+) out \+ ([\d,]+) quarantined \+ 0 excluded = ([\d,]+) \(reports\/distillation\/run-1\/score\.receipt\.json\); the receipt was edited or the phase miscounted: rebuild with/,
   );
 });
 
@@ -161,7 +164,7 @@ test('run-all after wireit: phases with a receipt in this run ran, the others ar
     ),
   );
   assert.equal(s.ok, true);
-  assert.match(r.stderr, /\n {2}build-evidence +fresh +[\d,]+ in → /);
+  assert.match(r.stderr, /\n {2}build-evidence +fresh +[\d,]+ source rows → [\d,]+ kept, /);
   assert.ok(r.stderr.endsWith('drift: ok vs run run-2 (no metric changed)\n'), r.stderr);
 });
 

@@ -32,11 +32,19 @@ test('consistent receipts reconcile', () => {
   assert.deepEqual(reconcile(items()), []);
 });
 
-test('an edited receipt whose rows in ≠ out + quarantined is caught', () => {
+test('an edited receipt whose rows in ≠ kept + quarantined + excluded is caught, in the phase unit', () => {
   const c = chain();
   c.score.counts.out = 7;
   assert.deepEqual(reconcile(items(c)), [
-    `score: rows in 9 ≠ rows out 7 + quarantined 1 = 8 (${P}/score.receipt.json); the receipt was edited or the phase miscounted: rebuild with \`npm run run-all\` (or \`distill run-all\`)`,
+    `score: 9 evidence records in ≠ 7 out + 1 quarantined + 0 excluded = 8 (${P}/score.receipt.json); the receipt was edited or the phase miscounted: rebuild with \`npm run run-all\` (or \`distill run-all\`)`,
+  ]);
+});
+
+test('excluded rows count apart: their reasons must add up to the rows excluded', () => {
+  const c = chain();
+  c.sft.counts.excluded_by_reason = { CATEGORY_EXCLUDED: 1 };
+  assert.deepEqual(reconcile(items(c)), [
+    `export-sft: exclusion reasons add up to 1, expected 2 rows excluded (${P}/export-sft.receipt.json); rebuild with \`npm run run-all\` (or \`distill run-all\`)`,
   ]);
 });
 

@@ -9,7 +9,7 @@ import { activePhases } from '../../tasks/phases/registry.ts';
 import { REPO, runCli, tempProject } from '../helpers/project.ts';
 
 const FUNNEL =
-  /\nfunnel\n {2}([\d,]+) source rows\n {2}→ ([\d,]+) evidence records \(([\d,]+) source rows quarantined\)\n {2}→ ([\d,]+) runs: ([\d,]+) accepted, ([\d,]+) partially accepted, ([\d,]+) rejected, ([\d,]+) needs human review\n {2}→ exports: rag ([\d,]+), sft ([\d,]+), sft-partial ([\d,]+), preference ([\d,]+), kto ([\d,]+)\n/;
+  /\nfunnel\n {2}([\d,]+) source rows\n {2}→ ([\d,]+) evidence records from [\d,]+ source rows \(([\d,]+) source rows quarantined; a row can give several records\)\n {2}→ ([\d,]+) scored runs: ([\d,]+) accepted, ([\d,]+) partially accepted, ([\d,]+) rejected, ([\d,]+) needs human review\n {2}→ export rows: rag ([\d,]+) chunks, sft ([\d,]+) rows, sft-partial ([\d,]+) rows, preference ([\d,]+) pairs, kto ([\d,]+) rows\n {2}left out over all phases: ([\d,]+) rows quarantined \(bad\), ([\d,]+) excluded by policy\n/;
 
 const num = (s: string | undefined): number => Number((s ?? '').replace(/,/g, ''));
 const readJson = (dir: string, rel: string) => JSON.parse(readFileSync(join(dir, rel), 'utf8'));
@@ -65,7 +65,18 @@ test('distill run-all prints the funnel and drift: ok; an identical second run h
     f.exports['sft-partial'],
     f.exports.preference,
     f.exports.kto,
+    f.left_out.quarantined,
+    f.left_out.excluded,
   ]);
+  // bad rows and policy exclusions are counted apart in every receipt: in = kept + quarantined + excluded
+  const rag = readJson(dir, 'reports/distillation/run-1/export-rag.receipt.json');
+  assert.equal(rag.counts.in, rag.counts.out + rag.counts.quarantined + rag.counts.excluded);
+  assert.ok(rag.counts.excluded_by_reason.CATEGORY_EXCLUDED > 0);
+  assert.equal(
+    rag.counts.by_reason.CATEGORY_EXCLUDED,
+    undefined,
+    'a policy exclusion is not a quarantine reason',
+  );
   const ev = readJson(dir, 'reports/distillation/run-1/build-evidence.receipt.json');
   assert.equal(f.source_rows, ev.counts.in);
   assert.ok(f.source_rows >= 1000 && f.runs > 0 && f.exports.sft > 0);

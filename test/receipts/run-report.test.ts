@@ -3,24 +3,27 @@ import assert from 'node:assert/strict';
 import { computeDrift } from '../../tasks/run/drift.ts';
 import { DRIFT_LINES, formatCheck, formatDrift, formatFunnel } from '../../tasks/run/report.ts';
 
-test('the funnel reads source rows → evidence → runs by category → exports', () => {
-  assert.deepEqual(
-    formatFunnel({
-      source_rows: 1300,
-      evidence: 1307,
-      quarantined: 17,
-      runs: 549,
-      runs_by_category: { accepted: 229, partially_accepted: 51, rejected: 174, needs_human_review: 95 },
-      exports: { rag: 149, sft: 227, kto: 1168 },
-    }).join('\n'),
-    [
-      'funnel',
-      '  1,300 source rows',
-      '  → 1,307 evidence records (17 source rows quarantined)',
-      '  → 549 runs: 229 accepted, 51 partially accepted, 174 rejected, 95 needs human review',
-      '  → exports: rag 149, sft 227, kto 1,168',
-    ].join('\n'),
-  );
+test('the funnel names the unit of every count: source rows → evidence records → scored runs → export rows, and what was left out', () => {
+  const funnel = {
+    source_rows: 1300,
+    evidence: 1307,
+    quarantined: 17,
+    runs: 549,
+    runs_by_category: { accepted: 229, partially_accepted: 51, rejected: 174, needs_human_review: 95 },
+    exports: { rag: 149, sft: 227, preference: 12, kto: 1168 },
+  };
+  const lines = [
+    'funnel',
+    '  1,300 source rows',
+    '  → 1,307 evidence records from 1,283 source rows (17 source rows quarantined; a row can give several records)',
+    '  → 549 scored runs: 229 accepted, 51 partially accepted, 174 rejected, 95 needs human review',
+    '  → export rows: rag 149 chunks, sft 227 rows, preference 12 pairs, kto 1,168 rows',
+  ];
+  assert.deepEqual(formatFunnel(funnel), lines);
+  assert.deepEqual(formatFunnel({ ...funnel, left_out: { quarantined: 79, excluded: 1035 } }), [
+    ...lines,
+    '  left out over all phases: 79 rows quarantined (bad), 1,035 excluded by policy',
+  ]);
 });
 
 test('drift text: first run, no change, and the changed metrics worst first', () => {
@@ -65,7 +68,7 @@ test(`drift text lists at most ${DRIFT_LINES} metrics and points at drift.json f
 
 test('check text: ok, and one line per problem', () => {
   assert.deepEqual(formatCheck([], 3, true), [
-    'check: ok (3 receipts reconcile: rows in = out + quarantined, inputs = upstream outputs, outputs = files on disk)',
+    'check: ok (3 receipts reconcile: rows in = kept + quarantined + excluded, inputs = upstream outputs, outputs = files on disk)',
   ]);
   assert.deepEqual(formatCheck(['score: x', 'export-sft: y'], 3, false), [
     'check: FAILED, 2 problems',

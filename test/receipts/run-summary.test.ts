@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSummary, funnelOf, metricsOf, type PhaseOutcome } from '../../tasks/run/summary.ts';
+import { withCurrentNames } from '../../tasks/run/metric-names.ts';
 import { chain, phaseOf } from './fixture.ts';
 
 function outcomes(): PhaseOutcome[] {
@@ -38,30 +39,54 @@ test('the funnel reads source rows and evidence from build-evidence, runs from s
     runs: 4,
     runs_by_category: { accepted: 2, partially_accepted: 1, rejected: 1, needs_human_review: 0 },
     exports: { sft: 2 },
+    left_out: { quarantined: 3, excluded: 2 },
   });
 });
 
-test('metrics: funnel counts, runs and mix by category, export rows and data bytes, quarantine by phase and reason', () => {
+test('metrics: the seed-named tracked counts, funnel counts, mix by category, export rows and data bytes, quarantine and exclusion by phase and reason', () => {
   assert.deepEqual(metricsOf(outcomes()), {
     'bytes.export-sft': 3500, // instruction_response.jsonl + openai/train.jsonl, not _quarantine.jsonl
-    'export.sft': 2,
-    'funnel.evidence': 9,
+    'excluded.export-sft.CATEGORY_EXCLUDED': 2,
+    'funnel.excluded': 2,
     'funnel.quarantined': 2,
-    'funnel.runs': 4,
     'funnel.source_rows': 10,
     'mix.accepted': 50,
     'mix.needs_human_review': 0,
     'mix.partially_accepted': 25,
     'mix.rejected': 25,
+    p2_evidence_records: 9,
+    p3_accepted: 2,
+    p3_needs_human_review: 0,
+    p3_partially_accepted: 1,
+    p3_rejected: 1,
+    p3_scored_runs: 4,
+    p4_sft_rows: 2,
+    p4_total_quarantined: 3,
     'quarantine.build-evidence.JSON_PARSE': 1,
     'quarantine.build-evidence.SCHEMA_INVALID': 1,
-    'quarantine.export-sft.CATEGORY_EXCLUDED': 2,
     'quarantine.score.ORPHAN_SIGNAL': 1,
-    'runs.accepted': 2,
-    'runs.needs_human_review': 0,
-    'runs.partially_accepted': 1,
-    'runs.rejected': 1,
   });
+});
+
+test("a previous run's metrics under the earlier names compare under the current ones", () => {
+  assert.deepEqual(
+    withCurrentNames({
+      'funnel.evidence': 9,
+      'runs.accepted': 2,
+      'export.sft': 2,
+      'export.kto': 5,
+      'quarantine.export-sft.CATEGORY_EXCLUDED': 2,
+      'quarantine.export-sft.TOOL_ARGS_INVALID': 1,
+    }),
+    {
+      p2_evidence_records: 9,
+      p3_accepted: 2,
+      p4_sft_rows: 2,
+      'export.kto': 5,
+      'excluded.export-sft.CATEGORY_EXCLUDED': 2,
+      'quarantine.export-sft.TOOL_ARGS_INVALID': 1,
+    },
+  );
 });
 
 test('a summary lists fresh and ran phases with the receipt in use; ok', () => {

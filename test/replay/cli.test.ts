@@ -53,7 +53,7 @@ function copyOf(root: string): string {
 const shared = builtProject();
 
 test('help lists index-rag, replay and replay-eval', () => {
-  const help = helpText();
+  const help = helpText(100).replace(/\n {4,}/g, ' ');
   assert.match(help, /\n {2}index-rag +BM25 retrieval index over exports\/rag\//);
   assert.match(
     help,

@@ -321,14 +321,23 @@ test('canaries never reach any export and each is quarantined by screen with its
       'pii.rows_redacted': 5,
     },
   );
-  assert.deepEqual(receipt.counts.in, receipt.counts.out + receipt.counts.quarantined);
+  assert.deepEqual(
+    receipt.counts.in,
+    receipt.counts.out + receipt.counts.quarantined + receipt.counts.excluded,
+  );
+  // duplicates and eval copies are left out by policy (excluded); secrets and dense PII are quarantined
+  assert.deepEqual(receipt.counts.excluded_by_reason, {
+    DUPLICATE_OF: 1,
+    EVAL_CONTAMINATION: 3,
+    NEAR_DUPLICATE_OF: 1,
+  });
   const reasons =
-    '1 DUPLICATE_OF, 3 EVAL_CONTAMINATION, 1 NEAR_DUPLICATE_OF, 1 PII_DENSE, 1 SECRET_DETECTED:anthropic-api-key, 1 SECRET_DETECTED:anthropic-oauth-token, 1 SECRET_DETECTED:anthropic-refresh-token, ' +
-    '3 SECRET_DETECTED:aws-access-token, 1 SECRET_DETECTED:gcp-api-key, 1 SECRET_DETECTED:generic-api-key, 1 SECRET_DETECTED:github-fine-grained-pat, 2 SECRET_DETECTED:github-pat, 1 SECRET_DETECTED:huggingface-access-token, ' +
-    '1 SECRET_DETECTED:jwt, 2 SECRET_DETECTED:openai-api-key, 1 SECRET_DETECTED:private-key, 1 SECRET_DETECTED:slack-bot-token, 1 SECRET_DETECTED:slack-webhook-url, 2 SECRET_DETECTED:stripe-access-token';
+    '3 SECRET_DETECTED:aws-access-token, 2 SECRET_DETECTED:github-pat, 2 SECRET_DETECTED:openai-api-key, 2 SECRET_DETECTED:stripe-access-token, 1 PII_DENSE, ' +
+    '1 SECRET_DETECTED:anthropic-api-key, 1 SECRET_DETECTED:anthropic-oauth-token, 1 SECRET_DETECTED:anthropic-refresh-token, 1 SECRET_DETECTED:gcp-api-key, 1 SECRET_DETECTED:generic-api-key, ' +
+    '1 SECRET_DETECTED:github-fine-grained-pat, 1 SECRET_DETECTED:huggingface-access-token, 1 SECRET_DETECTED:jwt, 1 SECRET_DETECTED:private-key, 1 SECRET_DETECTED:slack-bot-token, 1 SECRET_DETECTED:slack-webhook-url';
   assert.ok(
     r.err.startsWith(
-      `✔ screen: 33 runs + 2 documents + 2 judgments → 11 kept in data/screened/; 26 quarantined (${reasons}); PII redacted in 5 rows (1 EMAIL_ADDRESS, 1 PHONE_NUMBER, 1 CREDIT_CARD, 1 IBAN_CODE, 1 IP_ADDRESS) (`,
+      `✔ screen: 33 runs + 2 documents + 2 judgments → 11 kept in data/screened/; 21 quarantined (${reasons}), 5 excluded by policy (3 EVAL_CONTAMINATION, 1 DUPLICATE_OF, 1 NEAR_DUPLICATE_OF); PII redacted in 5 rows (1 EMAIL_ADDRESS, 1 PHONE_NUMBER, 1 CREDIT_CARD, 1 IBAN_CODE, 1 IP_ADDRESS) (`,
     ),
     r.err,
   );
@@ -464,9 +473,13 @@ test('distill scan prints hits per rule and PII type with field paths, never the
     /^scanned 1 file, 2 records, \d+ characters \(secret rules 2026\.11\.1\)\nsecrets: 1 hit \(screen would quarantine the records\)\n/,
   );
   assert.match(r.out, /\n {2}aws-access-token +1 +1 {2}messages\[\*\]\.content ×1\n/);
-  assert.match(r.out, /\n {2}generic-api-key +0 +0 {2}\n/);
+  assert.ok(!/\n {2}generic-api-key /.test(r.out), 'rules without a hit are not listed');
+  assert.match(r.out, /\n {2}\(\d+ more secret rules without a hit; --all lists them\)\n/);
   assert.match(r.out, /\n {2}EMAIL_ADDRESS +1 +1 {2}messages\[\*\]\.content ×1\n/);
-  assert.match(r.out, /\n {2}PHONE_NUMBER +0 +0 {2}\n/);
+  assert.ok(!/\n {2}PHONE_NUMBER /.test(r.out));
+  const all = await cli(['scan', join(root, 'traces.jsonl'), '--all', '--root', root]);
+  assert.match(all.out, /\n {2}generic-api-key +0 +0\n/);
+  assert.match(all.out, /\n {2}PHONE_NUMBER +0 +0\n/);
   const clean = await cli(['scan', join(root, 'traces.jsonl'), '--json', '--root', root]);
   assert.equal(JSON.parse(clean.out).secrets['aws-access-token'].hits, 1);
   const none = await cli(['scan', '--root', root]);

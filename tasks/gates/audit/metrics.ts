@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { z } from 'zod';
+import { jsonlLines } from '../../lib/jsonl-read.ts';
+import { TRACKED_METRICS as TRACKED, withCurrentNames } from '../../run/metric-names.ts';
 import { CATEGORIES } from '../../../schemas/category.ts';
 import { metricSeverity } from '../../run/drift.ts';
 import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/contract.ts';
@@ -27,25 +30,16 @@ export interface CorpusCounts {
   sft_partial: number;
   preference: number;
   kto: number;
-  /** Quarantine rows of every phase. */
+  /** Bad rows every phase quarantined (their reason is not one of the phase's EXCLUDED). */
   quarantined: number;
+  /** Rows every phase left out by policy (written to the same quarantine files, reason in EXCLUDED). */
+  excluded: number;
   /** Bytes of the export data files (no manifests, no quarantine). */
   export_bytes: number;
 }
 
-/** The 10 metrics audit-full tracks across baseline rows, in report order. */
-export const TRACKED_METRICS = [
-  'evidence_records',
-  'scored_runs',
-  'accepted',
-  'partially_accepted',
-  'rejected',
-  'needs_human_review',
-  'rag_rows',
-  'sft_rows',
-  'preference_pairs',
-  'quarantined_total',
-] as const;
+/** The 10 metrics audit-full tracks across baseline rows, in report order (the seed's names). */
+export const TRACKED_METRICS = TRACKED;
 /** One tracked metric's name. */
 export type TrackedMetric = (typeof TRACKED_METRICS)[number];
 /** The 10 tracked metrics' values. */
@@ -62,13 +56,18 @@ export async function corpusCounts(root: string, phases: readonly PipelinePhase[
   const data = (dir: string) => (p: string) => p.endsWith('.jsonl') && !p.slice(dir.length).includes('/_');
   const file = (dir: string, name: string) => (p: string) => p === `${dir}/${name}`;
   let quarantined = 0;
+  let excluded = 0;
   let exportBytes = 0;
   for (const p of phases) {
     const m = await phaseManifest(root, p.outDir);
     if (!m.ok) continue;
-    quarantined += m.value.files
-      .filter((f) => /\/_quarantine(\.jsonl$|\/)/.test(f.path))
-      .reduce((s, f) => s + (f.rows ?? 0), 0);
+    const policy = new Set(p.excluded);
+    for (const f of m.value.files.filter((x) => /\/_quarantine(\.jsonl$|\/)/.test(x.path))) {
+      // bad rows and policy exclusions share the file; each row's reason says which it is
+      const out = policy.size === 0 ? 0 : await rowsWithReason(join(root, f.path), policy);
+      excluded += out;
+      quarantined += (f.rows ?? 0) - out;
+    }
     if (p.outDir.startsWith('exports/'))
       exportBytes += m.value.files.filter((f) => !f.path.includes('/_')).reduce((s, f) => s + f.bytes, 0);
   }
@@ -87,6 +86,7 @@ export async function corpusCounts(root: string, phases: readonly PipelinePhase[
     preference: await rowsIn(EXPORT_DIRS.preference, file(EXPORT_DIRS.preference, PAIR_FILE)),
     kto: await rowsIn(EXPORT_DIRS.preference, file(EXPORT_DIRS.preference, KTO_FILE)),
     quarantined,
+    excluded,
     export_bytes: exportBytes,
   };
 }
@@ -94,17 +94,28 @@ export async function corpusCounts(root: string, phases: readonly PipelinePhase[
 /** The 10 tracked metrics of a corpus. */
 export function trackedMetrics(c: CorpusCounts): Metrics {
   return {
-    evidence_records: c.evidence,
-    scored_runs: c.scored,
-    accepted: c.categories.accepted,
-    partially_accepted: c.categories.partially_accepted,
-    rejected: c.categories.rejected,
-    needs_human_review: c.categories.needs_human_review,
-    rag_rows: c.rag,
-    sft_rows: c.sft,
-    preference_pairs: c.preference,
-    quarantined_total: c.quarantined,
+    p2_evidence_records: c.evidence,
+    p3_scored_runs: c.scored,
+    p3_accepted: c.categories.accepted,
+    p3_partially_accepted: c.categories.partially_accepted,
+    p3_rejected: c.categories.rejected,
+    p3_needs_human_review: c.categories.needs_human_review,
+    p4_rag_rows: c.rag,
+    p4_sft_rows: c.sft,
+    p4_preference_pairs: c.preference,
+    p4_total_quarantined: c.quarantined,
   };
+}
+
+/** Rows of a quarantine file whose reason (without a `:<rule>` suffix) is one of `reasons`. */
+async function rowsWithReason(path: string, reasons: ReadonlySet<string>): Promise<number> {
+  let count = 0;
+  for await (const { text } of jsonlLines(path)) {
+    if (text.trim() === '') continue;
+    const reason = String((JSON.parse(text) as { reason?: unknown }).reason ?? '').split(':')[0] as string;
+    if (reasons.has(reason)) count++;
+  }
+  return count;
 }
 
 /** A metric's move since the previous baseline row: `warn` above 20 % (or to / from zero), `new` with no previous row. */
@@ -128,9 +139,10 @@ export function compareMetrics(
   current: Metrics,
   previous: Readonly<Record<string, number>> | null,
 ): MetricDrift[] {
+  const before = previous ? withCurrentNames(previous) : null; // rows written under the earlier names
   return TRACKED_METRICS.map((metric) => {
     const cur = current[metric];
-    const prev = previous?.[metric];
+    const prev = before?.[metric];
     if (prev === undefined)
       return { metric, previous: null, current: cur, change_pct: null, status: 'new' as const };
     const change =

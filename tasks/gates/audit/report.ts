@@ -1,3 +1,4 @@
+import { withCurrentNames } from '../../run/metric-names.ts';
 import { n } from '../../lib/log.ts';
 import type { Series } from './svg-chart.ts';
 import type { CheckResult } from './check-list.ts';
@@ -73,6 +74,9 @@ export function formatAuditSummary(input: AuditReportInput): string {
   lines.push(`${verdictLine(input.checks)}${failed.length ? ` (failing: ${failed.join(', ')})` : ''}`);
   lines.push(driftLine(input.drift, input.previous));
   lines.push(`report: ${AUDIT_REPORT} (chart: ${AUDIT_CHART})`);
+  lines.push(
+    `baseline: row ${input.row.seq} appended to ${input.baselineFile}, which is tracked: commit it (docs/operator-handoff.md, "The audit baseline")`,
+  );
   return lines.join('\n');
 }
 
@@ -142,6 +146,8 @@ export function renderAuditReport(input: AuditReportInput): string {
 export function metricSeries(entries: readonly { metrics: Readonly<Record<string, number>> }[]): Series[] {
   return TRACKED_METRICS.map((name) => ({
     name,
-    values: entries.map((e) => e.metrics[name]).filter((v): v is number => typeof v === 'number'),
+    values: entries
+      .map((e) => withCurrentNames(e.metrics)[name])
+      .filter((v): v is number => typeof v === 'number'),
   }));
 }

@@ -85,14 +85,23 @@ export function cleanGitGate(f: CleanGitFacts): GateResult {
     );
   const problems: string[] = [];
   const tolerated: string[] = [];
+  let untrackedBaseline = false;
   for (const e of f.entries) {
+    const isBaseline = e.path === BASELINE_FILE || e.path === BASELINE_HEAD;
     // a deleted baseline (with its head) would let audit-full start a new history silently
-    const deletedBaseline = (e.path === BASELINE_FILE || e.path === BASELINE_HEAD) && e.status.includes('D');
-    if (!TOLERATED_PATHS.includes(e.path) || deletedBaseline)
+    const deletedBaseline = isBaseline && e.status.includes('D');
+    if (isBaseline && e.status.trim() === '??') untrackedBaseline = true;
+    else if (!TOLERATED_PATHS.includes(e.path) || deletedBaseline)
       problems.push(`${e.status.trim() || '??'} ${e.path}`);
     else tolerated.push(e.path);
   }
   const out: string[] = [];
+  // The baseline policy (docs/operator-handoff.md, "The audit baseline"): audits append rows, and
+  // the rows travel with the repository. Rows that were never committed are a history no clone has.
+  if (untrackedBaseline)
+    out.push(
+      `${BASELINE_FILE} is not committed: the audit baseline is the tracked record of every audit, and a release freezes against a committed one; commit it with \`git add ${BASELINE_FILE} ${BASELINE_HEAD} && git commit -m "audit baseline"\` and rerun`,
+    );
   if (problems.length > 0)
     out.push(
       `${n(problems.length)} uncommitted change${problems.length === 1 ? '' : 's'}: ${problems.slice(0, 8).join(', ')}${problems.length > 8 ? ', …' : ''}; commit or stash them (git stash -u) and rerun`,

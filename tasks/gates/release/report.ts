@@ -1,5 +1,6 @@
 import type { ReleaseManifest } from '../../../schemas/release-manifest.ts';
 import { n } from '../../lib/log.ts';
+import { BASELINE_FILE, BASELINE_HEAD } from '../audit/baseline.ts';
 
 /** Where release-freeze writes its report, relative to the project root (regenerated on every run, git-ignored). */
 export const RELEASE_REPORT = 'reports/distillation/release-freeze.md';
@@ -51,6 +52,11 @@ export function formatFreeze(m: ReleaseManifest): string {
   else
     lines.push(
       'fix what is not passing and rerun `npm run release-freeze`; the tag command is printed once every gate passes',
+    );
+  if (m.latest_baseline_row)
+    lines.push(
+      `then commit the audit baseline (row ${m.latest_baseline_row.seq} is this freeze's audit; the baseline is tracked):`,
+      `  git add ${BASELINE_FILE} ${BASELINE_HEAD} && git commit -m "audit baseline: ${m.tag}"`,
     );
   lines.push('written: reports/distillation/release-freeze.md, reports/distillation/release-manifest.json');
   return lines.join('\n');

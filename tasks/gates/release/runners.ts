@@ -41,29 +41,43 @@ export function tailLines(output: string, count = 10): string[] {
     .slice(-count);
 }
 
-/** Pure core: node:test's TAP summary (`# tests`, `# pass`, `# fail`, `# skipped`) and the failing test names (`not ok` lines). */
+/**
+ * Pure core: the counts and failing test names of `npm test`'s output: the closing line of our
+ * reporter (`tests: N passed, N failed, N skipped`, tasks/dev/test-reporter.mjs) and its
+ * `failed tests:` list, or node:test's TAP summary (`# tests`, `# pass`, `# fail`, `# skipped`) and
+ * `not ok` lines when a project runs the default reporter.
+ */
 export function parseTestOutput(exitCode: number | null, output: string): TestFacts {
   const num = (label: string): number | null => {
     const all = [...output.matchAll(new RegExp(`^# ${label} (\\d+)$`, 'gm'))];
     const last = all.at(-1);
     return last ? Number(last[1]) : null;
   };
-  const tests = num('tests');
-  const pass = num('pass');
-  const fail = num('fail');
-  const skipped = num('skipped') ?? 0;
-  const failures = [
-    ...new Set(
-      [...output.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((m) =>
-        (m[1] as string).replace(/\s+#.*$/, '').trim(),
-      ),
-    ),
-  ];
+  const plain = [...output.matchAll(/^tests: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/gm)].at(-1);
+  let counts: TestFacts['counts'] = null;
+  if (plain) {
+    const [pass, fail, skipped] = [Number(plain[1]), Number(plain[2]), Number(plain[3] ?? 0)];
+    counts = { tests: pass + fail + skipped, pass, fail, skipped };
+  } else {
+    const tests = num('tests');
+    const pass = num('pass');
+    const fail = num('fail');
+    if (tests !== null && pass !== null && fail !== null)
+      counts = { tests, pass, fail, skipped: num('skipped') ?? 0 };
+  }
+  const listed = output.includes('\nfailed tests:\n')
+    ? [...(output.split('\nfailed tests:\n').at(-1) as string).matchAll(/^ {2}✖ (.+)$/gm)].map(
+        (m) => m[1] as string,
+      )
+    : [];
+  const tap = [...output.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((m) =>
+    (m[1] as string).replace(/\s+#.*$/, '').trim(),
+  );
   return {
     skipped: false,
     exitCode,
-    counts: tests !== null && pass !== null && fail !== null ? { tests, pass, fail, skipped } : null,
-    failures,
+    counts,
+    failures: [...new Set([...listed, ...tap])],
     tail: tailLines(output),
   };
 }

@@ -55,4 +55,7 @@ export type BuildEvidenceReason = (typeof BUILD_EVIDENCE_REASONS)[number];
 export const REASONS = [...BUILD_EVIDENCE_REASONS, ...ADAPTER_DROP_REASONS] as const;
 export type Reason = (typeof REASONS)[number];
 
+/** build-evidence leaves nothing out by policy: every row it drops is bad input (quarantined). */
+export const EXCLUDED = [] as const satisfies readonly Reason[];
+
 export const SCHEMA_VERSIONS = { EvidenceRecord: EVIDENCE_V, QuarantineRecord: QUARANTINE_V } as const;

@@ -4,6 +4,8 @@ import type { Adapter } from '../../adapters/adapter.ts';
 import { detectFormat } from '../../adapters/detect.ts';
 import { ADAPTERS, AUTO, getAdapter } from '../../adapters/registry.ts';
 import { sampleFile } from '../../adapters/format-sample.ts';
+import { didYouMean } from '../../lib/did-you-mean.ts';
+import { sourceLocation } from '../../lib/project.ts';
 import { UserError } from '../../lib/result.ts';
 import { escapesRoot } from './source-names.ts';
 
@@ -16,13 +18,17 @@ export interface ResolvedAdapter {
 }
 
 /** The named adapter of a source, or an error listing the known names. */
-export function namedAdapter(source: SourceConfig): Adapter {
+export function namedAdapter(source: SourceConfig, root: string | null = null): Adapter {
   const a = getAdapter(source.adapter);
-  if (!a)
+  if (!a) {
+    const names = ADAPTERS.map((x) => x.name);
+    const hint = didYouMean(source.adapter, [AUTO, ...names]);
+    const where = root === null ? 'distill.config.json' : sourceLocation(root, source.stream, 'adapter');
     throw new UserError(
       'CONFIG_INVALID',
-      `source ${source.stream}: unknown adapter "${source.adapter}"; use "${AUTO}" or one of: ${ADAPTERS.map((x) => x.name).join(', ')}`,
+      `${where}: source ${source.stream}: unknown adapter "${source.adapter}";${hint || ` use "${AUTO}" or one of: ${names.join(', ')}`} (every adapter and its format: docs/sources.md; \`distill sniff <file>\` names the one a file needs)`,
     );
+  }
   return a;
 }
 
@@ -39,7 +45,7 @@ export async function resolveAdapters(
   const out = new Map<string, ResolvedAdapter>();
   for (const { source, files } of listed) {
     if (source.adapter !== AUTO) {
-      const adapter = namedAdapter(source);
+      const adapter = namedAdapter(source, root);
       for (const f of files) out.set(f, { adapter, detected: null });
       continue;
     }

@@ -474,7 +474,7 @@ export async function buildEvidence(
       let kept = 0;
       let quarantined = 0;
       let records = 0;
-      const progress = new Progress('build-evidence');
+      const progress = new Progress('build-evidence', null, 'source rows');
       const quarantine = (ctx: FileCtx, q: QRow): Promise<void> =>
         staged.writer(`_quarantine/${ctx.stream}.jsonl`).write(quarantineRow(q, 'build-evidence'));
       const dupOf = (recs: readonly KeptRecord[]): string | undefined => {

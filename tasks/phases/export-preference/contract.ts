@@ -17,3 +17,14 @@ export const REASONS = [
   'SELF_PAIR',
 ] as const;
 export type Reason = (typeof REASONS)[number];
+
+/**
+ * Rows left out by policy, counted apart as `excluded`: a category preference data does not take,
+ * and candidates the pairing rules refuse (a run with itself, two identical texts); the rows
+ * themselves are sound.
+ */
+export const EXCLUDED = [
+  'CATEGORY_EXCLUDED',
+  'IDENTICAL_TEXT',
+  'SELF_PAIR',
+] as const satisfies readonly Reason[];

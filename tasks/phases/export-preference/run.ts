@@ -1,3 +1,5 @@
+import { leftOutText } from '../../lib/quarantine.ts';
+import { EXCLUDED } from './contract.ts';
 import { join } from 'node:path';
 import type { DistillConfig } from '../../../schemas/config.ts';
 import { SCHEMA_VERSION as EVIDENCE_V, type EvidenceRecord } from '../../../schemas/evidence-record.ts';
@@ -202,7 +204,7 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
         kto: ktoCount,
         ...Object.fromEntries(Object.entries(skipped).map(([k, v]) => [`candidates_skipped.${k}`, v])),
       },
-      summary: `${n(stats.runs_in)} runs + ${n(stats.judgments_in)} judgments → ${n(pairCount)} pairs (${n(stats.pairs_outcome)} outcome, ${n(stats.pairs_correction)} correction, ${n(stats.pairs_judgment)} judgment), ${n(ktoCount)} unpaired KTO rows; ${n(dropCount)} quarantined`,
+      summary: `${n(stats.runs_in)} runs + ${n(stats.judgments_in)} judgments → ${n(pairCount)} pairs (${n(stats.pairs_outcome)} outcome, ${n(stats.pairs_correction)} correction, ${n(stats.pairs_judgment)} judgment), ${n(ktoCount)} unpaired KTO rows${dropCount ? `; ${leftOutText(byReason, EXCLUDED)}` : ''}`,
     };
   });
 }

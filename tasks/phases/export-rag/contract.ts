@@ -12,4 +12,11 @@ export const REBUILD = 'npm run export-rag';
 export const REASONS = ['CATEGORY_EXCLUDED', 'NO_USER_TURN', 'NO_FINAL_TEXT', 'DUPLICATE_TEXT'] as const;
 export type Reason = (typeof REASONS)[number];
 
+/**
+ * Rows left out by policy, not because they are bad: counted apart as `excluded` (the receipt's
+ * `counts.excluded`), never as quarantined. Runs of a category RAG does not take, and a text
+ * already exported.
+ */
+export const EXCLUDED = ['CATEGORY_EXCLUDED', 'DUPLICATE_TEXT'] as const satisfies readonly Reason[];
+
 export const SCHEMA_VERSIONS = { RagSample: RAG_V, QuarantineRecord: QUARANTINE_V } as const;

@@ -1,3 +1,5 @@
+import { leftOutText } from '../../lib/quarantine.ts';
+import { EXCLUDED } from './contract.ts';
 import type { DistillConfig } from '../../../schemas/config.ts';
 import { SCHEMA_VERSION as EVIDENCE_V, type EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import type { Provenance } from '../../../schemas/provenance.ts';
@@ -321,7 +323,7 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
       beforePublish: rescanExport(dir, config.secret_allowlist),
       counts: { in: unitsIn, out: kept, quarantined: dropCount, by_reason: byReason },
       stats: { ...counts },
-      summary: `${n(runsIn)} runs + ${n(documentsIn)} documents → ${n(kept)} documents in ${n(chunkCount)} chunks; ${n(dropCount)} quarantined`,
+      summary: `${n(runsIn)} runs + ${n(documentsIn)} documents → ${n(kept)} documents in ${n(chunkCount)} chunks${dropCount ? `; ${leftOutText(byReason, EXCLUDED)}` : ''}`,
     };
   });
 }

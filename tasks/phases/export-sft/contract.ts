@@ -23,6 +23,9 @@ export const REASONS = [
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
+/** Rows left out by policy (a category this variant does not take), counted apart as `excluded`. */
+export const EXCLUDED = ['CATEGORY_EXCLUDED'] as const satisfies readonly Reason[];
+
 /**
  * Layer 2 of 3 that keep forbidden runs out of SFT: categories the exporter refuses whatever the
  * options say (layer 1 is the SftSample `quality_score` enum, layer 3 the re-read of the written

@@ -1,3 +1,5 @@
+import { leftOutText } from '../../lib/quarantine.ts';
+import { EXCLUDED } from './contract.ts';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CATEGORIES, type Category } from '../../../schemas/category.ts';
@@ -223,9 +225,6 @@ export async function exportSft(
     };
     const schemaVersions = { ScoredRun: SCORED_V, SftSample: SFT_V, QuarantineRecord: QUARANTINE_V };
     const counts = { runs_in: runsIn, rows, train: parts.train, test: parts.test, quarantined: dropCount };
-    const reasons = Object.entries(byReason)
-      .map(([k, v]) => `${n(v)} ${k}`)
-      .join(', ');
     return {
       parameters,
       schemaVersions,
@@ -240,7 +239,7 @@ export async function exportSft(
         test: parts.test,
         ...Object.fromEntries(Object.entries(sortedCounts(byCategory)).map(([k, v]) => [`runs.${k}`, v])),
       },
-      summary: `${n(runsIn)} runs → ${n(rows)} SFT rows (${n(parts.train)} train, ${n(parts.test)} test) in ${dir}/${dropCount ? `; ${n(dropCount)} quarantined (${reasons})` : ''}`,
+      summary: `${n(runsIn)} runs → ${n(rows)} SFT rows (${n(parts.train)} train, ${n(parts.test)} test) in ${dir}/${dropCount ? `; ${leftOutText(byReason, EXCLUDED)}` : ''}`,
     };
   });
 }

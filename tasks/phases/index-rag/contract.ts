@@ -8,3 +8,5 @@ export const REBUILD = 'npm run index-rag';
 /** index-rag drops nothing: a bad RAG row is an error of export-rag's output, not a row to skip. */
 export const REASONS = [] as const;
 export type Reason = (typeof REASONS)[number];
+
+export const EXCLUDED = [] as const satisfies readonly Reason[];

@@ -13,6 +13,9 @@ export const REBUILD = 'npm run score';
 export const REASONS = ['ID_CONFLICT', 'DUPLICATE_RECORD', 'ORPHAN_SIGNAL', 'MISSING_TRACE_ID'] as const;
 export type Reason = (typeof REASONS)[number];
 
+/** score leaves nothing out by policy: every row it drops is bad (quarantined). */
+export const EXCLUDED = [] as const satisfies readonly Reason[];
+
 export const SCHEMA_VERSIONS = { ScoredRun: SCORED_V, QuarantineRecord: QUARANTINE_V } as const;
 
 /** The day file (relative to the output folder) of a run recorded at `recordedAt` (its run row's recorded_at). */

@@ -53,6 +53,7 @@ async function scoreFull(ctx: ShellContext, evidenceInputs: FileEntry[]): Promis
   const progress = new Progress(
     'score: reading evidence',
     evidenceInputs.reduce((s, f) => s + (f.rows ?? 0), 0),
+    'evidence rows',
   );
   const fileStats: ScoredFileStats[] = [];
   for (const f of evidenceInputs) {

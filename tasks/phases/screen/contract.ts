@@ -24,5 +24,16 @@ export const REASONS = [
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
+/**
+ * Rows left out by policy, counted apart as `excluded`: duplicates (one copy is kept) and copies of
+ * a protected eval item. Secrets, PII-dense rows and detector timeouts are quarantined: unsafe as
+ * they are.
+ */
+export const EXCLUDED = [
+  'DUPLICATE_OF',
+  'NEAR_DUPLICATE_OF',
+  'EVAL_CONTAMINATION',
+] as const satisfies readonly Reason[];
+
 /** The reason written in a quarantine row: SECRET_DETECTED names the rule that fired. */
 export type QuarantineReason = Exclude<Reason, 'SECRET_DETECTED'> | `SECRET_DETECTED:${string}`;

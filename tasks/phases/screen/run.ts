@@ -1,3 +1,5 @@
+import { leftOutText } from '../../lib/quarantine.ts';
+import { EXCLUDED } from './contract.ts';
 import { join } from 'node:path';
 import type { DistillConfig } from '../../../schemas/config.ts';
 import { SCHEMA_VERSION as EVIDENCE_V } from '../../../schemas/evidence-record.ts';
@@ -159,6 +161,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     const progress = new Progress(
       'screen',
       [...runFiles, ...evFiles].reduce((s, f) => s + (f.rows ?? 0), 0),
+      'rows',
     );
     // Pass 1 (steps 1–4, per file, cached or not) keeps no record: drop rows go to their sort, a
     // kept unit's features to dedup under a seq (its input's index × 2^32 + its rank among the
@@ -370,9 +373,6 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       kept: keptTotal,
       quarantined: dropCount,
     };
-    const reasons = Object.entries(sortedCounts(byReason))
-      .map(([k, v]) => `${n(v)} ${k}`)
-      .join(', ');
     const pii = PII_TYPES.filter((t) => (screenStats[`pii.${t}`] ?? 0) > 0)
       .map((t) => `${n(screenStats[`pii.${t}`] ?? 0)} ${t}`)
       .join(', ');
@@ -399,7 +399,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       stats: sortedCounts(allStats),
       summary:
         `${n(unitsIn.run)} runs + ${n(unitsIn.document)} documents + ${n(unitsIn.judgment)} judgments → ${n(keptTotal)} kept in ${SCREENED_DIR}/` +
-        `${dropCount ? `; ${n(dropCount)} quarantined (${reasons})` : ''}${pii ? `; PII redacted in ${n(screenStats['pii.rows_redacted'] ?? 0)} rows (${pii})` : ''}` +
+        `${dropCount ? `; ${leftOutText(byReason, EXCLUDED)}` : ''}${pii ? `; PII redacted in ${n(screenStats['pii.rows_redacted'] ?? 0)} rows (${pii})` : ''}` +
         ` (${n(screenInputs.length - todo.length)} of ${n(screenInputs.length)} input files from the cache${runsInOrder ? '' : '; runs were not in (day file, run_id) order and were sorted'})`,
     };
   });
