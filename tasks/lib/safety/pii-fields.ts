@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { isPlaceholder } from './placeholders.ts';
 import type { PiiType } from './pii-types.ts';
 
@@ -57,6 +58,11 @@ const CARD_KEYS = new Set(
   'card_number cardnumber cc_number credit_card_number creditcard_number pan'.split(' '),
 );
 const IBAN_KEYS = new Set(['iban', 'iban_code']);
+const IP_KEYS = new Set(
+  'ip ip_address ipaddress client_ip remote_ip remote_addr source_ip src_ip dst_ip destination_ip user_ip visitor_ip x_forwarded_for forwarded_for'.split(
+    ' ',
+  ),
+);
 
 /** Sibling keys that make an object about a person. */
 const PERSONAL_SIBLINGS = new Set([
@@ -97,6 +103,7 @@ export function fieldType(ctx: FieldContext): PiiType | null {
   if (PHONE_KEYS.has(k)) return 'PHONE_NUMBER';
   if (CARD_KEYS.has(k)) return 'CREDIT_CARD';
   if (IBAN_KEYS.has(k)) return 'IBAN_CODE';
+  if (IP_KEYS.has(k)) return 'IP_ADDRESS';
   if (ADDRESS_KEYS.has(k)) return 'STREET_ADDRESS';
   if (ctx.inAddress || (parent !== null && ADDRESS_KEYS.has(parent))) {
     if (POSTAL_KEYS.has(k)) return 'POSTAL_CODE';
@@ -116,6 +123,7 @@ export function fieldValueIsData(type: PiiType, value: string): boolean {
   if (v === '' || isPlaceholder(v) || /^<[A-Z_]+>$/.test(v)) return false;
   if (type === 'PHONE_NUMBER') return (v.match(/\d/g)?.length ?? 0) >= 6;
   if (type === 'EMAIL_ADDRESS') return v.includes('@');
+  if (type === 'IP_ADDRESS') return ipaddr.isValid(v) && ipaddr.parse(v).range() === 'unicast'; // public only
   if (type === 'CREDIT_CARD') return (v.match(/\d/g)?.length ?? 0) >= 12;
   if (type === 'PERSON') return /^[\p{L}\p{M}' .,-]{2,100}$/u.test(v) && /\p{L}/u.test(v);
   return true;

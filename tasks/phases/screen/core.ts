@@ -141,6 +141,7 @@ export function screenOne(u: ScreenUnit, opts: ScreenOptions, stats: Record<stri
       `${red.spans} PII spans in ${red.chars} characters of text (${types}): at least ${DENSE_MIN_SPANS} spans and ${DENSE_PER_1K} per 1,000 characters`,
     );
   }
+  if (red.ids > 0) bump(stats, 'pii.ids_hashed', red.ids);
   const flag = piiFlag(red.counts);
   if (flag === null) return { type: 'keep', unit: u, pii: red.counts };
   const record = { ...red.value, flags: withFlag(red.value.flags, flag) };
