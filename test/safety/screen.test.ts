@@ -408,7 +408,7 @@ test('screen is deterministic: a rerun and a reversed, re-split input give byte-
   }
 });
 
-test('the second engine (secretlint) fails an export that holds a secret: nothing is published; an allowlisted fake passes', async () => {
+test('the pre-publish rescan (secretlint and the screen detectors) fails an export that holds a secret: nothing is published; an allowlisted fake passes', async () => {
   const { root } = await makeProject();
   const gh = S['github-pat'] as string;
   // data/screened written directly (as if screen had missed it): the rescan must catch it
@@ -427,10 +427,14 @@ test('the second engine (secretlint) fails an export that holds a secret: nothin
   const hex = sha256(gh);
   assert.ok(
     r.err.includes(
-      '✖ export-sft: second-engine secret scan (@secretlint/secretlint-rule-preset-recommend@11) found 4 secrets in the staged exports/sft/; nothing was published:\n' +
-        ['hf/data/train.jsonl', 'instruction_response.jsonl', 'openai/train.jsonl', 'trl/train.jsonl']
-          .map((f) => `  exports/sft/${f}:1  @secretlint/secretlint-rule-github  (sha256 ${hex})\n`)
-          .join(''),
+      '✖ export-sft: pre-publish rescan (@secretlint/secretlint-rule-preset-recommend@11 and the screen detectors) found 8 secrets or raw personal data in the staged exports/sft/; nothing was published:\n' +
+        ['hf/data/train.jsonl', 'instruction_response.jsonl', 'openai/train.jsonl']
+          .map(
+            (f) =>
+              `  exports/sft/${f}:1  screen:github-pat  (sha256 ${hex})\n  exports/sft/${f}:1  @secretlint/secretlint-rule-github  (sha256 ${hex})\n`,
+          )
+          .join('') +
+        `  exports/sft/trl/train.jsonl:1  screen:github-pat  (sha256 ${hex})\n`,
     ),
     r.err,
   );

@@ -35,6 +35,7 @@ export function emails(s: string, out: PiiSpan[]): void {
     while (b < s.length && b - at <= 253 && isDomainChar(s[b] as string)) b++;
     while (b > at + 1 && (s[b - 1] === '.' || s[b - 1] === '-')) b--;
     if (a >= at || b === at + 1) continue;
+    if (s.slice(Math.max(0, a - 3), a) === '://' || s[a - 1] === ':') continue; // URL userinfo, not a mailbox
     const local = s.slice(a, at);
     if (SERVICE_LOCALS.has(local.toLowerCase())) continue;
     const domain = s.slice(at + 1, b);
