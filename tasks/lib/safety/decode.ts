@@ -195,8 +195,23 @@ export interface DecodedBlob {
   encoding: 'base64' | 'hex';
 }
 
+/** A run's decoded text: as hex when it is an even-length hex run that decodes to text, else as base64. */
+function decodeRun(flat: string): { text: string | null; encoding: DecodedBlob['encoding'] } {
+  if (flat.length >= MIN_HEX_RUN && flat.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(flat)) {
+    const t = printable(Buffer.from(flat, 'hex'));
+    if (t !== null) return { text: t, encoding: 'hex' };
+  }
+  const body = flat.replace(/=+$/, '');
+  if (body.length < MIN_BASE64_RUN || body.length % 4 === 1) return { text: null, encoding: 'base64' };
+  return {
+    text: printable(Buffer.from(body, /[-_]/.test(body) ? 'base64url' : 'base64')),
+    encoding: 'base64',
+  };
+}
+
 /** Base64 / base64url / hex runs, a run optionally wrapped over lines (MIME 76, PEM 64 columns). */
-const BLOB = /[A-Za-z0-9+/_-]{20,}={0,2}(?:\r?\n[ \t]{0,8}[A-Za-z0-9+/_-]{4,}={0,2}){0,100000}/g;
+const BLOB =
+  /[A-Za-z0-9+/_-]{20,}={0,2}(?:\r?\n[ \t]{0,8}[A-Za-z0-9+/_][A-Za-z0-9+/_-]{3,}={0,2}){0,100000}/g;
 
 /**
  * Base64 and hex runs that decode to printable text (a hex run of even length first, as hex;
@@ -207,22 +222,31 @@ export function encodedBlobs(s: string, charge: (n: number) => boolean): Decoded
   const out: DecodedBlob[] = [];
   BLOB.lastIndex = 0;
   for (let m = BLOB.exec(s); m !== null; m = BLOB.exec(s)) {
-    const run = m[0];
-    if (!charge(run.length)) break;
-    const flat = run.includes('\n') ? run.replace(/\r?\n[ \t]*/g, '') : run;
+    const whole = m[0];
+    if (!charge(whole.length)) break;
+    // a run over lines is base64 wrapped at one width (MIME 76, PEM 64; the last line may be
+    // shorter) — or a blob followed by a line of text: the first line alone is tried too
+    const lines = whole.includes('\n') ? whole.split(/\r?\n[ \t]*/) : [whole];
+    const width = (lines[0] as string).length;
+    const wrapped =
+      lines.length > 1 &&
+      width <= 128 &&
+      lines.slice(1, -1).every((l) => l.length === width) &&
+      (lines.at(-1) as string).length <= width;
+    const tries = wrapped ? [lines.join(''), lines[0] as string] : [lines[0] as string];
     let text: string | null = null;
     let encoding: DecodedBlob['encoding'] = 'base64';
-    if (flat.length >= MIN_HEX_RUN && flat.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(flat)) {
-      text = printable(Buffer.from(flat, 'hex'));
-      encoding = 'hex';
+    let run = whole;
+    for (const flat of tries) {
+      ({ text, encoding } = decodeRun(flat));
+      if (text !== null) {
+        run = flat === lines[0] ? flat : whole;
+        break;
+      }
     }
-    if (text === null) {
-      encoding = 'base64';
-      const body = flat.replace(/=+$/, '');
-      if (body.length % 4 === 1) continue; // not base64 of anything
-      text = printable(Buffer.from(body, /[-_]/.test(body) ? 'base64url' : 'base64'));
-    }
+    if (lines.length > 1 && run !== whole) BLOB.lastIndex = m.index + run.length;
     if (text !== null) out.push({ start: m.index, end: m.index + run.length, text, encoding });
+    else if (lines.length > 1) BLOB.lastIndex = m.index + width;
   }
   return out;
 }

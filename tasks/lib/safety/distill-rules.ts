@@ -127,6 +127,50 @@ export function distillFirstRules(since: string): SecretRule[] {
 export function distillLastRules(since: string): SecretRule[] {
   return [
     {
+      id: 'stripe-webhook-secret',
+      since,
+      source: 'distill',
+      description: 'Stripe webhook signing secret (whsec_, Stripe docs "Check the webhook signatures")',
+      keywords: ['whsec_'],
+      regex: new RegExp(String.raw`\b(whsec_[A-Za-z0-9+/=]{24,128})(?![A-Za-z0-9+/=])`, G),
+      check: (s) => !isPlaceholder(s.slice(6)) && /\d/.test(s),
+    },
+    {
+      id: 'azure-sas-token',
+      since,
+      source: 'distill',
+      description:
+        'Azure Storage shared access signature: a URL query with sv= and its sig= signature (Azure docs "Create SAS tokens")',
+      keywords: ['sig='],
+      regex: new RegExp(String.raw`[?&]sig=([A-Za-z0-9%+/=]{30,200})`, G),
+      check: (_s, m, text) =>
+        /[?&]sv=\d{4}-\d{2}-\d{2}/.test(text.slice(Math.max(0, m.index - 1000), m.index + 300)),
+    },
+    {
+      id: 'telegram-bot-token',
+      since,
+      source: 'distill',
+      description:
+        'Telegram bot token <bot id>:<35 characters> in a Bot API URL or after a telegram / bot name (Telegram Bot API docs)',
+      keywords: ['telegram', '/bot', 'bot_token', 'bottoken'],
+      regex: new RegExp(
+        String.raw`(?:/bot|telegram[\w.-]{0,30}["']?[ \t]{0,3}[:=][ \t]{0,3}["']?|bot_?token["']?[ \t]{0,3}[:=][ \t]{0,3}["']?)(\d{6,12}:[A-Za-z0-9_-]{35})(?![A-Za-z0-9_-])`,
+        GI,
+      ),
+    },
+    {
+      id: 'discord-webhook-url',
+      since,
+      source: 'distill',
+      description:
+        'Discord webhook URL: /api/webhooks/<id>/<token> (Discord developer docs, Webhook resource)',
+      keywords: ['discord'],
+      regex: new RegExp(
+        String.raw`discord(?:app)?\.com/api(?:/v\d{1,2})?/webhooks/\d{16,21}/([A-Za-z0-9_-]{60,100})`,
+        GI,
+      ),
+    },
+    {
       id: 'database-connection-string',
       since,
       source: 'secretlint',
@@ -187,8 +231,7 @@ export function distillLastRules(since: string): SecretRule[] {
         G,
       ),
       secret: (m) => (m[2] ? { text: m[2], start: m.index + m[0].length - m[2].length } : null),
-      check: (s, m) =>
-        !isPlaceholder(s) && !isPlaceholder(m[1] ?? '') && !/^\$/.test(s) && !s.startsWith('{'),
+      check: (s) => !isPlaceholder(s) && !/^\$/.test(s) && !s.startsWith('{'),
     },
     {
       id: 'generic-api-key',

@@ -35,7 +35,7 @@ export function emails(s: string, out: PiiSpan[]): void {
     while (b < s.length && b - at <= 253 && isDomainChar(s[b] as string)) b++;
     while (b > at + 1 && (s[b - 1] === '.' || s[b - 1] === '-')) b--;
     if (a >= at || b === at + 1) continue;
-    if (s.slice(Math.max(0, a - 3), a) === '://' || s[a - 1] === ':') continue; // URL userinfo, not a mailbox
+    if (/:\/\/[^\s/@]*$/.test(s.slice(Math.max(0, a - 200), a))) continue; // URL userinfo, not a mailbox
     const local = s.slice(a, at);
     if (SERVICE_LOCALS.has(local.toLowerCase())) continue;
     const domain = s.slice(at + 1, b);
@@ -80,7 +80,7 @@ const REGIONS: readonly CountryCode[] = [
 const PHONE_WORDS =
   /(?:phone|tel|mobile|mobil|cell|call|fax|whatsapp|sms|contact|ring|dial|handy|telefon|téléphone|portable|teléfono|telefono|móvil|celular|telemóvel|電話|携帯|手机|电话|फ़ोन|फोन|номер|телефон)\b[^\n]{0,24}$/i;
 const ID_WORDS =
-  /(?:order|invoice|id|#|no\.?|number|ref|reference|sku|ticket|tracking|confirmation|transaction|booking|reservation|po|serial|case|account|acct|isbn|issn|ean|upc|build|version|commit|job|pid|port|zip)\s*[:#=]?\s*$/i;
+  /(?:^|[^\p{L}\p{N}])(?:order|invoice|id|#|no\.?|number|ref|reference|sku|ticket|tracking|confirmation|transaction|booking|reservation|po|serial|case|account|acct|isbn|issn|ean|upc|build|version|commit|job|pid|port|zip)\s*[:#=]?\s*$/iu;
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isWordChar = (c: number): boolean =>
@@ -150,9 +150,13 @@ export function isPhone(text: string, before: string, digits: number, forced = f
   if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}(?!\d)/.test(text) || /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(text))
     return false; // dates
   if (/^\d+\.\d+$/.test(text) || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(text)) return false; // decimals, IPs
+  if (/^\d{3}-\d{2}-\d{4}$/.test(text)) return false; // the SSN shape, valid or not
+  if (/[ .\/-]\d$/.test(text) || /\.\d{1,2}[ )]/.test(text)) return false; // a one-digit last group, a decimal inside
+  if (/[,.]\d*$/.test(before) && /\d[,.]$/.test(before)) return false; // part of 1,234,567
   if (!forced) {
-    if (ID_WORDS.test(before)) return false;
-    if (!formatted && !PHONE_WORDS.test(before)) return false;
+    const phoneWord = PHONE_WORDS.test(before);
+    if (!phoneWord && ID_WORDS.test(before)) return false; // "phone number:" is a phone's label, "order number:" an id's
+    if (!formatted && (!phoneWord || digits < 9)) return false;
     if (!intl && digits < 8 && !PHONE_WORDS.test(before)) return false;
   }
   if (intl) {
@@ -168,6 +172,7 @@ export function phones(s: string, out: PiiSpan[]): void {
   digitRuns(s, 25, (start, end, count) => {
     if (count < 7 || count > 15) return;
     const text = s.slice(start, end);
+    if (s[end] === '%') return;
     if (isPhone(text, s.slice(Math.max(0, start - 40), start), count))
       out.push({ type: 'PHONE_NUMBER', start, end });
   });

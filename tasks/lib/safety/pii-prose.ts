@@ -47,7 +47,35 @@ const DATE = String.raw`(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.
 const BIRTH_CUE = String.raw`(?:\bdob\b|\bd\.o\.b\.?|date[ _]of[ _]birth|birth[ _]?date|birthday|\bborn(?:[ \t]+on)?|geboren(?:[ \t]+am)?|geb\.|geburtsdatum|n[ée]e?[ \t]+le|date[ \t]+de[ \t]+naissance|fecha[ \t]+de[ \t]+nacimiento|nacid[oa][ \t]+el|data[ \t]+di[ \t]+nascita|nat[oa][ \t]+il|data[ \t]+de[ \t]+nascimento|nascid[oa][ \t]+em|geboortedatum|生年月日|出生日期)`;
 const DOB_RE = new RegExp(String.raw`${BIRTH_CUE}["']?[ \t]*[:=-]?[ \t]*["']?(${DATE})`, 'giu');
 
-const NAME_CUE = String.raw`(?:\b(?:my name is|name is|named|name[ \t]*:|full name[ \t]*:|passenger(?:s)?[ \t]*:?|customer[ \t]*:?|traveller[ \t]*:?|traveler[ \t]*:?|dear|je m'appelle|ich heiße|ich heisse|me llamo|mi chiamo|meu nome é|(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Sig|Sig\.ra)\.?)[ \t]+)`;
+/** Either case of a cue's first letter (the name itself must be capitalised, so no `i` flag). */
+const cap = (w: string): string => `[${w[0]}${(w[0] as string).toUpperCase()}]${w.slice(1)}`;
+const CUES = [
+  'my name is',
+  'name is',
+  'named',
+  'name:',
+  'name :',
+  'full name:',
+  'passenger:',
+  'passenger',
+  'passengers:',
+  'customer:',
+  'customer',
+  'traveller:',
+  'traveler:',
+  'dear',
+  "je m'appelle",
+  'ich heiße',
+  'ich heisse',
+  'mein name ist',
+  'me llamo',
+  'mi nombre es',
+  'mi chiamo',
+  'meu nome é',
+  'from:',
+  'signed,',
+].map(cap);
+const NAME_CUE = String.raw`(?:(?<![\p{L}])(?:${CUES.join('|')}|(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Sig|Sig\.ra)\.?)[ \t]+)`;
 const NAME_AFTER_CUE = new RegExp(String.raw`${NAME_CUE}(${NAME})`, 'gu');
 /** Words a capitalised run after a cue can be without being a name. */
 const NOT_NAMES = new Set(
@@ -58,6 +86,49 @@ const NOT_NAMES = new Set(
 
 function push(out: PiiSpan[], type: PiiSpan['type'], start: number, end: number): void {
   out.push({ type, start, end });
+}
+
+/** Keys of JSON-like text (not parseable as a whole: JSON inside prose) whose string value is personal data. */
+const JSONISH = new RegExp(
+  String.raw`"((?:first|last|full|given|family|middle|passenger|customer|cardholder|holder|contact|patient|guest|traveler|traveller)_?name|surname|name|dob|date_of_birth|birth_?date|birthday|(?:street_|shipping_|billing_|home_|mailing_)?address[12]?|street|zip(?:_?code)?|postal_?code|postcode|ssn|social_security_number|phone(?:_number)?|mobile|tel|email)"[ 	]*:[ 	]*"([^"\
+]{1,120})"`,
+  'gi',
+);
+const JSONISH_TYPE: [RegExp, PiiSpan['type']][] = [
+  [/name$/i, 'PERSON'],
+  [/^(dob|date_of_birth|birth_?date|birthday)$/i, 'DATE_OF_BIRTH'],
+  [/address|street/i, 'STREET_ADDRESS'],
+  [/zip|postal|postcode/i, 'POSTAL_CODE'],
+  [/ssn|social/i, 'US_SSN'],
+  [/phone|mobile|tel/i, 'PHONE_NUMBER'],
+  [/email/i, 'EMAIL_ADDRESS'],
+];
+const PERSONAL_NEAR =
+  /"(?:email|phone|dob|date_of_birth|birth_?date|address\w*|first_name|last_name|passenger\w*|ssn)"/i;
+
+/**
+ * Field-aware detection for JSON that sits inside prose (a system prompt quoting a record, a
+ * document holding a snippet): `"key": "value"` pairs whose key names personal data. A bare
+ * `name` counts only with a personal key within 300 characters (a product's `name` does not).
+ */
+export function jsonishFields(s: string, out: PiiSpan[]): void {
+  if (!s.includes('":')) return;
+  JSONISH.lastIndex = 0;
+  for (let m = JSONISH.exec(s); m !== null; m = JSONISH.exec(s)) {
+    const key = (m[1] as string).toLowerCase();
+    const value = m[2] as string;
+    if (/^<[A-Z_]+>$/.test(value) || value.trim() === '') continue;
+    if (
+      key === 'name' &&
+      !PERSONAL_NEAR.test(s.slice(Math.max(0, m.index - 300), m.index + m[0].length + 300))
+    )
+      continue;
+    const type = JSONISH_TYPE.find(([re]) => re.test(key))?.[1];
+    if (!type) continue;
+    if (type === 'PERSON' && !/^[\p{L}\p{M}' .,-]{2,100}$/u.test(value)) continue;
+    const at = m.index + m[0].length - value.length - 1;
+    push(out, type, at, at + value.length);
+  }
 }
 
 /** Street addresses. */

@@ -2,7 +2,7 @@ import type { Budget } from './budget.ts';
 import { encodedBlobs, flatView, MAX_DECODE_DEPTH, rawSpan } from './decode.ts';
 import { emails, phones } from './pii-contact.ts';
 import { cards, ibans, ips, ninos, ssns } from './pii-numbers.ts';
-import { addresses, birthDates, names } from './pii-prose.ts';
+import { addresses, birthDates, jsonishFields, names } from './pii-prose.ts';
 import { placeholder, type PiiSpan } from './pii-types.ts';
 
 /**
@@ -25,6 +25,7 @@ export const DENSE_MIN_SPANS = 5;
 export const DENSE_PER_1K = 10;
 
 const PASSES: [string, (s: string, out: PiiSpan[]) => void][] = [
+  ['fields', jsonishFields],
   ['email', emails],
   ['ip', ips],
   ['iban', ibans],

@@ -61,7 +61,13 @@ async function lintChunk(
 }
 
 /** The primary engine over one JSONL row: secrets (`screen:<rule>`) and raw PII (`pii:<TYPES>`). */
-function primaryCheck(text: string, label: string, line: number, allow: ReadonlySet<string>, out: RescanHit[]): void {
+function primaryCheck(
+  text: string,
+  label: string,
+  line: number,
+  allow: ReadonlySet<string>,
+  out: RescanHit[],
+): void {
   let row: unknown;
   try {
     row = JSON.parse(text);
@@ -78,7 +84,8 @@ function primaryCheck(text: string, label: string, line: number, allow: Readonly
       .map(([t]) => t);
     out.push({ file: label, line, rule: `pii:${types.join('+') || 'ID'}`, sha256: sha256(text) });
   }
-  if (budget.exhausted) out.push({ file: label, line, rule: 'screen:DETECTOR_TIMEOUT', sha256: sha256(text) });
+  if (budget.exhausted)
+    out.push({ file: label, line, rule: 'screen:DETECTOR_TIMEOUT', sha256: sha256(text) });
 }
 
 /**
