@@ -131,7 +131,10 @@ export function digitRuns(
     while (end > start && !isDigit(s.charCodeAt(end - 1)) && s.charCodeAt(end - 1) !== 41) end--;
     const before = start > 0 ? s.charCodeAt(start - 1) : 32;
     const after = end < n ? s.charCodeAt(end) : 32;
+    const joined = (c: number, next: number): boolean => (c === 45 || c === 95) && isWordChar(next);
     const embedded =
+      joined(before, start > 1 ? s.charCodeAt(start - 2) : 32) || // opus-4-5-20251101, a uuid's groups
+      joined(after, end + 1 < n ? s.charCodeAt(end + 1) : 32) ||
       isWordChar(before) ||
       isWordChar(after) ||
       before === 46 ||

@@ -49,20 +49,10 @@ const DOB_RE = new RegExp(String.raw`${BIRTH_CUE}["']?[ \t]*[:=-]?[ \t]*["']?(${
 
 /** Either case of a cue's first letter (the name itself must be capitalised, so no `i` flag). */
 const cap = (w: string): string => `[${w[0]}${(w[0] as string).toUpperCase()}]${w.slice(1)}`;
-const CUES = [
+/** Cues after which one capitalised word is already a name. */
+const PERSON_CUES = [
   'my name is',
   'name is',
-  'named',
-  'name:',
-  'name :',
-  'full name:',
-  'passenger:',
-  'passenger',
-  'passengers:',
-  'customer:',
-  'customer',
-  'traveller:',
-  'traveler:',
   'dear',
   "je m'appelle",
   'ich heiße',
@@ -72,11 +62,30 @@ const CUES = [
   'mi nombre es',
   'mi chiamo',
   'meu nome é',
+].map(cap);
+/** Labels after which a name needs two capitalised words ("Passengers: Each reservation …" is policy text). */
+const LABEL_CUES = [
+  'name:',
+  'full name:',
+  'passenger:',
+  'passengers:',
+  'passenger',
+  'customer:',
+  'customer',
+  'traveller:',
+  'traveler:',
   'from:',
   'signed,',
 ].map(cap);
-const NAME_CUE = String.raw`(?:(?<![\p{L}])(?:${CUES.join('|')}|(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Sig|Sig\.ra)\.?)[ \t]+)`;
-const NAME_AFTER_CUE = new RegExp(String.raw`${NAME_CUE}(${NAME})`, 'gu');
+const HONORIFIC = String.raw`(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Sig|Sig\.ra)\.?`;
+const NAME_AFTER_CUE = new RegExp(
+  String.raw`(?<![\p{L}])(?:${PERSON_CUES.join('|')}|${HONORIFIC})[ \t]+(${NAME})`,
+  'gu',
+);
+const NAME_AFTER_LABEL = new RegExp(
+  String.raw`(?<![\p{L}])(?:${LABEL_CUES.join('|')})[ \t]+(${WORD}(?:[ \t]${WORD}){1,2})`,
+  'gu',
+);
 /** Words a capitalised run after a cue can be without being a name. */
 const NOT_NAMES = new Set(
   'The A An I It This That We You He She They Customer Passenger Sir Madam User Assistant Team Support Thanks Thank Hello Hi Please Yes No Not Name Is Unknown None Null'.split(
@@ -126,6 +135,8 @@ export function jsonishFields(s: string, out: PiiSpan[]): void {
     const type = JSONISH_TYPE.find(([re]) => re.test(key))?.[1];
     if (!type) continue;
     if (type === 'PERSON' && !/^[\p{L}\p{M}' .,-]{2,100}$/u.test(value)) continue;
+    // a bare `name` is a person's only as capitalised words ("langfuse-sdk" is a package)
+    if (key === 'name' && !/^\p{Lu}[\p{L}\p{M}'.-]*(?: \p{Lu}[\p{L}\p{M}'.-]*)+$/u.test(value)) continue;
     const at = m.index + m[0].length - value.length - 1;
     push(out, type, at, at + value.length);
   }
@@ -163,15 +174,18 @@ function nameBefore(s: string, at: number): [number, number] | null {
 
 /** Person names after a name cue, or before an address, a birth cue or an e-mail in angle brackets. */
 export function names(s: string, out: PiiSpan[], anchors: readonly PiiSpan[]): void {
-  NAME_AFTER_CUE.lastIndex = 0;
-  for (let m = NAME_AFTER_CUE.exec(s); m !== null; m = NAME_AFTER_CUE.exec(s)) {
-    const n = m[1] as string;
-    const words = n.split(/[ \t]+/);
-    while (words.length > 0 && NOT_NAMES.has(words[0] as string)) words.shift();
-    if (words.length === 0) continue;
-    const text = words.join(' ');
-    const at = m.index + m[0].length - n.length + n.indexOf(text);
-    push(out, 'PERSON', at, at + text.length);
+  for (const re of [NAME_AFTER_CUE, NAME_AFTER_LABEL]) {
+    re.lastIndex = 0;
+    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+      const n = m[1] as string;
+      const words = n.split(/[ \t]+/);
+      while (words.length > 0 && NOT_NAMES.has(words[0] as string)) words.shift();
+      if (words.length === 0) continue;
+      const text = words.join(' ');
+      const at = m.index + m[0].length - n.length + n.indexOf(text);
+      if (re === NAME_AFTER_LABEL && words.length < 2) continue;
+      push(out, 'PERSON', at, at + text.length);
+    }
   }
   for (const a of anchors) {
     if (a.type !== 'STREET_ADDRESS' && a.type !== 'DATE_OF_BIRTH' && a.type !== 'EMAIL_ADDRESS') continue;
