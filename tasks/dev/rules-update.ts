@@ -40,6 +40,25 @@ interface TomlRule {
   allowlists?: TomlAllow[];
 }
 
+/** The text from `from` up to the bracket that closes the one opened just before it (Go strings and comments skipped). */
+function balanced(src: string, from: number): string {
+  let depth = 1;
+  let i = from;
+  while (i < src.length && depth > 0) {
+    const c = src[i] as string;
+    if (c === '"') {
+      i++;
+      while (i < src.length && src[i] !== '"' && src[i] !== '\n') i += src[i] === '\\' ? 2 : 1;
+    } else if (c === '`') i = src.indexOf('`', i + 1);
+    else if (c === '/' && src[i + 1] === '/') i = src.indexOf('\n', i) - 1;
+    else if (c === '{' || c === '(') depth++;
+    else if (c === '}' || c === ')') depth--;
+    if (i < 0) break;
+    i++;
+  }
+  return src.slice(from, i - 1);
+}
+
 /** Go string literals standing alone as slice elements, and literal secrets given to GenerateSampleSecret(s). */
 export function goExamples(src: string): Map<string, { tps: string[]; fps: string[] }> {
   const out = new Map<string, { tps: string[]; fps: string[] }>();
@@ -57,22 +76,21 @@ export function goExamples(src: string): Map<string, { tps: string[]; fps: strin
     if (!id) continue;
     const ex = out.get(id) ?? { tps: [], fps: [] };
     for (const kind of ['tps', 'fps'] as const) {
-      const blockRe = new RegExp(
-        String.raw`${kind}\s*(?::?=\s*\[\]string\{|=\s*append\(${kind},)([\s\S]*?)\n\t[})]`,
-        'g',
-      );
-      for (let b = blockRe.exec(fn); b !== null; b = blockRe.exec(fn)) {
-        for (const line of (b[1] ?? '').split('\n')) {
+      const openRe = new RegExp(String.raw`\b${kind}\s*(?::?=\s*\[\]string\{|=\s*append\(${kind},)`, 'g');
+      for (let b = openRe.exec(fn); b !== null; b = openRe.exec(fn)) {
+        for (const line of balanced(fn, b.index + b[0].length).split('\n')) {
           const m = new RegExp(String.raw`^\s*${lit},?\s*(?://.*)?$`).exec(line);
           const v = m?.[1] === undefined ? null : decode(m[1]);
           if (v !== null && v !== '') ex[kind].push(v);
         }
       }
     }
-    const genRe = new RegExp(String.raw`GenerateSampleSecrets?\(\s*"([^"]*)",\s*${lit}\s*\)`, 'g');
+    // utils.GenerateSampleSecret(id, s) writes `<id>_api_token = "<s>"`; GenerateSampleSecrets(id, s)
+    // writes several config shapes, of which the YAML `<id>_token: <s>` is replayed
+    const genRe = new RegExp(String.raw`GenerateSampleSecret(s?)\(\s*"([^"]*)",\s*${lit}\s*\)`, 'g');
     for (let g = genRe.exec(fn); g !== null; g = genRe.exec(fn)) {
-      const secret = decode(g[2] as string);
-      if (secret) ex.tps.push(`${g[1]}_api_token = "${secret}"`);
+      const secret = decode(g[3] as string);
+      if (secret) ex.tps.push(g[1] ? `${g[2]}_token: ${secret}` : `${g[2]}_api_token = "${secret}"`);
     }
     if (ex.tps.length || ex.fps.length) out.set(id, ex);
   }
@@ -82,7 +100,7 @@ export function goExamples(src: string): Map<string, { tps: string[]; fps: strin
 /** gitleaks' end of a secret: a quote, whitespace, `;`, an escaped newline or the end of the text. */
 const SECRET_SUFFIX = String.raw`(?:[\x60'"\s;]|\\[nr]|$)`;
 /** … widened for prefixed tokens (`\b(` + a fixed prefix): prose puts `.`, `,`, `)` or `<` after a token. */
-const PROSE_SUFFIX = String.raw`(?:[\x60'"\s;.,:)\]}>|&<]|\\[nr]|$)`;
+const PROSE_SUFFIX = String.raw`(?:[\x60'"\s;,:)\]}>|&<]|\.(?:\s|$)|\\[nr]|$)`;
 
 /**
  * A unique-token rule (`\b(prefix…)` + the secret suffix) gets the prose suffix: the token's own

@@ -203,13 +203,30 @@ export function distillLastRules(since: string): SecretRule[] {
       since,
       source: 'distill',
       description:
-        'Authorization / Proxy-Authorization header with a Bearer, Basic, Token, SSWS, Bot, ApiKey or Digest credential',
+        'Authorization / Proxy-Authorization header with a Bearer, Basic, Token, Api-Token, SSWS, Bot, ApiKey or Digest credential, or a bare credential',
       keywords: ['authorization'],
       regex: new RegExp(
-        String.raw`authorization["']?\s{0,3}[:=]\s{0,3}["']?(?:Bearer|Basic|Token|SSWS|Bot|Api-?Key|Digest|Key|OAuth|JWT)\s{1,3}([^\s"'\x60,;\\]{8,4096})`,
+        String.raw`authorization["']?\s{0,3}[:=]\s{0,3}["']?(?:(?:Bearer|Basic|Token|Api-?Token|SSWS|Bot|Api-?Key|Digest|Key|OAuth|JWT)\s{1,3})?([^\s"'\x60,;\\]{8,4096})`,
         GI,
       ),
-      check: (s) => !isPlaceholder(s) && !isCodeExpression(s) && (/\d/.test(s) || shannonEntropy(s) >= 3),
+      check: (s) =>
+        !isPlaceholder(s) &&
+        !isCodeExpression(s) &&
+        /\d/.test(s) &&
+        shannonEntropy(s) >= 2.5 &&
+        !/^(?:Bearer|Basic|Token)$/i.test(s),
+    },
+    {
+      id: 'api-key-header',
+      since,
+      source: 'distill',
+      description: 'An API-key header (X-Api-Key, Api-Token, X-Auth-Token, X-Access-Token, …) with a value',
+      keywords: ['api-key', 'apikey', 'api-token', 'auth-token', 'access-token', 'token:'],
+      regex: new RegExp(
+        String.raw`(?:\b(?:X-)?(?:[A-Za-z]{1,20}-)?(?:Api-?Key|Api-?Token|Auth-?Token|Access-?Token)|(?<=^|["'\n])Token)["']?[ \t]{0,3}:[ \t]{0,3}["']?([^\s"'\x60,;\\]{8,512})`,
+        GI,
+      ),
+      check: (s) => !isPlaceholder(s) && !isCodeExpression(s) && /\d/.test(s) && /[A-Za-z]/.test(s),
     },
     {
       id: 'bearer-token',
@@ -224,14 +241,29 @@ export function distillLastRules(since: string): SecretRule[] {
       id: 'cli-user-password',
       since,
       source: 'distill',
-      description: '-u / --user user:password on a command line (curl, wget, http clients)',
+      description:
+        '-u / --user user:password on a command line (curl, wget, http clients), quoted or not; a token given as the user',
       keywords: ['-u', '--user'],
       regex: new RegExp(
-        String.raw`(?:^|[\s"'])(?:-u|--user)(?:[ \t]{1,3}|=)["']?([^\s"':]{1,100}):([^\s"']{3,200})`,
+        String.raw`(?:^|[\s"'])(?:-u|--user)(?:[ \t]{1,3}|=)((?:"[^"\n]{0,300}"|'[^'\n]{0,300}'|[^\s"':]{1,300})(?::(?:"[^"\n]{0,300}"|'[^'\n]{0,300}'|[^\s"']{0,300}))?)`,
         G,
       ),
-      secret: (m) => (m[2] ? { text: m[2], start: m.index + m[0].length - m[2].length } : null),
-      check: (s) => !isPlaceholder(s) && !/^\$/.test(s) && !s.startsWith('{'),
+      secret: (m) => {
+        const arg = m[1] as string;
+        const unq = (x: string): string => x.replace(/^["']|["']$/g, '');
+        const colon = unq(arg).indexOf(':');
+        if (colon === -1) return null;
+        const whole = unq(arg);
+        const user = unq(whole.slice(0, colon));
+        const pass = unq(whole.slice(colon + 1));
+        const start = m.index + m[0].length - arg.length;
+        if (pass.length >= 3) return { text: pass, start: start + arg.lastIndexOf(pass) };
+        // `-u "<token>:"`: an API token passed as the user, empty password
+        if (pass === '' && user.length >= 8 && /\d/.test(user) && shannonEntropy(user) >= 3)
+          return { text: user, start: start + arg.indexOf(user) };
+        return null;
+      },
+      check: (s) => !isPlaceholder(s.replace(/^\{|\}$/g, '')) && !/^\$/.test(s),
     },
     {
       id: 'generic-api-key',

@@ -157,7 +157,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(p8e-(?i)[a-z0-9]{32})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(p8e-[a-zA-Z0-9]{32})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(p8e-[a-zA-Z0-9]{32})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -178,7 +179,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       },
       allow: [],
       examples: {
-        tps: ['age_api_token = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"'],
+        tps: ['age_token: AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ'],
         fps: [],
       },
     },
@@ -240,7 +241,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(LTAI(?i)[a-z0-9]{20})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(LTAI[a-zA-Z0-9]{20})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(LTAI[a-zA-Z0-9]{20})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -275,7 +277,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b(sk-ant-admin01-[a-zA-Z0-9_\\-]{93}AA)(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b(sk-ant-admin01-[a-zA-Z0-9_\\-]{93}AA)(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b(sk-ant-admin01-[a-zA-Z0-9_\\-]{93}AA)(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -297,7 +299,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       keywords: ['sk-ant-api03'],
       go: '\\b(sk-ant-api03-[a-zA-Z0-9_\\-]{93}AA)(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(sk-ant-api03-[a-zA-Z0-9_\\-]{93}AA)(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(sk-ant-api03-[a-zA-Z0-9_\\-]{93}AA)(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -395,9 +398,10 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       allow: [],
       examples: {
         tps: [
-          'jira_api_token = "ATATT3xFfGF0K3irG5tKKi-6u-wwaXQFeGwZ-IHR-hQ3CulkKtMSuteRQFfLZ6jihHThzZCg_UjnDt-4Wl_gIRf4zrZJs5JqaeuBhsfJ4W5GD6yGg3W7903gbvaxZPBjxIQQ7BgFDSkPS8oPispw4KLz56mdK-G6CIvLO6hHRrZHY0Q3tvJ6JxE=C63992E6"',
+          'JIRA_API_TOKEN=HXe8DGg1iJd2AopzyxkFB7F2',
+          'jira_token: ATATT3xFfGF0K3irG5tKKi-6u-wwaXQFeGwZ-IHR-hQ3CulkKtMSuteRQFfLZ6jihHThzZCg_UjnDt-4Wl_gIRf4zrZJs5JqaeuBhsfJ4W5GD6yGg3W7903gbvaxZPBjxIQQ7BgFDSkPS8oPispw4KLz56mdK-G6CIvLO6hHRrZHY0Q3tvJ6JxE=C63992E6',
         ],
-        fps: [],
+        fps: ['getPagesInConfluenceSpace,searchConfluenceUsingCql'],
       },
     },
     {
@@ -409,7 +413,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b((?:sc|ext|scauth|authress)_(?i)[a-z0-9]{5,30}\\.[a-z0-9]{4,6}\\.(?-i:acc)[_-][a-z0-9-]{10,32}\\.[a-z0-9+/_=-]{30,120})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b((?:sc|ext|scauth|authress)_[a-zA-Z0-9]{5,30}\\.[a-zA-Z0-9]{4,6}\\.(?:acc)[_-][a-zA-Z0-9-]{10,32}\\.[a-zA-Z0-9+/_=-]{30,120})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b((?:sc|ext|scauth|authress)_[a-zA-Z0-9]{5,30}\\.[a-zA-Z0-9]{4,6}\\.(?:acc)[_-][a-zA-Z0-9-]{10,32}\\.[a-zA-Z0-9+/_=-]{30,120})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -442,14 +446,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
         },
       ],
       examples: {
-        tps: [
-          'key = AKIAXXXXXXXXXXXXXXXX',
-          'aws_access_key: AKIAIOSFODNN7EXAMPLE',
-          'msgstr "Näytä asiakirjamallikansio."',
-          'TODAYINASIAASACKOFRICEFELLOVER',
-          'CTTCATAGGGTTCACGCTGTGTAAT-ACG--CCTGAGGC-CACA-AGGGGACTTCAGCAACCGTCGGG-GATTC-ATTGCCA-A--TGGAAGCAATC-TA-TGGGTTA-TCGCGGAGTCCGCAAAGACGGCCAGTATG-AAGCAGATTTCGCAC-CAATGTGACTGCATTTCGTG-ATCGGGGTAAGTA-TC-GCCGATTC-GC--CCGTCCA-AGT-CGAAG-TA--GGCAATATAAAGCTGC-CATTGCCGAAGCTATCTCGCTA-TACTTGAT-AATCGGCGG-TAG-CACAG-GTCGCAGTATCG-AC-T--AGG-CCTCTCAAAAGTT-GGGTCCCGGCCTCTGGGAAAAACACCTCT-A-AGCGTCAATCAGCTCGGTTTCGCATATTA-TGATATCCCCCGTTGACCAATTGA--TAGTACCCGAGCTTACCGTCGG-ATTCTGGAGTCTT-ATGAGGTTACCGACGA-CGCAGTACCATAAGT-GCGCAATTTGACTGTTCCCGTCGAGTAACCA-AGCTTTGCTCA-CCGGGATGCGCGCCGATGTGACCAGGGGGCGCATGTTACATTGAC-A-GCTGGATCATGTTATGAC-GTGGGTC-ATGCTAAAAGCCTAAAGGACGGT-GCATTAGTAT-TACCGGGACCTCATATCAATGCGCTCGCTAGTTCCTCTTCTCTTGATAACGTATATGCGTCAGGCGCCCGTCCGCCTCCAATACGTG-ACAACGTC-AGTACTGAGCCTC--AA-ACATCGTCTTGTTCG-CC-TACAAAGGATCGGTAGAAAACTCAATATTCGGGTATAAGGTCGTAGGAAGTGTGTCGCCCAGGGCCG-CTAGA-AGCGCACACAAGCG-CTCCTGTCAAGGAGTTG-GTGAAAA-ATGAAC--GACT-ATTGCGTCAC--CTACCTCT-AAGTTTTT-GACAATTTCATGGACGAATTGA-AGCGTCCACAAGCATCTGCCGTAGATATGCGGTAGGTTTTTACATATG-TCACTGCAGAGTCACGGACA-CACATCGCTGTCAAAATGCTCGTACCTAGT-GT-TTGCGATCCCCC-GCGGCATTA-TCTTTTGAACCCTCGTCCCTGTGG-CTCTGATGATTGAG-GTCTGTA-TTCCCTCGTTGTGGGGGGATTGGACCTT-TGTATAGGTTCTTTAACCG-ATGGGGGGCCG--ATCGA-A-TA-TGCTCCTGTTTGCCCCGAACCTT-ACCTCGG-TCCAGACA-CTAAGAAAAACCCC-C-ACTGTAAGGTGCTGAGCCTTTGGATAGCC-CGCGAATGAT-CC-TAGTTGACAA-CTGAACGCGCTCGAACA-TGCCC-GCCCTCTGA--CTGCTGTCTG-GCACCTTTAGACACGCGTCGAC-CATATATT-AGCGCTGTCTGTGG-AGGT-TGTGTCTTGTTGCTCA-CT-CATTATCTGT-AACTGGCTCC-CTC-CCAT-TGGCGTCTTTACACCAACCGCTAGGTTACAGTGCA-TCTAGCGCCTATTATCAGGGCGT-TTGCAGCGGCGCGGTGGCTATGT-GTTAGACATATC-CTTACACTGTATGCTAG-AGCAAGCCAC-TCTGAATGGGTTGC-CGATGAATGA-TCTTGATC-GAGCTCGCA-AC---TACATGGAGTCCGAAGTGAACCTACGGATGATCGTATTCCAACACGAGGATC-TATACGTATAGG-A-GGCG-TAATCCACAATTTAGTAACTCTTGACGC---GGATGAAAAT-GTCGTTACACCTTCCAGAGGCTCGG-GTATATATATGACCT--TGTGATTGAGGACGATCTAGAATAA-CT-GT-G-CT-AAAGTACAGTAGTTTCTATGT-GGTAGGTGGAGAATACAGAGTAG-ATGATTC-GTGGGCCACA-C--T-ACTTTCAT-TAGAGCAGAGA-C-GTGAGTGAGTTTTACACTAGCCAGATGGACCG-GTGA-AGTCTAACAGCCACCGCTT-GTGAGGTCGTTTCCCAGTC-ACCCTACTACAGGCAAAAACTCAGTGT-CC-GTGA-GTGCGTTAGTGATATTCCCTAACGGTTAGGTAACT-CATGAATTCA-AT-TAAGCGTGTCC-CGGT-CACGCCCCCATGGGGGCCTTCTTGGGAGG--AGCATCTTAT--AT-GCTCACGTGGTT-GATAGG-A-T-AATACACTTTTAGTCAGTCCATCAATAAC-AAAGGAAC---CAGGTGGTCGCAGATA-TCCCGCTGATATAGCACTGTGTAAACTCAGGTGATA-CTAAGC--GCTCTAAT-ACG-CTTAATGGCAATGCCCAGTTC--ACGACTAGCTTATGAGGCCCAGCTATGGACTGCGGC-GGCATGTCGGC-GATGGTTGCCCTCGCCCTAAATTATGTACGA-T-ACCGCCT-CTTGTTCT-CCGCCCATAGGGT-C--AGCAGGCGATAGACTCCCAGAAATTTCCTCGTCGT-CCGAATAAGACTAACACGACTA-TT-CCTCTAC-GT-G-AA-CTTATCA-CAAATG-GCT-TACC-TAGGTGGTGGCAGATCACTTTCCGGTG-TATTACGAATTGACGCATACCGAC-A-CGC-GCTTGTTGGATAATCGACTCTAACCTCCTCTCTGGCACATGT-GCTGGATTACCTC-TATTTT-TCTCGCTTAG--GGAACG-T-CCTCTGTCGCGTGAG-GTACGTTTCACGGGAG-CGGCTTGTTCATGCCACGTCCATTATCGA-AGTG-C-GTAAGG-A-GAGCCCTA--GACTCTACACGGAAA-TC-AAC-GTAGAAGGCTC-A-CT',
-          'AWS_api_token = "AKIALALEMEL33243OLIB"',
-        ],
+        tps: ['AWS_token: AKIALALEMEL33243OLIB'],
         fps: [
           'key = AKIAXXXXXXXXXXXXXXXX',
           'aws_access_key: AKIAIOSFODNN7EXAMPLE',
@@ -467,7 +464,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(ABSK[A-Za-z0-9+/]{109,269}={0,2})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(ABSK[A-Za-z0-9+/]{109,269}={0,2})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(ABSK[A-Za-z0-9+/]{109,269}={0,2})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -495,7 +493,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       },
       allow: [],
       examples: {
-        tps: ['AmazonBedrockAPIKeyShortLived_api_token = "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t"'],
+        tps: ['AmazonBedrockAPIKeyShortLived_token: bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t'],
         fps: ['bedrock-api-key-', 'bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29x'],
       },
     },
@@ -668,11 +666,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       },
       allow: [],
       examples: {
-        tps: [
-          'key = 4b1dXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
-          'key = adf4b1dbRdW3rOcB7xLthrM4BTBGK1qPLkHigpN1bXD6z',
-          'ClickHouse_api_token = "4b1dbRdW3rOcB7xLthrM4BTBGK1qPLkHigpN1bXD6z"',
-        ],
+        tps: ['ClickHouse_token: 4b1dbRdW3rOcB7xLthrM4BTBGK1qPLkHigpN1bXD6z'],
         fps: [
           'key = 4b1dXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
           'key = adf4b1dbRdW3rOcB7xLthrM4BTBGK1qPLkHigpN1bXD6z',
@@ -740,13 +734,14 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(v1\\.0-[a-f0-9]{24}-[a-f0-9]{146})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(v1\\.0-[a-f0-9]{24}-[a-f0-9]{146})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(v1\\.0-[a-f0-9]{24}-[a-f0-9]{146})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
       examples: {
         tps: [
-          'cloudflare_api_token = "v1.0-aaa334dc886f30631ba0a610-0d98ef66290d7e50aac7c27b5986c99e6f3f1084c881d8ac0eae5de1d1aa0644076ff57022069b3237d19afe60ad045f207ef2b16387ee37b749441b2ae2e9ebe5b4606e846475d4a5"',
+          'cloudflare_token: v1.0-aaa334dc886f30631ba0a610-0d98ef66290d7e50aac7c27b5986c99e6f3f1084c881d8ac0eae5de1d1aa0644076ff57022069b3237d19afe60ad045f207ef2b16387ee37b749441b2ae2e9ebe5b4606e846475d4a5',
         ],
         fps: [],
       },
@@ -980,12 +975,13 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(dapi[a-f0-9]{32}(?:-\\d)?)(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(dapi[a-f0-9]{32}(?:-\\d)?)(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(dapi[a-f0-9]{32}(?:-\\d)?)(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
       examples: {
-        tps: ['DATABRICKS_TOKEN=dapi123456789012345678a9bc01234defg5'],
+        tps: ['token = dapif13ac4b49d1cb31f69f678e39602e381-2'],
         fps: ['DATABRICKS_TOKEN=dapi123456789012345678a9bc01234defg5'],
       },
     },
@@ -1031,7 +1027,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(doo_v1_[a-f0-9]{64})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(doo_v1_[a-f0-9]{64})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(doo_v1_[a-f0-9]{64})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -1048,7 +1045,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(dop_v1_[a-f0-9]{64})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(dop_v1_[a-f0-9]{64})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(dop_v1_[a-f0-9]{64})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -1064,7 +1062,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       keywords: ['dor_v1_'],
       go: '(?i)\\b(dor_v1_[a-f0-9]{64})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(dor_v1_[a-f0-9]{64})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(dor_v1_[a-f0-9]{64})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'gi',
       },
       allow: [],
@@ -1297,11 +1296,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       },
       allow: [],
       examples: {
-        tps: [
-          '\tif err := sysctl.SetSysctl(sysctlBridgeCallIPTables); err != nil {',
-          'g6Rib2R5hqhkZXRhY2hlZMOpaGFzaF90eXBlCqNrZXnEIwEgETSYcPQGcaAxl8vuQDLahSfhxkEEHu2flbF9ErAooEoKp3BheWxvYWTFAwB7ImJvZHkiOnsia2V5Ijp7ImVsZGVzdF9raWQiOiIwMTIwMTEzNDk4NzBmNDA2NzFhMDMxOTdjYmVlNDAzMmRhODUyN2UxYzY0MTA0MWVlZDlmOTViMTdkMTJiMDI4YTA0YTBhIiwiaG9zdCI6ImtleWJhc2UuaW8iLCJraWQiOiIwMTIwMTEzNDk4NzBmNDA2NzFhMDMxOTdjYmVlNDAzMmRhODUyN2UxYzY0MTA0MWVlZDlmOTViMTdkMTJiMDI4YTA0YTBhIiwidWlkIjoiYzUyZjc2M2MxNzYyNWZiMTI5YWU1ZDZmZThhMGUzMTkiLCJ1c2VybmFtZSI6ImttYXJla3NwYXJ0eiJ9LCJzZXJ2aWNlIjp7Imhvc3RuYW1lIjoia3lsZS5tYXJlay1zcGFydHoub3JnIiwicHJvdG9jb2wiOiJodHRwOiJ9LCJ0eXBlIjoid2ViX3NlcnZpY2VfYmluZGluZyIsInZlcnNpb24iOjF9LCJjbGllbnQiOnsibmFtZSI6ImtleWJhc2UuaW8gZ28gY2xpZW50IiwidmVyc2lvbiI6IjEuMC4xNCJ9LCJjdGltZSI6MTQ1ODU5MDYyMSwiZXhwaXJlX2luIjo1MDQ1NzYwMDAsIm1lcmtsZV9yb290Ijp7ImN0aW1lIjoxNDU4NTkwNTgzLCJoYXNoIjoiODQ0ZWRkNGU0OTQ3MWUzNWQxZTFkOTM5YTc0ZjUwMDc5Nzg3NzljMTAwYzY1NGE2OGI1NDNhYzY2Y2NlYTQ1MGFjNTllNmY3Yjc4ZGZiN2MyYzdjMmYwMzJiYTA2MzdjMzVjZDk1ZGYyZmRiNjFlNjgxMjVmNDkxNjVlZDkwNzMiLCJzZXFubyI6NDE3Mjk5fSwicHJldiI6IjdmNWFkMGZlZmQxNjM4ZjBlOTc1MTk3NzA5YTk2OTVkZmQ1NzU0MTA4NTYxZGUzMDM0ODc2NDcxODdhMDkyYzUiLCJzZXFubyI6OSwidGFnIjoic2lnbmF0dXJlIn2jc2lnxEDDVCB/SdOzo+BznIUCCa5DgISbH+0noUjyAJ4r0sH/tj8lYNpHw3WR93SBCufeElsl7KrxVdg5qU5ADYj26wgOqHNpZ190eXBlIKN0YWfNAgKndmVyc2lvbgE=',
-          'in XCBuild.XCBBuildServiceSession.setSystemInfo(operatingSystemVersion: __C.NSOperatingSystemVersion, productBuildVersion: Swift.String, nativeArchitecture: Swift.String, completion: (Swift.Bool) -> ()) -> ()',
-        ],
+        tps: [],
         fps: [
           '\tif err := sysctl.SetSysctl(sysctlBridgeCallIPTables); err != nil {',
           'g6Rib2R5hqhkZXRhY2hlZMOpaGFzaF90eXBlCqNrZXnEIwEgETSYcPQGcaAxl8vuQDLahSfhxkEEHu2flbF9ErAooEoKp3BheWxvYWTFAwB7ImJvZHkiOnsia2V5Ijp7ImVsZGVzdF9raWQiOiIwMTIwMTEzNDk4NzBmNDA2NzFhMDMxOTdjYmVlNDAzMmRhODUyN2UxYzY0MTA0MWVlZDlmOTViMTdkMTJiMDI4YTA0YTBhIiwiaG9zdCI6ImtleWJhc2UuaW8iLCJraWQiOiIwMTIwMTEzNDk4NzBmNDA2NzFhMDMxOTdjYmVlNDAzMmRhODUyN2UxYzY0MTA0MWVlZDlmOTViMTdkMTJiMDI4YTA0YTBhIiwidWlkIjoiYzUyZjc2M2MxNzYyNWZiMTI5YWU1ZDZmZThhMGUzMTkiLCJ1c2VybmFtZSI6ImttYXJla3NwYXJ0eiJ9LCJzZXJ2aWNlIjp7Imhvc3RuYW1lIjoia3lsZS5tYXJlay1zcGFydHoub3JnIiwicHJvdG9jb2wiOiJodHRwOiJ9LCJ0eXBlIjoid2ViX3NlcnZpY2VfYmluZGluZyIsInZlcnNpb24iOjF9LCJjbGllbnQiOnsibmFtZSI6ImtleWJhc2UuaW8gZ28gY2xpZW50IiwidmVyc2lvbiI6IjEuMC4xNCJ9LCJjdGltZSI6MTQ1ODU5MDYyMSwiZXhwaXJlX2luIjo1MDQ1NzYwMDAsIm1lcmtsZV9yb290Ijp7ImN0aW1lIjoxNDU4NTkwNTgzLCJoYXNoIjoiODQ0ZWRkNGU0OTQ3MWUzNWQxZTFkOTM5YTc0ZjUwMDc5Nzg3NzljMTAwYzY1NGE2OGI1NDNhYzY2Y2NlYTQ1MGFjNTllNmY3Yjc4ZGZiN2MyYzdjMmYwMzJiYTA2MzdjMzVjZDk1ZGYyZmRiNjFlNjgxMjVmNDkxNjVlZDkwNzMiLCJzZXFubyI6NDE3Mjk5fSwicHJldiI6IjdmNWFkMGZlZmQxNjM4ZjBlOTc1MTk3NzA5YTk2OTVkZmQ1NzU0MTA4NTYxZGUzMDM0ODc2NDcxODdhMDkyYzUiLCJzZXFubyI6OSwidGFnIjoic2lnbmF0dXJlIn2jc2lnxEDDVCB/SdOzo+BznIUCCa5DgISbH+0noUjyAJ4r0sH/tj8lYNpHw3WR93SBCufeElsl7KrxVdg5qU5ADYj26wgOqHNpZ190eXBlIKN0YWfNAgKndmVyc2lvbgE=',
@@ -1318,7 +1313,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '(?i)\\b(\\d{15,16}(\\||%)[0-9a-z\\-_]{27,40})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b(\\d{15,16}(\\||%)[0-9a-z\\-_]{27,40})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b(\\d{15,16}(\\||%)[0-9a-z\\-_]{27,40})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'gi',
       },
       allow: [],
@@ -1339,7 +1334,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 4,
       go: '\\b(EAA[MC](?i)[a-z0-9]{100,})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(EAA[MC][a-zA-Z0-9]{100,})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(EAA[MC][a-zA-Z0-9]{100,})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -1516,7 +1512,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b((?:fo1_[\\w-]{43}|fm1[ar]_[a-zA-Z0-9+\\/]{100,}={0,3}|fm2_[a-zA-Z0-9+\\/]{100,}={0,3}))(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b((?:fo1_[\\w-]{43}|fm1[ar]_[a-zA-Z0-9+\\/]{100,}={0,3}|fm2_[a-zA-Z0-9+\\/]{100,}={0,3}))(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b((?:fo1_[\\w-]{43}|fm1[ar]_[a-zA-Z0-9+\\/]{100,}={0,3}|fm2_[a-zA-Z0-9+\\/]{100,}={0,3}))(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -1590,7 +1586,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 4,
       go: '\\b(AIza[\\w-]{35})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(AIza[\\w-]{35})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(AIza[\\w-]{35})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [
@@ -3205,8 +3202,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
           '"credentials" : "0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506"',
           '"client_secret" : "6da89121079f83b2eb6acccf8219ea982c3d79bccc3e9c6a85856480661f8fde",',
           ' utils.GetEnvOrDefault("api_token", "dafa7817-e246-48f3-91a7-e87653d587b8")',
-          'generic_api_token = "CLOJARS_34bf0e88955ff5a1c328d6a7491acc4f48e865a7b8dd4d70a70749037443"',
-          'generic_api_token = "Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB"',
+          'generic_token: CLOJARS_34bf0e88955ff5a1c328d6a7491acc4f48e865a7b8dd4d70a70749037443',
+          'generic_token: Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB',
         ],
         fps: [
           '"accessor":"rA1wk0Y45YCufyfq",',
@@ -3288,7 +3285,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       },
       allow: [],
       examples: {
-        tps: ['ghu_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'ghs_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
+        tps: [],
         fps: ['ghu_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'ghs_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
       },
     },
@@ -3657,7 +3654,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '(?i)\\b(eyJrIjoi[A-Za-z0-9]{70,400}={0,3})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(eyJrIjoi[A-Za-z0-9]{70,400}={0,3})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(eyJrIjoi[A-Za-z0-9]{70,400}={0,3})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'gi',
       },
       allow: [],
@@ -3674,7 +3672,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '(?i)\\b(glc_[A-Za-z0-9+/]{32,400}={0,3})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(glc_[A-Za-z0-9+/]{32,400}={0,3})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(glc_[A-Za-z0-9+/]{32,400}={0,3})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'gi',
       },
       allow: [],
@@ -3696,7 +3695,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '(?i)\\b(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'gi',
       },
       allow: [],
@@ -3788,7 +3788,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 4,
       go: '\\b((HRKU-AA[0-9a-zA-Z_-]{58}))(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b((HRKU-AA[0-9a-zA-Z_-]{58}))(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b((HRKU-AA[0-9a-zA-Z_-]{58}))(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -3825,7 +3826,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(hf_(?i:[a-z]{34}))(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(hf_(?:[a-zA-Z]{34}))(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(hf_(?:[a-zA-Z]{34}))(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -3864,7 +3866,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(api_org_(?i:[a-z]{34}))(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(api_org_(?:[a-zA-Z]{34}))(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(api_org_(?:[a-zA-Z]{34}))(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -3893,7 +3896,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(ico-[a-zA-Z0-9]{32})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(ico-[a-zA-Z0-9]{32})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(ico-[a-zA-Z0-9]{32})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -3933,7 +3937,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b(s-s4t2(?:ud|af)-(?i)[abcdef0123456789]{64})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b(s-s4t2(?:ud|af)-[aAbBcCdDeEfF0123456789]{64})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b(s-s4t2(?:ud|af)-[aAbBcCdDeEfF0123456789]{64})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -3988,7 +3992,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b(ey[a-zA-Z0-9]{17,}\\.ey[a-zA-Z0-9\\/\\\\_-]{17,}\\.(?:[a-zA-Z0-9\\/\\\\_-]{10,}={0,2})?)(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b(ey[a-zA-Z0-9]{17,}\\.ey[a-zA-Z0-9\\/\\\\_-]{17,}\\.(?:[a-zA-Z0-9\\/\\\\_-]{10,}={0,2})?)(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b(ey[a-zA-Z0-9]{17,}\\.ey[a-zA-Z0-9\\/\\\\_-]{17,}\\.(?:[a-zA-Z0-9\\/\\\\_-]{10,}={0,2})?)(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -4402,12 +4406,13 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 4,
       go: '\\b([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
       examples: {
-        tps: ['maxmind_api_token = "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"'],
+        tps: ['maxmind_token: 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'],
         fps: [],
       },
     },
@@ -4443,7 +4448,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       examples: {
         tps: [
           'const MessageBirdClientID = "12345678-ABCD-ABCD-ABCD-1234567890AB"',
-          'MessageBird_api_token = "12345678-ABCD-ABCD-ABCD-1234567890AB"',
+          'MessageBird_token: 12345678-ABCD-ABCD-ABCD-1234567890AB',
         ],
         fps: [],
       },
@@ -4558,7 +4563,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b(ntn_[0-9]{11}[A-Za-z0-9]{32}[A-Za-z0-9]{3})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b(ntn_[0-9]{11}[A-Za-z0-9]{32}[A-Za-z0-9]{3})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b(ntn_[0-9]{11}[A-Za-z0-9]{32}[A-Za-z0-9]{3})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -4583,7 +4588,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '(?i)\\b(npm_[a-z0-9]{36})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(npm_[a-z0-9]{36})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(npm_[a-z0-9]{36})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'gi',
       },
       allow: [],
@@ -4654,7 +4660,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(API-[A-Z0-9]{26})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(API-[A-Z0-9]{26})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(API-[A-Z0-9]{26})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -4701,7 +4708,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b(sk-(?:proj|svcacct|admin)-(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})T3BlbkFJ(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})\\b|sk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b(sk-(?:proj|svcacct|admin)-(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})T3BlbkFJ(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})\\b|sk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b(sk-(?:proj|svcacct|admin)-(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})T3BlbkFJ(?:[A-Za-z0-9_-]{74}|[A-Za-z0-9_-]{58})\\b|sk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -4742,7 +4749,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       },
       allow: [],
       examples: {
-        tps: ['perplexity_api_token = "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\'"'],
+        tps: ["perplexity_token: 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'"],
         fps: ['PERPLEXITY_API_KEY=pplx-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
       },
     },
@@ -4807,7 +4814,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(pscale_tkn_(?i)[\\w=\\.-]{32,64})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(pscale_tkn_[\\w=\\.-]{32,64})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(pscale_tkn_[\\w=\\.-]{32,64})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -4824,7 +4832,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(pscale_oauth_[\\w=\\.-]{32,64})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(pscale_oauth_[\\w=\\.-]{32,64})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(pscale_oauth_[\\w=\\.-]{32,64})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -4842,7 +4851,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '(?i)\\b(pscale_pw_(?i)[\\w=\\.-]{32,64})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b([pP][sS][cC][aA][lL][eE]_[pP][wW]_[\\w=\\.-]{32,64})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nNrR]|$)',
+          '\\b([pP][sS][cC][aA][lL][eE]_[pP][wW]_[\\w=\\.-]{32,64})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nNrR]|$)',
         flags: 'g',
       },
       allow: [],
@@ -4860,7 +4869,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b(PMAK-(?i)[a-f0-9]{24}\\-[a-f0-9]{34})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b(PMAK-[a-fA-F0-9]{24}\\-[a-fA-F0-9]{34})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b(PMAK-[a-fA-F0-9]{24}\\-[a-fA-F0-9]{34})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -4877,7 +4886,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(pnu_[a-zA-Z0-9]{36})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(pnu_[a-zA-Z0-9]{36})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(pnu_[a-zA-Z0-9]{36})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -4929,7 +4939,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(pul-[a-f0-9]{40})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(pul-[a-f0-9]{40})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(pul-[a-f0-9]{40})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -4982,7 +4993,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(rdme_[a-z0-9]{70})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(rdme_[a-z0-9]{70})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(rdme_[a-z0-9]{70})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5001,7 +5013,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(rubygems_[a-f0-9]{48})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(rubygems_[a-f0-9]{48})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(rubygems_[a-f0-9]{48})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5018,7 +5031,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(tk-us-[\\w-]{48})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(tk-us-[\\w-]{48})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(tk-us-[\\w-]{48})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5069,7 +5083,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b(SG\\.(?i)[a-z0-9=_\\-\\.]{66})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(SG\\.[a-zA-Z0-9=_\\-\\.]{66})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(SG\\.[a-zA-Z0-9=_\\-\\.]{66})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5087,7 +5102,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b(xkeysib-[a-f0-9]{64}\\-(?i)[a-z0-9]{16})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b(xkeysib-[a-f0-9]{64}\\-[a-zA-Z0-9]{16})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b(xkeysib-[a-f0-9]{64}\\-[a-zA-Z0-9]{16})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5143,7 +5158,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3.5,
       go: '\\b(sntryu_[a-f0-9]{64})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(sntryu_[a-f0-9]{64})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(sntryu_[a-f0-9]{64})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5159,7 +5175,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(sm_aat_[a-zA-Z0-9]{16})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(sm_aat_[a-zA-Z0-9]{16})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(sm_aat_[a-zA-Z0-9]{16})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5175,7 +5192,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(sm_pat_[a-zA-Z0-9]{16})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(sm_pat_[a-zA-Z0-9]{16})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(sm_pat_[a-zA-Z0-9]{16})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5191,7 +5209,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 3,
       go: '\\b(sm_sat_[a-zA-Z0-9]{16})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(sm_sat_[a-zA-Z0-9]{16})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(sm_sat_[a-zA-Z0-9]{16})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5209,7 +5228,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b(shippo_(?:live|test)_[a-fA-F0-9]{40})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b(shippo_(?:live|test)_[a-fA-F0-9]{40})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b(shippo_(?:live|test)_[a-fA-F0-9]{40})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5359,7 +5378,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
           '"token1": "xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55e"',
           '"token2": "xapp-1-IEMF8IMY1OQ-4037076220459-85c370b433e366de369c4ef5abdf41253519266982439a75af74a3d68d543fb6"',
           '"token3": "xapp-1-BM3V7LC51DA-1441525068281-86641a2582cd0903402ab523e5bcc53b8253098c31591e529b55b41974d2e82f"',
-          'slack_api_token = "xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55e"',
+          'slack_token: xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55e',
         ],
         fps: [],
       },
@@ -5381,7 +5400,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
           '"bot_token1": "xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD"',
           '"bot_token2": "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1MBS"',
           '"bot_token3": "xoxb-4614724432022-5152386766518-O5WzjWGLG0wcCm2WPrjEmnys"',
-          'bot_api_token = "xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD"',
+          'bot_token: xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD',
         ],
         fps: [
           'xoxb-xxxxxxxxx-xxxxxxxxxx-xxxxxxxxxxxx',
@@ -5408,7 +5427,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
           '"access_token1": "xoxe.xoxp-1-Mi0yLTM0MTQwNDE0MDE3Ni0zNjU5NDY0Njg4MTctNTE4MjA3NTQ5NjA4MC01NDEyOTYyODY5NzUxLThhMTBjZmI1ZWIzMGIwNTg0ZDdmMDI5Y2UxNzVlZWVhYzU2ZWQyZTZiODNjNDZiMGUxMzRlNmNjNDEwYmQxMjQ"',
           '"access_token2": "xoxe.xoxp-1-Mi0yLTMxNzcwMjQ0MTcxMy0zNjU5NDY0Njg4MTctNTE1ODE1MjY5MTcxNC01MTU4MDI0MTgyOTc5LWRmY2YwY2U4ODhhNzY5ZGU5MTAyNDU4MDJjMGQ0ZDliMTZhMjNkMmEyYzliNjkzMDRlN2VjZTI4MWNiMzRkNGQ"',
           '"access_token4": "xoxe.xoxb-1-Mi0yLTMxNzcwMjQ0MTcxMy0zNjU5NDY0Njg4MTctNTE1ODE1MjY5MTcxNC01MTU4MDI0MTgyOTc5LWRmY2YwY2U4ODhhNzY5ZGU5MTAyNDU4MDJjMGQ0ZDliMTZhMjNkMmEyYzliNjkzMDRlN2VjZTI4MWNiMzRkNGQ"',
-          'access_api_token = "xoxe.xoxp-1-Mi0yLTM0MTQwNDE0MDE3Ni0zNjU5NDY0Njg4MTctNTE4MjA3NTQ5NjA4MC01NDEyOTYyODY5NzUxLThhMTBjZmI1ZWIzMGIwNTg0ZDdmMDI5Y2UxNzVlZWVhYzU2ZWQyZTZiODNjNDZiMGUxMzRlNmNjNDEwYmQxMjQ"',
+          'access_token: xoxe.xoxp-1-Mi0yLTM0MTQwNDE0MDE3Ni0zNjU5NDY0Njg4MTctNTE4MjA3NTQ5NjA4MC01NDEyOTYyODY5NzUxLThhMTBjZmI1ZWIzMGIwNTg0ZDdmMDI5Y2UxNzVlZWVhYzU2ZWQyZTZiODNjNDZiMGUxMzRlNmNjNDEwYmQxMjQ',
         ],
         fps: [
           'xoxe.xoxp-1-SlackAppConfigurationAccessTokenHere',
@@ -5433,7 +5452,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
         tps: [
           '"refresh_token1": "xoxe-1-My0xLTMxNzcwMjQ0MTcxMy01MTU4MTUyNjkxNzE0LTUxODE4NDI0MDY3MzYtMjA5MGFkOTFlZThkZWE2OGFlZDYwYWJjODNhYzAxYjA5ZjVmODBhYjgzN2QyNDdjOTNlOGY5NTg2YWM1OGM4Mg"',
           '"refresh_token2": "xoxe-1-My0xLTM0MTQwNDE0MDE3Ni01MTgyMDc1NDk2MDgwLTU0MjQ1NjIwNzgxODEtNGJkYTZhYTUxY2M1ODk3ZTNkN2YzMTgxMDI1ZDQzNzgwNWY4NWQ0ODdhZGIzM2ViOGI0MTM0MjdlNGVmYzQ4Ng"',
-          'refresh_api_token = "xoxe-1-My0xLTMxNzcwMjQ0MTcxMy01MTU4MTUyNjkxNzE0LTUxODE4NDI0MDY3MzYtMjA5MGFkOTFlZThkZWE2OGFlZDYwYWJjODNhYzAxYjA5ZjVmODBhYjgzN2QyNDdjOTNlOGY5NTg2YWM1OGM4Mg"',
+          'refresh_token: xoxe-1-My0xLTMxNzcwMjQ0MTcxMy01MTU4MTUyNjkxNzE0LTUxODE4NDI0MDY3MzYtMjA5MGFkOTFlZThkZWE2OGFlZDYwYWJjODNhYzAxYjA5ZjVmODBhYjgzN2QyNDdjOTNlOGY5NTg2YWM1OGM4Mg',
         ],
         fps: [],
       },
@@ -5461,7 +5480,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
           '"bot_token7": "xoxb-130154379991-ogFL0OFP3w6AwdJuK7wLojpK"',
           '"bot_token8": "xoxb-159279836768-FOst5DLfEzmQgkz7cte5qiI"',
           '"bot_token9": "xoxb-50014434-slacktokenx29U9X1bQ"',
-          'slack_api_token = "xoxb-263594206564-FGqddMF8t08v8N7Oq4i57vs1"',
+          'slack_token: xoxb-263594206564-FGqddMF8t08v8N7Oq4i57vs1',
         ],
         fps: ['xoxb-xxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx', 'xoxb-Slack_BOT_TOKEN', 'xoxb-abcdef-abcdef'],
       },
@@ -5486,7 +5505,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
           '"access_token4": "xoxs-4829527689-4829527691-4814341714-d0346ec616"',
           '"access_token5": "xoxs-155191149137-155868813314-338998331396-9f6d235915"',
           '"access_token7": "xoxo-523423-234243-234233-e039d02840a0b9379c"',
-          'slack_api_token = "xoxs-416843729158-132049654-5609968301-e708ba56e1"',
+          'slack_token: xoxs-416843729158-132049654-5609968301-e708ba56e1',
         ],
         fps: [
           'https://indieweb.org/images/3/35/2018-250-xoxo-indieweb-1.jpg',
@@ -5509,7 +5528,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       examples: {
         tps: [
           '"access_token": "xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c"',
-          'slack_api_token = "xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c"',
+          'slack_token: xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c',
         ],
         fps: ['https://github.com/xoxa-nyc/xoxa-nyc.github.io/blob/master/README.md'],
       },
@@ -5534,7 +5553,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
           '"user_token4": "xoxp-254112160503-252950188691-252375361712-6cbf56aada30951a9d310a5f23d032a0"',
           '"user_token5": "xoxp-4614724432022-4621207627011-5182682871568-1ddad9823e8528ad0f4944dfa3c6fc6c"',
           '"url_private": "https:\\/\\/files.slack.com\\/files-pri\\/T04MCQMEXQ9-F04MAA1PKE3\\/image.png?t=xoxe-4726837507825-4848681849303-4856614048758-e0b1f3d4cb371f92260edb0d9444d206"',
-          'user_api_token = "xoxp-41684372915-1320496754-45609968301-e708ba56e1517a99f6b5fb07349476ef"',
+          'user_token: xoxp-41684372915-1320496754-45609968301-e708ba56e1517a99f6b5fb07349476ef',
         ],
         fps: [
           'https://docs.google.com/document/d/1W7KCxOxP-1Fy5EyF2lbJGE2WuKmu5v0suYqoHas1jRM',
@@ -5590,7 +5609,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
           'SNYK_API_KEY ?= "12345678-ABCD-ABCD-ABCD-1234567890AB"',
           'SNYK_API_TOKEN = "12345678-ABCD-ABCD-ABCD-1234567890AB"',
           'SNYK_OAUTH_TOKEN = "12345678-ABCD-ABCD-ABCD-1234567890AB"',
-          'snyk_api_token = "12345678-ABCD-ABCD-ABCD-1234567890AB"',
+          'snyk_token: 12345678-ABCD-ABCD-ABCD-1234567890AB',
         ],
         fps: [],
       },
@@ -5618,7 +5637,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
           'const SONAR_TOKEN = "squ_12345678ABCDEFH1234567890ABCDEFH12345678"',
           'SONAR_LOGIN := "sqp_12345678ABCDEFH1234567890ABCDEFH12345678"',
           'SONAR.TOKEN = "sqa_12345678ABCDEFH1234567890ABCDEFH12345678"',
-          'sonar_api_token = "12345678ABCDEFH1234567890ABCDEFH12345678"',
+          'sonar_token: 12345678ABCDEFH1234567890ABCDEFH12345678',
         ],
         fps: [],
       },
@@ -5631,7 +5650,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '(?i)\\b(\\b(sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40}|[a-fA-F0-9]{40})\\b)(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b(\\b(sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40}|[a-fA-F0-9]{40})\\b)(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b(\\b(sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40}|[a-fA-F0-9]{40})\\b)(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'gi',
       },
       allow: [],
@@ -5660,7 +5679,8 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 2,
       go: '\\b((?:EAAA|sq0atp-)[\\w-]{22,60})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b((?:EAAA|sq0atp-)[\\w-]{22,60})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b((?:EAAA|sq0atp-)[\\w-]{22,60})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5698,7 +5718,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b((?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b((?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b((?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
@@ -5953,12 +5973,15 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       entropy: 4,
       go: '\\b(hvb\\.[\\w-]{138,300})(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
-        source: '\\b(hvb\\.[\\w-]{138,300})(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+        source:
+          '\\b(hvb\\.[\\w-]{138,300})(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [],
       examples: {
-        tps: [],
+        tps: [
+          'hvb.AAAAAQJgxDgqsGNorpoOR7hPZ5SU-ynBvCl764jyRP_fnX7WvkdkDzGjbLNGdPdtlY33Als2P36yDZueqzfdGw9RsaTeaYXSH7E4RYSWuRoQ9YRKIw8o7mDDY2ZcT3KOB7RwtW1w1FN2eDqcy_sbCjXPaM1iBVH-mqMSYRmRd2nb5D1SJPeBzIYRqSglLc31wUGN7xEzyrKUczqOKsIcybQA',
+        ],
         fps: [],
       },
     },
@@ -5971,7 +5994,7 @@ export const GITLEAKS_TABLE: GitleaksTable = {
       go: '\\b((?:hvs\\.[\\w-]{90,120}|s\\.(?i:[a-z0-9]{24})))(?:[\\x60\'"\\s;]|\\\\[nr]|$)',
       js: {
         source:
-          '\\b((?:hvs\\.[\\w-]{90,120}|s\\.(?:[a-zA-Z0-9]{24})))(?:[\\x60\'"\\t\\n\\f\\r ;.,:)\\]}>|&<]|\\\\[nr]|$)',
+          '\\b((?:hvs\\.[\\w-]{90,120}|s\\.(?:[a-zA-Z0-9]{24})))(?:[\\x60\'"\\t\\n\\f\\r ;,:)\\]}>|&<]|\\.(?:[\\t\\n\\f\\r ]|$)|\\\\[nr]|$)',
         flags: 'g',
       },
       allow: [
