@@ -102,3 +102,46 @@ test('redactRecord redacts free text, hashes ids that carry PII, keeps provenanc
   assert.equal(piiFlag(r.counts), 'pii_redacted:EMAIL_ADDRESS+PHONE_NUMBER+IP_ADDRESS');
   assert.equal(piiFlag(Object.fromEntries(PII_TYPES.map((t) => [t, 0])) as Record<PiiType, number>), null);
 });
+
+test('structure is kept: redaction inside JSON arguments re-encodes only changed literals, so they stay valid JSON', () => {
+  const code =
+    'import pytest\n\n@pytest.mark.skipif(sys.platform == "win32", reason="posix")\ndef test_a():\n    assert send("ops@example.com")\n';
+  const args = JSON.stringify({ path: 'tests/test_a.py', content: code, big: 1 }).replace(
+    '"big":1',
+    '"big": 12345678901234567890',
+  );
+  const rec = {
+    run: {
+      messages: [
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'write', arguments: args } }],
+        },
+        {
+          role: 'tool',
+          tool_call_id: 'c1',
+          content:
+            '{"user": {"first_name": "Amelia", "last_name": "Rossi", "phone": 4155552671, "zip": "78750"}, "note": "mail alice\\u0040example.org"}',
+        },
+      ],
+    },
+  };
+  const r = redactRecord(rec, new Budget());
+  const [a, t] = r.value.run.messages as unknown as [
+    { tool_calls: [{ function: { arguments: string } }] },
+    { content: string },
+  ];
+  const out = a.tool_calls[0].function.arguments;
+  const parsed = JSON.parse(out) as { content: string };
+  assert.ok(parsed.content.includes('@pytest.mark.skipif'), 'a decorator in escaped code is not an e-mail');
+  assert.ok(parsed.content.includes('<EMAIL_ADDRESS>') && !out.includes('ops@example.com'));
+  assert.ok(
+    out.includes('"big": 12345678901234567890'),
+    'untouched bytes (a big integer) are kept as written',
+  );
+  assert.deepEqual(JSON.parse(t.content), {
+    user: { first_name: '<PERSON>', last_name: '<PERSON>', phone: '<PHONE_NUMBER>', zip: '78750' },
+    note: 'mail <EMAIL_ADDRESS>',
+  });
+});
