@@ -224,3 +224,12 @@ test('benign look-alikes: ≥ 60, kept unchanged, ≤ 2 % false positives per fa
   for (const [f, v] of byFamily)
     assert.ok(v.hit / v.n <= 0.02, `${f}: false positives ${pct(v.hit, v.n)}:\n${fps.join('\n')}`);
 });
+
+test('an id that carries PII is hashed even when no text of the unit needs redaction', () => {
+  // a task key whose hex part happens to be a Luhn-valid card number, in a unit with clean text
+  const u = unitWith('user turn', 'nothing personal here', 'idonly');
+  (u.record as { task_key: string }).task_key = 'prompt:4111111111111111';
+  const r = screenOne(u, opts, {});
+  assert.ok(r.type === 'keep');
+  assert.match((r.unit.record as { task_key: string }).task_key, /^pii-id:[0-9a-f]{24}$/);
+});
