@@ -172,20 +172,27 @@ export function rawSpan(v: View, start: number, end: number): [number, number] {
 function printable(bytes: Buffer): string | null {
   if (bytes.length === 0) return null;
   let good = 0;
+  let control = 0;
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i] as number;
     if (c === 0) return null;
     if ((c >= 0x20 && c < 0x7f) || c === 9 || c === 10 || c === 13) good++;
+    else if (c < 0x20 || c === 0x7f) control++;
   }
   if (good >= 0.9 * bytes.length) return bytes.toString('utf8');
-  // text in another script: valid UTF-8 without control characters
+  // random bytes (a run of base64-alphabet characters that is not base64 of text) hold ~12 %
+  // control bytes; text in another script holds none: only then is UTF-8 decoding worth trying
+  if (control > 0) return null;
   try {
-    const t = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const t = UTF8.decode(bytes);
     return /[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]/.test(t) ? null : t;
   } catch {
     return null;
   }
 }
+
+/** One strict decoder, reused (a fatal TextDecoder holds no state between whole-buffer calls). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** An encoded blob inside a string and its decoded text. */
 export interface DecodedBlob {

@@ -57,6 +57,18 @@ const MAX_JSON_PARSE = 4 * 1024 * 1024;
 
 /** Which keywords occur in a text, in one pass over it (gitleaks' keyword prefilter). */
 const KEYWORDS = new KeywordIndex(SECRET_RULES.flatMap((r) => r.keywords));
+/** Rules by keyword (table order kept by index), so a text runs only the rules of the keywords it holds. */
+const RULES_BY_KEYWORD = new Map<string, number[]>();
+SECRET_RULES.forEach((r, i) => {
+  for (const k of new Set(r.keywords)) RULES_BY_KEYWORD.set(k, [...(RULES_BY_KEYWORD.get(k) ?? []), i]);
+});
+/** The rules whose keywords occur, in table order. */
+function rulesFor(present: ReadonlySet<string>): SecretRule[] {
+  const idx = new Set<number>();
+  for (const k of present) for (const i of RULES_BY_KEYWORD.get(k) ?? []) idx.add(i);
+  return [...idx].sort((a, b) => a - b).map((i) => SECRET_RULES[i] as SecretRule);
+}
+
 /** Shorter strings cannot hold any rule's match (the shortest, `pwd=` + a 6-character password, is 10). */
 export const MIN_SCAN_CHARS = 10;
 
@@ -120,8 +132,7 @@ export function scanText(text: string, path: string, scan: SecretScan, keep?: Ke
       if (text.length <= WINDOW) return;
       continue;
     }
-    for (const rule of SECRET_RULES) {
-      if (!rule.keywords.some((k) => present.has(k))) continue;
+    for (const rule of rulesFor(present)) {
       if (!scan.budget.charge(win.length, `${path} (${rule.id})`)) return;
       runRule(rule, win, base, path, scan, keep);
     }
