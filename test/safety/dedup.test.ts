@@ -91,3 +91,16 @@ test('decontamination: a shared normalised 13-gram, or an exact short item, mark
   assert.equal(findContamination([LONG], index), null, 'system-turn content is not protected');
   assert.equal(findContamination(['anything'], new ProtectedIndex()), null);
 });
+
+test('decontamination sees through zero-width spaces, soft hyphens, fullwidth letters and Cyrillic look-alikes', () => {
+  const index = new ProtectedIndex();
+  const item = 'Which airport code belongs to the city that hosted the 1992 Summer Olympics in Spain';
+  index.addValue({ question: item }, { set: 'eval_sets', at: 'eval/a.jsonl:1' });
+  const disguised = [
+    item.replace(/ /g, ' \u200b'),
+    item.replace('airport', 'air\u00adport').replace('Olympics', 'Olym\u00adpics'),
+    item.replace('Which airport', 'Ｗｈｉｃｈ ａｉｒｐｏｒｔ'),
+    item.replace(/a/g, '\u0430').replace(/o/g, '\u043e').replace(/e/g, '\u0435'),
+  ];
+  for (const d of disguised) assert.notEqual(findContamination([d], index), null, JSON.stringify(d));
+});

@@ -63,7 +63,11 @@ test('look-alikes are not secrets: words, hashes, ids, placeholders, low entropy
     'AKIAIOSFODNN7EXAMPLE',
     `ghp_${'a'.repeat(36)}`,
     'api_key = "your_api_key_here"',
-    'password: hunter2',
+    'password: ********',
+    'password = os.environ["DB_PASSWORD"]',
+    'def check_password(password: str) -> bool:',
+    `token_commit: ${c(40, '0123456789abcdef')}`,
+    'idempotency key: 3f1e8a52-9c4b-4e7a-8f0d-2b6c1a9e7d45',
     'token: abcdefghijklmnopqrstuvwxyz',
     'max_tokens: 1024',
     'api_version = "2024-02-15-preview"',
@@ -98,14 +102,14 @@ test('escaped, percent-encoded, base64-wrapped and JSON-in-string secrets are fo
   const oai = secrets['openai-api-key'] as string;
   const ant = secrets['anthropic-oauth-token'] as string;
   const cases: [unknown, string, string][] = [
-    [{ s: `token=\\u0067hp_${gh.slice(4)}` }, 'github-pat', 's~unescaped'],
-    [{ s: `https://x.test/?k=%41${aws.slice(1)}` }, 'aws-access-token', 's~percent'],
+    [{ s: `token=\\u0067hp_${gh.slice(4)}` }, 'github-pat', 's~decoded'],
+    [{ s: `https://x.test/?k=%41${aws.slice(1)}` }, 'aws-access-token', 's~decoded'],
     [
       { s: `env: ${Buffer.from(`OPENAI_API_KEY=${oai}`).toString('base64')}` },
       'openai-api-key',
       's~base64@5',
     ],
-    [{ s: `{"auth": "sk\\u002dant-oat01-${ant.slice(13)}"}` }, 'anthropic-oauth-token', 's~unescaped'],
+    [{ s: `{"auth": "sk\\u002dant-oat01-${ant.slice(13)}"}` }, 'anthropic-oauth-token', 's~decoded'],
   ];
   for (const [rec, rule, path] of cases) {
     const hits = scan(rec);
@@ -144,7 +148,9 @@ test('a JWT counts only when its header and payload decode to JSON objects', () 
   const [h, , s] = jwt.split('.');
   const broken = `${h}.eyJ${fakeChars(9)(40)}.${s}`;
   assert.equal(isDecodableJwt(broken), false);
-  assert.deepEqual(scan({ h: `Bearer ${broken}` }), []);
+  assert.deepEqual(scan({ h: `the example token ${broken} is malformed` }), []);
+  // after Bearer it is a credential all the same (bearer-token), whatever its shape
+  assert.deepEqual(rulesOf(scan({ h: `Bearer ${broken}` })), ['bearer-token']);
 });
 
 test('an allowlisted fake (by the exact sha256 of the matched text) is not reported, and counted', () => {

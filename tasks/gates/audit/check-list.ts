@@ -66,7 +66,7 @@ export const AUDIT_CHECKS = [
   {
     id: 'export-secrets',
     phase: 'exports',
-    name: 'no canary or secret in any export file (the screen secret rules)',
+    name: 'no canary, secret or raw personal data in any export file (the screen secret rules and PII detectors)',
   },
   {
     id: 'eval-decontamination',

@@ -1,12 +1,18 @@
-import { murmur3String, words } from './minhash.ts';
+import { murmur3String, words as minhashWords } from './minhash.ts';
+import { decontamForm } from './skeleton.ts';
+
+/** Words of a text in decontamination's normal form (skeleton.ts), then as the MinHash shingles split them. */
+const words = (text: string): string[] => minhashWords(decontamForm(text));
 
 /**
  * Eval decontamination (GPT-3 appendix C / lm-evaluation-harness "janitor" style, stricter): a
  * training candidate that shares any normalised 13-gram with a protected item is quarantined
  * EVAL_CONTAMINATION (the whole unit: excising n-grams would leave incoherent dialogues). A protected
  * item shorter than 13 words is matched whole: a candidate text equal to it after normalisation is
- * contaminated. Normalisation: NFC, lowercase, punctuation as space, split on whitespace (the same
- * `words` as the MinHash shingles).
+ * contaminated. Normalisation: NFKC, invisible characters removed and the UTS #39 confusables
+ * skeleton (skeleton.ts: zero-width spaces, soft hyphens and Cyrillic look-alikes do not hide a
+ * copy), then NFC, lowercase, punctuation as space, split on whitespace (the same `words` as the
+ * MinHash shingles).
  *
  * Protected items are every string value of the protected files (acceptance fixture, replay eval
  * tasks, the config's `eval_sets`), except the content of system turns ({role: "system"}), which

@@ -3,13 +3,20 @@ import { createInterface } from 'node:readline';
 import { lintSource } from '@secretlint/core';
 import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
 import { sha256 } from '../hash.ts';
+import { Budget } from './budget.ts';
+import { redactRecord } from './redact.ts';
+import { newScan, scanRecord } from './secret-scan.ts';
 
 /**
  * The second, independent secret engine: secretlint's recommended preset
  * (@secretlint/core 11 + @secretlint/secretlint-rule-preset-recommend 11) over the bytes of every
  * file an export is about to publish. The primary engine (tasks/lib/safety/) screens the records
  * before export; this rescans what was actually written, so a secret that got past the first
- * engine (or was put there by an exporter) fails the phase and nothing is published.
+ * engine (or was put there by an exporter) fails the phase and nothing is published. Every JSONL
+ * row is also re-checked by the primary engine itself, as written: its secret rules (over the
+ * decoded views) and its PII redaction (a row that redaction would still change holds raw
+ * personal data), so an exporter that rebuilt text, or a format that decoded an escape, cannot
+ * bring back what screen removed.
  */
 
 /** The engine's name and version, for messages and the manifest. */
@@ -53,6 +60,34 @@ async function lintChunk(
   }
 }
 
+/** The primary engine over one JSONL row: secrets (`screen:<rule>`) and raw PII (`pii:<TYPES>`). */
+function primaryCheck(
+  text: string,
+  label: string,
+  line: number,
+  allow: ReadonlySet<string>,
+  out: RescanHit[],
+): void {
+  let row: unknown;
+  try {
+    row = JSON.parse(text);
+  } catch {
+    return; // the export's own checks report a broken row
+  }
+  const budget = new Budget();
+  for (const h of scanRecord(row, newScan(budget, allow)))
+    out.push({ file: label, line, rule: `screen:${h.rule}`, sha256: h.sha256 });
+  const red = redactRecord(row, budget);
+  if (red.spans > 0 || red.ids > 0) {
+    const types = Object.entries(red.counts)
+      .filter(([, n]) => n > 0)
+      .map(([t]) => t);
+    out.push({ file: label, line, rule: `pii:${types.join('+') || 'ID'}`, sha256: sha256(text) });
+  }
+  if (budget.exhausted)
+    out.push({ file: label, line, rule: 'screen:DETECTOR_TIMEOUT', sha256: sha256(text) });
+}
+
 /**
  * Rescans files (absolute path → label used in messages) line-chunk by line-chunk with the second
  * engine. Returns the hits whose matched text's sha256 is not allowlisted.
@@ -73,6 +108,7 @@ export async function rescanFiles(
     let first = 1;
     for await (const text of rl) {
       line++;
+      if (f.path.endsWith('.jsonl') && text !== '') primaryCheck(text, f.label, line, allow, hits);
       chunk.push(text);
       chars += text.length + 1;
       if (chars >= CHUNK_CHARS) {
@@ -91,7 +127,7 @@ export async function rescanFiles(
 export function rescanMessage(dir: string, hits: readonly RescanHit[]): string {
   const shown = hits.slice(0, 10).map((h) => `  ${h.file}:${h.line}  ${h.rule}  (sha256 ${h.sha256})`);
   return [
-    `second-engine secret scan (${SECOND_ENGINE}) found ${hits.length} secret${hits.length === 1 ? '' : 's'} in the staged ${dir}/; nothing was published:`,
+    `pre-publish rescan (${SECOND_ENGINE} and the screen detectors) found ${hits.length} secret${hits.length === 1 ? '' : 's'} or raw personal data in the staged ${dir}/; nothing was published:`,
     ...shown,
     ...(hits.length > 10 ? [`  … and ${hits.length - 10} more`] : []),
     'The screen phase should have quarantined these rows: add a rule for this shape to tasks/lib/safety/secret-rules.ts and rerun `npm run screen`, ' +

@@ -1,19 +1,14 @@
 import { sha256 } from '../hash.ts';
 import type { Budget } from './budget.ts';
 import { CleanMemo } from './clean-memo.ts';
-import { base64Blobs, looksLikeJson, percentVariant, unescapeVariant } from './decode.ts';
-import {
-  GENERIC_KEY_PATTERN,
-  genericValueLooksSecret,
-  SECRET_RULES,
-  secretOf,
-  shannonEntropy,
-  type SecretRule,
-} from './secret-rules.ts';
+import { encodedBlobs, flatView, looksLikeJson, MAX_DECODE_DEPTH } from './decode.ts';
+import { pairIsSecret, SECRET_RULES, secretOf, shannonEntropy, type SecretRule } from './secret-rules.ts';
+import { KeywordIndex } from './keyword-index.ts';
 
 /**
  * Runs the secret rules over a parsed record: every string value and every key, the decoded
- * variants of each string (escapes, percent-encoding, base64 blobs, JSON text inside a string),
+ * views of each string (decode.ts: NFKC, invisible characters, HTML entities, percent-encoding,
+ * escapes, base64 / hex blobs nested up to 3 levels, JSON text inside a string),
  * every `key: value` pair whose key names a secret, and the text across the boundary of adjacent
  * message turns (a secret split over two messages). A hit carries where it is, never the secret:
  * the field path, offsets in that (possibly decoded) string, and the secret's sha256.
@@ -22,7 +17,7 @@ import {
 /** One secret found. */
 export interface SecretHit {
   rule: string;
-  /** Field path, e.g. `run.messages[3].content`; `~json`, `~unescaped`, `~base64@<offset>` mark a decoded variant. */
+  /** Field path, e.g. `run.messages[3].content`; `~json`, `~decoded`, `~base64@<offset>`, `~hex@<offset>` mark a decoded view. */
   path: string;
   start: number;
   end: number;
@@ -56,16 +51,26 @@ export const WINDOW = 1 << 20;
 export const WINDOW_OVERLAP = 32 * 1024;
 /** How many characters of each side of a message boundary are joined and rescanned. */
 export const JOIN_CHARS = 512;
-/** How deep decoded variants are followed (a base64 blob inside an escaped string is depth 2). */
-export const MAX_DECODE_DEPTH = 2;
+export { MAX_DECODE_DEPTH };
 /** Largest string parsed as JSON to scan its keys and values. */
 const MAX_JSON_PARSE = 4 * 1024 * 1024;
 
-const KEYWORDS: readonly string[] = [...new Set(SECRET_RULES.flatMap((r) => r.keywords))].sort();
-/** One case-insensitive pass that says whether any keyword occurs (most strings have none). */
-const ANY_KEYWORD = new RegExp(KEYWORDS.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i');
-/** Shorter strings cannot hold any rule's match (the shortest, a generic `key=` + 10 characters, is 14). */
-export const MIN_SCAN_CHARS = 12;
+/** Which keywords occur in a text, in one pass over it (gitleaks' keyword prefilter). */
+const KEYWORDS = new KeywordIndex(SECRET_RULES.flatMap((r) => r.keywords));
+/** Rules by keyword (table order kept by index), so a text runs only the rules of the keywords it holds. */
+const RULES_BY_KEYWORD = new Map<string, number[]>();
+SECRET_RULES.forEach((r, i) => {
+  for (const k of new Set(r.keywords)) RULES_BY_KEYWORD.set(k, [...(RULES_BY_KEYWORD.get(k) ?? []), i]);
+});
+/** The rules whose keywords occur, in table order. */
+function rulesFor(present: ReadonlySet<string>): SecretRule[] {
+  const idx = new Set<number>();
+  for (const k of present) for (const i of RULES_BY_KEYWORD.get(k) ?? []) idx.add(i);
+  return [...idx].sort((a, b) => a - b).map((i) => SECRET_RULES[i] as SecretRule);
+}
+
+/** Shorter strings cannot hold any rule's match (the shortest, `pwd=` + a 6-character password, is 10). */
+export const MIN_SCAN_CHARS = 10;
 
 const PRIORITY = new Map(SECRET_RULES.map((r, i) => [r.id, i]));
 
@@ -104,7 +109,8 @@ function runRule(
       re.lastIndex++;
       continue;
     }
-    const s = secretOf(rule, m);
+    const s = secretOf(rule, m, text);
+    if (s === null) continue;
     if (rule.entropy !== undefined && shannonEntropy(s.text) < rule.entropy) continue;
     if (rule.check && !rule.check(s.text, m, text)) continue;
     if (keep && !keep(rule.id, base + s.start, base + s.start + s.text.length)) continue;
@@ -121,15 +127,12 @@ export function scanText(text: string, path: string, scan: SecretScan, keep?: Ke
   for (let base = 0; base < text.length; base += WINDOW) {
     const win = text.length <= WINDOW ? text : text.slice(base, base + WINDOW + WINDOW_OVERLAP);
     if (!scan.budget.charge(win.length, path)) return;
-    if (!ANY_KEYWORD.test(win)) {
+    const present = KEYWORDS.present(win);
+    if (present.size === 0) {
       if (text.length <= WINDOW) return;
       continue;
     }
-    const lower = win.toLowerCase();
-    const present = new Set(KEYWORDS.filter((k) => lower.includes(k)));
-    if (present.size === 0) continue;
-    for (const rule of SECRET_RULES) {
-      if (!rule.keywords.some((k) => present.has(k))) continue;
+    for (const rule of rulesFor(present)) {
       if (!scan.budget.charge(win.length, `${path} (${rule.id})`)) return;
       runRule(rule, win, base, path, scan, keep);
     }
@@ -153,17 +156,23 @@ export function scanString(s: string, path: string, scan: SecretScan, depth = 0)
 
 function scanStringOnce(s: string, path: string, scan: SecretScan, depth: number): void {
   scanText(s, path, scan);
-  if (depth >= MAX_DECODE_DEPTH || scan.budget.exhausted) return;
-  const unescaped = unescapeVariant(s);
-  if (unescaped !== null) scanString(unescaped, `${path}~unescaped`, scan, depth + 1);
-  const decoded = percentVariant(s);
-  if (decoded !== null) scanString(decoded, `${path}~percent`, scan, depth + 1);
-  for (const blob of base64Blobs(s, (n) => scan.budget.charge(n, `${path} (base64)`)))
-    scanString(blob.text, `${path}~base64@${blob.start}`, scan, depth + 1);
-  if (s.length <= MAX_JSON_PARSE && looksLikeJson(s) && scan.budget.charge(s.length, `${path} (json)`)) {
+  if (scan.budget.exhausted) return;
+  const flat = flatView(s, (n) => scan.budget.charge(n, `${path} (decode)`));
+  if (flat !== null) scanText(flat.text, `${path}~decoded`, scan);
+  if (depth < MAX_DECODE_DEPTH && !scan.budget.exhausted) {
+    const base = flat?.text ?? s;
+    for (const blob of encodedBlobs(base, (n) => scan.budget.charge(n, `${path} (${'blob'})`)))
+      scanString(blob.text, `${path}~${blob.encoding}@${blob.start}`, scan, depth + 1);
+  }
+  const json = flat !== null && looksLikeJson(flat.text) && !looksLikeJson(s) ? flat.text : s;
+  if (
+    json.length <= MAX_JSON_PARSE &&
+    looksLikeJson(json) &&
+    scan.budget.charge(json.length, `${path} (json)`)
+  ) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(s);
+      parsed = JSON.parse(json);
     } catch {
       return;
     }
@@ -201,7 +210,7 @@ function scanPairs(value: unknown, path: string, scan: SecretScan): void {
 
 /** A generic-api-key hit for a `key: value` pair whose key names a secret and whose value looks like one. */
 function scanPair(key: string, value: string, path: string, scan: SecretScan): void {
-  if (GENERIC_KEY_PATTERN.test(key) && genericValueLooksSecret(key, value))
+  if (value.length >= 6 && value.length <= 300 && pairIsSecret(key, value))
     report(scan, 'generic-api-key', path, 0, value);
 }
 

@@ -7,6 +7,8 @@ import type { PiiType } from '../../lib/safety/pii.ts';
 import { loadProtected, protectedSets } from '../../lib/safety/protected-sets.ts';
 import { scoredPartition } from '../score/contract.ts';
 import { SCREENED_DOCUMENTS, SCREENED_JUDGMENTS } from './contract.ts';
+import { Budget } from '../../lib/safety/budget.ts';
+import { safeId } from '../../lib/safety/redact.ts';
 import { screenOne, textOf, unitId, type ScreenDrop, type ScreenOptions, type ScreenUnit } from './core.ts';
 import { bandsFromText, bandsToText, dedupFeatures, type DedupFeatures } from './dedup-spill.ts';
 
@@ -30,15 +32,17 @@ export interface DropFields {
   trace: string | null;
 }
 
-/** A unit's `DropFields`. */
+/** A unit's `DropFields`; ids that carry personal data are written hashed (a quarantine file is an output too). */
 function dropFields(u: ScreenUnit): DropFields {
   const p = u.record.provenance;
+  const budget = new Budget();
+  const trace = u.kind === 'run' ? u.record.run_id : u.record.trace_id;
   return {
-    id: unitId(u),
+    id: safeId(unitId(u), budget),
     file: p.source_file,
     index: p.line_offset,
     sig: p.sig_hash,
-    trace: u.kind === 'run' ? u.record.run_id : u.record.trace_id,
+    trace: trace === null ? null : safeId(trace, budget),
   };
 }
 

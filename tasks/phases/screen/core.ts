@@ -131,8 +131,15 @@ export function screenOne(u: ScreenUnit, opts: ScreenOptions, stats: Record<stri
       `${red.spans} PII spans in ${red.chars} characters of text (${types}): at least ${DENSE_MIN_SPANS} spans and ${DENSE_PER_1K} per 1,000 characters`,
     );
   }
+  if (red.ids > 0) bump(stats, 'pii.ids_hashed', red.ids);
   const flag = piiFlag(red.counts);
-  if (flag === null) return { type: 'keep', unit: u, pii: red.counts };
+  // no text redacted: the record as it was, but with any id that carried PII replaced by its hash
+  if (flag === null)
+    return {
+      type: 'keep',
+      unit: red.ids > 0 ? ({ kind: u.kind, record: red.value } as ScreenUnit) : u,
+      pii: red.counts,
+    };
   const record = { ...red.value, flags: withFlag(red.value.flags, flag) };
   return { type: 'keep', unit: { kind: u.kind, record } as ScreenUnit, pii: red.counts };
 }
