@@ -20,7 +20,7 @@ import { EVIDENCE_DIR } from '../../lib/layout.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import type { Adapter, AdapterOutput, EvidenceDraft } from '../../adapters/adapter.ts';
 import { contentId, sha256, sigHash } from '../../lib/hash.ts';
-import { parseRow } from '../../lib/json-check.ts';
+import { parseRow, relabelBigInteger } from '../../lib/json-check.ts';
 import { Progress, log, n } from '../../lib/log.ts';
 import { MANIFEST, manifestText } from '../../lib/manifest.ts';
 import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';
@@ -175,7 +175,7 @@ export function finishDrafts(
     traceId,
     ...d,
   });
-  if (out.type === 'drop') return drop(out, traceIdOf(first.value));
+  if (out.type === 'drop') return drop(relabelBigInteger(out, first.flags), traceIdOf(first.value));
   if (out.records.length === 0)
     return drop({
       reason: 'SCHEMA_INVALID',
