@@ -57,9 +57,7 @@ function readParts(list: readonly unknown[], conv: Conversation): Piece[] {
 }
 
 /** A tool definition as frameworks log it (OpenAI `{type, function}`, flat `{name, parameters}`, Vercel `inputSchema`). */
-export function toolDefOf(
-  v: unknown,
-): {
+export function toolDefOf(v: unknown): {
   type: 'function';
   function: { name: string; description?: string; parameters?: Record<string, unknown> };
 } | null {

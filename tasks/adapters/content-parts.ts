@@ -229,7 +229,11 @@ export function readPart(p: unknown): PartRead {
     default:
       break;
   }
-  if (MEDIA_KINDS[type] !== undefined) return placeholder(MEDIA_KINDS[type] as string, p);
+  if (MEDIA_KINDS[type] !== undefined)
+    return placeholder(
+      typeof p.modality === 'string' && p.modality !== '' ? p.modality : (MEDIA_KINDS[type] as string),
+      p,
+    );
   if (isServerTool(type)) return { piece: { kind: 'none' }, flags: ['server_tool_calls_skipped'] };
   const t = str(p.text) ?? str(p.content);
   if (t !== null) return { piece: { kind: 'text', text: t }, flags: ['unknown_parts'] };
