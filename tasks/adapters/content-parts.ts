@@ -24,7 +24,7 @@
  */
 
 export type Piece =
-  | { kind: 'text'; text: string }
+  | { kind: 'text'; text: string; media?: true }
   | { kind: 'reasoning'; text: string }
   | { kind: 'call'; id: string | null; name: string; args: string }
   | { kind: 'result'; id: string | null; name: string | null; content: string; error: boolean }
@@ -88,7 +88,7 @@ function placeholder(kind: string, p: Record<string, unknown>): PartRead {
   const title =
     nonEmpty(p.title) ?? nonEmpty(p.filename) ?? (isObj(p.file) ? nonEmpty(p.file.filename) : null);
   const text = `[${kind}${mt ? `: ${mt}` : ''}${title ? ` ${JSON.stringify(title)}` : ''}]`;
-  return { piece: { kind: 'text', text }, flags: ['media_placeholder'] };
+  return { piece: { kind: 'text', text, media: true }, flags: ['media_placeholder'] };
 }
 
 const MEDIA_KINDS: Record<string, string> = {
@@ -238,4 +238,17 @@ export function readPart(p: unknown): PartRead {
   const t = str(p.text) ?? str(p.content);
   if (t !== null) return { piece: { kind: 'text', text: t }, flags: ['unknown_parts'] };
   return { piece: { kind: 'text', text: `[${type}]` }, flags: ['unknown_parts'] };
+}
+
+/**
+ * Text pieces joined with `sep` (OpenAI joins text parts with nothing between them); a media
+ * placeholder always stands on its own paragraph so it never glues to the words around it.
+ */
+export function joinText(pieces: ReadonlyArray<{ text: string; media?: true }>, sep: string): string {
+  let out = '';
+  pieces.forEach((p, i) => {
+    if (i > 0) out += p.media || pieces[i - 1]?.media ? (sep === '' ? '\n\n' : sep) : sep;
+    out += p.text;
+  });
+  return out;
 }

@@ -1,5 +1,5 @@
 import type { ChatMessage, ToolCall, ToolDef } from '../../schemas/chat.ts';
-import type { Piece } from './content-parts.ts';
+import { joinText, type Piece } from './content-parts.ts';
 
 /**
  * Builds a canonical conversation from role-tagged pieces (see content-parts.ts), pairing tool
@@ -119,30 +119,32 @@ export class Conversation {
     opts: { sep?: string; toolCallId?: unknown; joinable?: boolean } = {},
   ): void {
     const sep = opts.sep ?? '';
-    const texts = pieces.filter((p) => p.kind === 'text').map((p) => (p as { text: string }).text);
+    const textPieces = pieces.filter((p) => p.kind === 'text') as Array<{ text: string; media?: true }>;
+    const texts = textPieces.map((p) => p.text);
+    const joined = joinText(textPieces, sep);
     const results = pieces.filter((p) => p.kind === 'result') as Array<Extract<Piece, { kind: 'result' }>>;
     const toolResults = (): void => {
       for (const r of results)
         this.push({ role: 'tool', tool_call_id: this.resultId(r.id), content: r.content });
     };
     if (role === 'system') {
-      this.push({ role: 'system', content: texts.join(sep) });
+      this.push({ role: 'system', content: joined });
       return;
     }
     if (role === 'user') {
       toolResults();
-      if (texts.length > 0 || results.length === 0) this.push({ role: 'user', content: texts.join(sep) });
+      if (texts.length > 0 || results.length === 0) this.push({ role: 'user', content: joined });
       return;
     }
     if (role === 'tool') {
       toolResults();
       if (texts.length > 0 || results.length === 0)
-        this.push({ role: 'tool', tool_call_id: this.resultId(opts.toolCallId), content: texts.join(sep) });
+        this.push({ role: 'tool', tool_call_id: this.resultId(opts.toolCallId), content: joined });
       return;
     }
     const reasoning = pieces.filter((p) => p.kind === 'reasoning').map((p) => (p as { text: string }).text);
     const calls = pieces.filter((p) => p.kind === 'call') as Array<Extract<Piece, { kind: 'call' }>>;
-    const m: ChatMessage = { role: 'assistant', content: texts.length > 0 ? texts.join(sep) : null };
+    const m: ChatMessage = { role: 'assistant', content: texts.length > 0 ? joined : null };
     if (calls.length > 0)
       m.tool_calls = calls.map((c) => ({
         id: this.callId(c.id),

@@ -314,7 +314,7 @@ test('otel-genai: server_tool_call parts are skipped (flag), a blob is a typed p
   const [run] = keptOf(r);
   assert.ok(run?.kind === 'run');
   assert.deepEqual(run.run.messages, [
-    { role: 'user', content: 'What is in this picture, and what is new about it?[image: image/png]' },
+    { role: 'user', content: 'What is in this picture, and what is new about it?\n\n[image: image/png]' },
     { role: 'assistant', content: 'A cat; the search found nothing new.' },
   ]);
   for (const f of ['extra_choices', 'media_placeholder', 'server_tool_calls_skipped'])
