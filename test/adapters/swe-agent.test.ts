@@ -16,7 +16,7 @@ const bash = (id: string, command: string) => ({
 test('swe-agent: the history prompt, then each step as an assistant tool call and its observation as the tool result, in order', () => {
   const [run, signal] = keptOf(sweAgent.toEvidence(traj(), CTX));
   assert.equal(run?.trace_id, 'swe-agent:data/in/textkit__textkit-7');
-  assert.equal(run?.task_key, 'swe-agent:textkit__textkit-7');
+  assert.equal(run?.task_key, 'swe-agent:issue:7cc3db71f368a1bf');
   assert.deepEqual(run?.flags, ['demonstration_in_prompt']);
   assert.ok(run?.kind === 'run');
   assert.deepEqual(
@@ -56,7 +56,7 @@ test('swe-agent: the history prompt, then each step as an assistant tool call an
   assert.deepEqual(signal, {
     kind: 'signal',
     trace_id: 'swe-agent:data/in/textkit__textkit-7',
-    task_key: 'swe-agent:textkit__textkit-7',
+    task_key: 'swe-agent:issue:7cc3db71f368a1bf',
     recorded_at: null,
     flags: [],
     signal: { type: 'tool_exit', tool: 'swe-agent:submitted', exit_code: 0 },
@@ -107,13 +107,12 @@ test('swe-agent: any exit status but "submitted" with a patch is exit code 1', (
 });
 
 test('swe-agent: malformed trajectories are quarantined with the reason', () => {
-  assert.deepEqual(dropOf(sweAgent.toEvidence({ ...traj(), trajectory: undefined }, CTX)), {
-    reason: 'SCHEMA_MISSING_FIELD',
-    detail: '$.trajectory: Invalid input: expected array, received undefined',
-  });
-  assert.deepEqual(dropOf(sweAgent.toEvidence({ ...traj(), trajectory: [] }, CTX)), {
+  const promptOnly = (traj().history as unknown[]).filter(
+    (h) => (h as { role: string }).role !== 'assistant' || (h as { is_demo?: boolean }).is_demo === true,
+  );
+  assert.deepEqual(dropOf(sweAgent.toEvidence({ ...traj(), trajectory: [], history: promptOnly }, CTX)), {
     reason: 'NO_CONVERSATION',
-    detail: '$.trajectory: is empty; the agent took no step',
+    detail: '$.trajectory: is empty and the history holds no model turn; the agent took no step',
   });
   assert.deepEqual(
     dropOf(sweAgent.toEvidence({ ...traj(), history: [{ role: 'system', content: 'x' }] }, CTX)),
@@ -122,17 +121,121 @@ test('swe-agent: malformed trajectories are quarantined with the reason', () => 
       detail: '$.history: no user message (the problem statement) before the first model turn',
     },
   );
-  assert.deepEqual(
-    dropOf(
-      sweAgent.toEvidence(
-        { ...traj(), history: [{ role: 'user', content: [{ type: 'image_url', text: null }] }] },
-        CTX,
-      ),
-    ),
+});
+
+/** A history-only trajectory (the newer SWE-agent format, as in its function_calling demonstration). */
+const HISTORY_ONLY = {
+  history: [
     {
-      reason: 'SCHEMA_TYPE',
-      detail:
-        '$.history[0].content[0]: part of type "image_url" is not text; the canonical chat shape holds only text',
+      role: 'system',
+      content: 'SETTING: You are an autonomous programmer.',
+      agent: 'main',
+      message_type: 'system_prompt',
     },
+    {
+      role: 'user',
+      content:
+        "We're currently solving the following issue within our repository. Here's the issue text:\nISSUE:\nSyntaxError: invalid syntax in missing_colon.py\n\nINSTRUCTIONS:\nFix it.",
+      agent: 'main',
+      message_type: 'observation',
+    },
+    {
+      role: 'assistant',
+      content: 'Let me add the colon.',
+      thought: 'Let me add the colon.',
+      action: 'edit',
+      agent: 'main',
+      message_type: 'action',
+      tool_calls: [
+        {
+          id: 'call_e',
+          type: 'function',
+          function: { name: 'edit', arguments: '{"search":"b)","replace":"b):"}' },
+        },
+      ],
+    },
+    {
+      role: 'tool',
+      content: 'Text replaced.',
+      agent: 'main',
+      message_type: 'observation',
+      tool_call_ids: ['call_e'],
+    },
+    {
+      role: 'assistant',
+      content: 'Submitting.',
+      thought: 'Submitting.',
+      action: 'submit',
+      agent: 'main',
+      message_type: 'action',
+      tool_calls: [{ id: 'call_s', type: 'function', function: { name: 'submit', arguments: '{}' } }],
+    },
+    {
+      role: 'tool',
+      content:
+        '\ndiff --git a/tests/missing_colon.py b/tests/missing_colon.py\n-def division(a, b)\n+def division(a, b):',
+      agent: 'main',
+      message_type: 'observation',
+      tool_call_ids: ['call_s'],
+    },
+  ],
+};
+
+test('swe-agent: the newer history-only format is read: calls with their results, the submitted patch as its outcome; it sniffs as swe-agent', () => {
+  assert.ok(sweAgent.sniff(HISTORY_ONLY).confidence >= 0.9);
+  const [run, signal] = keptOf(
+    sweAgent.toEvidence(HISTORY_ONLY, { ...CTX, sourceFile: 'runs/a/i1/i1.traj' }),
   );
+  assert.ok(run?.kind === 'run');
+  assert.equal(run.trace_id, 'swe-agent:runs/a/i1');
+  assert.deepEqual(
+    run.run.messages.map((m) => [
+      m.role,
+      m.role === 'tool'
+        ? m.tool_call_id
+        : m.role === 'assistant'
+          ? (m.tool_calls ?? []).map((c) => c.function.name).join()
+          : '',
+    ]),
+    [
+      ['system', ''],
+      ['user', ''],
+      ['assistant', 'edit'],
+      ['tool', 'call_e'],
+      ['assistant', 'submit'],
+      ['tool', 'call_s'],
+    ],
+  );
+  assert.deepEqual(signal?.kind === 'signal' && signal.signal, {
+    type: 'tool_exit',
+    tool: 'swe-agent:submitted',
+    exit_code: 0,
+  });
+  assert.ok(run.flags?.includes('outcome_from_history'));
+});
+
+test('swe-agent: attempts at one issue share a task key whatever their file name, config or instance-id spelling', () => {
+  const a = keptOf(
+    sweAgent.toEvidence(HISTORY_ONLY, { ...CTX, sourceFile: 'runs/x/SWE-agent__test-repo-i1.traj' }),
+  )[0];
+  const b = keptOf(
+    sweAgent.toEvidence(
+      {
+        ...HISTORY_ONLY,
+        history: [
+          ...HISTORY_ONLY.history.slice(0, 1),
+          {
+            ...HISTORY_ONLY.history[1],
+            content:
+              'Other template.\nISSUE:\nSyntaxError:   invalid syntax in missing_colon.py\n\nINSTRUCTIONS:\nDo it.',
+          },
+          ...HISTORY_ONLY.history.slice(2),
+        ],
+      },
+      { ...CTX, sourceFile: 'other/6e44b9.traj' },
+    ),
+  )[0];
+  assert.ok(a?.task_key?.startsWith('swe-agent:issue:'));
+  assert.equal(a?.task_key, b?.task_key);
+  assert.notEqual(a?.trace_id, b?.trace_id);
 });

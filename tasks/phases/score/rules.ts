@@ -2,7 +2,7 @@ import type { Category } from '../../../schemas/category.ts';
 import type { RunBody, SignalBody } from '../../../schemas/evidence-record.ts';
 
 /** Version of the rule table; recorded in every ScoredRun. Bump it whenever a rule changes. */
-export const RULE_TABLE_VERSION = '2026.11.1';
+export const RULE_TABLE_VERSION = '2026.12.1';
 
 /** Auditor confidence at or above which a `pass` counts. */
 export const AUDITOR_MIN_CONFIDENCE = 0.8;
@@ -28,6 +28,8 @@ export interface Facts {
   auditorUnsure: number;
   toolOk: number;
   toolFail: number;
+  /** A coding agent's own exit status says it finished by submitting a non-empty patch (`<agent>:submitted`, exit 0). */
+  agentSubmitted: number;
   signals: number;
 }
 
@@ -151,6 +153,13 @@ export const RULES: readonly Rule[] = [
     when: (f) => f.auditorUnsure > 0,
   },
   {
+    id: 'R17a-agent-submitted',
+    category: 'partially_accepted',
+    description:
+      'A coding agent finished by submitting a patch (its own exit status) and nothing else judges it: usable, not verified by tests',
+    when: (f) => f.agentSubmitted > 0,
+  },
+  {
     id: 'R18-no-signal',
     category: 'needs_human_review',
     description: 'No outcome signal at all',
@@ -187,6 +196,7 @@ export function deriveFacts(run: RunBody, signals: readonly SignalBody[]): Facts
     auditorUnsure: 0,
     toolOk: 0,
     toolFail: 0,
+    agentSubmitted: 0,
     signals: signals.length,
   };
   for (const s of signals) {
@@ -215,6 +225,7 @@ export function deriveFacts(run: RunBody, signals: readonly SignalBody[]): Facts
       case 'tool_exit':
         if (s.exit_code === 0) f.toolOk++;
         else f.toolFail++;
+        if (s.exit_code === 0 && s.tool.endsWith(':submitted')) f.agentSubmitted++;
         break;
       case 'error':
         f.errorEvents++;
