@@ -332,7 +332,15 @@ export const sweAgent: Adapter = {
         detail: '$.trajectory: is empty and the history holds no model turn; the agent took no step',
       };
     const traceId = `swe-agent:${tracePath(ctx.sourceFile)}`;
-    const issue = problemStatement(messages);
+    // the instance's own prompt, not a demonstration's (demonstrations quote other issues)
+    const issue = problemStatement(
+      r.history
+        .filter((h) => h.role === 'user' && h.is_demo !== true)
+        .map((h) => {
+          const t = textOf(h.content, '');
+          return { role: 'user' as const, content: t.ok ? t.text : '' };
+        }),
+    );
     const instance = instanceIdOf(r.replay_config);
     const taskKey =
       issue !== null

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { sweAgent } from '../../tasks/adapters/swe-agent.ts';
+import { SourceConfig } from '../../schemas/config.ts';
+import { sweAgent, tracePath } from '../../tasks/adapters/swe-agent.ts';
+import { sweBenchReport } from '../../tasks/adapters/swe-bench-report.ts';
 import { FORMATS_DIR, dropOf, keptOf } from './format-fixtures.ts';
 
 const CTX = { stream: 'swe', sourceFile: 'data/in/textkit__textkit-7.traj', index: 0 };
@@ -238,4 +240,82 @@ test('swe-agent: attempts at one issue share a task key whatever their file name
   assert.ok(a?.task_key?.startsWith('swe-agent:issue:'));
   assert.equal(a?.task_key, b?.task_key);
   assert.notEqual(a?.trace_id, b?.trace_id);
+});
+
+test('swe-bench-report: a per-instance report and a run summary become test_result signals of the runs in the configured trajectories folder', () => {
+  const ctx = { stream: 'eval', sourceFile: 'logs/report.json', index: 0, trajectories: 'runs/r1/' };
+  const per = sweBenchReport.toEvidence(
+    {
+      'pydicom__pydicom-1458': {
+        patch_is_None: false,
+        patch_exists: true,
+        patch_successfully_applied: true,
+        resolved: false,
+        tests_status: {
+          FAIL_TO_PASS: { success: [], failure: ['test_a'] },
+          PASS_TO_PASS: { success: ['test_b', 'test_c'], failure: [] },
+        },
+      },
+    },
+    ctx,
+  );
+  assert.deepEqual(
+    keptOf(per).map((r) => [r.trace_id, r.kind === 'signal' && r.signal]),
+    [
+      [
+        'swe-agent:runs/r1/pydicom__pydicom-1458',
+        { type: 'test_result', passed: 2, failed: 1, suite: 'swe-bench' },
+      ],
+    ],
+  );
+  const sum = sweBenchReport.toEvidence(
+    {
+      resolved_ids: ['b__b-2'],
+      unresolved_ids: ['a__a-1'],
+      error_ids: ['c__c-3'],
+      empty_patch_ids: [],
+      schema_version: 2,
+    },
+    ctx,
+  );
+  assert.deepEqual(
+    keptOf(sum).map((r) => [
+      r.trace_id,
+      r.kind === 'signal' && r.signal.type === 'test_result' && r.signal.failed,
+      r.flags,
+    ]),
+    [
+      ['swe-agent:runs/r1/a__a-1', 1, ['instances_skipped']],
+      ['swe-agent:runs/r1/b__b-2', 0, ['instances_skipped']],
+    ],
+  );
+  // the run the report names is the one the swe-agent adapter reads from that folder, in either layout
+  assert.equal(`swe-agent:${tracePath('runs/r1/a__a-1.traj')}`, 'swe-agent:runs/r1/a__a-1');
+  assert.equal(`swe-agent:${tracePath('runs/r1/a__a-1/a__a-1.traj')}`, 'swe-agent:runs/r1/a__a-1');
+  assert.deepEqual(
+    dropOf(
+      sweBenchReport.toEvidence(
+        { resolved_ids: [], unresolved_ids: [] },
+        { ...ctx, trajectories: undefined },
+      ),
+    ).reason,
+    'SOURCE_OPTION_MISSING',
+  );
+});
+
+test('config: a swe-bench-report source must name its trajectories folder; other adapters may not', () => {
+  const base = { stream: 'eval', files: ['r.json'] };
+  assert.equal(SourceConfig.safeParse({ ...base, adapter: 'swe-bench-report' }).success, false);
+  assert.equal(
+    SourceConfig.safeParse({ ...base, adapter: 'swe-bench-report', trajectories: 'runs/r1' }).success,
+    true,
+  );
+  assert.equal(
+    SourceConfig.safeParse({ ...base, adapter: 'reward', trajectories: 'runs/r1' }).success,
+    false,
+  );
+  assert.equal(
+    SourceConfig.safeParse({ ...base, adapter: 'swe-bench-report', trajectories: '../x' }).success,
+    false,
+  );
 });

@@ -241,14 +241,19 @@ export function finishDrafts(
 export function materializeUnit(
   unit: SourceUnit,
   adapter: Adapter,
-  source: { stream: string; file: string },
+  source: { stream: string; file: string; trajectories?: string },
   config: Config,
 ): UnitOutcome {
   const pre = parseUnit(unit, adapter, config);
   if (!pre.ok) return pre.outcome;
   const { parsed } = pre;
   return finishDrafts(
-    adapter.toEvidence(parsed.value, { stream: source.stream, sourceFile: source.file, index: unit.index }),
+    adapter.toEvidence(parsed.value, {
+      stream: source.stream,
+      sourceFile: source.file,
+      index: unit.index,
+      ...(source.trajectories !== undefined ? { trajectories: source.trajectories } : {}),
+    }),
     [parsed],
     adapter,
     source,
@@ -599,6 +604,7 @@ export async function buildEvidence(
                 adapter: adapter.name,
                 stream: source.stream,
                 file,
+                ...(source.trajectories !== undefined ? { trajectories: source.trajectories } : {}),
                 config: {
                   as_of: config.as_of,
                   future_skew_hours: config.future_skew_hours,
