@@ -272,7 +272,7 @@ export async function writeSchemaDocs(root: string): Promise<{ written: number; 
 }
 
 async function main(): Promise<void> {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const { written, removed } = await writeSchemaDocs(root);
   const gone = removed.length > 0 ? `, removed ${removed.join(', ')}` : '';
   process.stderr.write(`✔ schemas: ${written - 1} JSON Schemas + README → ${SCHEMA_DOCS_DIR}/${gone}\n`);
