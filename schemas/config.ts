@@ -6,17 +6,41 @@ import { ReplayConfig } from './replay-config.ts';
 export const SCHEMA_VERSION = 1;
 
 /** One source stream: which files, read by which adapter. */
-export const SourceConfig = z.strictObject({
-  stream: z.string().regex(/^[a-z][a-z0-9_]*$/, 'stream names are lowercase snake_case'),
-  adapter: z
-    .string()
-    .min(1)
-    .describe(
-      'Adapter name (docs/sources.md), or "auto" to detect it per file (`distill sniff <file>` shows the pick)',
-    ),
-  files: z.array(z.string().min(1)).min(1).describe('Globs relative to the project root'),
-  description: z.string().optional(),
-});
+export const SourceConfig = z
+  .strictObject({
+    stream: z.string().regex(/^[a-z][a-z0-9_]*$/, 'stream names are lowercase snake_case'),
+    adapter: z
+      .string()
+      .min(1)
+      .describe(
+        'Adapter name (docs/sources.md), or "auto" to detect it per file (`distill sniff <file>` shows the pick)',
+      ),
+    files: z.array(z.string().min(1)).min(1).describe('Globs relative to the project root'),
+    description: z.string().optional(),
+    trajectories: z
+      .string()
+      .min(1)
+      .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))/, 'a folder relative to the project root, without ".."')
+      .optional()
+      .describe(
+        "swe-bench-report sources: the project-relative folder of the SWE-agent trajectories the report evaluates; each instance's signal goes to the run swe-agent:<folder>/<instance_id>",
+      ),
+  })
+  .superRefine((s, ctx) => {
+    if (s.adapter === 'swe-bench-report' && s.trajectories === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trajectories'],
+        message:
+          'a swe-bench-report source needs "trajectories": the folder of the SWE-agent runs it evaluates',
+      });
+    if (s.trajectories !== undefined && s.adapter !== 'swe-bench-report' && s.adapter !== 'auto')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trajectories'],
+        message: `"trajectories" is read only by the swe-bench-report adapter, not ${s.adapter}`,
+      });
+  });
 export type SourceConfig = z.infer<typeof SourceConfig>;
 
 /** The project config: sources, the explicit "now", limits and export parameters. */

@@ -73,14 +73,14 @@ test('build-evidence with adapter "auto": every fixture is read by its adapter (
   ]);
   assert.deepEqual(rows, [
     ['alpaca-eval-pairwise.jsonl', 'pairwise-preference', 4, 2, 2, 2],
-    ['anthropic-messages.jsonl', 'anthropic-messages', 6, 4, 2, 4],
+    ['anthropic-messages.jsonl', 'anthropic-messages', 6, 5, 1, 5],
     ['claude-code-session.jsonl', 'claude-code', 12, 11, 1, 1],
     ['codex-rollout.jsonl', 'codex', 15, 14, 1, 1],
     ['hh-rlhf.jsonl', 'hh-rlhf', 6, 2, 4, 2],
     ['langfuse-export.jsonl', 'langfuse', 14, 11, 3, 7],
     ['langsmith-runs.jsonl', 'langsmith', 10, 8, 2, 5],
     ['litellm-spend-logs.jsonl', 'litellm', 6, 3, 3, 3],
-    ['openai-chat-log.jsonl', 'openai-chat-log', 8, 6, 2, 6],
+    ['openai-chat-log.jsonl', 'openai-chat-log', 8, 7, 1, 7],
     ['openai-stored-completions.jsonl', 'openai-stored-completion', 4, 2, 2, 2],
     ['otel-genai.jsonl', 'otel-genai', 6, 4, 2, 7],
     ['swe-agent.traj', 'swe-agent', 1, 1, 0, 2],

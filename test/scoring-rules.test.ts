@@ -110,6 +110,11 @@ const CASES: Record<string, { run: RunBody; signals: SignalBody[]; category: str
   'R15-tool-failure': { run: run(), signals: [tool(2)], category: 'rejected' },
   'R16-auditor-pass': { run: run(), signals: [auditor('pass', 0.8)], category: 'accepted' },
   'R17-auditor-uncertain': { run: run(), signals: [auditor('pass', 0.79)], category: 'needs_human_review' },
+  'R17a-agent-submitted': {
+    run: run(),
+    signals: [{ type: 'tool_exit', tool: 'swe-agent:submitted', exit_code: 0 }],
+    category: 'partially_accepted',
+  },
   'R18-no-signal': { run: run(), signals: [], category: 'needs_human_review' },
   'R19-default-deny': { run: run(), signals: [tool(0)], category: 'needs_human_review' },
 };

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { detectFormat } from '../tasks/adapters/detect.ts';
+import { sampleFile } from '../tasks/adapters/format-sample.ts';
+import { ADAPTERS } from '../tasks/adapters/registry.ts';
 import { REPO, runCli } from './helpers/project.ts';
 
 /** Every fixture and the adapter that must be detected for it. */
@@ -67,4 +72,21 @@ test('distill sniff: one line per file with the confidence and reason; unknown f
     [none.code, none.stderr.trim()],
     [2, '✖ sniff takes one or more files, e.g. `distill sniff logs/session.jsonl` [USAGE]'],
   );
+});
+
+test('sniff: a JSONL file whose first line is torn is judged by the rows after it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-torn-'));
+  const f = join(dir, 'rewards.jsonl');
+  const row = JSON.stringify({
+    trace_id: 't',
+    timestamp: '2026-10-02T10:00:00Z',
+    environment: 'e',
+    reward: 1,
+  });
+  writeFileSync(f, `{"trace_id":"t0","timest\n${row}\n${row}\n`);
+  const s = await sampleFile(f, { maxLineBytes: 1 << 20, maxDepth: 64 });
+  assert.equal(s.kind, 'lines');
+  assert.equal(s.rows.length, 2);
+  const d = detectFormat(s, ADAPTERS);
+  assert.deepEqual(d.ok && d.adapter, 'reward');
 });

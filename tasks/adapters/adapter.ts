@@ -17,6 +17,11 @@ export interface AdapterContext {
   sourceFile: string;
   /** 0-based line / element index. */
   index: number;
+  /**
+   * The source's `trajectories` option (config schema): for an evaluation report, the project-relative
+   * folder of the agent trajectories it judges, so its signals can name their runs.
+   */
+  trajectories?: string;
 }
 
 interface DraftCommon {

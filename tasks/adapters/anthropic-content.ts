@@ -1,5 +1,6 @@
 import type { ChatMessage, ToolCall } from '../../schemas/chat.ts';
 import type { Drop } from '../lib/result.ts';
+import { readPart } from './content-parts.ts';
 
 /**
  * Anthropic Messages content → our canonical OpenAI chat shape. A message's content is a string
@@ -8,7 +9,9 @@ import type { Drop } from '../lib/result.ts';
  * `reasoning`; `redacted_thinking` is skipped (flag `redacted_thinking`). A user message's
  * `tool_result` blocks become `tool` messages, placed before the user's own text (OpenAI wants a
  * tool result right after the call); `is_error` results keep their text (flag `tool_error`).
- * Images and documents drop the row (SCHEMA_TYPE): the canonical shape holds only text.
+ * Other blocks follow the shared part rule (content-parts.ts): text documents and search results
+ * become text, images and binary documents a typed placeholder, server-side tool blocks
+ * (`server_tool_use`, `web_search_tool_result`, ...) are skipped (flag `server_tool_calls_skipped`).
  */
 
 type Result<T> = { ok: true; value: T; flags: string[] } | { ok: false; drop: Drop };
@@ -21,30 +24,26 @@ function typeDrop(path: string, expected: string, got: unknown): { ok: false; dr
   return { ok: false, drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected ${expected}, got ${what}` } };
 }
 
-function unsupported(path: string, type: unknown): { ok: false; drop: Drop } {
-  return {
-    ok: false,
-    drop: {
-      reason: 'SCHEMA_TYPE',
-      detail: `${path}: content block of type ${JSON.stringify(type)} is not text; the canonical chat shape holds only text, tool calls and tool results`,
-    },
-  };
-}
-
 /** Text of a string or a list of `text` blocks (a system prompt, a tool result). */
 export function blockText(v: unknown, path: string): Result<string> {
   if (typeof v === 'string') return { ok: true, value: v, flags: [] };
   if (v === undefined || v === null) return { ok: true, value: '', flags: [] };
   if (!Array.isArray(v)) return typeDrop(path, 'a string or a list of text blocks', v);
   const texts: string[] = [];
+  const flags: string[] = [];
   for (let i = 0; i < v.length; i++) {
     const b = v[i];
     if (!isObj(b)) return typeDrop(`${path}[${i}]`, 'a content block object', b);
-    if (b.type !== 'text') return unsupported(`${path}[${i}]`, b.type);
+    if (b.type !== 'text') {
+      const r = readPart(b);
+      flags.push(...r.flags);
+      if (r.piece.kind === 'text') texts.push(r.piece.text);
+      continue;
+    }
     if (typeof b.text !== 'string') return typeDrop(`${path}[${i}].text`, 'a string', b.text);
     texts.push(b.text);
   }
-  return { ok: true, value: texts.join('\n\n'), flags: [] };
+  return { ok: true, value: texts.join('\n\n'), flags };
 }
 
 /** One Anthropic message (`{role, content}`) → one or more canonical messages. */
@@ -82,9 +81,13 @@ export function anthropicMessage(m: unknown, path: string): Result<ChatMessage[]
         const text = blockText(b.content, `${bp}.content`);
         if (!text.ok) return text;
         if (b.is_error === true) flags.push('tool_error');
+        flags.push(...text.flags);
         tools.push({ role: 'tool', tool_call_id: b.tool_use_id, content: text.value });
       } else {
-        return unsupported(bp, b.type);
+        // documents, images, search results, server-side blocks: the shared part rule
+        const r = readPart(b);
+        flags.push(...r.flags);
+        if (r.piece.kind === 'text') texts.push(r.piece.text);
       }
     }
     const out = [...tools];
@@ -115,7 +118,10 @@ export function anthropicMessage(m: unknown, path: string): Result<ChatMessage[]
     } else if (b.type === 'redacted_thinking') {
       flags.push('redacted_thinking');
     } else {
-      return unsupported(bp, b.type);
+      // server-side tool blocks, media, citations' sources: the shared part rule
+      const r = readPart(b);
+      flags.push(...r.flags);
+      if (r.piece.kind === 'text') texts.push(r.piece.text);
     }
   }
   const out: ChatMessage = { role: 'assistant', content: texts.length > 0 ? texts.join('\n\n') : null };

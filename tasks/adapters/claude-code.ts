@@ -2,7 +2,7 @@ import type { ChatMessage } from '../../schemas/chat.ts';
 import type { Adapter, AdapterContext, SessionGroup, SessionUnit } from './adapter.ts';
 import { anthropicMessage, finishReasonOf, usageOf } from './anthropic-content.ts';
 import { mergeFlags } from './row-flags.ts';
-import { dropUnit, gapFlag, oneLineSession } from './session.ts';
+import { dropUnit, gapFlag, groupBy, oneLineSession } from './session.ts';
 import { taskKeyFor } from './task-key.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -15,6 +15,11 @@ const LINE_TYPES = new Set([
   'file-history-snapshot',
   'queue-operation',
   'attachment',
+  'progress',
+  'last-prompt',
+  'custom-title',
+  'agent-name',
+  'pr-link',
 ]);
 const int = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
 
@@ -27,10 +32,34 @@ interface Turn {
   flags: string[];
 }
 
+/** The tool_use ids of an assistant line's content. */
+function callIds(row: Record<string, unknown>): string[] {
+  const c = isObj(row.message) ? row.message.content : undefined;
+  return Array.isArray(c)
+    ? c
+        .filter((b) => isObj(b) && b.type === 'tool_use' && typeof b.id === 'string')
+        .map((b) => b.id as string)
+    : [];
+}
+
+/** The tool_use ids a user line answers, when it holds nothing but tool results; else null. */
+function answeredIds(row: Record<string, unknown>): string[] | null {
+  const c = isObj(row.message) ? row.message.content : undefined;
+  if (!Array.isArray(c) || c.length === 0) return null;
+  const ids: string[] = [];
+  for (const b of c) {
+    if (!isObj(b) || b.type !== 'tool_result' || typeof b.tool_use_id !== 'string') return null;
+    ids.push(b.tool_use_id);
+  }
+  return ids;
+}
+
 /**
- * The lines on the path from the last main-line message back to the root, by `parentUuid`. When
- * a parent is missing (its line was quarantined) the walk goes on from the closest earlier
- * main-line message, so a lost line costs that line, not the history before it.
+ * A session is a tree of lines linked by `parentUuid`. The conversation is the path from the last
+ * main-line message (the leaf) back to the root, plus every tool result that answers a call on that
+ * path: with parallel calls each result's parent is its own `tool_use` line, so all but one hang off
+ * the path as siblings. When a parent is missing (its line was quarantined) the walk goes on from the
+ * closest earlier main-line message, so a lost line costs that line, not the history before it.
  */
 function mainChain(units: readonly SessionUnit[]): { chain: Set<number>; compacted: boolean } | null {
   const byUuid = new Map<string, SessionUnit>();
@@ -53,7 +82,40 @@ function mainChain(units: readonly SessionUnit[]): { chain: Set<number>; compact
         ? (byUuid.get(parent) ?? line.filter((u) => u.index < from.index).at(-1))
         : undefined;
   }
+  const calls = new Set(
+    units.filter((u) => chain.has(u.index) && u.row.type === 'assistant').flatMap((u) => callIds(u.row)),
+  );
+  for (const u of line) {
+    if (chain.has(u.index) || u.row.type !== 'user') continue;
+    const ids = answeredIds(u.row);
+    if (ids && ids.every((id) => calls.has(id))) chain.add(u.index);
+  }
   return { chain, compacted };
+}
+
+/**
+ * Tool messages moved right after the assistant turn that made their call (the lines of one API
+ * response may interleave with the results of its first calls); the rest keeps its order.
+ */
+function placeResults(messages: readonly ChatMessage[]): ChatMessage[] {
+  const owner = new Set<string>();
+  for (const m of messages) if (m.role === 'assistant') for (const c of m.tool_calls ?? []) owner.add(c.id);
+  const out: ChatMessage[] = [];
+  const placed = new Set<number>();
+  messages.forEach((m, i) => {
+    if (m.role === 'tool' && owner.has(m.tool_call_id)) return;
+    out.push(m);
+    if (m.role !== 'assistant') return;
+    for (const c of m.tool_calls ?? [])
+      messages.forEach((r, j) => {
+        if (r.role === 'tool' && r.tool_call_id === c.id && !placed.has(j)) {
+          placed.add(j);
+          out.push(r);
+        }
+      });
+  });
+  // a result whose call is in no turn was kept in place above; one whose call is, but was not placed, cannot exist
+  return out;
 }
 
 /** Reads one user / assistant line; a line that cannot be read is dropped by itself. */
@@ -98,7 +160,7 @@ function mergeAssistant(into: ChatMessage, next: ChatMessage): ChatMessage {
  * run's error. Summaries, snapshots and system lines are part of the run but hold no turns. A line
  * that cannot be read is quarantined by itself and the run is flagged `lines_missing`.
  */
-function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext, 'index'>): SessionGroup[] {
+function sessionRun(units: readonly SessionUnit[], suffix: string | null): SessionGroup[] {
   const groups: SessionGroup[] = [];
   const kept: number[] = [];
   const turns: Turn[] = [];
@@ -138,7 +200,8 @@ function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext
   let model: string | null = null;
   let finish: string | null = null;
   let error: { type: string; message: string; status: number | null } | null = null;
-  let lastAssistantId: string | null = null;
+  // the turn each API response (message.id + requestId) made since the last prompt of the user
+  const turnById = new Map<string, number>();
   for (const t of turns) {
     if (chain && !chain.has(t.index)) {
       // abandoned branches, sidechains, history before a compaction
@@ -157,17 +220,19 @@ function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext
     for (const f of t.flags) flags.add(f);
     if (t.role === 'user') {
       messages.push(...t.messages);
-      lastAssistantId = null;
+      if (t.messages.some((x) => x.role === 'user')) turnById.clear();
       continue;
     }
     error = null; // the model answered after any earlier error
-    const id = typeof m.id === 'string' ? m.id : null;
-    const prev = messages.at(-1);
+    const id = typeof m.id === 'string' ? `${m.id}\u0000${String(t.row.requestId ?? '')}` : null;
     const msg = t.messages[0] as ChatMessage;
-    const continuation = id !== null && id === lastAssistantId && prev?.role === 'assistant';
-    if (continuation) messages[messages.length - 1] = mergeAssistant(prev, msg);
-    else messages.push(msg);
-    lastAssistantId = id;
+    const at = id === null ? undefined : turnById.get(id);
+    const continuation = at !== undefined;
+    if (continuation) messages[at] = mergeAssistant(messages[at] as ChatMessage, msg);
+    else {
+      messages.push(msg);
+      if (id !== null) turnById.set(id, messages.length - 1);
+    }
     if (typeof m.model === 'string') model = m.model;
     // split lines of one message may carry the stop reason only on the last one
     if (typeof m.stop_reason === 'string') finish = finishReasonOf(m.stop_reason);
@@ -220,12 +285,12 @@ function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext
       records: [
         {
           kind: 'run',
-          trace_id: `claude-code:${session}${allSidechain && agentId ? `:${agentId}` : ''}`,
+          trace_id: `claude-code:${session}${suffix !== null ? `:${suffix}` : allSidechain && agentId ? `:${agentId}` : ''}`,
           task_key: taskKeyFor(null, messages),
           recorded_at: firstTs,
           flags: mergeFlags([...flags]),
           run: {
-            messages,
+            messages: placeResults(messages),
             tools: [], // sessions do not record the tool definitions
             model,
             provider: 'anthropic',
@@ -243,6 +308,48 @@ function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext
   return groups.sort((a, b) => (a.units[0] as number) - (b.units[0] as number));
 }
 
+/**
+ * Claude Code session file → runs. The main conversation is one run; sidechain conversations kept
+ * in the same file (older versions wrote a Task sub-agent's lines there, `isSidechain: true`) are
+ * each their own run `claude-code:<sessionId>:<agentId | first uuid>`, grouped by the root their
+ * `parentUuid` links lead to. Bookkeeping lines stay with the main run.
+ */
+function claudeCodeFile(units: readonly SessionUnit[], _ctx: Omit<AdapterContext, 'index'>): SessionGroup[] {
+  const isConvo = (u: SessionUnit): boolean => u.row.type === 'user' || u.row.type === 'assistant';
+  const side = units.filter((u) => isConvo(u) && u.row.isSidechain === true);
+  if (side.length === 0 || side.length === units.filter(isConvo).length) return sessionRun(units, null);
+  const byUuid = new Map<string, SessionUnit>();
+  for (const u of side) if (typeof u.row.uuid === 'string') byUuid.set(u.row.uuid, u);
+  const rootOf = (u: SessionUnit): SessionUnit => {
+    let at = u;
+    const seen = new Set<number>();
+    while (!seen.has(at.index)) {
+      seen.add(at.index);
+      const p = typeof at.row.parentUuid === 'string' ? byUuid.get(at.row.parentUuid) : undefined;
+      if (!p) break;
+      at = p;
+    }
+    return at;
+  };
+  const groupsOf = groupBy(side, (u) => String(rootOf(u).index));
+  const sideSet = new Set(side.map((u) => u.index));
+  const out = sessionRun(
+    units.filter((u) => !sideSet.has(u.index)),
+    null,
+  );
+  for (const list of groupsOf.values()) {
+    const root = rootOf(list[0] as SessionUnit);
+    const agent = list.map((u) => u.row.agentId).find((a) => typeof a === 'string' && a !== '');
+    out.push(
+      ...sessionRun(
+        list,
+        typeof agent === 'string' ? agent : `sidechain-${String(root.row.uuid ?? root.index)}`,
+      ),
+    );
+  }
+  return out.sort((a, b) => (a.units[0] as number) - (b.units[0] as number));
+}
+
 /** One line's fit: a typed Claude Code event with its session bookkeeping keys. */
 function sniffLine(row: Record<string, unknown>): { confidence: number; reason: string } {
   const type = row.type;
@@ -257,6 +364,22 @@ function sniffLine(row: Record<string, unknown>): { confidence: number; reason: 
       confidence: 'snapshot' in row || 'messageId' in row ? 1 : 0.3,
       reason: 'Claude Code file-history snapshot line',
     };
+  // bookkeeping lines carry the session id and a key of their own
+  const own: Record<string, string[]> = {
+    'queue-operation': ['operation'],
+    'last-prompt': ['lastPrompt', 'leafUuid'],
+    progress: ['data', 'toolUseID', 'parentToolUseID'],
+    'custom-title': ['customTitle'],
+    'agent-name': ['agentName'],
+    'pr-link': ['prNumber', 'prUrl'],
+  };
+  if (own[type]) {
+    const has = (own[type] as string[]).some((k) => k in row) && typeof row.sessionId === 'string';
+    return {
+      confidence: has ? 1 : 0.3,
+      reason: `Claude Code ${type} line${has ? '' : ' without its keys'}`,
+    };
+  }
   const keys = ['uuid', 'parentUuid', 'sessionId', 'timestamp'];
   const present =
     keys.filter((k) => Object.hasOwn(row, k)).length +

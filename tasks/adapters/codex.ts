@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import type { ChatMessage, ToolCall } from '../../schemas/chat.ts';
+import { readPart } from './content-parts.ts';
 import type { Adapter, AdapterContext, SessionGroup, SessionUnit } from './adapter.ts';
 import { mergeFlags } from './row-flags.ts';
 import { dropUnit, gapFlag, oneLineSession } from './session.ts';
@@ -37,18 +38,9 @@ function partsText(
   const texts: string[] = [];
   for (let i = 0; i < content.length; i++) {
     const p = content[i];
-    if (
-      isObj(p) &&
-      ['input_text', 'output_text', 'text'].includes(String(p.type)) &&
-      typeof p.text === 'string'
-    )
-      texts.push(p.text);
-    else
-      return {
-        ok: false,
-        reason: 'SCHEMA_TYPE',
-        detail: `${path}[${i}]: part of type ${JSON.stringify(isObj(p) ? p.type : typeof p)} is not text; the canonical chat shape holds only text`,
-      };
+    // text parts as they are; images and files a typed placeholder (the shared part rule)
+    const r = readPart(p);
+    if (r.piece.kind === 'text') texts.push(r.piece.text);
   }
   return { ok: true, text: texts.join('') };
 }

@@ -1,7 +1,10 @@
 import type { ChatMessage, ToolDef } from '../../schemas/chat.ts';
 import type { Drop } from '../lib/result.ts';
-import { readMessages, readOutput } from './loose-chat.ts';
-import { ToolDefIn, toToolDef } from './openai-messages.ts';
+import { toolDefOf } from './any-message.ts';
+import type { OutputRead } from './any-output.ts';
+import { readPart } from './content-parts.ts';
+import { readConversation, readOutput } from './loose-chat.ts';
+import { Conversation } from './message-builder.ts';
 
 /**
  * A traced call's `input` / `output` as observability tools store them (Langfuse, LangSmith): a
@@ -32,6 +35,28 @@ function objectText(v: Record<string, unknown>): string {
   return Object.keys(v).length === 1 && strings.length === 1 ? (strings[0] as string) : JSON.stringify(v);
 }
 
+/** Text of a system instruction: a string, a Gemini Content `{parts}` or a list of text parts. */
+function instructionText(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  const parts = isObj(v) && Array.isArray(v.parts) ? v.parts : Array.isArray(v) ? v : null;
+  if (!parts) return null;
+  const texts = parts.map((p) => readPart(p).piece).filter((p) => p.kind === 'text');
+  return texts.map((p) => (p as { text: string }).text).join('\n\n');
+}
+
+/** Gemini `tools: [{function_declarations: [...]}]` and plain OpenAI / flat tool lists → ToolDefs. */
+function toolList(v: unknown): ToolDef[] {
+  const out: ToolDef[] = [];
+  for (const t of Array.isArray(v) ? v : []) {
+    const decls = isObj(t) ? (t.function_declarations ?? t.functionDeclarations) : undefined;
+    for (const d of Array.isArray(decls) ? decls : [t]) {
+      const def = toolDefOf(d);
+      if (def) out.push(def);
+    }
+  }
+  return out;
+}
+
 /** A call's input → prompt messages and offered tools. */
 export function readInputMessages(
   raw: unknown,
@@ -40,19 +65,43 @@ export function readInputMessages(
   const v = parseJsonText(raw);
   if (typeof v === 'string')
     return { ok: true, value: { messages: [{ role: 'user', content: v }], tools: [] }, flags: [] };
-  if (Array.isArray(v)) {
-    const m = readMessages(v, path);
-    return m.ok ? { ok: true, value: { messages: m.value, tools: [] }, flags: m.flags } : m;
-  }
-  if (isObj(v) && Array.isArray(v.messages)) {
-    const m = readMessages(v.messages, `${path}.messages`);
+  if (Array.isArray(v)) return readConversation(v, path);
+  // a request body: OpenAI / Anthropic {messages, tools, system}, Responses {input, instructions},
+  // Gemini {contents, config: {system_instruction, tools}}
+  const body = isObj(v)
+    ? Array.isArray(v.messages)
+      ? { list: v.messages, key: 'messages', role: undefined }
+      : 'contents' in v
+        ? { list: v.contents, key: 'contents', role: 'user' }
+        : 'input' in v && ('instructions' in v || 'model' in v)
+          ? { list: v.input, key: 'input', role: 'user' }
+          : null
+    : null;
+  if (isObj(v) && body) {
+    const config = isObj(v.config) ? v.config : isObj(v.generation_config) ? v.generation_config : {};
+    const system = instructionText(
+      v.system ??
+        v.instructions ??
+        v.system_instruction ??
+        v.systemInstruction ??
+        config.system_instruction ??
+        config.systemInstruction,
+    );
+    const conv = new Conversation();
+    if (system !== null && system !== '') conv.push({ role: 'system', content: system });
+    const list = typeof body.list === 'string' ? [{ role: 'user', content: body.list }] : body.list;
+    if (!Array.isArray(list))
+      return {
+        ok: false,
+        drop: {
+          reason: 'SCHEMA_TYPE',
+          detail: `${path}.${body.key}: expected a list of messages or a prompt string`,
+        },
+      };
+    const m = readConversation(list, `${path}.${body.key}`, conv, body.role);
     if (!m.ok) return m;
-    const tools: ToolDef[] = [];
-    for (const t of Array.isArray(v.tools) ? v.tools : []) {
-      const r = ToolDefIn.safeParse(t);
-      if (r.success) tools.push(toToolDef(r.data));
-    }
-    return { ok: true, value: { messages: m.value, tools }, flags: m.flags };
+    for (const t of [...toolList(v.tools), ...toolList(config.tools)]) conv.addTool(t);
+    return { ok: true, value: { messages: conv.messages, tools: conv.tools }, flags: [...conv.flags] };
   }
   if (isObj(v))
     return {
@@ -70,14 +119,12 @@ export function readInputMessages(
 }
 
 /** A call's output → the assistant turn and its finish reason; app-level objects become JSON text. */
-export function readOutputMessage(
-  raw: unknown,
-  path: string,
-): Read<{ message: ChatMessage; finish: string | null }> {
+export function readOutputMessage(raw: unknown, path: string): Read<OutputRead> {
   const v = parseJsonText(raw);
   const r = readOutput(v, path);
   // a malformed message / choice stays a drop; only an app-level object becomes text
-  if (r.ok || !isObj(v) || ['choices', 'generations', 'role', 'lc'].some((k) => k in v)) return r;
+  if (r.ok || !isObj(v) || ['choices', 'generations', 'role', 'lc', 'candidates'].some((k) => k in v))
+    return r;
   return {
     ok: true,
     value: { message: { role: 'assistant', content: objectText(v) }, finish: null },

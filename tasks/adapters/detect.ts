@@ -82,10 +82,54 @@ export function describeCandidate(c: Candidate, sample: FileSample, adapters: re
   return `${c.adapter} ${c.confidence.toFixed(2)} (${c.reason}${mismatch})`;
 }
 
+/**
+ * The adapter that is the clear best fit (≥ MIN_CONFIDENCE, a lead of MIN_MARGIN) of more than half
+ * of the sampled rows, or null. A file whose rows are mostly one format's but include lines every
+ * reader finds odd (a torn row, a bookkeeping line of a newer version) is still that format's.
+ */
+export function majorityAdapter(
+  sample: FileSample,
+  adapters: readonly Adapter[],
+): { adapter: string; votes: number; confidence: number } | null {
+  const fitting = adapters.filter((a) => readsLayout(a, sample));
+  const votes = new Map<string, number>();
+  for (const row of sample.rows) {
+    const scores = fitting
+      .map((a) => ({ name: a.name, c: a.sniff(row).confidence }))
+      .sort((x, y) => y.c - x.c || (x.name < y.name ? -1 : 1));
+    const [first, second] = scores;
+    if (first && first.c >= MIN_CONFIDENCE && first.c - (second?.c ?? 0) >= MIN_MARGIN)
+      votes.set(first.name, (votes.get(first.name) ?? 0) + 1);
+  }
+  const ranked = [...votes.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+  const top = ranked[0];
+  if (!top || top[1] * 2 <= sample.rows.length) return null;
+  return {
+    adapter: top[0],
+    votes: top[1],
+    confidence: Math.round((top[1] / sample.rows.length) * 100) / 100,
+  };
+}
+
 /** Picks the adapter for a file, or says why none can be picked. */
 export function detectFormat(sample: FileSample, adapters: readonly Adapter[]): Detection {
   const candidates = rankAdapters(sample, adapters);
   if (sample.rows.length === 0) return { ok: false, detail: sample.note, candidates };
+  const byMean = detectByMean(sample, adapters, candidates);
+  if (byMean.ok) return byMean;
+  const major = majorityAdapter(sample, adapters);
+  if (major)
+    return {
+      ok: true,
+      adapter: major.adapter,
+      confidence: major.confidence,
+      reason: `the best fit of ${major.votes} of the ${sample.rows.length} sampled rows (a majority)`,
+      candidates,
+    };
+  return byMean;
+}
+
+function detectByMean(sample: FileSample, adapters: readonly Adapter[], candidates: Candidate[]): Detection {
   const fitting = candidates.filter((c) => c.readsLayout);
   const best = fitting[0];
   const closest = candidates

@@ -14,6 +14,7 @@ export const ADAPTER_DROP_REASONS = [
   'PREFERENCE_IDENTICAL',
   'NO_CONVERSATION',
   'SIGNAL_UNMAPPABLE',
+  'SOURCE_OPTION_MISSING',
 ] as const;
 
 /** One adapter drop reason. */

@@ -115,6 +115,14 @@ export async function sampleFile(
     for await (const unit of readDocument(src, MAX_DOCUMENT_BYTES)) {
       const row = parse(unit.text);
       if (row) return { kind: 'document', rows: [row], oneDocument: true, note: 'one JSON document' };
+      // JSONL whose first line is torn: the rows after it decide (one bad row never stops a build)
+      if (rows.length > 0)
+        return {
+          kind: 'lines',
+          rows,
+          oneDocument: false,
+          note: `${rows.length} of the first ${Math.min(lines, SAMPLE_ROWS)} lines parse as JSON objects (the first does not: ${firstIssue})`,
+        };
       return none(
         'not-json',
         `the first line does not parse (${firstIssue}) and the whole file is not one JSON object either`,

@@ -9,26 +9,52 @@ import { taskKeyFor } from './task-key.ts';
 const HhRow = z.object({ chosen: z.string(), rejected: z.string() });
 const unknownFields = unknownFieldsCheck(Object.keys(HhRow.shape));
 
-const ASSISTANT = '\n\nAssistant:';
-const TURN = /\n\n(Human|Assistant):/g;
+/**
+ * A speaker label: "Human:" / "Assistant:" at the start of a line (the dataset mostly writes
+ * "\n\nHuman:", but some transcripts start without the blank line, use one newline or indent the
+ * label), or the abbreviated "H:" / "A:" after a blank line. Labels are turn boundaries and never
+ * part of a turn's text.
+ */
+const LABEL = /(?:^|\n)[ \t]*(Human|Assistant):|\n\n(H|A):/g;
 
-/** Splits a transcript at its last "\n\nAssistant:" into the dialogue before and the answer after. */
-function splitLast(t: string): { prefix: string; answer: string } | null {
-  const at = t.lastIndexOf(ASSISTANT);
-  return at === -1 ? null : { prefix: t.slice(0, at), answer: t.slice(at + ASSISTANT.length).trim() };
+interface Turn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/** A transcript → its turns; null when text comes before the first label. */
+export function parseTurns(t: string): Turn[] | null {
+  const marks = [...t.matchAll(LABEL)];
+  const first = marks[0];
+  if (!first || t.slice(0, first.index).trim() !== '') return null;
+  return marks.map((m, i) => {
+    const start = (m.index as number) + m[0].length;
+    const end = i + 1 < marks.length ? ((marks[i + 1] as RegExpMatchArray).index as number) : t.length;
+    const who = m[1] ?? m[2];
+    return {
+      role: who === 'Human' || who === 'H' ? 'user' : 'assistant',
+      content: t.slice(start, end).trim(),
+    };
+  });
+}
+
+/** Splits a transcript at its last Assistant turn: the dialogue before, the answer, and any turns after it. */
+function splitLast(t: string): { prompt: Turn[]; answer: string; after: number } | null {
+  const turns = parseTurns(t);
+  if (!turns) return null;
+  let at = -1;
+  turns.forEach((x, i) => {
+    if (x.role === 'assistant') at = i;
+  });
+  if (at === -1) return null;
+  return { prompt: turns.slice(0, at), answer: (turns[at] as Turn).content, after: turns.length - at - 1 };
 }
 
 /** "\n\nHuman: a\n\nAssistant: b\n\nHuman: c" → user / assistant turns; null when it does not start with a Human turn. */
 export function parseDialogue(prefix: string): ChatMessage[] | null {
-  const marks = [...prefix.matchAll(TURN)];
-  const first = marks[0];
-  if (!first || prefix.slice(0, first.index).trim() !== '' || first[1] !== 'Human') return null;
-  return marks.map((m, i) => {
-    const start = (m.index as number) + m[0].length;
-    const end = i + 1 < marks.length ? ((marks[i + 1] as RegExpMatchArray).index as number) : prefix.length;
-    const content = prefix.slice(start, end).trim();
-    return m[1] === 'Human' ? { role: 'user' as const, content } : { role: 'assistant' as const, content };
-  });
+  const turns = parseTurns(prefix);
+  if (!turns || turns[0]?.role !== 'user') return null;
+  return turns.map((x) => ({ role: x.role, content: x.content }));
 }
 
 /**
@@ -64,12 +90,12 @@ export const hhRlhf: Adapter = {
         return {
           type: 'drop',
           reason: 'PREFERENCE_INVALID',
-          detail: `$.${key}: has no "\\n\\nAssistant:" turn; expected a "\\n\\nHuman: ...\\n\\nAssistant: ..." transcript`,
+          detail: `$.${key}: has no "Assistant:" turn (or text before the first speaker label); expected a "\\n\\nHuman: ...\\n\\nAssistant: ..." transcript`,
         };
     }
-    const c = chosen as { prefix: string; answer: string };
-    const j = rejected as { prefix: string; answer: string };
-    if (c.prefix.trim() !== j.prefix.trim()) {
+    const c = chosen as { prompt: Turn[]; answer: string; after: number };
+    const j = rejected as { prompt: Turn[]; answer: string; after: number };
+    if (JSON.stringify(c.prompt) !== JSON.stringify(j.prompt)) {
       return {
         type: 'drop',
         reason: 'PREFERENCE_INVALID',
@@ -77,7 +103,8 @@ export const hhRlhf: Adapter = {
           '$.rejected: its dialogue before the last "Assistant:" differs from chosen\'s; a pair must answer the same prompt',
       };
     }
-    const prompt = parseDialogue(c.prefix);
+    const prompt: ChatMessage[] | null =
+      c.prompt[0]?.role === 'user' ? c.prompt.map((x) => ({ role: x.role, content: x.content })) : null;
     if (!prompt)
       return {
         type: 'drop',
@@ -109,7 +136,8 @@ export const hhRlhf: Adapter = {
           trace_id: null,
           task_key: taskKeyFor(null, prompt),
           recorded_at: null, // HH-RLHF rows carry no timestamp
-          flags: unknownFields(row),
+          // a side that goes on after its answer (a model that wrote the next Human turn itself)
+          flags: [...unknownFields(row), ...(c.after + j.after > 0 ? ['turns_after_answer_dropped'] : [])],
           judgment: { prompt, chosen: c.answer, rejected: j.answer, judge: null, strength: null },
         },
       ],

@@ -1,6 +1,7 @@
 import type { ChatMessage, ToolDef } from '../../schemas/chat.ts';
 import type { Adapter, AdapterContext, EvidenceDraft, SessionGroup, SessionUnit } from './adapter.ts';
-import { readInputMessages, readOutputMessage } from './conversation-io.ts';
+import { toolDefOf } from './any-message.ts';
+import { parseJsonText, readInputMessages, readOutputMessage } from './conversation-io.ts';
 import { utcIfNaive } from './naive-time.ts';
 import { evaluatorSignal, humanScoreSignal } from './outcome-labels.ts';
 import { mergeFlags } from './row-flags.ts';
@@ -115,6 +116,133 @@ function tokens(u: unknown): { input: number; output: number } | null {
   return typeof i === 'number' && typeof o === 'number' ? { input: i, output: o } : null;
 }
 
+/** A JSON string field (Langfuse API dumps serialise `metadata`) → its value. */
+function parsed(v: unknown): unknown {
+  return typeof v === 'string' ? parseJsonText(v) : v;
+}
+
+/**
+ * Tools an observation records beside its input: Langfuse's `toolDefinitions`, the Vercel AI SDK's
+ * `metadata.tools` (JSON strings), OTel `gen_ai.tool.definitions` and pydantic-ai's
+ * `model_request_parameters` in `metadata.attributes`.
+ */
+function observationTools(r: Record<string, unknown>): ToolDef[] {
+  const out: ToolDef[] = [];
+  const add = (list: unknown): void => {
+    const l = parsed(list);
+    for (const t of Array.isArray(l) ? l : isObj(l) ? Object.values(l) : []) {
+      const d = toolDefOf(t);
+      if (d) out.push(d);
+    }
+  };
+  add(r.toolDefinitions ?? r.tool_definitions);
+  const meta = parsed(r.metadata);
+  if (isObj(meta)) {
+    add(meta.tools);
+    const attrs = parsed(meta.attributes);
+    if (isObj(attrs)) {
+      add(attrs['gen_ai.tool.definitions']);
+      const mrp = parsed(attrs.model_request_parameters);
+      if (isObj(mrp)) {
+        add(mrp.function_tools);
+        add(mrp.output_tools);
+      }
+    }
+  }
+  return out;
+}
+
+interface GenConversation {
+  obs: Obs;
+  messages: ChatMessage[];
+  tools: ToolDef[];
+  finish: string | null;
+  flags: string[];
+}
+
+/** One generation's conversation: its input, then its output turn (and any results the output carries). */
+function readGeneration(o: Obs): GenConversation | { drop: { reason: string; detail: string } } {
+  const where = `observation ${String(o.r.id)}`;
+  const input = readInputMessages(o.r.input, `$.input (${where})`);
+  if (!input.ok) return { drop: input.drop };
+  const flags = [...input.flags];
+  const messages: ChatMessage[] = [...input.value.messages];
+  const tools: ToolDef[] = [...input.value.tools, ...observationTools(o.r)];
+  let finish: string | null = null;
+  if (o.r.output != null && o.r.output !== '') {
+    const out = readOutputMessage(o.r.output, `$.output (${where})`);
+    if (!out.ok) return { drop: out.drop };
+    // a Responses object records the instructions the input list leaves out
+    if (out.value.system !== undefined && messages[0]?.role !== 'system')
+      messages.unshift({ role: 'system', content: out.value.system });
+    messages.push(out.value.message, ...(out.value.after ?? []));
+    tools.push(...(out.value.tools ?? []));
+    finish = out.value.finish;
+    flags.push(...out.flags);
+  }
+  return { obs: o, messages, tools, finish, flags };
+}
+
+const same = (a: ChatMessage, b: ChatMessage): boolean => JSON.stringify(a) === JSON.stringify(b);
+const isPrefix = (a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean =>
+  a.length <= b.length && a.every((m, i) => same(m, b[i] as ChatMessage));
+
+/**
+ * Frameworks that send only the new messages on each call (a stateful API, the Microsoft Agent
+ * Framework) log a generation whose input starts with the results of the previous generation's
+ * calls: it continues that conversation.
+ */
+function stitch(prev: GenConversation | undefined, g: GenConversation): GenConversation {
+  const firstTurn = g.messages.find((m) => m.role !== 'system');
+  if (!prev || firstTurn?.role !== 'tool') return g;
+  const last = prev.messages.at(-1);
+  const open = last?.role === 'assistant' ? (last.tool_calls ?? []).map((c) => c.id) : [];
+  if (!open.includes(firstTurn.tool_call_id)) return g;
+  return {
+    ...g,
+    messages: [...prev.messages, ...g.messages.filter((m) => m.role !== 'system')],
+    tools: [...prev.tools, ...g.tools],
+    flags: [...g.flags, 'conversation_stitched'],
+  };
+}
+
+/**
+ * Calls the chosen conversation leaves open at its end, answered by TOOL observations of the trace
+ * (the framework ran the tool but made no further model call): matched by the call id the span
+ * records (`gen_ai.tool.call.id`), else by tool name and arguments. Flag `tool_results_from_spans`.
+ */
+function answerFromToolSpans(
+  messages: ChatMessage[],
+  ordered: readonly Obs[],
+  flags: string[],
+): ChatMessage[] {
+  const last = messages.at(-1);
+  if (last?.role !== 'assistant' || !last.tool_calls) return messages;
+  const spans = ordered.filter((o) => o.r.type === 'TOOL' && o.r.output != null);
+  const used = new Set<number>();
+  const out = [...messages];
+  for (const c of last.tool_calls) {
+    const hit = spans.find((o) => {
+      if (used.has(o.index)) return false;
+      const meta = parsed(o.r.metadata);
+      const attrs = isObj(meta) ? parsed(meta.attributes) : null;
+      const id = isObj(attrs) ? (attrs['gen_ai.tool.call.id'] ?? attrs['ai.toolCall.id']) : null;
+      if (typeof id === 'string') return id === c.id;
+      const args = parsed(c.function.arguments);
+      return (
+        String(o.r.name ?? '').endsWith(c.function.name) &&
+        JSON.stringify(parsed(o.r.input)) === JSON.stringify(args)
+      );
+    });
+    if (!hit) continue;
+    used.add(hit.index);
+    const v = parsed(hit.r.output);
+    out.push({ role: 'tool', tool_call_id: c.id, content: typeof v === 'string' ? v : JSON.stringify(v) });
+  }
+  if (used.size > 0) flags.push('tool_results_from_spans');
+  return out;
+}
+
 /** One trace's rows (its trace row and observations) → one run, or a drop of them all. */
 function traceRun(traceId: string, trace: Obs | undefined, obs: readonly Obs[]): SessionGroup {
   const units = [...(trace ? [trace.index] : []), ...obs.map((o) => o.index)].sort((a, b) => a - b);
@@ -124,29 +252,59 @@ function traceRun(traceId: string, trace: Obs | undefined, obs: readonly Obs[]):
   });
   const ordered = treeOrder(obs);
   const gens = ordered.filter((o) => o.r.type === 'GENERATION' && o.r.input != null);
-  const chosen = gens.at(-1);
-  const source = chosen ? chosen.r : trace?.r;
-  const where = chosen ? `observation ${String(chosen.r.id)}` : `trace ${traceId}`;
+  const flags: string[] = [];
+  // every generation's conversation; the run is the fullest one (most turns; the last in tree order
+  // on a tie), so one agent's loop, whose calls each repeat the history, gives its final state
+  const convs: GenConversation[] = [];
+  let firstDrop: { reason: string; detail: string } | null = null;
+  for (const o of gens) {
+    const g = readGeneration(o);
+    if ('drop' in g) {
+      firstDrop ??= g.drop;
+      continue;
+    }
+    convs.push(stitch(convs.at(-1), g));
+  }
+  if (firstDrop && convs.length > 0) flags.push('generations_unreadable');
+  let chosen: GenConversation | undefined;
+  for (const c of convs) if (!chosen || c.messages.length >= chosen.messages.length) chosen = c;
+  if (
+    chosen &&
+    convs.some((c) => c !== chosen && !isPrefix(c.messages, (chosen as GenConversation).messages))
+  )
+    flags.push('other_conversations_skipped');
+  if (!chosen && firstDrop) return drop(firstDrop.reason, firstDrop.detail);
+  const source = chosen ? chosen.obs.r : trace?.r;
+  const where = chosen ? `observation ${String(chosen.obs.r.id)}` : `trace ${traceId}`;
   if (!source || source.input == null) {
     return drop(
       'NO_CONVERSATION',
       `trace ${traceId}: no GENERATION observation with an input and no trace input among its ${units.length} rows; nothing to learn from`,
     );
   }
-  const flags: string[] = [];
-  const input = readInputMessages(source.input, `$.input (${where})`);
-  if (!input.ok) return drop(input.drop.reason, input.drop.detail);
-  flags.push(...input.flags);
-  const messages: ChatMessage[] = [...input.value.messages];
-  const tools: ToolDef[] = input.value.tools;
+  let messages: ChatMessage[];
   let finish: string | null = null;
-  if (source.output != null && source.output !== '') {
-    const out = readOutputMessage(source.output, `$.output (${where})`);
-    if (!out.ok) return drop(out.drop.reason, out.drop.detail);
-    messages.push(out.value.message);
-    finish = out.value.finish;
-    flags.push(...out.flags);
+  const tools: ToolDef[] = [];
+  if (chosen) {
+    messages = chosen.messages;
+    finish = chosen.finish;
+    flags.push(...chosen.flags);
+    for (const t of chosen.tools) if (!tools.some((x) => x.function.name === t.function.name)) tools.push(t);
+  } else {
+    const input = readInputMessages(source.input, `$.input (${where})`);
+    if (!input.ok) return drop(input.drop.reason, input.drop.detail);
+    flags.push(...input.flags);
+    messages = [...input.value.messages];
+    tools.push(...input.value.tools);
+    if (source.output != null && source.output !== '') {
+      const out = readOutputMessage(source.output, `$.output (${where})`);
+      if (!out.ok) return drop(out.drop.reason, out.drop.detail);
+      messages.push(out.value.message);
+      finish = out.value.finish;
+      flags.push(...out.flags);
+    }
   }
+  if (chosen) messages = answerFromToolSpans(messages, ordered, flags);
   const failed = source.level === 'ERROR';
   const counted = ordered
     .filter((o) => o.r.type === 'GENERATION')
@@ -183,7 +341,7 @@ function traceRun(traceId: string, trace: Obs | undefined, obs: readonly Obs[]):
     run: {
       messages,
       tools,
-      model: chosen ? (str(chosen.r.provided_model_name) ?? str(chosen.r.model)) : null,
+      model: chosen ? (str(chosen.obs.r.provided_model_name) ?? str(chosen.obs.r.model)) : null,
       provider: null,
       tier: 'unknown',
       usage: usage

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ChatMessage } from '../../schemas/chat.ts';
 import type { Adapter, AdapterOutput } from './adapter.ts';
 import { readInput, unknownFieldsCheck } from './input-schema.ts';
+import { parseJsonText } from './conversation-io.ts';
 import { readMessages, readOutput } from './loose-chat.ts';
 import { utcIfNaive } from './naive-time.ts';
 import { ToolDefIn, toToolDef } from './openai-messages.ts';
@@ -77,6 +78,17 @@ const unknownFields = unknownFieldsCheck([
   'organization_id',
 ]);
 
+/** Fields LiteLLM's spend-log table keeps as JSON strings. */
+const STRINGIFIED = [
+  'metadata',
+  'messages',
+  'response',
+  'model_parameters',
+  'error_information',
+  'request_tags',
+  'proxy_server_request',
+] as const;
+
 /** Empty when prompt storage is off: `{}`, `[]`, "" or null. */
 function isEmpty(v: unknown): boolean {
   if (v === undefined || v === null || v === '') return true;
@@ -111,7 +123,10 @@ export const litellm: Adapter = {
       reason: `has ${present.length + (hasId ? 1 : 0)}/${keys.length + 1} LiteLLM log keys (call_type, startTime, endTime, messages, response, model, request_id | id)`,
     };
   },
-  toEvidence(row): AdapterOutput {
+  toEvidence(raw): AdapterOutput {
+    // spend logs store these fields as JSON text (`"metadata": "{...}"`, `"messages": "{}"`)
+    const row: Record<string, unknown> = { ...raw };
+    for (const k of STRINGIFIED) if (typeof row[k] === 'string') row[k] = parseJsonText(row[k]);
     const read = readInput(LiteLLMRow, row);
     if (!read.ok) return { type: 'drop', ...read.drop };
     const r = read.data;
@@ -124,7 +139,8 @@ export const litellm: Adapter = {
       };
     }
     const failed = r.status === 'failure';
-    if (isEmpty(r.messages) && (isEmpty(r.response) || failed)) {
+    // the prompt not stored: a response alone is not a conversation (one rule for every adapter)
+    if (isEmpty(r.messages)) {
       return {
         type: 'drop',
         reason: 'NO_CONVERSATION',

@@ -1,5 +1,9 @@
-import type { ChatMessage, ToolCall } from '../../schemas/chat.ts';
+import type { ChatMessage, ToolCall, ToolDef } from '../../schemas/chat.ts';
 import type { Drop } from '../lib/result.ts';
+import { addAnyMessage } from './any-message.ts';
+import { readStructuredOutput, type OutputRead } from './any-output.ts';
+import { readPart } from './content-parts.ts';
+import { Conversation } from './message-builder.ts';
 import { MessageIn, toChatMessage } from './openai-messages.ts';
 
 /**
@@ -34,7 +38,10 @@ const LC_ROLES: Record<string, string> = {
   chat: 'chat',
 };
 
-/** Text of LangChain / OpenAI content: a string, or text parts (tool_use parts are skipped: they repeat `tool_calls`). */
+/**
+ * Text of LangChain content: a string, or parts read by the shared part rule (content-parts.ts);
+ * tool_use and thinking parts are skipped here because they repeat `tool_calls` / the reasoning.
+ */
 function contentText(v: unknown, path: string): Read<string> {
   if (typeof v === 'string') return { ok: true, value: v, flags: [] };
   if (v === null || v === undefined) return { ok: true, value: '', flags: [] };
@@ -47,21 +54,13 @@ function contentText(v: unknown, path: string): Read<string> {
       },
     };
   const texts: string[] = [];
-  for (let i = 0; i < v.length; i++) {
-    const p = v[i];
-    if (typeof p === 'string') texts.push(p);
-    else if (isObj(p) && p.type === 'text' && typeof p.text === 'string') texts.push(p.text);
-    else if (isObj(p) && (p.type === 'tool_use' || p.type === 'thinking')) continue;
-    else
-      return {
-        ok: false,
-        drop: {
-          reason: 'SCHEMA_TYPE',
-          detail: `${path}[${i}]: part of type ${JSON.stringify(isObj(p) ? p.type : what(p))} is not text; the canonical chat shape holds only text`,
-        },
-      };
+  const flags: string[] = [];
+  for (const p of v) {
+    const r = readPart(p);
+    flags.push(...r.flags);
+    if (r.piece.kind === 'text') texts.push(r.piece.text);
   }
-  return { ok: true, value: texts.join(''), flags: [] };
+  return { ok: true, value: texts.join(''), flags };
 }
 
 function lcToolCalls(kw: Record<string, unknown>, path: string): Read<ToolCall[]> {
@@ -161,9 +160,9 @@ function langchainMessage(v: Record<string, unknown>, path: string): Read<ChatMe
   if (!text.ok) return text;
   switch (role) {
     case 'user':
-      return { ok: true, value: { role: 'user', content: text.value }, flags: [] };
+      return { ok: true, value: { role: 'user', content: text.value }, flags: text.flags };
     case 'system':
-      return { ok: true, value: { role: 'system', content: text.value }, flags: [] };
+      return { ok: true, value: { role: 'system', content: text.value }, flags: text.flags };
     case 'tool':
       if (typeof kw.tool_call_id !== 'string' || kw.tool_call_id === '')
         return {
@@ -176,7 +175,7 @@ function langchainMessage(v: Record<string, unknown>, path: string): Read<ChatMe
       return {
         ok: true,
         value: { role: 'tool', tool_call_id: kw.tool_call_id, content: text.value },
-        flags: kw.status === 'error' ? ['tool_error'] : [],
+        flags: [...text.flags, ...(kw.status === 'error' ? ['tool_error'] : [])],
       };
     case 'assistant': {
       const calls = lcToolCalls(kw, kwPath);
@@ -188,7 +187,7 @@ function langchainMessage(v: Record<string, unknown>, path: string): Read<ChatMe
       if (calls.value.length > 0) m.tool_calls = calls.value;
       const reasoning = isObj(kw.additional_kwargs) ? kw.additional_kwargs.reasoning_content : undefined;
       if (typeof reasoning === 'string' && reasoning !== '') m.reasoning = reasoning;
-      return { ok: true, value: m, flags: calls.flags };
+      return { ok: true, value: m, flags: [...text.flags, ...calls.flags] };
     }
     default:
       return {
@@ -201,50 +200,59 @@ function langchainMessage(v: Record<string, unknown>, path: string): Read<ChatMe
   }
 }
 
-/** One message in any supported shape. */
+/** One message in any supported shape, expected to make exactly one canonical message. */
 export function readMessage(v: unknown, path: string): Read<ChatMessage> {
-  if (!isObj(v))
+  const r = readConversation([v], path);
+  if (!r.ok) return r;
+  const m = r.value.messages;
+  if (m.length !== 1)
     return {
       ok: false,
-      drop: { reason: 'SCHEMA_TYPE', detail: `${path}: expected a message object, got ${what(v)}` },
+      drop: {
+        reason: 'SCHEMA_INVALID',
+        detail: `${path}: expected one message, it holds ${m.length}`,
+      },
     };
-  const lc = langchainMessage(v, path);
-  if (lc) return lc;
-  const r = MessageIn.safeParse(v);
-  if (!r.success) {
-    const is = r.error.issues[0];
-    const sub = is ? is.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '';
-    const reason =
-      is?.code === 'invalid_union'
-        ? 'SCHEMA_ENUM'
-        : is?.code === 'invalid_type'
-          ? /received undefined/.test(is.message)
-            ? 'SCHEMA_MISSING_FIELD'
-            : 'SCHEMA_TYPE'
-          : 'SCHEMA_INVALID';
-    return { ok: false, drop: { reason, detail: `${path}${sub}: ${is?.message ?? 'not a chat message'}` } };
-  }
-  return { ok: true, value: toChatMessage(r.data), flags: [] };
+  return { ok: true, value: m[0] as ChatMessage, flags: r.flags };
 }
 
-/** A list of messages in any supported shape (a LangChain batch `[[...]]` reads its first conversation). */
-export function readMessages(list: readonly unknown[], path: string): Read<ChatMessage[]> {
+/**
+ * A list of messages in any supported shape (LangChain here, the rest in any-message.ts) → the
+ * canonical conversation and the tools it declares; a LangChain batch `[[...]]` reads its first
+ * conversation.
+ */
+export function readConversation(
+  list: readonly unknown[],
+  path: string,
+  conv: Conversation = new Conversation(),
+  defaultRole?: string,
+): Read<{ messages: ChatMessage[]; tools: ToolDef[] }> {
   let items = list;
   let base = path;
-  const flags: string[] = [];
   if (items.length > 0 && items.every((x) => Array.isArray(x))) {
-    if (items.length > 1) flags.push('extra_batch_items');
+    if (items.length > 1) conv.flags.add('extra_batch_items');
     items = items[0] as unknown[];
     base = `${path}[0]`;
   }
-  const out: ChatMessage[] = [];
   for (let i = 0; i < items.length; i++) {
-    const r = readMessage(items[i], `${base}[${i}]`);
-    if (!r.ok) return r;
-    out.push(r.value);
-    flags.push(...r.flags);
+    const v = items[i];
+    const lc = isObj(v) ? langchainMessage(v, `${base}[${i}]`) : null;
+    if (lc) {
+      if (!lc.ok) return lc;
+      conv.push(lc.value);
+      for (const f of lc.flags) conv.flags.add(f);
+      continue;
+    }
+    const drop = addAnyMessage(conv, v, `${base}[${i}]`, defaultRole);
+    if (drop) return { ok: false, drop };
   }
-  return { ok: true, value: out, flags };
+  return { ok: true, value: { messages: conv.messages, tools: conv.tools }, flags: [...conv.flags] };
+}
+
+/** A list of messages in any supported shape (see readConversation). */
+export function readMessages(list: readonly unknown[], path: string): Read<ChatMessage[]> {
+  const r = readConversation(list, path);
+  return r.ok ? { ok: true, value: r.value.messages, flags: r.flags } : r;
 }
 
 /** The finish reason a LangChain generation or message carries, if any. */
@@ -263,7 +271,9 @@ function finishOf(gen: Record<string, unknown>): string | null {
  * LangChain), `{choices:[{message, finish_reason}]}`, `{generations:[[{message | text}]]}`, or
  * `{output | content: string}`.
  */
-export function readOutput(v: unknown, path: string): Read<{ message: ChatMessage; finish: string | null }> {
+export function readOutput(v: unknown, path: string): Read<OutputRead> {
+  const structured = readStructuredOutput(v, path);
+  if (structured) return structured;
   if (typeof v === 'string')
     return { ok: true, value: { message: { role: 'assistant', content: v }, finish: null }, flags: [] };
   if (!isObj(v))

@@ -1,26 +1,29 @@
 import { z } from 'zod';
 import type { ChatMessage, ToolCall, ToolDef } from '../../schemas/chat.ts';
+import { joinText, readPart } from './content-parts.ts';
 
 /**
  * Loose readers for OpenAI chat shapes as they appear in vendor logs, and their conversion to our
  * canonical `ChatMessage`. Liberal in what they read: content may be a string, null or a list of
  * text parts; `developer` is read as `system`; tool-call `arguments` given as an object is
  * re-encoded as a JSON string; legacy extras (`name`, `refusal`, `annotations`) are accepted and
- * not kept. Non-text content parts (images, audio) are refused: the canonical shape has no place
- * for them.
+ * not kept. Images, audio and files become a typed placeholder text (`[image: image/png]`).
  */
 
-/** Joins `[{type:"text", text}]` parts into one string; anything else is left for the schema to refuse. */
+/**
+ * Joins content parts into one string: text parts as they are, images / audio / files as a typed
+ * placeholder (the shared part rule, content-parts.ts); anything else is left for the schema to refuse.
+ */
 function joinTextParts(v: unknown): unknown {
   if (!Array.isArray(v)) return v;
-  const texts: string[] = [];
+  const texts: Array<{ text: string; media?: true }> = [];
   for (const part of v) {
     if (part === null || typeof part !== 'object') return v;
-    const p = part as Record<string, unknown>;
-    if (p.type !== 'text' || typeof p.text !== 'string') return v;
-    texts.push(p.text);
+    const r = readPart(part);
+    if (r.piece.kind !== 'text' || r.flags.includes('unknown_parts')) return v;
+    texts.push(r.piece);
   }
-  return texts.join('');
+  return joinText(texts, '');
 }
 
 /** Object arguments (some SDK logs) become the JSON string OpenAI itself sends. */

@@ -1,5 +1,7 @@
 import type { ChatMessage, ToolCall, ToolDef } from '../../schemas/chat.ts';
 import type { Drop } from '../lib/result.ts';
+import { readPart, type Piece } from './content-parts.ts';
+import { canonicalRole, Conversation } from './message-builder.ts';
 import { jsonish } from './otel-attributes.ts';
 
 /**
@@ -16,7 +18,9 @@ import { jsonish } from './otel-attributes.ts';
  * - indexed attributes: `gen_ai.prompt.N.role|content|tool_call_id`,
  *   `gen_ai.completion.N.role|content|finish_reason`, `...N.tool_calls.M.id|name|arguments`.
  * A tool call without an id gets `call_<n>`, and a result without one answers the oldest open call
- * (flag `tool_call_id_synthesised`). Non-text parts drop the row (SCHEMA_TYPE).
+ * (flag `tool_call_id_synthesised`). Parts follow the shared rule of content-parts.ts (media → a
+ * typed placeholder, server-side tool calls skipped); several output messages are several choices:
+ * the first is kept (flag `extra_choices`).
  */
 
 type Result<T> = { ok: true; value: T } | { ok: false; drop: Drop };
@@ -24,40 +28,10 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
 const what = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
-/** Builds a conversation while pairing tool results with the calls they answer. */
-export class Conversation {
-  readonly messages: ChatMessage[] = [];
-  readonly flags = new Set<string>();
-  private open: string[] = [];
-  private synthesised = 0;
-
-  callId(id: unknown): string {
-    if (typeof id === 'string' && id !== '') return id;
-    this.flags.add('tool_call_id_synthesised');
-    return `call_${this.synthesised++}`;
-  }
-
-  resultId(id: unknown): string {
-    if (typeof id === 'string' && id !== '') {
-      this.open = this.open.filter((x) => x !== id);
-      return id;
-    }
-    this.flags.add('tool_call_id_synthesised');
-    return this.open.shift() ?? `call_${this.synthesised++}`;
-  }
-
-  push(m: ChatMessage): void {
-    if (m.role === 'assistant') for (const c of m.tool_calls ?? []) this.open.push(c.id);
-    this.messages.push(m);
-  }
-}
+export { Conversation } from './message-builder.ts';
 
 function args(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v ?? {});
-}
-
-function responseText(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v ?? null);
 }
 
 /** One `{role, parts}` message (current conventions) into the conversation. */
@@ -86,57 +60,31 @@ function partsMessage(
         detail: `${path}.parts: expected a list of parts, got ${what(m.parts)}`,
       },
     };
-  const texts: string[] = [];
-  const reasoning: string[] = [];
-  const calls: ToolCall[] = [];
+  const pieces: Piece[] = [];
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
-    const pp = `${path}.parts[${i}]`;
     if (!isObj(p))
-      return {
-        ok: false,
-        drop: { reason: 'SCHEMA_TYPE', detail: `${pp}: expected a part object, got ${what(p)}` },
-      };
-    const text = typeof p.content === 'string' ? p.content : typeof p.text === 'string' ? p.text : null;
-    if (p.type === 'text' && text !== null) texts.push(text);
-    else if (p.type === 'reasoning' && text !== null) reasoning.push(text);
-    else if (p.type === 'tool_call') {
-      if (typeof p.name !== 'string' || p.name === '')
-        return {
-          ok: false,
-          drop: { reason: 'SCHEMA_MISSING_FIELD', detail: `${pp}.name: a tool call needs a name` },
-        };
-      calls.push({
-        id: conv.callId(p.id),
-        type: 'function',
-        function: { name: p.name, arguments: args(p.arguments) },
-      });
-    } else if (p.type === 'tool_call_response') {
-      conv.push({
-        role: 'tool',
-        tool_call_id: conv.resultId(p.id),
-        content: responseText(p.response ?? p.result),
-      });
-    } else {
       return {
         ok: false,
         drop: {
           reason: 'SCHEMA_TYPE',
-          detail: `${pp}: part of type ${JSON.stringify(p.type)} is not text; the canonical chat shape holds only text, tool calls and tool results`,
+          detail: `${path}.parts[${i}]: expected a part object, got ${what(p)}`,
         },
       };
-    }
+    if (p.type === 'tool_call' && (typeof p.name !== 'string' || p.name === ''))
+      return {
+        ok: false,
+        drop: {
+          reason: 'SCHEMA_MISSING_FIELD',
+          detail: `${path}.parts[${i}].name: a tool call needs a name`,
+        },
+      };
+    const r = readPart(p);
+    for (const f of r.flags) conv.flags.add(f);
+    if (r.piece.kind !== 'none') pieces.push(r.piece);
   }
-  const content = texts.join('');
-  if (role === 'system' || role === 'developer') conv.push({ role: 'system', content });
-  else if (role === 'user') {
-    if (texts.length > 0) conv.push({ role: 'user', content });
-  } else if (role === 'assistant' || role === 'model') {
-    const out: ChatMessage = { role: 'assistant', content: texts.length > 0 ? content : null };
-    if (calls.length > 0) out.tool_calls = calls;
-    if (reasoning.length > 0) out.reasoning = reasoning.join('');
-    conv.push(out);
-  } else if (role !== 'tool') {
+  const canonical = canonicalRole(role);
+  if (canonical === null)
     return {
       ok: false,
       drop: {
@@ -144,7 +92,9 @@ function partsMessage(
         detail: `${path}.role: expected system, user, assistant or tool, got ${JSON.stringify(role)}`,
       },
     };
-  }
+  // a user turn made only of server-side blocks holds nothing to keep
+  if (canonical === 'user' && pieces.length === 0 && parts.length > 0) return { ok: true, value: null };
+  conv.add(canonical, pieces);
   return { ok: true, value: typeof m.finish_reason === 'string' ? m.finish_reason : null };
 }
 
@@ -197,7 +147,17 @@ export function currentConventions(
     if (attrs[key] === undefined) continue;
     const list = listAttr(attrs[key], `${path}["${key}"]`);
     if (!list.ok) return list;
+    let answers = 0;
     for (let i = 0; i < list.value.length; i++) {
+      // several output messages are several choices: the first is the answer (OpenAI-log rule)
+      if (key === 'gen_ai.output.messages') {
+        const m = list.value[i];
+        const r0 = isObj(m) && typeof m.role === 'string' ? m.role : role;
+        if (canonicalRole(r0) === 'assistant' && answers++ > 0) {
+          conv.flags.add('extra_choices');
+          continue;
+        }
+      }
       const r = partsMessage(conv, list.value[i], `${path}["${key}"][${i}]`, role);
       if (!r.ok) return r;
       if (key === 'gen_ai.output.messages' && r.value !== null) finish ??= r.value;

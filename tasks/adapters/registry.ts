@@ -19,6 +19,7 @@ import { pairwisePreference } from './pairwise-preference.ts';
 import { playbook } from './playbook.ts';
 import { reward } from './reward.ts';
 import { sweAgent } from './swe-agent.ts';
+import { sweBenchReport } from './swe-bench-report.ts';
 import { tauBench } from './tau-bench.ts';
 import { testResult } from './test-result.ts';
 import { toolOutcome } from './tool-outcome.ts';
@@ -45,6 +46,7 @@ export const ADAPTERS: readonly Adapter[] = [
   playbook,
   reward,
   sweAgent,
+  sweBenchReport,
   tauBench,
   testResult,
   toolOutcome,

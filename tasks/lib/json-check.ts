@@ -1,4 +1,5 @@
-import type { BuildEvidenceReason } from '../phases/build-evidence/contract.ts';
+import { isInteger, isSafeNumber, parse as parseLossless } from 'lossless-json';
+import type { BuildEvidenceReason, Reason } from '../phases/build-evidence/contract.ts';
 import type { Drop as AnyDrop } from './result.ts';
 
 type Drop = AnyDrop<BuildEvidenceReason>;
@@ -180,27 +181,27 @@ export function parseRow(text: string, limits: ParseLimits): ParseOutcome {
       drop: { reason: 'TOO_MANY_KEYS', detail: `row has ${sc.keys} keys, over the limit of ${MAX_KEYS}` },
     };
   let value: unknown;
+  const flags0: string[] = [];
   try {
-    value = JSON.parse(text);
+    if (sc.unsafeInteger === null) value = JSON.parse(text);
+    else {
+      // Integers beyond 2^53 (API seeds, snowflake ids) would round under JSON.parse. We never
+      // compute with such fields, so they are read exactly as their decimal strings (lossless-json,
+      // only for these rows: it is much slower) and the row is flagged `big_integer_as_string`.
+      value = parseLossless(text, null, (n: string) => (isInteger(n) && !isSafeNumber(n) ? n : Number(n)));
+      flags0.push('big_integer_as_string');
+    }
   } catch (e) {
     const msg = (e as Error).message;
     const trailing = /Unexpected non-whitespace character after JSON/.test(msg);
+    if (/Duplicate key/i.test(msg)) return { ok: false, drop: { reason: 'DUPLICATE_KEY', detail: msg } };
     return { ok: false, drop: { reason: trailing ? 'JSON_TRAILING_DATA' : 'JSON_PARSE', detail: msg } };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
     return { ok: false, drop: { reason: 'NOT_AN_OBJECT', detail: `expected a JSON object, got ${kind}` } };
   }
-  if (sc.unsafeInteger !== null) {
-    return {
-      ok: false,
-      drop: {
-        reason: 'UNSAFE_INTEGER',
-        detail: `integer ${sc.unsafeInteger} is beyond 2^53 and would be rounded`,
-      },
-    };
-  }
-  const st: WalkState = { keys: 0, flags: new Set(), drop: null };
+  const st: WalkState = { keys: 0, flags: new Set(flags0), drop: null };
   walk(value, '$', st);
   if (st.drop) return { ok: false, drop: st.drop };
   if (st.keys !== sc.keys) {
@@ -213,4 +214,19 @@ export function parseRow(text: string, limits: ParseLimits): ParseOutcome {
     };
   }
   return { ok: true, value: value as Record<string, unknown>, flags: [...st.flags].sort() };
+}
+
+/**
+ * An adapter's type drop on a row whose big integers were read as strings: when the field it
+ * refuses is numeric (a count, an exit code) the cause is the integer beyond 2^53, so the drop says
+ * UNSAFE_INTEGER (never rounded) rather than a type error the row's author cannot see.
+ */
+export function relabelBigInteger(d: AnyDrop<Reason>, rowFlags: readonly string[]): AnyDrop<Reason> {
+  if (!rowFlags.includes('big_integer_as_string') || d.reason !== 'SCHEMA_TYPE') return d;
+  if (!/expected number, received string/.test(d.detail)) return d;
+  const path = d.detail.split(':')[0] ?? '$';
+  return {
+    reason: 'UNSAFE_INTEGER',
+    detail: `integer at ${path} is beyond 2^53: read exactly as a string, it cannot fill this numeric field`,
+  };
 }

@@ -94,12 +94,11 @@ test('anthropic-messages: an API error body becomes the run error, with the logg
   assert.deepEqual(r?.kind === 'run' && r.run.messages, [{ role: 'user', content: 'Hello' }]);
 });
 
-test('anthropic-messages: an image block and a system role inside messages are quarantined with the path', () => {
-  assert.deepEqual(dropOf(out[4]), {
-    reason: 'SCHEMA_TYPE',
-    detail:
-      '$.request.messages[0].content[0]: content block of type "image" is not text; the canonical chat shape holds only text, tool calls and tool results',
-  });
+test('anthropic-messages: an image block keeps its run as a typed placeholder; a system role inside messages is quarantined with the path', () => {
+  const [run] = keptOf(out[4]);
+  assert.ok(run?.kind === 'run');
+  assert.deepEqual(run.run.messages[0], { role: 'user', content: '[image: image/png]\n\nWhat is this?' });
+  assert.ok(run.flags?.includes('media_placeholder'));
   assert.deepEqual(dropOf(out[5]), {
     reason: 'SCHEMA_ENUM',
     detail: '$.request.messages[0].role: expected "user" or "assistant", got "system"',
@@ -118,4 +117,70 @@ test('anthropic-messages: sniff needs an Anthropic marker, so an OpenAI log does
     anthropicMessages.sniff({ request: { messages: [] }, response: { type: 'message' } }).confidence,
     1,
   );
+});
+
+test('anthropic-messages: rich content keeps the run: text documents and search results become text, a PDF a placeholder, server-side tool blocks are skipped', () => {
+  const out = anthropicMessages.toEvidence(
+    {
+      trace_id: 'an-rich',
+      timestamp: '2026-10-06T08:00:00Z',
+      request: {
+        model: 'claude-sonnet-4-5',
+        max_tokens: 1024,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'document',
+                source: { type: 'text', media_type: 'text/plain', data: 'The grass is green.' },
+                title: 'Facts',
+                citations: { enabled: true },
+              },
+              {
+                type: 'document',
+                source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' },
+              },
+              {
+                type: 'search_result',
+                source: 'https://example.com/sky',
+                title: 'Sky',
+                content: [{ type: 'text', text: 'The sky is blue.' }],
+              },
+              { type: 'text', text: 'What colours are named?' },
+            ],
+          },
+        ],
+      },
+      response: {
+        id: 'msg_R',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        content: [
+          { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'colours' } },
+          { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_1', content: [] },
+          {
+            type: 'text',
+            text: 'Green and blue.',
+            citations: [{ type: 'char_location', cited_text: 'green' }],
+          },
+        ],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 10, output_tokens: 4 },
+      },
+    },
+    { stream: 's', sourceFile: 'x.jsonl', index: 0 },
+  );
+  const [run] = keptOf(out);
+  assert.ok(run?.kind === 'run');
+  assert.deepEqual(run.run.messages, [
+    {
+      role: 'user',
+      content:
+        'Facts\n\nThe grass is green.\n\n[document: application/pdf]\n\nSky\n\nhttps://example.com/sky\n\nThe sky is blue.\n\nWhat colours are named?',
+    },
+    { role: 'assistant', content: 'Green and blue.' },
+  ]);
+  for (const f of ['media_placeholder', 'server_tool_calls_skipped']) assert.ok(run.flags?.includes(f), f);
 });

@@ -248,3 +248,99 @@ test('claude-code: a line lost in the middle of the chain costs that line, not t
   ]);
   assert.deepEqual(r?.flags, ['branches_skipped', 'lines_missing']);
 });
+
+/** A line of a session as Claude Code writes it (only the keys the reading depends on). */
+const line = (
+  uuid: string,
+  parent: string | null,
+  type: 'user' | 'assistant',
+  content: unknown,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> => ({
+  type,
+  uuid,
+  parentUuid: parent,
+  sessionId: SID,
+  isSidechain: false,
+  timestamp: '2026-10-10T09:00:00.000Z',
+  message:
+    type === 'assistant'
+      ? { id: 'msg_P', role: 'assistant', model: 'claude-opus-4-6', content, stop_reason: null }
+      : { role: 'user', content },
+  ...(type === 'assistant' ? { requestId: 'req_P' } : {}),
+  ...extra,
+});
+const use = (id: string) => [{ type: 'tool_use', id, name: 'Bash', input: { command: id } }];
+const result = (id: string) => [{ type: 'tool_result', tool_use_id: id, content: `out ${id}` }];
+
+test('claude-code: a session is a tree: parallel calls whose results hang off their own tool_use lines keep every result, one API response is one turn', () => {
+  const groups = file([
+    line('u1', null, 'user', 'run both'),
+    line('a1', 'u1', 'assistant', [{ type: 'text', text: 'Running both.' }]),
+    line('a2', 'a1', 'assistant', use('t1')),
+    { type: 'progress', uuid: 'p1', parentUuid: 'a2', sessionId: SID, data: {}, toolUseID: 't1' },
+    line('a3', 'p1', 'assistant', use('t2')),
+    // each result's parent is its own tool_use line: r1 is a sibling of the main path
+    line('r1', 'a2', 'user', result('t1')),
+    line('r2', 'a3', 'user', result('t2')),
+    line('a4', 'r2', 'assistant', [{ type: 'text', text: 'Both ran.' }], {
+      message: {
+        id: 'msg_Q',
+        role: 'assistant',
+        content: [{ type: 'text', text: 'Both ran.' }],
+        stop_reason: 'end_turn',
+      },
+      requestId: 'req_Q',
+    }),
+  ]);
+  assert.equal(groups.length, 1);
+  const out = groups[0]?.output;
+  assert.ok(out?.type === 'keep');
+  const run = out.records[0];
+  assert.ok(run?.kind === 'run');
+  assert.deepEqual(
+    run.run.messages.map((m) => [
+      m.role,
+      m.role === 'tool' ? m.tool_call_id : m.content,
+      m.role === 'assistant' ? (m.tool_calls ?? []).map((c) => c.id) : [],
+    ]),
+    [
+      ['user', 'run both', []],
+      ['assistant', 'Running both.', ['t1', 't2']],
+      ['tool', 't1', []],
+      ['tool', 't2', []],
+      ['assistant', 'Both ran.', []],
+    ],
+  );
+  assert.ok(!(run.flags ?? []).includes('branches_skipped'));
+});
+
+test('claude-code: a sidechain conversation inside a session file is its own run', () => {
+  const groups = file([
+    line('u1', null, 'user', 'main question'),
+    line('s1', null, 'user', 'sub-agent task', { isSidechain: true }),
+    line('s2', 's1', 'assistant', [{ type: 'text', text: 'sub answer' }], {
+      isSidechain: true,
+      message: { id: 'msg_S', role: 'assistant', content: [{ type: 'text', text: 'sub answer' }] },
+    }),
+    line('a1', 'u1', 'assistant', [{ type: 'text', text: 'main answer' }]),
+  ]);
+  const runs = groups.flatMap((g) => (g.output.type === 'keep' ? g.output.records : []));
+  assert.deepEqual(
+    runs.map((r) => [r.trace_id, r.kind === 'run' ? r.run.messages.map((m) => m.content) : null]),
+    [
+      [`claude-code:${SID}`, ['main question', 'main answer']],
+      [`claude-code:${SID}:sidechain-s1`, ['sub-agent task', 'sub answer']],
+    ],
+  );
+  assert.deepEqual(groups.flatMap((g) => g.units).sort(), [0, 1, 2, 3]);
+});
+
+test('claude-code: sniff recognises a file of bookkeeping lines (queue-operation, last-prompt, progress)', () => {
+  for (const row of [
+    { type: 'queue-operation', operation: 'enqueue', timestamp: '2026-01-01T00:00:00Z', sessionId: SID },
+    { type: 'last-prompt', lastPrompt: 'hi', leafUuid: 'x', sessionId: SID },
+    { type: 'progress', uuid: 'p', parentUuid: null, sessionId: SID, data: {}, toolUseID: 't' },
+  ])
+    assert.equal(claudeCode.sniff(row).confidence, 1, JSON.stringify(row));
+});

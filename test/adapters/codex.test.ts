@@ -169,7 +169,7 @@ test('codex: no session_meta → the file name is the session; a rollout with no
   ]);
 });
 
-test('codex: an image in a message drops that line; a line of an unknown type is kept in the run and flagged', () => {
+test('codex: an image in a message is a typed placeholder in its turn; a line of an unknown type is kept in the run and flagged', () => {
   const rows = fixtureRows('codex-rollout.jsonl').filter((_, i) => i !== 9);
   rows.splice(3, 0, {
     timestamp: '2026-10-11T07:00:00.022Z',
@@ -184,15 +184,11 @@ test('codex: an image in a message drops that line; a line of an unknown type is
   const g = file(rows);
   assert.deepEqual(
     g.map((x) => [x.units.length, x.output.type === 'keep' ? x.output.records[0]?.flags : x.output.reason]),
-    [
-      [15, ['lines_missing', 'unknown_line_types']],
-      [1, 'SCHEMA_TYPE'],
-    ],
+    [[16, ['unknown_line_types']]],
   );
-  assert.deepEqual(
-    g[1]?.output.type === 'drop' && g[1].output.detail,
-    '$.payload.content[0]: part of type "input_image" is not text; the canonical chat shape holds only text',
-  );
+  const run = g[0]?.output.type === 'keep' ? g[0].output.records[0] : undefined;
+  assert.ok(run?.kind === 'run');
+  assert.ok(run.run.messages.some((m) => m.role === 'user' && m.content === '[image: image/png]'));
 });
 
 test('codex: an older rollout (meta line, bare ResponseItems, state lines) reads too, but does not sniff as certain', () => {

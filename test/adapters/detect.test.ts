@@ -93,3 +93,14 @@ test('detect: a file without rows says what it is', () => {
     { ok: false, detail: 'starts with "t"', candidates: [] },
   );
 });
+
+test('detect: a file decides by the majority of its rows: lines no reader knows (a newer line type) do not stop it', () => {
+  const reward = { trace_id: 't', timestamp: 'x', environment: 'e', reward: 1 };
+  const odd = { kind: 'heartbeat', seq: 1 };
+  // 3 of 5 rows are rewards: the mean (0.6) is below the threshold, the majority is clear
+  const d = detectFormat(lines([reward, odd, reward, odd, reward]), ADAPTERS);
+  assert.deepEqual(d.ok && [d.adapter, d.confidence], ['reward', 0.6]);
+  assert.match(d.ok ? d.reason : '', /best fit of 3 of the 5 sampled rows/);
+  // without a majority the file stays unknown
+  assert.equal(detectFormat(lines([reward, odd, odd]), ADAPTERS).ok, false);
+});

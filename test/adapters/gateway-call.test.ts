@@ -244,12 +244,12 @@ test('gateway-call: malformed rows drop with the reason and the JSON path of the
       '$.latency_ms: Invalid input: expected number, received string',
     ],
     [
-      'image content',
+      'a content part of no documented type',
       {
         ...row(),
         request: {
           model: 'gpt-4o',
-          messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }],
+          messages: [{ role: 'user', content: [{ type: 'hologram', frames: 3 }] }],
         },
       },
       'SCHEMA_TYPE',
@@ -273,4 +273,29 @@ test('gateway-call: sniff is sure of a gateway row and unsure of a review row', 
     confidence: 0.17,
     reason: 'has 1/6 gateway-call keys (missing request_id, request, response, error, metadata)',
   });
+});
+
+test('gateway-call: an image part keeps its run as a typed placeholder with its media type', () => {
+  const out = gatewayCall.toEvidence(
+    {
+      ...row(),
+      request: {
+        model: 'gpt-4o',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'What is this? ' },
+              { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQ' } },
+            ],
+          },
+        ],
+      },
+    },
+    { stream: 'gateway_calls', sourceFile: 'x.jsonl', index: 0 },
+  );
+  assert.ok(out.type === 'keep');
+  const run = out.records[0];
+  assert.ok(run?.kind === 'run');
+  assert.deepEqual(run.run.messages[0], { role: 'user', content: 'What is this? \n\n[image: image/jpeg]' });
 });

@@ -46,7 +46,7 @@ test('hh-rlhf: different dialogues, identical answers, a missing Assistant turn 
   assert.deepEqual(dropOf(out[4]), {
     reason: 'PREFERENCE_INVALID',
     detail:
-      '$.chosen: has no "\\n\\nAssistant:" turn; expected a "\\n\\nHuman: ...\\n\\nAssistant: ..." transcript',
+      '$.chosen: has no "Assistant:" turn (or text before the first speaker label); expected a "\\n\\nHuman: ...\\n\\nAssistant: ..." transcript',
   });
   assert.deepEqual(dropOf(out[5]), {
     reason: 'EMPTY_OUTPUT',
@@ -66,4 +66,29 @@ test('hh-rlhf: parseDialogue needs a leading Human turn', () => {
     { role: 'assistant', content: 'b' },
     { role: 'user', content: 'c' },
   ]);
+});
+
+test('hh-rlhf: speaker labels never stay inside a turn, however the transcript writes them', () => {
+  const out = hhRlhf.toEvidence(
+    {
+      // no blank line before the first label, one newline before a later one, an indented label
+      chosen:
+        'Human: Hi there\nAssistant: Hello! How can I help?\n\nHuman: Name a colour.\n  Assistant: Blue.',
+      rejected:
+        'Human: Hi there\nAssistant: Hello! How can I help?\n\nHuman: Name a colour.\n  Assistant: Seven.\n\nHuman: That is a number.',
+    },
+    { stream: 'hh', sourceFile: 'x.jsonl', index: 0 },
+  );
+  assert.ok(out.type === 'keep');
+  const j = out.records[0];
+  assert.ok(j?.kind === 'judgment');
+  assert.deepEqual(j.judgment.prompt, [
+    { role: 'user', content: 'Hi there' },
+    { role: 'assistant', content: 'Hello! How can I help?' },
+    { role: 'user', content: 'Name a colour.' },
+  ]);
+  assert.deepEqual([j.judgment.chosen, j.judgment.rejected], ['Blue.', 'Seven.']);
+  for (const t of [...j.judgment.prompt.map((m) => m.content), j.judgment.chosen, j.judgment.rejected])
+    assert.doesNotMatch(t ?? '', /\b(Human|Assistant):/);
+  assert.deepEqual(j.flags, ['turns_after_answer_dropped']);
 });

@@ -96,15 +96,14 @@ test('openai-chat-log: broken tool-call arguments are kept for the exporters to 
   });
 });
 
-test('openai-chat-log: malformed rows drop with the JSON path of the bad field', () => {
+test('openai-chat-log: a malformed row drops with the JSON path of the bad field; an image part keeps its run as a placeholder', () => {
   assert.deepEqual(dropOf(out[6]), {
     reason: 'SCHEMA_MISSING_FIELD',
     detail: '$.request.messages: Invalid input: expected array, received undefined',
   });
-  assert.deepEqual(dropOf(out[7]), {
-    reason: 'SCHEMA_TYPE',
-    detail: '$.request.messages[0].content: Invalid input: expected string, received array',
-  });
+  const [run] = keptOf(out[7]);
+  assert.ok(run?.kind === 'run');
+  assert.deepEqual(run.run.messages[0], { role: 'user', content: 'What is in this picture?\n\n[image]' });
 });
 
 test('openai-chat-log: sniff tells a chat log from other request/response rows', () => {

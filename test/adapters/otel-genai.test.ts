@@ -248,3 +248,75 @@ test('otel-genai: system instructions that are plain text (even starting with "[
     { role: 'assistant', content: 'hello' },
   ]);
 });
+
+/** One chat span (current GenAI conventions) as an OTLP/JSON line. */
+const span = (input: unknown[], output: unknown[]): Record<string, unknown> => ({
+  resourceSpans: [
+    {
+      scopeSpans: [
+        {
+          spans: [
+            {
+              traceId: '0af7651916cd43dd8448eb211c80319c',
+              spanId: 'b7ad6b7169203331',
+              name: 'chat claude',
+              startTimeUnixNano: '1791273600000000000',
+              endTimeUnixNano: '1791273601000000000',
+              attributes: [
+                { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+                { key: 'gen_ai.input.messages', value: { stringValue: JSON.stringify(input) } },
+                { key: 'gen_ai.output.messages', value: { stringValue: JSON.stringify(output) } },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
+
+test('otel-genai: server_tool_call parts are skipped (flag), a blob is a typed placeholder, two choices keep the first', () => {
+  const r = otelGenai.toEvidence(
+    span(
+      [
+        {
+          role: 'user',
+          parts: [
+            { type: 'text', content: 'What is in this picture, and what is new about it?' },
+            { type: 'blob', modality: 'image', mime_type: 'image/png', content: 'iVBORw0KGgo=' },
+          ],
+        },
+      ],
+      [
+        {
+          role: 'assistant',
+          parts: [
+            {
+              type: 'server_tool_call',
+              id: 'srv_1',
+              name: 'web_search',
+              server_tool_call: { type: 'web_search' },
+            },
+            {
+              type: 'server_tool_call_response',
+              id: 'srv_1',
+              server_tool_call_response: { type: 'web_search' },
+            },
+            { type: 'text', content: 'A cat; the search found nothing new.' },
+          ],
+          finish_reason: 'stop',
+        },
+        { role: 'assistant', parts: [{ type: 'text', content: 'A dog.' }], finish_reason: 'stop' },
+      ],
+    ),
+    { stream: 's', sourceFile: 'x.jsonl', index: 0 },
+  );
+  const [run] = keptOf(r);
+  assert.ok(run?.kind === 'run');
+  assert.deepEqual(run.run.messages, [
+    { role: 'user', content: 'What is in this picture, and what is new about it?\n\n[image: image/png]' },
+    { role: 'assistant', content: 'A cat; the search found nothing new.' },
+  ]);
+  for (const f of ['extra_choices', 'media_placeholder', 'server_tool_calls_skipped'])
+    assert.ok(run.flags?.includes(f), f);
+});

@@ -115,6 +115,13 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
     ],
   },
   'swe-agent': { trajectory: [], history: [], info: {} },
+  'swe-bench-report': {
+    resolved_ids: ['a__b-1'],
+    unresolved_ids: [],
+    error_ids: [],
+    completed_ids: ['a__b-1'],
+    schema_version: 2,
+  },
 };
 
 /** Generic formats that a more specific bundled adapter also matches, capped below 1 so it wins. */
@@ -161,6 +168,7 @@ test('registry: every adapter describes itself and reads a known file shape', ()
       ['langfuse', 'jsonl-session'],
       ['langsmith', 'jsonl-session'],
       ['swe-agent', 'json-document'],
+      ['swe-bench-report', 'json-document'],
       ['tau-bench', 'json-array'],
     ],
   );

@@ -61,7 +61,7 @@ function scoredRuns(dir: string): ScoredRun[] {
 }
 
 test(
-  'real SWE-agent trajectories: detected, ingested without a quarantined row, scored for review, and their tool calls survive the OpenAI SFT round trip in order',
+  'real SWE-agent trajectories: detected, ingested without a quarantined row, judged by their own outcome (no review needed), attempts at one issue share a task key, and their tool calls survive the OpenAI SFT round trip in order',
   { skip },
   async () => {
     const { dir, files } = project();
@@ -77,13 +77,17 @@ test(
       assert.deepEqual([f.adapter, f.detected.confidence], ['swe-agent', 1], f.file);
     const runs = scoredRuns(dir);
     assert.equal(runs.length, 3);
+    // two of the three are attempts at the same issue (SWE-agent/test-repo#1) under different file names
+    const keyOf = (stem: string) => runs.find((r) => r.run_id.includes(stem))?.task_key;
+    assert.equal(keyOf('6e44b9__sweagenttestrepo-1c2844'), keyOf('swe-agent__test-repo-i1'));
+    assert.notEqual(keyOf('pydicom__pydicom-1458'), keyOf('swe-agent__test-repo-i1'));
     for (const run of runs) {
-      // a submitted patch is not a verified fix: nothing vouches for the run until a test or a reviewer does
+      // the trace carries its outcome: a submitted patch, not verified by tests → partially accepted
       assert.deepEqual(
         [run.category, run.decided_by, run.signals.map((s) => s.signal)],
         [
-          'needs_human_review',
-          'R19-default-deny',
+          'partially_accepted',
+          'R17a-agent-submitted',
           [{ type: 'tool_exit', tool: 'swe-agent:submitted', exit_code: 0 }],
         ],
         run.run_id,

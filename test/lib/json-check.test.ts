@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRow } from '../../tasks/lib/json-check.ts';
+import { parseRow, relabelBigInteger } from '../../tasks/lib/json-check.ts';
 
 const LIMITS = { maxDepth: 64 };
 
@@ -133,17 +133,31 @@ test('the same key in sibling objects and colons inside strings are not duplicat
   });
 });
 
-test('an integer beyond 2^53 → UNSAFE_INTEGER naming the literal', () => {
-  assert.deepEqual(parseRow('{"id":9007199254740993}', LIMITS), {
-    ok: false,
-    drop: {
-      reason: 'UNSAFE_INTEGER',
-      detail: 'integer 9007199254740993 is beyond 2^53 and would be rounded',
-    },
+test('an integer beyond 2^53 is read exactly as its decimal string, never rounded, and the row flagged', () => {
+  assert.deepEqual(parseRow('{"id":9007199254740993,"n":2,"x":0.5}', LIMITS), {
+    ok: true,
+    value: { id: '9007199254740993', n: 2, x: 0.5 },
+    flags: ['big_integer_as_string'],
   });
-  assert.equal(reasonOf('{"id":-9007199254740993}'), 'UNSAFE_INTEGER');
-  assert.equal(reasonOf('{"id":9007199254740992}'), 'UNSAFE_INTEGER');
-  assert.equal(reasonOf('{"a":[1,2,{"b":123456789012345678901234567890}]}'), 'UNSAFE_INTEGER');
+  const deep = parseRow('{"a":[1,-9007199254740993,{"b":123456789012345678901234567890}]}', LIMITS);
+  assert.deepEqual(deep.ok && deep.value, {
+    a: [1, '-9007199254740993', { b: '123456789012345678901234567890' }],
+  });
+  // duplicate keys are still refused on this path
+  assert.equal(reasonOf('{"id":9007199254740993,"id":1}'), 'DUPLICATE_KEY');
+});
+
+test('a type drop on a big integer read as a string says UNSAFE_INTEGER', () => {
+  const d = {
+    reason: 'SCHEMA_TYPE' as const,
+    detail: '$.exit_code: Invalid input: expected number, received string',
+  };
+  assert.deepEqual(relabelBigInteger(d, ['big_integer_as_string']), {
+    reason: 'UNSAFE_INTEGER',
+    detail:
+      'integer at $.exit_code is beyond 2^53: read exactly as a string, it cannot fill this numeric field',
+  });
+  assert.deepEqual(relabelBigInteger(d, []), d);
 });
 
 test('the largest safe integers are accepted exactly', () => {
@@ -278,6 +292,5 @@ test('long fractions and exponents are not mistaken for unsafe integers', () => 
     assert.equal(r.ok, true, text);
   }
   const big = parseRow('{"x":0.5,"id":12345678901234567890}', { maxDepth: 64 });
-  assert.equal(big.ok, false);
-  if (!big.ok) assert.equal(big.drop.reason, 'UNSAFE_INTEGER');
+  assert.deepEqual(big.ok && big.value, { x: 0.5, id: '12345678901234567890' });
 });

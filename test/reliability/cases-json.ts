@@ -114,11 +114,19 @@ export const JSON_CASES: CatalogueCase[] = [
   {
     id: 27,
     input: 'integers beyond 2^53',
-    disposition: 'Q UNSAFE_INTEGER (never rounded)',
+    disposition:
+      'kept, never rounded: read as its decimal string (flag big_integer_as_string); Q UNSAFE_INTEGER only in a numeric field the adapter computes with',
     run: async () => {
-      await linesCase([ok, rawReward('big', '"episode_id":9007199254740993')], {
-        1: ['UNSAFE_INTEGER', /^integer 9007199254740993 is beyond 2\^53 and would be rounded$/],
-      });
+      const { caseEvidence } = await linesCase(
+        [
+          ok,
+          rawReward('big', '"episode_id":9007199254740993'),
+          '{"trace_id":"n","timestamp":"2026-10-02T10:00:00Z","environment":"env","reward":9007199254740993}',
+        ],
+        { 2: ['UNSAFE_INTEGER', /^integer at \$\.reward is beyond 2\^53/] },
+        { evidenceFlags: [[], ['big_integer_as_string']] },
+      );
+      assert.equal(caseEvidence.length, 2);
     },
   },
   {

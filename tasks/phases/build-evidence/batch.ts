@@ -56,6 +56,8 @@ export interface UnitBatch {
   adapter: string;
   stream: string;
   file: string;
+  /** The source's `trajectories` option, for adapters that name runs from it. */
+  trajectories?: string;
   config: Config;
   units: SourceUnit[];
 }
@@ -64,7 +66,11 @@ export interface UnitBatch {
 export function materializeBatch(batch: UnitBatch): UnitResult[] {
   const adapter = getAdapter(batch.adapter);
   if (!adapter) throw new Error(`unknown adapter ${batch.adapter}`);
-  const source = { stream: batch.stream, file: batch.file };
+  const source = {
+    stream: batch.stream,
+    file: batch.file,
+    ...(batch.trajectories !== undefined ? { trajectories: batch.trajectories } : {}),
+  };
   return batch.units.map((unit) => {
     const outcome = materializeUnit(unit, adapter, source, batch.config);
     // no raw bytes and no hash: the raw bytes were exactly the UTF-8 of the text (see the batching in build-evidence)

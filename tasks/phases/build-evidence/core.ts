@@ -2,7 +2,7 @@ import type { DistillConfig } from '../../../schemas/config.ts';
 import { SCHEMA_VERSION as EVIDENCE_V, EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import type { Adapter, AdapterOutput, EvidenceDraft } from '../../adapters/adapter.ts';
 import { contentId, sha256, sigHash } from '../../lib/hash.ts';
-import { parseRow } from '../../lib/json-check.ts';
+import { parseRow, relabelBigInteger } from '../../lib/json-check.ts';
 import type { Drop as AnyDrop } from '../../lib/result.ts';
 import type { Reason } from './contract.ts';
 import { isAdapterDropReason } from '../../adapters/drop-reasons.ts';
@@ -104,7 +104,7 @@ export function finishDrafts(
       throw new Error(
         `adapter ${adapter.name} dropped a row for "${out.reason}", which is not in ADAPTER_DROP_REASONS`,
       );
-    return drop({ ...out, reason: out.reason }, traceIdOf(first.value));
+    return drop(relabelBigInteger({ ...out, reason: out.reason }, first.flags), traceIdOf(first.value));
   }
   if (out.records.length === 0)
     return drop({
@@ -171,14 +171,19 @@ export function finishDrafts(
 export function materializeUnit(
   unit: SourceUnit,
   adapter: Adapter,
-  source: { stream: string; file: string },
+  source: { stream: string; file: string; trajectories?: string },
   config: Config,
 ): UnitOutcome {
   const pre = parseUnit(unit, adapter, config);
   if (!pre.ok) return pre.outcome;
   const { parsed } = pre;
   return finishDrafts(
-    adapter.toEvidence(parsed.value, { stream: source.stream, sourceFile: source.file, index: unit.index }),
+    adapter.toEvidence(parsed.value, {
+      stream: source.stream,
+      sourceFile: source.file,
+      index: unit.index,
+      ...(source.trajectories !== undefined ? { trajectories: source.trajectories } : {}),
+    }),
     [parsed],
     adapter,
     source,

@@ -352,6 +352,7 @@ export async function buildEvidence(
                   adapter: adapter.name,
                   stream: source.stream,
                   file,
+                  ...(source.trajectories !== undefined ? { trajectories: source.trajectories } : {}),
                   config: {
                     as_of: config.as_of,
                     future_skew_hours: config.future_skew_hours,

@@ -52,6 +52,7 @@ export const RULE_IDS = [
   'R15-tool-failure',
   'R16-auditor-pass',
   'R17-auditor-uncertain',
+  'R17a-agent-submitted',
   'R18-no-signal',
   'R19-default-deny',
 ] as const;

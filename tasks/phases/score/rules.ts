@@ -3,7 +3,7 @@ import type { RunBody, SignalBody } from '../../../schemas/evidence-record.ts';
 import type { RuleId } from './contract.ts';
 
 /** Version of the rule table; recorded in every ScoredRun. Bump it whenever a rule changes. */
-export const RULE_TABLE_VERSION = '2026.11.1';
+export const RULE_TABLE_VERSION = '2026.12.1';
 
 /** Auditor confidence at or above which a `pass` counts. */
 export const AUDITOR_MIN_CONFIDENCE = 0.8;
@@ -29,6 +29,8 @@ export interface Facts {
   auditorUnsure: number;
   toolOk: number;
   toolFail: number;
+  /** A coding agent's own exit status says it finished by submitting a non-empty patch (`<agent>:submitted`, exit 0). */
+  agentSubmitted: number;
   signals: number;
 }
 
@@ -152,6 +154,13 @@ export const RULES: readonly Rule[] = [
     when: (f) => f.auditorUnsure > 0,
   },
   {
+    id: 'R17a-agent-submitted',
+    category: 'partially_accepted',
+    description:
+      'A coding agent finished by submitting a patch (its own exit status) and nothing else judges it: usable, not verified by tests',
+    when: (f) => f.agentSubmitted > 0,
+  },
+  {
     id: 'R18-no-signal',
     category: 'needs_human_review',
     description: 'No outcome signal at all',
@@ -188,6 +197,7 @@ export function deriveFacts(run: RunBody, signals: readonly SignalBody[]): Facts
     auditorUnsure: 0,
     toolOk: 0,
     toolFail: 0,
+    agentSubmitted: 0,
     signals: signals.length,
   };
   for (const s of signals) {
@@ -216,6 +226,7 @@ export function deriveFacts(run: RunBody, signals: readonly SignalBody[]): Facts
       case 'tool_exit':
         if (s.exit_code === 0) f.toolOk++;
         else f.toolFail++;
+        if (s.exit_code === 0 && s.tool.endsWith(':submitted')) f.agentSubmitted++;
         break;
       case 'error':
         f.errorEvents++;
