@@ -31,6 +31,29 @@ export const ChatMessage = z.discriminatedUnion('role', [
 ]);
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/** A change made to bring a conversation into an order every common chat template accepts (docs/exports.md). */
+export const ROLE_REPAIR_CODES = [
+  'MERGE_SYSTEM',
+  'HOIST_SYSTEM',
+  'DROP_REPEATED_SYSTEM',
+  'DROP_EMPTY_TURN',
+  'DROP_LEADING_ASSISTANT',
+  'MERGE_USER',
+  'MERGE_ASSISTANT',
+] as const;
+export const RoleRepair = z.strictObject({
+  code: z.enum(ROLE_REPAIR_CODES),
+  at: z.number().int().nonnegative().describe("Index of the message concerned in the run's own conversation"),
+});
+export type RoleRepair = z.infer<typeof RoleRepair>;
+
+/** Names of the declared tools whose definition distill derived from the calls (the source had none). */
+export const DerivedTools = z
+  .array(z.string().min(1))
+  .describe(
+    'Names of tools in `tools` whose definitions were derived from the calls seen, not recorded by the source',
+  );
+
 /** A tool definition offered to the model (OpenAI `tools` entry). */
 export const ToolDef = z.strictObject({
   type: z.literal('function'),

@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import { ChatMessage, ToolDef } from './chat.ts';
+import { ChatMessage, DerivedTools, RoleRepair, ToolDef } from './chat.ts';
 import { Provenance } from './provenance.ts';
 
 /** Version of the PreferenceSample shape. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-/** Assistant message used as one side of a preference pair. */
-const AssistantTurn = z.strictObject({ role: z.literal('assistant'), content: z.string().min(1) });
+/** One side of a pair: the rest of its own conversation after the shared prompt, starting with the model's turn. */
+const Continuation = z
+  .array(ChatMessage)
+  .min(1)
+  .refine((c) => c[0]?.role === 'assistant', { message: 'a pair side starts with an assistant turn' });
 
 /** A chosen / rejected pair for one prompt. Never a self-pair, never identical texts. */
 export const PreferenceSample = z
@@ -19,10 +22,20 @@ export const PreferenceSample = z
         'outcome: accepted vs rejected attempt; correction: human edit vs original; judgment: imported human preference',
       ),
     task_key: z.string().nullable(),
-    prompt: z.array(ChatMessage).min(1),
-    tools: z.array(ToolDef).optional().describe('Tools offered to the model in the prompt; absent when none'),
-    chosen: AssistantTurn,
-    rejected: AssistantTurn,
+    prompt: z
+      .array(ChatMessage)
+      .min(1)
+      .describe('Exactly the opening both conversations share (at least through the first user turn)'),
+    tools: z
+      .array(ToolDef)
+      .optional()
+      .describe('Tools offered (or derived from the calls, see derived_tools); absent when none'),
+    derived_tools: DerivedTools,
+    chosen: Continuation.describe('The rest of the chosen conversation after the prompt'),
+    rejected: Continuation.describe('The rest of the rejected conversation after the prompt'),
+    repairs: z
+      .strictObject({ chosen: z.array(RoleRepair), rejected: z.array(RoleRepair) })
+      .describe("Role-order repairs applied to each side's conversation"),
     chosen_id: z.string().describe('Run or judgment id the chosen side came from'),
     rejected_id: z.string(),
     chosen_provenance: Provenance,
@@ -33,8 +46,8 @@ export const PreferenceSample = z
     message: 'self-pair: chosen_id equals rejected_id',
     path: ['rejected_id'],
   })
-  .refine((p) => p.chosen.content !== p.rejected.content, {
-    message: 'chosen and rejected texts are identical',
+  .refine((p) => JSON.stringify(p.chosen) !== JSON.stringify(p.rejected), {
+    message: 'chosen and rejected are identical',
     path: ['rejected'],
   })
   .describe('PreferenceSample: a DPO pair with provenance for both sides');

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ChatMessage, ToolDef } from './chat.ts';
+import { ChatMessage, DerivedTools, RoleRepair, ToolDef } from './chat.ts';
 import { Provenance } from './provenance.ts';
 
 /** Version of the SftSample shape. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * The only categories an SFT row may carry. `rejected` and `needs_human_review` are not in this
@@ -21,7 +21,13 @@ export const SftSample = z
     task_key: z.string().nullable(),
     quality_score: SftQuality.describe('Category of the source run; never rejected or needs_human_review'),
     messages: z.array(ChatMessage).min(2),
-    tools: z.array(ToolDef),
+    tools: z
+      .array(ToolDef)
+      .describe(
+        'Every tool the source offered plus a derived definition for each called tool it did not define',
+      ),
+    derived_tools: DerivedTools,
+    repairs: z.array(RoleRepair).describe('Role-order repairs applied to the conversation, empty when none'),
     split: z.enum(['train', 'test']),
     provenance: Provenance,
   })

@@ -70,7 +70,7 @@ test('every row of every export of the bundled corpus walks back to a real sourc
       .map((l) => JSON.parse(l));
   const provs: { id: string; p: Prov }[] = [];
   for (const r of read('exports/sft/instruction_response.jsonl')) provs.push({ id: r.id, p: r.provenance });
-  for (const r of read('exports/rag/playbooks.jsonl')) provs.push({ id: r.id, p: r.provenance });
+  for (const r of read('exports/rag/documents.jsonl')) provs.push({ id: r.id, p: r.provenance });
   for (const r of read('exports/preference/unpaired_kto.jsonl')) provs.push({ id: r.id, p: r.provenance });
   for (const r of read('exports/preference/chosen_rejected.jsonl')) {
     provs.push({ id: `${r.id} chosen`, p: r.chosen_provenance });

@@ -3,6 +3,11 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import type { ScoredRun } from '../schemas/scored-run.ts';
+import { prepareConversation } from '../tasks/lib/export/conversation.ts';
+import { isCourtesyText } from '../tasks/lib/export/courtesy.ts';
+import { isSubstantive } from '../tasks/lib/export/substance.ts';
+import { sharedPrefix } from '../tasks/lib/export/pairs.ts';
 import { REPO, runCli } from './helpers/project.ts';
 
 const REAL = resolve(REPO, '../shared/real-traces');
@@ -12,7 +17,7 @@ const skip = existsSync(TAU)
   : `real traces not found at ${REAL} (optional: they sit beside the checkout on the dev machines)`;
 
 test(
-  'real tau-bench file through build-evidence, score and export-sft: 200 runs, 84 accepted, 116 rejected',
+  'real tau-bench file through every export: 200 runs, 84 accepted, 116 rejected; pairs only from one shared context, no pleasantry as a target, every call declared',
   { skip },
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'distill-tau-'));
@@ -26,7 +31,14 @@ test(
         sources: [{ stream: 'tau_bench', adapter: 'tau-bench', files: ['data/_kb/tau_bench/*.json'] }],
       }),
     );
-    for (const phase of ['build-evidence', 'score', 'screen', 'export-sft', 'export-preference']) {
+    for (const phase of [
+      'build-evidence',
+      'score',
+      'screen',
+      'export-sft',
+      'export-preference',
+      'export-rag',
+    ]) {
       const r = await runCli([phase, '--root', dir]);
       assert.equal(r.code, 0, `${phase}: ${r.stderr}`);
     }
@@ -74,11 +86,52 @@ test(
     }
     for (const [k, s] of byTask) if (s.has('accepted') && s.has('rejected')) mixed.add(k);
     assert.equal(mixed.size, 26);
-    assert.ok(prefs.length > 0);
     for (const p of prefs)
       assert.ok(mixed.has(p.task_key), `pair from task ${p.task_key} that has no mixed outcomes`);
+    // every pair continues one shared context: prompt + each side is the opening of its own run
+    for (const p of prefs)
+      for (const side of ['chosen', 'rejected'] as const) {
+        const run = scored.get(side === 'chosen' ? p.chosen_id : p.rejected_id) as unknown as ScoredRun;
+        const conv = prepareConversation(run.run.messages);
+        const whole = [...p.prompt, ...p[side]];
+        assert.ok(conv.type === 'keep' && sharedPrefix(whole, conv.messages).length === whole.length, p.id);
+        assert.ok(p[side].some(isSubstantive), `${p.id} ${side} is only a pleasantry`);
+      }
+    // no pair is spliced from two dialogues: tau-bench trials never share their opening with a
+    // trial of the other outcome except 2 that part at a (simulated) user turn, so no pair at all
+    const pm = JSON.parse(readFileSync(join(dir, 'exports/preference/_manifest.json'), 'utf8'));
+    assert.equal(prefs.length, 0);
+    assert.equal(pm.counts.runs_kto, 200);
+    const refused = readFileSync(join(dir, 'exports/preference/_quarantine.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).reason);
+    assert.deepEqual(refused, ['PARTED_BY_INPUT', 'PARTED_BY_INPUT']);
+    // every SFT row's tool calls name a declared tool; no SFT row ends on a pleasantry
+    for (const row of sft) {
+      const names = new Set(row.tools.map((t: { function: { name: string } }) => t.function.name));
+      for (const m of row.messages)
+        for (const c of m.tool_calls ?? [])
+          assert.ok(names.has(c.function.name), `${row.id}: ${c.function.name}`);
+      assert.ok(isSubstantive(row.messages.at(-1)), `${row.id} ends on a pleasantry`);
+    }
+    // KTO completions end on substance too; no RAG answer is a bare pleasantry
+    for (const l of readFileSync(join(dir, 'exports/preference/unpaired_kto.jsonl'), 'utf8')
+      .trim()
+      .split('\n')) {
+      const k = JSON.parse(l);
+      assert.ok(isSubstantive(k.completion.at(-1)), `${k.id} ends on a pleasantry`);
+    }
+    let answers = 0;
+    for (const l of readFileSync(join(dir, 'exports/rag/documents.jsonl'), 'utf8').trim().split('\n')) {
+      const a = /\n\nAnswer: ([\s\S]*?)(\n\nPatch:|$)/.exec(JSON.parse(l).text);
+      if (!a) continue;
+      answers++;
+      assert.equal(isCourtesyText(a[1]), false, a[1]);
+    }
+    assert.ok(answers > 0);
     process.stderr.write(
-      `# tau-bench real: ${sft.length} SFT rows, ${prefs.length} preference pairs from ${mixed.size} mixed tasks\n`,
+      `# tau-bench real: ${sft.length} SFT rows, ${prefs.length} preference pairs from ${mixed.size} mixed tasks, ${answers} RAG answers\n`,
     );
   },
 );

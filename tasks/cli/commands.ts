@@ -64,7 +64,7 @@ export const COMMANDS: Record<string, Command> = {
   'export-rag': phaseCommand(
     'export-rag',
     async () => (await import('../phases/export-rag/run.ts')).exportRag,
-    'Accepted / partially accepted runs and knowledge documents → exports/rag/playbooks.jsonl (chunked)',
+    'Accepted / partially accepted runs and knowledge documents → exports/rag/documents.jsonl (chunked) + a dataset card',
   ),
   'export-sft': {
     usage: 'export-sft [--include-partial]',
@@ -294,10 +294,17 @@ export const COMMANDS: Record<string, Command> = {
       return results.every((r) => r.adapter !== null) ? 0 : 1;
     },
   },
-  trace: {
-    usage: 'trace <export-row-id> [--json]',
+  review: {
+    usage:
+      'review [--json] | review --decide <run_id> --verdict approve|reject|edit|unsure --reviewer <name> [--answer "<text>" | --answer-file F] [--comment "<text>"] [--at ISO] [--ledger FILE]',
     summary:
-      'Walk an export row (sft_/pref_/kto_/rag_ id) back to its source line and re-check its sig_hash (exit 1 on a mismatch)',
+      'List the runs awaiting a human decision (needs_human_review) with their context, also in reports/review/queue.md; --decide appends the decision to the human-review ledger that score reads',
+    run: async (root, argv) => (await import('../review/review-command.ts')).reviewCommand(root, argv),
+  },
+  trace: {
+    usage: 'trace <export-row-id | export-file.jsonl:line> [--json]',
+    summary:
+      'Walk an export row (sft_/pref_/kto_/rag_ id, or a row of any export file by file:line, OpenAI rows through their .ids.jsonl sidecar) back to its source line and re-check its sig_hash (exit 1 on a mismatch)',
     run: async (root, argv) => {
       const { values, positionals } = parseArgs({
         args: argv,
@@ -308,10 +315,11 @@ export const COMMANDS: Record<string, Command> = {
       if (!id || extra.length > 0)
         throw new UserError(
           'USAGE',
-          'trace takes exactly one export row id, e.g. `distill trace sft_0123456789abcdef01234567`',
+          'trace takes exactly one export row id or file:line, e.g. `distill trace sft_0123456789abcdef01234567` or `distill trace exports/sft/openai/train.jsonl:3`',
         );
       const { formatTrace, traceRow } = await import('../inspect/trace.ts');
-      const report = await traceRow(root, id);
+      const { idAt, isRowLocator } = await import('../inspect/row-locator.ts');
+      const report = await traceRow(root, isRowLocator(id) ? idAt(root, id) : id);
       process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTrace(report)}\n`);
       return report.ok ? 0 : 1;
     },

@@ -43,7 +43,7 @@ export async function loadRagIndex(root: string): Promise<{ index: RagIndex; war
   return { index: parsed.index, warning: await staleness(root) };
 }
 
-/** A warning when the index was built from another exports/rag/playbooks.jsonl than the current one. */
+/** A warning when the index was built from another exports/rag/documents.jsonl than the current one. */
 async function staleness(root: string): Promise<string | null> {
   const mine = Manifest.safeParse(await readJson(join(root, RAG_INDEX_DIR, MANIFEST)));
   const upstream = Manifest.safeParse(await readJson(join(root, EXPORT_DIRS.rag, MANIFEST)));

@@ -72,7 +72,16 @@ export function formatFunnel(f: RunSummary['funnel']): string[] {
     lines.push(
       `  left out over all phases: ${n(f.left_out.quarantined)} rows quarantined (bad), ${n(f.left_out.excluded)} excluded by policy`,
     );
+  lines.push(...waiting(f.runs_by_category['needs_human_review'] ?? 0));
   return lines;
+}
+
+/** The funnel's review line: how many runs wait for a human and the command that shows them. */
+function waiting(count: number): string[] {
+  if (count === 0) return [];
+  return [
+    `  ${n(count)} run${count === 1 ? '' : 's'} wait for a human decision: \`distill review\` lists ${count === 1 ? 'it' : 'them'} (reports/review/queue.md) and records decisions`,
+  ];
 }
 
 /** How many changed metrics the text report lists; drift.json has them all. */

@@ -117,7 +117,7 @@ test('A05 fails when an export loses a row', async () => {
   const s = await snapshot();
   const chunk = row(s.exports.rag, (r) => r.metadata['chunk_index'] === 1, 'a chunked RAG document');
   s.exports.rag = s.exports.rag.filter((r) => r !== chunk);
-  assert.equal(onlyFails(s, 'A05'), 'export rag: 25, expected 26');
+  assert.equal(onlyFails(s, 'A05'), 'export rag: 26, expected 27');
 });
 
 test('A06 fails when a quarantine row names the wrong unit, so a run is lost', async () => {
@@ -140,11 +140,14 @@ test('A07 fails when an SFT row carries a forbidden category', async () => {
   );
 });
 
-test('A08 fails on a pair whose chosen and rejected texts are identical', async () => {
+test("A08 fails on a pair whose sides are identical, or whose rejected side is not its own run's continuation", async () => {
   const s = await snapshot();
   const p = row(s.exports.pairs, (x) => x.pair_type === 'outcome', 'an outcome pair');
-  p.rejected.content = `${p.chosen.content}  `;
-  assert.equal(onlyFails(s, 'A08'), `${p.id}: chosen and rejected texts are identical`);
+  p.rejected = p.chosen.map((m) => (m.role === 'assistant' ? { ...m, content: `${m.content ?? ''}  ` } : m));
+  assert.equal(
+    onlyFails(s, 'A08'),
+    `${p.id}: chosen and rejected are identical; ${p.id}: prompt + rejected is not the opening of run ${p.rejected_id}`,
+  );
 });
 
 test('A09 fails when a source row changed after the build (edited on disk)', async () => {
@@ -165,12 +168,12 @@ test('A09 fails when a source row changed after the build (edited on disk)', asy
 test('A10 fails when a canary reaches an export file, and names it without printing the secret', async () => {
   const s = await snapshot();
   const canary = s.expected.canaries[0] as { value: string; rule: string; source: string };
-  s.files['exports/rag/playbooks.jsonl'] = (s.files['exports/rag/playbooks.jsonl'] as string).replace(
+  s.files['exports/rag/documents.jsonl'] = (s.files['exports/rag/documents.jsonl'] as string).replace(
     '"text":"',
     `"text":"${canary.value} `,
   );
   const detail = onlyFails(s, 'A10');
-  assert.equal(detail, `the openai-api-key canary of ${canary.source} is in exports/rag/playbooks.jsonl`);
+  assert.equal(detail, `the openai-api-key canary of ${canary.source} is in exports/rag/documents.jsonl`);
   assert.ok(!detail.includes(canary.value));
 });
 

@@ -93,7 +93,9 @@ test('a preference pair whose rejected text equals its chosen text, and a self-p
   const [a, b] = rows as [Record<string, unknown>, Record<string, unknown>];
   rows[0] = {
     ...a,
-    rejected: { role: 'assistant', content: ` ${(a['chosen'] as { content: string }).content}  ` },
+    rejected: (a['chosen'] as { content: unknown }[]).map((m) =>
+      typeof m.content === 'string' ? { ...m, content: ` ${m.content}  ` } : m,
+    ),
   };
   rows[1] = { ...b, rejected_id: b['chosen_id'] };
   rewrite(
@@ -148,7 +150,7 @@ test('a scored run changed with its manifest updated to match: score-determinism
 
 test('a secret planted in an export row is found by both engines, named by rule and hash, never printed', async () => {
   const dir = await builtProject();
-  const rel = 'exports/rag/playbooks.jsonl';
+  const rel = 'exports/rag/documents.jsonl';
   const rows = lines(dir, rel);
   const key = 'ghp_R7xk2LmQ9vT4wZ8pN3sJ6yB1cF5hD0gA2eK7';
   const doc = JSON.parse(rows[0] as string) as Record<string, unknown>;

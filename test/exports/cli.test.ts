@@ -46,7 +46,7 @@ test('distill --help lists the export commands and trace', () => {
     'export-sft [--include-partial]',
     'export-preference',
     'export-all',
-    'trace <export-row-id> [--json]',
+    'trace <export-row-id | export-file.jsonl:line> [--json]',
   ])
     assert.match(help, new RegExp(`\\n  ${usage.replace(/[[\]<>-]/g, '\\$&')}\\n {6}\\S`));
 });

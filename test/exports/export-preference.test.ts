@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KtoSample } from '../../schemas/kto-sample.ts';
 import { PreferenceSample } from '../../schemas/preference-sample.ts';
+import type { ChatMessage } from '../../schemas/chat.ts';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import { exportPreference } from '../../tasks/phases/export-preference/run.ts';
 import { minePreferences, pairOrDrop, pairOrder } from '../../tasks/phases/export-preference/mining.ts';
@@ -15,6 +16,9 @@ import {
   writeEvidence,
   writeScored,
 } from './fixture.ts';
+
+/** The words of a pair side / completion (its messages' texts). */
+const txt = (side: readonly ChatMessage[]): string => side.map((m) => m.content ?? '').join('\n');
 
 const opts = { cap: 4, testFraction: 0 };
 
@@ -40,7 +44,7 @@ test('an accepted and a rejected run of one task make an outcome pair with prove
   assert.deepEqual(
     { ...p, id: 'x' },
     {
-      schema_version: 1,
+      schema_version: 2,
       id: 'x',
       pair_type: 'outcome',
       task_key: 'T',
@@ -48,12 +52,14 @@ test('an accepted and a rejected run of one task make an outcome pair with prove
         { role: 'system', content: 'You are terse.' },
         { role: 'user', content: 'Sum 2 and 2' },
       ],
-      chosen: { role: 'assistant', content: '4' },
-      rejected: { role: 'assistant', content: '5' },
+      derived_tools: [],
+      chosen: [{ role: 'assistant', content: '4' }],
+      rejected: [{ role: 'assistant', content: '5' }],
       chosen_id: 'a-acc',
       rejected_id: 'b-rej',
       chosen_provenance: prov('a-acc'),
       rejected_provenance: prov('b-rej'),
+      repairs: { chosen: [], rejected: [] },
       split: 'train',
     },
   );
@@ -77,7 +83,7 @@ test('a failed local attempt pairs with its accepted escalation, even under anot
   });
   const { pairs, kto } = minePreferences([local, cloud], [], opts);
   assert.deepEqual(
-    pairs.map((p) => [p.pair_type, p.chosen_id, p.rejected_id, p.chosen.content, p.rejected.content]),
+    pairs.map((p) => [p.pair_type, p.chosen_id, p.rejected_id, txt(p.chosen), txt(p.rejected)]),
     [['outcome', 'cloud-1', 'local-1', 'Patched line 3.', 'I cannot.']],
   );
   assert.deepEqual(kto, []);
@@ -162,7 +168,7 @@ test('runs left out by the cap or without a partner become KTO rows (true for ac
     pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`),
     ['a1>r1'],
   );
-  assert.deepEqual(kto.map((k) => [k.run_id, k.label, k.completion.content]).sort(), [
+  assert.deepEqual(kto.map((k) => [k.run_id, k.label, txt(k.completion)]).sort(), [
     ['a2', true, 'good 2'],
     ['lonely-acc', true, 'yes'],
     ['lonely-rej', false, 'nope'],
@@ -172,12 +178,14 @@ test('runs left out by the cap or without a partner become KTO rows (true for ac
   assert.deepEqual(
     { ...lonely, id: 'x' },
     {
-      schema_version: 1,
+      schema_version: 2,
       id: 'x',
       run_id: 'lonely-rej',
       task_key: 'U',
       prompt: [{ role: 'user', content: 'p' }],
-      completion: { role: 'assistant', content: 'nope' },
+      derived_tools: [],
+      completion: [{ role: 'assistant', content: 'nope' }],
+      repairs: [],
       label: false,
       split: 'train',
       provenance: prov('lonely-rej'),
@@ -208,8 +216,8 @@ test('a human correction is the chosen side against the original answer, with th
       type: p.pair_type,
       chosen_id: p.chosen_id,
       rejected_id: p.rejected_id,
-      chosen: p.chosen.content,
-      rejected: p.rejected.content,
+      chosen: txt(p.chosen),
+      rejected: txt(p.rejected),
       cp: p.chosen_provenance,
       rp: p.rejected_provenance,
     })),
@@ -249,28 +257,24 @@ test('identical texts are never paired: corrections, judgments and same-answer r
       [
         'acc',
         'IDENTICAL_TEXT',
-        'same prompt and final answer as rejected run rej of the same task: contradicting outcomes',
+        'same conversation as rejected run rej of the same task: contradicting outcomes',
       ],
       [
         mkJudgment('j', '', '', '').evidence_id,
         'IDENTICAL_TEXT',
-        `chosen (${mkJudgment('j', '', '', '').evidence_id}#chosen) and rejected (${mkJudgment('j', '', '', '').evidence_id}#rejected) texts are identical up to whitespace`,
+        'the two conversations are the same 2 messages',
       ],
-      [
-        'p-same',
-        'IDENTICAL_TEXT',
-        `chosen (${editSignal('p-same', '').evidence_id}) and rejected (p-same) texts are identical up to whitespace`,
-      ],
+      ['p-same', 'IDENTICAL_TEXT', 'after the 1 shared message both sides say the same (up to whitespace)'],
       [
         'rej',
         'IDENTICAL_TEXT',
-        'same prompt and final answer as accepted run acc of the same task: contradicting outcomes',
+        'same conversation as accepted run acc of the same task: contradicting outcomes',
       ],
     ].sort(),
   );
 });
 
-test('trials with the same final text after different trajectories: the pair is skipped, both runs become KTO rows', () => {
+test("trials that part at the model's tool call pair: the prompt is what they share, each side the rest of its own trajectory", () => {
   const trial = (id: string, category: 'accepted' | 'rejected', action: string) =>
     mkRun({
       id,
@@ -281,57 +285,124 @@ test('trials with the same final text after different trajectories: the pair is 
         {
           role: 'assistant',
           content: null,
-          tool_calls: [{ id: `c-${id}`, type: 'function', function: { name: action, arguments: '{}' } }],
+          tool_calls: [
+            { id: `c-${id}`, type: 'function', function: { name: action, arguments: '{"id":7}' } },
+          ],
         },
         { role: 'tool', tool_call_id: `c-${id}`, content: 'ok' },
         { role: 'assistant', content: 'Done, your booking is cancelled.' },
+        { role: 'user', content: 'Thanks!' },
+        { role: 'assistant', content: "You're welcome! Have a great day!" },
       ],
     });
-  const { pairs, kto, drops, stats } = minePreferences(
+  const { pairs, kto, drops } = minePreferences(
     [trial('good', 'accepted', 'cancel_booking'), trial('bad', 'rejected', 'delete_account')],
     [],
     opts,
   );
-  assert.deepEqual(pairs, []);
+  assert.deepEqual(drops, []);
+  assert.deepEqual(kto, []);
+  const p = pairs[0] as PreferenceSample;
+  assert.deepEqual(p.prompt, [{ role: 'user', content: 'Cancel my booking' }]);
+  const side = (id: string, action: string) => [
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: `c-${id}`, type: 'function', function: { name: action, arguments: '{"id":7}' } }],
+    },
+    { role: 'tool', tool_call_id: `c-${id}`, content: 'ok' },
+    // the trailing "Thanks!" / "You're welcome!" exchange is not part of either side
+    { role: 'assistant', content: 'Done, your booking is cancelled.' },
+  ];
+  assert.deepEqual(p.chosen, side('good', 'cancel_booking'));
+  assert.deepEqual(p.rejected, side('bad', 'delete_account'));
+  // both called tools are declared, derived from their calls
+  assert.deepEqual(p.derived_tools, ['cancel_booking', 'delete_account']);
   assert.deepEqual(
-    drops.map((d) => [d.reason, d.detail, d.ref, d.trace, d.candidate, /^pref_[0-9a-f]{24}$/.test(d.record)]),
+    p.tools?.map((t) => [t.function.name, t.function.parameters]),
+    [
+      ['cancel_booking', { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] }],
+      ['delete_account', { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] }],
+    ],
+  );
+});
+
+test('two trials whose task is worded differently are not a pair: both become KTO rows, no candidate at all', () => {
+  const runs = [
+    mkRun({
+      id: 'a',
+      category: 'accepted',
+      task: 'T',
+      prompt: 'Cancel booking H8Q05L',
+      answer: 'Cancelled.',
+    }),
+    mkRun({ id: 'r', category: 'rejected', task: 'T', prompt: 'Please cancel H8Q05L', answer: 'I cannot.' }),
+  ];
+  const { pairs, kto, drops, stats } = minePreferences(runs, [], opts);
+  assert.deepEqual(pairs, []);
+  assert.deepEqual(drops, []);
+  assert.deepEqual(kto.map((k) => [k.run_id, k.label]).sort(), [
+    ['a', true],
+    ['r', false],
+  ]);
+  assert.equal(stats.runs_no_shared_opening, 2);
+});
+
+test('trials that part at a user turn are refused PARTED_BY_INPUT; sides that are only pleasantries COURTESY_ONLY', () => {
+  const conv = (user2: string, last: string) => [
+    { role: 'user' as const, content: 'Cancel my trip' },
+    { role: 'assistant' as const, content: 'Which reservation?' },
+    { role: 'user' as const, content: user2 },
+    { role: 'assistant' as const, content: last },
+  ];
+  const parted = minePreferences(
+    [
+      mkRun({
+        id: 'a',
+        category: 'accepted',
+        task: 'T',
+        messages: conv('H8Q05L, I am ill', 'Cancelled with a refund.'),
+      }),
+      mkRun({
+        id: 'r',
+        category: 'rejected',
+        task: 'T',
+        messages: conv('H8Q05L, plans changed', 'No refund, sorry.'),
+      }),
+    ],
+    [],
+    opts,
+  );
+  assert.deepEqual(
+    parted.drops.map((d) => [d.reason, d.detail]),
     [
       [
-        'IDENTICAL_TEXT',
-        'chosen (good) and rejected (bad) texts are identical up to whitespace',
-        'good',
-        'bad',
-        true,
-        true,
+        'PARTED_BY_INPUT',
+        "the conversations part at message 2 with a user turn (chosen) and a user turn (rejected): the input differed there, not the model's choice",
       ],
     ],
   );
+  assert.equal(parted.kto.length, 2);
+  const j = mkJudgment('j', 'Thanks for the help!', "You're welcome!", 'No problem, have a great day!');
+  const courtesy = minePreferences([], [j], opts);
   assert.deepEqual(
-    kto
-      .map((k) => [
-        k.run_id,
-        k.label,
-        (k.prompt[1] as { tool_calls?: { function: { name: string } }[] }).tool_calls?.[0]?.function.name,
-      ])
-      .sort(),
-    [
-      ['bad', false, 'delete_account'],
-      ['good', true, 'cancel_booking'],
-    ],
+    courtesy.drops.map((d) => [d.reason, d.detail]),
+    [['COURTESY_ONLY', 'both sides are only pleasantries: there is nothing to prefer']],
   );
-  assert.deepEqual([stats.runs_kto, stats.runs_quarantined, stats.candidates_skipped], [2, 0, 1]);
 });
 
 test('self-pairs are refused: same id, or two runs read from one source row', () => {
-  const side = { id: 'r1', text: 'a', provenance: prov('r1') };
+  const conv = (a: string): ChatMessage[] => [
+    { role: 'user', content: 'q' },
+    { role: 'assistant', content: a },
+  ];
+  const side = { id: 'r1', messages: conv('a'), provenance: prov('r1'), tools: [], repairs: [] };
   const out = pairOrDrop(
     {
       pair_type: 'outcome',
       task_key: 'T',
-      prompt: [{ role: 'user', content: 'q' }],
-      tools: [],
       chosen: side,
-      rejected: { ...side, text: 'b' },
+      rejected: { ...side, messages: conv('b') },
       sameSourceRow: false,
     },
     0,
@@ -362,19 +433,21 @@ test('self-pairs are refused: same id, or two runs read from one source row', ()
   ]);
 });
 
-test('the PreferenceSample schema itself refuses a self-pair and identical texts', () => {
+test('the PreferenceSample schema itself refuses a self-pair, identical sides and a side that does not start with the model', () => {
   const base = {
-    schema_version: 1,
+    schema_version: 2,
     id: 'pref_0123456789abcdef01234567',
     pair_type: 'outcome',
     task_key: null,
     prompt: [{ role: 'user', content: 'q' }],
-    chosen: { role: 'assistant', content: 'a' },
-    rejected: { role: 'assistant', content: 'b' },
+    derived_tools: [],
+    chosen: [{ role: 'assistant', content: 'a' }],
+    rejected: [{ role: 'assistant', content: 'b' }],
     chosen_id: 'r1',
     rejected_id: 'r2',
     chosen_provenance: prov('r1'),
     rejected_provenance: prov('r2'),
+    repairs: { chosen: [], rejected: [] },
     split: 'train',
   };
   assert.equal(PreferenceSample.safeParse(base).success, true);
@@ -383,10 +456,21 @@ test('the PreferenceSample schema itself refuses a self-pair and identical texts
     ['self-pair: chosen_id equals rejected_id'],
   );
   assert.deepEqual(
-    PreferenceSample.safeParse({ ...base, rejected: { role: 'assistant', content: 'a' } }).error?.issues.map(
-      (i) => i.message,
-    ),
-    ['chosen and rejected texts are identical'],
+    PreferenceSample.safeParse({
+      ...base,
+      rejected: [{ role: 'assistant', content: 'a' }],
+    }).error?.issues.map((i) => i.message),
+    ['chosen and rejected are identical'],
+  );
+  assert.deepEqual(
+    PreferenceSample.safeParse({
+      ...base,
+      rejected: [
+        { role: 'user', content: 'and?' },
+        { role: 'assistant', content: 'b' },
+      ],
+    }).error?.issues.map((i) => i.message),
+    ['a pair side starts with an assistant turn'],
   );
 });
 
@@ -414,7 +498,7 @@ test('export-preference writes pairs, KTO rows and a quarantine; no written pair
   ]);
   for (const p of pairs) {
     assert.notEqual(p.chosen_id, p.rejected_id);
-    assert.notEqual(p.chosen.content.trim(), p.rejected.content.trim());
+    assert.notEqual(txt(p.chosen).trim(), txt(p.rejected).trim());
     assert.equal(PreferenceSample.safeParse(p).success, true);
   }
   assert.deepEqual(await readRows(root, 'exports/preference/unpaired_kto.jsonl'), []);
@@ -423,7 +507,7 @@ test('export-preference writes pairs, KTO rows and a quarantine; no written pair
     q.map((r) => [r.record_id, r.reason, r.stage]),
     [
       ['part-1', 'CATEGORY_EXCLUDED', 'export-preference'],
-      ['rej-2', 'NO_FINAL_TEXT', 'export-preference'],
+      ['rej-2', 'NO_SUBSTANCE', 'export-preference'],
       ['rev-1', 'CATEGORY_EXCLUDED', 'export-preference'],
     ],
   );
@@ -431,7 +515,7 @@ test('export-preference writes pairs, KTO rows and a quarantine; no written pair
     in: 6,
     out: 3,
     quarantined: 3,
-    by_reason: { CATEGORY_EXCLUDED: 2, NO_FINAL_TEXT: 1 },
+    by_reason: { CATEGORY_EXCLUDED: 2, NO_SUBSTANCE: 1 },
   });
 });
 

@@ -40,13 +40,10 @@ test('RAG documents come from accepted and partially accepted runs (correction a
         id: 'no-answer',
         category: 'accepted',
         task: 'T5',
+        // only a pleasantry: nothing in it does work, so it is not a document
         messages: [
           { role: 'user', content: 'q' },
-          {
-            role: 'assistant',
-            content: null,
-            tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }],
-          },
+          { role: 'assistant', content: "You're welcome! Have a great day!" },
         ],
       }),
     ],
@@ -54,7 +51,7 @@ test('RAG documents come from accepted and partially accepted runs (correction a
   const doc = mkDocument('pb-1', 'Disk full playbook', 'Check df -h first.');
   await writeEvidence(root, { 'docs.jsonl': [doc] });
   const res = await exportRag(root, config);
-  const rows = await readRows<RagSample>(root, 'exports/rag/playbooks.jsonl');
+  const rows = await readRows<RagSample>(root, 'exports/rag/documents.jsonl');
   for (const r of rows) {
     assert.equal(RagSample.safeParse(r).success, true);
     for (const v of Object.values(r.metadata))
@@ -99,7 +96,11 @@ test('RAG documents come from accepted and partially accepted runs (correction a
   assert.deepEqual(
     q.map((r) => [r.record_id, r.reason, r.detail]),
     [
-      ['no-answer', 'NO_FINAL_TEXT', 'no assistant answer with text (and no human correction)'],
+      [
+        'no-answer',
+        'NO_SUBSTANCE',
+        'no assistant turn does work (no tool call, no answer beyond a pleasantry), no correction and no patch',
+      ],
       ['rej', 'CATEGORY_EXCLUDED', 'rejected runs are not grounded knowledge'],
       ['rev', 'CATEGORY_EXCLUDED', 'needs_human_review runs are not grounded knowledge'],
     ],
@@ -108,7 +109,7 @@ test('RAG documents come from accepted and partially accepted runs (correction a
     in: 6,
     out: 3,
     quarantined: 3,
-    by_reason: { CATEGORY_EXCLUDED: 2, NO_FINAL_TEXT: 1 },
+    by_reason: { CATEGORY_EXCLUDED: 2, NO_SUBSTANCE: 1 },
   });
 });
 
@@ -118,7 +119,7 @@ test('long documents are chunked on paragraph boundaries with chunk metadata and
   await writeScored(root, { 'runs.jsonl': [] });
   await writeEvidence(root, { 'docs.jsonl': [mkDocument('long', '', paras.join('\n\n'))] });
   await exportRag(root, config);
-  const rows = await readRows<RagSample>(root, 'exports/rag/playbooks.jsonl');
+  const rows = await readRows<RagSample>(root, 'exports/rag/documents.jsonl');
   assert.deepEqual(
     rows.map((r) => [r.text, r.metadata['chunk_index'], r.metadata['chunk_count']]),
     [
@@ -156,7 +157,7 @@ test('a document body that already opens with its title (plain or as a heading) 
     ],
   });
   await exportRag(root, config);
-  const texts = (await readRows<RagSample>(root, 'exports/rag/playbooks.jsonl')).map((r) => r.text).sort();
+  const texts = (await readRows<RagSample>(root, 'exports/rag/documents.jsonl')).map((r) => r.text).sort();
   assert.deepEqual(texts, [
     '# Shipping FAQ\n\n3-5 days.',
     'Refunds\n\nWithin a week.',
@@ -171,7 +172,7 @@ test('documents with the same text are kept once; the lowest id wins and the oth
   const d2 = mkDocument('d2', 'T', 'Same  body.', prov('doc:d2', 1, 'data/_kb/docs.jsonl'));
   await writeEvidence(root, { 'docs.jsonl': [d1, d2] });
   await exportRag(root, config);
-  const rows = await readRows<RagSample>(root, 'exports/rag/playbooks.jsonl');
+  const rows = await readRows<RagSample>(root, 'exports/rag/documents.jsonl');
   const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine.jsonl');
   assert.equal(rows.length, 1);
   assert.deepEqual(

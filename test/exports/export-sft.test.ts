@@ -39,7 +39,7 @@ test('strict export-sft writes only accepted runs; every other run is quarantine
   assert.deepEqual(
     { ...row, id: 'x' },
     {
-      schema_version: 1,
+      schema_version: 2,
       id: 'x',
       run_id: 'run-acc',
       task_key: 'T1',
@@ -49,6 +49,8 @@ test('strict export-sft writes only accepted runs; every other run is quarantine
         { role: 'assistant', content: '4' },
       ],
       tools: [],
+      derived_tools: [],
+      repairs: [],
       split: 'train',
       provenance: prov('run-acc'),
     },
@@ -118,7 +120,7 @@ test('--include-partial writes exports/sft-partial and uses the human correction
 
 test('layer 1: the SftSample schema rejects rejected and needs_human_review quality scores', () => {
   const base = {
-    schema_version: 1,
+    schema_version: 2,
     id: 'sft_0123456789abcdef01234567',
     run_id: 'r',
     task_key: null,
@@ -127,6 +129,8 @@ test('layer 1: the SftSample schema rejects rejected and needs_human_review qual
       { role: 'assistant', content: 'a' },
     ],
     tools: [],
+    derived_tools: [],
+    repairs: [],
     split: 'train',
     provenance: prov('r'),
   };
@@ -214,7 +218,7 @@ test('layer 3 in the phase: an injected forbidden row fails the export and the p
   assert.deepEqual(await fsp.readdir(join(root, '.distill/staging')), [], 'the staging folder was removed');
 });
 
-test('conversations are cleaned: trailing non-assistant turns dropped, reasoning removed', async () => {
+test('conversations are cleaned: a trailing courtesy exchange dropped, reasoning removed', async () => {
   const run = mkRun({
     id: 'r',
     category: 'accepted',
@@ -232,7 +236,7 @@ test('conversations are cleaned: trailing non-assistant turns dropped, reasoning
       { role: 'tool', tool_call_id: 'c1', content: '3°C' },
       { role: 'assistant', content: 'It is 3°C.', reasoning: 'easy' },
       { role: 'user', content: 'thanks!' },
-      { role: 'tool', tool_call_id: 'c1', content: 'late' },
+      { role: 'assistant', content: "You're welcome! Have a great day!" },
     ],
   });
   const out = toSftSample(run, { allowed: ['accepted'], testFraction: 0 });
@@ -327,17 +331,17 @@ test('unusable accepted runs are quarantined with their reason codes and the cou
         `messages[1].tool_calls[0] (f): arguments is not valid JSON (${jsonError('{city: Oslo}')}); got "{city: Oslo}"`,
       ],
       ['empty', 'EMPTY_CONVERSATION', 'the run has no messages'],
-      ['empty-final', 'EMPTY_FINAL_TURN', 'the final assistant turn has no text and no tool calls'],
-      ['no-assistant', 'NO_ASSISTANT_TURN', "the run's 1 messages have no assistant turn"],
       [
-        'no-user',
-        'NO_USER_TURN',
-        'no user turn before the final assistant turn: there is no instruction to learn from',
+        'empty-final',
+        'NO_SUBSTANCE',
+        'no assistant turn does work: each is empty or only a pleasantry, so there is no answer to learn',
       ],
+      ['no-assistant', 'NO_ASSISTANT_TURN', "the run's 1 messages have no assistant turn"],
+      ['no-user', 'NO_USER_TURN', 'no user turn: there is no instruction to learn from'],
       [
         'orphan',
         'TOOL_RESULT_ORPHAN',
-        'messages[1] is a tool result for call "zz", which no earlier assistant turn made',
+        'messages[1] is a tool result for call "zz", which the assistant turn before it did not make (or which was answered already)',
       ],
     ],
   );
@@ -348,8 +352,8 @@ test('unusable accepted runs are quarantined with their reason codes and the cou
   assert.equal(res.counts.in, res.counts.out + res.counts.quarantined);
   assert.deepEqual(res.counts.by_reason, {
     EMPTY_CONVERSATION: 1,
-    EMPTY_FINAL_TURN: 1,
     NO_ASSISTANT_TURN: 1,
+    NO_SUBSTANCE: 1,
     NO_USER_TURN: 1,
     TOOL_ARGS_INVALID: 2,
     TOOL_RESULT_ORPHAN: 1,

@@ -130,12 +130,14 @@ test('SFT format files follow FORMATS.md: OpenAI arguments are strings, TRL argu
           tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: {} } }],
         },
       ],
+      tools: [{ type: 'function', function: { name: 'f' } }],
     }),
     ['messages[1].tool_calls[0]: arguments must be a JSON-encoded string'],
   );
   assert.deepEqual(
     v.trlSft(
       {
+        id: 'sft_x',
         messages: [
           { role: 'user', content: 'q' },
           {
@@ -144,8 +146,9 @@ test('SFT format files follow FORMATS.md: OpenAI arguments are strings, TRL argu
             tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }],
           },
         ],
+        tools: [{ type: 'function', function: { name: 'f' } }],
       },
-      false,
+      true,
     ),
     ['messages[1].tool_calls[0]: arguments must be a JSON object, got string'],
   );

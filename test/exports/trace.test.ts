@@ -221,7 +221,7 @@ test('trace of a preference pair checks both sides; correction and judgment pair
     root,
     await idOf(
       root,
-      'exports/rag/playbooks.jsonl',
+      'exports/rag/documents.jsonl',
       (r) => (r['metadata'] as Record<string, unknown>)['kind'] === 'document',
     ),
   );

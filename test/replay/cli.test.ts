@@ -88,7 +88,7 @@ test('index-rag writes index.json + _manifest.json (input = the RAG export), byt
   assert.equal(manifest.phase, 'index-rag');
   assert.deepEqual(
     manifest.inputs,
-    rag.files.filter((f: { path: string }) => f.path === 'exports/rag/playbooks.jsonl'),
+    rag.files.filter((f: { path: string }) => f.path === 'exports/rag/documents.jsonl'),
   );
   assert.deepEqual(
     manifest.files.map((f: { path: string }) => f.path),
@@ -96,7 +96,7 @@ test('index-rag writes index.json + _manifest.json (input = the RAG export), byt
   );
   assert.equal(
     manifest.counts.documents,
-    rag.files.find((f: { path: string }) => f.path === 'exports/rag/playbooks.jsonl').rows,
+    rag.files.find((f: { path: string }) => f.path === 'exports/rag/documents.jsonl').rows,
   );
   const before = read(root, 'data/rag-index/index.json');
   const again = await runCli(['index-rag', '--root', root]);
@@ -106,7 +106,7 @@ test('index-rag writes index.json + _manifest.json (input = the RAG export), byt
 
 test('index-rag streams the same bytes MiniSearch builds in memory, with the postings spilled in tiny partitions and from unsorted rows', async () => {
   const root = copyOf(await shared);
-  const rows = read(root, 'exports/rag/playbooks.jsonl')
+  const rows = read(root, 'exports/rag/documents.jsonl')
     .split('\n')
     .filter((l) => l !== '');
   const expected = buildIndexText(rows.map((l) => JSON.parse(l)));
@@ -118,9 +118,9 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
   // rows out of id order (the export writes them sorted; a hand-made file may not be): sorted first
   const reversed = `${[...rows].reverse().join('\n')}\n`;
-  writeFileSync(join(root, 'exports/rag/playbooks.jsonl'), reversed);
+  writeFileSync(join(root, 'exports/rag/documents.jsonl'), reversed);
   const manifest = JSON.parse(read(root, 'exports/rag/_manifest.json'));
-  const entry = manifest.files.find((f: { path: string }) => f.path === 'exports/rag/playbooks.jsonl');
+  const entry = manifest.files.find((f: { path: string }) => f.path === 'exports/rag/documents.jsonl');
   entry.sha256 = sha256(reversed);
   writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const unsorted = await runCli(['index-rag', '--root', root]);
@@ -129,7 +129,7 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   assert.deepEqual(readdirSync(join(root, '.distill/scratch')), [], 'the scratch folder is removed');
   // every row is checked before the sort: a bad last line of an unsorted file is named
   const badLast = `${reversed}{"id":\n`;
-  writeFileSync(join(root, 'exports/rag/playbooks.jsonl'), badLast);
+  writeFileSync(join(root, 'exports/rag/documents.jsonl'), badLast);
   entry.sha256 = sha256(badLast);
   writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const bad = await runCli(['index-rag', '--root', root]);
@@ -141,7 +141,7 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
     ),
   );
   // a changed byte is refused before anything is written
-  writeFileSync(join(root, 'exports/rag/playbooks.jsonl'), `${reversed} `);
+  writeFileSync(join(root, 'exports/rag/documents.jsonl'), `${reversed} `);
   const changed = await runCli(['index-rag', '--root', root]);
   assert.equal(changed.code, 2);
   assert.match(
@@ -388,7 +388,7 @@ test('loadRagIndex: an empty index and a stale one are reported', async () => {
   writeFileSync(join(root, 'data/rag-index/index.json'), buildIndexText([]));
   await assert.rejects(loadRagIndex(root), {
     message:
-      'the retrieval index data/rag-index/index.json holds 0 documents: exports/rag/playbooks.jsonl was empty when it was built (see exports/rag/_quarantine.jsonl for why). Add sources and rebuild with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)',
+      'the retrieval index data/rag-index/index.json holds 0 documents: exports/rag/documents.jsonl was empty when it was built (see exports/rag/_quarantine.jsonl for why). Add sources and rebuild with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)',
   });
   writeFileSync(join(root, 'data/rag-index/index.json'), '{"format":"distill-rag-index"');
   await assert.rejects(loadRagIndex(root), (e: Error) =>
@@ -398,7 +398,7 @@ test('loadRagIndex: an empty index and a stale one are reported', async () => {
   );
 
   const built = await shared;
-  const entry = (sha: string) => ({ path: 'exports/rag/playbooks.jsonl', sha256: sha, bytes: 1, rows: 1 });
+  const entry = (sha: string) => ({ path: 'exports/rag/documents.jsonl', sha256: sha, bytes: 1, rows: 1 });
   const m = (phase: string, key: 'inputs' | 'files', sha: string) =>
     JSON.stringify({
       schema_version: 1,
@@ -415,7 +415,7 @@ test('loadRagIndex: an empty index and a stale one are reported', async () => {
   writeFileSync(join(root, 'exports/rag/_manifest.json'), m('export-rag', 'files', 'b'.repeat(64)));
   assert.equal(
     (await loadRagIndex(root)).warning,
-    'the retrieval index is older than exports/rag/playbooks.jsonl (built from sha256 aaaaaaaaaaaa…, now bbbbbbbbbbbb…); rebuild it with `npm run index-rag` (or `distill export-rag && distill index-rag`)',
+    'the retrieval index is older than exports/rag/documents.jsonl (built from sha256 aaaaaaaaaaaa…, now bbbbbbbbbbbb…); rebuild it with `npm run index-rag` (or `distill export-rag && distill index-rag`)',
   );
   assert.equal((await loadRagIndex(built)).warning, null);
 });

@@ -1,6 +1,11 @@
+import type { ChatMessage } from '../../../schemas/chat.ts';
 import type { Provenance } from '../../../schemas/provenance.ts';
+import { prepareConversation } from '../../lib/export/conversation.ts';
+import { isSubstantive } from '../../lib/export/substance.ts';
 import type { ScoredRun } from '../../../schemas/scored-run.ts';
 import { normaliseForCompare } from '../../lib/export/messages.ts';
+import { openaiDpoRow } from '../../lib/export/formats/openai.ts';
+import { conversationKey, sharedPrefix } from '../../lib/export/pairs.ts';
 import { isSftNever } from '../../phases/export-sft/contract.ts';
 import { EXPORT_DIRS } from '../../phases/registry.ts';
 import { SPLITS, splitGroup, splitOf } from '../../lib/export/split.ts';
@@ -57,10 +62,19 @@ export function sftCategoriesAllowed(s: Snapshot): CheckResult {
   );
 }
 
+/** True when `part` is the opening of the run's conversation (as exported: reasoning out, roles repaired). */
+function opensRun(part: readonly ChatMessage[], run: ScoredRun | undefined): boolean {
+  if (!run) return false;
+  const conv = prepareConversation(run.run.messages);
+  return conv.type === 'keep' && sharedPrefix(part, conv.messages).length === part.length;
+}
+
 /**
  * A08: every preference pair is sound: two different sides from two different source rows (a
- * judgment's own row excepted), different texts, outcome pairs accepted over rejected, correction
- * pairs the human correction over the run's answer; KTO labels match the run's category.
+ * judgment's own row excepted), different sides, a prompt that reaches the first user turn,
+ * sides that are not both pleasantries; outcome pairs accepted over rejected with prompt + each
+ * side the opening of that side's own run (one shared context, never two spliced dialogues);
+ * correction pairs the human correction over the run's answer; KTO labels match the run's category.
  */
 export function preferencePairsSound(s: Snapshot): CheckResult {
   const problems: string[] = [];
@@ -76,13 +90,22 @@ export function preferencePairsSound(s: Snapshot): CheckResult {
       problems.push(
         `${p.id}: both sides come from source row ${p.chosen_provenance.source_file}:${p.chosen_provenance.line_offset + 1}`,
       );
-    if (normaliseForCompare(p.chosen.content) === normaliseForCompare(p.rejected.content))
-      problems.push(`${p.id}: chosen and rejected texts are identical`);
+    if (conversationKey(p.chosen) === conversationKey(p.rejected))
+      problems.push(`${p.id}: chosen and rejected are identical`);
+    if (!p.prompt.some((m) => m.role === 'user'))
+      problems.push(`${p.id}: the prompt does not reach a user turn`);
+    if (!p.chosen.some(isSubstantive) && !p.rejected.some(isSubstantive))
+      problems.push(`${p.id}: both sides are only pleasantries`);
     if (p.pair_type === 'outcome') {
       if (cat(p.chosen_id) !== 'accepted' || cat(p.rejected_id) !== 'rejected')
         problems.push(
           `${p.id}: outcome pair of ${p.chosen_id} (${cat(p.chosen_id)}) over ${p.rejected_id} (${cat(p.rejected_id)}), expected accepted over rejected`,
         );
+      for (const side of ['chosen', 'rejected'] as const)
+        if (!opensRun([...p.prompt, ...p[side]], runs.get(side === 'chosen' ? p.chosen_id : p.rejected_id)))
+          problems.push(
+            `${p.id}: prompt + ${side} is not the opening of run ${side === 'chosen' ? p.chosen_id : p.rejected_id}`,
+          );
       paired.add(p.chosen_id).add(p.rejected_id);
     } else if (p.pair_type === 'correction') {
       const run = runs.get(p.rejected_id);
@@ -90,7 +113,9 @@ export function preferencePairsSound(s: Snapshot): CheckResult {
         !run ||
         run.category !== 'partially_accepted' ||
         run.correction === null ||
-        normaliseForCompare(run.correction) !== normaliseForCompare(p.chosen.content)
+        p.chosen.length !== 1 ||
+        normaliseForCompare(run.correction) !== normaliseForCompare(p.chosen[0]?.content ?? '') ||
+        !opensRun([...p.prompt, ...p.rejected], run)
       )
         problems.push(
           `${p.id}: correction pair whose chosen side is not the human correction of partially accepted run ${p.rejected_id}`,
@@ -198,26 +223,28 @@ export function provenanceResolves(s: Snapshot): CheckResult {
 }
 
 /** The split files of each export: prefix → the canonical rows it is split from. */
-function splitFamilies(
-  s: Snapshot,
-): { dir: string; prefix: string; rows: { id: string; split: string }[]; withId: boolean }[] {
-  const out: { dir: string; prefix: string; rows: { id: string; split: string }[]; withId: boolean }[] = [];
+type Family = { dir: string; prefix: string; rows: { id: string; split: string }[]; ids: 'row' | 'sidecar' };
+
+/** The split files of each export; OpenAI rows carry no id (a sidecar maps lines to ids) and OpenAI DPO holds only one-text-turn pairs. */
+function splitFamilies(s: Snapshot): Family[] {
+  const out: Family[] = [];
   for (const [dir, rows] of [
     [EXPORT_DIRS.sft, s.exports.sft],
     [EXPORT_DIRS.sftPartial, s.exports.sftPartial],
   ] as const) {
     for (const prefix of ['openai', 'trl', 'hf/data'])
-      out.push({ dir, prefix, rows, withId: prefix === 'hf/data' });
+      out.push({ dir, prefix, rows, ids: prefix === 'openai' ? 'sidecar' : 'row' });
   }
-  for (const prefix of ['openai', 'trl/preference', 'hf/preference'])
-    out.push({
-      dir: EXPORT_DIRS.preference,
-      prefix,
-      rows: s.exports.pairs,
-      withId: prefix.startsWith('hf/'),
-    });
+  out.push({
+    dir: EXPORT_DIRS.preference,
+    prefix: 'openai',
+    rows: s.exports.pairs.filter((p) => openaiDpoRow(p) !== null),
+    ids: 'sidecar',
+  });
+  for (const prefix of ['trl/preference', 'hf/preference'])
+    out.push({ dir: EXPORT_DIRS.preference, prefix, rows: s.exports.pairs, ids: 'row' });
   for (const prefix of ['trl/kto', 'hf/kto'])
-    out.push({ dir: EXPORT_DIRS.preference, prefix, rows: s.exports.kto, withId: prefix.startsWith('hf/') });
+    out.push({ dir: EXPORT_DIRS.preference, prefix, rows: s.exports.kto, ids: 'row' });
   return out;
 }
 
@@ -254,10 +281,19 @@ export function splitsGroupedByTask(s: Snapshot): CheckResult {
       const rel = `${f.dir}/${f.prefix}/${split}.jsonl`;
       const want = f.rows.filter((r) => r.split === split);
       const got = fileRows(s, rel);
+      const sidecar = `${f.dir}/${f.prefix}/${split}.ids.jsonl`;
+      const ids =
+        f.ids === 'row'
+          ? got.map((g) => (g as { id?: unknown }).id)
+          : fileRows(s, sidecar).map((g, i) =>
+              (g as { line?: unknown }).line === i + 1 ? (g as { id?: unknown }).id : null,
+            );
       if (got.length !== want.length)
         problems.push(`${rel}: ${got.length} rows, the ${split} split has ${want.length}`);
-      else if (f.withId && got.some((g, i) => (g as { id?: unknown }).id !== want[i]?.id))
-        problems.push(`${rel}: rows are not the ${split} rows in id order`);
+      else if (ids.length !== got.length || ids.some((id, i) => id !== want[i]?.id))
+        problems.push(
+          `${f.ids === 'row' ? rel : sidecar}: ${f.ids === 'row' ? 'rows are' : 'the id sidecar does not map each line to'} the ${split} rows in id order`,
+        );
     }
   }
   const tasks = [...byTask.values()];
@@ -289,7 +325,7 @@ export function exportFormatsValid(s: Snapshot): CheckResult {
     for (const split of SPLITS) {
       each(`${dir}/openai/${split}.jsonl`, v.openaiSft);
       each(`${dir}/trl/${split}.jsonl`, (r) => v.trlSft(r, tools));
-      each(`${dir}/hf/data/${split}.jsonl`, (r) => v.trlSft(r, tools, ['id']));
+      each(`${dir}/hf/data/${split}.jsonl`, (r) => v.trlSft(r, tools));
     }
   }
   const pairTools = s.exports.pairs.some((p) => (p.tools ?? []).length > 0);
@@ -298,9 +334,9 @@ export function exportFormatsValid(s: Snapshot): CheckResult {
   for (const split of SPLITS) {
     each(`${pref}/openai/${split}.jsonl`, v.openaiDpo);
     each(`${pref}/trl/preference/${split}.jsonl`, (r) => v.trlPreference(r, pairTools));
-    each(`${pref}/hf/preference/${split}.jsonl`, (r) => v.trlPreference(r, pairTools, ['id']));
+    each(`${pref}/hf/preference/${split}.jsonl`, (r) => v.trlPreference(r, pairTools));
     each(`${pref}/trl/kto/${split}.jsonl`, (r) => v.trlKto(r, ktoTools));
-    each(`${pref}/hf/kto/${split}.jsonl`, (r) => v.trlKto(r, ktoTools, ['id']));
+    each(`${pref}/hf/kto/${split}.jsonl`, (r) => v.trlKto(r, ktoTools));
   }
   let cards = 0;
   for (const dir of [EXPORT_DIRS.sft, EXPORT_DIRS.sftPartial, pref]) {

@@ -46,18 +46,18 @@ function exportTexts(s: Snapshot): ExportText[] {
       {
         row: `pair ${r.id}`,
         at: at(r.chosen_provenance),
-        pieces: [...messagePieces(r.prompt), r.chosen.content],
+        pieces: [...messagePieces(r.prompt), ...messagePieces(r.chosen)],
       },
       {
         row: `pair ${r.id}`,
         at: at(r.rejected_provenance),
-        pieces: [...messagePieces(r.prompt), r.rejected.content],
+        pieces: [...messagePieces(r.prompt), ...messagePieces(r.rejected)],
       },
     ]),
     ...s.exports.kto.map((r) => ({
       row: `kto ${r.id}`,
       at: at(r.provenance),
-      pieces: [...messagePieces(r.prompt), r.completion.content],
+      pieces: [...messagePieces(r.prompt), ...messagePieces(r.completion)],
     })),
     ...s.exports.rag.map((r) => ({ row: `rag ${r.id}`, at: at(r.provenance), pieces: [r.text] })),
   ];

@@ -34,6 +34,10 @@ function conversation(
     if (!isObj(m) || typeof m['role'] !== 'string' || !ROLES.has(m['role']))
       return void errs.push(`${w}: not a message with a known role`);
     const role = m['role'];
+    const before = i > 0 && isObj(msgs[i - 1]) ? (msgs[i - 1] as Obj)['role'] : null;
+    // chat templates that require alternation (Mistral, Gemma) reject two user or two assistant turns in a row
+    if ((role === 'user' || role === 'assistant') && before === role)
+      errs.push(`${w}: two ${role} turns in a row`);
     if (role === 'system' && i !== 0) errs.push(`${w}: system message after the first position`);
     if (role === 'user') sawUser = true;
     if (role === 'system' || role === 'user') {
@@ -108,7 +112,34 @@ function tools(v: unknown, where: string, errs: string[]): void {
   });
 }
 
-/** One assistant message in an ARRAY (OpenAI DPO outputs, TRL chosen / rejected / completion). */
+/**
+ * A continuation (TRL chosen / rejected / completion): a non-empty list starting with an assistant
+ * turn that, after the prompt, forms a valid conversation ending on an assistant turn.
+ */
+function continuation(prompt: unknown, side: unknown, where: string, errs: string[]): void {
+  if (!Array.isArray(side) || side.length === 0)
+    return void errs.push(`${where}: must be a non-empty array of messages`);
+  if (!isObj(side[0]) || side[0]['role'] !== 'assistant') errs.push(`${where}[0]: must be an assistant turn`);
+  if (Array.isArray(prompt))
+    conversation([...prompt, ...side], 'object', `prompt+${where}`, errs, { endOnAssistant: true });
+}
+
+/** Every tool call of the messages names a tool of `tools` (a model must never learn to call an undeclared function). */
+function callsDeclared(msgs: unknown[], tools: unknown, errs: string[]): void {
+  const names = new Set(
+    Array.isArray(tools)
+      ? tools.map((t) => (isObj(t) && isObj(t['function']) ? t['function']['name'] : null))
+      : [],
+  );
+  for (const m of msgs) {
+    if (!isObj(m) || !Array.isArray(m['tool_calls'])) continue;
+    for (const c of m['tool_calls'])
+      if (isObj(c) && isObj(c['function']) && !names.has(c['function']['name']))
+        errs.push(`tool call ${JSON.stringify(c['function']['name'])} names no declared tool`);
+  }
+}
+
+/** One assistant message in an ARRAY (OpenAI DPO outputs). */
 function oneAssistantArray(v: unknown, where: string, errs: string[]): void {
   if (!Array.isArray(v) || v.length !== 1)
     return void errs.push(`${where}: must be an array of exactly one message`);
@@ -125,6 +156,7 @@ export function openaiSft(row: unknown): string[] {
   extraKeys(row, ['messages', 'tools', 'parallel_tool_calls'], 'row', errs);
   conversation(row['messages'], 'string', 'messages', errs, { endOnAssistant: true });
   if ('tools' in row) tools(row['tools'], 'tools', errs);
+  if (Array.isArray(row['messages'])) callsDeclared(row['messages'], row['tools'], errs);
   return errs;
 }
 
@@ -149,22 +181,27 @@ export function openaiDpo(row: unknown): string[] {
 export function trlSft(row: unknown, expectTools: boolean, extra: string[] = []): string[] {
   const errs: string[] = [];
   if (!isObj(row)) return ['row is not an object'];
-  extraKeys(row, ['messages', 'tools', ...extra], 'row', errs);
+  extraKeys(row, ['id', 'messages', 'tools', ...extra], 'row', errs);
+  if (typeof row['id'] !== 'string') errs.push('row: id must be a string');
   conversation(row['messages'], 'object', 'messages', errs, { endOnAssistant: true });
+  if (Array.isArray(row['messages'])) callsDeclared(row['messages'], row['tools'], errs);
   if (expectTools !== 'tools' in row)
     errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
   if ('tools' in row) tools(row['tools'], 'tools', errs);
   return errs;
 }
 
-/** TRL conversational preference row with explicit prompt: chosen / rejected lists of one assistant message. */
+/** TRL conversational preference row with explicit prompt: chosen / rejected continue the prompt. */
 export function trlPreference(row: unknown, expectTools: boolean, extra: string[] = []): string[] {
   const errs: string[] = [];
   if (!isObj(row)) return ['row is not an object'];
-  extraKeys(row, ['prompt', 'chosen', 'rejected', 'tools', ...extra], 'row', errs);
+  extraKeys(row, ['id', 'prompt', 'chosen', 'rejected', 'tools', ...extra], 'row', errs);
+  if (typeof row['id'] !== 'string') errs.push('row: id must be a string');
   conversation(row['prompt'], 'object', 'prompt', errs, { endOnAssistant: false });
-  oneAssistantArray(row['chosen'], 'chosen', errs);
-  oneAssistantArray(row['rejected'], 'rejected', errs);
+  continuation(row['prompt'], row['chosen'], 'chosen', errs);
+  continuation(row['prompt'], row['rejected'], 'rejected', errs);
+  for (const k of ['prompt', 'chosen', 'rejected'])
+    if (Array.isArray(row[k])) callsDeclared(row[k] as unknown[], row['tools'], errs);
   if (expectTools !== 'tools' in row)
     errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');
   return errs;
@@ -174,9 +211,10 @@ export function trlPreference(row: unknown, expectTools: boolean, extra: string[
 export function trlKto(row: unknown, expectTools: boolean, extra: string[] = []): string[] {
   const errs: string[] = [];
   if (!isObj(row)) return ['row is not an object'];
-  extraKeys(row, ['prompt', 'completion', 'label', 'tools', ...extra], 'row', errs);
+  extraKeys(row, ['id', 'prompt', 'completion', 'label', 'tools', ...extra], 'row', errs);
+  if (typeof row['id'] !== 'string') errs.push('row: id must be a string');
   conversation(row['prompt'], 'object', 'prompt', errs, { endOnAssistant: false });
-  oneAssistantArray(row['completion'], 'completion', errs);
+  continuation(row['prompt'], row['completion'], 'completion', errs);
   if (typeof row['label'] !== 'boolean') errs.push('label must be a boolean');
   if (expectTools !== 'tools' in row)
     errs.push(expectTools ? 'missing the tools column' : 'unexpected tools column');

@@ -12,6 +12,7 @@ import { SFT_FILE } from '../../phases/export-sft/contract.ts';
 import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR, SCREENED_DIR } from '../../phases/registry.ts';
 import { n } from '../../lib/log.ts';
 import { SPLITS } from '../../lib/export/split.ts';
+import { openaiDpoRow } from '../../lib/export/formats/openai.ts';
 import type { AuditContext, CheckFn } from './check-list.ts';
 import { Findings, plural, zodIssue, type CheckOutcome } from './findings.ts';
 import { phaseManifest, readRows } from './rows.ts';
@@ -178,6 +179,8 @@ interface Canonical {
   schema: z.ZodType;
   what: string;
   formats: readonly string[];
+  /** Format folders that hold only some rows (OpenAI DPO: one-text-turn pairs); the rest hold all. */
+  holds?: Readonly<Record<string, (row: Record<string, unknown>) => boolean>>;
 }
 
 /** The canonical files of each export folder. */
@@ -195,6 +198,7 @@ export const CANONICAL: Readonly<Record<string, readonly Canonical[]>> = {
       schema: PreferenceSample,
       what: 'PreferenceSample',
       formats: ['openai', 'trl/preference', 'hf/preference'],
+      holds: { openai: (r) => openaiDpoRow(r as unknown as PreferenceSample) !== null },
     },
     { file: KTO_FILE, schema: KtoSample, what: 'KtoSample', formats: ['trl/kto', 'hf/kto'] },
   ],
@@ -220,6 +224,9 @@ export const exportSchema: CheckFn = async (ctx) => {
       const rel = `${dir}/${c.file}`;
       covered.add(rel);
       const bySplit = new Map<string, Set<string>>(SPLITS.map((s) => [s, new Set<string>()]));
+      const held = new Map<string, Map<string, Set<string>>>(
+        Object.keys(c.holds ?? {}).map((k) => [k, new Map(SPLITS.map((s) => [s, new Set<string>()]))]),
+      );
       if (!listed.has(rel)) {
         f.add(`${rel}: not in ${dir}/_manifest.json; rebuild with \`npm run ${p.script}\``);
         continue;
@@ -231,7 +238,11 @@ export const exportSchema: CheckFn = async (ctx) => {
           validate: bySchema(c.schema, c.what),
           idKey: 'id',
           ids: new Map(),
-          onRow: (r) => bySplit.get(String(r['split']))?.add(String(r['id'])),
+          onRow: (r) => {
+            bySplit.get(String(r['split']))?.add(String(r['id']));
+            for (const [k, fits] of Object.entries(c.holds ?? {}))
+              if (fits(r)) held.get(k)?.get(String(r['split']))?.add(String(r['id']));
+          },
         },
         f,
       );
@@ -239,7 +250,7 @@ export const exportSchema: CheckFn = async (ctx) => {
         for (const split of SPLITS) {
           const frel = `${dir}/${prefix}/${split}.jsonl`;
           covered.add(frel);
-          const want = bySplit.get(split) as Set<string>;
+          const want = (held.get(prefix)?.get(split) ?? bySplit.get(split)) as Set<string>;
           if (!listed.has(frel)) {
             f.add(
               `${frel}: missing from ${dir}/_manifest.json (expected the ${n(want.size)} ${split} rows of ${c.file}); rebuild with \`npm run ${p.script}\``,

@@ -98,10 +98,16 @@ function sidesOf(row: Row): [string, string] | null {
     a in row && b in row ? [textOf(row[a]), textOf(row[b])] : null;
   return pick('chosen', 'rejected') ?? pick('preferred_output', 'non_preferred_output');
 }
+/**
+ * A pair side for comparison: a string, one message or a continuation (a list of messages, the
+ * canonical shape since pairs share their prompt). Message text is compared up to whitespace; the
+ * rest of a message (role, tool calls) exactly.
+ */
 function textOf(v: unknown): string {
   if (typeof v === 'string') return normaliseForCompare(v);
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as Row)['content'] === 'string')
-    return normaliseForCompare((v as Row)['content'] as string);
+  if (Array.isArray(v)) return canonicalJson(v.map((m) => textOf(m)));
+  if (v !== null && typeof v === 'object' && typeof (v as Row)['content'] === 'string')
+    return canonicalJson({ ...(v as Row), content: normaliseForCompare((v as Row)['content'] as string) });
   return canonicalJson(v);
 }
 

@@ -144,24 +144,64 @@ export class QuarantineSorter {
   }
 }
 
+/** One format folder of an export file family. */
+export interface FormatOut<T> {
+  prefix: string;
+  /** The row in this format, or null when the format cannot hold it (the row is left out here). */
+  convert: (r: T) => unknown;
+  /**
+   * The format allows no extra key, so rows carry no id: write `<prefix>/<split>.ids.jsonl`
+   * beside each split file, line n = `{"line": n, "id": ...}` for line n (1-based) of the split
+   * file; `distill trace <file>:<line>` reads it.
+   */
+  idSidecar?: boolean;
+}
+
+/** Name of the id sidecar of a split file. */
+export function idSidecarPath(prefix: string, split: Split): string {
+  return `${prefix}/${split}.ids.jsonl`;
+}
+
 /**
  * Rows of one export file family, written in id order in one pass: the canonical file plus a
- * converted row per format folder and split (`<prefix>/<split>.jsonl`). Every file is created,
- * even when it gets no row.
+ * converted row per format folder and split (`<prefix>/<split>.jsonl`), and id sidecars where a
+ * format asks for them. Every file is created, even when it gets no row. Returns the rows written
+ * per file (relative path → rows), for the self-check.
  */
 export async function fanOutSorted<T extends { id: string; split: Split }>(
   staged: StagedDir,
   rows: ExternalSorter,
   canonical: string,
-  formats: readonly { prefix: string; convert: (r: T) => unknown }[],
-): Promise<void> {
+  formats: readonly FormatOut<T>[],
+): Promise<Record<string, number>> {
+  const counts: Record<string, number> = { [canonical]: 0 };
   const w = staged.writer(canonical);
-  for (const f of formats) for (const s of SPLITS) staged.writer(`${f.prefix}/${s}.jsonl`);
+  for (const f of formats)
+    for (const s of SPLITS) {
+      staged.writer(`${f.prefix}/${s}.jsonl`);
+      counts[`${f.prefix}/${s}.jsonl`] = 0;
+      if (f.idSidecar) {
+        staged.writer(idSidecarPath(f.prefix, s));
+        counts[idSidecarPath(f.prefix, s)] = 0;
+      }
+    }
   for await (const { line } of rows.sorted()) {
     await w.writeLine(line);
+    counts[canonical] = (counts[canonical] ?? 0) + 1;
     const r = JSON.parse(line) as T;
-    for (const f of formats) await staged.writer(`${f.prefix}/${r.split}.jsonl`).write(f.convert(r));
+    for (const f of formats) {
+      const out = f.convert(r);
+      if (out === null) continue;
+      const rel = `${f.prefix}/${r.split}.jsonl`;
+      await staged.writer(rel).write(out);
+      const n = ++(counts[rel] as number);
+      if (f.idSidecar) {
+        await staged.writer(idSidecarPath(f.prefix, r.split)).write({ line: n, id: r.id });
+        counts[idSidecarPath(f.prefix, r.split)] = n;
+      }
+    }
   }
+  return counts;
 }
 
 /**

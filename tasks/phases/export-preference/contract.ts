@@ -7,24 +7,36 @@ export const PAIR_FILE = 'chosen_rejected.jsonl';
 export const KTO_FILE = 'unpaired_kto.jsonl';
 export const REBUILD = 'npm run export-preference';
 
+/** Why a candidate pair is not a pair. */
+export const PAIR_REFUSALS = [
+  'NO_SHARED_PROMPT',
+  'PARTED_BY_INPUT',
+  'NO_DIVERGENCE',
+  'COURTESY_ONLY',
+  'IDENTICAL_TEXT',
+] as const;
+export type PairRefusal = (typeof PAIR_REFUSALS)[number];
+
 export const REASONS = [
   'CATEGORY_EXCLUDED',
-  'NO_FINAL_TEXT',
+  'NO_SUBSTANCE',
   'NO_USER_TURN',
   'TOOL_ARGS_INVALID',
   'TOOL_RESULT_ORPHAN',
-  'IDENTICAL_TEXT',
+  'TOOL_RESULT_MISSING',
   'SELF_PAIR',
+  ...PAIR_REFUSALS,
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
 /**
  * Rows left out by policy, counted apart as `excluded`: a category preference data does not take,
- * and candidates the pairing rules refuse (a run with itself, two identical texts); the rows
+ * and candidates the pairing rules refuse (a run with itself, two conversations that are not a
+ * pair: no shared prompt, parted by input, no divergence, only pleasantries, identical); the rows
  * themselves are sound.
  */
 export const EXCLUDED = [
   'CATEGORY_EXCLUDED',
-  'IDENTICAL_TEXT',
   'SELF_PAIR',
+  ...PAIR_REFUSALS,
 ] as const satisfies readonly Reason[];

@@ -1,40 +1,40 @@
-import type { ChatMessage, ToolDef } from '../../../schemas/chat.ts';
-import type { Reason as ExportPreferenceReason } from './contract.ts';
+import type { ChatMessage, RoleRepair, ToolDef } from '../../../schemas/chat.ts';
 import { KtoSample, SCHEMA_VERSION as KTO_V } from '../../../schemas/kto-sample.ts';
 import { PreferenceSample, SCHEMA_VERSION as PREF_V } from '../../../schemas/preference-sample.ts';
 import type { Provenance } from '../../../schemas/provenance.ts';
 import type { ScoredRun } from '../../../schemas/scored-run.ts';
+import { prepareConversation, withCorrection } from '../../lib/export/conversation.ts';
 import type { JudgmentEvidence } from '../../lib/export/inputs.ts';
-import {
-  finalAnswer,
-  hasText,
-  invalidToolArgs,
-  normaliseForCompare,
-  orphanToolResult,
-  withoutReasoning,
-} from '../../lib/export/messages.ts';
+import { hasText } from '../../lib/export/messages.ts';
 import { sortById, type ExportDrop } from '../../lib/export/output.ts';
+import { firstModelTurn, toSubstance } from '../../lib/export/substance.ts';
+import { declaredTools } from '../../lib/export/tools.ts';
 import { canonicalJson, contentId } from '../../lib/hash.ts';
 import { splitGroup, splitOf } from '../../lib/export/split.ts';
+import type { PairRefusal, Reason as ExportPreferenceReason } from './contract.ts';
+import { conversationKey, openingKey, splitPair } from '../../lib/export/pairs.ts';
 
 /**
  * The pure core of export-preference: which runs can be pair sides, how attempts of one task are
  * grouped and paired (deterministically, up to a cap), and what is left for KTO or quarantine.
+ * Every pair, whatever its source, is built by `splitPair` (pairs.ts): a shared prompt and the
+ * rest of each own conversation.
  */
 
-/** One side of a candidate pair. */
+/** One side of a candidate pair: a whole conversation (role-repaired, cut to its substance). */
 export interface PairSide {
   id: string;
-  text: string;
+  messages: ChatMessage[];
   provenance: Provenance;
+  /** Tools the source offered in this conversation. */
+  tools: readonly ToolDef[];
+  repairs: RoleRepair[];
 }
 
 /** Everything a pair needs; `pairOrDrop` checks it and builds the PreferenceSample. */
 export interface PairInput {
   pair_type: PreferenceSample['pair_type'];
   task_key: string | null;
-  prompt: ChatMessage[];
-  tools: readonly ToolDef[];
   chosen: PairSide;
   rejected: PairSide;
   /** A judgment's two sides come from one source row; anything else from two different rows. */
@@ -43,69 +43,97 @@ export interface PairInput {
 
 type PairOutcome =
   | { type: 'keep'; pair: PreferenceSample }
-  | { type: 'drop'; reason: 'SELF_PAIR' | 'IDENTICAL_TEXT'; detail: string; id: string };
+  | { type: 'drop'; reason: 'SELF_PAIR' | PairRefusal; detail: string; id: string };
 
 const sameRow = (a: Provenance, b: Provenance): boolean =>
   a.source_file === b.source_file && a.line_offset === b.line_offset && a.sig_hash === b.sig_hash;
 
-/** Builds a pair, or refuses a self-pair (same id, or both sides from one source row) or identical texts. */
+/** Source tools of both sides, chosen's first, each name once. */
+function unionTools(a: readonly ToolDef[], b: readonly ToolDef[]): ToolDef[] {
+  const seen = new Set(a.map((t) => t.function.name));
+  return [...a, ...b.filter((t) => !seen.has(t.function.name))];
+}
+
+/**
+ * Builds a pair, or refuses a self-pair (same id, or both sides from one source row) or two
+ * conversations that are not a pair (`splitPair`: no shared prompt, parted by input, no
+ * divergence, only pleasantries, identical).
+ */
 export function pairOrDrop(p: PairInput, testFraction: number): PairOutcome {
-  const id = contentId(
-    'pref',
-    p.pair_type,
-    p.chosen.id,
-    p.rejected.id,
-    canonicalJson(p.prompt),
-    p.chosen.text,
-    p.rejected.text,
-  );
+  // the two side ids name a candidate: every side id stands for one conversation
+  const candidateId = contentId('pref', p.pair_type, p.chosen.id, p.rejected.id);
   if (p.chosen.id === p.rejected.id)
-    return { type: 'drop', reason: 'SELF_PAIR', detail: `chosen and rejected are both ${p.chosen.id}`, id };
+    return {
+      type: 'drop',
+      reason: 'SELF_PAIR',
+      detail: `chosen and rejected are both ${p.chosen.id}`,
+      id: candidateId,
+    };
   if (!p.sameSourceRow && sameRow(p.chosen.provenance, p.rejected.provenance)) {
     return {
       type: 'drop',
       reason: 'SELF_PAIR',
       detail: `${p.chosen.id} and ${p.rejected.id} come from the same source row ${p.chosen.provenance.source_file}:${p.chosen.provenance.line_offset}`,
-      id,
+      id: candidateId,
     };
   }
-  if (normaliseForCompare(p.chosen.text) === normaliseForCompare(p.rejected.text)) {
-    return {
-      type: 'drop',
-      reason: 'IDENTICAL_TEXT',
-      detail: `chosen (${p.chosen.id}) and rejected (${p.rejected.id}) texts are identical up to whitespace`,
-      id,
-    };
-  }
+  const split = splitPair(p.chosen.messages, p.rejected.messages);
+  if (split.type === 'drop') return { ...split, id: candidateId };
+  const { prompt, chosen, rejected } = split;
+  const { tools, derived } = declaredTools(unionTools(p.chosen.tools, p.rejected.tools), [
+    prompt,
+    chosen,
+    rejected,
+  ]);
+  const id = contentId(
+    'pref',
+    p.pair_type,
+    p.chosen.id,
+    p.rejected.id,
+    canonicalJson(prompt),
+    canonicalJson(chosen),
+    canonicalJson(rejected),
+  );
   const pair = PreferenceSample.parse({
     schema_version: PREF_V,
     id,
     pair_type: p.pair_type,
     task_key: p.task_key,
-    prompt: p.prompt,
-    ...(p.tools.length > 0 ? { tools: p.tools } : {}),
-    chosen: { role: 'assistant', content: p.chosen.text },
-    rejected: { role: 'assistant', content: p.rejected.text },
+    prompt,
+    ...(tools.length > 0 ? { tools } : {}),
+    derived_tools: derived,
+    chosen,
+    rejected,
     chosen_id: p.chosen.id,
     rejected_id: p.rejected.id,
     chosen_provenance: p.chosen.provenance,
     rejected_provenance: p.rejected.provenance,
+    repairs: { chosen: p.chosen.repairs, rejected: p.rejected.repairs },
     split: splitOf(splitGroup(p.task_key, id), testFraction),
   });
   return { type: 'keep', pair };
 }
 
-/** A run usable as one side: its prompt (messages before its final text) and final text. */
+/**
+ * A run usable as one side or a KTO row: its conversation (reasoning out, roles repaired, cut
+ * after its last substantive assistant turn), the opening a partner must share, and its KTO split
+ * (prompt = up to the model's first turn, completion = the rest).
+ */
 export interface Usable {
   run: ScoredRun;
+  messages: ChatMessage[];
+  repairs: RoleRepair[];
+  opening: string;
+  /** `conversationKey` of the messages: equal keys are the same conversation. */
+  key: string;
   prompt: ChatMessage[];
-  text: string;
+  completion: ChatMessage[];
 }
 
 type UsableOutcome =
   { type: 'keep'; usable: Usable } | { type: 'drop'; reason: ExportPreferenceReason; detail: string };
 
-/** Whether a run can be one side of a pair or a KTO row, and its prompt / final text. */
+/** Whether a run can be one side of a pair or a KTO row. */
 export function usableRun(run: ScoredRun): UsableOutcome {
   const drop = (reason: ExportPreferenceReason, detail: string): UsableOutcome => ({
     type: 'drop',
@@ -119,16 +147,29 @@ export function usableRun(run: ScoredRun): UsableOutcome {
       'CATEGORY_EXCLUDED',
       'partially accepted without a human correction: neither clearly chosen nor rejected',
     );
-  const final = finalAnswer(run.run.messages);
-  if (!final) return drop('NO_FINAL_TEXT', 'no assistant turn with text to use as a completion');
-  const prompt = run.run.messages.slice(0, final.index).map(withoutReasoning);
-  if (!prompt.some((m) => m.role === 'user'))
-    return drop('NO_USER_TURN', 'no user turn before the final answer: there is no prompt');
-  const bad = invalidToolArgs(prompt);
-  if (bad) return drop('TOOL_ARGS_INVALID', bad);
-  const orphan = orphanToolResult(prompt);
-  if (orphan) return drop('TOOL_RESULT_ORPHAN', orphan);
-  return { type: 'keep', usable: { run, prompt, text: final.text } };
+  const prepared = prepareConversation(run.run.messages);
+  if (prepared.type === 'drop') return drop(prepared.reason, prepared.detail);
+  const messages = toSubstance(prepared.messages);
+  const first = firstModelTurn(messages);
+  if (!prepared.messages.some((m) => m.role === 'user') || (messages.length > 0 && first < 0))
+    return drop('NO_USER_TURN', 'no user turn before the model works: there is no prompt');
+  if (messages.length === 0)
+    return drop(
+      'NO_SUBSTANCE',
+      'no assistant turn does work (each is empty or only a pleasantry): nothing to prefer or label',
+    );
+  return {
+    type: 'keep',
+    usable: {
+      run,
+      messages,
+      repairs: prepared.repairs,
+      opening: openingKey(messages) as string,
+      key: conversationKey(messages),
+      prompt: messages.slice(0, first),
+      completion: messages.slice(first),
+    },
+  };
 }
 
 /**
@@ -218,8 +259,14 @@ export interface PreferenceStats {
   runs_quarantined: number;
   judgments_paired: number;
   judgments_quarantined: number;
-  /** Candidate pairs refused (SELF_PAIR, IDENTICAL_TEXT) although both runs were usable; quarantined with the pair id as record_id. */
+  /** Candidate pairs refused (SELF_PAIR, or not a pair by `splitPair`) although both runs were usable; quarantined with the pair id as record_id. */
   candidates_skipped: number;
+  /**
+   * Runs of a task with both outcomes whose opening (system and task, up to the model's first
+   * turn) no run of the other outcome shares: no candidate at all (e.g. tau-bench, whose
+   * simulated user words the task differently in every trial). They become KTO rows.
+   */
+  runs_no_shared_opening: number;
   pairs_outcome: number;
   pairs_correction: number;
   pairs_judgment: number;
@@ -246,6 +293,7 @@ export function emptyStats(runsIn: number, judgmentsIn: number): PreferenceStats
     judgments_paired: 0,
     judgments_quarantined: 0,
     candidates_skipped: 0,
+    runs_no_shared_opening: 0,
     pairs_outcome: 0,
     pairs_correction: 0,
     pairs_judgment: 0,
@@ -273,9 +321,22 @@ function emitPair(p: PreferenceSample, stats: PreferenceStats, out: MinedRows): 
   stats[`pairs_${p.pair_type}`]++;
 }
 
+/** A usable run as a pair side. */
+function sideOf(u: Usable): PairSide {
+  return {
+    id: u.run.run_id,
+    messages: u.messages,
+    provenance: u.run.provenance,
+    tools: u.run.run.tools,
+    repairs: u.repairs,
+  };
+}
+
 /**
  * Step 1, per run: a drop, a correction pair (or the drop of its candidate), or an outcome side
- * for step 2 (returned as its Usable; nothing emitted).
+ * for step 2 (returned as its Usable; nothing emitted). A correction pair is the run against the
+ * same run with the correction as its answer: they share everything before its last substantive
+ * turn.
  */
 export function mineRun(
   run: ScoredRun,
@@ -297,18 +358,18 @@ export function mineRun(
       s.signal.verdict === 'edit' &&
       s.signal.corrected_answer === correction,
   );
+  const corrected = withCorrection(u.usable.messages, correction) as ChatMessage[];
+  const own = { messages: corrected, tools: run.run.tools, repairs: u.usable.repairs };
   // the correction's own row is the review signal; without one it is known only from the run row
   const chosen: PairSide = edit
-    ? { id: edit.evidence_id, text: correction, provenance: edit.provenance }
-    : { id: `${run.run_id}#correction`, text: correction, provenance: run.provenance };
+    ? { id: edit.evidence_id, provenance: edit.provenance, ...own }
+    : { id: `${run.run_id}#correction`, provenance: run.provenance, ...own };
   const out = pairOrDrop(
     {
       pair_type: 'correction',
       task_key: run.task_key,
-      prompt: u.usable.prompt,
-      tools: run.run.tools,
       chosen,
-      rejected: { id: run.run_id, text: u.usable.text, provenance: run.provenance },
+      rejected: sideOf(u.usable),
       sameSourceRow: !edit,
     },
     opts.testFraction,
@@ -332,15 +393,29 @@ export function sidesOf(runs: readonly ScoredRun[]): Usable[] {
   });
 }
 
-/** Step 2, per task group (sides sorted by run_id): outcome pairs up to the cap, then KTO rows. */
+/** The runs of a list grouped by opening, groups in key order, runs in list order. */
+function byOpening(list: readonly Usable[]): Map<string, Usable[]> {
+  const m = new Map<string, Usable[]>();
+  for (const u of list) {
+    const g = m.get(u.opening);
+    if (g) g.push(u);
+    else m.set(u.opening, [u]);
+  }
+  return new Map([...m.keys()].sort().map((k) => [k, m.get(k) as Usable[]]));
+}
+
+/**
+ * Step 2, per task group (sides sorted by run_id): outcome pairs up to the cap, then KTO rows.
+ * Only runs with the same opening can share a prompt through the first user turn, so candidates
+ * are formed within each opening (openings in key order; the cap counts over the whole task).
+ */
 export function mineGroup(group: readonly Usable[], opts: Opts, stats: PreferenceStats): MinedRows {
   const rows = mined();
   const acc = group.filter((u) => u.run.category === 'accepted');
   const rej = group.filter((u) => u.run.category === 'rejected');
-  // The same prompt and answer both accepted and rejected says nothing about quality: neither run
-  // may become a pair side or a KTO row (they would teach opposite labels for one example).
-  // Same answer after different trajectories is fine: only that candidate pair is skipped below.
-  const exampleKey = (u: Usable): string => `${canonicalJson(u.prompt)}\u0000${normaliseForCompare(u.text)}`;
+  // The same conversation both accepted and rejected says nothing about quality: neither run may
+  // become a pair side or a KTO row (they would teach opposite labels for one example).
+  const exampleKey = (u: Usable): string => u.key;
   const firstWith = (list: Usable[]): Map<string, string> => {
     const m = new Map<string, string>();
     for (const u of list) if (!m.has(exampleKey(u))) m.set(exampleKey(u), u.run.run_id);
@@ -361,7 +436,7 @@ export function mineGroup(group: readonly Usable[], opts: Opts, stats: Preferenc
         runDrop(
           u.run,
           'IDENTICAL_TEXT',
-          `same prompt and final answer as ${otherLabel} run ${twin} of the same task: contradicting outcomes`,
+          `same conversation as ${otherLabel} run ${twin} of the same task: contradicting outcomes`,
           twin,
         ),
       );
@@ -370,45 +445,50 @@ export function mineGroup(group: readonly Usable[], opts: Opts, stats: Preferenc
   };
   const a = keep(acc, rejExamples, 'rejected');
   const r = keep(rej, accExamples, 'accepted');
+  const accBy = byOpening(a);
+  const rejBy = byOpening(r);
+  if (a.length > 0 && r.length > 0)
+    for (const [k, list] of [...accBy, ...rejBy])
+      if (!(accBy.has(k) && rejBy.has(k))) stats.runs_no_shared_opening += list.length;
   const used = new Set<string>();
   let emitted = 0;
-  let taken = 0;
-  for (const [i, j] of pairOrder(a.length, r.length)) {
-    if (emitted >= opts.cap) {
-      stats.pairs_capped += a.length * r.length - taken; // this candidate and every one after it
-      break;
+  for (const [k, ga] of accBy) {
+    const gr = rejBy.get(k);
+    if (!gr) continue;
+    let taken = 0;
+    for (const [i, j] of pairOrder(ga.length, gr.length)) {
+      if (emitted >= opts.cap) break;
+      taken++;
+      const c = ga[i] as Usable;
+      const x = gr[j] as Usable;
+      const out = pairOrDrop(
+        {
+          pair_type: 'outcome',
+          task_key: c.run.task_key,
+          chosen: sideOf(c),
+          rejected: sideOf(x),
+          sameSourceRow: false,
+        },
+        opts.testFraction,
+      );
+      if (out.type === 'drop') {
+        stats.candidates_skipped++;
+        rows.drops.push({
+          reason: out.reason,
+          detail: out.detail,
+          provenance: x.run.provenance,
+          record: out.id,
+          trace: x.run.run_id,
+          ref: c.run.run_id,
+          candidate: true,
+        });
+        continue;
+      }
+      emitPair(out.pair, stats, rows);
+      emitted++;
+      used.add(c.run.run_id).add(x.run.run_id);
     }
-    taken++;
-    const c = a[i] as Usable;
-    const x = r[j] as Usable;
-    const out = pairOrDrop(
-      {
-        pair_type: 'outcome',
-        task_key: c.run.task_key,
-        prompt: c.prompt,
-        tools: c.run.run.tools,
-        chosen: { id: c.run.run_id, text: c.text, provenance: c.run.provenance },
-        rejected: { id: x.run.run_id, text: x.text, provenance: x.run.provenance },
-        sameSourceRow: false,
-      },
-      opts.testFraction,
-    );
-    if (out.type === 'drop') {
-      stats.candidates_skipped++;
-      rows.drops.push({
-        reason: out.reason,
-        detail: out.detail,
-        provenance: x.run.provenance,
-        record: out.id,
-        trace: x.run.run_id,
-        ref: c.run.run_id,
-        candidate: true,
-      });
-      continue;
-    }
-    emitPair(out.pair, stats, rows);
-    emitted++;
-    used.add(c.run.run_id).add(x.run.run_id);
+    stats.pairs_capped += ga.length * gr.length - taken; // candidates not taken once the cap was reached
   }
   for (const u of [...a, ...r]) {
     if (used.has(u.run.run_id)) {
@@ -417,16 +497,25 @@ export function mineGroup(group: readonly Usable[], opts: Opts, stats: Preferenc
     }
     // no partner (or past the cap): an unpaired KTO row, desirable iff accepted
     const label = u.run.category === 'accepted';
+    const { tools, derived } = declaredTools(u.run.run.tools, [u.prompt, u.completion]);
     stats.runs_kto++;
     rows.kto.push(
       KtoSample.parse({
         schema_version: KTO_V,
-        id: contentId('kto', u.run.run_id, String(label), canonicalJson(u.prompt), u.text),
+        id: contentId(
+          'kto',
+          u.run.run_id,
+          String(label),
+          canonicalJson(u.prompt),
+          canonicalJson(u.completion),
+        ),
         run_id: u.run.run_id,
         task_key: u.run.task_key,
         prompt: u.prompt,
-        ...(u.run.run.tools.length > 0 ? { tools: u.run.run.tools } : {}),
-        completion: { role: 'assistant', content: u.text },
+        ...(tools.length > 0 ? { tools } : {}),
+        derived_tools: derived,
+        completion: u.completion,
+        repairs: u.repairs,
         label,
         split: splitOf(splitGroup(u.run.task_key, u.run.run_id), opts.testFraction),
         provenance: u.run.provenance,
@@ -436,7 +525,11 @@ export function mineGroup(group: readonly Usable[], opts: Opts, stats: Preferenc
   return rows;
 }
 
-/** Step 3, per imported judgment: a judgment pair, or a drop. */
+/**
+ * Step 3, per imported judgment: a judgment pair, or a drop. The judged prompt plus either answer
+ * are the two conversations (roles repaired like any run's); the pair is what they share and the
+ * two answers.
+ */
 export function mineJudgment(j: JudgmentEvidence, opts: Opts, stats: PreferenceStats): MinedRows {
   const rows = mined();
   const dropJ = (reason: string, detail: string): MinedRows => {
@@ -451,22 +544,24 @@ export function mineJudgment(j: JudgmentEvidence, opts: Opts, stats: PreferenceS
     });
     return rows;
   };
-  const prompt = j.judgment.prompt.map(withoutReasoning);
-  const bad = invalidToolArgs(prompt) ?? orphanToolResult(prompt);
-  if (bad) return dropJ(invalidToolArgs(prompt) ? 'TOOL_ARGS_INVALID' : 'TOOL_RESULT_ORPHAN', bad);
-  const side = (s: 'chosen' | 'rejected'): PairSide => ({
-    id: `${j.evidence_id}#${s}`,
-    text: j.judgment[s],
-    provenance: j.provenance,
-  });
+  const sides: PairSide[] = [];
+  for (const s of ['chosen', 'rejected'] as const) {
+    const conv = prepareConversation([...j.judgment.prompt, { role: 'assistant', content: j.judgment[s] }]);
+    if (conv.type === 'drop') return dropJ(conv.reason, conv.detail);
+    sides.push({
+      id: `${j.evidence_id}#${s}`,
+      messages: conv.messages,
+      provenance: j.provenance,
+      tools: [],
+      repairs: conv.repairs,
+    });
+  }
   const out = pairOrDrop(
     {
       pair_type: 'judgment',
       task_key: j.task_key,
-      prompt,
-      tools: [],
-      chosen: side('chosen'),
-      rejected: side('rejected'),
+      chosen: sides[0] as PairSide,
+      rejected: sides[1] as PairSide,
       sameSourceRow: true,
     },
     opts.testFraction,

@@ -12,7 +12,13 @@ import { openaiDpoRow } from '../../lib/export/formats/openai.ts';
 import { trlKtoRow, trlPreferenceRow } from '../../lib/export/formats/trl.ts';
 import { readLocated } from '../../lib/export/inputs.ts';
 import { screenedFiles } from '../../lib/upstream.ts';
-import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, rescanExport } from '../../lib/export/output.ts';
+import {
+  fanOutSorted,
+  idSidecarPath,
+  QUARANTINE_FILE,
+  QuarantineSorter,
+  rescanExport,
+} from '../../lib/export/output.ts';
 import { ExternalSorter, SORT_MEMORY_CHARS } from '../../lib/external-sort.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { LineSpill } from '../../lib/line-spill.ts';
@@ -56,11 +62,13 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
     const quarantine = new QuarantineSorter(scratch.dir, 'export-preference');
     const pairParts: Record<Split, number> = { train: 0, test: 0 };
     const ktoParts: Record<Split, number> = { train: 0, test: 0 };
+    const openaiParts: Record<Split, number> = { train: 0, test: 0 };
     let pairTools = false;
     let ktoTools = false;
     const put = async (rows: MinedRows): Promise<void> => {
       for (const p of rows.pairs) {
         pairParts[p.split]++;
+        if (openaiDpoRow(p) !== null) openaiParts[p.split]++;
         pairTools ||= (p.tools ?? []).length > 0;
         await pairs.add(p.id, JSON.stringify(p));
       }
@@ -126,13 +134,13 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
     const ktoCount = kto.size;
     const dropCount = quarantine.size;
     await fanOutSorted<PreferenceSample>(staged, pairs, PAIR_FILE, [
-      { prefix: 'openai', convert: openaiDpoRow },
+      { prefix: 'openai', convert: openaiDpoRow, idSidecar: true },
       { prefix: 'trl/preference', convert: (p) => trlPreferenceRow(p, pairTools) },
-      { prefix: 'hf/preference', convert: (p) => ({ id: p.id, ...trlPreferenceRow(p, pairTools) }) },
+      { prefix: 'hf/preference', convert: (p) => trlPreferenceRow(p, pairTools) },
     ]);
     await fanOutSorted<KtoSample>(staged, kto, KTO_FILE, [
       { prefix: 'trl/kto', convert: (k) => trlKtoRow(k, ktoTools) },
-      { prefix: 'hf/kto', convert: (k) => ({ id: k.id, ...trlKtoRow(k, ktoTools) }) },
+      { prefix: 'hf/kto', convert: (k) => trlKtoRow(k, ktoTools) },
     ]);
     await staged.writeFile(
       'hf/README.md',
@@ -153,8 +161,9 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
         body: [
           '# distill preference pairs',
           '',
-          'Exported by `distill export-preference`. `preference`: TRL conversational preference rows with an explicit prompt (`prompt`, `chosen`, `rejected`, each side a list of one assistant message); pairs are an accepted vs a rejected attempt at one task, a human correction vs the original answer, or an imported human judgment. Never a run paired with itself, never identical texts.',
-          '`kto`: unpaired rows (`prompt`, `completion`, `label`) for accepted (true) and rejected (false) runs that found no partner.',
+          "Exported by `distill export-preference`. `preference`: TRL conversational preference rows with an explicit prompt (`id`, `prompt`, `chosen`, `rejected`): the prompt is exactly the opening both conversations share (at least through the first user turn), and each side is the rest of its own conversation (a list of messages starting with the model's turn, tool calls and results included). Pairs are an accepted vs a rejected attempt at one task, a human correction vs the original answer, or an imported human judgment. Never a run paired with itself, never two different dialogues, never two sides that are only pleasantries.",
+          "`kto`: unpaired rows (`id`, `prompt`, `completion`, `label`) for accepted (true) and rejected (false) runs that found no partner: the prompt is the run up to the model's first turn, the completion the rest up to its last substantive turn.",
+          'TRL computes the DPO / KTO loss over every token of a side or completion, tool results and any later user turn included; mask them yourself if your trainer should not learn them.',
           'Tool-call `arguments` are JSON objects; splits are assigned by a hash of the task_key. Trace any row back to its source line with `distill trace <id>`.',
         ],
       }),
@@ -168,7 +177,8 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
       [QUARANTINE_FILE]: dropCount,
     };
     for (const s of SPLITS) {
-      expectedRows[`openai/${s}.jsonl`] = pairParts[s];
+      expectedRows[`openai/${s}.jsonl`] = openaiParts[s];
+      expectedRows[idSidecarPath('openai', s)] = openaiParts[s];
       expectedRows[`trl/preference/${s}.jsonl`] = pairParts[s];
       expectedRows[`hf/preference/${s}.jsonl`] = pairParts[s];
       expectedRows[`trl/kto/${s}.jsonl`] = ktoParts[s];
@@ -186,7 +196,14 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
       KtoSample: KTO_V,
       QuarantineRecord: QUARANTINE_V,
     };
-    const counts = { ...stats, pairs: pairCount, kto: ktoCount, quarantined: dropCount };
+    const openaiOmitted = pairCount - openaiParts.train - openaiParts.test;
+    const counts = {
+      ...stats,
+      pairs: pairCount,
+      kto: ktoCount,
+      openai_omitted: openaiOmitted,
+      quarantined: dropCount,
+    };
     const inputs = [...runFiles, ...evFiles];
     const unitsIn = stats.runs_in + stats.judgments_in;
     const unitsDropped = stats.runs_quarantined + stats.judgments_quarantined;
@@ -202,6 +219,7 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
         ...stats,
         pairs: pairCount,
         kto: ktoCount,
+        openai_omitted: openaiOmitted,
         ...Object.fromEntries(Object.entries(skipped).map(([k, v]) => [`candidates_skipped.${k}`, v])),
       },
       summary: `${n(stats.runs_in)} runs + ${n(stats.judgments_in)} judgments → ${n(pairCount)} pairs (${n(stats.pairs_outcome)} outcome, ${n(stats.pairs_correction)} correction, ${n(stats.pairs_judgment)} judgment), ${n(ktoCount)} unpaired KTO rows${dropCount ? `; ${leftOutText(byReason, EXCLUDED)}` : ''}`,

@@ -5,11 +5,13 @@ import { SCHEMA_VERSION as RAG_V } from '../../../schemas/rag-sample.ts';
 
 export const PHASE = 'export-rag';
 export const RAG_DIR = 'exports/rag';
-/** The RAG documents (chunked), inside the output folder. */
-export const RAG_FILE = 'playbooks.jsonl';
+/** The RAG documents (runs and knowledge documents, chunked), inside the output folder. */
+export const RAG_FILE = 'documents.jsonl';
+/** The dataset card of exports/rag/. */
+export const RAG_CARD = 'README.md';
 export const REBUILD = 'npm run export-rag';
 
-export const REASONS = ['CATEGORY_EXCLUDED', 'NO_USER_TURN', 'NO_FINAL_TEXT', 'DUPLICATE_TEXT'] as const;
+export const REASONS = ['CATEGORY_EXCLUDED', 'NO_USER_TURN', 'NO_SUBSTANCE', 'DUPLICATE_TEXT'] as const;
 export type Reason = (typeof REASONS)[number];
 
 /**

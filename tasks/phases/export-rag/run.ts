@@ -8,7 +8,9 @@ import { RagSample, SCHEMA_VERSION as RAG_V } from '../../../schemas/rag-sample.
 import { SCHEMA_VERSION as SCORED_V, type ScoredRun } from '../../../schemas/scored-run.ts';
 import { readLocated, type DocumentEvidence } from '../../lib/export/inputs.ts';
 import { screenedFiles } from '../../lib/upstream.ts';
-import { finalAnswer, firstUserText, hasText, normaliseForCompare } from '../../lib/export/messages.ts';
+import { renderCard } from '../../lib/export/formats/hf-card.ts';
+import { hasText, normaliseForCompare } from '../../lib/export/messages.ts';
+import { runDocumentText } from '../../lib/export/run-document.ts';
 import {
   QUARANTINE_FILE,
   QuarantineSorter,
@@ -18,7 +20,7 @@ import {
 } from '../../lib/export/output.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { contentId, sha256 } from '../../lib/hash.ts';
-import { RAG_DIR, RAG_FILE, type Reason as ExportRagReason } from './contract.ts';
+import { RAG_CARD, RAG_DIR, RAG_FILE, type Reason as ExportRagReason } from './contract.ts';
 import { n } from '../../lib/log.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
 import { stagedPhase } from '../../lib/phase-shell.ts';
@@ -89,7 +91,7 @@ export function chunkText(text: string, max: number): string[] {
   return chunks;
 }
 
-/** Pure core: an accepted / partially accepted run → a "Task / Answer" document, or a drop. */
+/** Pure core: an accepted / partially accepted run → a Task / Steps / Answer / Patch document (run-document.ts), or a drop. */
 export function runDocument(run: ScoredRun): DocOutcome {
   if (run.category !== 'accepted' && run.category !== 'partially_accepted')
     return {
@@ -97,20 +99,9 @@ export function runDocument(run: ScoredRun): DocOutcome {
       reason: 'CATEGORY_EXCLUDED',
       detail: `${run.category} runs are not grounded knowledge`,
     };
-  const task = firstUserText(run.run.messages);
-  if (task === null)
-    return { type: 'drop', reason: 'NO_USER_TURN', detail: 'no user message to state the task' };
-  const answer =
-    run.category === 'partially_accepted' && hasText(run.correction)
-      ? run.correction
-      : finalAnswer(run.run.messages)?.text;
-  if (answer === undefined)
-    return {
-      type: 'drop',
-      reason: 'NO_FINAL_TEXT',
-      detail: 'no assistant answer with text (and no human correction)',
-    };
-  const text = `Task: ${task.trim()}\n\nAnswer: ${answer.trim()}`;
+  const doc = runDocumentText(run);
+  if (doc.type === 'drop') return doc;
+  const text = doc.text;
   return {
     type: 'keep',
     doc: {
@@ -225,8 +216,27 @@ export function buildRag(
   return { samples: sortById(samples), drops, documents: kept };
 }
 
+/** The dataset card of exports/rag/ (deterministic: counts come from the data). */
+export function ragCard(rows: number): string {
+  return renderCard({
+    prettyName: 'distill RAG documents',
+    taskCategories: ['text-retrieval', 'question-answering'],
+    tags: ['rag', 'retrieval', 'agent-traces', 'distill'],
+    configs: [{ name: 'documents', default: true, splits: [{ split: 'train', path: RAG_FILE, rows }] }],
+    body: [
+      '# distill RAG documents',
+      '',
+      `Exported by \`distill export-rag\`: one row per retrieval document or chunk of one (\`id\`, \`text\`, flat \`metadata\` of strings and numbers, \`provenance\`), ready for LlamaIndex, LangChain (\`JSONLoader\`, \`json_lines\`) or a vector store's bulk loader.`,
+      '',
+      'Documents come from accepted and partially accepted runs (`metadata.kind` = `run`) and from knowledge documents (`document`). A run becomes `Task:` (the user turn the model worked on), `Steps:` (each tool call with its result, clipped), `Answer:` (the human correction, else the last assistant text that is more than a pleasantry) and, for a coding agent, `Patch:` (the diff it submitted). Documents longer than the configured size are split on paragraph boundaries (`metadata.chunk_index` / `chunk_count`); equal texts are kept once.',
+      '',
+      'Trace any row back to its source line with `distill trace <id>`; rows left out are explained in `_quarantine.jsonl`.',
+    ],
+  });
+}
+
 /**
- * The export-rag phase: exports/rag/playbooks.jsonl. Streams runs and knowledge documents; whole
+ * The export-rag phase: exports/rag/documents.jsonl and its dataset card. Streams runs and knowledge documents; whole
  * documents go through an external sort by base id (the first of equal texts is kept, as in
  * `buildRag`, remembered by a hash of its normalised text), chunks through one by id.
  */
@@ -299,6 +309,7 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
     const w = staged.writer(RAG_FILE);
     for await (const { line } of chunks.sorted()) await w.writeLine(line);
     const byReason = await quarantine.write(staged);
+    await staged.writeFile(RAG_CARD, ragCard(chunkCount));
     const parameters = { rag_chunk_chars: chunkChars, categories: ['accepted', 'partially_accepted'] };
     const schemaVersions = {
       ScoredRun: SCORED_V,

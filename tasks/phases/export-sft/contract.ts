@@ -17,9 +17,10 @@ export const REASONS = [
   'EMPTY_CONVERSATION',
   'NO_ASSISTANT_TURN',
   'NO_USER_TURN',
-  'EMPTY_FINAL_TURN',
+  'NO_SUBSTANCE',
   'TOOL_ARGS_INVALID',
   'TOOL_RESULT_ORPHAN',
+  'TOOL_RESULT_MISSING',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 

@@ -13,14 +13,17 @@ import { renderCard } from '../../lib/export/formats/hf-card.ts';
 import { trlSftRow } from '../../lib/export/formats/trl.ts';
 import { readLocated } from '../../lib/export/inputs.ts';
 import { screenedFiles } from '../../lib/upstream.ts';
+import { prepareConversation, withCorrection } from '../../lib/export/conversation.ts';
+import { hasText } from '../../lib/export/messages.ts';
+import { toSubstance } from '../../lib/export/substance.ts';
+import { declaredTools } from '../../lib/export/tools.ts';
 import {
-  endOnAssistant,
-  hasText,
-  invalidToolArgs,
-  orphanToolResult,
-  withoutReasoning,
-} from '../../lib/export/messages.ts';
-import { fanOutSorted, QUARANTINE_FILE, QuarantineSorter, rescanExport } from '../../lib/export/output.ts';
+  fanOutSorted,
+  idSidecarPath,
+  QUARANTINE_FILE,
+  QuarantineSorter,
+  rescanExport,
+} from '../../lib/export/output.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { canonicalJson, contentId } from '../../lib/hash.ts';
 import {
@@ -43,9 +46,11 @@ export type SftOutcome =
   { type: 'keep'; sample: SftSample } | { type: 'drop'; reason: ExportSftReason; detail: string };
 
 /**
- * Pure core: one scored run → an SftSample or a drop. The conversation is cut to end on its last
- * assistant turn; a partially accepted run's final turn is replaced by the human correction when
- * there is one; assistant reasoning is removed.
+ * Pure core: one scored run → an SftSample or a drop. Assistant reasoning is removed, roles are
+ * repaired for chat templates (each repair recorded on the row), the conversation is cut after
+ * its last substantive assistant turn (a trailing courtesy exchange is not a target); a partially
+ * accepted run's last substantive turn is replaced by the human correction when there is one.
+ * Tools: the source's, plus a derived definition for every called tool the source did not define.
  */
 export function toSftSample(
   run: ScoredRun,
@@ -61,34 +66,34 @@ export function toSftSample(
     );
   const all = run.run.messages;
   if (all.length === 0) return drop('EMPTY_CONVERSATION', 'the run has no messages');
-  let messages: ChatMessage[] = endOnAssistant(all);
-  if (messages.length === 0)
+  if (!all.some((m) => m.role === 'assistant'))
     return drop('NO_ASSISTANT_TURN', `the run's ${all.length} messages have no assistant turn`);
-  if (!messages.some((m) => m.role === 'user'))
+  const prepared = prepareConversation(all);
+  if (prepared.type === 'drop') return drop(prepared.reason, prepared.detail);
+  if (!prepared.messages.some((m) => m.role === 'user'))
+    return drop('NO_USER_TURN', 'no user turn: there is no instruction to learn from');
+  const corrected =
+    run.category === 'partially_accepted' && hasText(run.correction)
+      ? withCorrection(prepared.messages, run.correction)
+      : null;
+  const messages: ChatMessage[] = corrected ?? toSubstance(prepared.messages);
+  if (messages.length === 0)
     return drop(
-      'NO_USER_TURN',
-      'no user turn before the final assistant turn: there is no instruction to learn from',
+      'NO_SUBSTANCE',
+      'no assistant turn does work: each is empty or only a pleasantry, so there is no answer to learn',
     );
-  if (run.category === 'partially_accepted' && hasText(run.correction)) {
-    messages = [...messages.slice(0, -1), { role: 'assistant', content: run.correction }];
-  }
-  const last = messages[messages.length - 1] as Extract<ChatMessage, { role: 'assistant' }>;
-  if (!hasText(last.content) && (last.tool_calls ?? []).length === 0)
-    return drop('EMPTY_FINAL_TURN', 'the final assistant turn has no text and no tool calls');
-  const badArgs = invalidToolArgs(messages);
-  if (badArgs) return drop('TOOL_ARGS_INVALID', badArgs);
-  const orphan = orphanToolResult(messages);
-  if (orphan) return drop('TOOL_RESULT_ORPHAN', orphan);
-  messages = messages.map(withoutReasoning);
   const quality = run.category as SftQuality;
+  const { tools, derived } = declaredTools(run.run.tools, [messages]);
   const sample = SftSample.parse({
     schema_version: SFT_V,
-    id: contentId('sft', run.run_id, quality, canonicalJson({ messages, tools: run.run.tools })),
+    id: contentId('sft', run.run_id, quality, canonicalJson({ messages, tools })),
     run_id: run.run_id,
     task_key: run.task_key,
     quality_score: quality,
     messages,
-    tools: run.run.tools,
+    tools,
+    derived_tools: derived,
+    repairs: prepared.repairs,
     split: splitOf(splitGroup(run.task_key, run.run_id), opts.testFraction),
     provenance: run.provenance,
   });
@@ -176,9 +181,9 @@ export async function exportSft(
     const rows = samples.size;
     const dropCount = quarantine.size;
     await fanOutSorted<SftSample>(staged, samples, SFT_FILE, [
-      { prefix: 'openai', convert: openaiSftRow },
+      { prefix: 'openai', convert: openaiSftRow, idSidecar: true },
       { prefix: 'trl', convert: (s) => trlSftRow(s, withTools) },
-      { prefix: 'hf/data', convert: (s) => ({ id: s.id, ...trlSftRow(s, withTools) }) },
+      { prefix: 'hf/data', convert: (s) => trlSftRow(s, withTools) },
     ]);
     const configName = opts.includePartial ? 'sft_partial' : 'sft';
     await staged.writeFile(
@@ -199,7 +204,8 @@ export async function exportSft(
           `# ${configName}`,
           '',
           `Supervised fine-tuning conversations exported by \`distill ${opts.includePartial ? 'export-sft --include-partial' : 'export-sft'}\` from runs whose category is ${allowed.join(' or ')}.`,
-          'Rows are TRL conversational language-modeling rows (`messages`, plus `tools` when any run offered tools; tool-call `arguments` are JSON objects) with the `id` of the SftSample they came from.',
+          'Rows are TRL conversational language-modeling rows (`messages`, plus `tools` when any row declares tools; tool-call `arguments` are JSON objects) with the `id` of the SftSample they came from.',
+          "Each conversation ends on its last substantive assistant turn (no trailing pleasantry) and keeps to role orders every common chat template accepts. Tools are the ones the source offered; a called tool the source did not define has a definition derived from its calls (listed in the SftSample's `derived_tools`).",
           'Splits are assigned by a hash of the task_key, so one task never appears in both. Trace any row back to its source line with `distill trace <id>`.',
         ],
       }),
@@ -216,8 +222,10 @@ export async function exportSft(
     if (runsIn !== rows + dropCount)
       throw new Error(`accounting broke: ${runsIn} runs ≠ ${rows} exported + ${dropCount} quarantined`);
     const expectedRows: Record<string, number> = { [SFT_FILE]: rows, [QUARANTINE_FILE]: dropCount };
-    for (const p of ['openai', 'trl', 'hf/data'])
-      for (const s of SPLITS) expectedRows[`${p}/${s}.jsonl`] = parts[s];
+    for (const s of SPLITS) {
+      for (const p of ['openai', 'trl', 'hf/data']) expectedRows[`${p}/${s}.jsonl`] = parts[s];
+      expectedRows[idSidecarPath('openai', s)] = parts[s];
+    }
     const parameters = {
       include_partial: opts.includePartial,
       quality_allowed: [...allowed],

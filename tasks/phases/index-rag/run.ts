@@ -68,7 +68,7 @@ async function sortedCopy(path: string, scratch: Scratch): Promise<string> {
 }
 
 /**
- * The index-rag phase: exports/rag/playbooks.jsonl → data/rag-index/index.json + _manifest.json.
+ * The index-rag phase: exports/rag/documents.jsonl → data/rag-index/index.json + _manifest.json.
  * The file is MiniSearch's serialized BM25 index (replay loads it whole to query it); the phase
  * writes it in bounded memory with `writeIndexStream`, from a copy of the RAG rows in its scratch
  * folder (checked against the export's manifest, so every pass reads the same bytes).

@@ -12,6 +12,8 @@ export interface CardConfig {
 
 export interface Card {
   prettyName: string;
+  /** The Hub's task categories; text-generation when not given. */
+  taskCategories?: string[];
   tags: string[];
   configs: CardConfig[];
   /** Markdown body lines, after the header. */
@@ -43,7 +45,7 @@ export function renderCard(card: Card): string {
     '---',
     `pretty_name: ${q(card.prettyName)}`,
     'task_categories:',
-    '- text-generation',
+    ...(card.taskCategories ?? ['text-generation']).map((t) => `- ${q(t)}`),
     'tags:',
     ...card.tags.map((t) => `- ${q(t)}`),
     'size_categories:',

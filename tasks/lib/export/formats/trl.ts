@@ -5,9 +5,10 @@ import type { SftSample } from '../../../../schemas/sft-sample.ts';
 import { parseArgs } from '../messages.ts';
 
 /**
- * Hugging Face TRL conversational rows (FORMATS.md): SFT `{messages, tools?}`, preference
- * `{prompt, chosen:[assistant], rejected:[assistant], tools?}`, KTO `{prompt, completion:[assistant],
- * label, tools?}`. Tool-call `arguments` is a JSON OBJECT here (chat templates iterate over it);
+ * Hugging Face TRL conversational rows (TRL docs/source/dataset_formats.md): SFT `{id, messages,
+ * tools?}`, preference `{id, prompt, chosen:[...], rejected:[...], tools?}`, KTO `{id, prompt,
+ * completion:[...], label, tools?}`; a side or completion is a list of messages starting with an
+ * assistant turn. Tool-call `arguments` is a JSON OBJECT here (chat templates iterate over it);
  * tool results carry the called function's `name`, which several chat templates print.
  * `withTools` adds the `tools` column to every row when any row of the export has tools.
  */
@@ -45,17 +46,28 @@ function toolsColumn(withTools: boolean, tools: readonly ToolDef[] | undefined):
   return withTools ? { tools: [...(tools ?? [])] } : {};
 }
 
-/** An SftSample as a TRL conversational language-modeling row. */
+/** An SftSample as a TRL conversational language-modeling row (with its `id`: TRL keeps extra columns). */
 export function trlSftRow(s: SftSample, withTools: boolean): Record<string, unknown> {
-  return { messages: trlMessages(s.messages), ...toolsColumn(withTools, s.tools) };
+  return { id: s.id, messages: trlMessages(s.messages), ...toolsColumn(withTools, s.tools) };
 }
 
-/** A PreferenceSample as a TRL conversational preference row with an explicit prompt. */
+/** A prompt and its continuations in TRL shape: tool results in a continuation name the call they answer. */
+function continued(prompt: readonly ChatMessage[], rest: readonly ChatMessage[]): Record<string, unknown>[] {
+  return trlMessages([...prompt, ...rest]).slice(prompt.length);
+}
+
+/**
+ * A PreferenceSample as a TRL conversational preference row with an explicit prompt: `chosen` and
+ * `rejected` are the rest of each conversation (TRL's DPOTrainer takes message lists with tool
+ * calls and tool results; it computes the loss over every token of a side, tool results and any
+ * later user turn included).
+ */
 export function trlPreferenceRow(p: PreferenceSample, withTools: boolean): Record<string, unknown> {
   return {
+    id: p.id,
     prompt: trlMessages(p.prompt),
-    chosen: [{ role: 'assistant', content: p.chosen.content }],
-    rejected: [{ role: 'assistant', content: p.rejected.content }],
+    chosen: continued(p.prompt, p.chosen),
+    rejected: continued(p.prompt, p.rejected),
     ...toolsColumn(withTools, p.tools),
   };
 }
@@ -63,8 +75,9 @@ export function trlPreferenceRow(p: PreferenceSample, withTools: boolean): Recor
 /** A KtoSample as a TRL conversational unpaired-preference row. */
 export function trlKtoRow(k: KtoSample, withTools: boolean): Record<string, unknown> {
   return {
+    id: k.id,
     prompt: trlMessages(k.prompt),
-    completion: [{ role: 'assistant', content: k.completion.content }],
+    completion: continued(k.prompt, k.completion),
     label: k.label,
     ...toolsColumn(withTools, k.tools),
   };
