@@ -3,7 +3,8 @@ import type { Drop } from '../lib/result.ts';
 import { toolDefOf } from './any-message.ts';
 import type { OutputRead } from './any-output.ts';
 import { readPart } from './content-parts.ts';
-import { readConversation, readOutput } from './loose-chat.ts';
+import { readConversation } from './loose-chat.ts';
+import { readOutput } from './model-output.ts';
 import { Conversation } from './message-builder.ts';
 
 /**

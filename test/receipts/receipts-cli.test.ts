@@ -174,7 +174,7 @@ test('run-all after wireit: a fresh phase that no receipt describes is a failure
     rmSync(join(dir, 'reports/distillation', run, 'export-rag.receipt.json'));
   const r = await runCli(['run-all', '--collect', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^run run-3: FAILED · /);
+  assert.match(r.stderr, /^run page: \S+ \(.*\)\nrun run-3: FAILED · /);
   assert.ok(
     r.stderr.includes(
       '  ✖ export-rag: skipped as fresh, but no receipt under reports/distillation/ lists the files in exports/rag/ (receipts deleted, or outputs edited); rebuild it with `distill export-rag`\n',

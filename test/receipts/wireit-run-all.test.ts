@@ -102,7 +102,8 @@ test('npm run run-all: every phase of one build shares a run id; a second build 
   const last = readFileSync(file, 'utf8').trimEnd().split('\n').at(-1) as string;
   appendFileSync(file, `${last}\n`);
   const appended = await npmRunAll(dir);
-  const id4 = /\nrun (\S+): /.exec(appended.out)?.[1] as string;
+  const id4 = /\nrun (\S+): (?:ok|FAILED) · /.exec(appended.out)?.[1] as string;
+  assert.ok(id4, appended.out);
   const s4 = JSON.parse(readFileSync(join(dir, 'reports/distillation', id4, 'summary.json'), 'utf8'));
   assert.equal(
     s4.phases.find((p: { phase: string }) => p.phase === 'build-evidence').status,
