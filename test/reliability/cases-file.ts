@@ -228,7 +228,8 @@ export const FILE_CASES: CatalogueCase[] = [
             offset: null,
             bytes: gz.length,
             lineSha: sha256(gz),
-            detail: /^gzip data \(magic 1f 8b\); decompress it first$/,
+            detail:
+              /^gzip data \(magic 1f 8b\) under a name without \.gz; name it \*\.gz to have it read decompressed, or decompress it$/,
           },
         ],
       });
@@ -494,11 +495,14 @@ export const FILE_CASES: CatalogueCase[] = [
       const expectTruncated = async (re: RegExp): Promise<void> => {
         await assert.rejects(build(root), (e: unknown) => {
           assert.ok(e instanceof UserError);
+          assert.equal(e.code, 'SOURCE_TRUNCATED');
           assert.match(e.message, re);
+          // the rows at stake and the command that accepts the change
           assert.match(
             e.message,
-            /rebuild from scratch with `distill build-evidence --accept-source-changes`\.$/,
+            /the last build made 2 evidence records from its 2 rows, and they would be lost/,
           );
+          assert.match(e.message, /`npx distill build-evidence --accept-source-changes`/);
           return true;
         });
         assert.deepEqual(outputs(root), before, 'the previous evidence is untouched');
@@ -507,13 +511,13 @@ export const FILE_CASES: CatalogueCase[] = [
       truncateSync(path, len(r1) + 1);
       await expectTruncated(
         new RegExp(
-          `^SOURCE_TRUNCATED: data/_kb/src/case\\.jsonl: the file is ${len(r1) + 1} bytes now, but the last build read ${len(r1) + len(r2) + 2} bytes of it \\(truncated or rotated\\)\\.`,
+          `^SOURCE_TRUNCATED: .*\n  - \\[SOURCE_TRUNCATED\\] source src: data/_kb/src/case\\.jsonl: the file is ${len(r1) + 1} bytes now, but the last build read ${len(r1) + len(r2) + 2} bytes of it \\(truncated or rotated\\);`,
         ),
       );
       // same size, one byte changed: the prefix hash differs
       writeFileSync(path, jsonl(r1, r2.replace('"reward":1', '"reward":0')));
       await expectTruncated(
-        /^SOURCE_TRUNCATED: data\/_kb\/src\/case\.jsonl: its first \d+ bytes changed since the last build \(sha256 [0-9a-f]{12}… then, [0-9a-f]{12}… now\)/,
+        /\[SOURCE_TRUNCATED\] source src: data\/_kb\/src\/case\.jsonl: its first \d+ bytes changed since the last build \(sha256 [0-9a-f]{12}… then, [0-9a-f]{12}… now\)/,
       );
       // appending is what a log does: fine
       writeFileSync(path, jsonl(r1, r2, reward('t3')));
