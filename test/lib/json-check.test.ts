@@ -42,14 +42,17 @@ test('JSON_PARSE details never copy source bytes: escape sequences, secrets and 
     ],
     [
       '{"a":"\u001b[31mred"}',
-      /^not valid JSON: bad control character in string literal, at character 6 of 20 \(control character U\+001B\)$/,
+      /^not valid JSON: bad control character in string literal, at character 6 of 16 \(control character U\+001B\)$/,
     ],
     ['{"key": sk-live-SECRET}', /^not valid JSON: unexpected character, at character 8 of 23 \(a letter\)$/],
     [
       '{"a":1',
       /^not valid JSON: expected ',' or '}' after property value, at character 6 of 6 \(the end of the text\)$/,
     ],
-    ['{"a":"\u009b2J"}', /^not valid JSON: .*U\+009B|^not valid JSON: /],
+    [
+      '{"a": \u009b[2J}',
+      /^not valid JSON: unexpected character, at character 6 of 11 \(control character U\+009B\)$/,
+    ],
   ];
   for (const [text, re] of cases) {
     const r = parseRow(text, LIMITS);

@@ -175,13 +175,14 @@ export async function buildEvidence(
   opts: BuildEvidenceOptions = {},
 ): Promise<PhaseResult> {
   const listed = await listSources(root, config);
-  if (listed.every((l) => l.files.length === 0))
+  const accept = opts.acceptSourceChanges === true || process.env['DISTILL_ACCEPT_SOURCE_CHANGES'] === '1';
+  const prevInputs = await previousInputs(root);
+  // nothing at all, and nothing built before: a fresh project (after a build, the check below names what vanished)
+  if (listed.every((l) => l.files.length === 0) && (prevInputs.size === 0 || accept))
     throw new UserError(
       'NO_SOURCES',
       'no source file matches any glob in distill.config.json; generate the sample with `npm run corpus` or point "sources" at your files',
     );
-  const accept = opts.acceptSourceChanges === true || process.env['DISTILL_ACCEPT_SOURCE_CHANGES'] === '1';
-  const prevInputs = await previousInputs(root);
   const prevHealth = await previousHealth(root);
   // sources never leave the datasets silently: what needs no reading is checked before anything is read
   const vanished = await vanishedSources(root, listed, prevInputs, prevHealth);
