@@ -139,7 +139,7 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 6,
     input: 'UTF-16 / UTF-32 file (BOM or NUL-interleaved)',
-    disposition: 'QF UNSUPPORTED_ENCODING',
+    disposition: 'E SOURCE_REFUSED; accepted or optional source: QF UNSUPPORTED_ENCODING',
     run: async () => {
       for (const bytes of [
         Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(jsonl(r1), 'utf16le')]),
@@ -214,7 +214,8 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 10,
     input: 'gzip / binary file named .jsonl',
-    disposition: 'QF BINARY_FILE',
+    disposition:
+      'E SOURCE_REFUSED; accepted or optional source: QF BINARY_FILE (a *.gz name is read decompressed)',
     run: async () => {
       const gz = gzipSync(jsonl(r1, r2));
       await fileCase(gz, {
@@ -293,7 +294,7 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 13,
     input: 'input is a symlink, or a symlinked folder leads outside the root',
-    disposition: 'QF SYMLINK_INPUT / QF PATH_ESCAPE',
+    disposition: 'E SOURCE_REFUSED; accepted or optional source: QF SYMLINK_INPUT / QF PATH_ESCAPE',
     run: async () => {
       await fileCase(
         jsonl(r1),
@@ -338,7 +339,7 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 14,
     input: 'FIFO, device, socket or a directory named x.jsonl',
-    disposition: 'QF NOT_REGULAR_FILE',
+    disposition: 'E SOURCE_REFUSED; accepted or optional source: QF NOT_REGULAR_FILE',
     run: async () => {
       for (const make of [(p: string) => execFileSync('mkfifo', [p]), (p: string) => mkdirSync(p)]) {
         await fileCase(
@@ -483,7 +484,8 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 18,
     input: 'source truncated, rotated or edited since the last run',
-    disposition: 'E SOURCE_TRUNCATED (nothing published; --accept-source-changes rebuilds)',
+    disposition:
+      'E SOURCE_TRUNCATED / SOURCE_MISSING (nothing published; --accept-source-changes rebuilds; rotation to a listed name is recognised)',
     run: async () => {
       const root = oneSourceProject({
         [`${SRC_DIR}/a-control.jsonl`]: jsonl(reward('ctl-1')),
@@ -535,7 +537,8 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 19,
     input: 'hostile names: control characters, NFC/NFD or case collisions, ../x and /etc/passwd globs',
-    disposition: 'QF UNSAFE_SOURCE_NAME; globs leaving the root → E (config error)',
+    disposition:
+      'E SOURCE_REFUSED (name escaped); accepted or optional source: QF UNSAFE_SOURCE_NAME; globs leaving the root → E (config error)',
     note: 'A 4 KB name cannot be created on Linux (NAME_MAX 255), so the >255-byte component check is defensive only.',
     run: async () => {
       await fileCase(
