@@ -8,6 +8,7 @@ import { UserError, type ErrorCode } from '../../lib/result.ts';
 import { contentChunks, isGzipName, openSource } from '../../lib/source-reader.ts';
 import { safeText } from '../../lib/terminal-text.ts';
 import { EVIDENCE_DIR, HEALTH_FILE } from './contract.ts';
+import { escapesRoot } from './source-names.ts';
 
 /**
  * Sources never leave the datasets silently (docs/sources.md "When a source vanishes"): a source
@@ -176,6 +177,7 @@ export async function findRotation(
     (a, b) => Number(dirname(b) === dir) - Number(dirname(a) === dir) || (a < b ? -1 : a > b ? 1 : 0),
   );
   for (const c of ordered) {
+    if (await escapesRoot(root, join(root, c))) continue; // never read outside the root, even to compare
     const opened = await openSource(join(root, c), c).catch(() => null);
     if (!opened?.ok) continue;
     const src = opened.src;
