@@ -548,8 +548,11 @@ export async function buildEvidence(
       let quarantined = 0;
       let records = 0;
       const progress = new Progress('build-evidence', null, 'source rows');
+      // a detail may quote a value of the row (an adapter's enum error): escaped, so it is safe to print
       const quarantine = (ctx: FileCtx, q: QRow): Promise<void> =>
-        staged.writer(`_quarantine/${ctx.stream}.jsonl`).write(quarantineRow(q, 'build-evidence'));
+        staged
+          .writer(`_quarantine/${ctx.stream}.jsonl`)
+          .write(quarantineRow({ ...q, detail: safeText(q.detail) }, 'build-evidence'));
       const dupOf = (recs: readonly KeptRecord[]): string | undefined => {
         for (const r of recs) {
           const at = seenIds.get(r.id);
