@@ -170,3 +170,24 @@ test('the reader itself: a file cut mid-read throws SOURCE_CHANGED instead of yi
     'no torn line was yielded',
   );
 });
+
+test('a gzipped JSON array (tau-bench) and a multi-member gzip file read the same as their plain files', async () => {
+  const tau = readFileSync(join(import.meta.dirname, '../../data/_kb/tau_bench/synthetic-airline.json'));
+  const plain = await build(project('data/_kb/t/*.json', { 'data/_kb/t/r.json': tau }, 'tau-bench'));
+  const gz = await build(
+    project('data/_kb/t/*.json.gz', { 'data/_kb/t/r.json.gz': gzipSync(tau) }, 'tau-bench'),
+  );
+  assert.ok(plain.evidence.length > 0);
+  assert.deepEqual(shape(gz), shape(plain));
+  // `cat a.gz b.gz > c.gz` is one stream of both
+  const a = jsonl(reward('t1'), reward('t2'));
+  const b = jsonl(reward('t3'));
+  const multi = await build(
+    project(`${A}/*.gz`, { [`${A}/x.jsonl.gz`]: Buffer.concat([gzipSync(a), gzipSync(b)]) }),
+  );
+  assert.deepEqual(multi.evidence.map((r) => [r.trace_id, r.provenance.line_offset]).sort(), [
+    ['t1', 0],
+    ['t2', 1],
+    ['t3', 2],
+  ]);
+});
