@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { AuditBaselineEntry } from '../../schemas/audit-baseline-entry.ts';
+import { AnyAuditBaselineEntry } from '../../schemas/audit-baseline-entry.ts';
 import { readBaseline } from '../gates/audit/baseline.ts';
 import { metricSeries } from '../gates/audit/report.ts';
 import { historyChart } from '../gates/audit/svg-chart.ts';
@@ -22,7 +22,7 @@ async function auditHistory(root: string): Promise<string | null> {
   try {
     const { rows } = await readBaseline<unknown>(root);
     const entries = rows.flatMap((r) => {
-      const e = AuditBaselineEntry.safeParse(r.entry);
+      const e = AnyAuditBaselineEntry.safeParse(r.entry);
       return e.success ? [e.data] : [];
     });
     if (entries.length === 0) return null;

@@ -1,6 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditBaselineEntry, SCHEMA_VERSION as ENTRY_V } from '../../../schemas/audit-baseline-entry.ts';
+import {
+  AnyAuditBaselineEntry,
+  AuditBaselineEntry,
+  SCHEMA_VERSION as ENTRY_V,
+} from '../../../schemas/audit-baseline-entry.ts';
 import { acceptance } from './acceptance-check.ts';
 import { diagnoseBaseline } from './baseline-damage.ts';
 import {
@@ -35,7 +39,16 @@ import {
 } from './report.ts';
 import { evidenceSchema, exportSchema, scoredSchema, screenedSchema } from './schema-checks.ts';
 import { preferencePairs, sftCategories, splitLeakage } from './training-checks.ts';
-import { appendBaseline, BASELINE_FILE, readBaseline, type BaselineRow } from './baseline.ts';
+import {
+  appendBaseline,
+  BASELINE_FILE,
+  BASELINE_HEAD,
+  ChainBroken,
+  readBaseline,
+  type BaselineRow,
+} from './baseline.ts';
+import { phaseDigests } from './phase-digests.ts';
+import { codeFingerprint } from '../../lib/code-fingerprint.ts';
 import { writeFileAtomic } from '../../lib/fs-atomic.ts';
 import { acquireLock } from '../../lib/lock.ts';
 import { log } from '../../lib/log.ts';
@@ -117,14 +130,16 @@ export async function runChecks(ctx: AuditContext, only?: readonly CheckId[]): P
 }
 
 /** The entries of the baseline rows that carry a valid AuditBaselineEntry, with their row numbers. */
-function validEntries(rows: readonly BaselineRow<unknown>[]): { seq: number; entry: AuditBaselineEntry }[] {
+function validEntries(
+  rows: readonly BaselineRow<unknown>[],
+): { seq: number; entry: AnyAuditBaselineEntry }[] {
   return rows.flatMap((r) => {
-    const res = AuditBaselineEntry.safeParse(r.entry);
+    const res = AnyAuditBaselineEntry.safeParse(r.entry);
     return res.success ? [{ seq: r.seq, entry: res.data }] : [];
   });
 }
 
-const refOf = (seq: number, e: AuditBaselineEntry): RowRef => ({
+const refOf = (seq: number, e: AnyAuditBaselineEntry): RowRef => ({
   seq,
   audited_at: e.audited_at,
   git_head: e.git_head,
@@ -139,7 +154,8 @@ export async function auditFull(root: string, opts: AuditOptions): Promise<Audit
       baseline = await readBaseline<unknown>(root);
     } catch (e) {
       if (e instanceof UserError) {
-        const where = e.code === 'AUDIT_CHAIN_BROKEN' ? await diagnoseBaseline(root) : null;
+        const located = e instanceof ChainBroken && e.located;
+        const where = e.code === 'AUDIT_CHAIN_BROKEN' && !located ? await diagnoseBaseline(root) : null;
         throw new UserError(
           e.code,
           `audit-full refuses to run: ${e.message}${where ? `\nWhere: ${where}.` : ''}`,
@@ -151,17 +167,27 @@ export async function auditFull(root: string, opts: AuditOptions): Promise<Audit
       log.warn(
         `${BASELINE_FILE}: cut off a torn partial last row (${baseline.recoveredTail} bytes, a crash during an earlier append); the chain is intact`,
       );
+    if (baseline.fresh)
+      log.warn(
+        `no audit baseline yet (${BASELINE_FILE} and ${BASELINE_HEAD} are absent and git HEAD holds none): this audit starts a new baseline at row 1; commit both files afterwards so that the baseline is anchored (docs/operator-handoff.md, "The audit baseline")`,
+      );
     if (!opts.phases.some((p) => existsSync(join(root, p.outDir, '_manifest.json'))))
       throw new UserError(
         'NOTHING_BUILT',
         'nothing to audit: no phase folder has a _manifest.json; build the pipeline first with `npm run run-all`; no baseline row was appended',
       );
-    const ctx: AuditContext = { root, config: loadConfig(root), phases: opts.phases };
+    const history = validEntries(baseline.rows);
+    const code = codeFingerprint();
+    const ctx: AuditContext = {
+      root,
+      config: loadConfig(root),
+      phases: opts.phases,
+      history: { rows: history, code },
+    };
     const checks = await runChecks(ctx);
     const counts = await corpusCounts(root, opts.phases);
     const metrics = trackedMetrics(counts);
     const digest = await exportsDigest(root);
-    const history = validEntries(baseline.rows);
     const last = history.at(-1) ?? null;
     const drift = compareMetrics(metrics, last?.entry.metrics ?? null);
     const passed = checks.filter((c) => c.ok).length;
@@ -173,6 +199,8 @@ export async function auditFull(root: string, opts: AuditOptions): Promise<Audit
       checks_passed: passed,
       checks_total: checks.length,
       export_sha256: digest.sha256,
+      code_fingerprint: code,
+      phases: await phaseDigests(root, opts.phases),
     });
     const row = await appendBaseline<AuditBaselineEntry>(root, entry);
     const entries = [...history.map((h) => h.entry), entry];

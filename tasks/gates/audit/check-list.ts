@@ -1,6 +1,7 @@
 import type { DistillConfig } from '../../../schemas/config.ts';
 import type { PipelinePhase } from '../../phases/registry.ts';
 import type { CheckOutcome } from './findings.ts';
+import type { AuditHistory } from './phase-digests.ts';
 
 /**
  * The 16 required checks of `distill audit-full`, in report order. Each names the phase whose
@@ -40,7 +41,7 @@ export const AUDIT_CHECKS = [
   {
     id: 'manifests',
     phase: 'all phases',
-    name: 'every published file matches its _manifest.json (distill verify)',
+    name: 'every published file matches its _manifest.json (distill verify), and each manifest is the one a passing audit recorded in the baseline for the same inputs, config and code',
   },
   {
     id: 'receipts',
@@ -92,6 +93,8 @@ export interface AuditContext {
   root: string;
   config: DistillConfig;
   phases: readonly PipelinePhase[];
+  /** The verified baseline rows and the code fingerprint, for the manifest digest comparison (none: skipped). */
+  history?: AuditHistory;
 }
 
 /** One check's implementation. */

@@ -9,6 +9,7 @@ import { reconcile, type ReceiptUnderCheck } from '../../run/receipts-check.ts';
 import { readJson, receiptForOutputs } from '../../run/run-reports.ts';
 import type { CheckFn } from './check-list.ts';
 import { Findings, plural } from './findings.ts';
+import { comparedPhases, digestMismatches, mismatchProblem, phaseDigests } from './phase-digests.ts';
 import { phaseManifest } from './rows.ts';
 
 /**
@@ -87,8 +88,12 @@ export const evidenceAccounting: CheckFn = async ({ root }) => {
   );
 };
 
-/** manifests: `distill verify` over every phase folder. */
-export const manifests: CheckFn = async ({ root }) => {
+/**
+ * manifests: `distill verify` over every phase folder, then each manifest against the digest a
+ * passing audit recorded for the same build (tasks/gates/audit/phase-digests.ts): a file edited
+ * together with its manifest passes verify but not this.
+ */
+export const manifests: CheckFn = async ({ root, phases, history }) => {
   const f = new Findings();
   let report;
   try {
@@ -99,8 +104,16 @@ export const manifests: CheckFn = async ({ root }) => {
   }
   for (const folder of report.folders) for (const p of folder.problems) f.add(`${p.file}: ${p.problem}`);
   const files = report.folders.reduce((s, x) => s + x.files, 0);
+  let compared = '';
+  if (history) {
+    const current = await phaseDigests(root, phases);
+    const mismatches = digestMismatches(current, history);
+    for (const m of mismatches) f.add(mismatchProblem(m, phases));
+    const seen = comparedPhases(current, history);
+    compared = `; ${seen === 0 ? 'no earlier passing audit of the same build to compare the manifests with' : `${plural(seen, 'manifest')} equal to the ones a passing audit recorded for the same build`}`;
+  }
   return f.outcome(
-    `${plural(files, 'file')} in ${plural(report.folders.length, 'phase folder')} match their manifests`,
+    `${plural(files, 'file')} in ${plural(report.folders.length, 'phase folder')} match their manifests${compared}`,
   );
 };
 
