@@ -73,6 +73,8 @@ export interface CleanGitFacts {
   entries: readonly StatusEntry[];
   /** Whether the baseline at HEAD is a byte prefix of the one on disk; null when it is unchanged or not committed. */
   baselineAppendOnly: boolean | null;
+  /** The first commit of the baseline's git history that changed committed rows instead of appending (null: append-only). */
+  baselineHistory?: { sha: string; problem: string } | null;
 }
 
 /** Gate 1: nothing uncommitted but the tolerated reports and the (only appended) baseline. */
@@ -109,6 +111,10 @@ export function cleanGitGate(f: CleanGitFacts): GateResult {
   if (f.baselineAppendOnly === false)
     out.push(
       `${BASELINE_FILE} differs from HEAD by more than appended rows (edited or truncated): restore it with \`git checkout -- ${BASELINE_FILE} ${BASELINE_HEAD}\``,
+    );
+  if (f.baselineHistory)
+    out.push(
+      `the committed history of ${BASELINE_FILE} is not append-only: ${f.baselineHistory.problem}; the baseline is the tamper anchor, so find out who made that commit (\`git show ${f.baselineHistory.sha.slice(0, 12)} -- ${BASELINE_FILE}\`), restore the last good version (\`git checkout ${f.baselineHistory.sha.slice(0, 12)}~1 -- ${BASELINE_FILE} ${BASELINE_HEAD}\`), commit it and rerun (docs/recovery-runbook.md, "AUDIT_CHAIN_BROKEN")`,
     );
   return result(
     'clean-git',

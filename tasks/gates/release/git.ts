@@ -96,3 +96,44 @@ export function committedFile(root: string, rel: string): Buffer | null {
   const r = git(root, ['show', `HEAD:./${rel}`]);
   return r.code === 0 ? r.stdout : null;
 }
+
+/** The bytes of a file at a commit (path relative to the project root), or null when the commit does not hold it. */
+export function fileAt(root: string, sha: string, rel: string): Buffer | null {
+  const r = git(root, ['show', `${sha}:./${rel}`]);
+  return r.code === 0 ? r.stdout : null;
+}
+
+/** The commits reachable from HEAD that changed a file (path relative to the project root), newest first, at most `limit`. */
+export function commitsTouching(root: string, rel: string, limit = 500): string[] {
+  const r = git(root, ['log', `-n${limit}`, '--first-parent', '--format=%H', '--', `./${rel}`]);
+  return r.code === 0 ? text(r.stdout).split('\n').filter(Boolean) : [];
+}
+
+/**
+ * Whether the committed history of an append-only file only ever appended: walking its commits
+ * from the oldest, each version must be a byte prefix of the next (a commit that deletes it counts
+ * as a rewrite). Returns the first commit that rewrote it, or null (also outside git).
+ */
+export function appendOnlyHistory(root: string, rel: string): { sha: string; problem: string } | null {
+  const shas = commitsTouching(root, rel).reverse();
+  let prev: Buffer | null = null;
+  let prevSha = '';
+  for (const sha of shas) {
+    const now = fileAt(root, sha, rel);
+    if (prev !== null && prev.length > 0) {
+      if (now === null)
+        return {
+          sha,
+          problem: `commit ${sha.slice(0, 12)} deleted it (committed before in ${prevSha.slice(0, 12)})`,
+        };
+      if (now.length < prev.length || !now.subarray(0, prev.length).equals(prev))
+        return {
+          sha,
+          problem: `commit ${sha.slice(0, 12)} changed rows committed before in ${prevSha.slice(0, 12)} (not only appended)`,
+        };
+    }
+    prev = now;
+    prevSha = sha;
+  }
+  return null;
+}

@@ -25,6 +25,7 @@ import {
   type TestFacts,
 } from './gates.ts';
 import {
+  appendOnlyHistory,
   commitResolves,
   committedFile,
   currentBranch,
@@ -114,7 +115,7 @@ async function packageJson(root: string): Promise<{ version: string; wireit: Rec
 
 /** Gate 1's facts: uncommitted changes relative to the project root, and whether the baseline only grew. */
 async function gitState(root: string): Promise<Parameters<typeof cleanGitGate>[0]> {
-  if (!isRepo(root)) return { repo: false, entries: [], baselineAppendOnly: null };
+  if (!isRepo(root)) return { repo: false, entries: [], baselineAppendOnly: null, baselineHistory: null };
   const prefix = repoPrefix(root);
   const entries = (statusEntries(root) ?? []).map((e) => ({
     status: e.status,
@@ -130,7 +131,7 @@ async function gitState(root: string): Promise<Parameters<typeof cleanGitGate>[0
       now.length >= committed.length &&
       now.subarray(0, committed.length).equals(committed);
   }
-  return { repo: true, entries, baselineAppendOnly };
+  return { repo: true, entries, baselineAppendOnly, baselineHistory: appendOnlyHistory(root, BASELINE_FILE) };
 }
 
 /** Runs the six gates, writes the report and manifest, prints them; returns the manifest (ready = all six pass). */
