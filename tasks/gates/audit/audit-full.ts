@@ -61,8 +61,11 @@ import type { PipelinePhase } from '../../phases/registry.ts';
  * `distill audit-full`: verifies every phase from what is on disk (16 required checks), tracks 10
  * metrics against the latest row of the append-only baseline `data/_kb/audit_baselines.jsonl`,
  * writes reports/distillation/phase8-full-audit-report.md and audit-metrics.svg, and appends a
- * chained baseline row. Refuses to run when the baseline was truncated or edited
- * (AUDIT_CHAIN_BROKEN). Never cached: it reads and appends state.
+ * chained baseline row that records each phase's manifest digest (the `manifests` check compares
+ * them with the latest passing row of the same build: tasks/gates/audit/phase-digests.ts). Refuses
+ * to run when the baseline was truncated, edited or deleted, no longer starts with the rows
+ * committed at git HEAD, or its head is missing or corrupt (AUDIT_CHAIN_BROKEN, with the recovery
+ * command). Never cached: it reads and appends state.
  */
 
 /** The implementation of each required check. */
