@@ -9,6 +9,7 @@ import {
   BASELINE_HEAD,
   readBaseline,
 } from '../../tasks/gates/audit/baseline.ts';
+import { digestMismatches, type AuditHistory } from '../../tasks/gates/audit/phase-digests.ts';
 import { releaseFreeze, type FreezeRunners } from '../../tasks/gates/release/release-freeze.ts';
 import { parseTestOutput } from '../../tasks/gates/release/runners.ts';
 import { PIPELINE } from '../../tasks/phases/registry.ts';
@@ -292,4 +293,56 @@ test('release-freeze refuses a baseline whose committed history was rewritten, n
   const del = (await freeze()).gates.find((x) => x.id === 'clean-git');
   assert.equal(del?.status, 'fail');
   assert.ok(del?.problems.some((p) => /is not append-only: commit [0-9a-f]{12} deleted it/.test(p)));
+});
+
+test('digest comparison: only the latest passing row of the same code and the same build counts; v1 rows and failing rows never do', () => {
+  const h = (c: string): string => c.repeat(64);
+  const entry = (over: Record<string, unknown>) => ({
+    schema_version: 2 as const,
+    audited_at: '2026-12-01T00:00:00.000Z',
+    git_head: 'unknown',
+    metrics: {},
+    checks_passed: 16,
+    checks_total: 16,
+    export_sha256: h('e'),
+    code_fingerprint: h('c'),
+    phases: [{ phase: 'export-rag', manifest_sha256: h('1'), built_from_sha256: h('b') }],
+    ...over,
+  });
+  const now = [{ phase: 'export-rag', manifest_sha256: h('2'), built_from_sha256: h('b') }];
+  const history = (rows: Record<string, unknown>[], code = h('c')): AuditHistory => ({
+    rows: rows.map((e, i) => ({ seq: i + 1, entry: entry(e) })) as AuditHistory['rows'],
+    code,
+  });
+  // a passing row of the same build and code recorded another manifest: tampering
+  assert.deepEqual(digestMismatches(now, history([{}])), [
+    { phase: 'export-rag', seq: 1, now: h('2'), recorded: h('1') },
+  ]);
+  // the same manifest: fine
+  assert.deepEqual(digestMismatches(now, history([{ phases: now }])), []);
+  // another build (other inputs), other code, a failing row: nothing to compare with
+  assert.deepEqual(
+    digestMismatches(
+      now,
+      history([{ phases: [{ ...now[0], manifest_sha256: h('1'), built_from_sha256: h('d') }] }]),
+    ),
+    [],
+  );
+  assert.deepEqual(digestMismatches(now, history([{}], h('f'))), []);
+  assert.deepEqual(digestMismatches(now, history([{ checks_passed: 15 }])), []);
+  // the latest passing row of that build decides: an older different digest does not matter,
+  // and a later failing row that recorded the tampered manifest does not become the reference
+  assert.deepEqual(digestMismatches(now, history([{}, { phases: now }])), []);
+  assert.deepEqual(
+    digestMismatches(now, history([{}, { phases: now, checks_passed: 15 }])).map((m) => m.seq),
+    [1],
+  );
+  // a schema_version 1 row carries no digests and is skipped
+  const v1 = { ...entry({}), schema_version: 1 } as Record<string, unknown>;
+  delete v1['phases'];
+  delete v1['code_fingerprint'];
+  assert.deepEqual(
+    digestMismatches(now, { rows: [{ seq: 1, entry: v1 }], code: h('c') } as unknown as AuditHistory),
+    [],
+  );
 });
