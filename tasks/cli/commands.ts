@@ -214,7 +214,7 @@ export const COMMANDS: Record<string, Command> = {
   'audit-full': {
     usage: 'audit-full [--json]',
     summary:
-      'Verify every phase from what is on disk (16 required checks), compare 10 tracked metrics with the last row of data/_kb/audit_baselines.jsonl (>20 % → warn), write reports/distillation/phase8-full-audit-report.md + audit-metrics.svg and append a chained baseline row; exit 1 unless 16/16 pass',
+      "Verify every phase from what is on disk (16 required checks), compare 10 tracked metrics with the last row of data/_kb/audit_baselines.jsonl (>20 % → warn), write reports/distillation/phase8-full-audit-report.md + audit-metrics.svg and append a chained baseline row (with each phase's manifest digest, compared by later audits of the same build); exit 1 unless 16/16 pass, exit 3 (AUDIT_CHAIN_BROKEN) when the baseline is damaged or differs from the rows committed at git HEAD",
     run: async (root, argv) => {
       const { values } = parseArgs({
         args: argv,

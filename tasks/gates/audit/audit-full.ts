@@ -172,7 +172,7 @@ export async function auditFull(root: string, opts: AuditOptions): Promise<Audit
       );
     if (baseline.fresh)
       log.warn(
-        `no audit baseline yet (${BASELINE_FILE} and ${BASELINE_HEAD} are absent and git HEAD holds none): this audit starts a new baseline at row 1; commit both files afterwards so that the baseline is anchored (docs/operator-handoff.md, "The audit baseline")`,
+        `no audit baseline yet (no rows in ${BASELINE_FILE}, none committed at git HEAD): this audit starts a new baseline at row 1; commit ${BASELINE_FILE} and ${BASELINE_HEAD} afterwards so that the baseline is anchored (docs/operator-handoff.md, "The audit baseline")`,
       );
     if (!opts.phases.some((p) => existsSync(join(root, p.outDir, '_manifest.json'))))
       throw new UserError(

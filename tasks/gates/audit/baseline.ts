@@ -34,7 +34,7 @@ export interface BaselineState<E> {
   lastLine: string | null;
   /** Rows committed at git HEAD that the file still starts with (0 outside git or when not committed). */
   committedRows: number;
-  /** True when neither file exists and git HEAD holds no baseline: the next append starts row 1. */
+  /** True when there are no rows (no file, or an empty one) and git HEAD holds none: the next append starts row 1. */
   fresh: boolean;
 }
 
@@ -206,7 +206,7 @@ export async function readBaseline<E>(root: string): Promise<BaselineState<E>> {
     recoveredTail,
     lastLine: lines.at(-1) ?? null,
     committedRows,
-    fresh: false,
+    fresh: rows.length === 0,
   };
 }
 
