@@ -40,6 +40,9 @@ export const AuditBaselineEntry = z
     code_fingerprint: Sha256.describe(
       'sha256 over the TypeScript sources of tasks/ and schemas/ of the code that audited (tasks/lib/code-fingerprint.ts)',
     ),
+    corpus_sha256: Sha256.describe(
+      'sha256 over distill.config.json and every file the config source globs and the protected sets (acceptance fixture, replay tasks, eval_sets) match, hashed from disk by the audit: sha256sum lines in byte order of the path, hashed again. The same corpus and code build byte-identical manifests',
+    ),
     phases: z
       .array(PhaseDigest)
       .describe(

@@ -89,16 +89,26 @@ test('an export row edited with its manifest and receipts rewritten to match: ve
   assert.equal(failingLine(r.stderr), '15/16 required pass (failing: manifests)');
   assert.match(
     r.stderr,
-    /exports\/rag\/_manifest\.json \(sha256 [0-9a-f]{12}…\) is not the manifest passing audit row 1 recorded for export-rag built from the same inputs, parameters, config and code \(sha256 [0-9a-f]{12}…\): exports\/rag\/ was changed after it was built and its manifest rewritten to match \(tampering\); rebuild with `npx distill run-all`/,
+    /exports\/rag\/_manifest\.json \(sha256 [0-9a-f]{12}…\) is not the manifest passing audit row 1 recorded for export-rag built from the same sources, config and code \(sha256 [0-9a-f]{12}…\): exports\/rag\/ was changed after it was built and its manifest rewritten to match \(tampering\); rebuild with `npx distill run-all`/,
   );
   // the failing audit's row does not become the reference: the next audit still compares with row 1
   const again = await runCli(['audit-full', '--root', dir]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /is not the manifest passing audit row 1 recorded for export-rag/);
+  // the attacker's next move: make the phase look like another build (a parameter added to the
+  // manifest changes what it says it was built from); the corpus digest is still the same
+  const mpath = join(dir, 'exports/rag/_manifest.json');
+  const manifest = JSON.parse(readFileSync(mpath, 'utf8')) as { parameters: Record<string, unknown> };
+  manifest.parameters['rebuilt_by'] = 'ops';
+  writeFileSync(mpath, `${JSON.stringify(manifest, null, 2)}\n`);
+  const knob = await runCli(['audit-full', '--root', dir]);
+  assert.equal(knob.code, 1);
+  assert.equal(failingLine(knob.stderr), '15/16 required pass (failing: manifests)');
+  assert.match(knob.stderr, /is not the manifest passing audit row 1 recorded for export-rag/);
   const state = await readBaseline<{ checks_passed: number; phases: { phase: string }[] }>(dir);
   assert.deepEqual(
     state.rows.map((x) => x.entry.checks_passed),
-    [16, 15, 15],
+    [16, 15, 15, 15],
   );
   assert.ok(state.rows[0]?.entry.phases.some((p) => p.phase === 'export-rag'));
   // the recovery the finding names: rebuild every phase from its inputs, then the audit passes again
@@ -295,8 +305,13 @@ test('release-freeze refuses a baseline whose committed history was rewritten, n
   assert.ok(del?.problems.some((p) => /is not append-only: commit [0-9a-f]{12} deleted it/.test(p)));
 });
 
-test('digest comparison: only the latest passing row of the same code and the same build counts; v1 rows and failing rows never do', () => {
+test('digest comparison: only the latest passing row of the same code and the same build (corpus or phase inputs) counts; stale phases, v1 rows and failing rows never do', () => {
   const h = (c: string): string => c.repeat(64);
+  const rag = (manifest: string, builtFrom = 'b') => ({
+    phase: 'export-rag',
+    manifest_sha256: h(manifest),
+    built_from_sha256: h(builtFrom),
+  });
   const entry = (over: Record<string, unknown>) => ({
     schema_version: 2 as const,
     audited_at: '2026-12-01T00:00:00.000Z',
@@ -306,43 +321,49 @@ test('digest comparison: only the latest passing row of the same code and the sa
     checks_total: 16,
     export_sha256: h('e'),
     code_fingerprint: h('c'),
-    phases: [{ phase: 'export-rag', manifest_sha256: h('1'), built_from_sha256: h('b') }],
+    corpus_sha256: h('k'),
+    phases: [rag('1')],
     ...over,
   });
-  const now = [{ phase: 'export-rag', manifest_sha256: h('2'), built_from_sha256: h('b') }];
-  const history = (rows: Record<string, unknown>[], code = h('c')): AuditHistory => ({
-    rows: rows.map((e, i) => ({ seq: i + 1, entry: entry(e) })) as AuditHistory['rows'],
-    code,
+  const now = (over: Partial<AuditHistory['now']> = {}): AuditHistory['now'] => ({
+    code: h('c'),
+    corpus: h('k'),
+    digests: [rag('2')],
+    stale: new Set(),
+    ...over,
   });
-  // a passing row of the same build and code recorded another manifest: tampering
-  assert.deepEqual(digestMismatches(now, history([{}])), [
+  const history = (rows: Record<string, unknown>[], n = now()): AuditHistory => ({
+    rows: rows.map((e, i) => ({ seq: i + 1, entry: entry(e) })) as unknown as AuditHistory['rows'],
+    now: n,
+  });
+  // a passing row of the same corpus and code recorded another manifest: tampering
+  assert.deepEqual(digestMismatches(history([{}])), [
     { phase: 'export-rag', seq: 1, now: h('2'), recorded: h('1') },
   ]);
-  // the same manifest: fine
-  assert.deepEqual(digestMismatches(now, history([{ phases: now }])), []);
-  // another build (other inputs), other code, a failing row: nothing to compare with
-  assert.deepEqual(
-    digestMismatches(
-      now,
-      history([{ phases: [{ ...now[0], manifest_sha256: h('1'), built_from_sha256: h('d') }] }]),
-    ),
-    [],
-  );
-  assert.deepEqual(digestMismatches(now, history([{}], h('f'))), []);
-  assert.deepEqual(digestMismatches(now, history([{ checks_passed: 15 }])), []);
+  // the attacker's knob is closed: other phase inputs / parameters in the manifest (another
+  // built_from) do not escape the comparison while the corpus is the same
+  assert.equal(digestMismatches(history([{}], now({ digests: [rag('2', 'x')] }))).length, 1);
+  // the same corpus with the same manifest: fine
+  assert.deepEqual(digestMismatches(history([{ phases: [rag('2')] }])), []);
+  // another corpus but the phase built from the same inputs: still compared
+  assert.equal(digestMismatches(history([{ corpus_sha256: h('j') }])).length, 1);
+  // another corpus and other inputs, other code, a failing row, a stale phase: nothing to compare with
+  assert.deepEqual(digestMismatches(history([{ corpus_sha256: h('j'), phases: [rag('1', 'd')] }])), []);
+  assert.deepEqual(digestMismatches(history([{}], now({ code: h('f') }))), []);
+  assert.deepEqual(digestMismatches(history([{ checks_passed: 15 }])), []);
+  assert.deepEqual(digestMismatches(history([{}], now({ stale: new Set(['export-rag']) }))), []);
   // the latest passing row of that build decides: an older different digest does not matter,
   // and a later failing row that recorded the tampered manifest does not become the reference
-  assert.deepEqual(digestMismatches(now, history([{}, { phases: now }])), []);
+  assert.deepEqual(digestMismatches(history([{}, { phases: [rag('2')] }])), []);
   assert.deepEqual(
-    digestMismatches(now, history([{}, { phases: now, checks_passed: 15 }])).map((m) => m.seq),
+    digestMismatches(history([{}, { phases: [rag('2')], checks_passed: 15 }])).map((m) => m.seq),
     [1],
   );
   // a schema_version 1 row carries no digests and is skipped
   const v1 = { ...entry({}), schema_version: 1 } as Record<string, unknown>;
-  delete v1['phases'];
-  delete v1['code_fingerprint'];
+  for (const k of ['phases', 'code_fingerprint', 'corpus_sha256']) delete v1[k];
   assert.deepEqual(
-    digestMismatches(now, { rows: [{ seq: 1, entry: v1 }], code: h('c') } as unknown as AuditHistory),
+    digestMismatches({ rows: [{ seq: 1, entry: v1 }], now: now() } as unknown as AuditHistory),
     [],
   );
 });

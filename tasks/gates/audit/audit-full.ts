@@ -47,7 +47,7 @@ import {
   readBaseline,
   type BaselineRow,
 } from './baseline.ts';
-import { phaseDigests } from './phase-digests.ts';
+import { buildState } from './phase-digests.ts';
 import { codeFingerprint } from '../../lib/code-fingerprint.ts';
 import { writeFileAtomic } from '../../lib/fs-atomic.ts';
 import { acquireLock } from '../../lib/lock.ts';
@@ -180,13 +180,9 @@ export async function auditFull(root: string, opts: AuditOptions): Promise<Audit
         'nothing to audit: no phase folder has a _manifest.json; build the pipeline first with `npm run run-all`; no baseline row was appended',
       );
     const history = validEntries(baseline.rows);
-    const code = codeFingerprint();
-    const ctx: AuditContext = {
-      root,
-      config: loadConfig(root),
-      phases: opts.phases,
-      history: { rows: history, code },
-    };
+    const config = loadConfig(root);
+    const now = await buildState(root, config, opts.phases, codeFingerprint());
+    const ctx: AuditContext = { root, config, phases: opts.phases, history: { rows: history, now } };
     const checks = await runChecks(ctx);
     const counts = await corpusCounts(root, opts.phases);
     const metrics = trackedMetrics(counts);
@@ -202,8 +198,9 @@ export async function auditFull(root: string, opts: AuditOptions): Promise<Audit
       checks_passed: passed,
       checks_total: checks.length,
       export_sha256: digest.sha256,
-      code_fingerprint: code,
-      phases: await phaseDigests(root, opts.phases),
+      code_fingerprint: now.code,
+      corpus_sha256: now.corpus,
+      phases: now.digests,
     });
     const row = await appendBaseline<AuditBaselineEntry>(root, entry);
     const entries = [...history.map((h) => h.entry), entry];
