@@ -41,7 +41,7 @@ export const AUDIT_CHECKS = [
   {
     id: 'manifests',
     phase: 'all phases',
-    name: 'every published file matches its _manifest.json (distill verify), and each manifest is the one a passing audit recorded in the baseline for the same inputs, config and code',
+    name: 'every published file matches its _manifest.json (distill verify), and each manifest is the one a passing audit recorded in the baseline for the same sources, config and code',
   },
   {
     id: 'receipts',
