@@ -110,6 +110,9 @@ export async function corpusDigest(
   const config_ = await fsp.readFile(join(root, CONFIG_FILE)).catch(() => Buffer.alloc(0));
   h.update(`${sha256(config_)}  ${CONFIG_FILE}\n`);
   for (const rel of paths) {
+    // regular files only: a symlink or a FIFO is refused by build-evidence and never hashed here
+    const st = await fsp.lstat(join(root, rel)).catch(() => null);
+    if (!st?.isFile()) continue;
     const sha = await sha256File(join(root, rel)).catch(() => null);
     if (sha === null) continue;
     files.set(rel, sha);
