@@ -1,15 +1,15 @@
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { AnyAuditBaselineEntry, PhaseDigest } from '../../../schemas/audit-baseline-entry.ts';
-import { createHash } from 'node:crypto';
 import { globby } from 'globby';
+import type { AnyAuditBaselineEntry, PhaseDigest } from '../../../schemas/audit-baseline-entry.ts';
 import type { DistillConfig } from '../../../schemas/config.ts';
 import { canonicalJson, sha256, sha256File } from '../../lib/hash.ts';
-import { protectedSets } from '../../lib/safety/protected-sets.ts';
-import { BASELINE_FILE, BASELINE_HEAD } from './baseline.ts';
 import { MANIFEST, Manifest } from '../../lib/manifest.ts';
 import { CONFIG_FILE } from '../../lib/project.ts';
+import { protectedSets } from '../../lib/safety/protected-sets.ts';
 import { ownerOf, type PipelinePhase } from '../../phases/registry.ts';
+import { BASELINE_FILE, BASELINE_HEAD } from './baseline.ts';
 
 /**
  * Tamper evidence that does not trust what it checks. A phase's `_manifest.json` vouches for its
@@ -39,6 +39,7 @@ export interface AuditHistory {
   rows: readonly { seq: number; entry: AnyAuditBaselineEntry }[];
   now: BuildState;
 }
+
 /** sha256 of what a phase was built from: its manifest's phase, parameters, schema versions and inputs, and the config file. */
 export function builtFrom(m: Manifest, configSha256: string): string {
   return sha256(
@@ -107,8 +108,8 @@ export async function corpusDigest(
     .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const files = new Map<string, string>();
   const h = createHash('sha256');
-  const config_ = await fsp.readFile(join(root, CONFIG_FILE)).catch(() => Buffer.alloc(0));
-  h.update(`${sha256(config_)}  ${CONFIG_FILE}\n`);
+  const configBytes = await fsp.readFile(join(root, CONFIG_FILE)).catch(() => Buffer.alloc(0));
+  h.update(`${sha256(configBytes)}  ${CONFIG_FILE}\n`);
   for (const rel of paths) {
     // regular files only: a symlink or a FIFO is refused by build-evidence and never hashed here
     const st = await fsp.lstat(join(root, rel)).catch(() => null);
