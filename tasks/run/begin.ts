@@ -1,16 +1,46 @@
 import { writeCurrentRun } from '../lib/current-run.ts';
+import { acquireRunLock } from '../lib/lock.ts';
+import { buildOwner, startOf } from '../lib/process-tree.ts';
+import { loadConfig } from '../lib/project.ts';
 import { startRun } from '../lib/receipts.ts';
+import { PIPELINE } from '../phases/registry.ts';
+import { removeDeadTemps, removeIncompleteCacheEntries } from './leftovers.ts';
+import { refuseIfPhaseLocked } from './preflight.ts';
 import { updateSourceFingerprint } from './source-index.ts';
 
 // A module of its own, apart from run-all.ts: begin-run starts on every `npm run` of a phase, and
 // run-all's report modules cost ~0.2 s of start-up it does not need.
 
 /**
- * `run-all --begin`, the first step of every wireit build (`begin-run`): writes the run-state
- * file, so every phase wireit runs next, and `run-all --collect` at the end, share one run id;
- * and brings `.distill/sources.fingerprint.json` (what wireit hashes for build-evidence) up to date.
+ * `run-all --begin`, the first step of every wireit build (`begin-run`). First the checks that
+ * refuse a build before anything is written (no run folder, no run-state file, no drift): the
+ * config loads, no other build is running (the run lock, taken for the `npm run ...` process
+ * that owns this build, so it is held until `run-all --collect` releases it or that process is
+ * gone), and no phase lock is held. Then it removes what killed builds left (dead processes'
+ * staging and scratch folders, incomplete wireit cache entries), writes the run-state file, so
+ * every phase wireit runs next, and `run-all --collect` at the end, share one run id and know the
+ * build's owner, and brings `.distill/sources.fingerprint.json` (what wireit hashes for
+ * build-evidence) up to date.
  */
 export async function beginRun(root: string): Promise<number> {
+  loadConfig(root);
+  const build = buildOwner();
+  const owner = build
+    ? { ...build.owner, command: build.command }
+    : { pid: process.pid, start: startOf(process.pid), command: 'distill run-all --begin' };
+  const release = await acquireRunLock(
+    root,
+    owner,
+    (build?.chain ?? []).map((r) => r.pid),
+  );
+  try {
+    await refuseIfPhaseLocked(root);
+  } catch (e) {
+    await release();
+    throw e;
+  }
+  await removeDeadTemps(root);
+  await removeIncompleteCacheEntries(root, PIPELINE);
   // build-evidence's wireit input: a content fingerprint of the sources, from a stat index (see source-index.ts)
   await updateSourceFingerprint(root);
   const runId = startRun();
@@ -18,6 +48,7 @@ export async function beginRun(root: string): Promise<number> {
     run_id: runId,
     started_at: new Date().toISOString(),
     script: process.env['npm_lifecycle_event'] || 'distill',
+    owner,
   });
   return 0;
 }

@@ -6,6 +6,11 @@ import type { StageReceipt } from '../../schemas/stage-receipt.ts';
 import { computeDrift } from './drift.ts';
 import { withCurrentNames } from './metric-names.ts';
 import { clearCurrentRun, inheritedRun } from '../lib/current-run.ts';
+import { acquireRunLock, releaseRunLock } from '../lib/lock.ts';
+import { startOf } from '../lib/process-tree.ts';
+import { loadConfig } from '../lib/project.ts';
+import { watchBuild } from '../lib/stop.ts';
+import { refuseIfPhaseLocked } from './preflight.ts';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { log } from '../lib/log.ts';
 import { codeVersion } from '../lib/project.ts';
@@ -153,7 +158,38 @@ export async function runAll(
   opts: { mode: 'run' | 'collect'; json: boolean },
   deps: RunAllDeps,
 ): Promise<number> {
-  const inherited = opts.mode === 'collect' ? inheritedRun(root) : null;
+  if (opts.mode === 'collect') {
+    // the build's owner (begin-run recorded it) must still be there: a killed build writes no run folder
+    watchBuild(root);
+    const inherited = inheritedRun(root);
+    try {
+      return await finishRun(root, opts, deps, inherited);
+    } finally {
+      if (inherited?.owner) await releaseRunLock(root, inherited.owner.pid);
+    }
+  }
+  // refused before anything is written (no run folder, no drift): a config that does not load,
+  // another build running, a phase lock held by another process
+  loadConfig(root);
+  const release = await acquireRunLock(root, {
+    pid: process.pid,
+    start: startOf(process.pid),
+    command: 'distill run-all',
+  });
+  try {
+    await refuseIfPhaseLocked(root);
+    return await finishRun(root, opts, deps, null);
+  } finally {
+    await release();
+  }
+}
+
+async function finishRun(
+  root: string,
+  opts: { mode: 'run' | 'collect'; json: boolean },
+  deps: RunAllDeps,
+  inherited: ReturnType<typeof inheritedRun>,
+): Promise<number> {
   const runId = opts.mode === 'run' ? startRun() : currentRunId(root);
   const startedAt = inherited?.run_id === runId ? inherited.started_at : new Date().toISOString();
   const ran =

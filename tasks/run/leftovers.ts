@@ -1,0 +1,78 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { removeStaleTemps } from '../lib/fs-atomic.ts';
+
+/**
+ * What a build killed or stopped by a full disk leaves behind, removed by begin-run before the
+ * next build (docs/reliability.md, "Disk full"):
+ * - staging and scratch folders (`.distill/{staging,scratch}/*.tmp-<pid>`) of processes that are gone;
+ * - incomplete entries of wireit's local cache. wireit copies a script's outputs into
+ *   `.wireit/<script-hex>/cache/<key>/` after it exits 0 and marks nothing when the copy is
+ *   complete; a copy cut short (disk full, a kill) stays, and a later build whose inputs match
+ *   that key would restore the partial copy as the outputs. An entry is complete when its
+ *   `_manifest.json` parses and every file it lists is there with its size, and the receipt copy parses.
+ */
+
+/** A phase wireit caches: its npm script, the folder it owns and its receipt's phase name. */
+export interface CachedPhase {
+  script: string;
+  outDir: string;
+  phase: string;
+}
+
+interface ManifestLike {
+  files?: { path?: unknown; bytes?: unknown }[];
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await fsp.readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a wireit cache entry holds the whole output of `p` (pure over the file system). */
+export async function cacheEntryComplete(entry: string, p: CachedPhase): Promise<boolean> {
+  const m = (await readJson(join(entry, p.outDir, '_manifest.json'))) as ManifestLike | undefined;
+  if (!m || !Array.isArray(m.files)) return false;
+  for (const f of m.files) {
+    if (typeof f.path !== 'string' || typeof f.bytes !== 'number') return false;
+    const st = await fsp.stat(join(entry, f.path)).catch(() => null);
+    if (!st || !st.isFile() || st.size !== f.bytes) return false;
+  }
+  return (
+    (await readJson(join(entry, 'reports/distillation/latest', `${p.phase}.receipt.json`))) !== undefined
+  );
+}
+
+/** Removes incomplete wireit cache entries of the given phases; returns their paths (relative to root). */
+export async function removeIncompleteCacheEntries(
+  root: string,
+  phases: readonly CachedPhase[],
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const p of phases) {
+    const rel = join('.wireit', Buffer.from(p.script, 'utf8').toString('hex'), 'cache');
+    let keys: string[];
+    try {
+      keys = (await fsp.readdir(join(root, rel))).sort();
+    } catch {
+      continue;
+    }
+    for (const key of keys) {
+      const entry = join(root, rel, key);
+      if (await cacheEntryComplete(entry, p)) continue;
+      await fsp.rm(entry, { recursive: true, force: true });
+      removed.push(join(rel, key));
+    }
+  }
+  return removed;
+}
+
+/** Removes dead processes' staging and scratch folders; returns how many. */
+export async function removeDeadTemps(root: string): Promise<number> {
+  let n = 0;
+  for (const d of ['staging', 'scratch']) n += await removeStaleTemps(join(root, '.distill', d));
+  return n;
+}
