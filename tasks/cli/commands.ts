@@ -360,7 +360,7 @@ const EXIT_MEANINGS: Record<number, string> = {
   3: 'the audit baseline is damaged (docs/recovery-runbook.md)',
   74: 'an I/O error: nothing was published',
   75: 'another run holds the lock, or another build is running',
-  130: 'stopped (Ctrl-C, a kill, or its build is gone): nothing was published',
+  130: 'stopped (a signal, or its build is gone): nothing published',
 };
 
 /** The text of `distill --help`, wrapped to `width` columns. */
