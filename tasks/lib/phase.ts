@@ -23,6 +23,12 @@ const IO_ERRORS = new Set([
   'EPERM',
 ]);
 
+/** True for an error of the environment (disk full, device error, permissions), not of the code. */
+export function isIoError(e: unknown): e is NodeJS.ErrnoException {
+  const errno = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof errno === 'string' && IO_ERRORS.has(errno);
+}
+
 /** What a phase core reports back to the shell. */
 export interface PhaseResult {
   parameters: Record<string, unknown>;

@@ -35,20 +35,20 @@ export async function beginRun(root: string): Promise<number> {
   );
   try {
     await refuseIfPhaseLocked(root);
+    await removeDeadTemps(root);
+    await removeIncompleteCacheEntries(root, PIPELINE);
+    // build-evidence's wireit input: a content fingerprint of the sources, from a stat index (see source-index.ts)
+    await updateSourceFingerprint(root);
+    await writeCurrentRun(root, {
+      run_id: startRun(),
+      started_at: new Date().toISOString(),
+      script: process.env['npm_lifecycle_event'] || 'distill',
+      owner,
+    });
   } catch (e) {
+    // refused or failed (a full disk): the build does not start, and holds nothing
     await release();
     throw e;
   }
-  await removeDeadTemps(root);
-  await removeIncompleteCacheEntries(root, PIPELINE);
-  // build-evidence's wireit input: a content fingerprint of the sources, from a stat index (see source-index.ts)
-  await updateSourceFingerprint(root);
-  const runId = startRun();
-  await writeCurrentRun(root, {
-    run_id: runId,
-    started_at: new Date().toISOString(),
-    script: process.env['npm_lifecycle_event'] || 'distill',
-    owner,
-  });
   return 0;
 }

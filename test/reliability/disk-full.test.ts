@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { cacheRoomError, CACHE_MARGIN_BYTES, diskName } from '../../tasks/lib/disk.ts';
 import { PIPELINE } from '../../tasks/phases/registry.ts';
 import { cacheEntryComplete } from '../../tasks/run/leftovers.ts';
+import { runCli } from '../helpers/project.ts';
 import { cliInProcess, ls, tempDir, writeConfig, writeFiles } from './fixture.ts';
 import { smallRepo, startJob, temps, userEnv } from './process-fixture.ts';
 
@@ -110,4 +111,21 @@ test("begin-run removes incomplete wireit cache entries and dead processes' stag
     [`data_scored-runs.tmp-${process.pid}`],
     "a live process's staging is kept",
   );
+});
+
+test('a full disk outside a phase (begin-run writing the source fingerprint) is one line naming the disk, exit 74, no temp file, no lock held', async () => {
+  const root = tempDir();
+  writeConfig(root, [{}]);
+  writeFiles(root, { 'data/_kb/src/a.jsonl': '{}\n' });
+  const r = await runCli(['run-all', '--begin', '--root', root], {
+    env: { DISTILL_FAULT: 'write:1:ENOSPC' },
+  });
+  assert.equal(r.code, 74, r.stderr);
+  assert.equal(
+    r.stderr,
+    `✖ run-all: I/O error on ${diskName(root)}: ENOSPC: injected fault on write (DISTILL_FAULT). Fix the cause (free disk space, check the device or permissions) and rerun. [IO_ERROR]\n`,
+  );
+  assert.deepEqual(temps(root), []);
+  assert.deepEqual(ls(join(root, '.distill/locks')), [], 'the run lock was released');
+  assert.equal(existsSync(join(root, 'reports/distillation/.current-run.json')), false);
 });
