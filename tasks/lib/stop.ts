@@ -17,7 +17,6 @@ export const STOPPED_EXIT = ERROR_CODES.STOPPED.exit;
 const temps = new Set<string>();
 let label = 'distill';
 let critical = 0;
-let published = false;
 let pending: string | null = null;
 
 /** A folder or file this process must remove if it is stopped (staging, scratch, its own lock). */
@@ -49,11 +48,10 @@ export function enterCritical(): void {
 export function leaveCritical(): void {
   if (critical === 0) return;
   critical--;
-  published = true;
-  if (critical === 0 && pending !== null) stopNow(pending);
+  if (critical === 0 && pending !== null) stopNow(pending, true);
 }
 
-function stopNow(why: string): never {
+function stopNow(why: string, published = false): never {
   for (const p of [...temps].reverse()) {
     try {
       rmSync(p, { recursive: true, force: true });
