@@ -4,7 +4,7 @@ import { UserError } from './result.ts';
 
 /**
  * Disk space: which disk a path is on, for one-line disk-full messages, and the guard that keeps
- * wireit's cache copy from filling the disk (docs/reliability.md, "Disk full").
+ * wireit's cache copy from filling the disk (docs/reliability.md, "Disk full in wireit's cache copy").
  *
  * Test hook: DISTILL_CACHE_FREE=<bytes> makes `cacheFreeBytes` report that many free bytes, so a
  * test can simulate a disk too full for wireit's cache copy without filling a real one.

@@ -4,7 +4,7 @@ import { alive, buildOwner, type ProcRef } from './process-tree.ts';
 import { ERROR_CODES, UserError } from './result.ts';
 
 /**
- * Stopping a phase cleanly (docs/reliability.md, "Process control"): on SIGINT, SIGTERM or SIGHUP,
+ * Stopping a phase cleanly (docs/reliability.md, "Killing a build stops every phase it started"): on SIGINT, SIGTERM or SIGHUP,
  * or when the build that started it is gone, a phase removes its staging and scratch folders and
  * its lock and exits STOPPED (130) without publishing. Outputs are built aside and swapped in
  * whole (staged-dir.ts), so a stop at any point leaves the previous outputs; a stop that arrives

@@ -4,7 +4,7 @@ import { removeStaleTemps } from '../lib/fs-atomic.ts';
 
 /**
  * What a build killed or stopped by a full disk leaves behind, removed by begin-run before the
- * next build (docs/reliability.md, "Disk full"):
+ * next build (docs/reliability.md, "Disk full in wireit's cache copy"):
  * - staging and scratch folders (`.distill/{staging,scratch}/*.tmp-<pid>`) of processes that are gone;
  * - incomplete entries of wireit's local cache. wireit copies a script's outputs into
  *   `.wireit/<script-hex>/cache/<key>/` after it exits 0 and marks nothing when the copy is

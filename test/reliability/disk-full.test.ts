@@ -11,7 +11,7 @@ import { cliInProcess, ls, tempDir, writeConfig, writeFiles } from './fixture.ts
 import { smallRepo, startJob, temps, userEnv } from './process-fixture.ts';
 
 /**
- * docs/reliability.md "Disk full": a disk too full for wireit's cache copy of a phase's outputs
+ * docs/reliability.md "Disk full in wireit's cache copy": a disk too full for wireit's cache copy of a phase's outputs
  * (simulated with the test hook DISTILL_CACHE_FREE) stops that phase before its publish with one
  * line naming the disk and the phase, exit 74, and leaves no temp file and no cache entry (wireit's
  * own copy would fail with "Internal error!" and leave a partial entry); begin-run removes

@@ -18,7 +18,7 @@ import {
 } from './process-fixture.ts';
 
 /**
- * docs/reliability.md "Process control": killing `npm run run-all` (its whole process group,
+ * docs/reliability.md "Killing a build stops every phase it started" and "One build at a time": killing `npm run run-all` (its whole process group,
  * SIGINT, SIGTERM, or npm alone) stops the phase that is running, which publishes nothing; a
  * killed or stopped `distill run-all` stops its phase the same way. The phase is held just before
  * its publish (DISTILL_PAUSE_AT=publish:staged:<ms>, its whole output staged), so a kill surely

@@ -7,7 +7,7 @@ import { cliInProcess, ls, pipelineProject, tree } from './fixture.ts';
 import { smallRepo, startJob, userEnv } from './process-fixture.ts';
 
 /**
- * docs/reliability.md "Process control": a refused run-all (usage or config error, another
+ * docs/reliability.md "A refused run writes nothing": a refused run-all (usage or config error, another
  * build running, a phase lock held) writes nothing: no run folder under reports/distillation/,
  * no drift against the last run, no receipt, no run-state file.
  */
