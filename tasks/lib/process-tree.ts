@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
 /**
- * The processes above this one, for process control under wireit (docs/reliability.md, "Killing a build stops every phase it started"). wireit starts every script in a process group of its own, so a kill of the group of
- * `npm run run-all` does not reach the phase that is running; the phase instead watches the
+ * The processes above this one, for process control under wireit (docs/reliability.md, "Killing a
+ * build stops every phase it started"). wireit starts every script in a process group of its own,
+ * so a kill of the group of `npm run run-all` does not reach the phase that is running; the phase instead watches the
  * processes between it and the build's owner and stops when one of them is gone.
  *
  * Linux reads /proc; elsewhere `ps` is asked. Every function returns null when it cannot tell.
