@@ -5,7 +5,8 @@ import { removeStaleTemps } from '../lib/fs-atomic.ts';
 /**
  * What a build killed or stopped by a full disk leaves behind, removed by begin-run before the
  * next build (docs/reliability.md, "Disk full in wireit's cache copy"):
- * - staging and scratch folders (`.distill/{staging,scratch}/*.tmp-<pid>`) of processes that are gone;
+ * - staging and scratch folders (`.distill/{staging,scratch}/*.tmp-<pid>`) and temp files of
+ *   small atomic writes of processes that are gone;
  * - incomplete entries of wireit's local cache. wireit copies a script's outputs into
  *   `.wireit/<script-hex>/cache/<key>/` after it exits 0 and marks nothing when the copy is
  *   complete; a copy cut short (disk full, a kill) stays, and a later build whose inputs match
@@ -70,9 +71,23 @@ export async function removeIncompleteCacheEntries(
   return removed;
 }
 
-/** Removes dead processes' staging and scratch folders; returns how many. */
+/**
+ * Folders where a killed process can leave `*.tmp-<pid>` temps: staging and scratch folders, and
+ * the temp files of small atomic writes (run state, source fingerprint, receipts). Never
+ * `.distill/trash/`: a copy there may be the previous outputs a half-done publish must restore.
+ */
+const TEMP_DIRS = [
+  '.distill/staging',
+  '.distill/scratch',
+  '.distill',
+  '.distill/cache',
+  'reports/distillation',
+  'reports/distillation/latest',
+];
+
+/** Removes dead processes' temps (staging and scratch folders, temp files); returns how many. */
 export async function removeDeadTemps(root: string): Promise<number> {
   let n = 0;
-  for (const d of ['staging', 'scratch']) n += await removeStaleTemps(join(root, '.distill', d));
+  for (const d of TEMP_DIRS) n += await removeStaleTemps(join(root, d));
   return n;
 }

@@ -99,6 +99,11 @@ test("begin-run removes incomplete wireit cache entries and dead processes' stag
     mkdirSync(join(root, '.distill', d), { recursive: true });
     writeFileSync(join(root, '.distill', d, 'part.jsonl'), 'x');
   }
+  writeFiles(root, {
+    [`reports/distillation/latest/.score.receipt.json.tmp-${dead}`]: '{"half',
+    [`.distill/.sources.fingerprint.json.tmp-${dead}`]: '{"half',
+    [`.distill/trash/data_evidence.tmp-${dead}/_manifest.json`]: '{}',
+  });
   const live = join(root, '.distill/staging', `data_scored-runs.tmp-${process.pid}`);
   mkdirSync(live, { recursive: true });
 
@@ -106,6 +111,13 @@ test("begin-run removes incomplete wireit cache entries and dead processes' stag
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(ls(cache), ['complete']);
   assert.deepEqual(ls(join(root, '.distill/scratch')), []);
+  assert.deepEqual(ls(join(root, 'reports/distillation/latest')), [], 'a dead temp file is removed');
+  assert.equal(existsSync(join(root, `.distill/.sources.fingerprint.json.tmp-${dead}`)), false);
+  assert.deepEqual(
+    ls(join(root, '.distill/trash')),
+    [`data_evidence.tmp-${dead}`],
+    'a trash copy is kept: it may be the previous outputs, which the next publish of its phase restores or drops',
+  );
   assert.deepEqual(
     ls(join(root, '.distill/staging')),
     [`data_scored-runs.tmp-${process.pid}`],
