@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { DriftReport } from '../../schemas/drift-report.ts';
 import type { RunSummary } from '../../schemas/run-summary.ts';
@@ -197,6 +197,16 @@ async function finishRun(
       ? await runPhases(root, runId, deps)
       : { outcomes: await collectPhases(root, runId, deps.phases), exitCode: 0 };
   const { outcomes } = ran;
+  if (opts.mode === 'run' && outcomes[0]?.status === 'failed') {
+    // the first phase refused or failed: nothing was built, so no run is recorded (its failed
+    // receipt was the only file of the run folder; no summary, no drift against the last run)
+    await fsp.rm(join(root, receiptPath(runId, outcomes[0].phase.phase)), { force: true });
+    await fsp.rmdir(join(root, runFile(runId, ''))).catch(() => undefined); // only if now empty
+    log.error(
+      `run-all: ${outcomes[0].phase.phase} did not build (above), so nothing ran: no run is recorded (no run folder, no drift). Fix it and rerun.`,
+    );
+    return ran.exitCode || 1;
+  }
   const checked = outcomes.filter((o) => o.status !== 'failed');
   const problems = reconcile(await checkItems(root, checked, true));
   const metrics = metricsOf(outcomes);

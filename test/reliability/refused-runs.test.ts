@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { acquireLock, LOCKED_EXIT } from '../../tasks/lib/lock.ts';
+import { runCli } from '../helpers/project.ts';
 import { cliInProcess, ls, pipelineProject, tree } from './fixture.ts';
 import { smallRepo, startJob, userEnv } from './process-fixture.ts';
 
@@ -15,7 +16,7 @@ import { smallRepo, startJob, userEnv } from './process-fixture.ts';
 const runFolders = (root: string): string[] =>
   ls(join(root, 'reports/distillation')).filter((n) => /^\d{8}T/.test(n));
 
-test('distill run-all refused for a usage error, a config error, a held phase lock or another build: exit 2 / 75, no run folder, no drift, nothing changed', async () => {
+test('distill run-all refused for a usage error, a config error, a held phase lock, another build or a first phase that refuses: exit 2 / 75, no run folder, no drift', async () => {
   const root = pipelineProject();
   const ok = await cliInProcess(['run-all', '--root', root]);
   assert.equal(ok.code, 0, ok.stderr);
@@ -60,6 +61,16 @@ test('distill run-all refused for a usage error, a config error, a held phase lo
   } finally {
     await run();
   }
+
+  // the first phase refuses (a source it cannot read): nothing ran, so no run is recorded
+  const unreadable = await runCli(['run-all', '--root', root], { env: { DISTILL_FAULT: 'read:1:EACCES' } });
+  assert.equal(unreadable.code, 2, unreadable.stderr);
+  assert.match(unreadable.stderr, /SOURCE_UNREADABLE/);
+  assert.match(
+    unreadable.stderr,
+    /run-all: build-evidence did not build \(above\), so nothing ran: no run is recorded \(no run folder, no drift\)\./,
+  );
+  assert.deepEqual(runFolders(root), runs, 'the first phase refused: no run folder');
 
   writeFileSync(join(root, 'distill.config.json'), '{ "schema_version": 1, "sources": [ }\n');
   const broken = tree(root);
