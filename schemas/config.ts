@@ -17,6 +17,12 @@ export const SourceConfig = z
       ),
     files: z.array(z.string().min(1)).min(1).describe('Globs relative to the project root'),
     description: z.string().optional(),
+    optional: z
+      .boolean()
+      .optional()
+      .describe(
+        'true for a source that may legitimately hold nothing: its globs may match no file and its files may be refused whole without stopping build-evidence (files the last build read that vanish still stop it; docs/sources.md)',
+      ),
     trajectories: z
       .string()
       .min(1)

@@ -227,7 +227,7 @@ test('materializeSession: an adapter that leaves a line out, or counts one twice
   );
 });
 
-test('build-evidence with adapter "auto": an empty file needs no adapter, a symlink is refused whole as usual', async () => {
+test('build-evidence with adapter "auto": an empty file needs no adapter, a symlink stops the build until accepted, then is refused whole', async () => {
   const dir = fixtureProject(['codex-rollout.jsonl']);
   writeFileSync(join(dir, 'data/in/empty.jsonl'), '');
   symlinkSync(join(dir, 'data/in/codex-rollout.jsonl'), join(dir, 'data/in/link.jsonl'));
@@ -236,8 +236,16 @@ test('build-evidence with adapter "auto": an empty file needs no adapter, a syml
   };
   (config.sources[0] as { files: string[] }).files = ['data/in/*.jsonl'];
   writeFileSync(join(dir, 'distill.config.json'), JSON.stringify(config));
-  const r = await runCli(['build-evidence', '--root', dir]);
+  const refused = await runCli(['build-evidence', '--root', dir]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /\[SOURCE_REFUSED\] source \w+: data\/in\/link\.jsonl: refused whole \(SYMLINK_INPUT/,
+  );
+  const r = await runCli(['build-evidence', '--root', dir, '--accept-source-changes']);
   assert.equal(r.code, 0, r.stderr);
+  // accepted once: the next build refuses it the same way without stopping
+  assert.equal((await runCli(['build-evidence', '--root', dir])).code, 0);
   const health = JSON.parse(readFileSync(join(dir, 'data/evidence/_health.json'), 'utf8')) as {
     files: (Health & { file_refused: string | null })[];
   };

@@ -4,6 +4,7 @@ import { promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SCHEMA_VERSION as SFT_VERSION } from '../schemas/sft-sample.ts';
 import {
   SCHEMA_DOCS_DIR,
   jsonSchemas,
@@ -88,7 +89,7 @@ test('generation is deterministic and the JSON is sorted, 2-space indented, newl
     assert.equal(parsed['$schema'], 'https://json-schema.org/draft/2020-12/schema', name);
     assert.match(
       String(parsed['$comment']),
-      /^Generated from schemas\/[a-z-]+\.ts \(SCHEMA_VERSION 1\) by `npm run schemas`; do not edit\.$/,
+      /^Generated from schemas\/[a-z-]+\.ts \(SCHEMA_VERSION [1-9]\d*\) by `npm run schemas`; do not edit\.$/,
       name,
     );
   }
@@ -120,7 +121,7 @@ test('the README links every schema file and names its source', () => {
     assert.ok(readme.includes(`[${name}.schema.json](${name}.schema.json)`), name);
   assert.ok(
     readme.includes(
-      '| SftSample | [sft-sample.schema.json](sft-sample.schema.json) | `schemas/sft-sample.ts` | 1 |',
+      `| SftSample | [sft-sample.schema.json](sft-sample.schema.json) | \`schemas/sft-sample.ts\` | ${SFT_VERSION} |`,
     ),
   );
   assert.ok(readme.endsWith('\n'));

@@ -139,7 +139,7 @@ test('records with a schema_version field refuse any other version', () => {
   for (const [name, schema, value] of cases) {
     accept(schema, value);
     assert.deepEqual(
-      refuse(schema, { ...value, schema_version: 2 }),
+      refuse(schema, { ...value, schema_version: (value['schema_version'] as number) + 1 }),
       ['schema_version: invalid_value'],
       name,
     );
@@ -547,13 +547,15 @@ test('RagSample: metadata must be flat strings and numbers; text non-empty; id w
 
 function sft(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    schema_version: 1,
+    schema_version: 2,
     id: `sft_${ID24}`,
     run_id: 'tr-1',
     task_key: 'task-1',
     quality_score: 'accepted',
     messages: [USER, ASSISTANT],
     tools: [],
+    derived_tools: [],
+    repairs: [],
     split: 'train',
     provenance: provenance(),
     ...over,
@@ -591,13 +593,15 @@ test('SftSample: fewer than two messages, a bad split or an unknown key is refus
 
 function pref(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    schema_version: 1,
+    schema_version: 2,
     id: `pref_${ID24}`,
     pair_type: 'outcome',
     task_key: 'task-1',
     prompt: [USER],
-    chosen: { role: 'assistant', content: '4' },
-    rejected: { role: 'assistant', content: '5' },
+    derived_tools: [],
+    chosen: [{ role: 'assistant', content: '4' }],
+    rejected: [{ role: 'assistant', content: '5' }],
+    repairs: { chosen: [], rejected: [] },
     chosen_id: 'tr-1',
     rejected_id: 'tr-2',
     chosen_provenance: provenance(),
@@ -623,27 +627,37 @@ test('PreferenceSample: a self-pair (chosen_id = rejected_id) is refused', () =>
 });
 
 test('PreferenceSample: identical chosen and rejected texts are refused', () => {
-  const r = PreferenceSample.safeParse(pref({ rejected: { role: 'assistant', content: '4' } }));
+  const r = PreferenceSample.safeParse(pref({ rejected: [{ role: 'assistant', content: '4' }] }));
   assert.equal(r.success, false);
   assert.deepEqual(
     r.error?.issues.map((i) => ({ code: i.code, path: i.path, message: i.message })),
-    [{ code: 'custom', path: ['rejected'], message: 'chosen and rejected texts are identical' }],
+    [{ code: 'custom', path: ['rejected'], message: 'chosen and rejected are identical' }],
   );
 });
 
 test('PreferenceSample: both refinements report together on a self-pair with identical texts', () => {
   assert.deepEqual(
-    messages(PreferenceSample, pref({ rejected_id: 'tr-1', rejected: { role: 'assistant', content: '4' } })),
-    ['self-pair: chosen_id equals rejected_id', 'chosen and rejected texts are identical'],
+    messages(
+      PreferenceSample,
+      pref({ rejected_id: 'tr-1', rejected: [{ role: 'assistant', content: '4' }] }),
+    ),
+    ['self-pair: chosen_id equals rejected_id', 'chosen and rejected are identical'],
   );
 });
 
-test('PreferenceSample: sides must be non-empty assistant turns; pair_type is closed', () => {
-  assert.deepEqual(refuse(PreferenceSample, pref({ chosen: { role: 'user', content: '4' } })), [
-    'chosen.role: invalid_value',
+test('PreferenceSample: each side is a non-empty continuation that starts with an assistant turn; pair_type is closed', () => {
+  assert.deepEqual(refuse(PreferenceSample, pref({ chosen: [{ role: 'user', content: '4' }] })), [
+    'chosen: custom',
   ]);
-  assert.deepEqual(refuse(PreferenceSample, pref({ rejected: { role: 'assistant', content: '' } })), [
-    'rejected.content: too_small',
+  assert.deepEqual(messages(PreferenceSample, pref({ chosen: [{ role: 'user', content: '4' }] })), [
+    'a pair side starts with an assistant turn',
+  ]);
+  assert.deepEqual(refuse(PreferenceSample, pref({ rejected: [] })), [
+    'rejected: too_small',
+    'rejected: custom',
+  ]);
+  assert.deepEqual(refuse(PreferenceSample, pref({ chosen: { role: 'assistant', content: '4' } })), [
+    'chosen: invalid_type',
   ]);
   assert.deepEqual(refuse(PreferenceSample, pref({ pair_type: 'random' })), ['pair_type: invalid_value']);
   assert.deepEqual(refuse(PreferenceSample, pref({ prompt: [] })), ['prompt: too_small']);
@@ -653,12 +667,14 @@ test('PreferenceSample: sides must be non-empty assistant turns; pair_type is cl
 
 function kto(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    schema_version: 1,
+    schema_version: 2,
     id: `kto_${ID24}`,
     run_id: 'tr-2',
     task_key: null,
     prompt: [USER],
-    completion: { role: 'assistant', content: '5' },
+    derived_tools: [],
+    completion: [{ role: 'assistant', content: '5' }],
+    repairs: [],
     label: false,
     split: 'train',
     provenance: provenance(),
@@ -668,14 +684,18 @@ function kto(over: Record<string, unknown> = {}): Record<string, unknown> {
 
 test('KtoSample: desirable and undesirable rows are accepted', () => {
   accept(KtoSample, kto());
-  accept(KtoSample, kto({ label: true, completion: { role: 'assistant', content: '4' }, task_key: 't' }));
+  accept(KtoSample, kto({ label: true, completion: [{ role: 'assistant', content: '4' }], task_key: 't' }));
 });
 
-test('KtoSample: label must be a boolean; completion non-empty; id well-formed', () => {
+test('KtoSample: label must be a boolean; completion a non-empty continuation from an assistant turn; id well-formed', () => {
   assert.deepEqual(refuse(KtoSample, kto({ label: 'true' })), ['label: invalid_type']);
   assert.deepEqual(refuse(KtoSample, kto({ label: 1 })), ['label: invalid_type']);
-  assert.deepEqual(refuse(KtoSample, kto({ completion: { role: 'assistant', content: '' } })), [
-    'completion.content: too_small',
+  assert.deepEqual(refuse(KtoSample, kto({ completion: [] })), [
+    'completion: too_small',
+    'completion: custom',
+  ]);
+  assert.deepEqual(refuse(KtoSample, kto({ completion: [{ role: 'user', content: '5' }] })), [
+    'completion: custom',
   ]);
   assert.deepEqual(refuse(KtoSample, kto({ id: `pref_${ID24}` })), ['id: invalid_format']);
 });

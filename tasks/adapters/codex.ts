@@ -302,7 +302,12 @@ function codexFile(units: readonly SessionUnit[], ctx: Omit<AdapterContext, 'ind
   const keptSet = new Set(kept);
   const firstTs =
     units.find((u) => keptSet.has(u.index) && typeof u.row.timestamp === 'string')?.row.timestamp ?? null;
-  const session = state.sessionId ?? posix.basename(ctx.sourceFile).replace(/\.jsonl$/i, '');
+  const session =
+    state.sessionId ??
+    posix
+      .basename(ctx.sourceFile)
+      .replace(/\.gz$/i, '')
+      .replace(/\.jsonl$/i, '');
   if (state.sessionId === null) state.flags.add('no_session_meta');
   const provider = state.provider ?? 'openai';
   const keyed = state.messages.filter((m) => !(m.role === 'user' && INJECTED.test(m.content)));

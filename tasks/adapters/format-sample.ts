@@ -4,10 +4,12 @@ import {
   openSource,
   readArrayElements,
   readDocument,
+  readHead,
   readLines,
   sniffRefusal,
   type OpenedSource,
 } from '../lib/source-reader.ts';
+import { UserError } from '../lib/result.ts';
 
 /** How many rows (lines / elements) detection looks at. */
 export const SAMPLE_ROWS = 20;
@@ -16,9 +18,8 @@ const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
 /** The first non-whitespace byte after an optional BOM, or null for a blank file. */
 async function firstByte(src: OpenedSource): Promise<number | null> {
-  const n = Math.min(src.size, 64 * 1024);
-  const head = Buffer.alloc(n);
-  await src.fh.read(head, 0, n, 0);
+  const head = await readHead(src, 64 * 1024);
+  const n = head.length;
   let i = n >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   while (i < n && [0x20, 0x09, 0x0a, 0x0d].includes(head[i] as number)) i++;
   return i < n ? (head[i] as number) : null;
@@ -48,6 +49,22 @@ export async function sampleFile(
   if (!opened.ok) return none('unreadable', `${opened.refusal.reason}: ${opened.refusal.detail}`);
   const src = opened.src;
   try {
+    return await sampleOpened(src, limits, none);
+  } catch (e) {
+    // damaged gzip data, or a file that changed while it was sampled
+    if (e instanceof UserError) return none('unreadable', e.message);
+    throw e;
+  } finally {
+    await src.fh.close();
+  }
+}
+
+async function sampleOpened(
+  src: OpenedSource,
+  limits: { maxLineBytes: number; maxDepth: number },
+  none: (kind: FileSample['kind'], note: string) => FileSample,
+): Promise<FileSample> {
+  {
     const refusal = await sniffRefusal(src);
     if (refusal) return none('unreadable', `${refusal.reason}: ${refusal.detail}`);
     const first = await firstByte(src);
@@ -129,7 +146,5 @@ export async function sampleFile(
       );
     }
     return none('not-json', 'no content');
-  } finally {
-    await src.fh.close();
   }
 }

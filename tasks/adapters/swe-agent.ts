@@ -101,6 +101,7 @@ function modelOf(replay: unknown): string | null {
 function instanceOf(sourceFile: string): string {
   return posix
     .basename(sourceFile)
+    .replace(/\.gz$/i, '') // a compressed copy names the same instance
     .replace(/\.traj$/i, '')
     .replace(/\.json$/i, '');
 }

@@ -19,7 +19,11 @@ const DOMAINS = ['airline', 'retail'] as const;
 
 /** The results file name without extension, e.g. "gpt-4o-airline". */
 function fileStem(sourceFile: string): string {
-  return posix.basename(sourceFile).replace(/\.json$/i, '');
+  // a compressed copy (`x.json.gz`, read decompressed) names the same runs as `x.json`
+  return posix
+    .basename(sourceFile)
+    .replace(/\.gz$/i, '')
+    .replace(/\.json$/i, '');
 }
 
 /** tau-bench domain from the file name (the elements do not say); the stem itself otherwise. */

@@ -37,7 +37,7 @@ export const COMMANDS: Record<string, Command> = {
   'build-evidence': {
     usage: 'build-evidence [--accept-source-changes]',
     summary:
-      'Materialize every source row into data/evidence/YYYY/MM/DD/<stream>.jsonl, or quarantine it with a reason; --accept-source-changes rebuilds after a source shrank or was edited (else SOURCE_TRUNCATED)',
+      'Materialize every source row into data/evidence/YYYY/MM/DD/<stream>.jsonl, or quarantine it with a reason; stops when a source matches nothing, a file vanished, shrank or was edited since the last build, or is refused whole (NO_SOURCES, SOURCE_MISSING, SOURCE_TRUNCATED, SOURCE_REFUSED) unless --accept-source-changes',
     run: async (root, argv) => {
       const { values } = parseArgs({
         args: argv,
@@ -148,7 +148,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'run-all': {
-    usage: 'run-all [--json]',
+    usage: 'run-all [--json] [--accept-source-changes]',
     summary:
       'Runs every phase in order (build-evidence → score → exports), then writes reports/distillation/<run_id>/summary.json and drift.json and prints the funnel and the drift verdict',
     run: async (root, argv) => {
@@ -158,9 +158,12 @@ export const COMMANDS: Record<string, Command> = {
           json: { type: 'boolean', default: false },
           begin: { type: 'boolean', default: false },
           collect: { type: 'boolean', default: false },
+          'accept-source-changes': { type: 'boolean', default: false },
         },
         allowPositionals: false,
       });
+      // build-evidence reads it (the same as its own flag); `npm run run-all` passes it through the environment
+      if (values['accept-source-changes']) process.env['DISTILL_ACCEPT_SOURCE_CHANGES'] = '1';
       // --begin / --collect are the first and last steps of `npm run run-all` (wireit builds the phases in between)
       if (values.begin) return (await import('../run/begin.ts')).beginRun(root);
       const { runAll } = await import('../run/run-all.ts');
@@ -287,11 +290,9 @@ export const COMMANDS: Record<string, Command> = {
       } catch {
         // sniffing needs no valid config; the defaults apply
       }
-      const { formatSniff, sniffFiles } = await import('../inspect/sniff.ts');
+      const { formatSniff, formatSniffJson, sniffFiles } = await import('../inspect/sniff.ts');
       const results = await sniffFiles(positionals, process.cwd(), limits);
-      process.stdout.write(
-        values.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatSniff(results)}\n`,
-      );
+      process.stdout.write(values.json ? `${formatSniffJson(results)}\n` : `${formatSniff(results)}\n`);
       return results.every((r) => r.adapter !== null) ? 0 : 1;
     },
   },

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { detectFormat, type Candidate } from '../adapters/detect.ts';
 import { ADAPTERS } from '../adapters/registry.ts';
 import { sampleFile } from '../adapters/format-sample.ts';
+import { safeJson, safeText } from '../lib/terminal-text.ts';
 
 /** What `distill sniff` found for one file. */
 export interface SniffResult {
@@ -49,13 +50,23 @@ export async function sniffFiles(
   return out;
 }
 
-/** One line per file: `file: adapter (confidence 0.95): reason`, or `file: unknown: why`. */
+/**
+ * One line per file: `file: adapter (confidence 0.95): reason`, or `file: unknown: why`. File names
+ * and reasons (which may quote the file) are escaped: control characters show as `\u001b`.
+ */
 export function formatSniff(results: readonly SniffResult[]): string {
   return results
     .map((r) =>
-      r.adapter !== null
-        ? `${r.file}: ${r.adapter} (confidence ${(r.confidence as number).toFixed(2)}): ${r.reason}`
-        : `${r.file}: unknown: ${r.reason}`,
+      safeText(
+        r.adapter !== null
+          ? `${r.file}: ${r.adapter} (confidence ${(r.confidence as number).toFixed(2)}): ${r.reason}`
+          : `${r.file}: unknown: ${r.reason}`,
+      ),
     )
     .join('\n');
+}
+
+/** The results as JSON, with every character a terminal could act on escaped (still the same JSON). */
+export function formatSniffJson(results: readonly SniffResult[]): string {
+  return safeJson(JSON.stringify(results, null, 2));
 }

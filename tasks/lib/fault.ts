@@ -1,3 +1,13 @@
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 /**
  * Test hooks for crash and I/O-fault injection (RELIABILITY.md T4, T6). Both are inert unless
  * their environment variable is set, and cost one Map lookup per durability point.
@@ -65,4 +75,32 @@ export async function pausePoint(point: string): Promise<void> {
   paused = true;
   process.stderr.write(`DISTILL_PAUSE_AT: pausing at ${point} for ${pauseSpec.n} ms (pid ${process.pid})\n`);
   await new Promise((resolve) => setTimeout(resolve, pauseSpec.n));
+}
+
+/**
+ * DISTILL_SOURCE_CHANGE=<action>:<n>  test hook: right after the n-th chunk a source reader took
+ * from a file (counted per setting, in this process), change that file under the reader:
+ * `truncate` cuts it to half its size, `replace` renames a copy of it over its path, `rewrite`
+ * overwrites its first byte in place (same size). Read at each call, so a test can set it in-process.
+ */
+let sourceChangeSeen: { spec: string; count: number } | null = null;
+export function sourceReadHook(path: string, _chunk: number): void {
+  const spec = process.env['DISTILL_SOURCE_CHANGE'];
+  if (!spec) {
+    sourceChangeSeen = null;
+    return;
+  }
+  if (sourceChangeSeen?.spec !== spec) sourceChangeSeen = { spec, count: 0 };
+  const [action, n] = spec.split(':');
+  if (++sourceChangeSeen.count !== Number(n)) return;
+  const size = statSync(path).size;
+  if (action === 'truncate') truncateSync(path, Math.floor(size / 2));
+  else if (action === 'replace') {
+    writeFileSync(`${path}.distill-replace`, readFileSync(path));
+    renameSync(`${path}.distill-replace`, path);
+  } else if (action === 'rewrite') {
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.from(' '), 0, 1, 0);
+    closeSync(fd);
+  }
 }

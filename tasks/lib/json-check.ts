@@ -194,8 +194,18 @@ export function parseRow(text: string, limits: ParseLimits): ParseOutcome {
   } catch (e) {
     const msg = (e as Error).message;
     const trailing = /Unexpected non-whitespace character after JSON/.test(msg);
-    if (/Duplicate key/i.test(msg)) return { ok: false, drop: { reason: 'DUPLICATE_KEY', detail: msg } };
-    return { ok: false, drop: { reason: trailing ? 'JSON_TRAILING_DATA' : 'JSON_PARSE', detail: msg } };
+    if (/Duplicate key/i.test(msg))
+      return {
+        ok: false,
+        drop: {
+          reason: 'DUPLICATE_KEY',
+          detail: `an object repeats a key (at ${where(text, errorPosition(text, msg))}); JSON.parse would keep only the last`,
+        },
+      };
+    return {
+      ok: false,
+      drop: { reason: trailing ? 'JSON_TRAILING_DATA' : 'JSON_PARSE', detail: describeJsonError(text, msg) },
+    };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
@@ -229,4 +239,63 @@ export function relabelBigInteger(d: AnyDrop<Reason>, rowFlags: readonly string[
     reason: 'UNSAFE_INTEGER',
     detail: `integer at ${path} is beyond 2^53: read exactly as a string, it cannot fill this numeric field`,
   };
+}
+
+/**
+ * A JSON syntax error described by kind, position and the class of character found there, never
+ * by quoting the row: V8's messages copy the start of the text (`Unexpected token 'x', "{..."`),
+ * which would put raw source bytes, secrets or terminal escape sequences into quarantine details.
+ */
+export function describeJsonError(text: string, v8Message: string): string {
+  let kind: string;
+  if (/^Unexpected token/.test(v8Message)) kind = 'unexpected character';
+  else if (/^Unexpected end of JSON input/.test(v8Message)) kind = 'the text ends inside a value';
+  else {
+    kind = v8Message.replace(/ (in JSON )?at position \d+.*$/s, '');
+    // V8's fixed messages quote only punctuation; anything else quoted could be source text
+    const quoted = kind.replace(/'[{}[\],:]'/g, '');
+    if (/["'\\]/.test(quoted) || kind.length > 80) kind = 'syntax error';
+    kind = kind.charAt(0).toLowerCase() + kind.slice(1);
+  }
+  return `not valid JSON: ${kind}, at ${where(text, errorPosition(text, v8Message))}`;
+}
+
+/** 0-based character position of a parse error: from V8's message, else from lossless-json's, else null. */
+function errorPosition(text: string, msg: string): number | null {
+  const m = /at position (\d+)/.exec(msg);
+  if (m) return Number(m[1]);
+  if (/^Unexpected end of JSON input/.test(msg)) return text.length;
+  try {
+    parseLossless(text);
+  } catch (e) {
+    const l = /at position (\d+)/.exec((e as Error).message);
+    if (l) {
+      // lossless-json points at the start of the bad value; V8 names the character: the first one from there
+      const tok = /^Unexpected token '(.)'/su.exec(msg)?.[1];
+      const at = tok === undefined ? -1 : text.indexOf(tok, Number(l[1]));
+      return at !== -1 ? at : Number(l[1]);
+    }
+  }
+  return null;
+}
+
+/** `character 6 of 9 (a letter)`: where, and what class of character is there; never the character itself unless it is ASCII punctuation. */
+function where(text: string, pos: number | null): string {
+  if (pos === null) return `an unknown position of ${text.length} characters`;
+  if (pos >= text.length) return `character ${pos} of ${text.length} (the end of the text)`;
+  return `character ${pos} of ${text.length} (${charClass(text.codePointAt(pos) as number)})`;
+}
+
+/** A character's class in words; ASCII punctuation is named as itself (it cannot act on a terminal). */
+export function charClass(c: number): string {
+  const hex = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return `control character ${hex}`;
+  if (c === 0x20) return 'a space';
+  if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return 'a letter';
+  if (c >= 0x30 && c <= 0x39) return 'a digit';
+  if (c < 0x7f) return `"${String.fromCharCode(c)}"`;
+  if (c >= 0xd800 && c <= 0xdfff) return `lone surrogate ${hex}`;
+  if (/[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u.test(String.fromCodePoint(c)))
+    return `invisible format character ${hex}`;
+  return `non-ASCII character ${hex}`;
 }

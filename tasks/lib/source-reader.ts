@@ -1,6 +1,10 @@
 import { constants, promises as fsp } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { maybeFault } from './fault.ts';
+import { once } from 'node:events';
+import { createGunzip } from 'node:zlib';
+import { maybeFault, sourceReadHook } from './fault.ts';
+import { UserError } from './result.ts';
+import { safeText } from './terminal-text.ts';
 import type { BuildEvidenceReason } from '../phases/build-evidence/contract.ts';
 import type { Drop as AnyDrop } from './result.ts';
 
@@ -41,17 +45,41 @@ export interface FileRefusal {
 
 export interface OpenedSource {
   fh: fsp.FileHandle;
+  /** Size in bytes of the file on disk when it was opened: the snapshot `[0, size)` every reader reads. */
   size: number;
   dev: number;
   ino: number;
+  /** The path it was opened at (to check it was not replaced) and the name messages use for it. */
+  path: string;
+  name: string;
+  /**
+   * `gzip` for a file whose name ends in `.gz`: units, offsets and line numbers are those of the
+   * decompressed stream (docs/sources.md); `size` and the snapshot hashes stay those of the file.
+   */
+  compression: 'none' | 'gzip';
+  /** SHA-256 of the first min(size, HEAD_BYTES) bytes at open: `verifyUnchanged` compares it. */
+  headSha256: string;
+  /** When set, a reader that reads the whole snapshot checks its bytes hash to this (else SOURCE_CHANGED). */
+  expectSha256?: string | null;
 }
 
 const CHUNK = 1 << 20;
+/** How many leading bytes identify a file: a change in them during a read is SOURCE_CHANGED. */
+const HEAD_BYTES = 64 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Opens a regular file without following a final symlink and snapshots its size. */
+/** True for a name read through gzip decompression. */
+export function isGzipName(path: string): boolean {
+  return /\.gz$/i.test(path);
+}
+
+/**
+ * Opens a regular file without following a final symlink and snapshots its size. `name` is how
+ * messages call it (e.g. the project-relative path; escaped before printing).
+ */
 export async function openSource(
   path: string,
+  name: string = path,
 ): Promise<{ ok: true; src: OpenedSource } | { ok: false; refusal: FileRefusal }> {
   let fh: fsp.FileHandle;
   try {
@@ -80,7 +108,146 @@ export async function openSource(
       },
     };
   }
-  return { ok: true, src: { fh, size: st.size, dev: st.dev, ino: st.ino } };
+  const src: OpenedSource = {
+    fh,
+    size: st.size,
+    dev: st.dev,
+    ino: st.ino,
+    path,
+    name,
+    compression: isGzipName(path) ? 'gzip' : 'none',
+    headSha256: '',
+  };
+  src.headSha256 = await headHash(src);
+  return { ok: true, src };
+}
+
+/** SHA-256 of the file's first min(size, HEAD_BYTES) bytes as they are now (read through the handle). */
+async function headHash(src: OpenedSource): Promise<string> {
+  const n = Math.min(src.size, HEAD_BYTES);
+  const b = Buffer.alloc(n);
+  let done = 0;
+  while (done < n) {
+    const { bytesRead } = await src.fh.read(b, done, n - done, done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return createHash('sha256').update(b.subarray(0, done)).digest('hex');
+}
+
+/** The SOURCE_CHANGED error for a file that changed while it was read. */
+export function sourceChangedError(src: Pick<OpenedSource, 'name' | 'size'>, what: string): UserError {
+  return new UserError(
+    'SOURCE_CHANGED',
+    `SOURCE_CHANGED: ${safeText(src.name)}: ${what} while it was read (it was ${src.size} bytes at the start); nothing was published. ` +
+      'Something rewrote, truncated or replaced the file during the build: rerun once it is done (a file that only grows is fine: it is read up to its size at the start).',
+  );
+}
+
+/**
+ * Checks, after a file was read, that it is still the file that was opened and holds what was
+ * read: not shorter than the snapshot, not replaced or removed at its path, same leading bytes.
+ * Throws SOURCE_CHANGED otherwise. A file that only grew passes.
+ */
+export async function verifyUnchanged(src: OpenedSource): Promise<void> {
+  const st = await src.fh.stat();
+  if (st.size < src.size) throw sourceChangedError(src, `it shrank to ${st.size} bytes`);
+  let at: { dev: number; ino: number } | null;
+  try {
+    at = await fsp.lstat(src.path);
+  } catch {
+    at = null;
+  }
+  if (!at) throw sourceChangedError(src, 'it was removed or renamed');
+  if (at.dev !== src.dev || at.ino !== src.ino)
+    throw sourceChangedError(src, 'another file was put in its place');
+  if ((await headHash(src)) !== src.headSha256)
+    throw sourceChangedError(src, `its first ${Math.min(src.size, HEAD_BYTES)} bytes changed`);
+}
+
+/**
+ * The raw bytes `[0, size)` of the snapshot, in order, through the open handle. A short read (the
+ * file shrank) is SOURCE_CHANGED; so is a full pass whose bytes do not hash to `expectSha256`.
+ * The yielded buffer is reused: consume it before asking for the next one (unless `fresh`).
+ */
+async function* rawChunks(src: OpenedSource, fresh = false): AsyncGenerator<Buffer> {
+  let buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(src.size, 1)));
+  const hash = src.expectSha256 ? createHash('sha256') : null;
+  let pos = 0;
+  let n = 0;
+  while (pos < src.size) {
+    if (fresh && n > 0) buf = Buffer.allocUnsafe(buf.length);
+    const { bytesRead } = await src.fh.read(buf, 0, Math.min(buf.length, src.size - pos), pos);
+    if (bytesRead === 0) throw sourceChangedError(src, `it ended after ${pos} bytes`);
+    const chunk = buf.subarray(0, bytesRead);
+    hash?.update(chunk);
+    pos += bytesRead;
+    sourceReadHook(src.path, ++n);
+    yield chunk;
+  }
+  if (hash && hash.digest('hex') !== src.expectSha256) throw sourceChangedError(src, 'its bytes changed');
+}
+
+/**
+ * The content of the snapshot, in order: the file's bytes, or for a gzip file the decompressed
+ * stream (decompressed as it is read, never whole). Damaged or incomplete gzip data is
+ * SOURCE_UNREADABLE: the rows after the damage cannot be read, so nothing is published.
+ */
+export async function* contentChunks(src: OpenedSource): AsyncGenerator<Buffer> {
+  if (src.compression === 'none') {
+    yield* rawChunks(src);
+    return;
+  }
+  const gz = createGunzip();
+  let stop = false;
+  let out = 0;
+  const feeder = (async () => {
+    for await (const c of rawChunks(src, true)) {
+      if (stop) return;
+      if (!gz.write(c)) await once(gz, 'drain');
+    }
+    gz.end();
+  })();
+  feeder.catch((e: unknown) => gz.destroy(e as Error));
+  try {
+    for await (const c of gz as AsyncIterable<Buffer>) {
+      out += c.length;
+      yield c;
+    }
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(
+      'SOURCE_UNREADABLE',
+      `SOURCE_UNREADABLE: ${safeText(src.name)}: the gzip data is damaged or incomplete after ${out} decompressed bytes (${safeText((e as Error).message)}); nothing was published. ` +
+        'Replace it with a complete copy (`gzip -t` checks one), or take it out of the source globs in distill.config.json.',
+    );
+  } finally {
+    stop = true;
+    gz.destroy();
+  }
+  await feeder;
+}
+
+/** The first `n` bytes of the content (fewer when it is shorter); for gzip, decompressed. */
+export async function readHead(src: OpenedSource, n: number): Promise<Buffer> {
+  if (src.compression === 'none') {
+    const head = Buffer.alloc(Math.min(src.size, n));
+    let done = 0;
+    while (done < head.length) {
+      const { bytesRead } = await src.fh.read(head, done, head.length - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return head.subarray(0, done);
+  }
+  const parts: Buffer[] = [];
+  let len = 0;
+  for await (const c of contentChunks(src)) {
+    parts.push(Buffer.from(c));
+    len += c.length;
+    if (len >= n) break;
+  }
+  return Buffer.concat(parts, len).subarray(0, n);
 }
 
 /**
@@ -98,7 +265,7 @@ export async function snapshotHashes(
   let pos = 0;
   while (pos < src.size) {
     const { bytesRead } = await src.fh.read(buf, 0, Math.min(CHUNK, src.size - pos), pos);
-    if (bytesRead === 0) break;
+    if (bytesRead === 0) throw sourceChangedError(src, `it ended after ${pos} bytes`);
     const end = pos + bytesRead;
     if (cut !== null && cut > pos && cut <= end) {
       hash.update(buf.subarray(0, cut - pos));
@@ -112,12 +279,26 @@ export async function snapshotHashes(
 
 /** Looks at the first bytes for encodings and binary formats we refuse to read as text. */
 export async function sniffRefusal(src: OpenedSource): Promise<FileRefusal | null> {
-  const n = Math.min(src.size, 8192);
+  if (src.size === 0) return null;
+  const magic = Buffer.alloc(Math.min(src.size, 2));
+  await src.fh.read(magic, 0, magic.length, 0);
+  const gzipMagic = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  if (src.compression === 'gzip' && !gzipMagic)
+    return {
+      reason: 'BINARY_FILE',
+      detail: 'the name ends in .gz but the file is not gzip data (no magic 1f 8b); rename it or compress it',
+    };
+  if (src.compression === 'none' && gzipMagic)
+    return {
+      reason: 'BINARY_FILE',
+      detail:
+        'gzip data (magic 1f 8b) under a name without .gz; name it *.gz to have it read decompressed, or decompress it',
+    };
+  const head = await readHead(src, 8192);
+  const n = head.length;
   if (n === 0) return null;
-  const head = Buffer.alloc(n);
-  await src.fh.read(head, 0, n, 0);
   if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b)
-    return { reason: 'BINARY_FILE', detail: 'gzip data (magic 1f 8b); decompress it first' };
+    return { reason: 'BINARY_FILE', detail: 'gzip data inside gzip data; decompress the outer layer' };
   const utf32be = n >= 4 && head[0] === 0 && head[1] === 0 && head[2] === 0xfe && head[3] === 0xff;
   if (
     utf32be ||
@@ -183,21 +364,18 @@ function decodeUnit(buf: Buffer, offset: number, index: number, terminated: bool
  * kept: they are hashed through and reported as LINE_TOO_LONG, so memory stays bounded.
  */
 export async function* readLines(src: OpenedSource, maxLineBytes: number): AsyncGenerator<SourceUnit> {
-  const buf = Buffer.allocUnsafe(CHUNK);
   let parts: Buffer[] = [];
   let partLen = 0;
   let oversize: { hash: ReturnType<typeof createHash>; bytes: number } | null = null;
   let lineStart = 0;
   let index = 0;
   let pos = 0;
-  while (pos < src.size) {
-    const want = Math.min(CHUNK, src.size - pos);
-    const { bytesRead } = await src.fh.read(buf, 0, want, pos);
-    if (bytesRead === 0) break; // the file shrank while we read; what we have is what there is
+  for await (const buf of contentChunks(src)) {
+    const bytesRead = buf.length;
     let from = 0;
     for (;;) {
       const nl = buf.indexOf(0x0a, from);
-      const end = nl === -1 || nl >= bytesRead ? bytesRead : nl;
+      const end = nl === -1 ? bytesRead : nl;
       const piece = buf.subarray(from, end);
       if (oversize) {
         oversize.hash.update(piece);
@@ -212,7 +390,7 @@ export async function* readLines(src: OpenedSource, maxLineBytes: number): Async
         parts.push(Buffer.from(piece));
         partLen += piece.length;
       }
-      if (nl === -1 || nl >= bytesRead) break;
+      if (nl === -1) break;
       yield finishLine(true);
       from = nl + 1;
       lineStart = pos + from;
@@ -253,19 +431,25 @@ export async function* readLines(src: OpenedSource, maxLineBytes: number): Async
 
 /** Reads a whole one-document JSON file (e.g. a SWE-agent .traj) as a single unit. */
 export async function* readDocument(src: OpenedSource, maxBytes: number): AsyncGenerator<SourceUnit> {
-  if (src.size > maxBytes) {
-    const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (let pos = 0; pos < src.size;) {
-      const { bytesRead } = await src.fh.read(buf, 0, Math.min(CHUNK, src.size - pos), pos);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-      pos += bytesRead;
+  // streamed, so a gzip document of unknown size is bounded too: past maxBytes it is only hashed
+  let parts: Buffer[] = [];
+  let total = 0;
+  let hash: ReturnType<typeof createHash> | null = null;
+  for await (const c of contentChunks(src)) {
+    total += c.length;
+    if (!hash && total > maxBytes) {
+      hash = createHash('sha256');
+      for (const p of parts) hash.update(p);
+      parts = [];
     }
+    if (hash) hash.update(c);
+    else parts.push(Buffer.from(c));
+  }
+  if (hash) {
     yield {
       index: 0,
       offset: 0,
-      bytes: src.size,
+      bytes: total,
       locator: '$',
       text: null,
       raw: null,
@@ -274,12 +458,12 @@ export async function* readDocument(src: OpenedSource, maxBytes: number): AsyncG
       flags: [],
       issue: {
         reason: 'LINE_TOO_LONG',
-        detail: `document is ${src.size} bytes, over the ${maxBytes}-byte limit`,
+        detail: `document is ${total} bytes, over the ${maxBytes}-byte limit`,
       },
     };
     return;
   }
-  const raw = await readRange(src, 0, src.size);
+  const raw = Buffer.concat(parts, total);
   let end = raw.length;
   while (end > 0 && isWs(raw[end - 1] as number)) end--;
   // trailing whitespace is not part of the document: `bytes` is the length of `raw`, as for lines
@@ -304,7 +488,6 @@ export async function* readArrayElements(
   src: OpenedSource,
   maxElementBytes: number,
 ): AsyncGenerator<SourceUnit | FileRefusal> {
-  const buf = Buffer.allocUnsafe(CHUNK);
   // start: before '['; before: after '[' or ',', expecting an element; in: inside one; done: after ']'
   let state: 'start' | 'before' | 'in' | 'done' = 'start';
   let depth = 0;
@@ -364,9 +547,8 @@ export async function* readArrayElements(
     dropped = false;
     return unit;
   };
-  while (pos < src.size) {
-    const { bytesRead } = await src.fh.read(buf, 0, Math.min(CHUNK, src.size - pos), pos);
-    if (bytesRead === 0) break; // the file shrank while we read
+  for await (const buf of contentChunks(src)) {
+    const bytesRead = buf.length;
     let segStart = state === 'in' ? 0 : -1;
     for (let i = 0; i < bytesRead; i++) {
       const c = buf[i] as number;
@@ -401,7 +583,7 @@ export async function* readArrayElements(
       }
       if (isWs(c)) continue;
       if (state === 'start') {
-        if (pos + i === 0 && c === 0xef && src.size >= 3 && buf[1] === 0xbb && buf[2] === 0xbf) {
+        if (pos + i === 0 && c === 0xef && bytesRead >= 3 && buf[1] === 0xbb && buf[2] === 0xbf) {
           bom = true;
           i += 2;
           continue;
@@ -437,7 +619,7 @@ export async function* readArrayElements(
     pos += bytesRead;
   }
   if (state === 'start') {
-    if (src.size > (bom ? 3 : 0))
+    if (pos > (bom ? 3 : 0))
       yield {
         reason: 'NOT_A_JSON_ARRAY',
         detail: 'file holds only whitespace (expected a JSON array of records)',
@@ -483,26 +665,52 @@ function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-/** The bytes `[start, start + length)` of the file (callers bound `length`). */
+/** The content bytes `[start, start + length)` (callers bound `length`); for gzip, decompressed again from the start. */
 async function readRange(src: OpenedSource, start: number, length: number): Promise<Buffer> {
   const out = Buffer.alloc(length);
-  for (let done = 0; done < length;) {
-    const { bytesRead } = await src.fh.read(out, done, length - done, start + done);
-    if (bytesRead === 0) return out.subarray(0, done);
-    done += bytesRead;
+  if (src.compression === 'none') {
+    for (let done = 0; done < length;) {
+      const { bytesRead } = await src.fh.read(out, done, length - done, start + done);
+      if (bytesRead === 0) throw sourceChangedError(src, `it ended after ${start + done} bytes`);
+      done += bytesRead;
+    }
+    return out;
   }
-  return out;
+  let done = 0;
+  for await (const c of contentRange(src, start, length)) {
+    c.copy(out, done);
+    done += c.length;
+  }
+  return out.subarray(0, done);
 }
 
-/** SHA-256 of `[start, start + length)` of the file, read in bounded chunks. */
+/** SHA-256 of the content bytes `[start, start + length)`, read in bounded chunks. */
 async function hashRange(src: OpenedSource, start: number, length: number): Promise<string> {
   const hash = createHash('sha256');
+  if (src.compression === 'gzip') {
+    for await (const c of contentRange(src, start, length)) hash.update(c);
+    return hash.digest('hex');
+  }
   const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(length, 1)));
   for (let done = 0; done < length;) {
     const { bytesRead } = await src.fh.read(buf, 0, Math.min(buf.length, length - done), start + done);
-    if (bytesRead === 0) break;
+    if (bytesRead === 0) throw sourceChangedError(src, `it ended after ${start + done} bytes`);
     hash.update(buf.subarray(0, bytesRead));
     done += bytesRead;
   }
   return hash.digest('hex');
+}
+
+/** The pieces of the decompressed content in `[start, start + length)` (a second pass from the start). */
+async function* contentRange(src: OpenedSource, start: number, length: number): AsyncGenerator<Buffer> {
+  const again: OpenedSource = { ...src, expectSha256: null };
+  let pos = 0;
+  const end = start + length;
+  for await (const c of contentChunks(again)) {
+    const from = Math.max(start - pos, 0);
+    const to = Math.min(end - pos, c.length);
+    if (to > from) yield c.subarray(from, to);
+    pos += c.length;
+    if (pos >= end) break;
+  }
 }

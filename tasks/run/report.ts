@@ -80,7 +80,7 @@ export function formatFunnel(f: RunSummary['funnel']): string[] {
 function waiting(count: number): string[] {
   if (count === 0) return [];
   return [
-    `  ${n(count)} run${count === 1 ? '' : 's'} wait for a human decision: \`distill review\` lists ${count === 1 ? 'it' : 'them'} (reports/review/queue.md) and records decisions`,
+    `  ${n(count)} run${count === 1 ? ' waits' : 's wait'} for a human decision: \`distill review\` lists ${count === 1 ? 'it' : 'them'} (reports/review/queue.md) and records decisions`,
   ];
 }
 

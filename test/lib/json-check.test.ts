@@ -23,12 +23,50 @@ test('surrounding JSON whitespace (including a trailing CR) is accepted', () => 
   assert.deepEqual(parseRow(' \t{"a":1} \r', LIMITS), { ok: true, value: { a: 1 }, flags: [] });
 });
 
-test('non-JSON text → JSON_PARSE with the parser message as detail', () => {
+test('non-JSON text → JSON_PARSE described by position and character class, not by quoting the text', () => {
   const r = parseRow('not json', LIMITS);
   assert.deepEqual(r, {
     ok: false,
-    drop: { reason: 'JSON_PARSE', detail: `Unexpected token 'o', "not json" is not valid JSON` },
+    drop: {
+      reason: 'JSON_PARSE',
+      detail: 'not valid JSON: unexpected character, at character 1 of 8 (a letter)',
+    },
   });
+});
+
+test('JSON_PARSE details never copy source bytes: escape sequences, secrets and text show as position + class', () => {
+  const cases: Array<[string, RegExp]> = [
+    [
+      '\u001b]0;pwned\u0007{"a":1}',
+      /^not valid JSON: unexpected character, at character 0 of 17 \(control character U\+001B\)$/,
+    ],
+    [
+      '{"a":"\u001b[31mred"}',
+      /^not valid JSON: bad control character in string literal, at character 6 of 16 \(control character U\+001B\)$/,
+    ],
+    ['{"key": sk-live-SECRET}', /^not valid JSON: unexpected character, at character 8 of 23 \(a letter\)$/],
+    [
+      '{"a":1',
+      /^not valid JSON: expected ',' or '}' after property value, at character 6 of 6 \(the end of the text\)$/,
+    ],
+    [
+      '{"a": \u009b[2J}',
+      /^not valid JSON: unexpected character, at character 6 of 11 \(control character U\+009B\)$/,
+    ],
+  ];
+  for (const [text, re] of cases) {
+    const r = parseRow(text, LIMITS);
+    assert.equal(r.ok, false, text);
+    if (r.ok) continue;
+    assert.match(r.drop.detail, re, JSON.stringify(text));
+    // nothing of the row beyond ASCII punctuation reaches the detail
+    assert.ok(
+      !r.drop.detail.includes('pwned') && !r.drop.detail.includes('SECRET') && !r.drop.detail.includes('red'),
+      r.drop.detail,
+    );
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(r.drop.detail, /[\u0000-\u001f\u007f-\u009f]/);
+  }
 });
 
 test('the empty string → JSON_PARSE', () => {
@@ -57,7 +95,7 @@ test('two values on one line → JSON_TRAILING_DATA', () => {
     ok: false,
     drop: {
       reason: 'JSON_TRAILING_DATA',
-      detail: 'Unexpected non-whitespace character after JSON at position 7',
+      detail: 'not valid JSON: unexpected non-whitespace character after JSON, at character 7 of 14 ("{")',
     },
   });
   assert.equal(reasonOf('{"a":1} x'), 'JSON_TRAILING_DATA');

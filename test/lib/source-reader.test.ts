@@ -175,10 +175,11 @@ test('sniffRefusal accepts plain UTF-8 and an empty file', async (t) => {
   assert.equal(await sniff(t, Buffer.from('\uFEFF{"a":1}\n')), null);
 });
 
-test('sniffRefusal: gzip magic → BINARY_FILE', async (t) => {
+test('sniffRefusal: gzip magic under a name without .gz → BINARY_FILE (a .gz name is read decompressed)', async (t) => {
   assert.deepEqual(await sniff(t, gzipSync('{"a":1}\n')), {
     reason: 'BINARY_FILE',
-    detail: 'gzip data (magic 1f 8b); decompress it first',
+    detail:
+      'gzip data (magic 1f 8b) under a name without .gz; name it *.gz to have it read decompressed, or decompress it',
   });
 });
 

@@ -19,11 +19,21 @@ test('the funnel names the unit of every count: source rows → evidence records
     '  → 549 scored runs: 229 accepted, 51 partially accepted, 174 rejected, 95 needs human review',
     '  → export rows: rag 149 chunks, sft 227 rows, preference 12 pairs, kto 1,168 rows',
   ];
-  assert.deepEqual(formatFunnel(funnel), lines);
+  const review =
+    '  95 runs wait for a human decision: `distill review` lists them (reports/review/queue.md) and records decisions';
+  assert.deepEqual(formatFunnel(funnel), [...lines, review]);
   assert.deepEqual(formatFunnel({ ...funnel, left_out: { quarantined: 79, excluded: 1035 } }), [
     ...lines,
     '  left out over all phases: 79 rows quarantined (bad), 1,035 excluded by policy',
+    review,
   ]);
+  const none = { ...funnel, runs_by_category: { ...funnel.runs_by_category, needs_human_review: 0 } };
+  assert.equal(formatFunnel(none).filter((l) => l.includes('human decision')).length, 0);
+  const one = { ...funnel, runs_by_category: { ...funnel.runs_by_category, needs_human_review: 1 } };
+  assert.equal(
+    formatFunnel(one).at(-1),
+    '  1 run waits for a human decision: `distill review` lists it (reports/review/queue.md) and records decisions',
+  );
 });
 
 test('drift text: first run, no change, and the changed metrics worst first', () => {

@@ -139,7 +139,7 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 6,
     input: 'UTF-16 / UTF-32 file (BOM or NUL-interleaved)',
-    disposition: 'QF UNSUPPORTED_ENCODING',
+    disposition: 'E SOURCE_REFUSED; accepted or optional source: QF UNSUPPORTED_ENCODING',
     run: async () => {
       for (const bytes of [
         Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(jsonl(r1), 'utf16le')]),
@@ -214,7 +214,8 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 10,
     input: 'gzip / binary file named .jsonl',
-    disposition: 'QF BINARY_FILE',
+    disposition:
+      'E SOURCE_REFUSED; accepted or optional source: QF BINARY_FILE (a *.gz name is read decompressed)',
     run: async () => {
       const gz = gzipSync(jsonl(r1, r2));
       await fileCase(gz, {
@@ -228,7 +229,8 @@ export const FILE_CASES: CatalogueCase[] = [
             offset: null,
             bytes: gz.length,
             lineSha: sha256(gz),
-            detail: /^gzip data \(magic 1f 8b\); decompress it first$/,
+            detail:
+              /^gzip data \(magic 1f 8b\) under a name without \.gz; name it \*\.gz to have it read decompressed, or decompress it$/,
           },
         ],
       });
@@ -292,7 +294,7 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 13,
     input: 'input is a symlink, or a symlinked folder leads outside the root',
-    disposition: 'QF SYMLINK_INPUT / QF PATH_ESCAPE',
+    disposition: 'E SOURCE_REFUSED; accepted or optional source: QF SYMLINK_INPUT / QF PATH_ESCAPE',
     run: async () => {
       await fileCase(
         jsonl(r1),
@@ -337,7 +339,7 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 14,
     input: 'FIFO, device, socket or a directory named x.jsonl',
-    disposition: 'QF NOT_REGULAR_FILE',
+    disposition: 'E SOURCE_REFUSED; accepted or optional source: QF NOT_REGULAR_FILE',
     run: async () => {
       for (const make of [(p: string) => execFileSync('mkfifo', [p]), (p: string) => mkdirSync(p)]) {
         await fileCase(
@@ -482,7 +484,8 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 18,
     input: 'source truncated, rotated or edited since the last run',
-    disposition: 'E SOURCE_TRUNCATED (nothing published; --accept-source-changes rebuilds)',
+    disposition:
+      'E SOURCE_TRUNCATED / SOURCE_MISSING (nothing published; --accept-source-changes rebuilds; rotation to a listed name is recognised)',
     run: async () => {
       const root = oneSourceProject({
         [`${SRC_DIR}/a-control.jsonl`]: jsonl(reward('ctl-1')),
@@ -494,11 +497,14 @@ export const FILE_CASES: CatalogueCase[] = [
       const expectTruncated = async (re: RegExp): Promise<void> => {
         await assert.rejects(build(root), (e: unknown) => {
           assert.ok(e instanceof UserError);
+          assert.equal(e.code, 'SOURCE_TRUNCATED');
           assert.match(e.message, re);
+          // the rows at stake and the command that accepts the change
           assert.match(
             e.message,
-            /rebuild from scratch with `distill build-evidence --accept-source-changes`\.$/,
+            /the last build made 2 evidence records from its 2 rows, and they would be lost/,
           );
+          assert.match(e.message, /`npx distill build-evidence --accept-source-changes`/);
           return true;
         });
         assert.deepEqual(outputs(root), before, 'the previous evidence is untouched');
@@ -507,13 +513,13 @@ export const FILE_CASES: CatalogueCase[] = [
       truncateSync(path, len(r1) + 1);
       await expectTruncated(
         new RegExp(
-          `^SOURCE_TRUNCATED: data/_kb/src/case\\.jsonl: the file is ${len(r1) + 1} bytes now, but the last build read ${len(r1) + len(r2) + 2} bytes of it \\(truncated or rotated\\)\\.`,
+          `^SOURCE_TRUNCATED: .*\n  - \\[SOURCE_TRUNCATED\\] source src: data/_kb/src/case\\.jsonl: the file is ${len(r1) + 1} bytes now, but the last build read ${len(r1) + len(r2) + 2} bytes of it \\(truncated or rotated\\);`,
         ),
       );
       // same size, one byte changed: the prefix hash differs
       writeFileSync(path, jsonl(r1, r2.replace('"reward":1', '"reward":0')));
       await expectTruncated(
-        /^SOURCE_TRUNCATED: data\/_kb\/src\/case\.jsonl: its first \d+ bytes changed since the last build \(sha256 [0-9a-f]{12}… then, [0-9a-f]{12}… now\)/,
+        /\[SOURCE_TRUNCATED\] source src: data\/_kb\/src\/case\.jsonl: its first \d+ bytes changed since the last build \(sha256 [0-9a-f]{12}… then, [0-9a-f]{12}… now\)/,
       );
       // appending is what a log does: fine
       writeFileSync(path, jsonl(r1, r2, reward('t3')));
@@ -531,7 +537,8 @@ export const FILE_CASES: CatalogueCase[] = [
   {
     id: 19,
     input: 'hostile names: control characters, NFC/NFD or case collisions, ../x and /etc/passwd globs',
-    disposition: 'QF UNSAFE_SOURCE_NAME; globs leaving the root → E (config error)',
+    disposition:
+      'E SOURCE_REFUSED (name escaped); accepted or optional source: QF UNSAFE_SOURCE_NAME; globs leaving the root → E (config error)',
     note: 'A 4 KB name cannot be created on Linux (NAME_MAX 255), so the >255-byte component check is defensive only.',
     run: async () => {
       await fileCase(

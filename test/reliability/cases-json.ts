@@ -16,7 +16,7 @@ export const JSON_CASES: CatalogueCase[] = [
     disposition: 'Q JSON_PARSE',
     run: async () => {
       await linesCase([ok, 'hello world', 'ERROR 2026-10-02 something failed'], {
-        1: ['JSON_PARSE', /is not valid JSON/],
+        1: ['JSON_PARSE', /^not valid JSON: unexpected character, at character \d+ of \d+ \(a letter\)$/],
         2: ['JSON_PARSE'],
       });
     },
@@ -41,7 +41,10 @@ export const JSON_CASES: CatalogueCase[] = [
     disposition: 'Q JSON_TRAILING_DATA',
     run: async () => {
       await linesCase([`${reward('a')}${reward('b')}`, ok], {
-        0: ['JSON_TRAILING_DATA', /Unexpected non-whitespace character after JSON/],
+        0: [
+          'JSON_TRAILING_DATA',
+          /^not valid JSON: unexpected non-whitespace character after JSON, at character \d+ of \d+ \("\{"\)$/,
+        ],
       });
     },
   },
@@ -214,7 +217,13 @@ export const JSON_CASES: CatalogueCase[] = [
       const long = reward('long', '2026-10-02T10:00:00Z', 1, { note: 'n'.repeat(9000) });
       await linesCase(
         [long, rawReward('ctl', '"x":"a\u0001b"'), rawReward('nul', '"x":"a\u0000b"')],
-        { 1: ['JSON_PARSE', /Bad control character in string literal/], 2: ['JSON_PARSE'] },
+        {
+          1: [
+            'JSON_PARSE',
+            /^not valid JSON: bad control character in string literal, at character \d+ of \d+ \(control character U\+00[01][0-9A-F]\)$/,
+          ],
+          2: ['JSON_PARSE'],
+        },
         { evidenceFlags: [['unknown_fields']] },
       );
     },

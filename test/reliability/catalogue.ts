@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { UserError } from '../../tasks/lib/result.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
 import {
   build,
@@ -113,7 +115,20 @@ export async function fileCase(
     opts.config,
   );
   opts.prepare?.(root);
-  const out = await build(root);
+  let accept = false;
+  if (expect.refused && expect.refused !== 'DUPLICATE_SOURCE') {
+    // a file refused whole stops the build (its rows would leave silently) until the operator accepts it
+    await assert.rejects(build(root), (e: unknown) => {
+      assert.ok(e instanceof UserError, String(e));
+      assert.equal(e.code, 'SOURCE_REFUSED');
+      assert.match(e.message, new RegExp(`refused whole \\(${expect.refused}: `));
+      assert.match(e.message, /--accept-source-changes/);
+      return true;
+    });
+    assert.equal(existsSync(join(root, 'data/evidence/_manifest.json')), false, 'nothing was published');
+    accept = true;
+  }
+  const out = await build(root, { acceptSourceChanges: accept });
   const h = out.health.files.find((f) => f.file === casePath);
   assert.ok(
     h,

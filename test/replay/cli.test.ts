@@ -137,7 +137,7 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   assert.match(
     bad.stderr,
     new RegExp(
-      `exports/rag/playbooks\\.jsonl:${rows.length + 1} is not valid JSON \\(.+\\); rebuild it with \`npm run export-rag\``,
+      `exports/rag/documents\\.jsonl:${rows.length + 1} is not valid JSON \\(.+\\); rebuild it with \`npm run export-rag\``,
     ),
   );
   // a changed byte is refused before anything is written
@@ -146,7 +146,7 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   assert.equal(changed.code, 2);
   assert.match(
     changed.stderr,
-    /exports\/rag\/playbooks\.jsonl does not match exports\/rag\/_manifest\.json \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\): it was changed by hand or half-written; rebuild with `npm run export-rag`/,
+    /exports\/rag\/documents\.jsonl does not match exports\/rag\/_manifest\.json \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\): it was changed by hand or half-written; rebuild with `npm run export-rag`/,
   );
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
 });

@@ -47,13 +47,15 @@ const sft = (
   task_key: string | null = 'analytics-copilot:q-1',
 ) =>
   SftSample.parse({
-    schema_version: 1,
+    schema_version: 2,
     id: `sft_${sha256(id).slice(0, 24)}`,
     run_id: `tr_${id}`,
     task_key,
     quality_score: 'accepted',
     messages,
     tools: [],
+    derived_tools: [],
+    repairs: [],
     split,
     provenance: { source_file: 'data/_kb/x.jsonl', line_offset: 0, sig_hash: sha256(id), recorded_at: null },
   });

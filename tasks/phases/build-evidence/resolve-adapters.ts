@@ -7,6 +7,7 @@ import { sampleFile } from '../../adapters/format-sample.ts';
 import { didYouMean } from '../../lib/did-you-mean.ts';
 import { sourceLocation } from '../../lib/project.ts';
 import { UserError } from '../../lib/result.ts';
+import { safeText } from '../../lib/terminal-text.ts';
 import { escapesRoot } from './source-names.ts';
 
 /** The adapter a file is read with, and how it was chosen. */
@@ -66,10 +67,12 @@ export async function resolveAdapters(
       }
       const d = detectFormat(sample, ADAPTERS);
       if (!d.ok) {
+        // the name and the detail (which may quote the file) are escaped: no raw terminal sequences
+        const name = safeText(f);
         throw new UserError(
           'FORMAT_UNKNOWN',
-          `source ${source.stream}: ${f}: no adapter recognises this file (adapter "${AUTO}"): ${d.detail}. ` +
-            `Set "adapter" for this source in distill.config.json (\`distill sniff ${f}\` shows the candidates), or convert the file to a supported format (docs/sources.md).`,
+          `source ${source.stream}: ${name}: no adapter recognises this file (adapter "${AUTO}"): ${safeText(d.detail)}. ` +
+            `Set "adapter" for this source in distill.config.json (\`distill sniff ${name}\` shows the candidates), or convert the file to a supported format (docs/sources.md).`,
         );
       }
       out.set(f, {

@@ -18,8 +18,10 @@ import {
   readLines,
   snapshotHashes,
   sniffRefusal,
+  verifyUnchanged,
   type SourceUnit,
 } from '../../lib/source-reader.ts';
+import { safeText } from '../../lib/terminal-text.ts';
 import { batchChars, workerMinBytes, workersAfterBatches } from '../../lib/tuning.ts';
 import { runOrLocal, threadCount, WorkerPool } from '../../lib/worker-pool.ts';
 import {
@@ -35,6 +37,14 @@ import { materializeSession, parseUnit, partitionOf, type ParsedUnit, type UnitO
 import { IdTable } from './id-table.ts';
 import { resolveAdapters } from './resolve-adapters.ts';
 import { previousInputs, sourceChange } from './source-history.ts';
+import {
+  atStake,
+  findRotation,
+  previousHealth,
+  sourceProblemsError,
+  vanishedSources,
+  type SourceProblem,
+} from './source-guard.ts';
 import { escapesRoot, nameCollision } from './source-names.ts';
 
 const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
@@ -96,7 +106,7 @@ export async function listSources(
       if (prev)
         throw new UserError(
           'CONFIG_INVALID',
-          `${f} is matched by both stream "${prev}" and stream "${source.stream}"; make the globs disjoint in distill.config.json`,
+          `${safeText(f)} is matched by both stream "${prev}" and stream "${source.stream}"; make the globs disjoint in distill.config.json`,
         );
       claimed.set(f, source.stream);
     }
@@ -105,7 +115,11 @@ export async function listSources(
   return out;
 }
 
-/** Options of build-evidence: `acceptSourceChanges` rebuilds even when a source shrank or changed since the last build. */
+/**
+ * Options of build-evidence: `acceptSourceChanges` (also DISTILL_ACCEPT_SOURCE_CHANGES=1) builds
+ * even when a source matches nothing, a file vanished, shrank or changed since the last build, or
+ * a file is refused whole: the operator accepts that their rows leave the datasets.
+ */
 export interface BuildEvidenceOptions {
   acceptSourceChanges?: boolean;
 }
@@ -161,14 +175,27 @@ export async function buildEvidence(
   opts: BuildEvidenceOptions = {},
 ): Promise<PhaseResult> {
   const listed = await listSources(root, config);
-  for (const { source, files } of listed)
-    if (files.length === 0) log.warn(`source ${source.stream}: no file matches ${source.files.join(', ')}`);
-  if (listed.every((l) => l.files.length === 0))
+  const accept = opts.acceptSourceChanges === true || process.env['DISTILL_ACCEPT_SOURCE_CHANGES'] === '1';
+  const prevInputs = await previousInputs(root);
+  // nothing at all, and nothing built before: a fresh project (after a build, the check below names what vanished)
+  if (listed.every((l) => l.files.length === 0) && (prevInputs.size === 0 || accept))
     throw new UserError(
       'NO_SOURCES',
       'no source file matches any glob in distill.config.json; generate the sample with `npm run corpus` or point "sources" at your files',
     );
-  const history = opts.acceptSourceChanges ? new Map<string, FileEntry>() : await previousInputs(root);
+  const prevHealth = await previousHealth(root);
+  // sources never leave the datasets silently: what needs no reading is checked before anything is read
+  const vanished = await vanishedSources(root, listed, prevInputs, prevHealth);
+  const problems: SourceProblem[] = [];
+  const accepted = (p: SourceProblem): void => {
+    log.warn(
+      `accepted (--accept-source-changes): source ${p.stream}: ${p.file === null ? '' : `${safeText(p.file)}: `}${p.what}`,
+    );
+  };
+  if (accept) vanished.problems.forEach(accepted);
+  else if (vanished.problems.length > 0) throw sourceProblemsError(vanished.problems);
+  const history = accept ? new Map<string, FileEntry>() : prevInputs;
+  const allListed = listed.flatMap((l) => l.files);
   const resolved = await resolveAdapters(root, listed, config);
   const cache = await EvidenceCache.open(root);
   let sourceBytes = 0;
@@ -221,16 +248,33 @@ export async function buildEvidence(
             cacheable: true,
           };
           staged.writer(`_quarantine/${source.stream}.jsonl`); // every stream with a file has a quarantine file, even an empty one
+          const refused = (reason: string, detail: string): void => {
+            if (reason === 'DUPLICATE_SOURCE') return; // its rows are read from the identical file
+            const p: SourceProblem = {
+              code: 'SOURCE_REFUSED',
+              stream: source.stream,
+              file,
+              what: `refused whole (${reason}: ${safeText(detail)}), so none of its rows would be read; ${atStake(prevHealth.get(file))}`,
+            };
+            if (accept) accepted(p);
+            else if (source.optional)
+              log.warn(`optional source ${source.stream}: ${safeText(file)}: ${p.what}`);
+            // refused the same way by the last published build: accepted then
+            else if (prevHealth.get(file)?.refused !== reason) problems.push(p);
+          };
           const refuse = (
             reason: string,
             detail: string,
             fileSha: string | null,
             bytes: number | null,
             ref: string | null = null,
-          ): Item[] => [
-            { t: 'refuse', ctx, reason, detail, fileSha, bytes, ref },
-            { t: 'end', ctx, finalize: false },
-          ];
+          ): Item[] => {
+            refused(reason, detail);
+            return [
+              { t: 'refuse', ctx, reason, detail, fileSha, bytes, ref },
+              { t: 'end', ctx, finalize: false },
+            ];
+          };
           const abs = join(root, file);
           const nameIssue = unsafeName(file);
           if (nameIssue) {
@@ -257,7 +301,7 @@ export async function buildEvidence(
             );
             continue;
           }
-          const opened = await openSource(abs).catch((e: NodeJS.ErrnoException) => {
+          const opened = await openSource(abs, file).catch((e: NodeJS.ErrnoException) => {
             const why =
               e.code === 'ENOENT'
                 ? 'it was listed but vanished before it could be opened'
@@ -266,7 +310,7 @@ export async function buildEvidence(
                   : e.message;
             throw new UserError(
               'SOURCE_UNREADABLE',
-              `SOURCE_UNREADABLE: ${file}: ${why} (${e.code ?? 'error'}); nothing was published. Restore the file or its permissions, or change the globs in distill.config.json, and rerun`,
+              `SOURCE_UNREADABLE: ${safeText(file)}: ${why} (${e.code ?? 'error'}); nothing was published. Restore the file or its permissions, or change the globs in distill.config.json, and rerun`,
             );
           });
           if (!opened.ok) {
@@ -278,13 +322,30 @@ export async function buildEvidence(
             const prev = history.get(file);
             const hashes = await snapshotHashes(src, prev && prev.bytes <= src.size ? prev.bytes : null);
             const changed = sourceChange(prev, src.size, hashes.prefixSha256);
-            if (changed)
-              throw new UserError(
-                'SOURCE_TRUNCATED',
-                `SOURCE_TRUNCATED: ${file}: ${changed}. Rows already built from it would be lost silently. ` +
-                  'If the change is intended (a regenerated or edited source), rebuild from scratch with `distill build-evidence --accept-source-changes`.',
+            if (changed && prev) {
+              // rotated (its old bytes now under another listed name, read there) is no loss
+              const target = await findRotation(
+                root,
+                prev,
+                allListed.filter((f) => f !== file),
               );
+              if (target)
+                log.info(
+                  `${safeText(file)}: rotated to ${safeText(target)} (read there); read as a new file`,
+                );
+              else {
+                problems.push({
+                  code: 'SOURCE_TRUNCATED',
+                  stream: source.stream,
+                  file,
+                  what: `${changed}; ${atStake(prevHealth.get(file))}, and they would be lost`,
+                });
+                yield { t: 'end', ctx, finalize: false };
+                continue;
+              }
+            }
             const fileSha = hashes.sha256;
+            src.expectSha256 = fileSha;
             const entry: FileEntry = { path: file, sha256: fileSha, bytes: src.size, rows: null };
             inputs.push(entry);
             if (src.size === 0) h.flags.push('file_empty');
@@ -318,7 +379,8 @@ export async function buildEvidence(
             }
             const lines = adapter.shape === 'jsonl' || adapter.shape === 'jsonl-session';
             const session: ParsedUnit[] | null = adapter.shape === 'jsonl-session' ? [] : null;
-            if (!session && src.size > 0 && (await lastByte(src)) === 0x0a) {
+            // a gzip file is complete when its stream is (a torn one fails the read): cacheable too
+            if (!session && src.size > 0 && (src.compression === 'gzip' || (await lastByte(src)) === 0x0a)) {
               // a file ending in a newline has no tail a writer could still be appending to: cacheable
               const key = cache.key({
                 file,
@@ -331,6 +393,7 @@ export async function buildEvidence(
               ctx.cache = { key, cached: cache.has(key), writer: null };
               if (ctx.cache.cached) {
                 yield { t: 'cached', ctx, key };
+                await verifyUnchanged(src);
                 if ((await src.fh.stat()).size > src.size) h.flags.push('grew_during_read');
                 yield { t: 'end', ctx, finalize: true };
                 continue;
@@ -368,6 +431,7 @@ export async function buildEvidence(
             const preDrops: UnitResult[] = [];
             for await (const item of reader) {
               if (!('index' in item)) {
+                refused(item.reason, item.detail);
                 if (batch.length > 0) yield cut();
                 yield {
                   t: 'refuse',
@@ -381,7 +445,12 @@ export async function buildEvidence(
                 break;
               }
               const unit = item;
-              if (!unit.terminated && lines && (await src.fh.stat()).size > src.size) {
+              if (
+                !unit.terminated &&
+                lines &&
+                src.compression === 'none' &&
+                (await src.fh.stat()).size > src.size
+              ) {
                 // a writer is appending: the unterminated last line is still being written, so it is
                 // left for the next run (which reads it whole), and the input entry ends before it
                 deferredAt = unit.offset;
@@ -424,6 +493,8 @@ export async function buildEvidence(
                 };
               }
             }
+            // shrunk, replaced or rewritten while it was read: SOURCE_CHANGED, nothing is published
+            await verifyUnchanged(src);
             if ((await src.fh.stat()).size > src.size) {
               h.flags.push('grew_during_read');
               ctx.cacheable = false;
@@ -440,6 +511,7 @@ export async function buildEvidence(
           yield { t: 'end', ctx, finalize: true };
         }
       }
+      if (problems.length > 0) throw sourceProblemsError(problems);
     }
 
     /** Materialized results in item order, with at most `window` batches in flight. */
@@ -476,8 +548,11 @@ export async function buildEvidence(
       let quarantined = 0;
       let records = 0;
       const progress = new Progress('build-evidence', null, 'source rows');
+      // a detail may quote a value of the row (an adapter's enum error): escaped, so it is safe to print
       const quarantine = (ctx: FileCtx, q: QRow): Promise<void> =>
-        staged.writer(`_quarantine/${ctx.stream}.jsonl`).write(quarantineRow(q, 'build-evidence'));
+        staged
+          .writer(`_quarantine/${ctx.stream}.jsonl`)
+          .write(quarantineRow({ ...q, detail: safeText(q.detail) }, 'build-evidence'));
       const dupOf = (recs: readonly KeptRecord[]): string | undefined => {
         for (const r of recs) {
           const at = seenIds.get(r.id);
