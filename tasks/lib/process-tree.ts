@@ -37,13 +37,15 @@ const hasProc = ((): boolean => {
   }
 })();
 
-function ps(pid: number, field: string): string | null {
+/** `ps` for one pid, in one call: parent, start time (lstart: 5 words) and command. */
+function ps(pid: number): { ppid: number; start: string; cmd: string[] } | null {
   try {
-    const out = execFileSync('ps', ['-o', `${field}=`, '-p', String(pid)], {
+    const out = execFileSync('ps', ['-o', 'ppid=,lstart=,command=', '-p', String(pid)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
-    return out || null;
+    const w = out.split(/\s+/);
+    return w.length >= 7 ? { ppid: Number(w[0]), start: w.slice(1, 6).join(' '), cmd: w.slice(6) } : null;
   } catch {
     return null;
   }
@@ -55,14 +57,13 @@ export function parentOf(pid: number): number | null {
     const f = procStat(pid);
     return f ? Number(f[1]) : null;
   }
-  const out = ps(pid, 'ppid');
-  return out === null ? null : Number(out);
+  return ps(pid)?.ppid ?? null;
 }
 
 /** A token of the start time of `pid`, or null when it is gone. */
 export function startOf(pid: number): string | null {
   if (hasProc) return procStat(pid)?.[19] ?? null;
-  return ps(pid, 'lstart');
+  return ps(pid)?.start ?? null;
 }
 
 /** The command line of `pid` (arguments), or null when it is gone. */
@@ -76,8 +77,7 @@ export function commandOf(pid: number): string[] | null {
       return null;
     }
   }
-  const out = ps(pid, 'command');
-  return out === null ? null : out.split(/\s+/);
+  return ps(pid)?.cmd ?? null;
 }
 
 /** True while the process `ref` names runs (same pid and, when known, same start time). */
@@ -87,7 +87,8 @@ export function alive(ref: ProcRef): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  if (ref.start === null) return true;
+  // the start time is compared where it is cheap (/proc); elsewhere a pid reused within one build is not guarded
+  if (ref.start === null || !hasProc) return true;
   const now = startOf(ref.pid);
   return now === null || now === ref.start;
 }
