@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { removeStaleTemps } from '../lib/fs-atomic.ts';
+import { removeStaleTemps, writeFileAtomic } from '../lib/fs-atomic.ts';
 
 /**
  * What a build killed or stopped by a full disk leaves behind, removed by begin-run before the
@@ -47,14 +47,25 @@ export async function cacheEntryComplete(entry: string, p: CachedPhase): Promise
   );
 }
 
+/**
+ * Entries already found complete (wireit never changes an entry once written, so each is checked
+ * once): `<script-hex>/<key>` per line of this file. Losing it only costs one more check of each.
+ */
+const CHECKED = '.distill/cache/wireit-cache-complete.txt';
+
 /** Removes incomplete wireit cache entries of the given phases; returns their paths (relative to root). */
 export async function removeIncompleteCacheEntries(
   root: string,
   phases: readonly CachedPhase[],
 ): Promise<string[]> {
+  const checked = new Set(
+    (await fsp.readFile(join(root, CHECKED), 'utf8').catch(() => '')).split('\n').filter(Boolean),
+  );
+  const complete: string[] = [];
   const removed: string[] = [];
   for (const p of phases) {
-    const rel = join('.wireit', Buffer.from(p.script, 'utf8').toString('hex'), 'cache');
+    const hex = Buffer.from(p.script, 'utf8').toString('hex');
+    const rel = join('.wireit', hex, 'cache');
     let keys: string[];
     try {
       keys = (await fsp.readdir(join(root, rel))).sort();
@@ -62,12 +73,18 @@ export async function removeIncompleteCacheEntries(
       continue;
     }
     for (const key of keys) {
+      const id = `${hex}/${key}`;
       const entry = join(root, rel, key);
-      if (await cacheEntryComplete(entry, p)) continue;
+      if (checked.has(id) || (await cacheEntryComplete(entry, p))) {
+        complete.push(id);
+        continue;
+      }
       await fsp.rm(entry, { recursive: true, force: true });
       removed.push(join(rel, key));
     }
   }
+  const text = complete.map((id) => `${id}\n`).join('');
+  if (text !== [...checked].map((id) => `${id}\n`).join('')) await writeFileAtomic(join(root, CHECKED), text);
   return removed;
 }
 

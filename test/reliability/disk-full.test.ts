@@ -110,6 +110,11 @@ test("begin-run removes incomplete wireit cache entries and dead processes' stag
   const r = await cliInProcess(['run-all', '--begin', '--root', root]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(ls(cache), ['complete']);
+  // the next build checks only new entries, and still removes a partial one
+  entry('later-short', { 'data/evidence/_manifest.json': manifest, ...receipt });
+  const again = await cliInProcess(['run-all', '--begin', '--root', root]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(ls(cache), ['complete']);
   assert.deepEqual(ls(join(root, '.distill/scratch')), []);
   assert.deepEqual(ls(join(root, 'reports/distillation/latest')), [], 'a dead temp file is removed');
   assert.equal(existsSync(join(root, `.distill/.sources.fingerprint.json.tmp-${dead}`)), false);
