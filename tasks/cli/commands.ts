@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { log } from '../lib/log.ts';
 import type { PhaseResult } from '../lib/phase.ts';
-import { runPhase } from '../lib/phase.ts';
+import { IO_ERROR_EXIT, isIoError, runPhase } from '../lib/phase.ts';
+import { diskName } from '../lib/disk.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
 import { findRoot, loadConfig } from '../lib/project.ts';
 import wrapAnsi from 'wrap-ansi';
@@ -360,7 +361,8 @@ const EXIT_MEANINGS: Record<number, string> = {
   2: 'fix the input or the invocation, then rerun',
   3: 'the audit baseline is damaged (docs/recovery-runbook.md)',
   74: 'an I/O error: nothing was published',
-  75: 'another run holds the lock',
+  75: 'another run holds the lock, or another build is running',
+  130: 'stopped (a signal, or its build is gone): nothing published',
 };
 
 /** The text of `distill --help`, wrapped to `width` columns. */
@@ -444,6 +446,13 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UserError) {
       log.error(describeUserError(e));
       return e.exitCode;
+    }
+    if (isIoError(e)) {
+      // outside a phase (begin-run, run-all's reports, ...): the same one line as a phase's
+      log.error(
+        `${cmd}: I/O error on ${diskName(e.path ?? root ?? process.cwd())}: ${e.message}. Fix the cause (free disk space, check the device or permissions) and rerun. [IO_ERROR]`,
+      );
+      return IO_ERROR_EXIT;
     }
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       const unknown = /^Unknown option '(--?[^']+)'/.exec((e as Error).message)?.[1];

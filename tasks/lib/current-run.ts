@@ -16,6 +16,13 @@ export const CurrentRun = z.strictObject({
   started_at: IsoTimestamp,
   /** The npm script that started the build ($npm_lifecycle_event), e.g. "run-all". */
   script: z.string().min(1),
+  /**
+   * The process that owns the build (the `npm run ...` above wireit): every phase of the build
+   * stops when it is gone (lib/stop.ts). `start` tells a reused pid from it.
+   */
+  owner: z
+    .strictObject({ pid: z.number().int().positive(), start: z.string().nullable(), command: z.string() })
+    .optional(),
 });
 export type CurrentRun = z.infer<typeof CurrentRun>;
 

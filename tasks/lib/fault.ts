@@ -17,9 +17,15 @@ import {
  * DISTILL_FAULT=<op>:<n>:<code> make the n-th `op` (write | fsync | rename | read) fail with errno
  *                               `code` (ENOSPC, EIO, EACCES, ...); `read` is the opening of a source
  *                               file for reading.
+ * DISTILL_PAUSE_AT=<point>:<ms>  sleep `ms` milliseconds the first time `point` is reached (only the
+ *                               points that call `pausePoint`: `publish:staged`, a phase's whole
+ *                               output staged, just before its publish), so a test can stop a
+ *                               run while a phase is surely running.
  */
 const crashSpec = parse(process.env['DISTILL_CRASH_AT']);
 const faultSpec = parseFault(process.env['DISTILL_FAULT']);
+const pauseSpec = parse(process.env['DISTILL_PAUSE_AT']);
+let paused = false;
 const counts = new Map<string, number>();
 
 function parse(v: string | undefined): { point: string; n: number } | null {
@@ -61,6 +67,14 @@ export function maybeFault(op: 'write' | 'fsync' | 'rename' | 'read'): void {
     e.code = faultSpec.code;
     throw e;
   }
+}
+
+/** A pause point (DISTILL_PAUSE_AT): sleeps there once when configured, announcing it on stderr. */
+export async function pausePoint(point: string): Promise<void> {
+  if (!pauseSpec || paused || pauseSpec.point !== point) return;
+  paused = true;
+  process.stderr.write(`DISTILL_PAUSE_AT: pausing at ${point} for ${pauseSpec.n} ms (pid ${process.pid})\n`);
+  await new Promise((resolve) => setTimeout(resolve, pauseSpec.n));
 }
 
 /**

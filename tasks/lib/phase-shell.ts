@@ -1,6 +1,9 @@
 import type { FileEntry, StageCounts } from '../../schemas/stage-receipt.ts';
 import type { WrittenFile } from './jsonl-writer.ts';
+import { join } from 'node:path';
+import { cacheFreeBytes, cacheRoomError, diskName, wireitLocalCache } from './disk.ts';
 import { MANIFEST, manifestText } from './manifest.ts';
+import { underWireit } from './stop.ts';
 import type { PhaseResult } from './phase.ts';
 import { Scratch } from './scratch.ts';
 import { manifestEntries, StagedDir } from './staged-dir.ts';
@@ -148,6 +151,13 @@ export async function stagedPhase(
       counts: out.manifestCounts,
     });
     await staged.writeFile(MANIFEST, manifest);
+    if (wireitLocalCache(underWireit())) {
+      // wireit copies the outputs into .wireit/<script>/cache/ after we exit 0; a copy that meets a
+      // full disk is "Internal error!" there and a partial cache entry: refuse before the publish
+      const need = files.reduce((n, f) => n + f.bytes, 0) + Buffer.byteLength(manifest);
+      const full = cacheRoomError(diskName(join(root, '.wireit')), cacheFreeBytes(root), need);
+      if (full) throw full;
+    }
     await staged.publish();
     if (out.afterPublish) await out.afterPublish(manifest, files);
     return {

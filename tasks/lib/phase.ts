@@ -1,9 +1,11 @@
 import type { FileEntry, StageCounts } from '../../schemas/stage-receipt.ts';
+import { diskName } from './disk.ts';
 import { acquireLock } from './lock.ts';
 import { log } from './log.ts';
 import { codeVersion } from './project.ts';
 import { currentRunId, writeReceipt } from './receipts.ts';
 import { describeUserError, ERROR_CODES, UserError } from './result.ts';
+import { leaveCritical, setStopLabel, watchBuild } from './stop.ts';
 
 /** Exit code of a run stopped by an I/O error such as ENOSPC or EIO (EX_IOERR). */
 export const IO_ERROR_EXIT = ERROR_CODES.IO_ERROR.exit;
@@ -20,6 +22,12 @@ const IO_ERRORS = new Set([
   'EACCES',
   'EPERM',
 ]);
+
+/** True for an error of the environment (disk full, device error, permissions), not of the code. */
+export function isIoError(e: unknown): e is NodeJS.ErrnoException {
+  const errno = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof errno === 'string' && IO_ERRORS.has(errno);
+}
 
 /** What a phase core reports back to the shell. */
 export interface PhaseResult {
@@ -48,7 +56,10 @@ export async function runPhase(
   const t0 = performance.now();
   let release: (() => Promise<void>) | null = null;
   let published = false;
+  setStopLabel(phase);
   try {
+    // under wireit: stop when the build that started this phase is gone (lib/stop.ts)
+    watchBuild(root);
     release = await acquireLock(root, phase);
     const res = await body();
     published = true;
@@ -73,17 +84,18 @@ export async function runPhase(
   } catch (e) {
     if (e instanceof UserError) {
       log.error(`${phase}: ${describeUserError(e)}`);
-      if (e.code === 'LOCKED') return e.exitCode;
+      if (e.code === 'LOCKED' || e.code === 'STOPPED') return e.exitCode;
       await failedReceipt(root, phase, started, t0, e.message);
       return e.exitCode;
     }
     const errno = (e as NodeJS.ErrnoException).code;
     if (typeof errno === 'string' && IO_ERRORS.has(errno)) {
-      // the disk, not a bug: no stack, and say what state the outputs are in
+      // the disk, not a bug: no stack, one line naming the disk, and what state the outputs are in
+      const where = `I/O error on ${diskName((e as NodeJS.ErrnoException).path ?? root)}`;
       log.error(
         published
-          ? `${phase}: the outputs were published, but writing its receipt failed: ${(e as Error).message}`
-          : `${phase}: I/O error: ${(e as Error).message}. Nothing was published; the previous outputs are in place. Fix the cause (free disk space, check the device or permissions) and rerun.`,
+          ? `${phase}: the outputs were published, but writing its receipt failed (${where}): ${(e as Error).message}`
+          : `${phase}: ${where}: ${(e as Error).message}. Nothing was published; the previous outputs are in place. Fix the cause (free disk space, check the device or permissions) and rerun.`,
       );
       await failedReceipt(root, phase, started, t0, (e as Error).message);
       return IO_ERROR_EXIT;
@@ -95,6 +107,8 @@ export async function runPhase(
     return 1;
   } finally {
     if (release) await release();
+    // a stop that came during the publish and the receipt happens now
+    leaveCritical();
   }
 }
 

@@ -20,7 +20,8 @@ export interface Drop<R extends string = string> {
  * Every code a user-facing error can carry, with its exit code and what it means. `distill --help`
  * and docs/recovery-runbook.md print this table; an error outside it does not compile.
  * Exit codes: 1 a check found a problem, 2 the input or the invocation is wrong (fix and rerun),
- * 3 the audit baseline is damaged, 74 an I/O error (disk full, device), 75 another run holds the lock.
+ * 3 the audit baseline is damaged, 74 an I/O error (disk full, device), 75 another run holds the lock,
+ * 130 stopped (a signal, or the build that started it is gone).
  */
 export const ERROR_CODES = {
   USAGE: { exit: 2, meaning: 'bad command-line arguments' },
@@ -49,7 +50,11 @@ export const ERROR_CODES = {
   },
   AUDIT_CHAIN_BROKEN: { exit: 3, meaning: 'the audit baseline was truncated, edited or lost its head' },
   IO_ERROR: { exit: 74, meaning: 'the disk or device failed (ENOSPC, EIO, ...): nothing was published' },
-  LOCKED: { exit: 75, meaning: 'another run holds the phase lock' },
+  LOCKED: { exit: 75, meaning: 'another run holds the phase lock, or another build is running' },
+  STOPPED: {
+    exit: 130,
+    meaning: 'stopped by a signal, or the build that started it is gone: nothing was published',
+  },
 } as const satisfies Record<string, { exit: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

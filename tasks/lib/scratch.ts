@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pidAlive } from './fs-atomic.ts';
+import { trackTemp, untrackTemp } from './stop.ts';
 
 /**
  * A phase's scratch folder for spill files (hash partitions, external-sort runs):
@@ -21,6 +22,7 @@ export class Scratch {
     }
     const dir = join(base, `${phase}.tmp-${process.pid}`);
     await fsp.rm(dir, { recursive: true, force: true });
+    trackTemp(dir);
     await fsp.mkdir(dir, { recursive: true });
     return new Scratch(dir);
   }
@@ -33,5 +35,6 @@ export class Scratch {
   /** Removes the folder and everything in it. */
   async remove(): Promise<void> {
     await fsp.rm(this.dir, { recursive: true, force: true });
+    untrackTemp(this.dir);
   }
 }

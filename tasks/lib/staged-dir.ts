@@ -1,7 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { crashPoint, maybeFault } from './fault.ts';
+import { crashPoint, maybeFault, pausePoint } from './fault.ts';
 import { fsyncDir, pidAlive, writeFileAtomic } from './fs-atomic.ts';
+import { enterCritical, trackTemp, untrackTemp } from './stop.ts';
 import { JsonlWriter, WriteBudget, type WrittenFile } from './jsonl-writer.ts';
 import { sha256 } from './hash.ts';
 import type { FileEntry } from '../../schemas/stage-receipt.ts';
@@ -31,6 +32,7 @@ export class StagedDir {
     await recoverPublish(root, finalRel);
     const staging = join(root, '.distill', 'staging', `${slug(finalRel)}.tmp-${process.pid}`);
     await fsp.rm(staging, { recursive: true, force: true });
+    trackTemp(staging);
     await fsp.mkdir(staging, { recursive: true });
     return new StagedDir(root, finalRel, staging);
   }
@@ -108,6 +110,11 @@ export class StagedDir {
   async publish(): Promise<void> {
     await this.closeAll();
     await fsyncTree(this.stagingAbs);
+    await pausePoint('publish:staged');
+    // from here a stop (signal, build gone) waits for the swap and the receipt (lib/stop.ts);
+    // a build already gone publishes nothing
+    enterCritical();
+    untrackTemp(this.stagingAbs);
     crashPoint('publish:staged');
     const finalAbs = join(this.root, this.finalRel);
     const trash = join(this.root, '.distill', 'trash', `${slug(this.finalRel)}.tmp-${process.pid}`);
@@ -139,6 +146,7 @@ export class StagedDir {
   async abort(): Promise<void> {
     for (const w of this.writers.values()) await w.abandon();
     await fsp.rm(this.stagingAbs, { recursive: true, force: true });
+    untrackTemp(this.stagingAbs);
   }
 }
 

@@ -1,23 +1,56 @@
 import { writeCurrentRun } from '../lib/current-run.ts';
+import { acquireRunLock } from '../lib/lock.ts';
+import { buildOwner, startOf } from '../lib/process-tree.ts';
+import { loadConfig } from '../lib/project.ts';
 import { startRun } from '../lib/receipts.ts';
+import { PIPELINE } from '../phases/registry.ts';
+import { removeDeadTemps, removeIncompleteCacheEntries } from './leftovers.ts';
+import { refuseIfPhaseLocked } from './preflight.ts';
 import { updateSourceFingerprint } from './source-index.ts';
 
 // A module of its own, apart from run-all.ts: begin-run starts on every `npm run` of a phase, and
 // run-all's report modules cost ~0.2 s of start-up it does not need.
 
 /**
- * `run-all --begin`, the first step of every wireit build (`begin-run`): writes the run-state
- * file, so every phase wireit runs next, and `run-all --collect` at the end, share one run id;
- * and brings `.distill/sources.fingerprint.json` (what wireit hashes for build-evidence) up to date.
+ * `run-all --begin`, the first step of every wireit build (`begin-run`). First the checks that
+ * refuse a build before anything is written (no run folder, no run-state file, no drift): the
+ * config loads, no other build is running (the run lock, taken for the `npm run ...` process
+ * that owns this build, so it is held until `run-all --collect` releases it or that process is
+ * gone), and no phase lock is held. Then it removes what killed builds left (dead processes'
+ * staging and scratch folders, incomplete wireit cache entries), writes the run-state file, so
+ * every phase wireit runs next, and `run-all --collect` at the end, share one run id and know the
+ * build's owner, and brings `.distill/sources.fingerprint.json` (what wireit hashes for
+ * build-evidence) up to date.
  */
 export async function beginRun(root: string): Promise<number> {
-  // build-evidence's wireit input: a content fingerprint of the sources, from a stat index (see source-index.ts)
-  await updateSourceFingerprint(root);
-  const runId = startRun();
-  await writeCurrentRun(root, {
-    run_id: runId,
-    started_at: new Date().toISOString(),
-    script: process.env['npm_lifecycle_event'] || 'distill',
-  });
+  loadConfig(root);
+  const build = buildOwner();
+  const owner = build
+    ? { ...build.owner, command: build.command }
+    : { pid: process.pid, start: startOf(process.pid), command: 'distill run-all --begin' };
+  const release = await acquireRunLock(
+    root,
+    owner,
+    (build?.chain ?? []).map((r) => r.pid),
+  );
+  try {
+    await refuseIfPhaseLocked(root);
+    await removeDeadTemps(root);
+    await removeIncompleteCacheEntries(root, PIPELINE);
+    // build-evidence's wireit input: a content fingerprint of the sources, from a stat index (see source-index.ts)
+    await updateSourceFingerprint(root);
+    await writeCurrentRun(root, {
+      run_id: startRun(),
+      started_at: new Date().toISOString(),
+      script: process.env['npm_lifecycle_event'] || 'distill',
+      owner,
+    });
+  } catch (e) {
+    // refused or failed (a full disk): the build does not start, and holds nothing
+    await release();
+    throw e;
+  }
+  // typed by hand (no wireit build goes on after it): it checked the lock, and holds nothing
+  if (!build) await release();
   return 0;
 }

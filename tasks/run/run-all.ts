@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { DriftReport } from '../../schemas/drift-report.ts';
 import type { RunSummary } from '../../schemas/run-summary.ts';
@@ -6,6 +6,11 @@ import type { StageReceipt } from '../../schemas/stage-receipt.ts';
 import { computeDrift } from './drift.ts';
 import { withCurrentNames } from './metric-names.ts';
 import { clearCurrentRun, inheritedRun } from '../lib/current-run.ts';
+import { acquireRunLock, releaseRunLock } from '../lib/lock.ts';
+import { startOf } from '../lib/process-tree.ts';
+import { loadConfig } from '../lib/project.ts';
+import { watchBuild } from '../lib/stop.ts';
+import { refuseIfPhaseLocked } from './preflight.ts';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { log } from '../lib/log.ts';
 import { codeVersion } from '../lib/project.ts';
@@ -153,7 +158,38 @@ export async function runAll(
   opts: { mode: 'run' | 'collect'; json: boolean },
   deps: RunAllDeps,
 ): Promise<number> {
-  const inherited = opts.mode === 'collect' ? inheritedRun(root) : null;
+  if (opts.mode === 'collect') {
+    // the build's owner (begin-run recorded it) must still be there: a killed build writes no run folder
+    watchBuild(root);
+    const inherited = inheritedRun(root);
+    try {
+      return await finishRun(root, opts, deps, inherited);
+    } finally {
+      if (inherited?.owner) await releaseRunLock(root, inherited.owner.pid);
+    }
+  }
+  // refused before anything is written (no run folder, no drift): a config that does not load,
+  // another build running, a phase lock held by another process
+  loadConfig(root);
+  const release = await acquireRunLock(root, {
+    pid: process.pid,
+    start: startOf(process.pid),
+    command: 'distill run-all',
+  });
+  try {
+    await refuseIfPhaseLocked(root);
+    return await finishRun(root, opts, deps, null);
+  } finally {
+    await release();
+  }
+}
+
+async function finishRun(
+  root: string,
+  opts: { mode: 'run' | 'collect'; json: boolean },
+  deps: RunAllDeps,
+  inherited: ReturnType<typeof inheritedRun>,
+): Promise<number> {
   const runId = opts.mode === 'run' ? startRun() : currentRunId(root);
   const startedAt = inherited?.run_id === runId ? inherited.started_at : new Date().toISOString();
   const ran =
@@ -161,6 +197,16 @@ export async function runAll(
       ? await runPhases(root, runId, deps)
       : { outcomes: await collectPhases(root, runId, deps.phases), exitCode: 0 };
   const { outcomes } = ran;
+  if (opts.mode === 'run' && outcomes[0]?.status === 'failed') {
+    // the first phase refused or failed: nothing was built, so no run is recorded (its failed
+    // receipt was the only file of the run folder; no summary, no drift against the last run)
+    await fsp.rm(join(root, receiptPath(runId, outcomes[0].phase.phase)), { force: true });
+    await fsp.rmdir(join(root, runFile(runId, ''))).catch(() => undefined); // only if now empty
+    log.error(
+      `run-all: ${outcomes[0].phase.phase} did not build (above), so nothing ran: no run is recorded (no run folder, no drift). Fix it and rerun.`,
+    );
+    return ran.exitCode || 1;
+  }
   const checked = outcomes.filter((o) => o.status !== 'failed');
   const problems = reconcile(await checkItems(root, checked, true));
   const metrics = metricsOf(outcomes);

@@ -46,3 +46,39 @@ test('a stale lock left by a dead process is taken over', async () => {
   assert.equal(JSON.parse(readFileSync(lockFile, 'utf8')).pid, process.pid);
   await release();
 });
+
+test('the run lock names the build that holds it; a holder whose pid now belongs to another process (start time differs) is stale and taken over', async () => {
+  const { acquireRunLock, releaseRunLock } = await import('../../tasks/lib/lock.ts');
+  const { startOf } = await import('../../tasks/lib/process-tree.ts');
+  const root = mkdtempSync(join(tmpdir(), 'distill-lock-'));
+  const me = { pid: process.pid, start: startOf(process.pid), command: 'npm run run-all' };
+  const release = await acquireRunLock(root, me);
+  const path = join(root, '.distill/locks/run.lock');
+  const info = JSON.parse(readFileSync(path, 'utf8'));
+  await assert.rejects(acquireRunLock(root, { ...me, command: 'distill run-all' }), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.equal(e.code, 'LOCKED');
+    assert.equal(
+      e.message,
+      `another build is running: npm run run-all (pid ${process.pid}, started ${info.started_at}); this one is refused and changed nothing. Wait for it to finish and rerun (or stop it: kill ${process.pid}); if no such process exists, delete ${path}.`,
+    );
+    return true;
+  });
+  await release();
+  // the same pid, but another start time: the process that held it is gone (its pid was reused)
+  mkdirSync(join(root, '.distill/locks'), { recursive: true });
+  writeFileSync(
+    path,
+    `${JSON.stringify({ pid: process.pid, host: hostname(), phase: 'run', started_at: '2026-01-01T00:00:00.000Z', start: 'not-this-process', command: 'npm run run-all' })}\n`,
+  );
+  const taken = await acquireRunLock(root, { ...me, command: 'distill run-all' });
+  assert.equal(JSON.parse(readFileSync(path, 'utf8')).command, 'distill run-all');
+  await taken();
+  assert.equal(existsSync(path), false);
+  // releaseRunLock removes the lock only for its holder
+  await acquireRunLock(root, me);
+  await releaseRunLock(root, process.pid + 1);
+  assert.equal(existsSync(path), true);
+  await releaseRunLock(root, process.pid);
+  assert.equal(existsSync(path), false);
+});

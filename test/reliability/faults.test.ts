@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { diskName } from '../../tasks/lib/disk.ts';
 import { IO_ERROR_EXIT } from '../../tasks/lib/phase.ts';
 import { runCli } from '../helpers/project.ts';
 import { cliInProcess, ls, tree } from './fixture.ts';
@@ -49,7 +50,7 @@ async function faultSweep(p: PhaseSpec): Promise<{ failed: string[]; afterPublis
       assert.match(
         run.stderr,
         new RegExp(
-          `✖ ${p.args[0]}: I/O error: ${errno}: injected fault on ${op} \\(DISTILL_FAULT\\)\\. Nothing was published; the previous outputs are in place\\.`,
+          `✖ ${p.args[0]}: I/O error on the disk (?:mounted at /\\S* \\(\\S+\\)|of /\\S+): ${errno}: injected fault on ${op} \\(DISTILL_FAULT\\)\\. Nothing was published; the previous outputs are in place\\.`,
         ),
       );
       assert.deepEqual(out, previous, `${fault}: the previous outputs are byte-identical`);
@@ -94,7 +95,12 @@ test('the CLI reports an injected ENOSPC in one clear line and exits 74 (real bi
   assert.equal(r.code, 74);
   assert.equal(
     r.stderr,
-    '✖ build-evidence: I/O error: ENOSPC: injected fault on write (DISTILL_FAULT). Nothing was published; the previous outputs are in place. Fix the cause (free disk space, check the device or permissions) and rerun.\n',
+    `✖ build-evidence: I/O error on ${diskName(root)}: ENOSPC: injected fault on write (DISTILL_FAULT). Nothing was published; the previous outputs are in place. Fix the cause (free disk space, check the device or permissions) and rerun.\n`,
+  );
+  assert.match(
+    diskName(root),
+    /^the disk (mounted at \/\S* \(\S+\)|of \/\S+)$/,
+    'the message names the disk',
   );
   assert.deepEqual(tree(join(root, p.dir)), before);
 });
