@@ -23,6 +23,25 @@ function lineOf(path: string, n: number, label: string): string {
   return text;
 }
 
+/** One export row: a line that is not a JSON object is a damaged export (coded error, no stack). */
+function parseRow(text: string, at: string): unknown {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(
+      'UPSTREAM_DAMAGED',
+      `${at} is not valid JSON (${(e as Error).message}); rebuild the export (npm run export-all)`,
+    );
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new UserError(
+      'UPSTREAM_DAMAGED',
+      `${at} is not a JSON object; rebuild the export (npm run export-all)`,
+    );
+  return v;
+}
+
 /** The id of the row at `<file>:<line>` (file relative to the project root, or absolute). */
 export function idAt(root: string, locator: string): string {
   const m = /^(.*\.jsonl):(\d+)$/.exec(locator);
@@ -34,7 +53,7 @@ export function idAt(root: string, locator: string): string {
   const rel = relative(root, abs).split('\\').join('/');
   if (!existsSync(abs))
     throw new UserError('NOTHING_BUILT', `${rel} does not exist; is the export built (npm run export-all)?`);
-  const row = JSON.parse(lineOf(abs, n, rel)) as { id?: unknown };
+  const row = parseRow(lineOf(abs, n, rel), `${rel}:${n}`) as { id?: unknown };
   if (typeof row.id === 'string') return row.id;
   const sidecar = abs.replace(/\.jsonl$/, '.ids.jsonl');
   if (!existsSync(sidecar))
@@ -42,7 +61,10 @@ export function idAt(root: string, locator: string): string {
       'UPSTREAM_DAMAGED',
       `${rel}:${n} has no id field and ${relative(root, sidecar)} (its id sidecar) does not exist`,
     );
-  const entry = JSON.parse(lineOf(sidecar, n, relative(root, sidecar))) as { line?: unknown; id?: unknown };
+  const entry = parseRow(lineOf(sidecar, n, relative(root, sidecar)), `${relative(root, sidecar)}:${n}`) as {
+    line?: unknown;
+    id?: unknown;
+  };
   if (entry.line !== n || typeof entry.id !== 'string')
     throw new UserError(
       'UPSTREAM_DAMAGED',

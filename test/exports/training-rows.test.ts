@@ -33,6 +33,15 @@ test('pleasantries are courtesy; anything with a fact, a number or a question ab
     'You can take a total of 4 free checked bags.',
     'Could you please provide your user ID?',
     'Thanks! Your flight HAT136 is now booked.',
+    // a polite opener followed by the answer is the answer
+    'Of course, the capital of France is Paris.',
+    'Thank you for waiting, your reservation has been cancelled.',
+    'Take care to close the file handle before you delete the file.',
+    'I hope this helps: set strict to false in tsconfig.',
+    'If you need the refund faster, contact your bank and ask them to expedite it.',
+    "You're welcome, the gate changed to B twelve.",
+    'Sure thing, I have rebooked you on the later flight.',
+    'Have a look at the logs first.',
     '',
   ])
     assert.equal(isCourtesyText(t), false, t);

@@ -3,7 +3,8 @@
  * turn closes a conversation but does no work, so it is never a training target, a pair side or a
  * RAG answer. Hand-written because no maintained library classifies conversational closings; it is
  * deliberately conservative: a text is courtesy only when EVERY sentence of it matches one of the
- * closing / thanking / offering-more-help patterns below and it is short. Anything else (a
+ * closing / thanking / offering-more-help patterns below, uses only closing words
+ * (CLOSING_WORDS), and it is short. Anything else (a
  * number, a fact, a question about the task) is substance. English first, with the common closings
  * of a few other languages; an unknown language is substance, never dropped.
  */
@@ -37,6 +38,45 @@ const SENTENCE_PATTERNS: readonly RegExp[] = [
   /^(gracias|de nada|muchas gracias|merci( beaucoup)?|de rien|danke( sch[oö]n)?|bitte( sch[oö]n)?|gern geschehen|grazie|prego|obrigad[oa]|de nada|adi[oó]s|au revoir|tsch[uü]ss|auf wiedersehen|arrivederci|bonne journ[ée]e|sch[oö]nen tag|buen d[ií]a|que tengas un buen d[ií]a)( .{0,40})?$/,
 ];
 
+/**
+ * The words a closing is made of. A sentence is a pleasantry only when it matches a pattern above
+ * AND every word of it is one of these: the patterns' tails are deliberately loose (closings vary),
+ * so without this check any sentence that merely opens politely ("Of course, the capital of France
+ * is Paris.", "Thank you for waiting, your reservation has been cancelled.", "Take care to close
+ * the file handle first.") would be taken for courtesy and dropped from training data. A word
+ * outside this list (a noun of the task, a name, an instruction) makes the sentence substance.
+ */
+const CLOSING_WORDS = new Set(
+  `
+  a about again all also always am an and any anything anytime are as ask assist assistance assisting
+  at available back be been best bit booking bye call can care cheers choosing come contact
+  contacting could course day decide did do don't else enjoy ever everything evening excellent
+  fantastic farewell feel flight flights flying for forward free from further future get glad go
+  goes going good goodbye great had happy has have having hear hearing help helped helpful helping
+  helps here hesitate holiday hope hoping i i'd i'll i'm i've if in is it it's journey just kind
+  kindly know later let like looking lot lovely many may me more most much my need needs new next
+  nice night no not now of on one or other our out patience please pleased pleasant pleasure
+  problem problems question questions reach reaching ready regards require rest return 're 'd safe
+  see service should smoothly so something soon speak speaking stay sure take talk thank thanks
+  that that's the there there's thing things think this time to today too touch travel travels trip
+  ur understanding until us using vacation very want was way we we're week weekend welcome well
+  whenever when will wish wishes wishing with wonderful working worries would you you'd you'll
+  you're your yours yourself restful amazing feel feels better works work proceed details
+  reservation reservations booking bookings request requests id ids process change changes
+  cancellation information
+  gracias de nada muchas merci beaucoup rien danke schön schon bitte gern geschehen grazie prego
+  obrigado obrigada adiós adios au revoir tschüss tschuss auf wiedersehen arrivederci bonne journée
+  journee schönen schonen tag buen día dia que tengas un
+  `
+    .split(/\s+/)
+    .filter((w) => w !== ''),
+);
+
+/** True when every word of a normalised sentence is a closing word. */
+function onlyClosingWords(s: string): boolean {
+  return s.split(' ').every((w) => CLOSING_WORDS.has(w));
+}
+
 /** A sentence normalised for matching: lower case, curly quotes straightened, emoji and trailing punctuation gone. */
 function normaliseSentence(s: string): string {
   return s
@@ -60,7 +100,7 @@ function sentences(text: string): string[] {
 /** True when a sentence is a pleasantry. */
 export function isCourtesySentence(sentence: string): boolean {
   const s = normaliseSentence(sentence);
-  return s !== '' && SENTENCE_PATTERNS.some((p) => p.test(s));
+  return s !== '' && onlyClosingWords(s) && SENTENCE_PATTERNS.some((p) => p.test(s));
 }
 
 /**
@@ -73,5 +113,7 @@ export function isCourtesyText(text: string | null | undefined): boolean {
   if (t === '' || t.length > MAX_COURTESY_CHARS) return false;
   if (/\d/.test(t)) return false; // a number is a fact (a price, an id, a date): substance
   const parts = sentences(t);
-  return parts.length > 0 && parts.every((s) => SENTENCE_PATTERNS.some((p) => p.test(s)));
+  return (
+    parts.length > 0 && parts.every((s) => onlyClosingWords(s) && SENTENCE_PATTERNS.some((p) => p.test(s)))
+  );
 }
