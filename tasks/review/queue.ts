@@ -1,6 +1,7 @@
 import type { ScoredRun } from '../../schemas/scored-run.ts';
 import { sha256 } from '../lib/hash.ts';
 import { clip, runDocumentText } from '../lib/export/run-document.ts';
+import { safeJson, safeText } from '../lib/terminal-text.ts';
 
 /**
  * The review queue (pure): runs whose category is `needs_human_review` with the context a
@@ -54,7 +55,12 @@ export function reviewQueue(runs: readonly ScoredRun[]): QueueEntry[] {
     }));
 }
 
-/** The queue as Markdown (reports/review/queue.md): one section per run. */
+/** Source text for one line of a report or the terminal: escape sequences and controls written out (issue #20). */
+const safe = (s: string): string => safeText(s);
+/** Multi-line source text: each line escaped, the line breaks kept. */
+const safeLines = (s: string): string => s.split('\n').map(safeText).join('\n');
+
+/** The queue as Markdown (reports/review/queue.md): one section per run; every piece of source text escaped. */
 export function queueMarkdown(q: readonly QueueEntry[]): string {
   const out = [
     '# Runs awaiting a human decision',
@@ -66,14 +72,14 @@ export function queueMarkdown(q: readonly QueueEntry[]): string {
   ];
   for (const e of q) {
     out.push(
-      `## ${e.run_id}`,
+      `## ${safe(e.run_id)}`,
       '',
-      `- stream: ${e.stream}; task: ${e.task_key ?? '(none)'}; recorded: ${e.recorded_at ?? '(unknown)'}; source: ${e.source}`,
-      `- placed here by ${e.decided_by} (rules that held: ${e.rules_fired.join(', ')})`,
-      `- signals: ${e.signals.length === 0 ? 'none' : e.signals.join('; ')}`,
+      `- stream: ${safe(e.stream)}; task: ${e.task_key === null ? '(none)' : safe(e.task_key)}; recorded: ${e.recorded_at === null ? '(unknown)' : safe(e.recorded_at)}; source: ${safe(e.source)}`,
+      `- placed here by ${safe(e.decided_by)} (rules that held: ${e.rules_fired.map(safe).join(', ')})`,
+      `- signals: ${e.signals.length === 0 ? 'none' : e.signals.map(safe).join('; ')}`,
       '',
       '```text',
-      e.context.replace(/```/g, "'''"),
+      safeLines(e.context.replace(/```/g, "'''")),
       '```',
       '',
     );
@@ -81,18 +87,18 @@ export function queueMarkdown(q: readonly QueueEntry[]): string {
   return `${out.join('\n')}\n`;
 }
 
-/** The terminal listing: one short block per run. */
+/** The terminal listing: one short block per run; every piece of source text escaped. */
 export function queueText(q: readonly QueueEntry[], file: string): string {
   if (q.length === 0) return 'no run awaits a human decision';
   const lines = [
-    `${q.length} run${q.length === 1 ? '' : 's'} await a human decision (full context: ${file})`,
+    `${q.length} run${q.length === 1 ? '' : 's'} await a human decision (full context: ${safe(file)})`,
   ];
   q.forEach((e, i) => {
     const task = /^Task: (.*)$/m.exec(e.context)?.[1] ?? '';
     lines.push(
-      `${String(i + 1).padStart(3)}. ${e.run_id}  [${e.stream}]  ${e.decided_by}`,
-      `     task: ${clip(task, 120)}`,
-      `     signals: ${e.signals.length === 0 ? 'none' : clip(e.signals.join('; '), 160)}`,
+      `${String(i + 1).padStart(3)}. ${safe(e.run_id)}  [${safe(e.stream)}]  ${safe(e.decided_by)}`,
+      `     task: ${safe(clip(task, 120))}`,
+      `     signals: ${e.signals.length === 0 ? 'none' : safe(clip(e.signals.join('; '), 160))}`,
     );
   });
   lines.push(
@@ -119,7 +125,7 @@ export interface ReviewRow {
 export function decisionProblems(d: { verdict: string; reviewer: string; answer: string | null }): string[] {
   const p: string[] = [];
   if (!(VERDICTS as readonly string[]).includes(d.verdict))
-    p.push(`--verdict must be one of ${VERDICTS.join(', ')}, got ${JSON.stringify(d.verdict)}`);
+    p.push(`--verdict must be one of ${VERDICTS.join(', ')}, got ${safeJson(JSON.stringify(d.verdict))}`);
   if (d.reviewer.trim() === '') p.push('--reviewer must name who decided');
   if (d.verdict === 'edit' && (d.answer === null || d.answer.trim() === ''))
     p.push('--verdict edit needs the corrected answer (--answer or --answer-file)');

@@ -8,6 +8,7 @@ import { screenedFiles } from '../lib/upstream.ts';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { loadConfig } from '../lib/project.ts';
 import { UserError } from '../lib/result.ts';
+import { safeJson, safeText } from '../lib/terminal-text.ts';
 import { decisionProblems, queueMarkdown, queueText, reviewQueue, reviewRow, type Verdict } from './queue.ts';
 
 /** Where the queue is written, relative to the project root. */
@@ -52,6 +53,19 @@ function appendLine(path: string, row: unknown): void {
   }
 }
 
+/** The corrected answer from --answer-file; a file that cannot be read is INPUT_UNREADABLE, not a stack trace. */
+function readAnswer(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new UserError(
+      'INPUT_UNREADABLE',
+      `cannot read --answer-file ${safeText(file)} (${safeText(code)}): give a readable file with the corrected answer, or pass it with --answer`,
+    );
+  }
+}
+
 /** `distill review`: list the queue, or record a decision with --decide. */
 export async function reviewCommand(
   root: string,
@@ -85,11 +99,13 @@ export async function reviewCommand(
     const q = reviewQueue(runs);
     await writeFileAtomic(
       join(root, QUEUE_DIR, 'queue.jsonl'),
-      q.map((e) => `${JSON.stringify(e)}\n`).join(''),
+      q.map((e) => `${safeJson(JSON.stringify(e))}\n`).join(''),
     );
     await writeFileAtomic(join(root, QUEUE_DIR, 'queue.md'), queueMarkdown(q));
     process.stdout.write(
-      values.json ? `${JSON.stringify(q, null, 2)}\n` : `${queueText(q, `${QUEUE_DIR}/queue.md`)}\n`,
+      values.json
+        ? `${safeJson(JSON.stringify(q, null, 2))}\n`
+        : `${queueText(q, `${QUEUE_DIR}/queue.md`)}\n`,
     );
     return 0;
   }
@@ -97,14 +113,12 @@ export async function reviewCommand(
   if (!runs.some((r) => r.run_id === runId))
     throw new UserError(
       'NO_SUCH_RUN',
-      `run ${runId} is not in data/screened/runs: check the id with \`distill review\``,
+      `run ${safeText(runId)} is not in data/screened/runs: check the id with \`distill review\``,
     );
   if (values.answer !== undefined && values['answer-file'] !== undefined)
     throw new UserError('USAGE', 'give the corrected answer once: --answer or --answer-file');
   const answer =
-    values['answer-file'] !== undefined
-      ? readFileSync(values['answer-file'], 'utf8')
-      : (values.answer ?? null);
+    values['answer-file'] !== undefined ? readAnswer(values['answer-file']) : (values.answer ?? null);
   const verdict = values.verdict ?? '';
   const reviewer = values.reviewer ?? '';
   const problems = decisionProblems({ verdict, reviewer, answer });
@@ -135,7 +149,7 @@ export async function reviewCommand(
       .some((l) => l.includes(`"review_id":"${row.review_id}"`));
   if (!already) appendLine(path, row);
   process.stdout.write(
-    `${already ? 'already recorded' : 'recorded'}: ${row.decision} of ${runId} by ${reviewer} in ${ledger} (${row.review_id}); rebuild with \`npm run run-all\` to score it\n`,
+    `${already ? 'already recorded' : 'recorded'}: ${row.decision} of ${safeText(runId)} by ${safeText(reviewer)} in ${safeText(ledger)} (${row.review_id}); rebuild with \`npm run run-all\` to score it\n`,
   );
   return 0;
 }

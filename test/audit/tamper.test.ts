@@ -305,6 +305,85 @@ test('release-freeze refuses a baseline whose committed history was rewritten, n
   assert.ok(del?.problems.some((p) => /is not append-only: commit [0-9a-f]{12} deleted it/.test(p)));
 });
 
+test('release-freeze passes again after the documented recovery of a committed rewrite (restore bad~1, commit), reporting the reverted rewrite as information', async () => {
+  const dir = scratchRepo({
+    'package.json': `${JSON.stringify({ name: 's', version: '1.0.0', wireit: {} })}\n`,
+  });
+  await appendBaseline(dir, { audit: 1 });
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'baseline row 1');
+  await appendBaseline(dir, { audit: 2 });
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'baseline row 2');
+  const runners: FreezeRunners = {
+    tests: async () => parseTestOutput(0, '# tests 1\n# pass 1\n# fail 0\n'),
+    acceptance: async (root) => {
+      put(root, 'reports/distillation/acceptance.json', acceptanceJson());
+      return { exitCode: 0, output: '' };
+    },
+    audit: async () => ({ error: null, passed: 16, total: 16, failing: [], baselineSeq: 3 }),
+  };
+  const cleanGit = async () =>
+    (
+      await releaseFreeze(dir, {
+        skipTests: false,
+        phases: PIPELINE.filter((p) => p.phase === 'build-evidence'),
+        runners,
+        now: () => new Date('2026-12-01T00:00:00.000Z'),
+      })
+    ).gates.find((g) => g.id === 'clean-git');
+  // a committed rewrite of row 2 (head rewritten to match)
+  const path = join(dir, BASELINE_FILE);
+  writeFileSync(path, readFileSync(path, 'utf8').replace('"audit":2', '"audit":9'));
+  rewriteHead(dir);
+  git(dir, 'commit', '-q', '-am', 'tidy the baseline');
+  const bad = git(dir, 'rev-parse', 'HEAD');
+  const broken = await cleanGit();
+  assert.equal(broken?.status, 'fail');
+  const recover = broken?.problems.find((p) => p.includes(`git checkout ${bad.slice(0, 12)}~1 --`)) ?? '';
+  assert.ok(recover, broken?.problems.join('\n'));
+  // the recovery the message and docs/recovery-runbook.md give: restore the last good version, commit
+  assert.match(
+    recover,
+    new RegExp(`git checkout ${bad.slice(0, 12)}~1 -- ${BASELINE_FILE} ${BASELINE_HEAD}`),
+  );
+  git(dir, 'checkout', `${bad}~1`, '--', BASELINE_FILE, BASELINE_HEAD);
+  git(dir, 'commit', '-q', '-m', 'restore the audit baseline');
+  const restore = git(dir, 'rev-parse', 'HEAD');
+  assert.deepEqual(
+    (await readBaseline<{ audit: number }>(dir)).rows.map((r) => r.entry.audit),
+    [1, 2],
+  );
+  // and the next audit appends row 3 on top of the restored rows
+  await appendBaseline(dir, { audit: 3 });
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'baseline row 3');
+  const healed = await cleanGit();
+  assert.equal(healed?.status, 'pass', healed?.problems.join('\n'));
+  assert.deepEqual(healed?.problems, []);
+  // the reverted rewrite is still reported, as information
+  assert.match(
+    healed?.detail ?? '',
+    new RegExp(
+      `reverted rewrite .*commit ${bad.slice(0, 12)} changed rows .*restored in ${restore.slice(0, 12)}`,
+    ),
+  );
+  // a rewrite committed after the recovery fails the gate again, naming the new commit
+  writeFileSync(path, readFileSync(path, 'utf8').replace('"audit":3', '"audit":7'));
+  rewriteHead(dir);
+  git(dir, 'commit', '-q', '-am', 'tidy again');
+  const bad2 = git(dir, 'rev-parse', 'HEAD');
+  await appendBaseline(dir, { audit: 4 });
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'baseline row 4 on top of the rewrite');
+  const again = await cleanGit();
+  assert.equal(again?.status, 'fail');
+  assert.ok(
+    again?.problems.some((p) => p.includes(`not append-only: commit ${bad2.slice(0, 12)} changed rows`)),
+    again?.problems.join('\n'),
+  );
+});
+
 test('digest comparison: only the latest passing row of the same code and the same build (corpus or phase inputs) counts; stale phases, v1 rows and failing rows never do', () => {
   const h = (c: string): string => c.repeat(64);
   const rag = (manifest: string, builtFrom = 'b') => ({

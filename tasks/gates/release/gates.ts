@@ -75,6 +75,8 @@ export interface CleanGitFacts {
   baselineAppendOnly: boolean | null;
   /** The first commit of the baseline's git history that changed committed rows instead of appending (null: append-only). */
   baselineHistory?: { sha: string; problem: string } | null;
+  /** Rewrites of the committed baseline that a later commit restored (information only, not a failure). */
+  baselineReverted?: readonly { sha: string; problem: string; restoredIn: string }[];
 }
 
 /** Gate 1: nothing uncommitted but the tolerated reports and the (only appended) baseline. */
@@ -116,12 +118,21 @@ export function cleanGitGate(f: CleanGitFacts): GateResult {
     out.push(
       `the committed history of ${BASELINE_FILE} is not append-only: ${f.baselineHistory.problem}; the baseline is the tamper anchor, so find out who made that commit (\`git show ${f.baselineHistory.sha.slice(0, 12)} -- ${BASELINE_FILE}\`), restore the last good version (\`git checkout ${f.baselineHistory.sha.slice(0, 12)}~1 -- ${BASELINE_FILE} ${BASELINE_HEAD}\`), commit it and rerun (docs/recovery-runbook.md, "AUDIT_CHAIN_BROKEN")`,
     );
+  // a rewrite a later commit restored (the recovery in docs/recovery-runbook.md) is information only
+  const reverted = (f.baselineReverted ?? []).map(
+    (r) => `${r.problem}, restored in ${r.restoredIn.slice(0, 12)}`,
+  );
+  const info =
+    reverted.length === 0
+      ? ''
+      : `; note: the committed history of ${BASELINE_FILE} holds ${n(reverted.length)} reverted rewrite${reverted.length === 1 ? '' : 's'} (${reverted.join('; ')}), restored, so not a failure`;
   return result(
     'clean-git',
     out,
-    tolerated.length === 0
+    (tolerated.length === 0
       ? 'working tree clean'
-      : `working tree clean apart from ${n(tolerated.length)} regenerated file${tolerated.length === 1 ? '' : 's'} (${tolerated.join(', ')})`,
+      : `working tree clean apart from ${n(tolerated.length)} regenerated file${tolerated.length === 1 ? '' : 's'} (${tolerated.join(', ')})`) +
+      info,
   );
 }
 

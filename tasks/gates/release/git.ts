@@ -109,31 +109,63 @@ export function commitsTouching(root: string, rel: string, limit = 500): string[
   return r.code === 0 ? text(r.stdout).split('\n').filter(Boolean) : [];
 }
 
+/** A commit that rewrote an append-only file instead of appending to it. */
+export interface HistoryRewrite {
+  sha: string;
+  problem: string;
+}
+
+/** A rewrite that a later commit undid (its content extends the last good version again). */
+export interface RevertedRewrite extends HistoryRewrite {
+  /** The commit that restored the last good version. */
+  restoredIn: string;
+}
+
+/** The committed history of an append-only file: the rewrite still in force, and rewrites restored since. */
+export interface AppendOnlyHistory {
+  /** The first commit of a rewrite no later commit restored (null: the history only appended, or was restored). */
+  rewrite: HistoryRewrite | null;
+  /** Rewrites a later commit restored (the documented recovery), oldest first: information, not a failure. */
+  reverted: RevertedRewrite[];
+}
+
 /**
- * Whether the committed history of an append-only file only ever appended: walking its commits
- * from the oldest, each version must be a byte prefix of the next (a commit that deletes it counts
- * as a rewrite). Returns the first commit that rewrote it, or null (also outside git).
+ * Whether the committed history of an append-only file only ever appended. Walking its commits
+ * from the oldest, the last good version is kept: a version that extends it (a byte prefix, or
+ * equal) becomes the new good version; one that does not (an edit, a truncation, or a commit that
+ * deletes the file) is a rewrite, and the versions after it are compared with the last good
+ * version, not with the rewrite. A later commit whose content extends the last good version again
+ * (the recovery in docs/recovery-runbook.md: `git checkout <bad>~1 -- …` and commit) restores it:
+ * the rewrite is then reported under `reverted`, not as `rewrite`. Outside git: nothing found.
  */
-export function appendOnlyHistory(root: string, rel: string): { sha: string; problem: string } | null {
+export function appendOnlyHistory(root: string, rel: string): AppendOnlyHistory {
   const shas = commitsTouching(root, rel).reverse();
-  let prev: Buffer | null = null;
-  let prevSha = '';
+  const reverted: RevertedRewrite[] = [];
+  let good: Buffer | null = null;
+  let goodSha = '';
+  let pending: HistoryRewrite | null = null;
   for (const sha of shas) {
     const now = fileAt(root, sha, rel);
-    if (prev !== null && prev.length > 0) {
-      if (now === null)
-        return {
-          sha,
-          problem: `commit ${sha.slice(0, 12)} deleted it (committed before in ${prevSha.slice(0, 12)})`,
-        };
-      if (now.length < prev.length || !now.subarray(0, prev.length).equals(prev))
-        return {
-          sha,
-          problem: `commit ${sha.slice(0, 12)} changed rows committed before in ${prevSha.slice(0, 12)} (not only appended)`,
-        };
+    if (good === null || good.length === 0) {
+      good = now;
+      goodSha = sha;
+      continue;
     }
-    prev = now;
-    prevSha = sha;
+    const extendsGood =
+      now !== null && now.length >= good.length && now.subarray(0, good.length).equals(good);
+    if (extendsGood) {
+      if (pending !== null) reverted.push({ ...pending, restoredIn: sha });
+      pending = null;
+      good = now;
+      goodSha = sha;
+    } else if (pending === null)
+      pending = {
+        sha,
+        problem:
+          now === null
+            ? `commit ${sha.slice(0, 12)} deleted it (committed before in ${goodSha.slice(0, 12)})`
+            : `commit ${sha.slice(0, 12)} changed rows committed before in ${goodSha.slice(0, 12)} (not only appended)`,
+      };
   }
-  return null;
+  return { rewrite: pending, reverted };
 }

@@ -131,7 +131,14 @@ async function gitState(root: string): Promise<Parameters<typeof cleanGitGate>[0
       now.length >= committed.length &&
       now.subarray(0, committed.length).equals(committed);
   }
-  return { repo: true, entries, baselineAppendOnly, baselineHistory: appendOnlyHistory(root, BASELINE_FILE) };
+  const history = appendOnlyHistory(root, BASELINE_FILE);
+  return {
+    repo: true,
+    entries,
+    baselineAppendOnly,
+    baselineHistory: history.rewrite,
+    baselineReverted: history.reverted,
+  };
 }
 
 /** Runs the six gates, writes the report and manifest, prints them; returns the manifest (ready = all six pass). */
