@@ -168,14 +168,16 @@ export async function updateSourceFingerprint(
     let prefixSha256: string | null = null;
     if (before && size === before.bytes) prefixSha256 = e.sha256;
     else if (before && size > before.bytes) {
-      if (e.prefix?.bytes !== before.bytes)
-        e.prefix = {
-          bytes: before.bytes,
-          sha256: (await prefixSha(join(root, e.path), before.bytes)) ?? 'unreadable',
-        };
-      prefixSha256 = e.prefix.sha256;
+      if (e.prefix?.bytes !== before.bytes) {
+        const sha = await prefixSha(join(root, e.path), before.bytes);
+        if (sha === null) delete e.prefix;
+        else e.prefix = { bytes: before.bytes, sha256: sha };
+      }
+      prefixSha256 = e.prefix?.sha256 ?? 'unreadable';
     }
-    now.set(e.path, { size, prefixSha256 });
+    // an unreadable file is left to build-evidence, which names it (SOURCE_UNREADABLE)
+    if (!e.sha256.startsWith('unreadable') && prefixSha256 !== 'unreadable')
+      now.set(e.path, { size, prefixSha256 });
   }
   // the files of the last build whose bytes are no longer all there: an older cached output must not match
   const lost = [...sources.readBefore.entries()]
