@@ -20,10 +20,13 @@ import { updateSourceFingerprint } from './source-index.ts';
  * staging and scratch folders, incomplete wireit cache entries), writes the run-state file, so
  * every phase wireit runs next, and `run-all --collect` at the end, share one run id and know the
  * build's owner, and brings `.distill/sources.fingerprint.json` (what wireit hashes for
- * build-evidence) up to date.
+ * build-evidence) up to date. Last, it runs build-evidence's source checks that need no reading
+ * (a source matching nothing, a file vanished, shrunk or changed since the last build; see
+ * build-evidence/preflight.ts): they must refuse the build here, since wireit may restore an
+ * older build-evidence output from its cache and never run build-evidence.
  */
 export async function beginRun(root: string): Promise<number> {
-  loadConfig(root);
+  const config = loadConfig(root);
   const build = buildOwner();
   const owner = build
     ? { ...build.owner, command: build.command }
@@ -37,8 +40,17 @@ export async function beginRun(root: string): Promise<number> {
     await refuseIfPhaseLocked(root);
     await removeDeadTemps(root);
     await removeIncompleteCacheEntries(root, PIPELINE);
+    // the source checks that need no reading, before wireit decides whether build-evidence is
+    // fresh or restores an older output from its cache (then build-evidence would never run them)
+    const { listSources, previousInputs, checkSourcesBeforeBuild } =
+      await import('../phases/build-evidence/preflight.ts');
+    const listed = await listSources(root, config);
     // build-evidence's wireit input: a content fingerprint of the sources, from a stat index (see source-index.ts)
-    await updateSourceFingerprint(root);
+    const { now } = await updateSourceFingerprint(root, {
+      files: listed.flatMap((l) => l.files),
+      readBefore: await previousInputs(root),
+    });
+    await checkSourcesBeforeBuild(root, listed, now, process.env['DISTILL_ACCEPT_SOURCE_CHANGES'] === '1');
     await writeCurrentRun(root, {
       run_id: startRun(),
       started_at: new Date().toISOString(),

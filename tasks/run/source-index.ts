@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fsp, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
@@ -16,18 +17,24 @@ import { sha256File } from '../lib/hash.ts';
  * It writes the content-only fingerprint (path, bytes, sha256 of every file) that build-evidence
  * lists as its input, so `touch` still reruns nothing and any changed byte still reruns everything
  * downstream. build-evidence itself still reads and checks every byte it builds from.
+ *
+ * The files are exactly those the config's globs match (build-evidence's own listing, wherever
+ * under the project root they are), not a fixed folder. The fingerprint also names every file of
+ * the last published build (data/evidence/_manifest.json \`inputs\`) whose bytes the sources no
+ * longer hold (gone, shorter, or its first bytes changed): so an older cached output, built
+ * before those rows were read, never matches while they are missing, and wireit cannot restore it
+ * in place of the rows (begin-run refuses that state anyway, unless the change is accepted). In
+ * the usual state (every file as read, or appended to) that list is empty, so a no-op build
+ * stays fresh.
  */
 
 /** What wireit hashes for build-evidence (content only: no stat fields). */
 export const SOURCE_FINGERPRINT = '.distill/sources.fingerprint.json';
 /** The stat cache behind it (internal; losing it only costs one full re-hash). */
 const SOURCE_STAT_INDEX = '.distill/cache/source-index.json';
-/** The folder wireit tracked before: every file under it except the audit baseline pair. */
-export const SOURCE_ROOT = 'data/_kb';
-const NOT_SOURCES = new Set(['data/_kb/audit_baselines.jsonl', 'data/_kb/audit_baselines.head.json']);
 /** A file changed this close to (or after) the moment it was hashed is hashed again next time. */
 const RACY_MS = 2000;
-const VERSION = 1;
+const VERSION = 2;
 
 interface StatEntry {
   path: string;
@@ -37,6 +44,21 @@ interface StatEntry {
   ino: string;
   dev: string;
   sha256: string;
+  /** sha256 of its first \`bytes\` bytes, for a file longer than the last build read of it. */
+  prefix?: { bytes: number; sha256: string };
+}
+
+/** What the last published build read of a file: the hash of its first \`bytes\` bytes. */
+export interface ReadBefore {
+  sha256: string;
+  bytes: number;
+}
+
+/** A listed file now: its size, and the hash of the first bytes the last build read of it. */
+export interface SourceNow {
+  size: number;
+  /** sha256 of its first \`bytes\` bytes of ReadBefore (null: shorter, unreadable, or no previous read). */
+  prefixSha256: string | null;
 }
 
 interface StatIndex {
@@ -45,32 +67,36 @@ interface StatIndex {
   files: StatEntry[];
 }
 
-/** Every file under data/_kb (symlinks followed, dot files included, as wireit's glob), sorted, with its stat. */
-async function listSources(root: string): Promise<[string, BigIntStats][]> {
+/** The given files (relative to the root), sorted, with their stat (followed); a file that is gone is left out. */
+async function statSources(root: string, files: readonly string[]): Promise<[string, BigIntStats][]> {
   const out: [string, BigIntStats][] = [];
-  const seenDirs = new Set<string>(); // dev:ino of each folder walked: a symlink loop is walked once
-  const walk = async (rel: string, here: BigIntStats): Promise<void> => {
-    if (seenDirs.has(`${here.dev}:${here.ino}`)) return;
-    seenDirs.add(`${here.dev}:${here.ino}`);
-    let names: string[];
-    try {
-      names = await fsp.readdir(join(root, rel));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
-        return;
-      throw e;
+  for (const f of [...new Set(files)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const st = await fsp.stat(join(root, f), { bigint: true }).catch(() => null);
+    if (st?.isFile()) out.push([f, st]);
+  }
+  return out;
+}
+
+/** sha256 of the first \`bytes\` bytes of a file (null: it is shorter, or unreadable). */
+async function prefixSha(abs: string, bytes: number): Promise<string | null> {
+  let fh: fsp.FileHandle | null = null;
+  try {
+    fh = await fsp.open(abs, 'r');
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, bytes)));
+    let pos = 0;
+    while (pos < bytes) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, bytes - pos), pos);
+      if (bytesRead === 0) return null;
+      hash.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
     }
-    for (const name of names) {
-      const child = `${rel}/${name}`;
-      const st = await fsp.stat(join(root, child), { bigint: true }).catch(() => null);
-      if (st === null) continue; // a dangling link or a file removed meanwhile: wireit skips those too
-      if (st.isDirectory()) await walk(child, st);
-      else if (st.isFile() && !NOT_SOURCES.has(child)) out.push([child, st]);
-    }
-  };
-  const top = await fsp.stat(join(root, SOURCE_ROOT), { bigint: true }).catch(() => null);
-  if (top?.isDirectory()) await walk(SOURCE_ROOT, top);
-  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return hash.digest('hex');
+  } catch {
+    return null;
+  } finally {
+    await fh?.close();
+  }
 }
 
 async function readIndex(root: string, racyMs: number): Promise<Map<string, StatEntry>> {
@@ -97,18 +123,21 @@ const statKey = (st: BigIntStats): Omit<StatEntry, 'path' | 'sha256'> => ({
 });
 
 /**
- * Brings the source fingerprint up to date; returns how many files were hashed (the rest were
- * unchanged by stat). The fingerprint is rewritten only when its content changes.
+ * Brings the source fingerprint up to date for \`files\` (the files the config's globs match now)
+ * and \`readBefore\` (what the last published build read, by path); returns how many files were
+ * hashed (the rest were unchanged by stat) and, per listed file, what the source checks need.
+ * The fingerprint is rewritten only when its content changes.
  */
 export async function updateSourceFingerprint(
   root: string,
+  sources: { files: readonly string[]; readBefore: ReadonlyMap<string, ReadBefore> },
   opts: { racyMs?: number } = {},
-): Promise<{ files: number; hashed: number }> {
+): Promise<{ files: number; hashed: number; now: Map<string, SourceNow> }> {
   const previous = await readIndex(root, opts.racyMs ?? RACY_MS);
   const hashedAt = Date.now(); // internal cache only: never part of a dataset or the fingerprint
   const entries: StatEntry[] = [];
   let hashed = 0;
-  for (const [path, st] of await listSources(root)) {
+  for (const [path, st] of await statSources(root, sources.files)) {
     const abs = join(root, path);
     const key = statKey(st);
     const old = previous.get(path);
@@ -120,7 +149,7 @@ export async function updateSourceFingerprint(
       old.ino === key.ino &&
       old.dev === key.dev
     ) {
-      entries.push(old);
+      entries.push({ ...old });
       continue;
     }
     // an unreadable file is recorded as such (build-evidence reports it); once it can be read,
@@ -131,7 +160,31 @@ export async function updateSourceFingerprint(
     hashed++;
     entries.push({ path, ...key, sha256 });
   }
-  const fingerprint = `${JSON.stringify({ version: VERSION, files: entries.map((e) => [e.path, Number(e.size), e.sha256]) })}\n`;
+  // what the checks need: the hash of the bytes the last build read, for a file that grew since
+  const now = new Map<string, SourceNow>();
+  for (const e of entries) {
+    const before = sources.readBefore.get(e.path);
+    const size = Number(e.size);
+    let prefixSha256: string | null = null;
+    if (before && size === before.bytes) prefixSha256 = e.sha256;
+    else if (before && size > before.bytes) {
+      if (e.prefix?.bytes !== before.bytes) {
+        const sha = await prefixSha(join(root, e.path), before.bytes);
+        if (sha === null) delete e.prefix;
+        else e.prefix = { bytes: before.bytes, sha256: sha };
+      }
+      prefixSha256 = e.prefix?.sha256 ?? 'unreadable';
+    }
+    // an unreadable file is left to build-evidence, which names it (SOURCE_UNREADABLE)
+    if (!e.sha256.startsWith('unreadable') && prefixSha256 !== 'unreadable')
+      now.set(e.path, { size, prefixSha256 });
+  }
+  // the files of the last build whose bytes are no longer all there: an older cached output must not match
+  const lost = [...sources.readBefore.entries()]
+    .filter(([path, b]) => now.get(path)?.prefixSha256 !== b.sha256)
+    .map(([path, b]) => [path, b.bytes, b.sha256])
+    .sort(([a], [b]) => ((a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0));
+  const fingerprint = `${JSON.stringify({ version: VERSION, files: entries.map((e) => [e.path, Number(e.size), e.sha256]), lost })}\n`;
   const fpPath = join(root, SOURCE_FINGERPRINT);
   const current = await fsp.readFile(fpPath, 'utf8').catch(() => null);
   await fsp.mkdir(join(root, '.distill', 'cache'), { recursive: true });
@@ -140,5 +193,5 @@ export async function updateSourceFingerprint(
     join(root, SOURCE_STAT_INDEX),
     `${JSON.stringify({ version: VERSION, hashed_at_ms: hashedAt, files: entries } satisfies StatIndex)}\n`,
   );
-  return { files: entries.length, hashed };
+  return { files: entries.length, hashed, now };
 }

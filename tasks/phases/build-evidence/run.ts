@@ -1,7 +1,6 @@
-import { globby } from 'globby';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { DistillConfig, SourceConfig } from '../../../schemas/config.ts';
+import type { DistillConfig } from '../../../schemas/config.ts';
 import { SCHEMA_VERSION as EVIDENCE_V, EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
@@ -46,6 +45,7 @@ import {
   type SourceProblem,
 } from './source-guard.ts';
 import { escapesRoot, nameCollision } from './source-names.ts';
+import { listSources, refuseFreshProject } from './preflight.ts';
 
 const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
@@ -73,46 +73,6 @@ function unsafeName(rel: string): string | null {
   if (rel.split('/').some((p) => Buffer.byteLength(p) > 255))
     return 'a path component is longer than 255 bytes';
   return null;
-}
-
-/** Lists each source's files (sorted, relative, POSIX); a file claimed by two streams is an error. */
-export async function listSources(
-  root: string,
-  config: DistillConfig,
-): Promise<{ source: SourceConfig; files: string[] }[]> {
-  const claimed = new Map<string, string>();
-  const out: { source: SourceConfig; files: string[] }[] = [];
-  const sources = [...config.sources].sort((a, b) =>
-    a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0,
-  );
-  for (const source of sources) {
-    for (const g of source.files) {
-      if (g.startsWith('/') || g.split('/').includes('..'))
-        throw new UserError(
-          'CONFIG_INVALID',
-          `source ${source.stream}: glob "${g}" leaves the project root; copy the files under data/ instead`,
-        );
-    }
-    const found = await globby(source.files, {
-      cwd: root,
-      onlyFiles: false,
-      followSymbolicLinks: false,
-      dot: false,
-      absolute: false,
-    });
-    const files = found.filter((f) => /\.(jsonl|json|ndjson|traj)$/i.test(f) || !f.endsWith('/')).sort();
-    for (const f of files) {
-      const prev = claimed.get(f);
-      if (prev)
-        throw new UserError(
-          'CONFIG_INVALID',
-          `${safeText(f)} is matched by both stream "${prev}" and stream "${source.stream}"; make the globs disjoint in distill.config.json`,
-        );
-      claimed.set(f, source.stream);
-    }
-    out.push({ source, files });
-  }
-  return out;
 }
 
 /**
@@ -177,12 +137,7 @@ export async function buildEvidence(
   const listed = await listSources(root, config);
   const accept = opts.acceptSourceChanges === true || process.env['DISTILL_ACCEPT_SOURCE_CHANGES'] === '1';
   const prevInputs = await previousInputs(root);
-  // nothing at all, and nothing built before: a fresh project (after a build, the check below names what vanished)
-  if (listed.every((l) => l.files.length === 0) && (prevInputs.size === 0 || accept))
-    throw new UserError(
-      'NO_SOURCES',
-      'no source file matches any glob in distill.config.json; generate the sample with `npm run corpus` or point "sources" at your files',
-    );
+  refuseFreshProject(listed, prevInputs, accept);
   const prevHealth = await previousHealth(root);
   // sources never leave the datasets silently: what needs no reading is checked before anything is read
   const vanished = await vanishedSources(root, listed, prevInputs, prevHealth);
