@@ -43,7 +43,8 @@ function holderAlive(h: LockInfo): boolean {
  * Takes the run lock for a build owned by `owner` (the `npm run` process above wireit, or this
  * process for `distill run-all`), held until `releaseRunLock` or until the owner dies. Throws
  * LOCKED naming the holder, its command and start time, when another live build holds it; a lock
- * held by one of `ours` (this build's own processes) is taken over.
+ * held by one of `ours` (this build's own processes) is taken over, and one already held by
+ * `owner` itself (the same build) is kept.
  */
 export async function acquireRunLock(
   root: string,
@@ -54,6 +55,20 @@ export async function acquireRunLock(
   const mine = await readLock(path);
   if (mine && mine !== 'gone' && ours.includes(mine.pid) && mine.pid !== owner.pid)
     await fsp.rm(path, { force: true });
+  // re-entrant for the same wireit build: the lock already names this build's owner (another
+  // process: the npm or wireit above us; same pid, same start, this host), e.g. a second
+  // `run-all --begin` inside one build. A process that owns its build itself (`distill run-all`)
+  // is one build per process, so a second acquisition there is refused as before.
+  if (
+    owner.pid !== process.pid &&
+    mine &&
+    mine !== 'gone' &&
+    mine.pid === owner.pid &&
+    mine.host === hostname() &&
+    (mine.start ?? null) === (owner.start ?? null) &&
+    holderAlive(mine)
+  )
+    return () => releaseRunLock(root, owner.pid);
   return acquireLock(root, RUN_LOCK, owner);
 }
 

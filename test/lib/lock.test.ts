@@ -82,3 +82,28 @@ test('the run lock names the build that holds it; a holder whose pid now belongs
   await releaseRunLock(root, process.pid);
   assert.equal(existsSync(path), false);
 });
+
+test('inside one wireit build the run lock is re-entrant for that build owner, and still refuses any other build', async () => {
+  const { acquireRunLock, releaseRunLock } = await import('../../tasks/lib/lock.ts');
+  const { startOf } = await import('../../tasks/lib/process-tree.ts');
+  const root = mkdtempSync(join(tmpdir(), 'distill-lock-'));
+  // the build owner is another live process (here: our parent stands in for `npm run run-all`)
+  const owner = { pid: process.ppid, start: startOf(process.ppid), command: 'npm run run-all' };
+  await acquireRunLock(root, owner);
+  const path = join(root, '.distill/locks/run.lock');
+  const again = await acquireRunLock(root, owner);
+  assert.equal(JSON.parse(readFileSync(path, 'utf8')).pid, process.ppid, 'the lock still names the owner');
+  // another build (this process owning its own `distill run-all`) is refused while it is held
+  await assert.rejects(
+    acquireRunLock(root, { pid: process.pid, start: startOf(process.pid), command: 'distill run-all' }),
+    (e: unknown) => e instanceof UserError && e.code === 'LOCKED',
+  );
+  // the same pid with another start time is not the same owner: refused too (the holder is alive)
+  await assert.rejects(
+    acquireRunLock(root, { ...owner, start: 'another-start' }),
+    (e: unknown) => e instanceof UserError && e.code === 'LOCKED',
+  );
+  await again();
+  assert.equal(existsSync(path), false);
+  await releaseRunLock(root, process.ppid);
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,8 +14,23 @@ import { REPO } from '../helpers/project.ts';
 
 const TSX = import.meta.resolve('tsx');
 
-test('no wireit above this process: no build', () => {
-  assert.equal(buildOwner(), null);
+test('no wireit above a process: no build', async () => {
+  // an orphan (its shell exits at once, so it is re-parented to init) has nothing above it, even
+  // when this suite itself runs under wireit (release-freeze runs npm test inside a build)
+  const dir = mkdtempSync(join(tmpdir(), 'distill-ptree-'));
+  const probe = join(dir, 'probe.mjs');
+  const out = join(dir, 'out.json');
+  writeFileSync(
+    probe,
+    `const { buildOwner } = await import(${JSON.stringify(join(REPO, 'tasks/lib/process-tree.ts'))});
+     const { writeFileSync, renameSync } = await import('node:fs');
+     await new Promise((r) => setTimeout(r, 200)); // let the shell exit first
+     writeFileSync(${JSON.stringify(`${out}.tmp`)}, JSON.stringify({ build: buildOwner() }));
+     renameSync(${JSON.stringify(`${out}.tmp`)}, ${JSON.stringify(out)});`,
+  );
+  execFileSync('sh', ['-c', `${process.execPath} --import ${TSX} ${probe} >/dev/null 2>&1 &`]);
+  for (let i = 0; i < 200 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), { build: null });
 });
 
 test('under npm → sh → wireit → sh: the owner is the npm process, the chain every process between', () => {
