@@ -2,26 +2,29 @@
  * The one logger: everything human-readable goes to stderr. On a TTY, long work shows a progress
  * line that redraws in place; elsewhere (CI, pipes) there is no progress, only closing lines.
  */
+import { safeLines } from './terminal-text.ts';
+
 const tty = Boolean(process.stderr.isTTY) && process.env['CI'] !== 'true';
 const quiet = process.env['DISTILL_QUIET'] === '1';
 
 export const log = {
   info(msg: string): void {
-    if (!quiet) process.stderr.write(`${msg}\n`);
+    if (!quiet) process.stderr.write(`${safeLines(msg)}\n`);
   },
   warn(msg: string): void {
-    process.stderr.write(`⚠ ${msg}\n`);
+    process.stderr.write(`⚠ ${safeLines(msg)}\n`);
   },
   error(msg: string): void {
-    process.stderr.write(`✖ ${msg}\n`);
+    process.stderr.write(`✖ ${safeLines(msg)}\n`);
   },
   /** The closing line of a phase, e.g. `✔ score: 1,204 runs → 600 accepted, ...`. */
   done(msg: string): void {
-    process.stderr.write(`✔ ${msg}\n`);
+    process.stderr.write(`✔ ${safeLines(msg)}\n`);
   },
   /** A closing report of several lines (run-all's phases, funnel and drift); printed even when quiet. */
   report(text: string): void {
-    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    const safe = safeLines(text);
+    process.stderr.write(safe.endsWith('\n') ? safe : `${safe}\n`);
   },
 };
 

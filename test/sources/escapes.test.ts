@@ -103,3 +103,23 @@ test('JSON_PARSE quarantine details describe the error by position and character
     assert.ok(!(d as string).includes('sk-live') && !(d as string).includes('pwned'));
   }
 });
+
+test('the logger is a backstop: a control sequence that reached any message is written escaped, line feeds kept', async () => {
+  const { log } = await import('../../tasks/lib/log.ts');
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    log.error('bad file data/\x1b]0;pwned\x07x.jsonl\nsecond line\u202e');
+    log.report('phase\x1b[2Jsummary');
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.deepEqual(written, [
+    '✖ bad file data/\\u001b]0;pwned\\u0007x.jsonl\nsecond line\\u202e\n',
+    'phase\\u001b[2Jsummary\n',
+  ]);
+});

@@ -97,10 +97,15 @@ function sentences(text: string): string[] {
     .filter((s) => s !== '');
 }
 
+/** True when a normalised sentence is a closing: closing words only, in a closing's shape. */
+function isClosing(s: string): boolean {
+  return onlyClosingWords(s) && SENTENCE_PATTERNS.some((p) => p.test(s));
+}
+
 /** True when a sentence is a pleasantry. */
 export function isCourtesySentence(sentence: string): boolean {
   const s = normaliseSentence(sentence);
-  return s !== '' && onlyClosingWords(s) && SENTENCE_PATTERNS.some((p) => p.test(s));
+  return s !== '' && isClosing(s);
 }
 
 /**
@@ -113,7 +118,5 @@ export function isCourtesyText(text: string | null | undefined): boolean {
   if (t === '' || t.length > MAX_COURTESY_CHARS) return false;
   if (/\d/.test(t)) return false; // a number is a fact (a price, an id, a date): substance
   const parts = sentences(t);
-  return (
-    parts.length > 0 && parts.every((s) => onlyClosingWords(s) && SENTENCE_PATTERNS.some((p) => p.test(s)))
-  );
+  return parts.length > 0 && parts.every(isClosing);
 }
