@@ -9,8 +9,9 @@ import { scoredPartition } from '../score/contract.ts';
 import { SCREENED_DOCUMENTS, SCREENED_JUDGMENTS } from './contract.ts';
 import { Budget } from '../../lib/safety/budget.ts';
 import { safeId } from '../../lib/safety/redact.ts';
+import { dayOf } from './dedup.ts';
 import { screenOne, textOf, unitId, type ScreenDrop, type ScreenOptions, type ScreenUnit } from './core.ts';
-import { bandsFromText, bandsToText, dedupFeatures, type DedupFeatures } from './dedup-spill.ts';
+import { bandsFromText, bandsToText, dedupFeatures, type DedupFeatures } from './dedup-index.ts';
 
 /**
  * Steps 1–4 of the screen phase over a batch of input rows, as plain data that crosses a worker
@@ -71,9 +72,9 @@ function dropRow(d: ScreenDrop) {
   return dropRowOf(dropFields(d.unit), d);
 }
 
-/** What pass 1 of screen needs of a unit: its drop row (sort key `<id>\0<reason>`), or a kept unit's place, PII counts and dedup features. */
+/** What pass 1 of screen needs of a unit: its drop row (sort key `<id>\0<reason>`) and day, or a kept unit's place, PII counts and dedup features. */
 export type UnitSummary =
-  | { type: 'drop'; key: string; row: string }
+  | { type: 'drop'; key: string; day: string; row: string }
   | {
       type: 'keep';
       id: string;
@@ -99,6 +100,7 @@ export function screenUnitLines(
     return {
       type: 'drop',
       key: `${unitId(r.drop.unit)}\u0000${r.drop.reason}`,
+      day: dayOf(r.drop.unit.record.recorded_at),
       row: JSON.stringify(dropRow(r.drop)),
     };
   const k = r.unit;
@@ -116,7 +118,7 @@ export function screenUnitLines(
     kind: k.kind,
     file,
     json: JSON.stringify(k.record),
-    features: dedupFeatures({ id, cls: t.cls, full: t.full, body: t.body }),
+    features: dedupFeatures({ id, at: k.record.recorded_at, cls: t.cls, full: t.full, body: t.body }),
     pii: r.pii,
     drop: dropFields(k),
   };
@@ -179,36 +181,44 @@ export async function screenOptions(data: ScreenWorkerData): Promise<{
 
 /**
  * One unit result as cache lines (tasks/lib/line-cache.ts), in two entries per input file: the
- * `unit` line that pass 1 reads — `D`, the JSON-quoted sort key and the drop row; or `K`, the
- * JSON-quoted id, kind, output file, the JSON of PII counts and dedup features, and the shingle
- * hashes in base64 — and, for a kept unit, the `payload` line that pass 2 reads: the JSON-quoted
- * id, kind, output file, the JSON of its drop fields and the published JSON last. (Fields are
+ * `unit` line that pass 1 reads — `D`, the JSON-quoted sort key, the unit's day and the drop row;
+ * or `K`, the JSON-quoted id, kind, output file, the JSON of PII counts and dedup features, and the
+ * shingle hashes in base64 — and, for a kept unit, the `payload` line that pass 2 reads: the
+ * JSON-quoted id, kind, output file, day, the JSON of its drop fields and the published JSON last. (Fields are
  * tab-separated: JSON text never holds a raw tab, nor do kinds and output file names.)
  */
 export function encodeUnitLines(r: UnitLines): { unit: string; payload: string | null } {
-  if (r.type === 'drop') return { unit: `D\t${JSON.stringify(r.key)}\t${r.row}`, payload: null };
+  if (r.type === 'drop') return { unit: `D\t${JSON.stringify(r.key)}\t${r.day}\t${r.row}`, payload: null };
   const f = r.features;
   const shingles = Buffer.from(f.shingles.buffer, f.shingles.byteOffset, f.shingles.byteLength).toString(
     'base64',
   );
   const id = JSON.stringify(r.id);
   return {
-    unit: `K\t${id}\t${r.kind}\t${r.file}\t${JSON.stringify({ pii: r.pii, cls: f.cls, exact: f.exact, bands: bandsToText(f.bands) })}\t${shingles}`,
-    payload: `${id}\t${r.kind}\t${r.file}\t${JSON.stringify(r.drop)}\t${r.json}`,
+    unit: `K\t${id}\t${r.kind}\t${r.file}\t${JSON.stringify({ pii: r.pii, at: f.at, cls: f.cls, exact: f.exact, bands: bandsToText(f.bands) })}\t${shingles}`,
+    payload: `${id}\t${r.kind}\t${r.file}\t${dayOf(f.at)}\t${JSON.stringify(r.drop)}\t${r.json}`,
   };
 }
 
 /** A `unit` line of `encodeUnitLines` back to the unit's summary. */
 export function decodeUnitLine(line: string): UnitSummary {
   const t1 = line.indexOf('\t', 2);
-  if (line.startsWith('D\t'))
-    return { type: 'drop', key: JSON.parse(line.slice(2, t1)) as string, row: line.slice(t1 + 1) };
+  if (line.startsWith('D\t')) {
+    const t2 = line.indexOf('\t', t1 + 1);
+    return {
+      type: 'drop',
+      key: JSON.parse(line.slice(2, t1)) as string,
+      day: line.slice(t1 + 1, t2),
+      row: line.slice(t2 + 1),
+    };
+  }
   const t2 = line.indexOf('\t', t1 + 1);
   const t3 = line.indexOf('\t', t2 + 1);
   const t4 = line.indexOf('\t', t3 + 1);
   const id = JSON.parse(line.slice(2, t1)) as string;
   const head = JSON.parse(line.slice(t3 + 1, t4)) as {
     pii: Record<PiiType, number>;
+    at: string | null;
     cls: string;
     exact: string;
     bands: string;
@@ -222,34 +232,42 @@ export function decodeUnitLine(line: string): UnitSummary {
     kind: line.slice(t1 + 1, t2) as ScreenUnit['kind'],
     file: line.slice(t2 + 1, t3),
     pii: head.pii,
-    features: { id, cls: head.cls, exact: head.exact, bands: bandsFromText(head.bands), shingles },
+    features: {
+      id,
+      at: head.at,
+      cls: head.cls,
+      exact: head.exact,
+      bands: bandsFromText(head.bands),
+      shingles,
+    },
   };
 }
 
-/** A kept unit's `payload` line read in screen's pass 2: its id, kind, output file and published JSON, and its drop fields on demand. */
+/** A kept unit's `payload` line read in screen's pass 2: its id, kind, output file, day and published JSON, and its drop fields on demand. */
 export interface KeptLine {
   id: string;
   kind: ScreenUnit['kind'];
   file: string;
+  day: string;
   json: string;
   drop: () => DropFields;
 }
 
 /** Reads a `payload` line of `encodeUnitLines`. */
 export function keptLine(line: string): KeptLine {
-  const t1 = line.indexOf('\t');
-  const t2 = line.indexOf('\t', t1 + 1);
-  const t3 = line.indexOf('\t', t2 + 1);
-  const t4 = line.indexOf('\t', t3 + 1);
-  if (t4 === -1)
+  const t = [line.indexOf('\t')];
+  for (let i = 1; i < 5; i++) t.push(t[i - 1] === -1 ? -1 : line.indexOf('\t', (t[i - 1] as number) + 1));
+  const [t1, t2, t3, t4, t5] = t as [number, number, number, number, number];
+  if (t5 === -1)
     throw new Error(
-      `screen cache: a payload line has ${[t1, t2, t3].filter((t) => t !== -1).length + 1} of its 5 fields`,
+      `screen cache: a payload line has ${t.filter((x) => x !== -1).length + 1} of its 6 fields`,
     );
   return {
     id: JSON.parse(line.slice(0, t1)) as string,
     kind: line.slice(t1 + 1, t2) as ScreenUnit['kind'],
     file: line.slice(t2 + 1, t3),
-    json: line.slice(t4 + 1),
-    drop: () => JSON.parse(line.slice(t3 + 1, t4)) as DropFields,
+    day: line.slice(t3 + 1, t4),
+    json: line.slice(t5 + 1),
+    drop: () => JSON.parse(line.slice(t4 + 1, t5)) as DropFields,
   };
 }

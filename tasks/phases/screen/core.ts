@@ -18,8 +18,8 @@ import { documentText, judgmentText, runText, type TrainingText } from '../../li
  *   2. the detector budget (ran out: DETECTOR_TIMEOUT, fail closed);
  *   3. eval contamination of runs and judgments (EVAL_CONTAMINATION);
  *   4. PII redaction, and PII_DENSE when the unit is mostly PII;
- * then, over the units still kept, exact and near-duplicate removal (DUPLICATE_OF /
- * NEAR_DUPLICATE_OF, the lowest id is kept). A dropped unit has exactly one reason.
+ * then, over the units still kept, exact and near-duplicate removal in time order (DUPLICATE_OF /
+ * NEAR_DUPLICATE_OF of an earlier kept unit, dedup.ts). A dropped unit has exactly one reason.
  */
 
 /** One unit to screen. */
@@ -144,7 +144,7 @@ export function screenOne(u: ScreenUnit, opts: ScreenOptions, stats: Record<stri
   return { type: 'keep', unit: { kind: u.kind, record } as ScreenUnit, pii: red.counts };
 }
 
-/** Screens every unit: steps 1–4 per unit, then dedup over the units kept. Order-independent. */
+/** Screens every unit: steps 1–4 per unit, then dedup over the units kept (in time order, whatever the input order). */
 export function screenAll(units: readonly ScreenUnit[], opts: ScreenOptions): ScreenResult {
   const stats: Record<string, number> = {};
   const drops: ScreenDrop[] = [];
@@ -161,7 +161,7 @@ export function screenAll(units: readonly ScreenUnit[], opts: ScreenOptions): Sc
   const { verdicts, stats: dedup } = findDuplicates(
     kept.map((u) => {
       const t = texts.get(unitId(u)) as TrainingText;
-      return { id: unitId(u), cls: t.cls, full: t.full, body: t.body };
+      return { id: unitId(u), at: u.record.recorded_at, cls: t.cls, full: t.full, body: t.body };
     }),
   );
   const survivors: ScreenUnit[] = [];

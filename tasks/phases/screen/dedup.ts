@@ -1,25 +1,42 @@
-import { bandKeys, BANDS, jaccard, ROWS, shingleHashes, signature, words } from '../../lib/safety/minhash.ts';
+import {
+  bandKeys,
+  BANDS,
+  cannotReach,
+  jaccardAtLeast,
+  ROWS,
+  shingleHashes,
+  signature,
+  words,
+} from '../../lib/safety/minhash.ts';
 import { exactKey } from '../../lib/safety/training-text.ts';
 
 /**
- * Exact and near-duplicate detection over training units. Pure and order-independent: units are
- * sorted by id first, and the lowest id of each group is the one kept.
+ * Exact and near-duplicate detection over training units, in time order (the reference
+ * implementation, in memory; screen runs the same rule with a persisted index, dedup-index.ts).
  *
- * 1. Exact: units whose normalised content (NFC, whitespace collapsed, lowercase) is equal, within
- *    one class, are DUPLICATE_OF the lowest id.
- * 2. Near: the remaining units' word 5-gram MinHash signatures are banded (LSH); every candidate
- *    pair that is not yet in one cluster has its exact Jaccard computed, and pairs at or above
- *    the threshold are joined (union-find). Each cluster keeps its lowest id; the others are
- *    NEAR_DUPLICATE_OF it. Clusters are the connected components of the verified pairs, so the
- *    order in which pairs are checked does not change them.
+ * Units are taken in (recorded_at, id) order, undated units last (after every timestamp, by id).
+ * A unit is dropped iff it duplicates an EARLIER KEPT unit:
+ * 1. Exact: its normalised content (NFC, whitespace collapsed, lowercase) within its class equals
+ *    that of an earlier kept unit: DUPLICATE_OF it.
+ * 2. Near: otherwise, the earlier kept units of its class that share an LSH band with it (word
+ *    5-gram MinHash, 14 × 8) are verified in time order by exact Jaccard; the first at or above
+ *    the threshold is the one it is NEAR_DUPLICATE_OF.
+ * Otherwise it is kept. Only kept units count: a unit dropped as a (near) duplicate never makes a
+ * later unit a duplicate of it. So a unit's fate depends only on the units before it, and
+ * appending later units never changes an earlier decision.
  */
 
 /** Near-duplicate threshold on exact word 5-gram Jaccard. */
 export const NEAR_DUP_JACCARD = 0.8;
 
+/** Where undated units sit in the order: after every ISO timestamp ('~' sorts after digits). */
+export const UNDATED = '~';
+
 /** One unit to deduplicate. */
 export interface DedupUnit {
   id: string;
+  /** Its recorded_at (ISO, UTC); null: undated, ordered after every dated unit. */
+  at: string | null;
   /** Units are only compared within a class. */
   cls: string;
   /** Content for exact comparison. */
@@ -31,137 +48,95 @@ export interface DedupUnit {
 /** Why a unit is not kept. */
 export interface DedupVerdict {
   reason: 'DUPLICATE_OF' | 'NEAR_DUPLICATE_OF';
-  /** The id of the unit that is kept in its place. */
+  /** The id of the earlier kept unit it duplicates. */
   ref: string;
   detail: string;
 }
 
-/** Counts of one dedup run. */
+/** Counts of one dedup run (sums over the units decided: each unit adds its own). */
 export interface DedupStats {
   exact_duplicates: number;
   near_duplicates: number;
-  near_clusters: number;
   pairs_verified: number;
   pairs_below_threshold: number;
 }
 
-class UnionFind {
-  private readonly parent: Int32Array;
-  constructor(n: number) {
-    this.parent = Int32Array.from({ length: n }, (_, i) => i);
-  }
-  find(x: number): number {
-    let r = x;
-    while (this.parent[r] !== r) r = this.parent[r] as number;
-    while (this.parent[x] !== r) {
-      const next = this.parent[x] as number;
-      this.parent[x] = r;
-      x = next;
-    }
-    return r;
-  }
-  /** Joins two sets; the smaller index becomes the root, so a root is its set's lowest index. */
-  union(a: number, b: number): void {
-    const ra = this.find(a);
-    const rb = this.find(b);
-    if (ra === rb) return;
-    if (ra < rb) this.parent[rb] = ra;
-    else this.parent[ra] = rb;
-  }
-}
+export const emptyDedupStats = (): DedupStats => ({
+  exact_duplicates: 0,
+  near_duplicates: 0,
+  pairs_verified: 0,
+  pairs_below_threshold: 0,
+});
+
+/** A unit's place in the dedup order: its recorded_at (UNDATED when none), then its id. */
+export const orderKey = (at: string | null, id: string): string => `${at ?? UNDATED}\u0000${id}`;
+
+/** The day a timestamp falls on ('YYYY-MM-DD'), or UNDATED. Days order like timestamps. */
+export const dayOf = (at: string | null): string => (at === null ? UNDATED : at.slice(0, 10));
+
+export const duplicateDetail = (ref: string, exact: string): string =>
+  `same normalised training content as ${ref}, an earlier kept unit (exact key ${exact.slice(0, 16)})`;
+
+export const nearDetail = (ref: string, j: number, threshold: number): string =>
+  `word 5-gram Jaccard ${j.toFixed(3)} ≥ ${threshold} with ${ref}, an earlier kept unit (exact, after MinHash LSH ${BANDS}×${ROWS})`;
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Finds exact and near duplicates; returns a verdict for every unit that is not kept. */
+/** Finds exact and near duplicates in time order; returns a verdict for every unit that is not kept. */
 export function findDuplicates(
   input: readonly DedupUnit[],
   threshold = NEAR_DUP_JACCARD,
 ): { verdicts: Map<string, DedupVerdict>; stats: DedupStats } {
-  const units = [...input].sort((a, b) => cmp(a.id, b.id));
+  const units = [...input].sort((a, b) => cmp(orderKey(a.at, a.id), orderKey(b.at, b.id)));
   const verdicts = new Map<string, DedupVerdict>();
-  const stats: DedupStats = {
-    exact_duplicates: 0,
-    near_duplicates: 0,
-    near_clusters: 0,
-    pairs_verified: 0,
-    pairs_below_threshold: 0,
-  };
-
-  const firstByKey = new Map<string, string>();
-  const survivors: DedupUnit[] = [];
+  const stats = emptyDedupStats();
+  const exact = new Map<string, string>(); // exact key → kept id
+  const kept: { id: string; cls: string; shingles: Uint32Array }[] = [];
+  const buckets = new Map<number, number[]>(); // band key → kept positions (ascending)
   for (const u of units) {
     const key = exactKey(u);
-    const first = firstByKey.get(key);
-    if (first === undefined) {
-      firstByKey.set(key, u.id);
-      survivors.push(u);
-    } else {
+    const first = exact.get(key);
+    if (first !== undefined) {
       stats.exact_duplicates++;
+      verdicts.set(u.id, { reason: 'DUPLICATE_OF', ref: first, detail: duplicateDetail(first, key) });
+      continue;
+    }
+    const shingles = shingleHashes(words(u.body));
+    const bands = bandKeys(signature(shingles));
+    const candidates = new Set<number>();
+    for (const b of bands) for (const k of buckets.get(b) ?? []) candidates.add(k);
+    let near: { ref: string; j: number } | null = null;
+    for (const k of [...candidates].sort((a, b) => a - b)) {
+      const other = kept[k] as (typeof kept)[number];
+      if (other.cls !== u.cls) continue;
+      stats.pairs_verified++;
+      const j = cannotReach(shingles.length, other.shingles.length, threshold)
+        ? -1
+        : jaccardAtLeast(shingles, other.shingles, threshold);
+      if (j < threshold) {
+        stats.pairs_below_threshold++;
+        continue;
+      }
+      near = { ref: other.id, j };
+      break;
+    }
+    if (near) {
+      stats.near_duplicates++;
       verdicts.set(u.id, {
-        reason: 'DUPLICATE_OF',
-        ref: first,
-        detail: `same normalised training content as ${first}, which is kept (exact key ${key.slice(0, 16)})`,
+        reason: 'NEAR_DUPLICATE_OF',
+        ref: near.ref,
+        detail: nearDetail(near.ref, near.j, threshold),
       });
+      continue;
     }
-  }
-
-  // LSH buckets per class: band key → member indexes into survivors (ascending)
-  const byClass = new Map<string, Map<number, number[]>>();
-  survivors.forEach((u, i) => {
-    let buckets = byClass.get(u.cls);
-    if (!buckets) byClass.set(u.cls, (buckets = new Map()));
-    for (const band of bandKeys(signature(shingleHashes(words(u.body))))) {
-      const list = buckets.get(band);
-      if (list) list.push(i);
-      else buckets.set(band, [i]);
+    exact.set(key, u.id);
+    const pos = kept.length;
+    kept.push({ id: u.id, cls: u.cls, shingles });
+    for (const b of new Set(bands)) {
+      const list = buckets.get(b);
+      if (list) list.push(pos);
+      else buckets.set(b, [pos]);
     }
-  });
-  const shingleCache = new Map<number, Uint32Array>();
-  const shingles = (i: number): Uint32Array => {
-    let s = shingleCache.get(i);
-    if (!s) shingleCache.set(i, (s = shingleHashes(words((survivors[i] as DedupUnit).body))));
-    return s;
-  };
-  const uf = new UnionFind(survivors.length);
-  const rejected = new Set<number>();
-  const link = new Map<number, { other: number; j: number }>();
-  const verify = (a: number, b: number): void => {
-    if (uf.find(a) === uf.find(b)) return; // already one cluster: the pair cannot change the components
-    const pair = a * survivors.length + b;
-    if (rejected.has(pair)) return;
-    stats.pairs_verified++;
-    const j = jaccard(shingles(a), shingles(b));
-    if (j < threshold) {
-      stats.pairs_below_threshold++;
-      rejected.add(pair);
-      return;
-    }
-    uf.union(a, b);
-    if (!link.has(b)) link.set(b, { other: a, j });
-    if (!link.has(a)) link.set(a, { other: b, j });
-  };
-  for (const cls of [...byClass.keys()].sort(cmp)) {
-    const buckets = byClass.get(cls) as Map<number, number[]>;
-    for (const key of [...buckets.keys()].sort((a, b) => a - b)) {
-      const members = buckets.get(key) as number[];
-      for (let x = 0; x < members.length; x++)
-        for (let y = x + 1; y < members.length; y++) verify(members[x] as number, members[y] as number);
-    }
-  }
-  const size = new Map<number, number>();
-  for (let i = 0; i < survivors.length; i++) size.set(uf.find(i), (size.get(uf.find(i)) ?? 0) + 1);
-  for (const [, n] of size) if (n > 1) stats.near_clusters++;
-  for (let i = 0; i < survivors.length; i++) {
-    const root = uf.find(i);
-    if (root === i) continue;
-    const rep = (survivors[root] as DedupUnit).id;
-    const e = link.get(i) as { other: number; j: number };
-    stats.near_duplicates++;
-    verdicts.set((survivors[i] as DedupUnit).id, {
-      reason: 'NEAR_DUPLICATE_OF',
-      ref: rep,
-      detail: `word 5-gram Jaccard ${e.j.toFixed(3)} ≥ ${threshold} with ${(survivors[e.other] as DedupUnit).id} (exact, after MinHash LSH ${BANDS}×${ROWS}); cluster of ${size.get(root)}, ${rep} is kept`,
-    });
   }
   return { verdicts, stats };
 }
