@@ -406,14 +406,11 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       // (now or in its last build), and so every input holding a unit of those days.
       let from = previous ? NONE : '';
       const changed = screenInputs.filter((i) => prevInfo.get(i.entry.path)?.sha256 !== i.entry.sha256);
-      const current = new Set(screenInputs.map((i) => i.entry.path));
+      const changedSet = new Set(changed);
+      const same = new Set(screenInputs.filter((i) => !changedSet.has(i)).map((i) => i.entry.path));
+      // a removed or changed input: the days its last version held are re-decided too
       for (const old of previous?.state.inputs ?? [])
-        if (
-          old.days &&
-          (!current.has(old.path) || changed.some((c) => c.entry.path === old.path)) &&
-          old.days[0] < from
-        )
-          from = old.days[0];
+        if (old.days && !same.has(old.path) && old.days[0] < from) from = old.days[0];
       await readUnits(changed);
       for (const i of changed) if (i.info.days && i.info.days[0] < from) from = i.info.days[0];
       const unchanged = screenInputs.filter((i) => !i.read);
