@@ -18,7 +18,7 @@ const dayName = (d: number): string => `2026-10-${String(d).padStart(2, '0')}`;
 let gen = '';
 test.before(async () => {
   gen = mkdtempSync(join(tmpdir(), 'distill-screen-incr-gen-'));
-  await writeCorpus(join(gen, 'kb'), { records: 700, seed: 23, startDate: START, days: DAYS });
+  await writeCorpus(join(gen, 'kb'), { records: 600, seed: 23, startDate: START, days: DAYS });
 });
 test.after(() => rmSync(gen, { recursive: true, force: true }));
 
@@ -67,14 +67,19 @@ async function build(root: string, env: NodeJS.ProcessEnv = {}): Promise<string>
   return phase(root, 'screen', env);
 }
 
-/** data/screened of a cold build of the same sources, in a fresh project. */
+/**
+ * data/screened of a cold screen of the same inputs: a copy of the project (its evidence and scored
+ * runs, which are deterministic from the sources) without any screen cache or output, screened
+ * with the incremental path off.
+ */
 async function coldOf(root: string): Promise<Record<string, string>> {
   const fresh = mkdtempSync(join(tmpdir(), 'distill-screen-cold-'));
   try {
     cpSync(join(root, 'distill.config.json'), join(fresh, 'distill.config.json'));
-    cpSync(join(root, 'data', '_kb'), join(fresh, 'data', '_kb'), { recursive: true });
-    const log = await build(fresh, { DISTILL_SCREEN_INCREMENTAL: '0' });
-    assert.match(log, /dedup cold: incremental screen turned off/);
+    for (const d of ['data/_kb', 'data/evidence', 'data/scored-runs'])
+      cpSync(join(root, d), join(fresh, d), { recursive: true });
+    const log = await phase(fresh, 'screen', { DISTILL_SCREEN_INCREMENTAL: '0' });
+    assert.match(log, /dedup cold: incremental screen turned off.*, 0 of them from the cache;/);
     return treeHashes(join(fresh, 'data', 'screened'));
   } finally {
     rmSync(fresh, { recursive: true, force: true });
