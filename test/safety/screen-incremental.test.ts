@@ -136,6 +136,8 @@ test('incremental screen == cold screen: after one new day, after three new days
       /dedup incremental: decided the units from 2026-10-06 on, against [1-9][\d,]* kept units/,
     );
     assert.match(log6, /[1-9]\d* day files taken from the last build/);
+    // the undated judgments file grew by the new day's rows: only those were screened
+    assert.match(log6, /, 1 grown \(only the new rows screened\);/);
     assert.deepEqual(treeHashes(join(root, 'data', 'screened')), await coldOf(root), 'one new day');
     // nothing about an earlier dated unit changed: its day file and its quarantine row are as they were
     const after = snapshot(root);

@@ -2,7 +2,7 @@ import { leftOutText } from '../../lib/quarantine.ts';
 import { EXCLUDED } from './contract.ts';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { DistillConfig } from '../../../schemas/config.ts';
 import { SCHEMA_VERSION as EVIDENCE_V } from '../../../schemas/evidence-record.ts';
@@ -125,6 +125,11 @@ interface ScreenInput {
   runs: { first: string; last: string } | null;
   /** Its units are read (and re-decided) by this build. */
   read: boolean;
+  /**
+   * A file that grew (undated/preference_judgments.jsonl grows with every day): its previous
+   * version is its first `rows` lines, whose cache entries are reused; only the rows after are screened.
+   */
+  prefix: { key: string; payloadKey: string; rows: number } | null;
   /** What steps 1–4 gave: this build's when read, else the last build's. */
   info: InputInfo;
 }
@@ -145,7 +150,12 @@ async function* batches(root: string, inputs: readonly ScreenInput[]): AsyncGene
   for (const input of inputs) {
     let lines: string[] = [];
     let chars = 0;
+    let skip = input.prefix?.rows ?? 0; // rows of a grown file's previous version: cached
     for await (const { text } of jsonlLines(join(root, input.entry.path))) {
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
       lines.push(text);
       chars += text.length;
       if (chars >= maxChars) {
@@ -202,11 +212,25 @@ const emptyKinds = (): KindCounts => ({ run: 0, document: 0, judgment: 0 });
 const blankInfo = (entry: FileEntry): InputInfo => ({
   path: entry.path,
   sha256: entry.sha256,
+  bytes: entry.bytes,
+  rows: entry.rows ?? 0,
   days: null,
   units: emptyKinds(),
   stats: {},
   drops: {},
 });
+
+/** sha256 of a file's first `bytes` bytes; null when they do not end a line (the next byte could extend its last row). */
+async function prefixSha256(path: string, bytes: number): Promise<string | null> {
+  const h = createHash('sha256');
+  let last = -1;
+  for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1 })) {
+    const b = chunk as Buffer;
+    h.update(b);
+    if (b.length > 0) last = b[b.length - 1] as number;
+  }
+  return last === 10 ? h.digest('hex') : null;
+}
 
 /** The lines of a previously published file, checked against its manifest entry once read to the end. */
 async function* previousLines(root: string, entry: FileEntry): AsyncGenerator<string> {
@@ -337,6 +361,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
             key,
             payloadKey,
             hit: hasPayload && hasUnits,
+            prefix: null,
             kept: 0,
             runs: null,
             read: false,
@@ -385,7 +410,21 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         let w: { unit: LineCacheWriter; payload: LineCacheWriter } | null = null;
         for await (const res of results) {
           const batch = metas.shift() as { input: ScreenInput; last: boolean }; // results come back in request order
-          w ??= { unit: cache.writer(batch.input.key), payload: cache.writer(batch.input.payloadKey) };
+          if (w === null) {
+            w = { unit: cache.writer(batch.input.key), payload: cache.writer(batch.input.payloadKey) };
+            const pre = batch.input.prefix;
+            if (pre) {
+              // the grown file's previous rows, from their cache entries (the same lines a full screen gives)
+              for await (const line of cache.read(pre.key)) {
+                await w.unit.add(line);
+                if (line.startsWith('B\t')) {
+                  const b = JSON.parse(line.slice(2)) as Pick<ScreenBatchResult, 'stats' | 'units'>;
+                  addCounts(batch.input, b.stats, b.units);
+                } else await take(batch.input, decodeUnitLine(line));
+              }
+              for await (const line of cache.read(pre.payloadKey)) await w.payload.add(line);
+            }
+          }
           for (const r of res.results) {
             const lines = encodeUnitLines(r);
             await w.unit.add(lines.unit);
@@ -407,6 +446,15 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
       let from = previous ? NONE : '';
       const changed = screenInputs.filter((i) => prevInfo.get(i.entry.path)?.sha256 !== i.entry.sha256);
       const changedSet = new Set(changed);
+      for (const i of changed) {
+        const old = prevInfo.get(i.entry.path);
+        if (i.hit || !old || !(old.bytes < i.entry.bytes) || !(old.rows > 0)) continue;
+        const key = sha256(JSON.stringify({ ...keyBase, from: i.from, path: old.path, sha256: old.sha256 }));
+        const payloadKey = sha256(`${key}:payload`);
+        if (!(cache.has(key) && cache.has(payloadKey))) continue;
+        if ((await prefixSha256(join(root, i.entry.path), old.bytes)) !== old.sha256) continue;
+        i.prefix = { key, payloadKey, rows: old.rows };
+      }
       const same = new Set(screenInputs.filter((i) => !changedSet.has(i)).map((i) => i.entry.path));
       // a removed or changed input: the days its last version held are re-decided too
       for (const old of previous?.state.inputs ?? [])
@@ -668,6 +716,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         .map((t) => `${n(screenStats[`pii.${t}`] ?? 0)} ${t}`)
         .join(', ');
       const cached = read.filter((i) => i.hit).length;
+      const grown = read.filter((i) => i.prefix).length;
       return {
         parameters: params,
         schemaVersions,
@@ -712,7 +761,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         summary:
           `${n(unitsIn.run)} runs + ${n(unitsIn.document)} documents + ${n(unitsIn.judgment)} judgments → ${n(keptTotal)} kept in ${SCREENED_DIR}/` +
           `${dropCount ? `; ${leftOutText(byReason, EXCLUDED)}` : ''}${pii ? `; PII redacted in ${n(screenStats['pii.rows_redacted'] ?? 0)} rows (${pii})` : ''}` +
-          ` (dedup ${mode}, against ${n(keptBefore)} kept units of earlier days; ${n(read.length)} of ${n(screenInputs.length)} input files read, ${n(cached)} of them from the cache; ${n(linked)} day files taken from the last build${runsInOrder ? '' : '; runs were not in (day file, run_id) order and were sorted'})`,
+          ` (dedup ${mode}, against ${n(keptBefore)} kept units of earlier days; ${n(read.length)} of ${n(screenInputs.length)} input files read, ${n(cached)} of them from the cache${grown ? `, ${n(grown)} grown (only the new rows screened)` : ''}; ${n(linked)} day files taken from the last build${runsInOrder ? '' : '; runs were not in (day file, run_id) order and were sorted'})`,
       };
     };
     const prev = await previousBuild(root, stateKey);

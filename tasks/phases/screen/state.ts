@@ -32,6 +32,9 @@ export type KindCounts = { run: number; document: number; judgment: number };
 export interface InputInfo {
   path: string;
   sha256: string;
+  /** Its size and rows (a file that grew past them starting with the same bytes is screened from there on). */
+  bytes: number;
+  rows: number;
   /** The first and last day of its units (null: it holds none, e.g. evidence of runs and signals). */
   days: [string, string] | null;
   units: KindCounts;
