@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { FifoQueue } from '../../lib/fifo-queue.ts';
 import { growableF64, growableU32 } from '../../lib/growable.ts';
-import { jsonlLines } from '../../lib/jsonl-read.ts';
 import {
   bandKeys,
   cannotReach,
@@ -20,7 +19,6 @@ import {
   NEAR_DUP_JACCARD,
   nearDetail,
   orderKey,
-  UNDATED,
   type DedupStats,
   type DedupUnit,
   type DedupVerdict,
@@ -33,9 +31,9 @@ import {
  *
  * - The index (`KeptIndex`) holds, per kept unit in (recorded_at, id) order: its id, class, exact
  *   key and LSH band keys in memory (a Map of exact keys and an open-addressing table of band keys:
- *   ~300 bytes a kept unit), and where its shingle hashes are on disk (read back through a small
+ *   about 1 KB a kept unit), and where its shingle hashes are on disk (read back through a small
  *   cache to verify a candidate pair's exact Jaccard).
- * - On disk (`<dir>/kept.tsv`, `<dir>/kept.shingles`) it is two append-only files in that order,
+ * - On disk (`<dir>/kept.tsv`: a JSON array a line; `<dir>/kept.shingles`) it is two append-only files in that order,
  *   so "the kept units before day T" is a prefix of both: a build loads the prefix before the day it
  *   re-decides from, decides the later units against it, and `persist` cuts the files there and
  *   appends what it kept.
@@ -136,7 +134,7 @@ class BandTable {
   add(key: number, p: number): void {
     let s = this.slot(key, this.keys, this.cap);
     if (this.keys[s] !== key) {
-      if ((this.used + 1) * 2 > this.cap) {
+      if ((this.used + 1) * 4 > this.cap * 3) {
         this.grow();
         s = this.slot(key, this.keys, this.cap);
       }
@@ -217,28 +215,24 @@ export class KeptIndex {
     }
     let bytes = 0;
     let words = 0;
-    for await (const { text } of jsonlLines(meta)) {
-      if (bytes >= files.metaBytes || index.ids.length >= files.entries) break;
-      const f = text.split('\t');
-      if (f.length !== 7) return null;
-      const at = f[0] as string;
-      if (dayOf(at === UNDATED ? null : at) >= from) break;
-      const off = Number(f[5]);
-      const len = Number(f[6]);
-      if (off !== words) return null;
-      index.add(
-        JSON.parse(f[1] as string) as string,
-        JSON.parse(f[2] as string) as string,
-        f[3] as string,
-        bandsFromText(f[4] as string),
-        0,
-        off,
-        len,
-      );
-      index.lastDay = dayOf(at === UNDATED ? null : at);
+    let bad = false;
+    // one JSON array a line (JSON.parse gives flat strings: a slice of the line would keep it alive)
+    readLinesSync(meta, files.metaBytes, (text) => {
+      if (index.ids.length >= files.entries) return false;
+      const f = JSON.parse(text) as [string | null, string, string, string, string, number, number];
+      if (!Array.isArray(f) || f.length !== 7 || f[5] !== words) {
+        bad = true;
+        return false;
+      }
+      const day = dayOf(f[0]);
+      if (day >= from) return false;
+      index.add(f[1], f[2], f[3], bandsFromText(f[4]), 0, f[5], f[6]);
+      index.lastDay = day;
       bytes += Buffer.byteLength(text) + 1;
-      words += len;
-    }
+      words += f[6];
+      return true;
+    });
+    if (bad) return null;
     if (words * 4 > files.shingleBytes) return null;
     index.cut = { entries: index.ids.length, metaBytes: bytes, shingleBytes: words * 4 };
     return index;
@@ -455,10 +449,9 @@ export class TimeOrderDedup {
         }
         index.add(id, cls, exact, bands, 1, off, len);
         // its entry in the persisted index: shingles at their offset once appended after the cut
-        const at0 = at ?? UNDATED;
         this.newMetaOut.write(
           Buffer.from(
-            `${at0}\t${JSON.stringify(id)}\t${JSON.stringify(cls)}\t${exact}\t${bandsText}\t${index.cut.shingleBytes / 4 + this.newWords}\t${len}\n`,
+            `${JSON.stringify([at, id, cls, exact, bandsText, index.cut.shingleBytes / 4 + this.newWords, len])}\n`,
           ),
         );
         this.newWords += len;
@@ -513,6 +506,36 @@ export class TimeOrderDedup {
         `screen dedup index: ${sh} has ${shingleBytes} bytes, expected ${cut.shingleBytes + this.newWords * 4}`,
       );
     return { dir, entries: cut.entries + this.newEntries, metaBytes, shingleBytes };
+  }
+}
+
+/** Calls `fn` with each line of the first `limit` bytes of a file (read synchronously in 4 MiB chunks) until it returns false. */
+function readLinesSync(path: string, limit: number, fn: (line: string) => boolean): void {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 22);
+    let carry: Buffer | null = null;
+    let pos = 0;
+    while (pos < limit) {
+      const got = readSync(fd, buf, 0, Math.min(buf.length, limit - pos), pos);
+      if (got === 0) break;
+      pos += got;
+      let start = 0;
+      for (let nl = buf.indexOf(10, 0); nl !== -1 && nl < got; nl = buf.indexOf(10, start)) {
+        const text: string = carry
+          ? Buffer.concat([carry, buf.subarray(0, nl)]).toString('utf8')
+          : buf.toString('utf8', start, nl);
+        carry = null;
+        start = nl + 1;
+        if (!fn(text)) return;
+      }
+      if (start < got)
+        carry = carry
+          ? Buffer.concat([carry, buf.subarray(start, got)])
+          : Buffer.from(buf.subarray(start, got));
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
