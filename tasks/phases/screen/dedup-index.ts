@@ -33,7 +33,7 @@ import {
  *   key and LSH band keys in memory (a Map of exact keys and an open-addressing table of band keys:
  *   about 1 KB a kept unit), and where its shingle hashes are on disk (read back through a small
  *   cache to verify a candidate pair's exact Jaccard).
- * - On disk (`<dir>/kept.tsv`: a JSON array a line; `<dir>/kept.shingles`) it is two append-only files in that order,
+ * - On disk (`<dir>/kept.jsonl`, a JSON array a line, and `<dir>/kept.shingles`) it is two append-only files in that order,
  *   so "the kept units before day T" is a prefix of both: a build loads the prefix before the day it
  *   re-decides from, decides the later units against it, and `persist` cuts the files there and
  *   appends what it kept.
@@ -79,7 +79,7 @@ export function dedupFeatures(u: DedupUnit): DedupFeatures {
 }
 
 const SHINGLE_CACHE = 4096;
-export const KEPT_META = 'kept.tsv';
+export const KEPT_META = 'kept.jsonl';
 export const KEPT_SHINGLES = 'kept.shingles';
 
 /** Appends bytes to a file through a 1 MiB buffer (synchronous: scratch and cache files only). */
@@ -174,7 +174,7 @@ class BandTable {
 /** Where a build's index of kept units is on disk, and how much of it is valid (from the screen state). */
 export interface IndexFiles {
   dir: string;
-  /** Entries and bytes of kept.tsv and kept.shingles that the last publish wrote. */
+  /** Entries and bytes of kept.jsonl and kept.shingles that the last publish wrote. */
   entries: number;
   metaBytes: number;
   shingleBytes: number;
@@ -320,7 +320,7 @@ export class TimeOrderDedup {
     this.shingleOut = new BinWriter(this.shinglePath);
     this.order = new ExternalSorter(dir, 'dedup-order', mem);
     this.ids = new ExternalSorter(dir, 'dedup-ids', mem / 4);
-    this.newMetaPath = join(dir, 'dedup-new-kept.tsv');
+    this.newMetaPath = join(dir, 'dedup-new-kept.jsonl');
   }
 
   /** Adds one unit to decide (any order); `seq` is given back with its verdict. */
