@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeCorpus } from '../../tasks/dev/corpus.ts';
@@ -120,7 +129,7 @@ function snapshot(root: string): { days: Record<string, string>; quarantine: str
   return { days, quarantine: lines(join(dir, '_quarantine.jsonl')) };
 }
 
-test('incremental screen == cold screen: after one new day, after three new days one build at a time, after a backfilled day; a later day never changes an earlier decision', async () => {
+test('incremental screen == cold screen: after one new day, after three new days one build at a time, after a backfilled day, after a late signal edits an old day; a later day never changes an earlier decision', async () => {
   // days 1, 2, 4, 5 first; day 3 comes last, as a backfill
   const root = project([1, 2, 4, 5]);
   try {
@@ -171,6 +180,18 @@ test('incremental screen == cold screen: after one new day, after three new days
     const log3 = await build(root);
     assert.match(log3, /dedup backfill: re-decided from 2026-10-03 onward/);
     assert.deepEqual(treeHashes(join(root, 'data', 'screened')), await coldOf(root), 'backfilled day');
+
+    // a late signal for an old run (a reward on a new day): score rewrites that run's day file, an
+    // edited old input, so screen re-decides from that day on
+    const gw = lines(join(root, 'data', 'evidence', '2026', '10', '02', 'gateway_calls.jsonl'));
+    const trace = (JSON.parse(gw[0] as string) as { trace_id: string }).trace_id;
+    writeFileSync(
+      join(root, 'data', '_kb', 'rewards', '2026-10-09.jsonl'),
+      `${JSON.stringify({ trace_id: trace, timestamp: '2026-10-09T01:00:00.000Z', environment: 'sql-sandbox', reward: 1, episode_id: 'ep_late_1' })}\n`,
+    );
+    const late = await build(root);
+    assert.match(late, /dedup backfill: re-decided from 2026-10-02 onward/);
+    assert.deepEqual(treeHashes(join(root, 'data', 'screened')), await coldOf(root), 'an edited old input');
 
     // nothing new: every file from the last build, the same bytes
     const same = treeHashes(join(root, 'data', 'screened'));
