@@ -51,7 +51,7 @@ test('RAG documents come from accepted and partially accepted runs (correction a
   const doc = mkDocument('pb-1', 'Disk full playbook', 'Check df -h first.');
   await writeEvidence(root, { 'docs.jsonl': [doc] });
   const res = await exportRag(root, config);
-  const rows = await readRows<RagSample>(root, 'exports/rag/documents.jsonl');
+  const rows = await readRows<RagSample>(root, 'exports/rag/documents');
   for (const r of rows) {
     assert.equal(RagSample.safeParse(r).success, true);
     for (const v of Object.values(r.metadata))
@@ -92,7 +92,7 @@ test('RAG documents come from accepted and partially accepted runs (correction a
     chunk_index: 0,
     chunk_count: 1,
   });
-  const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine.jsonl');
+  const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine');
   assert.deepEqual(
     q.map((r) => [r.record_id, r.reason, r.detail]),
     [
@@ -119,7 +119,7 @@ test('long documents are chunked on paragraph boundaries with chunk metadata and
   await writeScored(root, { 'runs.jsonl': [] });
   await writeEvidence(root, { 'docs.jsonl': [mkDocument('long', '', paras.join('\n\n'))] });
   await exportRag(root, config);
-  const rows = await readRows<RagSample>(root, 'exports/rag/documents.jsonl');
+  const rows = await readRows<RagSample>(root, 'exports/rag/documents');
   assert.deepEqual(
     rows.map((r) => [r.text, r.metadata['chunk_index'], r.metadata['chunk_count']]),
     [
@@ -157,7 +157,7 @@ test('a document body that already opens with its title (plain or as a heading) 
     ],
   });
   await exportRag(root, config);
-  const texts = (await readRows<RagSample>(root, 'exports/rag/documents.jsonl')).map((r) => r.text).sort();
+  const texts = (await readRows<RagSample>(root, 'exports/rag/documents')).map((r) => r.text).sort();
   assert.deepEqual(texts, [
     '# Shipping FAQ\n\n3-5 days.',
     'Refunds\n\nWithin a week.',
@@ -172,8 +172,8 @@ test('documents with the same text are kept once; the lowest id wins and the oth
   const d2 = mkDocument('d2', 'T', 'Same  body.', prov('doc:d2', 1, 'data/_kb/docs.jsonl'));
   await writeEvidence(root, { 'docs.jsonl': [d1, d2] });
   await exportRag(root, config);
-  const rows = await readRows<RagSample>(root, 'exports/rag/documents.jsonl');
-  const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine.jsonl');
+  const rows = await readRows<RagSample>(root, 'exports/rag/documents');
+  const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine');
   assert.equal(rows.length, 1);
   assert.deepEqual(
     q.map((r) => [r.reason, r.detail, r.ref]),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SCHEMA_VERSION as RAG_V, RagSample } from '../../../schemas/rag-sample.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
-import { sha256File } from '../../lib/hash.ts';
+import { sha256 } from '../../lib/hash.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { JsonlWriter } from '../../lib/jsonl-writer.ts';
 import { n } from '../../lib/log.ts';
@@ -20,7 +20,8 @@ import {
 import { UserError } from '../../lib/result.ts';
 import { Scratch } from '../../lib/scratch.ts';
 import { indexPartitionPostings } from '../../lib/tuning.ts';
-import { RAG_DIR, RAG_FILE, REBUILD as REBUILD_RAG } from '../export-rag/contract.ts';
+import { RAG_DIR, RAG_FAMILY, REBUILD as REBUILD_RAG } from '../export-rag/contract.ts';
+import { familyFiles } from '../../lib/export/shards.ts';
 import { PHASE, RAG_INDEX_DIR } from './contract.ts';
 import { NotSortedError, writeIndexStream } from './index-stream.ts';
 
@@ -68,41 +69,56 @@ async function sortedCopy(path: string, scratch: Scratch): Promise<string> {
 }
 
 /**
- * The index-rag phase: exports/rag/documents.jsonl → data/rag-index/index.json + _manifest.json.
+ * The index-rag phase: exports/rag/documents/<shard>.jsonl → data/rag-index/index.json + _manifest.json.
  * The file is MiniSearch's serialized BM25 index (replay loads it whole to query it); the phase
  * writes it in bounded memory with `writeIndexStream`, from a copy of the RAG rows in its scratch
- * folder (checked against the export's manifest, so every pass reads the same bytes).
+ * folder (each shard checked against the export's manifest, so every pass reads the same bytes).
+ * The index is rebuilt whole from every shard (MiniSearch's serialized form holds document ids in
+ * id order and corpus-wide statistics: appending a day changes them all).
  */
 export async function indexRag(root: string): Promise<PhaseResult> {
   const upstream = await readManifest(root, RAG_DIR, REBUILD_RAG);
-  const rel = `${RAG_DIR}/${RAG_FILE}`;
-  const entry = upstream.files.find((f) => f.path === rel);
-  if (!entry)
+  const rel = `${RAG_DIR}/${RAG_FAMILY}`;
+  const entries = familyFiles(upstream.files, RAG_DIR, RAG_FAMILY);
+  if (upstream.parameters['export_layout'] === undefined)
     throw new UserError(
       'UPSTREAM_DAMAGED',
-      `${RAG_DIR}/${MANIFEST} lists no ${rel}; rebuild with \`${REBUILD_RAG}\``,
+      `${RAG_DIR}/${MANIFEST} has the old single-file layout; rebuild with \`${REBUILD_RAG}\``,
     );
   return stagedPhase(root, { phase: PHASE, outDir: RAG_INDEX_DIR }, async (ctx) => {
     let input = ctx.scratch.path('input.jsonl');
-    await fsp.copyFile(join(root, rel), input).catch(() => {
-      throw new UserError(
-        'UPSTREAM_DAMAGED',
-        `${rel} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
-      );
-    });
-    const got = await sha256File(input);
-    if (got !== entry.sha256)
-      throw new UserError(
-        'UPSTREAM_DAMAGED',
-        `${rel} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`${REBUILD_RAG}\``,
-      );
+    const out = await fsp.open(input, 'w');
     try {
-      return await writeIndex(ctx, rel, entry, input);
+      for (const entry of entries) {
+        let buf: Buffer;
+        try {
+          buf = await fsp.readFile(join(root, entry.path));
+        } catch {
+          throw new UserError(
+            'UPSTREAM_DAMAGED',
+            `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
+          );
+        }
+        const got = sha256(buf);
+        if (got !== entry.sha256)
+          throw new UserError(
+            'UPSTREAM_DAMAGED',
+            `${entry.path} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`${REBUILD_RAG}\``,
+          );
+        await out.write(buf);
+      }
+    } finally {
+      await out.close();
+    }
+    // shards are each in id order, not the whole: one shard is read as it is, more are merged first
+    if (entries.length > 1) input = await sortedCopy(input, ctx.scratch);
+    try {
+      return await writeIndex(ctx, rel, entries, input);
     } catch (e) {
       if (!(e instanceof NotSortedError)) throw e;
       await ctx.restart({ keepScratch: true });
       input = await sortedCopy(input, ctx.scratch);
-      return writeIndex(ctx, rel, entry, input);
+      return writeIndex(ctx, rel, entries, input);
     }
   });
 }
@@ -110,7 +126,7 @@ export async function indexRag(root: string): Promise<PhaseResult> {
 async function writeIndex(
   ctx: ShellContext,
   rel: string,
-  entry: FileEntry,
+  entries: FileEntry[],
   input: string,
 ): Promise<PhaseOutput> {
   let passes = 0;
@@ -127,7 +143,7 @@ async function writeIndex(
   return {
     parameters: indexParameters(),
     schemaVersions: { RagSample: RAG_V, RagIndex: INDEX_FORMAT_VERSION },
-    inputs: [entry],
+    inputs: entries,
     manifestCounts: counts,
     counts: { in: documents, out: documents, quarantined: 0, by_reason: {} },
     stats: counts,
