@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import { RagSample } from '../../schemas/rag-sample.ts';
-import { chunkText, exportRag } from '../../tasks/phases/export-rag/run.ts';
+import { chunkText, exportRag, runDocument } from '../../tasks/phases/export-rag/run.ts';
 import {
   editSignal,
   makeProject,
@@ -186,4 +186,34 @@ test('documents with the same text are kept once; the lowest id wins and the oth
     ],
   );
   assert.notEqual(q[0]?.record_id, rows[0]?.metadata['evidence_id']);
+});
+
+test('equal texts are kept in time order: the copy in the earlier day shard wins even with the higher id', async () => {
+  const { root, config } = await makeProject();
+  const spec = { category: 'accepted', prompt: 'How do I rotate logs?', answer: 'Use logrotate.' } as const;
+  const [a, b] = [mkRun({ ...spec, id: 'copy-a' }), mkRun({ ...spec, id: 'copy-b' })];
+  const baseId = (r: typeof a): string => {
+    const out = runDocument(r);
+    assert.equal(out.type, 'keep');
+    return out.type === 'keep' ? out.doc.baseId : '';
+  };
+  // the earlier day holds the copy with the higher id: a global "lowest id" rule would keep the other
+  const [low, high] = baseId(a) < baseId(b) ? [a, b] : [b, a];
+  await writeScored(root, {
+    '2024/05/01/runs.jsonl': [{ ...high, recorded_at: '2024-05-01T10:00:00.000Z' }],
+    '2024/05/02/runs.jsonl': [{ ...low, recorded_at: '2024-05-02T10:00:00.000Z' }],
+  });
+  await exportRag(root, config);
+  const day1 = await readRows<RagSample>(root, 'exports/rag/documents/2024-05-01.jsonl');
+  const day2 = await readRows<RagSample>(root, 'exports/rag/documents/2024-05-02.jsonl');
+  assert.deepEqual(
+    day1.map((r) => r.metadata['trace_id']),
+    [high.run_id],
+  );
+  assert.deepEqual(day2, []);
+  const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine/2024-05-02.jsonl');
+  assert.deepEqual(
+    q.map((r) => [r.record_id, r.reason, r.ref]),
+    [[low.run_id, 'DUPLICATE_TEXT', baseId(high)]],
+  );
 });

@@ -11,13 +11,7 @@ import { screenedFiles } from '../../lib/upstream.ts';
 import { renderCard } from '../../lib/export/formats/hf-card.ts';
 import { hasText, normaliseForCompare } from '../../lib/export/messages.ts';
 import { runDocumentText } from '../../lib/export/run-document.ts';
-import {
-  fanOutSharded,
-  QuarantineSorter,
-  rescanExport,
-  sortById,
-  type ExportDrop,
-} from '../../lib/export/output.ts';
+import { fanOutSharded, QuarantineSorter, rescanExport, type ExportDrop } from '../../lib/export/output.ts';
 import {
   EVIDENCE_SHARD,
   EXPORT_LAYOUT,
@@ -178,56 +172,6 @@ export function toRagSamples(doc: RagDocument, chunkChars: number): RagSample[] 
       provenance: doc.provenance,
     }),
   );
-}
-
-/**
- * Pure core: runs and knowledge documents → RAG chunks and drops. Documents with the same text
- * (up to whitespace) are kept once: the lowest base id wins, the others are DUPLICATE_TEXT.
- */
-export function buildRag(
-  runs: readonly ScoredRun[],
-  documents: readonly DocumentEvidence[],
-  opts: { chunkChars: number },
-): { samples: RagSample[]; drops: ExportDrop[]; documents: number } {
-  const drops: ExportDrop[] = [];
-  const docs: RagDocument[] = [];
-  for (const run of runs) {
-    const out = runDocument(run);
-    if (out.type === 'keep') docs.push(out.doc);
-    else
-      drops.push({
-        reason: out.reason,
-        detail: out.detail,
-        provenance: run.provenance,
-        record: run.run_id,
-        trace: run.run_id,
-        ref: null,
-      });
-  }
-  for (const ev of documents) docs.push(knowledgeDocument(ev));
-  docs.sort((a, b) => (a.baseId < b.baseId ? -1 : a.baseId > b.baseId ? 1 : 0));
-  const winners = new Map<string, string>();
-  const samples: RagSample[] = [];
-  let kept = 0;
-  for (const d of docs) {
-    const key = normaliseForCompare(d.text);
-    const first = winners.get(key);
-    if (first !== undefined) {
-      drops.push({
-        reason: 'DUPLICATE_TEXT',
-        detail: `same text as ${first}, which was kept`,
-        provenance: d.provenance,
-        record: d.record,
-        trace: d.trace,
-        ref: first,
-      });
-      continue;
-    }
-    winners.set(key, d.baseId);
-    kept++;
-    samples.push(...toRagSamples(d, opts.chunkChars));
-  }
-  return { samples: sortById(samples), drops, documents: kept };
 }
 
 /** The dataset card of exports/rag/ (deterministic: counts come from the data). */

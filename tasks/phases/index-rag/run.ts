@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SCHEMA_VERSION as RAG_V, RagSample } from '../../../schemas/rag-sample.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
-import { sha256 } from '../../lib/hash.ts';
+import { sha256File } from '../../lib/hash.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { JsonlWriter } from '../../lib/jsonl-writer.ts';
 import { n } from '../../lib/log.ts';
@@ -18,12 +18,11 @@ import {
   type IndexedDoc,
 } from '../../lib/rag-index.ts';
 import { UserError } from '../../lib/result.ts';
-import { Scratch } from '../../lib/scratch.ts';
 import { indexPartitionPostings } from '../../lib/tuning.ts';
 import { RAG_DIR, RAG_FAMILY, REBUILD as REBUILD_RAG } from '../export-rag/contract.ts';
 import { familyFiles } from '../../lib/export/shards.ts';
 import { PHASE, RAG_INDEX_DIR } from './contract.ts';
-import { NotSortedError, writeIndexStream } from './index-stream.ts';
+import { writeIndexStream } from './index-stream.ts';
 
 /** The command that builds the index, for error messages. */
 export const INDEX_RAG_COMMAND = 'npm run index-rag';
@@ -56,18 +55,6 @@ async function* ragDocs(path: string, file: string, validate: boolean): AsyncGen
   }
 }
 
-/** A copy of the RAG rows sorted by id (the export writes them sorted; this is for a file that is not). */
-async function sortedCopy(path: string, scratch: Scratch): Promise<string> {
-  const sorter = new ExternalSorter(scratch.dir, 'rows');
-  for await (const { text } of jsonlLines(path))
-    await sorter.add(String((JSON.parse(text) as { id: unknown }).id), text);
-  const out = scratch.path('sorted.jsonl');
-  const w = new JsonlWriter(out);
-  for await (const { line } of sorter.sorted()) await w.writeLine(line);
-  await w.close();
-  return out;
-}
-
 /**
  * The index-rag phase: exports/rag/documents/<shard>.jsonl → data/rag-index/index.json + _manifest.json.
  * The file is MiniSearch's serialized BM25 index (replay loads it whole to query it); the phase
@@ -86,41 +73,57 @@ export async function indexRag(root: string): Promise<PhaseResult> {
       `${RAG_DIR}/${MANIFEST} has the old single-file layout; rebuild with \`${REBUILD_RAG}\``,
     );
   return stagedPhase(root, { phase: PHASE, outDir: RAG_INDEX_DIR }, async (ctx) => {
-    let input = ctx.scratch.path('input.jsonl');
-    const out = await fsp.open(input, 'w');
-    try {
-      for (const entry of entries) {
-        let buf: Buffer;
-        try {
-          buf = await fsp.readFile(join(root, entry.path));
-        } catch {
-          throw new UserError(
-            'UPSTREAM_DAMAGED',
-            `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
-          );
-        }
-        const got = sha256(buf);
-        if (got !== entry.sha256)
-          throw new UserError(
-            'UPSTREAM_DAMAGED',
-            `${entry.path} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`${REBUILD_RAG}\``,
-          );
-        await out.write(buf);
-      }
-    } finally {
-      await out.close();
+    // every shard: copied aside and checked against the manifest (so every pass reads the same
+    // bytes), each row checked against RagSample (errors name the shard's own line), then merged
+    // into one file in id order through an external sort
+    const sorter = new ExternalSorter(ctx.scratch.dir, 'rows');
+    for (const [i, entry] of entries.entries()) {
+      const copy = ctx.scratch.path(`shard-${i}.jsonl`);
+      await fsp.copyFile(join(root, entry.path), copy).catch(() => {
+        throw new UserError(
+          'UPSTREAM_DAMAGED',
+          `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
+        );
+      });
+      const got = await sha256File(copy);
+      if (got !== entry.sha256)
+        throw new UserError(
+          'UPSTREAM_DAMAGED',
+          `${entry.path} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`${REBUILD_RAG}\``,
+        );
+      for await (const doc of ragRows(copy, entry.path)) await sorter.add(doc.id, doc.text);
+      await fsp.rm(copy);
     }
-    // shards are each in id order, not the whole: one shard is read as it is, more are merged first
-    if (entries.length > 1) input = await sortedCopy(input, ctx.scratch);
-    try {
-      return await writeIndex(ctx, rel, entries, input);
-    } catch (e) {
-      if (!(e instanceof NotSortedError)) throw e;
-      await ctx.restart({ keepScratch: true });
-      input = await sortedCopy(input, ctx.scratch);
-      return writeIndex(ctx, rel, entries, input);
-    }
+    const input = ctx.scratch.path('input.jsonl');
+    const w = new JsonlWriter(input);
+    for await (const { line } of sorter.sorted()) await w.writeLine(line);
+    await w.close();
+    return writeIndex(ctx, rel, entries, input);
   });
+}
+
+/** The rows of one RAG shard, each checked against RagSample (naming the bad line of `file`): id and line text. */
+async function* ragRows(path: string, file: string): AsyncGenerator<{ id: string; text: string }> {
+  for await (const { text, line } of jsonlLines(path)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new UserError(
+        'UPSTREAM_DAMAGED',
+        `${file}:${line + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`npm run export-rag\``,
+      );
+    }
+    const res = RagSample.safeParse(raw);
+    if (!res.success) {
+      const issue = res.error.issues[0];
+      throw new UserError(
+        'UPSTREAM_DAMAGED',
+        `${file}:${line + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`npm run export-rag\``,
+      );
+    }
+    yield { id: res.data.id, text };
+  }
 }
 
 async function writeIndex(
@@ -129,8 +132,8 @@ async function writeIndex(
   entries: FileEntry[],
   input: string,
 ): Promise<PhaseOutput> {
-  let passes = 0;
-  const pass = (): AsyncIterable<IndexedDoc> => ragDocs(input, rel, passes++ === 0);
+  // the rows were checked while they were merged
+  const pass = (): AsyncIterable<IndexedDoc> => ragDocs(input, rel, false);
   const stats = await writeIndexStream(
     pass,
     ctx.staged.textWriter(INDEX_FILE),
