@@ -29,28 +29,6 @@ export function sortById<T extends { id: string }>(rows: T[]): T[] {
   return rows.sort((a, b) => cmp(a.id, b.id));
 }
 
-/** Rows of each split, in the order given. */
-export function bySplit<T extends { split: Split }>(rows: readonly T[]): Record<Split, T[]> {
-  return { train: rows.filter((r) => r.split === 'train'), test: rows.filter((r) => r.split === 'test') };
-}
-
-/** Writes rows to one JSONL file of the staged folder (an empty list still creates the file). */
-export async function writeRows(staged: StagedDir, rel: string, rows: readonly unknown[]): Promise<void> {
-  const w = staged.writer(rel);
-  for (const r of rows) await w.write(r);
-}
-
-/** Writes `<prefix>/train.jsonl` and `<prefix>/test.jsonl`, converting each row. */
-export async function writeSplits<T extends { split: Split }>(
-  staged: StagedDir,
-  prefix: string,
-  rows: readonly T[],
-  convert: (r: T) => unknown,
-): Promise<void> {
-  const parts = bySplit(rows);
-  for (const s of SPLITS) await writeRows(staged, `${prefix}/${s}.jsonl`, parts[s].map(convert));
-}
-
 /** The quarantine row of an export drop. */
 function exportDropRow(d: ExportDrop, stage: string) {
   const p = d.provenance;
