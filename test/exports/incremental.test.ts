@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliInProcess, tempProject, treeHashes } from '../helpers/project.ts';
 
@@ -8,8 +9,8 @@ import { cliInProcess, tempProject, treeHashes } from '../helpers/project.ts';
 // screened days reuses the unchanged day shards, and what it publishes is byte for byte what a
 // cold build of the same inputs publishes. Each case removes some days from the bundled corpus
 // (the generator's output: one file per stream and day, data/_kb/<stream>/<YYYY-MM-DD>.jsonl),
-// builds, puts the days back, builds again, and compares every file under exports/ with a cold
-// build of the whole corpus.
+// builds, puts the days back (one at a time: each step is one added day), builds again, and
+// compares every file under exports/ with a cold build of the whole corpus.
 
 const EXPORTS = [
   ['export-sft'],
@@ -65,16 +66,24 @@ function moveDay(root: string, aside: string, day: string, back = false): void {
   }
 }
 
-let coldHashes: Record<string, string> | null = null;
+let coldBuild: { root: string; hashes: Record<string, string> } | null = null;
 
-/** The exports of a cold build of the whole bundled corpus (built once for every case). */
-async function cold(): Promise<Record<string, string>> {
-  if (coldHashes) return coldHashes;
+/** A cold build of the whole bundled corpus (built once for every case; copy it to change it). */
+async function coldProject(): Promise<{ root: string; hashes: Record<string, string> }> {
+  if (coldBuild) return coldBuild;
   const root = tempProject('distill-exports-cold-');
   const log = await build(root);
   assert.doesNotMatch(log, /incremental/, 'a first build reuses nothing');
-  coldHashes = treeHashes(join(root, 'exports'));
-  return coldHashes;
+  coldBuild = { root, hashes: treeHashes(join(root, 'exports')) };
+  return coldBuild;
+}
+const cold = async (): Promise<Record<string, string>> => (await coldProject()).hashes;
+
+/** A copy of the cold build to change. */
+async function copyOfCold(): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), 'distill-exports-copy-'));
+  cpSync((await coldProject()).root, root, { recursive: true });
+  return root;
 }
 
 /** A project without `missing` days, built once; returns it and where the days wait. */
@@ -92,26 +101,16 @@ function assertSameAsCold(root: string, want: Record<string, string>): void {
   for (const [path, hash] of Object.entries(want)) assert.equal(got[path], hash, path);
 }
 
-test('one added day: the incremental exports are byte-identical to a cold build, and unchanged shards are reused', async () => {
-  const want = await cold();
-  const all = days(tempProject('distill-exports-days-'));
-  const last = all[all.length - 1] as string;
-  const { root, aside } = await builtWithout([last]);
-  moveDay(root, aside, last, true);
-  const log = await build(root);
-  assert.match(log, /export-sft.*incremental: \d+ day shards built, \d+ unchanged reused/s);
-  assert.match(log, /export-rag.*incremental: \d+ shards built, \d+ unchanged reused/s);
-  assertSameAsCold(root, want);
-});
-
-test('three added days built one at a time end byte-identical to a cold build', async () => {
+test('three added days, built one at a time, reuse the unchanged shards and end byte-identical to a cold build', async () => {
   const want = await cold();
   const all = days(tempProject('distill-exports-days-'));
   const added = all.slice(-3);
   const { root, aside } = await builtWithout(added);
   for (const d of added) {
     moveDay(root, aside, d, true);
-    await build(root);
+    const log = await build(root);
+    assert.match(log, /export-sft.*incremental: \d+ day shards built, \d+ unchanged reused/s, d);
+    assert.match(log, /export-rag.*incremental: \d+ shards built, \d+ unchanged reused/s, d);
   }
   assertSameAsCold(root, want);
 });
@@ -127,7 +126,7 @@ test('one backfilled day (older than every built day) ends byte-identical to a c
 });
 
 test('a reused shard edited by hand is built again, not linked', async () => {
-  const { root } = await builtWithout([]);
+  const root = await copyOfCold();
   const dir = join(root, 'exports/sft/instruction_response');
   const shard = readdirSync(dir).filter((f) => readFileSync(join(dir, f), 'utf8') !== '')[0] as string;
   const before = readFileSync(join(dir, shard), 'utf8');
@@ -138,7 +137,7 @@ test('a reused shard edited by hand is built again, not linked', async () => {
 });
 
 test('a folder in the old single-file layout is rebuilt once in the day-sharded layout, with a message', async () => {
-  const { root } = await builtWithout([]);
+  const root = await copyOfCold();
   const manifest = join(root, 'exports/rag/_manifest.json');
   const m = JSON.parse(readFileSync(manifest, 'utf8')) as { parameters: Record<string, unknown> };
   delete m.parameters['export_layout'];
