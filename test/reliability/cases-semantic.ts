@@ -42,13 +42,16 @@ function runsProject(
 
 const scored = (root: string): ScoredRun[] =>
   readRows<ScoredRun>(join(root, 'data/scored-runs')).filter((r) => 'run_id' in r && 'category' in r);
-/** The rows of a quarantine folder (an export's `_quarantine/<shard>.jsonl`, every day shard). */
+/** The rows of a quarantine file, or of a quarantine folder (an export's `_quarantine/<shard>.jsonl`, every day shard). */
 const quarantineOf = (root: string, rel: string): QuarantineRecord[] =>
-  readdirSync(join(root, rel))
-    .filter((f) => f.endsWith('.jsonl'))
-    .sort()
-    .map((f) => readFileSync(join(root, rel, f), 'utf8'))
-    .join('')
+  (rel.endsWith('.jsonl')
+    ? readFileSync(join(root, rel), 'utf8')
+    : readdirSync(join(root, rel))
+        .filter((f) => f.endsWith('.jsonl'))
+        .sort()
+        .map((f) => readFileSync(join(root, rel, f), 'utf8'))
+        .join('')
+  )
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as QuarantineRecord);

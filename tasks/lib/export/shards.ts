@@ -2,7 +2,6 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { codeFingerprint } from '../code-fingerprint.ts';
-import { writeFileAtomic } from '../fs-atomic.ts';
 import { sha256, sha256File } from '../hash.ts';
 import { log } from '../log.ts';
 import { Manifest, MANIFEST } from '../manifest.ts';
@@ -184,9 +183,18 @@ export async function saveBuild<D>(
     manifest_sha256: sha256(Buffer.from(manifestText, 'utf8')),
     shards: Object.fromEntries([...shards.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
+  // written by rename, not fsynced (like the score cache): a lost or stale state only means a cold
+  // build (it names the manifest it goes with); a failure here never fails the published build
   const path = statePath(root, phase);
-  await fsp.mkdir(join(path, '..'), { recursive: true });
-  await writeFileAtomic(path, JSON.stringify(state));
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await fsp.mkdir(join(path, '..'), { recursive: true });
+    await fsp.writeFile(tmp, JSON.stringify(state));
+    await fsp.rename(tmp, path);
+  } catch {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    await fsp.rm(path, { force: true }).catch(() => undefined);
+  }
 }
 
 /** The previous build's files of one shard (relative to the export folder), from its manifest. */
