@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sigHash } from '../tasks/lib/hash.ts';
@@ -62,17 +62,19 @@ test('every row of every export of the bundled corpus walks back to a real sourc
     const r = await runCli([phase, '--root', dir]);
     assert.equal(r.code, 0, `${phase}: ${r.stderr}`);
   }
-  const read = (rel: string) =>
-    readFileSync(join(dir, rel), 'utf8')
-      .trim()
-      .split('\n')
+  // every day shard of an export family, `<family>/<shard>.jsonl`
+  const read = (family: string) =>
+    readdirSync(join(dir, family))
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort()
+      .flatMap((f) => readFileSync(join(dir, family, f), 'utf8').split('\n'))
       .filter(Boolean)
       .map((l) => JSON.parse(l));
   const provs: { id: string; p: Prov }[] = [];
-  for (const r of read('exports/sft/instruction_response.jsonl')) provs.push({ id: r.id, p: r.provenance });
-  for (const r of read('exports/rag/documents.jsonl')) provs.push({ id: r.id, p: r.provenance });
-  for (const r of read('exports/preference/unpaired_kto.jsonl')) provs.push({ id: r.id, p: r.provenance });
-  for (const r of read('exports/preference/chosen_rejected.jsonl')) {
+  for (const r of read('exports/sft/instruction_response')) provs.push({ id: r.id, p: r.provenance });
+  for (const r of read('exports/rag/documents')) provs.push({ id: r.id, p: r.provenance });
+  for (const r of read('exports/preference/unpaired_kto')) provs.push({ id: r.id, p: r.provenance });
+  for (const r of read('exports/preference/chosen_rejected')) {
     provs.push({ id: `${r.id} chosen`, p: r.chosen_provenance });
     provs.push({ id: `${r.id} rejected`, p: r.rejected_provenance });
   }

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -15,6 +23,15 @@ const TAU = join(REAL, 'tau-bench/gpt-4o-airline.json');
 const skip = existsSync(TAU)
   ? false
   : `real traces not found at ${REAL} (optional: they sit beside the checkout on the dev machines)`;
+
+/** The text of every day shard `<folder>/<shard>.jsonl` of an export, in shard order. */
+function shardsText(dir: string, folder: string): string {
+  return readdirSync(join(dir, folder))
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .map((f) => readFileSync(join(dir, folder, f), 'utf8'))
+    .join('');
+}
 
 test(
   'real tau-bench file through every export: 200 runs, 84 accepted, 116 rejected; pairs only from one shared context, no pleasantry as a target, every call declared',
@@ -53,7 +70,7 @@ test(
       rejected: 116,
       needs_human_review: 0,
     });
-    const sft = readFileSync(join(dir, 'exports/sft/instruction_response.jsonl'), 'utf8')
+    const sft = shardsText(dir, 'exports/sft/instruction_response')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
@@ -72,7 +89,7 @@ test(
     for (const row of sft)
       assert.equal(scored.get(row.run_id)?.signals.find((s) => s.signal.type === 'reward')?.signal.value, 1);
     // preference pairs come only from tasks with both a passing and a failing trial
-    const prefs = readFileSync(join(dir, 'exports/preference/chosen_rejected.jsonl'), 'utf8')
+    const prefs = shardsText(dir, 'exports/preference/chosen_rejected')
       .trim()
       .split('\n')
       .filter(Boolean)
@@ -102,7 +119,7 @@ test(
     const pm = JSON.parse(readFileSync(join(dir, 'exports/preference/_manifest.json'), 'utf8'));
     assert.equal(prefs.length, 0);
     assert.equal(pm.counts.runs_kto, 200);
-    const refused = readFileSync(join(dir, 'exports/preference/_quarantine.jsonl'), 'utf8')
+    const refused = shardsText(dir, 'exports/preference/_quarantine')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l).reason);
@@ -116,14 +133,12 @@ test(
       assert.ok(isSubstantive(row.messages.at(-1)), `${row.id} ends on a pleasantry`);
     }
     // KTO completions end on substance too; no RAG answer is a bare pleasantry
-    for (const l of readFileSync(join(dir, 'exports/preference/unpaired_kto.jsonl'), 'utf8')
-      .trim()
-      .split('\n')) {
+    for (const l of shardsText(dir, 'exports/preference/unpaired_kto').trim().split('\n')) {
       const k = JSON.parse(l);
       assert.ok(isSubstantive(k.completion.at(-1)), `${k.id} ends on a pleasantry`);
     }
     let answers = 0;
-    for (const l of readFileSync(join(dir, 'exports/rag/documents.jsonl'), 'utf8').trim().split('\n')) {
+    for (const l of shardsText(dir, 'exports/rag/documents').trim().split('\n')) {
       const a = /\n\nAnswer: ([\s\S]*?)(\n\nPatch:|$)/.exec(JSON.parse(l).text);
       if (!a) continue;
       answers++;

@@ -65,7 +65,7 @@ export const COMMANDS: Record<string, Command> = {
   'export-rag': phaseCommand(
     'export-rag',
     async () => (await import('../phases/export-rag/run.ts')).exportRag,
-    'Accepted / partially accepted runs and knowledge documents → exports/rag/documents.jsonl (chunked) + a dataset card',
+    'Accepted / partially accepted runs and knowledge documents → exports/rag/documents/<day>.jsonl (chunked, one file per day) + a dataset card',
   ),
   'export-sft': {
     usage: 'export-sft [--include-partial]',
@@ -317,7 +317,7 @@ export const COMMANDS: Record<string, Command> = {
       if (!id || extra.length > 0)
         throw new UserError(
           'USAGE',
-          'trace takes exactly one export row id or file:line, e.g. `distill trace sft_0123456789abcdef01234567` or `distill trace exports/sft/openai/train.jsonl:3`',
+          'trace takes exactly one export row id or file:line, e.g. `distill trace sft_0123456789abcdef01234567` or `distill trace exports/sft/openai/train/2025-01-02.jsonl:3`',
         );
       const { formatTrace, traceRow } = await import('../inspect/trace.ts');
       const { idAt, isRowLocator } = await import('../inspect/row-locator.ts');

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { UserError } from '../lib/result.ts';
+import { sidecarOf } from '../lib/export/shards.ts';
 
 /**
  * `distill trace` accepts a row by where it sits as well as by its id: `<export file>:<line>`
@@ -55,7 +56,9 @@ export function idAt(root: string, locator: string): string {
     throw new UserError('NOTHING_BUILT', `${rel} does not exist; is the export built (npm run export-all)?`);
   const row = parseRow(lineOf(abs, n, rel), `${rel}:${n}`) as { id?: unknown };
   if (typeof row.id === 'string') return row.id;
-  const sidecar = abs.replace(/\.jsonl$/, '.ids.jsonl');
+  // openai/<split>/<shard>.jsonl → openai/ids/<split>/<shard>.jsonl (lib/export/shards.ts)
+  const side = sidecarOf(rel);
+  const sidecar = side === null ? abs.replace(/\.jsonl$/, '.ids.jsonl') : join(root, side);
   if (!existsSync(sidecar))
     throw new UserError(
       'UPSTREAM_DAMAGED',

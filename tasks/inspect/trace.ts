@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Provenance } from '../../schemas/provenance.ts';
 import { readLocated } from '../lib/export/inputs.ts';
-import { SFT_FILE } from '../phases/export-sft/contract.ts';
-import { KTO_FILE, PAIR_FILE } from '../phases/export-preference/contract.ts';
-import { RAG_FILE } from '../phases/export-rag/contract.ts';
+import { SFT_FAMILY } from '../phases/export-sft/contract.ts';
+import { KTO_FAMILY, PAIR_FAMILY } from '../phases/export-preference/contract.ts';
+import { RAG_FAMILY } from '../phases/export-rag/contract.ts';
+import { familyFiles } from '../lib/export/shards.ts';
 import { sigHash } from '../lib/hash.ts';
 import { parseRow } from '../lib/json-check.ts';
 import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR } from '../phases/registry.ts';
@@ -55,13 +56,16 @@ export interface TraceReport {
   ok: boolean;
 }
 
-/** Which export files can hold an id, by its prefix. */
-function filesFor(id: string): string[] {
+/** Which export families (`[folder, family]`, one file per day shard) can hold an id, by its prefix. */
+function familiesFor(id: string): [string, string][] {
   if (id.startsWith('sft_'))
-    return [`${EXPORT_DIRS.sft}/${SFT_FILE}`, `${EXPORT_DIRS.sftPartial}/${SFT_FILE}`];
-  if (id.startsWith('pref_')) return [`${EXPORT_DIRS.preference}/${PAIR_FILE}`];
-  if (id.startsWith('kto_')) return [`${EXPORT_DIRS.preference}/${KTO_FILE}`];
-  if (id.startsWith('rag_')) return [`${EXPORT_DIRS.rag}/${RAG_FILE}`];
+    return [
+      [EXPORT_DIRS.sft, SFT_FAMILY],
+      [EXPORT_DIRS.sftPartial, SFT_FAMILY],
+    ];
+  if (id.startsWith('pref_')) return [[EXPORT_DIRS.preference, PAIR_FAMILY]];
+  if (id.startsWith('kto_')) return [[EXPORT_DIRS.preference, KTO_FAMILY]];
+  if (id.startsWith('rag_')) return [[EXPORT_DIRS.rag, RAG_FAMILY]];
   throw new UserError(
     'USAGE',
     `"${id}" is not an export row id: expected one starting with sft_, pref_, kto_ or rag_`,
@@ -70,8 +74,22 @@ function filesFor(id: string): string[] {
 
 type Row = Record<string, unknown>;
 
+/** The shard files of the families that can hold an id, as their folders' manifests list them. */
+async function filesFor(root: string, id: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const [dir, family] of familiesFor(id)) {
+    try {
+      const m = await readManifest(root, dir, 'npm run export-all');
+      out.push(...familyFiles(m.files, dir, family).map((f) => f.path));
+    } catch {
+      // not built
+    }
+  }
+  return out;
+}
+
 async function findRow(root: string, id: string): Promise<{ row: Row; at: string } | null> {
-  const files = filesFor(id).filter((f) => existsSync(join(root, f)));
+  const files = (await filesFor(root, id)).filter((f) => existsSync(join(root, f)));
   for await (const r of readLocated(root, files)) {
     if ((r.value as Row)['id'] === id) return { row: r.value as Row, at: `${r.file}:${r.line + 1}` };
   }
@@ -219,7 +237,9 @@ export async function traceRow(root: string, id: string): Promise<TraceReport> {
   if (!found)
     throw new UserError(
       'NOT_FOUND',
-      `${id} not found in ${filesFor(id).join(' or ')}; is the export built (npm run export-all)?`,
+      `${id} not found in ${familiesFor(id)
+        .map(([d, f]) => `${d}/${f}/*.jsonl`)
+        .join(' or ')}; is the export built (npm run export-all)?`,
     );
   const limits = limitsOf(root);
   const sides: TraceSide[] = [];

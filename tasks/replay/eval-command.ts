@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SftSample } from '../../schemas/sft-sample.ts';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { readJsonlFiles } from '../lib/jsonl-read.ts';
 import { EXPORT_DIRS, RAG_INDEX_DIR } from '../phases/registry.ts';
+import { SFT_FAMILY } from '../phases/export-sft/contract.ts';
+import { familyFiles } from '../lib/export/shards.ts';
+import { readManifest } from '../lib/manifest.ts';
 import { REPLAY_REPORTS_DIR } from '../replay/layout.ts';
 import { log } from '../lib/log.ts';
 import { loadConfig } from '../lib/project.ts';
@@ -21,29 +23,37 @@ import { resolveReplaySettings } from './settings.ts';
 export const REPLAY_EVAL_USAGE =
   'replay-eval [--k N] [--kind text|json] [--limit N] [--require-model] [--json]';
 
-/** The SFT file whose test split replay-eval runs. */
-export const SFT_FILE = `${EXPORT_DIRS.sft}/instruction_response.jsonl`;
+/** The SFT rows whose test split replay-eval runs: every day shard of exports/sft/instruction_response/. */
+export const SFT_FILE = `${EXPORT_DIRS.sft}/${SFT_FAMILY}/*.jsonl`;
 
-/** Reads the held-out (test split) rows of exports/sft, validated; other rows are not kept in memory. */
+/** Reads the held-out (test split) rows of exports/sft (all shards, in id order), validated; other rows are not kept in memory. */
 async function readTestRows(root: string): Promise<SftSample[]> {
-  if (!existsSync(join(root, SFT_FILE)))
+  let files: string[];
+  try {
+    const m = await readManifest(root, EXPORT_DIRS.sft, 'npm run export-sft');
+    if (m.parameters['export_layout'] === undefined) throw new Error('old layout');
+    files = familyFiles(m.files, EXPORT_DIRS.sft, SFT_FAMILY).map((f) => f.path);
+  } catch {
     throw new UserError(
       'UPSTREAM_MISSING',
       `${SFT_FILE} not found: build it with \`npm run export-sft\` (or \`distill export-sft\`)`,
     );
-  const rows: SftSample[] = [];
-  let line = 0;
-  for await (const raw of readJsonlFiles<unknown>(root, [SFT_FILE])) {
-    line++;
-    const res = SftSample.safeParse(raw);
-    if (!res.success)
-      throw new UserError(
-        'UPSTREAM_DAMAGED',
-        `${SFT_FILE}:${line} is not an SftSample (${res.error.issues[0]?.path.join('.')}: ${res.error.issues[0]?.message}); rebuild it with \`npm run export-sft\``,
-      );
-    if (res.data.split === 'test') rows.push(res.data);
   }
-  return rows;
+  const rows: SftSample[] = [];
+  for (const file of files) {
+    let line = 0;
+    for await (const raw of readJsonlFiles<unknown>(root, [file])) {
+      line++;
+      const res = SftSample.safeParse(raw);
+      if (!res.success)
+        throw new UserError(
+          'UPSTREAM_DAMAGED',
+          `${file}:${line} is not an SftSample (${res.error.issues[0]?.path.join('.')}: ${res.error.issues[0]?.message}); rebuild it with \`npm run export-sft\``,
+        );
+      if (res.data.split === 'test') rows.push(res.data);
+    }
+  }
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** `distill replay-eval`: the A/B over held-out tasks plus retrieval quality (see docs/replay.md). */

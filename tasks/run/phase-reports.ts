@@ -66,7 +66,7 @@ export function datasetCard(phase: string, outDir: string, r: StageReceipt, unit
     '',
     '## Left out',
     '',
-    'Every row left out is a line of the folder\'s `_quarantine.jsonl` with its reason; "excluded" reasons are the policy of the export (its contract\'s `EXCLUDED` list), the others are rows that could not be used.',
+    'Every row left out is a line of the folder\'s quarantine (`_quarantine/<day>.jsonl`, one file per day shard) with its reason; "excluded" reasons are the policy of the export (its contract\'s `EXCLUDED` list), the others are rows that could not be used.',
     '',
     '| kind | reason | rows |',
     '| --- | --- | ---: |',

@@ -27,6 +27,16 @@ const q = (
   what: string,
 ): Record<string, unknown> => row(s.quarantine[stage] ?? [], pred, what);
 
+/** The first day shard `<folder>/<shard>.jsonl` of the snapshot whose text holds `needle`. */
+function shardWith(s: { files: Record<string, string> }, folder: string, needle: string): string {
+  const f = Object.keys(s.files)
+    .filter((k) => k.startsWith(`${folder}/`) && !k.slice(folder.length + 1).includes('/'))
+    .sort()
+    .find((k) => (s.files[k] as string).includes(needle));
+  assert.ok(f, `a shard of ${folder} holds ${needle}`);
+  return f;
+}
+
 test('the gate fixture passes all 22 invariants, each with a detail', async () => {
   const results = evaluate((await builtOnce()).snapshot);
   assert.equal(results.length, 22);
@@ -168,12 +178,10 @@ test('A09 fails when a source row changed after the build (edited on disk)', asy
 test('A10 fails when a canary reaches an export file, and names it without printing the secret', async () => {
   const s = await snapshot();
   const canary = s.expected.canaries[0] as { value: string; rule: string; source: string };
-  s.files['exports/rag/documents.jsonl'] = (s.files['exports/rag/documents.jsonl'] as string).replace(
-    '"text":"',
-    `"text":"${canary.value} `,
-  );
+  const f = shardWith(s, 'exports/rag/documents', '"text":"');
+  s.files[f] = (s.files[f] as string).replace('"text":"', `"text":"${canary.value} `);
   const detail = onlyFails(s, 'A10');
-  assert.equal(detail, `the openai-api-key canary of ${canary.source} is in exports/rag/documents.jsonl`);
+  assert.equal(detail, `the openai-api-key canary of ${canary.source} is in ${f}`);
   assert.ok(!detail.includes(canary.value));
 });
 
@@ -190,8 +198,7 @@ test('A11 fails when a canary is quarantined under another secret rule', async (
 
 test('A12 fails when raw PII is written instead of its placeholder', async () => {
   const s = await snapshot();
-  const f = 'exports/sft/instruction_response.jsonl';
-  assert.ok(s.files[f]?.includes('<EMAIL_ADDRESS>'));
+  const f = shardWith(s, 'exports/sft/instruction_response', '<EMAIL_ADDRESS>');
   s.files[f] = (s.files[f] as string).replace('<EMAIL_ADDRESS>', 'wren.halloway@example.org');
   assert.equal(onlyFails(s, 'A12'), `EMAIL_ADDRESS of data/_kb/gateway_calls/2026-05-11.jsonl:1 is in ${f}`);
 });
@@ -220,11 +227,13 @@ test('A14 fails when an export row copies an eval item', async () => {
 
 test('A15 fails when the second run-all rewrites an output differently', async () => {
   const s = await snapshot();
-  const path = 'exports/sft/instruction_response.jsonl';
+  const path = shardWith(s, 'exports/sft/instruction_response', '"id"');
   s.builds.rerun.hashes[path] = 'f'.repeat(64);
   assert.match(
     onlyFails(s, 'A15'),
-    /^exports\/sft\/instruction_response\.jsonl: sha256 differs \(first [0-9a-f]{12}…, rerun ffffffffffff…\)$/,
+    new RegExp(
+      `^${path.replace(/[.]/g, '\\.')}: sha256 differs \\(first [0-9a-f]{12}…, rerun ffffffffffff…\\)$`,
+    ),
   );
 });
 
@@ -265,7 +274,7 @@ test('A19 fails when a row lands in the other split than its task', async () => 
 
 test('A20 fails when an OpenAI SFT row does not end on an assistant turn', async () => {
   const s = await snapshot();
-  const f = 'exports/sft/openai/train.jsonl';
+  const f = shardWith(s, 'exports/sft/openai/train', '"messages"');
   const lines = (s.files[f] as string).split('\n');
   const first = JSON.parse(lines[0] as string) as { messages: unknown[] };
   first.messages = first.messages.slice(0, -1);
@@ -273,7 +282,9 @@ test('A20 fails when an OpenAI SFT row does not end on an assistant turn', async
   s.files[f] = lines.join('\n');
   assert.match(
     onlyFails(s, 'A20'),
-    /^exports\/sft\/openai\/train\.jsonl:1: messages: must end on an assistant turn, ends on (user|tool)/,
+    new RegExp(
+      `^${f.replace(/[.]/g, '\\.')}:1: messages: must end on an assistant turn, ends on (user|tool)`,
+    ),
   );
 });
 

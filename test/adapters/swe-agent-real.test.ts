@@ -170,8 +170,12 @@ test(
         ['accepted', 'R08-human-approve'],
       ],
     );
+    // every day shard of each split (exports/sft/openai/<split>/<shard>.jsonl)
     const rows = ['train', 'test'].flatMap((s) =>
-      readFileSync(join(dir, `exports/sft/openai/${s}.jsonl`), 'utf8')
+      readdirSync(join(dir, `exports/sft/openai/${s}`))
+        .sort()
+        .map((f) => readFileSync(join(dir, `exports/sft/openai/${s}`, f), 'utf8'))
+        .join('')
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l) as { messages: Record<string, unknown>[] }),

@@ -23,13 +23,15 @@ import { builtProject } from './fixture.ts';
 
 const rowsOf = (dir: string): string[] =>
   readFileSync(join(dir, BASELINE_FILE), 'utf8').split('\n').filter(Boolean);
-/** Rows of one file as its phase manifest lists them. */
-const manifestRows = (dir: string, folder: string, file: string): number =>
+/** Rows of one export family (every day shard `<folder>/<family>/<shard>.jsonl`) as its phase manifest lists them. */
+const manifestRows = (dir: string, folder: string, family: string): number =>
   (
     JSON.parse(readFileSync(join(dir, folder, '_manifest.json'), 'utf8')) as {
       files: { path: string; rows: number }[];
     }
-  ).files.find((f) => f.path === `${folder}/${file}`)?.rows ?? -1;
+  ).files
+    .filter((f) => f.path.startsWith(`${folder}/${family}/`))
+    .reduce((n, f) => n + f.rows, 0);
 
 test('there are exactly 16 required checks with unique ids', () => {
   assert.equal(AUDIT_CHECKS.length, 16);
@@ -78,13 +80,10 @@ test('two audits in a row: 16/16 pass (exit 0) and append two chained rows; the 
     'p4_total_quarantined',
   ]);
   assert.deepEqual(b.metrics, a.metrics);
-  const sftRows = manifestRows(dir, 'exports/sft', 'instruction_response.jsonl');
+  const sftRows = manifestRows(dir, 'exports/sft', 'instruction_response');
   assert.ok(sftRows > 0);
   assert.equal(a.metrics['p4_sft_rows'], sftRows);
-  assert.equal(
-    a.metrics['p4_preference_pairs'],
-    manifestRows(dir, 'exports/preference', 'chosen_rejected.jsonl'),
-  );
+  assert.equal(a.metrics['p4_preference_pairs'], manifestRows(dir, 'exports/preference', 'chosen_rejected'));
   assert.equal(
     a.metrics['p3_accepted'],
     JSON.parse(readFileSync(join(dir, 'data/scored-runs/_summary.json'), 'utf8')).by_category.accepted,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CheckId, CheckResult } from '../../tasks/gates/audit/check-list.ts';
@@ -29,10 +29,24 @@ const lines = (dir: string, rel: string): string[] =>
   readFileSync(join(dir, rel), 'utf8').split('\n').filter(Boolean);
 const rewrite = (dir: string, rel: string, rows: string[]): void =>
   writeFileSync(join(dir, rel), `${rows.join('\n')}\n`);
+/** The day shards `<folder>/<shard>.jsonl` of an export family, in shard order. */
+const shards = (dir: string, folder: string): string[] =>
+  readdirSync(join(dir, folder))
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .map((f) => `${folder}/${f}`);
+/** The first shard of a family with at least `min` rows (the rows before it, in every shard, are none). */
+const firstShard = (dir: string, folder: string, min = 1): string => {
+  const f = shards(dir, folder).find((x) => lines(dir, x).length >= min);
+  assert.ok(f, `${folder} has a shard with ${min} rows`);
+  return f;
+};
+const esc = (p: string): string => p.replace(/[./]/g, '\\$&');
 
 test('an edited source row behind an SFT row: provenance names the export row and the source line; lineage says build-evidence is stale', async () => {
   const dir = await builtProject();
-  const sft = JSON.parse(lines(dir, 'exports/sft/instruction_response.jsonl')[0] as string) as {
+  const rel = firstShard(dir, 'exports/sft/instruction_response');
+  const sft = JSON.parse(lines(dir, rel)[0] as string) as {
     id: string;
     provenance: { source_file: string; line_offset: number };
   };
@@ -47,7 +61,7 @@ test('an edited source row behind an SFT row: provenance names the export row an
     prov.problems.some(
       (p) =>
         p.startsWith(
-          `exports/sft/instruction_response.jsonl:1 (${sft.id}): ${sft.provenance.source_file}:${sft.provenance.line_offset + 1} now hashes to `,
+          `${rel}:1 (${sft.id}): ${sft.provenance.source_file}:${sft.provenance.line_offset + 1} now hashes to `,
         ) &&
         p.endsWith('the source row was edited after export; restore it or rebuild with `npm run run-all`'),
     ),
@@ -66,7 +80,7 @@ test('an edited source row behind an SFT row: provenance names the export row an
 
 test('an SFT row relabelled from a rejected run: export-schema, sft-categories and manifests all fail', async () => {
   const dir = await builtProject();
-  const rel = 'exports/sft/instruction_response.jsonl';
+  const rel = firstShard(dir, 'exports/sft/instruction_response');
   const rows = lines(dir, rel);
   const first = JSON.parse(rows[0] as string) as Record<string, unknown>;
   rows[0] = JSON.stringify({ ...first, quality_score: 'rejected' });
@@ -74,21 +88,18 @@ test('an SFT row relabelled from a rejected run: export-schema, sft-categories a
   const rs = await checks(dir, ['export-schema', 'sft-categories', 'manifests']);
   assert.match(
     byId(rs, 'export-schema').problems[0] as string,
-    /^exports\/sft\/instruction_response\.jsonl:1: not a valid SftSample \(\$\.quality_score: /,
+    new RegExp(`^${esc(rel)}:1: not a valid SftSample \\(\\$\\.quality_score: `),
   );
   assert.equal(
     byId(rs, 'sft-categories').problems[0],
     `${rel}:1 (${String(first['id'])}): quality_score rejected is not allowed in exports/sft/ (only accepted): a forbidden run reached SFT; rebuild with \`npm run export-sft\` and check SFT_NEVER in tasks/phases/export-sft/run.ts`,
   );
-  assert.match(
-    byId(rs, 'manifests').problems[0] as string,
-    /^exports\/sft\/instruction_response\.jsonl: content differs: /,
-  );
+  assert.match(byId(rs, 'manifests').problems[0] as string, new RegExp(`^${esc(rel)}: content differs: `));
 });
 
 test('a preference pair whose rejected text equals its chosen text, and a self-pair, are named', async () => {
   const dir = await builtProject();
-  const rel = 'exports/preference/chosen_rejected.jsonl';
+  const rel = firstShard(dir, 'exports/preference/chosen_rejected', 2);
   const rows = lines(dir, rel).map((l) => JSON.parse(l) as Record<string, unknown>);
   const [a, b] = rows as [Record<string, unknown>, Record<string, unknown>];
   rows[0] = {
@@ -150,7 +161,7 @@ test('a scored run changed with its manifest updated to match: score-determinism
 
 test('a secret planted in an export row is found by both engines, named by rule and hash, never printed', async () => {
   const dir = await builtProject();
-  const rel = 'exports/rag/documents.jsonl';
+  const rel = firstShard(dir, 'exports/rag/documents');
   const rows = lines(dir, rel);
   const key = 'ghp_R7xk2LmQ9vT4wZ8pN3sJ6yB1cF5hD0gA2eK7';
   const doc = JSON.parse(rows[0] as string) as Record<string, unknown>;
@@ -177,7 +188,7 @@ test('a secret planted in an export row is found by both engines, named by rule 
 
 test('a training row copying a protected eval item, and a task in both splits, are caught', async () => {
   const dir = await builtProject();
-  const rel = 'exports/sft/instruction_response.jsonl';
+  const rel = firstShard(dir, 'exports/sft/instruction_response', 2);
   const rows = lines(dir, rel).map(
     (l) =>
       JSON.parse(l) as {
@@ -197,7 +208,19 @@ test('a training row copying a protected eval item, and a task in both splits, a
     }),
   );
   const other = rows.findIndex((r) => r.task_key !== null && r.task_key !== rows[0]?.task_key);
+  assert.ok(other > 0, `${rel} holds rows of two tasks`);
   const moved = rows[other] as (typeof rows)[number];
+  // where the check first meets the moved row's task: every shard of SFT in order
+  let firstAt = '';
+  for (const f of shards(dir, 'exports/sft/instruction_response')) {
+    const i = lines(dir, f).findIndex(
+      (l) => (JSON.parse(l) as { task_key: unknown }).task_key === moved.task_key,
+    );
+    if (i >= 0) {
+      firstAt = `${f}:${i + 1}`;
+      break;
+    }
+  }
   // a second row of the same task in the other split
   rows.push({
     ...moved,
@@ -218,7 +241,7 @@ test('a training row copying a protected eval item, and a task in both splits, a
   );
   assert.equal(
     byId(rs, 'split-leakage').problems[0],
-    `task_key ${moved.task_key} is in ${moved.split} (${rel}:${other + 1}) and in ${moved.split === 'train' ? 'test' : 'train'} (${rel}:${rows.length}): the test split leaks into training; splits must come from splitOf(task_key) (tasks/lib/export/split.ts); rebuild with \`npm run run-all\``,
+    `task_key ${moved.task_key} is in ${moved.split} (${firstAt}) and in ${moved.split === 'train' ? 'test' : 'train'} (${rel}:${rows.length}): the test split leaks into training; splits must come from splitOf(task_key) (tasks/lib/export/split.ts); rebuild with \`npm run run-all\``,
   );
 });
 

@@ -22,7 +22,16 @@ import { acceptanceJson, builtProject, git, put, scratchRepo } from './fixture.t
  * were rewritten together, a deleted or corrupt baseline, and a rewritten committed history.
  */
 
-const RAG_DOCS = 'exports/rag/documents.jsonl';
+/** The first non-empty day shard of the RAG documents (exports/rag/documents/<shard>.jsonl). */
+function ragDocs(dir: string): string {
+  const folder = 'exports/rag/documents';
+  const f = readdirSync(join(dir, folder))
+    .filter((n) => n.endsWith('.jsonl'))
+    .sort()
+    .find((n) => readFileSync(join(dir, folder, n), 'utf8') !== '');
+  assert.ok(f, 'a RAG shard has rows');
+  return `${folder}/${f}`;
+}
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 function walk(dir: string): string[] {
@@ -63,14 +72,16 @@ function rewriteRecords(dir: string, rel: string): number {
 }
 
 /** Edits the text of the first RAG document (replacing `from` by `to`) and rewrites the records to match. */
-function tamperRag(dir: string, edit: (text: string) => string): void {
-  const path = join(dir, RAG_DOCS);
+function tamperRag(dir: string, edit: (text: string) => string): string {
+  const rel = ragDocs(dir);
+  const path = join(dir, rel);
   const lines = readFileSync(path, 'utf8').split('\n');
   const row = JSON.parse(lines[0] as string) as { text: string };
   row.text = edit(row.text);
   lines[0] = JSON.stringify(row);
   writeFileSync(path, lines.join('\n'));
-  assert.ok(rewriteRecords(dir, RAG_DOCS) >= 3, 'the manifest and at least two receipts were rewritten');
+  assert.ok(rewriteRecords(dir, rel) >= 3, 'the manifest and at least two receipts were rewritten');
+  return rel;
 }
 
 const failingLine = (stderr: string): string => stderr.match(/^\d+\/16 required pass.*$/m)?.[0] ?? '';
@@ -126,7 +137,7 @@ test('a secret and raw personal data planted in an export with the manifest and 
   const dir = await builtProject();
   // built at run time so that this file holds no secret-shaped literal
   const token = ['gh', 'p_', 'R8f3kZq1Lw9Xv2Tn6Yb4Hc7Jd0Ms5Pa1Ue3Q'].join('');
-  tamperRag(
+  const rel = tamperRag(
     dir,
     (t) => `${t}\nDeploy with token ${token} and mail maria.gonzalez.1987@gmail.com for access.`,
   );
@@ -134,8 +145,9 @@ test('a secret and raw personal data planted in an export with the manifest and 
   const r = await runCli(['audit-full', '--root', dir]);
   assert.equal(r.code, 1, r.stderr);
   assert.equal(failingLine(r.stderr), '15/16 required pass (failing: export-secrets)');
-  assert.match(r.stderr, /exports\/rag\/documents\.jsonl:1: secret \([^)]+\) at text/);
-  assert.match(r.stderr, /exports\/rag\/documents\.jsonl:1: raw personal data \(EMAIL_ADDRESS ×1\)/);
+  const at = rel.replace(/[./]/g, '\\$&');
+  assert.match(r.stderr, new RegExp(`${at}:1: secret \\([^)]+\\) at text`));
+  assert.match(r.stderr, new RegExp(`${at}:1: raw personal data \\(EMAIL_ADDRESS ×1\\)`));
   assert.ok(!r.stderr.includes(token), 'the finding never prints the secret');
 });
 

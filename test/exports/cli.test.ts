@@ -71,7 +71,7 @@ test('distill export-all builds rag, sft and preference; --include-partial write
   const partial = await cli(['export-sft', '--include-partial', '--root', root]);
   assert.equal(partial.code, 0, partial.err);
   assert.deepEqual(
-    (await readRows(root, 'exports/sft-partial/instruction_response.jsonl')).map((r) => r['run_id']),
+    (await readRows(root, 'exports/sft-partial/instruction_response')).map((r) => r['run_id']),
     ['a', 'p'].sort(),
   );
   for (const phase of ['export-rag', 'export-sft', 'export-sft-partial', 'export-preference'])
@@ -84,7 +84,7 @@ test('distill export-all builds rag, sft and preference; --include-partial write
 test('distill trace exits 0 when the source rows match and 1 after a source row changes', async () => {
   const root = await project();
   assert.equal((await cli(['export-preference', '--root', root])).code, 0);
-  const [pair] = await readRows(root, 'exports/preference/chosen_rejected.jsonl').then((rs) =>
+  const [pair] = await readRows(root, 'exports/preference/chosen_rejected').then((rs) =>
     rs.filter((r) => r['pair_type'] === 'outcome'),
   );
   const id = pair?.['id'] as string;

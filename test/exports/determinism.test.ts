@@ -74,18 +74,27 @@ test('running the exports twice gives byte-identical folders, manifests included
   assert.deepEqual(second, first);
 });
 
-test('shuffled input files and row order give byte-identical datasets', async () => {
+test('shuffled day files and row order give byte-identical datasets', async () => {
   const a = await makeProject(cfg);
   const b = await makeProject(cfg);
   const { runs, evidence } = corpus();
-  await writeScored(a.root, { 'one.jsonl': runs });
+  // the day files (screen's partition of runs by recorded_at) are the export's shards: the same
+  // partition in both, but b lists the files in another order and holds each file's rows reversed
+  const days = { d1: runs.slice(0, 9), d2: runs.slice(9, 20), d3: runs.slice(20) };
+  await writeScored(a.root, {
+    '2024/05/01/runs.jsonl': days.d1,
+    '2024/05/02/runs.jsonl': days.d2,
+    '2024/05/03/runs.jsonl': days.d3,
+  });
   await writeEvidence(a.root, { 'ev.jsonl': evidence });
-  // b: rows reversed, spread over three files, listed in the manifest in a scrambled order
-  const rev = [...runs].reverse();
   await writeScored(
     b.root,
-    { 'z.jsonl': rev.slice(0, 9), 'a.jsonl': rev.slice(9, 20), 'm.jsonl': rev.slice(20) },
-    ['m.jsonl', 'z.jsonl', 'a.jsonl'],
+    {
+      '2024/05/03/runs.jsonl': [...days.d3].reverse(),
+      '2024/05/01/runs.jsonl': [...days.d1].reverse(),
+      '2024/05/02/runs.jsonl': [...days.d2].reverse(),
+    },
+    ['2024/05/02/runs.jsonl', '2024/05/03/runs.jsonl', '2024/05/01/runs.jsonl'],
   );
   await writeEvidence(b.root, {
     'ev2.jsonl': [...evidence].reverse().slice(0, 2),

@@ -487,7 +487,7 @@ test('export-preference writes pairs, KTO rows and a quarantine; no written pair
   });
   await writeEvidence(root, { 'docs.jsonl': [mkJudgment('j1', 'Greet me', 'Hello there!', 'What?')] });
   const res = await exportPreference(root, config);
-  const pairs = await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected.jsonl');
+  const pairs = await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected');
   assert.deepEqual(pairs.map((p) => [p.pair_type, p.chosen_id, p.rejected_id]).sort(), [
     [
       'judgment',
@@ -501,8 +501,8 @@ test('export-preference writes pairs, KTO rows and a quarantine; no written pair
     assert.notEqual(txt(p.chosen).trim(), txt(p.rejected).trim());
     assert.equal(PreferenceSample.safeParse(p).success, true);
   }
-  assert.deepEqual(await readRows(root, 'exports/preference/unpaired_kto.jsonl'), []);
-  const q = await readRows<QuarantineRecord>(root, 'exports/preference/_quarantine.jsonl');
+  assert.deepEqual(await readRows(root, 'exports/preference/unpaired_kto'), []);
+  const q = await readRows<QuarantineRecord>(root, 'exports/preference/_quarantine');
   assert.deepEqual(
     q.map((r) => [r.record_id, r.reason, r.stage]),
     [

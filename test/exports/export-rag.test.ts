@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import { RagSample } from '../../schemas/rag-sample.ts';
-import { chunkText, exportRag } from '../../tasks/phases/export-rag/run.ts';
+import { chunkText, exportRag, runDocument } from '../../tasks/phases/export-rag/run.ts';
 import {
   editSignal,
   makeProject,
@@ -51,7 +51,7 @@ test('RAG documents come from accepted and partially accepted runs (correction a
   const doc = mkDocument('pb-1', 'Disk full playbook', 'Check df -h first.');
   await writeEvidence(root, { 'docs.jsonl': [doc] });
   const res = await exportRag(root, config);
-  const rows = await readRows<RagSample>(root, 'exports/rag/documents.jsonl');
+  const rows = await readRows<RagSample>(root, 'exports/rag/documents');
   for (const r of rows) {
     assert.equal(RagSample.safeParse(r).success, true);
     for (const v of Object.values(r.metadata))
@@ -92,7 +92,7 @@ test('RAG documents come from accepted and partially accepted runs (correction a
     chunk_index: 0,
     chunk_count: 1,
   });
-  const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine.jsonl');
+  const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine');
   assert.deepEqual(
     q.map((r) => [r.record_id, r.reason, r.detail]),
     [
@@ -119,7 +119,7 @@ test('long documents are chunked on paragraph boundaries with chunk metadata and
   await writeScored(root, { 'runs.jsonl': [] });
   await writeEvidence(root, { 'docs.jsonl': [mkDocument('long', '', paras.join('\n\n'))] });
   await exportRag(root, config);
-  const rows = await readRows<RagSample>(root, 'exports/rag/documents.jsonl');
+  const rows = await readRows<RagSample>(root, 'exports/rag/documents');
   assert.deepEqual(
     rows.map((r) => [r.text, r.metadata['chunk_index'], r.metadata['chunk_count']]),
     [
@@ -157,7 +157,7 @@ test('a document body that already opens with its title (plain or as a heading) 
     ],
   });
   await exportRag(root, config);
-  const texts = (await readRows<RagSample>(root, 'exports/rag/documents.jsonl')).map((r) => r.text).sort();
+  const texts = (await readRows<RagSample>(root, 'exports/rag/documents')).map((r) => r.text).sort();
   assert.deepEqual(texts, [
     '# Shipping FAQ\n\n3-5 days.',
     'Refunds\n\nWithin a week.',
@@ -172,8 +172,8 @@ test('documents with the same text are kept once; the lowest id wins and the oth
   const d2 = mkDocument('d2', 'T', 'Same  body.', prov('doc:d2', 1, 'data/_kb/docs.jsonl'));
   await writeEvidence(root, { 'docs.jsonl': [d1, d2] });
   await exportRag(root, config);
-  const rows = await readRows<RagSample>(root, 'exports/rag/documents.jsonl');
-  const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine.jsonl');
+  const rows = await readRows<RagSample>(root, 'exports/rag/documents');
+  const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine');
   assert.equal(rows.length, 1);
   assert.deepEqual(
     q.map((r) => [r.reason, r.detail, r.ref]),
@@ -186,4 +186,34 @@ test('documents with the same text are kept once; the lowest id wins and the oth
     ],
   );
   assert.notEqual(q[0]?.record_id, rows[0]?.metadata['evidence_id']);
+});
+
+test('equal texts are kept in time order: the copy in the earlier day shard wins even with the higher id', async () => {
+  const { root, config } = await makeProject();
+  const spec = { category: 'accepted', prompt: 'How do I rotate logs?', answer: 'Use logrotate.' } as const;
+  const [a, b] = [mkRun({ ...spec, id: 'copy-a' }), mkRun({ ...spec, id: 'copy-b' })];
+  const baseId = (r: typeof a): string => {
+    const out = runDocument(r);
+    assert.equal(out.type, 'keep');
+    return out.type === 'keep' ? out.doc.baseId : '';
+  };
+  // the earlier day holds the copy with the higher id: a global "lowest id" rule would keep the other
+  const [low, high] = baseId(a) < baseId(b) ? [a, b] : [b, a];
+  await writeScored(root, {
+    '2024/05/01/runs.jsonl': [{ ...high, recorded_at: '2024-05-01T10:00:00.000Z' }],
+    '2024/05/02/runs.jsonl': [{ ...low, recorded_at: '2024-05-02T10:00:00.000Z' }],
+  });
+  await exportRag(root, config);
+  const day1 = await readRows<RagSample>(root, 'exports/rag/documents/2024-05-01.jsonl');
+  const day2 = await readRows<RagSample>(root, 'exports/rag/documents/2024-05-02.jsonl');
+  assert.deepEqual(
+    day1.map((r) => r.metadata['trace_id']),
+    [high.run_id],
+  );
+  assert.deepEqual(day2, []);
+  const q = await readRows<QuarantineRecord>(root, 'exports/rag/_quarantine/2024-05-02.jsonl');
+  assert.deepEqual(
+    q.map((r) => [r.record_id, r.reason, r.ref]),
+    [[low.run_id, 'DUPLICATE_TEXT', baseId(high)]],
+  );
 });

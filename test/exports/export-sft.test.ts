@@ -29,7 +29,7 @@ test('strict export-sft writes only accepted runs; every other run is quarantine
   const { root, config } = await makeProject();
   await writeScored(root, { '2024/05/01/runs.jsonl': fourCategories() });
   const res = await exportSft(root, config, { includePartial: false });
-  const rows = await readRows<SftSample>(root, 'exports/sft/instruction_response.jsonl');
+  const rows = await readRows<SftSample>(root, 'exports/sft/instruction_response');
   assert.deepEqual(
     rows.map((r) => [r.run_id, r.quality_score]),
     [['run-acc', 'accepted']],
@@ -55,7 +55,7 @@ test('strict export-sft writes only accepted runs; every other run is quarantine
       provenance: prov('run-acc'),
     },
   );
-  const q = await readRows<QuarantineRecord>(root, 'exports/sft/_quarantine.jsonl');
+  const q = await readRows<QuarantineRecord>(root, 'exports/sft/_quarantine');
   assert.deepEqual(
     q.map((r) => [r.record_id, r.reason, r.detail, r.stage]),
     [
@@ -79,6 +79,7 @@ test('strict export-sft writes only accepted runs; every other run is quarantine
     await fsp.readFile(join(root, 'exports/sft/_manifest.json'), 'utf8'),
   ) as Manifest;
   assert.deepEqual(manifest.parameters, {
+    export_layout: 2,
     include_partial: false,
     quality_allowed: ['accepted'],
     test_fraction: 0,
@@ -88,8 +89,8 @@ test('strict export-sft writes only accepted runs; every other run is quarantine
     [['data/screened/runs/2024/05/01/runs.jsonl', 4]],
   );
   assert.deepEqual(manifest.counts, { runs_in: 4, rows: 1, train: 1, test: 0, quarantined: 3 });
-  const sftEntry = manifest.files.find((f) => f.path === 'exports/sft/instruction_response.jsonl');
-  const bytes = await fsp.readFile(join(root, 'exports/sft/instruction_response.jsonl'));
+  const sftEntry = manifest.files.find((f) => f.path === 'exports/sft/instruction_response/2024-05-01.jsonl');
+  const bytes = await fsp.readFile(join(root, 'exports/sft/instruction_response/2024-05-01.jsonl'));
   assert.deepEqual(sftEntry && [sftEntry.bytes, sftEntry.rows], [bytes.length, 1]);
   assert.equal(
     existsSync(join(root, 'exports/sft-partial')),
@@ -102,7 +103,7 @@ test('--include-partial writes exports/sft-partial and uses the human correction
   const { root, config } = await makeProject();
   await writeScored(root, { 'runs.jsonl': fourCategories() });
   await exportSft(root, config, { includePartial: true });
-  const rows = await readRows<SftSample>(root, 'exports/sft-partial/instruction_response.jsonl');
+  const rows = await readRows<SftSample>(root, 'exports/sft-partial/instruction_response');
   const byRun = Object.fromEntries(rows.map((r) => [r.run_id, r]));
   assert.deepEqual(Object.keys(byRun).sort(), ['run-acc', 'run-part']);
   assert.equal(byRun['run-part']?.quality_score, 'partially_accepted');
@@ -110,7 +111,7 @@ test('--include-partial writes exports/sft-partial and uses the human correction
     { role: 'user', content: 'Capital of France?' },
     { role: 'assistant', content: 'Paris' },
   ]);
-  const q = await readRows<QuarantineRecord>(root, 'exports/sft-partial/_quarantine.jsonl');
+  const q = await readRows<QuarantineRecord>(root, 'exports/sft-partial/_quarantine');
   assert.deepEqual(
     q.map((r) => r.record_id),
     ['run-rej', 'run-review'],
@@ -182,10 +183,13 @@ test('layer 3: the re-read check throws on a forbidden quality_score in a writte
     path,
     `${JSON.stringify({ ...sample, id: 'sft_ffffffffffffffffffffffff', quality_score: 'rejected' })}\n`,
   );
-  await assert.rejects(verifySftFile(path, ['accepted'], 'exports/sft/instruction_response.jsonl'), {
-    message:
-      'SFT re-read check failed: exports/sft/instruction_response.jsonl:2 (sft_ffffffffffffffffffffffff) has quality_score "rejected", allowed: accepted. A forbidden run got past the SFT_NEVER filter and the schema; nothing was published.',
-  });
+  await assert.rejects(
+    verifySftFile(path, ['accepted'], 'exports/sft/instruction_response/2024-05-01.jsonl'),
+    {
+      message:
+        'SFT re-read check failed: exports/sft/instruction_response/2024-05-01.jsonl:2 (sft_ffffffffffffffffffffffff) has quality_score "rejected", allowed: accepted. A forbidden run got past the SFT_NEVER filter and the schema; nothing was published.',
+    },
+  );
   // in the strict variant a partially_accepted row is forbidden too
   await fsp.writeFile(path, `${JSON.stringify({ ...sample, quality_score: 'partially_accepted' })}\n`);
   await assert.rejects(
@@ -212,7 +216,7 @@ test('layer 3 in the phase: an injected forbidden row fails the export and the p
   };
   await assert.rejects(
     exportSft(root, config, { includePartial: false, hooks: { beforeVerify: inject } }),
-    /SFT re-read check failed: exports\/sft\/instruction_response.jsonl:3 .* has quality_score "needs_human_review"/,
+    /SFT re-read check failed: exports\/sft\/instruction_response\/runs.jsonl:3 .* has quality_score "needs_human_review"/,
   );
   assert.deepEqual(await snapshot(join(root, 'exports/sft')), before, 'nothing was published');
   assert.deepEqual(await fsp.readdir(join(root, '.distill/staging')), [], 'the staging folder was removed');
@@ -316,7 +320,7 @@ test('unusable accepted runs are quarantined with their reason codes and the cou
     ],
   });
   const res = await exportSft(root, config, { includePartial: false });
-  const q = await readRows<QuarantineRecord>(root, 'exports/sft/_quarantine.jsonl');
+  const q = await readRows<QuarantineRecord>(root, 'exports/sft/_quarantine');
   assert.deepEqual(
     q.map((r) => [r.record_id, r.reason, r.detail]),
     [
@@ -346,7 +350,7 @@ test('unusable accepted runs are quarantined with their reason codes and the cou
     ],
   );
   assert.deepEqual(
-    (await readRows<SftSample>(root, 'exports/sft/instruction_response.jsonl')).map((r) => r.run_id),
+    (await readRows<SftSample>(root, 'exports/sft/instruction_response')).map((r) => r.run_id),
     ['good'],
   );
   assert.equal(res.counts.in, res.counts.out + res.counts.quarantined);

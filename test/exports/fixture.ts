@@ -290,6 +290,17 @@ export async function writeSourceJsonl(
 
 /** Reads a JSONL file of the project as parsed rows. */
 export async function readRows<T = Record<string, unknown>>(root: string, rel: string): Promise<T[]> {
+  // a folder of day shards (`exports/sft/instruction_response`, `exports/sft/openai/train`): its
+  // `<shard>.jsonl` files in shard order
+  if ((await fsp.stat(join(root, rel))).isDirectory()) {
+    const names = (await fsp.readdir(join(root, rel), { withFileTypes: true }))
+      .filter((e) => e.isFile() && e.name.endsWith('.jsonl'))
+      .map((e) => e.name)
+      .sort();
+    const out: T[] = [];
+    for (const name of names) out.push(...(await readRows<T>(root, `${rel}/${name}`)));
+    return out;
+  }
   const text = await fsp.readFile(join(root, rel), 'utf8');
   return text
     .split('\n')

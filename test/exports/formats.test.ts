@@ -87,33 +87,25 @@ test('SFT format files follow FORMATS.md: OpenAI arguments are strings, TRL argu
   const root = await fixtureProject();
   for (const dir of ['exports/sft', 'exports/sft-partial']) {
     for (const split of ['train', 'test']) {
+      assertAll(await readRows(root, `${dir}/openai/${split}`), v.openaiSft, `${dir}/openai/${split}`);
+      assertAll(await readRows(root, `${dir}/trl/${split}`), (r) => v.trlSft(r, true), `${dir}/trl/${split}`);
       assertAll(
-        await readRows(root, `${dir}/openai/${split}.jsonl`),
-        v.openaiSft,
-        `${dir}/openai/${split}.jsonl`,
-      );
-      assertAll(
-        await readRows(root, `${dir}/trl/${split}.jsonl`),
-        (r) => v.trlSft(r, true),
-        `${dir}/trl/${split}.jsonl`,
-      );
-      assertAll(
-        await readRows(root, `${dir}/hf/data/${split}.jsonl`),
+        await readRows(root, `${dir}/hf/data/${split}`),
         (r) => v.trlSft(r, true, ['id']),
-        `${dir}/hf/data/${split}.jsonl`,
+        `${dir}/hf/data/${split}`,
       );
     }
   }
   const [oa] = (
     await readRows<{ messages: { tool_calls?: { function: { arguments: unknown } }[] }[] }>(
       root,
-      'exports/sft/openai/train.jsonl',
+      'exports/sft/openai/train',
     )
   ).filter((r) => r.messages.some((m) => m.tool_calls));
   const [trl] = (
     await readRows<{ messages: { tool_calls?: { function: { arguments: unknown } }[] }[] }>(
       root,
-      'exports/sft/trl/train.jsonl',
+      'exports/sft/trl/train',
     )
   ).filter((r) => r.messages.some((m) => m.tool_calls));
   assert.equal(typeof oa?.messages[2]?.tool_calls?.[0]?.function.arguments, 'string');
@@ -157,12 +149,12 @@ test('SFT format files follow FORMATS.md: OpenAI arguments are strings, TRL argu
 test('preference format files: OpenAI DPO outputs are arrays of one message, TRL chosen/rejected/completion are lists', async () => {
   const root = await fixtureProject();
   const dpo = [
-    ...(await readRows(root, 'exports/preference/openai/train.jsonl')),
-    ...(await readRows(root, 'exports/preference/openai/test.jsonl')),
+    ...(await readRows(root, 'exports/preference/openai/train')),
+    ...(await readRows(root, 'exports/preference/openai/test')),
   ];
   assertAll(dpo, v.openaiDpo, 'openai dpo');
-  const pairs = await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected.jsonl');
-  const kto = await readRows<KtoSample>(root, 'exports/preference/unpaired_kto.jsonl');
+  const pairs = await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected');
+  const kto = await readRows<KtoSample>(root, 'exports/preference/unpaired_kto');
   const pairTools = pairs.some((p) => p.tools);
   const ktoTools = kto.some((k) => k.tools);
   for (const split of ['train', 'test']) {
@@ -170,8 +162,8 @@ test('preference format files: OpenAI DPO outputs are arrays of one message, TRL
       ['trl', []],
       ['hf', ['id']],
     ] as const) {
-      const pf = `exports/preference/${base}/preference/${split}.jsonl`;
-      const kf = `exports/preference/${base}/kto/${split}.jsonl`;
+      const pf = `exports/preference/${base}/preference/${split}`;
+      const kf = `exports/preference/${base}/kto/${split}`;
       for (const r of await readRows(root, pf))
         assert.deepEqual(v.trlPreference(r, pairTools, [...extra]), [], pf);
       for (const r of await readRows(root, kf)) assert.deepEqual(v.trlKto(r, ktoTools, [...extra]), [], kf);
@@ -196,21 +188,21 @@ test('the split field of every row matches the split file it is written to', asy
     );
     let seen = 0;
     for (const split of ['train', 'test']) {
-      for (const r of await readRows<{ id: string }>(root, `${hfDir}/${split}.jsonl`)) {
-        assert.equal(splitOfId.get(r.id), split, `${r.id} in ${hfDir}/${split}.jsonl`);
+      for (const r of await readRows<{ id: string }>(root, `${hfDir}/${split}`)) {
+        assert.equal(splitOfId.get(r.id), split, `${r.id} in ${hfDir}/${split}`);
         seen++;
       }
     }
     assert.equal(seen, splitOfId.size, `${canonical}: every row is in exactly one split file`);
   };
-  await check('exports/sft/instruction_response.jsonl', 'exports/sft/hf/data');
-  await check('exports/sft-partial/instruction_response.jsonl', 'exports/sft-partial/hf/data');
-  await check('exports/preference/chosen_rejected.jsonl', 'exports/preference/hf/preference');
-  await check('exports/preference/unpaired_kto.jsonl', 'exports/preference/hf/kto');
+  await check('exports/sft/instruction_response', 'exports/sft/hf/data');
+  await check('exports/sft-partial/instruction_response', 'exports/sft-partial/hf/data');
+  await check('exports/preference/chosen_rejected', 'exports/preference/hf/preference');
+  await check('exports/preference/unpaired_kto', 'exports/preference/hf/kto');
   // the OpenAI / TRL split files hold the same rows in the same order
-  const sft = await readRows<SftSample>(root, 'exports/sft/instruction_response.jsonl');
+  const sft = await readRows<SftSample>(root, 'exports/sft/instruction_response');
   for (const split of ['train', 'test'] as const) {
-    const trl = await readRows<{ messages: unknown[] }>(root, `exports/sft/trl/${split}.jsonl`);
+    const trl = await readRows<{ messages: unknown[] }>(root, `exports/sft/trl/${split}`);
     assert.deepEqual(
       trl.map((r) => r.messages.length),
       sft.filter((s) => s.split === split).map((s) => s.messages.length),
@@ -221,9 +213,9 @@ test('the split field of every row matches the split file it is written to', asy
 test('splits are grouped by task_key: no task has rows in both splits, across SFT, pairs and KTO', async () => {
   const root = await fixtureProject();
   const rows = [
-    ...(await readRows<SftSample>(root, 'exports/sft-partial/instruction_response.jsonl')),
-    ...(await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected.jsonl')),
-    ...(await readRows<KtoSample>(root, 'exports/preference/unpaired_kto.jsonl')),
+    ...(await readRows<SftSample>(root, 'exports/sft-partial/instruction_response')),
+    ...(await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected')),
+    ...(await readRows<KtoSample>(root, 'exports/preference/unpaired_kto')),
   ];
   const splitsByTask = new Map<string, Set<string>>();
   for (const r of rows) {
@@ -261,20 +253,17 @@ test('each HF dataset card lists train/test data_files that exist and hold the r
       const withRows = [];
       for (const s of splits)
         if (
-          (
-            await readRows(
-              root,
-              `${dir}/${name === 'sft' || name === 'sft_partial' ? 'data' : name}/${s}.jsonl`,
-            )
-          ).length > 0
+          (await readRows(root, `${dir}/${name === 'sft' || name === 'sft_partial' ? 'data' : name}/${s}`))
+            .length > 0
         )
           withRows.push(s);
       assert.deepEqual(present[name], withRows, `${dir} config ${name}`);
-      for (const s of withRows)
-        assert.ok(
-          existsSync(join(root, dir, configs[name]?.[s] as string)),
-          `${dir}: ${configs[name]?.[s]} exists`,
-        );
+      // each listed path is the glob of the split's day shards, `<folder>/<split>/*.jsonl`
+      for (const s of withRows) {
+        const path = configs[name]?.[s] as string;
+        assert.match(path, /^[a-z_]+\/(train|test)\/\*\.jsonl$/, `${dir} config ${name} ${s}`);
+        assert.ok(existsSync(join(root, dir, path.slice(0, -'/*.jsonl'.length))), `${dir}: ${path} exists`);
+      }
     }
     assert.match(readme, /^---\npretty_name: /);
     assert.match(readme, /\nsize_categories:\n- "n<1K"\n/);

@@ -133,7 +133,7 @@ async function idOf(
 
 test('trace walks an SFT row back through scored run and evidence to its source line, and the hash matches', async () => {
   const { root, runs } = await tracedProject();
-  const id = await idOf(root, 'exports/sft/instruction_response.jsonl', (r) => r['run_id'] === 'g-acc');
+  const id = await idOf(root, 'exports/sft/instruction_response', (r) => r['run_id'] === 'g-acc');
   const report = await traceRow(root, id);
   assert.equal(report.ok, true);
   assert.deepEqual(
@@ -158,7 +158,7 @@ test('trace walks an SFT row back through scored run and evidence to its source 
     ],
   );
   const text = formatTrace(report);
-  assert.equal(text.split('\n')[0], `${id}  exports/sft/instruction_response.jsonl:1`);
+  assert.equal(text.split('\n')[0], `${id}  exports/sft/instruction_response/2024-05-01.jsonl:1`);
   assert.match(
     text,
     new RegExp(`scored run  data/scored-runs/2024/05/01/runs.jsonl:1  g-acc  accepted by R00-test`),
@@ -175,7 +175,7 @@ test('trace walks an SFT row back through scored run and evidence to its source 
 
 test('trace of a row from a JSON array source re-reads the element by index', async () => {
   const { root } = await tracedProject();
-  const id = await idOf(root, 'exports/sft/instruction_response.jsonl', (r) => r['run_id'] === 'tau-2');
+  const id = await idOf(root, 'exports/sft/instruction_response', (r) => r['run_id'] === 'tau-2');
   const report = await traceRow(root, id);
   assert.equal(report.ok, true);
   assert.deepEqual([report.sides[0]?.check.locator, report.sides[0]?.check.line_offset], ['$[1]', 1]);
@@ -186,7 +186,7 @@ test('trace of a preference pair checks both sides; correction and judgment pair
   const { root } = await tracedProject();
   const outcome = await traceRow(
     root,
-    await idOf(root, 'exports/preference/chosen_rejected.jsonl', (r) => r['pair_type'] === 'outcome'),
+    await idOf(root, 'exports/preference/chosen_rejected', (r) => r['pair_type'] === 'outcome'),
   );
   assert.deepEqual(
     outcome.sides.map((s) => [s.label, s.check.source_file, s.check.line_offset, s.check.ok]),
@@ -197,7 +197,7 @@ test('trace of a preference pair checks both sides; correction and judgment pair
   );
   const correction = await traceRow(
     root,
-    await idOf(root, 'exports/preference/chosen_rejected.jsonl', (r) => r['pair_type'] === 'correction'),
+    await idOf(root, 'exports/preference/chosen_rejected', (r) => r['pair_type'] === 'correction'),
   );
   assert.deepEqual(
     correction.sides.map((s) => [s.hops.map((h) => h.stage), s.check.source_file, s.check.ok]),
@@ -208,7 +208,7 @@ test('trace of a preference pair checks both sides; correction and judgment pair
   );
   const judgment = await traceRow(
     root,
-    await idOf(root, 'exports/preference/chosen_rejected.jsonl', (r) => r['pair_type'] === 'judgment'),
+    await idOf(root, 'exports/preference/chosen_rejected', (r) => r['pair_type'] === 'judgment'),
   );
   assert.deepEqual(
     judgment.sides.map((s) => [s.hops.map((h) => [h.stage, h.at]), s.check.ok]),
@@ -221,7 +221,7 @@ test('trace of a preference pair checks both sides; correction and judgment pair
     root,
     await idOf(
       root,
-      'exports/rag/documents.jsonl',
+      'exports/rag/documents',
       (r) => (r['metadata'] as Record<string, unknown>)['kind'] === 'document',
     ),
   );
@@ -233,11 +233,7 @@ test('trace of a preference pair checks both sides; correction and judgment pair
 
 test('trace detects a modified source row: the mismatching side fails, the other still matches', async () => {
   const { root } = await tracedProject();
-  const id = await idOf(
-    root,
-    'exports/preference/chosen_rejected.jsonl',
-    (r) => r['pair_type'] === 'outcome',
-  );
+  const id = await idOf(root, 'exports/preference/chosen_rejected', (r) => r['pair_type'] === 'outcome');
   const path = join(root, 'data/_kb/gateway.jsonl');
   const lines = (await fsp.readFile(path, 'utf8')).split('\n');
   lines[1] = JSON.stringify({ ...JSON.parse(lines[1] as string), response: '22' });
@@ -263,7 +259,7 @@ test('trace detects a modified source row: the mismatching side fails, the other
 
 test('trace reports a source row that no longer exists, and a key order change is not a modification', async () => {
   const { root } = await tracedProject();
-  const id = await idOf(root, 'exports/sft/instruction_response.jsonl', (r) => r['run_id'] === 'g-acc');
+  const id = await idOf(root, 'exports/sft/instruction_response', (r) => r['run_id'] === 'g-acc');
   const path = join(root, 'data/_kb/gateway.jsonl');
   // same row, keys reordered and spaced: the canonical hash is unchanged
   const [first] = (await fsp.readFile(path, 'utf8')).split('\n');
@@ -295,6 +291,6 @@ test('trace refuses ids that are not export ids (exit 2) and ids not in the expo
     name: 'UserError',
     exitCode: 1,
     message:
-      'sft_000000000000000000000000 not found in exports/sft/instruction_response.jsonl or exports/sft-partial/instruction_response.jsonl; is the export built (npm run export-all)?',
+      'sft_000000000000000000000000 not found in exports/sft/instruction_response/*.jsonl or exports/sft-partial/instruction_response/*.jsonl; is the export built (npm run export-all)?',
   });
 });

@@ -65,3 +65,25 @@ test('a damaged, missing or out-of-range row is a coded error naming the file an
     /does not map line 2 to an id/,
   );
 });
+
+test('an OpenAI day shard is read through its sidecar in openai/ids/<split>/ (export layout 2)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'distill-locator-'));
+  mkdirSync(join(root, 'exports/preference/openai/test'), { recursive: true });
+  mkdirSync(join(root, 'exports/preference/openai/ids/test'), { recursive: true });
+  writeFileSync(
+    join(root, 'exports/preference/openai/test/2026-10-05.jsonl'),
+    '{"input":{}}\n{"input":{}}\n',
+  );
+  writeFileSync(
+    join(root, 'exports/preference/openai/ids/test/2026-10-05.jsonl'),
+    '{"line":1,"id":"pref_a"}\n{"line":2,"id":"pref_b"}\n',
+  );
+  assert.equal(idAt(root, 'exports/preference/openai/test/2026-10-05.jsonl:2'), 'pref_b');
+  // a shard without its sidecar names the sidecar it looked for
+  writeFileSync(join(root, 'exports/preference/openai/test/2026-10-06.jsonl'), '{"input":{}}\n');
+  refused(
+    () => idAt(root, 'exports/preference/openai/test/2026-10-06.jsonl:1'),
+    'UPSTREAM_DAMAGED',
+    /exports\/preference\/openai\/ids\/test\/2026-10-06\.jsonl \(its id sidecar\) does not exist/,
+  );
+});

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import type { ScoredRun } from '../../schemas/scored-run.ts';
@@ -42,8 +42,16 @@ function runsProject(
 
 const scored = (root: string): ScoredRun[] =>
   readRows<ScoredRun>(join(root, 'data/scored-runs')).filter((r) => 'run_id' in r && 'category' in r);
+/** The rows of a quarantine file, or of a quarantine folder (an export's `_quarantine/<shard>.jsonl`, every day shard). */
 const quarantineOf = (root: string, rel: string): QuarantineRecord[] =>
-  readFileSync(join(root, rel), 'utf8')
+  (rel.endsWith('.jsonl')
+    ? readFileSync(join(root, rel), 'utf8')
+    : readdirSync(join(root, rel))
+        .filter((f) => f.endsWith('.jsonl'))
+        .sort()
+        .map((f) => readFileSync(join(root, rel, f), 'utf8'))
+        .join('')
+  )
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as QuarantineRecord);
@@ -153,7 +161,7 @@ export const SEMANTIC_CASES: CatalogueCase[] = [
         ],
       );
       assert.deepEqual(sftRunIds(root), ['fine']);
-      const q = quarantineOf(root, 'exports/sft/_quarantine.jsonl');
+      const q = quarantineOf(root, 'exports/sft/_quarantine');
       assert.deepEqual(
         q.map((x) => [x.record_id, x.reason, x.detail]),
         [['empty', 'CATEGORY_EXCLUDED', 'rejected runs never reach SFT (SFT_NEVER)']],
@@ -183,7 +191,7 @@ export const SEMANTIC_CASES: CatalogueCase[] = [
       );
       const out = await pipeline(root);
       assert.equal(out.evidence.filter((r) => r.kind === 'run').length, 1);
-      const q = quarantineOf(root, 'exports/sft/_quarantine.jsonl');
+      const q = quarantineOf(root, 'exports/sft/_quarantine');
       assert.deepEqual(
         q.map((x) => [x.record_id, x.reason]),
         [['tools', 'TOOL_ARGS_INVALID']],
@@ -331,7 +339,7 @@ export const SEMANTIC_CASES: CatalogueCase[] = [
       );
       await pipeline(root);
       assert.deepEqual(sftRunIds(root), ['acc']);
-      const q = quarantineOf(root, 'exports/sft/_quarantine.jsonl');
+      const q = quarantineOf(root, 'exports/sft/_quarantine');
       assert.deepEqual(
         q.map((x) => [x.record_id, x.reason, x.detail]),
         [

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatVerify, phaseFolders, verifyProject } from '../../tasks/inspect/verify.ts';
@@ -51,7 +51,13 @@ test('verify passes on a fresh build and lists every phase folder', async () => 
 
 test('verify names a truncated file, a flipped byte, a missing file and a stray file, and exits 1', async () => {
   const root = await project();
-  const sft = join(root, 'exports/sft/instruction_response.jsonl');
+  // the first day shard of the SFT rows that holds some
+  const sftRel = `exports/sft/instruction_response/${readdirSync(
+    join(root, 'exports/sft/instruction_response'),
+  )
+    .sort()
+    .find((f) => readFileSync(join(root, 'exports/sft/instruction_response', f)).length > 10)}`;
+  const sft = join(root, sftRel);
   const sftBytes = readFileSync(sft).length;
   truncateSync(sft, sftBytes - 10);
   const ev = join(root, 'data/evidence/2026/10/02/gateway_calls.jsonl');
@@ -76,7 +82,7 @@ test('verify names a truncated file, a flipped byte, a missing file and a stray 
   assert.match(
     r.stdout,
     new RegExp(
-      `^ {4}exports/sft/instruction_response\\.jsonl: content differs: size ${sftBytes - 10} bytes, manifest says ${sftBytes} \\(truncated\\); sha256 [0-9a-f]{12}…, manifest says [0-9a-f]{12}…; \\d+ rows, manifest says \\d+$`,
+      `^ {4}${sftRel.replace(/[.]/g, '\\.')}: content differs: size ${sftBytes - 10} bytes, manifest says ${sftBytes} \\(truncated\\); sha256 [0-9a-f]{12}…, manifest says [0-9a-f]{12}…; \\d+ rows, manifest says \\d+$`,
       'm',
     ),
   );
@@ -92,7 +98,7 @@ test('verify names a truncated file, a flipped byte, a missing file and a stray 
     'data/evidence/2026/10/02/gateway_calls.jsonl',
     'data/scored-runs/_summary.json',
     'exports/rag/stray.jsonl',
-    'exports/sft/instruction_response.jsonl',
+    sftRel,
   ]);
 });
 

@@ -86,17 +86,19 @@ test('index-rag writes index.json + _manifest.json (input = the RAG export), byt
   const manifest = JSON.parse(read(root, 'data/rag-index/_manifest.json'));
   const rag = JSON.parse(read(root, 'exports/rag/_manifest.json'));
   assert.equal(manifest.phase, 'index-rag');
-  assert.deepEqual(
-    manifest.inputs,
-    rag.files.filter((f: { path: string }) => f.path === 'exports/rag/documents.jsonl'),
+  // every day shard of the RAG documents
+  const shards = rag.files.filter((f: { path: string }) =>
+    /^exports\/rag\/documents\/[^/]+\.jsonl$/.test(f.path),
   );
+  assert.ok(shards.length > 1, 'the RAG export has several day shards');
+  assert.deepEqual(manifest.inputs, shards);
   assert.deepEqual(
     manifest.files.map((f: { path: string }) => f.path),
     ['data/rag-index/index.json'],
   );
   assert.equal(
     manifest.counts.documents,
-    rag.files.find((f: { path: string }) => f.path === 'exports/rag/documents.jsonl').rows,
+    shards.reduce((n: number, f: { rows: number }) => n + f.rows, 0),
   );
   const before = read(root, 'data/rag-index/index.json');
   const again = await runCli(['index-rag', '--root', root]);
@@ -106,9 +108,15 @@ test('index-rag writes index.json + _manifest.json (input = the RAG export), byt
 
 test('index-rag streams the same bytes MiniSearch builds in memory, with the postings spilled in tiny partitions and from unsorted rows', async () => {
   const root = copyOf(await shared);
-  const rows = read(root, 'exports/rag/documents.jsonl')
-    .split('\n')
-    .filter((l) => l !== '');
+  const dir = 'exports/rag/documents';
+  const files = readdirSync(join(root, dir)).sort();
+  const rows = files
+    .flatMap((f) => read(root, `${dir}/${f}`).split('\n'))
+    .filter((l) => l !== '')
+    .sort((a, b) => {
+      const [x, y] = [JSON.parse(a).id as string, JSON.parse(b).id as string];
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
   const expected = buildIndexText(rows.map((l) => JSON.parse(l)));
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
   const spilled = await runCli(['index-rag', '--root', root], {
@@ -116,20 +124,24 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   });
   assert.equal(spilled.code, 0, spilled.stderr);
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
-  // rows out of id order (the export writes them sorted; a hand-made file may not be): sorted first
-  const reversed = `${[...rows].reverse().join('\n')}\n`;
-  writeFileSync(join(root, 'exports/rag/documents.jsonl'), reversed);
+  // a shard out of id order (the export writes each sorted; a hand-made file may not be): merged all the same
+  const shard = `${dir}/${files.find((f) => read(root, `${dir}/${f}`).split('\n').filter(Boolean).length > 1)}`;
+  const own = read(root, shard)
+    .split('\n')
+    .filter((l) => l !== '');
+  const reversed = `${[...own].reverse().join('\n')}\n`;
+  writeFileSync(join(root, shard), reversed);
   const manifest = JSON.parse(read(root, 'exports/rag/_manifest.json'));
-  const entry = manifest.files.find((f: { path: string }) => f.path === 'exports/rag/documents.jsonl');
+  const entry = manifest.files.find((f: { path: string }) => f.path === shard);
   entry.sha256 = sha256(reversed);
   writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const unsorted = await runCli(['index-rag', '--root', root]);
   assert.equal(unsorted.code, 0, unsorted.stderr);
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
   assert.deepEqual(readdirSync(join(root, '.distill/scratch')), [], 'the scratch folder is removed');
-  // every row is checked before the sort: a bad last line of an unsorted file is named
+  // every row is checked: a bad last line of a shard is named with the shard's own line
   const badLast = `${reversed}{"id":\n`;
-  writeFileSync(join(root, 'exports/rag/documents.jsonl'), badLast);
+  writeFileSync(join(root, shard), badLast);
   entry.sha256 = sha256(badLast);
   writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const bad = await runCli(['index-rag', '--root', root]);
@@ -137,16 +149,18 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   assert.match(
     bad.stderr,
     new RegExp(
-      `exports/rag/documents\\.jsonl:${rows.length + 1} is not valid JSON \\(.+\\); rebuild it with \`npm run export-rag\``,
+      `${shard.replace(/[.]/g, '\\.')}:${own.length + 1} is not valid JSON \\(.+\\); rebuild it with \`npm run export-rag\``,
     ),
   );
   // a changed byte is refused before anything is written
-  writeFileSync(join(root, 'exports/rag/documents.jsonl'), `${reversed} `);
+  writeFileSync(join(root, shard), `${reversed} `);
   const changed = await runCli(['index-rag', '--root', root]);
   assert.equal(changed.code, 2);
   assert.match(
     changed.stderr,
-    /exports\/rag\/documents\.jsonl does not match exports\/rag\/_manifest\.json \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\): it was changed by hand or half-written; rebuild with `npm run export-rag`/,
+    new RegExp(
+      `${shard.replace(/[.]/g, '\\.')} does not match exports/rag/_manifest\\.json \\(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\\): it was changed by hand or half-written; rebuild with \`npm run export-rag\``,
+    ),
   );
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
 });
@@ -308,9 +322,9 @@ test('replay-eval never retrieves the held-out run itself, and no accepted answe
       stored[short]?.trace_id,
     ]),
   );
-  const sft = read(root, 'exports/sft/instruction_response.jsonl')
-    .trim()
-    .split('\n')
+  const sft = readdirSync(join(root, 'exports/sft/instruction_response'))
+    .flatMap((f) => read(root, `exports/sft/instruction_response/${f}`).split('\n'))
+    .filter((l) => l !== '')
     .map((l) => SftSample.parse(JSON.parse(l)));
   const runOf = new Map(sft.map((s) => [s.id, s.run_id]));
   for (const t of report.per_task)
@@ -388,7 +402,7 @@ test('loadRagIndex: an empty index and a stale one are reported', async () => {
   writeFileSync(join(root, 'data/rag-index/index.json'), buildIndexText([]));
   await assert.rejects(loadRagIndex(root), {
     message:
-      'the retrieval index data/rag-index/index.json holds 0 documents: exports/rag/documents.jsonl was empty when it was built (see exports/rag/_quarantine.jsonl for why). Add sources and rebuild with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)',
+      'the retrieval index data/rag-index/index.json holds 0 documents: exports/rag/documents/ was empty when it was built (see exports/rag/_quarantine/ for why). Add sources and rebuild with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)',
   });
   writeFileSync(join(root, 'data/rag-index/index.json'), '{"format":"distill-rag-index"');
   await assert.rejects(loadRagIndex(root), (e: Error) =>
@@ -398,7 +412,12 @@ test('loadRagIndex: an empty index and a stale one are reported', async () => {
   );
 
   const built = await shared;
-  const entry = (sha: string) => ({ path: 'exports/rag/documents.jsonl', sha256: sha, bytes: 1, rows: 1 });
+  const entry = (sha: string) => ({
+    path: 'exports/rag/documents/2026-10-01.jsonl',
+    sha256: sha,
+    bytes: 1,
+    rows: 1,
+  });
   const m = (phase: string, key: 'inputs' | 'files', sha: string) =>
     JSON.stringify({
       schema_version: 1,
@@ -413,9 +432,9 @@ test('loadRagIndex: an empty index and a stale one are reported', async () => {
   writeFileSync(join(root, 'data/rag-index/_manifest.json'), m('index-rag', 'inputs', 'a'.repeat(64)));
   mkdirSync(join(root, 'exports/rag'), { recursive: true });
   writeFileSync(join(root, 'exports/rag/_manifest.json'), m('export-rag', 'files', 'b'.repeat(64)));
-  assert.equal(
-    (await loadRagIndex(root)).warning,
-    'the retrieval index is older than exports/rag/documents.jsonl (built from sha256 aaaaaaaaaaaa…, now bbbbbbbbbbbb…); rebuild it with `npm run index-rag` (or `distill export-rag && distill index-rag`)',
+  assert.match(
+    (await loadRagIndex(root)).warning ?? '',
+    /^the retrieval index is older than exports\/rag\/documents\/ \(built from shards of digest [0-9a-f]{12}…, now [0-9a-f]{12}…\); rebuild it with `npm run index-rag` \(or `distill export-rag && distill index-rag`\)$/,
   );
   assert.equal((await loadRagIndex(built)).warning, null);
 });

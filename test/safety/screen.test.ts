@@ -344,7 +344,7 @@ test('canaries never reach any export and each is quarantined by screen with its
     r.err,
   );
   // the clean runs made it all the way
-  const sft = await readRows<{ run_id: string }>(root, 'exports/sft/instruction_response.jsonl');
+  const sft = await readRows<{ run_id: string }>(root, 'exports/sft/instruction_response');
   assert.ok(
     sft.some((x) => x.run_id === 'ok-acc') &&
       sft.some((x) => x.run_id === 'pii-EMAIL_ADDRESS') &&
@@ -353,7 +353,7 @@ test('canaries never reach any export and each is quarantined by screen with its
   );
   const pairs = await readRows<{ chosen_id: string; rejected_id: string }>(
     root,
-    'exports/preference/chosen_rejected.jsonl',
+    'exports/preference/chosen_rejected',
   );
   assert.ok(pairs.some((p) => p.chosen_id === 'ok-acc' && p.rejected_id === 'ok-rej'));
 });
@@ -450,13 +450,13 @@ test('the pre-publish rescan (secretlint and the screen detectors) fails an expo
   assert.ok(
     r.err.includes(
       '✖ export-sft: pre-publish rescan (@secretlint/secretlint-rule-preset-recommend@11 and the screen detectors) found 8 secrets or raw personal data in the staged exports/sft/; nothing was published:\n' +
-        ['hf/data/train.jsonl', 'instruction_response.jsonl', 'openai/train.jsonl']
+        ['hf/data/train/runs.jsonl', 'instruction_response/runs.jsonl', 'openai/train/runs.jsonl']
           .map(
             (f) =>
               `  exports/sft/${f}:1  screen:github-pat  (sha256 ${hex})\n  exports/sft/${f}:1  @secretlint/secretlint-rule-github  (sha256 ${hex})\n`,
           )
           .join('') +
-        `  exports/sft/trl/train.jsonl:1  screen:github-pat  (sha256 ${hex})\n`,
+        `  exports/sft/trl/train/runs.jsonl:1  screen:github-pat  (sha256 ${hex})\n`,
     ),
     r.err,
   );

@@ -14,6 +14,20 @@ import { sourceKey, type Snapshot } from './snapshot.ts';
 import { verdict, type CheckResult } from './verdict.ts';
 
 /** Rows of a JSONL file of the snapshot (none when absent). */
+/** The day-shard files `<folder>/<shard>.jsonl` of one export folder, in shard order. */
+export function shardFiles(s: Snapshot, folder: string): string[] {
+  return Object.keys(s.files)
+    .filter(
+      (f) => f.startsWith(`${folder}/`) && f.endsWith('.jsonl') && !f.slice(folder.length + 1).includes('/'),
+    )
+    .sort();
+}
+
+/** The rows of every shard file of a folder, in shard order. */
+export function shardRows(s: Snapshot, folder: string): unknown[] {
+  return shardFiles(s, folder).flatMap((f) => fileRows(s, f));
+}
+
 export function fileRows(s: Snapshot, rel: string): unknown[] {
   const text = s.files[rel];
   if (text === undefined) return [];
@@ -278,15 +292,18 @@ export function splitsGroupedByTask(s: Snapshot): CheckResult {
     if (splits.size > 1) problems.push(`task ${task} has rows in both train and test`);
   for (const f of splitFamilies(s)) {
     for (const split of SPLITS) {
-      const rel = `${f.dir}/${f.prefix}/${split}.jsonl`;
+      // the shards of a split folder, read in shard order, hold the canonical rows in (shard, id) order
+      const rel = `${f.dir}/${f.prefix}/${split}`;
       const want = f.rows.filter((r) => r.split === split);
-      const got = fileRows(s, rel);
-      const sidecar = `${f.dir}/${f.prefix}/${split}.ids.jsonl`;
+      const got = shardRows(s, rel);
+      const sidecar = `${f.dir}/${f.prefix}/ids/${split}`;
       const ids =
         f.ids === 'row'
           ? got.map((g) => (g as { id?: unknown }).id)
-          : fileRows(s, sidecar).map((g, i) =>
-              (g as { line?: unknown }).line === i + 1 ? (g as { id?: unknown }).id : null,
+          : shardFiles(s, sidecar).flatMap((file) =>
+              fileRows(s, file).map((g, i) =>
+                (g as { line?: unknown }).line === i + 1 ? (g as { id?: unknown }).id : null,
+              ),
             );
       if (got.length !== want.length)
         problems.push(`${rel}: ${got.length} rows, the ${split} split has ${want.length}`);
@@ -311,11 +328,12 @@ export function splitsGroupedByTask(s: Snapshot): CheckResult {
 export function exportFormatsValid(s: Snapshot): CheckResult {
   const problems: string[] = [];
   let checked = 0;
-  const each = (rel: string, check: (row: unknown) => string[]): void => {
-    fileRows(s, rel).forEach((row, i) => {
-      checked++;
-      for (const e of check(row)) problems.push(`${rel}:${i + 1}: ${e}`);
-    });
+  const each = (folder: string, check: (row: unknown) => string[]): void => {
+    for (const rel of shardFiles(s, folder))
+      fileRows(s, rel).forEach((row, i) => {
+        checked++;
+        for (const e of check(row)) problems.push(`${rel}:${i + 1}: ${e}`);
+      });
   };
   for (const [dir, rows] of [
     [EXPORT_DIRS.sft, s.exports.sft],
@@ -323,20 +341,20 @@ export function exportFormatsValid(s: Snapshot): CheckResult {
   ] as const) {
     const tools = rows.some((r) => r.tools.length > 0);
     for (const split of SPLITS) {
-      each(`${dir}/openai/${split}.jsonl`, v.openaiSft);
-      each(`${dir}/trl/${split}.jsonl`, (r) => v.trlSft(r, tools));
-      each(`${dir}/hf/data/${split}.jsonl`, (r) => v.trlSft(r, tools));
+      each(`${dir}/openai/${split}`, v.openaiSft);
+      each(`${dir}/trl/${split}`, (r) => v.trlSft(r, tools));
+      each(`${dir}/hf/data/${split}`, (r) => v.trlSft(r, tools));
     }
   }
   const pairTools = s.exports.pairs.some((p) => (p.tools ?? []).length > 0);
   const ktoTools = s.exports.kto.some((k) => (k.tools ?? []).length > 0);
   const pref = EXPORT_DIRS.preference;
   for (const split of SPLITS) {
-    each(`${pref}/openai/${split}.jsonl`, v.openaiDpo);
-    each(`${pref}/trl/preference/${split}.jsonl`, (r) => v.trlPreference(r, pairTools));
-    each(`${pref}/hf/preference/${split}.jsonl`, (r) => v.trlPreference(r, pairTools));
-    each(`${pref}/trl/kto/${split}.jsonl`, (r) => v.trlKto(r, ktoTools));
-    each(`${pref}/hf/kto/${split}.jsonl`, (r) => v.trlKto(r, ktoTools));
+    each(`${pref}/openai/${split}`, v.openaiDpo);
+    each(`${pref}/trl/preference/${split}`, (r) => v.trlPreference(r, pairTools));
+    each(`${pref}/hf/preference/${split}`, (r) => v.trlPreference(r, pairTools));
+    each(`${pref}/trl/kto/${split}`, (r) => v.trlKto(r, ktoTools));
+    each(`${pref}/hf/kto/${split}`, (r) => v.trlKto(r, ktoTools));
   }
   let cards = 0;
   for (const dir of [EXPORT_DIRS.sft, EXPORT_DIRS.sftPartial, pref]) {
@@ -356,11 +374,17 @@ export function exportFormatsValid(s: Snapshot): CheckResult {
     for (const [name, splits] of Object.entries(configs)) {
       for (const [split, path] of Object.entries(splits)) {
         const rel = `${dir}/hf/${path}`;
-        if (s.files[rel] === undefined)
+        // a `<folder>/*.jsonl` glob (the day shards) or one file
+        const files = rel.endsWith('/*.jsonl')
+          ? shardFiles(s, rel.slice(0, -'/*.jsonl'.length))
+          : s.files[rel] === undefined
+            ? []
+            : [rel];
+        if (files.length === 0)
           problems.push(
             `${dir}/hf/README.md: config ${name} ${split} points at ${path}, which does not exist`,
           );
-        else if (fileRows(s, rel).length === 0)
+        else if (files.every((f) => fileRows(s, f).length === 0))
           problems.push(`${dir}/hf/README.md: config ${name} lists ${split}, but ${path} has no rows`);
       }
     }

@@ -9,9 +9,9 @@ import { RagSample } from '../../../schemas/rag-sample.ts';
 import { ScoredRun } from '../../../schemas/scored-run.ts';
 import { SftSample } from '../../../schemas/sft-sample.ts';
 import type { DocumentEvidence, JudgmentEvidence } from '../../lib/export/inputs.ts';
-import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/contract.ts';
-import { RAG_FILE } from '../../phases/export-rag/contract.ts';
-import { SFT_FILE } from '../../phases/export-sft/contract.ts';
+import { KTO_FAMILY, PAIR_FAMILY } from '../../phases/export-preference/contract.ts';
+import { RAG_FAMILY } from '../../phases/export-rag/contract.ts';
+import { SFT_FAMILY } from '../../phases/export-sft/contract.ts';
 import { EVIDENCE_DIR, EXPORT_DIRS, RAG_INDEX_DIR, SCORED_DIR, SCREENED_DIR } from '../../phases/registry.ts';
 import { loadConfig } from '../../lib/project.ts';
 import { manifestFiles, readReceipt } from '../../run/run-reports.ts';
@@ -106,14 +106,21 @@ export async function loadSnapshot(root: string, inputs: LoadInputs): Promise<Sn
   const scored = dataRows(all, SCORED_DIR).map((r) => ScoredRun.parse(r));
   const screenedRuns = dataRows(all, `${SCREENED_DIR}/runs`).map((r) => ScoredRun.parse(r));
   const screenedEvidence = dataRows(all, `${SCREENED_DIR}/evidence`).map((r) => EvidenceRecord.parse(r));
-  const exportRows = <T>(dir: string, file: string, parse: (v: unknown) => T): T[] =>
-    rows(all[`${dir}/${file}`]).map(parse);
+  // a family's rows: every day shard `<dir>/<family>/<shard>.jsonl`, in shard order
+  const exportRows = <T>(dir: string, family: string, parse: (v: unknown) => T): T[] =>
+    Object.keys(all)
+      .filter(
+        (f) => f.startsWith(`${dir}/${family}/`) && !f.slice(dir.length + family.length + 2).includes('/'),
+      )
+      .sort()
+      .flatMap((f) => rows(all[f]))
+      .map(parse);
   const exports = {
-    sft: exportRows(EXPORT_DIRS.sft, SFT_FILE, (v) => SftSample.parse(v)),
-    sftPartial: exportRows(EXPORT_DIRS.sftPartial, SFT_FILE, (v) => SftSample.parse(v)),
-    pairs: exportRows(EXPORT_DIRS.preference, PAIR_FILE, (v) => PreferenceSample.parse(v)),
-    kto: exportRows(EXPORT_DIRS.preference, KTO_FILE, (v) => KtoSample.parse(v)),
-    rag: exportRows(EXPORT_DIRS.rag, RAG_FILE, (v) => RagSample.parse(v)),
+    sft: exportRows(EXPORT_DIRS.sft, SFT_FAMILY, (v) => SftSample.parse(v)),
+    sftPartial: exportRows(EXPORT_DIRS.sftPartial, SFT_FAMILY, (v) => SftSample.parse(v)),
+    pairs: exportRows(EXPORT_DIRS.preference, PAIR_FAMILY, (v) => PreferenceSample.parse(v)),
+    kto: exportRows(EXPORT_DIRS.preference, KTO_FAMILY, (v) => KtoSample.parse(v)),
+    rag: exportRows(EXPORT_DIRS.rag, RAG_FAMILY, (v) => RagSample.parse(v)),
   };
   const provenances: Provenance[] = [
     ...exports.sft.map((r) => r.provenance),

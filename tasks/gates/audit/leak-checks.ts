@@ -8,7 +8,7 @@ import { newScan, scanRecord } from '../../lib/safety/secret-scan.ts';
 import { redactRecord } from '../../lib/safety/redact.ts';
 import type { CheckFn } from './check-list.ts';
 import { Findings, plural } from './findings.ts';
-import { activePhase, phaseManifest, readRows, TRAINING_FILES } from './rows.ts';
+import { activePhase, familyPaths, phaseManifest, readRows, TRAINING_FILES } from './rows.ts';
 
 /**
  * What must never leak into an export: a secret (the planted canary keys of the bundled corpus
@@ -112,16 +112,19 @@ export const evalDecontamination: CheckFn = async (ctx) => {
   for (const [dir, file] of TRAINING_FILES) {
     const phase = activePhase(ctx, dir);
     if (!phase) continue;
-    const rel = `${dir}/${file}`;
+    let rel = `${dir}/${file}`;
     try {
-      for await (const r of readRows(ctx.root, rel)) {
-        if (!r.ok) continue; // export-schema reports it
-        rows++;
-        const hit = findContamination(trainingPieces(r.value as Row), loaded.index);
-        if (hit)
-          f.add(
-            `${rel}:${r.line} (${String((r.value as Row)['id'])}): ${hit.how}: ${hit.origin.at} (set ${hit.origin.set}); screen should have quarantined it EVAL_CONTAMINATION: rebuild with \`npm run run-all\``,
-          );
+      for (const shard of await familyPaths(ctx.root, dir, file)) {
+        rel = shard;
+        for await (const r of readRows(ctx.root, rel)) {
+          if (!r.ok) continue; // export-schema reports it
+          rows++;
+          const hit = findContamination(trainingPieces(r.value as Row), loaded.index);
+          if (hit)
+            f.add(
+              `${rel}:${r.line} (${String((r.value as Row)['id'])}): ${hit.how}: ${hit.origin.at} (set ${hit.origin.set}); screen should have quarantined it EVAL_CONTAMINATION: rebuild with \`npm run run-all\``,
+            );
+        }
       }
     } catch (e) {
       f.add(

@@ -4,9 +4,9 @@ import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { TRACKED_METRICS as TRACKED, withCurrentNames } from '../../run/metric-names.ts';
 import { CATEGORIES } from '../../../schemas/category.ts';
 import { metricSeverity } from '../../run/drift.ts';
-import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/contract.ts';
-import { RAG_FILE } from '../../phases/export-rag/contract.ts';
-import { SFT_FILE } from '../../phases/export-sft/contract.ts';
+import { KTO_FAMILY, PAIR_FAMILY } from '../../phases/export-preference/contract.ts';
+import { RAG_FAMILY } from '../../phases/export-rag/contract.ts';
+import { SFT_FAMILY } from '../../phases/export-sft/contract.ts';
 import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR, SCREENED_DIR } from '../../phases/registry.ts';
 import { readJson } from '../../run/run-reports.ts';
 import type { PipelinePhase } from '../../phases/registry.ts';
@@ -54,7 +54,9 @@ export async function corpusCounts(root: string, phases: readonly PipelinePhase[
     return m.ok ? m.value.files.filter((f) => pred(f.path)).reduce((s, f) => s + (f.rows ?? 0), 0) : 0;
   };
   const data = (dir: string) => (p: string) => p.endsWith('.jsonl') && !p.slice(dir.length).includes('/_');
-  const file = (dir: string, name: string) => (p: string) => p === `${dir}/${name}`;
+  // every day shard of an export family `<dir>/<family>/<shard>.jsonl`
+  const file = (dir: string, family: string) => (p: string) =>
+    p.startsWith(`${dir}/${family}/`) && !p.slice(dir.length + family.length + 2).includes('/');
   let quarantined = 0;
   let excluded = 0;
   let exportBytes = 0;
@@ -80,11 +82,11 @@ export async function corpusCounts(root: string, phases: readonly PipelinePhase[
     scored: await rowsIn(SCORED_DIR, data(SCORED_DIR)),
     screened: await rowsIn(SCREENED_DIR, data(SCREENED_DIR)),
     categories,
-    rag: await rowsIn(EXPORT_DIRS.rag, file(EXPORT_DIRS.rag, RAG_FILE)),
-    sft: await rowsIn(EXPORT_DIRS.sft, file(EXPORT_DIRS.sft, SFT_FILE)),
-    sft_partial: await rowsIn(EXPORT_DIRS.sftPartial, file(EXPORT_DIRS.sftPartial, SFT_FILE)),
-    preference: await rowsIn(EXPORT_DIRS.preference, file(EXPORT_DIRS.preference, PAIR_FILE)),
-    kto: await rowsIn(EXPORT_DIRS.preference, file(EXPORT_DIRS.preference, KTO_FILE)),
+    rag: await rowsIn(EXPORT_DIRS.rag, file(EXPORT_DIRS.rag, RAG_FAMILY)),
+    sft: await rowsIn(EXPORT_DIRS.sft, file(EXPORT_DIRS.sft, SFT_FAMILY)),
+    sft_partial: await rowsIn(EXPORT_DIRS.sftPartial, file(EXPORT_DIRS.sftPartial, SFT_FAMILY)),
+    preference: await rowsIn(EXPORT_DIRS.preference, file(EXPORT_DIRS.preference, PAIR_FAMILY)),
+    kto: await rowsIn(EXPORT_DIRS.preference, file(EXPORT_DIRS.preference, KTO_FAMILY)),
     quarantined,
     excluded,
     export_bytes: exportBytes,

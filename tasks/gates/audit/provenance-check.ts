@@ -14,7 +14,7 @@ import {
 } from '../../lib/source-reader.ts';
 import type { AuditContext, CheckFn } from './check-list.ts';
 import { Findings, plural } from './findings.ts';
-import { dataFilesOf, phaseManifest, readRows } from './rows.ts';
+import { dataFilesOf, familyPaths, phaseManifest, readRows } from './rows.ts';
 import { CANONICAL } from './schema-checks.ts';
 
 /**
@@ -45,15 +45,18 @@ async function exportRefs(ctx: AuditContext, f: Findings): Promise<Ref[]> {
   const refs: Ref[] = [];
   for (const phase of ctx.phases.filter((x) => CANONICAL[x.outDir])) {
     for (const c of CANONICAL[phase.outDir] ?? []) {
-      const rel = `${phase.outDir}/${c.file}`;
+      let rel = `${phase.outDir}/${c.file}`;
       try {
-        for await (const r of readRows(ctx.root, rel)) {
-          if (!r.ok) continue; // export-schema reports it
-          const row = r.value as Record<string, unknown>;
-          for (const [side, p] of sidesOf(row)) {
-            if (!p || typeof p.source_file !== 'string')
-              f.add(`${rel}:${r.line} (${String(row['id'])}${side}): no provenance`);
-            else refs.push({ label: `${rel}:${r.line} (${String(row['id'])}${side})`, p });
+        for (const shard of await familyPaths(ctx.root, phase.outDir, c.file)) {
+          rel = shard;
+          for await (const r of readRows(ctx.root, rel)) {
+            if (!r.ok) continue; // export-schema reports it
+            const row = r.value as Record<string, unknown>;
+            for (const [side, p] of sidesOf(row)) {
+              if (!p || typeof p.source_file !== 'string')
+                f.add(`${rel}:${r.line} (${String(row['id'])}${side}): no provenance`);
+              else refs.push({ label: `${rel}:${r.line} (${String(row['id'])}${side})`, p });
+            }
           }
         }
       } catch (e) {

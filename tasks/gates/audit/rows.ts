@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/contract.ts';
-import { SFT_FILE } from '../../phases/export-sft/contract.ts';
+import { KTO_FAMILY, PAIR_FAMILY } from '../../phases/export-preference/contract.ts';
+import { SFT_FAMILY } from '../../phases/export-sft/contract.ts';
+import { familyFiles } from '../../lib/export/shards.ts';
 import { EXPORT_DIRS } from '../../phases/registry.ts';
 import { MANIFEST, Manifest } from '../../lib/manifest.ts';
 import type { AuditContext } from './check-list.ts';
@@ -48,13 +49,24 @@ export function dataFilesOf(m: Manifest): string[] {
   return m.files.filter((f) => !f.path.includes('/_')).map((f) => f.path);
 }
 
-/** The training exports ([folder, file]) the training and leak checks read: SFT, SFT with partials, DPO pairs, KTO rows. */
+/** The training exports ([folder, family]) the training and leak checks read: SFT, SFT with partials, DPO pairs, KTO rows. */
 export const TRAINING_FILES: readonly (readonly [string, string])[] = [
-  [EXPORT_DIRS.sft, SFT_FILE],
-  [EXPORT_DIRS.sftPartial, SFT_FILE],
-  [EXPORT_DIRS.preference, PAIR_FILE],
-  [EXPORT_DIRS.preference, KTO_FILE],
+  [EXPORT_DIRS.sft, SFT_FAMILY],
+  [EXPORT_DIRS.sftPartial, SFT_FAMILY],
+  [EXPORT_DIRS.preference, PAIR_FAMILY],
+  [EXPORT_DIRS.preference, KTO_FAMILY],
 ];
+
+/**
+ * The files of an export family `<dir>/<family>` (one per day shard, `<dir>/<family>/<shard>.jsonl`)
+ * as its folder's manifest lists them, in shard order. When the manifest cannot be read, the family
+ * path itself, so that reading it fails with the reason.
+ */
+export async function familyPaths(root: string, dir: string, family: string): Promise<string[]> {
+  const m = await phaseManifest(root, dir);
+  if (!m.ok) return [`${dir}/${family}`];
+  return familyFiles(m.value.files, dir, family).map((f) => f.path);
+}
 
 /** The active pipeline phase writing `dir`, or undefined when it is not part of this pipeline. */
 export const activePhase = (ctx: AuditContext, dir: string) => ctx.phases.find((p) => p.outDir === dir);

@@ -6,9 +6,10 @@ import { QuarantineRecord } from '../../../schemas/quarantine-record.ts';
 import { RagSample } from '../../../schemas/rag-sample.ts';
 import { ScoredRun } from '../../../schemas/scored-run.ts';
 import { SftSample } from '../../../schemas/sft-sample.ts';
-import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/contract.ts';
-import { RAG_FILE } from '../../phases/export-rag/contract.ts';
-import { SFT_FILE } from '../../phases/export-sft/contract.ts';
+import { KTO_FAMILY, PAIR_FAMILY } from '../../phases/export-preference/contract.ts';
+import { familyFiles, shardOfFile } from '../../lib/export/shards.ts';
+import { RAG_FAMILY } from '../../phases/export-rag/contract.ts';
+import { SFT_FAMILY } from '../../phases/export-sft/contract.ts';
 import { EVIDENCE_DIR, EXPORT_DIRS, SCORED_DIR, SCREENED_DIR } from '../../phases/registry.ts';
 import { n } from '../../lib/log.ts';
 import { SPLITS } from '../../lib/export/split.ts';
@@ -173,7 +174,7 @@ export const screenedSchema: CheckFn = async (ctx) => {
   );
 };
 
-/** A canonical export file and the format files derived from it (`<prefix>/<split>.jsonl`). */
+/** A canonical export family (`<family>/<shard>.jsonl`) and the format files derived from it (`<prefix>/<split>/<shard>.jsonl`). */
 interface Canonical {
   file: string;
   schema: z.ZodType;
@@ -185,22 +186,22 @@ interface Canonical {
 
 /** The canonical files of each export folder. */
 export const CANONICAL: Readonly<Record<string, readonly Canonical[]>> = {
-  [EXPORT_DIRS.rag]: [{ file: RAG_FILE, schema: RagSample, what: 'RagSample', formats: [] }],
+  [EXPORT_DIRS.rag]: [{ file: RAG_FAMILY, schema: RagSample, what: 'RagSample', formats: [] }],
   [EXPORT_DIRS.sft]: [
-    { file: SFT_FILE, schema: SftSample, what: 'SftSample', formats: ['openai', 'trl', 'hf/data'] },
+    { file: SFT_FAMILY, schema: SftSample, what: 'SftSample', formats: ['openai', 'trl', 'hf/data'] },
   ],
   [EXPORT_DIRS.sftPartial]: [
-    { file: SFT_FILE, schema: SftSample, what: 'SftSample', formats: ['openai', 'trl', 'hf/data'] },
+    { file: SFT_FAMILY, schema: SftSample, what: 'SftSample', formats: ['openai', 'trl', 'hf/data'] },
   ],
   [EXPORT_DIRS.preference]: [
     {
-      file: PAIR_FILE,
+      file: PAIR_FAMILY,
       schema: PreferenceSample,
       what: 'PreferenceSample',
       formats: ['openai', 'trl/preference', 'hf/preference'],
       holds: { openai: (r) => openaiDpoRow(r as unknown as PreferenceSample) !== null },
     },
-    { file: KTO_FILE, schema: KtoSample, what: 'KtoSample', formats: ['trl/kto', 'hf/kto'] },
+    { file: KTO_FAMILY, schema: KtoSample, what: 'KtoSample', formats: ['trl/kto', 'hf/kto'] },
   ],
 };
 
@@ -221,65 +222,66 @@ export const exportSchema: CheckFn = async (ctx) => {
     const listed = new Set(m.value.files.map((x) => x.path));
     const covered = new Set<string>();
     for (const c of CANONICAL[dir] as readonly Canonical[]) {
-      const rel = `${dir}/${c.file}`;
-      covered.add(rel);
-      const bySplit = new Map<string, Set<string>>(SPLITS.map((s) => [s, new Set<string>()]));
-      const held = new Map<string, Map<string, Set<string>>>(
-        Object.keys(c.holds ?? {}).map((k) => [k, new Map(SPLITS.map((s) => [s, new Set<string>()]))]),
-      );
-      if (!listed.has(rel)) {
-        f.add(`${rel}: not in ${dir}/_manifest.json; rebuild with \`npm run ${p.script}\``);
-        continue;
-      }
-      canonicalRows += await checkFile(
-        ctx,
-        rel,
-        {
-          validate: bySchema(c.schema, c.what),
-          idKey: 'id',
-          ids: new Map(),
-          onRow: (r) => {
-            bySplit.get(String(r['split']))?.add(String(r['id']));
-            for (const [k, fits] of Object.entries(c.holds ?? {}))
-              if (fits(r)) held.get(k)?.get(String(r['split']))?.add(String(r['id']));
-          },
-        },
-        f,
-      );
-      for (const prefix of c.formats) {
-        for (const split of SPLITS) {
-          const frel = `${dir}/${prefix}/${split}.jsonl`;
-          covered.add(frel);
-          const want = (held.get(prefix)?.get(split) ?? bySplit.get(split)) as Set<string>;
-          if (!listed.has(frel)) {
-            f.add(
-              `${frel}: missing from ${dir}/_manifest.json (expected the ${n(want.size)} ${split} rows of ${c.file}); rebuild with \`npm run ${p.script}\``,
-            );
-            continue;
-          }
-          const rows = await checkFile(
-            ctx,
-            frel,
-            {
-              validate: (v) =>
-                isObject(v) ??
-                (typeof (v as { id?: unknown }).id === 'string' && !want.has((v as { id: string }).id)
-                  ? `id ${(v as { id: string }).id} is not a ${split} row of ${c.file}`
-                  : null),
+      // one canonical file per shard; each format holds the shard's rows of each split
+      const shards = familyFiles(m.value.files, dir, c.file).map((x) => shardOfFile(x.path) as string);
+      const ids = new Map(); // ids are unique across the shards of a family
+      for (const shard of shards) {
+        const rel = `${dir}/${c.file}/${shard}.jsonl`;
+        covered.add(rel);
+        const bySplit = new Map<string, Set<string>>(SPLITS.map((s) => [s, new Set<string>()]));
+        const held = new Map<string, Map<string, Set<string>>>(
+          Object.keys(c.holds ?? {}).map((k) => [k, new Map(SPLITS.map((s) => [s, new Set<string>()]))]),
+        );
+        canonicalRows += await checkFile(
+          ctx,
+          rel,
+          {
+            validate: bySchema(c.schema, c.what),
+            idKey: 'id',
+            ids,
+            onRow: (r) => {
+              bySplit.get(String(r['split']))?.add(String(r['id']));
+              for (const [k, fits] of Object.entries(c.holds ?? {}))
+                if (fits(r)) held.get(k)?.get(String(r['split']))?.add(String(r['id']));
             },
-            f,
-          );
-          formatRows += rows;
-          if (rows !== want.size)
-            f.add(
-              `${frel}: ${n(rows)} rows, expected ${n(want.size)} (the ${split} rows of ${c.file}); rebuild with \`npm run ${p.script}\``,
+          },
+          f,
+        );
+        for (const prefix of c.formats) {
+          for (const split of SPLITS) {
+            const frel = `${dir}/${prefix}/${split}/${shard}.jsonl`;
+            covered.add(frel);
+            const want = (held.get(prefix)?.get(split) ?? bySplit.get(split)) as Set<string>;
+            if (!listed.has(frel)) {
+              f.add(
+                `${frel}: missing from ${dir}/_manifest.json (expected the ${n(want.size)} ${split} rows of ${rel}); rebuild with \`npm run ${p.script}\``,
+              );
+              continue;
+            }
+            const rows = await checkFile(
+              ctx,
+              frel,
+              {
+                validate: (v) =>
+                  isObject(v) ??
+                  (typeof (v as { id?: unknown }).id === 'string' && !want.has((v as { id: string }).id)
+                    ? `id ${(v as { id: string }).id} is not a ${split} row of ${rel}`
+                    : null),
+              },
+              f,
             );
+            formatRows += rows;
+            if (rows !== want.size)
+              f.add(
+                `${frel}: ${n(rows)} rows, expected ${n(want.size)} (the ${split} rows of ${rel}); rebuild with \`npm run ${p.script}\``,
+              );
+          }
         }
       }
     }
     for (const file of m.value.files) {
       if (covered.has(file.path) || !file.path.endsWith('.jsonl')) continue;
-      if (file.path === `${dir}/_quarantine.jsonl`) await checkFile(ctx, file.path, Q, f);
+      if (file.path.startsWith(`${dir}/_quarantine/`)) await checkFile(ctx, file.path, Q, f);
       else formatRows += await checkFile(ctx, file.path, { validate: isObject }, f);
     }
   }

@@ -1,12 +1,12 @@
 import type { Provenance } from '../../../schemas/provenance.ts';
 import { canonicalJson } from '../../lib/hash.ts';
 import { normaliseForCompare } from '../../lib/export/messages.ts';
-import { KTO_FILE, PAIR_FILE } from '../../phases/export-preference/contract.ts';
-import { isSftNever, SFT_FILE, sftAllowed } from '../../phases/export-sft/contract.ts';
+import { KTO_FAMILY, PAIR_FAMILY } from '../../phases/export-preference/contract.ts';
+import { isSftNever, SFT_FAMILY, sftAllowed } from '../../phases/export-sft/contract.ts';
 import { EXPORT_DIRS, SCORED_DIR } from '../../phases/registry.ts';
 import type { AuditContext, CheckFn } from './check-list.ts';
 import { Findings, plural } from './findings.ts';
-import { activePhase, dataFilesOf, phaseManifest, readRows, TRAINING_FILES } from './rows.ts';
+import { activePhase, dataFilesOf, familyPaths, phaseManifest, readRows, TRAINING_FILES } from './rows.ts';
 
 /**
  * What must never be in training data: a rejected / needs-review run in SFT, a self-pair or a pair
@@ -22,10 +22,15 @@ async function* rowsOf(
   f: Findings,
   command: string,
 ): AsyncGenerator<{ at: string; row: Row }> {
+  // `<dir>/<family>` without .jsonl: every shard file of that export family
+  const files = rel.endsWith('.jsonl')
+    ? [rel]
+    : await familyPaths(ctx.root, rel.slice(0, rel.lastIndexOf('/')), rel.slice(rel.lastIndexOf('/') + 1));
   try {
-    for await (const r of readRows(ctx.root, rel))
-      if (r.ok && r.value !== null && typeof r.value === 'object')
-        yield { at: `${rel}:${r.line}`, row: r.value as Row };
+    for (const file of files)
+      for await (const r of readRows(ctx.root, file))
+        if (r.ok && r.value !== null && typeof r.value === 'object')
+          yield { at: `${file}:${r.line}`, row: r.value as Row };
   } catch (e) {
     f.add(
       `${rel}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); build it with \`${command}\``,
@@ -60,7 +65,7 @@ export const sftCategories: CheckFn = async (ctx) => {
     const phase = activePhase(ctx, dir);
     if (!phase) continue;
     const allowed: readonly string[] = sftAllowed(partial);
-    for await (const { at, row } of rowsOf(ctx, `${dir}/${SFT_FILE}`, f, `npm run ${phase.script}`)) {
+    for await (const { at, row } of rowsOf(ctx, `${dir}/${SFT_FAMILY}`, f, `npm run ${phase.script}`)) {
       rows++;
       const label = String(row['quality_score']);
       const runId = String(row['run_id']);
@@ -120,7 +125,7 @@ export const preferencePairs: CheckFn = async (ctx) => {
   let pairs = 0;
   for await (const { at, row } of rowsOf(
     ctx,
-    `${EXPORT_DIRS.preference}/${PAIR_FILE}`,
+    `${EXPORT_DIRS.preference}/${PAIR_FAMILY}`,
     f,
     `npm run ${phase.script}`,
   )) {
@@ -145,7 +150,10 @@ export const preferencePairs: CheckFn = async (ctx) => {
   let formatRows = 0;
   if (m.ok) {
     for (const rel of dataFilesOf(m.value).filter(
-      (p) => p.endsWith('.jsonl') && !p.endsWith(`/${PAIR_FILE}`) && !p.endsWith(`/${KTO_FILE}`),
+      (p) =>
+        p.endsWith('.jsonl') &&
+        !p.startsWith(`${EXPORT_DIRS.preference}/${PAIR_FAMILY}/`) &&
+        !p.startsWith(`${EXPORT_DIRS.preference}/${KTO_FAMILY}/`),
     )) {
       for await (const { at, row } of rowsOf(ctx, rel, f, `npm run ${phase.script}`)) {
         const s = sidesOf(row);

@@ -7,9 +7,7 @@ import type { StagedDir } from '../staged-dir.ts';
 import { ExternalSorter } from '../external-sort.ts';
 import { rescanFiles, rescanMessage } from '../safety/rescan.ts';
 import { SPLITS, type Split } from './split.ts';
-
-/** Name of every export's quarantine file, inside the export's own folder. */
-export const QUARANTINE_FILE = '_quarantine.jsonl';
+import { familyShard, quarantineShard, sidecarShard, sortedShards, splitShard } from './shards.ts';
 
 /** A row an exporter did not export, with its reason code and where it came from. */
 export interface ExportDrop {
@@ -31,28 +29,6 @@ export function sortById<T extends { id: string }>(rows: T[]): T[] {
   return rows.sort((a, b) => cmp(a.id, b.id));
 }
 
-/** Rows of each split, in the order given. */
-export function bySplit<T extends { split: Split }>(rows: readonly T[]): Record<Split, T[]> {
-  return { train: rows.filter((r) => r.split === 'train'), test: rows.filter((r) => r.split === 'test') };
-}
-
-/** Writes rows to one JSONL file of the staged folder (an empty list still creates the file). */
-export async function writeRows(staged: StagedDir, rel: string, rows: readonly unknown[]): Promise<void> {
-  const w = staged.writer(rel);
-  for (const r of rows) await w.write(r);
-}
-
-/** Writes `<prefix>/train.jsonl` and `<prefix>/test.jsonl`, converting each row. */
-export async function writeSplits<T extends { split: Split }>(
-  staged: StagedDir,
-  prefix: string,
-  rows: readonly T[],
-  convert: (r: T) => unknown,
-): Promise<void> {
-  const parts = bySplit(rows);
-  for (const s of SPLITS) await writeRows(staged, `${prefix}/${s}.jsonl`, parts[s].map(convert));
-}
-
 /** The quarantine row of an export drop. */
 function exportDropRow(d: ExportDrop, stage: string) {
   const p = d.provenance;
@@ -72,28 +48,6 @@ function exportDropRow(d: ExportDrop, stage: string) {
     },
     stage,
   );
-}
-
-/** Writes the quarantine file (sorted by record, reason, ref) and returns counts by reason. */
-export async function writeQuarantine(
-  staged: StagedDir,
-  stage: string,
-  drops: readonly ExportDrop[],
-): Promise<Record<string, number>> {
-  const sorted = [...drops].sort(
-    (a, b) =>
-      cmp(a.record, b.record) ||
-      cmp(a.reason, b.reason) ||
-      cmp(a.ref ?? '', b.ref ?? '') ||
-      cmp(a.detail, b.detail),
-  );
-  const byReason: Record<string, number> = {};
-  const w = staged.writer(QUARANTINE_FILE);
-  for (const d of sorted) {
-    bump(byReason, d.reason);
-    await w.write(exportDropRow(d, stage));
-  }
-  return sortedCounts(byReason);
 }
 
 /**
@@ -123,23 +77,31 @@ export class QuarantineSorter {
     return { units: sortedCounts(this.byReason), candidates: sortedCounts(this.byCandidate) };
   }
 
-  async add(d: ExportDrop): Promise<void> {
+  /** Adds a drop to the quarantine of `shard`. */
+  async add(d: ExportDrop, shard: string): Promise<void> {
     bump(d.candidate ? this.byCandidate : this.byReason, d.reason);
     await this.sorter.add(
-      `${d.record}\u0000${d.reason}\u0000${d.ref ?? ''}\u0000${d.detail}`,
+      `${shard}\u0000${d.record}\u0000${d.reason}\u0000${d.ref ?? ''}\u0000${d.detail}`,
       JSON.stringify(exportDropRow(d, this.stage)),
     );
   }
 
-  /** Writes the quarantine file; returns counts by reason over every row (as `writeQuarantine`). */
-  async write(staged: StagedDir): Promise<Record<string, number>> {
+  /**
+   * Writes `_quarantine/<shard>.jsonl` for every shard in `shards` (empty ones too; a drop's shard
+   * must be one of them); returns counts by reason over every row written.
+   */
+  async write(staged: StagedDir, shards: readonly string[]): Promise<Record<string, number>> {
     const all: Record<string, number> = {};
-    const w = staged.writer(QUARANTINE_FILE);
+    const open = new Set(shards);
+    for (const s of shards) staged.writer(quarantineShard(s));
     for await (const { key, line } of this.sorter.sorted()) {
-      const a = key.indexOf('\u0000');
+      const s = key.slice(0, key.indexOf('\u0000'));
+      if (!open.has(s)) throw new Error(`a quarantine row of shard ${s}, which this build does not write`);
+      const a = key.indexOf('\u0000', s.length + 1);
       bump(all, key.slice(a + 1, key.indexOf('\u0000', a + 1)));
-      await w.writeLine(line);
+      await staged.writer(quarantineShard(s)).writeLine(line);
     }
+    for (const s of shards) await staged.closeWriter(quarantineShard(s));
     return sortedCounts(all);
   }
 }
@@ -150,56 +112,91 @@ export interface FormatOut<T> {
   /** The row in this format, or null when the format cannot hold it (the row is left out here). */
   convert: (r: T) => unknown;
   /**
-   * The format allows no extra key, so rows carry no id: write `<prefix>/<split>.ids.jsonl`
-   * beside each split file, line n = `{"line": n, "id": ...}` for line n (1-based) of the split
+   * The format allows no extra key, so rows carry no id: write `<prefix>/ids/<split>/<shard>.jsonl`
+   * beside each shard file, line n = `{"line": n, "id": ...}` for line n (1-based) of the shard
    * file; `distill trace <file>:<line>` reads it.
    */
   idSidecar?: boolean;
 }
 
-/** Name of the id sidecar of a split file. */
-export function idSidecarPath(prefix: string, split: Split): string {
-  return `${prefix}/${split}.ids.jsonl`;
+/** Every file of one shard of a file family (canonical, each format's split files and sidecars). */
+export function familyShardFiles<T>(
+  family: string,
+  formats: readonly FormatOut<T>[],
+  shard: string,
+): string[] {
+  const out = [familyShard(family, shard)];
+  for (const f of formats)
+    for (const s of SPLITS) {
+      out.push(splitShard(f.prefix, s, shard));
+      if (f.idSidecar) out.push(sidecarShard(f.prefix, s, shard));
+    }
+  return out;
 }
 
 /**
- * Rows of one export file family, written in id order in one pass: the canonical file plus a
- * converted row per format folder and split (`<prefix>/<split>.jsonl`), and id sidecars where a
- * format asks for them. Every file is created, even when it gets no row. Returns the rows written
- * per file (relative path → rows), for the self-check.
+ * Rows of one export file family, written shard by shard in one pass over `rows` (an external sort
+ * keyed `<shard>\0<id>`): per shard the canonical file `<family>/<shard>.jsonl` plus a converted
+ * row per format and split (`<prefix>/<split>/<shard>.jsonl`), and id sidecars where a format asks
+ * for them. Every file of every shard in `shards` is created, even when it gets no row; a shard's
+ * files are closed before the next one opens. Returns the rows written per file, for the self-check.
  */
-export async function fanOutSorted<T extends { id: string; split: Split }>(
+export async function fanOutSharded<T extends { id: string; split: Split }>(
   staged: StagedDir,
   rows: ExternalSorter,
-  canonical: string,
+  family: string,
   formats: readonly FormatOut<T>[],
+  shards: readonly string[],
 ): Promise<Record<string, number>> {
-  const counts: Record<string, number> = { [canonical]: 0 };
-  const w = staged.writer(canonical);
-  for (const f of formats)
-    for (const s of SPLITS) {
-      staged.writer(`${f.prefix}/${s}.jsonl`);
-      counts[`${f.prefix}/${s}.jsonl`] = 0;
-      if (f.idSidecar) {
-        staged.writer(idSidecarPath(f.prefix, s));
-        counts[idSidecarPath(f.prefix, s)] = 0;
-      }
+  const counts: Record<string, number> = {};
+  const open = (shard: string): void => {
+    for (const rel of familyShardFiles(family, formats, shard)) {
+      staged.writer(rel);
+      counts[rel] = 0;
     }
-  for await (const { line } of rows.sorted()) {
-    await w.writeLine(line);
+  };
+  const close = async (shard: string): Promise<void> => {
+    for (const rel of familyShardFiles(family, formats, shard)) await staged.closeWriter(rel);
+  };
+  const todo = sortedShards(shards);
+  let i = 0;
+  let current: string | null = null;
+  for await (const { key, line } of rows.sorted()) {
+    const shard = key.slice(0, key.indexOf('\u0000'));
+    if (shard !== current) {
+      if (current !== null) await close(current);
+      // shards without rows before this one
+      while (i < todo.length && (todo[i] as string) < shard) {
+        open(todo[i] as string);
+        await close(todo[i] as string);
+        i++;
+      }
+      if (todo[i] !== shard) throw new Error(`a row of shard ${shard}, which this build does not write`);
+      i++;
+      current = shard;
+      open(shard);
+    }
+    const canonical = familyShard(family, shard);
+    await staged.writer(canonical).writeLine(line);
     counts[canonical] = (counts[canonical] ?? 0) + 1;
     const r = JSON.parse(line) as T;
     for (const f of formats) {
       const out = f.convert(r);
       if (out === null) continue;
-      const rel = `${f.prefix}/${r.split}.jsonl`;
+      const rel = splitShard(f.prefix, r.split, shard);
       await staged.writer(rel).write(out);
       const n = ++(counts[rel] as number);
       if (f.idSidecar) {
-        await staged.writer(idSidecarPath(f.prefix, r.split)).write({ line: n, id: r.id });
-        counts[idSidecarPath(f.prefix, r.split)] = n;
+        const side = sidecarShard(f.prefix, r.split, shard);
+        await staged.writer(side).write({ line: n, id: r.id });
+        counts[side] = n;
       }
     }
+  }
+  if (current !== null) await close(current);
+  for (; i < todo.length; i++) {
+    open(todo[i] as string);
+    await close(todo[i] as string);
   }
   return counts;
 }
@@ -211,9 +208,12 @@ export async function fanOutSorted<T extends { id: string; split: Split }>(
 export function rescanExport(
   dir: string,
   allowlist: readonly string[],
+  reused: ReadonlySet<string> = new Set(),
 ): (files: readonly StagedFile[]) => Promise<void> {
   return async (files) => {
-    const hits = await rescanFiles(files, new Set(allowlist));
+    // a reused shard was rescanned when it was written, and its sha256 was checked when it was linked
+    const fresh = files.filter((f) => !reused.has(f.label.slice(dir.length + 1)));
+    const hits = await rescanFiles(fresh, new Set(allowlist));
     if (hits.length > 0) throw new UserError('SECRET_IN_EXPORT', rescanMessage(dir, hits));
   };
 }

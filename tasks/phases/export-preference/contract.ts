@@ -2,9 +2,9 @@
 
 export const PHASE = 'export-preference';
 export const PREFERENCE_DIR = 'exports/preference';
-/** DPO pairs and unpaired KTO rows, inside the output folder. */
-export const PAIR_FILE = 'chosen_rejected.jsonl';
-export const KTO_FILE = 'unpaired_kto.jsonl';
+/** DPO pairs and unpaired KTO rows, inside the output folder: `<family>/<shard>.jsonl` (lib/export/shards.ts). */
+export const PAIR_FAMILY = 'chosen_rejected';
+export const KTO_FAMILY = 'unpaired_kto';
 export const REBUILD = 'npm run export-preference';
 
 /** Why a candidate pair is not a pair. */

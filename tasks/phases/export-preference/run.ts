@@ -12,17 +12,22 @@ import { openaiDpoRow } from '../../lib/export/formats/openai.ts';
 import { trlKtoRow, trlPreferenceRow } from '../../lib/export/formats/trl.ts';
 import { readLocated } from '../../lib/export/inputs.ts';
 import { screenedFiles } from '../../lib/upstream.ts';
+import { fanOutSharded, QuarantineSorter, rescanExport } from '../../lib/export/output.ts';
 import {
-  fanOutSorted,
-  idSidecarPath,
-  QUARANTINE_FILE,
-  QuarantineSorter,
-  rescanExport,
-} from '../../lib/export/output.ts';
+  EVIDENCE_SHARD,
+  EXPORT_LAYOUT,
+  familyShard,
+  latestShard,
+  quarantineShard,
+  shardOfInput,
+  sidecarShard,
+  sortedShards,
+  splitShard,
+} from '../../lib/export/shards.ts';
 import { ExternalSorter, SORT_MEMORY_CHARS } from '../../lib/external-sort.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { LineSpill } from '../../lib/line-spill.ts';
-import { KTO_FILE, PAIR_FILE, PREFERENCE_DIR } from './contract.ts';
+import { KTO_FAMILY, PAIR_FAMILY, PREFERENCE_DIR } from './contract.ts';
 import { n } from '../../lib/log.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
 import { stagedPhase } from '../../lib/phase-shell.ts';
@@ -63,29 +68,64 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
     const pairParts: Record<Split, number> = { train: 0, test: 0 };
     const ktoParts: Record<Split, number> = { train: 0, test: 0 };
     const openaiParts: Record<Split, number> = { train: 0, test: 0 };
+    // rows per shard file, counted as they are mined (the self-check of every shard file)
+    const expectedRows: Record<string, number> = {};
+    const count = (rel: string): void => {
+      expectedRows[rel] = (expectedRows[rel] ?? 0) + 1;
+    };
     let pairTools = false;
     let ktoTools = false;
+    // the shard (day file) of each run: a pair, KTO row or quarantine row belongs to the latest
+    // shard of the runs it names; rows of judgments only to `evidence`
+    const runShard = new Map<string, string>();
+    const shardOf = (...ids: (string | null | undefined)[]): string =>
+      latestShard(
+        ids.map((id) => (id ? runShard.get(id) : undefined)),
+        EVIDENCE_SHARD,
+      );
+    const used = new Set<string>();
     const put = async (rows: MinedRows): Promise<void> => {
       for (const p of rows.pairs) {
+        const shard = shardOf(p.chosen_id, p.rejected_id);
+        used.add(shard);
         pairParts[p.split]++;
-        if (openaiDpoRow(p) !== null) openaiParts[p.split]++;
+        count(familyShard(PAIR_FAMILY, shard));
+        count(splitShard('trl/preference', p.split, shard));
+        count(splitShard('hf/preference', p.split, shard));
+        if (openaiDpoRow(p) !== null) {
+          openaiParts[p.split]++;
+          count(splitShard('openai', p.split, shard));
+          count(sidecarShard('openai', p.split, shard));
+        }
         pairTools ||= (p.tools ?? []).length > 0;
-        await pairs.add(p.id, JSON.stringify(p));
+        await pairs.add(`${shard}\u0000${p.id}`, JSON.stringify(p));
       }
       for (const k of rows.kto) {
+        const shard = shardOf(k.run_id);
+        used.add(shard);
         ktoParts[k.split]++;
+        count(familyShard(KTO_FAMILY, shard));
+        count(splitShard('trl/kto', k.split, shard));
+        count(splitShard('hf/kto', k.split, shard));
         ktoTools ||= (k.tools ?? []).length > 0;
-        await kto.add(k.id, JSON.stringify(k));
+        await kto.add(`${shard}\u0000${k.id}`, JSON.stringify(k));
       }
-      for (const d of rows.drops) await quarantine.add(d);
+      for (const d of rows.drops) {
+        const shard = shardOf(d.record, d.trace, d.ref);
+        used.add(shard);
+        count(quarantineShard(shard));
+        await quarantine.add(d, shard);
+      }
     };
     const stats = emptyStats(0, 0);
     // step 1: runs; outcome sides wait on disk until every side is known
     const sides = new LineSpill([scratch.path('sides.jsonl')]);
     const groups = new TaskUnion();
     for (const f of runFiles) {
+      const shard = shardOfInput(f.path);
       for await (const { text } of jsonlLines(join(root, f.path))) {
         const run = JSON.parse(text) as ScoredRun;
+        runShard.set(run.run_id, shard);
         stats.runs_in++;
         const { side, rows } = mineRun(run, opts, stats);
         await put(rows);
@@ -133,15 +173,43 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
     const pairCount = pairs.size;
     const ktoCount = kto.size;
     const dropCount = quarantine.size;
-    await fanOutSorted<PreferenceSample>(staged, pairs, PAIR_FILE, [
-      { prefix: 'openai', convert: openaiDpoRow, idSidecar: true },
-      { prefix: 'trl/preference', convert: (p) => trlPreferenceRow(p, pairTools) },
-      { prefix: 'hf/preference', convert: (p) => trlPreferenceRow(p, pairTools) },
+    const shards = sortedShards([
+      ...runFiles.map((f) => shardOfInput(f.path)),
+      ...(evFiles.length > 0 ? [EVIDENCE_SHARD] : []),
+      ...used,
     ]);
-    await fanOutSorted<KtoSample>(staged, kto, KTO_FILE, [
-      { prefix: 'trl/kto', convert: (k) => trlKtoRow(k, ktoTools) },
-      { prefix: 'hf/kto', convert: (k) => trlKtoRow(k, ktoTools) },
-    ]);
+    for (const shard of shards)
+      for (const rel of [
+        familyShard(PAIR_FAMILY, shard),
+        familyShard(KTO_FAMILY, shard),
+        quarantineShard(shard),
+      ])
+        expectedRows[rel] ??= 0;
+    for (const shard of shards)
+      for (const sp of SPLITS)
+        for (const p of ['openai', 'openai/ids', 'trl/preference', 'hf/preference', 'trl/kto', 'hf/kto'])
+          expectedRows[`${p}/${sp}/${shard}.jsonl`] ??= 0;
+    await fanOutSharded<PreferenceSample>(
+      staged,
+      pairs,
+      PAIR_FAMILY,
+      [
+        { prefix: 'openai', convert: openaiDpoRow, idSidecar: true },
+        { prefix: 'trl/preference', convert: (p) => trlPreferenceRow(p, pairTools) },
+        { prefix: 'hf/preference', convert: (p) => trlPreferenceRow(p, pairTools) },
+      ],
+      shards,
+    );
+    await fanOutSharded<KtoSample>(
+      staged,
+      kto,
+      KTO_FAMILY,
+      [
+        { prefix: 'trl/kto', convert: (k) => trlKtoRow(k, ktoTools) },
+        { prefix: 'hf/kto', convert: (k) => trlKtoRow(k, ktoTools) },
+      ],
+      shards,
+    );
     await staged.writeFile(
       'hf/README.md',
       renderCard({
@@ -151,11 +219,11 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
           {
             name: 'preference',
             default: true,
-            splits: SPLITS.map((s) => ({ split: s, path: `preference/${s}.jsonl`, rows: pairParts[s] })),
+            splits: SPLITS.map((s) => ({ split: s, path: `preference/${s}/*.jsonl`, rows: pairParts[s] })),
           },
           {
             name: 'kto',
-            splits: SPLITS.map((s) => ({ split: s, path: `kto/${s}.jsonl`, rows: ktoParts[s] })),
+            splits: SPLITS.map((s) => ({ split: s, path: `kto/${s}/*.jsonl`, rows: ktoParts[s] })),
           },
         ],
         body: [
@@ -164,27 +232,16 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
           "Exported by `distill export-preference`. `preference`: TRL conversational preference rows with an explicit prompt (`id`, `prompt`, `chosen`, `rejected`): the prompt is exactly the opening both conversations share (at least through the first user turn), and each side is the rest of its own conversation (a list of messages starting with the model's turn, tool calls and results included). Pairs are an accepted vs a rejected attempt at one task, a human correction vs the original answer, or an imported human judgment. Never a run paired with itself, never two different dialogues, never two sides that are only pleasantries.",
           "`kto`: unpaired rows (`id`, `prompt`, `completion`, `label`) for accepted (true) and rejected (false) runs that found no partner: the prompt is the run up to the model's first turn, the completion the rest up to its last substantive turn.",
           'TRL computes the DPO / KTO loss over every token of a side or completion, tool results and any later user turn included; mask them yourself if your trainer should not learn them.',
+          'Each split is one file per day of the traces (`preference/<split>/<YYYY-MM-DD>.jsonl`, `undated.jsonl`; a pair belongs to the latest day of its runs, a judgment to `evidence.jsonl`); `load_dataset` reads them all through the globs above.',
           'Tool-call `arguments` are JSON objects; splits are assigned by a hash of the task_key. Trace any row back to its source line with `distill trace <id>`.',
         ],
       }),
     );
     // receipt counts are per unit (run / judgment): in = out + quarantined; skipped candidates are stats
     const { units: byReason, candidates: skipped } = quarantine.counts();
-    await quarantine.write(staged);
-    const expectedRows: Record<string, number> = {
-      [PAIR_FILE]: pairCount,
-      [KTO_FILE]: ktoCount,
-      [QUARANTINE_FILE]: dropCount,
-    };
-    for (const s of SPLITS) {
-      expectedRows[`openai/${s}.jsonl`] = openaiParts[s];
-      expectedRows[idSidecarPath('openai', s)] = openaiParts[s];
-      expectedRows[`trl/preference/${s}.jsonl`] = pairParts[s];
-      expectedRows[`hf/preference/${s}.jsonl`] = pairParts[s];
-      expectedRows[`trl/kto/${s}.jsonl`] = ktoParts[s];
-      expectedRows[`hf/kto/${s}.jsonl`] = ktoParts[s];
-    }
+    await quarantine.write(staged, shards);
     const parameters = {
+      export_layout: EXPORT_LAYOUT,
       preference_cap_per_task: cap,
       test_fraction: testFraction,
       pair_order: 'zip-then-lexicographic by run_id',

@@ -5,8 +5,8 @@ import { SCHEMA_VERSION as RAG_V } from '../../../schemas/rag-sample.ts';
 
 export const PHASE = 'export-rag';
 export const RAG_DIR = 'exports/rag';
-/** The RAG documents (runs and knowledge documents, chunked), inside the output folder. */
-export const RAG_FILE = 'documents.jsonl';
+/** The RAG documents (runs and knowledge documents, chunked): `documents/<shard>.jsonl` (lib/export/shards.ts). */
+export const RAG_FAMILY = 'documents';
 /** The dataset card of exports/rag/. */
 export const RAG_CARD = 'README.md';
 export const REBUILD = 'npm run export-rag';

@@ -11,16 +11,24 @@ import { screenedFiles } from '../../lib/upstream.ts';
 import { renderCard } from '../../lib/export/formats/hf-card.ts';
 import { hasText, normaliseForCompare } from '../../lib/export/messages.ts';
 import { runDocumentText } from '../../lib/export/run-document.ts';
+import { fanOutSharded, QuarantineSorter, rescanExport, type ExportDrop } from '../../lib/export/output.ts';
 import {
-  QUARANTINE_FILE,
-  QuarantineSorter,
-  rescanExport,
-  sortById,
-  type ExportDrop,
-} from '../../lib/export/output.ts';
+  EVIDENCE_SHARD,
+  EXPORT_LAYOUT,
+  familyShard,
+  previousBuild,
+  quarantineShard,
+  reuseShard,
+  saveBuild,
+  shardEntries,
+  shardOfInput,
+  type ShardRecord,
+} from '../../lib/export/shards.ts';
+import type { FileEntry } from '../../../schemas/stage-receipt.ts';
+import { bump, sortedCounts } from '../../lib/phase.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { contentId, sha256 } from '../../lib/hash.ts';
-import { RAG_CARD, RAG_DIR, RAG_FILE, type Reason as ExportRagReason } from './contract.ts';
+import { RAG_CARD, RAG_DIR, RAG_FAMILY, type Reason as ExportRagReason } from './contract.ts';
 import { n } from '../../lib/log.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
 import { stagedPhase } from '../../lib/phase-shell.ts';
@@ -166,151 +174,194 @@ export function toRagSamples(doc: RagDocument, chunkChars: number): RagSample[] 
   );
 }
 
-/**
- * Pure core: runs and knowledge documents → RAG chunks and drops. Documents with the same text
- * (up to whitespace) are kept once: the lowest base id wins, the others are DUPLICATE_TEXT.
- */
-export function buildRag(
-  runs: readonly ScoredRun[],
-  documents: readonly DocumentEvidence[],
-  opts: { chunkChars: number },
-): { samples: RagSample[]; drops: ExportDrop[]; documents: number } {
-  const drops: ExportDrop[] = [];
-  const docs: RagDocument[] = [];
-  for (const run of runs) {
-    const out = runDocument(run);
-    if (out.type === 'keep') docs.push(out.doc);
-    else
-      drops.push({
-        reason: out.reason,
-        detail: out.detail,
-        provenance: run.provenance,
-        record: run.run_id,
-        trace: run.run_id,
-        ref: null,
-      });
-  }
-  for (const ev of documents) docs.push(knowledgeDocument(ev));
-  docs.sort((a, b) => (a.baseId < b.baseId ? -1 : a.baseId > b.baseId ? 1 : 0));
-  const winners = new Map<string, string>();
-  const samples: RagSample[] = [];
-  let kept = 0;
-  for (const d of docs) {
-    const key = normaliseForCompare(d.text);
-    const first = winners.get(key);
-    if (first !== undefined) {
-      drops.push({
-        reason: 'DUPLICATE_TEXT',
-        detail: `same text as ${first}, which was kept`,
-        provenance: d.provenance,
-        record: d.record,
-        trace: d.trace,
-        ref: first,
-      });
-      continue;
-    }
-    winners.set(key, d.baseId);
-    kept++;
-    samples.push(...toRagSamples(d, opts.chunkChars));
-  }
-  return { samples: sortById(samples), drops, documents: kept };
-}
-
 /** The dataset card of exports/rag/ (deterministic: counts come from the data). */
 export function ragCard(rows: number): string {
   return renderCard({
     prettyName: 'distill RAG documents',
     taskCategories: ['text-retrieval', 'question-answering'],
     tags: ['rag', 'retrieval', 'agent-traces', 'distill'],
-    configs: [{ name: 'documents', default: true, splits: [{ split: 'train', path: RAG_FILE, rows }] }],
+    configs: [
+      { name: 'documents', default: true, splits: [{ split: 'train', path: `${RAG_FAMILY}/*.jsonl`, rows }] },
+    ],
     body: [
       '# distill RAG documents',
       '',
       `Exported by \`distill export-rag\`: one row per retrieval document or chunk of one (\`id\`, \`text\`, flat \`metadata\` of strings and numbers, \`provenance\`), ready for LlamaIndex, LangChain (\`JSONLoader\`, \`json_lines\`) or a vector store's bulk loader.`,
       '',
-      'Documents come from accepted and partially accepted runs (`metadata.kind` = `run`) and from knowledge documents (`document`). A run becomes `Task:` (the user turn the model worked on), `Steps:` (each tool call with its result, clipped), `Answer:` (the human correction, else the last assistant text that is more than a pleasantry) and, for a coding agent, `Patch:` (the diff it submitted). Documents longer than the configured size are split on paragraph boundaries (`metadata.chunk_index` / `chunk_count`); equal texts are kept once.',
+      'Documents come from accepted and partially accepted runs (`metadata.kind` = `run`) and from knowledge documents (`document`). A run becomes `Task:` (the user turn the model worked on), `Steps:` (each tool call with its result, clipped), `Answer:` (the human correction, else the last assistant text that is more than a pleasantry) and, for a coding agent, `Patch:` (the diff it submitted). Documents longer than the configured size are split on paragraph boundaries (`metadata.chunk_index` / `chunk_count`); equal texts are kept once, in the first shard that holds them.',
       '',
-      'Trace any row back to its source line with `distill trace <id>`; rows left out are explained in `_quarantine.jsonl`.',
+      `Rows are one file per day of the traces (\`${RAG_FAMILY}/<YYYY-MM-DD>.jsonl\`, \`undated.jsonl\`) plus the knowledge documents (\`${RAG_FAMILY}/evidence.jsonl\`). Trace any row back to its source line with \`distill trace <id>\`; rows left out are explained in \`_quarantine/<shard>.jsonl\`.`,
     ],
   });
 }
 
+/** What a RAG build remembers of each shard: counts, and each distinct text with the id that kept it. */
+interface RagShard {
+  runs_in: number;
+  documents_in: number;
+  kept: number;
+  chunks: number;
+  quarantined: number;
+  by_reason: Record<string, number>;
+  /** [text key, lowest base id of this shard with that text, the earlier shard's winner or ''] */
+  texts: [string, string, string][];
+}
+
+/** The dedup key of a document text (first 128 bits of the sha256 of its normalised text). */
+const textKey = (text: string): string => sha256(normaliseForCompare(text)).slice(0, 32);
+
 /**
- * The export-rag phase: exports/rag/documents.jsonl and its dataset card. Streams runs and knowledge documents; whole
- * documents go through an external sort by base id (the first of equal texts is kept, as in
- * `buildRag`, remembered by a hash of its normalised text), chunks through one by id.
+ * The export-rag phase: exports/rag/documents/<shard>.jsonl and its dataset card, one shard per
+ * day file of screened runs plus `evidence` for the knowledge documents. Equal texts are kept once,
+ * in time order: shards in name order (days, `evidence`, `undated`), within a shard the lowest base
+ * id. A shard therefore depends on its input and on which of its texts an earlier shard kept (and
+ * under which id): a shard whose input is unchanged and whose texts meet the same earlier winners
+ * as in the previous build is linked from the published folder; the others are built again.
  */
 export async function exportRag(root: string, config: DistillConfig): Promise<PhaseResult> {
   const dir = RAG_DIR;
   const chunkChars = config.exports.rag_chunk_chars;
   const { runs: runFiles, evidence: evFiles } = await screenedFiles(root);
+  const parameters = {
+    export_layout: EXPORT_LAYOUT,
+    rag_chunk_chars: chunkChars,
+    categories: ['accepted', 'partially_accepted'],
+  };
+  const shards: { shard: string; files: FileEntry[]; input: string }[] = runFiles.map((f) => ({
+    shard: shardOfInput(f.path),
+    files: [f],
+    input: f.sha256,
+  }));
+  if (evFiles.length > 0)
+    shards.push({
+      shard: EVIDENCE_SHARD,
+      files: evFiles,
+      input: sha256(evFiles.map((f) => `${f.path}\u0000${f.sha256}`).join('\n')),
+    });
+  shards.sort((a, b) => (a.shard < b.shard ? -1 : a.shard > b.shard ? 1 : 0));
   return stagedPhase(root, { phase: 'export-rag', outDir: dir }, async ({ staged, scratch }) => {
-    const docs = new ExternalSorter(scratch.dir, 'documents');
-    const quarantine = new QuarantineSorter(scratch.dir, 'export-rag');
-    let runsIn = 0;
-    let documentsIn = 0;
-    for await (const row of readLocated(
-      root,
-      runFiles.map((f) => f.path),
-    )) {
-      const run = row.value as ScoredRun;
-      runsIn++;
-      const out = runDocument(run);
-      if (out.type === 'keep') await docs.add(out.doc.baseId, JSON.stringify(out.doc));
-      else
-        await quarantine.add({
-          reason: out.reason,
-          detail: out.detail,
-          provenance: run.provenance,
-          record: run.run_id,
-          trace: run.run_id,
-          ref: null,
-        });
-    }
-    for await (const row of readLocated(
-      root,
-      evFiles.map((f) => f.path),
-    )) {
-      const ev = row.value as EvidenceRecord;
-      if (ev.kind !== 'document') continue;
-      documentsIn++;
-      const doc = knowledgeDocument(ev);
-      await docs.add(doc.baseId, JSON.stringify(doc));
-    }
-    const winners = new Map<string, string>(); // sha256 of normalised text → base id kept
+    const prev = await previousBuild<RagShard>(root, 'export-rag', dir, parameters);
+    const winners = new Map<string, string>(); // text key → base id kept (earlier shards)
+    const records = new Map<string, ShardRecord<RagShard>>();
+    const reused = new Set<string>();
+    const fresh: string[] = [];
     const chunks = new ExternalSorter(scratch.dir, 'chunks');
-    let kept = 0;
-    for await (const { line } of docs.sorted()) {
-      const d = JSON.parse(line) as RagDocument;
-      const key = sha256(normaliseForCompare(d.text));
-      const first = winners.get(key);
-      if (first !== undefined) {
-        await quarantine.add({
+    const quarantine = new QuarantineSorter(scratch.dir, 'export-rag');
+    for (const x of shards) {
+      const was = prev?.shards.get(x.shard);
+      if (was && was.input === x.input && was.data.texts.every(([k, , e]) => (winners.get(k) ?? '') === e)) {
+        const rels = await reuseShard(root, staged, dir, shardEntries(prev!, dir, x.shard));
+        if (rels) {
+          for (const r of rels) reused.add(r);
+          for (const [k, own, e] of was.data.texts) if (e === '') winners.set(k, own);
+          records.set(x.shard, was);
+          continue;
+        }
+      }
+      fresh.push(x.shard);
+      const d: RagShard = {
+        runs_in: 0,
+        documents_in: 0,
+        kept: 0,
+        chunks: 0,
+        quarantined: 0,
+        by_reason: {},
+        texts: [],
+      };
+      const drop = async (e: ExportDrop): Promise<void> => {
+        d.quarantined++;
+        bump(d.by_reason, e.reason);
+        await quarantine.add(e, x.shard);
+      };
+      const docs = new ExternalSorter(scratch.dir, `documents-${x.shard}`);
+      for await (const row of readLocated(
+        root,
+        x.files.map((f) => f.path),
+      )) {
+        if (x.shard === EVIDENCE_SHARD) {
+          const ev = row.value as EvidenceRecord;
+          if (ev.kind !== 'document') continue;
+          d.documents_in++;
+          const doc = knowledgeDocument(ev);
+          await docs.add(doc.baseId, JSON.stringify(doc));
+          continue;
+        }
+        const run = row.value as ScoredRun;
+        d.runs_in++;
+        const out = runDocument(run);
+        if (out.type === 'keep') await docs.add(out.doc.baseId, JSON.stringify(out.doc));
+        else
+          await drop({
+            reason: out.reason,
+            detail: out.detail,
+            provenance: run.provenance,
+            record: run.run_id,
+            trace: run.run_id,
+            ref: null,
+          });
+      }
+      const local = new Map<string, [string, string]>(); // text key → [own winner, earlier winner]
+      for await (const { line } of docs.sorted()) {
+        const doc = JSON.parse(line) as RagDocument;
+        const key = textKey(doc.text);
+        let seen = local.get(key);
+        if (!seen) {
+          const earlier = winners.get(key) ?? '';
+          seen = [doc.baseId, earlier];
+          local.set(key, seen);
+          if (earlier === '') {
+            d.kept++;
+            for (const sample of toRagSamples(doc, chunkChars)) {
+              d.chunks++;
+              await chunks.add(`${x.shard}\u0000${sample.id}`, JSON.stringify(sample));
+            }
+            continue;
+          }
+        }
+        const first = seen[1] !== '' ? seen[1] : seen[0];
+        await drop({
           reason: 'DUPLICATE_TEXT',
           detail: `same text as ${first}, which was kept`,
-          provenance: d.provenance,
-          record: d.record,
-          trace: d.trace,
+          provenance: doc.provenance,
+          record: doc.record,
+          trace: doc.trace,
           ref: first,
         });
-        continue;
       }
-      winners.set(key, d.baseId);
-      kept++;
-      for (const sample of toRagSamples(d, chunkChars)) await chunks.add(sample.id, JSON.stringify(sample));
+      for (const [k, [own, e]] of local) {
+        d.texts.push([k, own, e]);
+        if (e === '') winners.set(k, own);
+      }
+      d.texts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      d.by_reason = sortedCounts(d.by_reason);
+      records.set(x.shard, { input: x.input, data: d });
     }
-    const chunkCount = chunks.size;
-    const dropCount = quarantine.size;
+    await fanOutSharded<RagSample & { split: 'train' }>(staged, chunks, RAG_FAMILY, [], fresh);
+    await quarantine.write(staged, fresh);
+    let runsIn = 0;
+    let documentsIn = 0;
+    let kept = 0;
+    let chunkCount = 0;
+    let dropCount = 0;
+    const byReasonAll: Record<string, number> = {};
+    const expectedRows: Record<string, number> = {};
+    for (const [shard, { data: d }] of records) {
+      runsIn += d.runs_in;
+      documentsIn += d.documents_in;
+      kept += d.kept;
+      chunkCount += d.chunks;
+      dropCount += d.quarantined;
+      for (const [k, v] of Object.entries(d.by_reason)) bump(byReasonAll, k, v);
+      expectedRows[familyShard(RAG_FAMILY, shard)] = d.chunks;
+      expectedRows[quarantineShard(shard)] = d.quarantined;
+    }
+    const byReason = sortedCounts(byReasonAll);
     const unitsIn = runsIn + documentsIn;
     if (unitsIn !== kept + dropCount)
       throw new Error(
         `accounting broke: ${unitsIn} runs + documents ≠ ${kept} exported + ${dropCount} quarantined`,
       );
-    const w = staged.writer(RAG_FILE);
-    for await (const { line } of chunks.sorted()) await w.writeLine(line);
-    const byReason = await quarantine.write(staged);
     await staged.writeFile(RAG_CARD, ragCard(chunkCount));
-    const parameters = { rag_chunk_chars: chunkChars, categories: ['accepted', 'partially_accepted'] };
     const schemaVersions = {
       ScoredRun: SCORED_V,
       EvidenceRecord: EVIDENCE_V,
@@ -325,16 +376,18 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
       quarantined: dropCount,
     };
     const inputs = [...runFiles, ...evFiles].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const reusedShards = records.size - fresh.length;
     return {
       parameters,
       schemaVersions,
       inputs,
-      expectedRows: { [RAG_FILE]: chunkCount, [QUARANTINE_FILE]: dropCount },
+      expectedRows,
       manifestCounts: counts,
-      beforePublish: rescanExport(dir, config.secret_allowlist),
+      beforePublish: rescanExport(dir, config.secret_allowlist, reused),
+      afterPublish: (manifest: string) => saveBuild(root, 'export-rag', parameters, manifest, records),
       counts: { in: unitsIn, out: kept, quarantined: dropCount, by_reason: byReason },
       stats: { ...counts },
-      summary: `${n(runsIn)} runs + ${n(documentsIn)} documents → ${n(kept)} documents in ${n(chunkCount)} chunks${dropCount ? `; ${leftOutText(byReason, EXCLUDED)}` : ''}`,
+      summary: `${n(runsIn)} runs + ${n(documentsIn)} documents → ${n(kept)} documents in ${n(chunkCount)} chunks${dropCount ? `; ${leftOutText(byReason, EXCLUDED)}` : ''}${reusedShards > 0 ? ` (incremental: ${n(fresh.length)} shards built, ${n(reusedShards)} unchanged reused)` : ''}`,
     };
   });
 }

@@ -7,8 +7,8 @@ export const PHASE = 'export-sft';
 export const PARTIAL_PHASE = 'export-sft-partial';
 export const SFT_DIR = 'exports/sft';
 export const SFT_PARTIAL_DIR = 'exports/sft-partial';
-/** The canonical SFT file of either folder. */
-export const SFT_FILE = 'instruction_response.jsonl';
+/** The canonical SFT rows of either folder: `instruction_response/<shard>.jsonl`, one file per day (lib/export/shards.ts). */
+export const SFT_FAMILY = 'instruction_response';
 export const REBUILD = 'npm run export-sft';
 export const REBUILD_PARTIAL = 'npm run export-sft:partial';
 

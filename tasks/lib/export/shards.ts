@@ -1,0 +1,233 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { FileEntry } from '../../../schemas/stage-receipt.ts';
+import { codeFingerprint } from '../code-fingerprint.ts';
+import { sha256, sha256File } from '../hash.ts';
+import { log } from '../log.ts';
+import { Manifest, MANIFEST } from '../manifest.ts';
+import type { StagedDir } from '../staged-dir.ts';
+import type { Split } from './split.ts';
+
+/**
+ * The day-sharded export layout (docs/exports.md, "Layout"). Every export folder holds one file per
+ * shard in each of its file families, the Hugging Face convention of many data files behind one
+ * config (`data_files` globs in the dataset card):
+ *
+ *   <family>/<shard>.jsonl                  canonical rows (instruction_response, chosen_rejected, unpaired_kto, documents)
+ *   <format>/<split>/<shard>.jsonl          format rows (openai, trl, hf/data, trl/preference, ...)
+ *   openai/ids/<split>/<shard>.jsonl        the OpenAI id sidecar of `openai/<split>/<shard>.jsonl` (line n ↔ line n)
+ *   _quarantine/<shard>.jsonl               the rows of that shard the export did not use
+ *
+ * A shard is a day partition of the screened runs (`YYYY-MM-DD` from data/screened/runs/YYYY/MM/DD/runs.jsonl,
+ * `undated` for runs without a time) or `evidence` (rows from data/screened/evidence/: knowledge documents,
+ * judgments). Every shard has every file of its export, even an empty one.
+ */
+
+/** The layout version recorded in each export manifest's parameters (`export_layout`). */
+export const EXPORT_LAYOUT = 2;
+
+/** The shard of rows that come from screened evidence (documents, judgments), not from a day of runs. */
+export const EVIDENCE_SHARD = 'evidence';
+export const UNDATED_SHARD = 'undated';
+
+/** The shard of a screened input file: `data/screened/runs/2025/01/02/runs.jsonl` → `2025-01-02`. */
+export function shardOfInput(path: string): string {
+  const m = /\/runs\/(\d{4})\/(\d{2})\/(\d{2})\/runs\.jsonl$/.exec(path);
+  if (m) return `${m[1]}-${m[2]}-${m[3]}`;
+  if (/\/runs\/undated\/runs\.jsonl$/.test(path)) return UNDATED_SHARD;
+  // any other file of runs (screen writes none; hand-made fixtures do): its path under runs/
+  const other = /^data\/screened\/runs\/(.+)\.jsonl$/.exec(path);
+  if (other) return (other[1] as string).replace(/[^A-Za-z0-9_.-]+/g, '_');
+  return EVIDENCE_SHARD;
+}
+
+/** The shard of a run by its recorded_at (the day screen filed it under). */
+export function shardOfRecordedAt(recordedAt: string | null | undefined): string {
+  return recordedAt
+    ? `${recordedAt.slice(0, 4)}-${recordedAt.slice(5, 7)}-${recordedAt.slice(8, 10)}`
+    : UNDATED_SHARD;
+}
+
+/** `<family>/<shard>.jsonl` */
+export const familyShard = (family: string, shard: string): string => `${family}/${shard}.jsonl`;
+/** `<prefix>/<split>/<shard>.jsonl` */
+export const splitShard = (prefix: string, split: Split, shard: string): string =>
+  `${prefix}/${split}/${shard}.jsonl`;
+/** The OpenAI id sidecar of `<prefix>/<split>/<shard>.jsonl`: `<prefix>/ids/<split>/<shard>.jsonl`. */
+export const sidecarShard = (prefix: string, split: Split, shard: string): string =>
+  `${prefix}/ids/${split}/${shard}.jsonl`;
+/** The quarantine folder of every export, and one shard's file in it. */
+export const QUARANTINE_DIR = '_quarantine';
+export const quarantineShard = (shard: string): string => `${QUARANTINE_DIR}/${shard}.jsonl`;
+
+/** The shard a file of an export folder belongs to (relative path), or null (card, manifest). */
+export function shardOfFile(rel: string): string | null {
+  const m = /\/([^/]+)\.jsonl$/.exec(rel);
+  return m ? (m[1] as string) : null;
+}
+
+/** The sidecar path of an OpenAI shard file, or null when `rel` is not one (`openai/train/2025-01-02.jsonl`). */
+export function sidecarOf(rel: string): string | null {
+  const m = /^(.*\/)?openai\/(train|test)\/([^/]+)\.jsonl$/.exec(rel);
+  if (!m) return null;
+  return `${m[1] ?? ''}openai/ids/${m[2]}/${m[3]}.jsonl`;
+}
+
+/** Sorted unique shard names. */
+export function sortedShards(shards: Iterable<string>): string[] {
+  return [...new Set(shards)].sort();
+}
+
+/** The greatest shard name of a row built from several units (a pair belongs to the latest day of its runs). */
+export function latestShard(shards: readonly (string | undefined)[], fallback: string): string {
+  let best: string | null = null;
+  for (const s of shards) if (s !== undefined && (best === null || s > best)) best = s;
+  return best ?? fallback;
+}
+
+/** Files of the canonical family of an export: every `<family>/*.jsonl` in a manifest, in shard order. */
+export function familyFiles(files: readonly FileEntry[], dir: string, family: string): FileEntry[] {
+  const prefix = `${dir}/${family}/`;
+  return files
+    .filter((f) => f.path.startsWith(prefix) && !f.path.slice(prefix.length).includes('/'))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incremental builds: the state each export keeps between builds.
+
+/** What an export remembers of one shard it published. */
+export interface ShardRecord<D> {
+  /** sha256 of the shard's input file (the screened day file, or the evidence file). */
+  input: string;
+  data: D;
+}
+
+interface StateFile<D> {
+  format: number;
+  code: string;
+  parameters: string;
+  manifest_sha256: string;
+  shards: Record<string, ShardRecord<D>>;
+}
+
+const STATE_FORMAT = 1;
+
+const statePath = (root: string, phase: string): string =>
+  join(root, '.distill', 'cache', 'exports', `${phase}.json`);
+
+/** The previous build of an export, when it can be reused shard by shard. */
+export interface PreviousBuild<D> {
+  manifest: Manifest;
+  shards: Map<string, ShardRecord<D>>;
+}
+
+/**
+ * The previous build's state, or null (a cold build): no state, other code or parameters, a
+ * published manifest other than the one the state was written with, or an older layout (then a
+ * one-line message says the folder is rebuilt once in the day-sharded layout).
+ */
+export async function previousBuild<D>(
+  root: string,
+  phase: string,
+  dir: string,
+  parameters: Record<string, unknown>,
+): Promise<PreviousBuild<D> | null> {
+  let manifestText: string;
+  try {
+    manifestText = await fsp.readFile(join(root, dir, MANIFEST), 'utf8');
+  } catch {
+    return null;
+  }
+  let manifest: Manifest;
+  try {
+    manifest = Manifest.parse(JSON.parse(manifestText));
+  } catch {
+    return null;
+  }
+  if (manifest.parameters['export_layout'] !== EXPORT_LAYOUT) {
+    log.info(
+      `${dir}: the previous build has the single-file layout (export_layout ${String(manifest.parameters['export_layout'] ?? 1)}); rebuilding it once, cleanly, in the day-sharded layout ${EXPORT_LAYOUT} (docs/exports.md#migration)`,
+    );
+    return null;
+  }
+  if (process.env['DISTILL_EXPORT_INCREMENTAL'] === '0') return null;
+  let state: StateFile<D>;
+  try {
+    state = JSON.parse(await fsp.readFile(statePath(root, phase), 'utf8')) as StateFile<D>;
+  } catch {
+    return null;
+  }
+  if (
+    state.format !== STATE_FORMAT ||
+    state.code !== codeFingerprint() ||
+    state.parameters !== JSON.stringify(parameters) ||
+    state.manifest_sha256 !== sha256(Buffer.from(manifestText, 'utf8'))
+  )
+    return null;
+  return { manifest, shards: new Map(Object.entries(state.shards)) };
+}
+
+/** Saves the state of a build just published (after the publish: a lost state only means a cold build next time). */
+export async function saveBuild<D>(
+  root: string,
+  phase: string,
+  parameters: Record<string, unknown>,
+  manifestText: string,
+  shards: ReadonlyMap<string, ShardRecord<D>>,
+): Promise<void> {
+  const state: StateFile<D> = {
+    format: STATE_FORMAT,
+    code: codeFingerprint(),
+    parameters: JSON.stringify(parameters),
+    manifest_sha256: sha256(Buffer.from(manifestText, 'utf8')),
+    shards: Object.fromEntries([...shards.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  };
+  // written by rename, not fsynced (like the score cache): a lost or stale state only means a cold
+  // build (it names the manifest it goes with); a failure here never fails the published build
+  const path = statePath(root, phase);
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await fsp.mkdir(join(path, '..'), { recursive: true });
+    await fsp.writeFile(tmp, JSON.stringify(state));
+    await fsp.rename(tmp, path);
+  } catch {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    await fsp.rm(path, { force: true }).catch(() => undefined);
+  }
+}
+
+/** The previous build's files of one shard (relative to the export folder), from its manifest. */
+export function shardEntries(prev: PreviousBuild<unknown>, dir: string, shard: string): FileEntry[] {
+  return prev.manifest.files.filter(
+    (f) => f.path.startsWith(`${dir}/`) && shardOfFile(f.path.slice(dir.length + 1)) === shard,
+  );
+}
+
+/**
+ * Puts a shard of the published folder into the staged one unchanged (hard links), after checking
+ * each file's sha256 against the previous manifest. Returns the relative paths linked, or null when
+ * a file no longer matches (then the shard is built again).
+ */
+export async function reuseShard(
+  root: string,
+  staged: StagedDir,
+  dir: string,
+  entries: readonly FileEntry[],
+): Promise<string[] | null> {
+  if (entries.length === 0) return null;
+  for (const e of entries) {
+    try {
+      if ((await sha256File(join(root, e.path))) !== e.sha256) return null;
+    } catch {
+      return null;
+    }
+  }
+  const rels: string[] = [];
+  for (const e of entries) {
+    const rel = e.path.slice(dir.length + 1);
+    await staged.linkFile(rel, join(root, e.path), { sha256: e.sha256, bytes: e.bytes, rows: e.rows });
+    rels.push(rel);
+  }
+  return rels;
+}
