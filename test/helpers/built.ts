@@ -28,6 +28,9 @@ import { inProcess, REPO, tempProject } from './project.ts';
 /** The folder templates live in. */
 export const TEMPLATES = join(tmpdir(), 'distill-test-templates');
 
+/** The template's build log (removed from the copies). */
+const LOG = '.template-log.json';
+
 /** Which phases a template has run: evidence (build-evidence), scored (+ score), all (every phase). */
 export type Stage = 'evidence' | 'scored' | 'all';
 
@@ -52,7 +55,15 @@ function inputsKey(): string {
     if (statSync(p).isDirectory()) for (const name of readdirSync(p).sort()) walk(`${rel}/${name}`);
     else h.update(`${rel}\0`).update(readFileSync(p)).update('\0');
   };
-  for (const rel of ['tasks', 'schemas', 'data/_kb', 'distill.config.json', 'package-lock.json']) walk(rel);
+  for (const rel of [
+    'tasks',
+    'schemas',
+    'data/_kb',
+    'distill.config.json',
+    'package-lock.json',
+    'test/helpers/built.ts',
+  ])
+    walk(rel);
   codeKey = h.digest('hex').slice(0, 16);
   return codeKey;
 }
@@ -100,10 +111,13 @@ export async function template(stage: Stage): Promise<string> {
       const tmp = `${dir}.tmp-${process.pid}`;
       rmSync(tmp, { recursive: true, force: true });
       const root = tempProject('distill-template-');
+      const logs: Record<string, string> = {};
       for (const argv of await stageArgv(stage)) {
         const r = await inProcess([...argv, '--root', root]);
         assert.equal(r.code, 0, `template ${stage}: distill ${argv.join(' ')}: ${r.stderr}`);
+        logs[argv.join(' ')] = r.stdout + r.stderr;
       }
+      writeFileSync(join(root, LOG), JSON.stringify(logs));
       writeFileSync(join(root, '.template-done'), '');
       cpSync(root, tmp, { recursive: true, preserveTimestamps: true });
       rmSync(dir, { recursive: true, force: true });
@@ -125,5 +139,11 @@ export async function builtProject(stage: Stage, prefix = 'distill-test-'): Prom
   const dir = mkdtempSync(join(tmpdir(), prefix));
   cpSync(from, dir, { recursive: true, preserveTimestamps: true });
   rmSync(join(dir, '.template-done'));
+  rmSync(join(dir, LOG));
   return dir;
+}
+
+/** What each phase command printed (stdout + stderr, DISTILL_QUIET=1) when the template of `stage` was built. */
+export async function templateLog(stage: Stage): Promise<Record<string, string>> {
+  return JSON.parse(readFileSync(join(await template(stage), LOG), 'utf8')) as Record<string, string>;
 }
