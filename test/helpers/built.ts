@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BASELINE_FILE, BASELINE_HEAD } from '../../tasks/gates/audit/baseline.ts';
 import { inProcess, REPO, tempProject } from './project.ts';
 
 /**
@@ -31,13 +32,18 @@ export const TEMPLATES = join(tmpdir(), 'distill-test-templates');
 /** The template's build log (removed from the copies). */
 const LOG = '.template-log.json';
 
-/** Which phases a template has run: evidence (build-evidence), scored (+ score), all (every phase). */
-export type Stage = 'evidence' | 'scored' | 'all';
+/**
+ * Which phases a template has run: evidence (build-evidence), scored (+ score), all (every phase,
+ * one command each), run-all (`distill run-all`: every phase plus the run's reports), audit
+ * (run-all on the corpus without its committed audit baseline, the audit tests' start).
+ */
+export type Stage = 'evidence' | 'scored' | 'all' | 'run-all' | 'audit';
 
 /** The CLI arguments of every phase the stage runs, in pipeline order. */
 async function stageArgv(stage: Stage): Promise<string[][]> {
   if (stage === 'evidence') return [['build-evidence']];
   if (stage === 'scored') return [['build-evidence'], ['score']];
+  if (stage === 'run-all' || stage === 'audit') return [['run-all']];
   const { COMMANDS } = await import('../../tasks/cli/commands.ts');
   const { activePhases } = await import('../../tasks/phases/registry.ts');
   return activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
@@ -111,6 +117,8 @@ export async function template(stage: Stage): Promise<string> {
       const tmp = `${dir}.tmp-${process.pid}`;
       rmSync(tmp, { recursive: true, force: true });
       const root = tempProject('distill-template-');
+      if (stage === 'audit')
+        for (const f of [BASELINE_FILE, BASELINE_HEAD]) rmSync(join(root, f), { force: true });
       const logs: Record<string, string> = {};
       for (const argv of await stageArgv(stage)) {
         const r = await inProcess([...argv, '--root', root]);
