@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import type { Adapter } from '../tasks/adapters/adapter.ts';
 import { materializeSession, parseUnit, type ParsedUnit } from '../tasks/phases/build-evidence/core.ts';
 import { sigHash } from '../tasks/lib/hash.ts';
-import { REPO, runCli, tempProject, treeHashes } from './helpers/project.ts';
+import { REPO, inProcess, tempProject, treeHashes } from './helpers/project.ts';
 
 const FIXTURES = join(REPO, 'test/fixtures/formats');
 const CONFIG = { schema_version: 1, as_of: '2026-11-01T00:00:00.000Z' };
@@ -57,7 +57,7 @@ const jsonl = (path: string): Record<string, unknown>[] =>
 
 test('build-evidence with adapter "auto": every fixture is read by its adapter (recorded in _health.json) and every line is accounted for', async () => {
   const dir = fixtureProject(FORMAT_FIXTURES);
-  const r = await runCli(['build-evidence', '--root', dir]);
+  const r = await inProcess(['build-evidence', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
   const health = JSON.parse(readFileSync(join(dir, 'data/evidence/_health.json'), 'utf8')) as {
     files: Health[];
@@ -113,7 +113,7 @@ test('build-evidence with adapter "auto": every fixture is read by its adapter (
 
 test('build-evidence: a session record points at its first line, and its id changes when a later line changes', async () => {
   const dir = fixtureProject(['claude-code-session.jsonl']);
-  assert.equal((await runCli(['build-evidence', '--root', dir])).code, 0);
+  assert.equal((await inProcess(['build-evidence', '--root', dir])).code, 0);
   const file = join(dir, 'data/in/claude-code-session.jsonl');
   const evidence = () => jsonl(join(dir, 'data/evidence/2026/10/10/claude_code_session.jsonl'));
   const [before] = evidence();
@@ -128,7 +128,7 @@ test('build-evidence: a session record points at its first line, and its id chan
   const lines = readFileSync(file, 'utf8').split('\n');
   lines[11] = (lines[11] as string).replace('now returns', 'returns');
   writeFileSync(file, lines.join('\n'));
-  assert.equal((await runCli(['build-evidence', '--root', dir, '--accept-source-changes'])).code, 0);
+  assert.equal((await inProcess(['build-evidence', '--root', dir, '--accept-source-changes'])).code, 0);
   const [after] = evidence();
   assert.equal((after?.provenance as { sig_hash: string }).sig_hash, prov.sig_hash, 'same first line');
   assert.notEqual(after?.evidence_id, before?.evidence_id, 'a different session gets a different id');
@@ -136,7 +136,7 @@ test('build-evidence: a session record points at its first line, and its id chan
 
 test('build-evidence with adapter "auto": a file no adapter recognises stops the build and names the closest candidates', async () => {
   const dir = fixtureProject(['plain.csv', 'unrelated.json']);
-  const r = await runCli(['build-evidence', '--root', dir]);
+  const r = await inProcess(['build-evidence', '--root', dir]);
   assert.equal(r.code, 2);
   assert.match(
     r.stderr,
@@ -153,7 +153,7 @@ test('build-evidence: adapter "auto" on the bundled corpus builds the same evide
   };
   for (const s of config.sources) s.adapter = 'auto';
   writeFileSync(join(auto, 'distill.config.json'), JSON.stringify(config));
-  for (const d of [named, auto]) assert.equal((await runCli(['build-evidence', '--root', d])).code, 0);
+  for (const d of [named, auto]) assert.equal((await inProcess(['build-evidence', '--root', d])).code, 0);
   const data = (d: string) =>
     Object.fromEntries(
       Object.entries(treeHashes(join(d, 'data/evidence'))).filter(([k]) => !k.startsWith('_')),
@@ -236,16 +236,16 @@ test('build-evidence with adapter "auto": an empty file needs no adapter, a syml
   };
   (config.sources[0] as { files: string[] }).files = ['data/in/*.jsonl'];
   writeFileSync(join(dir, 'distill.config.json'), JSON.stringify(config));
-  const refused = await runCli(['build-evidence', '--root', dir]);
+  const refused = await inProcess(['build-evidence', '--root', dir]);
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(
     refused.stderr,
     /\[SOURCE_REFUSED\] source \w+: data\/in\/link\.jsonl: refused whole \(SYMLINK_INPUT/,
   );
-  const r = await runCli(['build-evidence', '--root', dir, '--accept-source-changes']);
+  const r = await inProcess(['build-evidence', '--root', dir, '--accept-source-changes']);
   assert.equal(r.code, 0, r.stderr);
   // accepted once: the next build refuses it the same way without stopping
-  assert.equal((await runCli(['build-evidence', '--root', dir])).code, 0);
+  assert.equal((await inProcess(['build-evidence', '--root', dir])).code, 0);
   const health = JSON.parse(readFileSync(join(dir, 'data/evidence/_health.json'), 'utf8')) as {
     files: (Health & { file_refused: string | null })[];
   };

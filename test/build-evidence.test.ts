@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli } from './helpers/project.ts';
+import { inProcess } from './helpers/project.ts';
 
 /** A project with one `rewards` source file holding exactly these lines (raw text). */
 function rewardsProject(raw: string): string {
@@ -34,7 +34,7 @@ interface QRow {
 }
 
 async function quarantine(dir: string): Promise<QRow[]> {
-  const r = await runCli(['build-evidence', '--root', dir]);
+  const r = await inProcess(['build-evidence', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
   const text = readFileSync(join(dir, 'data/evidence/_quarantine/rewards.jsonl'), 'utf8');
   return text
@@ -119,7 +119,7 @@ test('an empty config match is a clear error, not an empty dataset', async () =>
       sources: [{ stream: 'rewards', adapter: 'reward', files: ['nothing/*.jsonl'] }],
     }),
   );
-  const r = await runCli(['build-evidence', '--root', dir]);
+  const r = await inProcess(['build-evidence', '--root', dir]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /no source file matches any glob in distill.config.json/);
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { builtProject } from './helpers/built.ts';
 import { runCli, tempProject, treeHashes } from './helpers/project.ts';
 
 /** Every output folder of the pipeline (receipts and caches excluded). */
@@ -37,8 +38,9 @@ const FORCED: NodeJS.ProcessEnv = {
 };
 
 test('worker threads, hash partitions, spilled sorts and the per-file caches give byte-identical outputs', async () => {
-  const plain = tempProject();
-  const want = await runAll(plain, { DISTILL_THREADS: '1' });
+  // the plain build: `distill run-all` with the default knobs (the suite's template, built in-process once)
+  const plain = await builtProject('run-all');
+  const want = Object.fromEntries(OUT.map((d) => [d, treeHashes(join(plain, d))]));
   assert.ok(
     Object.keys(want['data/evidence'] ?? {}).length > 10,
     'the bundled corpus builds many evidence files',

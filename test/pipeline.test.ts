@@ -3,19 +3,30 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli, tempProject, treeHashes } from './helpers/project.ts';
+import { builtProject } from './helpers/built.ts';
+import { inProcess, runCli, tempProject, treeHashes } from './helpers/project.ts';
 
-/** Builds evidence and scored runs in a temp project; returns the project dir. */
-async function build(dir: string, env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<void> {
+/**
+ * Builds evidence and scored runs in a project: in-process, or in a child process when the test
+ * needs its own environment (TZ and locale are read once at process start).
+ */
+async function build(
+  dir: string,
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; child?: boolean } = {},
+): Promise<void> {
   for (const phase of ['build-evidence', 'score']) {
-    const r = await runCli([phase, '--root', dir], { env, cwd: cwd ?? dir });
+    const args = [phase, '--root', dir];
+    const o = { env: opts.env ?? {}, cwd: opts.cwd ?? dir };
+    const r = opts.child ? await runCli(args, o) : await inProcess(args, o);
     assert.equal(r.code, 0, `${phase} failed: ${r.stderr}`);
   }
 }
 
+// the bundled corpus with evidence built and scored (a copy per test of a template built once per suite)
+const scored = (): Promise<string> => builtProject('scored');
+
 test('every source line is accounted for: per file and per stream, units = evidence + quarantined', async () => {
-  const dir = tempProject();
-  await build(dir);
+  const dir = await scored();
   const health = JSON.parse(readFileSync(join(dir, 'data/evidence/_health.json'), 'utf8'));
   assert.ok(health.totals.units >= 1000, `bundled corpus has ${health.totals.units} rows, expected 1000+`);
   assert.ok(Object.keys(health.streams).length >= 10, 'at least 10 streams');
@@ -36,8 +47,7 @@ test('every source line is accounted for: per file and per stream, units = evide
 });
 
 test('deterministic: another TZ, locale, cwd and source order give byte-identical evidence and scored runs', async () => {
-  const a = tempProject();
-  await build(a);
+  const a = await scored();
   const b = tempProject();
   const cfgPath = join(b, 'distill.config.json');
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
@@ -45,7 +55,11 @@ test('deterministic: another TZ, locale, cwd and source order give byte-identica
   for (const s of cfg.sources) s.files.reverse();
   writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
   const otherCwd = mkdtempSync(join(tmpdir(), 'distill-cwd-'));
-  await build(b, { TZ: 'Pacific/Kiritimati', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' }, otherCwd);
+  await build(b, {
+    env: { TZ: 'Pacific/Kiritimati', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' },
+    cwd: otherCwd,
+    child: true,
+  });
   const ha = treeHashes(join(a, 'data'));
   const hb = treeHashes(join(b, 'data'));
   const built = (h: Record<string, string>) =>
@@ -55,8 +69,7 @@ test('deterministic: another TZ, locale, cwd and source order give byte-identica
 });
 
 test('a second build of the same inputs is byte-identical, manifests included', async () => {
-  const dir = tempProject();
-  await build(dir);
+  const dir = await scored();
   const first = treeHashes(join(dir, 'data'));
   await build(dir);
   assert.deepEqual(treeHashes(join(dir, 'data')), first);
@@ -64,14 +77,14 @@ test('a second build of the same inputs is byte-identical, manifests included', 
 
 test('score reads only what build-evidence published and categorises every run', async () => {
   const dir = tempProject();
-  const noEvidence = await runCli(['score', '--root', dir]);
+  const noEvidence = await inProcess(['score', '--root', dir]);
   assert.equal(noEvidence.code, 2);
   assert.match(
     noEvidence.stderr,
     /data\/evidence\/_manifest\.json not found: build it first with `npm run build-evidence`/,
   );
-  await build(dir);
-  const s = JSON.parse(readFileSync(join(dir, 'data/scored-runs/_summary.json'), 'utf8'));
+  const scoredDir = await scored();
+  const s = JSON.parse(readFileSync(join(scoredDir, 'data/scored-runs/_summary.json'), 'utf8'));
   for (const c of ['accepted', 'partially_accepted', 'rejected', 'needs_human_review'])
     assert.ok(s.by_category[c] > 0, `no ${c} runs in the bundled corpus`);
   assert.equal(

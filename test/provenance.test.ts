@@ -12,7 +12,7 @@ import {
   type FileRefusal,
   type SourceUnit,
 } from '../tasks/lib/source-reader.ts';
-import { runCli, tempProject } from './helpers/project.ts';
+import { builtProject } from './helpers/built.ts';
 
 interface Prov {
   source_file: string;
@@ -50,18 +50,8 @@ async function sourceHashes(
 }
 
 test('every row of every export of the bundled corpus walks back to a real source line whose hash matches', async () => {
-  const dir = tempProject();
-  for (const phase of [
-    'build-evidence',
-    'score',
-    'screen',
-    'export-rag',
-    'export-sft',
-    'export-preference',
-  ]) {
-    const r = await runCli([phase, '--root', dir]);
-    assert.equal(r.code, 0, `${phase}: ${r.stderr}`);
-  }
+  // every phase run once, one command each (a copy of the suite's template, test/helpers/built.ts)
+  const dir = await builtProject('all');
   // every day shard of an export family, `<family>/<shard>.jsonl`
   const read = (family: string) =>
     readdirSync(join(dir, family))

@@ -16,7 +16,7 @@ import { prepareConversation } from '../tasks/lib/export/conversation.ts';
 import { isCourtesyText } from '../tasks/lib/export/courtesy.ts';
 import { isSubstantive } from '../tasks/lib/export/substance.ts';
 import { sharedPrefix } from '../tasks/lib/export/pairs.ts';
-import { REPO, runCli } from './helpers/project.ts';
+import { REPO, inProcess } from './helpers/project.ts';
 
 const REAL = resolve(REPO, '../shared/real-traces');
 const TAU = join(REAL, 'tau-bench/gpt-4o-airline.json');
@@ -56,7 +56,7 @@ test(
       'export-preference',
       'export-rag',
     ]) {
-      const r = await runCli([phase, '--root', dir]);
+      const r = await inProcess([phase, '--root', dir]);
       assert.equal(r.code, 0, `${phase}: ${r.stderr}`);
     }
     const health = JSON.parse(readFileSync(join(dir, 'data/evidence/_health.json'), 'utf8'));

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempProject, treeHashes } from './helpers/project.ts';
+import { builtProject, templateLog } from './helpers/built.ts';
+import { inProcess, tempProject, treeHashes } from './helpers/project.ts';
 
 // Incremental score (tasks/phases/score/incremental.ts) must publish exactly what a full score run
 // publishes. Each case changes the bundled corpus's sources, then builds the evidence and scores it
@@ -16,7 +17,7 @@ const jsonl = (root: string, rel: string): Record<string, unknown>[] =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 async function phase(root: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const r = await runCli([name, '--root', root], { env });
+  const r = await inProcess([name, '--root', root], { env });
   assert.equal(r.code, 0, `${name}: ${r.stderr}`);
   return r.stdout + r.stderr;
 }
@@ -38,12 +39,16 @@ async function scoreBoth(
   };
 }
 
-/** A project whose evidence is built and scored once (the state an incremental run starts from). */
+/**
+ * A project whose evidence is built and scored (the state an incremental run starts from): a copy
+ * of the bundled corpus built and scored once per suite (test/helpers/built.ts), scored once more
+ * in place, since score's state records its outputs' inodes and a copy has new ones.
+ */
 async function scored(): Promise<string> {
-  const root = tempProject('distill-score-incr-');
-  await phase(root, 'build-evidence');
-  const log = await phase(root, 'score');
-  assert.doesNotMatch(log, /incremental/, 'the first score run is a full one');
+  const first = (await templateLog('scored'))['score'] ?? '';
+  assert.doesNotMatch(first, /incremental/, 'the first score run is a full one');
+  const root = await builtProject('scored', 'distill-score-incr-');
+  await phase(root, 'score');
   return root;
 }
 

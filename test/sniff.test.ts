@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { detectFormat } from '../tasks/adapters/detect.ts';
 import { sampleFile } from '../tasks/adapters/format-sample.ts';
 import { ADAPTERS } from '../tasks/adapters/registry.ts';
-import { REPO, runCli } from './helpers/project.ts';
+import { REPO, inProcess } from './helpers/project.ts';
 
 /** Every fixture and the adapter that must be detected for it. */
 const EXPECTED: Record<string, string | null> = {
@@ -30,7 +30,7 @@ const EXPECTED: Record<string, string | null> = {
 test('distill sniff: names the adapter of every format fixture, and "unknown" for a CSV and an unrelated JSON document', async () => {
   const files = readdirSync(`${REPO}test/fixtures/formats`).sort();
   assert.deepEqual(files, Object.keys(EXPECTED), 'every fixture has an expected format');
-  const r = await runCli(['sniff', '--json', ...files.map((f) => `test/fixtures/formats/${f}`)]);
+  const r = await inProcess(['sniff', '--json', ...files.map((f) => `test/fixtures/formats/${f}`)]);
   assert.equal(r.code, 1, 'exit 1: some files are unknown');
   const results = JSON.parse(r.stdout) as {
     file: string;
@@ -43,7 +43,7 @@ test('distill sniff: names the adapter of every format fixture, and "unknown" fo
 });
 
 test('distill sniff: one line per file with the confidence and reason; unknown files say why', async () => {
-  const r = await runCli([
+  const r = await inProcess([
     'sniff',
     'test/fixtures/formats/swe-agent.traj',
     'test/fixtures/formats/plain.csv',
@@ -59,7 +59,7 @@ test('distill sniff: one line per file with the confidence and reason; unknown f
       '',
     ].join('\n'),
   );
-  const ok = await runCli(['sniff', 'test/fixtures/formats/codex-rollout.jsonl']);
+  const ok = await inProcess(['sniff', 'test/fixtures/formats/codex-rollout.jsonl']);
   assert.deepEqual(
     [ok.code, ok.stdout],
     [
@@ -67,7 +67,7 @@ test('distill sniff: one line per file with the confidence and reason; unknown f
       'test/fixtures/formats/codex-rollout.jsonl: codex (confidence 0.98): Codex session_meta line with 2/2 of payload, timestamp (mean over 15 rows)\n',
     ],
   );
-  const none = await runCli(['sniff']);
+  const none = await inProcess(['sniff']);
   assert.deepEqual(
     [none.code, none.stderr.trim()],
     [2, '✖ sniff takes one or more files, e.g. `distill sniff logs/session.jsonl` [USAGE]'],

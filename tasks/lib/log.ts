@@ -5,11 +5,12 @@
 import { safeLines } from './terminal-text.ts';
 
 const tty = Boolean(process.stderr.isTTY) && process.env['CI'] !== 'true';
-const quiet = process.env['DISTILL_QUIET'] === '1';
+/** Read on every call, not once at load: tests run the CLI in-process with DISTILL_QUIET set per call. */
+const quiet = (): boolean => process.env['DISTILL_QUIET'] === '1';
 
 export const log = {
   info(msg: string): void {
-    if (!quiet) process.stderr.write(`${safeLines(msg)}\n`);
+    if (!quiet()) process.stderr.write(`${safeLines(msg)}\n`);
   },
   warn(msg: string): void {
     process.stderr.write(`⚠ ${safeLines(msg)}\n`);
@@ -86,7 +87,7 @@ export class Progress {
 
   tick(by = 1): void {
     this.count += by;
-    if (!tty || quiet || (this.count & 255) !== 0) return;
+    if (!tty || quiet() || (this.count & 255) !== 0) return;
     const now = performance.now();
     if (now - this.started < PROGRESS_AFTER_MS || now - this.lastDraw < 250) return;
     this.lastDraw = now;

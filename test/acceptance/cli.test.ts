@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../helpers/project.ts';
+import { inProcess } from '../helpers/project.ts';
 import { FIXTURE, tempDir } from './fixture.ts';
 
 /** `distill acceptance` as people and wireit run it: the verdict, the exit code and the two reports. */
@@ -12,7 +12,7 @@ const readJson = (p: string): Record<string, unknown> =>
 
 test('distill acceptance: 22/22 on the gate fixture, exit 0, acceptance.json in the shape audit-full reads, a report listing all 22', async () => {
   const out = tempDir('distill-acceptance-report-');
-  const r = await runCli(['acceptance', '--report-dir', out]);
+  const r = await inProcess(['acceptance', '--report-dir', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^✔ A01 source-lines-accounted\n/);
   assert.match(
@@ -52,7 +52,7 @@ test('distill acceptance on a fixture whose pins are off: exit 1, names the fail
   (expected['categories'] as Record<string, number>)['accepted'] = 25;
   writeFileSync(join(fixture, 'expected.json'), `${JSON.stringify(expected, null, 2)}\n`);
   const out = tempDir('distill-acceptance-report-');
-  const r = await runCli(['acceptance', '--fixture', fixture, '--report-dir', out, '--json']);
+  const r = await inProcess(['acceptance', '--fixture', fixture, '--report-dir', out, '--json']);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /\n✖ A03 category-and-rule-counts: category accepted: 24, expected 25\n/);
   assert.match(r.stderr, /\n21\/22 passed\n✖ acceptance: 21\/22 invariants hold on /);
@@ -71,7 +71,7 @@ test('distill acceptance on a fixture whose pins are off: exit 1, names the fail
 
 test('distill acceptance refuses a folder that is not a fixture (exit 2, says which)', async () => {
   const dir = tempDir('distill-acceptance-nofixture-');
-  const r = await runCli(['acceptance', '--fixture', dir]);
+  const r = await inProcess(['acceptance', '--fixture', dir]);
   assert.equal(r.code, 2);
   assert.match(
     r.stderr,

@@ -12,7 +12,7 @@ import {
   readBaseline,
 } from '../../tasks/gates/audit/baseline.ts';
 import { sha256 } from '../../tasks/lib/hash.ts';
-import { runCli } from '../helpers/project.ts';
+import { inProcess } from '../helpers/project.ts';
 import { builtProject } from './fixture.ts';
 
 /**
@@ -40,7 +40,7 @@ test('there are exactly 16 required checks with unique ids', () => {
 
 test('two audits in a row: 16/16 pass (exit 0) and append two chained rows; the second compares with the first', async () => {
   const dir = await builtProject();
-  const first = await runCli(['audit-full', '--root', dir]);
+  const first = await inProcess(['audit-full', '--root', dir]);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /^16\/16 required pass$/m);
   assert.match(first.stderr, /^drift: first audit \(no earlier baseline row\), nothing to compare$/m);
@@ -49,7 +49,7 @@ test('two audits in a row: 16/16 pass (exit 0) and append two chained rows; the 
     /^✔ provenance {12}\d[\d,]* export row sides resolve to evidence and re-hash \(\d+ source files read once each\)$/m,
   );
   const afterFirst = readFileSync(join(dir, BASELINE_FILE));
-  const second = await runCli(['audit-full', '--root', dir, '--json']);
+  const second = await inProcess(['audit-full', '--root', dir, '--json']);
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /^drift: ok vs baseline row 1 \(no tracked metric moved more than 20 %\)$/m);
   const afterSecond = readFileSync(join(dir, BASELINE_FILE));
@@ -110,7 +110,7 @@ test('two audits in a row: 16/16 pass (exit 0) and append two chained rows; the 
 
 test('without acceptance.json: 15/16, exit 1, the acceptance check says how to produce it; the row still records the audit', async () => {
   const dir = await builtProject({ acceptance: false });
-  const r = await runCli(['audit-full', '--root', dir]);
+  const r = await inProcess(['audit-full', '--root', dir]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^15\/16 required pass \(failing: acceptance\)$/m);
   assert.match(
@@ -128,7 +128,7 @@ test('without acceptance.json: 15/16, exit 1, the acceptance check says how to p
 
 test('a drift of more than 20 % from the latest row warns but does not fail the audit', async () => {
   const dir = await builtProject();
-  const first = await runCli(['audit-full', '--root', dir]);
+  const first = await inProcess(['audit-full', '--root', dir]);
   assert.equal(first.code, 0, first.stderr);
   const state = await readBaseline<AuditBaselineEntry>(dir);
   const last = state.rows[0]?.entry as AuditBaselineEntry;
@@ -139,7 +139,7 @@ test('a drift of more than 20 % from the latest row warns but does not fail the 
     ...last,
     metrics: { ...last.metrics, p4_sft_rows: 2 * sft, p3_accepted: Math.round(accepted * 1.19) },
   });
-  const r = await runCli(['audit-full', '--root', dir]);
+  const r = await inProcess(['audit-full', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(
     r.stderr.includes(
@@ -161,7 +161,7 @@ test('an edited baseline row: audit-full refuses to run, names the row, appends 
   const path = join(dir, BASELINE_FILE);
   writeFileSync(path, readFileSync(path, 'utf8').replace('"audit":2', '"audit":7'));
   const before = readFileSync(path);
-  const r = await runCli(['audit-full', '--root', dir]);
+  const r = await inProcess(['audit-full', '--root', dir]);
   assert.equal(r.code, 3);
   assert.match(
     r.stderr,
@@ -177,7 +177,7 @@ test('a truncated baseline (last row cut off) is refused and named', async () =>
   for (let i = 1; i <= 3; i++) await appendBaseline(dir, { audit: i });
   const path = join(dir, BASELINE_FILE);
   writeFileSync(path, `${rowsOf(dir).slice(0, 2).join('\n')}\n`);
-  const r = await runCli(['audit-full', '--root', dir]);
+  const r = await inProcess(['audit-full', '--root', dir]);
   assert.equal(r.code, 3);
   assert.match(
     r.stderr,
@@ -192,7 +192,7 @@ test('nothing built: audit-full stops with exit 2 and appends no row', async () 
   const dir = tempProject('distill-audit-empty-');
   rmSync(join(dir, BASELINE_FILE), { force: true });
   rmSync(join(dir, BASELINE_HEAD), { force: true });
-  const r = await runCli(['audit-full', '--root', dir]);
+  const r = await inProcess(['audit-full', '--root', dir]);
   assert.equal(r.code, 2);
   assert.match(
     r.stderr,

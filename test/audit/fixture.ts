@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BASELINE_FILE, BASELINE_HEAD } from '../../tasks/gates/audit/baseline.ts';
-import { runCli, tempProject } from '../helpers/project.ts';
+import { builtProject as builtTemplate } from '../helpers/built.ts';
 
 /** A passing acceptance result with `total` invariants, `failing` of them failing. */
 export function acceptanceJson(total = 22, failing: number[] = []): string {
@@ -22,26 +21,12 @@ export function put(root: string, rel: string, text: string): void {
   writeFileSync(join(root, rel), text);
 }
 
-let built: Promise<string> | null = null;
-
-/** The bundled corpus built once by `distill run-all` (no audit baseline), shared read-only by a test file. */
-function builtOnce(): Promise<string> {
-  built ??= (async () => {
-    const dir = tempProject('distill-audit-built-');
-    rmSync(join(dir, BASELINE_FILE), { force: true });
-    rmSync(join(dir, BASELINE_HEAD), { force: true });
-    const r = await runCli(['run-all', '--root', dir]);
-    if (r.code !== 0) throw new Error(`run-all failed: ${r.stderr}`);
-    return dir;
-  })();
-  return built;
-}
-
-/** A private copy of the built bundled corpus, with a passing acceptance.json unless told otherwise. */
+/**
+ * A private copy of the bundled corpus built by `distill run-all` without its audit baseline (built
+ * once per suite, test/helpers/built.ts), with a passing acceptance.json unless told otherwise.
+ */
 export async function builtProject(opts: { acceptance?: boolean } = {}): Promise<string> {
-  const src = await builtOnce();
-  const dir = mkdtempSync(join(tmpdir(), 'distill-audit-'));
-  cpSync(src, dir, { recursive: true });
+  const dir = await builtTemplate('audit', 'distill-audit-');
   if (opts.acceptance !== false) put(dir, 'reports/distillation/acceptance.json', acceptanceJson());
   return dir;
 }

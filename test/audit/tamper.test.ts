@@ -13,7 +13,7 @@ import { digestMismatches, type AuditHistory } from '../../tasks/gates/audit/pha
 import { releaseFreeze, type FreezeRunners } from '../../tasks/gates/release/release-freeze.ts';
 import { parseTestOutput } from '../../tasks/gates/release/runners.ts';
 import { PIPELINE } from '../../tasks/phases/registry.ts';
-import { runCli, tempProject } from '../helpers/project.ts';
+import { inProcess, tempProject } from '../helpers/project.ts';
 import { acceptanceJson, builtProject, git, put, scratchRepo } from './fixture.ts';
 
 /**
@@ -89,13 +89,13 @@ const noStack = (out: string): void => assert.doesNotMatch(out, /^\s+at .+\(.*:\
 
 test('an export row edited with its manifest and receipts rewritten to match: verify passes, audit-full does not (manifests vs the passing baseline row); a rebuild restores it', async () => {
   const dir = await builtProject();
-  const first = await runCli(['audit-full', '--root', dir]);
+  const first = await inProcess(['audit-full', '--root', dir]);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /starts a new baseline at row 1/, 'a first baseline is announced, not silent');
   tamperRag(dir, (t) => `${t}\n\nAlso: refunds are paid in cash at the back door.`);
-  const verify = await runCli(['verify', '--root', dir]);
+  const verify = await inProcess(['verify', '--root', dir]);
   assert.equal(verify.code, 0, `the attack is consistent enough to pass verify: ${verify.stderr}`);
-  const r = await runCli(['audit-full', '--root', dir]);
+  const r = await inProcess(['audit-full', '--root', dir]);
   assert.equal(r.code, 1, r.stderr);
   assert.equal(failingLine(r.stderr), '15/16 required pass (failing: manifests)');
   assert.match(
@@ -103,7 +103,7 @@ test('an export row edited with its manifest and receipts rewritten to match: ve
     /exports\/rag\/_manifest\.json \(sha256 [0-9a-f]{12}…\) is not the manifest passing audit row 1 recorded for export-rag built from the same sources, config and code \(sha256 [0-9a-f]{12}…\): exports\/rag\/ was changed after it was built and its manifest rewritten to match \(tampering\); rebuild with `npx distill run-all`/,
   );
   // the failing audit's row does not become the reference: the next audit still compares with row 1
-  const again = await runCli(['audit-full', '--root', dir]);
+  const again = await inProcess(['audit-full', '--root', dir]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /is not the manifest passing audit row 1 recorded for export-rag/);
   // the attacker's next move: make the phase look like another build (a parameter added to the
@@ -112,7 +112,7 @@ test('an export row edited with its manifest and receipts rewritten to match: ve
   const manifest = JSON.parse(readFileSync(mpath, 'utf8')) as { parameters: Record<string, unknown> };
   manifest.parameters['rebuilt_by'] = 'ops';
   writeFileSync(mpath, `${JSON.stringify(manifest, null, 2)}\n`);
-  const knob = await runCli(['audit-full', '--root', dir]);
+  const knob = await inProcess(['audit-full', '--root', dir]);
   assert.equal(knob.code, 1);
   assert.equal(failingLine(knob.stderr), '15/16 required pass (failing: manifests)');
   assert.match(knob.stderr, /is not the manifest passing audit row 1 recorded for export-rag/);
@@ -123,9 +123,9 @@ test('an export row edited with its manifest and receipts rewritten to match: ve
   );
   assert.ok(state.rows[0]?.entry.phases.some((p) => p.phase === 'export-rag'));
   // the recovery the finding names: rebuild every phase from its inputs, then the audit passes again
-  const rebuild = await runCli(['run-all', '--root', dir]);
+  const rebuild = await inProcess(['run-all', '--root', dir]);
   assert.equal(rebuild.code, 0, rebuild.stderr);
-  const after = await runCli(['audit-full', '--root', dir]);
+  const after = await inProcess(['audit-full', '--root', dir]);
   assert.equal(after.code, 0, after.stderr);
   assert.match(
     after.stderr,
@@ -141,8 +141,8 @@ test('a secret and raw personal data planted in an export with the manifest and 
     dir,
     (t) => `${t}\nDeploy with token ${token} and mail maria.gonzalez.1987@gmail.com for access.`,
   );
-  assert.equal((await runCli(['verify', '--root', dir])).code, 0);
-  const r = await runCli(['audit-full', '--root', dir]);
+  assert.equal((await inProcess(['verify', '--root', dir])).code, 0);
+  const r = await inProcess(['audit-full', '--root', dir]);
   assert.equal(r.code, 1, r.stderr);
   assert.equal(failingLine(r.stderr), '15/16 required pass (failing: export-secrets)');
   const at = rel.replace(/[./]/g, '\\$&');
@@ -182,7 +182,7 @@ test('the last baseline row edited and its head rewritten to match: AUDIT_CHAIN_
   const before = readFileSync(path);
   writeFileSync(path, readFileSync(path, 'utf8').replace('"audit":2', '"audit":7'));
   rewriteHead(dir);
-  const r = await runCli(['audit-full', '--root', dir]);
+  const r = await inProcess(['audit-full', '--root', dir]);
   assert.equal(r.code, 3, r.stderr);
   assert.match(
     r.stderr,
@@ -199,7 +199,7 @@ test('baseline and head both deleted: AUDIT_CHAIN_BROKEN, exit 3, never a silent
   const dir = await committedBaseline();
   rmSync(join(dir, BASELINE_FILE));
   rmSync(join(dir, BASELINE_HEAD));
-  const r = await runCli(['audit-full', '--root', dir]);
+  const r = await inProcess(['audit-full', '--root', dir]);
   assert.equal(r.code, 3, r.stderr);
   assert.match(
     r.stderr,
@@ -214,7 +214,7 @@ test('a corrupt or missing head file: AUDIT_CHAIN_BROKEN, exit 3, with the recov
   const dir = await committedBaseline();
   await appendBaseline(dir, { audit: 3 }); // a row appended since the commit survives the recovery
   writeFileSync(join(dir, BASELINE_HEAD), '{"seq": 3, "bytes": ');
-  const r = await runCli(['audit-full', '--root', dir]);
+  const r = await inProcess(['audit-full', '--root', dir]);
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /AUDIT_CHAIN_BROKEN: data\/_kb\/audit_baselines\.head\.json is not valid JSON \(/);
   assert.ok(
@@ -232,13 +232,13 @@ test('a corrupt or missing head file: AUDIT_CHAIN_BROKEN, exit 3, with the recov
   );
 
   writeFileSync(join(dir, BASELINE_HEAD), '{"seq":"three"}\n');
-  const shape = await runCli(['audit-full', '--root', dir]);
+  const shape = await inProcess(['audit-full', '--root', dir]);
   assert.equal(shape.code, 3);
   assert.match(shape.stderr, /audit_baselines\.head\.json does not hold \{"seq", "bytes", "sha256"\}/);
   noStack(shape.stderr);
 
   rmSync(join(dir, BASELINE_HEAD));
-  const missing = await runCli(['audit-full', '--root', dir]);
+  const missing = await inProcess(['audit-full', '--root', dir]);
   assert.equal(missing.code, 3);
   assert.match(
     missing.stderr,
@@ -248,7 +248,7 @@ test('a corrupt or missing head file: AUDIT_CHAIN_BROKEN, exit 3, with the recov
   // outside git there is no copy to restore: the message says how to start over deliberately
   const loose = tempProject('distill-tamper-loose-');
   writeFileSync(join(loose, BASELINE_HEAD), 'garbage');
-  const l = await runCli(['audit-full', '--root', loose]);
+  const l = await inProcess(['audit-full', '--root', loose]);
   assert.equal(l.code, 3, l.stderr);
   assert.match(l.stderr, /Recover: no committed copy exists/);
   assert.ok(

@@ -56,19 +56,66 @@ export function treeHashes(dir: string): Record<string, string> {
   return out;
 }
 
-/** Runs the CLI in-process (`main` of tasks/cli/commands.ts), capturing stdout and stderr. */
-export async function cliInProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
+/** Calls of `inProcess` run one at a time: each captures the process's stdout and stderr. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs the distill CLI in this process (`main` of tasks/cli/commands.ts, the code path of the bin
+ * without node and tsx start-up), with the same result as `runCli`: `env` is set for the call
+ * (DISTILL_QUIET=1 unless given) and every variable restored afterwards, `cwd` is entered and left.
+ * Calls are serialized. What the command writes as text to stdout / stderr is captured; binary
+ * writes pass through (node:test reports to its runner through stdout as Buffers). Use runCli
+ * when the test is about the process: exit, signals, a crash, another process's lock.
+ */
+export function inProcess(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const run = queue.then(() => inProcessNow(args, opts));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function inProcessNow(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv },
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { main } = await import('../../tasks/cli/commands.ts');
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  const savedEnv = { ...process.env };
+  const savedCwd = process.cwd();
+  let stdout = '';
+  let stderr = '';
+  const ow = process.stdout.write;
+  const ew = process.stderr.write;
+  const capture =
+    (stream: NodeJS.WriteStream, original: typeof process.stdout.write, add: (s: string) => void) =>
+    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      if (typeof chunk !== 'string')
+        return (original as (c: Uint8Array, ...r: unknown[]) => boolean).call(stream, chunk, ...rest);
+      add(chunk);
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (cb) queueMicrotask(cb);
+      return true;
+    };
+  for (const [k, v] of Object.entries({ DISTILL_QUIET: '1', ...opts.env }))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  process.stdout.write = capture(process.stdout, ow, (s) => (stdout += s)) as typeof process.stdout.write;
+  process.stderr.write = capture(process.stderr, ew, (s) => (stderr += s)) as typeof process.stderr.write;
   try {
-    return { code: await main(args), out, err };
+    if (opts.cwd) process.chdir(opts.cwd);
+    return { code: await main(args), stdout, stderr };
   } finally {
     process.stdout.write = ow;
     process.stderr.write = ew;
+    process.chdir(savedCwd);
+    for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
+    Object.assign(process.env, savedEnv);
   }
+}
+
+/** Runs the CLI in-process (`main` of tasks/cli/commands.ts), capturing stdout and stderr. */
+export async function cliInProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = await inProcess(args, { env: { DISTILL_QUIET: process.env['DISTILL_QUIET'] } });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { activePhases } from '../../tasks/phases/registry.ts';
-import { REPO, runCli, tempProject } from '../helpers/project.ts';
+import { REPO, inProcess, tempProject } from '../helpers/project.ts';
 
 const FUNNEL =
   /\nfunnel\n {2}([\d,]+) source rows\n {2}→ ([\d,]+) evidence records from [\d,]+ source rows \(([\d,]+) source rows quarantined; a row can give several records\)\n {2}→ ([\d,]+) scored runs: ([\d,]+) accepted, ([\d,]+) partially accepted, ([\d,]+) rejected, ([\d,]+) needs human review\n {2}→ export rows: rag ([\d,]+) chunks, sft ([\d,]+) rows, sft-partial ([\d,]+) rows, preference ([\d,]+) pairs, kto ([\d,]+) rows\n {2}left out over all phases: ([\d,]+) rows quarantined \(bad\), ([\d,]+) excluded by policy\n/;
@@ -15,7 +15,7 @@ const num = (s: string | undefined): number => Number((s ?? '').replace(/,/g, ''
 const readJson = (dir: string, rel: string) => JSON.parse(readFileSync(join(dir, rel), 'utf8'));
 
 async function runAll(dir: string, runId: string) {
-  const r = await runCli(['run-all', '--root', dir], { env: { DISTILL_RUN_ID: runId } });
+  const r = await inProcess(['run-all', '--root', dir], { env: { DISTILL_RUN_ID: runId } });
   assert.equal(r.code, 0, r.stderr);
   return r;
 }

@@ -1,25 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReplayCall } from '../../schemas/replay-call.ts';
 import { SftSample } from '../../schemas/sft-sample.ts';
 import { sha256 } from '../../tasks/lib/hash.ts';
-import { COMMANDS, helpText } from '../../tasks/cli/commands.ts';
-import { activePhases } from '../../tasks/phases/registry.ts';
+import { helpText } from '../../tasks/cli/commands.ts';
 import { loadRagIndex } from '../../tasks/replay/load-index.ts';
 import { buildIndexText } from '../../tasks/lib/rag-index.ts';
 import { isRefusal } from '../../tasks/replay/validate.ts';
-import { runCli, tempProject } from '../helpers/project.ts';
+import { builtProject } from '../helpers/built.ts';
+import { inProcess, tempProject } from '../helpers/project.ts';
 import { closedPortUrl, completion, startFakeServer } from './fake-openai-server.ts';
 import { runDoc } from './fixture.ts';
 
@@ -30,27 +21,13 @@ const read = (root: string, rel: string): string => readFileSync(join(root, rel)
 const TASK = 'Per month, what share of orders in shop_eu.orders had status refunded?';
 
 /**
- * A temp copy of the bundled corpus built by every pipeline phase up to the RAG and SFT exports
- * (in pipeline order, so a phase added upstream is picked up) and, unless told otherwise, index-rag.
+ * A temp copy of the bundled corpus built by every pipeline phase (the exports and index-rag
+ * included; test/helpers/built.ts builds it once per suite). Tests that write (logs, a rebuilt
+ * index) take their own copy; the others read this one.
  */
-async function builtProject(index = true): Promise<string> {
-  const root = tempProject('distill-replay-');
-  const skip = new Set(['export-sft-partial', 'export-preference', ...(index ? [] : ['index-rag'])]);
-  for (const p of activePhases((name) => name in COMMANDS).filter((x) => !skip.has(x.phase))) {
-    const r = await runCli([...p.argv, '--root', root]);
-    assert.equal(r.code, 0, `${p.argv.join(' ')}: ${r.stderr}`);
-  }
-  return root;
-}
-
-/** A copy of a built project (so tests that write logs do not see each other's rows). */
-function copyOf(root: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'distill-replay-'));
-  cpSync(root, dir, { recursive: true });
-  return dir;
-}
-
-const shared = builtProject();
+const shared = builtProject('all', 'distill-replay-');
+/** A copy of the built project (so tests that write logs do not see each other's rows). */
+const copyOf = async (): Promise<string> => builtProject('all', 'distill-replay-');
 
 test('help lists index-rag, replay and replay-eval', () => {
   const help = helpText(100).replace(/\n {4,}/g, ' ');
@@ -67,13 +44,13 @@ test('help lists index-rag, replay and replay-eval', () => {
 
 test('index-rag before export-rag, and replay before index-rag, say which command builds what is missing', async () => {
   const fresh = tempProject('distill-replay-');
-  const r1 = await runCli(['index-rag', '--root', fresh]);
+  const r1 = await inProcess(['index-rag', '--root', fresh]);
   assert.equal(r1.code, 2);
   assert.match(
     r1.stderr,
     /✖ index-rag: exports\/rag\/_manifest\.json not found: build it first with `npm run export-rag` \[UPSTREAM_MISSING\]\n/,
   );
-  const r2 = await runCli(['replay', '--task', TASK, '--dry-run', '--root', fresh]);
+  const r2 = await inProcess(['replay', '--task', TASK, '--dry-run', '--root', fresh]);
   assert.equal(r2.code, 2);
   assert.equal(
     r2.stderr,
@@ -101,13 +78,13 @@ test('index-rag writes index.json + _manifest.json (input = the RAG export), byt
     shards.reduce((n: number, f: { rows: number }) => n + f.rows, 0),
   );
   const before = read(root, 'data/rag-index/index.json');
-  const again = await runCli(['index-rag', '--root', root]);
+  const again = await inProcess(['index-rag', '--root', root]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(read(root, 'data/rag-index/index.json'), before);
 });
 
 test('index-rag streams the same bytes MiniSearch builds in memory, with the postings spilled in tiny partitions and from unsorted rows', async () => {
-  const root = copyOf(await shared);
+  const root = await copyOf();
   const dir = 'exports/rag/documents';
   const files = readdirSync(join(root, dir)).sort();
   const rows = files
@@ -119,7 +96,7 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
     });
   const expected = buildIndexText(rows.map((l) => JSON.parse(l)));
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
-  const spilled = await runCli(['index-rag', '--root', root], {
+  const spilled = await inProcess(['index-rag', '--root', root], {
     env: { DISTILL_INDEX_PARTITION_POSTINGS: '3' },
   });
   assert.equal(spilled.code, 0, spilled.stderr);
@@ -135,7 +112,7 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   const entry = manifest.files.find((f: { path: string }) => f.path === shard);
   entry.sha256 = sha256(reversed);
   writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const unsorted = await runCli(['index-rag', '--root', root]);
+  const unsorted = await inProcess(['index-rag', '--root', root]);
   assert.equal(unsorted.code, 0, unsorted.stderr);
   assert.equal(read(root, 'data/rag-index/index.json'), expected);
   assert.deepEqual(readdirSync(join(root, '.distill/scratch')), [], 'the scratch folder is removed');
@@ -144,7 +121,7 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   writeFileSync(join(root, shard), badLast);
   entry.sha256 = sha256(badLast);
   writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const bad = await runCli(['index-rag', '--root', root]);
+  const bad = await inProcess(['index-rag', '--root', root]);
   assert.equal(bad.code, 2);
   assert.match(
     bad.stderr,
@@ -154,7 +131,7 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   );
   // a changed byte is refused before anything is written
   writeFileSync(join(root, shard), `${reversed} `);
-  const changed = await runCli(['index-rag', '--root', root]);
+  const changed = await inProcess(['index-rag', '--root', root]);
   assert.equal(changed.code, 2);
   assert.match(
     changed.stderr,
@@ -167,7 +144,7 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
 
 test('replay --dry-run prints the retrieved documents and the exact prompt, calls no model and logs nothing', async () => {
   const root = await shared;
-  const r = await runCli(['replay', '--task', TASK, '--dry-run', '--root', root], {
+  const r = await inProcess(['replay', '--task', TASK, '--dry-run', '--root', root], {
     env: { DISTILL_LOCAL_BASE_URL: 'http://127.0.0.1:9/v1' },
   });
   assert.equal(r.code, 0, r.stderr);
@@ -188,7 +165,7 @@ test('replay --dry-run prints the retrieved documents and the exact prompt, call
   );
   assert.equal(existsSync(join(root, 'reports/replay/calls.jsonl')), false);
 
-  const j = await runCli(['replay', '--task', TASK, '--dry-run', '--json', '--k', '2', '--root', root]);
+  const j = await inProcess(['replay', '--task', TASK, '--dry-run', '--json', '--k', '2', '--root', root]);
   const out = JSON.parse(j.stdout);
   assert.equal(out.retrieved.length, 2);
   assert.deepEqual(
@@ -196,12 +173,12 @@ test('replay --dry-run prints the retrieved documents and the exact prompt, call
     out.retrieved.map((d: { id: string }) => d.id),
   );
   assert.deepEqual(Object.keys(out.request), ['model', 'messages', 'temperature', 'max_tokens', 'seed']);
-  const same = await runCli(['replay', '--task', TASK, '--dry-run', '--json', '--k', '2', '--root', root]);
+  const same = await inProcess(['replay', '--task', TASK, '--dry-run', '--json', '--k', '2', '--root', root]);
   assert.equal(same.stdout, j.stdout, 'retrieval and prompt are deterministic');
 });
 
 test('replay answers through the local model, prints the answer with the ids it is grounded on, and logs the call', async () => {
-  const root = copyOf(await shared);
+  const root = await copyOf();
   const server = await startFakeServer((body) => {
     const user = String((body['messages'] as { content: string }[])[1]?.content ?? '');
     const first = /<document id="(rag_[0-9a-f]{24}(?:-\d+)?)"/.exec(user)?.[1];
@@ -213,7 +190,7 @@ test('replay answers through the local model, prints the answer with the ids it 
   });
   try {
     const env = { DISTILL_LOCAL_BASE_URL: server.baseUrl, DISTILL_LOCAL_MODEL: 'fake-model' };
-    const r = await runCli(['replay', '--task', TASK, '--root', root], { env });
+    const r = await inProcess(['replay', '--task', TASK, '--root', root], { env });
     assert.equal(r.code, 0, r.stderr);
     const id = /\[(rag_[0-9a-f]{24}(?:-\d+)?)\]/.exec(r.stdout)?.[1] as string;
     assert.equal(r.stdout, `Use AVG over a CASE on status [${id}].\n\ngrounded on: ${id}\n`);
@@ -221,7 +198,7 @@ test('replay answers through the local model, prints the answer with the ids it 
       r.stderr,
       /^✔ replay: answered by local fake-model \(\d+\.\d s, 100 \+ 20 tokens\); 5 retrieved, 1 cited; logged to reports\/replay\/calls\.jsonl\n$/,
     );
-    const base = await runCli(['replay', '--task', TASK, '--no-retrieval', '--root', root], { env });
+    const base = await inProcess(['replay', '--task', TASK, '--no-retrieval', '--root', root], { env });
     assert.equal(base.code, 0, base.stderr);
     assert.equal(base.stdout, 'Use AVG over a CASE on status.\n\ngrounded on: (no retrieval)\n');
     const rows = read(root, 'reports/replay/calls.jsonl')
@@ -241,9 +218,9 @@ test('replay answers through the local model, prints the answer with the ids it 
 });
 
 test('replay with no model reachable exits 3 and says which URL and how to start one; --allow-escalation needs an escalation model', async () => {
-  const root = copyOf(await shared);
+  const root = await copyOf();
   const closed = await closedPortUrl();
-  const r = await runCli(['replay', '--task', TASK, '--root', root], {
+  const r = await inProcess(['replay', '--task', TASK, '--root', root], {
     env: { DISTILL_LOCAL_BASE_URL: closed },
   });
   assert.equal(r.code, 3);
@@ -252,7 +229,7 @@ test('replay with no model reachable exits 3 and says which URL and how to start
     r.stderr,
     `✖ no model server reachable at ${closed} (ECONNREFUSED). Start one, e.g. \`ollama serve\` then \`ollama pull qwen2.5:7b-instruct\` (or a llama.cpp server, vLLM or LM Studio), or point DISTILL_LOCAL_BASE_URL / replay.local.base_url at a running OpenAI-compatible server.\n✖ replay: no answer from any model; logged to reports/replay/calls.jsonl\n`,
   );
-  const e = await runCli(['replay', '--task', TASK, '--allow-escalation', '--root', root], {
+  const e = await inProcess(['replay', '--task', TASK, '--allow-escalation', '--root', root], {
     env: { DISTILL_LOCAL_BASE_URL: closed, DISTILL_ESCALATION_BASE_URL: '', DISTILL_ESCALATION_MODEL: '' },
   });
   assert.equal(e.code, 2);
@@ -260,15 +237,15 @@ test('replay with no model reachable exits 3 and says which URL and how to start
     e.stderr,
     /^✖ --allow-escalation needs an escalation model: set replay\.escalation\.base_url and replay\.escalation\.model in distill\.config\.json, or DISTILL_ESCALATION_BASE_URL and DISTILL_ESCALATION_MODEL/,
   );
-  const k = await runCli(['replay', '--task', TASK, '--kind', 'yaml', '--root', root]);
+  const k = await inProcess(['replay', '--task', TASK, '--kind', 'yaml', '--root', root]);
   assert.deepEqual([k.code, k.stderr], [2, '✖ --kind must be one of text, json, got "yaml" [USAGE]\n']);
 });
 
 test('replay-eval with no model: retrieval metrics and examples, model arms "unavailable" with a note, exit 0; deterministic; --require-model fails', async () => {
-  const root = copyOf(await shared);
+  const root = await copyOf();
   const closed = await closedPortUrl();
   const env = { DISTILL_LOCAL_BASE_URL: closed };
-  const r = await runCli(['replay-eval', '--root', root], { env });
+  const r = await inProcess(['replay-eval', '--root', root], { env });
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(read(root, 'reports/replay/eval.json'));
   assert.equal(r.stdout, read(root, 'reports/replay/eval.md'));
@@ -293,14 +270,14 @@ test('replay-eval with no model: retrieval metrics and examples, model arms "una
   assert.match(r.stderr, /⚠ model arms not run: no model server reachable/);
   assert.equal(existsSync(join(root, 'reports/replay/calls.jsonl')), false, 'no model call was made');
 
-  const again = await runCli(['replay-eval', '--root', root], { env });
+  const again = await inProcess(['replay-eval', '--root', root], { env });
   assert.equal(again.code, 0);
   assert.equal(
     read(root, 'reports/replay/eval.json').replace(/127\.0\.0\.1:\d+/g, 'HOST'),
     JSON.stringify(report, null, 2).replace(/127\.0\.0\.1:\d+/g, 'HOST') + '\n',
   );
 
-  const strict = await runCli(['replay-eval', '--require-model', '--root', root], { env });
+  const strict = await inProcess(['replay-eval', '--require-model', '--root', root], { env });
   assert.equal(strict.code, 3);
   assert.match(
     strict.stderr,
@@ -310,7 +287,7 @@ test('replay-eval with no model: retrieval metrics and examples, model arms "una
 
 test('replay-eval never retrieves the held-out run itself, and no accepted answer of the corpus reads as a refusal', async () => {
   const root = await shared;
-  const r = await runCli(['replay-eval', '--json', '--root', root], {
+  const r = await inProcess(['replay-eval', '--json', '--root', root], {
     env: { DISTILL_LOCAL_BASE_URL: await closedPortUrl() },
   });
   const report = JSON.parse(r.stdout);
@@ -334,7 +311,7 @@ test('replay-eval never retrieves the held-out run itself, and no accepted answe
 });
 
 test('replay-eval with a model: both arms run, with validity, agreement, latency and tokens; every call is logged', async () => {
-  const root = copyOf(await shared);
+  const root = await copyOf();
   const server = await startFakeServer((body) => {
     const user = String((body['messages'] as { content: string }[])[1]?.content ?? '');
     const first = /<document id="(rag_[0-9a-f]{24}(?:-\d+)?)"/.exec(user)?.[1];
@@ -346,7 +323,7 @@ test('replay-eval with a model: both arms run, with validity, agreement, latency
     };
   });
   try {
-    const r = await runCli(['replay-eval', '--limit', '4', '--root', root], {
+    const r = await inProcess(['replay-eval', '--limit', '4', '--root', root], {
       env: {
         DISTILL_LOCAL_BASE_URL: server.baseUrl,
         DISTILL_LOCAL_MODEL: 'fake-model',

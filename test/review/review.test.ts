@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { decisionProblems, reviewQueue } from '../../tasks/review/queue.ts';
 import { reviewCommand } from '../../tasks/review/review-command.ts';
 import { UserError } from '../../tasks/lib/result.ts';
-import { runCli } from '../helpers/project.ts';
+import { inProcess } from '../helpers/project.ts';
 import { editSignal, makeProject, mkRun, writeScored } from '../exports/fixture.ts';
 
 /**
@@ -268,7 +268,7 @@ test('an ESC (and a C1 control) in a user turn and a signal is escaped in the te
 
 test('a missing --answer-file is INPUT_UNREADABLE (exit 2) with no stack trace', async () => {
   const root = await project();
-  const r = await runCli(
+  const r = await inProcess(
     [
       'review',
       '--decide',

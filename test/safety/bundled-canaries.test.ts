@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
-import { runCli, tempProject } from '../helpers/project.ts';
+import { builtProject } from '../helpers/built.ts';
 
 /**
  * RELIABILITY.md T12 on the bundled corpus: the fake keys and PII planted by tasks/dev/corpus/canaries.ts
@@ -33,19 +33,8 @@ function files(dir: string): string[] {
 }
 
 test('bundled corpus: canary keys and PII never reach exports/ or data/screened/; each key row is quarantined SECRET_DETECTED', async () => {
-  const dir = tempProject('distill-canaries-');
-  for (const phase of [
-    ['build-evidence'],
-    ['score'],
-    ['screen'],
-    ['export-rag'],
-    ['export-sft'],
-    ['export-sft', '--include-partial'],
-    ['export-preference'],
-  ]) {
-    const r = await runCli([...phase, '--root', dir]);
-    assert.equal(r.code, 0, `${phase.join(' ')}: ${r.stderr}`);
-  }
+  // every phase run once, one command each (a copy of the suite's template, test/helpers/built.ts)
+  const dir = await builtProject('all', 'distill-canaries-');
   // the canaries, and the source rows (file + 0-based line) that carry each fake key
   const found = new Map<string, Set<string>>();
   const rowsWith = new Map<string, { rule: string; rows: Set<string> }>();

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, jsonl, reward, tempDir, writeFiles } from '../reliability/fixture.ts';
-import { runCli } from '../helpers/project.ts';
+import { inProcess } from '../helpers/project.ts';
 import { safeText } from '../../tasks/lib/terminal-text.ts';
 
 /**
@@ -40,14 +40,14 @@ test('distill sniff escapes file names and file content, in text and in --json',
   const dir = project('reward', {});
   writeFileSync(join(dir, ESC_NAME), `${HOSTILE_LINE}\n`);
   writeFileSync(join(dir, C1_NAME), jsonl(reward('t1')));
-  const text = await runCli(['sniff', ESC_NAME, C1_NAME], { cwd: dir });
+  const text = await inProcess(['sniff', ESC_NAME, C1_NAME], { cwd: dir });
   assert.equal(text.code, 1, text.stderr); // the first is unknown
   assert.doesNotMatch(text.stdout, RAW);
   assert.doesNotMatch(text.stderr, RAW);
   assert.match(text.stdout, /^evil\\u001b\[2J\\u001b\]0;pwned\\u0007\.jsonl: unknown: /m);
   assert.match(text.stdout, /^c1\\u009b31m\\u202eevil\.jsonl: reward \(confidence/m);
   assert.ok(!text.stdout.includes('sk-live'), 'no source text copied');
-  const json = await runCli(['sniff', '--json', ESC_NAME, C1_NAME], { cwd: dir });
+  const json = await inProcess(['sniff', '--json', ESC_NAME, C1_NAME], { cwd: dir });
   assert.doesNotMatch(json.stdout, RAW);
   const parsed = JSON.parse(json.stdout) as { file: string }[];
   assert.deepEqual(
@@ -61,7 +61,7 @@ test('the adapter "auto" error escapes the file name and what it quotes of the f
   const root = project('auto', {
     [`data/_kb/a/${ESC_NAME}`]: `${HOSTILE_LINE}\n${HOSTILE_LINE}\n`,
   });
-  const r = await runCli(['build-evidence', '--root', root]);
+  const r = await inProcess(['build-evidence', '--root', root]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /FORMAT_UNKNOWN|no adapter recognises/);
   assert.match(r.stderr, /evil\\u001b\[2J\\u001b\]0;pwned\\u0007\.jsonl/);
@@ -73,7 +73,7 @@ test('build-evidence: a hostile file name is refused with an escaped name; the s
     'data/_kb/a/good.jsonl': jsonl(reward('t1')),
     [`data/_kb/a/${ESC_NAME}`]: jsonl(reward('t2')),
   });
-  const r = await runCli(['build-evidence', '--root', root]);
+  const r = await inProcess(['build-evidence', '--root', root]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(
     r.stderr,

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { UserError } from '../../tasks/lib/result.ts';
 import { openSource, readLines, type SourceUnit } from '../../tasks/lib/source-reader.ts';
 import { build, jsonl, ls, outputs, reward, tempDir, writeFiles } from '../reliability/fixture.ts';
-import { runCli } from '../helpers/project.ts';
+import { inProcess } from '../helpers/project.ts';
 
 /** Issue 20: gzip sources are read as they are; a file that changes under the reader fails the phase. */
 
@@ -84,7 +84,7 @@ test('adapter "auto" and `distill sniff` see through .gz', async () => {
     out.health.files.map((h) => [h.file, h.adapter, h.units, h.evidence_units]),
     [[`${A}/x.jsonl.gz`, 'reward', 3, 3]],
   );
-  const r = await runCli(['sniff', join(root, A, 'x.jsonl.gz')]);
+  const r = await inProcess(['sniff', join(root, A, 'x.jsonl.gz')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /x\.jsonl\.gz: reward \(confidence \d\.\d\d\)/);
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { UserError, type ErrorCode } from '../../tasks/lib/result.ts';
 import { build, jsonl, ls, outputs, reward, tempDir, writeFiles } from '../reliability/fixture.ts';
-import { runCli } from '../helpers/project.ts';
+import { inProcess } from '../helpers/project.ts';
 
 /**
  * Issue 20: a source's rows leave the datasets only when the operator says so. Every case builds
@@ -235,14 +235,14 @@ test('run-all fails (exit 2) and shows the message when a glob matches nothing',
     { [`${A}/x.jsonl`]: jsonl(reward('t1')) },
   );
   mkdirSync(join(root, B), { recursive: true });
-  const r = await runCli(['run-all', '--root', root]);
+  const r = await inProcess(['run-all', '--root', root]);
   assert.notEqual(r.code, 0, r.stderr);
   assert.match(
     r.stderr,
     /build-evidence: NO_SOURCES: .*\n {2}- \[NO_SOURCES\] source beta: no file matches "data\/_kb\/b\/\*\.jsonl"/,
   );
   assert.match(r.stderr, /--accept-source-changes/);
-  const ok = await runCli(['run-all', '--root', root, '--accept-source-changes']);
+  const ok = await inProcess(['run-all', '--root', root, '--accept-source-changes']);
   assert.equal(ok.code, 0, ok.stderr);
   rmSync(join(root, 'reports'), { recursive: true, force: true });
 });

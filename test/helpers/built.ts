@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BASELINE_FILE, BASELINE_HEAD } from '../../tasks/gates/audit/baseline.ts';
+import { inProcess, REPO, tempProject } from './project.ts';
+
+/**
+ * The bundled corpus built once per suite, not once per test: the first test file that asks for a
+ * stage builds it (in-process, one phase command after another, as a user would) into a template
+ * folder under the OS temp dir, and every test gets its own copy (`cp -r`, milliseconds). The
+ * template's key hashes everything a build reads (tasks/, schemas/, the config, the corpus,
+ * package-lock.json), so a code change builds a new one; older templates are removed. Test files
+ * running at the same time wait for the one that builds (a lock folder naming its pid).
+ */
+
+/** The folder templates live in. */
+export const TEMPLATES = join(tmpdir(), 'distill-test-templates');
+
+/** The template's build log (removed from the copies). */
+const LOG = '.template-log.json';
+
+/**
+ * Which phases a template has run: evidence (build-evidence), scored (+ score), all (every phase,
+ * one command each), run-all (`distill run-all`: every phase plus the run's reports), audit
+ * (run-all on the corpus without its committed audit baseline, the audit tests' start).
+ */
+export type Stage = 'evidence' | 'scored' | 'all' | 'run-all' | 'audit';
+
+/** The CLI arguments of every phase the stage runs, in pipeline order. */
+async function stageArgv(stage: Stage): Promise<string[][]> {
+  if (stage === 'evidence') return [['build-evidence']];
+  if (stage === 'scored') return [['build-evidence'], ['score']];
+  if (stage === 'run-all' || stage === 'audit') return [['run-all']];
+  const { COMMANDS } = await import('../../tasks/cli/commands.ts');
+  const { activePhases } = await import('../../tasks/phases/registry.ts');
+  return activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
+}
+
+let codeKey: string | null = null;
+
+/** sha256 of what a build reads: the code, the schemas, the config, the corpus and the lock file. */
+function inputsKey(): string {
+  if (codeKey) return codeKey;
+  const h = createHash('sha256');
+  const walk = (rel: string): void => {
+    const p = join(REPO, rel);
+    if (!existsSync(p)) return;
+    if (statSync(p).isDirectory()) for (const name of readdirSync(p).sort()) walk(`${rel}/${name}`);
+    else h.update(`${rel}\0`).update(readFileSync(p)).update('\0');
+  };
+  for (const rel of [
+    'tasks',
+    'schemas',
+    'data/_kb',
+    'distill.config.json',
+    'package-lock.json',
+    'test/helpers/built.ts',
+  ])
+    walk(rel);
+  codeKey = h.digest('hex').slice(0, 16);
+  return codeKey;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The template of `stage` (built now if no test file built it yet); never modify it: copy it. */
+export async function template(stage: Stage): Promise<string> {
+  const key = `${stage}-${inputsKey()}`;
+  const dir = join(TEMPLATES, key);
+  const lock = `${dir}.lock`;
+  mkdirSync(TEMPLATES, { recursive: true });
+  for (const started = Date.now(); ;) {
+    if (existsSync(join(dir, '.template-done'))) return dir;
+    try {
+      mkdirSync(lock);
+    } catch {
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+      } catch {
+        // the holder has not written its pid yet
+      }
+      if (holder > 0 && !alive(holder)) rmSync(lock, { recursive: true, force: true });
+      assert.ok(Date.now() - started < 10 * 60_000, `waited 10 minutes for ${lock}`);
+      await sleep(100);
+      continue;
+    }
+    try {
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      if (existsSync(join(dir, '.template-done'))) return dir;
+      // older templates (other code or corpus) go
+      for (const name of readdirSync(TEMPLATES))
+        if (!name.endsWith(`-${inputsKey()}`) && !name.endsWith('.lock') && !name.includes('.tmp-'))
+          rmSync(join(TEMPLATES, name), { recursive: true, force: true });
+      const tmp = `${dir}.tmp-${process.pid}`;
+      rmSync(tmp, { recursive: true, force: true });
+      const root = tempProject('distill-template-');
+      if (stage === 'audit')
+        for (const f of [BASELINE_FILE, BASELINE_HEAD]) rmSync(join(root, f), { force: true });
+      const logs: Record<string, string> = {};
+      for (const argv of await stageArgv(stage)) {
+        const r = await inProcess([...argv, '--root', root]);
+        assert.equal(r.code, 0, `template ${stage}: distill ${argv.join(' ')}: ${r.stderr}`);
+        logs[argv.join(' ')] = r.stdout + r.stderr;
+      }
+      writeFileSync(join(root, LOG), JSON.stringify(logs));
+      writeFileSync(join(root, '.template-done'), '');
+      cpSync(root, tmp, { recursive: true, preserveTimestamps: true });
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(tmp, dir);
+      rmSync(root, { recursive: true, force: true });
+      return dir;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * A fresh temp project holding the bundled corpus built through `stage`: the same files a test
+ * would get by running those phases itself in a `tempProject()`.
+ */
+export async function builtProject(stage: Stage, prefix = 'distill-test-'): Promise<string> {
+  const from = await template(stage);
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cpSync(from, dir, { recursive: true, preserveTimestamps: true });
+  rmSync(join(dir, '.template-done'));
+  rmSync(join(dir, LOG));
+  return dir;
+}
+
+/** What each phase command printed (stdout + stderr, DISTILL_QUIET=1) when the template of `stage` was built. */
+export async function templateLog(stage: Stage): Promise<Record<string, string>> {
+  return JSON.parse(readFileSync(join(await template(stage), LOG), 'utf8')) as Record<string, string>;
+}
