@@ -99,3 +99,28 @@ test('a big-file run adds its check (peak RSS within the phase limit) and a line
   assert.equal(buildReport(input({ big_file: null })).targets.length, 5);
   assert.doesNotMatch(formatReport(buildReport(input())), /big source file/);
 });
+
+test('bench: CLI start-up is checked on the slowest command, npx reported beside it', () => {
+  const startup = {
+    help_seconds: 0.41,
+    commands: { score: 0.44, trace: 0.47 },
+    npx_help_seconds: 0.9,
+    npx_overhead_seconds: 0.45,
+  };
+  const ok = buildReport(input({ startup })).targets.find((t) => t.name.startsWith('CLI start-up'));
+  assert.ok(ok?.met);
+  assert.match(
+    ok.value,
+    /^0\.47 s \(trace --help; npx distill --help 0\.9 s, of which npx itself 0\.45 s\)$/,
+  );
+  const slow = buildReport(input({ startup: { ...startup, help_seconds: 0.52 } })).targets.find((t) =>
+    t.name.startsWith('CLI start-up'),
+  );
+  assert.equal(slow?.met, false);
+  assert.match(slow.value, /^0\.52 s \(--help;/);
+  assert.equal(
+    buildReport(input()).targets.some((t) => t.name.startsWith('CLI start-up')),
+    false,
+    'no figure, no target',
+  );
+});

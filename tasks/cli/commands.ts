@@ -1,17 +1,20 @@
 import { parseArgs } from 'node:util';
 import { log } from '../lib/log.ts';
 import type { PhaseResult } from '../lib/phase.ts';
-import { IO_ERROR_EXIT, isIoError, runPhase } from '../lib/phase.ts';
-import { diskName } from '../lib/disk.ts';
 import type { DistillConfig } from '../../schemas/config.ts';
-import { findRoot, loadConfig } from '../lib/project.ts';
-import wrapAnsi from 'wrap-ansi';
 import { didYouMean } from '../lib/did-you-mean.ts';
-import { describeUserError, ERROR_CODES, UserError } from '../lib/result.ts';
-import { activePhases, excludedReasons } from '../phases/registry.ts';
+import { wrapWords } from './wrap.ts';
+import { diskName } from '../lib/disk.ts';
+import { describeUserError, ERROR_CODES, IO_ERROR_EXIT, isIoError, UserError } from '../lib/result.ts';
 
-// Command modules are imported when their command runs, not at start-up: importing all of them
-// (zod schemas, secretlint, the OpenAI client, ...) cost ~1.7 s of CPU on every CLI call.
+// Start-up (issue #22: every command starts in ≤ 0.5 s): this module holds the command table and
+// help, and imports only what help and argument errors need. Everything a command does is imported
+// when it runs: the phase runner and its receipts, the project and config loader (zod), the phase
+// registry, and each command's own module (secretlint, the OpenAI client, ...). Importing all of
+// them cost ~1.7 s of CPU on every CLI call; the phase runner and config loader alone ~0.2 s.
+
+/** The phase runner, config loader and phase registry: loaded on first use. */
+const phaseKit = () => import('./phase-kit.ts');
 
 /** One CLI command: its usage line, what it does, and how to run it. */
 interface Command {
@@ -27,7 +30,7 @@ const phaseCommand = (name: string, load: () => Promise<PhaseFn>, summary: strin
   summary,
   run: async (root, argv) => {
     parseArgs({ args: argv, options: {}, allowPositionals: false });
-    const fn = await load();
+    const [fn, { runPhase, loadConfig, excludedReasons }] = await Promise.all([load(), phaseKit()]);
     return runPhase(name, root, () => fn(root, loadConfig(root)), excludedReasons(name));
   },
 });
@@ -44,7 +47,10 @@ export const COMMANDS: Record<string, Command> = {
         options: { 'accept-source-changes': { type: 'boolean', default: false } },
         allowPositionals: false,
       });
-      const { buildEvidence } = await import('../phases/build-evidence/run.ts');
+      const [{ buildEvidence }, { runPhase, loadConfig }] = await Promise.all([
+        import('../phases/build-evidence/run.ts'),
+        phaseKit(),
+      ]);
       return runPhase('build-evidence', root, () =>
         buildEvidence(root, loadConfig(root), {
           acceptSourceChanges: values['accept-source-changes'] === true,
@@ -78,7 +84,10 @@ export const COMMANDS: Record<string, Command> = {
         allowPositionals: false,
       });
       const includePartial = values['include-partial'] === true;
-      const { exportSft } = await import('../phases/export-sft/run.ts');
+      const [{ exportSft }, { runPhase, loadConfig, excludedReasons }] = await Promise.all([
+        import('../phases/export-sft/run.ts'),
+        phaseKit(),
+      ]);
       const phase = includePartial ? 'export-sft-partial' : 'export-sft';
       return runPhase(
         phase,
@@ -112,7 +121,10 @@ export const COMMANDS: Record<string, Command> = {
       'BM25 retrieval index over exports/rag/ → data/rag-index/ (serialized MiniSearch index + _manifest.json)',
     run: async (root, argv) => {
       parseArgs({ args: argv, options: {}, allowPositionals: false });
-      const { indexRag } = await import('../phases/index-rag/run.ts');
+      const [{ indexRag }, { runPhase }] = await Promise.all([
+        import('../phases/index-rag/run.ts'),
+        phaseKit(),
+      ]);
       return runPhase('index-rag', root, () => indexRag(root));
     },
   },
@@ -166,7 +178,7 @@ export const COMMANDS: Record<string, Command> = {
       if (values['accept-source-changes']) process.env['DISTILL_ACCEPT_SOURCE_CHANGES'] = '1';
       // --begin / --collect are the first and last steps of `npm run run-all` (wireit builds the phases in between)
       if (values.begin) return (await import('../run/begin.ts')).beginRun(root);
-      const { runAll } = await import('../run/run-all.ts');
+      const [{ runAll }, { activePhases }] = await Promise.all([import('../run/run-all.ts'), phaseKit()]);
       const phases = activePhases((name) => name in COMMANDS);
       const runPhaseArgv = (args: readonly string[]) =>
         (COMMANDS[args[0] as string] as Command).run(root, args.slice(1));
@@ -204,7 +216,10 @@ export const COMMANDS: Record<string, Command> = {
     summary:
       'Build the hand-written fixture in test/fixtures/acceptance/ three times (every phase; rerun; sources reversed) in temp folders and check the 22 invariants of docs/acceptance.md; writes reports/distillation/phase6-acceptance-report.md + acceptance.json; exit 1 unless 22/22 pass',
     run: async (root, argv) => {
-      const { acceptanceCommand } = await import('../gates/acceptance/command.ts');
+      const [{ acceptanceCommand }, { activePhases }] = await Promise.all([
+        import('../gates/acceptance/command.ts'),
+        phaseKit(),
+      ]);
       const phases = activePhases((name) => name in COMMANDS);
       return acceptanceCommand(root, argv, {
         phases,
@@ -222,7 +237,10 @@ export const COMMANDS: Record<string, Command> = {
         options: { json: { type: 'boolean', default: false } },
         allowPositionals: false,
       });
-      const { auditFull } = await import('../gates/audit/audit-full.ts');
+      const [{ auditFull }, { activePhases }] = await Promise.all([
+        import('../gates/audit/audit-full.ts'),
+        phaseKit(),
+      ]);
       const result = await auditFull(root, { phases: activePhases((name) => name in COMMANDS) });
       if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return result.passed === result.total ? 0 : 1;
@@ -241,7 +259,10 @@ export const COMMANDS: Record<string, Command> = {
         },
         allowPositionals: false,
       });
-      const { releaseFreeze } = await import('../gates/release/release-freeze.ts');
+      const [{ releaseFreeze }, { activePhases }] = await Promise.all([
+        import('../gates/release/release-freeze.ts'),
+        phaseKit(),
+      ]);
       const manifest = await releaseFreeze(root, {
         skipTests: values['skip-tests'] === true,
         phases: activePhases((name) => name in COMMANDS),
@@ -260,7 +281,10 @@ export const COMMANDS: Record<string, Command> = {
         options: { json: { type: 'boolean', default: false }, all: { type: 'boolean', default: false } },
         allowPositionals: true,
       });
-      const { formatScan, scanFiles } = await import('../inspect/scan.ts');
+      const [{ formatScan, scanFiles }, { loadConfig }] = await Promise.all([
+        import('../inspect/scan.ts'),
+        phaseKit(),
+      ]);
       const report = await scanFiles(positionals, new Set(loadConfig(root).secret_allowlist));
       process.stdout.write(
         values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatScan(report, values.all === true)}\n`,
@@ -284,6 +308,7 @@ export const COMMANDS: Record<string, Command> = {
           'sniff takes one or more files, e.g. `distill sniff logs/session.jsonl`',
         );
       let limits = { maxLineBytes: 16 * 1024 * 1024, maxDepth: 64 };
+      const { loadConfig } = await phaseKit();
       try {
         const c = loadConfig(root);
         limits = { maxLineBytes: c.limits.max_line_bytes, maxDepth: c.limits.max_depth };
@@ -335,7 +360,7 @@ export function helpWidth(): number {
 
 /** Text wrapped to `width` columns, the first line indented by `indent` spaces, the others by `hanging`. */
 function wrapped(text: string, width: number, indent: number, hanging = indent): string {
-  return wrapAnsi(text, Math.max(20, width - hanging), { hard: true, trim: true })
+  return wrapWords(text, Math.max(20, width - hanging))
     .split('\n')
     .map((l, i) => ' '.repeat(i === 0 ? indent : hanging) + l)
     .join('\n');
@@ -408,6 +433,19 @@ function optionsOf(c: Command): string[] {
   return [...new Set([...c.usage.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]))];
 }
 
+/** True when argv asks for help (`distill`, `--help`, `help [topic]`, `<command> --help`): nothing runs. */
+export function isHelpRequest(argv: readonly string[]): boolean {
+  const [cmd, ...rest] = argv;
+  return (
+    !cmd ||
+    cmd === '-h' ||
+    cmd === '--help' ||
+    cmd === 'help' ||
+    rest.includes('--help') ||
+    rest.includes('-h')
+  );
+}
+
 /** Entry point: parses argv and runs a command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -415,7 +453,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${helpText()}\n`);
     return 0;
   }
-  if (cmd === 'help' || rest.includes('--help') || rest.includes('-h')) {
+  if (isHelpRequest(argv)) {
     try {
       process.stdout.write(`${helpTopic(cmd === 'help' ? (rest[0] as string) : cmd)}\n`);
       return 0;
@@ -441,6 +479,7 @@ export async function main(argv: string[]): Promise<number> {
     else args.push(a);
   }
   try {
+    const { findRoot } = await phaseKit();
     return await command.run(findRoot(root), args);
   } catch (e) {
     if (e instanceof UserError) {

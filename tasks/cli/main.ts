@@ -1,6 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import { installStopHandlers } from '../lib/stop.ts';
-import { main } from './commands.ts';
+import { isHelpRequest, main } from './commands.ts';
 
 // The `distill` entry point (node --import tsx tasks/cli/main.ts, or the package bin). Logic lives in commands.ts.
 
@@ -14,6 +13,8 @@ const growing = process.env['DISTILL_HEAP_GROWING_PERCENT'];
 const percent = growing !== undefined && /^[0-9]+$/.test(growing) ? Number(growing) : 10;
 if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
 
-// SIGINT / SIGTERM / SIGHUP: remove staging, scratch and own locks, publish nothing, exit 130
-installStopHandlers();
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+// SIGINT / SIGTERM / SIGHUP: remove staging, scratch and own locks, publish nothing, exit 130.
+// Help writes nothing to stop, so it starts without them (start-up time, docs/performance.md).
+if (!isHelpRequest(argv)) (await import('./phase-kit.ts')).installStopHandlers();
+process.exitCode = await main(argv);

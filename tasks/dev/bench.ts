@@ -7,6 +7,7 @@ import { dayStart, isoDate } from './corpus/clock.ts';
 import { writeCorpus } from './corpus.ts';
 import { measure, readProcLog, type RunFigure } from './bench/measure.ts';
 import { buildReport, formatReport, type BenchInput, type BigFileFigure } from './bench/report.ts';
+import { measureStartup } from './bench/startup.ts';
 import { createBenchProject, type BenchProject } from './bench/temp-project.ts';
 import { UserError } from '../lib/result.ts';
 
@@ -19,19 +20,21 @@ import { UserError } from '../lib/result.ts';
  *   - an incremental rerun after one new day of rows (~1 % of the corpus, another seed, so no
  *     trace id collides);
  *   - a cold run on a corpus a tenth the size, for peak-RSS growth;
+ *   - CLI start-up: `distill --help` and `distill <command> --help` for every command, and
+ *     `npx distill --help` (`--startup-only`: this alone, in the checkout, no corpus);
  *   - with `--big-file G`, build-evidence alone on one source file of G GiB (every gateway call of
  *     one generated day), for the reliability catalogue's "multi-GB file" case (#12);
  * with wall time, CPU time, peak RSS (getrusage of each phase process) and rows per second per
  * phase. Prints a table and writes reports/bench/bench.json.
  *
- *   npm run bench -- [--records N] [--small N] [--big-file G] [--seed S] [--code DIR] [--heap-mb N] [--keep] [--out FILE]
+ *   npm run bench -- [--records N] [--small N] [--big-file G] [--seed S] [--code DIR] [--heap-mb N] [--keep] [--startup-only] [--out FILE]
  *
  * `--heap-mb N` runs every phase with `--max-old-space-size=N` (through NODE_OPTIONS): with it the
  * resident set shows the live data a phase needs, without the slack V8 leaves itself otherwise.
  */
 
 const USAGE =
-  'usage: npm run bench -- [--records 1000000] [--small N (default records/10, 0 = skip)] [--big-file GiB (default 0 = skip)] [--seed 7] [--code DIR] [--heap-mb N] [--keep] [--out reports/bench/bench.json]';
+  'usage: npm run bench -- [--records 1000000] [--small N (default records/10, 0 = skip)] [--big-file GiB (default 0 = skip)] [--seed 7] [--code DIR] [--heap-mb N] [--keep] [--startup-only] [--out reports/bench/bench.json]';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const START_DATE = '2026-10-01';
 const DAYS = 30;
@@ -49,6 +52,7 @@ function options(argv: string[]): {
   heapMb: number | null;
   keep: boolean;
   out: string;
+  startupOnly: boolean;
 } {
   let values;
   try {
@@ -62,6 +66,7 @@ function options(argv: string[]): {
         code: { type: 'string', default: REPO },
         'heap-mb': { type: 'string' },
         keep: { type: 'boolean', default: false },
+        'startup-only': { type: 'boolean', default: false },
         out: { type: 'string', default: join(REPO, 'reports', 'bench', 'bench.json') },
       },
       allowPositionals: false,
@@ -91,6 +96,7 @@ function options(argv: string[]): {
     heapMb,
     keep: values.keep,
     out: resolve(values.out),
+    startupOnly: values['startup-only'],
   };
 }
 
@@ -236,6 +242,12 @@ async function main(argv: string[]): Promise<number> {
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
   };
+  if (o.startupOnly) {
+    // start-up alone, in the checkout itself: no corpus is needed to start a command
+    const st = await measureStartup(o.code, o.code);
+    process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
+    return 0;
+  }
   const cleanup: BenchProject[] = [];
   try {
     say(`generating ${o.records.toLocaleString('en-US')} rows (seed ${o.seed}) in a temp project…`);
@@ -244,6 +256,8 @@ async function main(argv: string[]): Promise<number> {
     say(
       `${source.rows.toLocaleString('en-US')} rows, ${(source.bytes / 2 ** 20).toFixed(0)} MB in ${project.root}; floor…`,
     );
+    say('CLI start-up…');
+    const startup = await measureStartup(o.code, project.root);
     const floorFig = await floor(project);
     say(`floor ${floorFig.seconds.toFixed(1)} s; cold run-all…`);
     const cold = await measure(project, 'cold', NPM, RUN_ALL, runEnv);
@@ -279,6 +293,7 @@ async function main(argv: string[]): Promise<number> {
       machine,
       code: relative(REPO, o.code) || '.',
       heap_mb: o.heapMb,
+      startup,
     });
     mkdirSync(resolve(o.out, '..'), { recursive: true });
     writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);

@@ -6,7 +6,7 @@
  *   npm run wireit:inputs -- --check exit 1, naming each difference, when package.json is stale
  *
  * A phase's `files` are: its own folder (`tasks/phases/<folder>/**\/*.ts`), every other module it
- * can load (the static closure of the CLI entry plus the whole closure, dynamic imports and worker
+ * can load (the static closure of the CLI entry and of the run kit it imports when a command runs, plus the whole closure, dynamic imports and worker
  * entry points included, of its `run.ts`), the upstream manifests, its data inputs, `tsconfig.json`
  * and `distill.config.json`. Acceptance runs every phase in-process, so its `files` are the whole
  * closure of the CLI. test/wireit-inputs.test.ts checks the result against the graph and against
@@ -21,6 +21,8 @@ import { ALL_EDGES, closure, readModuleGraph, STATIC_EDGES, type ModuleGraph } f
 
 /** The CLI entry every wireit command starts from. */
 export const CLI_ENTRY = 'tasks/cli/main.ts';
+/** What every command loads when it runs (imported after start-up, so not in the entry's static closure). */
+export const CLI_RUN_KIT = 'tasks/cli/phase-kit.ts';
 /** Files every phase reads besides code: the TypeScript settings tsx honours and the project config. */
 const SETTINGS = ['tsconfig.json', 'distill.config.json'];
 const MANIFEST = '_manifest.json';
@@ -36,7 +38,7 @@ export interface WireitEntry {
 
 /** Every module a phase can load, root-relative and sorted. */
 export function phaseModules(graph: ModuleGraph, p: PipelinePhase): string[] {
-  const cli = closure(graph, [CLI_ENTRY], STATIC_EDGES);
+  const cli = closure(graph, [CLI_ENTRY, CLI_RUN_KIT], STATIC_EDGES);
   const own = closure(graph, [`tasks/phases/${p.folder}/run.ts`], ALL_EDGES);
   return [...new Set([...cli, ...own])].sort();
 }

@@ -4,30 +4,8 @@ import { acquireLock } from './lock.ts';
 import { log } from './log.ts';
 import { codeVersion } from './project.ts';
 import { currentRunId, writeReceipt } from './receipts.ts';
-import { describeUserError, ERROR_CODES, UserError } from './result.ts';
+import { describeUserError, IO_ERROR_EXIT, isIoError, UserError } from './result.ts';
 import { leaveCritical, setStopLabel, watchBuild } from './stop.ts';
-
-/** Exit code of a run stopped by an I/O error such as ENOSPC or EIO (EX_IOERR). */
-export const IO_ERROR_EXIT = ERROR_CODES.IO_ERROR.exit;
-
-/** errno codes that mean the environment failed (disk full, device error, permissions), not the code. */
-const IO_ERRORS = new Set([
-  'ENOSPC',
-  'EDQUOT',
-  'EIO',
-  'EROFS',
-  'EFBIG',
-  'EMFILE',
-  'ENFILE',
-  'EACCES',
-  'EPERM',
-]);
-
-/** True for an error of the environment (disk full, device error, permissions), not of the code. */
-export function isIoError(e: unknown): e is NodeJS.ErrnoException {
-  const errno = (e as NodeJS.ErrnoException | null)?.code;
-  return typeof errno === 'string' && IO_ERRORS.has(errno);
-}
 
 /** What a phase core reports back to the shell. */
 export interface PhaseResult {
@@ -88,8 +66,7 @@ export async function runPhase(
       await failedReceipt(root, phase, started, t0, e.message);
       return e.exitCode;
     }
-    const errno = (e as NodeJS.ErrnoException).code;
-    if (typeof errno === 'string' && IO_ERRORS.has(errno)) {
+    if (isIoError(e)) {
       // the disk, not a bug: no stack, one line naming the disk, and what state the outputs are in
       const where = `I/O error on ${diskName((e as NodeJS.ErrnoException).path ?? root)}`;
       log.error(

@@ -76,3 +76,25 @@ export class UserError extends Error {
 export function describeUserError(e: UserError): string {
   return e.message.includes(`${e.code}:`) ? e.message : `${e.message} [${e.code}]`;
 }
+
+/** Exit code of a run stopped by an I/O error such as ENOSPC or EIO (EX_IOERR). */
+export const IO_ERROR_EXIT = ERROR_CODES.IO_ERROR.exit;
+
+/** errno codes that mean the environment failed (disk full, device error, permissions), not the code. */
+const IO_ERRORS = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EIO',
+  'EROFS',
+  'EFBIG',
+  'EMFILE',
+  'ENFILE',
+  'EACCES',
+  'EPERM',
+]);
+
+/** True for an error of the environment (disk full, device error, permissions), not of the code. */
+export function isIoError(e: unknown): e is NodeJS.ErrnoException {
+  const errno = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof errno === 'string' && IO_ERRORS.has(errno);
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { diskName } from '../../tasks/lib/disk.ts';
-import { IO_ERROR_EXIT } from '../../tasks/lib/phase.ts';
+import { IO_ERROR_EXIT } from '../../tasks/lib/result.ts';
 import { runCli } from '../helpers/project.ts';
 import { cliInProcess, ls, tree } from './fixture.ts';
 import { copyOf, PHASES, referenceTree, runChild, staleProject, type PhaseSpec } from './phases.ts';
