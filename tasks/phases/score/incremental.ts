@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { previousLines, StalePrevious } from '../../lib/previous-output.ts';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
@@ -169,21 +169,6 @@ async function unchangedSince(root: string, entry: FileEntry, plan: IncrementalP
 }
 
 /** The previous output no longer matches its manifest: the run falls back to a full one. */
-class StalePrevious extends Error {}
-
-/** The lines of a previous output file, checked against its manifest entry once read to the end. */
-async function* previousLines(root: string, entry: FileEntry): AsyncGenerator<string> {
-  const h: Hash = createHash('sha256');
-  let bytes = 0;
-  for await (const { text } of jsonlLines(join(root, entry.path))) {
-    h.update(text);
-    h.update('\n');
-    bytes += Buffer.byteLength(text) + 1;
-    yield text;
-  }
-  if (bytes !== entry.bytes || h.digest('hex') !== entry.sha256)
-    throw new StalePrevious(`${entry.path} does not match ${SCORED_DIR}/${MANIFEST}`);
-}
 
 /** An async iterator with one row of look-ahead. */
 class Ahead<T> {
@@ -319,7 +304,7 @@ export async function scoreIncremental(
         continue;
       }
       if (prevEntry) {
-        for await (const line of previousLines(root, prevEntry)) {
+        for await (const line of previousLines(root, prevEntry, `${SCORED_DIR}/${MANIFEST}`)) {
           const id = peekFields(line, ['run_id'] as const).run_id as string;
           while (newHere() && (fresher.head.value as SortedRow).key.slice(day.length + 1) < id)
             await takeNew();
@@ -351,7 +336,7 @@ export async function scoreIncremental(
     };
     const prevQ = plan.previous.files.find((f) => f.path === `${SCORED_DIR}/_quarantine.jsonl`);
     if (!prevQ) throw new StalePrevious(`${SCORED_DIR}/${MANIFEST} lists no _quarantine.jsonl`);
-    for await (const line of previousLines(root, prevQ)) {
+    for await (const line of previousLines(root, prevQ, `${SCORED_DIR}/${MANIFEST}`)) {
       const top = peekFields(line, ['record_id', 'trace_id', 'reason'] as const);
       const key = top.record_id as string;
       while (!newDrops.head.done && newDrops.head.value.key < key) await takeDrop();

@@ -1,4 +1,5 @@
 import { leftOutText } from '../../lib/quarantine.ts';
+import { previousLines, StalePrevious } from '../../lib/previous-output.ts';
 import { EXCLUDED } from './contract.ts';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -168,9 +169,6 @@ async function* batches(root: string, inputs: readonly ScreenInput[]): AsyncGene
   }
 }
 
-/** The previous build no longer matches what the state says: the build starts over, cold. */
-class StalePrevious extends Error {}
-
 /** The last build this one can continue from: its state and published manifest. */
 interface Previous {
   state: ScreenState;
@@ -230,20 +228,6 @@ async function prefixSha256(path: string, bytes: number): Promise<string | null>
     if (b.length > 0) last = b[b.length - 1] as number;
   }
   return last === 10 ? h.digest('hex') : null;
-}
-
-/** The lines of a previously published file, checked against its manifest entry once read to the end. */
-async function* previousLines(root: string, entry: FileEntry): AsyncGenerator<string> {
-  const h = createHash('sha256');
-  let bytes = 0;
-  for await (const { text } of jsonlLines(join(root, entry.path))) {
-    h.update(text);
-    h.update('\n');
-    bytes += Buffer.byteLength(text) + 1;
-    yield text;
-  }
-  if (bytes !== entry.bytes || h.digest('hex') !== entry.sha256)
-    throw new StalePrevious(`${entry.path} does not match ${SCREENED_DIR}/${MANIFEST}`);
 }
 
 /**
@@ -621,7 +605,7 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         const entry = prevEntry(rel);
         if (entry && from !== '') {
           const sideIt = jsonlLines(join(dedupDir(root), sidecar));
-          for await (const row of previousLines(root, entry)) {
+          for await (const row of previousLines(root, entry, `${SCREENED_DIR}/${MANIFEST}`)) {
             const s = await sideIt.next();
             if (s.done) throw new StalePrevious(`the sidecar of ${rel} is shorter than it`);
             const tab = s.value.text.indexOf('\t');
