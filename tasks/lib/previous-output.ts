@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FileEntry } from '../../schemas/stage-receipt.ts';
+import { sha256File } from './hash.ts';
 import { jsonlLines } from './jsonl-read.ts';
 
 /**
@@ -28,4 +30,46 @@ export async function* previousLines(
   }
   if (bytes !== entry.bytes || h.digest('hex') !== entry.sha256)
     throw new StalePrevious(`${entry.path} does not match ${manifest}`);
+}
+
+/** A published file as stat saw it just after the publish (a later write, rename over it or `touch` changes its ctime). */
+export interface OutputStat {
+  path: string;
+  size: number;
+  ino: number;
+  ctimeMs: number;
+}
+
+/** The stat of a published file (`path` relative to `root`), or null when it is gone. */
+export async function statOf(root: string, path: string): Promise<OutputStat | null> {
+  try {
+    const st = await fsp.stat(join(root, path));
+    return { path, size: st.size, ino: st.ino, ctimeMs: st.ctimeMs };
+  } catch {
+    return null;
+  }
+}
+
+/** True when `now` is the file `was` recorded at the publish, with the size its manifest entry says. */
+export function sameStat(now: OutputStat | null, was: OutputStat | undefined, entry: FileEntry): boolean {
+  return (
+    was !== undefined &&
+    now !== null &&
+    now.size === entry.bytes &&
+    now.size === was.size &&
+    now.ino === was.ino &&
+    now.ctimeMs === was.ctimeMs
+  );
+}
+
+/** True when a published file still is what its manifest entry says: unchanged since the publish (stat), or else by its sha256. */
+export async function stillPublished(
+  root: string,
+  entry: FileEntry,
+  was: OutputStat | undefined,
+): Promise<boolean> {
+  const now = await statOf(root, entry.path);
+  if (now === null || now.size !== entry.bytes) return false;
+  if (sameStat(now, was, entry)) return true;
+  return (await sha256File(join(root, entry.path))) === entry.sha256;
 }

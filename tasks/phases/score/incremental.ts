@@ -1,4 +1,10 @@
-import { previousLines, StalePrevious } from '../../lib/previous-output.ts';
+import {
+  previousLines,
+  sameStat,
+  StalePrevious,
+  statOf,
+  type OutputStat,
+} from '../../lib/previous-output.ts';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
@@ -20,9 +26,7 @@ import {
   readFileTraces,
   STATE_FORMAT,
   statePath,
-  statOf,
   traceCache,
-  type OutputStat,
   type ScoredFileStats,
   type ScoreState,
 } from './state.ts';
@@ -156,19 +160,8 @@ export async function incrementalPlan(
  * any write, rename over it or `touch` changes the change time), so its manifest entry still holds.
  */
 async function unchangedSince(root: string, entry: FileEntry, plan: IncrementalPlan): Promise<boolean> {
-  const was = plan.outputStats.get(entry.path);
-  const now = await statOf(root, entry.path);
-  return (
-    was !== undefined &&
-    now !== null &&
-    now.size === was.size &&
-    now.size === entry.bytes &&
-    now.ino === was.ino &&
-    now.ctimeMs === was.ctimeMs
-  );
+  return sameStat(await statOf(root, entry.path), plan.outputStats.get(entry.path), entry);
 }
-
-/** The previous output no longer matches its manifest: the run falls back to a full one. */
 
 /** An async iterator with one row of look-ahead. */
 class Ahead<T> {

@@ -1,8 +1,8 @@
-import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { codeFingerprint } from '../../lib/code-fingerprint.ts';
 import { writeFileAtomic } from '../../lib/fs-atomic.ts';
+import { statOf, type OutputStat } from '../../lib/previous-output.ts';
 import { sha256 } from '../../lib/hash.ts';
 import { LineCache } from '../../lib/line-cache.ts';
 import { RULE_TABLE_VERSION } from './rules.ts';
@@ -21,14 +21,6 @@ export interface ScoredFileStats {
   passthrough: number;
 }
 
-/** A published output file as stat saw it just after the publish (size, inode, change time). */
-export interface OutputStat {
-  path: string;
-  size: number;
-  ino: number;
-  ctimeMs: number;
-}
-
 export interface ScoreState {
   format: number;
   code: string;
@@ -36,15 +28,6 @@ export interface ScoreState {
   manifest_sha256: string;
   files: ScoredFileStats[];
   outputs: OutputStat[];
-}
-
-export async function statOf(root: string, path: string): Promise<OutputStat | null> {
-  try {
-    const st = await fsp.stat(join(root, path));
-    return { path, size: st.size, ino: st.ino, ctimeMs: st.ctimeMs };
-  } catch {
-    return null;
-  }
 }
 
 /** The trace ids of one evidence file's run and signal rows, and the evidence ids of those without a trace id. */

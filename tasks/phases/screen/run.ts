@@ -1,5 +1,11 @@
 import { leftOutText } from '../../lib/quarantine.ts';
-import { previousLines, StalePrevious } from '../../lib/previous-output.ts';
+import {
+  previousLines,
+  StalePrevious,
+  statOf,
+  stillPublished,
+  type OutputStat,
+} from '../../lib/previous-output.ts';
 import { EXCLUDED } from './contract.ts';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -67,14 +73,11 @@ import {
   dedupDir,
   readState,
   SIDECARS,
-  statOf,
   STATE_FORMAT,
-  stillPublished,
   writeState,
   type DayInfo,
   type InputInfo,
   type KindCounts,
-  type OutputStat,
   type ScreenState,
 } from './state.ts';
 

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { writeFileAtomic } from '../../lib/fs-atomic.ts';
+import type { OutputStat } from '../../lib/previous-output.ts';
 import type { DedupStats } from './dedup.ts';
 
 /**
@@ -52,14 +51,6 @@ export interface DayInfo {
   drops: Record<string, number>;
 }
 
-/** A published file as stat saw it just after the publish (a later write, rename or touch changes its ctime). */
-export interface OutputStat {
-  path: string;
-  size: number;
-  ino: number;
-  ctimeMs: number;
-}
-
 export interface ScreenState {
   format: number;
   key: string;
@@ -79,30 +70,6 @@ export async function readState(root: string): Promise<ScreenState | null> {
   }
 }
 
-export async function statOf(root: string, path: string): Promise<OutputStat | null> {
-  try {
-    const st = await fsp.stat(join(root, path));
-    return { path, size: st.size, ino: st.ino, ctimeMs: st.ctimeMs };
-  } catch {
-    return null;
-  }
-}
-
-/** Writes the state last, after the index and the sidecars: a crash before leaves a state that names the previous manifest, so the next build is cold. */
 export async function writeState(root: string, state: ScreenState): Promise<void> {
   await writeFileAtomic(statePath(root), `${JSON.stringify(state)}\n`);
-}
-
-/** True when a published file still is what its manifest entry says: unchanged since the publish (stat), or else by its sha256. */
-export async function stillPublished(
-  root: string,
-  entry: FileEntry,
-  was: OutputStat | undefined,
-): Promise<boolean> {
-  const now = await statOf(root, entry.path);
-  if (now === null || now.size !== entry.bytes) return false;
-  if (was && now.ino === was.ino && now.ctimeMs === was.ctimeMs && now.size === was.size) return true;
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(join(root, entry.path))) h.update(chunk as Buffer);
-  return h.digest('hex') === entry.sha256;
 }
