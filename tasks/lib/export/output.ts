@@ -50,6 +50,9 @@ function exportDropRow(d: ExportDrop, stage: string) {
   );
 }
 
+const quarantineKey = (shard: string, record: string, reason: string, ref: string | null, detail: string) =>
+  `${shard}\u0000${record}\u0000${reason}\u0000${ref ?? ''}\u0000${detail}`;
+
 /**
  * The quarantine of an export, built by streaming: drops go to an external sort by (record,
  * reason, ref, detail), the order `writeQuarantine` writes. Fields never hold a NUL (build-evidence
@@ -80,10 +83,24 @@ export class QuarantineSorter {
   /** Adds a drop to the quarantine of `shard`. */
   async add(d: ExportDrop, shard: string): Promise<void> {
     bump(d.candidate ? this.byCandidate : this.byReason, d.reason);
-    await this.sorter.add(
-      `${shard}\u0000${d.record}\u0000${d.reason}\u0000${d.ref ?? ''}\u0000${d.detail}`,
-      JSON.stringify(exportDropRow(d, this.stage)),
-    );
+    await this.sorter.add(quarantineKey(shard, d.record, d.reason, d.ref, d.detail), this.lineOf(d));
+  }
+
+  /** The row a drop is written as (its JSONL line). */
+  lineOf(d: ExportDrop): string {
+    return JSON.stringify(exportDropRow(d, this.stage));
+  }
+
+  /**
+   * Adds a row written by an earlier build (its line, unchanged) to the quarantine of `shard`, in
+   * the place `add` would have put it; not counted by reason (the caller keeps those counts).
+   */
+  async addWritten(
+    row: { record_id: string; reason: string; ref: string | null; detail: string },
+    line: string,
+    shard: string,
+  ): Promise<void> {
+    await this.sorter.add(quarantineKey(shard, row.record_id, row.reason, row.ref, row.detail), line);
   }
 
   /**

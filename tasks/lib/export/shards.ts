@@ -103,12 +103,14 @@ export interface ShardRecord<D> {
   data: D;
 }
 
-interface StateFile<D> {
+interface StateFile<D, E> {
   format: number;
   code: string;
   parameters: string;
   manifest_sha256: string;
   shards: Record<string, ShardRecord<D>>;
+  /** What an export keeps beside its shards (export-preference: its task groups). */
+  extra?: E;
 }
 
 const STATE_FORMAT = 1;
@@ -117,9 +119,10 @@ const statePath = (root: string, phase: string): string =>
   join(root, '.distill', 'cache', 'exports', `${phase}.json`);
 
 /** The previous build of an export, when it can be reused shard by shard. */
-export interface PreviousBuild<D> {
+export interface PreviousBuild<D, E = undefined> {
   manifest: Manifest;
   shards: Map<string, ShardRecord<D>>;
+  extra: E | undefined;
 }
 
 /**
@@ -127,61 +130,86 @@ export interface PreviousBuild<D> {
  * published manifest other than the one the state was written with, or an older layout (then a
  * one-line message says the folder is rebuilt once in the day-sharded layout).
  */
-export async function previousBuild<D>(
+export async function previousBuild<D, E = undefined>(
   root: string,
   phase: string,
   dir: string,
   parameters: Record<string, unknown>,
-): Promise<PreviousBuild<D> | null> {
+): Promise<PreviousBuild<D, E> | null> {
+  return (await loadBuild<D, E>(root, phase, dir, parameters)).prev;
+}
+
+/** `previousBuild`, with why the build is cold when it is (one line, for the summary). */
+export async function loadBuild<D, E = undefined>(
+  root: string,
+  phase: string,
+  dir: string,
+  parameters: Record<string, unknown>,
+): Promise<{ prev: PreviousBuild<D, E>; why: null } | { prev: null; why: string }> {
+  const cold = (why: string): { prev: null; why: string } => ({ prev: null, why });
   let manifestText: string;
   try {
     manifestText = await fsp.readFile(join(root, dir, MANIFEST), 'utf8');
   } catch {
-    return null;
+    return cold('no earlier build');
   }
   let manifest: Manifest;
   try {
     manifest = Manifest.parse(JSON.parse(manifestText));
   } catch {
-    return null;
+    return cold(`${dir}/${MANIFEST} is not a manifest`);
   }
   if (manifest.parameters['export_layout'] !== EXPORT_LAYOUT) {
     log.info(
       `${dir}: the previous build has the single-file layout (export_layout ${String(manifest.parameters['export_layout'] ?? 1)}); rebuilding it once, cleanly, in the day-sharded layout ${EXPORT_LAYOUT} (docs/exports.md#migration)`,
     );
-    return null;
+    return cold('the previous build has the single-file layout');
   }
-  if (process.env['DISTILL_EXPORT_INCREMENTAL'] === '0') return null;
-  let state: StateFile<D>;
+  if (process.env['DISTILL_EXPORT_INCREMENTAL'] === '0') return cold('DISTILL_EXPORT_INCREMENTAL=0');
+  let state: StateFile<D, E>;
   try {
-    state = JSON.parse(await fsp.readFile(statePath(root, phase), 'utf8')) as StateFile<D>;
+    state = JSON.parse(await fsp.readFile(statePath(root, phase), 'utf8')) as StateFile<D, E>;
   } catch {
-    return null;
+    return cold(`no state of the last build (.distill/cache/exports/${phase}.json)`);
   }
-  if (
-    state.format !== STATE_FORMAT ||
-    state.code !== codeFingerprint() ||
-    state.parameters !== JSON.stringify(parameters) ||
-    state.manifest_sha256 !== sha256(Buffer.from(manifestText, 'utf8'))
-  )
-    return null;
-  return { manifest, shards: new Map(Object.entries(state.shards)) };
+  if (state.format !== STATE_FORMAT || state.code !== codeFingerprint())
+    return cold('the state of the last build comes from other code');
+  if (state.parameters !== JSON.stringify(parameters)) {
+    let was: Record<string, unknown> = {};
+    try {
+      was = JSON.parse(state.parameters) as Record<string, unknown>;
+    } catch {
+      // named below as every parameter
+    }
+    const changed = [...new Set([...Object.keys(was), ...Object.keys(parameters)])]
+      .filter((k) => JSON.stringify(was[k]) !== JSON.stringify(parameters[k]))
+      .sort();
+    return cold(`the parameters changed (${changed.join(', ')})`);
+  }
+  if (state.manifest_sha256 !== sha256(Buffer.from(manifestText, 'utf8')))
+    return cold(`${dir}/${MANIFEST} is not the one the last build published`);
+  return {
+    prev: { manifest, shards: new Map(Object.entries(state.shards)), extra: state.extra },
+    why: null,
+  };
 }
 
 /** Saves the state of a build just published (after the publish: a lost state only means a cold build next time). */
-export async function saveBuild<D>(
+export async function saveBuild<D, E = undefined>(
   root: string,
   phase: string,
   parameters: Record<string, unknown>,
   manifestText: string,
   shards: ReadonlyMap<string, ShardRecord<D>>,
+  extra?: E,
 ): Promise<void> {
-  const state: StateFile<D> = {
+  const state: StateFile<D, E> = {
     format: STATE_FORMAT,
     code: codeFingerprint(),
     parameters: JSON.stringify(parameters),
     manifest_sha256: sha256(Buffer.from(manifestText, 'utf8')),
     shards: Object.fromEntries([...shards.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    ...(extra === undefined ? {} : { extra }),
   };
   // written by rename, not fsynced (like the score cache): a lost or stale state only means a cold
   // build (it names the manifest it goes with); a failure here never fails the published build
@@ -198,7 +226,7 @@ export async function saveBuild<D>(
 }
 
 /** The previous build's files of one shard (relative to the export folder), from its manifest. */
-export function shardEntries(prev: PreviousBuild<unknown>, dir: string, shard: string): FileEntry[] {
+export function shardEntries(prev: PreviousBuild<unknown, unknown>, dir: string, shard: string): FileEntry[] {
   return prev.manifest.files.filter(
     (f) => f.path.startsWith(`${dir}/`) && shardOfFile(f.path.slice(dir.length + 1)) === shard,
   );
