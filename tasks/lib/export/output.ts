@@ -6,6 +6,9 @@ import { quarantineRow } from '../quarantine.ts';
 import type { StagedDir } from '../staged-dir.ts';
 import { ExternalSorter } from '../external-sort.ts';
 import { rescanFiles, rescanMessage } from '../safety/rescan.ts';
+import type { FileEntry } from '../../../schemas/stage-receipt.ts';
+import { sha256 } from '../hash.ts';
+import { previousLines } from '../previous-output.ts';
 import { SPLITS, type Split } from './split.ts';
 import { familyShard, quarantineShard, sidecarShard, sortedShards, splitShard } from './shards.ts';
 
@@ -226,11 +229,31 @@ export function rescanExport(
   dir: string,
   allowlist: readonly string[],
   reused: ReadonlySet<string> = new Set(),
+  previous?: { root: string; files: readonly FileEntry[] },
 ): (files: readonly StagedFile[]) => Promise<void> {
   return async (files) => {
     // a reused shard was rescanned when it was written, and its sha256 was checked when it was linked
     const fresh = files.filter((f) => !reused.has(f.label.slice(dir.length + 1)));
-    const hits = await rescanFiles(fresh, new Set(allowlist));
+    // a shard written again: the lines its published version already held (that version checked
+    // against its manifest entry) were rescanned when they were written
+    const byPath = new Map((previous?.files ?? []).map((e) => [e.path, e]));
+    const scan: { path: string; label: string; known?: ReadonlySet<string> }[] = [];
+    for (const f of fresh) {
+      const entry = byPath.get(f.label);
+      scan.push(entry && previous ? { ...f, known: await publishedLines(previous.root, entry) } : f);
+    }
+    const hits = await rescanFiles(scan, new Set(allowlist));
     if (hits.length > 0) throw new UserError('SECRET_IN_EXPORT', rescanMessage(dir, hits));
   };
+}
+
+/** The sha256 of every line of a published file, or an empty set when it is not what its manifest entry says. */
+async function publishedLines(root: string, entry: FileEntry): Promise<Set<string>> {
+  const out = new Set<string>();
+  try {
+    for await (const line of previousLines(root, entry, 'its manifest')) out.add(sha256(line));
+  } catch {
+    return new Set();
+  }
+  return out;
 }

@@ -515,7 +515,12 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
     inputs: outputsSorted([...runFiles, ...evFiles]),
     expectedRows,
     manifestCounts: counts,
-    beforePublish: rescanExport(dir, config.secret_allowlist, reused),
+    beforePublish: rescanExport(
+      dir,
+      config.secret_allowlist,
+      reused,
+      prev ? { root, files: prev.manifest.files } : undefined,
+    ),
     afterPublish: (manifest: string) =>
       saveBuild<PrefShard, PrefExtra>(root, PHASE, b.parameters, manifest, records, {
         groups: Object.fromEntries(Object.entries(allGroups).sort(([a], [c]) => (a < c ? -1 : 1))),
