@@ -4,6 +4,7 @@ import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { codeFingerprint } from '../code-fingerprint.ts';
 import { sha256, sha256File } from '../hash.ts';
 import { log } from '../log.ts';
+import { statOf, stillPublished, type OutputStat } from '../previous-output.ts';
 import { Manifest, MANIFEST } from '../manifest.ts';
 import type { StagedDir } from '../staged-dir.ts';
 import type { Split } from './split.ts';
@@ -111,6 +112,8 @@ interface StateFile<D, E> {
   shards: Record<string, ShardRecord<D>>;
   /** What an export keeps beside its shards (export-preference: its task groups). */
   extra?: E;
+  /** Each published file as stat saw it after the publish: size, inode, change time. */
+  files?: Record<string, [number, number, number]>;
 }
 
 const STATE_FORMAT = 1;
@@ -123,6 +126,8 @@ export interface PreviousBuild<D, E = undefined> {
   manifest: Manifest;
   shards: Map<string, ShardRecord<D>>;
   extra: E | undefined;
+  /** Each published file as stat saw it just after the publish (a file still so needs no re-hash). */
+  stats: Map<string, OutputStat>;
 }
 
 /**
@@ -189,7 +194,17 @@ export async function loadBuild<D, E = undefined>(
   if (state.manifest_sha256 !== sha256(Buffer.from(manifestText, 'utf8')))
     return cold(`${dir}/${MANIFEST} is not the one the last build published`);
   return {
-    prev: { manifest, shards: new Map(Object.entries(state.shards)), extra: state.extra },
+    prev: {
+      manifest,
+      shards: new Map(Object.entries(state.shards)),
+      extra: state.extra,
+      stats: new Map(
+        Object.entries(state.files ?? {}).map(([path, [size, ino, ctimeMs]]) => [
+          path,
+          { path, size, ino, ctimeMs },
+        ]),
+      ),
+    },
     why: null,
   };
 }
@@ -210,6 +225,7 @@ export async function saveBuild<D, E = undefined>(
     manifest_sha256: sha256(Buffer.from(manifestText, 'utf8')),
     shards: Object.fromEntries([...shards.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     ...(extra === undefined ? {} : { extra }),
+    files: await publishedStats(root, manifestText),
   };
   // written by rename, not fsynced (like the score cache): a lost or stale state only means a cold
   // build (it names the manifest it goes with); a failure here never fails the published build
@@ -225,6 +241,37 @@ export async function saveBuild<D, E = undefined>(
   }
 }
 
+/**
+ * The stat of every file a manifest lists, taken after the publish: the folder it replaced is gone
+ * by then (a hard-linked file's change time moves when a link to it is made or removed).
+ */
+async function publishedStats(
+  root: string,
+  manifestText: string,
+): Promise<Record<string, [number, number, number]>> {
+  const out: Record<string, [number, number, number]> = {};
+  let files: readonly FileEntry[] = [];
+  try {
+    files = Manifest.parse(JSON.parse(manifestText)).files;
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    const st = await statOf(root, f.path);
+    if (st) out[f.path] = [st.size, st.ino, st.ctimeMs];
+  }
+  return out;
+}
+
+/** True when a file of the previous build is still what its manifest entry says: unchanged since the publish (stat), else by its sha256. */
+export function stillAsPublished(
+  root: string,
+  prev: PreviousBuild<unknown, unknown>,
+  entry: FileEntry,
+): Promise<boolean> {
+  return stillPublished(root, entry, prev.stats.get(entry.path)).catch(() => false);
+}
+
 /** The previous build's files of one shard (relative to the export folder), from its manifest. */
 export function shardEntries(prev: PreviousBuild<unknown, unknown>, dir: string, shard: string): FileEntry[] {
   return prev.manifest.files.filter(
@@ -234,17 +281,23 @@ export function shardEntries(prev: PreviousBuild<unknown, unknown>, dir: string,
 
 /**
  * Puts a shard of the published folder into the staged one unchanged (hard links), after checking
- * each file's sha256 against the previous manifest. Returns the relative paths linked, or null when
- * a file no longer matches (then the shard is built again).
+ * each file against the previous manifest: by stat when it is as the publish left it, else by its
+ * sha256. Returns the relative paths linked, or null when a file no longer matches (then the shard
+ * is built again).
  */
 export async function reuseShard(
   root: string,
   staged: StagedDir,
   dir: string,
   entries: readonly FileEntry[],
+  prev?: PreviousBuild<unknown, unknown>,
 ): Promise<string[] | null> {
   if (entries.length === 0) return null;
   for (const e of entries) {
+    if (prev) {
+      if (!(await stillAsPublished(root, prev, e))) return null;
+      continue;
+    }
     try {
       if ((await sha256File(join(root, e.path))) !== e.sha256) return null;
     } catch {

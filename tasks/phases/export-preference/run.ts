@@ -28,11 +28,12 @@ import {
   sidecarShard,
   sortedShards,
   splitShard,
+  stillAsPublished,
   type PreviousBuild,
   type ShardRecord,
 } from '../../lib/export/shards.ts';
 import { ExternalSorter, SORT_MEMORY_CHARS } from '../../lib/external-sort.ts';
-import { sha256, sha256File } from '../../lib/hash.ts';
+import { sha256 } from '../../lib/hash.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { LineSpill } from '../../lib/line-spill.ts';
 import { KTO_FAMILY, PAIR_FAMILY, PREFERENCE_DIR } from './contract.ts';
@@ -170,8 +171,7 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
   const intact = async (shard: string): Promise<boolean> => {
     const entries = prev ? shardEntries(prev, dir, shard) : [];
     if (entries.length === 0) return false;
-    for (const e of entries)
-      if ((await sha256File(join(root, e.path)).catch(() => null)) !== e.sha256) return false;
+    for (const e of entries) if (!(await stillAsPublished(root, prev as Prev, e))) return false;
     return true;
   };
   for (const x of [
