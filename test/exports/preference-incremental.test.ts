@@ -9,6 +9,12 @@ import type { ScoredRun } from '../../schemas/scored-run.ts';
 import type { ToolDef } from '../../schemas/chat.ts';
 import type { EvidenceRecord } from '../../schemas/evidence-record.ts';
 import { exportPreference } from '../../tasks/phases/export-preference/run.ts';
+import {
+  addPacked,
+  newTally,
+  packTally,
+  type PackedTally,
+} from '../../tasks/phases/export-preference/tally.ts';
 import { treeHashes } from '../helpers/project.ts';
 import { makeProject, mkJudgment, mkRun, readRows, writeEvidence, writeScored } from './fixture.ts';
 
@@ -220,4 +226,33 @@ test('a shard edited by hand is written again; a deleted state, a changed cap or
   await writeDays(root, withTools, judgments);
   assert.match(await build(root, cap2), /built whole: whether any row declares tools changed/);
   assertSame(root, await coldHashes(withTools, judgments, 2));
+});
+
+test('tallies kept in the state add up to the counts of the rows they stand for', () => {
+  const a = newTally();
+  a.stats.runs_in = 3;
+  a.stats.pairs_outcome = 1;
+  a.pairs.train = 1;
+  a.pairTools = true;
+  a.units['NO_SUBSTANCE'] = 2;
+  const b = newTally();
+  b.stats.runs_kto = 2;
+  b.kto.test = 2;
+  b.pairTools = true;
+  b.candidates['PARTED_BY_INPUT'] = 1;
+  const total = newTally();
+  for (const t of [a, b]) addPacked(total, JSON.parse(JSON.stringify(packTally(t))) as PackedTally);
+  assert.equal(total.stats.runs_in, 3);
+  assert.equal(total.stats.runs_kto, 2);
+  assert.equal(total.stats.pairs_outcome, 1);
+  assert.deepEqual(
+    [total.pairs, total.kto],
+    [
+      { train: 1, test: 0 },
+      { train: 0, test: 2 },
+    ],
+  );
+  assert.equal(total.pairTools, true);
+  assert.equal(total.ktoTools, false, 'no KTO row declares tools');
+  assert.deepEqual([total.units, total.candidates], [{ NO_SUBSTANCE: 2 }, { PARTED_BY_INPUT: 1 }]);
 });

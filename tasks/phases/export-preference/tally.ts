@@ -76,8 +76,11 @@ export function addPacked(into: Tally, p: PackedTally): void {
   into.kto.test += at(i++);
   into.openai.train += at(i++);
   into.openai.test += at(i++);
-  into.pairTools ||= at(i++) === 1;
-  into.ktoTools ||= at(i++) === 1;
+  // (read before ||=, which would skip the read when the flag is already set)
+  const pairTools = at(i++) === 1;
+  const ktoTools = at(i++) === 1;
+  into.pairTools ||= pairTools;
+  into.ktoTools ||= ktoTools;
   for (const [k, v] of Object.entries(p.u ?? {})) bump(into.units, k, v);
   for (const [k, v] of Object.entries(p.c ?? {})) bump(into.candidates, k, v);
 }
