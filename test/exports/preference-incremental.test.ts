@@ -256,3 +256,28 @@ test('tallies kept in the state add up to the counts of the rows they stand for'
   assert.equal(total.ktoTools, false, 'no KTO row declares tools');
   assert.deepEqual([total.units, total.candidates], [{ NO_SUBSTANCE: 2 }, { PARTED_BY_INPUT: 1 }]);
 });
+
+test('judgments added, changed and removed: only the evidence shard is written again, same bytes and counts as cold', async () => {
+  const before = {
+    'judgments.jsonl': [
+      mkJudgment('j1', 'Greet me', 'Hello there, how can I help?', 'What?'),
+      mkJudgment('j2', 'Name a colour', 'Blue is a colour.', 'Seven.'),
+      mkJudgment('j3', 'Say hi', 'Hi!', 'Hi!'), // equal sides: quarantined IDENTICAL_TEXT
+    ],
+  };
+  const after = {
+    'judgments.jsonl': [
+      mkJudgment('j1', 'Greet me', 'Hello there, how can I help?', 'What?'),
+      mkJudgment('j2', 'Name a colour', 'Red is a colour too.', 'Seven.'),
+      mkJudgment('j4', 'Count to two', 'One, two.', 'Three.'),
+    ],
+  };
+  const { root, config } = await makeProject({ preference_cap_per_task: 1 });
+  await writeDays(root, base, before);
+  await build(root, config);
+  await writeDays(root, base, after);
+  assert.match(await build(root, config), /incremental: 1 shards built, 2 unchanged reused/);
+  assertSame(root, await coldHashes(base, after, 1));
+  const q = await readRows<{ record_id: string }>(root, 'exports/preference/_quarantine/evidence.jsonl');
+  assert.deepEqual(q, [], 'the removed judgment left no row');
+});

@@ -12,7 +12,6 @@ import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { renderCard } from '../../lib/export/formats/hf-card.ts';
 import { openaiDpoRow } from '../../lib/export/formats/openai.ts';
 import { trlKtoRow, trlPreferenceRow } from '../../lib/export/formats/trl.ts';
-import { readLocated } from '../../lib/export/inputs.ts';
 import { screenedFiles } from '../../lib/upstream.ts';
 import { fanOutSharded, QuarantineSorter, rescanExport, type ExportDrop } from '../../lib/export/output.ts';
 import {
@@ -77,6 +76,8 @@ type Side = [id: string, task: string | null, from: string | null, offset: numbe
 interface PrefShard {
   sides: Side[];
   tally: PackedTally;
+  /** `evidence` only: the judgments its rows come from, sha256 of the judgment's line (first 32 hex digits) → evidence_id. */
+  judgments?: Record<string, string>;
 }
 
 /** What the state keeps per task group (keyed by its root, the lowest run_id): its tally, and its rows per shard as a row sum. */
@@ -365,25 +366,65 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
   }
   await flush();
 
-  // step 4: judgments (shard `evidence`), when they changed
-  let evTally: PackedTally | null = null;
+  // step 4: judgments (shard `evidence`), when the screened evidence changed. A judgment's rows
+  // depend on it alone: one whose line the last build mined (same sha256) keeps its rows, copied
+  // from the published shard and counted from them; only new or changed judgments are mined
+  let evRecord: PrefShard | null = null;
   if (evInput && fresh.has(EVIDENCE_SHARD)) {
     const tally = newTally();
-    for await (const row of readLocated(
-      root,
-      evFiles.map((f) => f.path),
-    )) {
-      const ev = row.value as EvidenceRecord;
-      if (ev.kind !== 'judgment') continue;
-      tally.stats.judgments_in++;
-      await put(mineJudgment(ev, opts, tally.stats), tally, () => EVIDENCE_SHARD, null);
+    const was = prev?.shards.get(EVIDENCE_SHARD);
+    const known = was?.data.judgments && (await intact(EVIDENCE_SHARD)) ? was.data.judgments : {};
+    const judgments: Record<string, string> = {};
+    const keep = new Set<string>();
+    const mined = new Set<string>();
+    for (const f of evFiles)
+      for await (const { text } of jsonlLines(join(root, f.path))) {
+        // a judgment row holds the word (its kind); documents without it are not parsed
+        if (!text.includes('judgment')) continue;
+        const h = sha256(text).slice(0, 32);
+        const id = known[h];
+        if (id !== undefined) {
+          if (judgments[h] !== undefined)
+            throw new GoCold('a judgment occurs twice in the screened evidence');
+          judgments[h] = id;
+          keep.add(id);
+          continue;
+        }
+        const ev = JSON.parse(text) as EvidenceRecord;
+        if (ev.kind !== 'judgment') continue;
+        judgments[h] = ev.evidence_id;
+        mined.add(ev.evidence_id);
+        tally.stats.judgments_in++;
+        await put(mineJudgment(ev, opts, tally.stats), tally, () => EVIDENCE_SHARD, null);
+      }
+    if (keep.size > 0) {
+      const copied = new Map<string, number>();
+      await copyKeptRows(
+        root,
+        prev as Prev,
+        EVIDENCE_SHARD,
+        (fam, row) => keep.has(judgmentOf(fam, row)),
+        sink,
+        (fam, row) => {
+          const id = judgmentOf(fam, row);
+          copied.set(id, (copied.get(id) ?? 0) + 1);
+          countJudgmentRow(tally, fam, row);
+        },
+      );
+      // each judgment has exactly one row (a pair or its quarantine row), and one id one judgment
+      if (
+        copied.size !== keep.size ||
+        [...copied.values()].some((c) => c !== 1) ||
+        [...mined].some((id) => keep.has(id))
+      )
+        throw new GoCold('the published evidence shard does not hold one row per kept judgment');
     }
-    evTally = packTally(tally);
+    evRecord = { sides: [], tally: packTally(tally), judgments };
   }
   if (evInput)
     records.set(EVIDENCE_SHARD, {
       input: evInput,
-      data: { sides: [], tally: evTally ?? (kept.get(EVIDENCE_SHARD) as ShardRecord<PrefShard>).data.tally },
+      data: evRecord ?? (kept.get(EVIDENCE_SHARD) as ShardRecord<PrefShard>).data,
     });
 
   // the groups of this build: the last build's that were not mined again, and the ones that were
@@ -421,7 +462,13 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
   // its group's)
   for (const s of [...rewrite].sort()) {
     if (fresh.has(s)) continue;
-    await copyKeptRows(root, prev as Prev, s, oldMembers, sink);
+    await copyKeptRows(
+      root,
+      prev as Prev,
+      s,
+      (fam, row) => !namedRuns(fam, row).some((id) => typeof id === 'string' && oldMembers.has(id)),
+      sink,
+    );
   }
   for await (const { key, line } of pending.sorted()) {
     const [shard, fam] = key.split('\u0000') as [string, string];
@@ -588,20 +635,46 @@ function namedRuns(fam: string, row: Record<string, unknown>): unknown[] {
   return [row['record_id'], row['trace_id'], row['ref']];
 }
 
+/** The judgment (evidence_id) a row of the `evidence` shard comes from. */
+function judgmentOf(fam: string, row: Record<string, unknown>): string {
+  if (fam === PAIR_FAMILY) return String(row['chosen_id']).replace(/#chosen$/, '');
+  if (fam === QUARANTINE_FAMILY) return String(row['record_id']);
+  return '';
+}
+
+/** Counts a copied row of one judgment as `mineJudgment` and `put` counted it: a judgment pair, or the judgment's quarantine row. */
+function countJudgmentRow(tally: Tally, fam: string, row: Record<string, unknown>): void {
+  tally.stats.judgments_in++;
+  if (fam === PAIR_FAMILY) {
+    const p = row as unknown as PreferenceSample;
+    tally.stats.judgments_paired++;
+    tally.stats.pairs_judgment++;
+    tally.pairs[p.split]++;
+    if (openaiDpoRow(p) !== null) tally.openai[p.split]++;
+    tally.pairTools ||= (p.tools ?? []).length > 0;
+  } else if (fam === QUARANTINE_FAMILY) {
+    const reason = String(row['reason']);
+    tally.stats.judgments_quarantined++;
+    tally.units[reason] = (tally.units[reason] ?? 0) + 1;
+  } else throw new GoCold('the published evidence shard holds a KTO row');
+}
+
 /**
- * Copies the rows of a kept shard that no group mined again owns from its published canonical
- * files (each checked against the last manifest as it is read) into this build's sorters.
+ * Copies the rows of a kept shard that `keep` selects (those no group or judgment mined again
+ * owns) from its published canonical files (each checked against the last manifest as it is
+ * read) into this build's sorters; `seen` is told of each.
  */
 async function copyKeptRows(
   root: string,
   prev: Prev,
   shard: string,
-  drop: ReadonlySet<string>,
+  keep: (fam: string, row: Record<string, unknown>) => boolean,
   sink: {
     pair(p: PreferenceSample, line: string, shard: string): Promise<void>;
     kto(k: KtoSample, line: string, shard: string): Promise<void>;
     drop(row: QRowFields, line: string, shard: string): Promise<void>;
   },
+  seen?: (fam: string, row: Record<string, unknown>) => void,
 ): Promise<void> {
   const dir = PREFERENCE_DIR;
   for (const [fam, rel] of [
@@ -613,7 +686,8 @@ async function copyKeptRows(
     if (!entry) throw new GoCold(`${dir}/${rel} is not in the last manifest`);
     for await (const line of previousLines(root, entry, `${dir}/_manifest.json`)) {
       const row = JSON.parse(line) as Record<string, unknown>;
-      if (namedRuns(fam, row).some((id) => typeof id === 'string' && drop.has(id))) continue;
+      if (!keep(fam, row)) continue;
+      seen?.(fam, row);
       if (fam === PAIR_FAMILY) await sink.pair(row as unknown as PreferenceSample, line, shard);
       else if (fam === KTO_FAMILY) await sink.kto(row as unknown as KtoSample, line, shard);
       else await sink.drop(row as unknown as QRowFields, line, shard);
