@@ -111,6 +111,11 @@ test('three added days, built one at a time, reuse the unchanged shards and end 
     const log = await build(root);
     assert.match(log, /export-sft.*incremental: \d+ day shards built, \d+ unchanged reused/s, d);
     assert.match(log, /export-rag.*incremental: \d+ shards built, \d+ unchanged reused/s, d);
+    assert.match(
+      log,
+      /export-preference.*incremental: \d+ shards built, \d+ unchanged reused; \d+ of \d+ task groups mined again/s,
+      d,
+    );
   }
   assertSameAsCold(root, want);
 });

@@ -6,6 +6,9 @@ import { quarantineRow } from '../quarantine.ts';
 import type { StagedDir } from '../staged-dir.ts';
 import { ExternalSorter } from '../external-sort.ts';
 import { rescanFiles, rescanMessage } from '../safety/rescan.ts';
+import type { FileEntry } from '../../../schemas/stage-receipt.ts';
+import { sha256 } from '../hash.ts';
+import { previousLines } from '../previous-output.ts';
 import { SPLITS, type Split } from './split.ts';
 import { familyShard, quarantineShard, sidecarShard, sortedShards, splitShard } from './shards.ts';
 
@@ -50,6 +53,9 @@ function exportDropRow(d: ExportDrop, stage: string) {
   );
 }
 
+const quarantineKey = (shard: string, record: string, reason: string, ref: string | null, detail: string) =>
+  `${shard}\u0000${record}\u0000${reason}\u0000${ref ?? ''}\u0000${detail}`;
+
 /**
  * The quarantine of an export, built by streaming: drops go to an external sort by (record,
  * reason, ref, detail), the order `writeQuarantine` writes. Fields never hold a NUL (build-evidence
@@ -80,10 +86,24 @@ export class QuarantineSorter {
   /** Adds a drop to the quarantine of `shard`. */
   async add(d: ExportDrop, shard: string): Promise<void> {
     bump(d.candidate ? this.byCandidate : this.byReason, d.reason);
-    await this.sorter.add(
-      `${shard}\u0000${d.record}\u0000${d.reason}\u0000${d.ref ?? ''}\u0000${d.detail}`,
-      JSON.stringify(exportDropRow(d, this.stage)),
-    );
+    await this.sorter.add(quarantineKey(shard, d.record, d.reason, d.ref, d.detail), this.lineOf(d));
+  }
+
+  /** The row a drop is written as (its JSONL line). */
+  lineOf(d: ExportDrop): string {
+    return JSON.stringify(exportDropRow(d, this.stage));
+  }
+
+  /**
+   * Adds a row written by an earlier build (its line, unchanged) to the quarantine of `shard`, in
+   * the place `add` would have put it; not counted by reason (the caller keeps those counts).
+   */
+  async addWritten(
+    row: { record_id: string; reason: string; ref: string | null; detail: string },
+    line: string,
+    shard: string,
+  ): Promise<void> {
+    await this.sorter.add(quarantineKey(shard, row.record_id, row.reason, row.ref, row.detail), line);
   }
 
   /**
@@ -209,11 +229,31 @@ export function rescanExport(
   dir: string,
   allowlist: readonly string[],
   reused: ReadonlySet<string> = new Set(),
+  previous?: { root: string; files: readonly FileEntry[] },
 ): (files: readonly StagedFile[]) => Promise<void> {
   return async (files) => {
     // a reused shard was rescanned when it was written, and its sha256 was checked when it was linked
     const fresh = files.filter((f) => !reused.has(f.label.slice(dir.length + 1)));
-    const hits = await rescanFiles(fresh, new Set(allowlist));
+    // a shard written again: the lines its published version already held (that version checked
+    // against its manifest entry) were rescanned when they were written
+    const byPath = new Map((previous?.files ?? []).map((e) => [e.path, e]));
+    const scan: { path: string; label: string; known?: ReadonlySet<string> }[] = [];
+    for (const f of fresh) {
+      const entry = byPath.get(f.label);
+      scan.push(entry && previous ? { ...f, known: await publishedLines(previous.root, entry) } : f);
+    }
+    const hits = await rescanFiles(scan, new Set(allowlist));
     if (hits.length > 0) throw new UserError('SECRET_IN_EXPORT', rescanMessage(dir, hits));
   };
+}
+
+/** The sha256 of every line of a published file, or an empty set when it is not what its manifest entry says. */
+async function publishedLines(root: string, entry: FileEntry): Promise<Set<string>> {
+  const out = new Set<string>();
+  try {
+    for await (const line of previousLines(root, entry, 'its manifest')) out.add(sha256(line));
+  } catch {
+    return new Set();
+  }
+  return out;
 }

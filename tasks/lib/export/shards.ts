@@ -4,6 +4,7 @@ import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { codeFingerprint } from '../code-fingerprint.ts';
 import { sha256, sha256File } from '../hash.ts';
 import { log } from '../log.ts';
+import { statOf, stillPublished, type OutputStat } from '../previous-output.ts';
 import { Manifest, MANIFEST } from '../manifest.ts';
 import type { StagedDir } from '../staged-dir.ts';
 import type { Split } from './split.ts';
@@ -103,12 +104,16 @@ export interface ShardRecord<D> {
   data: D;
 }
 
-interface StateFile<D> {
+interface StateFile<D, E> {
   format: number;
   code: string;
   parameters: string;
   manifest_sha256: string;
   shards: Record<string, ShardRecord<D>>;
+  /** What an export keeps beside its shards (export-preference: its task groups). */
+  extra?: E;
+  /** Each published file as stat saw it after the publish: size, inode, change time. */
+  files?: Record<string, [number, number, number]>;
 }
 
 const STATE_FORMAT = 1;
@@ -117,9 +122,12 @@ const statePath = (root: string, phase: string): string =>
   join(root, '.distill', 'cache', 'exports', `${phase}.json`);
 
 /** The previous build of an export, when it can be reused shard by shard. */
-export interface PreviousBuild<D> {
+export interface PreviousBuild<D, E = undefined> {
   manifest: Manifest;
   shards: Map<string, ShardRecord<D>>;
+  extra: E | undefined;
+  /** Each published file as stat saw it just after the publish (a file still so needs no re-hash). */
+  stats: Map<string, OutputStat>;
 }
 
 /**
@@ -127,61 +135,97 @@ export interface PreviousBuild<D> {
  * published manifest other than the one the state was written with, or an older layout (then a
  * one-line message says the folder is rebuilt once in the day-sharded layout).
  */
-export async function previousBuild<D>(
+export async function previousBuild<D, E = undefined>(
   root: string,
   phase: string,
   dir: string,
   parameters: Record<string, unknown>,
-): Promise<PreviousBuild<D> | null> {
+): Promise<PreviousBuild<D, E> | null> {
+  return (await loadBuild<D, E>(root, phase, dir, parameters)).prev;
+}
+
+/** `previousBuild`, with why the build is cold when it is (one line, for the summary). */
+export async function loadBuild<D, E = undefined>(
+  root: string,
+  phase: string,
+  dir: string,
+  parameters: Record<string, unknown>,
+): Promise<{ prev: PreviousBuild<D, E>; why: null } | { prev: null; why: string }> {
+  const cold = (why: string): { prev: null; why: string } => ({ prev: null, why });
   let manifestText: string;
   try {
     manifestText = await fsp.readFile(join(root, dir, MANIFEST), 'utf8');
   } catch {
-    return null;
+    return cold('no earlier build');
   }
   let manifest: Manifest;
   try {
     manifest = Manifest.parse(JSON.parse(manifestText));
   } catch {
-    return null;
+    return cold(`${dir}/${MANIFEST} is not a manifest`);
   }
   if (manifest.parameters['export_layout'] !== EXPORT_LAYOUT) {
     log.info(
       `${dir}: the previous build has the single-file layout (export_layout ${String(manifest.parameters['export_layout'] ?? 1)}); rebuilding it once, cleanly, in the day-sharded layout ${EXPORT_LAYOUT} (docs/exports.md#migration)`,
     );
-    return null;
+    return cold('the previous build has the single-file layout');
   }
-  if (process.env['DISTILL_EXPORT_INCREMENTAL'] === '0') return null;
-  let state: StateFile<D>;
+  if (process.env['DISTILL_EXPORT_INCREMENTAL'] === '0') return cold('DISTILL_EXPORT_INCREMENTAL=0');
+  let state: StateFile<D, E>;
   try {
-    state = JSON.parse(await fsp.readFile(statePath(root, phase), 'utf8')) as StateFile<D>;
+    state = JSON.parse(await fsp.readFile(statePath(root, phase), 'utf8')) as StateFile<D, E>;
   } catch {
-    return null;
+    return cold(`no state of the last build (.distill/cache/exports/${phase}.json)`);
   }
-  if (
-    state.format !== STATE_FORMAT ||
-    state.code !== codeFingerprint() ||
-    state.parameters !== JSON.stringify(parameters) ||
-    state.manifest_sha256 !== sha256(Buffer.from(manifestText, 'utf8'))
-  )
-    return null;
-  return { manifest, shards: new Map(Object.entries(state.shards)) };
+  if (state.format !== STATE_FORMAT || state.code !== codeFingerprint())
+    return cold('the state of the last build comes from other code');
+  if (state.parameters !== JSON.stringify(parameters)) {
+    let was: Record<string, unknown> = {};
+    try {
+      was = JSON.parse(state.parameters) as Record<string, unknown>;
+    } catch {
+      // named below as every parameter
+    }
+    const changed = [...new Set([...Object.keys(was), ...Object.keys(parameters)])]
+      .filter((k) => JSON.stringify(was[k]) !== JSON.stringify(parameters[k]))
+      .sort();
+    return cold(`the parameters changed (${changed.join(', ')})`);
+  }
+  if (state.manifest_sha256 !== sha256(Buffer.from(manifestText, 'utf8')))
+    return cold(`${dir}/${MANIFEST} is not the one the last build published`);
+  return {
+    prev: {
+      manifest,
+      shards: new Map(Object.entries(state.shards)),
+      extra: state.extra,
+      stats: new Map(
+        Object.entries(state.files ?? {}).map(([path, [size, ino, ctimeMs]]) => [
+          path,
+          { path, size, ino, ctimeMs },
+        ]),
+      ),
+    },
+    why: null,
+  };
 }
 
 /** Saves the state of a build just published (after the publish: a lost state only means a cold build next time). */
-export async function saveBuild<D>(
+export async function saveBuild<D, E = undefined>(
   root: string,
   phase: string,
   parameters: Record<string, unknown>,
   manifestText: string,
   shards: ReadonlyMap<string, ShardRecord<D>>,
+  extra?: E,
 ): Promise<void> {
-  const state: StateFile<D> = {
+  const state: StateFile<D, E> = {
     format: STATE_FORMAT,
     code: codeFingerprint(),
     parameters: JSON.stringify(parameters),
     manifest_sha256: sha256(Buffer.from(manifestText, 'utf8')),
     shards: Object.fromEntries([...shards.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    ...(extra === undefined ? {} : { extra }),
+    files: await publishedStats(root, manifestText),
   };
   // written by rename, not fsynced (like the score cache): a lost or stale state only means a cold
   // build (it names the manifest it goes with); a failure here never fails the published build
@@ -197,8 +241,39 @@ export async function saveBuild<D>(
   }
 }
 
+/**
+ * The stat of every file a manifest lists, taken after the publish: the folder it replaced is gone
+ * by then (a hard-linked file's change time moves when a link to it is made or removed).
+ */
+async function publishedStats(
+  root: string,
+  manifestText: string,
+): Promise<Record<string, [number, number, number]>> {
+  const out: Record<string, [number, number, number]> = {};
+  let files: readonly FileEntry[] = [];
+  try {
+    files = Manifest.parse(JSON.parse(manifestText)).files;
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    const st = await statOf(root, f.path);
+    if (st) out[f.path] = [st.size, st.ino, st.ctimeMs];
+  }
+  return out;
+}
+
+/** True when a file of the previous build is still what its manifest entry says: unchanged since the publish (stat), else by its sha256. */
+export function stillAsPublished(
+  root: string,
+  prev: PreviousBuild<unknown, unknown>,
+  entry: FileEntry,
+): Promise<boolean> {
+  return stillPublished(root, entry, prev.stats.get(entry.path)).catch(() => false);
+}
+
 /** The previous build's files of one shard (relative to the export folder), from its manifest. */
-export function shardEntries(prev: PreviousBuild<unknown>, dir: string, shard: string): FileEntry[] {
+export function shardEntries(prev: PreviousBuild<unknown, unknown>, dir: string, shard: string): FileEntry[] {
   return prev.manifest.files.filter(
     (f) => f.path.startsWith(`${dir}/`) && shardOfFile(f.path.slice(dir.length + 1)) === shard,
   );
@@ -206,17 +281,23 @@ export function shardEntries(prev: PreviousBuild<unknown>, dir: string, shard: s
 
 /**
  * Puts a shard of the published folder into the staged one unchanged (hard links), after checking
- * each file's sha256 against the previous manifest. Returns the relative paths linked, or null when
- * a file no longer matches (then the shard is built again).
+ * each file against the previous manifest: by stat when it is as the publish left it, else by its
+ * sha256. Returns the relative paths linked, or null when a file no longer matches (then the shard
+ * is built again).
  */
 export async function reuseShard(
   root: string,
   staged: StagedDir,
   dir: string,
   entries: readonly FileEntry[],
+  prev?: PreviousBuild<unknown, unknown>,
 ): Promise<string[] | null> {
   if (entries.length === 0) return null;
   for (const e of entries) {
+    if (prev) {
+      if (!(await stillAsPublished(root, prev, e))) return null;
+      continue;
+    }
     try {
       if ((await sha256File(join(root, e.path))) !== e.sha256) return null;
     } catch {

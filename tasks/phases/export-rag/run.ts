@@ -250,7 +250,7 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
     for (const x of shards) {
       const was = prev?.shards.get(x.shard);
       if (was && was.input === x.input && was.data.texts.every(([k, , e]) => (winners.get(k) ?? '') === e)) {
-        const rels = await reuseShard(root, staged, dir, shardEntries(prev!, dir, x.shard));
+        const rels = await reuseShard(root, staged, dir, shardEntries(prev!, dir, x.shard), prev!);
         if (rels) {
           for (const r of rels) reused.add(r);
           for (const [k, own, e] of was.data.texts) if (e === '') winners.set(k, own);

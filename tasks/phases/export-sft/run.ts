@@ -208,7 +208,7 @@ export async function exportSft(
       for (const x of allShards) {
         const was = reuseAllowed && prev ? prev.shards.get(x.shard) : undefined;
         if (was && was.input === x.file.sha256) {
-          const rels = await reuseShard(root, staged, dir, shardEntries(prev!, dir, x.shard));
+          const rels = await reuseShard(root, staged, dir, shardEntries(prev!, dir, x.shard), prev!);
           if (rels) {
             for (const r of rels) reused.add(r);
             records.set(x.shard, was);
