@@ -151,11 +151,14 @@ export class QueuePool<Req, Res> {
     if (!w || this.failed) return;
     try {
       const c = await this.ready;
+      // the state first: a job read before it finished would have no result yet
+      const state = await c.queue.getJobState(jobId);
+      if (state !== 'completed' && state !== 'failed') return;
       const job = await c.queue.getJob(jobId);
       if (!job) return;
-      const state = await job.getState();
-      if (state === 'completed') this.settle(jobId, w, job.returnvalue as JobResult, null);
-      else if (state === 'failed') this.settle(jobId, w, null, this.jobError(job, w));
+      if (state === 'failed') return this.settle(jobId, w, null, this.jobError(job, w));
+      const res = job.returnvalue as JobResult | null;
+      if (res && typeof res.path === 'string') this.settle(jobId, w, res, null);
     } catch {
       // Redis gone: the connection's 'end' fails the phase
     }
@@ -285,10 +288,10 @@ export class QueuePool<Req, Res> {
           await fsp.rm(join(this.spec.root, JOBS_DIR, this.spec.phase, `${id}.req`), { force: true });
         }),
       );
-    if (this.failed) for (const conn of c.conns) conn.disconnect();
-    else {
-      await Promise.allSettled([c.events.close(), c.queue.close()]);
-      for (const conn of c.conns) conn.disconnect();
-    }
+    // closing stops BullMQ's own retry loops (they would keep the process alive); on a lost Redis it
+    // cannot finish, so it is given a moment, then the connections are cut
+    const closing = Promise.allSettled([c.events.close(), c.queue.close()]);
+    await Promise.race([closing, new Promise((r) => setTimeout(r, this.failed ? 200 : 5000).unref())]);
+    for (const conn of c.conns) conn.disconnect();
   }
 }

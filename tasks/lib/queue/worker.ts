@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { codeFingerprint } from '../code-fingerprint.ts';
+import { crashPoint, pausePoint } from '../fault.ts';
 import { sha256, sha256File } from '../hash.ts';
 import { log } from '../log.ts';
 import { UserError } from '../result.ts';
@@ -126,6 +127,8 @@ export async function runWorker(root: string, opts: { concurrency: number | null
       entry.busy--;
       entry.last = performance.now();
     }
+    await pausePoint(`queue:${d.phase}:job`); // test hooks (lib/fault.ts): a job surely in progress
+    crashPoint(`queue:${d.phase}:job`);
     const out = serialize(res);
     const path = `${JOBS_DIR}/${d.phase}/${job.id}.res`;
     await writeJobFile(join(root, path), out);
