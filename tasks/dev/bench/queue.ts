@@ -1,0 +1,214 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRedis } from '../redis-server.ts';
+import type { BenchProject } from './temp-project.ts';
+
+/**
+ * `npm run bench -- --workers N [--records R]`: the job-queue executor (issue #25, docs/scale-out.md)
+ * on a generated corpus. Against a redis-server of its own, it builds the pooled phases
+ * (build-evidence, score, screen) cold with 1 worker process, then with N (each `--concurrency 1`,
+ * so N processes = N cores of work), and reports each phase's time, the speed-up N vs 1, and the
+ * queue's own cost per job: the median round trip of jobs that do no work (an empty batch), one
+ * at a time, through the same path as a real job (request file, Redis, worker, result file).
+ * The local executor's figures are the main bench's (`npm run bench`), which this does not change.
+ */
+
+const POOLED = ['build-evidence', 'score', 'screen'] as const;
+
+export interface QueueBenchReport {
+  records: number;
+  workers: number;
+  phases: { phase: string; jobs: number; seconds_1: number; seconds_n: number; speedup: number }[];
+  total: { seconds_1: number; seconds_n: number; speedup: number };
+  overhead_ms: { median: number; p90: number; jobs: number };
+  target: { speedup_min: number; overhead_max_ms: number; speedup_met: boolean; overhead_met: boolean };
+}
+
+function say(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', (code) => resolve({ code: code ?? 1, err }));
+  });
+}
+
+async function startWorker(root: string, url: string): Promise<ChildProcess> {
+  const p = spawn(
+    process.execPath,
+    ['--import', 'tsx', join('tasks', 'cli', 'main.ts'), 'worker', '--concurrency', '1'],
+    {
+      cwd: root,
+      env: { ...process.env, DISTILL_QUEUE: url, DISTILL_QUIET: '0' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let err = '';
+  p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  for (const t0 = Date.now(); !/serving/.test(err);) {
+    if (p.exitCode !== null || Date.now() - t0 > 60_000)
+      throw new Error(`bench: distill worker did not start:\n${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return p;
+}
+
+async function stopWorkers(ws: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    ws.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w.exitCode !== null) return resolve();
+          w.once('exit', () => resolve());
+          w.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+/** Builds the pooled phases cold with `n` workers: seconds and jobs per phase. */
+async function coldBuild(
+  root: string,
+  url: string,
+  n: number,
+): Promise<Map<string, { seconds: number; jobs: number }>> {
+  for (const d of ['data/evidence', 'data/scored-runs', 'data/screened', '.distill/cache', '.distill/queue'])
+    rmSync(join(root, d), { recursive: true, force: true });
+  const ws: ChildProcess[] = [];
+  for (let i = 0; i < n; i++) ws.push(await startWorker(root, url));
+  const out = new Map<string, { seconds: number; jobs: number }>();
+  try {
+    for (const phase of POOLED) {
+      const t0 = performance.now();
+      const r = await run(
+        process.execPath,
+        ['--import', 'tsx', join('tasks', 'cli', 'main.ts'), phase],
+        root,
+        {
+          DISTILL_QUEUE: url,
+          DISTILL_QUIET: '1',
+        },
+      );
+      const seconds = (performance.now() - t0) / 1000;
+      if (r.code !== 0) throw new Error(`bench: ${phase} with ${n} worker(s) exited ${r.code}:\n${r.err}`);
+      const receipt = JSON.parse(
+        readFileSync(join(root, 'reports/distillation/latest', `${phase}.receipt.json`), 'utf8'),
+      ) as { executor?: { jobs: number } };
+      out.set(phase, { seconds, jobs: receipt.executor?.jobs ?? 0 });
+      say(`${phase} with ${n} worker(s): ${seconds.toFixed(1)} s, ${receipt.executor?.jobs ?? 0} jobs`);
+    }
+  } finally {
+    await stopWorkers(ws);
+  }
+  return out;
+}
+
+/** Round trips of `jobs` empty jobs, one at a time, with one worker: the queue's own cost per job. */
+async function overhead(root: string, url: string, jobs: number): Promise<number[]> {
+  const ws = [await startWorker(root, url)];
+  const saved = process.env['DISTILL_QUEUE'];
+  process.env['DISTILL_QUEUE'] = url;
+  try {
+    const { QueuePool } = await import('../../lib/queue/pool.ts');
+    const config = {
+      as_of: '2026-01-01T00:00:00Z',
+      future_skew_hours: 24,
+      limits: { max_line_bytes: 1 << 20, max_depth: 64 },
+    };
+    const pool = new QueuePool<unknown, unknown>({
+      phase: 'build-evidence',
+      module: new URL('../../phases/build-evidence/worker.ts', import.meta.url),
+      data: null,
+      root,
+    });
+    const times: number[] = [];
+    try {
+      for (let i = 0; i < jobs + 5; i++) {
+        const t0 = performance.now();
+        await pool.run({ adapter: 'gateway-call', stream: 'bench', file: `bench-${i}`, config, units: [] });
+        if (i >= 5) times.push(performance.now() - t0); // the first ones start the worker's thread
+      }
+    } finally {
+      await pool.close();
+    }
+    return times;
+  } finally {
+    if (saved === undefined) delete process.env['DISTILL_QUEUE'];
+    else process.env['DISTILL_QUEUE'] = saved;
+    await stopWorkers(ws);
+  }
+}
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
+};
+
+export async function benchQueue(
+  project: BenchProject,
+  records: number,
+  workers: number,
+): Promise<QueueBenchReport> {
+  const redis = await startRedis();
+  try {
+    say(`redis-server on 127.0.0.1:${redis.port}; queue overhead (empty jobs)…`);
+    const times = await overhead(project.root, redis.url(0), 200);
+    const med = quantile(times, 0.5);
+    say(`overhead: median ${med.toFixed(1)} ms per job; cold build with 1 worker…`);
+    const one = await coldBuild(project.root, redis.url(1), 1);
+    say(`cold build with ${workers} workers…`);
+    const many = await coldBuild(project.root, redis.url(2), workers);
+    const phases = POOLED.map((phase) => {
+      const a = one.get(phase) as { seconds: number; jobs: number };
+      const b = many.get(phase) as { seconds: number; jobs: number };
+      return {
+        phase,
+        jobs: b.jobs,
+        seconds_1: a.seconds,
+        seconds_n: b.seconds,
+        speedup: a.seconds / b.seconds,
+      };
+    });
+    const s1 = phases.reduce((s, p) => s + p.seconds_1, 0);
+    const sn = phases.reduce((s, p) => s + p.seconds_n, 0);
+    return {
+      records,
+      workers,
+      phases,
+      total: { seconds_1: s1, seconds_n: sn, speedup: s1 / sn },
+      overhead_ms: { median: med, p90: quantile(times, 0.9), jobs: times.length },
+      target: {
+        speedup_min: 1.6,
+        overhead_max_ms: 50,
+        speedup_met: s1 / sn >= 1.6,
+        overhead_met: med <= 50,
+      },
+    };
+  } finally {
+    await redis.stop();
+  }
+}
+
+export function formatQueueBench(r: QueueBenchReport): string {
+  const lines = [
+    `job queue, ${r.records.toLocaleString('en-US')} rows: 1 vs ${r.workers} worker processes (cold build of the pooled phases)`,
+    `  ${'phase'.padEnd(16)}${'jobs'.padStart(6)}${'1 worker'.padStart(11)}${`${r.workers} workers`.padStart(11)}${'speed-up'.padStart(10)}`,
+    ...r.phases.map(
+      (p) =>
+        `  ${p.phase.padEnd(16)}${String(p.jobs).padStart(6)}${`${p.seconds_1.toFixed(1)} s`.padStart(11)}${`${p.seconds_n.toFixed(1)} s`.padStart(11)}${`${p.speedup.toFixed(2)}x`.padStart(10)}`,
+    ),
+    `  ${'total'.padEnd(22)}${`${r.total.seconds_1.toFixed(1)} s`.padStart(11)}${`${r.total.seconds_n.toFixed(1)} s`.padStart(11)}${`${r.total.speedup.toFixed(2)}x`.padStart(10)}  ${r.target.speedup_met ? '✔' : '✖'} target ≥ ${r.target.speedup_min}x`,
+    `  queue overhead per job: median ${r.overhead_ms.median.toFixed(1)} ms, p90 ${r.overhead_ms.p90.toFixed(1)} ms (${r.overhead_ms.jobs} empty jobs)  ${r.target.overhead_met ? '✔' : '✖'} target ≤ ${r.target.overhead_max_ms} ms`,
+  ];
+  return lines.join('\n');
+}
