@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../redis-server.ts';
 import type { BenchProject } from './temp-project.ts';
+import { readProcLog } from './measure.ts';
 
 /**
  * `npm run bench -- --workers N [--records R]`: the job-queue executor (issue #25, docs/scale-out.md)
@@ -19,8 +22,20 @@ const POOLED = ['build-evidence', 'score', 'screen'] as const;
 export interface QueueBenchReport {
   records: number;
   workers: number;
-  phases: { phase: string; jobs: number; seconds_1: number; seconds_n: number; speedup: number }[];
+  phases: {
+    phase: string;
+    jobs: number;
+    seconds_1: number;
+    seconds_n: number;
+    speedup: number;
+    /** CPU seconds of the phase process itself (the reduce step and the job traffic), 1 worker. */
+    phase_cpu_s_1: number;
+  }[];
   total: { seconds_1: number; seconds_n: number; speedup: number };
+  /** With 1 worker: CPU seconds of the phase processes (serial) and of the worker (the partition work). */
+  cpu_s_1: { phase_processes: number; workers: number };
+  /** The 1-minute load average when it ended (other work on the machine skews the figures). */
+  load_average: number;
   overhead_ms: { median: number; p90: number; jobs: number };
   target: { speedup_min: number; overhead_max_ms: number; speedup_met: boolean; overhead_met: boolean };
 }
@@ -43,13 +58,26 @@ function run(
   });
 }
 
-async function startWorker(root: string, url: string): Promise<ChildProcess> {
+/** The bench's exit hook (temp-project.ts): each process appends its CPU time to `log`. */
+function hooked(project: BenchProject, log: string): NodeJS.ProcessEnv {
+  return { NODE_OPTIONS: `--import=${pathToFileURL(project.hook).href}`, DISTILL_BENCH_LOG: log };
+}
+
+/** CPU seconds of the processes in a hook log whose argv includes `word`. */
+function cpuOf(log: string, word: string): number {
+  if (!existsSync(log)) return 0;
+  return readProcLog(log)
+    .filter((r) => r.argv.includes(word))
+    .reduce((s, r) => s + r.cpu_us / 1e6, 0);
+}
+
+async function startWorker(root: string, url: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
   const p = spawn(
     process.execPath,
     ['--import', 'tsx', join('tasks', 'cli', 'main.ts'), 'worker', '--concurrency', '1'],
     {
       cwd: root,
-      env: { ...process.env, DISTILL_QUEUE: url, DISTILL_QUIET: '0' },
+      env: { ...process.env, DISTILL_QUEUE: url, DISTILL_QUIET: '0', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
@@ -76,17 +104,23 @@ async function stopWorkers(ws: ChildProcess[]): Promise<void> {
   );
 }
 
-/** Builds the pooled phases cold with `n` workers: seconds and jobs per phase. */
+/** Builds the pooled phases cold with `n` workers: seconds, jobs and CPU per phase, and the workers' CPU. */
 async function coldBuild(
-  root: string,
+  project: BenchProject,
   url: string,
   n: number,
-): Promise<Map<string, { seconds: number; jobs: number }>> {
+): Promise<{
+  phases: Map<string, { seconds: number; jobs: number; phase_cpu_s: number }>;
+  worker_cpu_s: number;
+}> {
+  const root = project.root;
   for (const d of ['data/evidence', 'data/scored-runs', 'data/screened', '.distill/cache', '.distill/queue'])
     rmSync(join(root, d), { recursive: true, force: true });
+  const log = join(root, '.bench', `queue-${n}.procs.jsonl`);
+  rmSync(log, { force: true });
   const ws: ChildProcess[] = [];
-  for (let i = 0; i < n; i++) ws.push(await startWorker(root, url));
-  const out = new Map<string, { seconds: number; jobs: number }>();
+  for (let i = 0; i < n; i++) ws.push(await startWorker(root, url, hooked(project, log)));
+  const out = new Map<string, { seconds: number; jobs: number; phase_cpu_s: number }>();
   try {
     for (const phase of POOLED) {
       const t0 = performance.now();
@@ -97,6 +131,7 @@ async function coldBuild(
         {
           DISTILL_QUEUE: url,
           DISTILL_QUIET: '1',
+          ...hooked(project, log),
         },
       );
       const seconds = (performance.now() - t0) / 1000;
@@ -104,13 +139,13 @@ async function coldBuild(
       const receipt = JSON.parse(
         readFileSync(join(root, 'reports/distillation/latest', `${phase}.receipt.json`), 'utf8'),
       ) as { executor?: { jobs: number } };
-      out.set(phase, { seconds, jobs: receipt.executor?.jobs ?? 0 });
+      out.set(phase, { seconds, jobs: receipt.executor?.jobs ?? 0, phase_cpu_s: cpuOf(log, phase) });
       say(`${phase} with ${n} worker(s): ${seconds.toFixed(1)} s, ${receipt.executor?.jobs ?? 0} jobs`);
     }
   } finally {
     await stopWorkers(ws);
   }
-  return out;
+  return { phases: out, worker_cpu_s: cpuOf(log, 'worker') };
 }
 
 /** Round trips of `jobs` empty jobs, one at a time, with one worker: the queue's own cost per job. */
@@ -165,18 +200,19 @@ export async function benchQueue(
     const times = await overhead(project.root, redis.url(0), 200);
     const med = quantile(times, 0.5);
     say(`overhead: median ${med.toFixed(1)} ms per job; cold build with 1 worker…`);
-    const one = await coldBuild(project.root, redis.url(1), 1);
+    const one = await coldBuild(project, redis.url(1), 1);
     say(`cold build with ${workers} workers…`);
-    const many = await coldBuild(project.root, redis.url(2), workers);
+    const many = await coldBuild(project, redis.url(2), workers);
     const phases = POOLED.map((phase) => {
-      const a = one.get(phase) as { seconds: number; jobs: number };
-      const b = many.get(phase) as { seconds: number; jobs: number };
+      const a = one.phases.get(phase) as { seconds: number; jobs: number; phase_cpu_s: number };
+      const b = many.phases.get(phase) as { seconds: number; jobs: number };
       return {
         phase,
         jobs: b.jobs,
         seconds_1: a.seconds,
         seconds_n: b.seconds,
         speedup: a.seconds / b.seconds,
+        phase_cpu_s_1: a.phase_cpu_s,
       };
     });
     const s1 = phases.reduce((s, p) => s + p.seconds_1, 0);
@@ -186,6 +222,11 @@ export async function benchQueue(
       workers,
       phases,
       total: { seconds_1: s1, seconds_n: sn, speedup: s1 / sn },
+      cpu_s_1: {
+        phase_processes: phases.reduce((s, p) => s + p.phase_cpu_s_1, 0),
+        workers: one.worker_cpu_s,
+      },
+      load_average: loadavg()[0] as number,
       overhead_ms: { median: med, p90: quantile(times, 0.9), jobs: times.length },
       target: {
         speedup_min: 1.6,
@@ -208,6 +249,7 @@ export function formatQueueBench(r: QueueBenchReport): string {
         `  ${p.phase.padEnd(16)}${String(p.jobs).padStart(6)}${`${p.seconds_1.toFixed(1)} s`.padStart(11)}${`${p.seconds_n.toFixed(1)} s`.padStart(11)}${`${p.speedup.toFixed(2)}x`.padStart(10)}`,
     ),
     `  ${'total'.padEnd(22)}${`${r.total.seconds_1.toFixed(1)} s`.padStart(11)}${`${r.total.seconds_n.toFixed(1)} s`.padStart(11)}${`${r.total.speedup.toFixed(2)}x`.padStart(10)}  ${r.target.speedup_met ? '✔' : '✖'} target ≥ ${r.target.speedup_min}x`,
+    `  CPU with 1 worker: phase processes ${r.cpu_s_1.phase_processes.toFixed(1)} s (serial: reduce step + job traffic), worker ${r.cpu_s_1.workers.toFixed(1)} s (partition work); load average ${r.load_average.toFixed(1)} at the end`,
     `  queue overhead per job: median ${r.overhead_ms.median.toFixed(1)} ms, p90 ${r.overhead_ms.p90.toFixed(1)} ms (${r.overhead_ms.jobs} empty jobs)  ${r.target.overhead_met ? '✔' : '✖'} target ≤ ${r.target.overhead_max_ms} ms`,
   ];
   return lines.join('\n');
