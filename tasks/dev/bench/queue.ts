@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../redis-server.ts';
@@ -162,7 +162,11 @@ async function overhead(root: string, url: string, jobs: number): Promise<number
     };
     const pool = new QueuePool<unknown, unknown>({
       phase: 'build-evidence',
-      module: new URL('../../phases/build-evidence/worker.ts', import.meta.url),
+      // build-evidence's worker module, named as a job names it (not an import of a phase's code:
+      // an empty batch is the cheapest real job)
+      module: pathToFileURL(
+        join(fileURLToPath(new URL('../../..', import.meta.url)), 'tasks/phases/build-evidence/worker.ts'),
+      ),
       data: null,
       root,
     });
