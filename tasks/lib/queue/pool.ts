@@ -177,6 +177,18 @@ export class QueuePool<Req, Res> {
     if (this.failed) throw this.failed;
     const partition = this.seq++;
     const c = await this.ready;
+    try {
+      return await this.runJob(c, partition, req);
+    } catch (e) {
+      // a Redis command cut off by the outage ("Connection is closed"): the outage is the error
+      if (this.failed) throw this.failed;
+      if (!(e instanceof UserError) && c.conns.some((x) => x.status !== 'ready'))
+        throw unreachable(this.url, (e as Error).message);
+      throw e;
+    }
+  }
+
+  private async runJob(c: Conn, partition: number, req: Req): Promise<Res> {
     if (this.failed) throw this.failed;
     const { root, phase } = this.spec;
     let payload: unknown = req;
