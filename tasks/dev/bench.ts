@@ -264,7 +264,7 @@ async function main(argv: string[]): Promise<number> {
       writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
       process.stdout.write(`${formatQueueBench(report)}\n`);
       say(`wrote ${relative(process.cwd(), out)}`);
-      return 0;
+      return report.identical ? 0 : 1; // different bytes between executors is a bug
     } finally {
       if (!o.keep) rmSync(project.root, { recursive: true, force: true });
     }

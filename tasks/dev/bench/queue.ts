@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,10 @@ export interface QueueBenchReport {
   cpu_s_1: { phase_processes: number; workers: number };
   /** The 1-minute load average when it ended (other work on the machine skews the figures). */
   load_average: number;
+  /** The same three phases in-process (DISTILL_QUEUE=local), right after, on the same machine. */
+  local_seconds: number;
+  /** The datasets of the 1-worker, N-worker and in-process builds are byte-identical. */
+  identical: boolean;
   overhead_ms: { median: number; p90: number; jobs: number };
   target: { speedup_min: number; overhead_max_ms: number; speedup_met: boolean; overhead_met: boolean };
 }
@@ -112,6 +117,7 @@ async function coldBuild(
 ): Promise<{
   phases: Map<string, { seconds: number; jobs: number; phase_cpu_s: number }>;
   worker_cpu_s: number;
+  digest: string;
 }> {
   const root = project.root;
   for (const d of ['data/evidence', 'data/scored-runs', 'data/screened', '.distill/cache', '.distill/queue'])
@@ -145,7 +151,20 @@ async function coldBuild(
   } finally {
     await stopWorkers(ws);
   }
-  return { phases: out, worker_cpu_s: cpuOf(log, 'worker') };
+  return { phases: out, worker_cpu_s: cpuOf(log, 'worker'), digest: datasetDigest(root) };
+}
+
+/** One sha256 over every file (path and bytes) the pooled phases published. */
+function datasetDigest(root: string): string {
+  const h = createHash('sha256');
+  const walk = (rel: string): void => {
+    const p = join(root, rel);
+    if (!existsSync(p)) return;
+    if (statSync(p).isDirectory()) for (const name of readdirSync(p).sort()) walk(`${rel}/${name}`);
+    else h.update(`${rel}\0`).update(readFileSync(p)).update('\0');
+  };
+  for (const d of ['data/evidence', 'data/scored-runs', 'data/screened']) walk(d);
+  return h.digest('hex');
 }
 
 /** Round trips of `jobs` empty jobs, one at a time, with one worker: the queue's own cost per job. */
@@ -207,6 +226,8 @@ export async function benchQueue(
     const one = await coldBuild(project, redis.url(1), 1);
     say(`cold build with ${workers} workers…`);
     const many = await coldBuild(project, redis.url(2), workers);
+    say('cold build in-process (the local executor, for the bytes and a reference time)…');
+    const local = await coldBuild(project, 'local', 0);
     const phases = POOLED.map((phase) => {
       const a = one.phases.get(phase) as { seconds: number; jobs: number; phase_cpu_s: number };
       const b = many.phases.get(phase) as { seconds: number; jobs: number };
@@ -231,6 +252,8 @@ export async function benchQueue(
         workers: one.worker_cpu_s,
       },
       load_average: loadavg()[0] as number,
+      local_seconds: POOLED.reduce((t, ph) => t + (local.phases.get(ph)?.seconds ?? 0), 0),
+      identical: one.digest === local.digest && many.digest === local.digest,
       overhead_ms: { median: med, p90: quantile(times, 0.9), jobs: times.length },
       target: {
         speedup_min: 1.6,
@@ -253,6 +276,7 @@ export function formatQueueBench(r: QueueBenchReport): string {
         `  ${p.phase.padEnd(16)}${String(p.jobs).padStart(6)}${`${p.seconds_1.toFixed(1)} s`.padStart(11)}${`${p.seconds_n.toFixed(1)} s`.padStart(11)}${`${p.speedup.toFixed(2)}x`.padStart(10)}`,
     ),
     `  ${'total'.padEnd(22)}${`${r.total.seconds_1.toFixed(1)} s`.padStart(11)}${`${r.total.seconds_n.toFixed(1)} s`.padStart(11)}${`${r.total.speedup.toFixed(2)}x`.padStart(10)}  ${r.target.speedup_met ? '✔' : '✖'} target ≥ ${r.target.speedup_min}x`,
+    `  in-process (local executor) ${r.local_seconds.toFixed(1)} s; datasets of 1 worker, ${r.workers} workers and in-process ${r.identical ? 'byte-identical ✔' : 'DIFFER ✖'}`,
     `  CPU with 1 worker: phase processes ${r.cpu_s_1.phase_processes.toFixed(1)} s (serial: reduce step + job traffic), worker ${r.cpu_s_1.workers.toFixed(1)} s (partition work); load average ${r.load_average.toFixed(1)} at the end`,
     `  queue overhead per job: median ${r.overhead_ms.median.toFixed(1)} ms, p90 ${r.overhead_ms.p90.toFixed(1)} ms (${r.overhead_ms.jobs} empty jobs)  ${r.target.overhead_met ? '✔' : '✖'} target ≤ ${r.target.overhead_max_ms} ms`,
   ];
