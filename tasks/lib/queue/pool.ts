@@ -26,6 +26,26 @@ import {
 /** The code root (tasks/ and schemas/ are under it): job modules are named relative to it. */
 const CODE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+/**
+ * Removes job files older than a day from a phase's job folder: results nobody read (a phase that
+ * failed or was killed while its jobs ran) and temp files of killed workers. A live job's files are
+ * minutes old.
+ */
+async function removeStale(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return;
+  }
+  const before = Date.now() - 86_400_000;
+  for (const name of names) {
+    const p = join(dir, name);
+    const st = await fsp.stat(p).catch(() => null);
+    if (st && st.mtimeMs < before) await fsp.rm(p, { force: true });
+  }
+}
+
 /** What a phase hands the queue executor: the same as a WorkerPool, plus where the project is. */
 export interface QueuePoolSpec {
   phase: string;
@@ -121,6 +141,7 @@ export class QueuePool<Req, Res> {
         for (const jobId of [...this.waiters.keys()]) void this.check(jobId);
       }, 2000);
       this.poll.unref();
+      await removeStale(join(this.spec.root, JOBS_DIR, this.spec.phase));
       const module = relative(CODE_ROOT, fileURLToPath(this.spec.module)).split(sep).join('/');
       return { queue, events, conns, projectId: id, code: codeFingerprint(), module };
     } catch (e) {
