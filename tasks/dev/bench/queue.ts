@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../redis-server.ts';
@@ -170,39 +170,24 @@ function datasetDigest(root: string): string {
 /** Round trips of `jobs` empty jobs, one at a time, with one worker: the queue's own cost per job. */
 async function overhead(root: string, url: string, jobs: number): Promise<number[]> {
   const ws = [await startWorker(root, url)];
-  const saved = process.env['DISTILL_QUEUE'];
-  process.env['DISTILL_QUEUE'] = url;
   try {
-    const { QueuePool } = await import('../../lib/queue/pool.ts');
-    const config = {
-      as_of: '2026-01-01T00:00:00Z',
-      future_skew_hours: 24,
-      limits: { max_line_bytes: 1 << 20, max_depth: 64 },
-    };
-    const pool = new QueuePool<unknown, unknown>({
-      phase: 'build-evidence',
-      // build-evidence's worker module, named as a job names it (not an import of a phase's code:
-      // an empty batch is the cheapest real job)
-      module: pathToFileURL(
-        join(fileURLToPath(new URL('../../..', import.meta.url)), 'tasks/phases/build-evidence/worker.ts'),
-      ),
-      data: null,
-      root,
+    // in a child process running the bench project's copy of the code, as the worker does (a worker
+    // refuses jobs enqueued by other code)
+    const r = await new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      const p = spawn(
+        process.execPath,
+        ['--import', 'tsx', join('tasks', 'dev', 'bench', 'queue-overhead.ts'), root, String(jobs)],
+        { cwd: root, env: { ...process.env, DISTILL_QUEUE: url }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      p.on('exit', (code) => resolve({ code: code ?? 1, out, err }));
     });
-    const times: number[] = [];
-    try {
-      for (let i = 0; i < jobs + 5; i++) {
-        const t0 = performance.now();
-        await pool.run({ adapter: 'gateway-call', stream: 'bench', file: `bench-${i}`, config, units: [] });
-        if (i >= 5) times.push(performance.now() - t0); // the first ones start the worker's thread
-      }
-    } finally {
-      await pool.close();
-    }
-    return times;
+    if (r.code !== 0) throw new Error(`bench: the overhead run exited ${r.code}:\n${r.err}`);
+    return JSON.parse(r.out.trim()) as number[];
   } finally {
-    if (saved === undefined) delete process.env['DISTILL_QUEUE'];
-    else process.env['DISTILL_QUEUE'] = saved;
     await stopWorkers(ws);
   }
 }
