@@ -86,6 +86,16 @@ export const DistillConfig = z
         preference_cap_per_task: z.number().int().positive().default(4),
       })
       .prefault({}),
+    queue: z
+      .string()
+      .regex(
+        /^rediss?:\/\/[^\s/]*(:[0-9]+)?(\/[0-9]{1,2})?$/,
+        'a Redis URL, redis://host:port/db (docs/scale-out.md)',
+      )
+      .optional()
+      .describe(
+        'Run the partitioned phases (build-evidence, score, screen) as BullMQ jobs on this Redis, processed by `distill worker` (docs/scale-out.md); $DISTILL_QUEUE overrides it (`local`: in this process). Absent: every phase runs in-process',
+      ),
     replay: ReplayConfig.prefault({}).describe(
       'distill replay / replay-eval: model endpoints, retrieval depth, call-log rotation (optional; env vars override)',
     ),

@@ -56,6 +56,25 @@ export const StageReceipt = z
     duration_ms: z.number().nonnegative(),
     ok: z.boolean(),
     errors: z.array(z.string()),
+    executor: z
+      .strictObject({
+        kind: z.literal('queue'),
+        jobs: z.number().int().nonnegative(),
+        by_worker: z.record(z.string(), z.number().int().nonnegative()),
+        partitions: z.array(
+          z.strictObject({
+            partition: z.number().int().nonnegative(),
+            label: z.string(),
+            job: z.string(),
+            worker: z.string().describe('host:pid of the `distill worker` that built it'),
+            ms: z.number().nonnegative(),
+          }),
+        ),
+      })
+      .optional()
+      .describe(
+        'Only when the phase ran its partitions on the job queue (DISTILL_QUEUE): which worker built each one (docs/scale-out.md). Absent for the local executor',
+      ),
   })
   .describe('StageReceipt: the record of one phase execution');
 export type StageReceipt = z.infer<typeof StageReceipt>;

@@ -141,6 +141,43 @@ export const COMMANDS: Record<string, Command> = {
       'Held-out test tasks with and without retrieval: recall@k, validity, agreement, latency, tokens → reports/replay/eval.{json,md}; model arms "unavailable" when no model runs',
     run: async (root, argv) => (await import('../replay/eval-command.ts')).replayEvalCommand(root, argv),
   },
+  worker: {
+    usage: 'worker [--concurrency N]',
+    summary:
+      'Process the partition jobs of build-evidence, score and screen from the job queue (DISTILL_QUEUE=redis://host:port/db) for this project folder, shared with the machine that runs the phases (docs/scale-out.md); N jobs at a time (default: the cores); SIGTERM finishes the running jobs and stops',
+    run: async (root, argv) => {
+      const { values } = parseArgs({
+        args: argv,
+        options: { concurrency: { type: 'string' } },
+        allowPositionals: false,
+      });
+      const c = values.concurrency;
+      if (c !== undefined && !/^[1-9][0-9]{0,3}$/.test(c))
+        throw new UserError('USAGE', `--concurrency takes a whole number of jobs, 1 or more; got "${c}"`);
+      const { loadConfig } = await phaseKit();
+      loadConfig(root); // its "queue" setting, and a config error before anything starts
+      const { runWorker } = await import('../lib/queue/worker.ts');
+      return runWorker(root, { concurrency: c === undefined ? null : Number(c) });
+    },
+  },
+  queue: {
+    usage: 'queue [--json]',
+    summary:
+      'The job queue (DISTILL_QUEUE): waiting, active, completed and failed jobs per phase, the workers connected, and the last failures with their partition, worker and error',
+    run: async (root, argv) => {
+      const { values } = parseArgs({
+        args: argv,
+        options: { json: { type: 'boolean', default: false } },
+        allowPositionals: false,
+      });
+      const { loadConfig } = await phaseKit();
+      loadConfig(root);
+      const { formatQueueStatus, queueStatus } = await import('../lib/queue/status.ts');
+      const s = await queueStatus(root);
+      process.stdout.write(values.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatQueueStatus(s)}\n`);
+      return s.phases.some((p) => p.failed > 0) ? 1 : 0;
+    },
+  },
   verify: {
     usage: 'verify [--json]',
     summary:

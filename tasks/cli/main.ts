@@ -15,6 +15,7 @@ if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
 
 const argv = process.argv.slice(2);
 // SIGINT / SIGTERM / SIGHUP: remove staging, scratch and own locks, publish nothing, exit 130.
-// Help writes nothing to stop, so it starts without them (start-up time, docs/performance.md).
-if (!isHelpRequest(argv)) (await import('./phase-kit.ts')).installStopHandlers();
+// Help writes nothing to stop, so it starts without them (start-up time, docs/performance.md);
+// `distill worker` handles its own signals (finish the running jobs, then stop).
+if (!isHelpRequest(argv) && argv[0] !== 'worker') (await import('./phase-kit.ts')).installStopHandlers();
 process.exitCode = await main(argv);

@@ -27,14 +27,14 @@ import { UserError } from '../lib/result.ts';
  * with wall time, CPU time, peak RSS (getrusage of each phase process) and rows per second per
  * phase. Prints a table and writes reports/bench/bench.json.
  *
- *   npm run bench -- [--records N] [--small N] [--big-file G] [--seed S] [--code DIR] [--heap-mb N] [--keep] [--startup-only] [--out FILE]
+ *   npm run bench -- [--records N] [--small N] [--big-file G] [--seed S] [--code DIR] [--heap-mb N] [--keep] [--startup-only] [--workers N] [--out FILE]
  *
  * `--heap-mb N` runs every phase with `--max-old-space-size=N` (through NODE_OPTIONS): with it the
  * resident set shows the live data a phase needs, without the slack V8 leaves itself otherwise.
  */
 
 const USAGE =
-  'usage: npm run bench -- [--records 1000000] [--small N (default records/10, 0 = skip)] [--big-file GiB (default 0 = skip)] [--seed 7] [--code DIR] [--heap-mb N] [--keep] [--startup-only] [--out reports/bench/bench.json]';
+  'usage: npm run bench -- [--records 1000000] [--small N (default records/10, 0 = skip)] [--big-file GiB (default 0 = skip)] [--seed 7] [--code DIR] [--heap-mb N] [--keep] [--startup-only] [--workers N (the job queue: 1 vs N worker processes)] [--out reports/bench/bench.json]';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const START_DATE = '2026-10-01';
 const DAYS = 30;
@@ -53,6 +53,7 @@ function options(argv: string[]): {
   keep: boolean;
   out: string;
   startupOnly: boolean;
+  workers: number | null;
 } {
   let values;
   try {
@@ -67,6 +68,7 @@ function options(argv: string[]): {
         'heap-mb': { type: 'string' },
         keep: { type: 'boolean', default: false },
         'startup-only': { type: 'boolean', default: false },
+        workers: { type: 'string' },
         out: { type: 'string', default: join(REPO, 'reports', 'bench', 'bench.json') },
       },
       allowPositionals: false,
@@ -97,6 +99,7 @@ function options(argv: string[]): {
     keep: values.keep,
     out: resolve(values.out),
     startupOnly: values['startup-only'],
+    workers: values.workers === undefined ? null : int('workers', values.workers, 2),
   };
 }
 
@@ -249,6 +252,23 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cleanup: BenchProject[] = [];
+  if (o.workers !== null) {
+    // the job-queue executor: 1 vs N worker processes and the per-job overhead (tasks/dev/bench/queue.ts)
+    const { benchQueue, formatQueueBench } = await import('./bench/queue.ts');
+    say(`generating ${o.records.toLocaleString('en-US')} rows (seed ${o.seed}) in a temp project…`);
+    const { project, source } = await projectWithCorpus(o.code, o.records, o.seed, 'queue');
+    try {
+      const report = await benchQueue(project, source.rows, o.workers);
+      const out = o.out.replace(/\.json$/, '-queue.json');
+      mkdirSync(resolve(out, '..'), { recursive: true });
+      writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(`${formatQueueBench(report)}\n`);
+      say(`wrote ${relative(process.cwd(), out)}`);
+      return report.identical ? 0 : 1; // different bytes between executors is a bug
+    } finally {
+      if (!o.keep) rmSync(project.root, { recursive: true, force: true });
+    }
+  }
   try {
     say(`generating ${o.records.toLocaleString('en-US')} rows (seed ${o.seed}) in a temp project…`);
     const { project, source } = await projectWithCorpus(o.code, o.records, o.seed, 'main');

@@ -13,13 +13,15 @@ import {
  * their environment variable is set, and cost one Map lookup per durability point.
  *
  * DISTILL_CRASH_AT=<point>:<n>  SIGKILL this process at the n-th time `point` is reached
- *                               (`any` counts every point).
+ *                               (`any` counts every point; `queue:<phase>:job` is a `distill
+ *                               worker` in the middle of a job, its result computed, not written).
  * DISTILL_FAULT=<op>:<n>:<code> make the n-th `op` (write | fsync | rename | read) fail with errno
  *                               `code` (ENOSPC, EIO, EACCES, ...); `read` is the opening of a source
  *                               file for reading.
  * DISTILL_PAUSE_AT=<point>:<ms>  sleep `ms` milliseconds the first time `point` is reached (only the
  *                               points that call `pausePoint`: `publish:staged`, a phase's whole
- *                               output staged, just before its publish), so a test can stop a
+ *                               output staged, just before its publish; `queue:<phase>:job`, a
+ *                               worker's job computed, its result not written), so a test can stop a
  *                               run while a phase is surely running.
  */
 const crashSpec = parse(process.env['DISTILL_CRASH_AT']);

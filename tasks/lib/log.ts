@@ -63,6 +63,13 @@ export function progressLine(
   return parts.join(' · ');
 }
 
+let progressNote: (() => string) | null = null;
+
+/** A note every progress line ends with while it is set (the queue executor's finished partitions). */
+export function setProgressNote(note: (() => string) | null): void {
+  progressNote = note;
+}
+
 /** How long a phase works before its progress line appears: short phases stay silent. */
 export const PROGRESS_AFTER_MS = 2000;
 
@@ -92,7 +99,8 @@ export class Progress {
     if (now - this.started < PROGRESS_AFTER_MS || now - this.lastDraw < 250) return;
     this.lastDraw = now;
     this.drawn = true;
-    const line = progressLine(this.label, this.count, this.total, this.unit, now - this.started);
+    const note = progressNote?.();
+    const line = `${progressLine(this.label, this.count, this.total, this.unit, now - this.started)}${note ? ` · ${note}` : ''}`;
     const width = (process.stderr.columns || 100) - 1; // a wrapped line cannot be redrawn with \r
     process.stderr.write(`\r${line.slice(0, width)}\x1b[K`);
   }

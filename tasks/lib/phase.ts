@@ -3,6 +3,7 @@ import { diskName } from './disk.ts';
 import { acquireLock } from './lock.ts';
 import { log } from './log.ts';
 import { codeVersion } from './project.ts';
+import { executorRecord, resetBuilt } from './queue/log.ts';
 import { currentRunId, writeReceipt } from './receipts.ts';
 import { describeUserError, IO_ERROR_EXIT, isIoError, UserError } from './result.ts';
 import { leaveCritical, setStopLabel, watchBuild } from './stop.ts';
@@ -35,12 +36,14 @@ export async function runPhase(
   let release: (() => Promise<void>) | null = null;
   let published = false;
   setStopLabel(phase);
+  resetBuilt(phase);
   try {
     // under wireit: stop when the build that started this phase is gone (lib/stop.ts)
     watchBuild(root);
     release = await acquireLock(root, phase);
     const res = await body();
     published = true;
+    const executor = executorRecord(phase);
     await writeReceipt(root, {
       schema_version: 1,
       run_id: currentRunId(root),
@@ -56,6 +59,7 @@ export async function runPhase(
       duration_ms: Math.round(performance.now() - t0),
       ok: true,
       errors: [],
+      ...(executor ? { executor } : {}),
     });
     log.done(`${phase}: ${res.summary} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     return 0;

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { DistillConfig } from '../../schemas/config.ts';
 import { jsonSyntaxError, locate, schemaIssueLines } from './config-errors.ts';
 import { UserError } from './result.ts';
+import { setConfiguredQueue } from './queue/settings.ts';
 
 export const CONFIG_FILE = 'distill.config.json';
 
@@ -55,6 +56,8 @@ export function loadConfig(root: string): DistillConfig {
       'CONFIG_INVALID',
       `${locate(path, text, ['sources', streams.lastIndexOf(twice), 'stream'])}: stream "${twice}" is named by two sources; give each source its own stream name`,
     );
+  // the executor of the pooled phases (tasks/lib/queue/settings.ts; $DISTILL_QUEUE overrides it)
+  setConfiguredQueue(res.data.queue);
   return res.data;
 }
 

@@ -48,8 +48,16 @@ export const ERROR_CODES = {
     exit: 1,
     meaning: "the exports' second secret engine found a secret: nothing was published",
   },
+  QUEUE_JOB_FAILED: {
+    exit: 1,
+    meaning: 'a queue job failed its attempts (DISTILL_QUEUE): nothing was published',
+  },
   AUDIT_CHAIN_BROKEN: { exit: 3, meaning: 'the audit baseline was truncated, edited or lost its head' },
   IO_ERROR: { exit: 74, meaning: 'the disk or device failed (ENOSPC, EIO, ...): nothing was published' },
+  QUEUE_UNREACHABLE: {
+    exit: 74,
+    meaning: "the job queue's Redis (DISTILL_QUEUE) is unreachable: nothing was published",
+  },
   LOCKED: { exit: 75, meaning: 'another run holds the phase lock, or another build is running' },
   STOPPED: {
     exit: 130,

@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { QueuePool } from './queue/pool.ts';
+import { queueUrl } from './queue/settings.ts';
 import { workerQueueDepth } from './tuning.ts';
 
 /**
@@ -24,6 +26,36 @@ export function threadCount(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
+/** What mapInOrder and runOrLocal need of a pool: worker threads here, or the job queue. */
+export interface Pool<Req, Res> {
+  run(req: Req): Promise<Res>;
+  readonly hasIdle: boolean;
+  readonly capacity: number;
+  close(): Promise<void>;
+}
+
+/** True when the pooled phases run their partitions as jobs on a queue (DISTILL_QUEUE). */
+export function queueMode(): boolean {
+  return queueUrl() !== null;
+}
+
+/**
+ * The executor of a pooled phase: with DISTILL_QUEUE (or the config's `queue`), a QueuePool whose
+ * jobs `distill worker` processes run (docs/scale-out.md), whatever the input size; otherwise
+ * `threads - 1` worker threads beside this one, or null (this thread only) when `threads` is 1.
+ */
+export function phasePool<Req, Res>(spec: {
+  phase: string;
+  module: URL;
+  threads: number;
+  data: unknown;
+  root: string;
+  requestIsFile?: boolean;
+}): Pool<Req, Res> | null {
+  if (queueMode()) return new QueuePool<Req, Res>(spec);
+  return spec.threads > 1 ? new WorkerPool<Req, Res>(spec.module, spec.threads - 1, spec.data) : null;
+}
+
 type Pending<Res> = { resolve: (r: Res) => void; reject: (e: Error) => void };
 
 /**
@@ -33,7 +65,7 @@ type Pending<Res> = { resolve: (r: Res) => void; reject: (e: Error) => void };
  * with a depth of 1, the worker idled for those stretches (screen's cold run at 1M used 1.4 of
  * its 2 cores).
  */
-export class WorkerPool<Req, Res> {
+export class WorkerPool<Req, Res> implements Pool<Req, Res> {
   /** Each worker with the requests sent to it and not answered yet, oldest first (a worker answers in order). */
   private readonly all: { worker: Worker; queue: Pending<Res>[] }[] = [];
   private readonly waiting: (() => void)[] = [];
@@ -131,19 +163,21 @@ export function serveRequests<Req, Res, Data>(handle: (req: Req, data: Data) => 
  * one of the cores: whenever every worker is busy it takes the next request itself, so the work
  * balances itself and `threads` cores need only `threads - 1` workers (each costs ~100 MB of
  * resident memory). The pool is closed when the map ends. A small input never starts a worker.
+ * On the job queue (queueMode) the pool is made at the first request and takes every request.
  */
 export async function* mapInOrder<Req, Res>(
   requests: AsyncIterable<Req>,
   local: (r: Req) => Res | Promise<Res>,
-  makePool: () => WorkerPool<Req, Res> | null,
+  makePool: () => Pool<Req, Res> | null,
   opts: { after: number; window: number },
 ): AsyncGenerator<Res> {
-  let pool: WorkerPool<Req, Res> | null = null;
+  let pool: Pool<Req, Res> | null = null;
   let n = 0;
+  const after = queueMode() ? 0 : opts.after;
   const inFlight: Promise<Res>[] = [];
   try {
     for await (const req of requests) {
-      if (++n === opts.after + 1) pool = makePool();
+      if (++n === after + 1) pool = makePool();
       inFlight.push(runOrLocal(pool, req, local));
       // room for every request the workers can hold plus one here, or this thread would wait idle
       while (inFlight.length >= (pool ? Math.max(opts.window, pool.capacity + 1) : 1))
@@ -157,7 +191,7 @@ export async function* mapInOrder<Req, Res>(
 
 /** Runs a request on an idle worker, or in this thread when there is none (or no pool). */
 export function runOrLocal<Req, Res>(
-  pool: WorkerPool<Req, Res> | null,
+  pool: Pool<Req, Res> | null,
   req: Req,
   local: (r: Req) => Res | Promise<Res>,
 ): Promise<Res> {

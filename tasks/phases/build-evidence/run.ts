@@ -22,7 +22,8 @@ import {
 } from '../../lib/source-reader.ts';
 import { safeText } from '../../lib/terminal-text.ts';
 import { batchChars, workerMinBytes, workersAfterBatches } from '../../lib/tuning.ts';
-import { runOrLocal, threadCount, WorkerPool } from '../../lib/worker-pool.ts';
+import { queueWindow } from '../../lib/queue/settings.ts';
+import { phasePool, queueMode, runOrLocal, threadCount, type Pool } from '../../lib/worker-pool.ts';
 import {
   materializeBatch,
   type KeptRecord,
@@ -165,7 +166,7 @@ export async function buildEvidence(
   const workersAfter = workersAfterBatches();
   const maxChars = batchChars();
   // started once there is enough work for it (a corpus of a few huge lines has little to parse)
-  let pool: WorkerPool<UnitBatch, UnitResult[]> | null = null;
+  let pool: Pool<UnitBatch, UnitResult[]> | null = null;
   let batches = 0;
   return stagedPhase(root, { phase: PHASE, outDir: EVIDENCE_DIR }, async ({ staged }) => {
     const inputs: FileEntry[] = [];
@@ -474,12 +475,15 @@ export async function buildEvidence(
       const queue: Promise<Item>[] = [];
       for await (const item of items) {
         if (item.t === 'batch') {
-          if (++batches === workersAfter + 1 && threads > 1)
-            pool = new WorkerPool<UnitBatch, UnitResult[]>(
-              new URL('./worker.ts', import.meta.url),
-              threads - 1,
-              null,
-            );
+          // on the job queue (DISTILL_QUEUE) every batch is a job, from the first
+          if (++batches === (queueMode() ? 1 : workersAfter + 1))
+            pool = phasePool<UnitBatch, UnitResult[]>({
+              phase: PHASE,
+              module: new URL('./worker.ts', import.meta.url),
+              threads,
+              data: null,
+              root,
+            });
           // this thread is a core too: it takes a batch itself whenever the workers are busy
           const p = runOrLocal(pool, item.batch, materializeBatch).then((results): Item => ({
             t: 'results',
@@ -571,7 +575,7 @@ export async function buildEvidence(
           ref: r.ref,
         });
       };
-      for await (const item of materialized(read(), Math.max(2, threads * 3))) {
+      for await (const item of materialized(read(), queueMode() ? queueWindow() : Math.max(2, threads * 3))) {
         const { ctx } = item;
         const h = ctx.h;
         switch (item.t) {
@@ -672,7 +676,7 @@ export async function buildEvidence(
             break;
         }
       }
-      await (pool as WorkerPool<UnitBatch, UnitResult[]> | null)?.close();
+      await (pool as Pool<UnitBatch, UnitResult[]> | null)?.close();
       progress.end();
       const filesRefused = health.filter((h) => h.file_refused).length;
       const healthDoc = {
@@ -729,7 +733,7 @@ export async function buildEvidence(
         summary: `${n(units)} source rows in ${health.length} files → ${n(records)} evidence records, ${n(quarantined)} quarantined${filesRefused ? `, ${filesRefused} files refused` : ''}`,
       };
     } finally {
-      await (pool as WorkerPool<UnitBatch, UnitResult[]> | null)?.close();
+      await (pool as Pool<UnitBatch, UnitResult[]> | null)?.close();
     }
   });
 }

@@ -238,7 +238,7 @@ export async function scoreIncremental(
     const parts = Array.from({ length: k }, (_, p) => p)
       .filter((p) => spill.lines[p] !== 0)
       .map((p) => scratch.path(`part-${p}.jsonl`));
-    await scorePartitions(parts, 1, runSorter, dropSorter, fresh);
+    await scorePartitions(root, parts, 1, runSorter, dropSorter, fresh);
 
     // the previous counts, less what the dirty traces had, plus what they have now
     t.signalsJoined = (plan.previous.counts['signals_joined'] ?? 0) + fresh.signalsJoined;

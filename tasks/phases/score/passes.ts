@@ -11,8 +11,8 @@ import { n } from '../../lib/log.ts';
 import type { PhaseOutput } from '../../lib/phase-shell.ts';
 import { bump, sortedCounts } from '../../lib/phase.ts';
 import { StagedDir } from '../../lib/staged-dir.ts';
-import { mapInOrder, WorkerPool } from '../../lib/worker-pool.ts';
-import { QUARANTINE_FILE, SUMMARY_FILE } from './contract.ts';
+import { mapInOrder, phasePool, type Pool } from '../../lib/worker-pool.ts';
+import { PHASE, QUARANTINE_FILE, SUMMARY_FILE } from './contract.ts';
 import { scoreDropLine, scorePartition, type PartitionScore } from './partition.ts';
 import { RULE_TABLE_VERSION } from './rules.ts';
 import { FileTraces, saveFileTraces, saveScoreState, type ScoredFileStats } from './state.ts';
@@ -97,17 +97,26 @@ export async function readEvidenceFile(
 
 /**
  * Pass 2: scores the partition files (one at a time per thread: this one, and workers for a large
- * input) into the sorters, adding to the totals. `runsOut` counts the runs scored here.
+ * input; or one job per partition file on the job queue, DISTILL_QUEUE) into the sorters, adding
+ * to the totals. `runsOut` counts the runs scored here.
  */
 export async function scorePartitions(
+  root: string,
   parts: readonly string[],
   threads: number,
   runSorter: ExternalSorter,
   dropSorter: ExternalSorter,
   t: ScoreTotals,
 ): Promise<void> {
-  const makePool = (): WorkerPool<string, PartitionScore> | null =>
-    threads > 1 ? new WorkerPool(new URL('./worker.ts', import.meta.url), threads - 1, null) : null;
+  const makePool = (): Pool<string, PartitionScore> | null =>
+    phasePool({
+      phase: PHASE,
+      module: new URL('./worker.ts', import.meta.url),
+      threads,
+      data: null,
+      root,
+      requestIsFile: true,
+    });
   async function* paths(): AsyncGenerator<string> {
     yield* parts;
   }

@@ -75,6 +75,7 @@ async function scoreFull(ctx: ShellContext, evidenceInputs: FileEntry[]): Promis
     .filter((p) => spill.lines[p] !== 0)
     .map((p) => scratch.path(`part-${p}.jsonl`));
   await scorePartitions(
+    root,
     parts,
     k > 1 && totalBytes >= workerMinBytes() ? threadCount() : 1,
     runSorter,

@@ -33,7 +33,7 @@ import { DENSE_MIN_SPANS, DENSE_PER_1K, PII_TYPES } from '../../lib/safety/pii.t
 import { SECRET_RULES, SECRET_RULES_VERSION } from '../../lib/safety/secret-rules.ts';
 import { batchChars, workerMinBytes, workersAfterBatches } from '../../lib/tuning.ts';
 import { evidenceFiles, scoredRunFiles } from '../../lib/upstream.ts';
-import { mapInOrder, threadCount, WorkerPool } from '../../lib/worker-pool.ts';
+import { mapInOrder, phasePool, threadCount, type Pool } from '../../lib/worker-pool.ts';
 import { EVIDENCE_DIR } from '../build-evidence/contract.ts';
 import { SCORED_DIR } from '../score/contract.ts';
 import {
@@ -379,10 +379,14 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
         }
         if (todo.length === 0) return;
         // results are merged in request order; nothing below depends on which thread screened a batch
-        const makePool = (): WorkerPool<ScreenBatch, ScreenBatchResult> | null =>
-          threads > 1
-            ? new WorkerPool(new URL('./worker.ts', import.meta.url), threads - 1, workerData)
-            : null;
+        const makePool = (): Pool<ScreenBatch, ScreenBatchResult> | null =>
+          phasePool({
+            phase: PHASE,
+            module: new URL('./worker.ts', import.meta.url),
+            threads,
+            data: workerData,
+            root,
+          });
         const metas: { input: ScreenInput; last: boolean }[] = [];
         async function* requests(): AsyncGenerator<ScreenBatch> {
           for await (const b of batches(root, todo)) {

@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { template } from '../helpers/built.ts';
+import { inProcess, REPO, runCli, tempProject, treeHashes } from '../helpers/project.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+
+// The job-queue executor (issue #25, docs/scale-out.md) against a real redis-server: the bundled
+// corpus built with 1 and 2 `distill worker` processes gives the bytes of the in-process build;
+// a worker killed with SIGKILL in the middle of a job of each pooled phase; Redis killed mid-run.
+
+const TSX = import.meta.resolve('tsx');
+const POOLED = ['build-evidence', 'score', 'screen'];
+/** Short locks so a killed worker's job is retried within seconds (the default is 30 s). */
+const FAST = { DISTILL_QUEUE_LOCK_MS: '1500', DISTILL_QUEUE_CONNECT_MS: '1500' };
+
+let redis: TestRedis;
+let db = 0;
+const workers: ChildProcess[] = [];
+const projects: string[] = [];
+
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+  await redis?.stop();
+  for (const p of projects) rmSync(p, { recursive: true, force: true });
+});
+
+/** A fresh project (the bundled corpus, nothing built) and a Redis database of its own. */
+function project(): { root: string; url: string } {
+  const root = tempProject('distill-queue-');
+  projects.push(root);
+  return { root, url: redis.url(++db) };
+}
+
+interface RunningWorker {
+  proc: ChildProcess;
+  err: () => string;
+  exited: Promise<number | null>;
+  /** SIGTERM, then its exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/** Starts `distill worker --concurrency 1` on `root` and waits until it serves. */
+async function startWorker(root: string, url: string, env: NodeJS.ProcessEnv = {}): Promise<RunningWorker> {
+  const proc = spawn(
+    process.execPath,
+    ['--import', TSX, join(REPO, 'tasks/cli/main.ts'), 'worker', '--concurrency', '1', '--root', root],
+    {
+      env: { ...process.env, ...FAST, DISTILL_QUIET: '0', DISTILL_QUEUE: url, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  workers.push(proc);
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  for (const t0 = Date.now(); !/serving/.test(err);) {
+    if (proc.exitCode !== null) throw new Error(`distill worker exited at start:\n${err}`);
+    assert.ok(Date.now() - t0 < 30_000, `distill worker did not start:\n${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    proc,
+    err: () => err,
+    exited,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Runs phase commands in this process on the queue at `url`; every one must succeed. */
+async function build(root: string, url: string, argvs: string[][]): Promise<void> {
+  for (const argv of argvs) {
+    const r = await inProcess([...argv, '--root', root], { env: { ...FAST, DISTILL_QUEUE: url } });
+    assert.equal(r.code, 0, `distill ${argv.join(' ')} on the queue: ${r.stderr}`);
+  }
+}
+
+/** sha256 of every file in the given folders of a project. */
+function hashes(root: string, dirs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of dirs)
+    for (const [rel, h] of Object.entries(existsSync(join(root, d)) ? treeHashes(join(root, d)) : {}))
+      out[`${d}/${rel}`] = h;
+  return out;
+}
+
+const PHASE_DIRS = ['data/evidence', 'data/scored-runs', 'data/screened'];
+
+/** The receipt's record of who built each partition. */
+function executor(
+  root: string,
+  phase: string,
+): { jobs: number; by_worker: Record<string, number> } | undefined {
+  const r = JSON.parse(
+    readFileSync(join(root, 'reports/distillation/latest', `${phase}.receipt.json`), 'utf8'),
+  ) as {
+    executor?: { jobs: number; by_worker: Record<string, number> };
+  };
+  return r.executor;
+}
+
+test('the bundled corpus built with 1 and with 4 worker processes: every dataset and export is byte-identical to the in-process build', async () => {
+  const local = await template('all');
+  const { COMMANDS } = await import('../../tasks/cli/commands.ts');
+  const { activePhases } = await import('../../tasks/phases/registry.ts');
+  const argvs = activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
+  const dirs = [...PHASE_DIRS, 'exports', 'data/rag-index'];
+  const want = hashes(local, dirs);
+  assert.ok(Object.keys(want).length > 50);
+  // 2 workers at once: the SIGKILL test below (a steady and a crashing worker); 1 vs 2 at 100k rows: the bench
+  for (const n of [1, 4]) {
+    const { root, url } = project();
+    const ws = await Promise.all(Array.from({ length: n }, () => startWorker(root, url)));
+    await build(root, url, argvs);
+    assert.deepEqual(hashes(root, dirs), want, `${n} worker(s)`);
+    for (const phase of POOLED) {
+      const ex = executor(root, phase);
+      assert.ok(ex && ex.jobs > 0, `${phase}: the receipt names the workers`);
+      assert.equal(
+        Object.values(ex.by_worker).reduce((s, v) => s + v, 0),
+        ex.jobs,
+      );
+    }
+    // every worker took jobs (build-evidence and screen have one job per source file here)
+    assert.equal(Object.keys(executor(root, 'screen')?.by_worker ?? {}).length, n);
+    // the exports are not pooled: no executor record
+    assert.equal(executor(root, 'export-sft'), undefined);
+    const q = await runCli(['queue', '--json', '--root', root], { env: { DISTILL_QUEUE: url } });
+    assert.equal(q.code, 0, q.stderr);
+    const status = JSON.parse(q.stdout) as {
+      phases: { phase: string; completed: number; failed: number; waiting: number }[];
+    };
+    for (const p of status.phases) assert.deepEqual([p.failed, p.waiting], [0, 0], p.phase);
+    // SIGTERM: a graceful stop, exit 0
+    for (const w of ws) assert.equal(await w.stop(), 0, w.err());
+  }
+});
+
+test('a worker killed (SIGKILL) in the middle of a job of each pooled phase: the run completes with the same bytes', async () => {
+  const local = await template('all');
+  const { root, url } = project();
+  // several score partitions, so the crashing worker surely gets a score job
+  const env = { DISTILL_SCORE_PARTITION_BYTES: '20000' };
+  const steady = await startWorker(root, url, env);
+  const crashed: string[] = [];
+  let stopCrashing = false;
+  // one crashing worker at a time: it dies at its 2nd job of build-evidence, then the next one at
+  // its 1st score job, then at its 1st screen job
+  const crashAt = ['queue:build-evidence:job:2', 'queue:score:job:1', 'queue:screen:job:1'];
+  const crashLoop = (async () => {
+    for (const point of crashAt) {
+      const w = await startWorker(root, url, { ...env, DISTILL_CRASH_AT: point });
+      const code = await Promise.race([
+        w.exited,
+        new Promise((r) => {
+          const t = setInterval(() => {
+            if (stopCrashing) {
+              clearInterval(t);
+              r('stopped');
+            }
+          }, 100);
+        }),
+      ]);
+      if (code === 'stopped') {
+        await w.stop();
+        return;
+      }
+      assert.match(
+        w.err(),
+        new RegExp(`DISTILL_CRASH_AT: killing at ${point.slice(0, point.lastIndexOf(':'))}`),
+      );
+      crashed.push(point);
+    }
+  })();
+  for (const phase of POOLED) {
+    const r = await inProcess([phase, '--root', root], { env: { ...FAST, ...env, DISTILL_QUEUE: url } });
+    assert.equal(r.code, 0, `${phase}: ${r.stderr}`);
+  }
+  stopCrashing = true;
+  await crashLoop;
+  assert.deepEqual(crashed, crashAt, 'a worker died in a job of each phase');
+  assert.deepEqual(hashes(root, PHASE_DIRS), hashes(local, PHASE_DIRS));
+  // every source line accounted for once: the same counts as the in-process build
+  for (const phase of POOLED) {
+    const counts = (r: string) =>
+      (
+        JSON.parse(readFileSync(join(r, 'reports/distillation/latest', `${phase}.receipt.json`), 'utf8')) as {
+          counts: unknown;
+        }
+      ).counts;
+    assert.deepEqual(counts(root), counts(local), phase);
+  }
+  assert.equal(await steady.stop(), 0);
+});
+
+test('Redis killed in the middle of a phase: it fails naming the queue, nothing is published; rerun once Redis is back gives the same bytes', async () => {
+  const local = await template('all');
+  const { root, url } = project();
+  const w = await startWorker(root, url, { DISTILL_PAUSE_AT: 'queue:screen:job:4000' });
+  await build(root, url, [['build-evidence'], ['score']]);
+  const screen = inProcess(['screen', '--root', root], { env: { ...FAST, DISTILL_QUEUE: url } });
+  for (const t0 = Date.now(); !/DISTILL_PAUSE_AT: pausing/.test(w.err());) {
+    assert.ok(Date.now() - t0 < 60_000, `the worker never took a screen job:\n${w.err()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await redis.kill();
+  const r = await screen;
+  assert.equal(r.code, 74, r.stderr);
+  assert.match(
+    r.stderr,
+    /cannot reach the job queue's Redis at redis:\/\/127\.0\.0\.1:\d+\/\d+.*Nothing was published.*\[QUEUE_UNREACHABLE\]/s,
+  );
+  assert.equal(existsSync(join(root, 'data/screened')), false, 'nothing published');
+  await redis.restart();
+  // the same worker rides out the outage
+  const again = await inProcess(['screen', '--root', root], { env: { ...FAST, DISTILL_QUEUE: url } });
+  assert.equal(again.code, 0, `${again.stderr}\nworker:\n${w.err()}`);
+  assert.deepEqual(hashes(root, PHASE_DIRS), hashes(local, PHASE_DIRS));
+  assert.equal(await w.stop(), 0);
+});
+
+test('a worker whose folder is another project refuses the job: the phase fails naming the partition, the worker and why; nothing is published', async () => {
+  const { root, url } = project();
+  const other = mkdtempSync(join(tmpdir(), 'distill-queue-other-'));
+  projects.push(other);
+  cpSync(root, other, { recursive: true }); // a copy: same files, but a project id of its own
+  const w = await startWorker(other, url);
+  const r = await inProcess(['build-evidence', '--root', root], { env: { ...FAST, DISTILL_QUEUE: url } });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /build-evidence: partition \d+ \(batch \d+; job [0-9a-f]+\) failed after 1 attempt\(s\), last on worker [^:]+:\d+: worker [^ ]+ refuses job [0-9a-f]+: it is for project [0-9a-f-]+, but this worker's folder .* is project [0-9a-f-]+.*\[QUEUE_JOB_FAILED\]/s,
+  );
+  assert.equal(existsSync(join(root, 'data/evidence')), false);
+  const q = await runCli(['queue', '--root', root], { env: { DISTILL_QUEUE: url } });
+  assert.equal(q.code, 1);
+  assert.match(q.stdout, /failed: build-evidence partition \d+ .*refuses job/);
+  assert.equal(await w.stop(), 0);
+});
+
+test('Redis unreachable: a phase and a worker fail at once with QUEUE_UNREACHABLE, nothing published; without DISTILL_QUEUE nothing needs Redis', async () => {
+  const root = tempProject('distill-queue-');
+  projects.push(root);
+  const dead = `redis://127.0.0.1:${redis.port + 1 === 65536 ? 1 : redis.port + 1}/0`;
+  const t0 = performance.now();
+  const r = await inProcess(['build-evidence', '--root', root], { env: { ...FAST, DISTILL_QUEUE: dead } });
+  assert.equal(r.code, 74, r.stderr);
+  assert.match(
+    r.stderr,
+    /cannot reach the job queue's Redis at redis:\/\/127\.0\.0\.1:\d+\/0 .*\[QUEUE_UNREACHABLE\]/s,
+  );
+  assert.ok(performance.now() - t0 < 20_000, 'no endless retry');
+  assert.equal(existsSync(join(root, 'data/evidence')), false);
+  const w = await runCli(['worker', '--root', root], { env: { ...FAST, DISTILL_QUEUE: dead } });
+  assert.equal(w.code, 74, w.stderr);
+  assert.match(w.stderr, /\[QUEUE_UNREACHABLE\]/);
+  // DISTILL_QUEUE=local (or unset) builds in this process
+  const ok = await inProcess(['build-evidence', '--root', root], { env: { DISTILL_QUEUE: 'local' } });
+  assert.equal(ok.code, 0, ok.stderr);
+});
