@@ -516,7 +516,8 @@ export async function main(argv: string[]): Promise<number> {
     else args.push(a);
   }
   try {
-    const { findRoot } = await phaseKit();
+    const { findRoot, forgetRun } = await phaseKit();
+    forgetRun();
     return await command.run(findRoot(root), args);
   } catch (e) {
     if (e instanceof UserError) {
