@@ -37,15 +37,17 @@ const LOG = '.template-log.json';
 /**
  * Which phases a template has run: evidence (build-evidence), scored (+ score), all (every phase,
  * one command each), run-all (`distill run-all`: every phase plus the run's reports), audit
- * (run-all on the corpus without its committed audit baseline, the audit tests' start).
+ * (run-all on the corpus without its committed audit baseline, the audit tests' start), audited
+ * (audit, then a passing acceptance.json and one `distill audit-full`: a first baseline row).
  */
-export type Stage = 'evidence' | 'scored' | 'all' | 'run-all' | 'audit';
+export type Stage = 'evidence' | 'scored' | 'all' | 'run-all' | 'audit' | 'audited';
 
 /** The CLI arguments of every phase the stage runs, in pipeline order. */
 async function stageArgv(stage: Stage): Promise<string[][]> {
   if (stage === 'evidence') return [['build-evidence']];
   if (stage === 'scored') return [['build-evidence'], ['score']];
   if (stage === 'run-all' || stage === 'audit') return [['run-all']];
+  if (stage === 'audited') return [['run-all'], ['audit-full']];
   const { COMMANDS } = await import('../../tasks/cli/commands.ts');
   const { activePhases } = await import('../../tasks/phases/registry.ts');
   return activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
@@ -70,6 +72,7 @@ function inputsKey(): string {
     'distill.config.json',
     'package-lock.json',
     'test/helpers/built.ts',
+    'test/audit/fixture.ts',
   ])
     walk(rel);
   codeKey = h.digest('hex').slice(0, 16);
@@ -148,10 +151,14 @@ export async function template(stage: Stage): Promise<string> {
       const tmp = `${dir}.tmp-${process.pid}`;
       rmSync(tmp, { recursive: true, force: true });
       const root = tempProject('distill-template-');
-      if (stage === 'audit')
+      if (stage === 'audit' || stage === 'audited')
         for (const f of [BASELINE_FILE, BASELINE_HEAD]) rmSync(join(root, f), { force: true });
       const logs: Record<string, string> = {};
       for (const argv of await stageArgv(stage)) {
+        if (argv[0] === 'audit-full') {
+          const { acceptanceJson, put } = await import('../audit/fixture.ts');
+          put(root, 'reports/distillation/acceptance.json', acceptanceJson());
+        }
         const r = await inProcess([...argv, '--root', root]);
         assert.equal(r.code, 0, `template ${stage}: distill ${argv.join(' ')}: ${r.stderr}`);
         logs[argv.join(' ')] = r.stdout + r.stderr;
