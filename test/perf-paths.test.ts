@@ -3,7 +3,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { builtProject } from './helpers/built.ts';
-import { runCli, tempProject, treeHashes } from './helpers/project.ts';
+import { inProcess, tempProject, treeHashes } from './helpers/project.ts';
 
 /** Every output folder of the pipeline (receipts and caches excluded). */
 const OUT = [
@@ -21,7 +21,10 @@ async function runAll(
   dir: string,
   env: NodeJS.ProcessEnv = {},
 ): Promise<Record<string, Record<string, string>>> {
-  const r = await runCli(['run-all', '--root', dir], { env, cwd: dir });
+  // in this process, in the repository as cwd: the worker threads inherit this process's
+  // `--import tsx`, which node resolves from the cwd, so in a temp cwd no worker could start (what
+  // made earlier in-process attempts of this file hang); the bin and runCli pass tsx as a path
+  const r = await inProcess(['run-all', '--root', dir], { env });
   assert.equal(r.code, 0, `run-all failed: ${r.stderr}`);
   return Object.fromEntries(OUT.map((d) => [d, treeHashes(join(dir, d))]));
 }

@@ -516,7 +516,9 @@ export async function main(argv: string[]): Promise<number> {
     else args.push(a);
   }
   try {
-    const { findRoot } = await phaseKit();
+    const { findRoot, forgetRun, resetFaultCounts } = await phaseKit();
+    forgetRun();
+    resetFaultCounts();
     return await command.run(findRoot(root), args);
   } catch (e) {
     if (e instanceof UserError) {

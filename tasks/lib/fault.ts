@@ -15,9 +15,9 @@ import {
  * DISTILL_CRASH_AT=<point>:<n>  SIGKILL this process at the n-th time `point` is reached
  *                               (`any` counts every point; `queue:<phase>:job` is a `distill
  *                               worker` in the middle of a job, its result computed, not written).
- * DISTILL_FAULT=<op>:<n>:<code> make the n-th `op` (write | fsync | rename | read) fail with errno
- *                               `code` (ENOSPC, EIO, EACCES, ...); `read` is the opening of a source
- *                               file for reading.
+ * DISTILL_FAULT=<op>:<n>:<code> make the n-th `op` (write | fsync | rename | read) of a command
+ *                               fail with errno `code` (ENOSPC, EIO, EACCES, ...); `read` is the
+ *                               opening of a source file for reading. Read at each call.
  * DISTILL_PAUSE_AT=<point>:<ms>  sleep `ms` milliseconds the first time `point` is reached (only the
  *                               points that call `pausePoint`: `publish:staged`, a phase's whole
  *                               output staged, just before its publish; `queue:<phase>:job`, a
@@ -25,7 +25,6 @@ import {
  *                               run while a phase is surely running.
  */
 const crashSpec = parse(process.env['DISTILL_CRASH_AT']);
-const faultSpec = parseFault(process.env['DISTILL_FAULT']);
 const pauseSpec = parse(process.env['DISTILL_PAUSE_AT']);
 let paused = false;
 const counts = new Map<string, number>();
@@ -59,9 +58,20 @@ export function crashPoint(point: string): void {
   }
 }
 
+/** The DISTILL_FAULT setting the fault count belongs to (read at each call, so a test can set it in-process). */
+let faultSeen: string | null = null;
+
 /** Called before each write / fsync / rename / source read; throws an injected errno error when configured. */
 export function maybeFault(op: 'write' | 'fsync' | 'rename' | 'read'): void {
+  const spec = process.env['DISTILL_FAULT'];
+  if (!spec) return;
+  const faultSpec = parseFault(spec);
   if (!faultSpec || faultSpec.op !== op) return;
+  if (faultSeen !== spec) {
+    // another setting: count from zero
+    faultSeen = spec;
+    counts.delete(`fault:${op}`);
+  }
   if (bump(`fault:${op}`) === faultSpec.n) {
     const e = new Error(
       `${faultSpec.code}: injected fault on ${op} (DISTILL_FAULT)`,
@@ -69,6 +79,17 @@ export function maybeFault(op: 'write' | 'fsync' | 'rename' | 'read'): void {
     e.code = faultSpec.code;
     throw e;
   }
+}
+
+/**
+ * Starts the DISTILL_FAULT and DISTILL_SOURCE_CHANGE counts from zero, as a new process does: the
+ * CLI's `main` calls it before each command, so a command run in-process (the tests) counts its
+ * own operations only.
+ */
+export function resetFaultCounts(): void {
+  faultSeen = null;
+  for (const k of [...counts.keys()]) if (k.startsWith('fault:')) counts.delete(k);
+  sourceChangeSeen = null;
 }
 
 /** A pause point (DISTILL_PAUSE_AT): sleeps there once when configured, announcing it on stderr. */

@@ -29,6 +29,15 @@ export function startRun(): string {
   return runIdCache;
 }
 
+/**
+ * Forgets the run id of this process, so the next receipt decides it afresh. `main` (the CLI) calls
+ * it first: each `distill` command run in one process (the tests run the CLI in-process) is its
+ * own run, as each `distill` process is, and reads $DISTILL_RUN_ID as that command sees it.
+ */
+export function forgetRun(): void {
+  runIdCache = undefined;
+}
+
 /** $DISTILL_RUN_ID when it is set to a usable folder name. */
 function envRunId(): string | undefined {
   const env = process.env['DISTILL_RUN_ID'];

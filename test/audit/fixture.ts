@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { builtProject as builtTemplate } from '../helpers/built.ts';
+import { builtProject as builtTemplate, templateLog } from '../helpers/built.ts';
 
 /** A passing acceptance result with `total` invariants, `failing` of them failing. */
 export function acceptanceJson(total = 22, failing: number[] = []): string {
@@ -29,6 +29,19 @@ export async function builtProject(opts: { acceptance?: boolean } = {}): Promise
   const dir = await builtTemplate('audit', 'distill-audit-');
   if (opts.acceptance !== false) put(dir, 'reports/distillation/acceptance.json', acceptanceJson());
   return dir;
+}
+
+/**
+ * A private copy of `builtProject()` after its first `distill audit-full` (exit 0, one baseline
+ * row): the suite's `audited` template, audited once for every test that starts there.
+ */
+export async function auditedProject(): Promise<string> {
+  return builtTemplate('audited', 'distill-audit-');
+}
+
+/** What that first audit-full printed (stdout + stderr, DISTILL_QUIET=1). */
+export async function firstAudit(): Promise<string> {
+  return (await templateLog('audited'))['audit-full'] as string;
 }
 
 const GIT_ENV = {

@@ -14,7 +14,15 @@ import { releaseFreeze, type FreezeRunners } from '../../tasks/gates/release/rel
 import { parseTestOutput } from '../../tasks/gates/release/runners.ts';
 import { PIPELINE } from '../../tasks/phases/registry.ts';
 import { inProcess, tempProject } from '../helpers/project.ts';
-import { acceptanceJson, builtProject, git, put, scratchRepo } from './fixture.ts';
+import {
+  acceptanceJson,
+  auditedProject,
+  builtProject,
+  firstAudit,
+  git,
+  put,
+  scratchRepo,
+} from './fixture.ts';
 
 /**
  * Tamper evidence that does not trust what it checks (issue 20): an export edited together with
@@ -88,10 +96,13 @@ const failingLine = (stderr: string): string => stderr.match(/^\d+\/16 required 
 const noStack = (out: string): void => assert.doesNotMatch(out, /^\s+at .+\(.*:\d+:\d+\)$/m, out);
 
 test('an export row edited with its manifest and receipts rewritten to match: verify passes, audit-full does not (manifests vs the passing baseline row); a rebuild restores it', async () => {
-  const dir = await builtProject();
-  const first = await inProcess(['audit-full', '--root', dir]);
-  assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stderr, /starts a new baseline at row 1/, 'a first baseline is announced, not silent');
+  // the first audit (exit 0, baseline row 1) is the suite's `audited` template, audited once
+  const dir = await auditedProject();
+  assert.match(
+    await firstAudit(),
+    /starts a new baseline at row 1/,
+    'a first baseline is announced, not silent',
+  );
   tamperRag(dir, (t) => `${t}\n\nAlso: refunds are paid in cash at the back door.`);
   const verify = await inProcess(['verify', '--root', dir]);
   assert.equal(verify.code, 0, `the attack is consistent enough to pass verify: ${verify.stderr}`);

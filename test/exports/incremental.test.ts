@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { builtProject, templateLog } from '../helpers/built.ts';
 import { cliInProcess, tempProject, treeHashes } from '../helpers/project.ts';
 
 // The day-sharded exports (docs/exports.md, "Layout" and "Incremental builds"): a build after new
@@ -68,11 +69,19 @@ function moveDay(root: string, aside: string, day: string, back = false): void {
 
 let coldBuild: { root: string; hashes: Record<string, string> } | null = null;
 
-/** A cold build of the whole bundled corpus (built once for every case; copy it to change it). */
+/**
+ * A cold build of the whole bundled corpus: the suite's `all` template (every phase, one command
+ * each, in a fresh project: test/helpers/built.ts), built once per suite and shared with the other
+ * files that start from it; this file copies it once and every case compares with that copy.
+ */
 async function coldProject(): Promise<{ root: string; hashes: Record<string, string> }> {
   if (coldBuild) return coldBuild;
-  const root = tempProject('distill-exports-cold-');
-  const log = await build(root);
+  const root = await builtProject('all', 'distill-exports-cold-');
+  const log = Object.entries(await templateLog('all'))
+    .filter(([args]) => args.startsWith('export-'))
+    .map(([, out]) => out)
+    .join('');
+  assert.equal(log.match(/^✔ export-/gm)?.length, EXPORTS.length, `every export ran cold: ${log}`);
   assert.doesNotMatch(log, /incremental/, 'a first build reuses nothing');
   coldBuild = { root, hashes: treeHashes(join(root, 'exports')) };
   return coldBuild;

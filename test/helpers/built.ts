@@ -10,6 +10,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,8 @@ import { inProcess, REPO, tempProject } from './project.ts';
  * stage builds it (in-process, one phase command after another, as a user would) into a template
  * folder under the OS temp dir, and every test gets its own copy (`cp -r`, milliseconds). The
  * template's key hashes everything a build reads (tasks/, schemas/, the config, the corpus,
- * package-lock.json), so a code change builds a new one; older templates are removed. Test files
+ * package-lock.json), so a code change builds a new one; templates of other code are removed once
+ * unused for an hour (another checkout's suite may be copying them). Test files
  * running at the same time wait for the one that builds (a lock folder naming its pid).
  */
 
@@ -35,15 +37,17 @@ const LOG = '.template-log.json';
 /**
  * Which phases a template has run: evidence (build-evidence), scored (+ score), all (every phase,
  * one command each), run-all (`distill run-all`: every phase plus the run's reports), audit
- * (run-all on the corpus without its committed audit baseline, the audit tests' start).
+ * (run-all on the corpus without its committed audit baseline, the audit tests' start), audited
+ * (audit, then a passing acceptance.json and one `distill audit-full`: a first baseline row).
  */
-export type Stage = 'evidence' | 'scored' | 'all' | 'run-all' | 'audit';
+export type Stage = 'evidence' | 'scored' | 'all' | 'run-all' | 'audit' | 'audited';
 
 /** The CLI arguments of every phase the stage runs, in pipeline order. */
 async function stageArgv(stage: Stage): Promise<string[][]> {
   if (stage === 'evidence') return [['build-evidence']];
   if (stage === 'scored') return [['build-evidence'], ['score']];
   if (stage === 'run-all' || stage === 'audit') return [['run-all']];
+  if (stage === 'audited') return [['run-all'], ['audit-full']];
   const { COMMANDS } = await import('../../tasks/cli/commands.ts');
   const { activePhases } = await import('../../tasks/phases/registry.ts');
   return activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
@@ -68,6 +72,7 @@ function inputsKey(): string {
     'distill.config.json',
     'package-lock.json',
     'test/helpers/built.ts',
+    'test/audit/fixture.ts',
   ])
     walk(rel);
   codeKey = h.digest('hex').slice(0, 16);
@@ -85,6 +90,29 @@ const alive = (pid: number): boolean => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A template of other code is removed after this long unused. */
+const UNUSED_MS = 60 * 60_000;
+
+/** When a template was last handed out (the mtime of its done marker; 0 when it has none). */
+function lastUsed(dir: string): number {
+  try {
+    return statSync(join(dir, '.template-done')).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** Records that the template in `dir` is in use now (its done marker's mtime); returns `dir`. */
+function used(dir: string): string {
+  const now = new Date();
+  try {
+    utimesSync(join(dir, '.template-done'), now, now);
+  } catch {
+    // removed meanwhile: the copy that follows reports it
+  }
+  return dir;
+}
+
 /** The template of `stage` (built now if no test file built it yet); never modify it: copy it. */
 export async function template(stage: Stage): Promise<string> {
   const key = `${stage}-${inputsKey()}`;
@@ -92,7 +120,7 @@ export async function template(stage: Stage): Promise<string> {
   const lock = `${dir}.lock`;
   mkdirSync(TEMPLATES, { recursive: true });
   for (const started = Date.now(); ;) {
-    if (existsSync(join(dir, '.template-done'))) return dir;
+    if (existsSync(join(dir, '.template-done'))) return used(dir);
     try {
       mkdirSync(lock);
     } catch {
@@ -109,18 +137,28 @@ export async function template(stage: Stage): Promise<string> {
     }
     try {
       writeFileSync(join(lock, 'pid'), String(process.pid));
-      if (existsSync(join(dir, '.template-done'))) return dir;
-      // older templates (other code or corpus) go
+      if (existsSync(join(dir, '.template-done'))) return used(dir);
+      // templates of other code or corpus go once no suite has used them for an hour: another
+      // checkout (a worktree, a branch) may be running its suite on them right now
       for (const name of readdirSync(TEMPLATES))
-        if (!name.endsWith(`-${inputsKey()}`) && !name.endsWith('.lock') && !name.includes('.tmp-'))
+        if (
+          !name.endsWith(`-${inputsKey()}`) &&
+          !name.endsWith('.lock') &&
+          !name.includes('.tmp-') &&
+          lastUsed(join(TEMPLATES, name)) < Date.now() - UNUSED_MS
+        )
           rmSync(join(TEMPLATES, name), { recursive: true, force: true });
       const tmp = `${dir}.tmp-${process.pid}`;
       rmSync(tmp, { recursive: true, force: true });
       const root = tempProject('distill-template-');
-      if (stage === 'audit')
+      if (stage === 'audit' || stage === 'audited')
         for (const f of [BASELINE_FILE, BASELINE_HEAD]) rmSync(join(root, f), { force: true });
       const logs: Record<string, string> = {};
       for (const argv of await stageArgv(stage)) {
+        if (argv[0] === 'audit-full') {
+          const { acceptanceJson, put } = await import('../audit/fixture.ts');
+          put(root, 'reports/distillation/acceptance.json', acceptanceJson());
+        }
         const r = await inProcess([...argv, '--root', root]);
         assert.equal(r.code, 0, `template ${stage}: distill ${argv.join(' ')}: ${r.stderr}`);
         logs[argv.join(' ')] = r.stdout + r.stderr;
@@ -131,7 +169,7 @@ export async function template(stage: Stage): Promise<string> {
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
       rmSync(root, { recursive: true, force: true });
-      return dir;
+      return used(dir);
     } finally {
       rmSync(lock, { recursive: true, force: true });
     }

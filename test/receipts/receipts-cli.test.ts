@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { activePhases } from '../../tasks/phases/registry.ts';
-import { runCli, tempProject } from '../helpers/project.ts';
+import { inProcess, tempProject } from '../helpers/project.ts';
 
 const PHASES = activePhases((name) => name in COMMANDS).map((p) => p.phase);
 const FIX = 'rebuild with `npm run run-all` (or `distill run-all`)';
@@ -19,9 +19,9 @@ let built: Promise<string> | null = null;
 async function project(): Promise<string> {
   built ??= (async () => {
     const dir = tempProject();
-    const r1 = await runCli(['run-all', '--root', dir], { env: { DISTILL_RUN_ID: 'run-1' } });
+    const r1 = await inProcess(['run-all', '--root', dir], { env: { DISTILL_RUN_ID: 'run-1' } });
     assert.equal(r1.code, 0, r1.stderr);
-    const r2 = await runCli(['run-all', '--collect', '--root', dir], { env: { DISTILL_RUN_ID: 'run-2' } });
+    const r2 = await inProcess(['run-all', '--collect', '--root', dir], { env: { DISTILL_RUN_ID: 'run-2' } });
     assert.equal(r2.code, 0, r2.stderr);
     return dir;
   })();
@@ -39,7 +39,7 @@ const edit = (dir: string, rel: string, fn: (r: Record<string, any>) => void): v
 
 test('distill receipts shows the latest run: phases, check, funnel and drift', async () => {
   const dir = await project();
-  const r = await runCli(['receipts', '--root', dir]);
+  const r = await inProcess(['receipts', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
   assert.match(
@@ -68,7 +68,7 @@ test('distill receipts shows the latest run: phases, check, funnel and drift', a
 
 test('distill receipts --run-id shows an older run without comparing it with the disk; --check and --json', async () => {
   const dir = await project();
-  const r = await runCli(['receipts', '--run-id', 'run-1', '--root', dir]);
+  const r = await inProcess(['receipts', '--run-id', 'run-1', '--root', dir]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^run run-1: ok · /);
   assert.match(
@@ -78,13 +78,13 @@ test('distill receipts --run-id shows an older run without comparing it with the
     ),
   );
   assert.ok(r.stdout.endsWith('drift: ok (first run, nothing to compare)\n'), r.stdout);
-  const check = await runCli(['receipts', '--check', '--root', dir]);
+  const check = await inProcess(['receipts', '--check', '--root', dir]);
   assert.equal(check.code, 0);
   assert.equal(
     check.stdout,
     `run run-2\ncheck: ok (${PHASES.length} receipts reconcile: rows in = kept + quarantined + excluded, inputs = upstream outputs, outputs = files on disk)\n`,
   );
-  const json = await runCli(['receipts', '--json', '--root', dir]);
+  const json = await inProcess(['receipts', '--json', '--root', dir]);
   const out = JSON.parse(json.stdout);
   assert.equal(out.summary.run_id, 'run-2');
   assert.equal(out.drift.previous_run_id, 'run-1');
@@ -93,22 +93,22 @@ test('distill receipts --run-id shows an older run without comparing it with the
 
 test('distill receipts: clear errors for no run-all yet and for an unknown or single-phase run id', async () => {
   const empty = tempProject();
-  const none = await runCli(['receipts', '--root', empty]);
+  const none = await inProcess(['receipts', '--root', empty]);
   assert.equal(none.code, 2);
   assert.equal(
     none.stderr,
     '✖ no run-all summary under reports/distillation/; run `npm run run-all` (or `distill run-all`) first [NOTHING_BUILT]\n',
   );
   const dir = await project();
-  const unknown = await runCli(['receipts', '--run-id', 'run-9', '--root', dir]);
+  const unknown = await inProcess(['receipts', '--run-id', 'run-9', '--root', dir]);
   assert.equal(unknown.code, 2);
   assert.equal(
     unknown.stderr,
     '✖ no run run-9 under reports/distillation/; the most recent run-all runs are: run-2, run-1 [NO_SUCH_RUN]\n',
   );
-  const single = await runCli(['score', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
+  const single = await inProcess(['score', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
   assert.equal(single.code, 0, single.stderr);
-  const phase = await runCli(['receipts', '--run-id', 'run-3', '--root', dir]);
+  const phase = await inProcess(['receipts', '--run-id', 'run-3', '--root', dir]);
   assert.equal(
     phase.stderr,
     '✖ run run-3 has receipts but no summary.json: it was a single phase, not a run-all (see reports/distillation/run-3/). Run-all runs: run-2, run-1 [NO_SUCH_RUN]\n',
@@ -118,7 +118,7 @@ test('distill receipts: clear errors for no run-all yet and for an unknown or si
 test('receipts --check exits 1 on an edited receipt (rows in ≠ kept + quarantined + excluded)', async () => {
   const dir = await project();
   edit(dir, 'reports/distillation/run-1/score.receipt.json', (r) => (r['counts'].out += 1));
-  const r = await runCli(['receipts', '--check', '--root', dir]);
+  const r = await inProcess(['receipts', '--check', '--root', dir]);
   assert.equal(r.code, 1);
   assert.match(
     r.stdout,
@@ -133,7 +133,7 @@ test("receipts --check exits 1 when a phase's input hash is not its upstream's o
     path = r['inputs'][0].path;
     r['inputs'][0].sha256 = '0'.repeat(64);
   });
-  const r = await runCli(['receipts', '--check', '--root', dir]);
+  const r = await inProcess(['receipts', '--check', '--root', dir]);
   assert.equal(r.code, 1);
   const upstream = PHASES.includes('screen') ? 'screen' : 'score';
   assert.ok(
@@ -148,9 +148,9 @@ test("receipts --check exits 1 when a phase's input hash is not its upstream's o
 test('run-all after wireit: phases with a receipt in this run ran, the others are fresh and point at the receipt matching their outputs', async () => {
   const dir = await project();
   // what wireit does when only score is stale: runs score (same run id), skips the rest, then collects
-  const score = await runCli(['score', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
+  const score = await inProcess(['score', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
   assert.equal(score.code, 0, score.stderr);
-  const r = await runCli(['run-all', '--collect', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
+  const r = await inProcess(['run-all', '--collect', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(readFileSync(join(dir, 'reports/distillation/run-3/summary.json'), 'utf8'));
   assert.deepEqual(
@@ -172,7 +172,7 @@ test('run-all after wireit: a fresh phase that no receipt describes is a failure
   const dir = await project();
   for (const run of ['run-1', 'latest'])
     rmSync(join(dir, 'reports/distillation', run, 'export-rag.receipt.json'));
-  const r = await runCli(['run-all', '--collect', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
+  const r = await inProcess(['run-all', '--collect', '--root', dir], { env: { DISTILL_RUN_ID: 'run-3' } });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^run page: \S+ \(.*\)\nrun run-3: FAILED · /);
   assert.ok(

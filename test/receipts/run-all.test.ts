@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { activePhases } from '../../tasks/phases/registry.ts';
-import { REPO, inProcess, tempProject } from '../helpers/project.ts';
+import { writeCorpus } from '../../tasks/dev/corpus.ts';
+import { inProcess, tempProject } from '../helpers/project.ts';
 
 const FUNNEL =
   /\nfunnel\n {2}([\d,]+) source rows\n {2}→ ([\d,]+) evidence records from [\d,]+ source rows \(([\d,]+) source rows quarantined; a row can give several records\)\n {2}→ ([\d,]+) scored runs: ([\d,]+) accepted, ([\d,]+) partially accepted, ([\d,]+) rejected, ([\d,]+) needs human review\n {2}→ export rows: rag ([\d,]+) chunks, sft ([\d,]+) rows, sft-partial ([\d,]+) rows, preference ([\d,]+) pairs, kto ([\d,]+) rows\n {2}left out over all phases: ([\d,]+) rows quarantined \(bad\), ([\d,]+) excluded by policy\n/;
@@ -21,21 +21,10 @@ async function runAll(dir: string, runId: string) {
 }
 
 /** Copies one day of rows (every stream's 2026-10-31 file) from a corpus generated with another start date. */
-function addDay(dir: string): void {
+async function addDay(dir: string): Promise<void> {
   const gen = mkdtempSync(join(tmpdir(), 'distill-day-'));
-  execFileSync(
-    process.execPath,
-    [
-      '--import',
-      import.meta.resolve('tsx'),
-      join(REPO, 'tasks', 'dev', 'corpus.ts'),
-      '--out',
-      join(gen, 'kb'),
-      '--start-date',
-      '2026-10-31',
-    ],
-    { stdio: 'ignore' },
-  );
+  // `npm run corpus -- --start-date 2026-10-31` (its other options at their defaults), in this process
+  await writeCorpus(join(gen, 'kb'), { records: 1200, seed: 7, startDate: '2026-10-31', days: 30 });
   for (const stream of readdirSync(join(gen, 'kb'))) {
     const day = join(gen, 'kb', stream, '2026-10-31.jsonl');
     if (existsSync(day)) cpSync(day, join(dir, 'data', '_kb', stream, '2026-10-31.jsonl'));
@@ -95,7 +84,7 @@ test('distill run-all prints the funnel and drift: ok; an identical second run h
   assert.ok(second.stderr.endsWith('drift: ok vs run run-1 (no metric changed)\n'), second.stderr);
   assert.equal(readJson(dir, 'reports/distillation/run-2/drift.json').previous_run_id, 'run-1');
 
-  addDay(dir);
+  await addDay(dir);
   const third = await runAll(dir, 'run-3');
   const drift = readJson(dir, 'reports/distillation/run-3/drift.json');
   assert.equal(drift.previous_run_id, 'run-2');

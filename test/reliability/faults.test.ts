@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { diskName } from '../../tasks/lib/disk.ts';
 import { IO_ERROR_EXIT } from '../../tasks/lib/result.ts';
-import { runCli } from '../helpers/project.ts';
+import { inProcess, runCli } from '../helpers/project.ts';
 import { cliInProcess, ls, tree } from './fixture.ts';
-import { copyOf, PHASES, referenceTree, runChild, staleProject, type PhaseSpec } from './phases.ts';
+import { copyOf, PHASES, referenceTree, staleProject, type PhaseSpec } from './phases.ts';
 
 /**
  * RELIABILITY.md T6 / §5 #60: a write, fsync or rename that fails with ENOSPC / EIO
@@ -37,7 +37,8 @@ async function faultSweep(p: PhaseSpec): Promise<{ failed: string[]; afterPublis
   const afterPublish: string[] = [];
   const check = async (fault: string): Promise<boolean> => {
     const root = copyOf(base);
-    const run = await runChild(p.args[0] as string, root, { DISTILL_FAULT: fault });
+    // in this process: the fault counts start from zero with each command (resetFaultCounts in main)
+    const run = await inProcess([...p.args, '--root', root], { env: { DISTILL_FAULT: fault } });
     if (run.code === 0) return false; // fewer such operations than n
     const [op, , errno] = fault.split(':');
     assert.equal(run.code, IO_ERROR_EXIT, `${fault}: ${run.stderr}`);
@@ -77,7 +78,9 @@ async function faultSweep(p: PhaseSpec): Promise<{ failed: string[]; afterPublis
 
 test('ENOSPC / EIO on write, fsync and each rename of the publish: exit 74, nothing published, rerun byte-identical (build-evidence, export-sft)', async (t) => {
   const phases = PHASES.filter((p) => p.args[0] !== 'score');
-  const results = await Promise.all(phases.map((p) => faultSweep(p)));
+  // one phase after the other: the fault is set in this process's environment while a command runs
+  const results: Awaited<ReturnType<typeof faultSweep>>[] = [];
+  for (const p of phases) results.push(await faultSweep(p));
   phases.forEach((p, i) => {
     const r = results[i] as { failed: string[]; afterPublish: string[] };
     t.diagnostic(

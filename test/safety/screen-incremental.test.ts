@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeCorpus } from '../../tasks/dev/corpus.ts';
-import { REPO, runCli, treeHashes } from '../helpers/project.ts';
+import { inProcess, REPO, treeHashes } from '../helpers/project.ts';
 
 // Screen's dedup is in time order with a persisted index (docs/safety.md#duplicates): an
 // incremental screen after new days, one at a time, or after a backfilled day must publish the
@@ -64,7 +64,7 @@ function exists(p: string): boolean {
 }
 
 async function phase(root: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const r = await runCli([name, '--root', root], { env });
+  const r = await inProcess([name, '--root', root], { env });
   assert.equal(r.code, 0, `${name}: ${r.stderr}`);
   return r.stdout + r.stderr;
 }

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { lintSource } from '@secretlint/core';
+import { secretLintProfiler } from '@secretlint/profiler';
 import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
 import { sha256 } from '../hash.ts';
 import { Budget } from './budget.ts';
@@ -33,6 +34,17 @@ export interface RescanHit {
   rule: string;
   sha256: string;
 }
+
+/**
+ * secretlint 11 profiles every lint into one process-wide profiler whether or not anyone asks
+ * (`--profile` only prints it): each lint adds performance marks that are kept for the life of
+ * the process, and each new mark is searched for against all earlier ones, so the n-th file a
+ * process lints costs O(n) (secretlint/secretlint#1633 and #1653: measured here, the audit's
+ * export rescan took 4.5 s, then 9.5, 22 and 26 s in the second to fourth audit of one process).
+ * The fix (secretlint PR #1673: mark() a no-op unless profiling is enabled) shipped in 13.0.5,
+ * which needs Node 22; until then mark() is made the same no-op here. Nothing reads the profile.
+ */
+secretLintProfiler.mark = () => undefined;
 
 const CONFIG = {
   rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended, options: {} }],

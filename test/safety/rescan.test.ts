@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { test } from 'node:test';
+import { rescanFiles } from '../../tasks/lib/safety/rescan.ts';
+
+/**
+ * The second engine (secretlint) over many files in one process: it still finds the secret in
+ * the last file, and it leaves nothing behind per file. secretlint 11 kept a performance mark per
+ * rule and file for the life of the process and searched them all on every new mark, so each file
+ * cost more than the one before (secretlint/secretlint#1653); a long-lived process (run-all,
+ * audit-full, a worker, the test suite) paid that quadratically.
+ */
+
+// built at run time so that this file holds no secret-shaped literal
+const token = ['gh', 'p_', 'R8f3kZq1Lw9Xv2Tn6Yb4Hc7Jd0Ms5Pa1Ue3Q'].join('');
+
+test('rescanning 300 files leaves no performance marks or measures behind and still finds the secret in the last one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-rescan-'));
+  const files = Array.from({ length: 300 }, (_, i) => {
+    const path = join(dir, `f${String(i).padStart(3, '0')}.txt`);
+    writeFileSync(path, i === 299 ? `line one\ndeploy with ${token}\n` : `plain text ${i}\nnothing here\n`);
+    return { path, label: `f${i}` };
+  });
+  const before = performance.getEntries().length;
+  const hits = await rescanFiles(files, new Set());
+  await new Promise((r) => setImmediate(r)); // performance observers are called back after the marks
+  assert.deepEqual(
+    hits.map((h) => [h.file, h.line, h.rule]),
+    [['f299', 2, '@secretlint/secretlint-rule-github']],
+  );
+  assert.equal(
+    performance.getEntries().length - before,
+    0,
+    'no performance entry per linted file is kept by the process',
+  );
+});
