@@ -110,6 +110,11 @@ export class WorkerPool<Req, Res> implements Pool<Req, Res> {
     return this.all.length * this.depth;
   }
 
+  /** True once a worker thread died: every later request is refused (a queue worker drops such a pool). */
+  get broken(): boolean {
+    return this.failed !== null;
+  }
+
   /** True when a worker can take a request now. */
   get hasIdle(): boolean {
     return this.free() !== null;

@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { template } from '../helpers/built.ts';
 import { inProcess, REPO, runCli, tempProject, treeHashes } from '../helpers/project.ts';
@@ -266,4 +276,84 @@ test('Redis unreachable: a phase and a worker fail at once with QUEUE_UNREACHABL
   // DISTILL_QUEUE=local (or unset) builds in this process
   const ok = await inProcess(['build-evidence', '--root', root], { env: { DISTILL_QUEUE: 'local' } });
   assert.equal(ok.code, 0, ok.stderr);
+});
+
+test('an eval set edited between two screen runs served by one long-lived worker: the queue screens against the new eval rows, as in-process does', async () => {
+  const { root, url } = project();
+  // the project protects evals/*.jsonl from the start (one unrelated row), so only the file's content changes
+  const cfgPath = join(root, 'distill.config.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { eval_sets: string[] };
+  cfg.eval_sets = ['evals/*.jsonl'];
+  writeFileSync(cfgPath, `${JSON.stringify(cfg, null, 2)}\n`);
+  mkdirSync(join(root, 'evals'));
+  const evalFile = join(root, 'evals/a.jsonl');
+  writeFileSync(
+    evalFile,
+    `${JSON.stringify({ question: 'an unrelated held-out question about tide tables' })}\n`,
+  );
+  const w = await startWorker(root, url);
+  await build(
+    root,
+    url,
+    POOLED.map((p) => [p]),
+  );
+  const before = hashes(root, ['data/screened']);
+  // three kept runs become eval rows: screen must now drop them as contamination
+  const runsDir = join(root, 'data/screened/runs');
+  const day = (readdirSync(runsDir, { recursive: true }) as string[])
+    .filter((n) => n.endsWith('.jsonl'))
+    .sort()
+    .find((n) => readFileSync(join(runsDir, n), 'utf8').split('\n').filter(Boolean).length >= 3);
+  assert.ok(day, 'a screened day file with three runs');
+  const rows = readFileSync(join(runsDir, day), 'utf8').split('\n').filter(Boolean).slice(0, 3);
+  appendFileSync(evalFile, `${rows.join('\n')}\n`);
+  // the same worker (its thread pools live a minute) serves the second screen run
+  await build(root, url, [['screen']]);
+  const local = mkdtempSync(join(tmpdir(), 'distill-queue-local-'));
+  projects.push(local);
+  cpSync(root, local, { recursive: true });
+  rmSync(join(local, 'data/screened'), { recursive: true, force: true });
+  rmSync(join(local, '.distill/cache/screen-dedup'), { recursive: true, force: true });
+  const r = await inProcess(['screen', '--root', local], { env: { DISTILL_QUEUE: 'local' } });
+  assert.equal(r.code, 0, r.stderr);
+  const onQueue = hashes(root, ['data/screened']);
+  assert.notDeepEqual(onQueue, before, 'the new eval rows changed what screen kept');
+  assert.deepEqual(onQueue, hashes(local, ['data/screened']));
+  assert.equal(await w.stop(), 0, w.err());
+});
+
+test('a job result naming a file other than its own result file is refused: the phase fails, nothing is published, the named file is left alone', async () => {
+  const { root, url } = project();
+  // a file outside the project, which a forged result names (its sha256 given, so only the path is wrong)
+  const victimDir = mkdtempSync(join(tmpdir(), 'distill-queue-victim-'));
+  projects.push(victimDir);
+  const victim = join(victimDir, 'victim.bin');
+  writeFileSync(victim, 'not a job result');
+  const { Worker } = await import('bullmq');
+  const { QUEUE_PREFIX } = await import('../../tasks/lib/queue/settings.ts');
+  const { createHash } = await import('node:crypto');
+  const forged = new Worker(
+    'build-evidence',
+    async () => ({
+      path: relative(root, victim),
+      sha256: createHash('sha256').update(readFileSync(victim)).digest('hex'),
+      bytes: 16,
+      worker: 'forger',
+      ms: 1,
+    }),
+    { connection: { url }, prefix: QUEUE_PREFIX },
+  );
+  try {
+    await forged.waitUntilReady();
+    const r = await inProcess(['build-evidence', '--root', root], { env: { ...FAST, DISTILL_QUEUE: url } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /came back naming .*victim\.bin.* as its result, not \.distill\/queue\/build-evidence\/[0-9a-f]{40}\.res; refused.*\[QUEUE_JOB_FAILED\]/s,
+    );
+    assert.equal(existsSync(join(root, 'data/evidence')), false);
+    assert.equal(readFileSync(victim, 'utf8'), 'not a job result');
+  } finally {
+    await forged.close();
+  }
 });

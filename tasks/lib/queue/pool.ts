@@ -19,6 +19,7 @@ import {
   QUEUE_PREFIX,
   queueUrl,
   queueWindow,
+  redactedUrl,
   type JobData,
   type JobResult,
 } from './settings.ts';
@@ -61,6 +62,8 @@ export interface QueuePoolSpec {
 interface Waiter {
   partition: number;
   label: string;
+  /** Set once the job is surely in Redis (after the add): from then on, a job Redis does not know was lost. */
+  added?: boolean;
   resolve: (r: JobResult) => void;
   reject: (e: Error) => void;
 }
@@ -174,6 +177,8 @@ export class QueuePool<Req, Res> {
       const c = await this.ready;
       // the state first: a job read before it finished would have no result yet
       const state = await c.queue.getJobState(jobId);
+      if (state === 'unknown' && w.added && this.waiters.get(jobId) === w)
+        return this.settle(jobId, w, null, this.lostError(jobId, w));
       if (state !== 'completed' && state !== 'failed') return;
       const job = await c.queue.getJob(jobId);
       if (!job) return;
@@ -183,6 +188,14 @@ export class QueuePool<Req, Res> {
     } catch {
       // Redis gone: the connection's 'end' fails the phase
     }
+  }
+
+  /** A job added by this run that Redis no longer holds: Redis restarted without its data, or failed over. */
+  private lostError(jobId: string, w: Waiter): UserError {
+    return new UserError(
+      'QUEUE_JOB_FAILED',
+      `${this.spec.phase}: partition ${w.partition} (${w.label}; job ${jobId}) is no longer in Redis (${redactedUrl(this.url)} restarted without its data, or failed over). Nothing was published; run the phase again (docs/scale-out.md, "Failures").`,
+    );
   }
 
   private jobError(job: Job, w: Waiter): UserError {
@@ -250,7 +263,17 @@ export class QueuePool<Req, Res> {
     );
     done.catch(() => undefined);
     await this.enqueue(c.queue, jobId, jobData);
+    const waiter = this.waiters.get(jobId);
+    if (waiter) waiter.added = true;
     const result = await done;
+    // the result file is where this job's worker writes it, nowhere else: a job's return value comes
+    // through Redis, so a path it names is not trusted (read or removed) unless it is that one
+    const resPath = `${JOBS_DIR}/${phase}/${jobId}.res`;
+    if (result.path !== resPath)
+      throw new UserError(
+        'QUEUE_JOB_FAILED',
+        `${phase}: partition ${partition} (${label}; job ${jobId}) came back naming ${JSON.stringify(result.path)} as its result, not ${resPath}; refused. Nothing was published.`,
+      );
     const out = await fsp.readFile(join(root, result.path));
     if (sha256(out) !== result.sha256)
       throw new Error(`queue: ${result.path} does not match the sha256 its worker reported`);

@@ -1,7 +1,7 @@
 import type { Job, Worker } from 'bullmq';
 import { promises as fsp } from 'node:fs';
 import { hostname, availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { codeFingerprint } from '../code-fingerprint.ts';
@@ -26,6 +26,13 @@ import {
 } from './settings.ts';
 
 const CODE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** A relative path with no `..` step and no root: inside the project folder it is joined to. */
+function insideProject(rel: string): boolean {
+  if (rel === '' || isAbsolute(rel) || rel.includes('\\')) return false;
+  const n = posix.normalize(rel);
+  return n === rel && n !== '..' && !n.startsWith('../') && !n.startsWith('/');
+}
+
 /** The only modules a job may name: a phase's worker-thread module (never a path trusted blindly). */
 const MODULE_RE = /^tasks\/phases\/[a-z][a-z-]*\/worker\.ts$/;
 
@@ -76,9 +83,23 @@ export async function runWorker(root: string, opts: { concurrency: number | null
   sweep.unref();
 
   let done = 0;
-  const process1 = async (job: Job<JobData>): Promise<JobResult> => {
+  const process1 = async (phase: string, job: Job<JobData>): Promise<JobResult> => {
     const t0 = performance.now();
     const d = job.data;
+    // what a job names comes through Redis: the worker reads and writes only the files a job of this
+    // queue's phase can have (its request and result beside it, a partition file inside the project)
+    if (d.phase !== phase || !d.module.startsWith(`tasks/phases/${phase}/`))
+      throw new Refused(
+        `worker ${name} refuses job ${job.id}: it names phase ${d.phase} (module ${d.module}) on the ${phase} queue`,
+      );
+    if (!/^[0-9a-f]{40}$/.test(job.id ?? '') || d.request.path !== `${JOBS_DIR}/${phase}/${job.id}.req`)
+      throw new Refused(
+        `worker ${name} refuses job ${job.id}: its request ${d.request.path} is not this job's request file`,
+      );
+    if (d.file && !insideProject(d.file.path))
+      throw new Refused(
+        `worker ${name} refuses job ${job.id}: its partition file ${d.file.path} is not a path inside the project`,
+      );
     if (d.projectId !== id)
       throw new Refused(
         `worker ${name} refuses job ${job.id}: it is for project ${d.projectId}, but this worker's folder ${root} is project ${id} (.distill/project-id); mount the shared project folder the phase runs in and start the worker there`,
@@ -123,6 +144,14 @@ export async function runWorker(root: string, opts: { concurrency: number | null
     let res: unknown;
     try {
       res = await entry.pool.run(req);
+    } catch (e) {
+      // a thread that died (out of memory, a crash) leaves its pool failing every request: drop it, so
+      // the next job (this one's retry among them) gets fresh threads
+      if (entry.pool.broken && pools.get(key) === entry) {
+        pools.delete(key);
+        void entry.pool.close();
+      }
+      throw e;
     } finally {
       entry.busy--;
       entry.last = performance.now();
@@ -148,7 +177,7 @@ export async function runWorker(root: string, opts: { concurrency: number | null
         phase,
         async (job) => {
           try {
-            return await process1(job);
+            return await process1(phase, job);
           } catch (e) {
             log.warn(`worker ${name}: ${phase} job ${job.id} (${job.data.label}): ${(e as Error).message}`);
             if (e instanceof Refused) throw new UnrecoverableError(e.message);

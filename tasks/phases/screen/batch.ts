@@ -1,6 +1,7 @@
 import type { DistillConfig } from '../../../schemas/config.ts';
 import type { EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import type { ScoredRun } from '../../../schemas/scored-run.ts';
+import { sha256 } from '../../lib/hash.ts';
 import { bump } from '../../lib/phase.ts';
 import { quarantineRow } from '../../lib/quarantine.ts';
 import type { PiiType } from '../../lib/safety/pii.ts';
@@ -166,6 +167,29 @@ export function mergeStats(into: Record<string, number>, add: Record<string, num
 export interface ScreenWorkerData {
   root: string;
   config: Pick<DistillConfig, 'eval_sets' | 'secret_allowlist'>;
+  /**
+   * The digest of the protected eval files (path, sha256) the phase loaded (`protectedDigest`). A
+   * worker thread checks that the files it loads are these: on the job queue, the worker data is
+   * part of the job id and of the key of a long-lived worker's thread pool, so an edited eval set
+   * gives new jobs and new threads, never a thread still holding the old index.
+   */
+  protectedDigest?: string;
+}
+
+/** The digest of the protected eval files loaded (their paths and sha256, in load order). */
+export function protectedDigest(files: readonly { path: string; sha256: string }[]): string {
+  return sha256(JSON.stringify(files.map((f) => [f.path, f.sha256])));
+}
+
+/**
+ * The screen options in a worker thread: as `screenOptions`, refusing when the protected eval files
+ * are no longer the ones the phase loaded (edited while it ran).
+ */
+export async function workerScreenOptions(data: ScreenWorkerData): Promise<ScreenOptions> {
+  const { opts, prot } = await screenOptions(data);
+  if (data.protectedDigest !== undefined && protectedDigest(prot.files) !== data.protectedDigest)
+    throw new Error('screen: the protected eval sets (eval_sets) changed while screen ran; run screen again');
+  return opts;
 }
 
 /** The screen options for a project (secret allowlist, protected eval sets). */

@@ -48,6 +48,7 @@ import {
   type ScreenBatchResult,
   type ScreenWorkerData,
   type UnitSummary,
+  protectedDigest,
 } from './batch.ts';
 import {
   PHASE,
@@ -259,6 +260,8 @@ export async function screen(root: string, config: DistillConfig): Promise<Phase
     config: { eval_sets: config.eval_sets, secret_allowlist: config.secret_allowlist },
   };
   const { opts, prot, sets } = await screenOptions(workerData);
+  // the eval files loaded here are the ones every worker thread must screen against (batch.ts)
+  workerData.protectedDigest = protectedDigest(prot.files);
   const inputBytes = [...runFiles, ...evFiles].reduce((s, f) => s + f.bytes, 0);
   // no worker threads for a small input: their start-up would cost more than they save
   const threads = inputBytes >= workerMinBytes() ? threadCount() : 1;
