@@ -169,3 +169,24 @@ test('a folder in the old single-file layout is rebuilt once in the day-sharded 
     'the old file is gone',
   );
 });
+
+test('a state written while another secretlint version was installed makes the next build cold: every shard written and rescanned', async () => {
+  const root = await copyOfCold();
+  const warm = await cliInProcess(['export-sft', '--root', root]);
+  assert.equal(warm.code, 0, warm.err);
+  assert.match(warm.out + warm.err, /0 day shards built/, 'unchanged inputs: every shard reused');
+  // the state names the second engine's versions beside the code fingerprint
+  const statePath = join(root, '.distill/cache/exports/export-sft.json');
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as { code: string };
+  assert.match(
+    state.code,
+    /@secretlint\/core@\d+\.\d+\.\d+ @secretlint\/secretlint-rule-preset-recommend@\d+/,
+  );
+  state.code = state.code.replace(/@secretlint\/core@[^ ]+/, '@secretlint/core@0.0.1');
+  writeFileSync(statePath, JSON.stringify(state));
+  const r = await cliInProcess(['export-sft', '--root', root]);
+  assert.equal(r.code, 0, r.err);
+  // a cold build: its summary has no "(incremental: N day shards built, M unchanged reused)"
+  assert.doesNotMatch(r.out + r.err, /incremental:/);
+  assert.match(r.out + r.err, /✔ export-sft: \d+ runs/);
+});

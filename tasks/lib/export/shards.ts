@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
+import { createRequire } from 'node:module';
 import { codeFingerprint } from '../code-fingerprint.ts';
 import { sha256, sha256File } from '../hash.ts';
 import { log } from '../log.ts';
@@ -118,6 +119,25 @@ interface StateFile<D, E> {
 
 const STATE_FORMAT = 1;
 
+/**
+ * The code a build's state belongs to: this checkout's code fingerprint plus the installed versions
+ * of the second engine (secretlint's core and rule preset). A reused shard is never rescanned and a
+ * rewritten one skips the lines its published version held, so both are only as current as the
+ * rules that scanned them: another secretlint version makes the next build cold (every shard
+ * written and rescanned).
+ */
+let stateCode: string | null = null;
+function buildCode(): string {
+  if (stateCode === null) {
+    const req = createRequire(import.meta.url);
+    const versions = ['@secretlint/core', '@secretlint/secretlint-rule-preset-recommend'].map(
+      (p) => `${p}@${(req(`${p}/package.json`) as { version: string }).version}`,
+    );
+    stateCode = `${codeFingerprint()} ${versions.join(' ')}`;
+  }
+  return stateCode;
+}
+
 const statePath = (root: string, phase: string): string =>
   join(root, '.distill', 'cache', 'exports', `${phase}.json`);
 
@@ -177,7 +197,7 @@ export async function loadBuild<D, E = undefined>(
   } catch {
     return cold(`no state of the last build (.distill/cache/exports/${phase}.json)`);
   }
-  if (state.format !== STATE_FORMAT || state.code !== codeFingerprint())
+  if (state.format !== STATE_FORMAT || state.code !== buildCode())
     return cold('the state of the last build comes from other code');
   if (state.parameters !== JSON.stringify(parameters)) {
     let was: Record<string, unknown> = {};
@@ -220,7 +240,7 @@ export async function saveBuild<D, E = undefined>(
 ): Promise<void> {
   const state: StateFile<D, E> = {
     format: STATE_FORMAT,
-    code: codeFingerprint(),
+    code: buildCode(),
     parameters: JSON.stringify(parameters),
     manifest_sha256: sha256(Buffer.from(manifestText, 'utf8')),
     shards: Object.fromEntries([...shards.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
