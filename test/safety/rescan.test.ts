@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
+import { sha256 } from '../../tasks/lib/hash.ts';
 import { rescanFiles } from '../../tasks/lib/safety/rescan.ts';
 
 /**
@@ -35,5 +36,18 @@ test('rescanning 300 files leaves no performance marks or measures behind and st
     performance.getEntries().length - before,
     0,
     'no performance entry per linted file is kept by the process',
+  );
+});
+
+test('a file rescanned without its known lines reports a hit at its own line in the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-rescan-known-'));
+  const path = join(dir, 'shard.txt');
+  const kept = [JSON.stringify({ text: 'a row published before' }), JSON.stringify({ text: 'another one' })];
+  writeFileSync(path, [...kept, `a new row with ${token} in it`, ''].join('\n'));
+  const known = new Set(kept.map((l) => sha256(l)));
+  const hits = await rescanFiles([{ path, label: 'shard.txt', known }], new Set());
+  assert.deepEqual(
+    hits.map((h) => [h.file, h.line]),
+    [['shard.txt', 3]],
   );
 });

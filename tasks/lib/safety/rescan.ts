@@ -53,7 +53,8 @@ const CONFIG = {
 async function lintChunk(
   content: string,
   label: string,
-  firstLine: number,
+  /** The file line number of each line of `content` (not consecutive when known lines were left out). */
+  lines: readonly number[],
   allow: ReadonlySet<string>,
   out: RescanHit[],
 ): Promise<void> {
@@ -66,9 +67,9 @@ async function lintChunk(
     const match = content.slice(start, end);
     const hash = sha256(match);
     if (allow.has(hash)) continue;
-    let line = firstLine;
-    for (let i = content.indexOf('\n'); i !== -1 && i < start; i = content.indexOf('\n', i + 1)) line++;
-    out.push({ file: label, line, rule: m.ruleId, sha256: hash });
+    let k = 0;
+    for (let i = content.indexOf('\n'); i !== -1 && i < start; i = content.indexOf('\n', i + 1)) k++;
+    out.push({ file: label, line: lines[k] ?? lines[lines.length - 1] ?? 1, rule: m.ruleId, sha256: hash });
   }
 }
 
@@ -117,23 +118,24 @@ export async function rescanFiles(
       crlfDelay: Infinity,
     });
     let chunk: string[] = [];
+    let nums: number[] = [];
     let chars = 0;
     let line = 0;
-    let first = 1;
     for await (const text of rl) {
       line++;
       if (f.known && text !== '' && f.known.has(sha256(text))) continue;
       if (f.path.endsWith('.jsonl') && text !== '') primaryCheck(text, f.label, line, allow, hits);
       chunk.push(text);
+      nums.push(line);
       chars += text.length + 1;
       if (chars >= CHUNK_CHARS) {
-        await lintChunk(chunk.join('\n'), f.label, first, allow, hits);
+        await lintChunk(chunk.join('\n'), f.label, nums, allow, hits);
         chunk = [];
+        nums = [];
         chars = 0;
-        first = line + 1;
       }
     }
-    if (chunk.length > 0) await lintChunk(chunk.join('\n'), f.label, first, allow, hits);
+    if (chunk.length > 0) await lintChunk(chunk.join('\n'), f.label, nums, allow, hits);
   }
   return hits;
 }
