@@ -19,8 +19,15 @@ import { PIPELINE, type PipelinePhase } from '../phases/registry.ts';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { ALL_EDGES, closure, readModuleGraph, STATIC_EDGES, type ModuleGraph } from './import-graph.ts';
 
-/** The CLI entry every wireit command starts from. */
+/** The CLI entry every wireit command starts from (through the launcher). */
 export const CLI_ENTRY = 'tasks/cli/main.ts';
+/**
+ * What every wireit command runs: the launcher, which runs the precompiled JavaScript of the code
+ * (compiled when stale, bin/precompile.js). Its files are inputs: they decide what code runs.
+ */
+export const LAUNCHER = ['bin/distill.js', 'bin/precompile.js'];
+/** The command line of a CLI command in package.json. */
+export const cliCommand = (argv: readonly string[]): string => ['node', LAUNCHER[0], ...argv].join(' ');
 /** What every command loads when it runs (imported after start-up, so not in the entry's static closure). */
 export const CLI_RUN_KIT = 'tasks/cli/phase-kit.ts';
 /** Files every phase reads besides code: the TypeScript settings tsx honours and the project config. */
@@ -83,7 +90,14 @@ export function phaseFiles(graph: ModuleGraph, p: PipelinePhase): string[] {
   const folder = `tasks/phases/${p.folder}/`;
   const outside = phaseModules(graph, p).filter((f) => !f.startsWith(folder));
   const upstream = p.upstream.map((u) => `${phaseNamed(u).outDir}/${MANIFEST}`);
-  return [`${folder}**/*.ts`, ...asGlobs(graph, outside), ...upstream, ...(p.data ?? []), ...SETTINGS];
+  return [
+    `${folder}**/*.ts`,
+    ...asGlobs(graph, outside),
+    ...upstream,
+    ...(p.data ?? []),
+    ...LAUNCHER,
+    ...SETTINGS,
+  ];
 }
 
 function phaseNamed(name: string): PipelinePhase {
@@ -101,7 +115,7 @@ export function phaseEntry(graph: ModuleGraph, p: PipelinePhase): WireitEntry {
   // the first phase starts every build: begin-run writes the run id and the source fingerprint it reads
   if (p.upstream.length === 0) deps.unshift({ script: 'begin-run', cascade: false });
   return {
-    command: `node --import tsx ${CLI_ENTRY} ${p.argv.join(' ')}`,
+    command: cliCommand(p.argv),
     dependencies: deps,
     files: phaseFiles(graph, p),
     output: [`${p.outDir}/**`, `reports/distillation/latest/${p.phase}.receipt.json`],
@@ -114,6 +128,7 @@ export function acceptanceFiles(graph: ModuleGraph): string[] {
   return [
     ...asGlobs(graph, closure(graph, [CLI_ENTRY], ALL_EDGES)),
     'test/fixtures/acceptance/**',
+    ...LAUNCHER,
     ...SETTINGS,
   ];
 }
@@ -126,7 +141,7 @@ export function derivedEntries(graph: ModuleGraph): Record<string, WireitEntry> 
   // audit-full checks acceptance.json among its 16 checks: the graph brings acceptance up to date
   // first (cached until code or fixture change), so a fresh clone's first audit is not 15/16.
   // No `files`: wireit runs it every time (it reads and appends the baseline).
-  out['audit-full'] = { command: `node --import tsx ${CLI_ENTRY} audit-full`, dependencies: ['acceptance'] };
+  out['audit-full'] = { command: cliCommand(['audit-full']), dependencies: ['acceptance'] };
   return out;
 }
 

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { workerBootstrap } from './compiled.ts';
 import { QueuePool } from './queue/pool.ts';
 import { queueUrl } from './queue/settings.ts';
 import { workerQueueDepth } from './tuning.ts';
@@ -8,16 +9,11 @@ import { workerQueueDepth } from './tuning.ts';
  * A small pool of worker threads for the CPU-bound per-row work of a phase (one request = one
  * batch of rows). Results never depend on which worker ran a batch or when: callers either merge
  * order-independent results or put them back in request order, so output stays byte-identical
- * to a single-threaded run. Workers load the same TypeScript modules through tsx, registered in
- * each worker by a small bootstrap (a loader given with --import does not reach worker threads).
+ * to a single-threaded run. Workers run the same code as this thread: the launcher's precompiled
+ * JavaScript, or the TypeScript through tsx (lib/compiled.ts).
  */
 
 const TSX_API = import.meta.resolve('tsx/esm/api');
-
-/** The worker's entry code: register tsx in this thread, then import the worker module. */
-function bootstrap(moduleUrl: URL): string {
-  return `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(moduleUrl.href)}); }).catch((e) => { console.error(e); process.exit(70); });`;
-}
 
 /** Threads to use: DISTILL_THREADS when set (1 = no workers), else the cores available, at most 4. */
 export function threadCount(): number {
@@ -74,7 +70,7 @@ export class WorkerPool<Req, Res> implements Pool<Req, Res> {
 
   constructor(moduleUrl: URL, size: number, data: unknown) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(bootstrap(moduleUrl), { eval: true, workerData: data });
+      const w = new Worker(workerBootstrap(moduleUrl, TSX_API), { eval: true, workerData: data });
       const queue: Pending<Res>[] = [];
       w.on('message', (m: { ok: true; res: Res } | { ok: false; error: string }) => {
         const p = queue.shift();

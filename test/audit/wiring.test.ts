@@ -44,14 +44,14 @@ test('audit-full and release-freeze are commands and wireit scripts that wireit 
   assert.ok('audit-full' in COMMANDS && 'release-freeze' in COMMANDS);
   assert.equal(PKG.scripts['audit-full'], 'wireit');
   const af = PKG.wireit['audit-full'] as Script;
-  assert.equal(af.command, 'node --import tsx tasks/cli/main.ts audit-full');
+  assert.equal(af.command, 'node bin/distill.js audit-full');
   assert.equal(af.files, undefined, 'no files: wireit runs it every time');
   assert.equal(af.output, undefined);
   assert.deepEqual(af.dependencies, ['acceptance'], 'a fresh clone audits with an acceptance result');
   assert.ok((PKG.wireit['acceptance'] as Script).files?.length, 'acceptance itself stays cached');
   assert.equal(PKG.scripts['release-freeze'], 'wireit');
   const rf = PKG.wireit['release-freeze'] as Script;
-  assert.equal(rf.command, 'node --import tsx tasks/cli/main.ts release-freeze');
+  assert.equal(rf.command, 'node bin/distill.js release-freeze');
   assert.equal(rf.files, undefined, 'no files: wireit runs it every time');
   assert.equal(rf.output, undefined);
   assert.deepEqual(rf.dependencies, ['run-all']);

@@ -56,7 +56,7 @@ test('run-all builds a phase only once its command exists, and every registered 
 
 test('npm run run-all builds every pipeline phase before collecting, and never caches itself', () => {
   const runAll = WIREIT['run-all'] as Script;
-  assert.equal(runAll.command, 'node --import tsx tasks/cli/main.ts run-all --collect');
+  assert.equal(runAll.command, 'node bin/distill.js run-all --collect');
   assert.equal(runAll.files, undefined, 'run-all must declare no files so wireit always runs it');
   const deps = closure('run-all');
   for (const p of active)
@@ -69,7 +69,7 @@ test('npm run run-all builds every pipeline phase before collecting, and never c
 test('every wireit phase build starts with begin-run, so its phases share one run id', () => {
   assert.equal(
     (WIREIT['begin-run'] as Script).command,
-    'node --import tsx tasks/cli/main.ts run-all --begin',
+    'node bin/distill.js run-all --begin',
   );
   assert.equal((WIREIT['begin-run'] as Script).files, undefined);
   for (const p of active) {

@@ -1,0 +1,281 @@
+// Precompiled JavaScript of tasks/ and schemas/ for the `distill` launcher (bin/distill.js).
+//
+// Running the TypeScript through tsx costs every process ~0.3 s before any work and makes every
+// import go through tsx's off-thread loader hooks (an export with nothing to do spent ~0.95 s of
+// its 1.5 s importing, docs/performance.md). The launcher instead runs plain JavaScript that
+// esbuild (the transpiler tsx itself uses) wrote from the sources, and writes it first when it is
+// missing or stale. Plain JavaScript: this file must run before anything is compiled.
+//
+// File by file, not bundled: each .ts becomes one .js at the same relative path in a mirror tree,
+// so the module graph is the one tsx runs (the same module instances, every lazy `import()` of the
+// CLI still loads only when reached, no chunking to reason about), a worker thread's entry
+// (`new URL('./worker.ts', import.meta.url)`) maps to its compiled file by path alone, and an
+// edit recompiles in well under a second. Bundling would save part of the module resolution;
+// measured, the mirror tree already takes start-up to within ~0.1 s of `node -e 0`
+// (docs/performance.md, "Issue #22: precompiled CLI").
+//
+// - `import.meta.url` keeps meaning the source file: esbuild replaces it with the .ts file's URL
+//   (a per-file define, so paths next to the code, createRequire, CODE_ROOT and the worker entries
+//   resolve as under tsx). Bare imports resolve from the build's place inside node_modules/.
+// - Relative imports of `.ts` files are rewritten to `.js` (esbuild leaves specifiers alone).
+// - The build lives in node_modules/.cache/distill/<key>/, outside every wireit input or output
+//   and every dataset; <key> is a sha256 of the sources (paths and contents), this file, the
+//   tsconfig, esbuild's version and the checkout's path. Start-up first checks a key of the
+//   files' stats (path, size, mtime, inode), which names the content key it was last seen with;
+//   when it does not, the sources are hashed. Never trusted otherwise: an edit changes the stats.
+// - Written to a temp dir and renamed into place: two processes compiling at once both succeed
+//   (the second rename finds the build there and drops its own copy).
+// - Old builds are pruned after each compile: the newest KEEP are kept, and any used within
+//   KEEP_USED_MS (a long-running process may still import from its build).
+
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** The checkout: the folder above bin/. */
+export const REPO = fileURLToPath(new URL('..', import.meta.url));
+/** The folders compiled (what tasks/lib/code-fingerprint.ts hashes). */
+const SOURCE_DIRS = ['tasks', 'schemas'];
+/** Where builds live. */
+export const CACHE_DIR = join(REPO, 'node_modules', '.cache', 'distill');
+const KEEP = 4;
+const KEEP_USED_MS = 24 * 3600 * 1000;
+/** The global through which compiled code learns where it runs from (tasks/lib/compiled.ts). */
+export const COMPILED_KEY = Symbol.for('distill.compiled');
+
+/** Every .ts file under tasks/ and schemas/, relative POSIX paths, sorted. */
+function sourceFiles() {
+  const out = [];
+  const walk = (rel) => {
+    const ents = readdirSync(join(REPO, rel), { withFileTypes: true });
+    ents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of ents) {
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(r);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(r);
+    }
+  };
+  for (const d of SOURCE_DIRS) walk(d);
+  return out;
+}
+
+/** What besides the sources decides the compiled output. */
+function toolchain() {
+  const req = createRequire(import.meta.url);
+  let esbuild = 'missing';
+  try {
+    esbuild = JSON.parse(readFileSync(req.resolve('esbuild/package.json'), 'utf8')).version;
+  } catch {
+    // reported when compiling
+  }
+  return [
+    `repo ${REPO}`,
+    `esbuild ${esbuild}`,
+    `launcher ${createHash('sha256')
+      .update(readFileSync(fileURLToPath(import.meta.url)))
+      .digest('hex')}`,
+    `tsconfig ${readFileSync(join(REPO, 'tsconfig.json'), 'utf8')}`,
+  ].join('\n');
+}
+
+/** The stat key: changes whenever a source file is added, removed or written. */
+function statKey(files, tools) {
+  const h = createHash('sha256').update(tools);
+  for (const f of files) {
+    const s = statSync(join(REPO, f), { bigint: true });
+    h.update(`\0${f}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}\0${s.ino}`);
+  }
+  return h.digest('hex');
+}
+
+/** The content key: the sources' paths and bytes. */
+function contentKey(files, tools) {
+  const h = createHash('sha256').update(tools);
+  for (const f of files) {
+    h.update(`\0${f}\0`);
+    h.update(readFileSync(join(REPO, f)));
+  }
+  return h.digest('hex');
+}
+
+/** Writes `text` to `path` through a temp file and a rename. */
+function writeAtomic(path, text) {
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** Rewrites the relative `.ts` specifiers of esbuild's output (its own normalised `from "…"` / `import("…")`). */
+function rewriteImports(code) {
+  return code.replace(
+    /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)"(\.\.?\/[^"\n]*?)\.ts"/g,
+    (_, head, spec) => `${head}"${spec}.js"`,
+  );
+}
+
+/** Compiles every source into a temp dir, then renames it to `dest`. */
+async function compile(files, dest) {
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch (e) {
+    throw new Error(`distill: cannot load esbuild to compile the sources (${e.message}); run npm ci`);
+  }
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const tmp = join(CACHE_DIR, `tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(tmp);
+  try {
+    writeFileSync(join(tmp, 'package.json'), '{ "type": "module" }\n');
+    await Promise.all(
+      files.map(async (f) => {
+        const abs = join(REPO, f);
+        const out = join(tmp, f.replace(/\.ts$/, '.js'));
+        let code;
+        try {
+          const r = await esbuild.transform(readFileSync(abs, 'utf8'), {
+            loader: 'ts',
+            format: 'esm',
+            target: 'node20',
+            sourcefile: abs,
+            define: { 'import.meta.url': JSON.stringify(pathToFileURL(abs).href) },
+            tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true, target: 'ES2023' } },
+            logLevel: 'silent',
+          });
+          code = rewriteImports(r.code);
+        } catch (e) {
+          // as under tsx, a file that does not compile fails the command that loads it, and only
+          // that one: its module throws the compiler's messages when imported
+          const msgs = e.errors?.length
+            ? e.errors.map((m) => `${f}:${m.location?.line ?? 0}:${(m.location?.column ?? 0) + 1}: ${m.text}`)
+            : [`${f}: ${e.message}`];
+          const message = `distill: ${f} does not compile:\n${msgs.join('\n')}`;
+          code = `const e = new SyntaxError(${JSON.stringify(message)});\ne.distillCompileError = true;\nthrow e;\n`;
+        }
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, code);
+      }),
+    );
+    try {
+      renameSync(tmp, dest);
+    } catch (e) {
+      // another process put the same build there first: it is complete (renamed whole), use it
+      if (!existsSync(dest)) throw e;
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Removes builds beyond the newest KEEP that were not used within KEEP_USED_MS, and stale temp dirs and aliases. */
+function prune(current) {
+  let names;
+  try {
+    names = readdirSync(CACHE_DIR);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  const builds = [];
+  for (const n of names) {
+    const p = join(CACHE_DIR, n);
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      continue;
+    }
+    if (n.startsWith('tmp-')) {
+      if (now - st.mtimeMs > 3600 * 1000) rmSync(p, { recursive: true, force: true });
+    } else if (/^[0-9a-f]{64}$/.test(n) && st.isDirectory()) builds.push({ n, p, t: st.mtimeMs });
+  }
+  builds.sort((a, b) => b.t - a.t);
+  const kept = new Set();
+  builds.forEach((b, i) => {
+    if (b.n === current || i < KEEP || now - b.t < KEEP_USED_MS) kept.add(b.n);
+    else rmSync(b.p, { recursive: true, force: true });
+  });
+  const aliases = join(CACHE_DIR, 'stat');
+  try {
+    for (const a of readdirSync(aliases)) {
+      let target = '';
+      try {
+        target = readFileSync(join(aliases, a), 'utf8').trim();
+      } catch {
+        continue;
+      }
+      if (!kept.has(target)) rmSync(join(aliases, a), { force: true });
+    }
+  } catch {
+    // no aliases yet
+  }
+}
+
+/**
+ * The compiled build of the current sources: its folder, compiled first when missing. A source
+ * that does not compile becomes a module that throws its errors when loaded (err.distillCompileError).
+ */
+export async function ensureBuild() {
+  const files = sourceFiles();
+  const tools = toolchain();
+  const sk = statKey(files, tools);
+  const alias = join(CACHE_DIR, 'stat', sk);
+  try {
+    const key = readFileSync(alias, 'utf8').trim();
+    const dir = join(CACHE_DIR, key);
+    if (/^[0-9a-f]{64}$/.test(key) && existsSync(dir)) {
+      touch(dir);
+      return dir;
+    }
+  } catch {
+    // not seen with these stats: hash the contents
+  }
+  const key = contentKey(files, tools);
+  const dir = join(CACHE_DIR, key);
+  if (!existsSync(dir)) {
+    await compile(files, dir);
+    prune(key);
+  } else touch(dir);
+  mkdirSync(dirname(alias), { recursive: true });
+  writeAtomic(alias, `${key}\n`);
+  return dir;
+}
+
+/** Marks a build as used now (prune keeps builds used within KEEP_USED_MS). */
+function touch(dir) {
+  try {
+    const now = new Date();
+    utimesSync(dir, now, now);
+  } catch {
+    // pruning is only less precise
+  }
+}
+
+/** Makes the compiled build at `dir` the one this process (and its worker threads) run. */
+export function useBuild(dir) {
+  globalThis[COMPILED_KEY] = { src: pathToFileURL(REPO).href, out: pathToFileURL(`${dir}${sep}`).href };
+}
+
+/** The compiled file of a source file of the checkout (absolute path), in build `dir`. */
+export function compiledPath(dir, sourceFile) {
+  return join(dir, relative(REPO, sourceFile).replace(/\.ts$/, '.js'));
+}
+
+/** True when the launcher should run the TypeScript through tsx instead (DISTILL_TSX=1). */
+export function tsxRequested() {
+  const v = process.env['DISTILL_TSX'];
+  return v !== undefined && v !== '' && v !== '0';
+}

@@ -1,0 +1,45 @@
+/**
+ * Where this process's code runs from. The `distill` launcher (bin/distill.js) runs the JavaScript
+ * that bin/precompile.js compiled from tasks/ and schemas/ into node_modules/.cache/distill/<key>/,
+ * and says so through a global before the CLI loads; tests, the dev scripts and DISTILL_TSX=1 run
+ * the TypeScript through tsx and leave it unset. `import.meta.url` means the .ts source file in
+ * both cases (the compiler replaces it), so only code that starts code (a worker thread's entry)
+ * needs to know: it maps the source module to its compiled file here.
+ */
+
+/** The launcher's record: the checkout's and the build's folder URLs (both ending in '/'). */
+export interface CompiledBuild {
+  src: string;
+  out: string;
+}
+
+const KEY = Symbol.for('distill.compiled');
+
+/** The compiled build this process runs, or null when it runs the TypeScript through tsx. */
+export function compiledBuild(): CompiledBuild | null {
+  const b = (globalThis as Record<symbol, unknown>)[KEY] as CompiledBuild | undefined;
+  return b && typeof b.src === 'string' && typeof b.out === 'string' ? b : null;
+}
+
+/**
+ * The module to load for a source module (`new URL('./worker.ts', import.meta.url)`): its compiled
+ * .js when this process runs compiled code, else the .ts itself (tsx loads it).
+ */
+export function runnableModule(source: URL): URL {
+  const b = compiledBuild();
+  if (!b || !source.href.startsWith(b.src) || !source.href.endsWith('.ts')) return source;
+  return new URL(`${b.out}${source.href.slice(b.src.length, -'.ts'.length)}.js`);
+}
+
+/**
+ * Code for a worker thread (eval) that runs `source` the way this process runs its code: the
+ * compiled module with the same record set (so its own workers map too), or through tsx, registered
+ * in the thread by this bootstrap (a loader given with --import does not reach worker threads).
+ */
+export function workerBootstrap(source: URL, tsxApi: string): string {
+  const b = compiledBuild();
+  const fail = `.catch((e) => { console.error(e); process.exit(70); });`;
+  if (b)
+    return `globalThis[Symbol.for('distill.compiled')] = ${JSON.stringify(b)}; import(${JSON.stringify(runnableModule(source).href)})${fail}`;
+  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(source.href)}); })${fail}`;
+}
