@@ -15,18 +15,21 @@
 // (docs/performance.md, "Issue #22: precompiled CLI").
 //
 // - `import.meta.url` keeps meaning the source file: esbuild replaces it with the .ts file's URL
-//   (a per-file define, so paths next to the code, createRequire, CODE_ROOT and the worker entries
-//   resolve as under tsx). Bare imports resolve from the build's place inside node_modules/.
+//   in the checkout that runs it (the launcher's record, useBuild), so paths next to the code,
+//   createRequire, CODE_ROOT and the worker entries resolve as under tsx. The output holds no
+//   path of the checkout: a copy of it (the tests' temp projects) with the same node_modules runs
+//   the same build. Bare imports resolve from the build's place inside node_modules/.
 // - Relative imports of `.ts` files are rewritten to `.js` (esbuild leaves specifiers alone).
 // - The build lives in node_modules/.cache/distill/<key>/, outside every wireit input or output
 //   and every dataset; <key> is a sha256 of the sources (paths and contents), this file, the
-//   tsconfig, esbuild's version and the checkout's path. Start-up first checks a key of the
-//   files' stats (path, size, mtime, inode), which names the content key it was last seen with;
-//   when it does not, the sources are hashed. Never trusted otherwise: an edit changes the stats.
+//   tsconfig and esbuild's version. Start-up first checks a key of the checkout's path and the
+//   files' stats (path, size, mtime, ctime, inode), which names the content key it was last seen
+//   with; when none does, the sources are hashed. Never trusted otherwise: an edit changes the stats.
 // - Written to a temp dir and renamed into place: two processes compiling at once both succeed
 //   (the second rename finds the build there and drops its own copy).
 // - Old builds are pruned after each compile: the newest KEEP are kept, and any used within
-//   KEEP_USED_MS (a long-running process may still import from its build).
+//   KEEP_USED_MS (every start touches its build, and a running CLI every few minutes: a
+//   long-running process may still import from its build, tasks/lib/compiled.ts).
 
 import { createHash } from 'node:crypto';
 import {
@@ -51,7 +54,7 @@ const SOURCE_DIRS = ['tasks', 'schemas'];
 /** Where builds live. */
 export const CACHE_DIR = join(REPO, 'node_modules', '.cache', 'distill');
 const KEEP = 4;
-const KEEP_USED_MS = 24 * 3600 * 1000;
+const KEEP_USED_MS = 3600 * 1000;
 /** The global through which compiled code learns where it runs from (tasks/lib/compiled.ts). */
 export const COMPILED_KEY = Symbol.for('distill.compiled');
 
@@ -81,7 +84,6 @@ function toolchain() {
     // reported when compiling
   }
   return [
-    `repo ${REPO}`,
     `esbuild ${esbuild}`,
     `launcher ${createHash('sha256')
       .update(readFileSync(fileURLToPath(import.meta.url)))
@@ -92,7 +94,7 @@ function toolchain() {
 
 /** The stat key: changes whenever a source file is added, removed or written. */
 function statKey(files, tools) {
-  const h = createHash('sha256').update(tools);
+  const h = createHash('sha256').update(`${REPO}\0${tools}`);
   for (const f of files) {
     const s = statSync(join(REPO, f), { bigint: true });
     h.update(`\0${f}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}\0${s.ino}`);
@@ -109,6 +111,9 @@ function contentKey(files, tools) {
   }
   return h.digest('hex');
 }
+
+/** The per-module constant that stands for `import.meta.url` in compiled code. */
+const META_URL = '__distill_import_meta_url';
 
 /** Writes `text` to `path` through a temp file and a rename. */
 function writeAtomic(path, text) {
@@ -142,14 +147,20 @@ async function compile(files, dest) {
       files.map(async (f) => {
         const abs = join(REPO, f);
         const out = join(tmp, f.replace(/\.ts$/, '.js'));
+        const source = readFileSync(abs, 'utf8');
+        // the source file's URL in the checkout that runs the build (set by useBuild before any import)
+        const banner = source.includes('import.meta.url')
+          ? `const ${META_URL} = new URL(${JSON.stringify(f)}, globalThis[Symbol.for("distill.compiled")].src).href;`
+          : '';
         let code;
         try {
-          const r = await esbuild.transform(readFileSync(abs, 'utf8'), {
+          const r = await esbuild.transform(source, {
             loader: 'ts',
             format: 'esm',
             target: 'node20',
-            sourcefile: abs,
-            define: { 'import.meta.url': JSON.stringify(pathToFileURL(abs).href) },
+            sourcefile: f,
+            banner,
+            define: { 'import.meta.url': META_URL },
             tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true, target: 'ES2023' } },
             logLevel: 'silent',
           });
@@ -217,7 +228,15 @@ function prune(current) {
       } catch {
         continue;
       }
-      if (!kept.has(target)) rmSync(join(aliases, a), { force: true });
+      // an alias of a build that is gone, or written a day ago (a test's temp copy; a checkout in use
+      // writes its alias again at its next start, after hashing the sources)
+      let old = false;
+      try {
+        old = now - statSync(join(aliases, a)).mtimeMs > 24 * 3600 * 1000;
+      } catch {
+        continue;
+      }
+      if (!kept.has(target) || old) rmSync(join(aliases, a), { force: true });
     }
   } catch {
     // no aliases yet

@@ -1,7 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
+import { keepBuildAlive } from '../lib/compiled.ts';
 import { isHelpRequest, main } from './commands.ts';
 
-// The `distill` entry point (node --import tsx tasks/cli/main.ts, or the package bin). Logic lives in commands.ts.
+// The `distill` entry point: run by the launcher bin/distill.js (precompiled, or through tsx with
+// DISTILL_TSX=1), or as `node --import tsx tasks/cli/main.ts`. Logic lives in commands.ts.
 
 // Memory: the phases stream, so their live heap is small, but V8 grows the heap in large steps
 // when allocation is fast and leaves the slack in the resident set (score reached 645 MB of RSS on
@@ -18,4 +20,5 @@ const argv = process.argv.slice(2);
 // Help writes nothing to stop, so it starts without them (start-up time, docs/performance.md);
 // `distill worker` handles its own signals (finish the running jobs, then stop).
 if (!isHelpRequest(argv) && argv[0] !== 'worker') (await import('./phase-kit.ts')).installStopHandlers();
+keepBuildAlive();
 process.exitCode = await main(argv);

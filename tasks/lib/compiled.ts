@@ -7,6 +7,9 @@
  * needs to know: it maps the source module to its compiled file here.
  */
 
+import { utimesSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 /** The launcher's record: the checkout's and the build's folder URLs (both ending in '/'). */
 export interface CompiledBuild {
   src: string;
@@ -14,6 +17,8 @@ export interface CompiledBuild {
 }
 
 const KEY = Symbol.for('distill.compiled');
+/** How often a running process marks its build as in use (bin/precompile.js keeps builds used within an hour). */
+const KEEP_ALIVE_MS = 10 * 60 * 1000;
 
 /** The compiled build this process runs, or null when it runs the TypeScript through tsx. */
 export function compiledBuild(): CompiledBuild | null {
@@ -42,4 +47,23 @@ export function workerBootstrap(source: URL, tsxApi: string): string {
   if (b)
     return `globalThis[Symbol.for('distill.compiled')] = ${JSON.stringify(b)}; import(${JSON.stringify(runnableModule(source).href)})${fail}`;
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(source.href)}); })${fail}`;
+}
+
+/**
+ * Marks this process's build as in use every few minutes, so the pruning of a later compile never
+ * removes the files of a process that may still import from them (a `distill worker` loads a
+ * phase's worker module at its first job, hours after it started). No-op under tsx.
+ */
+export function keepBuildAlive(): void {
+  const b = compiledBuild();
+  if (!b) return;
+  const dir = fileURLToPath(b.out);
+  setInterval(() => {
+    const now = new Date();
+    try {
+      utimesSync(dir, now, now);
+    } catch {
+      // pruning only becomes less careful
+    }
+  }, KEEP_ALIVE_MS).unref();
 }

@@ -8,8 +8,11 @@ import { fileURLToPath } from 'node:url';
 /** The repository root. */
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-/** tsx's loader, resolved from the repo so children can run from any cwd. */
-const TSX = import.meta.resolve('tsx');
+/**
+ * The `distill` launcher (bin/distill.js): children run the precompiled JavaScript, as every wireit
+ * command does (compiled once per version of the code; DISTILL_TSX=1 in the environment runs tsx).
+ */
+export const CLI = join(REPO, 'bin', 'distill.js');
 
 /** A fresh temp project: the bundled config and source corpus copied in, nothing built. */
 export function tempProject(prefix = 'distill-test-'): string {
@@ -27,7 +30,7 @@ export function runCli(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', TSX, join(REPO, 'tasks', 'cli', 'main.ts'), ...args],
+      [CLI, ...args],
       {
         cwd: opts.cwd ?? REPO,
         env: { ...process.env, DISTILL_QUIET: '1', ...opts.env },

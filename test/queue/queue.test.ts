@@ -15,14 +15,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { template } from '../helpers/built.ts';
-import { inProcess, REPO, runCli, tempProject, treeHashes } from '../helpers/project.ts';
+import { CLI, inProcess, runCli, tempProject, treeHashes } from '../helpers/project.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 // The job-queue executor (issue #25, docs/scale-out.md) against a real redis-server: the bundled
 // corpus built with 1 and 2 `distill worker` processes gives the bytes of the in-process build;
 // a worker killed with SIGKILL in the middle of a job of each pooled phase; Redis killed mid-run.
 
-const TSX = import.meta.resolve('tsx');
 const POOLED = ['build-evidence', 'score', 'screen'];
 /** Short locks so a killed worker's job is retried within seconds (the default is 30 s). */
 const FAST = { DISTILL_QUEUE_LOCK_MS: '1500', DISTILL_QUEUE_CONNECT_MS: '1500' };
@@ -58,14 +57,10 @@ interface RunningWorker {
 
 /** Starts `distill worker --concurrency 1` on `root` and waits until it serves. */
 async function startWorker(root: string, url: string, env: NodeJS.ProcessEnv = {}): Promise<RunningWorker> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', TSX, join(REPO, 'tasks/cli/main.ts'), 'worker', '--concurrency', '1', '--root', root],
-    {
-      env: { ...process.env, ...FAST, DISTILL_QUIET: '0', DISTILL_QUEUE: url, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const proc = spawn(process.execPath, [CLI, 'worker', '--concurrency', '1', '--root', root], {
+    env: { ...process.env, ...FAST, DISTILL_QUIET: '0', DISTILL_QUEUE: url, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   workers.push(proc);
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { loadConfig } from '../../tasks/lib/project.ts';
 import { queueUrl, redactedUrl } from '../../tasks/lib/queue/settings.ts';
-import { inProcess, REPO, tempProject } from '../helpers/project.ts';
+import { CLI, inProcess, tempProject } from '../helpers/project.ts';
 
 // The executor setting (docs/scale-out.md, "Executor choice"): local by default; DISTILL_QUEUE or
 // the config's "queue" choose the job queue; DISTILL_QUEUE overrides the config, `local` forces local.
@@ -70,23 +70,10 @@ test('without a queue setting a build loads neither BullMQ nor ioredis (no Redis
   const recorder = fileURLToPath(new URL('../fixtures/module-log/register.mjs', import.meta.url));
   for (const [i, argv] of [['build-evidence'], ['worker', '--help'], ['queue', '--help']].entries()) {
     const log = join(root, `modules-${i}.log`);
-    const r = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        recorder,
-        '--import',
-        import.meta.resolve('tsx'),
-        join(REPO, 'tasks/cli/main.ts'),
-        ...argv,
-        '--root',
-        root,
-      ],
-      {
-        env: { ...process.env, DISTILL_QUIET: '1', DISTILL_QUEUE: '', DISTILL_MODULE_LOG: log },
-        encoding: 'utf8',
-      },
-    );
+    const r = spawnSync(process.execPath, ['--import', recorder, CLI, ...argv, '--root', root], {
+      env: { ...process.env, DISTILL_QUIET: '1', DISTILL_QUEUE: '', DISTILL_MODULE_LOG: log },
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const loaded = readFileSync(log, 'utf8').split('\n');
     assert.ok(

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { LOCKED_EXIT } from '../../tasks/lib/lock.ts';
 import { activePhases } from '../../tasks/phases/registry.ts';
-import { REPO, runCli } from '../helpers/project.ts';
+import { CLI, REPO, runCli } from '../helpers/project.ts';
 import {
   cliInProcess,
   jsonl,
@@ -115,11 +115,9 @@ test('two real build-evidence processes: the second exits 75 while the first (pa
   );
   const root = oneSourceProject({ [`${SRC_DIR}/big.jsonl`]: jsonl(...rows) });
   const lock = join(root, '.distill/locks/build-evidence.lock');
-  const first = execFile(
-    process.execPath,
-    ['--import', TSX, join(REPO, 'tasks/cli/main.ts'), 'build-evidence', '--root', root],
-    { env: { ...process.env, DISTILL_QUIET: '1' } },
-  );
+  const first = execFile(process.execPath, [CLI, 'build-evidence', '--root', root], {
+    env: { ...process.env, DISTILL_QUIET: '1' },
+  });
   const firstDone = new Promise<number>((resolve) => first.once('exit', (c) => resolve(c ?? -1)));
   // pause the first run as soon as it holds the lock, so the second surely meets it
   while (!existsSync(lock)) {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { STOPPED_EXIT } from '../../tasks/lib/stop.ts';
-import { REPO } from '../helpers/project.ts';
+import { CLI } from '../helpers/project.ts';
 import { ls } from './fixture.ts';
 import {
   gone,
@@ -13,7 +13,6 @@ import {
   smallRepo,
   startJob,
   temps,
-  TSX,
   userEnv,
 } from './process-fixture.ts';
 
@@ -73,7 +72,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const root = smallRepo();
     const job = startJob(
       process.execPath,
-      ['--import', TSX, join(REPO, 'tasks/cli/main.ts'), 'run-all', '--root', root],
+      [CLI, 'run-all', '--root', root],
       root,
       userEnv({ DISTILL_PAUSE_AT: PAUSE }),
     );
@@ -113,12 +112,7 @@ test('a second npm run run-all, while the first runs, says at once which build h
     assert.ok(second.out().includes(line), `the second names the first:\n${second.out()}`);
     assert.match(second.out(), /\[LOCKED\]/);
 
-    const direct = startJob(
-      process.execPath,
-      ['--import', TSX, join(REPO, 'tasks/cli/main.ts'), 'run-all', '--root', root],
-      root,
-      userEnv(),
-    );
+    const direct = startJob(process.execPath, [CLI, 'run-all', '--root', root], root, userEnv());
     assert.equal(await direct.done, 75, direct.out());
     assert.ok(direct.out().includes(line), direct.out());
     assert.equal(first.child.exitCode, null, 'the first build is still running');
