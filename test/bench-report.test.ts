@@ -68,6 +68,9 @@ test('phaseOf names distill phase processes from their argv, and nothing else', 
   assert.equal(phaseOf(['/p/tasks/cli/main.ts', 'export-sft', '--include-partial']), 'export-sft-partial');
   assert.equal(phaseOf(['/p/tasks/cli/main.ts', 'run-all', '--begin']), 'begin-run');
   assert.equal(phaseOf(['/p/tasks/cli/main.ts', 'run-all', '--collect']), 'run-all');
+  // the launcher the wireit commands run (precompiled code)
+  assert.equal(phaseOf(['/p/bin/distill.js', 'score']), 'score');
+  assert.equal(phaseOf(['/p/bin/distill.js', 'run-all', '--begin']), 'begin-run');
   assert.equal(phaseOf(['/p/node_modules/tsx/dist/cli.mjs', 'tasks/cli/main.ts', 'score']), null);
   assert.equal(phaseOf(['/p/node_modules/.bin/wireit']), null);
 });

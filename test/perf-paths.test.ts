@@ -23,7 +23,8 @@ async function runAll(
 ): Promise<Record<string, Record<string, string>>> {
   // in this process, in the repository as cwd: the worker threads inherit this process's
   // `--import tsx`, which node resolves from the cwd, so in a temp cwd no worker could start (what
-  // made earlier in-process attempts of this file hang); the bin and runCli pass tsx as a path
+  // made earlier in-process attempts of this file hang); runCli runs the launcher, whose threads
+  // run precompiled code
   const r = await inProcess(['run-all', '--root', dir], { env });
   assert.equal(r.code, 0, `run-all failed: ${r.stderr}`);
   return Object.fromEntries(OUT.map((d) => [d, treeHashes(join(dir, d))]));

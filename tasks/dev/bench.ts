@@ -190,7 +190,7 @@ async function bigFile(
       project,
       'big-file',
       process.execPath,
-      ['--import', 'tsx', join('tasks', 'cli', 'main.ts'), 'build-evidence'],
+      [join('bin', 'distill.js'), 'build-evidence'],
       env,
     );
     const p = run.phases.find((x) => x.phase === 'build-evidence');

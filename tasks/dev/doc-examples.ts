@@ -31,7 +31,7 @@ export function docFiles(root: string): string[] {
 /** What a documented command prints now (stdout), run off a terminal as a reader's pipe would. */
 export function runExample(root: string, command: string): string {
   const args = command.replace(/^npx distill /, '').split(' ');
-  return execFileSync(process.execPath, ['--import', 'tsx', join(root, 'tasks/cli/main.ts'), ...args], {
+  return execFileSync(process.execPath, [join(root, 'bin', 'distill.js'), ...args], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, DISTILL_QUIET: '1', NODE_TEST_CONTEXT: undefined },

@@ -38,13 +38,14 @@ export interface RunFigure {
 export type MeasuredRun = RunFigure & { stdout: string };
 
 /**
- * The phase a distill process ran, from its argv (`…/tasks/cli.ts score`): a pipeline phase name,
- * `begin-run` / `run-all` for run-all's first and last steps, or null for any other process (npm,
- * wireit, the tsx launcher).
+ * The phase a distill process ran, from its argv (`…/bin/distill.js score`, or
+ * `…/tasks/cli/main.ts score` under tsx): a pipeline phase name, `begin-run` / `run-all` for
+ * run-all's first and last steps, or null for any other process (npm, wireit, the tsx CLI).
  */
 export function phaseOf(argv: readonly string[]): string | null {
-  // argv[0] is the script: the tsx launcher (…/tsx/dist/cli.mjs tasks/cli/main.ts score) is not the phase
-  if (!(argv[0] ?? '').endsWith('tasks/cli/main.ts')) return null;
+  // argv[0] is the script: the tsx CLI (…/tsx/dist/cli.mjs tasks/cli/main.ts score) is not the phase
+  const script = argv[0] ?? '';
+  if (!script.endsWith('tasks/cli/main.ts') && !script.endsWith('bin/distill.js')) return null;
   const args = argv.slice(1);
   const p = PIPELINE.find((x) => x.argv.length === args.length && x.argv.every((a, i) => a === args[i]));
   if (p) return p.phase;

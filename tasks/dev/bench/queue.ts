@@ -77,15 +77,11 @@ function cpuOf(log: string, word: string): number {
 }
 
 async function startWorker(root: string, url: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
-  const p = spawn(
-    process.execPath,
-    ['--import', 'tsx', join('tasks', 'cli', 'main.ts'), 'worker', '--concurrency', '1'],
-    {
-      cwd: root,
-      env: { ...process.env, DISTILL_QUEUE: url, DISTILL_QUIET: '0', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const p = spawn(process.execPath, [join('bin', 'distill.js'), 'worker', '--concurrency', '1'], {
+    cwd: root,
+    env: { ...process.env, DISTILL_QUEUE: url, DISTILL_QUIET: '0', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   for (const t0 = Date.now(); !/serving/.test(err);) {
@@ -130,16 +126,11 @@ async function coldBuild(
   try {
     for (const phase of POOLED) {
       const t0 = performance.now();
-      const r = await run(
-        process.execPath,
-        ['--import', 'tsx', join('tasks', 'cli', 'main.ts'), phase],
-        root,
-        {
-          DISTILL_QUEUE: url,
-          DISTILL_QUIET: '1',
-          ...hooked(project, log),
-        },
-      );
+      const r = await run(process.execPath, [join('bin', 'distill.js'), phase], root, {
+        DISTILL_QUEUE: url,
+        DISTILL_QUIET: '1',
+        ...hooked(project, log),
+      });
       const seconds = (performance.now() - t0) / 1000;
       if (r.code !== 0) throw new Error(`bench: ${phase} with ${n} worker(s) exited ${r.code}:\n${r.err}`);
       const receipt = JSON.parse(

@@ -28,8 +28,8 @@ import { CONFIG_FILE, findRoot } from '../../lib/project.ts';
  * (keep the temp roots).
  */
 
-const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+/** The `distill` launcher: each build runs the precompiled CLI, as the wireit commands do. */
+const CLI = fileURLToPath(new URL('../../../bin/distill.js', import.meta.url));
 
 /** One environment of a build: variables, umask and working directory. */
 export interface Perturbation {
@@ -93,17 +93,7 @@ function runCommand(
     // umask is a process attribute, not an environment variable: set it in a shell, then exec node
     const child = spawn(
       '/bin/sh',
-      [
-        '-c',
-        `umask ${p.umask} && exec "$0" "$@"`,
-        process.execPath,
-        '--import',
-        TSX,
-        CLI,
-        ...args,
-        '--root',
-        root,
-      ],
+      ['-c', `umask ${p.umask} && exec "$0" "$@"`, process.execPath, CLI, ...args, '--root', root],
       { cwd: p.cwd ?? root, env, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
