@@ -41,11 +41,13 @@ export function runnableModule(source: URL): URL {
  * compiled module with the same record set (so its own workers map too), or through tsx, registered
  * in the thread by this bootstrap (a loader given with --import does not reach worker threads).
  */
-export function workerBootstrap(source: URL, tsxApi: string): string {
+export function workerBootstrap(source: URL): string {
   const b = compiledBuild();
   const fail = `.catch((e) => { console.error(e); process.exit(70); });`;
   if (b)
     return `globalThis[Symbol.for('distill.compiled')] = ${JSON.stringify(b)}; import(${JSON.stringify(runnableModule(source).href)})${fail}`;
+  // resolved only here: compiled code never needs tsx
+  const tsxApi = import.meta.resolve('tsx/esm/api');
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(source.href)}); })${fail}`;
 }
 

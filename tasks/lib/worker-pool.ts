@@ -13,8 +13,6 @@ import { workerQueueDepth } from './tuning.ts';
  * JavaScript, or the TypeScript through tsx (lib/compiled.ts).
  */
 
-const TSX_API = import.meta.resolve('tsx/esm/api');
-
 /** Threads to use: DISTILL_THREADS when set (1 = no workers), else the cores available, at most 4. */
 export function threadCount(): number {
   const env = process.env['DISTILL_THREADS'];
@@ -70,7 +68,7 @@ export class WorkerPool<Req, Res> implements Pool<Req, Res> {
 
   constructor(moduleUrl: URL, size: number, data: unknown) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(workerBootstrap(moduleUrl, TSX_API), { eval: true, workerData: data });
+      const w = new Worker(workerBootstrap(moduleUrl), { eval: true, workerData: data });
       const queue: Pending<Res>[] = [];
       w.on('message', (m: { ok: true; res: Res } | { ok: false; error: string }) => {
         const p = queue.shift();

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { REPO } from './helpers/project.ts';
+
+/**
+ * The `distill` launcher (bin/distill.js, bin/precompile.js, docs/architecture.md "How the code
+ * runs"): it runs JavaScript compiled from tasks/ and schemas/, compiled again whenever a source
+ * changes, with no TypeScript loader in the process or its worker threads.
+ *
+ * Each test works in a copy of the checkout whose node_modules holds links to the real packages
+ * except tsx, so the copy's builds stay in the copy (node_modules/.cache/distill/) and any use of
+ * tsx by compiled code would fail.
+ */
+
+const temps: string[] = [];
+after(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+
+function checkoutCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-launcher-'));
+  temps.push(dir);
+  for (const f of ['package.json', 'tsconfig.json', 'distill.config.json', 'tasks', 'schemas', 'bin'])
+    cpSync(join(REPO, f), join(dir, f), { recursive: true });
+  mkdirSync(join(dir, 'node_modules'));
+  for (const name of readdirSync(join(REPO, 'node_modules'))) {
+    if (name === '.cache' || name === 'tsx') continue;
+    symlinkSync(join(REPO, 'node_modules', name), join(dir, 'node_modules', name));
+  }
+  return dir;
+}
+
+function builds(dir: string): string[] {
+  try {
+    return readdirSync(join(dir, 'node_modules/.cache/distill')).filter((n) => /^[0-9a-f]{64}$/.test(n));
+  } catch {
+    return [];
+  }
+}
+
+function distill(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [join(dir, 'bin/distill.js'), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, DISTILL_QUIET: '1', DISTILL_TSX: '', ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function distillAsync(
+  dir: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(dir, 'bin/distill.js'), ...args], {
+      cwd: dir,
+      env: { ...process.env, DISTILL_QUIET: '1', DISTILL_TSX: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const MAIN = 'tasks/cli/main.ts';
+
+test('an edited .ts file takes effect on the next command; an unchanged checkout reuses its build; builds hold no path of the checkout', () => {
+  const dir = checkoutCopy();
+  const first = distill(dir, ['--help']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^distill: /);
+  assert.equal(builds(dir).length, 1, 'the first command compiled the sources once');
+  const [build] = builds(dir) as [string];
+  const compiledMain = join(dir, 'node_modules/.cache/distill', build, 'tasks/cli/main.js');
+  const before = statSync(compiledMain).mtimeMs;
+  assert.equal(distill(dir, ['--help']).stdout, first.stdout);
+  assert.deepEqual(builds(dir), [build], 'nothing changed: the same build, not compiled again');
+  assert.equal(statSync(compiledMain).mtimeMs, before);
+  const fingerprint = readFileSync(
+    join(dir, 'node_modules/.cache/distill', build, 'tasks/lib/code-fingerprint.js'),
+    'utf8',
+  );
+  assert.ok(!fingerprint.includes(dir), 'the compiled code names no path of the checkout');
+
+  appendFileSync(join(dir, MAIN), "process.stdout.write('edited once\\n');\n");
+  const edited = distill(dir, ['--help']);
+  assert.equal(edited.code, 0, edited.stderr);
+  assert.ok(edited.stdout.endsWith('edited once\n'), edited.stdout);
+  // a module the command loads later (lazily), edited too
+  appendFileSync(join(dir, 'tasks/inspect/sniff.ts'), "process.stdout.write('sniff edited\\n');\n");
+  const sniff = distill(dir, ['sniff', join(dir, 'package.json')]);
+  assert.match(sniff.stdout, /sniff edited\n/);
+  assert.equal(builds(dir).length, 3);
+});
+
+test('two commands starting at once on stale code both compile or reuse it and both run it; nothing is left half-written', async () => {
+  const dir = checkoutCopy();
+  appendFileSync(join(dir, MAIN), "process.stdout.write('raced\\n');\n");
+  const [a, b] = await Promise.all([distillAsync(dir, ['--help']), distillAsync(dir, ['--help'])]);
+  for (const r of [a, b]) {
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.endsWith('raced\n'), r.stdout);
+  }
+  assert.equal(builds(dir).length, 1);
+  const left = readdirSync(join(dir, 'node_modules/.cache/distill')).filter(
+    (n) => n !== 'stat' && !/^[0-9a-f]{64}$/.test(n),
+  );
+  assert.deepEqual(left, [], 'no temp folder left behind');
+});
+
+test('a source that does not compile: a command that loads it says which file and line, exit 70; a command that does not load it runs', () => {
+  const dir = checkoutCopy();
+  appendFileSync(join(dir, 'tasks/inspect/sniff.ts'), '\nconst = ;\n');
+  const help = distill(dir, ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  const sniff = distill(dir, ['sniff', join(dir, 'package.json')]);
+  assert.notEqual(sniff.code, 0);
+  assert.match(sniff.stderr, /tasks\/inspect\/sniff\.ts does not compile/);
+  assert.match(sniff.stderr, /tasks\/inspect\/sniff\.ts:\d+:\d+: /);
+
+  appendFileSync(join(dir, MAIN), '\nlet x: = 1;\n');
+  const broken = distill(dir, ['--help']);
+  assert.equal(broken.code, 70);
+  assert.match(
+    broken.stderr,
+    /^distill: tasks\/cli\/main\.ts does not compile:\ntasks\/cli\/main\.ts:\d+:\d+: /,
+  );
+});
+
+test('worker threads run the compiled code too: build-evidence with two threads, tsx not installed', () => {
+  const dir = checkoutCopy();
+  const root = mkdtempSync(join(tmpdir(), 'distill-launcher-root-'));
+  temps.push(root);
+  cpSync(join(REPO, 'test/fixtures/acceptance/distill.config.json'), join(root, 'distill.config.json'));
+  cpSync(join(REPO, 'test/fixtures/acceptance/data'), join(root, 'data'), { recursive: true });
+  const r = distill(dir, ['build-evidence', '--root', root], {
+    DISTILL_THREADS: '2',
+    DISTILL_WORKER_MIN_BYTES: '0',
+    DISTILL_WORKERS_AFTER: '0',
+    DISTILL_BATCH_CHARS: '4096',
+  });
+  // a thread that could not load its module (a .ts file without tsx) fails the phase
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(statSync(join(root, 'data/evidence/_manifest.json')).isFile());
+  // and with DISTILL_TSX=1 the launcher needs tsx: here it is missing, so it fails
+  assert.notEqual(distill(dir, ['--help'], { DISTILL_TSX: '1' }).code, 0);
+});
+
+test('DISTILL_TSX=1 runs the TypeScript through tsx, with the same result', () => {
+  const compiled = distill(REPO, ['help', 'export-sft']);
+  const tsx = distill(REPO, ['help', 'export-sft'], { DISTILL_TSX: '1' });
+  assert.equal(compiled.code, 0, compiled.stderr);
+  assert.equal(tsx.code, 0, tsx.stderr);
+  assert.equal(tsx.stdout, compiled.stdout);
+});
