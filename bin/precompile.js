@@ -20,6 +20,9 @@
 //   path of the checkout: a copy of it (the tests' temp projects) with the same node_modules runs
 //   the same build. Bare imports resolve from the build's place inside node_modules/.
 // - Relative imports of `.ts` files are rewritten to `.js` (esbuild leaves specifiers alone).
+// - Each file has a source map beside it, read only with `node --enable-source-maps` (e.g.
+//   NODE_OPTIONS=--enable-source-maps npx distill …): then stack traces name the .ts lines. Off by
+//   default, as loading the maps costs start-up time.
 // - The build lives in node_modules/.cache/distill/<key>/, outside every wireit input or output
 //   and every dataset; <key> is a sha256 of the sources (paths and contents), this file, the
 //   tsconfig and esbuild's version. Start-up first checks a key of the checkout's path and the
@@ -44,7 +47,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The checkout: the folder above bin/. */
@@ -152,19 +155,25 @@ async function compile(files, dest) {
         const banner = source.includes('import.meta.url')
           ? `const ${META_URL} = new URL(${JSON.stringify(f)}, globalThis[Symbol.for("distill.compiled")].src).href;`
           : '';
+        mkdirSync(dirname(out), { recursive: true });
         let code;
         try {
           const r = await esbuild.transform(source, {
             loader: 'ts',
             format: 'esm',
             target: 'node20',
-            sourcefile: f,
+            // the map names the source relative to itself: <build>/<f>.map → the checkout's <f>
+            sourcefile: `${'../'.repeat(f.split('/').length - 1 + 4)}${f}`,
+            sourcemap: 'external',
+            sourcesContent: false,
             banner,
             define: { 'import.meta.url': META_URL },
             tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true, target: 'ES2023' } },
             logLevel: 'silent',
           });
-          code = rewriteImports(r.code);
+          // same length (.ts → .js): the source map's columns stay right
+          code = `${rewriteImports(r.code)}//# sourceMappingURL=${basename(out)}.map\n`;
+          writeFileSync(`${out}.map`, r.map);
         } catch (e) {
           // as under tsx, a file that does not compile fails the command that loads it, and only
           // that one: its module throws the compiler's messages when imported
@@ -174,7 +183,6 @@ async function compile(files, dest) {
           const message = `distill: ${f} does not compile:\n${msgs.join('\n')}`;
           code = `const e = new SyntaxError(${JSON.stringify(message)});\ne.distillCompileError = true;\nthrow e;\n`;
         }
-        mkdirSync(dirname(out), { recursive: true });
         writeFileSync(out, code);
       }),
     );
