@@ -42,6 +42,17 @@ test('every module a phase can load (static and dynamic imports, worker entry po
   }
 });
 
+test('every phase runs the launcher, whose files are inputs (they decide which code runs: precompiled, recompiled when stale)', () => {
+  const wireit = pkg.wireit as Record<string, { command?: string; files?: string[] }>;
+  for (const script of [...PIPELINE.map((p) => p.script), 'acceptance']) {
+    assert.match(wireit[script]?.command ?? '', /^node bin\/distill\.js /, script);
+    for (const f of ['bin/distill.js', 'bin/precompile.js'])
+      assert.ok(wireit[script]?.files?.includes(f), `${script}: ${f} is not an input`);
+  }
+  for (const script of ['begin-run', 'run-all', 'audit-full', 'release-freeze'])
+    assert.match(wireit[script]?.command ?? '', /^node bin\/distill\.js /, script);
+});
+
 test('the module graph reads all three kinds of edge', () => {
   const kinds = new Set<EdgeKind>();
   for (const edges of graph.values()) for (const e of edges) kinds.add(e.kind);
