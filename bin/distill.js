@@ -8,19 +8,29 @@ import { compiledPath, ensureBuild, REPO, tsxRequested, useBuild } from './preco
 
 const MAIN = `${REPO}tasks/cli/main.ts`;
 
-if (tsxRequested()) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(pathToFileURL(MAIN).href);
-} else {
-  let dir;
+/** The build to run, or null to run through tsx. */
+async function build() {
+  if (tsxRequested()) return null;
   try {
-    dir = await ensureBuild();
+    return await ensureBuild();
   } catch (e) {
+    // node_modules/.cache not writable (a read-only install): run the TypeScript through tsx, as before
+    if (['EACCES', 'EPERM', 'EROFS'].includes(e?.code)) {
+      process.stderr.write(`distill: cannot write the compiled code (${e.message}); running through tsx\n`);
+      return null;
+    }
     process.stderr.write(`distill: could not compile tasks/ and schemas/: ${e?.stack ?? e}\n`);
     process.stderr.write('(DISTILL_TSX=1 runs the TypeScript through tsx instead)\n');
     process.exit(70);
   }
+}
+
+const dir = await build();
+if (dir === null) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(MAIN).href);
+} else {
   useBuild(dir);
   try {
     await import(pathToFileURL(compiledPath(dir, MAIN)).href);
