@@ -67,10 +67,7 @@ test('npm run run-all builds every pipeline phase before collecting, and never c
 });
 
 test('every wireit phase build starts with begin-run, so its phases share one run id', () => {
-  assert.equal(
-    (WIREIT['begin-run'] as Script).command,
-    'node bin/distill.js run-all --begin',
-  );
+  assert.equal((WIREIT['begin-run'] as Script).command, 'node bin/distill.js run-all --begin');
   assert.equal((WIREIT['begin-run'] as Script).files, undefined);
   for (const p of active) {
     assert.ok(closure(p.script).has('begin-run'), `${p.script} does not depend on begin-run`);

@@ -5,16 +5,7 @@ import { test } from 'node:test';
 import { STOPPED_EXIT } from '../../tasks/lib/stop.ts';
 import { CLI } from '../helpers/project.ts';
 import { ls } from './fixture.ts';
-import {
-  gone,
-  PAUSE,
-  pausedPhase,
-  sleep,
-  smallRepo,
-  startJob,
-  temps,
-  userEnv,
-} from './process-fixture.ts';
+import { gone, PAUSE, pausedPhase, sleep, smallRepo, startJob, temps, userEnv } from './process-fixture.ts';
 
 /**
  * docs/reliability.md "Killing a build stops every phase it started" and "One build at a time": killing `npm run run-all` (its whole process group,
