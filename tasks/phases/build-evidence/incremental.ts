@@ -1,10 +1,10 @@
-import { promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import { writeFileAtomic } from '../../lib/fs-atomic.ts';
 import { sha256 } from '../../lib/hash.ts';
 import { Manifest, MANIFEST } from '../../lib/manifest.ts';
-import { StalePrevious, stillPublished, type OutputStat } from '../../lib/previous-output.ts';
+import { sameStat, StalePrevious, statOf, type OutputStat } from '../../lib/previous-output.ts';
 import type { StagedDir } from '../../lib/staged-dir.ts';
 import { EVIDENCE_DIR } from './contract.ts';
 import { IdTable } from './id-table.ts';
@@ -125,35 +125,63 @@ export async function previousBuild(root: string, key: string): Promise<Previous
   return { state, manifest: parsed.data, ids };
 }
 
-/** Writes the state (after the publish: until it names the manifest just published, the next build is a full one). */
+/**
+ * Writes the state (after the publish: until it names the manifest just published, the next build
+ * is a full one). Written by rename, not fsynced (like score's and the exports' state): a lost or
+ * stale state only means a full build, and a failure here never fails the published build.
+ */
 export async function writeState(
   root: string,
   state: Omit<EvidenceState, 'ids'>,
   ids: IdTable,
 ): Promise<void> {
   const dir = stateDir(root);
-  await fsp.mkdir(dir, { recursive: true });
   const { keys, vals, used } = ids.arrays();
   const file = `ids-${state.manifest_sha256.slice(0, 16)}.bin`;
-  await writeFileAtomic(
-    join(dir, file),
-    Buffer.concat([
-      Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength),
-      Buffer.from(vals.buffer, vals.byteOffset, vals.byteLength),
-      Buffer.from(used.buffer, used.byteOffset, used.byteLength),
-    ]),
-  );
-  await writeFileAtomic(
-    statePath(root),
-    `${JSON.stringify({ ...state, ids: { file, slots: used.length } })}\n`,
-  );
-  for (const name of await fsp.readdir(dir))
-    if (name !== file && name !== 'state.json') await fsp.rm(join(dir, name), { force: true });
+  const put = async (name: string, data: string | Buffer): Promise<void> => {
+    const tmp = join(dir, `${name}.tmp-${process.pid}`);
+    await fsp.writeFile(tmp, data);
+    await fsp.rename(tmp, join(dir, name));
+  };
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+    await put(
+      file,
+      Buffer.concat([
+        Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength),
+        Buffer.from(vals.buffer, vals.byteOffset, vals.byteLength),
+        Buffer.from(used.buffer, used.byteOffset, used.byteLength),
+      ]),
+    );
+    await put('state.json', `${JSON.stringify({ ...state, ids: { file, slots: used.length } })}\n`);
+    for (const name of await fsp.readdir(dir))
+      if (name !== file && name !== 'state.json') await fsp.rm(join(dir, name), { force: true });
+  } catch {
+    await dropState(root).catch(() => undefined);
+  }
 }
 
 /** Removes the state (a build that cannot record one: the next build is a full one). */
 export async function dropState(root: string): Promise<void> {
   await fsp.rm(stateDir(root), { recursive: true, force: true });
+}
+
+/**
+ * True when a published file still is what its manifest entry says: as stat saw it after the
+ * publish, or else by its sha256 (hashed on this thread: hasha's hashing thread would load the
+ * loader hooks relative to the working directory, which need not be the project's).
+ */
+async function unchangedSincePublish(
+  root: string,
+  entry: FileEntry,
+  was: OutputStat | undefined,
+): Promise<boolean> {
+  const now = await statOf(root, entry.path);
+  if (now === null || now.size !== entry.bytes) return false;
+  if (sameStat(now, was, entry)) return true;
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(join(root, entry.path))) h.update(chunk as Buffer);
+  return h.digest('hex') === entry.sha256;
 }
 
 /** Reads a published JSONL file row by row in order, handing on or skipping runs of rows as bytes. */
@@ -283,7 +311,7 @@ export class Parts {
     if (!this.inc || !p || p.segs.every(([s]) => s < 0)) return;
     const entry = this.entry(part);
     const was = this.inc.previous.state.outputs.find((o) => o.path === entry.path);
-    if (!(await stillPublished(this.inc.root, entry, was)))
+    if (!(await unchangedSincePublish(this.inc.root, entry, was)))
       throw new StalePrevious(`${entry.path} does not match ${EVIDENCE_DIR}/${MANIFEST}`);
     p.cursor = await RowCursor.open(join(this.inc.root, entry.path), entry.bytes, entry.path);
   }
@@ -326,7 +354,7 @@ export class Parts {
         if (p && kept.length === p.segs.length && (kept.length > 0 || this.touched.has(part))) {
           const entry = this.entry(part);
           const was = this.inc.previous.state.outputs.find((o) => o.path === entry.path);
-          if (!(await stillPublished(root, entry, was)))
+          if (!(await unchangedSincePublish(root, entry, was)))
             throw new StalePrevious(`${entry.path} does not match ${EVIDENCE_DIR}/${MANIFEST}`);
           await this.staged.linkFile(part, join(root, entry.path), {
             sha256: entry.sha256,
