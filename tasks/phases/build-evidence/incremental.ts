@@ -258,6 +258,8 @@ export class Parts {
   private readonly dirty = new Set<string>();
   private readonly touched = new Set<string>();
   private readonly prevParts = new Map<string, PrevPart>();
+  private readonly outStats = new Map<string, OutputStat>();
+  private readonly prevEntries = new Map<string, FileEntry>();
   written = 0;
   linked = 0;
 
@@ -272,6 +274,8 @@ export class Parts {
       reused: (s: number) => boolean;
     } | null,
   ) {
+    for (const o of inc?.previous.state.outputs ?? []) this.outStats.set(o.path, o);
+    for (const f of inc?.previous.manifest.files ?? []) this.prevEntries.set(f.path, f);
     if (inc)
       for (const [part, segs] of Object.entries(inc.previous.state.parts))
         this.prevParts.set(part, {
@@ -310,7 +314,7 @@ export class Parts {
     // rows of files still listed may have to be copied (whether they are reused is known once they are read)
     if (!this.inc || !p || p.segs.every(([s]) => s < 0)) return;
     const entry = this.entry(part);
-    const was = this.inc.previous.state.outputs.find((o) => o.path === entry.path);
+    const was = this.outStats.get(entry.path);
     if (!(await unchangedSincePublish(this.inc.root, entry, was)))
       throw new StalePrevious(`${entry.path} does not match ${EVIDENCE_DIR}/${MANIFEST}`);
     p.cursor = await RowCursor.open(join(this.inc.root, entry.path), entry.bytes, entry.path);
@@ -318,7 +322,7 @@ export class Parts {
 
   private entry(part: string): FileEntry {
     const path = `${EVIDENCE_DIR}/${part}`;
-    const e = this.inc?.previous.manifest.files.find((f) => f.path === path);
+    const e = this.prevEntries.get(path);
     if (!e) throw new StalePrevious(`${EVIDENCE_DIR}/${MANIFEST} lists no ${part}`);
     return e;
   }
@@ -353,7 +357,7 @@ export class Parts {
         const kept = p?.segs.filter(([s]) => reused(s)) ?? [];
         if (p && kept.length === p.segs.length && (kept.length > 0 || this.touched.has(part))) {
           const entry = this.entry(part);
-          const was = this.inc.previous.state.outputs.find((o) => o.path === entry.path);
+          const was = this.outStats.get(entry.path);
           if (!(await unchangedSincePublish(root, entry, was)))
             throw new StalePrevious(`${entry.path} does not match ${EVIDENCE_DIR}/${MANIFEST}`);
           await this.staged.linkFile(part, join(root, entry.path), {
