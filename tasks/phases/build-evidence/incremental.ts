@@ -36,7 +36,7 @@ import { IdTable } from './id-table.ts';
  * another order), the build starts over as a full one (`StalePrevious`).
  */
 
-export const STATE_FORMAT = 1;
+export const STATE_FORMAT = 2;
 export const stateDir = (root: string): string => join(root, '.distill', 'cache', 'build-evidence-state');
 const statePath = (root: string): string => join(stateDir(root), 'state.json');
 
@@ -55,6 +55,8 @@ export interface StateFile extends FileCounts {
   path: string;
   /** Its cache key; null when it could not be reused (not cacheable, refused, a session file). */
   key: string | null;
+  /** Its size when listed (to tell, before reading, how much of the sources is new). */
+  bytes: number | null;
 }
 
 /** A row dropped as DUPLICATE_RECORD: its file (index into `files`), line and ids. */

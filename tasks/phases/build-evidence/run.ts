@@ -177,15 +177,17 @@ export async function buildEvidence(
   const allListed = listed.flatMap((l) => l.files);
   const resolved = await resolveAdapters(root, listed, config);
   const cache = await EvidenceCache.open(root);
-  let sourceBytes = 0;
+  const sizes = new Map<string, number>();
   for (const { files } of listed)
     for (const f of files)
-      sourceBytes += await fsp.stat(join(root, f)).then(
-        (st) => st.size,
-        () => 0,
+      sizes.set(
+        f,
+        await fsp.stat(join(root, f)).then(
+          (st) => st.size,
+          () => 0,
+        ),
       );
-  // no worker threads for a small corpus, nor before there is enough work (their start-up would cost more)
-  const threads = sourceBytes >= workerMinBytes() ? threadCount() : 1;
+  let threads = 1;
   const workersAfter = workersAfterBatches();
   const maxChars = batchChars();
   // started once there is enough work for it (a corpus of a few huge lines has little to parse)
@@ -238,6 +240,12 @@ export async function buildEvidence(
     pool = null;
     batches = 0;
     problems.length = 0;
+    // no worker threads for a small corpus, nor before there is enough work (their start-up would
+    // cost more); incremental: only the files not of the size the last build read are counted
+    const lastBytes = new Map((previous?.state.files ?? []).map((f) => [f.path, f.bytes]));
+    let toRead = 0;
+    for (const [f, size] of sizes) if (lastBytes.get(f) !== size) toRead += size;
+    threads = toRead >= workerMinBytes() ? threadCount() : 1;
     const inputs: FileEntry[] = [];
     const health: FileHealth[] = [];
     const fileNames: string[] = [];
@@ -905,6 +913,7 @@ export async function buildEvidence(
           const stateFiles: StateFile[] = ctxs.map((c) => ({
             path: c.file,
             key: c.stateKey,
+            bytes: sizes.get(c.file) ?? null,
             units: c.h.units,
             evidence_units: c.h.evidence_units,
             quarantined_units: c.h.quarantined_units,
