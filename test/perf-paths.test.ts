@@ -53,7 +53,14 @@ test('worker threads, hash partitions, spilled sorts and the per-file caches giv
   // cold: every phase on workers and spill files
   assert.deepEqual(await runAll(forced, FORCED), want);
   const caches = readdirSync(join(forced, '.distill', 'cache'));
-  assert.deepEqual(caches.sort(), ['build-evidence', 'exports', 'score', 'screen', 'screen-dedup']);
+  assert.deepEqual(caches.sort(), [
+    'build-evidence',
+    'build-evidence-state',
+    'exports',
+    'score',
+    'screen',
+    'screen-dedup',
+  ]);
   assert.ok(
     readdirSync(join(forced, '.distill', 'cache', 'build-evidence')).length > 10,
     'build-evidence cached each source file',

@@ -62,6 +62,24 @@ export class JsonlWriter {
     if (this.counted(chunk.length)) await this.flushDue();
   }
 
+  /**
+   * Appends bytes that already are whole JSONL rows (`rows` of them, each ending in a newline), as
+   * they are: a row range copied from a published file (build-evidence's incremental build).
+   */
+  async writeRows(data: Buffer, rows: number): Promise<void> {
+    await this.flush();
+    if (!this.fh) {
+      await fsp.mkdir(dirname(this.path), { recursive: true });
+      this.fh = await fsp.open(this.path, 'wx');
+    }
+    this.rows += rows;
+    if (data.length === 0) return;
+    this.hash.update(data);
+    this.bytes += data.length;
+    maybeFault('write');
+    await this.fh.write(data);
+  }
+
   /** Counts `chars` just buffered; true when this writer or its group is full (synchronous: the hot path awaits nothing else). */
   private counted(chars: number): boolean {
     this.bufLen += chars;

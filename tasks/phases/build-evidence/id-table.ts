@@ -64,6 +64,68 @@ export class IdTable {
     this.vals[2 * s + 1] = b;
   }
 
+  /** Ids of another shape (kept in a plain Map, which `arrays` does not carry). */
+  get otherIds(): number {
+    return this.other.size;
+  }
+
+  /** The table's arrays as they are (for persisting it; see `fromArrays`). Ids of another shape are not in them. */
+  arrays(): { keys: Uint32Array; vals: Uint32Array; used: Uint8Array; count: number } {
+    return { keys: this.keys, vals: this.vals, used: this.used, count: this.count };
+  }
+
+  /** A table from the arrays of `arrays()` (taken over, not copied). */
+  static fromArrays(
+    keys: Uint32Array<ArrayBuffer>,
+    vals: Uint32Array<ArrayBuffer>,
+    used: Uint8Array<ArrayBuffer>,
+  ): IdTable {
+    const n = used.length;
+    if (n < 1024 || (n & (n - 1)) !== 0 || keys.length !== 3 * n || vals.length !== 2 * n)
+      throw new Error('IdTable.fromArrays: arrays of the wrong size');
+    const t = new IdTable();
+    t.keys = keys;
+    t.vals = vals;
+    t.used = used;
+    let count = 0;
+    for (let s = 0; s < n; s++) if (used[s]) count++;
+    t.count = count;
+    return t;
+  }
+
+  /**
+   * Rewrites the two numbers of every id (of the typed arrays) with `fn`; an id for which it
+   * returns null is removed (the table is then rebuilt without it).
+   */
+  remap(fn: (a: number, b: number) => [number, number] | null): void {
+    const { keys, vals, used } = this;
+    let removed = false;
+    for (let s = 0; s < used.length; s++) {
+      if (!used[s]) continue;
+      const r = fn(vals[2 * s] as number, vals[2 * s + 1] as number);
+      if (r === null) {
+        removed = true;
+        used[s] = 2; // dropped below
+        continue;
+      }
+      vals[2 * s] = r[0];
+      vals[2 * s + 1] = r[1];
+    }
+    if (!removed) return;
+    this.keys = new Uint32Array(keys.length);
+    this.vals = new Uint32Array(vals.length);
+    this.used = new Uint8Array(used.length);
+    this.count = 0;
+    for (let s = 0; s < used.length; s++) {
+      if (used[s] !== 1) continue;
+      const t = this.slot([keys[3 * s] as number, keys[3 * s + 1] as number, keys[3 * s + 2] as number]);
+      this.used[t] = 1;
+      this.count++;
+      this.keys.set(keys.subarray(3 * s, 3 * s + 3), 3 * t);
+      this.vals.set(vals.subarray(2 * s, 2 * s + 2), 2 * t);
+    }
+  }
+
   private grow(): void {
     const { keys, vals, used } = this;
     const n = used.length * 2;

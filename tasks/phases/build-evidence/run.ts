@@ -4,10 +4,12 @@ import type { DistillConfig } from '../../../schemas/config.ts';
 import { SCHEMA_VERSION as EVIDENCE_V, EvidenceRecord } from '../../../schemas/evidence-record.ts';
 import { SCHEMA_VERSION as QUARANTINE_V } from '../../../schemas/quarantine-record.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
+import { codeFingerprint } from '../../lib/code-fingerprint.ts';
 import { sha256 } from '../../lib/hash.ts';
 import { log, n, Progress } from '../../lib/log.ts';
-import { stagedPhase } from '../../lib/phase-shell.ts';
+import { stagedPhase, type PhaseOutput } from '../../lib/phase-shell.ts';
 import { bump, sortedCounts, type PhaseResult } from '../../lib/phase.ts';
+import { StalePrevious, statOf, type OutputStat } from '../../lib/previous-output.ts';
 import { quarantineRow, type QRow } from '../../lib/quarantine.ts';
 import { UserError } from '../../lib/result.ts';
 import {
@@ -20,6 +22,7 @@ import {
   verifyUnchanged,
   type SourceUnit,
 } from '../../lib/source-reader.ts';
+import type { StagedDir } from '../../lib/staged-dir.ts';
 import { safeText } from '../../lib/terminal-text.ts';
 import { batchChars, workerMinBytes, workersAfterBatches } from '../../lib/tuning.ts';
 import { queueWindow } from '../../lib/queue/settings.ts';
@@ -35,6 +38,16 @@ import { EvidenceCache, type CacheEntryWriter } from './cache.ts';
 import { EVIDENCE_DIR, HEALTH_FILE, PHASE } from './contract.ts';
 import { materializeSession, parseUnit, partitionOf, type ParsedUnit, type UnitOutcome } from './core.ts';
 import { IdTable } from './id-table.ts';
+import {
+  dropState,
+  Parts,
+  previousBuild,
+  writeState,
+  STATE_FORMAT,
+  type Previous,
+  type StateDrop,
+  type StateFile,
+} from './incremental.ts';
 import { resolveAdapters } from './resolve-adapters.ts';
 import { previousInputs, sourceChange } from './source-history.ts';
 import {
@@ -96,7 +109,16 @@ interface FileCtx {
   cache: { key: string; cached: boolean; writer: CacheEntryWriter | null } | null;
   /** False once something makes this build of the file unfit for the cache (a writer appending). */
   cacheable: boolean;
+  /** Its records by kind. */
+  kinds: Record<string, number>;
+  /** Its cache key once it is done, if a later build may reuse it (see incremental.ts). */
+  stateKey: string | null;
 }
+
+/** In the id table, the second number of an id kept by the last build (not yet confirmed by this one). */
+const PREV = 0x80000000;
+/** The file number of an id whose file is no longer listed. */
+const GONE = 0xffffffff;
 
 /**
  * What the reading side hands the writing side, in file order: a whole-file refusal, a batch of
@@ -116,6 +138,7 @@ type Item =
   | { t: 'batch'; ctx: FileCtx; batch: UnitBatch }
   | { t: 'results'; ctx: FileCtx; results: UnitResult[] }
   | { t: 'cached'; ctx: FileCtx; key: string }
+  | { t: 'reuse'; ctx: FileCtx; prev: StateFile }
   | { t: 'group'; ctx: FileCtx; members: (UnitPlace & { sig: string })[]; outcome: UnitOutcome }
   | { t: 'end'; ctx: FileCtx; finalize: boolean };
 
@@ -154,24 +177,92 @@ export async function buildEvidence(
   const allListed = listed.flatMap((l) => l.files);
   const resolved = await resolveAdapters(root, listed, config);
   const cache = await EvidenceCache.open(root);
-  let sourceBytes = 0;
+  const sizes = new Map<string, number>();
   for (const { files } of listed)
     for (const f of files)
-      sourceBytes += await fsp.stat(join(root, f)).then(
-        (st) => st.size,
-        () => 0,
+      sizes.set(
+        f,
+        await fsp.stat(join(root, f)).then(
+          (st) => st.size,
+          () => 0,
+        ),
       );
-  // no worker threads for a small corpus, nor before there is enough work (their start-up would cost more)
-  const threads = sourceBytes >= workerMinBytes() ? threadCount() : 1;
+  let threads = 1;
   const workersAfter = workersAfterBatches();
   const maxChars = batchChars();
   // started once there is enough work for it (a corpus of a few huge lines has little to parse)
   let pool: Pool<UnitBatch, UnitResult[]> | null = null;
   let batches = 0;
-  return stagedPhase(root, { phase: PHASE, outDir: EVIDENCE_DIR }, async ({ staged }) => {
+  const parameters = {
+    as_of: config.as_of,
+    future_skew_hours: config.future_skew_hours,
+    limits: config.limits,
+    sources: listed.map(({ source: s }) => ({
+      stream: s.stream,
+      adapter: s.adapter,
+      files: [...s.files].sort(),
+    })),
+  };
+  // the incremental build's state is valid only for this code and these parameters
+  const stateKey = sha256(JSON.stringify({ code: codeFingerprint(), parameters }));
+  // every file's number in build order (the order the reading side goes through them)
+  const seqOfPath = new Map<string, number>();
+  allListed.forEach((f, i) => seqOfPath.set(f, seqOfPath.has(f) ? -2 : i));
+
+  /** Whether the last build can be built on: its files still listed must come in the same order. */
+  const usable = (prev: Previous | string): Previous | string => {
+    if (typeof prev === 'string') return prev;
+    if ([...seqOfPath.values()].includes(-2)) return 'a file is listed by two sources';
+    let last = -1;
+    for (const f of prev.state.files) {
+      const s = seqOfPath.get(f.path);
+      if (s === undefined) continue;
+      if (s <= last) return 'the source files come in another order than in the last build';
+      last = s;
+    }
+    return prev;
+  };
+
+  return stagedPhase(root, { phase: PHASE, outDir: EVIDENCE_DIR }, async (shell) => {
+    const prev = usable(await previousBuild(root, stateKey));
+    try {
+      return await build(shell.staged, typeof prev === 'string' ? null : prev);
+    } catch (e) {
+      if (!(e instanceof StalePrevious)) throw e;
+      log.info(`build-evidence: a full build (${e.message})`);
+      await shell.restart();
+      return await build(shell.staged, null);
+    }
+  });
+
+  /** One build into `staged`: on the last build's state `previous` (incremental), or of everything. */
+  async function build(staged: StagedDir, previous: Previous | null): Promise<PhaseOutput> {
+    pool = null;
+    batches = 0;
+    problems.length = 0;
+    // no worker threads for a small corpus, nor before there is enough work (their start-up would
+    // cost more); incremental: only the files not of the size the last build read are counted
+    const lastBytes = new Map((previous?.state.files ?? []).map((f) => [f.path, f.bytes]));
+    let toRead = 0;
+    for (const [f, size] of sizes) if (lastBytes.get(f) !== size) toRead += size;
+    threads = toRead >= workerMinBytes() ? threadCount() : 1;
     const inputs: FileEntry[] = [];
     const health: FileHealth[] = [];
     const fileNames: string[] = [];
+    const ctxs: FileCtx[] = [];
+    // incremental: the last build's file numbers → this build's; which files are reused as they were
+    const prevFiles = previous?.state.files ?? [];
+    const seqOfPrev = prevFiles.map((f) => seqOfPath.get(f.path) ?? -1);
+    const reusedSeq = new Uint8Array(allListed.length);
+    const reused = (s: number): boolean => s >= 0 && reusedSeq[s] === 1;
+    const prevAt = new Map<number, StateFile>();
+    prevFiles.forEach((f, i) => {
+      if ((seqOfPrev[i] as number) >= 0) prevAt.set(seqOfPrev[i] as number, f);
+    });
+    const parts = new Parts(
+      staged,
+      previous ? { root, previous, seqOf: (i) => seqOfPrev[i] ?? -1, reused } : null,
+    );
 
     /** The reading side (see the phase comment). */
     async function* read(): AsyncGenerator<Item> {
@@ -202,8 +293,11 @@ export async function buildEvidence(
             h,
             cache: null,
             cacheable: true,
+            kinds: {},
+            stateKey: null,
           };
-          staged.writer(`_quarantine/${source.stream}.jsonl`); // every stream with a file has a quarantine file, even an empty one
+          ctxs.push(ctx);
+          parts.touch(`_quarantine/${source.stream}.jsonl`); // every stream with a file has a quarantine file, even an empty one
           const refused = (reason: string, detail: string): void => {
             if (reason === 'DUPLICATE_SOURCE') return; // its rows are read from the identical file
             const p: SourceProblem = {
@@ -348,7 +442,11 @@ export async function buildEvidence(
               });
               ctx.cache = { key, cached: cache.has(key), writer: null };
               if (ctx.cache.cached) {
-                yield { t: 'cached', ctx, key };
+                const last = prevAt.get(ctx.seq);
+                const was = last?.key === key ? last : undefined;
+                // unchanged since the last build: its rows stay where they are (incremental.ts)
+                if (was) yield { t: 'reuse', ctx, prev: was };
+                else yield { t: 'cached', ctx, key };
                 await verifyUnchanged(src);
                 if ((await src.fh.stat()).size > src.size) h.flags.push('grew_during_read');
                 yield { t: 'end', ctx, finalize: true };
@@ -499,7 +597,28 @@ export async function buildEvidence(
     }
 
     try {
-      const seenIds = new IdTable(); // evidence_id → [file seq, 1-based line] of the row kept
+      // evidence_id → [file seq, 1-based line] of the row kept; incremental: the last build's
+      // table, each id marked PREV (its file renumbered, GONE when no longer listed) until confirmed
+      const seenIds = previous?.ids ?? new IdTable();
+      if (previous)
+        seenIds.remap((a, b) => {
+          const s = seqOfPrev[a] ?? -1;
+          return [s < 0 ? GONE : s, (b | PREV) >>> 0];
+        });
+      // the last build's DUPLICATE_RECORD rows: their file and the files their ids were kept in
+      const prevDrops = (previous?.state.drops ?? []).map((d) => ({
+        ...d,
+        seq: seqOfPrev[d.file] ?? -1,
+        owners: d.ids.map((id) => seenIds.get(id)?.[0]).filter((x) => x !== undefined),
+      }));
+      const dropsById = new Map<string, number[]>();
+      for (const d of prevDrops)
+        for (const id of d.ids) {
+          const list = dropsById.get(id);
+          if (list) list.push(d.seq);
+          else dropsById.set(id, [d.seq]);
+        }
+      const drops: StateDrop[] = [];
       const byReason: Record<string, number> = {};
       const kinds: Record<string, number> = {};
       let units = 0;
@@ -509,21 +628,40 @@ export async function buildEvidence(
       const progress = new Progress('build-evidence', null, 'source rows');
       // a detail may quote a value of the row (an adapter's enum error): escaped, so it is safe to print
       const quarantine = (ctx: FileCtx, q: QRow): Promise<void> =>
-        staged
-          .writer(`_quarantine/${ctx.stream}.jsonl`)
-          .write(quarantineRow({ ...q, detail: safeText(q.detail) }, 'build-evidence'));
-      const dupOf = (recs: readonly KeptRecord[]): string | undefined => {
+        parts.row(
+          `_quarantine/${ctx.stream}.jsonl`,
+          ctx.seq,
+          JSON.stringify(quarantineRow({ ...q, detail: safeText(q.detail) }, 'build-evidence')),
+        );
+      /** Where the first of `recs` whose id was kept before was kept, as `file:line`. */
+      const dupOf = (ctx: FileCtx, recs: readonly KeptRecord[]): string | undefined => {
         for (const r of recs) {
           const at = seenIds.get(r.id);
-          if (at) return `${fileNames[at[0]]}:${at[1]}`;
+          if (!at) continue;
+          if ((at[1] & PREV) === 0) return `${fileNames[at[0]]}:${at[1]}`;
+          // kept by the last build: it counts only in a file reused as it was, before this one
+          const s = at[0];
+          if (s === GONE || s === ctx.seq) continue; // a file no longer listed, or this file's old version
+          if (s > ctx.seq)
+            throw new StalePrevious(
+              `${ctx.file} has a row with an id that the later file ${allListed[s]} kept in the last build`,
+            );
+          if (reused(s)) return `${fileNames[s]}:${at[1] & ~PREV}`;
         }
         return undefined;
       };
       const keep = async (ctx: FileCtx, recs: readonly KeptRecord[], line: number): Promise<void> => {
         for (const r of recs) {
+          // a later file reused as it was dropped a row with this id: its verdict changes
+          for (const s of dropsById.get(r.id) ?? [])
+            if (s > ctx.seq)
+              throw new StalePrevious(
+                `${ctx.file} keeps an id that the later file ${allListed[s]} had a duplicate of in the last build`,
+              );
           seenIds.set(r.id, ctx.seq, line);
-          await staged.writer(r.part).writeLine(r.json);
+          await parts.row(r.part, ctx.seq, r.json);
           bump(kinds, r.kind);
+          bump(ctx.kinds, r.kind);
         }
         records += recs.length;
         ctx.h.records += recs.length;
@@ -535,8 +673,9 @@ export async function buildEvidence(
         progress.tick();
         let r = res;
         if (r.type === 'keep') {
-          const dup = dupOf(r.records);
+          const dup = dupOf(ctx, r.records);
           if (dup !== undefined) {
+            drops.push({ file: ctx.seq, line: r.index + 1, ids: r.records.map((x) => x.id) });
             const firstRec = r.records[0] as KeptRecord;
             r = {
               ...placeOf(r),
@@ -605,6 +744,30 @@ export async function buildEvidence(
               await apply(ctx, res);
             }
             break;
+          case 'reuse': {
+            // unchanged since the last build: its counts from the state, its rows stay where they are
+            const was = item.prev;
+            reusedSeq[ctx.seq] = 1;
+            h.units += was.units;
+            h.evidence_units += was.evidence_units;
+            h.quarantined_units += was.quarantined_units;
+            h.records += was.records;
+            h.flags.push(...was.flags);
+            for (const [k, v] of Object.entries(was.by_reason)) {
+              bump(h.by_reason, k, v);
+              bump(byReason, k, v);
+            }
+            for (const [k, v] of Object.entries(was.kinds)) {
+              bump(ctx.kinds, k, v);
+              bump(kinds, k, v);
+            }
+            units += was.units;
+            kept += was.evidence_units;
+            quarantined += was.quarantined_units;
+            records += was.records;
+            progress.tick(was.units);
+            break;
+          }
           case 'cached':
             for await (const res of cache.read(item.key)) await apply(ctx, res);
             break;
@@ -623,13 +786,14 @@ export async function buildEvidence(
                 sig: r.provenance.sig_hash,
                 trace: r.trace_id,
               }));
-              const dup = dupOf(recs);
+              const dup = dupOf(ctx, recs);
               if (dup === undefined) {
                 await keep(ctx, recs, at.index + 1);
                 h.evidence_units += item.members.length;
                 kept += item.members.length;
                 break;
               }
+              drops.push({ file: ctx.seq, line: at.index + 1, ids: recs.map((x) => x.id) });
               const firstRec = outcome.records[0] as EvidenceRecord;
               outcome = {
                 type: 'drop',
@@ -666,6 +830,8 @@ export async function buildEvidence(
               if (ctx.cacheable) await ctx.cache.writer.commit();
               else await ctx.cache.writer.discard();
             }
+            if (ctx.cache && ctx.cacheable && (ctx.cache.cached || ctx.cache.writer !== null))
+              ctx.stateKey = ctx.cache.key;
             if (!item.finalize) break;
             h.by_reason = sortedCounts(h.by_reason);
             h.flags.sort();
@@ -678,6 +844,18 @@ export async function buildEvidence(
       }
       await (pool as Pool<UnitBatch, UnitResult[]> | null)?.close();
       progress.end();
+      // a duplicate the last build dropped in a reused file stays as it was only if every id it has
+      // is still kept where it was (in reused files); new keepers of its ids were checked in `keep`
+      for (const d of prevDrops) {
+        if (!reused(d.seq)) continue;
+        if (d.owners.some((o) => !reused(o)))
+          throw new StalePrevious(
+            `a row of ${allListed[d.seq]} was a duplicate of a row in a file that changed or is gone`,
+          );
+        drops.push({ file: d.seq, line: d.line, ids: d.ids });
+      }
+      drops.sort((a, b) => a.file - b.file || a.line - b.line);
+      await parts.finish();
       const filesRefused = health.filter((h) => h.file_refused).length;
       const healthDoc = {
         schema_version: 1,
@@ -696,16 +874,7 @@ export async function buildEvidence(
       };
       await staged.writeFile(HEALTH_FILE, `${JSON.stringify(healthDoc, null, 2)}\n`);
       inputs.sort((a, b) => (a.path < b.path ? -1 : 1));
-      const parameters = {
-        as_of: config.as_of,
-        future_skew_hours: config.future_skew_hours,
-        limits: config.limits,
-        sources: listed.map(({ source: s }) => ({
-          stream: s.stream,
-          adapter: s.adapter,
-          files: [...s.files].sort(),
-        })),
-      };
+      const reusedFiles = reusedSeq.reduce((a, b) => a + b, 0);
       const schemaVersions = { EvidenceRecord: EVIDENCE_V, QuarantineRecord: QUARANTINE_V };
       return {
         parameters,
@@ -727,15 +896,59 @@ export async function buildEvidence(
           files_refused: filesRefused,
           records,
         },
-        afterPublish: () => cache.prune(),
+        afterPublish: async (manifest: string, files: FileEntry[]) => {
+          await cache.prune();
+          // the state last (incremental.ts): until it names the manifest just published, the next build is a full one
+          if (seenIds.otherIds > 0 || ctxs.length !== allListed.length) {
+            await dropState(root); // ids of another shape are not in the persisted table
+            return;
+          }
+          // ids of this build only: the last build's that no reused file confirms are gone
+          seenIds.remap((a, b) => ((b & PREV) === 0 ? [a, b] : reused(a) ? [a, (b & ~PREV) >>> 0] : null));
+          const outputs: OutputStat[] = [];
+          for (const f of files) {
+            const st = await statOf(root, f.path);
+            if (st) outputs.push(st);
+          }
+          const stateFiles: StateFile[] = ctxs.map((c) => ({
+            path: c.file,
+            key: c.stateKey,
+            bytes: sizes.get(c.file) ?? null,
+            units: c.h.units,
+            evidence_units: c.h.evidence_units,
+            quarantined_units: c.h.quarantined_units,
+            records: c.h.records,
+            by_reason: c.h.by_reason,
+            flags: c.h.flags.filter((f) => f !== 'grew_during_read'),
+            kinds: sortedCounts(c.kinds),
+          }));
+          await writeState(
+            root,
+            {
+              format: STATE_FORMAT,
+              key: stateKey,
+              manifest_sha256: sha256(Buffer.from(manifest, 'utf8')),
+              files: stateFiles,
+              parts: Object.fromEntries([...parts.segs].sort(([a], [b]) => (a < b ? -1 : 1))),
+              drops,
+              outputs,
+            },
+            seenIds,
+          );
+        },
         counts: { in: units, out: kept, quarantined, by_reason: sortedCounts(byReason) },
         stats: { files: health.length, files_refused: filesRefused, records, ...prefixed('kind.', kinds) },
-        summary: `${n(units)} source rows in ${health.length} files → ${n(records)} evidence records, ${n(quarantined)} quarantined${filesRefused ? `, ${filesRefused} files refused` : ''}`,
+        summary:
+          `${n(units)} source rows in ${health.length} files → ${n(records)} evidence records, ${n(quarantined)} quarantined${filesRefused ? `, ${filesRefused} files refused` : ''}` +
+          (previous
+            ? ` (incremental: ${n(health.length - reusedFiles)} of ${n(health.length)} files read; ${n(parts.written)} output files written, ${n(parts.linked)} taken from the last build)`
+            : ''),
       };
     } finally {
       await (pool as Pool<UnitBatch, UnitResult[]> | null)?.close();
+      await parts.abandon();
     }
-  });
+  }
 }
 
 /** A unit's place and raw-bytes hash. */
