@@ -558,7 +558,7 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
   const decidedText =
     from === null
       ? 'no day decided again'
-      : `${n(decided)} outcome runs decided from ${from} on${backfill ? ' (a backfill: days built before are decided again)' : ''}`;
+      : `${n(decided)} outcome runs decided from ${from} on${backfill ? ' (days built before are decided again: a backfilled, changed or removed day)' : ''}`;
   const how = prev
     ? ` (incremental: ${n(written.length)} shards built, ${n(allShards.length - written.length)} unchanged reused; ${decidedText})`
     : b.why && b.why !== 'no earlier build'
