@@ -178,7 +178,9 @@ export function usableRun(run: ScoredRun): UsableOutcome {
 export interface PreferenceStats {
   runs_in: number;
   judgments_in: number;
+  /** Runs that formed a pair when they arrived (outcome), or a correction pair. Each run is counted once, by its fate when it arrived. */
   runs_paired: number;
+  /** Runs that formed no pair when they arrived: KTO rows (a later run may still pair with them). */
   runs_kto: number;
   runs_quarantined: number;
   judgments_paired: number;
@@ -194,7 +196,7 @@ export interface PreferenceStats {
   pairs_outcome: number;
   pairs_correction: number;
   pairs_judgment: number;
-  /** Candidate pairs not taken because the task reached preference_cap_per_task. */
+  /** Candidates of an arriving run not tried because its task was at preference_cap_per_task. */
   pairs_capped: number;
 }
 
