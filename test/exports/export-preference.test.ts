@@ -5,7 +5,7 @@ import { PreferenceSample } from '../../schemas/preference-sample.ts';
 import type { ChatMessage } from '../../schemas/chat.ts';
 import type { QuarantineRecord } from '../../schemas/quarantine-record.ts';
 import { exportPreference } from '../../tasks/phases/export-preference/run.ts';
-import { minePreferences, pairOrDrop, pairOrder } from '../../tasks/phases/export-preference/mining.ts';
+import { minePreferences, pairOrDrop } from '../../tasks/phases/export-preference/mining.ts';
 import {
   editSignal,
   makeProject,
@@ -16,6 +16,12 @@ import {
   writeEvidence,
   writeScored,
 } from './fixture.ts';
+
+/** A run recorded at a given time (same day: the order within the day is by time, then run_id). */
+const at = (recordedAt: string, spec: Parameters<typeof mkRun>[0]) => ({
+  ...mkRun(spec),
+  recorded_at: recordedAt,
+});
 
 /** The words of a pair side / completion (its messages' texts). */
 const txt = (side: readonly ChatMessage[]): string => side.map((m) => m.content ?? '').join('\n');
@@ -36,7 +42,11 @@ test('an accepted and a rejected run of one task make an outcome pair with prove
     [],
     opts,
   );
-  assert.deepEqual(kto, []);
+  // a-acc comes first (same time, run_id order): no earlier partner, so a KTO row; b-rej pairs with it
+  assert.deepEqual(
+    kto.map((k) => [k.run_id, k.label]),
+    [['a-acc', true]],
+  );
   assert.deepEqual(drops, []);
   assert.equal(pairs.length, 1);
   const p = pairs[0] as PreferenceSample;
@@ -66,14 +76,14 @@ test('an accepted and a rejected run of one task make an outcome pair with prove
 });
 
 test('a failed local attempt pairs with its accepted escalation, even under another task_key', () => {
-  const local = mkRun({
+  const local = at('2024-05-01T10:00:00.000Z', {
     id: 'local-1',
     category: 'rejected',
     task: 'local:abc',
     prompt: 'Fix the bug',
     answer: 'I cannot.',
   });
-  const cloud = mkRun({
+  const cloud = at('2024-05-01T10:05:00.000Z', {
     id: 'cloud-1',
     category: 'accepted',
     task: 'cloud:abc',
@@ -86,72 +96,86 @@ test('a failed local attempt pairs with its accepted escalation, even under anot
     pairs.map((p) => [p.pair_type, p.chosen_id, p.rejected_id, txt(p.chosen), txt(p.rejected)]),
     [['outcome', 'cloud-1', 'local-1', 'Patched line 3.', 'I cannot.']],
   );
-  assert.deepEqual(kto, []);
+  // the local attempt came first, with no partner then: a KTO row, which stays
+  assert.deepEqual(
+    kto.map((k) => [k.run_id, k.label]),
+    [['local-1', false]],
+  );
 });
 
-test('tau-bench style trials of one task pair every trial before repeating one, up to the cap', () => {
+test('trials of one task are decided in time order: each pairs with the earlier trials of the other outcome, earliest first, up to the cap', () => {
+  // run_id order is the reverse of time order: time decides
   const trials = [
-    mkRun({ id: 't0', category: 'accepted', task: 'tau:7', answer: 'refund issued' }),
-    mkRun({ id: 't1', category: 'rejected', task: 'tau:7', answer: 'sorry, no' }),
-    mkRun({ id: 't2', category: 'accepted', task: 'tau:7', answer: 'refund done' }),
-    mkRun({ id: 't3', category: 'rejected', task: 'tau:7', answer: 'transferred' }),
-    mkRun({ id: 't4', category: 'rejected', task: 'tau:7', answer: 'error' }),
+    at('2024-05-01T13:00:00.000Z', {
+      id: 't0',
+      category: 'accepted',
+      task: 'tau:7',
+      answer: 'refund issued',
+    }),
+    at('2024-05-01T12:00:00.000Z', { id: 't1', category: 'rejected', task: 'tau:7', answer: 'sorry, no' }),
+    at('2024-05-01T11:00:00.000Z', { id: 't2', category: 'accepted', task: 'tau:7', answer: 'refund done' }),
+    at('2024-05-01T10:00:00.000Z', { id: 't3', category: 'rejected', task: 'tau:7', answer: 'transferred' }),
+    at('2024-05-01T09:00:00.000Z', { id: 't4', category: 'rejected', task: 'tau:7', answer: 'error' }),
   ];
+  const pairsOf = (m: { pairs: PreferenceSample[] }): string[] =>
+    m.pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`).sort();
+  // t4, t3: no earlier accepted trial (KTO rows); t2 pairs with t4 and t3; t1 with t2; t0 with t4,
+  // t3 and t1 (one pair each so far: earliest first)
   const all = minePreferences(trials, [], { cap: 10, testFraction: 0 });
-  // accepted [t0, t2] × rejected [t1, t3, t4]: the zip (t0,t1) (t2,t3) (t0,t4) comes first, then the rest
-  assert.deepEqual(
-    new Set(all.pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`)),
-    new Set(['t0>t1', 't0>t3', 't0>t4', 't2>t1', 't2>t3', 't2>t4']),
+  assert.deepEqual(pairsOf(all), ['t0>t1', 't0>t3', 't0>t4', 't2>t1', 't2>t3', 't2>t4']);
+  assert.deepEqual(all.kto.map((k) => k.run_id).sort(), ['t3', 't4']);
+  assert.equal(
+    all.stats.runs_paired + all.stats.runs_kto,
+    5,
+    'each trial one unit: paired on arrival or a KTO row',
   );
   const capped = minePreferences(trials, [], { cap: 3, testFraction: 0 });
+  assert.deepEqual(pairsOf(capped), ['t2>t1', 't2>t3', 't2>t4']);
+  assert.equal(capped.stats.pairs_capped, 3, "t0's three candidates: the task was at the cap");
   assert.deepEqual(
-    new Set(capped.pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`)),
-    new Set(['t0>t1', 't2>t3', 't0>t4']),
+    capped.kto.map((k) => k.run_id).sort(),
+    ['t0', 't3', 't4'],
+    't0 came when the task was at the cap',
   );
-  assert.equal(capped.stats.pairs_capped, 3);
-  assert.deepEqual(capped.kto, [], 'every trial is in a pair');
 });
 
-test('pairOrder: the zip of both sorted lists first, then the remaining pairs in lexicographic order', () => {
-  assert.deepEqual(
-    [...pairOrder(2, 3)],
-    [
-      [0, 0],
-      [1, 1],
-      [0, 2],
-      [0, 1],
-      [1, 0],
-      [1, 2],
-    ],
-  );
-  assert.deepEqual([...pairOrder(1, 1)], [[0, 0]]);
-  assert.deepEqual([...pairOrder(0, 3)], []);
-  assert.deepEqual(
-    [...pairOrder(3, 2)],
-    [
-      [0, 0],
-      [1, 1],
-      [2, 0],
-      [0, 1],
-      [1, 0],
-      [2, 1],
-    ],
-  );
-  // against the definition (zip first, then the rest lexicographically, each pair once), every shape
-  for (let na = 0; na <= 7; na++) {
-    for (let nr = 0; nr <= 7; nr++) {
-      const want: [number, number][] = [];
-      const seen = new Set<string>();
-      const push = (i: number, j: number): void => {
-        if (!seen.has(`${i},${j}`)) seen.add(`${i},${j}`) && want.push([i, j]);
-      };
-      if (na > 0 && nr > 0) {
-        for (let k = 0; k < Math.max(na, nr); k++) push(k % na, k % nr);
-        for (let i = 0; i < na; i++) for (let j = 0; j < nr; j++) push(i, j);
-      }
-      assert.deepEqual([...pairOrder(na, nr)], want, `${na} × ${nr}`);
-    }
-  }
+test('partners are taken fewest pairs first, then earliest: a run that joins two task groups pairs first with the side that has none', () => {
+  const cap2 = { cap: 2, testFraction: 0 };
+  const runs = [
+    at('2024-05-01T09:00:00.000Z', {
+      id: 'a1',
+      category: 'accepted',
+      task: 'T',
+      answer: 'Refund issued to card 1.',
+    }),
+    at('2024-05-01T10:00:00.000Z', {
+      id: 'r1',
+      category: 'rejected',
+      task: 'T',
+      answer: 'I cannot refund it.',
+    }),
+    // another task, one accepted run: no partner in its own group
+    at('2024-05-01T11:00:00.000Z', {
+      id: 'a2',
+      category: 'accepted',
+      task: 'E',
+      prompt: 'Question for T?',
+      answer: 'Refund issued to card 2.',
+    }),
+    // a rejected retry of a2 under task T: joins both groups (T has 1 pair, the cap is 2)
+    at('2024-05-01T12:00:00.000Z', {
+      id: 'r2',
+      category: 'rejected',
+      task: 'T',
+      escalatedFrom: 'a2',
+      answer: 'Refunds are not possible.',
+    }),
+  ];
+  const { pairs, kto, stats } = minePreferences(runs, [], cap2);
+  // r2's candidates: a1 (1 pair, earlier) and a2 (0 pairs): a2 first, then the cap stops a1
+  assert.deepEqual(pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`).sort(), ['a1>r1', 'a2>r2']);
+  assert.equal(stats.pairs_capped, 1);
+  assert.deepEqual(kto.map((k) => k.run_id).sort(), ['a1', 'a2']);
 });
 
 test('runs left out by the cap or without a partner become KTO rows (true for accepted, false for rejected)', () => {
@@ -164,11 +188,15 @@ test('runs left out by the cap or without a partner become KTO rows (true for ac
     mkRun({ id: 'lonely-acc', category: 'accepted', task: 'V', prompt: 'p2', answer: 'yes' }),
   ];
   const { pairs, kto, stats } = minePreferences(runs, [], { cap: 1, testFraction: 0 });
+  // time order a1, a2, r1, r2: a1 and a2 find no earlier partner (KTO rows); r1 pairs with a1 (no
+  // pairs yet, earliest) and the task is at the cap; r2 finds the task at the cap (a KTO row)
   assert.deepEqual(
     pairs.map((p) => `${p.chosen_id}>${p.rejected_id}`),
     ['a1>r1'],
   );
+  assert.equal(stats.pairs_capped, 3, 'a2 for r1; a1 and a2 for r2');
   assert.deepEqual(kto.map((k) => [k.run_id, k.label, txt(k.completion)]).sort(), [
+    ['a1', true, 'good 1'],
     ['a2', true, 'good 2'],
     ['lonely-acc', true, 'yes'],
     ['lonely-rej', false, 'nope'],
@@ -250,15 +278,15 @@ test('identical texts are never paired: corrections, judgments and same-answer r
   ];
   const { pairs, kto, drops } = minePreferences(runs, [mkJudgment('j', 'hi', 'Hello', 'Hello')], opts);
   assert.deepEqual(pairs, []);
-  assert.deepEqual(kto, []);
+  // acc comes first: a KTO row; rej, the same conversation rejected later, contradicts it and is
+  // quarantined (the earlier run's row stands: a later run never changes it)
+  assert.deepEqual(
+    kto.map((k) => k.run_id),
+    ['acc'],
+  );
   assert.deepEqual(
     drops.map((d) => [d.record, d.reason, d.detail]).sort(),
     [
-      [
-        'acc',
-        'IDENTICAL_TEXT',
-        'same conversation as rejected run rej of the same task: contradicting outcomes',
-      ],
       [
         mkJudgment('j', '', '', '').evidence_id,
         'IDENTICAL_TEXT',
@@ -268,7 +296,7 @@ test('identical texts are never paired: corrections, judgments and same-answer r
       [
         'rej',
         'IDENTICAL_TEXT',
-        'same conversation as accepted run acc of the same task: contradicting outcomes',
+        'same conversation as accepted run acc of the same task, an earlier run: contradicting outcomes',
       ],
     ].sort(),
   );
@@ -301,7 +329,11 @@ test("trials that part at the model's tool call pair: the prompt is what they sh
     opts,
   );
   assert.deepEqual(drops, []);
-  assert.deepEqual(kto, []);
+  assert.deepEqual(
+    kto.map((k) => k.run_id),
+    ['bad'],
+    'the earlier trial found no partner when it came',
+  );
   const p = pairs[0] as PreferenceSample;
   assert.deepEqual(p.prompt, [{ role: 'user', content: 'Cancel my booking' }]);
   const side = (id: string, action: string) => [
@@ -501,7 +533,11 @@ test('export-preference writes pairs, KTO rows and a quarantine; no written pair
     assert.notEqual(txt(p.chosen).trim(), txt(p.rejected).trim());
     assert.equal(PreferenceSample.safeParse(p).success, true);
   }
-  assert.deepEqual(await readRows(root, 'exports/preference/unpaired_kto'), []);
+  assert.deepEqual(
+    (await readRows<KtoSample>(root, 'exports/preference/unpaired_kto')).map((k) => k.run_id),
+    ['acc-1'],
+    'acc-1 came first and found no partner then: a KTO row, and the earlier side of the pair',
+  );
   const q = await readRows<QuarantineRecord>(root, 'exports/preference/_quarantine');
   assert.deepEqual(
     q.map((r) => [r.record_id, r.reason, r.stage]),

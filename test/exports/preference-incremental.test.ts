@@ -18,12 +18,15 @@ import {
 import { treeHashes } from '../helpers/project.ts';
 import { makeProject, mkJudgment, mkRun, readRows, writeEvidence, writeScored } from './fixture.ts';
 
-// Incremental export-preference (docs/exports.md, "Incremental builds" and "Preference"): pairs
-// are mined per task across days, a pair lives in the shard of the latest run it names, a KTO row
-// in its run's day, and the per-task cap takes candidates in a fixed order over the runs sorted by
-// run_id (the zip first). So a run added on a new day can change the rows of an older day. Each
-// case builds, changes the screened days, builds again, and compares every file of
-// exports/preference/ with a cold build of the same inputs in another project.
+// Incremental export-preference (docs/exports.md, "Preference" and "Incremental builds"): outcome
+// runs are decided in time order (day, recorded_at, run_id). A run, when it arrives, pairs with the
+// earlier runs of the other outcome of its task that share its opening (fewest pairs so far, then
+// earliest) while the task is below the cap; a run that formed no pair then is a KTO row of its own
+// day and stays one. A pair lives in the day of its later run. So a day's rows depend only on the
+// days up to it: a new day writes only its own shard (+ `evidence` when the judgments changed), and
+// a backfilled day decides again from itself on. Each case builds, changes the screened days,
+// builds again, and compares every file of exports/preference/ with a cold build of the same
+// inputs in another project.
 
 type Days = Record<string, readonly ScoredRun[]>;
 
@@ -62,8 +65,9 @@ const judgments = {
   'judgments.jsonl': [mkJudgment('j1', 'Greet me', 'Hello there, how can I help?', 'What?')],
 };
 
-// Day 1 (2024-05-01): task T has accepted a-2 and rejected r-1: with a cap of 1 they make the
-// task's one pair, in 2024-05-01. 2024-04-30 holds an unrelated task (one accepted run: a KTO row).
+// 2024-04-30: task U, one accepted run (a KTO row). 2024-05-01: task T, accepted a-2 and rejected
+// r-1 (same time, run_id order: a-2 first, a KTO row; r-1 pairs with it: the task's one pair with a
+// cap of 1, in 2024-05-01).
 const base: Days = {
   '2024-04-30': [mkRun({ id: 'u-1', category: 'accepted', task: 'U' })],
   '2024-05-01': [
@@ -71,68 +75,152 @@ const base: Days = {
     mkRun({ id: 'r-1', category: 'rejected', task: 'T' }),
   ],
 };
-// Day 2 (2024-05-02): accepted a-1 joins task T. Accepted runs sorted by run_id are [a-1, a-2], the
-// zip takes (a-1, r-1) first and the cap stops there: the pair moves to 2024-05-02 (its latest
-// run), and a-2 becomes a KTO row of 2024-05-01.
+// 2024-05-02: accepted a-1 of task T, which is at the cap: a KTO row of 2024-05-02, no pair, and
+// nothing of 2024-05-01 changes (before, the cap took candidates by run_id and moved the pair).
 const withDay2: Days = { ...base, '2024-05-02': [mkRun({ id: 'a-1', category: 'accepted', task: 'T' })] };
 
-test('a new run that joins an old task moves the capped pair: the old day is written again, other shards linked, same bytes as cold', async () => {
+const inodes = (root: string) => (rel: string) => statSync(join(root, 'exports/preference', rel)).ino;
+
+/** Every file of a shard in exports/preference/ (all families and formats). */
+function shardFiles(root: string, shard: string): string[] {
+  return Object.keys(treeHashes(join(root, 'exports/preference'))).filter((p) =>
+    p.endsWith(`/${shard}.jsonl`),
+  );
+}
+
+test('a new run of an old task at the cap adds no pair: a KTO row of its own day, older shards linked, same bytes as cold', async () => {
   const { root, config } = await makeProject({ preference_cap_per_task: 1 });
   await writeDays(root, base, judgments);
   assert.doesNotMatch(await build(root, config), /incremental/, 'a first build is cold');
-  const pairsBefore = await readRows<PreferenceSample>(
-    root,
-    'exports/preference/chosen_rejected/2024-05-01.jsonl',
-  );
   assert.deepEqual(
-    pairsBefore.map((p) => [p.chosen_id, p.rejected_id]),
+    (await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected/2024-05-01.jsonl')).map(
+      (p) => [p.chosen_id, p.rejected_id],
+    ),
     [['a-2', 'r-1']],
   );
-  const inode = (rel: string): number => statSync(join(root, 'exports/preference', rel)).ino;
-  const untouched = inode('unpaired_kto/2024-04-30.jsonl');
-  const evidence = inode('chosen_rejected/evidence.jsonl');
+  const inode = inodes(root);
+  const before = Object.fromEntries(
+    [
+      ...shardFiles(root, '2024-04-30'),
+      ...shardFiles(root, '2024-05-01'),
+      ...shardFiles(root, 'evidence'),
+    ].map((p) => [p, inode(p)]),
+  );
 
   await writeDays(root, withDay2, judgments);
   const summary = await build(root, config);
-  assert.match(summary, /incremental: 2 shards built, 2 unchanged reused; 1 of 2 task groups mined again/);
+  assert.match(
+    summary,
+    /incremental: 1 shards built, 3 unchanged reused; 1 outcome runs decided from 2024-05-02 on\)/,
+  );
+  assert.deepEqual(await readRows(root, 'exports/preference/chosen_rejected/2024-05-02.jsonl'), []);
+  assert.deepEqual(
+    (await readRows<KtoSample>(root, 'exports/preference/unpaired_kto/2024-05-02.jsonl')).map((k) => [
+      k.run_id,
+      k.label,
+    ]),
+    [['a-1', true]],
+  );
+  for (const [p, ino] of Object.entries(before)) assert.equal(inode(p), ino, `${p} is linked, not written`);
+  assertSame(root, await coldHashes(withDay2, judgments, 1));
+  const manifest = JSON.parse(
+    await fsp.readFile(join(root, 'exports/preference/_manifest.json'), 'utf8'),
+  ) as { counts: Record<string, number> };
+  assert.equal(manifest.counts['pairs_capped'], 1, 'a-1 × r-1 not tried: the task was at the cap');
+  assert.equal(manifest.counts['runs_kto'], 3, 'u-1, a-2 (no partner when it came) and a-1');
+
+  // and back: the day removed again gives the first build's files again
+  await writeDays(root, base, judgments);
+  assert.match(
+    await build(root, config),
+    /incremental: 0 shards built, 3 unchanged reused; 0 outcome runs decided from 2024-05-02 on \(days built before are decided again/,
+  );
+  assertSame(root, await coldHashes(base, judgments, 1));
+});
+
+test('a later rejected run pairs with an earlier accepted run that is a KTO row: the KTO row stays, the pair lands in the new day', async () => {
+  const day1: Days = { '2024-05-01': [mkRun({ id: 'a-1', category: 'accepted', task: 'T' })] };
+  const day2: Days = { ...day1, '2024-05-02': [mkRun({ id: 'r-9', category: 'rejected', task: 'T' })] };
+  const { root, config } = await makeProject({ preference_cap_per_task: 4 });
+  await writeDays(root, day1, judgments);
+  await build(root, config);
+  const inode = inodes(root);
+  const kto1 = inode('unpaired_kto/2024-05-01.jsonl');
+  await writeDays(root, day2, judgments);
+  assert.match(await build(root, config), /incremental: 1 shards built, 2 unchanged reused/);
+  assert.equal(inode('unpaired_kto/2024-05-01.jsonl'), kto1, 'the KTO row of a-1 is never withdrawn');
+  assert.deepEqual(
+    (await readRows<KtoSample>(root, 'exports/preference/unpaired_kto')).map((k) => [k.run_id, k.label]),
+    [['a-1', true]],
+  );
   assert.deepEqual(
     (await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected/2024-05-02.jsonl')).map(
       (p) => [p.chosen_id, p.rejected_id],
     ),
-    [['a-1', 'r-1']],
-    'the pair is in the shard of its latest run',
+    [['a-1', 'r-9']],
   );
-  assert.deepEqual(await readRows(root, 'exports/preference/chosen_rejected/2024-05-01.jsonl'), []);
-  assert.deepEqual(
-    (await readRows<KtoSample>(root, 'exports/preference/unpaired_kto/2024-05-01.jsonl')).map((k) => [
-      k.run_id,
-      k.label,
-    ]),
-    [['a-2', true]],
-    'the run past the cap is a KTO row of its own day',
-  );
-  assert.equal(
-    inode('unpaired_kto/2024-04-30.jsonl'),
-    untouched,
-    'an unchanged shard is linked, not written',
-  );
-  assert.equal(inode('chosen_rejected/evidence.jsonl'), evidence, 'unchanged judgments are linked');
-  assertSame(root, await coldHashes(withDay2, judgments, 1));
+  assertSame(root, await coldHashes(day2, judgments, 4));
   const manifest = JSON.parse(
     await fsp.readFile(join(root, 'exports/preference/_manifest.json'), 'utf8'),
-  ) as {
-    counts: Record<string, number>;
-  };
-  assert.equal(
-    manifest.counts['pairs_capped'],
-    1,
-    'the counts are a cold build’s (a-2 × r-1 left out by the cap)',
+  ) as { counts: Record<string, number> };
+  // one unit each: a-1 a KTO row (its fate when it came), r-9 paired
+  assert.deepEqual(
+    [manifest.counts['runs_in'], manifest.counts['runs_kto'], manifest.counts['runs_paired']],
+    [2, 1, 1],
   );
+});
 
-  // and back: the day removed again gives day 1's rows again
-  await writeDays(root, base, judgments);
-  assert.match(await build(root, config), /incremental/);
-  assertSame(root, await coldHashes(base, judgments, 1));
+test('a new day of runs of existing tasks writes only its own shard and evidence, each step the same bytes as cold', async () => {
+  const conv = (id: string, category: 'accepted' | 'rejected', task: string) =>
+    mkRun({ id, category, task, answer: `${category === 'accepted' ? 'Solved' : 'Failed'} by ${id}.` });
+  const days: Days = {
+    '2024-05-01': [
+      conv('a-10', 'accepted', 'T'),
+      conv('b-10', 'rejected', 'B'),
+      conv('c-10', 'accepted', 'C'),
+    ],
+    '2024-05-02': [conv('r-20', 'rejected', 'T'), conv('b-20', 'accepted', 'B')],
+    '2024-05-03': [
+      conv('a-30', 'accepted', 'T'),
+      conv('c-30', 'rejected', 'C'),
+      conv('r-30', 'rejected', 'T'),
+    ],
+  };
+  const more = {
+    'judgments.jsonl': [
+      ...judgments['judgments.jsonl'],
+      mkJudgment('j2', 'Name a colour', 'Blue.', 'Seven.'),
+    ],
+  };
+  const { root, config } = await makeProject({ preference_cap_per_task: 3 });
+  const order = Object.keys(days);
+  await writeDays(root, { [order[0] as string]: days[order[0] as string] as ScoredRun[] }, judgments);
+  await build(root, config);
+  for (let i = 1; i < order.length; i++) {
+    const now = Object.fromEntries(order.slice(0, i + 1).map((d) => [d, days[d] as ScoredRun[]]));
+    const ev = i === order.length - 1 ? more : judgments;
+    const inode = inodes(root);
+    const older = order.slice(0, i).flatMap((d) => shardFiles(root, d));
+    const was = Object.fromEntries(older.map((p) => [p, inode(p)]));
+    await writeDays(root, now, ev);
+    const built = ev === more ? 2 : 1;
+    assert.match(
+      await build(root, config),
+      new RegExp(
+        `incremental: ${built} shards built, ${i + 2 - built} unchanged reused; \\d+ outcome runs decided from ${order[i]} on\\)`,
+      ),
+    );
+    for (const [p, ino] of Object.entries(was)) assert.equal(inode(p), ino, `${p} is linked`);
+    assertSame(root, await coldHashes(now, ev, 3));
+  }
+  // 05-03: a-30 pairs with r-20 (T's one earlier rejected run); r-30 then with a-10 (no pairs yet)
+  // before a-30 (one pair), and the cap (3) stops there; c-30 with c-10
+  assert.deepEqual(
+    (await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected/2024-05-03.jsonl'))
+      .map((p) => `${p.chosen_id}>${p.rejected_id}`)
+      .sort(),
+    ['a-10>r-30', 'a-30>r-20', 'c-10>c-30'],
+  );
 });
 
 test('a new run that links two old tasks by escalated_from, and three days added one at a time, end as a cold build', async () => {
@@ -169,10 +257,23 @@ test('a new run that links two old tasks by escalated_from, and three days added
       p.chosen_id,
       p.rejected_id,
     ]);
-    // 2024-05-02: the escalation joins e-1 to b-1's task, same opening: a pair. 2024-05-04: b-2
-    // joins too; accepted [b-2, e-1] by run_id, the zip takes (b-2, b-1) first, and the cap is 1.
-    if (order[i] === '2024-05-02') assert.ok(pairs.some(([c, r]) => c === 'e-1' && r === 'b-1'));
-    if (order[i] === '2024-05-04') assert.ok(pairs.some(([c, r]) => c === 'b-2' && r === 'b-1'));
+    // 2024-05-02: the escalation joins e-1 to b-1's task, same opening: a pair, and the task is at
+    // the cap (1). 2024-05-04: b-2 joins the task at the cap: no pair, a KTO row of its own day.
+    if (order[i] === '2024-05-02')
+      assert.deepEqual(
+        pairs.filter(([c]) => !c?.includes('#')),
+        [['e-1', 'b-1']],
+      );
+    if (order[i] === '2024-05-04') {
+      assert.ok(pairs.some(([c, r]) => c === 'e-1' && r === 'b-1'));
+      assert.ok(!pairs.some(([c]) => c === 'b-2'));
+      assert.deepEqual(
+        (await readRows<KtoSample>(root, 'exports/preference/unpaired_kto/2024-05-04.jsonl')).map(
+          (k) => k.run_id,
+        ),
+        ['b-2'],
+      );
+    }
   }
 });
 
@@ -186,8 +287,33 @@ test('a backfilled day older than every built day ends as a cold build', async (
   await build(root, config);
   const all: Days = { '2024-04-29': [mkRun({ id: 'a-0', category: 'accepted', task: 'T' })], ...later };
   await writeDays(root, all, judgments);
-  assert.match(await build(root, config), /incremental/);
+  assert.match(
+    await build(root, config),
+    /incremental: 3 shards built, 1 unchanged reused; 4 outcome runs decided from 2024-04-29 on \(days built before are decided again/,
+  );
+  // r-1 now meets a-0 (earliest of the two accepted runs before it, no pairs yet) first
+  assert.deepEqual(
+    (await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected/2024-05-01.jsonl')).map(
+      (p) => [p.chosen_id, p.rejected_id],
+    ),
+    [['a-0', 'r-1']],
+  );
   assertSame(root, await coldHashes(all, judgments, 1));
+});
+
+test('a state decided by the old pairing rule (task groups by run_id) builds whole once, saying so', async () => {
+  const { root, config } = await makeProject({ preference_cap_per_task: 1 });
+  await writeDays(root, base, judgments);
+  await build(root, config);
+  const state = join(root, '.distill/cache/exports/export-preference.json');
+  const s = JSON.parse(await fsp.readFile(state, 'utf8')) as Record<string, unknown>;
+  await fsp.writeFile(state, JSON.stringify({ ...s, extra: { groups: {} } }));
+  assert.match(
+    await build(root, config),
+    /built whole: the state of the last build was decided by another pairing rule/,
+  );
+  assertSame(root, await coldHashes(base, judgments, 1));
+  assert.match(await build(root, config), /incremental: 0 shards built/);
 });
 
 test('a shard edited by hand is written again; a deleted state, a changed cap or a new tools column build whole, with the reason', async () => {
@@ -199,7 +325,11 @@ test('a shard edited by hand is written again; a deleted state, a changed cap or
   const kto = join(root, 'exports/preference/unpaired_kto/2024-04-30.jsonl');
   const before = await fsp.readFile(kto, 'utf8');
   await fsp.writeFile(kto, before.replace('"label":true', '"label":false'));
-  assert.match(await build(root, config), /incremental: 1 shards built, 3 unchanged reused/);
+  // a day no longer as published is decided again, and so is every later day (their rows depend on it)
+  assert.match(
+    await build(root, config),
+    /incremental: 3 shards built, 1 unchanged reused; 4 outcome runs decided from 2024-04-30 on/,
+  );
   assert.equal(await fsp.readFile(kto, 'utf8'), before, 'the edited shard was built again from its input');
   assertSame(root, want);
 

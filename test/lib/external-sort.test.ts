@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExternalSorter } from '../../tasks/lib/external-sort.ts';
 import { peekFields } from '../../tasks/phases/score/json-peek.ts';
-import { LineSpill, partitionCount } from '../../tasks/lib/line-spill.ts';
+import { LineSpill, partitionCount } from '../../tasks/phases/score/line-spill.ts';
 import { jsonlLines } from '../../tasks/lib/jsonl-read.ts';
 
 async function sortAll(rows: [string, string][], memoryChars: number): Promise<[string, string][]> {

@@ -88,12 +88,20 @@ function opensRun(part: readonly ChatMessage[], run: ScoredRun | undefined): boo
  * judgment's own row excepted), different sides, a prompt that reaches the first user turn,
  * sides that are not both pleasantries; outcome pairs accepted over rejected with prompt + each
  * side the opening of that side's own run (one shared context, never two spliced dialogues);
- * correction pairs the human correction over the run's answer; KTO labels match the run's category.
+ * correction pairs the human correction over the run's answer; KTO labels match the run's category;
+ * no run that formed a pair when it arrived is also a KTO row.
  */
 export function preferencePairsSound(s: Snapshot): CheckResult {
   const problems: string[] = [];
   const runs = runsById(s);
   const cat = (id: string): string => runs.get(id)?.category ?? 'missing';
+  // a run's unit is decided when it arrives (time order: day, recorded_at, run_id): a run that
+  // formed a pair then (the later side of an outcome pair, a corrected run) is never a KTO row; the
+  // earlier side of an outcome pair may be one (it found no partner when it came)
+  const when = (id: string): string => {
+    const r = runs.get(id);
+    return `${r?.recorded_at?.slice(0, 10) ?? '~'}\u0000${r?.recorded_at ?? ''}\u0000${id}`;
+  };
   const paired = new Set<string>();
   const ids = new Set<string>();
   for (const p of s.exports.pairs) {
@@ -120,7 +128,7 @@ export function preferencePairsSound(s: Snapshot): CheckResult {
           problems.push(
             `${p.id}: prompt + ${side} is not the opening of run ${side === 'chosen' ? p.chosen_id : p.rejected_id}`,
           );
-      paired.add(p.chosen_id).add(p.rejected_id);
+      paired.add(when(p.chosen_id) > when(p.rejected_id) ? p.chosen_id : p.rejected_id);
     } else if (p.pair_type === 'correction') {
       const run = runs.get(p.rejected_id);
       if (
@@ -149,7 +157,10 @@ export function preferencePairsSound(s: Snapshot): CheckResult {
       problems.push(`KTO ${k.id}: run ${k.run_id} is ${c}; only accepted / rejected runs get a label`);
     else if (k.label !== (c === 'accepted'))
       problems.push(`KTO ${k.id}: label ${k.label} for ${c} run ${k.run_id}`);
-    if (paired.has(k.run_id)) problems.push(`KTO ${k.id}: run ${k.run_id} is also a side of a pair`);
+    if (paired.has(k.run_id))
+      problems.push(
+        `KTO ${k.id}: run ${k.run_id} also formed a pair when it arrived (the later side of a pair)`,
+      );
   }
   return verdict(
     problems,

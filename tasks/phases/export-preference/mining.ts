@@ -9,14 +9,16 @@ import { hasText } from '../../lib/export/messages.ts';
 import { sortById, type ExportDrop } from '../../lib/export/output.ts';
 import { firstModelTurn, toSubstance } from '../../lib/export/substance.ts';
 import { declaredTools } from '../../lib/export/tools.ts';
-import { canonicalJson, contentId } from '../../lib/hash.ts';
+import { canonicalJson, contentId, sha256 } from '../../lib/hash.ts';
+import { shardOfRecordedAt } from '../../lib/export/shards.ts';
 import { splitGroup, splitOf } from '../../lib/export/split.ts';
 import type { PairRefusal, Reason as ExportPreferenceReason } from './contract.ts';
 import { conversationKey, openingKey, splitPair } from '../../lib/export/pairs.ts';
 
 /**
  * The pure core of export-preference: which runs can be pair sides, how attempts of one task are
- * grouped and paired (deterministically, up to a cap), and what is left for KTO or quarantine.
+ * grouped and paired (in time order: each run against the earlier ones, up to a cap), and what is
+ * left for KTO or quarantine.
  * Every pair, whatever its source, is built by `splitPair` (pairs.ts): a shared prompt and the
  * rest of each own conversation.
  */
@@ -172,89 +174,13 @@ export function usableRun(run: ScoredRun): UsableOutcome {
   };
 }
 
-/**
- * The order candidate pairs of one task are taken in, over accepted `a` and rejected `r` (each
- * sorted by run_id): first the zip (a[i mod |a|], r[i mod |r|]) for i < max(|a|, |r|), so every run
- * is used once before any pairing repeats, then every remaining (i, j) in lexicographic order.
- * Lazy, and without a set of the pairs already given: a task's |a| × |r| candidates grow with the
- * square of its runs (43,350 for one task of the 1M-row bench corpus, 540 at 100k), while mining
- * stops at the cap. The zip holds exactly the pairs (i, i mod |r|) when |a| ≥ |r|, else
- * (j mod |a|, j), so "already given" is a comparison.
- */
-export function* pairOrder(na: number, nr: number): Generator<[number, number]> {
-  if (na === 0 || nr === 0) return;
-  const zip = Math.max(na, nr);
-  for (let k = 0; k < zip; k++) yield [k % na, k % nr];
-  for (let i = 0; i < na; i++) {
-    for (let j = 0; j < nr; j++) {
-      if (na >= nr ? j === i % nr : i === j % na) continue; // in the zip
-      yield [i, j];
-    }
-  }
-}
-
-/**
- * Which runs attempt one task: same task_key, or linked by `escalated_from` to another outcome
- * side (union-find). `add` every side first, then `link`; a group's root is its lowest run_id, so
- * groups do not depend on the order of `add`.
- */
-export class TaskUnion {
-  private readonly parent = new Map<string, string>();
-  private readonly edges: { id: string; task: string | null; from: string | null }[] = [];
-
-  add(id: string, task: string | null, from: string | null): void {
-    this.parent.set(id, id);
-    this.edges.push({ id, task, from });
-  }
-
-  /** The root (lowest run_id) of a run's group. */
-  root(x: string): string {
-    let r = x;
-    while (this.parent.get(r) !== r) r = this.parent.get(r) as string;
-    this.parent.set(x, r);
-    return r;
-  }
-
-  private union(a: string, b: string): void {
-    const [ra, rb] = [this.root(a), this.root(b)];
-    if (ra !== rb) this.parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
-  }
-
-  /** Joins the runs of each task_key and each escalation. */
-  link(): void {
-    const byTask = new Map<string, string>();
-    for (const e of this.edges) {
-      if (e.task !== null) {
-        const first = byTask.get(e.task);
-        if (first === undefined) byTask.set(e.task, e.id);
-        else this.union(first, e.id);
-      }
-      if (e.from !== null && this.parent.has(e.from)) this.union(e.from, e.id);
-    }
-    this.edges.length = 0;
-  }
-}
-
-/** Groups runs that attempt one task (see TaskUnion), in root order, each in input order. */
-function taskGroups(usable: readonly Usable[]): Usable[][] {
-  const tu = new TaskUnion();
-  for (const u of usable) tu.add(u.run.run_id, u.run.task_key, u.run.run.escalated_from);
-  tu.link();
-  const groups = new Map<string, Usable[]>();
-  for (const u of usable) {
-    const root = tu.root(u.run.run_id);
-    const g = groups.get(root);
-    if (g) g.push(u);
-    else groups.set(root, [u]);
-  }
-  return [...groups.keys()].sort().map((k) => groups.get(k) as Usable[]);
-}
-
 /** Counts of one mining: every run is paired, a KTO row or quarantined; every judgment paired or quarantined. */
 export interface PreferenceStats {
   runs_in: number;
   judgments_in: number;
+  /** Runs that formed a pair when they arrived (outcome), or a correction pair. Each run is counted once, by its fate when it arrived. */
   runs_paired: number;
+  /** Runs that formed no pair when they arrived: KTO rows (a later run may still pair with them). */
   runs_kto: number;
   runs_quarantined: number;
   judgments_paired: number;
@@ -270,7 +196,7 @@ export interface PreferenceStats {
   pairs_outcome: number;
   pairs_correction: number;
   pairs_judgment: number;
-  /** Candidate pairs not taken because the task reached preference_cap_per_task. */
+  /** Candidates of an arriving run not tried because its task was at preference_cap_per_task. */
   pairs_capped: number;
 }
 
@@ -384,145 +310,353 @@ export function mineRun(
   return { side: null, rows };
 }
 
-/** The outcome sides of a task group, again, from its runs (sorted by run_id). */
-export function sidesOf(runs: readonly ScoredRun[]): Usable[] {
-  return runs.map((r) => {
-    const u = usableRun(r);
-    if (u.type === 'drop') throw new Error(`run ${r.run_id} was an outcome side and is not usable now`);
-    return u.usable;
-  });
+/**
+ * Where a run stands in time order (docs/exports.md, "Preference"): the day it is filed under (its
+ * shard: the day of its recorded_at, `undated` last), then its recorded_at, then its run_id.
+ */
+export function timeOrderKey(shard: string, recordedAt: string | null, runId: string): string {
+  return `${shard}\u0000${recordedAt ?? ''}\u0000${runId}`;
 }
 
-/** The runs of a list grouped by opening, groups in key order, runs in list order. */
-function byOpening(list: readonly Usable[]): Map<string, Usable[]> {
-  const m = new Map<string, Usable[]>();
-  for (const u of list) {
-    const g = m.get(u.opening);
-    if (g) g.push(u);
-    else m.set(u.opening, [u]);
+/** What later runs need to know of an outcome side: what groups it, its outcome, its opening and conversation (hashed). */
+export interface SideFact {
+  id: string;
+  task: string | null;
+  from: string | null;
+  accepted: boolean;
+  /** A hash of its opening (`openingKey`): only runs with the same opening can share a prompt. */
+  opening: string;
+  /** A hash of its conversation (`conversationKey`): equal keys are the same conversation. */
+  key: string;
+}
+
+const hashKey = (s: string): string => sha256(s).slice(0, 32);
+
+/** The fact of a usable outcome side. */
+export function factOf(u: Usable): SideFact {
+  return {
+    id: u.run.run_id,
+    task: u.run.task_key,
+    from: u.run.run.escalated_from,
+    accepted: u.run.category === 'accepted',
+    opening: hashKey(u.opening),
+    key: hashKey(u.key),
+  };
+}
+
+interface Member {
+  seq: number;
+  parent: string;
+  accepted: boolean;
+  opening: string;
+  key: string;
+  /** Pairs it is a side of so far. */
+  pairs: number;
+}
+
+interface GroupState {
+  /** Pairs the task group has so far (the cap counts them). */
+  pairs: number;
+  /** Its sides that can still be partners (not quarantined), per opening and outcome. */
+  openings: Map<string, { a: string[]; r: string[] }>;
+  /** The earliest side with each conversation, per outcome (a later run of the other outcome with it is a contradiction). */
+  keys: Map<string, { a?: string; r?: string }>;
+  size: number;
+}
+
+const emptyGroup = (): GroupState => ({ pairs: 0, openings: new Map(), keys: new Map(), size: 1 });
+
+/**
+ * The outcome sides seen so far, in time order, grouped into task groups as they stand (runs of one
+ * task_key, and a run joined to the run it `escalated_from`; a run that links two groups joins them
+ * from then on, their pair counts added), with what the pairing of a later run needs: each side's
+ * pair count, each group's pair count, and which sides can still be partners. A build replays the
+ * decisions its state keeps for the days it does not decide again (`replay`), then decides the
+ * later runs one at a time (`join`, `needs`, `mineArrival`).
+ */
+export class PairBook {
+  private readonly members = new Map<string, Member>();
+  private readonly groups = new Map<string, GroupState>();
+  private readonly byTask = new Map<string, string>();
+  /** escalated_from targets not seen yet → the sides that name them. */
+  private readonly waiting = new Map<string, string[]>();
+  private seq = 0;
+
+  has(id: string): boolean {
+    return this.members.has(id);
   }
-  return new Map([...m.keys()].sort().map((k) => [k, m.get(k) as Usable[]]));
+
+  private root(x: string): string {
+    let r = x;
+    for (;;) {
+      const p = (this.members.get(r) as Member).parent;
+      if (p === r) break;
+      r = p;
+    }
+    let y = x;
+    while (y !== r) {
+      const m = this.members.get(y) as Member;
+      y = m.parent;
+      m.parent = r;
+    }
+    return r;
+  }
+
+  private group(id: string): GroupState {
+    return this.groups.get(this.root(id)) as GroupState;
+  }
+
+  private union(a: string, b: string): void {
+    let [ra, rb] = [this.root(a), this.root(b)];
+    if (ra === rb) return;
+    let [ga, gb] = [this.groups.get(ra) as GroupState, this.groups.get(rb) as GroupState];
+    if (ga.size < gb.size) [ra, rb, ga, gb] = [rb, ra, gb, ga];
+    (this.members.get(rb) as Member).parent = ra;
+    this.groups.delete(rb);
+    ga.pairs += gb.pairs;
+    ga.size += gb.size;
+    for (const [k, v] of gb.openings) {
+      const into = ga.openings.get(k);
+      if (into) {
+        into.a.push(...v.a);
+        into.r.push(...v.r);
+      } else ga.openings.set(k, v);
+    }
+    const earlier = (x: string | undefined, y: string | undefined): string | undefined =>
+      x === undefined ? y : y === undefined ? x : this.seqOf(x) < this.seqOf(y) ? x : y;
+    for (const [k, v] of gb.keys) {
+      const into = ga.keys.get(k);
+      if (into) {
+        const a = earlier(into.a, v.a);
+        const r = earlier(into.r, v.r);
+        ga.keys.set(k, { ...(a ? { a } : {}), ...(r ? { r } : {}) });
+      } else ga.keys.set(k, v);
+    }
+  }
+
+  private seqOf(id: string): number {
+    return (this.members.get(id) as Member).seq;
+  }
+
+  /** A side arrives (after every side already here): it joins its task group as it stands now. */
+  join(f: SideFact): void {
+    if (this.members.has(f.id)) throw new Error(`outcome side ${f.id} arrives twice`);
+    this.members.set(f.id, {
+      seq: this.seq++,
+      parent: f.id,
+      accepted: f.accepted,
+      opening: f.opening,
+      key: f.key,
+      pairs: 0,
+    });
+    this.groups.set(f.id, emptyGroup());
+    if (f.task !== null) {
+      const first = this.byTask.get(f.task);
+      if (first === undefined) this.byTask.set(f.task, f.id);
+      else this.union(first, f.id);
+    }
+    if (f.from !== null && f.from !== f.id) {
+      if (this.members.has(f.from)) this.union(f.from, f.id);
+      else {
+        const w = this.waiting.get(f.from);
+        if (w) w.push(f.id);
+        else this.waiting.set(f.from, [f.id]);
+      }
+    }
+    const named = this.waiting.get(f.id);
+    if (named) {
+      for (const w of named) this.union(w, f.id);
+      this.waiting.delete(f.id);
+    }
+  }
+
+  /** The earlier side of the other outcome with the same conversation as `id`, if any. */
+  twinOf(id: string): string | null {
+    const m = this.members.get(id) as Member;
+    const k = this.group(id).keys.get(m.key);
+    return (m.accepted ? k?.r : k?.a) ?? null;
+  }
+
+  /** The pairs of `id`'s task group so far. */
+  groupPairs(id: string): number {
+    return this.group(id).pairs;
+  }
+
+  /** The earlier sides `id` may pair with: the other outcome, same opening; fewest pairs first, then earliest. */
+  candidates(id: string): string[] {
+    const m = this.members.get(id) as Member;
+    const o = this.group(id).openings.get(m.opening);
+    const list = [...((m.accepted ? o?.r : o?.a) ?? [])];
+    const key = (x: string): [number, number] => {
+      const c = this.members.get(x) as Member;
+      return [c.pairs, c.seq];
+    };
+    return list.sort((x, y) => {
+      const [px, sx] = key(x);
+      const [py, sy] = key(y);
+      return px - py || sx - sy;
+    });
+  }
+
+  /** The sides whose conversations `mineArrival` will read for `id` (none when it is a contradiction or its task is at the cap). */
+  needs(id: string, cap: number): string[] {
+    if (this.twinOf(id) !== null || this.groupPairs(id) >= cap) return [];
+    return this.candidates(id);
+  }
+
+  /** `id` (arriving) formed a pair with the earlier side `partner`. */
+  pair(id: string, partner: string): void {
+    const p = this.members.get(partner);
+    if (!p || this.root(partner) !== this.root(id))
+      throw new Error(`run ${id} is paired with ${partner}, which is not an earlier run of its task group`);
+    p.pairs++;
+    (this.members.get(id) as Member).pairs++;
+    this.group(id).pairs++;
+  }
+
+  /** `id` is decided: a later run may pair with it unless it was quarantined as a contradiction. */
+  settle(id: string, quarantined: boolean): void {
+    const m = this.members.get(id) as Member;
+    const g = this.group(id);
+    if (!quarantined) {
+      const o = g.openings.get(m.opening) ?? { a: [], r: [] };
+      (m.accepted ? o.a : o.r).push(id);
+      g.openings.set(m.opening, o);
+    }
+    const k = g.keys.get(m.key) ?? {};
+    if (m.accepted) k.a ??= id;
+    else k.r ??= id;
+    g.keys.set(m.key, k);
+  }
+
+  /** Replays a decision a build made before: the side arrives, forms the pairs it formed then, and is settled. */
+  replay(f: SideFact, quarantined: boolean, partners: readonly string[]): void {
+    this.join(f);
+    for (const p of partners) this.pair(f.id, p);
+    this.settle(f.id, quarantined);
+  }
+
+  /**
+   * Runs of task groups with both outcomes whose opening no run of the other outcome in the group
+   * shares (`runs_no_shared_opening`), over the groups as they stand now.
+   */
+  noSharedOpening(): number {
+    let n = 0;
+    for (const g of this.groups.values()) {
+      let a = 0;
+      let r = 0;
+      for (const o of g.openings.values()) {
+        a += o.a.length;
+        r += o.r.length;
+      }
+      if (a === 0 || r === 0) continue;
+      for (const o of g.openings.values())
+        if (o.a.length === 0 || o.r.length === 0) n += o.a.length + o.r.length;
+    }
+    return n;
+  }
+}
+
+/** What one arrival decided: the rows it made, the earlier runs it paired with, and whether it was quarantined as a contradiction. */
+export interface Arrival {
+  rows: MinedRows;
+  partners: string[];
+  quarantined: boolean;
 }
 
 /**
- * Step 2, per task group (sides sorted by run_id): outcome pairs up to the cap, then KTO rows.
- * Only runs with the same opening can share a prompt through the first user turn, so candidates
- * are formed within each opening (openings in key order; the cap counts over the whole task).
+ * Step 2, per outcome side, in time order (after `book.join`): the run is quarantined when an
+ * earlier run of its task group with the other outcome had the same conversation (contradicting
+ * outcomes); else it forms pairs with the earlier runs of the other outcome that share its opening
+ * (`book.candidates`: fewest pairs so far, then earliest), while the group's pair count is below
+ * the cap; a run that formed no pair is a KTO row. `get` gives each candidate's conversation
+ * (`book.needs` names them). Every row is the arriving run's: it lives in its shard.
  */
-export function mineGroup(group: readonly Usable[], opts: Opts, stats: PreferenceStats): MinedRows {
+export function mineArrival(
+  book: PairBook,
+  u: Usable,
+  get: (id: string) => Usable,
+  opts: Opts,
+  stats: PreferenceStats,
+): Arrival {
   const rows = mined();
-  const acc = group.filter((u) => u.run.category === 'accepted');
-  const rej = group.filter((u) => u.run.category === 'rejected');
-  // The same conversation both accepted and rejected says nothing about quality: neither run may
-  // become a pair side or a KTO row (they would teach opposite labels for one example).
-  const exampleKey = (u: Usable): string => u.key;
-  const firstWith = (list: Usable[]): Map<string, string> => {
-    const m = new Map<string, string>();
-    for (const u of list) if (!m.has(exampleKey(u))) m.set(exampleKey(u), u.run.run_id);
-    return m;
-  };
-  const accExamples = firstWith(acc);
-  const rejExamples = firstWith(rej);
-  const keep = (list: Usable[], other: Map<string, string>, otherLabel: string): Usable[] => {
-    const out: Usable[] = [];
-    for (const u of list) {
-      const twin = other.get(exampleKey(u));
-      if (twin === undefined) {
-        out.push(u);
-        continue;
-      }
-      stats.runs_quarantined++;
-      rows.drops.push(
-        runDrop(
-          u.run,
-          'IDENTICAL_TEXT',
-          `same conversation as ${otherLabel} run ${twin} of the same task: contradicting outcomes`,
-          twin,
-        ),
-      );
-    }
-    return out;
-  };
-  const a = keep(acc, rejExamples, 'rejected');
-  const r = keep(rej, accExamples, 'accepted');
-  const accBy = byOpening(a);
-  const rejBy = byOpening(r);
-  if (a.length > 0 && r.length > 0)
-    for (const [k, list] of [...accBy, ...rejBy])
-      if (!(accBy.has(k) && rejBy.has(k))) stats.runs_no_shared_opening += list.length;
-  const used = new Set<string>();
-  let emitted = 0;
-  for (const [k, ga] of accBy) {
-    const gr = rejBy.get(k);
-    if (!gr) continue;
-    let taken = 0;
-    for (const [i, j] of pairOrder(ga.length, gr.length)) {
-      if (emitted >= opts.cap) break;
-      taken++;
-      const c = ga[i] as Usable;
-      const x = gr[j] as Usable;
-      const out = pairOrDrop(
-        {
-          pair_type: 'outcome',
-          task_key: c.run.task_key,
-          chosen: sideOf(c),
-          rejected: sideOf(x),
-          sameSourceRow: false,
-        },
-        opts.testFraction,
-      );
-      if (out.type === 'drop') {
-        stats.candidates_skipped++;
-        rows.drops.push({
-          reason: out.reason,
-          detail: out.detail,
-          provenance: x.run.provenance,
-          record: out.id,
-          trace: x.run.run_id,
-          ref: c.run.run_id,
-          candidate: true,
-        });
-        continue;
-      }
-      emitPair(out.pair, stats, rows);
-      emitted++;
-      used.add(c.run.run_id).add(x.run.run_id);
-    }
-    stats.pairs_capped += ga.length * gr.length - taken; // candidates not taken once the cap was reached
+  const id = u.run.run_id;
+  const accepted = u.run.category === 'accepted';
+  const twin = book.twinOf(id);
+  if (twin !== null) {
+    stats.runs_quarantined++;
+    rows.drops.push(
+      runDrop(
+        u.run,
+        'IDENTICAL_TEXT',
+        `same conversation as ${accepted ? 'rejected' : 'accepted'} run ${twin} of the same task, an earlier run: contradicting outcomes`,
+        twin,
+      ),
+    );
+    book.settle(id, true);
+    return { rows, partners: [], quarantined: true };
   }
-  for (const u of [...a, ...r]) {
-    if (used.has(u.run.run_id)) {
-      stats.runs_paired++;
+  const candidates = book.candidates(id);
+  const partners: string[] = [];
+  let k = 0;
+  for (; k < candidates.length && book.groupPairs(id) < opts.cap; k++) {
+    const other = get(candidates[k] as string);
+    const [c, x] = accepted ? [u, other] : [other, u];
+    const out = pairOrDrop(
+      {
+        pair_type: 'outcome',
+        task_key: c.run.task_key,
+        chosen: sideOf(c),
+        rejected: sideOf(x),
+        sameSourceRow: false,
+      },
+      opts.testFraction,
+    );
+    if (out.type === 'drop') {
+      stats.candidates_skipped++;
+      rows.drops.push({
+        reason: out.reason,
+        detail: out.detail,
+        provenance: x.run.provenance,
+        record: out.id,
+        trace: x.run.run_id,
+        ref: c.run.run_id,
+        candidate: true,
+      });
       continue;
     }
-    // no partner (or past the cap): an unpaired KTO row, desirable iff accepted
-    const label = u.run.category === 'accepted';
-    const { tools, derived } = declaredTools(u.run.run.tools, [u.prompt, u.completion]);
-    stats.runs_kto++;
-    rows.kto.push(
-      KtoSample.parse({
-        schema_version: KTO_V,
-        id: contentId(
-          'kto',
-          u.run.run_id,
-          String(label),
-          canonicalJson(u.prompt),
-          canonicalJson(u.completion),
-        ),
-        run_id: u.run.run_id,
-        task_key: u.run.task_key,
-        prompt: u.prompt,
-        ...(tools.length > 0 ? { tools } : {}),
-        derived_tools: derived,
-        completion: u.completion,
-        repairs: u.repairs,
-        label,
-        split: splitOf(splitGroup(u.run.task_key, u.run.run_id), opts.testFraction),
-        provenance: u.run.provenance,
-      }),
-    );
+    emitPair(out.pair, stats, rows);
+    book.pair(id, other.run.run_id);
+    partners.push(other.run.run_id);
   }
-  return rows;
+  stats.pairs_capped += candidates.length - k; // candidates not tried: the task reached the cap
+  book.settle(id, false);
+  if (partners.length > 0) {
+    stats.runs_paired++;
+    return { rows, partners, quarantined: false };
+  }
+  // no partner when it arrived (none earlier, every candidate refused, or the task at the cap): an
+  // unpaired KTO row, desirable iff accepted; it stays one even if a later run pairs with it
+  const label = accepted;
+  const { tools, derived } = declaredTools(u.run.run.tools, [u.prompt, u.completion]);
+  stats.runs_kto++;
+  rows.kto.push(
+    KtoSample.parse({
+      schema_version: KTO_V,
+      id: contentId('kto', id, String(label), canonicalJson(u.prompt), canonicalJson(u.completion)),
+      run_id: id,
+      task_key: u.run.task_key,
+      prompt: u.prompt,
+      ...(tools.length > 0 ? { tools } : {}),
+      derived_tools: derived,
+      completion: u.completion,
+      repairs: u.repairs,
+      label,
+      split: splitOf(splitGroup(u.run.task_key, id), opts.testFraction),
+      provenance: u.run.provenance,
+    }),
+  );
+  return { rows, partners, quarantined: false };
 }
 
 /**
@@ -583,15 +717,20 @@ export function checkAccounting(stats: PreferenceStats): void {
 
 /**
  * Pure core: scored runs and imported judgments → preference pairs (outcome, correction,
- * judgment), unpaired KTO rows and drops. Deterministic whatever the input order. (The phase runs
- * the same three steps streaming, with task groups formed through an external sort.)
+ * judgment), unpaired KTO rows and drops. Deterministic whatever the input order. Runs are taken
+ * in time order (day, recorded_at, run_id); each outcome side is decided when it arrives, against
+ * the earlier ones only. (The phase runs the same steps day by day, keeping the decisions in its
+ * state so a later build replays them instead of deciding again.)
  */
 export function minePreferences(
   runsIn: readonly ScoredRun[],
   judgmentsIn: readonly JudgmentEvidence[],
   opts: Opts,
 ): PreferenceMining {
-  const runs = [...runsIn].sort((a, b) => (a.run_id < b.run_id ? -1 : 1));
+  // time order: the day a run is filed under (its recorded_at's; undated last), recorded_at, run_id
+  const at = (r: ScoredRun): string =>
+    timeOrderKey(shardOfRecordedAt(r.recorded_at), r.recorded_at, r.run_id);
+  const runs = [...runsIn].sort((a, b) => (at(a) < at(b) ? -1 : 1));
   const judgments = [...judgmentsIn].sort((a, b) => (a.evidence_id < b.evidence_id ? -1 : 1));
   const all = mined();
   const take = (rows: MinedRows): void => {
@@ -600,13 +739,17 @@ export function minePreferences(
     all.drops.push(...rows.drops);
   };
   const stats = emptyStats(runs.length, judgments.length);
-  const outcomeSides: Usable[] = [];
+  const book = new PairBook();
+  const sides = new Map<string, Usable>();
   for (const run of runs) {
     const { side, rows } = mineRun(run, opts, stats);
     take(rows);
-    if (side) outcomeSides.push(side);
+    if (!side) continue;
+    sides.set(run.run_id, side);
+    book.join(factOf(side));
+    take(mineArrival(book, side, (id) => sides.get(id) as Usable, opts, stats).rows);
   }
-  for (const group of taskGroups(outcomeSides)) take(mineGroup(group, opts, stats));
+  stats.runs_no_shared_opening = book.noSharedOpening();
   for (const j of judgments) take(mineJudgment(j, opts, stats));
   checkAccounting(stats);
   return { pairs: sortById(all.pairs), kto: sortById(all.kto), drops: all.drops, stats };

@@ -18,7 +18,6 @@ import {
   EVIDENCE_SHARD,
   EXPORT_LAYOUT,
   familyShard,
-  latestShard,
   loadBuild,
   quarantineShard,
   saveBuild,
@@ -28,13 +27,13 @@ import {
   sortedShards,
   splitShard,
   stillAsPublished,
+  UNDATED_SHARD,
   type PreviousBuild,
   type ShardRecord,
 } from '../../lib/export/shards.ts';
 import { ExternalSorter, SORT_MEMORY_CHARS } from '../../lib/external-sort.ts';
 import { sha256 } from '../../lib/hash.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
-import { LineSpill } from '../../lib/line-spill.ts';
 import { KTO_FAMILY, PAIR_FAMILY, PREFERENCE_DIR } from './contract.ts';
 import { n } from '../../lib/log.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
@@ -42,37 +41,40 @@ import { stagedPhase, type PhaseOutput, type ShellContext } from '../../lib/phas
 import { previousLines, StalePrevious } from '../../lib/previous-output.ts';
 import {
   checkAccounting,
-  mineGroup,
+  factOf,
+  mineArrival,
   mineJudgment,
   mineRun,
-  sidesOf,
-  TaskUnion,
+  PairBook,
+  usableRun,
   type MinedRows,
+  type SideFact,
+  type Usable,
 } from './mining.ts';
-import {
-  addPacked,
-  addPackedSum,
-  addRow,
-  addSum,
-  newTally,
-  packSums,
-  packTally,
-  rowHash,
-  sameSum,
-  type PackedTally,
-  type RowSum,
-  type Tally,
-} from './tally.ts';
+import { addPacked, newTally, packTally, type PackedTally, type Tally } from './tally.ts';
 import { SPLITS } from '../../lib/export/split.ts';
 
 /**
- * An outcome side as the state keeps it: run_id, task_key, escalated_from (what groups it), and
- * where its line is in its day file (byte offset and length), so a task group mined again reads
- * its old members' lines without reading their whole day files.
+ * An outcome side as the state keeps it, in time order: run_id, task_key, escalated_from (what
+ * groups it), where its line is in its day file (byte offset and length: a later run that may pair
+ * with it reads it from there), its outcome (1 accepted, 0 rejected), the hashes of its opening and
+ * conversation, and what it decided when it arrived: quarantined as a contradiction (1) or not
+ * (0), and the earlier runs it paired with.
  */
-type Side = [id: string, task: string | null, from: string | null, offset: number, length: number];
+type Side = [
+  id: string,
+  task: string | null,
+  from: string | null,
+  offset: number,
+  length: number,
+  accepted: 0 | 1,
+  opening: string,
+  key: string,
+  quarantined: 0 | 1,
+  partners: string[],
+];
 
-/** What the state keeps per shard: its outcome sides, and the tally of its own rows (its runs' drops and correction pairs; for `evidence`, the judgments'). */
+/** What the state keeps per shard: its outcome sides and the tally of all its rows (for `evidence`, the judgments'). */
 interface PrefShard {
   sides: Side[];
   tally: PackedTally;
@@ -80,38 +82,43 @@ interface PrefShard {
   judgments?: Record<string, string>;
 }
 
-/** What the state keeps per task group (keyed by its root, the lowest run_id): its tally, and its rows per shard as a row sum. */
-interface PrefGroup {
-  tally: PackedTally;
-  rows: Record<string, [number, string]>;
+/** What the state keeps beside its shards: the version of the pairing rule its decisions follow. */
+interface PrefExtra {
+  pairing: string;
 }
 
-interface PrefExtra {
-  groups: Record<string, PrefGroup>;
-}
+/** The pairing rule the decisions in a state follow (a state without it, or with another, is from the old rule). */
+const PAIRING = 'time-order-1';
 
 type Prev = PreviousBuild<PrefShard, PrefExtra>;
 
 /** A build that must start over cold (the previous build cannot be trusted or reused), and why. */
 class GoCold extends Error {}
 
+const sideFact = (s: Side): SideFact => ({
+  id: s[0],
+  task: s[1],
+  from: s[2],
+  accepted: s[5] === 1,
+  opening: s[6],
+  key: s[7],
+});
+
 /**
  * The export-preference phase: pairs + unpaired KTO rows in exports/preference/, one file per day
- * shard (docs/exports.md). The same three steps as `minePreferences`, streaming: runs one at a time
- * (drops, correction pairs: a run's own rows, in its day's shard; outcome sides spilled to disk),
- * task groups formed by a union-find over run ids and an external sort of the sides by (group root,
- * run_id), each group mined whole (its rows land in the latest shard of the runs they name), and
- * judgments one at a time (shard `evidence`).
+ * shard (docs/exports.md). The same steps as `minePreferences`, day by day in shard order: each
+ * day file is read once (drops and correction pairs: a run's own rows), its outcome sides are taken
+ * in time order (recorded_at, run_id) and each is decided against the earlier sides of its task
+ * group (`PairBook`; the conversations of the candidates it may pair with are read back by offset
+ * from their day files, a bounded number kept in memory), and judgments one at a time (shard
+ * `evidence`). Every row of a run's arrival lives in its day's shard.
  *
  * Incremental: the state (.distill/cache/exports/export-preference.json) keeps, per shard, the
- * sha256 of its input, its outcome sides and the tally of its own rows, and per task group its
- * tally and a row sum per shard it has rows in. A later build reads only the day files that are
- * new or changed; groups that gained, lost or changed a run are mined again (their unchanged
- * members' lines read by offset); every other group's rows and counts come from the last build.
- * A shard is written again when its input changed or the rows the re-mined groups put in it differ
- * from the ones they had there (the per-task cap can move pairs in an old shard); then its other
- * rows are copied from its published files. The rest is hard-linked. The counts are the sum of the
- * tallies, so they are a cold build's.
+ * sha256 of its input, the tally of its rows and its outcome sides with what each decided when it
+ * arrived. A later build decides again only from the earliest day that is new, changed or removed
+ * (an appended day: that day, and `undated`, which sits last); the days before are replayed from
+ * the state (no file read) and their files hard-linked. The counts are the sum of the tallies, so
+ * they are a cold build's.
  */
 export async function exportPreference(root: string, config: DistillConfig): Promise<PhaseResult> {
   const dir = PREFERENCE_DIR;
@@ -121,16 +128,17 @@ export async function exportPreference(root: string, config: DistillConfig): Pro
     export_layout: EXPORT_LAYOUT,
     preference_cap_per_task: cap,
     test_fraction: testFraction,
-    pair_order: 'zip-then-lexicographic by run_id',
+    pair_order:
+      'time order (day, recorded_at, run_id): each run against the earlier ones, partners by fewest pairs then earliest',
   };
   const { runs: runFiles, evidence: evFiles } = await screenedFiles(root);
   return stagedPhase(root, { phase: PHASE, outDir: dir }, async (ctx) => {
     const loaded = await loadBuild<PrefShard, PrefExtra>(root, PHASE, dir, parameters);
     let prev: Prev | null = loaded.prev;
     let why = loaded.why;
-    if (prev && !prev.extra?.groups) {
+    if (prev && prev.extra?.pairing !== PAIRING) {
       prev = null;
-      why = 'the state of the last build keeps no task groups';
+      why = 'the state of the last build was decided by another pairing rule';
     }
     for (;;) {
       try {
@@ -154,43 +162,130 @@ interface BuildInput {
   why: string | null;
 }
 
+/**
+ * Reads the runs a decision needs back from their day files (by the offset and length recorded
+ * for them), keeping the most recently used ones in memory up to `limit` characters of lines.
+ * A line that is not the run expected there means the state does not describe the file: cold.
+ */
+class RunReader {
+  private readonly where = new Map<string, [path: string, offset: number, length: number]>();
+  private readonly cache = new Map<string, { u: Usable; size: number }>();
+  private readonly handles = new Map<string, fsp.FileHandle>();
+  private chars = 0;
+  constructor(private readonly limit: number) {}
+
+  locate(id: string, path: string, offset: number, length: number): void {
+    this.where.set(id, [path, offset, length]);
+  }
+
+  keep(id: string, u: Usable, size: number): void {
+    const had = this.cache.get(id);
+    if (had) {
+      this.cache.delete(id);
+      this.chars -= had.size;
+    }
+    this.cache.set(id, { u, size });
+    this.chars += size;
+    for (const [k, v] of this.cache) {
+      if (this.chars <= this.limit || this.cache.size <= 1) break;
+      this.cache.delete(k);
+      this.chars -= v.size;
+    }
+  }
+
+  async get(id: string): Promise<Usable> {
+    const hit = this.cache.get(id);
+    if (hit) {
+      this.cache.delete(id);
+      this.cache.set(id, hit);
+      return hit.u;
+    }
+    const at = this.where.get(id);
+    if (!at) throw new GoCold(`no day file is known to hold run ${id}`);
+    const [path, offset, length] = at;
+    let fh = this.handles.get(path);
+    if (!fh) {
+      if (this.handles.size >= 32) {
+        const [p, h] = this.handles.entries().next().value as [string, fsp.FileHandle];
+        this.handles.delete(p);
+        await h.close();
+      }
+      fh = await fsp.open(path, 'r');
+      this.handles.set(path, fh);
+    }
+    const buf = Buffer.allocUnsafe(length);
+    const { bytesRead } = await fh.read(buf, 0, length, offset);
+    let run: ScoredRun | null = null;
+    try {
+      run = JSON.parse(buf.toString('utf8', 0, bytesRead)) as ScoredRun;
+    } catch {
+      run = null;
+    }
+    if (bytesRead !== length || run?.run_id !== id)
+      throw new GoCold(`${path} does not hold run ${id} where the state of the last build says`);
+    const u = usableRun(run);
+    if (u.type === 'drop') throw new GoCold(`run ${id} was an outcome side and is not usable now`);
+    this.keep(id, u.usable, length);
+    return u.usable;
+  }
+
+  async close(): Promise<void> {
+    for (const h of this.handles.values()) await h.close();
+    this.handles.clear();
+  }
+}
+
+/** Characters of run lines the reader keeps parsed in memory. */
+const READER_CHARS = 16 * 1024 * 1024;
+
 async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
   const { root, staged, scratch } = ctx;
   const { prev, runFiles, evFiles, config } = b;
   const dir = PREFERENCE_DIR;
   const opts = { cap: config.exports.preference_cap_per_task, testFraction: config.exports.test_fraction };
 
-  const runShards = runFiles.map((f) => ({ shard: shardOfInput(f.path), file: f }));
+  const runShards = runFiles
+    .map((f) => ({ shard: shardOfInput(f.path), file: f }))
+    .sort((x, y) => (x.shard < y.shard ? -1 : x.shard > y.shard ? 1 : 0));
   if (sortedShards(runShards.map((x) => x.shard)).length !== runShards.length)
     throw new Error('two screened run files map to one shard');
   const evInput =
     evFiles.length > 0 ? sha256(evFiles.map((f) => `${f.path}\u0000${f.sha256}`).join('\n')) : null;
   const allShards = sortedShards([...runShards.map((x) => x.shard), ...(evInput ? [EVIDENCE_SHARD] : [])]);
 
-  // which shards the last build can give: same input, and every published file still as its manifest says
-  const kept = new Map<string, ShardRecord<PrefShard>>();
   const intact = async (shard: string): Promise<boolean> => {
     const entries = prev ? shardEntries(prev, dir, shard) : [];
     if (entries.length === 0) return false;
     for (const e of entries) if (!(await stillAsPublished(root, prev as Prev, e))) return false;
     return true;
   };
-  for (const x of [
-    ...runShards,
-    ...(evInput ? [{ shard: EVIDENCE_SHARD, file: { sha256: evInput } }] : []),
-  ]) {
+  // what to decide again: every day from the earliest one that is new, changed, removed or no
+  // longer as published (a day's rows depend on the days before it, never on later ones); the
+  // days before it are kept (their decisions replayed from the state, their files linked)
+  const kept = new Map<string, ShardRecord<PrefShard>>();
+  const prevRunShards = prev ? [...prev.shards.keys()].filter((s) => s !== EVIDENCE_SHARD) : [];
+  let from: string | null = null;
+  for (const s of prevRunShards)
+    if (!runShards.some((x) => x.shard === s) && (from === null || s < from)) from = s;
+  for (const x of runShards) {
+    if (from !== null && x.shard >= from) break;
     const was = prev?.shards.get(x.shard);
     if (was && was.input === x.file.sha256 && (await intact(x.shard))) kept.set(x.shard, was);
+    else {
+      from = x.shard;
+      break;
+    }
+  }
+  if (evInput) {
+    const was = prev?.shards.get(EVIDENCE_SHARD);
+    if (was && was.input === evInput && (await intact(EVIDENCE_SHARD))) kept.set(EVIDENCE_SHARD, was);
   }
   const fresh = new Set(allShards.filter((s) => !kept.has(s)));
-  const shardSet = new Set(allShards);
 
-  // the build's sinks: rows of the shards this build writes go to the sorters; rows the re-mined
-  // task groups put in an old shard wait in `pending` until it is known whether that shard changed
+  // the build's sinks: rows of the shards this build writes
   const pairs = new ExternalSorter(scratch.dir, 'pairs', SORT_MEMORY_CHARS / 4);
   const kto = new ExternalSorter(scratch.dir, 'kto', SORT_MEMORY_CHARS / 4);
   const quarantine = new QuarantineSorter(scratch.dir, PHASE);
-  const pending = new ExternalSorter(scratch.dir, 'pending', SORT_MEMORY_CHARS / 4);
   // rows per shard file written in this build (the self-check of every file written)
   const expectedRows: Record<string, number> = {};
   const count = (rel: string): void => {
@@ -223,152 +318,102 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
     },
   };
 
-  /**
-   * Puts mined rows into their shards (`shardOf`), counting them into `tally` and, when `sums` is
-   * given, into the row sums per shard; rows of shards this build does not surely write wait in
-   * `pending`.
-   */
-  const put = async (
-    rows: MinedRows,
-    tally: Tally,
-    shardOf: (...ids: (string | null | undefined)[]) => string,
-    sums: Map<string, RowSum> | null,
-  ): Promise<void> => {
-    const to = async (fam: string, shard: string, row: unknown, line: string): Promise<void> => {
-      if (!shardSet.has(shard)) throw new Error(`a row of shard ${shard}, which this build does not write`);
-      if (sums) addRow(sums, shard, rowHash(fam, line));
-      if (fresh.has(shard)) {
-        if (fam === PAIR_FAMILY) await sink.pair(row as PreferenceSample, line, shard);
-        else if (fam === KTO_FAMILY) await sink.kto(row as KtoSample, line, shard);
-        else await sink.drop(row as QRowFields, line, shard);
-      } else await pending.add(`${shard}\u0000${fam}`, line);
-    };
+  /** Puts mined rows into a shard this build writes, counting them into `tally`. */
+  const put = async (rows: MinedRows, tally: Tally, shard: string): Promise<void> => {
+    if (!fresh.has(shard)) throw new Error(`a row of shard ${shard}, which this build does not write`);
     for (const p of rows.pairs) {
       tally.pairs[p.split]++;
       if (openaiDpoRow(p) !== null) tally.openai[p.split]++;
       tally.pairTools ||= (p.tools ?? []).length > 0;
-      await to(PAIR_FAMILY, shardOf(p.chosen_id, p.rejected_id), p, JSON.stringify(p));
+      await sink.pair(p, JSON.stringify(p), shard);
     }
     for (const k of rows.kto) {
       tally.kto[k.split]++;
       tally.ktoTools ||= (k.tools ?? []).length > 0;
-      await to(KTO_FAMILY, shardOf(k.run_id), k, JSON.stringify(k));
+      await sink.kto(k, JSON.stringify(k), shard);
     }
     for (const d of rows.drops) {
       const counts = d.candidate ? tally.candidates : tally.units;
       counts[d.reason] = (counts[d.reason] ?? 0) + 1;
-      await to(QUARANTINE_FAMILY, shardOf(d.record, d.trace, d.ref), qFields(d), quarantine.lineOf(d));
+      await sink.drop(qFields(d), quarantine.lineOf(d), shard);
     }
   };
 
-  // step 1: the runs of new or changed day files: their own rows, and their outcome sides
   const records = new Map<string, ShardRecord<PrefShard>>();
-  const sideShard = new Map<string, string>();
-  const spill = new LineSpill([scratch.path('sides.jsonl')]);
-  for (const x of runShards) {
-    if (!fresh.has(x.shard)) continue;
-    const tally = newTally();
-    const sides: Side[] = [];
-    let offset = 0;
-    const own = (): string => x.shard; // a run's own rows are in its day's shard
-    for await (const { text } of jsonlLines(join(root, x.file.path))) {
-      const length = Buffer.byteLength(text);
-      const run = JSON.parse(text) as ScoredRun;
-      tally.stats.runs_in++;
-      const { side, rows } = mineRun(run, opts, tally.stats);
-      await put(rows, tally, own, null);
-      if (side) {
-        sides.push([run.run_id, run.task_key, run.run.escalated_from, offset, length]);
-        await spill.append(0, text);
+  const book = new PairBook();
+  const reader = new RunReader(READER_CHARS);
+  let decided = 0;
+  try {
+    // the kept days: their outcome sides' decisions, replayed in time order (nothing read)
+    for (const x of runShards) {
+      const r = kept.get(x.shard);
+      if (!r) continue;
+      records.set(x.shard, r);
+      const path = join(root, x.file.path);
+      for (const s of r.data.sides) {
+        try {
+          book.replay(sideFact(s), s[8] === 1, s[9]);
+        } catch (e) {
+          throw new GoCold(`the state of the last build does not replay: ${(e as Error).message}`);
+        }
+        reader.locate(s[0], path, s[3], s[4]);
       }
-      offset += length + 1;
     }
-    records.set(x.shard, { input: x.file.sha256, data: { sides, tally: packTally(tally) } });
-  }
-  await spill.close();
-  for (const [shard, r] of kept) if (shard !== EVIDENCE_SHARD) records.set(shard, r);
-
-  // step 2: task groups over every side (this build's and the kept shards'), and which of them
-  // must be mined again: a group with a side of a new or changed shard, or with a run that was in
-  // a group of the last build that had one (or one of a removed shard)
-  const groups = new TaskUnion();
-  for (const [shard, r] of records)
-    for (const [id, task, from] of r.data.sides) {
-      groups.add(id, task, from);
-      sideShard.set(id, shard);
+    // the days decided in this build, in order: each day file read once (a run's own rows: drops,
+    // correction pairs), then its outcome sides decided in time order, each against the earlier
+    // sides of its task group as it stands then
+    for (const x of runShards) {
+      if (!fresh.has(x.shard)) continue;
+      const tally = newTally();
+      const path = join(root, x.file.path);
+      const arriving: { at: string; id: string; offset: number; length: number; fact: SideFact }[] = [];
+      let offset = 0;
+      for await (const { text } of jsonlLines(path)) {
+        const length = Buffer.byteLength(text);
+        const run = JSON.parse(text) as ScoredRun;
+        tally.stats.runs_in++;
+        const { side, rows } = mineRun(run, opts, tally.stats);
+        await put(rows, tally, x.shard);
+        if (side) {
+          arriving.push({ at: run.recorded_at ?? '', id: run.run_id, offset, length, fact: factOf(side) });
+          reader.locate(run.run_id, path, offset, length);
+          reader.keep(run.run_id, side, length);
+        }
+        offset += length + 1;
+      }
+      arriving.sort((p, q) => (p.at < q.at ? -1 : p.at > q.at ? 1 : p.id < q.id ? -1 : p.id > q.id ? 1 : 0));
+      const sides: Side[] = [];
+      for (const a of arriving) {
+        book.join(a.fact);
+        const partners = new Map<string, Usable>();
+        for (const id of book.needs(a.id, opts.cap)) partners.set(id, await reader.get(id));
+        const u = await reader.get(a.id);
+        const out = mineArrival(book, u, (id) => partners.get(id) as Usable, opts, tally.stats);
+        await put(out.rows, tally, x.shard);
+        const f = a.fact;
+        sides.push([
+          f.id,
+          f.task,
+          f.from,
+          a.offset,
+          a.length,
+          f.accepted ? 1 : 0,
+          f.opening,
+          f.key,
+          out.quarantined ? 1 : 0,
+          out.partners,
+        ]);
+        decided++;
+      }
+      records.set(x.shard, { input: x.file.sha256, data: { sides, tally: packTally(tally) } });
     }
-  groups.link();
-  // (one step is enough: an old group none of whose runs left or changed lies whole inside one
-  // group of this build, since the links between its runs are the same)
-  const oldMembers = new Set<string>();
-  const oldGone = new Set<string>(); // roots of the last build's groups that are mined again
-  const again = new Set<string>(); // roots of this build's groups that are mined again
-  if (prev) {
-    const old = new TaskUnion();
-    for (const r of prev.shards.values())
-      for (const [id, task, from] of r.data.sides) old.add(id, task, from);
-    old.link();
-    for (const [shard, r] of prev.shards)
-      if (!kept.has(shard)) for (const [id] of r.data.sides) oldGone.add(old.root(id));
-    const touched = new Set<string>();
-    for (const r of prev.shards.values())
-      for (const [id] of r.data.sides) if (oldGone.has(old.root(id))) touched.add(id);
-    for (const [id, shard] of sideShard) if (fresh.has(shard) || touched.has(id)) again.add(groups.root(id));
-    // an old group whose runs now join a group mined again goes too (a new run of its task)
-    for (const [shard, r] of kept)
-      if (shard !== EVIDENCE_SHARD)
-        for (const [id] of r.data.sides) if (again.has(groups.root(id))) oldGone.add(old.root(id));
-    for (const r of prev.shards.values())
-      for (const [id] of r.data.sides) if (oldGone.has(old.root(id))) oldMembers.add(id);
-  } else for (const id of sideShard.keys()) again.add(groups.root(id));
-
-  // the sides of those groups, sorted by (group root, run_id): this build's from the spill, the
-  // kept shards' read by offset from their day files (checked: the state says what is there)
-  const byGroup = new ExternalSorter(scratch.dir, 'groups', SORT_MEMORY_CHARS / 4);
-  if (spill.lines[0] !== 0)
-    for await (const { text } of jsonlLines(scratch.path('sides.jsonl'))) {
-      const run = JSON.parse(text) as ScoredRun;
-      await byGroup.add(`${groups.root(run.run_id)}\u0000${run.run_id}`, text);
-    }
-  for (const x of runShards) {
-    const r = kept.get(x.shard);
-    if (!r) continue;
-    const want = r.data.sides.filter(([id]) => again.has(groups.root(id)));
-    if (want.length > 0) await readSides(join(root, x.file.path), want, byGroup, (id) => groups.root(id));
+  } finally {
+    await reader.close();
   }
 
-  // step 3: mine those groups
-  const newGroups = new Map<string, PrefGroup>();
-  const newSums = new Map<string, RowSum>();
-  let current: string | null = null;
-  let members: ScoredRun[] = [];
-  const flush = async (): Promise<void> => {
-    if (members.length === 0) return;
-    const tally = newTally();
-    const sums = new Map<string, RowSum>();
-    const shardOf = (...ids: (string | null | undefined)[]): string =>
-      latestShard(
-        ids.map((id) => (id ? sideShard.get(id) : undefined)),
-        EVIDENCE_SHARD,
-      );
-    await put(mineGroup(sidesOf(members), opts, tally.stats), tally, shardOf, sums);
-    for (const [s, v] of sums) addSum(newSums, s, v);
-    newGroups.set(current as string, { tally: packTally(tally), rows: packSums(sums) });
-    members = [];
-  };
-  for await (const { key, line } of byGroup.sorted()) {
-    const g = key.slice(0, key.indexOf('\u0000'));
-    if (g !== current) {
-      await flush();
-      current = g;
-    }
-    members.push(JSON.parse(line) as ScoredRun);
-  }
-  await flush();
-
-  // step 4: judgments (shard `evidence`), when the screened evidence changed. A judgment's rows
-  // depend on it alone: one whose line the last build mined (same sha256) keeps its rows, copied
-  // from the published shard and counted from them; only new or changed judgments are mined
+  // judgments (shard `evidence`), when the screened evidence changed. A judgment's rows depend on
+  // it alone: one whose line the last build mined (same sha256) keeps its rows, copied from the
+  // published shard and counted from them; only new or changed judgments are mined
   let evRecord: PrefShard | null = null;
   if (evInput && fresh.has(EVIDENCE_SHARD)) {
     const tally = newTally();
@@ -395,7 +440,7 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
         judgments[h] = ev.evidence_id;
         mined.add(ev.evidence_id);
         tally.stats.judgments_in++;
-        await put(mineJudgment(ev, opts, tally.stats), tally, () => EVIDENCE_SHARD, null);
+        await put(mineJudgment(ev, opts, tally.stats), tally, EVIDENCE_SHARD);
       }
     if (keep.size > 0) {
       const copied = new Map<string, number>();
@@ -427,61 +472,20 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
       data: evRecord ?? (kept.get(EVIDENCE_SHARD) as ShardRecord<PrefShard>).data,
     });
 
-  // the groups of this build: the last build's that were not mined again, and the ones that were
-  const allGroups: Record<string, PrefGroup> = {};
-  const oldSums = new Map<string, RowSum>();
-  for (const [root_, g] of Object.entries(prev?.extra?.groups ?? {})) {
-    if (!oldGone.has(root_)) allGroups[root_] = g;
-    else for (const [s, v] of Object.entries(g.rows)) addPackedSum(oldSums, s, v);
-  }
-  for (const [root_, g] of newGroups) {
-    if (allGroups[root_]) throw new GoCold(`task group ${root_} is both kept and mined again`);
-    allGroups[root_] = g;
-  }
-  for (const r of oldGone)
-    if (!prev?.extra?.groups[r]) throw new GoCold(`the state of the last build misses task group ${r}`);
-
-  // the totals: every shard's own tally and every group's
+  // the totals: every shard's tally, and the one count over the task groups as they stand
   const total = newTally();
   for (const r of records.values()) addPacked(total, r.data.tally);
-  for (const g of Object.values(allGroups)) addPacked(total, g.tally);
-  const tools = (): { pair: boolean; kto: boolean } => ({ pair: total.pairTools, kto: total.ktoTools });
+  total.stats.runs_no_shared_opening = book.noSharedOpening();
   if (prev && kept.size > 0) {
     const was = newTally();
     for (const r of prev.shards.values()) addPacked(was, r.data.tally);
-    for (const g of Object.values(prev.extra?.groups ?? {})) addPacked(was, g.tally);
-    if (was.pairTools !== tools().pair || was.ktoTools !== tools().kto)
+    if (was.pairTools !== total.pairTools || was.ktoTools !== total.ktoTools)
       throw new GoCold('whether any row declares tools changed (the TRL / HF tools column)');
   }
 
-  // which kept shards change: the rows the re-mined groups put there differ from the ones they had
-  const rewrite = new Set(fresh);
-  for (const s of kept.keys()) if (!sameSum(oldSums.get(s), newSums.get(s))) rewrite.add(s);
-  // a shard written again keeps its other rows: copied from its published files, without the rows
-  // of the groups mined again (every row naming one of their runs: an outcome side's rows are all
-  // its group's)
-  for (const s of [...rewrite].sort()) {
-    if (fresh.has(s)) continue;
-    await copyKeptRows(
-      root,
-      prev as Prev,
-      s,
-      (fam, row) => !namedRuns(fam, row).some((id) => typeof id === 'string' && oldMembers.has(id)),
-      sink,
-    );
-  }
-  for await (const { key, line } of pending.sorted()) {
-    const [shard, fam] = key.split('\u0000') as [string, string];
-    if (!rewrite.has(shard)) continue;
-    const row = JSON.parse(line) as Record<string, unknown>;
-    if (fam === PAIR_FAMILY) await sink.pair(row as unknown as PreferenceSample, line, shard);
-    else if (fam === KTO_FAMILY) await sink.kto(row as unknown as KtoSample, line, shard);
-    else await sink.drop(row as unknown as QRowFields, line, shard);
-  }
-  // the rest is linked from the published folder (each file was checked against its digest above)
+  // the kept shards are linked from the published folder (each file was checked against its digest above)
   const reused = new Set<string>();
   for (const s of kept.keys()) {
-    if (rewrite.has(s)) continue;
     for (const e of shardEntries(prev as Prev, dir, s)) {
       const rel = e.path.slice(dir.length + 1);
       await staged.linkFile(rel, join(root, e.path), { sha256: e.sha256, bytes: e.bytes, rows: e.rows });
@@ -489,7 +493,7 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
     }
   }
 
-  const written = sortedShards(rewrite);
+  const written = sortedShards(fresh);
   for (const shard of written)
     for (const rel of [
       familyShard(PAIR_FAMILY, shard),
@@ -550,9 +554,13 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
   };
   const unitsIn = stats.runs_in + stats.judgments_in;
   const unitsDropped = stats.runs_quarantined + stats.judgments_quarantined;
-  const groupCount = Object.keys(allGroups).length;
+  const backfill = from !== null && prevRunShards.some((s) => s >= (from as string) && s !== UNDATED_SHARD);
+  const decidedText =
+    from === null
+      ? 'no day decided again'
+      : `${n(decided)} outcome runs decided from ${from} on${backfill ? ' (days built before are decided again: a backfilled, changed or removed day)' : ''}`;
   const how = prev
-    ? ` (incremental: ${n(written.length)} shards built, ${n(allShards.length - written.length)} unchanged reused; ${n(newGroups.size)} of ${n(groupCount)} task groups mined again)`
+    ? ` (incremental: ${n(written.length)} shards built, ${n(allShards.length - written.length)} unchanged reused; ${decidedText})`
     : b.why && b.why !== 'no earlier build'
       ? ` (built whole: ${b.why})`
       : '';
@@ -569,9 +577,7 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
       prev ? { root, files: prev.manifest.files } : undefined,
     ),
     afterPublish: (manifest: string) =>
-      saveBuild<PrefShard, PrefExtra>(root, PHASE, b.parameters, manifest, records, {
-        groups: Object.fromEntries(Object.entries(allGroups).sort(([a], [c]) => (a < c ? -1 : 1))),
-      }),
+      saveBuild<PrefShard, PrefExtra>(root, PHASE, b.parameters, manifest, records, { pairing: PAIRING }),
     counts: { in: unitsIn, out: unitsIn - unitsDropped, quarantined: unitsDropped, by_reason: byReason },
     stats: {
       ...stats,
@@ -584,7 +590,7 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
   };
 }
 
-/** The quarantine family's name in row sums and the pending rows (its files are `_quarantine/<shard>.jsonl`). */
+/** The quarantine family's name in copied rows (its files are `_quarantine/<shard>.jsonl`). */
 const QUARANTINE_FAMILY = '_quarantine';
 
 type QRowFields = { record_id: string; reason: string; ref: string | null; detail: string };
@@ -595,45 +601,6 @@ const qFields = (d: ExportDrop): QRowFields => ({
   ref: d.ref,
   detail: d.detail,
 });
-
-/**
- * Reads the lines of `want` (sides the state recorded with their offset and length) from a day
- * file and adds them to the group sort; a line that is not the run the state names means the state
- * does not describe the file: the build starts over cold.
- */
-async function readSides(
-  path: string,
-  want: Side[],
-  byGroup: ExternalSorter,
-  rootOf: (id: string) => string,
-): Promise<void> {
-  const fh = await fsp.open(path, 'r');
-  try {
-    for (const [id, , , offset, length] of [...want].sort((a, c) => a[3] - c[3])) {
-      const buf = Buffer.allocUnsafe(length);
-      const { bytesRead } = await fh.read(buf, 0, length, offset);
-      const text = buf.toString('utf8', 0, bytesRead);
-      let runId: unknown;
-      try {
-        runId = (JSON.parse(text) as ScoredRun).run_id;
-      } catch {
-        runId = undefined;
-      }
-      if (bytesRead !== length || runId !== id)
-        throw new GoCold(`${path} does not hold run ${id} where the state of the last build says`);
-      await byGroup.add(`${rootOf(id)}\u0000${id}`, text);
-    }
-  } finally {
-    await fh.close();
-  }
-}
-
-/** The run ids a published row names (its pair sides, its run, or a quarantine row's record, trace and ref). */
-function namedRuns(fam: string, row: Record<string, unknown>): unknown[] {
-  if (fam === PAIR_FAMILY) return [row['chosen_id'], row['rejected_id']];
-  if (fam === KTO_FAMILY) return [row['run_id']];
-  return [row['record_id'], row['trace_id'], row['ref']];
-}
 
 /** The judgment (evidence_id) a row of the `evidence` shard comes from. */
 function judgmentOf(fam: string, row: Record<string, unknown>): string {
@@ -714,7 +681,7 @@ function card(total: Tally): string {
       '# distill preference pairs',
       '',
       "Exported by `distill export-preference`. `preference`: TRL conversational preference rows with an explicit prompt (`id`, `prompt`, `chosen`, `rejected`): the prompt is exactly the opening both conversations share (at least through the first user turn), and each side is the rest of its own conversation (a list of messages starting with the model's turn, tool calls and results included). Pairs are an accepted vs a rejected attempt at one task, a human correction vs the original answer, or an imported human judgment. Never a run paired with itself, never two different dialogues, never two sides that are only pleasantries.",
-      "`kto`: unpaired rows (`id`, `prompt`, `completion`, `label`) for accepted (true) and rejected (false) runs that found no partner: the prompt is the run up to the model's first turn, the completion the rest up to its last substantive turn.",
+      "`kto`: unpaired rows (`id`, `prompt`, `completion`, `label`) for accepted (true) and rejected (false) runs that found no partner when they came (runs are taken in time order; a later run may still pair with one): the prompt is the run up to the model's first turn, the completion the rest up to its last substantive turn.",
       'TRL computes the DPO / KTO loss over every token of a side or completion, tool results and any later user turn included; mask them yourself if your trainer should not learn them.',
       'Each split is one file per day of the traces (`preference/<split>/<YYYY-MM-DD>.jsonl`, `undated.jsonl`; a pair belongs to the latest day of its runs, a judgment to `evidence.jsonl`); `load_dataset` reads them all through the globs above.',
       'Tool-call `arguments` are JSON objects; splits are assigned by a hash of the task_key. Trace any row back to its source line with `distill trace <id>`.',

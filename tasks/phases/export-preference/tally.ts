@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { Split } from '../../lib/export/split.ts';
 import { bump, sortedCounts } from '../../lib/phase.ts';
 import { emptyStats, type PreferenceStats } from './mining.ts';
 
 /**
- * What one unit of export-preference's work contributed to the build's counts: a day shard's own
- * rows (its runs' drops and correction pairs), one task group's rows (outcome pairs, KTO rows,
- * their drops), or the judgments' rows. Counts add up, so an incremental build sums the
- * contributions kept in its state for the units it did not redo with the ones it did, and gets the
- * counts a cold build computes.
+ * What one day shard of export-preference contributed to the build's counts: its runs' rows (drops,
+ * correction pairs, and what each outcome side decided when it arrived: pairs, a KTO row, refused
+ * candidates), or, for `evidence`, the judgments' rows. Counts add up, so an incremental build sums
+ * the tallies kept in its state for the days it did not decide again with the ones it did, and gets
+ * the counts a cold build computes.
  */
 export interface Tally {
   stats: PreferenceStats;
@@ -84,57 +83,3 @@ export function addPacked(into: Tally, p: PackedTally): void {
   for (const [k, v] of Object.entries(p.u ?? {})) bump(into.units, k, v);
   for (const [k, v] of Object.entries(p.c ?? {})) bump(into.candidates, k, v);
 }
-
-/**
- * An order-free digest of a set of rows: the sum of each row's 128-bit hash (sha256 of its family
- * and line) modulo 2^128, with the row count. Two units' rows in a shard can be compared without
- * keeping them: the rows a shard gets from the task groups mined again are the ones it had when the
- * sums of the groups that left it and of the groups that come in are equal.
- */
-export interface RowSum {
-  rows: number;
-  sum: bigint;
-}
-
-const MOD = (1n << 128n) - 1n;
-
-export function rowHash(family: string, line: string): bigint {
-  return BigInt(
-    `0x${createHash('sha256').update(family).update('\u0000').update(line).digest('hex').slice(0, 32)}`,
-  );
-}
-
-export function addRow(sums: Map<string, RowSum>, shard: string, h: bigint): void {
-  const s = sums.get(shard);
-  if (s) {
-    s.rows++;
-    s.sum = (s.sum + h) & MOD;
-  } else sums.set(shard, { rows: 1, sum: h });
-}
-
-/** Adds a row sum into `sums`. */
-export function addSum(sums: Map<string, RowSum>, shard: string, v: RowSum): void {
-  const s = sums.get(shard) ?? { rows: 0, sum: 0n };
-  s.rows += v.rows;
-  s.sum = (s.sum + v.sum) & MOD;
-  sums.set(shard, s);
-}
-
-/** Adds a packed row sum (`[rows, hex]`) into `sums`. */
-export function addPackedSum(sums: Map<string, RowSum>, shard: string, p: [number, string]): void {
-  const s = sums.get(shard) ?? { rows: 0, sum: 0n };
-  s.rows += p[0];
-  s.sum = (s.sum + BigInt(`0x${p[1]}`)) & MOD;
-  sums.set(shard, s);
-}
-
-export function packSums(sums: ReadonlyMap<string, RowSum>): Record<string, [number, string]> {
-  return Object.fromEntries(
-    [...sums.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => [k, [v.rows, v.sum.toString(16)]]),
-  );
-}
-
-export const sameSum = (a: RowSum | undefined, b: RowSum | undefined): boolean =>
-  (a?.rows ?? 0) === (b?.rows ?? 0) && (a?.sum ?? 0n) === (b?.sum ?? 0n);

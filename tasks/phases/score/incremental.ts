@@ -13,7 +13,7 @@ import { ExternalSorter, type SortedRow } from '../../lib/external-sort.ts';
 import { sha256 } from '../../lib/hash.ts';
 import { peekFields } from './json-peek.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
-import { fnv1a, LineSpill, partitionCount } from '../../lib/line-spill.ts';
+import { fnv1a, LineSpill, partitionCount } from './line-spill.ts';
 import { n } from '../../lib/log.ts';
 import { Manifest, MANIFEST } from '../../lib/manifest.ts';
 import type { PhaseOutput, ShellContext } from '../../lib/phase-shell.ts';

@@ -1,7 +1,7 @@
 import type { DistillConfig } from '../../../schemas/config.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { ExternalSorter } from '../../lib/external-sort.ts';
-import { fnv1a, LineSpill, partitionCount } from '../../lib/line-spill.ts';
+import { fnv1a, LineSpill, partitionCount } from './line-spill.ts';
 import { Progress } from '../../lib/log.ts';
 import { stagedPhase, type PhaseOutput, type ShellContext } from '../../lib/phase-shell.ts';
 import { type PhaseResult } from '../../lib/phase.ts';
