@@ -36,6 +36,38 @@ test('validation keeps look-alikes: private / loopback / documentation IPs, bad 
   for (const s of keep) assert.deepEqual(types(s), [], s);
 });
 
+test('numbers as programs print them are not PII: decimals, floats in JSON and prose, clock times', () => {
+  // found at 1M rows: a tool result's 123724.79999999999 read as a card once the dot was dropped
+  // (Luhn + an issuer prefix), so export-rag's rescan refused a row screen had passed
+  const keep = [
+    '123724.79999999999',
+    '2.718281828459045',
+    '[{"country":"GB","revenue":123724.79999999999}]',
+    'revenue 4111.111111111111 total',
+    'at 2026-10-01 12:06:45.369 1234567 bytes',
+  ];
+  for (const s of keep) assert.deepEqual(types(s), [], s);
+  // every double as JavaScript prints it, bare, in JSON and in prose (a fixed LCG, so the cases are the same each run)
+  let seed = 12345;
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const found: string[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const x = (rnd() + rnd() * 1e-9) * 10 ** (Math.floor(rnd() * 16) - 3);
+    for (const s of [String(x), `{"revenue":${x}}`, `took ${x} s`, `[${x}, ${rnd() * 1000}]`])
+      if (types(s).length > 0) found.push(`${s} → ${types(s).join(', ')}`);
+  }
+  assert.deepEqual(found.slice(0, 5), []);
+  // card groupings stay cards: 4-4-4-4 with spaces, dashes or dots, Amex 4-6-5, one run
+  for (const card of [
+    '4111 1111 1111 1111',
+    '5555-5555-5555-4444',
+    '4000.0566.5566.5556',
+    '3782 822463 10005',
+    '6011111111111117',
+  ])
+    assert.deepEqual(types(`card ${card} on file`), [`CREDIT_CARD:${card}`], card);
+});
+
 test('hostile strings: 100k "a@", a 200k-digit run and 50k "?" stay fast and find nothing', () => {
   for (const s of [
     'a@'.repeat(100_000),

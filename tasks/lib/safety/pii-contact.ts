@@ -156,6 +156,7 @@ export function isPhone(text: string, before: string, digits: number, forced = f
   if (/^\d{3}-\d{2}-\d{4}$/.test(text)) return false; // the SSN shape, valid or not
   if (/[ .\/-]\d$/.test(text) || /\.\d{1,2}[ )]/.test(text)) return false; // a one-digit last group, a decimal inside
   if (/[,.]\d*$/.test(before) && /\d[,.]$/.test(before)) return false; // part of 1,234,567
+  if (/\d:$/.test(before)) return false; // the seconds of a clock time: 12:06:45.369 1234567
   if (!forced) {
     const phoneWord = PHONE_WORDS.test(before);
     if (!phoneWord && ID_WORDS.test(before)) return false; // "phone number:" is a phone's label, "order number:" an id's

@@ -33,12 +33,25 @@ export function isCardNumber(digits: string): boolean {
 
 const CARD_ID_WORDS = /(?:order|invoice|tracking|isbn|ean|upc|imei|serial|id)\s*[:#=]?\s*$/i;
 
-/** Card numbers: 13–19 digits in groups separated by single spaces, dashes or dots, or in one run. */
+/**
+ * True when a digit run is written the way card numbers are: in one run, or in at least three
+ * groups of 3–6 digits with one separator throughout (4-4-4-4, 4-6-5 Amex, 4-6-4 Diners,
+ * 4-4-4-4-3; Presidio's CreditCardRecognizer likewise takes only 3–5-digit groups). Two groups
+ * are a decimal or a split, not a card: `123724.79999999999` and Math.E (`2.718281828459045`)
+ * pass Luhn and an issuer prefix once the dot is dropped, and floats like these fill tool results.
+ */
+export function cardGrouping(text: string): boolean {
+  if (/^\d+$/.test(text)) return true;
+  const m = /^\d+([ .-])\d+(?:\1\d+)+$/.exec(text);
+  return m !== null && text.split(m[1] as string).every((g) => g.length >= 3 && g.length <= 6);
+}
+
+/** Card numbers: 13–19 digits in one run, or in a card's groups (`cardGrouping`) separated by spaces, dashes or dots. */
 export function cards(s: string, out: PiiSpan[]): void {
   digitRuns(s, 23, (start, end, count) => {
     if (count < 13 || count > 19) return;
     const text = s.slice(start, end);
-    if (!/^\d+(?:[ .-]\d+)*$/.test(text)) return;
+    if (!cardGrouping(text)) return;
     if (CARD_ID_WORDS.test(s.slice(Math.max(0, start - 20), start))) return;
     if (isCardNumber(text.replace(/[ .-]/g, ''))) out.push({ type: 'CREDIT_CARD', start, end });
   });
