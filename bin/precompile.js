@@ -27,7 +27,9 @@
 //   and every dataset; <key> is a sha256 of the sources (paths and contents), this file, the
 //   tsconfig and esbuild's version. Start-up first checks a key of the checkout's path and the
 //   files' stats (path, size, mtime, ctime, inode), which names the content key it was last seen
-//   with; when none does, the sources are hashed. Never trusted otherwise: an edit changes the stats.
+//   with; when none does, the sources are hashed. Never trusted otherwise: an edit changes the stats,
+//   except a second same-size edit within the filesystem's timestamp granularity, so no alias is
+//   kept while a source is younger than RACY_MS (those starts hash the sources, ~tens of ms).
 // - Written to a temp dir and renamed into place: two processes compiling at once both succeed
 //   (the second rename finds the build there and drops its own copy).
 // - Old builds are pruned after each compile: the newest KEEP are kept, and any used within
@@ -100,16 +102,30 @@ function toolchain() {
   ].join('\n');
 }
 
-/** The stat key: changes whenever a source file is added, removed or written. */
+/**
+ * The stat key: changes whenever a source file is added, removed or written, except for a write
+ * within the timestamp granularity of the last one (same size, in place): `newest` is the latest
+ * mtime / ctime seen, and an alias is only recorded for stats older than RACY_MS (see ensureBuild).
+ */
 function statKey(files, tools) {
   const h = createHash('sha256').update(`${REPO}\0${tools}`);
+  let newest = 0;
   for (const f of files) {
     // milliseconds with a fraction (sub-microsecond on the usual filesystems); bigint stats cost ~4× more
     const s = statSync(join(REPO, f));
     h.update(`\0${f}\0${s.size}\0${s.mtimeMs}\0${s.ctimeMs}\0${s.ino}`);
+    newest = Math.max(newest, s.mtimeMs, s.ctimeMs);
   }
-  return h.digest('hex');
+  return { key: h.digest('hex'), newest };
 }
+
+/**
+ * How much older than the alias the newest source stat must be for the alias to be trusted ("racy
+ * git"): on a filesystem with coarse timestamps (1 s on ext3 / HFS+ / FAT, 2 s on FAT's mtime, a
+ * clock tick elsewhere) a second edit of the same size soon after the first leaves every stat as it
+ * was, and an alias written in between would keep serving the build of the first edit.
+ */
+const RACY_MS = 3000;
 
 /** The content key: the sources' paths and bytes. */
 function contentKey(files, tools) {
@@ -264,7 +280,7 @@ function prune(current) {
 export async function ensureBuild() {
   const files = sourceFiles();
   const tools = toolchain();
-  const sk = statKey(files, tools);
+  const { key: sk, newest } = statKey(files, tools);
   const alias = join(CACHE_DIR, 'stat', sk);
   try {
     const key = readFileSync(alias, 'utf8').trim();
@@ -284,6 +300,13 @@ export async function ensureBuild() {
   } else touch(dir);
   mkdirSync(dirname(alias), { recursive: true });
   writeAtomic(alias, `${key}\n`);
+  // a source written just now (by the filesystem's clock, the alias's mtime) may be written again
+  // without its stats changing: not trusted by stats until it is older (the next start hashes again)
+  try {
+    if (statSync(alias).mtimeMs - newest < RACY_MS) rmSync(alias, { force: true });
+  } catch {
+    // the alias is only a shortcut
+  }
   return dir;
 }
 

@@ -10,6 +10,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -113,6 +114,26 @@ test('an edited .ts file takes effect on the next command; an unchanged checkout
   const sniff = distill(dir, ['sniff', join(dir, 'package.json')]);
   assert.match(sniff.stdout, /sniff edited\n/);
   assert.equal(builds(dir).length, 3, 'one build per version of the code');
+});
+
+test('sources written just now are not trusted by their stats: no alias is kept for them, so a second same-size edit within the timestamp granularity is still seen', () => {
+  const dir = checkoutCopy(); // every source of the copy was written a moment ago
+  const aliases = (): string[] => {
+    try {
+      return readdirSync(join(dir, 'node_modules/.cache/distill/stat'));
+    } catch {
+      return [];
+    }
+  };
+  assert.equal(distill(dir, ['--help']).code, 0);
+  assert.deepEqual(aliases(), [], 'no stat alias for sources younger than the racy window');
+  // on a filesystem with 1 s timestamps this edit keeps size, mtime, ctime and inode: only the
+  // contents tell, and with no alias they are hashed
+  const main = join(dir, MAIN);
+  writeFileSync(main, `${readFileSync(main, 'utf8')}process.stdout.write('A\\n');\n`);
+  assert.ok(distill(dir, ['--help']).stdout.endsWith('A\n'));
+  writeFileSync(main, readFileSync(main, 'utf8').replace("write('A", "write('B"));
+  assert.ok(distill(dir, ['--help']).stdout.endsWith('B\n'));
 });
 
 test('two commands starting at once on stale code both compile or reuse it and both run it; nothing is left half-written', async () => {
