@@ -127,15 +127,30 @@ function statKey(files, tools) {
  */
 const RACY_MS = 3000;
 
-/** The content key: the sources' paths and bytes. */
-function contentKey(files, tools) {
+/**
+ * The content key of the sources (their paths and bytes, and the toolchain), the bytes themselves
+ * (compiled as read here, so a build never holds other bytes than its key says, even when a file
+ * is written meanwhile), and their code fingerprint: tasks/lib/code-fingerprint.ts's hash of the
+ * same bytes, which a compiled process reports as its code instead of hashing the sources again
+ * (they may have been edited since this process compiled or chose its build).
+ */
+function readSources(files, tools) {
   const h = createHash('sha256').update(tools);
+  const fp = createHash('sha256');
+  const bytes = new Map();
   for (const f of files) {
+    const b = readFileSync(join(REPO, f));
+    bytes.set(f, b);
     h.update(`\0${f}\0`);
-    h.update(readFileSync(join(REPO, f)));
+    h.update(b);
+    fp.update(`${f}\u0000`);
+    fp.update(b);
   }
-  return h.digest('hex');
+  return { key: h.digest('hex'), bytes, fingerprint: fp.digest('hex') };
 }
+
+/** The file of a build holding the code fingerprint of its sources (tasks/lib/compiled.ts reads it). */
+export const FINGERPRINT_FILE = 'code-fingerprint';
 
 /** The per-module constant that stands for `import.meta.url` in compiled code. */
 const META_URL = '__distill_import_meta_url';
@@ -156,7 +171,7 @@ function rewriteImports(code) {
 }
 
 /** Compiles every source into a temp dir, then renames it to `dest`. */
-async function compile(files, dest) {
+async function compile(files, dest, sources) {
   let esbuild;
   try {
     esbuild = await import('esbuild');
@@ -168,11 +183,11 @@ async function compile(files, dest) {
   mkdirSync(tmp);
   try {
     writeFileSync(join(tmp, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(join(tmp, FINGERPRINT_FILE), `${sources.fingerprint}\n`);
     await Promise.all(
       files.map(async (f) => {
-        const abs = join(REPO, f);
         const out = join(tmp, f.replace(/\.ts$/, '.js'));
-        const source = readFileSync(abs, 'utf8');
+        const source = sources.bytes.get(f).toString('utf8');
         // the source file's URL in the checkout that runs the build (set by useBuild before any import)
         const banner = source.includes('import.meta.url')
           ? `const ${META_URL} = new URL(${JSON.stringify(f)}, globalThis[Symbol.for("distill.compiled")].src).href;`
@@ -292,10 +307,11 @@ export async function ensureBuild() {
   } catch {
     // not seen with these stats: hash the contents
   }
-  const key = contentKey(files, tools);
+  const sources = readSources(files, tools);
+  const key = sources.key;
   const dir = join(CACHE_DIR, key);
   if (!existsSync(dir)) {
-    await compile(files, dir);
+    await compile(files, dir, sources);
     prune(key);
   } else touch(dir);
   mkdirSync(dirname(alias), { recursive: true });

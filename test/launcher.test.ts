@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { REPO } from './helpers/project.ts';
 // @ts-expect-error: plain JavaScript, no types
@@ -134,6 +135,52 @@ test('sources written just now are not trusted by their stats: no alias is kept 
   assert.ok(distill(dir, ['--help']).stdout.endsWith('A\n'));
   writeFileSync(main, readFileSync(main, 'utf8').replace("write('A", "write('B"));
   assert.ok(distill(dir, ['--help']).stdout.endsWith('B\n'));
+});
+
+test('a compiled process reports the code fingerprint of the sources it was compiled from, even when they are edited while it runs', () => {
+  const dir = checkoutCopy();
+  const main = join(dir, MAIN);
+  const text = readFileSync(main, 'utf8');
+  const last = 'process.exitCode = await main(argv);';
+  assert.ok(text.includes(last));
+  // a command that edits a source while it runs (as an editor or a git checkout might during a
+  // long run-all), then asks for the code fingerprint its caches and states are keyed by
+  writeFileSync(
+    main,
+    text.replace(
+      last,
+      `if (process.env['DISTILL_TEST_FP']) {
+  (await import('node:fs')).appendFileSync(new URL('../lib/log.ts', import.meta.url), '\\n// edited while a command ran\\n');
+  process.stdout.write(\`FP \${(await import('../lib/code-fingerprint.ts')).codeFingerprint()}\\n\`);
+} else ${last}`,
+    ),
+  );
+  // the fingerprint of the copy's sources as they are now, computed through tsx
+  const sourcesFingerprint = (): string => {
+    const url = pathToFileURL(join(dir, 'tasks/lib/code-fingerprint.ts')).href;
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import(${JSON.stringify(url)}).then((m) => console.log(m.codeFingerprint()))`,
+      ],
+      { cwd: REPO, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const before = sourcesFingerprint();
+  const r = distill(dir, ['--help'], { DISTILL_TEST_FP: '1' });
+  assert.equal(r.code, 0, r.stderr);
+  const after = sourcesFingerprint();
+  assert.notEqual(after, before, 'the command edited a source');
+  assert.equal(
+    r.stdout,
+    `FP ${before}\n`,
+    'the fingerprint of the code that ran, not of the sources edited since',
+  );
 });
 
 test('two commands starting at once on stale code both compile or reuse it and both run it; nothing is left half-written', async () => {
