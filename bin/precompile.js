@@ -34,7 +34,9 @@
 //   (the second rename finds the build there and drops its own copy).
 // - Old builds are pruned after each compile: the newest KEEP are kept, and any used within
 //   KEEP_USED_MS (every start touches its build, and a running CLI every few minutes: a
-//   long-running process may still import from its build, tasks/lib/compiled.ts).
+//   long-running process may still import from its build, tasks/lib/compiled.ts). A build is
+//   renamed away before it is deleted (never half there under its name), and put back when a
+//   start touched it in between (a start touches its build before checking that it exists).
 
 import { createHash } from 'node:crypto';
 import {
@@ -236,6 +238,29 @@ async function compile(files, dest, sources) {
   }
 }
 
+/**
+ * Removes a build: first renamed away whole (a start that finds it by name then finds all of it or
+ * nothing, never a half-deleted tree; a prune killed midway leaves a tmp- folder, removed later),
+ * and put back when a start marked it as used after it was chosen for removal.
+ */
+function removeBuild(path) {
+  const trash = join(CACHE_DIR, `tmp-prune-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    renameSync(path, trash);
+  } catch {
+    return; // gone already, or another process removes it
+  }
+  try {
+    if (Date.now() - statSync(trash).mtimeMs < KEEP_USED_MS) {
+      renameSync(trash, path);
+      return;
+    }
+  } catch {
+    // removed below
+  }
+  rmSync(trash, { recursive: true, force: true });
+}
+
 /** Removes builds beyond the newest KEEP that were not used within KEEP_USED_MS, and stale temp dirs and aliases. */
 function prune(current) {
   let names;
@@ -262,7 +287,7 @@ function prune(current) {
   const kept = new Set();
   builds.forEach((b, i) => {
     if (b.n === current || i < KEEP || now - b.t < KEEP_USED_MS) kept.add(b.n);
-    else rmSync(b.p, { recursive: true, force: true });
+    else removeBuild(b.p);
   });
   const aliases = join(CACHE_DIR, 'stat');
   try {
@@ -300,20 +325,18 @@ export async function ensureBuild() {
   try {
     const key = readFileSync(alias, 'utf8').trim();
     const dir = join(CACHE_DIR, key);
-    if (/^[0-9a-f]{64}$/.test(key) && existsSync(dir)) {
-      touch(dir);
-      return dir;
-    }
+    // marked as used before it is checked: a prune that chose it earlier then puts it back (removeBuild)
+    if (/^[0-9a-f]{64}$/.test(key) && touch(dir) && existsSync(dir)) return dir;
   } catch {
     // not seen with these stats: hash the contents
   }
   const sources = readSources(files, tools);
   const key = sources.key;
   const dir = join(CACHE_DIR, key);
-  if (!existsSync(dir)) {
+  if (!(touch(dir) && existsSync(dir))) {
     await compile(files, dir, sources);
     prune(key);
-  } else touch(dir);
+  }
   mkdirSync(dirname(alias), { recursive: true });
   writeAtomic(alias, `${key}\n`);
   // a source written just now (by the filesystem's clock, the alias's mtime) may be written again
@@ -331,8 +354,9 @@ function touch(dir) {
   try {
     const now = new Date();
     utimesSync(dir, now, now);
+    return true;
   } catch {
-    // pruning is only less precise
+    return false; // gone (pruned), or pruning is only less precise
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   cpSync,
@@ -10,6 +11,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -180,6 +182,34 @@ test('a compiled process reports the code fingerprint of the sources it was comp
     r.stdout,
     `FP ${before}\n`,
     'the fingerprint of the code that ran, not of the sources edited since',
+  );
+});
+
+test('a compile prunes builds beyond the newest four that were not used within the hour, leaving no partial tree behind', () => {
+  const dir = checkoutCopy();
+  const cache = join(dir, 'node_modules/.cache/distill');
+  // six builds last used two to seven hours ago (the newest first)
+  const old = [2, 3, 4, 5, 6, 7].map((h) => {
+    const name = createHash('sha256').update(`old build ${h}`).digest('hex');
+    mkdirSync(join(cache, name, 'tasks'), { recursive: true });
+    writeFileSync(join(cache, name, 'tasks', 'x.js'), '');
+    const t = new Date(Date.now() - h * 3600 * 1000);
+    utimesSync(join(cache, name), t, t);
+    return name;
+  });
+  appendFileSync(join(dir, MAIN), '// edited: compiled again, then pruned\n');
+  assert.equal(distill(dir, ['--help']).code, 0);
+  const left = builds(dir);
+  // the new build and the copy's current one (used just now), then the two most recently used old ones
+  assert.equal(left.length, 4, left.join(' '));
+  assert.ok(left.includes(basename(current)));
+  assert.deepEqual(
+    old.filter((n) => left.includes(n)),
+    old.slice(0, 2),
+  );
+  assert.deepEqual(
+    readdirSync(cache).filter((n) => n.startsWith('tmp-')),
+    [],
   );
 });
 
