@@ -210,3 +210,26 @@ test('a source option that changes the rows (a swe-bench-report source’s traje
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a file copied under a new name (a duplicate source), its original then removed, then the copy renamed: each build as a full one', async () => {
+  const root = await built();
+  const src = join(root, KB, 'gateway_calls/2026-10-06.jsonl');
+  // the copy sorts after the original: refused whole as byte-identical to it
+  cpSync(src, join(root, KB, 'gateway_calls/2026-10-06b.jsonl'));
+  await sameAsCold(root);
+  // the original gone: the copy's rows are read (the ids the original kept are kept by the copy)
+  rmSync(src);
+  await sameAsCold(root, ['--accept-source-changes']);
+  // the copy renamed to sort before every other file of its stream
+  const moved = join(root, KB, 'gateway_calls/2026-09-30.jsonl');
+  cpSync(join(root, KB, 'gateway_calls/2026-10-06b.jsonl'), moved);
+  rmSync(join(root, KB, 'gateway_calls/2026-10-06b.jsonl'));
+  await sameAsCold(root, ['--accept-source-changes']);
+  // a row of an old file appended to a later file (a duplicate moving between files), then removed from the old one
+  const [row] = rows(root, join(KB, 'rewards/2026-10-05.jsonl'));
+  appendFileSync(join(root, KB, 'rewards/2026-10-06.jsonl'), `${row}\n`);
+  await sameAsCold(root);
+  const old = join(root, KB, 'rewards/2026-10-05.jsonl');
+  writeFileSync(old, `${rows(root, join(KB, 'rewards/2026-10-05.jsonl')).slice(1).join('\n')}\n`);
+  await sameAsCold(root, ['--accept-source-changes']);
+});
