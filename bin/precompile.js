@@ -335,7 +335,11 @@ export async function ensureBuild() {
   const dir = join(CACHE_DIR, key);
   if (!(touch(dir) && existsSync(dir))) {
     await compile(files, dir, sources);
-    prune(key);
+    try {
+      prune(key);
+    } catch {
+      // another process removing the same old folders at once: pruning is only less thorough
+    }
   }
   mkdirSync(dirname(alias), { recursive: true });
   writeAtomic(alias, `${key}\n`);
