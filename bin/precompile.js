@@ -27,12 +27,16 @@
 //   and every dataset; <key> is a sha256 of the sources (paths and contents), this file, the
 //   tsconfig and esbuild's version. Start-up first checks a key of the checkout's path and the
 //   files' stats (path, size, mtime, ctime, inode), which names the content key it was last seen
-//   with; when none does, the sources are hashed. Never trusted otherwise: an edit changes the stats.
+//   with; when none does, the sources are hashed. Never trusted otherwise: an edit changes the stats,
+//   except a second same-size edit within the filesystem's timestamp granularity, so no alias is
+//   kept while a source is younger than RACY_MS (those starts hash the sources, ~tens of ms).
 // - Written to a temp dir and renamed into place: two processes compiling at once both succeed
 //   (the second rename finds the build there and drops its own copy).
 // - Old builds are pruned after each compile: the newest KEEP are kept, and any used within
 //   KEEP_USED_MS (every start touches its build, and a running CLI every few minutes: a
-//   long-running process may still import from its build, tasks/lib/compiled.ts).
+//   long-running process may still import from its build, tasks/lib/compiled.ts). A build is
+//   renamed away before it is deleted (never half there under its name), and put back when a
+//   start touched it in between (a start touches its build before checking that it exists).
 
 import { createHash } from 'node:crypto';
 import {
@@ -100,26 +104,55 @@ function toolchain() {
   ].join('\n');
 }
 
-/** The stat key: changes whenever a source file is added, removed or written. */
+/**
+ * The stat key: changes whenever a source file is added, removed or written, except for a write
+ * within the timestamp granularity of the last one (same size, in place): `newest` is the latest
+ * mtime / ctime seen, and an alias is only recorded for stats older than RACY_MS (see ensureBuild).
+ */
 function statKey(files, tools) {
   const h = createHash('sha256').update(`${REPO}\0${tools}`);
+  let newest = 0;
   for (const f of files) {
     // milliseconds with a fraction (sub-microsecond on the usual filesystems); bigint stats cost ~4× more
     const s = statSync(join(REPO, f));
     h.update(`\0${f}\0${s.size}\0${s.mtimeMs}\0${s.ctimeMs}\0${s.ino}`);
+    newest = Math.max(newest, s.mtimeMs, s.ctimeMs);
   }
-  return h.digest('hex');
+  return { key: h.digest('hex'), newest };
 }
 
-/** The content key: the sources' paths and bytes. */
-function contentKey(files, tools) {
+/**
+ * How much older than the alias the newest source stat must be for the alias to be trusted ("racy
+ * git"): on a filesystem with coarse timestamps (1 s on ext3 / HFS+ / FAT, 2 s on FAT's mtime, a
+ * clock tick elsewhere) a second edit of the same size soon after the first leaves every stat as it
+ * was, and an alias written in between would keep serving the build of the first edit.
+ */
+const RACY_MS = 3000;
+
+/**
+ * The content key of the sources (their paths and bytes, and the toolchain), the bytes themselves
+ * (compiled as read here, so a build never holds other bytes than its key says, even when a file
+ * is written meanwhile), and their code fingerprint: tasks/lib/code-fingerprint.ts's hash of the
+ * same bytes, which a compiled process reports as its code instead of hashing the sources again
+ * (they may have been edited since this process compiled or chose its build).
+ */
+function readSources(files, tools) {
   const h = createHash('sha256').update(tools);
+  const fp = createHash('sha256');
+  const bytes = new Map();
   for (const f of files) {
+    const b = readFileSync(join(REPO, f));
+    bytes.set(f, b);
     h.update(`\0${f}\0`);
-    h.update(readFileSync(join(REPO, f)));
+    h.update(b);
+    fp.update(`${f}\u0000`);
+    fp.update(b);
   }
-  return h.digest('hex');
+  return { key: h.digest('hex'), bytes, fingerprint: fp.digest('hex') };
 }
+
+/** The file of a build holding the code fingerprint of its sources (tasks/lib/compiled.ts reads it). */
+export const FINGERPRINT_FILE = 'code-fingerprint';
 
 /** The per-module constant that stands for `import.meta.url` in compiled code. */
 const META_URL = '__distill_import_meta_url';
@@ -140,7 +173,7 @@ function rewriteImports(code) {
 }
 
 /** Compiles every source into a temp dir, then renames it to `dest`. */
-async function compile(files, dest) {
+async function compile(files, dest, sources) {
   let esbuild;
   try {
     esbuild = await import('esbuild');
@@ -152,11 +185,11 @@ async function compile(files, dest) {
   mkdirSync(tmp);
   try {
     writeFileSync(join(tmp, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(join(tmp, FINGERPRINT_FILE), `${sources.fingerprint}\n`);
     await Promise.all(
       files.map(async (f) => {
-        const abs = join(REPO, f);
         const out = join(tmp, f.replace(/\.ts$/, '.js'));
-        const source = readFileSync(abs, 'utf8');
+        const source = sources.bytes.get(f).toString('utf8');
         // the source file's URL in the checkout that runs the build (set by useBuild before any import)
         const banner = source.includes('import.meta.url')
           ? `const ${META_URL} = new URL(${JSON.stringify(f)}, globalThis[Symbol.for("distill.compiled")].src).href;`
@@ -205,6 +238,29 @@ async function compile(files, dest) {
   }
 }
 
+/**
+ * Removes a build: first renamed away whole (a start that finds it by name then finds all of it or
+ * nothing, never a half-deleted tree; a prune killed midway leaves a tmp- folder, removed later),
+ * and put back when a start marked it as used after it was chosen for removal.
+ */
+function removeBuild(path) {
+  const trash = join(CACHE_DIR, `tmp-prune-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    renameSync(path, trash);
+  } catch {
+    return; // gone already, or another process removes it
+  }
+  try {
+    if (Date.now() - statSync(trash).mtimeMs < KEEP_USED_MS) {
+      renameSync(trash, path);
+      return;
+    }
+  } catch {
+    // removed below
+  }
+  rmSync(trash, { recursive: true, force: true });
+}
+
 /** Removes builds beyond the newest KEEP that were not used within KEEP_USED_MS, and stale temp dirs and aliases. */
 function prune(current) {
   let names;
@@ -231,7 +287,7 @@ function prune(current) {
   const kept = new Set();
   builds.forEach((b, i) => {
     if (b.n === current || i < KEEP || now - b.t < KEEP_USED_MS) kept.add(b.n);
-    else rmSync(b.p, { recursive: true, force: true });
+    else removeBuild(b.p);
   });
   const aliases = join(CACHE_DIR, 'stat');
   try {
@@ -264,26 +320,36 @@ function prune(current) {
 export async function ensureBuild() {
   const files = sourceFiles();
   const tools = toolchain();
-  const sk = statKey(files, tools);
+  const { key: sk, newest } = statKey(files, tools);
   const alias = join(CACHE_DIR, 'stat', sk);
   try {
     const key = readFileSync(alias, 'utf8').trim();
     const dir = join(CACHE_DIR, key);
-    if (/^[0-9a-f]{64}$/.test(key) && existsSync(dir)) {
-      touch(dir);
-      return dir;
-    }
+    // marked as used before it is checked: a prune that chose it earlier then puts it back (removeBuild)
+    if (/^[0-9a-f]{64}$/.test(key) && touch(dir) && existsSync(dir)) return dir;
   } catch {
     // not seen with these stats: hash the contents
   }
-  const key = contentKey(files, tools);
+  const sources = readSources(files, tools);
+  const key = sources.key;
   const dir = join(CACHE_DIR, key);
-  if (!existsSync(dir)) {
-    await compile(files, dir);
-    prune(key);
-  } else touch(dir);
+  if (!(touch(dir) && existsSync(dir))) {
+    await compile(files, dir, sources);
+    try {
+      prune(key);
+    } catch {
+      // another process removing the same old folders at once: pruning is only less thorough
+    }
+  }
   mkdirSync(dirname(alias), { recursive: true });
   writeAtomic(alias, `${key}\n`);
+  // a source written just now (by the filesystem's clock, the alias's mtime) may be written again
+  // without its stats changing: not trusted by stats until it is older (the next start hashes again)
+  try {
+    if (statSync(alias).mtimeMs - newest < RACY_MS) rmSync(alias, { force: true });
+  } catch {
+    // the alias is only a shortcut
+  }
   return dir;
 }
 
@@ -292,8 +358,9 @@ function touch(dir) {
   try {
     const now = new Date();
     utimesSync(dir, now, now);
+    return true;
   } catch {
-    // pruning is only less precise
+    return false; // gone (pruned), or pruning is only less precise
   }
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   appendFileSync,
   cpSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeCorpus } from '../tasks/dev/corpus.ts';
 import { builtProject } from './helpers/built.ts';
-import { inProcess, treeHashes } from './helpers/project.ts';
+import { inProcess, REPO as REPO_ROOT, treeHashes } from './helpers/project.ts';
 
 // An incremental build-evidence (tasks/phases/build-evidence/incremental.ts) must publish exactly
 // what a full build of the same sources publishes: every file under data/evidence, manifest,
@@ -164,4 +165,71 @@ test('a published evidence file edited by hand: the incremental build does not c
     `${JSON.stringify({ trace_id: 'tr_incr_hand', timestamp: '2026-10-05T10:00:00.000Z', environment: 'sql-sandbox', reward: 1, episode_id: 'ep_hand' })}\n`,
   );
   assert.doesNotMatch(await sameAsCold(root), /\(incremental:/);
+});
+
+test('a source option that changes the rows (a swe-bench-report source’s trajectories folder): the next build is the cold build’s, not the last build’s rows', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'distill-be-opt-'));
+  try {
+    const config = (trajectories: string): void =>
+      writeFileSync(
+        join(root, 'distill.config.json'),
+        `${JSON.stringify({
+          schema_version: 1,
+          as_of: '2026-11-01T00:00:00.000Z',
+          sources: [
+            { stream: 'rewards', adapter: 'reward', files: ['data/_kb/rewards/*.jsonl'] },
+            {
+              stream: 'swe_eval',
+              adapter: 'swe-bench-report',
+              trajectories,
+              files: ['data/_kb/swe_eval/*.json'],
+            },
+          ],
+          eval_sets: [],
+        })}\n`,
+      );
+    cpSync(join(REPO_ROOT, KB, 'rewards'), join(root, KB, 'rewards'), { recursive: true });
+    mkdirSync(join(root, KB, 'swe_eval'));
+    writeFileSync(
+      join(root, KB, 'swe_eval/report.json'),
+      `${JSON.stringify({ resolved_ids: ['b__b-2'], unresolved_ids: ['a__a-1'], error_ids: [], empty_patch_ids: [] })}\n`,
+    );
+    config('runs/r1');
+    await buildEvidence(root);
+    const traces = (): string[] =>
+      readdirSync(join(root, EVIDENCE), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('swe_eval.jsonl') && !f.includes('_quarantine'))
+        .flatMap((f) => rows(root, join(EVIDENCE, f)))
+        .map((l) => (JSON.parse(l) as { trace_id: string }).trace_id)
+        .sort();
+    assert.deepEqual(traces(), ['swe-agent:runs/r1/a__a-1', 'swe-agent:runs/r1/b__b-2']);
+    config('runs/r2');
+    await sameAsCold(root);
+    assert.deepEqual(traces(), ['swe-agent:runs/r2/a__a-1', 'swe-agent:runs/r2/b__b-2']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a file copied under a new name (a duplicate source), its original then removed, then the copy renamed: each build as a full one', async () => {
+  const root = await built();
+  const src = join(root, KB, 'gateway_calls/2026-10-06.jsonl');
+  // the copy sorts after the original: refused whole as byte-identical to it
+  cpSync(src, join(root, KB, 'gateway_calls/2026-10-06b.jsonl'));
+  await sameAsCold(root);
+  // the original gone: the copy's rows are read (the ids the original kept are kept by the copy)
+  rmSync(src);
+  await sameAsCold(root, ['--accept-source-changes']);
+  // the copy renamed to sort before every other file of its stream
+  const moved = join(root, KB, 'gateway_calls/2026-09-30.jsonl');
+  cpSync(join(root, KB, 'gateway_calls/2026-10-06b.jsonl'), moved);
+  rmSync(join(root, KB, 'gateway_calls/2026-10-06b.jsonl'));
+  await sameAsCold(root, ['--accept-source-changes']);
+  // a row of an old file appended to a later file (a duplicate moving between files), then removed from the old one
+  const [row] = rows(root, join(KB, 'rewards/2026-10-05.jsonl'));
+  appendFileSync(join(root, KB, 'rewards/2026-10-06.jsonl'), `${row}\n`);
+  await sameAsCold(root);
+  const old = join(root, KB, 'rewards/2026-10-05.jsonl');
+  writeFileSync(old, `${rows(root, join(KB, 'rewards/2026-10-05.jsonl')).slice(1).join('\n')}\n`);
+  await sameAsCold(root, ['--accept-source-changes']);
 });

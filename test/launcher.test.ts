@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   cpSync,
@@ -10,9 +11,12 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { REPO } from './helpers/project.ts';
 // @ts-expect-error: plain JavaScript, no types
@@ -113,6 +117,100 @@ test('an edited .ts file takes effect on the next command; an unchanged checkout
   const sniff = distill(dir, ['sniff', join(dir, 'package.json')]);
   assert.match(sniff.stdout, /sniff edited\n/);
   assert.equal(builds(dir).length, 3, 'one build per version of the code');
+});
+
+test('sources written just now are not trusted by their stats: no alias is kept for them, so a second same-size edit within the timestamp granularity is still seen', () => {
+  const dir = checkoutCopy(); // every source of the copy was written a moment ago
+  const aliases = (): string[] => {
+    try {
+      return readdirSync(join(dir, 'node_modules/.cache/distill/stat'));
+    } catch {
+      return [];
+    }
+  };
+  assert.equal(distill(dir, ['--help']).code, 0);
+  assert.deepEqual(aliases(), [], 'no stat alias for sources younger than the racy window');
+  // on a filesystem with 1 s timestamps this edit keeps size, mtime, ctime and inode: only the
+  // contents tell, and with no alias they are hashed
+  const main = join(dir, MAIN);
+  writeFileSync(main, `${readFileSync(main, 'utf8')}process.stdout.write('A\\n');\n`);
+  assert.ok(distill(dir, ['--help']).stdout.endsWith('A\n'));
+  writeFileSync(main, readFileSync(main, 'utf8').replace("write('A", "write('B"));
+  assert.ok(distill(dir, ['--help']).stdout.endsWith('B\n'));
+});
+
+test('a compiled process reports the code fingerprint of the sources it was compiled from, even when they are edited while it runs', () => {
+  const dir = checkoutCopy();
+  const main = join(dir, MAIN);
+  const text = readFileSync(main, 'utf8');
+  const last = 'process.exitCode = await main(argv);';
+  assert.ok(text.includes(last));
+  // a command that edits a source while it runs (as an editor or a git checkout might during a
+  // long run-all), then asks for the code fingerprint its caches and states are keyed by
+  writeFileSync(
+    main,
+    text.replace(
+      last,
+      `if (process.env['DISTILL_TEST_FP']) {
+  (await import('node:fs')).appendFileSync(new URL('../lib/log.ts', import.meta.url), '\\n// edited while a command ran\\n');
+  process.stdout.write(\`FP \${(await import('../lib/code-fingerprint.ts')).codeFingerprint()}\\n\`);
+} else ${last}`,
+    ),
+  );
+  // the fingerprint of the copy's sources as they are now, computed through tsx
+  const sourcesFingerprint = (): string => {
+    const url = pathToFileURL(join(dir, 'tasks/lib/code-fingerprint.ts')).href;
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import(${JSON.stringify(url)}).then((m) => console.log(m.codeFingerprint()))`,
+      ],
+      { cwd: REPO, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const before = sourcesFingerprint();
+  const r = distill(dir, ['--help'], { DISTILL_TEST_FP: '1' });
+  assert.equal(r.code, 0, r.stderr);
+  const after = sourcesFingerprint();
+  assert.notEqual(after, before, 'the command edited a source');
+  assert.equal(
+    r.stdout,
+    `FP ${before}\n`,
+    'the fingerprint of the code that ran, not of the sources edited since',
+  );
+});
+
+test('a compile prunes builds beyond the newest four that were not used within the hour, leaving no partial tree behind', () => {
+  const dir = checkoutCopy();
+  const cache = join(dir, 'node_modules/.cache/distill');
+  // six builds last used two to seven hours ago (the newest first)
+  const old = [2, 3, 4, 5, 6, 7].map((h) => {
+    const name = createHash('sha256').update(`old build ${h}`).digest('hex');
+    mkdirSync(join(cache, name, 'tasks'), { recursive: true });
+    writeFileSync(join(cache, name, 'tasks', 'x.js'), '');
+    const t = new Date(Date.now() - h * 3600 * 1000);
+    utimesSync(join(cache, name), t, t);
+    return name;
+  });
+  appendFileSync(join(dir, MAIN), '// edited: compiled again, then pruned\n');
+  assert.equal(distill(dir, ['--help']).code, 0);
+  const left = builds(dir);
+  // the new build and the copy's current one (used just now), then the two most recently used old ones
+  assert.equal(left.length, 4, left.join(' '));
+  assert.ok(left.includes(basename(current)));
+  assert.deepEqual(
+    old.filter((n) => left.includes(n)),
+    old.slice(0, 2),
+  );
+  assert.deepEqual(
+    readdirSync(cache).filter((n) => n.startsWith('tmp-')),
+    [],
+  );
 });
 
 test('two commands starting at once on stale code both compile or reuse it and both run it; nothing is left half-written', async () => {

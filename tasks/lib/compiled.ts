@@ -7,7 +7,7 @@
  * needs to know: it maps the source module to its compiled file here.
  */
 
-import { utimesSync } from 'node:fs';
+import { readFileSync, utimesSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The launcher's record: the checkout's and the build's folder URLs (both ending in '/'). */
@@ -49,6 +49,23 @@ export function workerBootstrap(source: URL): string {
   // resolved only here: compiled code never needs tsx
   const tsxApi = import.meta.resolve('tsx/esm/api');
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(source.href)}); })${fail}`;
+}
+
+/**
+ * The code fingerprint of the sources this process's build was compiled from (bin/precompile.js
+ * writes it beside the compiled files, from the bytes it compiled), or null under tsx or when the
+ * build has none. The sources on disk may have been edited since the build was chosen: this names
+ * the code that runs.
+ */
+export function compiledFingerprint(): string | null {
+  const b = compiledBuild();
+  if (!b) return null;
+  try {
+    const fp = readFileSync(fileURLToPath(new URL('code-fingerprint', b.out)), 'utf8').trim();
+    return /^[0-9a-f]{64}$/.test(fp) ? fp : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

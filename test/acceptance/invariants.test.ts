@@ -160,6 +160,39 @@ test("A08 fails on a pair whose sides are identical, or whose rejected side is n
   );
 });
 
+test('A08 fails on a KTO row of a run that formed a pair when it arrived (the later side of an outcome pair), not of the earlier side', async () => {
+  const s = await snapshot();
+  const runs = new Map(s.screened.runs.map((r) => [r.run_id, r]));
+  const when = (id: string): string => {
+    const r = runs.get(id);
+    return `${r?.recorded_at?.slice(0, 10) ?? '~'} ${r?.recorded_at ?? ''} ${id}`;
+  };
+  // an outcome pair whose earlier side is a KTO row (it found no partner when it came)
+  const p = row(
+    s.exports.pairs,
+    (x) =>
+      x.pair_type === 'outcome' &&
+      s.exports.kto.some(
+        (k) => k.run_id === (when(x.chosen_id) < when(x.rejected_id) ? x.chosen_id : x.rejected_id),
+      ),
+    'an outcome pair whose earlier side is a KTO row',
+  );
+  const [earlier, later] =
+    when(p.chosen_id) < when(p.rejected_id) ? [p.chosen_id, p.rejected_id] : [p.rejected_id, p.chosen_id];
+  const k = row(s.exports.kto, (x) => x.run_id === earlier, 'the KTO row of the earlier side');
+  // the same count of rows, but the KTO row is the later run's (as if the pair had withdrawn it, or
+  // the runs had been taken in the wrong order)
+  const run = runs.get(later);
+  assert.ok(run);
+  k.run_id = later;
+  k.label = run.category === 'accepted';
+  k.provenance = run.provenance;
+  assert.equal(
+    onlyFails(s, 'A08'),
+    `KTO ${k.id}: run ${later} also formed a pair when it arrived (the later side of a pair)`,
+  );
+});
+
 test('A09 fails when a source row changed after the build (edited on disk)', async () => {
   const built = await builtOnce();
   const s = await reloadedAfter(built, (root) => {

@@ -30,7 +30,8 @@ import { makeProject, mkJudgment, mkRun, readRows, writeEvidence, writeScored } 
 
 type Days = Record<string, readonly ScoredRun[]>;
 
-const day = (d: string): string => `${d.slice(0, 4)}/${d.slice(5, 7)}/${d.slice(8, 10)}/runs.jsonl`;
+const day = (d: string): string =>
+  d === 'undated' ? 'undated/runs.jsonl' : `${d.slice(0, 4)}/${d.slice(5, 7)}/${d.slice(8, 10)}/runs.jsonl`;
 
 /** Writes the screened runs of each day (`YYYY-MM-DD` → runs) and the judgments. */
 async function writeDays(root: string, days: Days, evidence: Record<string, readonly EvidenceRecord[]>) {
@@ -274,6 +275,83 @@ test('a new run that links two old tasks by escalated_from, and three days added
         ['b-2'],
       );
     }
+  }
+});
+
+test('undated runs (after every day), runs of one day in recorded_at order, equal recorded_at by run_id: each step the same bytes as cold', async () => {
+  const at = (r: ScoredRun, recordedAt: string | null): ScoredRun => ({ ...r, recorded_at: recordedAt });
+  const steps: Days[] = [];
+  // an accepted run of T, and an undated rejected run of T: the undated one comes last and pairs
+  steps.push({
+    '2024-05-01': [at(mkRun({ id: 'a-9', category: 'accepted', task: 'T' }), '2024-05-01T10:00:00.000Z')],
+    undated: [at(mkRun({ id: 'r-0', category: 'rejected', task: 'T' }), null)],
+  });
+  // a new day: a rejected run (a run_id sorting after the undated one's) takes the pair first; the
+  // undated run is decided again after it
+  steps.push({
+    ...steps[0],
+    '2024-05-02': [at(mkRun({ id: 'r-5', category: 'rejected', task: 'T' }), '2024-05-02T09:00:00.000Z')],
+  });
+  // a day whose runs are in the file in another order than their time: recorded_at decides (a-2 at
+  // 07:00 before r-1 at 08:00), then equal times by run_id (a-3 before r-3)
+  steps.push({
+    ...steps[1],
+    '2024-05-03': [
+      at(mkRun({ id: 'r-3', category: 'rejected', task: 'T' }), '2024-05-03T12:00:00.000Z'),
+      at(mkRun({ id: 'r-1', category: 'rejected', task: 'T' }), '2024-05-03T08:00:00.000Z'),
+      at(mkRun({ id: 'a-3', category: 'accepted', task: 'T' }), '2024-05-03T12:00:00.000Z'),
+      at(mkRun({ id: 'a-2', category: 'accepted', task: 'T' }), '2024-05-03T07:00:00.000Z'),
+    ],
+  });
+  // an earlier run backfilled into a built day (before its runs by time, after them by run_id)
+  steps.push({
+    ...steps[2],
+    '2024-05-02': [
+      ...(steps[2]?.['2024-05-02'] ?? []),
+      at(mkRun({ id: 'z-1', category: 'accepted', task: 'T' }), '2024-05-02T01:00:00.000Z'),
+    ],
+  });
+  // the first day removed
+  const { ['2024-05-01']: _gone, ...rest } = steps[3] as Days;
+  steps.push(rest);
+  const { root, config } = await makeProject({ preference_cap_per_task: 3 });
+  await writeDays(root, steps[0] as Days, judgments);
+  await build(root, config);
+  assertSame(root, await coldHashes(steps[0] as Days, judgments, 3));
+  assert.deepEqual(
+    (await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected/undated.jsonl')).map((p) => [
+      p.chosen_id,
+      p.rejected_id,
+    ]),
+    [['a-9', 'r-0']],
+  );
+  for (const now of steps.slice(1)) {
+    await writeDays(root, now, judgments);
+    assert.match(await build(root, config), /incremental/);
+    assertSame(root, await coldHashes(now, judgments, 3));
+    if (now !== steps[2]) continue;
+    // a-9 / r-5 paired on 2024-05-02 (1); a-2 (07:00) pairs with r-5 (2); r-1 (08:00) with a-9, of
+    // a-9 and a-2 (one pair each) the earlier (3, the cap); a-3 and r-3 (12:00), then r-0: KTO rows
+    const sides = (p: PreferenceSample): string[] => [p.chosen_id, p.rejected_id];
+    assert.deepEqual(
+      (await readRows<PreferenceSample>(root, 'exports/preference/chosen_rejected/2024-05-03.jsonl'))
+        .map(sides)
+        .sort(),
+      [
+        ['a-2', 'r-5'],
+        ['a-9', 'r-1'],
+      ],
+    );
+    assert.deepEqual(
+      (await readRows<KtoSample>(root, 'exports/preference/unpaired_kto/2024-05-03.jsonl'))
+        .map((k) => k.run_id)
+        .sort(),
+      ['a-3', 'r-3'],
+    );
+    assert.deepEqual(
+      (await readRows<KtoSample>(root, 'exports/preference/unpaired_kto/undated.jsonl')).map((k) => k.run_id),
+      ['r-0'],
+    );
   }
 });
 

@@ -47,6 +47,8 @@ export class EvidenceCache {
     file: string;
     stream: string;
     adapter: string;
+    /** The source's `trajectories` option (swe-bench-report: the runs its rows name). */
+    trajectories: string | null;
     sha256: string;
     bytes: number;
     config: Pick<DistillConfig, 'as_of' | 'future_skew_hours' | 'limits'>;
@@ -63,6 +65,7 @@ export class EvidenceCache {
         file: k.file,
         stream: k.stream,
         adapter: k.adapter,
+        trajectories: k.trajectories,
         sha256: k.sha256,
         bytes: k.bytes,
         config,

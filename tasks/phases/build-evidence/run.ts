@@ -200,6 +200,8 @@ export async function buildEvidence(
     sources: listed.map(({ source: s }) => ({
       stream: s.stream,
       adapter: s.adapter,
+      // an adapter option that names the rows' runs (swe-bench-report): part of what the rows are
+      ...(s.trajectories !== undefined ? { trajectories: s.trajectories } : {}),
       files: [...s.files].sort(),
     })),
   };
@@ -436,6 +438,7 @@ export async function buildEvidence(
                 file,
                 stream: source.stream,
                 adapter: adapter.name,
+                trajectories: source.trajectories ?? null,
                 sha256: fileSha,
                 bytes: src.size,
                 config,
