@@ -115,7 +115,6 @@ test('three added days, one at a time: each step builds one segment and equals i
 
 test('a backfilled day (older than every day built) builds its segment alone; the statistics are recomputed', async () => {
   const { root, full, shards } = await project();
-  const first = shards[0] as string;
   listShards(root, full, shards.slice(1));
   await indexRag(root);
   const before = treeHashes(join(root, INDEX));
