@@ -140,6 +140,8 @@ export function indexParameters(): Record<string, unknown> {
 }
 
 const FIELD_COUNT = INDEX_FIELDS.length;
+/** A shard name as the exports write it (a file name, never a path: `2026-10-01`, `evidence`, `undated`). */
+const ShardName = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/, 'not a shard name');
 const byId = (a: IndexedDoc, b: IndexedDoc): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 // ---------------------------------------------------------------------------------------------
@@ -149,7 +151,7 @@ const byId = (a: IndexedDoc, b: IndexedDoc): number => (a.id < b.id ? -1 : a.id 
 export const SegmentHeader = z.strictObject({
   format: z.literal('distill-rag-segment'),
   format_version: z.literal(INDEX_FORMAT_VERSION),
-  shard: z.string().min(1),
+  shard: ShardName,
   documents: z.number().int().nonnegative(),
   /** The documents' ids, ascending. */
   ids: z.array(z.string()),
@@ -224,7 +226,7 @@ export const StatsFile = z.strictObject({
   /** MiniSearch's averageFieldLength: a running average over every document in id order, per field. */
   average_field_length: z.array(z.number()),
   /** The segments, in shard order, with their document counts. */
-  segments: z.array(z.strictObject({ shard: z.string().min(1), documents: z.number().int().nonnegative() })),
+  segments: z.array(z.strictObject({ shard: ShardName, documents: z.number().int().nonnegative() })),
 });
 export type StatsFile = z.infer<typeof StatsFile>;
 

@@ -184,6 +184,11 @@ test('loading names the file and what is wrong with it', () => {
     ok: false,
     error: 'lists segments of 4 documents, its header says 9',
   });
+  const escape = parseStatsText(
+    JSON.stringify({ ...stats, segments: [{ shard: '../../etc/x', documents: 4 }] }),
+  );
+  assert.equal(escape.ok, false, 'a segment is named, never a path');
+  assert.match((escape as { error: string }).error, /segments\.0\.shard: not a shard name/);
   const seg = good.get(segmentFile('2026-10-01'))!;
   assert.deepEqual(
     load(new Map([...good, [segmentFile('2026-10-01'), seg.split('\n').slice(0, 2).join('\n') + '\n']])),
