@@ -38,7 +38,6 @@ const FORCED: NodeJS.ProcessEnv = {
   DISTILL_BATCH_CHARS: '4096',
   DISTILL_SCORE_PARTITION_BYTES: '65536',
   DISTILL_SORT_MEMORY_PERMILLE: '1',
-  DISTILL_INDEX_PARTITION_POSTINGS: '16',
 };
 
 test('worker threads, hash partitions, spilled sorts and the per-file caches give byte-identical outputs', async () => {

@@ -118,7 +118,7 @@ export const COMMANDS: Record<string, Command> = {
   'index-rag': {
     usage: 'index-rag',
     summary:
-      'BM25 retrieval index over exports/rag/ → data/rag-index/ (serialized MiniSearch index + _manifest.json)',
+      'BM25 retrieval index over exports/rag/ → data/rag-index/ (one segment per RAG shard, stats.json, _manifest.json)',
     run: async (root, argv) => {
       parseArgs({ args: argv, options: {}, allowPositionals: false });
       const [{ indexRag }, { runPhase }] = await Promise.all([

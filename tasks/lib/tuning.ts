@@ -18,7 +18,5 @@ export const batchChars = (): number => knob('DISTILL_BATCH_CHARS', 512 * 1024);
 export const scorePartitionBytes = (): number => knob('DISTILL_SCORE_PARTITION_BYTES', 4 * 1024 * 1024);
 /** Scale of every external sort's buffer (1 = default; tests use a tiny fraction). */
 export const sortMemoryScale = (): number => knob('DISTILL_SORT_MEMORY_PERMILLE', 1000) / 1000;
-/** Postings (term × field × document) per spill partition of the RAG index writer (16 bytes each). */
-export const indexPartitionPostings = (): number => knob('DISTILL_INDEX_PARTITION_POSTINGS', 1 << 18);
 /** Requests a worker may hold at once (the one it runs and those queued behind it), so it never waits for this thread. */
 export const workerQueueDepth = (): number => Math.max(1, knob('DISTILL_WORKER_QUEUE', 2));

@@ -15,7 +15,7 @@ import { callLogger } from './call-log.ts';
 import { formatEvalReport } from './eval-report.ts';
 import { runEval } from './eval.ts';
 import { loadRagIndex } from './load-index.ts';
-import { allDocs, INDEX_FILE } from '../lib/rag-index.ts';
+import { allDocs } from '../lib/rag-index.ts';
 import { parseK, parseKind, REPLAY_EXIT } from './replay-command.ts';
 import { resolveReplaySettings } from './settings.ts';
 
@@ -87,7 +87,7 @@ export async function replayEvalCommand(root: string, argv: string[]): Promise<n
     {
       index,
       corpus: allDocs(index),
-      indexPath: `${RAG_INDEX_DIR}/${INDEX_FILE}`,
+      indexPath: `${RAG_INDEX_DIR}/`,
       sftFile: SFT_FILE,
       sftRows,
     },

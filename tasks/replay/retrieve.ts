@@ -29,14 +29,14 @@ export function retrieve(
   exclude?: (doc: Pick<IndexedDoc, 'id' | 'trace_id' | 'task_key'>) => boolean,
 ): Retrieved[] {
   if (k <= 0 || index.documents === 0) return [];
-  const hits = index.search.search(query).map((h) => ({
-    id: String(h.id),
+  const hits = index.search(query).map((h) => ({
+    id: h.id,
     score: round6(h.score),
-    kind: String(h['kind'] ?? ''),
-    task_key: String(h['task_key'] ?? ''),
-    trace_id: String(h['trace_id'] ?? ''),
-    title: String(h['title'] ?? ''),
-    text: String(h['text'] ?? ''),
+    kind: h.kind,
+    task_key: h.task_key,
+    trace_id: h.trace_id,
+    title: h.title,
+    text: h.text,
   }));
   const kept = exclude ? hits.filter((h) => !exclude(h)) : hits;
   kept.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

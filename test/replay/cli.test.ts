@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReplayCall } from '../../schemas/replay-call.ts';
 import { SftSample } from '../../schemas/sft-sample.ts';
 import { sha256 } from '../../tasks/lib/hash.ts';
 import { helpText } from '../../tasks/cli/commands.ts';
 import { loadRagIndex } from '../../tasks/replay/load-index.ts';
-import { buildIndexText } from '../../tasks/lib/rag-index.ts';
+import { buildIndexFiles, referenceMiniSearch, toIndexedDoc } from '../../tasks/lib/rag-index.ts';
+import type { RagSample } from '../../schemas/rag-sample.ts';
 import { isRefusal } from '../../tasks/replay/validate.ts';
 import { builtProject } from '../helpers/built.ts';
 import { inProcess, tempProject } from '../helpers/project.ts';
@@ -54,12 +55,12 @@ test('index-rag before export-rag, and replay before index-rag, say which comman
   assert.equal(r2.code, 2);
   assert.equal(
     r2.stderr,
-    '✖ no retrieval index at data/rag-index/index.json: build it with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval) [UPSTREAM_MISSING]\n',
+    '✖ no retrieval index at data/rag-index/ (stats.json not found): build it with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval) [UPSTREAM_MISSING]\n',
   );
 });
 
-test('index-rag writes index.json + _manifest.json (input = the RAG export), byte-identical on a rebuild', async () => {
-  const root = await shared;
+test('index-rag writes one segment per RAG shard, stats.json and _manifest.json (input = the RAG export), byte-identical on a rebuild', async () => {
+  const root = await copyOf();
   const manifest = JSON.parse(read(root, 'data/rag-index/_manifest.json'));
   const rag = JSON.parse(read(root, 'exports/rag/_manifest.json'));
   assert.equal(manifest.phase, 'index-rag');
@@ -70,38 +71,53 @@ test('index-rag writes index.json + _manifest.json (input = the RAG export), byt
   assert.ok(shards.length > 1, 'the RAG export has several day shards');
   assert.deepEqual(manifest.inputs, shards);
   assert.deepEqual(
-    manifest.files.map((f: { path: string }) => f.path),
-    ['data/rag-index/index.json'],
+    manifest.files.map((f: { path: string }) => f.path).sort(),
+    [
+      ...shards.map((f: { path: string }) =>
+        f.path.replace('exports/rag/documents/', 'data/rag-index/segments/'),
+      ),
+      'data/rag-index/stats.json',
+    ].sort(),
   );
-  assert.equal(
-    manifest.counts.documents,
-    shards.reduce((n: number, f: { rows: number }) => n + f.rows, 0),
-  );
-  const before = read(root, 'data/rag-index/index.json');
+  const documents = shards.reduce((n: number, f: { rows: number }) => n + f.rows, 0);
+  assert.equal(manifest.counts.documents, documents);
+  assert.equal(JSON.parse(read(root, 'data/rag-index/stats.json')).documents, documents);
+  const before = read(root, 'data/rag-index/_manifest.json');
   const again = await inProcess(['index-rag', '--root', root]);
   assert.equal(again.code, 0, again.stderr);
-  assert.equal(read(root, 'data/rag-index/index.json'), before);
+  assert.match(again.stderr, new RegExp(`incremental: 0 built, ${shards.length} unchanged reused`));
+  assert.equal(read(root, 'data/rag-index/_manifest.json'), before, 'every file digest is the same');
+  const cold = await inProcess(['index-rag', '--root', root], { env: { DISTILL_EXPORT_INCREMENTAL: '0' } });
+  assert.equal(cold.code, 0, cold.stderr);
+  assert.doesNotMatch(cold.stderr, /incremental/);
+  assert.equal(read(root, 'data/rag-index/_manifest.json'), before);
 });
 
-test('index-rag streams the same bytes MiniSearch builds in memory, with the postings spilled in tiny partitions and from unsorted rows', async () => {
+test('index-rag over the bundled corpus scores every query as MiniSearch over every row; shards out of id order, bad rows and changed bytes', async () => {
   const root = await copyOf();
   const dir = 'exports/rag/documents';
   const files = readdirSync(join(root, dir)).sort();
   const rows = files
     .flatMap((f) => read(root, `${dir}/${f}`).split('\n'))
     .filter((l) => l !== '')
-    .sort((a, b) => {
-      const [x, y] = [JSON.parse(a).id as string, JSON.parse(b).id as string];
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
-  const expected = buildIndexText(rows.map((l) => JSON.parse(l)));
-  assert.equal(read(root, 'data/rag-index/index.json'), expected);
-  const spilled = await inProcess(['index-rag', '--root', root], {
-    env: { DISTILL_INDEX_PARTITION_POSTINGS: '3' },
-  });
-  assert.equal(spilled.code, 0, spilled.stderr);
-  assert.equal(read(root, 'data/rag-index/index.json'), expected);
-  // a shard out of id order (the export writes each sorted; a hand-made file may not be): merged all the same
+    .map((l) => JSON.parse(l) as RagSample);
+  const ms = referenceMiniSearch(rows.map(toIndexedDoc));
+  const { index } = await loadRagIndex(root);
+  // every row's task (or title) and the first words of its text, as queries
+  const queries = rows.flatMap((r) => [toIndexedDoc(r).task, r.text.split(/\s+/).slice(0, 12).join(' ')]);
+  let hits = 0;
+  for (const q of queries) {
+    const want = ms
+      .search(q)
+      .map((h) => ({ id: String(h.id), score: h.score }))
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+    const got = index.search(q).map((h) => ({ id: h.id, score: h.score }));
+    assert.deepEqual(got, want, q);
+    hits += got.length;
+  }
+  assert.ok(hits > queries.length);
+  const segmentsBefore = read(root, 'data/rag-index/_manifest.json');
+  // a shard out of id order (the export writes each sorted; a hand-made file may not be): the same segment
   const shard = `${dir}/${files.find((f) => read(root, `${dir}/${f}`).split('\n').filter(Boolean).length > 1)}`;
   const own = read(root, shard)
     .split('\n')
@@ -114,8 +130,9 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
   writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const unsorted = await inProcess(['index-rag', '--root', root]);
   assert.equal(unsorted.code, 0, unsorted.stderr);
-  assert.equal(read(root, 'data/rag-index/index.json'), expected);
-  assert.deepEqual(readdirSync(join(root, '.distill/scratch')), [], 'the scratch folder is removed');
+  assert.match(unsorted.stderr, /incremental: 1 built/);
+  const strip = (m: string): unknown => JSON.parse(m).files;
+  assert.deepEqual(strip(read(root, 'data/rag-index/_manifest.json')), strip(segmentsBefore));
   // every row is checked: a bad last line of a shard is named with the shard's own line
   const badLast = `${reversed}{"id":\n`;
   writeFileSync(join(root, shard), badLast);
@@ -139,7 +156,8 @@ test('index-rag streams the same bytes MiniSearch builds in memory, with the pos
       `${shard.replace(/[.]/g, '\\.')} does not match exports/rag/_manifest\\.json \\(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\\): it was changed by hand or half-written; rebuild with \`npm run export-rag\``,
     ),
   );
-  assert.equal(read(root, 'data/rag-index/index.json'), expected);
+  assert.deepEqual(strip(read(root, 'data/rag-index/_manifest.json')), strip(segmentsBefore));
+  assert.deepEqual(readdirSync(join(root, '.distill/scratch')), [], 'the scratch folder is removed');
 });
 
 test('replay --dry-run prints the retrieved documents and the exact prompt, calls no model and logs nothing', async () => {
@@ -291,14 +309,8 @@ test('replay-eval never retrieves the held-out run itself, and no accepted answe
     env: { DISTILL_LOCAL_BASE_URL: await closedPortUrl() },
   });
   const report = JSON.parse(r.stdout);
-  const index = JSON.parse(read(root, 'data/rag-index/index.json'));
-  const stored = index.minisearch.storedFields as Record<string, { trace_id: string }>;
-  const docTrace = new Map(
-    Object.entries(index.minisearch.documentIds as Record<string, string>).map(([short, id]) => [
-      id,
-      stored[short]?.trace_id,
-    ]),
-  );
+  const { index } = await loadRagIndex(root);
+  const docTrace = new Map(index.all().map((d) => [d.id, d.trace_id]));
   const sft = readdirSync(join(root, 'exports/sft/instruction_response'))
     .flatMap((f) => read(root, `exports/sft/instruction_response/${f}`).split('\n'))
     .filter((l) => l !== '')
@@ -375,18 +387,35 @@ test('replay-eval with a model: both arms run, with validity, agreement, latency
 
 test('loadRagIndex: an empty index and a stale one are reported', async () => {
   const root = tempProject('distill-replay-');
-  mkdirSync(join(root, 'data/rag-index'), { recursive: true });
-  writeFileSync(join(root, 'data/rag-index/index.json'), buildIndexText([]));
+  const writeIndex = (rows: RagSample[]): void => {
+    for (const [rel, text] of buildIndexFiles(new Map([['2026-10-01', rows]]))) {
+      mkdirSync(join(root, 'data/rag-index', rel, '..'), { recursive: true });
+      writeFileSync(join(root, 'data/rag-index', rel), text);
+    }
+  };
+  writeIndex([]);
   await assert.rejects(loadRagIndex(root), {
     message:
-      'the retrieval index data/rag-index/index.json holds 0 documents: exports/rag/documents/ was empty when it was built (see exports/rag/_quarantine/ for why). Add sources and rebuild with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)',
+      'the retrieval index data/rag-index/ holds 0 documents: exports/rag/documents/ was empty when it was built (see exports/rag/_quarantine/ for why). Add sources and rebuild with `npm run index-rag` (or `distill export-rag && distill index-rag`), or run without retrieval (--no-retrieval)',
   });
-  writeFileSync(join(root, 'data/rag-index/index.json'), '{"format":"distill-rag-index"');
+  writeFileSync(join(root, 'data/rag-index/stats.json'), '{"format":"distill-rag-index"');
   await assert.rejects(loadRagIndex(root), (e: Error) =>
-    /^data\/rag-index\/index\.json is not valid JSON \(.+\); rebuild it with `npm run index-rag`/.test(
+    /^data\/rag-index\/stats\.json is not valid JSON \(.+\); rebuild it with `npm run index-rag`/.test(
       e.message,
     ),
   );
+  writeIndex([runDoc('a', 'q', 'a', 'k:1')]);
+  writeFileSync(join(root, 'data/rag-index/segments/2026-10-01.jsonl'), '{}\n');
+  await assert.rejects(loadRagIndex(root), (e: Error) =>
+    /^data\/rag-index\/segments\/2026-10-01\.jsonl is not a segment \(1 lines, expected 3\); rebuild it with `npm run index-rag`/.test(
+      e.message,
+    ),
+  );
+  rmSync(join(root, 'data/rag-index/segments/2026-10-01.jsonl'));
+  await assert.rejects(loadRagIndex(root), {
+    message:
+      'data/rag-index/segments/2026-10-01.jsonl not found although data/rag-index/stats.json lists it; rebuild it with `npm run index-rag` (or `distill export-rag && distill index-rag`)',
+  });
 
   const built = await shared;
   const entry = (sha: string) => ({
@@ -405,7 +434,7 @@ test('loadRagIndex: an empty index and a stale one are reported', async () => {
       files: key === 'files' ? [entry(sha)] : [],
       counts: {},
     });
-  writeFileSync(join(root, 'data/rag-index/index.json'), buildIndexText([runDoc('a', 'q', 'a', 'k:1')]));
+  writeIndex([runDoc('a', 'q', 'a', 'k:1')]);
   writeFileSync(join(root, 'data/rag-index/_manifest.json'), m('index-rag', 'inputs', 'a'.repeat(64)));
   mkdirSync(join(root, 'exports/rag'), { recursive: true });
   writeFileSync(join(root, 'exports/rag/_manifest.json'), m('export-rag', 'files', 'b'.repeat(64)));

@@ -1,6 +1,12 @@
 import { RagSample } from '../../schemas/rag-sample.ts';
 import { sha256 } from '../../tasks/lib/hash.ts';
-import { parseIndexText, buildIndexText, type RagIndex } from '../../tasks/lib/rag-index.ts';
+import {
+  buildIndexFiles,
+  loadIndexTexts,
+  segmentFile,
+  STATS_FILE,
+  type RagIndex,
+} from '../../tasks/lib/rag-index.ts';
 
 /** A stable fake RAG id from a name: `rag_` + 24 hex. */
 export function ragId(name: string): string {
@@ -69,9 +75,20 @@ export function knowledgeDoc(name: string, title: string, body: string): RagSamp
   });
 }
 
-/** Builds and loads an index from rows (through the serialized text, as replay does). */
-export function indexOf(rows: RagSample[]): RagIndex {
-  const parsed = parseIndexText(buildIndexText(rows));
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.index;
+/**
+ * Builds and loads an index from rows (through the file texts, as replay does): one segment, or
+ * `segments` of them (row i in segment i mod `segments`, named `s0`, `s1`, …).
+ */
+export function indexOf(rows: RagSample[], segments = 1): RagIndex {
+  const shards = new Map<string, RagSample[]>();
+  for (let s = 0; s < segments; s++) shards.set(`s${s}`, []);
+  rows.forEach((r, i) => shards.get(`s${i % segments}`)!.push(r));
+  return loadFiles(buildIndexFiles(shards));
+}
+
+/** Loads an index from its files' texts (relative path → text). */
+export function loadFiles(files: ReadonlyMap<string, string>): RagIndex {
+  const loaded = loadIndexTexts(files.get(STATS_FILE) ?? '', (shard) => files.get(segmentFile(shard)) ?? '');
+  if (!loaded.ok) throw new Error(`${loaded.where}: ${loaded.error}`);
+  return loaded.value;
 }

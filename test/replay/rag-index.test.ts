@@ -1,8 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allDocs, buildIndexText, parseIndexText, taskField, terms } from '../../tasks/lib/rag-index.ts';
+import {
+  allDocs,
+  buildIndexFiles,
+  buildSegment,
+  buildStatsText,
+  loadIndexTexts,
+  parseStatsText,
+  segmentFile,
+  STATS_FILE,
+  taskField,
+  terms,
+  toIndexedDoc,
+} from '../../tasks/lib/rag-index.ts';
+import type { RagSample } from '../../schemas/rag-sample.ts';
 import { retrieve } from '../../tasks/replay/retrieve.ts';
-import { indexOf, knowledgeDoc, ragId, runDoc } from './fixture.ts';
+import { indexOf, knowledgeDoc, loadFiles, ragId, runDoc } from './fixture.ts';
 
 const corpus = [
   runDoc(
@@ -47,19 +60,44 @@ test('taskField: the Task paragraph of a run document, the title of a knowledge 
   assert.equal(taskField(corpus[3]!), 'Returns FAQ');
 });
 
-test('the serialized index is byte-identical whatever the input order, and records its parameters', () => {
-  const a = buildIndexText(corpus);
-  const b = buildIndexText([...corpus].reverse());
-  assert.equal(a, b);
-  const parsed = JSON.parse(a);
-  assert.equal(parsed.format, 'distill-rag-index');
-  assert.equal(parsed.documents, 4);
-  assert.deepEqual(parsed.parameters.fields, ['task', 'text']);
-  assert.equal(parsed.parameters.tokenizer, 'nfkc-lower-alnum-stop-plural-v1');
+const one = (rows: RagSample[]): Map<string, string> => buildIndexFiles(new Map([['2026-10-01', rows]]));
+
+test('the index files are byte-identical whatever the input order, and record their parameters', () => {
+  const a = one(corpus);
+  const b = one([...corpus].reverse());
+  assert.deepEqual([...a.keys()].sort(), ['segments/2026-10-01.jsonl', 'stats.json']);
+  assert.deepEqual(a, b);
+  const stats = JSON.parse(a.get(STATS_FILE)!);
+  assert.equal(stats.format, 'distill-rag-index');
+  assert.equal(stats.format_version, 2);
+  assert.equal(stats.documents, 4);
+  assert.deepEqual(stats.segments, [{ shard: '2026-10-01', documents: 4 }]);
+  assert.deepEqual(stats.parameters.fields, ['task', 'text']);
+  assert.equal(stats.parameters.tokenizer, 'nfkc-lower-alnum-stop-plural-v1');
+  const lines = a.get(segmentFile('2026-10-01'))!.split('\n');
+  assert.equal(lines.length, 4, 'three lines, newline-terminated');
+  const header = JSON.parse(lines[0]!);
+  assert.deepEqual(header.ids, corpus.map((r) => r.id).sort());
+  assert.equal(header.field_length.length, 8, 'two fields a document');
 });
 
-test('duplicate ids are refused (a bug upstream)', () => {
-  assert.throws(() => buildIndexText([corpus[0]!, corpus[0]!]), /duplicate RAG id rag_/);
+test('a segment depends on its own documents only; the statistics on every segment', () => {
+  const split = buildIndexFiles(
+    new Map([
+      ['a', corpus.slice(0, 2)],
+      ['b', corpus.slice(2)],
+    ]),
+  );
+  const alone = buildIndexFiles(new Map([['a', corpus.slice(0, 2)]]));
+  assert.equal(split.get(segmentFile('a')), alone.get(segmentFile('a')));
+  assert.notEqual(split.get(STATS_FILE), alone.get(STATS_FILE));
+});
+
+test('duplicate ids are refused (a bug upstream), within a segment and across segments', () => {
+  assert.throws(() => one([corpus[0]!, corpus[0]!]), /duplicate RAG id rag_/);
+  const a = buildSegment('a', [toIndexedDoc(corpus[0]!)]);
+  const b = buildSegment('b', [toIndexedDoc(corpus[0]!), toIndexedDoc(corpus[1]!)]);
+  assert.throws(() => buildStatsText([a.header, b.header]), /duplicate RAG id rag_\w+ \(in two segments\)/);
 });
 
 test('retrieve: BM25 ranks the matching documents first, with stored fields', () => {
@@ -121,20 +159,48 @@ test('allDocs lists every document sorted by id', () => {
   );
 });
 
-test('parseIndexText names what is wrong with a bad index file', () => {
-  const broken = parseIndexText('{"format": ');
+test('loading names the file and what is wrong with it', () => {
+  const good = one(corpus);
+  const load = (files: Map<string, string>) =>
+    loadIndexTexts(files.get(STATS_FILE) ?? '', (shard) => files.get(segmentFile(shard)) ?? '');
+  const broken = load(new Map([[STATS_FILE, '{"format": ']]));
   assert.equal(broken.ok, false);
   assert.match((broken as { error: string }).error, /^not valid JSON \(.+\)$/);
-  const r = parseIndexText(JSON.stringify({ format: 'other' }));
-  assert.equal(r.ok, false);
-  assert.match((r as { error: string }).error, /^not a distill RAG index of format version 1 \(format: /);
-  const good = JSON.parse(buildIndexText(corpus));
-  assert.deepEqual(
-    parseIndexText(JSON.stringify({ ...good, parameters: { ...good.parameters, tokenizer: 'old' } })),
-    { ok: false, error: 'built with other index parameters than this code uses' },
+  const other = parseStatsText(JSON.stringify({ format: 'other' }));
+  assert.equal(other.ok, false);
+  assert.match(
+    (other as { error: string }).error,
+    /^not the statistics of a distill RAG index of format version 2 \(format: /,
   );
-  assert.deepEqual(parseIndexText(JSON.stringify({ ...good, documents: 9 })), {
+  const stats = JSON.parse(good.get(STATS_FILE)!);
+  assert.deepEqual(
+    parseStatsText(JSON.stringify({ ...stats, parameters: { ...stats.parameters, tokenizer: 'old' } })),
+    {
+      ok: false,
+      error: 'built with other index parameters than this code uses',
+    },
+  );
+  assert.deepEqual(parseStatsText(JSON.stringify({ ...stats, documents: 9 })), {
     ok: false,
-    error: 'holds 4 documents, its header says 9',
+    error: 'lists segments of 4 documents, its header says 9',
   });
+  const escape = parseStatsText(
+    JSON.stringify({ ...stats, segments: [{ shard: '../../etc/x', documents: 4 }] }),
+  );
+  assert.equal(escape.ok, false, 'a segment is named, never a path');
+  assert.match((escape as { error: string }).error, /segments\.0\.shard: not a shard name/);
+  const seg = good.get(segmentFile('2026-10-01'))!;
+  assert.deepEqual(
+    load(new Map([...good, [segmentFile('2026-10-01'), seg.split('\n').slice(0, 2).join('\n') + '\n']])),
+    {
+      ok: false,
+      error: 'not a segment (2 lines, expected 3)',
+      where: 'segments/2026-10-01.jsonl',
+    },
+  );
+  const renamed = new Map([
+    ...good,
+    [STATS_FILE, JSON.stringify({ ...stats, segments: [{ shard: '2026-10-01', documents: 4 }] })],
+  ]);
+  assert.equal(loadFiles(renamed).documents, 4);
 });

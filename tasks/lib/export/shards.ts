@@ -141,6 +141,24 @@ function buildCode(): string {
 const statePath = (root: string, phase: string): string =>
   join(root, '.distill', 'cache', 'exports', `${phase}.json`);
 
+/** Which manifest parameter names a folder's layout, and the layout this code writes (a build of another is rebuilt whole, with a message). */
+export interface FolderLayout {
+  key: string;
+  version: number;
+  /** For the message: `day-sharded layout`. */
+  name: string;
+  /** Where the migration is documented. */
+  doc: string;
+}
+
+/** The exports' layout. */
+export const EXPORT_FOLDER_LAYOUT: FolderLayout = {
+  key: 'export_layout',
+  version: EXPORT_LAYOUT,
+  name: 'day-sharded layout',
+  doc: 'docs/exports.md#migration',
+};
+
 /** The previous build of an export, when it can be reused shard by shard. */
 export interface PreviousBuild<D, E = undefined> {
   manifest: Manifest;
@@ -170,6 +188,7 @@ export async function loadBuild<D, E = undefined>(
   phase: string,
   dir: string,
   parameters: Record<string, unknown>,
+  layout: FolderLayout = EXPORT_FOLDER_LAYOUT,
 ): Promise<{ prev: PreviousBuild<D, E>; why: null } | { prev: null; why: string }> {
   const cold = (why: string): { prev: null; why: string } => ({ prev: null, why });
   let manifestText: string;
@@ -184,9 +203,9 @@ export async function loadBuild<D, E = undefined>(
   } catch {
     return cold(`${dir}/${MANIFEST} is not a manifest`);
   }
-  if (manifest.parameters['export_layout'] !== EXPORT_LAYOUT) {
+  if (manifest.parameters[layout.key] !== layout.version) {
     log.info(
-      `${dir}: the previous build has the single-file layout (export_layout ${String(manifest.parameters['export_layout'] ?? 1)}); rebuilding it once, cleanly, in the day-sharded layout ${EXPORT_LAYOUT} (docs/exports.md#migration)`,
+      `${dir}: the previous build has the single-file layout (${layout.key} ${String(manifest.parameters[layout.key] ?? 1)}); rebuilding it once, cleanly, in the ${layout.name} ${layout.version} (${layout.doc})`,
     );
     return cold('the previous build has the single-file layout');
   }

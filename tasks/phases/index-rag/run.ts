@@ -1,155 +1,190 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { SCHEMA_VERSION as RAG_V, RagSample } from '../../../schemas/rag-sample.ts';
-import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import { ExternalSorter } from '../../lib/external-sort.ts';
-import { sha256File } from '../../lib/hash.ts';
+import {
+  familyFiles,
+  loadBuild,
+  reuseShard,
+  saveBuild,
+  shardEntries,
+  shardOfFile,
+  type FolderLayout,
+  type ShardRecord,
+} from '../../lib/export/shards.ts';
+import { sha256 } from '../../lib/hash.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
-import { JsonlWriter } from '../../lib/jsonl-writer.ts';
 import { n } from '../../lib/log.ts';
 import { MANIFEST, readManifest } from '../../lib/manifest.ts';
-import { stagedPhase, type PhaseOutput, type ShellContext } from '../../lib/phase-shell.ts';
+import { stagedPhase } from '../../lib/phase-shell.ts';
 import type { PhaseResult } from '../../lib/phase.ts';
 import {
-  INDEX_FILE,
+  buildSegment,
+  buildStatsText,
   INDEX_FORMAT_VERSION,
   indexParameters,
+  SegmentHeader,
+  segmentFile,
+  STATS_FILE,
   toIndexedDoc,
   type IndexedDoc,
 } from '../../lib/rag-index.ts';
 import { UserError } from '../../lib/result.ts';
-import { indexPartitionPostings } from '../../lib/tuning.ts';
 import { RAG_DIR, RAG_FAMILY, REBUILD as REBUILD_RAG } from '../export-rag/contract.ts';
-import { familyFiles } from '../../lib/export/shards.ts';
 import { PHASE, RAG_INDEX_DIR } from './contract.ts';
-import { writeIndexStream } from './index-stream.ts';
 
 /** The command that builds the index, for error messages. */
 export const INDEX_RAG_COMMAND = 'npm run index-rag';
 
-/** The rows of a RAG file as indexed documents; `validate` checks each against RagSample, naming the bad line of `file`. */
-async function* ragDocs(path: string, file: string, validate: boolean): AsyncGenerator<IndexedDoc> {
-  for await (const { text, line } of jsonlLines(path)) {
+/** The index folder's layout: format version 1 was one MiniSearch file, version 2 is segments (docs/replay.md#migration). */
+const INDEX_LAYOUT: FolderLayout = {
+  key: 'format_version',
+  version: INDEX_FORMAT_VERSION,
+  name: 'segment layout, format_version',
+  doc: 'docs/replay.md#migration',
+};
+
+/** What the build state keeps of a segment: its document count (its input's sha256 is the record's `input`). */
+interface SegmentRecord {
+  documents: number;
+}
+
+/** One shard's rows as indexed documents, each checked against RagSample (errors name the shard's own line). */
+function shardDocs(text: string, file: string): IndexedDoc[] {
+  const docs: IndexedDoc[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line === '') continue;
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      raw = JSON.parse(line);
     } catch (e) {
       throw new UserError(
         'UPSTREAM_DAMAGED',
-        `${file}:${line + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`npm run export-rag\``,
+        `${file}:${i + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`${REBUILD_RAG}\``,
       );
-    }
-    if (!validate) {
-      yield toIndexedDoc(raw as RagSample);
-      continue;
     }
     const res = RagSample.safeParse(raw);
     if (!res.success) {
       const issue = res.error.issues[0];
       throw new UserError(
         'UPSTREAM_DAMAGED',
-        `${file}:${line + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`npm run export-rag\``,
+        `${file}:${i + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`${REBUILD_RAG}\``,
       );
     }
-    yield toIndexedDoc(res.data);
+    docs.push(toIndexedDoc(res.data));
   }
+  return docs;
+}
+
+/** The header (first line) of a published segment, or null when it is not one of this shard. */
+async function segmentHeader(path: string, shard: string): Promise<SegmentHeader | null> {
+  try {
+    // small reads (a header is a small part of its file; 2 MiB of buffers a segment cost more in GC than the reading)
+    for await (const { text } of jsonlLines(path, 1 << 16)) {
+      const h = SegmentHeader.safeParse(JSON.parse(text));
+      return h.success && h.data.shard === shard ? h.data : null;
+    }
+  } catch {
+    // unreadable: built again
+  }
+  return null;
 }
 
 /**
- * The index-rag phase: exports/rag/documents/<shard>.jsonl → data/rag-index/index.json + _manifest.json.
- * The file is MiniSearch's serialized BM25 index (replay loads it whole to query it); the phase
- * writes it in bounded memory with `writeIndexStream`, from a copy of the RAG rows in its scratch
- * folder (each shard checked against the export's manifest, so every pass reads the same bytes).
- * The index is rebuilt whole from every shard (MiniSearch's serialized form holds document ids in
- * id order and corpus-wide statistics: appending a day changes them all).
+ * The index-rag phase: data/rag-index/segments/<shard>.jsonl for every shard of
+ * exports/rag/documents/, plus stats.json (the corpus statistics) — docs/replay.md, "The index".
+ * A segment depends on its shard alone: a shard whose sha256 is the one the last build indexed,
+ * and whose segment is still as published (stat, else sha256), is linked from the published
+ * folder; the others are read (each checked against the export's manifest and RagSample) and
+ * indexed again, one at a time. stats.json is computed from every segment's header. A folder of
+ * the single-file layout (format version 1) is rebuilt whole, with a message.
  */
 export async function indexRag(root: string): Promise<PhaseResult> {
   const upstream = await readManifest(root, RAG_DIR, REBUILD_RAG);
-  const rel = `${RAG_DIR}/${RAG_FAMILY}`;
   const entries = familyFiles(upstream.files, RAG_DIR, RAG_FAMILY);
   if (upstream.parameters['export_layout'] === undefined)
     throw new UserError(
       'UPSTREAM_DAMAGED',
       `${RAG_DIR}/${MANIFEST} has the old single-file layout; rebuild with \`${REBUILD_RAG}\``,
     );
-  return stagedPhase(root, { phase: PHASE, outDir: RAG_INDEX_DIR }, async (ctx) => {
-    // every shard: copied aside and checked against the manifest (so every pass reads the same
-    // bytes), each row checked against RagSample (errors name the shard's own line), then merged
-    // into one file in id order through an external sort
-    const sorter = new ExternalSorter(ctx.scratch.dir, 'rows');
-    for (const [i, entry] of entries.entries()) {
-      const copy = ctx.scratch.path(`shard-${i}.jsonl`);
-      await fsp.copyFile(join(root, entry.path), copy).catch(() => {
+  const parameters = indexParameters();
+  const dir = RAG_INDEX_DIR;
+  return stagedPhase(root, { phase: PHASE, outDir: dir }, async ({ staged }) => {
+    const { prev } = await loadBuild<SegmentRecord>(root, PHASE, dir, parameters, INDEX_LAYOUT);
+    const headers: SegmentHeader[] = [];
+    const records = new Map<string, ShardRecord<SegmentRecord>>();
+    const expectedRows: Record<string, number> = {};
+    let built = 0;
+    let terms = 0;
+    let postings = 0;
+    for (const entry of entries) {
+      const shard = shardOfFile(entry.path) as string;
+      const rel = segmentFile(shard);
+      expectedRows[rel] = 3;
+      const was = prev?.shards.get(shard);
+      if (prev && was && was.input === entry.sha256) {
+        const linked = await reuseShard(root, staged, dir, shardEntries(prev, dir, shard), prev);
+        if (linked) {
+          const header = await segmentHeader(staged.stagedPath(rel), shard);
+          if (header && header.documents === was.data.documents) {
+            headers.push(header);
+            records.set(shard, was);
+            continue;
+          }
+          // linked but not a segment of this shard: written again below (over the link)
+          await fsp.rm(staged.stagedPath(rel), { force: true });
+        }
+      }
+      const buf = await fsp.readFile(join(root, entry.path)).catch(() => {
         throw new UserError(
           'UPSTREAM_DAMAGED',
           `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
         );
       });
-      const got = await sha256File(copy);
+      const got = sha256(buf);
       if (got !== entry.sha256)
         throw new UserError(
           'UPSTREAM_DAMAGED',
           `${entry.path} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`${REBUILD_RAG}\``,
         );
-      for await (const doc of ragRows(copy, entry.path)) await sorter.add(doc.id, doc.text);
-      await fsp.rm(copy);
+      const seg = buildSegment(shard, shardDocs(buf.toString('utf8'), entry.path));
+      const w = staged.writer(rel);
+      for (const line of seg.lines) await w.writeLine(line);
+      await staged.closeWriter(rel);
+      headers.push(seg.header);
+      records.set(shard, { input: entry.sha256, data: { documents: seg.header.documents } });
+      built++;
+      terms += seg.terms;
+      postings += seg.postings;
     }
-    const input = ctx.scratch.path('input.jsonl');
-    const w = new JsonlWriter(input);
-    for await (const { line } of sorter.sorted()) await w.writeLine(line);
-    await w.close();
-    return writeIndex(ctx, rel, entries, input);
-  });
-}
-
-/** The rows of one RAG shard, each checked against RagSample (naming the bad line of `file`): id and line text. */
-async function* ragRows(path: string, file: string): AsyncGenerator<{ id: string; text: string }> {
-  for await (const { text, line } of jsonlLines(path)) {
-    let raw: unknown;
+    let statsText: string;
     try {
-      raw = JSON.parse(text);
+      statsText = buildStatsText(headers);
     } catch (e) {
       throw new UserError(
         'UPSTREAM_DAMAGED',
-        `${file}:${line + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`npm run export-rag\``,
+        `${RAG_DIR}/${RAG_FAMILY}/ is not one corpus: ${(e as Error).message}; rebuild it with \`${REBUILD_RAG}\``,
       );
     }
-    const res = RagSample.safeParse(raw);
-    if (!res.success) {
-      const issue = res.error.issues[0];
-      throw new UserError(
-        'UPSTREAM_DAMAGED',
-        `${file}:${line + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`npm run export-rag\``,
-      );
-    }
-    yield { id: res.data.id, text };
-  }
-}
-
-async function writeIndex(
-  ctx: ShellContext,
-  rel: string,
-  entries: FileEntry[],
-  input: string,
-): Promise<PhaseOutput> {
-  // the rows were checked while they were merged
-  const pass = (): AsyncIterable<IndexedDoc> => ragDocs(input, rel, false);
-  const stats = await writeIndexStream(
-    pass,
-    ctx.staged.textWriter(INDEX_FILE),
-    (name) => ctx.scratch.path(name),
-    indexPartitionPostings(),
-  );
-  const documents = stats.documents;
-  const bytes = (await ctx.staged.closeWriter(INDEX_FILE)).bytes;
-  const counts = { documents };
-  return {
-    parameters: indexParameters(),
-    schemaVersions: { RagSample: RAG_V, RagIndex: INDEX_FORMAT_VERSION },
-    inputs: entries,
-    manifestCounts: counts,
-    counts: { in: documents, out: documents, quarantined: 0, by_reason: {} },
-    stats: counts,
-    summary: `${n(documents)} RAG chunks → ${RAG_INDEX_DIR}/${INDEX_FILE} (BM25, ${n(stats.terms)} terms, ${n(bytes)} bytes)`,
-  };
+    await staged.writeFile(STATS_FILE, statsText);
+    const documents = headers.reduce((a, h) => a + h.documents, 0);
+    const reused = headers.length - built;
+    const counts = { documents, segments: headers.length };
+    return {
+      parameters,
+      schemaVersions: { RagSample: RAG_V, RagIndex: INDEX_FORMAT_VERSION },
+      inputs: entries,
+      expectedRows,
+      manifestCounts: counts,
+      afterPublish: (manifest: string) => saveBuild(root, PHASE, parameters, manifest, records),
+      counts: { in: documents, out: documents, quarantined: 0, by_reason: {} },
+      stats: { ...counts, segments_built: built, segments_reused: reused },
+      summary: `${n(documents)} RAG chunks → ${dir}/ (BM25, ${n(headers.length)} segments${
+        reused > 0
+          ? `; incremental: ${n(built)} built, ${n(reused)} unchanged reused`
+          : `, ${n(terms)} segment terms, ${n(postings)} postings`
+      })`,
+    };
+  });
 }

@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, promises as fsp, readSync, writeSync }
 import { join } from 'node:path';
 import { ExternalSorter } from '../../lib/external-sort.ts';
 import { FifoQueue } from '../../lib/fifo-queue.ts';
-import { growableF64, growableU32 } from '../../lib/growable.ts';
+import { growableF64, growableU32 } from './growable.ts';
 import {
   bandKeys,
   cannotReach,
