@@ -14,13 +14,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { template } from '../helpers/built.ts';
+import { builtProject, template } from '../helpers/built.ts';
 import { CLI, inProcess, runCli, tempProject, treeHashes } from '../helpers/project.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 // The job-queue executor (issue #25, docs/scale-out.md) against a real redis-server: the bundled
-// corpus built with 1 and 2 `distill worker` processes gives the bytes of the in-process build;
-// a worker killed with SIGKILL in the middle of a job of each pooled phase; Redis killed mid-run.
+// corpus built with 4 `distill worker` processes, and with 1 (the Redis-outage test, which builds
+// through one worker), gives the bytes of the in-process build; a worker killed with SIGKILL in the
+// middle of a job of each pooled phase; Redis killed mid-run.
 
 const POOLED = ['build-evidence', 'score', 'screen'];
 /** Short locks so a killed worker's job is retried within seconds (the default is 30 s). */
@@ -113,41 +114,57 @@ function executor(
   return r.executor;
 }
 
-test('the bundled corpus built with 1 and with 4 worker processes: every dataset and export is byte-identical to the in-process build', async () => {
-  const local = await template('all');
+/** Every phase command of the pipeline, in order (the exports too: they run in-process, not pooled). */
+async function pipelineArgv(): Promise<string[][]> {
   const { COMMANDS } = await import('../../tasks/cli/commands.ts');
   const { activePhases } = await import('../../tasks/phases/registry.ts');
-  const argvs = activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
-  const dirs = [...PHASE_DIRS, 'exports', 'data/rag-index'];
-  const want = hashes(local, dirs);
+  return activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
+}
+
+/** Every dataset, export and index folder. */
+const ALL_DIRS = [...PHASE_DIRS, 'exports', 'data/rag-index'];
+
+/**
+ * What a whole build through `n` workers must show: every dataset and export byte-identical to the
+ * in-process build, the pooled phases' receipts naming the workers (all `n` took screen jobs), the
+ * exports without an executor record, no failed or waiting job left; then each worker stops
+ * gracefully on SIGTERM (exit 0).
+ */
+async function assertFleetBuild(root: string, url: string, ws: RunningWorker[]): Promise<void> {
+  const n = ws.length;
+  const want = hashes(await template('all'), ALL_DIRS);
   assert.ok(Object.keys(want).length > 50);
-  // 2 workers at once: the SIGKILL test below (a steady and a crashing worker); 1 vs 2 at 100k rows: the bench
-  for (const n of [1, 4]) {
-    const { root, url } = project();
-    const ws = await Promise.all(Array.from({ length: n }, () => startWorker(root, url)));
-    await build(root, url, argvs);
-    assert.deepEqual(hashes(root, dirs), want, `${n} worker(s)`);
-    for (const phase of POOLED) {
-      const ex = executor(root, phase);
-      assert.ok(ex && ex.jobs > 0, `${phase}: the receipt names the workers`);
-      assert.equal(
-        Object.values(ex.by_worker).reduce((s, v) => s + v, 0),
-        ex.jobs,
-      );
-    }
-    // every worker took jobs (build-evidence and screen have one job per source file here)
-    assert.equal(Object.keys(executor(root, 'screen')?.by_worker ?? {}).length, n);
-    // the exports are not pooled: no executor record
-    assert.equal(executor(root, 'export-sft'), undefined);
-    const q = await runCli(['queue', '--json', '--root', root], { env: { DISTILL_QUEUE: url } });
-    assert.equal(q.code, 0, q.stderr);
-    const status = JSON.parse(q.stdout) as {
-      phases: { phase: string; completed: number; failed: number; waiting: number }[];
-    };
-    for (const p of status.phases) assert.deepEqual([p.failed, p.waiting], [0, 0], p.phase);
-    // SIGTERM: a graceful stop, exit 0
-    for (const w of ws) assert.equal(await w.stop(), 0, w.err());
+  assert.deepEqual(hashes(root, ALL_DIRS), want, `${n} worker(s)`);
+  for (const phase of POOLED) {
+    const ex = executor(root, phase);
+    assert.ok(ex && ex.jobs > 0, `${phase}: the receipt names the workers`);
+    assert.equal(
+      Object.values(ex.by_worker).reduce((s, v) => s + v, 0),
+      ex.jobs,
+    );
   }
+  // every worker took jobs (build-evidence and screen have one job per source file here)
+  assert.equal(Object.keys(executor(root, 'screen')?.by_worker ?? {}).length, n);
+  // the exports are not pooled: no executor record
+  assert.equal(executor(root, 'export-sft'), undefined);
+  const q = await runCli(['queue', '--json', '--root', root], { env: { DISTILL_QUEUE: url } });
+  assert.equal(q.code, 0, q.stderr);
+  const status = JSON.parse(q.stdout) as {
+    phases: { phase: string; completed: number; failed: number; waiting: number }[];
+  };
+  for (const p of status.phases) assert.deepEqual([p.failed, p.waiting], [0, 0], p.phase);
+  // SIGTERM: a graceful stop, exit 0
+  for (const w of ws) assert.equal(await w.stop(), 0, w.err());
+}
+
+// 1 worker: the Redis-outage test below builds the whole pipeline through one worker and makes the
+// same checks; 2 workers at once: the SIGKILL test (a steady and a crashing worker); 1 vs 2 at 100k
+// rows: the bench
+test('the bundled corpus built with 4 worker processes: every dataset and export is byte-identical to the in-process build', async () => {
+  const { root, url } = project();
+  const ws = await Promise.all(Array.from({ length: 4 }, () => startWorker(root, url)));
+  await build(root, url, await pipelineArgv());
+  await assertFleetBuild(root, url, ws);
 });
 
 test('a worker killed (SIGKILL) in the middle of a job of each pooled phase: the run completes with the same bytes', async () => {
@@ -207,7 +224,7 @@ test('a worker killed (SIGKILL) in the middle of a job of each pooled phase: the
   assert.equal(await steady.stop(), 0);
 });
 
-test('Redis killed in the middle of a phase: it fails naming the queue, nothing is published; rerun once Redis is back gives the same bytes', async () => {
+test('Redis killed in the middle of a phase: it fails naming the queue, nothing is published; rerun once Redis is back gives the same bytes; the whole build through this one worker is byte-identical to the in-process build', async () => {
   const local = await template('all');
   const { root, url } = project();
   const w = await startWorker(root, url, { DISTILL_PAUSE_AT: 'queue:screen:job:4000' });
@@ -230,7 +247,13 @@ test('Redis killed in the middle of a phase: it fails naming the queue, nothing 
   const again = await inProcess(['screen', '--root', root], { env: { ...FAST, DISTILL_QUEUE: url } });
   assert.equal(again.code, 0, `${again.stderr}\nworker:\n${w.err()}`);
   assert.deepEqual(hashes(root, PHASE_DIRS), hashes(local, PHASE_DIRS));
-  assert.equal(await w.stop(), 0);
+  // the rest of the pipeline on the queue setting: the whole build through one worker
+  await build(
+    root,
+    url,
+    (await pipelineArgv()).filter((argv) => !POOLED.includes(argv[0] as string)),
+  );
+  await assertFleetBuild(root, url, [w]);
 });
 
 test('a worker whose folder is another project refuses the job: the phase fails naming the partition, the worker and why; nothing is published', async () => {
@@ -274,7 +297,10 @@ test('Redis unreachable: a phase and a worker fail at once with QUEUE_UNREACHABL
 });
 
 test('an eval set edited between two screen runs served by one long-lived worker: the queue screens against the new eval rows, as in-process does', async () => {
-  const { root, url } = project();
+  // evidence and scored runs built in-process (the suite's template): only screen is on the queue here
+  const root = await builtProject('scored', 'distill-queue-');
+  projects.push(root);
+  const url = redis.url(++db);
   // the project protects evals/*.jsonl from the start (one unrelated row), so only the file's content changes
   const cfgPath = join(root, 'distill.config.json');
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { eval_sets: string[] };
@@ -287,11 +313,8 @@ test('an eval set edited between two screen runs served by one long-lived worker
     `${JSON.stringify({ question: 'an unrelated held-out question about tide tables' })}\n`,
   );
   const w = await startWorker(root, url);
-  await build(
-    root,
-    url,
-    POOLED.map((p) => [p]),
-  );
+  await build(root, url, [['screen']]);
+  assert.ok(executor(root, 'screen')?.jobs, 'screen ran on the queue');
   const before = hashes(root, ['data/screened']);
   // three kept runs become eval rows: screen must now drop them as contamination
   const runsDir = join(root, 'data/screened/runs');
