@@ -14,14 +14,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { builtProject, template } from '../helpers/built.ts';
 import { CLI, inProcess, runCli, tempProject, treeHashes } from '../helpers/project.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
-// The job-queue executor (issue #25, docs/scale-out.md) against a real redis-server: the bundled
-// corpus built with 4 `distill worker` processes, and with 1 (the Redis-outage test, which builds
-// through one worker), gives the bytes of the in-process build; a worker killed with SIGKILL in the
-// middle of a job of each pooled phase; Redis killed mid-run.
+// The job-queue executor (issue #25, docs/scale-out.md) against a real redis-server: the last days
+// of the bundled corpus built with 4 `distill worker` processes, and with 1 (the Redis-outage test,
+// which builds through one worker), give the bytes of the in-process build; a worker killed with
+// SIGKILL in the middle of a job of each pooled phase; Redis killed mid-run. The last DAYS days,
+// not all 30: a sixth of the jobs (one per source file in build-evidence and screen), the same
+// code paths.
 
 const POOLED = ['build-evidence', 'score', 'screen'];
 /** Short locks so a killed worker's job is retried within seconds (the default is 30 s). */
@@ -41,11 +42,50 @@ after(async () => {
   for (const p of projects) rmSync(p, { recursive: true, force: true });
 });
 
-/** A fresh project (the bundled corpus, nothing built) and a Redis database of its own. */
-function project(): { root: string; url: string } {
+/** How many days of the bundled corpus the projects hold (its latest). */
+const DAYS = 6;
+
+/**
+ * A fresh project holding the last DAYS days of the bundled corpus (its day files,
+ * data/_kb/<stream>/<YYYY-MM-DD>.jsonl, and every file that is not one), nothing built.
+ */
+function recentProject(): string {
   const root = tempProject('distill-queue-');
   projects.push(root);
-  return { root, url: redis.url(++db) };
+  const kb = join(root, 'data/_kb');
+  const dayFile = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+  const streams = readdirSync(kb, { withFileTypes: true }).filter((d) => d.isDirectory());
+  const days = new Set<string>();
+  for (const s of streams)
+    for (const f of readdirSync(join(kb, s.name))) days.add(dayFile.exec(f)?.[1] ?? '');
+  days.delete('');
+  const first = [...days].sort().at(-DAYS) as string;
+  for (const s of streams)
+    for (const f of readdirSync(join(kb, s.name))) {
+      const day = dayFile.exec(f)?.[1];
+      if (day !== undefined && day < first) rmSync(join(kb, s.name, f));
+    }
+  return root;
+}
+
+/** A fresh project (recentProject) and a Redis database of its own. */
+function project(): { root: string; url: string } {
+  return { root: recentProject(), url: redis.url(++db) };
+}
+
+let reference: Promise<string> | null = null;
+
+/** recentProject built in this process, every phase (no queue): what every queue build must equal. */
+function inProcessBuild(): Promise<string> {
+  reference ??= (async () => {
+    const root = recentProject();
+    for (const argv of await pipelineArgv()) {
+      const r = await inProcess([...argv, '--root', root], { env: { DISTILL_QUEUE: 'local' } });
+      assert.equal(r.code, 0, `distill ${argv.join(' ')} in-process: ${r.stderr}`);
+    }
+    return root;
+  })();
+  return reference;
 }
 
 interface RunningWorker {
@@ -132,8 +172,8 @@ const ALL_DIRS = [...PHASE_DIRS, 'exports', 'data/rag-index'];
  */
 async function assertFleetBuild(root: string, url: string, ws: RunningWorker[]): Promise<void> {
   const n = ws.length;
-  const want = hashes(await template('all'), ALL_DIRS);
-  assert.ok(Object.keys(want).length > 50);
+  const want = hashes(await inProcessBuild(), ALL_DIRS);
+  assert.ok(Object.keys(want).length > 50, 'the build has many files');
   assert.deepEqual(hashes(root, ALL_DIRS), want, `${n} worker(s)`);
   for (const phase of POOLED) {
     const ex = executor(root, phase);
@@ -160,7 +200,7 @@ async function assertFleetBuild(root: string, url: string, ws: RunningWorker[]):
 // 1 worker: the Redis-outage test below builds the whole pipeline through one worker and makes the
 // same checks; 2 workers at once: the SIGKILL test (a steady and a crashing worker); 1 vs 2 at 100k
 // rows: the bench
-test('the bundled corpus built with 4 worker processes: every dataset and export is byte-identical to the in-process build', async () => {
+test('the corpus built with 4 worker processes: every dataset and export is byte-identical to the in-process build', async () => {
   const { root, url } = project();
   const ws = await Promise.all(Array.from({ length: 4 }, () => startWorker(root, url)));
   await build(root, url, await pipelineArgv());
@@ -168,7 +208,7 @@ test('the bundled corpus built with 4 worker processes: every dataset and export
 });
 
 test('a worker killed (SIGKILL) in the middle of a job of each pooled phase: the run completes with the same bytes', async () => {
-  const local = await template('all');
+  const local = await inProcessBuild();
   const { root, url } = project();
   // several score partitions, so the crashing worker surely gets a score job
   const env = { DISTILL_SCORE_PARTITION_BYTES: '20000' };
@@ -225,7 +265,7 @@ test('a worker killed (SIGKILL) in the middle of a job of each pooled phase: the
 });
 
 test('Redis killed in the middle of a phase: it fails naming the queue, nothing is published; rerun once Redis is back gives the same bytes; the whole build through this one worker is byte-identical to the in-process build', async () => {
-  const local = await template('all');
+  const local = await inProcessBuild();
   const { root, url } = project();
   const w = await startWorker(root, url, { DISTILL_PAUSE_AT: 'queue:screen:job:4000' });
   await build(root, url, [['build-evidence'], ['score']]);
@@ -276,8 +316,7 @@ test('a worker whose folder is another project refuses the job: the phase fails 
 });
 
 test('Redis unreachable: a phase and a worker fail at once with QUEUE_UNREACHABLE, nothing published; without DISTILL_QUEUE nothing needs Redis', async () => {
-  const root = tempProject('distill-queue-');
-  projects.push(root);
+  const root = recentProject();
   const dead = `redis://127.0.0.1:${redis.port + 1 === 65536 ? 1 : redis.port + 1}/0`;
   const t0 = performance.now();
   const r = await inProcess(['build-evidence', '--root', root], { env: { ...FAST, DISTILL_QUEUE: dead } });
@@ -297,10 +336,7 @@ test('Redis unreachable: a phase and a worker fail at once with QUEUE_UNREACHABL
 });
 
 test('an eval set edited between two screen runs served by one long-lived worker: the queue screens against the new eval rows, as in-process does', async () => {
-  // evidence and scored runs built in-process (the suite's template): only screen is on the queue here
-  const root = await builtProject('scored', 'distill-queue-');
-  projects.push(root);
-  const url = redis.url(++db);
+  const { root, url } = project();
   // the project protects evals/*.jsonl from the start (one unrelated row), so only the file's content changes
   const cfgPath = join(root, 'distill.config.json');
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { eval_sets: string[] };
@@ -312,6 +348,11 @@ test('an eval set edited between two screen runs served by one long-lived worker
     evalFile,
     `${JSON.stringify({ question: 'an unrelated held-out question about tide tables' })}\n`,
   );
+  // evidence and scored runs built in-process: only screen is on the queue here
+  for (const phase of ['build-evidence', 'score']) {
+    const r = await inProcess([phase, '--root', root], { env: { DISTILL_QUEUE: 'local' } });
+    assert.equal(r.code, 0, r.stderr);
+  }
   const w = await startWorker(root, url);
   await build(root, url, [['screen']]);
   assert.ok(executor(root, 'screen')?.jobs, 'screen ran on the queue');
