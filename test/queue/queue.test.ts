@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CLI, inProcess, runCli, tempProject, treeHashes } from '../helpers/project.ts';
+import { CLI, inProcess, keepLastDays, runCli, tempProject, treeHashes } from '../helpers/project.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 // The job-queue executor (issue #25, docs/scale-out.md) against a real redis-server: the last days
@@ -45,26 +45,11 @@ after(async () => {
 /** How many days of the bundled corpus the projects hold (its latest). */
 const DAYS = 6;
 
-/**
- * A fresh project holding the last DAYS days of the bundled corpus (its day files,
- * data/_kb/<stream>/<YYYY-MM-DD>.jsonl, and every file that is not one), nothing built.
- */
+/** A fresh project holding the last DAYS days of the bundled corpus, nothing built. */
 function recentProject(): string {
   const root = tempProject('distill-queue-');
   projects.push(root);
-  const kb = join(root, 'data/_kb');
-  const dayFile = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
-  const streams = readdirSync(kb, { withFileTypes: true }).filter((d) => d.isDirectory());
-  const days = new Set<string>();
-  for (const s of streams)
-    for (const f of readdirSync(join(kb, s.name))) days.add(dayFile.exec(f)?.[1] ?? '');
-  days.delete('');
-  const first = [...days].sort().at(-DAYS) as string;
-  for (const s of streams)
-    for (const f of readdirSync(join(kb, s.name))) {
-      const day = dayFile.exec(f)?.[1];
-      if (day !== undefined && day < first) rmSync(join(kb, s.name, f));
-    }
+  keepLastDays(root, DAYS);
   return root;
 }
 
