@@ -26,3 +26,11 @@ export async function resolve(specifier, context, next) {
     return { ...r, url: `${out}${r.url.slice(src.length, -'.ts'.length)}.js`, format: 'module' };
   return r;
 }
+
+export async function load(url, context, next) {
+  // a JSON module imported without `with { type: 'json' }` (@actions/workflow-parser does): tsx
+  // accepts it, plain node does not
+  if (url.endsWith('.json') && context.importAttributes?.type === undefined)
+    return next(url, { ...context, importAttributes: { ...context.importAttributes, type: 'json' } });
+  return next(url, context);
+}
