@@ -65,8 +65,8 @@ const KEEP_USED_MS = 3600 * 1000;
 /** The global through which compiled code learns where it runs from (tasks/lib/compiled.ts). */
 export const COMPILED_KEY = Symbol.for('distill.compiled');
 
-/** Every .ts file under tasks/ and schemas/, relative POSIX paths, sorted. */
-function sourceFiles() {
+/** Every .ts file under `dirs` (default tasks/ and schemas/), relative POSIX paths, sorted. */
+function sourceFiles(dirs = SOURCE_DIRS) {
   const out = [];
   const walk = (rel) => {
     const ents = readdirSync(join(REPO, rel), { withFileTypes: true });
@@ -77,7 +77,7 @@ function sourceFiles() {
       else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(r);
     }
   };
-  for (const d of SOURCE_DIRS) walk(d);
+  for (const d of dirs) walk(d);
   return out;
 }
 
@@ -156,6 +156,8 @@ export const FINGERPRINT_FILE = 'code-fingerprint';
 
 /** The per-module constant that stands for `import.meta.url` in compiled code. */
 const META_URL = '__distill_import_meta_url';
+const META_FILE = '__distill_import_meta_filename';
+const META_DIR = '__distill_import_meta_dirname';
 
 /** Writes `text` to `path` through a temp file and a rename. */
 function writeAtomic(path, text) {
@@ -191,9 +193,14 @@ async function compile(files, dest, sources) {
         const out = join(tmp, f.replace(/\.ts$/, '.js'));
         const source = sources.bytes.get(f).toString('utf8');
         // the source file's URL in the checkout that runs the build (set by useBuild before any import)
-        const banner = source.includes('import.meta.url')
-          ? `const ${META_URL} = new URL(${JSON.stringify(f)}, globalThis[Symbol.for("distill.compiled")].src).href;`
-          : '';
+        const url = `new URL(${JSON.stringify(f)}, globalThis[Symbol.for("distill.compiled")].src)`;
+        const banner = [
+          source.includes('import.meta.url') ? `const ${META_URL} = ${url}.href;` : '',
+          // import.meta.filename / dirname (Node 20.11+) mean the source file and its folder too
+          source.includes('import.meta.filename') || source.includes('import.meta.dirname')
+            ? `const ${META_FILE} = decodeURIComponent(${url}.pathname), ${META_DIR} = ${META_FILE}.replace(/\\/[^/]*$/, '');`
+            : '',
+        ].join('');
         mkdirSync(dirname(out), { recursive: true });
         let code;
         try {
@@ -206,7 +213,11 @@ async function compile(files, dest, sources) {
             sourcemap: 'external',
             sourcesContent: false,
             banner,
-            define: { 'import.meta.url': META_URL },
+            define: {
+              'import.meta.url': META_URL,
+              'import.meta.filename': META_FILE,
+              'import.meta.dirname': META_DIR,
+            },
             tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true, target: 'ES2023' } },
             logLevel: 'silent',
           });
@@ -317,8 +328,8 @@ function prune(current) {
  * The compiled build of the current sources: its folder, compiled first when missing. A source
  * that does not compile becomes a module that throws its errors when loaded (err.distillCompileError).
  */
-export async function ensureBuild() {
-  const files = sourceFiles();
+export async function ensureBuild({ dirs = SOURCE_DIRS } = {}) {
+  const files = sourceFiles(dirs);
   const tools = toolchain();
   const { key: sk, newest } = statKey(files, tools);
   const alias = join(CACHE_DIR, 'stat', sk);

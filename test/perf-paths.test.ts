@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { builtProject } from './helpers/built.ts';
-import { inProcess, tempProject, treeHashes } from './helpers/project.ts';
+import { inProcess, keepLastDays, tempProject, treeHashes } from './helpers/project.ts';
 
 /** Every output folder of the pipeline (receipts and caches excluded). */
 const OUT = [
@@ -21,10 +20,11 @@ async function runAll(
   dir: string,
   env: NodeJS.ProcessEnv = {},
 ): Promise<Record<string, Record<string, string>>> {
-  // in this process, in the repository as cwd: the worker threads inherit this process's
-  // `--import tsx`, which node resolves from the cwd, so in a temp cwd no worker could start (what
-  // made earlier in-process attempts of this file hang); runCli runs the launcher, whose threads
-  // run precompiled code
+  // in this process, in the repository as cwd: run through tsx (DISTILL_TSX=1 npm test, or the file
+  // alone with `node --import tsx --test`), the worker threads inherit this process's `--import tsx`,
+  // which node resolves from the cwd, so in a temp cwd no worker could start (what made earlier
+  // in-process attempts of this file hang); under npm test they run the precompiled code
+  // (test/helpers/compiled.mjs), as the launcher's do
   const r = await inProcess(['run-all', '--root', dir], { env });
   assert.equal(r.code, 0, `run-all failed: ${r.stderr}`);
   return Object.fromEntries(OUT.map((d) => [d, treeHashes(join(dir, d))]));
@@ -41,14 +41,16 @@ const FORCED: NodeJS.ProcessEnv = {
 };
 
 test('worker threads, hash partitions, spilled sorts and the per-file caches give byte-identical outputs', async () => {
-  // the plain build: `distill run-all` with the default knobs (the suite's template, built in-process once)
-  const plain = await builtProject('run-all');
-  const want = Object.fromEntries(OUT.map((d) => [d, treeHashes(join(plain, d))]));
-  assert.ok(
-    Object.keys(want['data/evidence'] ?? {}).length > 10,
-    'the bundled corpus builds many evidence files',
-  );
-  const forced = tempProject();
+  // the last 6 days of the bundled corpus (a fifth of its rows): the knobs force every path on it too
+  const project = (): string => {
+    const dir = tempProject();
+    keepLastDays(dir, 6);
+    return dir;
+  };
+  // the plain build: `distill run-all` with the default knobs
+  const want = await runAll(project());
+  assert.ok(Object.keys(want['data/evidence'] ?? {}).length > 10, 'the corpus builds many evidence files');
+  const forced = project();
   // cold: every phase on workers and spill files
   assert.deepEqual(await runAll(forced, FORCED), want);
   const caches = readdirSync(join(forced, '.distill', 'cache'));

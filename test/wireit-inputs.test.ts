@@ -15,13 +15,12 @@ import {
 } from '../tasks/dev/import-graph.ts';
 import { derivedEntries, phaseModules, staleEntries } from '../tasks/dev/wireit-inputs.ts';
 import { PIPELINE, type PipelinePhase } from '../tasks/phases/registry.ts';
-import { REPO } from './helpers/project.ts';
+import { CLI, REPO } from './helpers/project.ts';
 
 const graph = readModuleGraph(REPO);
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
   wireit: Record<string, { files?: string[] }>;
 };
-const TSX = import.meta.resolve('tsx');
 const RECORDER = fileURLToPath(new URL('./fixtures/module-log/register.mjs', import.meta.url));
 
 /** The code files (tasks/, schemas/) a script's wireit `files` globs match. */
@@ -115,20 +114,31 @@ test('tasks/lib/ holds only code that two or more parts of the project use', () 
   assert.deepEqual(lonely, []);
 });
 
-/** Runs one phase command in `root` with the module recorder; returns the project files it loaded. */
+/** A module of the launcher's precompiled build (bin/precompile.js): the source path it was compiled from, without `.ts`. */
+const COMPILED = /\/node_modules\/\.cache\/distill\/[0-9a-f]{64}\/(.*)\.js$/;
+
+/**
+ * Runs one phase command in `root` with the module recorder, as wireit runs it (the launcher,
+ * bin/distill.js, which runs the precompiled build); returns the project files it loaded, each
+ * compiled module named by the source file it was compiled from.
+ */
 function loadedModules(root: string, argv: readonly string[], log: string): Promise<Set<string>> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--import', RECORDER, '--import', TSX, join(REPO, 'tasks/cli/main.ts'), ...argv, '--root', root],
+      ['--import', RECORDER, CLI, ...argv, '--root', root],
       { env: { ...process.env, DISTILL_QUIET: '1', DISTILL_MODULE_LOG: log }, maxBuffer: 64 * 1024 * 1024 },
       (err, _out, stderr) => {
         if (err) return reject(new Error(`${argv.join(' ')} failed: ${stderr}`));
         const prefix = `file://${REPO.endsWith('/') ? REPO : `${REPO}/`}`;
         const files = readFileSync(log, 'utf8')
           .split('\n')
-          .filter((u) => u.startsWith(prefix))
-          .map((u) => decodeURIComponent(u.slice(prefix.length).split('?')[0] as string))
+          .map((u) => decodeURIComponent(u.split('?')[0] as string))
+          .map((u) => {
+            const m = COMPILED.exec(u);
+            if (m) return `${m[1]}.ts`;
+            return u.startsWith(prefix) ? u.slice(prefix.length) : '';
+          })
           .filter((f) => /^(tasks|schemas)\//.test(f));
         resolve(new Set(files));
       },

@@ -20,6 +20,8 @@ import { dirname, relative } from 'node:path';
 
 /** Where the test files' own output goes (git-ignored, overwritten by every run). */
 export const TRANSCRIPTS = '.distill/test-transcripts.log';
+/** A compiled test file (bin/precompile.js): its path in the build, without `.js`. */
+const COMPILED = /[\\/]node_modules[\\/]\.cache[\\/]distill[\\/][0-9a-f]{64}[\\/](.*)\.js$/;
 /** Lines of a failed file's output shown under its failures. */
 const TAIL = 30;
 
@@ -57,7 +59,13 @@ export default async function* reporter(source) {
   const failedNames = [];
   const transcript = [];
   let done = 0;
-  const rel = (f) => (f ? relative(cwd, f) : '(no file)');
+  // a test inside a file names the module it ran, the compiled copy under `npm test`
+  // (test/helpers/compiled.mjs): named here by its source file, as the file itself is
+  const rel = (f) => {
+    if (!f) return '(no file)';
+    const m = COMPILED.exec(f);
+    return m ? `${m[1].split('\\').join('/')}.ts` : relative(cwd, f);
+  };
   const state = (f) => {
     const key = rel(f);
     let s = files.get(key);
@@ -68,7 +76,7 @@ export default async function* reporter(source) {
     return s;
   };
   const concurrency = [...process.execArgv, ...process.argv].find((a) => a.startsWith('--test-concurrency='))?.split('=')[1] ?? 'several';
-  const whole = fileCount > 20 ? ' (the whole suite takes about 11 min on 2 idle cores; README, "Tests")' : '';
+  const whole = fileCount > 20 ? ' (the whole suite takes about 7 min on 2 idle cores; README, "Tests")' : '';
   yield `running ${fileCount || 'the'} test files, ${concurrency} at a time${whole}\n`;
   const durations = new Map();
   let current = null;

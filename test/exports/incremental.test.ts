@@ -3,15 +3,16 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtProject, templateLog } from '../helpers/built.ts';
-import { cliInProcess, tempProject, treeHashes } from '../helpers/project.ts';
+import { cliInProcess, keepLastDays, tempProject, treeHashes } from '../helpers/project.ts';
 
 // The day-sharded exports (docs/exports.md, "Layout" and "Incremental builds"): a build after new
 // screened days reuses the unchanged day shards, and what it publishes is byte for byte what a
 // cold build of the same inputs publishes. Each case removes some days from the bundled corpus
 // (the generator's output: one file per stream and day, data/_kb/<stream>/<YYYY-MM-DD>.jsonl),
 // builds, puts the days back (one at a time: each step is one added day), builds again, and
-// compares every file under exports/ with a cold build of the whole corpus.
+// compares every file under exports/ with a cold build of the whole corpus. The corpus here is the
+// last 6 days of the bundled one (keepLastDays: a fifth of its rows, every stream), so each build
+// costs a fifth.
 
 const EXPORTS = [
   ['export-sft'],
@@ -67,20 +68,20 @@ function moveDay(root: string, aside: string, day: string, back = false): void {
   }
 }
 
+/** A fresh project holding the corpus of this file (the last 6 days of the bundled one), nothing built. */
+function project(prefix: string): string {
+  const root = tempProject(prefix);
+  keepLastDays(root, 6);
+  return root;
+}
+
 let coldBuild: { root: string; hashes: Record<string, string> } | null = null;
 
-/**
- * A cold build of the whole bundled corpus: the suite's `all` template (every phase, one command
- * each, in a fresh project: test/helpers/built.ts), built once per suite and shared with the other
- * files that start from it; this file copies it once and every case compares with that copy.
- */
+/** A cold build of the whole corpus (every phase, one command each, in a fresh project), built once: every case compares with it. */
 async function coldProject(): Promise<{ root: string; hashes: Record<string, string> }> {
   if (coldBuild) return coldBuild;
-  const root = await builtProject('all', 'distill-exports-cold-');
-  const log = Object.entries(await templateLog('all'))
-    .filter(([args]) => args.startsWith('export-'))
-    .map(([, out]) => out)
-    .join('');
+  const root = project('distill-exports-cold-');
+  const log = await build(root);
   assert.equal(log.match(/^✔ export-/gm)?.length, EXPORTS.length, `every export ran cold: ${log}`);
   assert.doesNotMatch(log, /incremental/, 'a first build reuses nothing');
   coldBuild = { root, hashes: treeHashes(join(root, 'exports')) };
@@ -97,7 +98,7 @@ async function copyOfCold(): Promise<string> {
 
 /** A project without `missing` days, built once; returns it and where the days wait. */
 async function builtWithout(missing: readonly string[]): Promise<{ root: string; aside: string }> {
-  const root = tempProject('distill-exports-incr-');
+  const root = project('distill-exports-incr-');
   const aside = join(root, '.aside');
   for (const d of missing) moveDay(root, aside, d);
   await build(root);
@@ -112,7 +113,7 @@ function assertSameAsCold(root: string, want: Record<string, string>): void {
 
 test('three added days, built one at a time, reuse the unchanged shards and end byte-identical to a cold build', async () => {
   const want = await cold();
-  const all = days(tempProject('distill-exports-days-'));
+  const all = days(project('distill-exports-days-'));
   const added = all.slice(-3);
   const { root, aside } = await builtWithout(added);
   for (const d of added) {
@@ -136,7 +137,7 @@ test('three added days, built one at a time, reuse the unchanged shards and end 
 
 test('one backfilled day (older than every built day) ends byte-identical to a cold build', async () => {
   const want = await cold();
-  const all = days(tempProject('distill-exports-days-'));
+  const all = days(project('distill-exports-days-'));
   const first = all[0] as string;
   const { root, aside } = await builtWithout([first]);
   moveDay(root, aside, first, true);

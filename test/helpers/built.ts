@@ -42,15 +42,27 @@ const LOG = '.template-log.json';
  */
 export type Stage = 'evidence' | 'scored' | 'all' | 'run-all' | 'audit' | 'audited';
 
-/** The CLI arguments of every phase the stage runs, in pipeline order. */
-async function stageArgv(stage: Stage): Promise<string[][]> {
-  if (stage === 'evidence') return [['build-evidence']];
-  if (stage === 'scored') return [['build-evidence'], ['score']];
-  if (stage === 'run-all' || stage === 'audit') return [['run-all']];
-  if (stage === 'audited') return [['run-all'], ['audit-full']];
+/**
+ * How a stage is built: from a copy of the template of `base` (when given), the phase commands
+ * `argv` run in order. Each stage continues an earlier one where it can, so no phase runs twice
+ * for the same inputs: scored continues evidence, all continues scored, audit is run-all without
+ * the committed audit baseline (which no phase reads), audited continues audit.
+ */
+async function stagePlan(stage: Stage): Promise<{ base?: Stage; argv: string[][]; dropBaseline?: boolean }> {
+  if (stage === 'evidence') return { argv: [['build-evidence']] };
+  if (stage === 'scored') return { base: 'evidence', argv: [['score']] };
+  if (stage === 'run-all') return { argv: [['run-all']] };
+  if (stage === 'audit') return { base: 'run-all', argv: [], dropBaseline: true };
+  if (stage === 'audited') return { base: 'audit', argv: [['audit-full']] };
   const { COMMANDS } = await import('../../tasks/cli/commands.ts');
   const { activePhases } = await import('../../tasks/phases/registry.ts');
-  return activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
+  const all = activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
+  assert.deepEqual(
+    all.slice(0, 2),
+    [['build-evidence'], ['score']],
+    'the pipeline starts with build-evidence, score',
+  );
+  return { base: 'scored', argv: all.slice(2) };
 }
 
 let codeKey: string | null = null;
@@ -150,11 +162,19 @@ export async function template(stage: Stage): Promise<string> {
           rmSync(join(TEMPLATES, name), { recursive: true, force: true });
       const tmp = `${dir}.tmp-${process.pid}`;
       rmSync(tmp, { recursive: true, force: true });
-      const root = tempProject('distill-template-');
-      if (stage === 'audit' || stage === 'audited')
+      const plan = await stagePlan(stage);
+      let root: string;
+      let logs: Record<string, string> = {};
+      if (plan.base) {
+        root = mkdtempSync(join(tmpdir(), 'distill-template-'));
+        cpSync(await template(plan.base), root, { recursive: true, preserveTimestamps: true });
+        logs = JSON.parse(readFileSync(join(root, LOG), 'utf8')) as Record<string, string>;
+        rmSync(join(root, '.template-done'));
+        rmSync(join(root, LOG));
+      } else root = tempProject('distill-template-');
+      if (plan.dropBaseline)
         for (const f of [BASELINE_FILE, BASELINE_HEAD]) rmSync(join(root, f), { force: true });
-      const logs: Record<string, string> = {};
-      for (const argv of await stageArgv(stage)) {
+      for (const argv of plan.argv) {
         if (argv[0] === 'audit-full') {
           const { acceptanceJson, put } = await import('../audit/fixture.ts');
           put(root, 'reports/distillation/acceptance.json', acceptanceJson());

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -20,6 +20,33 @@ export function tempProject(prefix = 'distill-test-'): string {
   cpSync(join(REPO, 'distill.config.json'), join(dir, 'distill.config.json'));
   cpSync(join(REPO, 'data', '_kb'), join(dir, 'data', '_kb'), { recursive: true });
   return dir;
+}
+
+/**
+ * Keeps only the last `days` days of the bundled corpus in the project at `root`: its day files
+ * (data/_kb/<stream>/<YYYY-MM-DD>.jsonl) of earlier days are removed, every other file stays. For
+ * the end-to-end tests whose subject is the processes, not the corpus (6 of the 30 days: a fifth
+ * of the rows, a sixth of the source files).
+ */
+export function keepLastDays(root: string, days: number): void {
+  const kb = join(root, 'data', '_kb');
+  const dayFile = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+  const streams = readdirSync(kb, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
+  const all = new Set<string>();
+  for (const s of streams)
+    for (const f of readdirSync(join(kb, s))) {
+      const day = dayFile.exec(f)?.[1];
+      if (day !== undefined) all.add(day);
+    }
+  const first = [...all].sort().at(-days);
+  if (first === undefined) return;
+  for (const s of streams)
+    for (const f of readdirSync(join(kb, s))) {
+      const day = dayFile.exec(f)?.[1];
+      if (day !== undefined && day < first) rmSync(join(kb, s, f));
+    }
 }
 
 /** Runs the distill CLI in a child process; resolves with exit code and output. */

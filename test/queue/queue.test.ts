@@ -14,13 +14,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { template } from '../helpers/built.ts';
-import { CLI, inProcess, runCli, tempProject, treeHashes } from '../helpers/project.ts';
+import { CLI, inProcess, keepLastDays, runCli, tempProject, treeHashes } from '../helpers/project.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
-// The job-queue executor (issue #25, docs/scale-out.md) against a real redis-server: the bundled
-// corpus built with 1 and 2 `distill worker` processes gives the bytes of the in-process build;
-// a worker killed with SIGKILL in the middle of a job of each pooled phase; Redis killed mid-run.
+// The job-queue executor (issue #25, docs/scale-out.md) against a real redis-server: the last days
+// of the bundled corpus built with 4 `distill worker` processes, and with 1 (the Redis-outage test,
+// which builds through one worker), give the bytes of the in-process build; a worker killed with
+// SIGKILL in the middle of a job of each pooled phase; Redis killed mid-run. The last DAYS days,
+// not all 30: a sixth of the jobs (one per source file in build-evidence and screen), the same
+// code paths.
 
 const POOLED = ['build-evidence', 'score', 'screen'];
 /** Short locks so a killed worker's job is retried within seconds (the default is 30 s). */
@@ -40,11 +42,35 @@ after(async () => {
   for (const p of projects) rmSync(p, { recursive: true, force: true });
 });
 
-/** A fresh project (the bundled corpus, nothing built) and a Redis database of its own. */
-function project(): { root: string; url: string } {
+/** How many days of the bundled corpus the projects hold (its latest). */
+const DAYS = 6;
+
+/** A fresh project holding the last DAYS days of the bundled corpus, nothing built. */
+function recentProject(): string {
   const root = tempProject('distill-queue-');
   projects.push(root);
-  return { root, url: redis.url(++db) };
+  keepLastDays(root, DAYS);
+  return root;
+}
+
+/** A fresh project (recentProject) and a Redis database of its own. */
+function project(): { root: string; url: string } {
+  return { root: recentProject(), url: redis.url(++db) };
+}
+
+let reference: Promise<string> | null = null;
+
+/** recentProject built in this process, every phase (no queue): what every queue build must equal. */
+function inProcessBuild(): Promise<string> {
+  reference ??= (async () => {
+    const root = recentProject();
+    for (const argv of await pipelineArgv()) {
+      const r = await inProcess([...argv, '--root', root], { env: { DISTILL_QUEUE: 'local' } });
+      assert.equal(r.code, 0, `distill ${argv.join(' ')} in-process: ${r.stderr}`);
+    }
+    return root;
+  })();
+  return reference;
 }
 
 interface RunningWorker {
@@ -113,86 +139,84 @@ function executor(
   return r.executor;
 }
 
-test('the bundled corpus built with 1 and with 4 worker processes: every dataset and export is byte-identical to the in-process build', async () => {
-  const local = await template('all');
+/** Every phase command of the pipeline, in order (the exports too: they run in-process, not pooled). */
+async function pipelineArgv(): Promise<string[][]> {
   const { COMMANDS } = await import('../../tasks/cli/commands.ts');
   const { activePhases } = await import('../../tasks/phases/registry.ts');
-  const argvs = activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
-  const dirs = [...PHASE_DIRS, 'exports', 'data/rag-index'];
-  const want = hashes(local, dirs);
-  assert.ok(Object.keys(want).length > 50);
-  // 2 workers at once: the SIGKILL test below (a steady and a crashing worker); 1 vs 2 at 100k rows: the bench
-  for (const n of [1, 4]) {
-    const { root, url } = project();
-    const ws = await Promise.all(Array.from({ length: n }, () => startWorker(root, url)));
-    await build(root, url, argvs);
-    assert.deepEqual(hashes(root, dirs), want, `${n} worker(s)`);
-    for (const phase of POOLED) {
-      const ex = executor(root, phase);
-      assert.ok(ex && ex.jobs > 0, `${phase}: the receipt names the workers`);
-      assert.equal(
-        Object.values(ex.by_worker).reduce((s, v) => s + v, 0),
-        ex.jobs,
-      );
-    }
-    // every worker took jobs (build-evidence and screen have one job per source file here)
-    assert.equal(Object.keys(executor(root, 'screen')?.by_worker ?? {}).length, n);
-    // the exports are not pooled: no executor record
-    assert.equal(executor(root, 'export-sft'), undefined);
-    const q = await runCli(['queue', '--json', '--root', root], { env: { DISTILL_QUEUE: url } });
-    assert.equal(q.code, 0, q.stderr);
-    const status = JSON.parse(q.stdout) as {
-      phases: { phase: string; completed: number; failed: number; waiting: number }[];
-    };
-    for (const p of status.phases) assert.deepEqual([p.failed, p.waiting], [0, 0], p.phase);
-    // SIGTERM: a graceful stop, exit 0
-    for (const w of ws) assert.equal(await w.stop(), 0, w.err());
+  return activePhases((name) => name in COMMANDS).map((p) => [...p.argv]);
+}
+
+/** Every dataset, export and index folder. */
+const ALL_DIRS = [...PHASE_DIRS, 'exports', 'data/rag-index'];
+
+/**
+ * What a whole build through `n` workers must show: every dataset and export byte-identical to the
+ * in-process build, the pooled phases' receipts naming the workers (all `n` took screen jobs), the
+ * exports without an executor record, no failed or waiting job left; then each worker stops
+ * gracefully on SIGTERM (exit 0).
+ */
+async function assertFleetBuild(root: string, url: string, ws: RunningWorker[]): Promise<void> {
+  const n = ws.length;
+  const want = hashes(await inProcessBuild(), ALL_DIRS);
+  assert.ok(Object.keys(want).length > 50, 'the build has many files');
+  assert.deepEqual(hashes(root, ALL_DIRS), want, `${n} worker(s)`);
+  for (const phase of POOLED) {
+    const ex = executor(root, phase);
+    assert.ok(ex && ex.jobs > 0, `${phase}: the receipt names the workers`);
+    assert.equal(
+      Object.values(ex.by_worker).reduce((s, v) => s + v, 0),
+      ex.jobs,
+    );
   }
+  // every worker took jobs (build-evidence and screen have one job per source file here)
+  assert.equal(Object.keys(executor(root, 'screen')?.by_worker ?? {}).length, n);
+  // the exports are not pooled: no executor record
+  assert.equal(executor(root, 'export-sft'), undefined);
+  const q = await runCli(['queue', '--json', '--root', root], { env: { DISTILL_QUEUE: url } });
+  assert.equal(q.code, 0, q.stderr);
+  const status = JSON.parse(q.stdout) as {
+    phases: { phase: string; completed: number; failed: number; waiting: number }[];
+  };
+  for (const p of status.phases) assert.deepEqual([p.failed, p.waiting], [0, 0], p.phase);
+  // SIGTERM: a graceful stop, exit 0
+  for (const w of ws) assert.equal(await w.stop(), 0, w.err());
+}
+
+// 1 worker: the Redis-outage test below builds the whole pipeline through one worker and makes the
+// same checks; 2 workers at once: the SIGKILL test (a steady and a crashing worker); 1 vs 2 at 100k
+// rows: the bench
+test('the corpus built with 4 worker processes: every dataset and export is byte-identical to the in-process build', async () => {
+  const { root, url } = project();
+  const ws = await Promise.all(Array.from({ length: 4 }, () => startWorker(root, url)));
+  await build(root, url, await pipelineArgv());
+  await assertFleetBuild(root, url, ws);
 });
 
 test('a worker killed (SIGKILL) in the middle of a job of each pooled phase: the run completes with the same bytes', async () => {
-  const local = await template('all');
+  const local = await inProcessBuild();
   const { root, url } = project();
   // several score partitions, so the crashing worker surely gets a score job
   const env = { DISTILL_SCORE_PARTITION_BYTES: '20000' };
   const steady = await startWorker(root, url, env);
-  const crashed: string[] = [];
-  let stopCrashing = false;
-  // one crashing worker at a time: it dies at its 2nd job of build-evidence, then the next one at
-  // its 1st score job, then at its 1st screen job
+  // one crashing worker per phase, serving before the phase starts (so it surely takes a job of
+  // it, however fast the steady worker is): it dies at its 2nd job of build-evidence, at its 1st
+  // score job, at its 1st screen job; the job it held is retried once its lock expires
   const crashAt = ['queue:build-evidence:job:2', 'queue:score:job:1', 'queue:screen:job:1'];
-  const crashLoop = (async () => {
-    for (const point of crashAt) {
-      const w = await startWorker(root, url, { ...env, DISTILL_CRASH_AT: point });
-      const code = await Promise.race([
-        w.exited,
-        new Promise((r) => {
-          const t = setInterval(() => {
-            if (stopCrashing) {
-              clearInterval(t);
-              r('stopped');
-            }
-          }, 100);
-        }),
-      ]);
-      if (code === 'stopped') {
-        await w.stop();
-        return;
-      }
-      assert.match(
-        w.err(),
-        new RegExp(`DISTILL_CRASH_AT: killing at ${point.slice(0, point.lastIndexOf(':'))}`),
-      );
-      crashed.push(point);
-    }
-  })();
-  for (const phase of POOLED) {
+  for (const [i, phase] of POOLED.entries()) {
+    const point = crashAt[i] as string;
+    const w = await startWorker(root, url, { ...env, DISTILL_CRASH_AT: point });
     const r = await inProcess([phase, '--root', root], { env: { ...FAST, ...env, DISTILL_QUEUE: url } });
     assert.equal(r.code, 0, `${phase}: ${r.stderr}`);
+    const code = await Promise.race([
+      w.exited,
+      new Promise<string>((res) => setTimeout(() => res('alive'), 10_000)),
+    ]);
+    assert.notEqual(code, 'alive', `a worker died in a job of ${phase}:\n${w.err()}`);
+    assert.match(
+      w.err(),
+      new RegExp(`DISTILL_CRASH_AT: killing at ${point.slice(0, point.lastIndexOf(':'))}`),
+    );
   }
-  stopCrashing = true;
-  await crashLoop;
-  assert.deepEqual(crashed, crashAt, 'a worker died in a job of each phase');
   assert.deepEqual(hashes(root, PHASE_DIRS), hashes(local, PHASE_DIRS));
   // every source line accounted for once: the same counts as the in-process build
   for (const phase of POOLED) {
@@ -207,8 +231,8 @@ test('a worker killed (SIGKILL) in the middle of a job of each pooled phase: the
   assert.equal(await steady.stop(), 0);
 });
 
-test('Redis killed in the middle of a phase: it fails naming the queue, nothing is published; rerun once Redis is back gives the same bytes', async () => {
-  const local = await template('all');
+test('Redis killed in the middle of a phase: it fails naming the queue, nothing is published; rerun once Redis is back gives the same bytes; the whole build through this one worker is byte-identical to the in-process build', async () => {
+  const local = await inProcessBuild();
   const { root, url } = project();
   const w = await startWorker(root, url, { DISTILL_PAUSE_AT: 'queue:screen:job:4000' });
   await build(root, url, [['build-evidence'], ['score']]);
@@ -230,7 +254,13 @@ test('Redis killed in the middle of a phase: it fails naming the queue, nothing 
   const again = await inProcess(['screen', '--root', root], { env: { ...FAST, DISTILL_QUEUE: url } });
   assert.equal(again.code, 0, `${again.stderr}\nworker:\n${w.err()}`);
   assert.deepEqual(hashes(root, PHASE_DIRS), hashes(local, PHASE_DIRS));
-  assert.equal(await w.stop(), 0);
+  // the rest of the pipeline on the queue setting: the whole build through one worker
+  await build(
+    root,
+    url,
+    (await pipelineArgv()).filter((argv) => !POOLED.includes(argv[0] as string)),
+  );
+  await assertFleetBuild(root, url, [w]);
 });
 
 test('a worker whose folder is another project refuses the job: the phase fails naming the partition, the worker and why; nothing is published', async () => {
@@ -253,8 +283,7 @@ test('a worker whose folder is another project refuses the job: the phase fails 
 });
 
 test('Redis unreachable: a phase and a worker fail at once with QUEUE_UNREACHABLE, nothing published; without DISTILL_QUEUE nothing needs Redis', async () => {
-  const root = tempProject('distill-queue-');
-  projects.push(root);
+  const root = recentProject();
   const dead = `redis://127.0.0.1:${redis.port + 1 === 65536 ? 1 : redis.port + 1}/0`;
   const t0 = performance.now();
   const r = await inProcess(['build-evidence', '--root', root], { env: { ...FAST, DISTILL_QUEUE: dead } });
@@ -286,12 +315,14 @@ test('an eval set edited between two screen runs served by one long-lived worker
     evalFile,
     `${JSON.stringify({ question: 'an unrelated held-out question about tide tables' })}\n`,
   );
+  // evidence and scored runs built in-process: only screen is on the queue here
+  for (const phase of ['build-evidence', 'score']) {
+    const r = await inProcess([phase, '--root', root], { env: { DISTILL_QUEUE: 'local' } });
+    assert.equal(r.code, 0, r.stderr);
+  }
   const w = await startWorker(root, url);
-  await build(
-    root,
-    url,
-    POOLED.map((p) => [p]),
-  );
+  await build(root, url, [['screen']]);
+  assert.ok(executor(root, 'screen')?.jobs, 'screen ran on the queue');
   const before = hashes(root, ['data/screened']);
   // three kept runs become eval rows: screen must now drop them as contamination
   const runsDir = join(root, 'data/screened/runs');

@@ -15,9 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { activePhases } from '../../tasks/phases/registry.ts';
-import { REPO } from '../helpers/project.ts';
+import { keepLastDays, REPO } from '../helpers/project.ts';
 
-/** A copy of the repository (sources, config, bundled corpus; node_modules linked), nothing built. */
+/**
+ * A copy of the repository (sources, config, the last 6 days of the bundled corpus: what is tested
+ * is wireit and the run ids, not the corpus; node_modules linked), nothing built.
+ */
 function repoCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'distill-wireit-'));
   for (const f of [
@@ -31,6 +34,7 @@ function repoCopy(): string {
   ])
     cpSync(join(REPO, f), join(dir, f), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  keepLastDays(dir, 6);
   return dir;
 }
 
