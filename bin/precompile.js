@@ -145,8 +145,13 @@ function readSources(files, tools) {
     bytes.set(f, b);
     h.update(`\0${f}\0`);
     h.update(b);
-    fp.update(`${f}\u0000`);
-    fp.update(b);
+    // the code fingerprint is of the product's code alone (tasks/, schemas/), whatever else this
+    // build compiles (npm test's build holds test/ too, and its processes enqueue jobs for workers
+    // that run the launcher's build: both must report the same code)
+    if (SOURCE_DIRS.some((d) => f.startsWith(`${d}/`))) {
+      fp.update(`${f}\u0000`);
+      fp.update(b);
+    }
   }
   return { key: h.digest('hex'), bytes, fingerprint: fp.digest('hex') };
 }

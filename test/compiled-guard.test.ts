@@ -43,3 +43,17 @@ test('code the launcher compiles uses only what the compiled build maps back to 
   }
   assert.deepEqual(found, []);
 });
+
+test("npm test's build (tasks/, schemas/, test/) and the launcher's (tasks/, schemas/) report the same code fingerprint", async () => {
+  // test processes enqueue jobs that `distill worker` processes (the launcher's build) run; a
+  // worker refuses a job of other code, so the two builds must name the product's code alike
+  // @ts-expect-error: plain JavaScript, no types
+  const { ensureBuild, FINGERPRINT_FILE } = await import('../bin/precompile.js');
+  const launcher = await ensureBuild();
+  const tests = await ensureBuild({ dirs: ['tasks', 'schemas', 'test'] });
+  assert.notEqual(launcher, tests);
+  assert.equal(
+    readFileSync(`${tests}/${FINGERPRINT_FILE}`, 'utf8'),
+    readFileSync(`${launcher}/${FINGERPRINT_FILE}`, 'utf8'),
+  );
+});
