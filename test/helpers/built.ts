@@ -22,7 +22,7 @@ import { inProcess, REPO, tempProject } from './project.ts';
  * The bundled corpus built once per suite, not once per test: the first test file that asks for a
  * stage builds it (in-process, one phase command after another, as a user would) into a template
  * folder under the OS temp dir, and every test gets its own copy (`cp -r`, milliseconds). The
- * template's key hashes everything a build reads (tasks/, schemas/, the config, the corpus,
+ * template's key hashes everything a build reads (tasks/, schemas/, bin/, the config, the corpus,
  * package-lock.json), so a code change builds a new one; templates of other code are removed once
  * unused for an hour (another checkout's suite may be copying them). Test files
  * running at the same time wait for the one that builds (a lock folder naming its pid).
@@ -80,6 +80,11 @@ function inputsKey(): string {
   for (const rel of [
     'tasks',
     'schemas',
+    // how the code runs and which code fingerprint its states record (bin/precompile.js), for the
+    // launcher's build and the tests' own (test/helpers/compiled*.mjs)
+    'bin',
+    'test/helpers/compiled.mjs',
+    'test/helpers/compiled-hooks.mjs',
     'data/_kb',
     'distill.config.json',
     'package-lock.json',
