@@ -271,12 +271,11 @@ function maskPath(path: string, found: ReadonlyMap<string, string>): string {
 /** Scans a whole record; returns its hits in rule-table order, then by path and offset. */
 export function scanRecord(record: unknown, scan: SecretScan): SecretHit[] {
   scanValue(record, '', scan);
-  const order = new Map(SECRET_RULES.map((r, i) => [r.id, i]));
   return scan.hits
     .map((h) => ({ ...h, path: maskPath(h.path, scan.found) }))
     .sort(
       (a, b) =>
-        (order.get(a.rule) ?? 0) - (order.get(b.rule) ?? 0) ||
+        (PRIORITY.get(a.rule) ?? 0) - (PRIORITY.get(b.rule) ?? 0) ||
         (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) ||
         a.start - b.start,
     );
