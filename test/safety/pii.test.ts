@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Budget } from '../../tasks/lib/safety/budget.ts';
 import { applyRedactions, detectPii, PII_TYPES, type PiiType } from '../../tasks/lib/safety/pii.ts';
-import { piiFlag, redactRecord } from '../../tasks/lib/safety/redact.ts';
+import { HASHED_ID_PREFIX, piiFlag, redactRecord, safeId } from '../../tasks/lib/safety/redact.ts';
 
 const redact = (s: string): string => applyRedactions(s, detectPii(s, new Budget(), 's'));
 const types = (s: string): string[] =>
@@ -176,4 +176,23 @@ test('structure is kept: redaction inside JSON arguments re-encodes only changed
     user: { first_name: '<PERSON>', last_name: '<PERSON>', phone: '<PHONE_NUMBER>', zip: '78750' },
     note: 'mail <EMAIL_ADDRESS>',
   });
+});
+
+test('safeId answers an id checked before the same way, charging the same work, and never past the budget', () => {
+  const carrying = 'run_jane.roe@example.com_7';
+  const plain = 'tr_5f1c0a9e77d2b3c4';
+  for (const id of [carrying, plain]) {
+    const first = new Budget();
+    const a = safeId(id, first);
+    assert.ok(first.spent > 0, 'deciding an id costs work');
+    const again = new Budget();
+    assert.equal(safeId(id, again), a);
+    assert.equal(again.spent, first.spent, 'a remembered id charges what checking it cost');
+    // a budget the check does not fit: it runs out, as checking for real would
+    const short = new Budget(first.spent - 1);
+    safeId(id, short);
+    assert.equal(short.exhausted, true);
+  }
+  assert.ok(safeId(carrying, new Budget()).startsWith(HASHED_ID_PREFIX));
+  assert.equal(safeId(plain, new Budget()), plain);
 });

@@ -195,3 +195,52 @@ test('running out of budget stops the scan and says where (the caller fails clos
   assert.equal(b.exhausted, true);
   assert.match(b.why, /^work budget of 10000 characters used up at /);
 });
+
+test('a seam scanned before is judged again where it splits: the same joined text reports a secret that now crosses it', () => {
+  const gh = secrets['github-pat'] as string;
+  const tail = ' was rotated yesterday, please confirm';
+  // whole in the first message: reported there, not at the seam
+  const whole = [
+    { role: 'user', content: `my token is ${gh}` },
+    { role: 'user', content: tail },
+  ];
+  assert.deepEqual(
+    scan({ messages: whole }).map((h) => [h.rule, h.path]),
+    [['github-pat', 'messages[0].content']],
+  );
+  // the same joined text, split inside the secret: reported at the seam
+  const split = [
+    { role: 'user', content: `my token is ${gh.slice(0, 20)}` },
+    { role: 'user', content: `${gh.slice(20)}${tail}` },
+  ];
+  assert.deepEqual(
+    scan({ messages: split }).map((h) => [h.rule, h.path]),
+    [['github-pat', 'messages[0].content+messages[1].content']],
+  );
+});
+
+test('a clean conversation scanned again costs the same work', () => {
+  const messages = [
+    {
+      role: 'system',
+      content: 'You are a helpful assistant for a bookshop; answer from the catalogue only.',
+    },
+    {
+      role: 'user',
+      content: 'Do you have the second volume of the history of the Byzantine empire in stock?',
+    },
+    {
+      role: 'assistant',
+      content: 'Yes, two copies are on the shelf; shall I put one aside for you until Friday?',
+    },
+  ];
+  const spent = (): number => {
+    const b = new Budget();
+    assert.deepEqual(scanRecord({ messages }, newScan(b)), []);
+    return b.spent;
+  };
+  const first = spent();
+  assert.ok(first > 0);
+  assert.equal(spent(), first);
+  assert.equal(spent(), first);
+});

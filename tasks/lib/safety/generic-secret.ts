@@ -177,8 +177,11 @@ export function genericSecret(m: RegExpExecArray, text: string): { text: string;
   return ok ? { text: v, start: value.start } : null;
 }
 
+/** A key that names a secret, anywhere in it (compiled once: pairs are checked for every key of every record). */
+const WORD_ID = new RegExp(WORD, 'i');
+
 /** For `key: value` pairs of parsed JSON: the same decision with the key as identifier. */
 export function genericPairIsSecret(key: string, value: string): boolean {
-  if (!new RegExp(WORD, 'i').test(key) || ID_ALLOW.test(key)) return false;
+  if (!WORD_ID.test(key) || ID_ALLOW.test(key)) return false;
   return PASSWORD_ID.test(key) ? passwordLike(value) : tokenLike(value, STRONG_ID.test(key));
 }

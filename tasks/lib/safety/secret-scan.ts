@@ -220,6 +220,15 @@ const isMessage = (v: unknown): v is { role: unknown; content: unknown } =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && 'role' in v && 'content' in v;
 
 /**
+ * Joined seams in which no rule matched at all, and what scanning them cost (see clean-memo.ts).
+ * Only a seam without a single match is remembered: whether a match is reported depends on where
+ * the seam is and on the hits of the left message, but no match means no report either way, and
+ * the work charged depends on the joined text alone. The same conversation's seams recur in every
+ * format an export writes, and templated conversations recur across records.
+ */
+const cleanSeams = new CleanMemo();
+
+/**
  * Joins the end of each message's text with the start of the next one's and rescans the seam,
  * keeping only secrets that cross it and that are not a secret already found in the left message
  * extended by the right one's first characters.
@@ -236,11 +245,20 @@ function scanSeams(messages: readonly unknown[], path: string, scan: SecretScan)
     const seam = left.length;
     const leftPath = `${path}[${a.i}].content`;
     const shift = a.text.length - seam;
-    const crosses: Keep = (rule, s, e) =>
-      s < seam &&
-      e > seam &&
-      !scan.hits.some((h) => h.rule === rule && h.path === leftPath && h.start === shift + s);
-    scanText(left + b.text.slice(0, JOIN_CHARS), `${leftPath}+${path}[${b.i}].content`, scan, crosses);
+    const joined = left + b.text.slice(0, JOIN_CHARS);
+    if (cleanSeams.replay(joined, scan.budget)) continue;
+    const spent = scan.budget.spent;
+    let candidates = 0;
+    const crosses: Keep = (rule, s, e) => {
+      candidates++;
+      return (
+        s < seam &&
+        e > seam &&
+        !scan.hits.some((h) => h.rule === rule && h.path === leftPath && h.start === shift + s)
+      );
+    };
+    scanText(joined, `${leftPath}+${path}[${b.i}].content`, scan, crosses);
+    if (candidates === 0 && !scan.budget.exhausted) cleanSeams.remember(joined, scan.budget.spent - spent);
   }
 }
 
@@ -271,12 +289,11 @@ function maskPath(path: string, found: ReadonlyMap<string, string>): string {
 /** Scans a whole record; returns its hits in rule-table order, then by path and offset. */
 export function scanRecord(record: unknown, scan: SecretScan): SecretHit[] {
   scanValue(record, '', scan);
-  const order = new Map(SECRET_RULES.map((r, i) => [r.id, i]));
   return scan.hits
     .map((h) => ({ ...h, path: maskPath(h.path, scan.found) }))
     .sort(
       (a, b) =>
-        (order.get(a.rule) ?? 0) - (order.get(b.rule) ?? 0) ||
+        (PRIORITY.get(a.rule) ?? 0) - (PRIORITY.get(b.rule) ?? 0) ||
         (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) ||
         a.start - b.start,
     );
