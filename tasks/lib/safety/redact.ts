@@ -1,7 +1,6 @@
 import { sha256 } from '../hash.ts';
 import type { Budget } from './budget.ts';
-import { FifoQueue } from '../fifo-queue.ts';
-import { CleanMemo } from './clean-memo.ts';
+import { CleanMemo, DecisionMemo } from './clean-memo.ts';
 import { looksLikeJson } from './decode.ts';
 import { redactJsonText } from './json-redact.ts';
 import { applyRedactions, detectPii, PII_TYPES, type PiiType } from './pii.ts';
@@ -52,31 +51,21 @@ export const ID_KEYS = new Set(['run_id', 'trace_id', 'task_key', 'escalated_fro
 export const HASHED_ID_PREFIX = 'pii-id:';
 
 /**
- * Ids already decided, with the work (characters) deciding cost: a record's run and trace ids are
- * checked as its unit id, its trace and its fields, and an export's rescan checks the same ids
- * in every format. As with CleanMemo (clean-memo.ts), a remembered id is answered only when its
- * work fits the record's budget, and charged at once; an id whose check ran out of budget is
- * never remembered. Bounded: the oldest ids are dropped first.
+ * Ids already decided (as published: themselves or their hash), with the work deciding cost: a
+ * record's run and trace ids are checked as its unit id, its trace and its fields, and an
+ * export's rescan checks the same ids in every format. An id whose check ran out of budget is
+ * never remembered.
  */
-const decidedIds = new Map<string, { id: string; cost: number }>();
-const decidedOrder = new FifoQueue<string>();
-const MAX_DECIDED_IDS = 1 << 16;
+const decidedIds = new DecisionMemo<string>(0, 2 * 1024 * 1024);
 
 /** The id as it may be published: itself, or its hash when it carries PII (detectors on its decoded view, with `_` `.` `:` `/` as spaces too). */
 export function safeId(id: string, budget: Budget): string {
   if (id.startsWith(HASHED_ID_PREFIX)) return id;
-  const known = decidedIds.get(id);
-  if (known !== undefined && !budget.exhausted && budget.spent + known.cost <= budget.limit) {
-    budget.spent += known.cost;
-    return known.id;
-  }
+  const known = decidedIds.replay(id, budget);
+  if (known !== undefined) return known;
   const spent = budget.spent;
   const out = decideId(id, budget);
-  if (!budget.exhausted && known === undefined && id.length <= 1024) {
-    decidedIds.set(id, { id: out, cost: budget.spent - spent });
-    decidedOrder.push(id);
-    if (decidedOrder.size > MAX_DECIDED_IDS) decidedIds.delete(decidedOrder.shift() as string);
-  }
+  if (!budget.exhausted) decidedIds.remember(id, out, budget.spent - spent);
   return out;
 }
 
