@@ -89,14 +89,7 @@ export interface Redaction<T> {
   ids: number;
 }
 
-type Acc = {
-  counts: Record<PiiType, number>;
-  spans: number;
-  chars: number;
-  ids: number;
-  /** Remember clean arrays (`cleanArrays`). */
-  arrays: boolean;
-};
+type Acc = { counts: Record<PiiType, number>; spans: number; chars: number; ids: number };
 
 /** Strings without PII and what detecting that cost (see clean-memo.ts). */
 const cleanStrings = new CleanMemo();
@@ -140,18 +133,6 @@ export function redactString(s: string, budget: Budget, where: string, acc: Acc,
   return out;
 }
 
-/**
- * Arrays (their key, then their JSON text) in which redaction changed nothing, with the work
- * charged and the characters of free text counted (see clean-memo.ts; the rescan's rows, where the
- * same conversation or tool list is written into every format). What redaction does to an array
- * depends on its content and the key it is under (id keys), not on where it is.
- */
-const cleanArrays = new DecisionMemo<number>(64, 16 * 1024 * 1024);
-
-function walkArray(v: readonly unknown[], path: string, key: string | null, budget: Budget, acc: Acc) {
-  return v.map((x, i) => walk(x, `${path}[${i}]`, key, budget, acc));
-}
-
 function walk(v: unknown, path: string, key: string | null, budget: Budget, acc: Acc): unknown {
   if (typeof v === 'string') {
     if (key !== null && ID_KEYS.has(key)) {
@@ -161,22 +142,7 @@ function walk(v: unknown, path: string, key: string | null, budget: Budget, acc:
     }
     return redactString(v, budget, path, acc);
   }
-  if (Array.isArray(v)) {
-    // an array inside no other array: nested ones are part of its text
-    if (!acc.arrays || path.includes('[')) return walkArray(v, path, key, budget, acc);
-    const text = `${key ?? ''}\u0000${JSON.stringify(v)}`;
-    const chars = cleanArrays.replay(text, budget);
-    if (chars !== undefined) {
-      acc.chars += chars;
-      return v; // unchanged: the caller only counts (see redactRecord's `arrays`)
-    }
-    const spent = budget.spent;
-    const before = { spans: acc.spans, ids: acc.ids, chars: acc.chars };
-    const out = walkArray(v, path, key, budget, acc);
-    if (acc.spans === before.spans && acc.ids === before.ids && !budget.exhausted)
-      cleanArrays.remember(text, acc.chars - before.chars, budget.spent - spent);
-    return out;
-  }
+  if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`, key, budget, acc));
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v))
@@ -186,19 +152,13 @@ function walk(v: unknown, path: string, key: string | null, budget: Budget, acc:
   return v;
 }
 
-/**
- * Redacts every string of a record (a ScoredRun or an EvidenceRecord): free text by placeholders,
- * ids by hashes. `arrays` (for a caller that uses the counts, not the value: the pre-publish
- * rescan) remembers arrays redaction left unchanged and skips them when they recur; the value
- * then shares those arrays with `record`.
- */
-export function redactRecord<T>(record: T, budget: Budget, opts: { arrays?: boolean } = {}): Redaction<T> {
+/** Redacts every string of a record (a ScoredRun or an EvidenceRecord): free text by placeholders, ids by hashes. */
+export function redactRecord<T>(record: T, budget: Budget): Redaction<T> {
   const acc: Acc = {
     counts: Object.fromEntries(PII_TYPES.map((t) => [t, 0])) as Record<PiiType, number>,
     spans: 0,
     chars: 0,
     ids: 0,
-    arrays: opts.arrays ?? false,
   };
   const value = walk(record, '', null, budget, acc) as T;
   return { value, counts: acc.counts, spans: acc.spans, chars: acc.chars, ids: acc.ids };

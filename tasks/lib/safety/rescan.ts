@@ -88,9 +88,9 @@ function primaryCheck(
     return; // the export's own checks report a broken row
   }
   const budget = new Budget();
-  for (const h of scanRecord(row, newScan(budget, allow, { arrays: true })))
+  for (const h of scanRecord(row, newScan(budget, allow)))
     out.push({ file: label, line, rule: `screen:${h.rule}`, sha256: h.sha256 });
-  const red = redactRecord(row, budget, { arrays: true });
+  const red = redactRecord(row, budget);
   if (red.spans > 0 || red.ids > 0) {
     const types = Object.entries(red.counts)
       .filter(([, n]) => n > 0)

@@ -38,30 +38,11 @@ export interface SecretScan {
   seen: Map<string, number>;
   /** The secrets found (in memory only), to mask them in paths: an object key can be a secret. */
   found: Map<string, string>;
-  /** Remember arrays outside any array in which nothing was reported (`cleanArrays`): the rescan's rows. */
-  arrays: boolean;
 }
 
-/**
- * A new scan state for one record. `arrays`: remember clean arrays (see `cleanArrays`), for
- * records whose arrays recur (the rows of an export's formats); off where records are mostly
- * unique (screen), where serializing each array would cost more than the hits save.
- */
-export function newScan(
-  budget: Budget,
-  allow: ReadonlySet<string> = new Set(),
-  opts: { arrays?: boolean } = {},
-): SecretScan {
-  return {
-    budget,
-    allow,
-    hits: [],
-    allowlisted: 0,
-    reported: 0,
-    seen: new Map(),
-    found: new Map(),
-    arrays: opts.arrays ?? false,
-  };
+/** A new scan state for one record. */
+export function newScan(budget: Budget, allow: ReadonlySet<string> = new Set()): SecretScan {
+  return { budget, allow, hits: [], allowlisted: 0, reported: 0, seen: new Map(), found: new Map() };
 }
 
 /** Strings longer than this are scanned in windows of this size (overlapping by WINDOW_OVERLAP). */
@@ -281,34 +262,13 @@ function scanSeams(messages: readonly unknown[], path: string, scan: SecretScan)
   }
 }
 
-/**
- * Arrays (as JSON text) in which no rule reported anything, and what scanning them cost (see
- * clean-memo.ts): the same conversation, prompt or tool list is written into the rows of every
- * format of an export, and tool lists recur in most rows. What a scan of an array reports and
- * charges depends on its content alone (paths only name where); one with any report is always
- * scanned. Only for scans that ask for it (`newScan`'s `arrays`).
- */
-const cleanArrays = new CleanMemo(64, 16 * 1024 * 1024);
-
-function scanArray(value: readonly unknown[], path: string, scan: SecretScan, depth: number): void {
-  value.forEach((v, i) => scanValue(v, `${path}[${i}]`, scan, depth));
-  if (value.some(isMessage)) scanSeams(value, path, scan);
-}
-
 /** Scans every key and string value under `value`, with `path` as the field path of its root. */
 export function scanValue(value: unknown, path: string, scan: SecretScan, depth = 0): void {
   if (scan.budget.exhausted) return;
   if (typeof value === 'string') scanString(value, path, scan, depth);
   else if (Array.isArray(value)) {
-    // an array inside no other array: nested ones are part of its text
-    if (!scan.arrays || depth > 0 || path.includes('[')) return scanArray(value, path, scan, depth);
-    const text = JSON.stringify(value);
-    if (cleanArrays.replay(text, scan.budget)) return;
-    const spent = scan.budget.spent;
-    const reported = scan.reported;
-    scanArray(value, path, scan, depth);
-    if (scan.reported === reported && !scan.budget.exhausted)
-      cleanArrays.remember(text, scan.budget.spent - spent);
+    value.forEach((v, i) => scanValue(v, `${path}[${i}]`, scan, depth));
+    if (value.some(isMessage)) scanSeams(value, path, scan);
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value as Record<string, Json>)) {
       const p = path === '' ? k : `${path}.${k}`;
