@@ -121,7 +121,7 @@ export class QuarantineSorter {
       bump(all, key.slice(a + 1, key.indexOf('\u0000', a + 1)));
       await staged.writer(quarantineShard(s)).writeLine(line);
     }
-    for (const s of shards) await staged.closeWriter(quarantineShard(s));
+    await staged.closeWriters(shards.map(quarantineShard));
     return sortedCounts(all);
   }
 }
@@ -192,7 +192,7 @@ export async function fanOutSharded<T extends { id: string; split: Split }>(
     }
   };
   const close = async (shard: string): Promise<void> => {
-    for (const rel of familyShardFiles(family, formats, shard)) await staged.closeWriter(rel);
+    await staged.closeWriters(familyShardFiles(family, formats, shard));
   };
   const todo = sortedShards(shards);
   /** The current row's line in each format written so far (null: left out there). */
