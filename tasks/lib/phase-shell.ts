@@ -43,6 +43,8 @@ export interface ShellContext {
 export interface StagedFile {
   path: string;
   label: string;
+  /** sha256 of the bytes written (the digest the manifest will publish). */
+  sha256: string;
 }
 
 /** A self-check over several files: the rows of the files `match` selects add up to `rows`. */
@@ -136,9 +138,11 @@ export async function stagedPhase(
       throw new Error(`self-check failed: ${problems.join('; ')}; nothing was published`);
     if (out.beforePublish)
       await out.beforePublish(
-        [...written.keys()]
-          .sort()
-          .map((rel) => ({ path: staged.stagedPath(rel), label: `${spec.outDir}/${rel}` })),
+        [...written.keys()].sort().map((rel) => ({
+          path: staged.stagedPath(rel),
+          label: `${spec.outDir}/${rel}`,
+          sha256: (written.get(rel) as WrittenFile).sha256,
+        })),
       );
     const files = manifestEntries(spec.outDir, written);
     const manifest = manifestText({

@@ -71,6 +71,16 @@ export class StagedDir {
   }
 
   /**
+   * Closes several writers at once: their fsyncs overlap (an export closes a file per format and
+   * split of each day; one after another, the phase waited on each fsync in turn). Every close is
+   * waited for before the first failure, if any, is thrown, so none is left running.
+   */
+  async closeWriters(rels: readonly string[]): Promise<void> {
+    const done = await Promise.allSettled(rels.map((rel) => this.closeWriter(rel)));
+    for (const d of done) if (d.status === 'rejected') throw d.reason;
+  }
+
+  /**
    * Puts an unchanged file of the published folder into the staging folder as a hard link (no
    * copy): `written` is its known hash, size and rows. Files here are never modified in place (every
    * writer creates a new file), so sharing the inode with the folder being replaced is safe.

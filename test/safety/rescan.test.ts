@@ -51,3 +51,59 @@ test('a file rescanned without its known lines reports a hit at its own line in 
     [['shard.txt', 3]],
   );
 });
+
+test('a file with the same bytes as one scanned whole before is not read again; its hits are reported under its own name', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-rescan-same-'));
+  const text = [
+    JSON.stringify({ text: 'clean row' }),
+    JSON.stringify({ text: `deploy with ${token}` }),
+    '',
+  ].join('\n');
+  const a = join(dir, 'trl.jsonl');
+  writeFileSync(a, text);
+  const c = join(dir, 'other.jsonl');
+  writeFileSync(c, `${JSON.stringify({ text: 'nothing here' })}\n`);
+  const digest = sha256(text);
+  const hits = await rescanFiles(
+    [
+      { path: a, label: 'trl.jsonl', sha256: digest },
+      // not on disk: reading it would fail, so the hit below can only come from trl.jsonl's scan
+      { path: join(dir, 'missing.jsonl'), label: 'hf.jsonl', sha256: digest },
+      { path: c, label: 'other.jsonl', sha256: sha256(`${JSON.stringify({ text: 'nothing here' })}\n`) },
+    ],
+    new Set(),
+  );
+  const secretlint = hits.filter((h) => !h.rule.startsWith('screen:') && !h.rule.startsWith('pii:'));
+  assert.deepEqual(
+    secretlint.map((h) => [h.file, h.line, h.rule]),
+    [
+      ['trl.jsonl', 2, '@secretlint/secretlint-rule-github'],
+      ['hf.jsonl', 2, '@secretlint/secretlint-rule-github'],
+    ],
+  );
+  // the primary engine's hits are repeated too
+  assert.deepEqual(
+    hits.filter((h) => h.file === 'hf.jsonl').map((h) => [h.line, h.rule]),
+    hits.filter((h) => h.file === 'trl.jsonl').map((h) => [h.line, h.rule]),
+  );
+});
+
+test('a file scanned without its known lines is not taken for a later file with the same bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-rescan-same-known-'));
+  const secretRow = `a new row with ${token} in it`;
+  const text = [JSON.stringify({ text: 'old row' }), secretRow, ''].join('\n');
+  const a = join(dir, 'a.jsonl');
+  const b = join(dir, 'b.jsonl');
+  writeFileSync(a, text);
+  writeFileSync(b, text);
+  const digest = sha256(text);
+  const hits = await rescanFiles(
+    [
+      // the secret's line counted as known in a: a's scan leaves it out
+      { path: a, label: 'a.jsonl', sha256: digest, known: new Set([sha256(secretRow)]) },
+      { path: b, label: 'b.jsonl', sha256: digest },
+    ],
+    new Set(),
+  );
+  assert.deepEqual([...new Set(hits.map((h) => `${h.file}:${h.line}`))], ['b.jsonl:2']);
+});

@@ -121,23 +121,33 @@ export class QuarantineSorter {
       bump(all, key.slice(a + 1, key.indexOf('\u0000', a + 1)));
       await staged.writer(quarantineShard(s)).writeLine(line);
     }
-    for (const s of shards) await staged.closeWriter(quarantineShard(s));
+    await staged.closeWriters(shards.map(quarantineShard));
     return sortedCounts(all);
   }
 }
 
 /** One format folder of an export file family. */
-export interface FormatOut<T> {
+export type FormatOut<T> = {
   prefix: string;
-  /** The row in this format, or null when the format cannot hold it (the row is left out here). */
-  convert: (r: T) => unknown;
   /**
    * The format allows no extra key, so rows carry no id: write `<prefix>/ids/<split>/<shard>.jsonl`
    * beside each shard file, line n = `{"line": n, "id": ...}` for line n (1-based) of the shard
    * file; `distill trace <file>:<line>` reads it.
    */
   idSidecar?: boolean;
-}
+} & (
+  | {
+      /** The row in this format, or null when the format cannot hold it (the row is left out here). */
+      convert: (r: T) => unknown;
+    }
+  | {
+      /**
+       * The prefix of an earlier format of the same family whose rows this one writes as they are
+       * (`hf/` repeats `trl/`): the row is converted and serialized once and written to both.
+       */
+      sameRowsAs: string;
+    }
+);
 
 /** Every file of one shard of a file family (canonical, each format's split files and sidecars). */
 export function familyShardFiles<T>(
@@ -152,6 +162,12 @@ export function familyShardFiles<T>(
       if (f.idSidecar) out.push(sidecarShard(f.prefix, s, shard));
     }
   return out;
+}
+
+/** A row in one format as its JSONL line, or null when the format cannot hold it. */
+function convertLine<T>(convert: (r: T) => unknown, r: T): string | null {
+  const out = convert(r);
+  return out === null ? null : JSON.stringify(out);
 }
 
 /**
@@ -176,9 +192,11 @@ export async function fanOutSharded<T extends { id: string; split: Split }>(
     }
   };
   const close = async (shard: string): Promise<void> => {
-    for (const rel of familyShardFiles(family, formats, shard)) await staged.closeWriter(rel);
+    await staged.closeWriters(familyShardFiles(family, formats, shard));
   };
   const todo = sortedShards(shards);
+  /** The current row's line in each format written so far (null: left out there). */
+  const lines = new Map<string, string | null>();
   let i = 0;
   let current: string | null = null;
   for await (const { key, line } of rows.sorted()) {
@@ -200,11 +218,14 @@ export async function fanOutSharded<T extends { id: string; split: Split }>(
     await staged.writer(canonical).writeLine(line);
     counts[canonical] = (counts[canonical] ?? 0) + 1;
     const r = JSON.parse(line) as T;
+    lines.clear();
     for (const f of formats) {
-      const out = f.convert(r);
-      if (out === null) continue;
+      const text = 'convert' in f ? convertLine(f.convert, r) : lines.get(f.sameRowsAs);
+      if (text === undefined) throw new Error(`format ${f.prefix} repeats a format not written before it`);
+      lines.set(f.prefix, text);
+      if (text === null) continue;
       const rel = splitShard(f.prefix, r.split, shard);
-      await staged.writer(rel).write(out);
+      await staged.writer(rel).writeLine(text);
       const n = ++(counts[rel] as number);
       if (f.idSidecar) {
         const side = sidecarShard(f.prefix, r.split, shard);
@@ -237,7 +258,7 @@ export function rescanExport(
     // a shard written again: the lines its published version already held (that version checked
     // against its manifest entry) were rescanned when they were written
     const byPath = new Map((previous?.files ?? []).map((e) => [e.path, e]));
-    const scan: { path: string; label: string; known?: ReadonlySet<string> }[] = [];
+    const scan: { path: string; label: string; sha256: string; known?: ReadonlySet<string> }[] = [];
     for (const f of fresh) {
       const entry = byPath.get(f.label);
       scan.push(entry && previous ? { ...f, known: await publishedLines(previous.root, entry) } : f);

@@ -106,13 +106,25 @@ function primaryCheck(
  * engine. Returns the hits whose matched text's sha256 is not allowlisted. A file's `known` lines
  * (sha256 of the line) are left out: lines both engines already passed, byte for byte, in the
  * published version of the same file (an export shard written again with a few rows changed).
+ * A file given with the `sha256` of its bytes (as written) that is the same as a file scanned
+ * whole earlier in the same call (two formats that write the same rows: `trl/` and `hf/`) is not
+ * read again: both engines' outcome over the same bytes is the same, so the earlier file's hits
+ * are reported for it too, under its own label.
  */
 export async function rescanFiles(
-  files: readonly { path: string; label: string; known?: ReadonlySet<string> }[],
+  files: readonly { path: string; label: string; sha256?: string; known?: ReadonlySet<string> }[],
   allow: ReadonlySet<string>,
 ): Promise<RescanHit[]> {
   const hits: RescanHit[] = [];
+  /** sha256 of a file scanned whole → its hits (relabelled for a later file with the same bytes). */
+  const scanned = new Map<string, RescanHit[]>();
   for (const f of files) {
+    const same = f.sha256 === undefined ? undefined : scanned.get(f.sha256);
+    if (same !== undefined) {
+      for (const h of same) hits.push({ ...h, file: f.label });
+      continue;
+    }
+    const first = hits.length;
     const rl = createInterface({
       input: createReadStream(f.path, { encoding: 'utf8' }),
       crlfDelay: Infinity,
@@ -136,6 +148,7 @@ export async function rescanFiles(
       }
     }
     if (chunk.length > 0) await lintChunk(chunk.join('\n'), f.label, nums, allow, hits);
+    if (f.sha256 !== undefined && f.known === undefined) scanned.set(f.sha256, hits.slice(first));
   }
   return hits;
 }

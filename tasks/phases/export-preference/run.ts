@@ -512,7 +512,7 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
     [
       { prefix: 'openai', convert: openaiDpoRow, idSidecar: true },
       { prefix: 'trl/preference', convert: (p) => trlPreferenceRow(p, total.pairTools) },
-      { prefix: 'hf/preference', convert: (p) => trlPreferenceRow(p, total.pairTools) },
+      { prefix: 'hf/preference', sameRowsAs: 'trl/preference' },
     ],
     written,
   );
@@ -522,7 +522,7 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
     KTO_FAMILY,
     [
       { prefix: 'trl/kto', convert: (k) => trlKtoRow(k, total.ktoTools) },
-      { prefix: 'hf/kto', convert: (k) => trlKtoRow(k, total.ktoTools) },
+      { prefix: 'hf/kto', sameRowsAs: 'trl/kto' },
     ],
     written,
   );

@@ -266,7 +266,7 @@ export async function exportSft(
         [
           { prefix: 'openai', convert: openaiSftRow, idSidecar: true },
           { prefix: 'trl', convert: (s) => trlSftRow(s, withTools) },
-          { prefix: 'hf/data', convert: (s) => trlSftRow(s, withTools) },
+          { prefix: 'hf/data', sameRowsAs: 'trl' },
         ],
         freshNames,
       );
