@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASELINE_FILE, BASELINE_HEAD } from '../../tasks/gates/audit/baseline.ts';
-import { inProcess, REPO, tempProject } from './project.ts';
+import { inProcess, keepLastDays, REPO, tempProject } from './project.ts';
 
 /**
  * The bundled corpus built once per suite, not once per test: the first test file that asks for a
@@ -35,24 +35,37 @@ export const TEMPLATES = join(tmpdir(), 'distill-test-templates');
 const LOG = '.template-log.json';
 
 /**
- * Which phases a template has run: evidence (build-evidence), scored (+ score), all (every phase,
- * one command each), run-all (`distill run-all`: every phase plus the run's reports), audit
- * (run-all on the corpus without its committed audit baseline, the audit tests' start), audited
- * (audit, then a passing acceptance.json and one `distill audit-full`: a first baseline row).
+ * How many of the corpus's last days the `-recent` templates and the audit templates hold
+ * (`keepLastDays`: every stream and every file that is not a day file, a fifth of the rows): for
+ * the tests whose subject is a phase's or a gate's behaviour on whatever it is given, not the
+ * counts of the whole corpus (an incremental build compared with a cold one, an audit-full).
  */
-export type Stage = 'evidence' | 'scored' | 'all' | 'run-all' | 'audit' | 'audited';
+export const RECENT_DAYS = 6;
 
 /**
- * How a stage is built: from a copy of the template of `base` (when given), the phase commands
- * `argv` run in order. Each stage continues an earlier one where it can, so no phase runs twice
- * for the same inputs: scored continues evidence, all continues scored, audit is run-all without
- * the committed audit baseline (which no phase reads), audited continues audit.
+ * Which phases a template has run: evidence (build-evidence), scored (+ score), all (every phase,
+ * one command each), evidence-recent / scored-recent (the same on the last RECENT_DAYS days of the
+ * corpus), audit (`distill run-all` on the last RECENT_DAYS days, without the committed audit
+ * baseline: the audit tests' start), audited (audit, then a passing acceptance.json and one
+ * `distill audit-full`: a first baseline row).
  */
-async function stagePlan(stage: Stage): Promise<{ base?: Stage; argv: string[][]; dropBaseline?: boolean }> {
+export type Stage = 'evidence' | 'scored' | 'all' | 'evidence-recent' | 'scored-recent' | 'audit' | 'audited';
+
+/**
+ * How a stage is built: from a copy of the template of `base` (when given; else the corpus, only
+ * its last `days` days when given), the phase commands `argv` run in order. Each stage continues
+ * an earlier one where it can, so no phase runs twice for the same inputs: scored continues
+ * evidence, all continues scored, scored-recent continues evidence-recent, audited continues
+ * audit (run-all without the committed audit baseline, which no phase reads).
+ */
+async function stagePlan(
+  stage: Stage,
+): Promise<{ base?: Stage; days?: number; argv: string[][]; dropBaseline?: boolean }> {
   if (stage === 'evidence') return { argv: [['build-evidence']] };
   if (stage === 'scored') return { base: 'evidence', argv: [['score']] };
-  if (stage === 'run-all') return { argv: [['run-all']] };
-  if (stage === 'audit') return { base: 'run-all', argv: [], dropBaseline: true };
+  if (stage === 'evidence-recent') return { days: RECENT_DAYS, argv: [['build-evidence']] };
+  if (stage === 'scored-recent') return { base: 'evidence-recent', argv: [['score']] };
+  if (stage === 'audit') return { days: RECENT_DAYS, argv: [['run-all']], dropBaseline: true };
   if (stage === 'audited') return { base: 'audit', argv: [['audit-full']] };
   const { COMMANDS } = await import('../../tasks/cli/commands.ts');
   const { activePhases } = await import('../../tasks/phases/registry.ts');
@@ -89,6 +102,7 @@ function inputsKey(): string {
     'distill.config.json',
     'package-lock.json',
     'test/helpers/built.ts',
+    'test/helpers/project.ts',
     'test/audit/fixture.ts',
   ])
     walk(rel);
@@ -176,7 +190,10 @@ export async function template(stage: Stage): Promise<string> {
         logs = JSON.parse(readFileSync(join(root, LOG), 'utf8')) as Record<string, string>;
         rmSync(join(root, '.template-done'));
         rmSync(join(root, LOG));
-      } else root = tempProject('distill-template-');
+      } else {
+        root = tempProject('distill-template-');
+        if (plan.days !== undefined) keepLastDays(root, plan.days);
+      }
       if (plan.dropBaseline)
         for (const f of [BASELINE_FILE, BASELINE_HEAD]) rmSync(join(root, f), { force: true });
       for (const argv of plan.argv) {
