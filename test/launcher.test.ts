@@ -90,7 +90,7 @@ function distillAsync(
 
 const MAIN = 'tasks/cli/main.ts';
 
-test('an edited .ts file takes effect on the next command; an unchanged checkout reuses its build; builds hold no path of the checkout', () => {
+test('an edited .ts file takes effect on the next command, compiling that file only (the bytes of a full compile); an unchanged checkout reuses its build; builds hold no path of the checkout', () => {
   const dir = checkoutCopy();
   const first = distill(dir, ['--help']);
   assert.equal(first.code, 0, first.stderr);
@@ -112,6 +112,37 @@ test('an edited .ts file takes effect on the next command; an unchanged checkout
   const edited = distill(dir, ['--help']);
   assert.equal(edited.code, 0, edited.stderr);
   assert.ok(edited.stdout.endsWith('edited once\n'), edited.stdout);
+  // only the edited file was compiled: every other output is the earlier build's file (a hard
+  // link), and the build is byte for byte what compiling every file from nothing gives
+  const [next] = builds(dir).filter((b) => b !== build) as [string];
+  const out = (b: string, f: string): string => join(dir, 'node_modules/.cache/distill', b, f);
+  assert.equal(statSync(out(next, 'tasks/lib/log.js')).ino, statSync(out(build, 'tasks/lib/log.js')).ino);
+  assert.notEqual(
+    statSync(out(next, 'tasks/cli/main.js')).ino,
+    statSync(out(build, 'tasks/cli/main.js')).ino,
+  );
+  const cold = checkoutCopy();
+  rmSync(join(cold, 'node_modules/.cache'), { recursive: true });
+  cpSync(join(dir, MAIN), join(cold, MAIN));
+  assert.equal(distill(cold, ['--help']).stdout, edited.stdout);
+  assert.deepEqual(builds(cold), [next], 'the same sources: the same build key');
+  const tree = (root: string): Record<string, string> =>
+    Object.fromEntries(
+      (readdirSync(root, { recursive: true, encoding: 'utf8' }) as string[])
+        .filter((f) => statSync(join(root, f)).isFile())
+        .sort()
+        .map((f) => [
+          f,
+          createHash('sha256')
+            .update(readFileSync(join(root, f)))
+            .digest('hex'),
+        ]),
+    );
+  assert.deepEqual(
+    tree(join(dir, 'node_modules/.cache/distill', next)),
+    tree(join(cold, 'node_modules/.cache/distill', next)),
+    'an incremental compile gives the bytes of a full one',
+  );
   // a module the command loads later (lazily), edited too
   appendFileSync(join(dir, 'tasks/inspect/sniff.ts'), "process.stdout.write('sniff edited\\n');\n");
   const sniff = distill(dir, ['sniff', join(dir, 'package.json')]);
