@@ -41,6 +41,7 @@
 import { createHash } from 'node:crypto';
 import {
   existsSync,
+  linkSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -153,7 +154,12 @@ function readSources(files, tools) {
       fp.update(b);
     }
   }
-  return { key: h.digest('hex'), bytes, fingerprint: fp.digest('hex') };
+  return {
+    key: h.digest('hex'),
+    bytes,
+    fingerprint: fp.digest('hex'),
+    toolsHash: createHash('sha256').update(tools).digest('hex'),
+  };
 }
 
 /** The file of a build holding the code fingerprint of its sources (tasks/lib/compiled.ts reads it). */
@@ -179,22 +185,85 @@ function rewriteImports(code) {
   );
 }
 
-/** Compiles every source into a temp dir, then renames it to `dest`. */
-async function compile(files, dest, sources) {
-  let esbuild;
+/**
+ * The file of a build naming what each of its files was compiled from: the toolchain's hash and
+ * each source's sha256 (relative paths only). A later compile with the same toolchain takes the
+ * output of every source whose bytes are unchanged from the newest build that has it (a hard link:
+ * a build is never written after it is renamed into place), and compiles only the others: an
+ * edit of one file compiles one file, not all of them (~0.2 s instead of ~1.5 s of CPU).
+ */
+const SOURCES_FILE = 'sources.json';
+
+/** The compiled output of source `f` (relative path) in build `dir`: the module and its map. */
+const outputs = (dir, f) => {
+  const js = join(dir, f.replace(/\.ts$/, '.js'));
+  return [js, `${js}.map`];
+};
+
+/**
+ * The newest other build compiled with the same toolchain: its folder and its sources' hashes
+ * (relative path → sha256), or null. A build from before SOURCES_FILE, or unreadable, is skipped.
+ */
+function donorBuild(toolsHash, dest) {
+  let best = null;
+  let names = [];
   try {
-    esbuild = await import('esbuild');
-  } catch (e) {
-    throw new Error(`distill: cannot load esbuild to compile the sources (${e.message}); run npm ci`);
+    names = readdirSync(CACHE_DIR);
+  } catch {
+    return null;
   }
+  for (const n of names) {
+    const dir = join(CACHE_DIR, n);
+    if (!/^[0-9a-f]{64}$/.test(n) || dir === dest) continue;
+    try {
+      const t = statSync(dir).mtimeMs;
+      if (best && t <= best.t) continue;
+      const rec = JSON.parse(readFileSync(join(dir, SOURCES_FILE), 'utf8'));
+      if (rec.tools === toolsHash && rec.files && typeof rec.files === 'object')
+        best = { dir, t, files: rec.files };
+    } catch {
+      // no record (an older build), or pruned meanwhile
+    }
+  }
+  return best;
+}
+
+/** Links the outputs of `f` from build `from` into `to`; false when any is missing (pruned meanwhile). */
+function reuse(from, to, f) {
+  const src = outputs(from, f);
+  const dst = outputs(to, f);
+  try {
+    mkdirSync(dirname(dst[0]), { recursive: true });
+    for (let i = 0; i < src.length; i++) linkSync(src[i], dst[i]);
+    return true;
+  } catch {
+    for (const d of dst) rmSync(d, { force: true });
+    return false;
+  }
+}
+
+/** Compiles every source into a temp dir (reusing the unchanged ones' output of an earlier build), then renames it to `dest`. */
+async function compile(files, dest, sources) {
   mkdirSync(CACHE_DIR, { recursive: true });
   const tmp = join(CACHE_DIR, `tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
   mkdirSync(tmp);
   try {
     writeFileSync(join(tmp, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(tmp, FINGERPRINT_FILE), `${sources.fingerprint}\n`);
+    const hashes = Object.fromEntries(
+      files.map((f) => [f, createHash('sha256').update(sources.bytes.get(f)).digest('hex')]),
+    );
+    const donor = donorBuild(sources.toolsHash, dest);
+    const todo = files.filter((f) => !(donor && donor.files[f] === hashes[f] && reuse(donor.dir, tmp, f)));
+    let esbuild;
+    if (todo.length > 0)
+      try {
+        esbuild = await import('esbuild');
+      } catch (e) {
+        throw new Error(`distill: cannot load esbuild to compile the sources (${e.message}); run npm ci`);
+      }
     await Promise.all(
-      files.map(async (f) => {
+      todo.map(async (f) => {
         const out = join(tmp, f.replace(/\.ts$/, '.js'));
         const source = sources.bytes.get(f).toString('utf8');
         // the source file's URL in the checkout that runs the build (set by useBuild before any import)
@@ -240,6 +309,11 @@ async function compile(files, dest, sources) {
         }
         writeFileSync(out, code);
       }),
+    );
+    // written last: a build with this record holds every output it names
+    writeFileSync(
+      join(tmp, SOURCES_FILE),
+      `${JSON.stringify({ tools: sources.toolsHash, files: hashes })}\n`,
     );
     try {
       renameSync(tmp, dest);

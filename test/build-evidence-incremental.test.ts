@@ -14,14 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeCorpus } from '../tasks/dev/corpus.ts';
-import { builtProject } from './helpers/built.ts';
+import { builtProject, RECENT_DAYS } from './helpers/built.ts';
 import { inProcess, REPO as REPO_ROOT, treeHashes } from './helpers/project.ts';
 
 // An incremental build-evidence (tasks/phases/build-evidence/incremental.ts) must publish exactly
 // what a full build of the same sources publishes: every file under data/evidence, manifest,
-// health and quarantine included. Each case changes the bundled corpus's sources in a project
-// built before, builds it there (incremental), and compares with a copy of the sources built from
-// nothing.
+// health and quarantine included. Each case changes the sources of the bundled corpus's last
+// RECENT_DAYS days (every stream; test/helpers/built.ts) in a project built before, builds it there
+// (incremental), and compares with a copy of the sources built from nothing. The days and files a
+// case changes are found in the project (the n-th day file of a stream), not named.
 
 const EVIDENCE = join('data', 'evidence');
 const KB = join('data', '_kb');
@@ -65,11 +66,26 @@ const quarantine = (root: string, stream: string): { reason: string; detail: str
     (l) => JSON.parse(l) as { reason: string; detail: string; ref: string | null },
   );
 
-/** A project holding the bundled corpus with its evidence built (and the state of that build). */
-const built = (): Promise<string> => builtProject('evidence', 'distill-be-incr-');
+/** A project holding the bundled corpus's last days with their evidence built (and the state of that build). */
+const built = (): Promise<string> => builtProject('evidence-recent', 'distill-be-incr-');
+
+/** The days (YYYY-MM-DD, sorted) of the day files of `stream` in the project's sources. */
+function days(root: string, stream: string): string[] {
+  const out = readdirSync(join(root, KB, stream))
+    .map((f) => /^(\d{4}-\d{2}-\d{2})\.jsonl$/.exec(f)?.[1])
+    .filter((d): d is string => d !== undefined)
+    .sort();
+  assert.ok(out.length >= 2, `${stream} has ${out.length} day files`);
+  return out;
+}
+
+/** A day's evidence folder (data/evidence/YYYY/MM/DD). */
+const dayDir = (day: string): string => join(EVIDENCE, ...day.split('-'));
 
 test('one new day: only the new files are read, unchanged day files are kept as they were (not rewritten), bytes as a full build', async () => {
   const root = await built();
+  assert.equal(days(root, 'gateway_calls').length, RECENT_DAYS);
+  assert.ok((days(root, 'gateway_calls').at(-1) as string) < '2026-10-31', 'the new day is after the corpus');
   const day = mkdtempSync(join(tmpdir(), 'distill-be-day-'));
   try {
     await writeCorpus(day, { records: 40, seed: 8, startDate: '2026-10-31', days: 1 });
@@ -78,7 +94,8 @@ test('one new day: only the new files are read, unchanged day files are kept as 
   } finally {
     rmSync(day, { recursive: true, force: true });
   }
-  const old = join(root, EVIDENCE, '2026/10/05/gateway_calls.jsonl');
+  const [gw0] = days(root, 'gateway_calls');
+  const old = join(root, dayDir(gw0 as string), 'gateway_calls.jsonl');
   const before = statSync(old);
   const log = await sameAsCold(root);
   assert.match(log, /\(incremental: \d+ of \d+ files read; /);
@@ -97,28 +114,33 @@ test('one new day: only the new files are read, unchanged day files are kept as 
 
 test('a changed file (grown, or edited and accepted) and a deleted file: bytes as a full build', async () => {
   const root = await built();
+  const [r0, r1] = days(root, 'rewards') as [string, string];
+  const [, gw1] = days(root, 'gateway_calls') as [string, string];
+  const [hr0] = days(root, 'human_reviews') as [string];
   // grown: a new row appended to an old day's file
   appendFileSync(
-    join(root, KB, 'rewards/2026-10-05.jsonl'),
-    `${JSON.stringify({ trace_id: 'tr_incr_grown', timestamp: '2026-10-05T09:00:00.000Z', environment: 'sql-sandbox', reward: 0, episode_id: 'ep_grown' })}\n`,
+    join(root, KB, `rewards/${r0}.jsonl`),
+    `${JSON.stringify({ trace_id: 'tr_incr_grown', timestamp: `${r0}T09:00:00.000Z`, environment: 'sql-sandbox', reward: 0, episode_id: 'ep_grown' })}\n`,
   );
   assert.match(await sameAsCold(root), /\(incremental: 1 of \d+ files read; /);
   // edited: a row taken out of the middle (the operator accepts its rows leave the datasets)
-  const edited = join(root, KB, 'gateway_calls/2026-10-06.jsonl');
-  const lines = rows(root, join(KB, 'gateway_calls/2026-10-06.jsonl'));
+  const edited = join(root, KB, `gateway_calls/${gw1}.jsonl`);
+  const lines = rows(root, join(KB, `gateway_calls/${gw1}.jsonl`));
   assert.ok(lines.length >= 3);
   writeFileSync(edited, `${lines.filter((_, i) => i !== 1).join('\n')}\n`);
   assert.match(await sameAsCold(root, ['--accept-source-changes']), /\(incremental: /);
   // deleted: two files gone, one of them the only file of its day and stream
-  rmSync(join(root, KB, 'rewards/2026-10-06.jsonl'));
-  rmSync(join(root, KB, 'human_reviews/2026-10-03.jsonl'));
+  assert.ok(statSync(join(root, dayDir(r1), 'rewards.jsonl')).size > 0);
+  rmSync(join(root, KB, `rewards/${r1}.jsonl`));
+  rmSync(join(root, KB, `human_reviews/${hr0}.jsonl`));
   assert.match(await sameAsCold(root, ['--accept-source-changes']), /\(incremental: 0 of \d+ files read; /);
-  assert.throws(() => statSync(join(root, EVIDENCE, '2026/10/06/rewards.jsonl')), /ENOENT/);
+  assert.throws(() => statSync(join(root, dayDir(r1), 'rewards.jsonl')), /ENOENT/);
 });
 
 test('a new file with a row whose id an unchanged old file kept: a DUPLICATE_RECORD naming the old row, as a full build reports it', async () => {
   const root = await built();
-  const [first] = rows(root, join(KB, 'rewards/2026-10-05.jsonl'));
+  const [r0] = days(root, 'rewards') as [string];
+  const [first] = rows(root, join(KB, `rewards/${r0}.jsonl`));
   writeFileSync(
     join(root, KB, 'rewards/2026-10-31.jsonl'),
     `${first}\n${JSON.stringify({ trace_id: 'tr_incr_new', timestamp: '2026-10-31T08:00:00.000Z', environment: 'sql-sandbox', reward: 1, episode_id: 'ep_new' })}\n`,
@@ -127,12 +149,14 @@ test('a new file with a row whose id an unchanged old file kept: a DUPLICATE_REC
   assert.match(log, /\(incremental: 1 of \d+ files read; /);
   const dup = quarantine(root, 'rewards').filter((q) => q.reason === 'DUPLICATE_RECORD');
   assert.equal(dup.length, 1);
-  assert.equal(dup[0]?.detail, 'identical to the row at data/_kb/rewards/2026-10-05.jsonl:1, which was kept');
+  assert.equal(dup[0]?.detail, `identical to the row at data/_kb/rewards/${r0}.jsonl:1, which was kept`);
 });
 
 test('changes that alter an unchanged file’s verdicts (a new earlier file keeping its id, then that file removed) rebuild in full, to the same bytes', async () => {
   const root = await built();
-  const [, second] = rows(root, join(KB, 'rewards/2026-10-05.jsonl'));
+  const [r0] = days(root, 'rewards') as [string];
+  const [, second] = rows(root, join(KB, `rewards/${r0}.jsonl`));
+  assert.ok(r0 > '2026-10-01' && (days(root, 'rewards').at(-1) as string) < '2026-10-31');
   // sorts before every rewards file: the old file's row becomes the duplicate
   writeFileSync(join(root, KB, 'rewards/2026-10-01.jsonl'), `${second}\n`);
   const log = await sameAsCold(root);
@@ -156,13 +180,18 @@ test('changes that alter an unchanged file’s verdicts (a new earlier file keep
 
 test('a published evidence file edited by hand: the incremental build does not copy from it (a full build, same bytes)', async () => {
   const root = await built();
-  const day = join(root, EVIDENCE, '2026/10/05/rewards.jsonl');
+  // the first day whose published rewards hold a value 1 (a reward row the hand edit can change)
+  const r0 = days(root, 'rewards').find((d) =>
+    readFileSync(join(root, dayDir(d), 'rewards.jsonl'), 'utf8').includes('"value":1'),
+  );
+  assert.ok(r0, 'a published rewards day holds a value 1');
+  const day = join(root, dayDir(r0), 'rewards.jsonl');
   const text = readFileSync(day, 'utf8');
   rmSync(day);
   writeFileSync(day, text.replace('"value":1', '"value":0'));
   appendFileSync(
-    join(root, KB, 'rewards/2026-10-05.jsonl'),
-    `${JSON.stringify({ trace_id: 'tr_incr_hand', timestamp: '2026-10-05T10:00:00.000Z', environment: 'sql-sandbox', reward: 1, episode_id: 'ep_hand' })}\n`,
+    join(root, KB, `rewards/${r0}.jsonl`),
+    `${JSON.stringify({ trace_id: 'tr_incr_hand', timestamp: `${r0}T10:00:00.000Z`, environment: 'sql-sandbox', reward: 1, episode_id: 'ep_hand' })}\n`,
   );
   assert.doesNotMatch(await sameAsCold(root), /\(incremental:/);
 });
@@ -213,23 +242,30 @@ test('a source option that changes the rows (a swe-bench-report source’s traje
 
 test('a file copied under a new name (a duplicate source), its original then removed, then the copy renamed: each build as a full one', async () => {
   const root = await built();
-  const src = join(root, KB, 'gateway_calls/2026-10-06.jsonl');
+  const [, gw1] = days(root, 'gateway_calls') as [string, string];
+  const [r0, r1] = days(root, 'rewards') as [string, string];
+  const src = join(root, KB, `gateway_calls/${gw1}.jsonl`);
   // the copy sorts after the original: refused whole as byte-identical to it
-  cpSync(src, join(root, KB, 'gateway_calls/2026-10-06b.jsonl'));
+  cpSync(src, join(root, KB, `gateway_calls/${gw1}b.jsonl`));
   await sameAsCold(root);
   // the original gone: the copy's rows are read (the ids the original kept are kept by the copy)
   rmSync(src);
   await sameAsCold(root, ['--accept-source-changes']);
   // the copy renamed to sort before every other file of its stream
   const moved = join(root, KB, 'gateway_calls/2026-09-30.jsonl');
-  cpSync(join(root, KB, 'gateway_calls/2026-10-06b.jsonl'), moved);
-  rmSync(join(root, KB, 'gateway_calls/2026-10-06b.jsonl'));
+  cpSync(join(root, KB, `gateway_calls/${gw1}b.jsonl`), moved);
+  rmSync(join(root, KB, `gateway_calls/${gw1}b.jsonl`));
   await sameAsCold(root, ['--accept-source-changes']);
   // a row of an old file appended to a later file (a duplicate moving between files), then removed from the old one
-  const [row] = rows(root, join(KB, 'rewards/2026-10-05.jsonl'));
-  appendFileSync(join(root, KB, 'rewards/2026-10-06.jsonl'), `${row}\n`);
+  const [row] = rows(root, join(KB, `rewards/${r0}.jsonl`));
+  appendFileSync(join(root, KB, `rewards/${r1}.jsonl`), `${row}\n`);
   await sameAsCold(root);
-  const old = join(root, KB, 'rewards/2026-10-05.jsonl');
-  writeFileSync(old, `${rows(root, join(KB, 'rewards/2026-10-05.jsonl')).slice(1).join('\n')}\n`);
+  const old = join(root, KB, `rewards/${r0}.jsonl`);
+  writeFileSync(
+    old,
+    `${rows(root, join(KB, `rewards/${r0}.jsonl`))
+      .slice(1)
+      .join('\n')}\n`,
+  );
   await sameAsCold(root, ['--accept-source-changes']);
 });

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { runnableModule } from '../tasks/lib/compiled.ts';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -118,7 +119,10 @@ test('every schema file exports SCHEMA_VERSION as a positive integer', async () 
     'stage-receipt.ts',
   ]);
   for (const f of files) {
-    const mod = (await import(pathToFileURL(join(SCHEMAS_DIR, f)).href)) as { SCHEMA_VERSION?: unknown };
+    // the module as this process runs its code (npm test: the compiled .js, tasks/lib/compiled.ts)
+    const mod = (await import(runnableModule(pathToFileURL(join(SCHEMAS_DIR, f))).href)) as {
+      SCHEMA_VERSION?: unknown;
+    };
     assert.equal(typeof mod.SCHEMA_VERSION, 'number', `${f} must export SCHEMA_VERSION`);
     assert.ok(
       Number.isInteger(mod.SCHEMA_VERSION) && (mod.SCHEMA_VERSION as number) > 0,

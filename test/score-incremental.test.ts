@@ -2,12 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtProject, templateLog } from './helpers/built.ts';
+import { builtProject, RECENT_DAYS, templateLog } from './helpers/built.ts';
 import { inProcess, tempProject, treeHashes } from './helpers/project.ts';
 
 // Incremental score (tasks/phases/score/incremental.ts) must publish exactly what a full score run
-// publishes. Each case changes the bundled corpus's sources, then builds the evidence and scores it
-// in a project that was scored before (incremental) and in a copy that scores from scratch.
+// publishes. Each case changes the sources of the bundled corpus's last RECENT_DAYS days (every
+// stream; test/helpers/built.ts), then builds the evidence and scores it in a project that was
+// scored before (incremental) and in a copy that scores from scratch. The days a case changes are
+// found in the project (the n-th day of gateway calls), not named.
 
 const read = (root: string, rel: string): string => readFileSync(join(root, rel), 'utf8');
 const jsonl = (root: string, rel: string): Record<string, unknown>[] =>
@@ -29,6 +31,7 @@ async function scoreBoth(
   await phase(root, 'build-evidence');
   const log = await phase(root, 'score');
   const fresh = tempProject('distill-score-full-');
+  rmSync(join(fresh, 'data', '_kb'), { recursive: true });
   cpSync(join(root, 'data', '_kb'), join(fresh, 'data', '_kb'), { recursive: true });
   await phase(fresh, 'build-evidence');
   await phase(fresh, 'score', { DISTILL_SCORE_INCREMENTAL: '0' });
@@ -45,25 +48,53 @@ async function scoreBoth(
  * in place, since score's state records its outputs' inodes and a copy has new ones.
  */
 async function scored(): Promise<string> {
-  const first = (await templateLog('scored'))['score'] ?? '';
+  const first = (await templateLog('scored-recent'))['score'] ?? '';
   assert.doesNotMatch(first, /incremental/, 'the first score run is a full one');
-  const root = await builtProject('scored', 'distill-score-incr-');
+  const root = await builtProject('scored-recent', 'distill-score-incr-');
   await phase(root, 'score');
   return root;
 }
 
+/** The days (YYYY-MM-DD, sorted) of the project's gateway-call source files: RECENT_DAYS of October 2026. */
+function gatewayDays(root: string): string[] {
+  const days = readdirSync(join(root, 'data/_kb/gateway_calls'))
+    .map((f) => /^(2026-10-\d{2})\.jsonl$/.exec(f)?.[1])
+    .filter((d): d is string => d !== undefined)
+    .sort();
+  assert.equal(days.length, RECENT_DAYS);
+  return days;
+}
+
+/** A day's folder below data/evidence/ or data/scored-runs/ (YYYY/MM/DD). */
+const dayPath = (day: string): string => day.split('-').join('/');
+
 test('a new day touching old traces (a reward, a conflicting run row, a run for an orphan signal) scores incrementally to the same bytes', async () => {
   const root = await scored();
-  // t1 (gets a reward) on 2026-10-05; t2 (gets a conflicting second run row, so it loses its run)
-  // alone on 2026-10-07: that day's file must be rewritten although no new run lands on it
-  const t1 = String(jsonl(root, 'data/evidence/2026/10/05/gateway_calls.jsonl')[0]?.['trace_id']);
-  const t2 = String(jsonl(root, 'data/evidence/2026/10/07/gateway_calls.jsonl')[0]?.['trace_id']);
+  // t1 (gets a reward) on the first day; t2 (gets a conflicting second run row, so it loses its
+  // run) alone on the third: that day's file must be rewritten although no new run lands on it
+  const [dayA, , dayB] = gatewayDays(root) as [string, string, string];
+  const t1 = String(jsonl(root, `data/evidence/${dayPath(dayA)}/gateway_calls.jsonl`)[0]?.['trace_id']);
+  const t2 = String(jsonl(root, `data/evidence/${dayPath(dayB)}/gateway_calls.jsonl`)[0]?.['trace_id']);
+  // an orphan signal (a review of a trace no run has) in the last build: the bundled corpus's
+  // orphans are reviews of its first three weeks, so one is added to the first day's reviews and
+  // built (incrementally) first
+  const [reviews] = readdirSync(join(root, 'data/_kb/human_reviews')).sort() as [string];
+  appendFileSync(
+    join(root, 'data/_kb/human_reviews', reviews),
+    `${JSON.stringify({ review_id: 'rv_incr_orphan0001', trace_id: 'tr_0a0a0a0a0a0a0a0a', timestamp: `${reviews.slice(0, 10)}T23:00:00.000Z`, reviewer: 'm.chen', decision: 'approve' })}\n`,
+  );
+  await phase(root, 'build-evidence');
+  await phase(root, 'score');
   const orphans = jsonl(root, 'data/scored-runs/_quarantine.jsonl').filter(
     (q) => q['reason'] === 'ORPHAN_SIGNAL',
   );
-  assert.ok(orphans.length > 0, 'the bundled corpus has an orphan signal');
+  assert.deepEqual(
+    orphans.map((q) => q['trace_id']),
+    ['tr_0a0a0a0a0a0a0a0a'],
+    'the last build has the orphan signal',
+  );
   const t3 = String(orphans[0]?.['trace_id']);
-  const gw = read(root, 'data/_kb/gateway_calls/2026-10-07.jsonl')
+  const gw = read(root, `data/_kb/gateway_calls/${dayB}.jsonl`)
     .split('\n')
     .filter((l) => l.includes(`"trace_id":"${t2}"`))[0] as string;
   const gwRow = JSON.parse(gw) as Record<string, unknown>;
@@ -111,9 +142,10 @@ test('a new day touching old traces (a reward, a conflicting run row, a run for 
   assert.match(log, /incremental: \d+ new or changed evidence files, [1-9]\d* traces scored again/);
   assert.deepEqual(incremental, full);
   // day files no dirty trace had a run in are the published files, linked (the same inode);
-  // 2026-10-05 (t1's run, rescored) and 2026-10-07 (t2's run, gone) are written anew
-  assert.notEqual(inode('05'), before.get('05'));
-  assert.notEqual(inode('07'), before.get('07'));
+  // dayA (t1's run, rescored) and dayB (t2's run, gone) are written anew
+  const dd = (day: string): string => day.slice(-2);
+  assert.notEqual(inode(dd(dayA)), before.get(dd(dayA)));
+  assert.notEqual(inode(dd(dayB)), before.get(dd(dayB)));
   const linked = days.filter((day) => inode(day) === before.get(day));
   assert.ok(
     linked.length >= days.length - 3,
@@ -132,8 +164,8 @@ test('a new day touching old traces (a reward, a conflicting run row, a run for 
   assert.ok(
     quarantine.some((q) => q['reason'] === 'ORPHAN_SIGNAL' && q['trace_id'] === 'tr_nowhere00000000'),
   );
-  const t1Run = readdirSync(join(root, 'data/scored-runs/2026/10/05'))
-    .flatMap((f) => jsonl(root, `data/scored-runs/2026/10/05/${f}`))
+  const t1Run = readdirSync(join(root, `data/scored-runs/${dayPath(dayA)}`))
+    .flatMap((f) => jsonl(root, `data/scored-runs/${dayPath(dayA)}/${f}`))
     .find((r) => r['run_id'] === t1);
   assert.ok(
     (t1Run?.['signals'] as { signal: { type: string } }[]).some((s) => s.signal.type === 'reward'),
@@ -166,7 +198,8 @@ test('no change, a change to a file of documents only, rows appended to old file
   // rows appended to an old day of runs (today's file growing): a run for a new trace, a second
   // run row for an old trace of that day, a review without a trace id; the traces the file held
   // before are scored again too
-  const gwFile = 'data/_kb/gateway_calls/2026-10-05.jsonl';
+  const [day0] = gatewayDays(root) as [string];
+  const gwFile = `data/_kb/gateway_calls/${day0}.jsonl`;
   const gwRows = read(root, gwFile)
     .split('\n')
     .filter((l) => l !== '')
@@ -174,8 +207,8 @@ test('no change, a change to a file of documents only, rows appended to old file
   const gw = gwRows[0] as Record<string, unknown>;
   appendFileSync(
     join(root, gwFile),
-    `${JSON.stringify({ ...gw, request_id: 'req_incr_append0001', trace_id: 'tr_appended0000001', timestamp: '2026-10-05T23:00:00.000Z' })}\n` +
-      `${JSON.stringify({ ...(gwRows[1] as Record<string, unknown>), request_id: 'req_incr_append0002', timestamp: '2026-10-05T23:30:00.000Z' })}\n`,
+    `${JSON.stringify({ ...gw, request_id: 'req_incr_append0001', trace_id: 'tr_appended0000001', timestamp: `${day0}T23:00:00.000Z` })}\n` +
+      `${JSON.stringify({ ...(gwRows[1] as Record<string, unknown>), request_id: 'req_incr_append0002', timestamp: `${day0}T23:30:00.000Z` })}\n`,
   );
   const reviews = readdirSync(join(root, 'data/_kb/human_reviews')).sort()[0] as string;
   appendFileSync(
@@ -192,7 +225,7 @@ test('no change, a change to a file of documents only, rows appended to old file
   rmSync(join(root, '.distill/cache/score/files'), { recursive: true, force: true });
   appendFileSync(
     join(root, gwFile),
-    `${JSON.stringify({ ...gw, request_id: 'req_incr_append0003', trace_id: 'tr_appended0000003', timestamp: '2026-10-05T23:45:00.000Z' })}\n`,
+    `${JSON.stringify({ ...gw, request_id: 'req_incr_append0003', trace_id: 'tr_appended0000003', timestamp: `${day0}T23:45:00.000Z` })}\n`,
   );
   const unknown = await scoreBoth(root);
   assert.doesNotMatch(unknown.log, /incremental/);
@@ -203,8 +236,15 @@ test('a previous output edited by hand, or other code, is never built on: the ru
   const root = await scored();
   const want = treeHashes(join(root, 'data', 'scored-runs'));
   // a run row edited by hand in the previous output
-  const day = readdirSync(join(root, 'data/scored-runs/2026/10/05'))[0] as string;
-  const rel = `data/scored-runs/2026/10/05/${day}`;
+  // the first day whose runs hold an accepted one
+  const rel = gatewayDays(root)
+    .flatMap((d) =>
+      readdirSync(join(root, `data/scored-runs/${dayPath(d)}`)).map(
+        (f) => `data/scored-runs/${dayPath(d)}/${f}`,
+      ),
+    )
+    .find((r) => read(root, r).includes('"accepted"'));
+  assert.ok(rel, 'a scored day holds an accepted run');
   writeFileSync(join(root, rel), read(root, rel).replace('"accepted"', '"rejected"'));
   const log = await phase(root, 'score');
   assert.doesNotMatch(log, /incremental/);

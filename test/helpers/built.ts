@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -16,12 +17,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASELINE_FILE, BASELINE_HEAD } from '../../tasks/gates/audit/baseline.ts';
-import { inProcess, REPO, tempProject } from './project.ts';
+import { inProcess, keepLastDays, REPO, tempProject } from './project.ts';
 
 /**
  * The bundled corpus built once per suite, not once per test: the first test file that asks for a
  * stage builds it (in-process, one phase command after another, as a user would) into a template
- * folder under the OS temp dir, and every test gets its own copy (`cp -r`, milliseconds). The
+ * folder under the OS temp dir, and every test gets its own copy (`cp -a`, a fraction of a second). The
  * template's key hashes everything a build reads (tasks/, schemas/, bin/, the config, the corpus,
  * package-lock.json), so a code change builds a new one; templates of other code are removed once
  * unused for an hour (another checkout's suite may be copying them). Test files
@@ -35,24 +36,37 @@ export const TEMPLATES = join(tmpdir(), 'distill-test-templates');
 const LOG = '.template-log.json';
 
 /**
- * Which phases a template has run: evidence (build-evidence), scored (+ score), all (every phase,
- * one command each), run-all (`distill run-all`: every phase plus the run's reports), audit
- * (run-all on the corpus without its committed audit baseline, the audit tests' start), audited
- * (audit, then a passing acceptance.json and one `distill audit-full`: a first baseline row).
+ * How many of the corpus's last days the `-recent` templates and the audit templates hold
+ * (`keepLastDays`: every stream and every file that is not a day file, a fifth of the rows): for
+ * the tests whose subject is a phase's or a gate's behaviour on whatever it is given, not the
+ * counts of the whole corpus (an incremental build compared with a cold one, an audit-full).
  */
-export type Stage = 'evidence' | 'scored' | 'all' | 'run-all' | 'audit' | 'audited';
+export const RECENT_DAYS = 6;
 
 /**
- * How a stage is built: from a copy of the template of `base` (when given), the phase commands
- * `argv` run in order. Each stage continues an earlier one where it can, so no phase runs twice
- * for the same inputs: scored continues evidence, all continues scored, audit is run-all without
- * the committed audit baseline (which no phase reads), audited continues audit.
+ * Which phases a template has run: evidence (build-evidence), scored (+ score), all (every phase,
+ * one command each), evidence-recent / scored-recent (the same on the last RECENT_DAYS days of the
+ * corpus), audit (`distill run-all` on the last RECENT_DAYS days, without the committed audit
+ * baseline: the audit tests' start), audited (audit, then a passing acceptance.json and one
+ * `distill audit-full`: a first baseline row).
  */
-async function stagePlan(stage: Stage): Promise<{ base?: Stage; argv: string[][]; dropBaseline?: boolean }> {
+export type Stage = 'evidence' | 'scored' | 'all' | 'evidence-recent' | 'scored-recent' | 'audit' | 'audited';
+
+/**
+ * How a stage is built: from a copy of the template of `base` (when given; else the corpus, only
+ * its last `days` days when given), the phase commands `argv` run in order. Each stage continues
+ * an earlier one where it can, so no phase runs twice for the same inputs: scored continues
+ * evidence, all continues scored, scored-recent continues evidence-recent, audited continues
+ * audit (run-all without the committed audit baseline, which no phase reads).
+ */
+async function stagePlan(
+  stage: Stage,
+): Promise<{ base?: Stage; days?: number; argv: string[][]; dropBaseline?: boolean }> {
   if (stage === 'evidence') return { argv: [['build-evidence']] };
   if (stage === 'scored') return { base: 'evidence', argv: [['score']] };
-  if (stage === 'run-all') return { argv: [['run-all']] };
-  if (stage === 'audit') return { base: 'run-all', argv: [], dropBaseline: true };
+  if (stage === 'evidence-recent') return { days: RECENT_DAYS, argv: [['build-evidence']] };
+  if (stage === 'scored-recent') return { base: 'evidence-recent', argv: [['score']] };
+  if (stage === 'audit') return { days: RECENT_DAYS, argv: [['run-all']], dropBaseline: true };
   if (stage === 'audited') return { base: 'audit', argv: [['audit-full']] };
   const { COMMANDS } = await import('../../tasks/cli/commands.ts');
   const { activePhases } = await import('../../tasks/phases/registry.ts');
@@ -63,6 +77,21 @@ async function stagePlan(stage: Stage): Promise<{ base?: Stage; argv: string[][]
     'the pipeline starts with build-evidence, score',
   );
   return { base: 'scored', argv: all.slice(2) };
+}
+
+/**
+ * Copies the folder `from` to `to` (created when missing), timestamps and modes kept: `cp -a`
+ * where there is one (one process in C: about half the CPU of node's cpSync, which stats, copies
+ * and chmods file by file in JavaScript; a template holds up to ~3,000 files), else cpSync.
+ */
+function copyTree(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  if (process.platform !== 'win32') {
+    const r = spawnSync('cp', ['-a', `${from}/.`, to], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status === 0) return;
+    assert.ok(r.error, `cp -a ${from} ${to}: ${r.stderr?.toString() ?? ''}`); // cp failed: say why
+  }
+  cpSync(from, to, { recursive: true, preserveTimestamps: true });
 }
 
 let codeKey: string | null = null;
@@ -89,6 +118,7 @@ function inputsKey(): string {
     'distill.config.json',
     'package-lock.json',
     'test/helpers/built.ts',
+    'test/helpers/project.ts',
     'test/audit/fixture.ts',
   ])
     walk(rel);
@@ -172,11 +202,14 @@ export async function template(stage: Stage): Promise<string> {
       let logs: Record<string, string> = {};
       if (plan.base) {
         root = mkdtempSync(join(tmpdir(), 'distill-template-'));
-        cpSync(await template(plan.base), root, { recursive: true, preserveTimestamps: true });
+        copyTree(await template(plan.base), root);
         logs = JSON.parse(readFileSync(join(root, LOG), 'utf8')) as Record<string, string>;
         rmSync(join(root, '.template-done'));
         rmSync(join(root, LOG));
-      } else root = tempProject('distill-template-');
+      } else {
+        root = tempProject('distill-template-');
+        if (plan.days !== undefined) keepLastDays(root, plan.days);
+      }
       if (plan.dropBaseline)
         for (const f of [BASELINE_FILE, BASELINE_HEAD]) rmSync(join(root, f), { force: true });
       for (const argv of plan.argv) {
@@ -190,7 +223,7 @@ export async function template(stage: Stage): Promise<string> {
       }
       writeFileSync(join(root, LOG), JSON.stringify(logs));
       writeFileSync(join(root, '.template-done'), '');
-      cpSync(root, tmp, { recursive: true, preserveTimestamps: true });
+      copyTree(root, tmp);
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
       rmSync(root, { recursive: true, force: true });
@@ -208,7 +241,7 @@ export async function template(stage: Stage): Promise<string> {
 export async function builtProject(stage: Stage, prefix = 'distill-test-'): Promise<string> {
   const from = await template(stage);
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  cpSync(from, dir, { recursive: true, preserveTimestamps: true });
+  copyTree(from, dir);
   rmSync(join(dir, '.template-done'));
   rmSync(join(dir, LOG));
   return dir;

@@ -5,14 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { alive, buildOwner, startOf } from '../../tasks/lib/process-tree.ts';
-import { REPO } from '../helpers/project.ts';
+import { CHILD_LOADER, REPO } from '../helpers/project.ts';
 
 /**
  * lib/process-tree.ts: which build a phase belongs to. Fake `npm` and `wireit` scripts (files
  * with those names, run by node) stand in for the real ones: npm → sh -c → wireit → sh -c → phase.
  */
-
-const TSX = import.meta.resolve('tsx');
 
 test('no wireit above a process: no build', async () => {
   // an orphan (its shell exits at once, so it is re-parented to init) has nothing above it, even
@@ -28,7 +26,7 @@ test('no wireit above a process: no build', async () => {
      writeFileSync(${JSON.stringify(`${out}.tmp`)}, JSON.stringify({ build: buildOwner() }));
      renameSync(${JSON.stringify(`${out}.tmp`)}, ${JSON.stringify(out)});`,
   );
-  execFileSync('sh', ['-c', `${process.execPath} --import ${TSX} ${probe} >/dev/null 2>&1 &`]);
+  execFileSync('sh', ['-c', `${process.execPath} --import ${CHILD_LOADER} ${probe} >/dev/null 2>&1 &`]);
   for (let i = 0; i < 200 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), { build: null });
 });
@@ -46,7 +44,7 @@ test('under npm → sh → wireit → sh: the owner is the npm process, the chai
     const { execFileSync } = require('node:child_process');
     const out = execFileSync('sh', ['-c', ${JSON.stringify(child)}], { encoding: 'utf8' });
     process.stdout.write(JSON.stringify({ pid: process.pid, out: JSON.parse(out) }));`;
-  writeFileSync(join(dir, 'wireit'), fake(`${process.execPath} --import ${TSX} ${phase}; true`));
+  writeFileSync(join(dir, 'wireit'), fake(`${process.execPath} --import ${CHILD_LOADER} ${phase}; true`));
   writeFileSync(join(dir, 'npm'), fake(`${process.execPath} ${join(dir, 'wireit')}; true`));
   const npm = JSON.parse(execFileSync(process.execPath, [join(dir, 'npm')], { encoding: 'utf8' })) as {
     pid: number;

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StagedDir, manifestEntries, recoverPublish } from '../../tasks/lib/staged-dir.ts';
 import { pidAlive, removeStaleTemps, writeFileAtomic } from '../../tasks/lib/fs-atomic.ts';
+import { CHILD_LOADER } from '../helpers/project.ts';
 
 const PROJECT = resolve(fileURLToPath(import.meta.url), '../../..');
 /** A pid no live process has (above Linux's pid_max), to stand for a crashed run. */
@@ -229,7 +230,7 @@ interface ChildRun {
   stderr: string;
 }
 
-/** Runs `code` as an ESM .ts script under tsx with `arg` and the given fault env (other DISTILL_* unset). */
+/** Runs `code` as an ESM script (the checkout's TypeScript precompiled, CHILD_LOADER) with `arg` and the given fault env (other DISTILL_* unset). */
 async function runScript(
   root: string,
   code: string,
@@ -238,10 +239,10 @@ async function runScript(
 ): Promise<ChildRun> {
   const scriptDir = await fsp.mkdtemp(join(root, 'script-'));
   await fsp.writeFile(join(scriptDir, 'package.json'), '{"type":"module"}\n');
-  const script = join(scriptDir, 'child.ts');
+  const script = join(scriptDir, 'child.mjs');
   await fsp.writeFile(script, code);
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DISTILL_')));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, arg], {
+  const r = spawnSync(process.execPath, ['--import', CHILD_LOADER, script, arg], {
     cwd: PROJECT,
     env: { ...base, ...env },
     encoding: 'utf8',

@@ -4,17 +4,15 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { REPO } from '../helpers/project.ts';
+import { CHILD_LOADER, REPO } from '../helpers/project.ts';
 
 /** lib/stop.ts in a child process (a stop exits the process): temps removed, a publish under way finished first. */
-
-const TSX = import.meta.resolve('tsx');
 
 function child(body: string): { code: number | null; stderr: string; stdout: string } {
   const code = `
     import * as stop from ${JSON.stringify(join(REPO, 'tasks/lib/stop.ts'))};
     ${body}`;
-  const r = spawnSync(process.execPath, ['--import', TSX, '--input-type=module', '-e', code], {
+  const r = spawnSync(process.execPath, ['--import', CHILD_LOADER, '--input-type=module', '-e', code], {
     encoding: 'utf8',
   });
   return { code: r.status, stderr: r.stderr, stdout: r.stdout };

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { loadConfig } from '../../tasks/lib/project.ts';
 import { queueUrl, redactedUrl } from '../../tasks/lib/queue/settings.ts';
-import { CLI, inProcess, tempProject } from '../helpers/project.ts';
+import { RECENT_DAYS } from '../helpers/built.ts';
+import { CLI, inProcess, keepLastDays, tempProject } from '../helpers/project.ts';
 
 // The executor setting (docs/scale-out.md, "Executor choice"): local by default; DISTILL_QUEUE or
 // the config's "queue" choose the job queue; DISTILL_QUEUE overrides the config, `local` forces local.
@@ -67,6 +68,7 @@ test('messages never print the Redis password', () => {
 
 test('without a queue setting a build loads neither BullMQ nor ioredis (no Redis needed), and `worker --help` neither', async () => {
   const root = tempProject('distill-queue-settings-');
+  keepLastDays(root, RECENT_DAYS); // what is recorded is the modules a build loads, not the corpus
   const recorder = fileURLToPath(new URL('../fixtures/module-log/register.mjs', import.meta.url));
   for (const [i, argv] of [['build-evidence'], ['worker', '--help'], ['queue', '--help']].entries()) {
     const log = join(root, `modules-${i}.log`);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { activePhases } from '../../tasks/phases/registry.ts';
-import { inProcess, tempProject } from '../helpers/project.ts';
+import { RECENT_DAYS } from '../helpers/built.ts';
+import { inProcess, keepLastDays, tempProject } from '../helpers/project.ts';
 
 const PHASES = activePhases((name) => name in COMMANDS).map((p) => p.phase);
 const FIX = 'rebuild with `npm run run-all` (or `distill run-all`)';
@@ -13,12 +14,15 @@ const FIX = 'rebuild with `npm run run-all` (or `distill run-all`)';
 let built: Promise<string> | null = null;
 
 /**
- * A project with two run-alls (built once, copied per test): run-1 ran every phase; run-2 is what
- * `npm run run-all` records when wireit finds every phase fresh (no receipt in its folder).
+ * A project with two run-alls (built once, copied per test) on the bundled corpus's last
+ * RECENT_DAYS days (every stream; what is tested is the receipts, not the corpus): run-1 ran every
+ * phase; run-2 is what `npm run run-all` records when wireit finds every phase fresh (no receipt
+ * in its folder).
  */
 async function project(): Promise<string> {
   built ??= (async () => {
     const dir = tempProject();
+    keepLastDays(dir, RECENT_DAYS);
     const r1 = await inProcess(['run-all', '--root', dir], { env: { DISTILL_RUN_ID: 'run-1' } });
     assert.equal(r1.code, 0, r1.stderr);
     const r2 = await inProcess(['run-all', '--collect', '--root', dir], { env: { DISTILL_RUN_ID: 'run-2' } });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { COMMANDS } from '../../tasks/cli/commands.ts';
 import { LOCKED_EXIT } from '../../tasks/lib/lock.ts';
 import { activePhases } from '../../tasks/phases/registry.ts';
-import { CLI, REPO, runCli } from '../helpers/project.ts';
+import { CHILD_LOADER, CLI, REPO, runCli } from '../helpers/project.ts';
 import {
   cliInProcess,
   jsonl,
@@ -24,8 +24,6 @@ import {
  * that died is taken over.
  */
 
-const TSX = import.meta.resolve('tsx');
-
 /** Starts a child that takes the given phase locks, reports, and sleeps until killed. */
 async function lockHolder(
   root: string,
@@ -36,7 +34,7 @@ async function lockHolder(
     for (const p of ${JSON.stringify(phases)}) await acquireLock(${JSON.stringify(root)}, p);
     process.stdout.write('locked\\n');
     setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', code], {
+  const child = spawn(process.execPath, ['--import', CHILD_LOADER, '--input-type=module', '-e', code], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
