@@ -21,7 +21,18 @@ const FIXED: Readonly<Record<string, string[]>> = {
 
 /** The `tasks/` entries of a wireit script's `files`: its own code, not data, fixtures or the shared library. */
 function ownCode(script: WireitScript | undefined): string[] {
-  return (script?.files ?? []).filter((g) => g.startsWith('tasks/') && !g.startsWith('tasks/lib/'));
+  return (script?.files ?? [])
+    .filter((g) => g.startsWith('tasks/') && !g.startsWith('tasks/lib/'))
+    .flatMap(expandAlternatives);
+}
+
+/**
+ * The paths a derived `files` pattern of one folder's modules stands for (tasks/dev/wireit-inputs.ts
+ * writes `tasks/adapters/@(codex|session).ts`): git pathspecs take no extglob.
+ */
+function expandAlternatives(glob: string): string[] {
+  const m = /^([^()]*)@\(([^()]*)\)([^()]*)$/.exec(glob);
+  return m ? (m[2] as string).split('|').map((n) => `${m[1]}${n}${m[3]}`) : [glob];
 }
 
 /**
