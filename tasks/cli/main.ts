@@ -11,17 +11,11 @@ import { isHelpRequest, main } from './commands.ts';
 // near the live data (score 425 MB, screen 337 MB, build-evidence 351 MB) for ~5-10 % more CPU;
 // unlike --max-old-space-size it is no ceiling, so a phase that needs more still gets it. V8
 // flags are per process, so worker threads follow. DISTILL_HEAP_GROWING_PERCENT=0 keeps V8's default.
-// Not for help and for the bookkeeping steps of every `npm run` build (`run-all --begin` /
-// `--collect`, whose heap is a few MB): a small heap grown 10 % at a time collects garbage
-// all through start-up, ~0.15 s of CPU of the ~0.6 s a no-op's begin-run took (docs/performance.md,
-// "Issue #22: the no-op").
-const argv = process.argv.slice(2);
-const bookkeeping = argv[0] === 'run-all' && (argv.includes('--begin') || argv.includes('--collect'));
 const growing = process.env['DISTILL_HEAP_GROWING_PERCENT'];
 const percent = growing !== undefined && /^[0-9]+$/.test(growing) ? Number(growing) : 10;
-if (percent > 0 && !bookkeeping && !isHelpRequest(argv))
-  setFlagsFromString(`--heap-growing-percent=${percent}`);
+if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
 
+const argv = process.argv.slice(2);
 // SIGINT / SIGTERM / SIGHUP: remove staging, scratch and own locks, publish nothing, exit 130.
 // Help writes nothing to stop, so it starts without them (start-up time, docs/performance.md);
 // `distill worker` handles its own signals (finish the running jobs, then stop).
