@@ -78,6 +78,13 @@ test("begin-run's code fingerprints: editing a module rewrites exactly the finge
   // a module deleted changes the fingerprints that list it too
   rmSync(join(codeRoot, 'tasks/phases/score/rules.ts'));
   assert.deepEqual(await updateCodeDigests(root, codeRoot), ['score']);
+  // no module lists: begin-run refuses, naming the file and the command that writes it
+  rmSync(join(codeRoot, CODE_INPUTS));
+  await assert.rejects(updateCodeDigests(root, codeRoot), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'CONFIG_INVALID');
+    assert.match(e.message, /tasks\/phases\/code-inputs\.json cannot be read .*npm run wireit:inputs/);
+    return true;
+  });
 });
 
 test('every module a phase can load (static and dynamic imports, worker entry points) is an input of its wireit script', () => {
