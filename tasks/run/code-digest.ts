@@ -11,7 +11,7 @@ import { CODE_INPUTS } from '../phases/registry.ts';
  * The code fingerprints wireit reads instead of the modules themselves.
  *
  * wireit hashes every input file of every script on every build, with a read stream each and no
- * cache shared between scripts: the ~120 modules a phase loads, eight phases, ~1,000 files per
+ * cache shared between scripts: the 54–121 modules a phase loads, eight phases, ~780 files per
  * no-op `npm run run-all`, about half of wireit's CPU there (docs/performance.md, "Issue #22: the
  * no-op"). `npm run wireit:inputs` derives the modules each phase can load (its folder, and the
  * import closure of the CLI and of its `run.ts`, dynamic imports and worker entry points included)
