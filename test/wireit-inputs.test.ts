@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { globbySync } from 'globby';
@@ -13,29 +13,83 @@ import {
   readModuleGraph,
   type EdgeKind,
 } from '../tasks/dev/import-graph.ts';
-import { derivedEntries, phaseModules, staleEntries } from '../tasks/dev/wireit-inputs.ts';
-import { PIPELINE, type PipelinePhase } from '../tasks/phases/registry.ts';
+import {
+  codeInputs as derivedCodeInputs,
+  codeInputsText,
+  derivedEntries,
+  phaseModules,
+  staleEntries,
+} from '../tasks/dev/wireit-inputs.ts';
+import { codeDigestPath, updateCodeDigests } from '../tasks/run/code-digest.ts';
+import { CODE_INPUTS, PIPELINE, type PipelinePhase } from '../tasks/phases/registry.ts';
 import { CLI, REPO } from './helpers/project.ts';
 
 const graph = readModuleGraph(REPO);
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
   wireit: Record<string, { files?: string[] }>;
 };
+const code = JSON.parse(readFileSync(join(REPO, CODE_INPUTS), 'utf8')) as Record<string, string[]>;
 const RECORDER = fileURLToPath(new URL('./fixtures/module-log/register.mjs', import.meta.url));
 
-/** The code files (tasks/, schemas/) a script's wireit `files` globs match. */
-function codeInputs(script: string): Set<string> {
-  const globs = (pkg.wireit[script]?.files ?? []).filter((g) => /^(tasks|schemas)\//.test(g));
-  return new Set(globbySync(globs, { cwd: REPO }));
+/**
+ * The code files (tasks/, schemas/) whose bytes a phase's wireit input holds: the modules its
+ * code fingerprint `.distill/code/<phase>.json` lists (begin-run hashes them), plus any code a
+ * `files` glob matches directly.
+ */
+function codeInputs(p: PipelinePhase): Set<string> {
+  const globs = (pkg.wireit[p.script]?.files ?? []).filter((g) => /^(tasks|schemas)\//.test(g));
+  return new Set([...(code[p.phase] ?? []), ...globbySync(globs, { cwd: REPO })]);
 }
 
-test('package.json: every wireit entry the graph derives is the one in package.json (run `npm run wireit:inputs`)', () => {
+test('package.json and tasks/phases/code-inputs.json: every wireit entry and module list the graph derives is the one committed (run `npm run wireit:inputs`)', () => {
   assert.deepEqual(staleEntries(pkg, derivedEntries(graph)), []);
+  assert.equal(readFileSync(join(REPO, CODE_INPUTS), 'utf8'), codeInputsText(derivedCodeInputs(graph)));
+  // each phase's wireit code input is its code fingerprint, which begin-run (the first step of every build) writes
+  for (const p of PIPELINE)
+    assert.ok(pkg.wireit[p.script]?.files?.includes(codeDigestPath(p.phase)), p.script);
+});
+
+test("begin-run's code fingerprints: editing a module rewrites exactly the fingerprints of the phases whose lists hold it, and nothing else", async () => {
+  const codeRoot = mkdtempSync(join(tmpdir(), 'distill-code-digest-'));
+  const root = join(codeRoot, 'project');
+  mkdirSync(root);
+  const modules = [...new Set(Object.values(code).flat())];
+  for (const f of [CODE_INPUTS, ...modules]) {
+    mkdirSync(dirname(join(codeRoot, f)), { recursive: true });
+    cpSync(join(REPO, f), join(codeRoot, f));
+  }
+  const phases = PIPELINE.map((p) => p.phase);
+  assert.deepEqual((await updateCodeDigests(root, codeRoot)).sort(), [...phases].sort());
+  assert.deepEqual(await updateCodeDigests(root, codeRoot), [], 'nothing changed: nothing rewritten');
+  const read = (phase: string) => readFileSync(join(root, codeDigestPath(phase)), 'utf8');
+  for (const m of ['tasks/phases/score/rules.ts', 'tasks/lib/rag-index.ts', 'tasks/lib/export/messages.ts']) {
+    const before = new Map(phases.map((ph) => [ph, read(ph)]));
+    appendFileSync(join(codeRoot, m), '\n// edited\n');
+    const changed = await updateCodeDigests(root, codeRoot);
+    const loaders = phases.filter((ph) => code[ph]?.includes(m));
+    assert.ok(loaders.length > 0 && loaders.length < phases.length, `${m}: a module some phases load`);
+    assert.deepEqual(changed, loaders, `editing ${m}`);
+    assert.deepEqual(
+      phases.filter((ph) => read(ph) !== before.get(ph)),
+      loaders,
+      `editing ${m}: the fingerprint files that changed`,
+    );
+  }
+  // a module deleted changes the fingerprints that list it too
+  rmSync(join(codeRoot, 'tasks/phases/score/rules.ts'));
+  assert.deepEqual(await updateCodeDigests(root, codeRoot), ['score']);
+  // no module lists: begin-run refuses, naming the file and the command that writes it
+  rmSync(join(codeRoot, CODE_INPUTS));
+  await assert.rejects(updateCodeDigests(root, codeRoot), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'CONFIG_INVALID');
+    assert.match(e.message, /tasks\/phases\/code-inputs\.json cannot be read .*npm run wireit:inputs/);
+    return true;
+  });
 });
 
 test('every module a phase can load (static and dynamic imports, worker entry points) is an input of its wireit script', () => {
   for (const p of PIPELINE) {
-    const inputs = codeInputs(p.script);
+    const inputs = codeInputs(p);
     const missing = phaseModules(graph, p).filter((f) => !inputs.has(f));
     assert.deepEqual(missing, [], `${p.script}: loads modules wireit does not hash`);
   }
@@ -154,7 +208,7 @@ test('each phase, run for real: every module it loads is an input of its wireit 
   const loaded = new Map<PipelinePhase, Set<string>>();
   for (const [i, p] of PIPELINE.entries()) {
     const files = await loadedModules(root, p.argv, join(root, 'logs', `${i}.log`));
-    const inputs = codeInputs(p.script);
+    const inputs = codeInputs(p);
     const missing = [...files].filter((f) => !inputs.has(f)).sort();
     assert.deepEqual(missing, [], `${p.script} loaded modules that are not among its wireit inputs`);
     assert.ok(files.has(`tasks/phases/${p.folder}/run.ts`), `${p.script}: the recorder saw no phase module`);
@@ -173,7 +227,7 @@ test('each phase, run for real: every module it loads is an input of its wireit 
     'schemas/sft-sample.ts',
   ];
   for (const m of probes) {
-    const rerun = PIPELINE.filter((p) => codeInputs(p.script).has(m)).map((p) => p.script);
+    const rerun = PIPELINE.filter((p) => codeInputs(p).has(m)).map((p) => p.script);
     const loaders = PIPELINE.filter((p) => loaded.get(p)?.has(m)).map((p) => p.script);
     assert.deepEqual(rerun, loaders, `editing ${m}`);
   }

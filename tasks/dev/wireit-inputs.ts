@@ -2,21 +2,26 @@
  * Derives the wireit entry of every pipeline phase from the phase registry and the module graph,
  * so no input list is kept by hand (a hand-kept list drifts, and wireit then serves stale output).
  *
- *   npm run wireit:inputs            rewrites the entries in package.json
- *   npm run wireit:inputs -- --check exit 1, naming each difference, when package.json is stale
+ *   npm run wireit:inputs            rewrites the entries in package.json and tasks/phases/code-inputs.json
+ *   npm run wireit:inputs -- --check exit 1, naming each difference, when either is stale
  *
- * A phase's `files` are: its own folder (`tasks/phases/<folder>/**\/*.ts`), every other module it
- * can load (the static closure of the CLI entry and of the run kit it imports when a command runs, plus the whole closure, dynamic imports and worker
- * entry points included, of its `run.ts`), the upstream manifests, its data inputs, `tsconfig.json`
- * and `distill.config.json`. Acceptance runs every phase in-process, so its `files` are the whole
- * closure of the CLI. test/wireit-inputs.test.ts checks the result against the graph and against
- * the modules a phase really loads.
+ * A phase's code is every module of its own folder and every other module it can load (the
+ * static closure of the CLI entry and of the run kit it imports when a command runs, plus the
+ * whole closure, dynamic imports and worker entry points included, of its `run.ts`); the lists go
+ * to tasks/phases/code-inputs.json, and `run-all --begin` hashes them into
+ * `.distill/code/<phase>.json` (tasks/run/code-digest.ts). A phase's `files` are that code
+ * fingerprint, the upstream manifests, its data inputs, the launcher, `tsconfig.json` and
+ * `distill.config.json`. Acceptance runs every phase in-process and has no begin-run before it,
+ * so its `files` are the modules of the whole closure of the CLI themselves.
+ * test/wireit-inputs.test.ts checks the result against the graph and against the modules a phase
+ * really loads.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PIPELINE, type PipelinePhase } from '../phases/registry.ts';
+import { CODE_INPUTS, PIPELINE, type PipelinePhase } from '../phases/registry.ts';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
+import { codeDigestPath, type CodeInputs } from '../run/code-digest.ts';
 import { ALL_EDGES, closure, readModuleGraph, STATIC_EDGES, type ModuleGraph } from './import-graph.ts';
 
 /** The CLI entry every wireit command starts from (through the launcher). */
@@ -82,22 +87,66 @@ export function asGlobs(graph: ModuleGraph, modules: readonly string[]): string[
     for (const g of all) if (g.startsWith(`${glob}/`)) covered.add(g);
     out.push(`${glob}/**/*.ts`);
   }
-  return [...new Set(out)];
+  return alternatives([...new Set(out)]);
 }
 
-/** The wireit `files` of a phase. */
-export function phaseFiles(graph: ModuleGraph, p: PipelinePhase): string[] {
+/** A module name an extglob alternative can hold as it is (no glob syntax to escape). */
+const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/**
+ * The module paths of one folder as one pattern: `tasks/lib/@(hash|log|lock).ts` (an extglob:
+ * exactly those files), at the place of the folder's first path; folder globs and lone paths stay
+ * as they are. The same files, so the same wireit fingerprint, but far fewer patterns: wireit adds
+ * a `<pattern>/**` to every pattern, and fast-glob makes a task of its own (a readdir) and
+ * picomatch compiles a matcher for each literal path (acceptance's ~140 paths become 19 patterns;
+ * when the phases listed their modules this way, ~0.3 s of a no-op's CPU went to the ~680 paths;
+ * docs/performance.md, "Issue #22: the no-op").
+ */
+export function alternatives(globs: readonly string[]): string[] {
+  const byDir = new Map<string, string[]>();
+  const split = (g: string): [string, string] | null => {
+    const m = /^(.+)\/([^/]+)\.ts$/.exec(g);
+    return m && PLAIN_NAME.test(m[2] as string) && !/[*?[\]{}()!@+|]/.test(m[1] as string)
+      ? [m[1] as string, m[2] as string]
+      : null;
+  };
+  for (const g of globs) {
+    const s = split(g);
+    if (s) byDir.set(s[0], [...(byDir.get(s[0]) ?? []), s[1]]);
+  }
+  const out: string[] = [];
+  for (const g of globs) {
+    const s = split(g);
+    const names = s ? (byDir.get(s[0]) as string[]) : [];
+    if (!s || names.length < 2) out.push(g);
+    else if (names[0] === s[1]) out.push(`${s[0]}/@(${names.join('|')}).ts`);
+  }
+  return out;
+}
+
+/**
+ * A phase's code: every module of its folder and every other module it can load, sorted. Listed in
+ * tasks/phases/code-inputs.json; begin-run hashes them into the phase's code fingerprint
+ * (tasks/run/code-digest.ts), which is what wireit hashes.
+ */
+export function phaseCode(graph: ModuleGraph, p: PipelinePhase): string[] {
   const folder = `tasks/phases/${p.folder}/`;
-  const outside = phaseModules(graph, p).filter((f) => !f.startsWith(folder));
+  const own = [...graph.keys()].filter((f) => f.startsWith(folder));
+  return [...new Set([...own, ...phaseModules(graph, p)])].sort();
+}
+
+/** The derived tasks/phases/code-inputs.json: phase → its code. */
+export function codeInputs(graph: ModuleGraph): CodeInputs {
+  return Object.fromEntries(PIPELINE.map((p) => [p.phase, phaseCode(graph, p)]));
+}
+
+/** The text of tasks/phases/code-inputs.json. */
+export const codeInputsText = (inputs: CodeInputs): string => `${JSON.stringify(inputs, null, 2)}\n`;
+
+/** The wireit `files` of a phase: its code fingerprint (not the modules), upstream manifests, data, launcher and settings. */
+export function phaseFiles(graph: ModuleGraph, p: PipelinePhase): string[] {
   const upstream = p.upstream.map((u) => `${phaseNamed(u).outDir}/${MANIFEST}`);
-  return [
-    `${folder}**/*.ts`,
-    ...asGlobs(graph, outside),
-    ...upstream,
-    ...(p.data ?? []),
-    ...LAUNCHER,
-    ...SETTINGS,
-  ];
+  return [codeDigestPath(p.phase), ...upstream, ...(p.data ?? []), ...LAUNCHER, ...SETTINGS];
 }
 
 function phaseNamed(name: string): PipelinePhase {
@@ -178,21 +227,27 @@ async function main(argv: string[]): Promise<number> {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const path = join(root, 'package.json');
   const pkg = JSON.parse(readFileSync(path, 'utf8')) as Json;
-  const entries = derivedEntries(readModuleGraph(root));
+  const graph = readModuleGraph(root);
+  const entries = derivedEntries(graph);
   const stale = staleEntries(pkg, entries);
+  const codePath = join(root, CODE_INPUTS);
+  const codeText = codeInputsText(codeInputs(graph));
+  const codeStale = (existsSync(codePath) ? readFileSync(codePath, 'utf8') : '') !== codeText;
+  if (codeStale) stale.push(`${CODE_INPUTS}: not the derived module lists`);
   if (argv.includes('--check')) {
     if (stale.length === 0) return 0;
     process.stderr.write(
-      `package.json's wireit entries are not the derived ones; run \`npm run wireit:inputs\`:\n${stale.map((s) => `  ${s}`).join('\n')}\n`,
+      `package.json's wireit entries or ${CODE_INPUTS} are not the derived ones; run \`npm run wireit:inputs\`:\n${stale.map((s) => `  ${s}`).join('\n')}\n`,
     );
     return 1;
   }
-  if (stale.length > 0)
+  if (stale.length > (codeStale ? 1 : 0))
     await writeFileAtomic(path, `${JSON.stringify(applyEntries(pkg, entries), null, 2)}\n`);
+  if (codeStale) await writeFileAtomic(codePath, codeText);
   process.stderr.write(
     stale.length === 0
-      ? 'package.json: wireit entries already derived\n'
-      : `package.json: ${stale.length} wireit fields rewritten\n`,
+      ? 'package.json, code-inputs.json: wireit inputs already derived\n'
+      : `package.json, code-inputs.json: ${stale.length} stale fields rewritten\n`,
   );
   return 0;
 }

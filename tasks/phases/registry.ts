@@ -45,6 +45,13 @@ export interface PipelinePhase {
 }
 
 /**
+ * The modules each phase can load (phase → root-relative paths), derived from the import graph by
+ * `npm run wireit:inputs`; `run-all --begin` hashes them into each phase's wireit code input
+ * (tasks/run/code-digest.ts).
+ */
+export const CODE_INPUTS = 'tasks/phases/code-inputs.json';
+
+/**
  * Every phase, in build order (each phase comes after everything it reads). Adding a phase is one
  * line here plus its folder under `tasks/phases/`; `npm run wireit:inputs` then writes its wireit entry.
  */

@@ -4,6 +4,7 @@ import { buildOwner, startOf } from '../lib/process-tree.ts';
 import { loadConfig } from '../lib/project.ts';
 import { startRun } from '../lib/receipts.ts';
 import { PIPELINE } from '../phases/registry.ts';
+import { updateCodeDigests } from './code-digest.ts';
 import { removeDeadTemps, removeIncompleteCacheEntries } from './leftovers.ts';
 import { refuseIfPhaseLocked } from './preflight.ts';
 import { updateSourceFingerprint } from './source-index.ts';
@@ -20,7 +21,8 @@ import { updateSourceFingerprint } from './source-index.ts';
  * staging and scratch folders, incomplete wireit cache entries), writes the run-state file, so
  * every phase wireit runs next, and `run-all --collect` at the end, share one run id and know the
  * build's owner, and brings `.distill/sources.fingerprint.json` (what wireit hashes for
- * build-evidence) up to date. Last, it runs build-evidence's source checks that need no reading
+ * build-evidence) and `.distill/code/<phase>.json` (each phase's code, code-digest.ts) up to
+ * date. Last, it runs build-evidence's source checks that need no reading
  * (a source matching nothing, a file vanished, shrunk or changed since the last build; see
  * build-evidence/preflight.ts): they must refuse the build here, since wireit may restore an
  * older build-evidence output from its cache and never run build-evidence.
@@ -51,6 +53,8 @@ export async function beginRun(root: string): Promise<number> {
       readBefore: await previousInputs(root),
     });
     await checkSourcesBeforeBuild(root, listed, now, process.env['DISTILL_ACCEPT_SOURCE_CHANGES'] === '1');
+    // every phase's code input: the sha256 of each module it loads (see code-digest.ts)
+    await updateCodeDigests(root);
     await writeCurrentRun(root, {
       run_id: startRun(),
       started_at: new Date().toISOString(),

@@ -261,3 +261,21 @@ test('phase sources: each pipeline phase its own tasks/ files from wireit (not t
     { phase: 'release-freeze', globs: ['tasks/gates/release/release-freeze.ts', 'tasks/gates/release/**'] },
   ]);
 });
+
+test("phase sources: a pipeline phase's module list (tasks/phases/code-inputs.json) counts too, without the shared library", () => {
+  const phases = PIPELINE.filter((p) => p.phase === 'score');
+  const code = {
+    score: [
+      'schemas/scored-run.ts',
+      'tasks/lib/log.ts',
+      'tasks/phases/score/run.ts',
+      'tasks/phases/score/rules.ts',
+    ],
+    screen: ['tasks/phases/screen/run.ts'],
+  };
+  const wireit = { score: { files: ['.distill/code/score.json', 'tasks/phases/score/run.ts'] } };
+  assert.deepEqual(phaseSources(wireit, phases, code)[0], {
+    phase: 'score',
+    globs: ['tasks/phases/score/run.ts', 'tasks/phases/score/rules.ts'],
+  });
+});

@@ -19,21 +19,27 @@ const FIXED: Readonly<Record<string, string[]>> = {
   'release-freeze': ['tasks/gates/release/release-freeze.ts', 'tasks/gates/release/**'],
 };
 
-/** The `tasks/` entries of a wireit script's `files`: its own code, not data, fixtures or the shared library. */
-function ownCode(script: WireitScript | undefined): string[] {
-  return (script?.files ?? []).filter((g) => g.startsWith('tasks/') && !g.startsWith('tasks/lib/'));
+/** The `tasks/` entries of a phase's inputs: its own code, not data, fixtures or the shared library. */
+function ownCode(inputs: readonly string[]): string[] {
+  return [...new Set(inputs.filter((g) => g.startsWith('tasks/') && !g.startsWith('tasks/lib/')))];
 }
 
 /**
  * Pure core: the source globs of every phase, in build order: each pipeline phase's own code from
- * its wireit `files`, then acceptance, audit-full and release-freeze from fixed lists (their own
- * folders: acceptance's wireit `files` cover all of tasks/, which is what it reads, not what it is).
+ * its module list (`code`: tasks/phases/code-inputs.json, phase → modules, whose hashes are its
+ * wireit input) and its wireit `files`, then acceptance, audit-full and release-freeze from fixed
+ * lists (their own folders: acceptance's wireit `files` cover all of tasks/, which is what it
+ * reads, not what it is).
  */
 export function phaseSources(
   wireit: Readonly<Record<string, WireitScript>>,
   phases: readonly PipelinePhase[],
+  code: Readonly<Record<string, readonly string[]>> = {},
 ): PhaseSource[] {
-  const out: PhaseSource[] = phases.map((p) => ({ phase: p.phase, globs: ownCode(wireit[p.script]) }));
+  const out: PhaseSource[] = phases.map((p) => ({
+    phase: p.phase,
+    globs: ownCode([...(wireit[p.script]?.files ?? []), ...(code[p.phase] ?? [])]),
+  }));
   for (const [phase, globs] of Object.entries(FIXED)) out.push({ phase, globs: [...globs] });
   return out;
 }

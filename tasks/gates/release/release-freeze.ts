@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../../lib/fs-atomic.ts';
 import { log } from '../../lib/log.ts';
 import { latestReceipt, REPORTS_DIR } from '../../lib/receipts.ts';
 import { UserError } from '../../lib/result.ts';
-import type { PipelinePhase } from '../../phases/registry.ts';
+import { CODE_INPUTS, type PipelinePhase } from '../../phases/registry.ts';
 import {
   acceptanceGate,
   auditGate,
@@ -113,6 +113,15 @@ async function packageJson(root: string): Promise<{ version: string; wireit: Rec
   return { version: raw.version, wireit: raw.wireit ?? {} };
 }
 
+/** The modules of each phase (tasks/phases/code-inputs.json, derived by `npm run wireit:inputs`), or none. */
+async function codeInputs(root: string): Promise<Record<string, string[]>> {
+  try {
+    return JSON.parse(await fsp.readFile(join(root, CODE_INPUTS), 'utf8')) as Record<string, string[]>;
+  } catch {
+    return {};
+  }
+}
+
 /** Gate 1's facts: uncommitted changes relative to the project root, and whether the baseline only grew. */
 async function gitState(root: string): Promise<Parameters<typeof cleanGitGate>[0]> {
   if (!isRepo(root)) return { repo: false, entries: [], baselineAppendOnly: null, baselineHistory: null };
@@ -178,7 +187,7 @@ export async function releaseFreeze(root: string, opts: FreezeOptions): Promise<
       resolves: repo && cv !== null && commitResolves(root, cv),
     });
   }
-  const sources = phaseSources(pkg.wireit, opts.phases);
+  const sources = phaseSources(pkg.wireit, opts.phases, await codeInputs(root));
   const map: PhaseCommit[] = repo
     ? phaseCommitMap(root, sources)
     : sources.map((s) => ({ ...s, commit: null }));
