@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { createRequire } from 'node:module';
@@ -272,11 +273,51 @@ export async function saveBuild<D, E = undefined>(
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     await fsp.mkdir(join(path, '..'), { recursive: true });
-    await fsp.writeFile(tmp, JSON.stringify(state));
+    await writeState(tmp, state);
     await fsp.rename(tmp, path);
   } catch {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     await fsp.rm(path, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * A value of a build's state kept on disk while the build runs (a file holding exactly its JSON
+ * text, as `JSON.stringify` writes it): `saveBuild` copies it into the state file in its place, so
+ * the state of every shard need not be held in memory until the end of the build (export-preference
+ * spills each day's outcome sides).
+ */
+export class SpilledJson {
+  constructor(readonly path: string) {}
+}
+
+/**
+ * Writes `JSON.stringify(state)` to `path`, each `SpilledJson` in it replaced by its file's text
+ * (the same bytes as stringifying the value held in memory), one spilled file at a time.
+ */
+async function writeState(path: string, state: unknown): Promise<void> {
+  const spilled: SpilledJson[] = [];
+  const token = `\u0000spilled-${randomUUID()}:`;
+  const text = JSON.stringify(state, (_key, value: unknown) => {
+    if (!(value instanceof SpilledJson)) return value;
+    spilled.push(value);
+    return `${token}${spilled.length - 1}`;
+  });
+  const out = await fsp.open(path, 'w');
+  try {
+    // JSON.stringify writes the token's NUL as \u0000, inside the quotes of a string
+    const quoted = JSON.stringify(token)
+      .slice(1, -1)
+      .replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+    let last = 0;
+    for (const m of text.matchAll(new RegExp(`"${quoted}(\\d+)"`, 'g'))) {
+      await out.writeFile(text.slice(last, m.index));
+      await out.writeFile(await fsp.readFile((spilled[Number(m[1])] as SpilledJson).path));
+      last = (m.index as number) + m[0].length;
+    }
+    await out.writeFile(text.slice(last));
+  } finally {
+    await out.close();
   }
 }
 

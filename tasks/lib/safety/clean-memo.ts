@@ -2,6 +2,14 @@ import { FifoQueue } from '../fifo-queue.ts';
 import type { Budget } from './budget.ts';
 
 /**
+ * Characters of strings each memo of the safety checks remembers (every thread has its own). Was
+ * 4 Mi (2 Mi for ids): a 100k corpus's strings did not fill them and a 1M corpus's did, so the
+ * memos made a phase's peak RSS grow with the corpus (~25 MB an export, twice that in screen's two
+ * threads). Each string recurs within a record and its formats, which a smaller memo still holds.
+ */
+export const MEMO_CHARS = 1024 * 1024;
+
+/**
  * Remembers what a detector decided about a string, with the work (characters) deciding it
  * charged to the record's budget. The same strings recur across thousands of records (system
  * prompts, tool definitions, task prompts, ids); a remembered one is not scanned again, its work

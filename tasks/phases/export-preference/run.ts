@@ -23,6 +23,7 @@ import {
   saveBuild,
   shardEntries,
   shardOfInput,
+  SpilledJson,
   sidecarShard,
   sortedShards,
   splitShard,
@@ -76,7 +77,8 @@ type Side = [
 
 /** What the state keeps per shard: its outcome sides and the tally of all its rows (for `evidence`, the judgments'). */
 interface PrefShard {
-  sides: Side[];
+  /** In a state read back: the sides; while a build runs, a day it decided has them spilled to its scratch folder. */
+  sides: Side[] | SpilledJson;
   tally: PackedTally;
   /** `evidence` only: the judgments its rows come from, sha256 of the judgment's line (first 32 hex digits) → evidence_id. */
   judgments?: Record<string, string>;
@@ -168,14 +170,30 @@ interface BuildInput {
  * A line that is not the run expected there means the state does not describe the file: cold.
  */
 class RunReader {
-  private readonly where = new Map<string, [path: string, offset: number, length: number]>();
+  /** Where each run's line is (one entry a side of the corpus, so in columns): run_id → its number; its file (an index of `paths`), offset and length. */
+  private readonly where = new Map<string, number>();
+  private readonly paths: string[] = [];
+  private readonly pathIndex = new Map<string, number>();
+  private readonly fileOf: number[] = [];
+  private readonly offsetOf: number[] = [];
+  private readonly lengthOf: number[] = [];
   private readonly cache = new Map<string, { u: Usable; size: number }>();
   private readonly handles = new Map<string, fsp.FileHandle>();
   private chars = 0;
   constructor(private readonly limit: number) {}
 
   locate(id: string, path: string, offset: number, length: number): void {
-    this.where.set(id, [path, offset, length]);
+    let p = this.pathIndex.get(path);
+    if (p === undefined) {
+      p = this.paths.push(path) - 1;
+      this.pathIndex.set(path, p);
+    }
+    const had = this.where.get(id);
+    const i = had ?? this.fileOf.length;
+    if (had === undefined) this.where.set(id, i);
+    this.fileOf[i] = p;
+    this.offsetOf[i] = offset;
+    this.lengthOf[i] = length;
   }
 
   keep(id: string, u: Usable, size: number): void {
@@ -201,8 +219,12 @@ class RunReader {
       return hit.u;
     }
     const at = this.where.get(id);
-    if (!at) throw new GoCold(`no day file is known to hold run ${id}`);
-    const [path, offset, length] = at;
+    if (at === undefined) throw new GoCold(`no day file is known to hold run ${id}`);
+    const [path, offset, length] = [
+      this.paths[this.fileOf[at] as number] as string,
+      this.offsetOf[at] as number,
+      this.lengthOf[at] as number,
+    ];
     let fh = this.handles.get(path);
     if (!fh) {
       if (this.handles.size >= 32) {
@@ -350,6 +372,8 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
       if (!r) continue;
       records.set(x.shard, r);
       const path = join(root, x.file.path);
+      if (!Array.isArray(r.data.sides))
+        throw new Error(`the sides of kept shard ${x.shard} are not in the state`);
       for (const s of r.data.sides) {
         try {
           book.replay(sideFact(s), s[8] === 1, s[9]);
@@ -405,7 +429,11 @@ async function build(ctx: ShellContext, b: BuildInput): Promise<PhaseOutput> {
         ]);
         decided++;
       }
-      records.set(x.shard, { input: x.file.sha256, data: { sides, tally: packTally(tally) } });
+      // the day's decisions go to the state as they are (saveBuild copies them in): the build does
+      // not hold every side of the corpus until it ends
+      const spill = new SpilledJson(join(scratch.dir, `sides-${x.shard}.json`));
+      await fsp.writeFile(spill.path, JSON.stringify(sides));
+      records.set(x.shard, { input: x.file.sha256, data: { sides: spill, tally: packTally(tally) } });
     }
   } finally {
     await reader.close();

@@ -26,7 +26,7 @@ import {
 } from '../../lib/export/shards.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
 import { bump, sortedCounts } from '../../lib/phase.ts';
-import { ExternalSorter } from '../../lib/external-sort.ts';
+import { EXPORT_SORT_CHARS, ExternalSorter } from '../../lib/external-sort.ts';
 import { contentId, sha256 } from '../../lib/hash.ts';
 import { RAG_CARD, RAG_DIR, RAG_FAMILY, type Reason as ExportRagReason } from './contract.ts';
 import { n } from '../../lib/log.ts';
@@ -245,7 +245,7 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
     const records = new Map<string, ShardRecord<RagShard>>();
     const reused = new Set<string>();
     const fresh: string[] = [];
-    const chunks = new ExternalSorter(scratch.dir, 'chunks');
+    const chunks = new ExternalSorter(scratch.dir, 'chunks', EXPORT_SORT_CHARS);
     const quarantine = new QuarantineSorter(scratch.dir, 'export-rag');
     for (const x of shards) {
       const was = prev?.shards.get(x.shard);
@@ -273,7 +273,7 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
         bump(d.by_reason, e.reason);
         await quarantine.add(e, x.shard);
       };
-      const docs = new ExternalSorter(scratch.dir, `documents-${x.shard}`);
+      const docs = new ExternalSorter(scratch.dir, `documents-${x.shard}`, EXPORT_SORT_CHARS);
       for await (const row of readLocated(
         root,
         x.files.map((f) => f.path),

@@ -33,7 +33,7 @@ import {
   type ShardRecord,
 } from '../../lib/export/shards.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
-import { ExternalSorter } from '../../lib/external-sort.ts';
+import { EXPORT_SORT_CHARS, ExternalSorter } from '../../lib/external-sort.ts';
 import { canonicalJson, contentId } from '../../lib/hash.ts';
 import {
   isSftNever,
@@ -217,7 +217,7 @@ export async function exportSft(
         }
         fresh.push(x);
       }
-      const samples = new ExternalSorter(scratch.dir, 'samples');
+      const samples = new ExternalSorter(scratch.dir, 'samples', EXPORT_SORT_CHARS);
       const quarantine = new QuarantineSorter(scratch.dir, phase);
       for (const x of fresh) {
         const d = emptyShard();
