@@ -30,7 +30,7 @@ import {
  * decides only the units at or after the day it re-decides from (`from`).
  *
  * - The index (`KeptIndex`) holds, per kept unit in (recorded_at, id) order: its id, class, exact
- *   key and LSH band keys in memory (a Map of exact keys and an open-addressing table of band keys:
+ *   key and LSH band keys in memory (a Map of exact keys and an open-addressing table of band keys per class:
  *   about 1 KB a kept unit), and where its shingle hashes are on disk (read back through a small
  *   cache to verify a candidate pair's exact Jaccard).
  * - On disk (`<dir>/kept.jsonl`, a JSON array a line, and `<dir>/kept.shingles`) it is two append-only files in that order,
