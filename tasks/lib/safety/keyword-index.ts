@@ -9,6 +9,12 @@
 export class KeywordIndex {
   private readonly buckets = new Map<number, string[]>();
   private readonly single = new Set<number>();
+  /**
+   * A prefilter of the buckets: 1 at `(first & 0xff) << 8 | (second & 0xff)` when some bucket's two
+   * characters give that index. Most positions of a text start no keyword: a typed-array read
+   * rejects them before the Map lookup (a collision only costs that lookup).
+   */
+  private readonly pairs = new Uint8Array(1 << 16);
 
   constructor(keywords: readonly string[]) {
     for (const k of new Set(keywords.map((x) => x.toLowerCase()))) {
@@ -18,6 +24,7 @@ export class KeywordIndex {
         continue;
       }
       const key = (k.charCodeAt(0) << 16) | k.charCodeAt(1);
+      this.pairs[((k.charCodeAt(0) & 0xff) << 8) | (k.charCodeAt(1) & 0xff)] = 1;
       const b = this.buckets.get(key);
       if (b) b.push(k);
       else this.buckets.set(key, [k]);
@@ -28,8 +35,12 @@ export class KeywordIndex {
   present(text: string): Set<string> {
     const lower = text.toLowerCase();
     const found = new Set<string>();
+    const pairs = this.pairs;
     for (let i = 0; i + 1 < lower.length; i++) {
-      const b = this.buckets.get((lower.charCodeAt(i) << 16) | lower.charCodeAt(i + 1));
+      const c0 = lower.charCodeAt(i);
+      const c1 = lower.charCodeAt(i + 1);
+      if (pairs[((c0 & 0xff) << 8) | (c1 & 0xff)] === 0) continue;
+      const b = this.buckets.get((c0 << 16) | c1);
       if (b === undefined) continue;
       for (const k of b) if (!found.has(k) && lower.startsWith(k, i)) found.add(k);
     }

@@ -30,7 +30,7 @@ import {
  * decides only the units at or after the day it re-decides from (`from`).
  *
  * - The index (`KeptIndex`) holds, per kept unit in (recorded_at, id) order: its id, class, exact
- *   key and LSH band keys in memory (a Map of exact keys and an open-addressing table of band keys:
+ *   key and LSH band keys in memory (a Map of exact keys and an open-addressing table of band keys per class:
  *   about 1 KB a kept unit), and where its shingle hashes are on disk (read back through a small
  *   cache to verify a candidate pair's exact Jaccard).
  * - On disk (`<dir>/kept.jsonl`, a JSON array a line, and `<dir>/kept.shingles`) it is two append-only files in that order,
@@ -190,7 +190,8 @@ export class KeptIndex {
   readonly shFile = growableU32();
   readonly shOff = growableF64();
   readonly shLen = growableU32();
-  private readonly bands = new BandTable();
+  /** The band keys of each class's kept units (a unit is only ever compared with units of its class). */
+  private readonly bands: BandTable[] = [];
   /** The prefix of the persisted files these entries are (what `persist` keeps). */
   cut = { entries: 0, metaBytes: 0, shingleBytes: 0 };
   /** The latest day among the loaded entries ('' when none). */
@@ -263,8 +264,10 @@ export class KeptIndex {
     len: number,
   ): number {
     const p = this.ids.length;
+    const c = this.classIndex(cls);
     this.ids.push(id);
-    this.cls.push(this.classIndex(cls));
+    this.cls.push(c);
+    const table = (this.bands[c] ??= new BandTable());
     this.shFile.push(file);
     this.shOff.push(off);
     this.shLen.push(len);
@@ -273,15 +276,17 @@ export class KeptIndex {
       const k = bands[b] as number;
       let seen = false;
       for (let c = 0; c < b; c++) if (bands[c] === k) seen = true;
-      if (!seen) this.bands.add(k, p);
+      if (!seen) table.add(k, p);
     }
     return p;
   }
 
-  /** The kept positions sharing a band key with `bands`, ascending, each once. */
-  candidates(bands: Float64Array): number[] {
+  /** The kept positions of class `c` (a `classIndex`) sharing a band key with `bands`, ascending, each once. */
+  candidates(bands: Float64Array, c: number): number[] {
     const out: number[] = [];
-    for (const k of bands) this.bands.collect(k, out);
+    const table = this.bands[c];
+    if (table === undefined) return out;
+    for (const k of bands) table.collect(k, out);
     out.sort((a, b) => a - b);
     let u = 0;
     for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[u - 1]) out[u++] = out[i] as number;
@@ -418,7 +423,7 @@ export class TimeOrderDedup {
         const c = index.classIndex(cls);
         let mine: Uint32Array | null = null;
         let near: { ref: string; j: number } | null = null;
-        for (const k of index.candidates(bands)) {
+        for (const k of index.candidates(bands, c)) {
           if (index.classOf(k) !== c) continue;
           st.pairs_verified++;
           let j = -1;
