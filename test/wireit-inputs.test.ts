@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,15 @@ test("begin-run's code fingerprints: editing a module rewrites exactly the finge
       `editing ${m}: the fingerprint files that changed`,
     );
   }
+  // a module added to a phase's folder before \`npm run wireit:inputs\` lists it: that phase's
+  // fingerprint holds it (an edit of it reruns the phase), as the folder glob did
+  const added = 'tasks/phases/score/added-later.ts';
+  writeFileSync(join(codeRoot, added), 'export const x = 1;\n');
+  assert.deepEqual(await updateCodeDigests(root, codeRoot), ['score'], `adding ${added}`);
+  appendFileSync(join(codeRoot, added), '// edited\n');
+  assert.deepEqual(await updateCodeDigests(root, codeRoot), ['score'], `editing ${added}`);
+  rmSync(join(codeRoot, added));
+  assert.deepEqual(await updateCodeDigests(root, codeRoot), ['score'], `deleting ${added}`);
   // a module deleted changes the fingerprints that list it too
   rmSync(join(codeRoot, 'tasks/phases/score/rules.ts'));
   assert.deepEqual(await updateCodeDigests(root, codeRoot), ['score']);

@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { sha256 } from '../lib/hash.ts';
 import { UserError } from '../lib/result.ts';
-import { CODE_INPUTS } from '../phases/registry.ts';
+import { CODE_INPUTS, PIPELINE } from '../phases/registry.ts';
 
 /**
  * The code fingerprints wireit reads instead of the modules themselves.
@@ -40,6 +40,30 @@ export function codeDigest(phase: string, files: readonly string[], hashOf: (f: 
 }
 
 /**
+ * Every `.ts` module now in `dir` (root-relative, at any depth): a phase's own folder, whose modules
+ * its list holds all of when derived. A module added there since (no `npm run wireit:inputs` run
+ * yet) is fingerprinted too, as the folder glob of the wireit `files` did before the lists.
+ */
+function modulesUnder(codeRoot: string, dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string): void => {
+    let ents;
+    try {
+      ents = readdirSync(join(codeRoot, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of ents) {
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(r);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(r);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/**
  * Brings `.distill/code/<phase>.json` of every phase up to date with the modules in `codeRoot`;
  * returns the phases whose file changed. Each module is read once, however many phases load it.
  */
@@ -65,7 +89,12 @@ export async function updateCodeDigests(root: string, codeRoot: string = CODE_RO
   };
   await mkdir(join(root, '.distill/code'), { recursive: true });
   const changed: string[] = [];
-  for (const [phase, files] of Object.entries(lists)) {
+  for (const [phase, listed] of Object.entries(lists)) {
+    const folder = PIPELINE.find((p) => p.phase === phase)?.folder;
+    const files =
+      folder === undefined
+        ? listed
+        : [...new Set([...listed, ...modulesUnder(codeRoot, `tasks/phases/${folder}`)])].sort();
     const path = join(root, codeDigestPath(phase));
     const text = codeDigest(phase, files, hashOf);
     const before = await readFile(path, 'utf8').catch(() => null);

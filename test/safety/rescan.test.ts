@@ -107,3 +107,30 @@ test('a file scanned without its known lines is not taken for a later file with 
   );
   assert.deepEqual([...new Set(hits.map((h) => `${h.file}:${h.line}`))], ['b.jsonl:2']);
 });
+
+test('a file the primary engine did not read (not .jsonl) is not taken for a later .jsonl file with the same bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'distill-rescan-same-ext-'));
+  // raw PII in a JSONL row: only the primary engine (which reads .jsonl files alone) reports it
+  const text = `${JSON.stringify({ text: 'write to jane.doe@example.com or call 415-555-0132' })}\n`;
+  const a = join(dir, 'notes.json');
+  const b = join(dir, 'rows.jsonl');
+  writeFileSync(a, text);
+  writeFileSync(b, text);
+  const digest = sha256(text);
+  const alone = await rescanFiles([{ path: b, label: 'rows.jsonl', sha256: digest }], new Set());
+  assert.ok(
+    alone.some((h) => h.rule.startsWith('pii:')),
+    'the row holds PII the primary engine reports',
+  );
+  const hits = await rescanFiles(
+    [
+      { path: a, label: 'notes.json', sha256: digest },
+      { path: b, label: 'rows.jsonl', sha256: digest },
+    ],
+    new Set(),
+  );
+  assert.deepEqual(
+    hits.filter((h) => h.file === 'rows.jsonl').map((h) => [h.line, h.rule]),
+    alone.map((h) => [h.line, h.rule]),
+  );
+});

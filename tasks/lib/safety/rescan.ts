@@ -109,7 +109,8 @@ function primaryCheck(
  * A file given with the `sha256` of its bytes (as written) that is the same as a file scanned
  * whole earlier in the same call (two formats that write the same rows: `trl/` and `hf/`) is not
  * read again: both engines' outcome over the same bytes is the same, so the earlier file's hits
- * are reported for it too, under its own label.
+ * are reported for it too, under its own label. Only a file the primary engine read as it would
+ * read this one (both .jsonl, or neither) counts.
  */
 export async function rescanFiles(
   files: readonly { path: string; label: string; sha256?: string; known?: ReadonlySet<string> }[],
@@ -119,7 +120,10 @@ export async function rescanFiles(
   /** sha256 of a file scanned whole → its hits (relabelled for a later file with the same bytes). */
   const scanned = new Map<string, RescanHit[]>();
   for (const f of files) {
-    const same = f.sha256 === undefined ? undefined : scanned.get(f.sha256);
+    // the primary engine reads .jsonl files alone: the same bytes under another name were not checked by it
+    const primary = f.path.endsWith('.jsonl');
+    const key = f.sha256 === undefined ? undefined : `${primary ? 'jsonl' : 'other'}:${f.sha256}`;
+    const same = key === undefined ? undefined : scanned.get(key);
     if (same !== undefined) {
       for (const h of same) hits.push({ ...h, file: f.label });
       continue;
@@ -136,7 +140,7 @@ export async function rescanFiles(
     for await (const text of rl) {
       line++;
       if (f.known && text !== '' && f.known.has(sha256(text))) continue;
-      if (f.path.endsWith('.jsonl') && text !== '') primaryCheck(text, f.label, line, allow, hits);
+      if (primary && text !== '') primaryCheck(text, f.label, line, allow, hits);
       chunk.push(text);
       nums.push(line);
       chars += text.length + 1;
@@ -148,7 +152,7 @@ export async function rescanFiles(
       }
     }
     if (chunk.length > 0) await lintChunk(chunk.join('\n'), f.label, nums, allow, hits);
-    if (f.sha256 !== undefined && f.known === undefined) scanned.set(f.sha256, hits.slice(first));
+    if (key !== undefined && f.known === undefined) scanned.set(key, hits.slice(first));
   }
   return hits;
 }
