@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { jsonlLines } from './jsonl-read.ts';
 import { sortMemoryScale } from './tuning.ts';
+import { Utf8Chunks } from './utf8-chunks.ts';
 
 /**
  * An external merge sort for JSONL payloads with a string key, so a phase that needs a global
@@ -28,9 +29,6 @@ export const SORT_MEMORY_CHARS = 24 * 1024 * 1024;
  * size; a larger corpus costs more run files to merge, not memory.
  */
 export const EXPORT_SORT_CHARS = 4 * 1024 * 1024;
-
-/** Bytes of a run file encoded before each write. */
-const SPILL_CHUNK = 1 << 20;
 
 const cmpKey = (a: SortedRow, b: SortedRow): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
@@ -72,28 +70,12 @@ export class ExternalSorter {
     const path = join(this.dir, `${this.name}-${this.runs.length}.run`);
     const fh = await fsp.open(path, 'wx');
     try {
-      // rows UTF-8 encoded straight into a chunk (joining them into one string to encode cost
-      // several times as much); at most 3 bytes per UTF-16 code unit, so a row that fits is never cut
-      const chunk = Buffer.allocUnsafe(SPILL_CHUNK);
-      let used = 0;
-      for (const r of this.buf) {
-        // JSON.stringify escapes any tab in the key, so the first raw tab ends it
-        const key = JSON.stringify(r.key);
-        const most = (key.length + r.line.length) * 3 + 2;
-        if (used + most > SPILL_CHUNK) {
-          if (used > 0) await fh.write(chunk, 0, used);
-          used = 0;
-          if (most > SPILL_CHUNK) {
-            await fh.write(`${key}\t${r.line}\n`);
-            continue;
-          }
-        }
-        used += chunk.write(key, used, 'utf8');
-        chunk[used++] = 9;
-        used += chunk.write(r.line, used, 'utf8');
-        chunk[used++] = 10;
-      }
-      if (used > 0) await fh.write(chunk, 0, used);
+      const out = new Utf8Chunks(async (data) => {
+        await fh.write(data);
+      });
+      // JSON.stringify escapes any tab in the key, so the first raw tab ends it
+      for (const r of this.buf) await out.line(JSON.stringify(r.key), r.line);
+      await out.flush();
     } finally {
       await fh.close();
     }

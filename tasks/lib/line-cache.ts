@@ -2,6 +2,7 @@ import { createWriteStream, existsSync, promises as fsp, type WriteStream } from
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { jsonlLines } from './jsonl-read.ts';
+import { Utf8Chunks } from './utf8-chunks.ts';
 
 /**
  * A phase's cache of per-input-file results, one text file of lines per key under
@@ -15,9 +16,6 @@ export interface LineCacheWriter {
   commit(): Promise<void>;
   discard(): Promise<void>;
 }
-
-/** Bytes a cache writer buffers before handing them to its file. */
-const CHUNK = 1 << 20;
 
 export class LineCache {
   private readonly used = new Set<string>();
@@ -51,36 +49,15 @@ export class LineCache {
   writer(key: string): LineCacheWriter {
     const tmp = `${this.path(key)}.tmp-${process.pid}`;
     let ws: WriteStream | null = null;
-    // lines are UTF-8 encoded straight into a chunk (joining them into one string and encoding
-    // that cost ~6x as much: the join flattens every line built from pieces); a chunk handed to
-    // the stream is never reused
-    let buf: Buffer | null = null;
-    let used = 0;
     const write = async (data: Buffer): Promise<void> => {
       ws ??= createWriteStream(tmp);
       if (!ws.write(data)) await once(ws, 'drain');
     };
-    const flush = async (): Promise<void> => {
-      if (buf === null || used === 0) return;
-      const data = buf.subarray(0, used);
-      buf = null;
-      used = 0;
-      await write(data);
-    };
+    const out = new Utf8Chunks(write);
     return {
-      add: async (line) => {
-        // at most 3 bytes of UTF-8 per UTF-16 code unit, so a line that fits is never cut
-        const most = line.length * 3 + 1;
-        if (used + most > CHUNK) {
-          await flush();
-          if (most > CHUNK) return write(Buffer.from(`${line}\n`, 'utf8'));
-        }
-        buf ??= Buffer.allocUnsafe(CHUNK);
-        used += buf.write(line, used, 'utf8');
-        buf[used++] = 10;
-      },
+      add: (line) => out.line(line),
       commit: async () => {
-        await flush();
+        await out.flush();
         ws ??= createWriteStream(tmp);
         ws.end();
         await once(ws, 'finish');
