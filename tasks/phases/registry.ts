@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../lib/result.ts';
 import * as buildEvidence from './build-evidence/contract.ts';
 import * as exportPreference from './export-preference/contract.ts';
 import * as exportRag from './export-rag/contract.ts';
@@ -50,6 +53,31 @@ export interface PipelinePhase {
  * (tasks/run/code-digest.ts).
  */
 export const CODE_INPUTS = 'tasks/phases/code-inputs.json';
+
+/**
+ * The module lists of `CODE_INPUTS` in `dir` (a checkout); refuses (CONFIG_INVALID) when the file is
+ * missing, unreadable or not phase → list of paths: without it no phase's code is fingerprinted, and
+ * release-freeze could not map a phase to its commit.
+ */
+export function readCodeInputs(dir: string): Record<string, string[]> {
+  const fix =
+    "it lists the modules of each phase (wireit's code inputs); restore it from git or run `npm run wireit:inputs`";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(join(dir, CODE_INPUTS), 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new UserError('CONFIG_INVALID', `${CODE_INPUTS} cannot be read (${why}): ${fix}`);
+  }
+  const ok =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((v) => Array.isArray(v) && v.every((f) => typeof f === 'string'));
+  if (!ok)
+    throw new UserError('CONFIG_INVALID', `${CODE_INPUTS} is not an object of phase → module paths: ${fix}`);
+  return parsed as Record<string, string[]>;
+}
 
 /**
  * Every phase, in build order (each phase comes after everything it reads). Adding a phase is one

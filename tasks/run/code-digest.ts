@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { sha256 } from '../lib/hash.ts';
-import { UserError } from '../lib/result.ts';
-import { CODE_INPUTS, PIPELINE } from '../phases/registry.ts';
+import { CODE_INPUTS, PIPELINE, readCodeInputs } from '../phases/registry.ts';
 
 /**
  * The code fingerprints wireit reads instead of the modules themselves.
@@ -68,15 +67,7 @@ function modulesUnder(codeRoot: string, dir: string): string[] {
  * returns the phases whose file changed. Each module is read once, however many phases load it.
  */
 export async function updateCodeDigests(root: string, codeRoot: string = CODE_ROOT): Promise<string[]> {
-  let lists: CodeInputs;
-  try {
-    lists = JSON.parse(readFileSync(join(codeRoot, CODE_INPUTS), 'utf8')) as CodeInputs;
-  } catch (e) {
-    throw new UserError(
-      'CONFIG_INVALID',
-      `${CODE_INPUTS} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): it lists the modules of each phase, wireit's code inputs; restore it from git or run \`npm run wireit:inputs\``,
-    );
-  }
+  const lists: CodeInputs = readCodeInputs(codeRoot);
   const hashes = new Map<string, string>();
   const hashOf = (f: string): string => {
     let h = hashes.get(f);

@@ -193,6 +193,37 @@ test('A08 fails on a KTO row of a run that formed a pair when it arrived (the la
   );
 });
 
+test('A19 fails on a row filed under another day shard: a pair, an SFT row, a KTO row, a RAG chunk', async () => {
+  const s = await snapshot();
+  const shards = (folder: string): string[] =>
+    Object.keys(s.files)
+      .filter((k) => k.startsWith(`${folder}/`) && !k.slice(folder.length + 1).includes('/'))
+      .sort();
+  const moved: string[] = [];
+  // the first row of the family's first non-empty day shard, moved to another shard file of the family
+  const move = (folder: string): void => {
+    const files = shards(folder);
+    const from = files.find(
+      (f) => /^\d{4}-/.test(f.split('/').pop() as string) && (s.files[f] as string) !== '',
+    );
+    assert.ok(from, `${folder} has a non-empty day shard`);
+    const to = files.find((f) => f !== from) as string;
+    const [first, ...rest] = (s.files[from] as string).split('\n');
+    s.files[from] = rest.join('\n');
+    s.files[to] = `${first}\n${s.files[to] as string}`;
+    moved.push(
+      `${to}: ${(JSON.parse(first as string) as { id: string }).id} belongs in shard ${from.split('/').pop()?.replace('.jsonl', '')}`,
+    );
+  };
+  move('exports/preference/chosen_rejected');
+  move('exports/sft/instruction_response');
+  move('exports/preference/unpaired_kto');
+  move('exports/rag/documents');
+  const a19 = evaluate(s).find((r) => r.id === 'A19');
+  assert.ok(a19 && !a19.ok);
+  for (const m of moved) assert.ok(a19.detail.includes(m), `A19 names ${m}: ${a19.detail}`);
+});
+
 test('A09 fails when a source row changed after the build (edited on disk)', async () => {
   const built = await builtOnce();
   const s = await reloadedAfter(built, (root) => {

@@ -11,7 +11,7 @@ import {
 import { parseTestOutput } from '../../tasks/gates/release/runners.ts';
 import { RELEASE_MANIFEST, RELEASE_REPORT } from '../../tasks/gates/release/report.ts';
 import { appendBaseline, BASELINE_FILE } from '../../tasks/gates/audit/baseline.ts';
-import { PIPELINE } from '../../tasks/phases/registry.ts';
+import { CODE_INPUTS, PIPELINE } from '../../tasks/phases/registry.ts';
 import { runCli } from '../helpers/project.ts';
 import { acceptanceJson, git, put, scratchRepo } from './fixture.ts';
 
@@ -31,11 +31,14 @@ function project(over: { testScript?: string } = {}): { dir: string; head: strin
     version: '1.0.0',
     private: true,
     scripts: { test: over.testScript ?? `node -e "process.stdout.write(${JSON.stringify(PASSING_TESTS)})"` },
-    wireit: { 'build-evidence': { files: ['tasks/phases/build-evidence/run.ts', 'data/_kb/**'] } },
+    wireit: { 'build-evidence': { files: ['.distill/code/build-evidence.json', 'data/_kb/**'] } },
   };
+  // the phase map takes a phase's own code from its module list, as npm run wireit:inputs writes it
+  const code = { 'build-evidence': ['tasks/lib/result.ts', 'tasks/phases/build-evidence/run.ts'] };
   const dir = scratchRepo({
     'package.json': `${JSON.stringify(pkg, null, 2)}\n`,
     '.gitignore': '/reports/distillation/*\n.distill/\n',
+    [CODE_INPUTS]: `${JSON.stringify(code, null, 2)}\n`,
     'tasks/phases/build-evidence/run.ts': '// build-evidence\n',
     'tasks/gates/acceptance/run.ts': '// acceptance\n',
     'tasks/gates/audit/audit-full.ts': '// audit-full\n',
@@ -124,6 +127,32 @@ test('a committed, clean repository whose gates hold is release-ready: manifest,
   assert.ok(md.includes(`\`\`\`sh\n${m.tag_command}\ngit push origin distillation-v1.0.0\n\`\`\``));
   // the reports it wrote are git-ignored, so a second freeze still finds a clean tree
   assert.equal((await freeze(dir)).ready, true);
+});
+
+test('without the module lists (tasks/phases/code-inputs.json) release-freeze refuses before any gate runs, naming the file and the command that writes it', async () => {
+  const { dir } = project();
+  let ran = false;
+  const runner = async () => {
+    ran = true;
+    return parseTestOutput(0, PASSING_TESTS);
+  };
+  git(dir, 'rm', '-q', CODE_INPUTS);
+  git(dir, 'commit', '-q', '-m', 'lists gone');
+  await assert.rejects(freeze(dir, { tests: runner }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'CONFIG_INVALID');
+    assert.match(
+      e.message,
+      /tasks\/phases\/code-inputs\.json cannot be read \(ENOENT\).*npm run wireit:inputs/,
+    );
+    return true;
+  });
+  put(dir, CODE_INPUTS, '["not", "a", "map"]\n');
+  await assert.rejects(
+    freeze(dir, { tests: runner }),
+    /code-inputs\.json is not an object of phase → module paths/,
+  );
+  assert.equal(ran, false, 'no gate ran');
+  assert.equal(existsSync(join(dir, RELEASE_MANIFEST)), false, 'no manifest written');
 });
 
 test('gate 1 fails on uncommitted work and names each file; the other gates still run and report', async () => {

@@ -9,6 +9,11 @@ import { conversationKey, sharedPrefix } from '../../lib/export/pairs.ts';
 import { isSftNever } from '../../phases/export-sft/contract.ts';
 import { EXPORT_DIRS } from '../../phases/registry.ts';
 import { SPLITS, splitGroup, splitOf } from '../../lib/export/split.ts';
+import { EVIDENCE_SHARD, shardOfFile, shardOfInput } from '../../lib/export/shards.ts';
+import { KTO_FAMILY, PAIR_FAMILY } from '../../phases/export-preference/contract.ts';
+import { RAG_FAMILY } from '../../phases/export-rag/contract.ts';
+import { SFT_FAMILY } from '../../phases/export-sft/contract.ts';
+import { SCREENED_DIR } from '../../phases/screen/contract.ts';
 import * as v from './format-validators.ts';
 import { sourceKey, type Snapshot } from './snapshot.ts';
 import { verdict, type CheckResult } from './verdict.ts';
@@ -274,12 +279,61 @@ function splitFamilies(s: Snapshot): Family[] {
 }
 
 /**
+ * Rows not in the day shard docs/exports.md names: an SFT row, a KTO row and a RAG run chunk in
+ * the shard of their run (the day file of data/screened/runs/ that holds it), an outcome pair in
+ * the later of its two runs' shards, a correction pair in its run's, a judgment pair and a RAG
+ * knowledge document in `evidence`. Read from the files themselves (which shard file holds what),
+ * so a row filed under another day — which an incremental build would then never replace — is found.
+ */
+function misplacedInDayShards(s: Snapshot): string[] {
+  const problems: string[] = [];
+  const runShard = new Map<string, string>();
+  for (const f of Object.keys(s.files).sort())
+    if (f.startsWith(`${SCREENED_DIR}/runs/`) && f.endsWith('.jsonl') && !f.includes('/_quarantine'))
+      for (const r of fileRows(s, f)) runShard.set((r as { run_id: string }).run_id, shardOfInput(f));
+  const of = (run: string): string => runShard.get(run) ?? `(run ${run} is in no screened day file)`;
+  const families: [string, string, (r: Record<string, unknown>) => string][] = [
+    [EXPORT_DIRS.sft, SFT_FAMILY, (r) => of(String(r['run_id']))],
+    [EXPORT_DIRS.sftPartial, SFT_FAMILY, (r) => of(String(r['run_id']))],
+    [EXPORT_DIRS.preference, KTO_FAMILY, (r) => of(String(r['run_id']))],
+    [
+      EXPORT_DIRS.preference,
+      PAIR_FAMILY,
+      (r) => {
+        if (r['pair_type'] === 'judgment') return EVIDENCE_SHARD;
+        if (r['pair_type'] === 'correction') return of(String(r['rejected_id']));
+        const [a, b] = [of(String(r['chosen_id'])), of(String(r['rejected_id']))];
+        return a > b ? a : b;
+      },
+    ],
+    [
+      EXPORT_DIRS.rag,
+      RAG_FAMILY,
+      (r) => {
+        const meta = (r['metadata'] ?? {}) as Record<string, unknown>;
+        return meta['kind'] === 'run' ? of(String(meta['trace_id'])) : EVIDENCE_SHARD;
+      },
+    ],
+  ];
+  for (const [dir, family, want] of families)
+    for (const f of shardFiles(s, `${dir}/${family}`)) {
+      const shard = shardOfFile(f);
+      for (const r of fileRows(s, f) as Record<string, unknown>[]) {
+        const w = want(r);
+        if (w !== shard) problems.push(`${f}: ${String(r['id'])} belongs in shard ${w}`);
+      }
+    }
+  return problems;
+}
+
+/**
  * A19: splits are grouped by task: each row's split is the hash split of its task_key (or its own
  * key when it has none), no task has rows in both splits across SFT, pairs and KTO, and every
  * split file holds exactly the rows of its split.
  */
 export function splitsGroupedByTask(s: Snapshot): CheckResult {
   const problems: string[] = [];
+  problems.push(...misplacedInDayShards(s));
   const tf = s.config.exports.test_fraction;
   const rows: { what: string; task: string | null; own: string; split: string }[] = [
     ...s.exports.sft.map((r) => ({ what: `sft ${r.id}`, task: r.task_key, own: r.run_id, split: r.split })),
@@ -327,7 +381,7 @@ export function splitsGroupedByTask(s: Snapshot): CheckResult {
   const tasks = [...byTask.values()];
   return verdict(
     problems,
-    `${rows.length} rows over ${byTask.size} tasks (${tasks.filter((x) => x.has('train')).length} train, ${tasks.filter((x) => x.has('test')).length} test): each row in its task's hash split, no task in both, every split file holds exactly its split`,
+    `${rows.length} rows over ${byTask.size} tasks (${tasks.filter((x) => x.has('train')).length} train, ${tasks.filter((x) => x.has('test')).length} test): each row in its task's hash split and its day shard, no task in both, every split file holds exactly its split`,
   );
 }
 

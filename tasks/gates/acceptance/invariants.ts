@@ -172,7 +172,7 @@ export const INVARIANTS: readonly Invariant[] = [
     id: 'A19',
     name: 'splits-grouped-by-task',
     checks:
-      "each row is in its task's hash split, no task in both splits, each split file holds exactly its split's rows",
+      "each row is in its task's hash split and in the day shard of its run(s), no task in both splits, each split file holds exactly its split's rows",
     check: splitsGroupedByTask,
   },
   {

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../../lib/fs-atomic.ts';
 import { log } from '../../lib/log.ts';
 import { latestReceipt, REPORTS_DIR } from '../../lib/receipts.ts';
 import { UserError } from '../../lib/result.ts';
-import { CODE_INPUTS, type PipelinePhase } from '../../phases/registry.ts';
+import { readCodeInputs, type PipelinePhase } from '../../phases/registry.ts';
 import {
   acceptanceGate,
   auditGate,
@@ -113,15 +113,6 @@ async function packageJson(root: string): Promise<{ version: string; wireit: Rec
   return { version: raw.version, wireit: raw.wireit ?? {} };
 }
 
-/** The modules of each phase (tasks/phases/code-inputs.json, derived by `npm run wireit:inputs`), or none. */
-async function codeInputs(root: string): Promise<Record<string, string[]>> {
-  try {
-    return JSON.parse(await fsp.readFile(join(root, CODE_INPUTS), 'utf8')) as Record<string, string[]>;
-  } catch {
-    return {};
-  }
-}
-
 /** Gate 1's facts: uncommitted changes relative to the project root, and whether the baseline only grew. */
 async function gitState(root: string): Promise<Parameters<typeof cleanGitGate>[0]> {
   if (!isRepo(root)) return { repo: false, entries: [], baselineAppendOnly: null, baselineHistory: null };
@@ -154,6 +145,8 @@ async function gitState(root: string): Promise<Parameters<typeof cleanGitGate>[0
 export async function releaseFreeze(root: string, opts: FreezeOptions): Promise<ReleaseManifest> {
   const runners: FreezeRunners = { ...DEFAULT_RUNNERS, ...opts.runners };
   const pkg = await packageJson(root);
+  // refused here, before the slow gates run, when the module lists are gone (gate 3 maps each phase by them)
+  const code = readCodeInputs(root);
   const tag = releaseTag(pkg.version);
   const repo = isRepo(root);
   const head = repo ? headCommit(root) : null;
@@ -187,7 +180,7 @@ export async function releaseFreeze(root: string, opts: FreezeOptions): Promise<
       resolves: repo && cv !== null && commitResolves(root, cv),
     });
   }
-  const sources = phaseSources(pkg.wireit, opts.phases, await codeInputs(root));
+  const sources = phaseSources(pkg.wireit, opts.phases, code);
   const map: PhaseCommit[] = repo
     ? phaseCommitMap(root, sources)
     : sources.map((s) => ({ ...s, commit: null }));
