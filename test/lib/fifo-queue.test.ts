@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FifoQueue } from '../../tasks/lib/fifo-queue.ts';
@@ -20,19 +21,40 @@ test('FifoQueue: oldest first across compactions, size tracks pushes and shifts,
   assert.equal(q.size, 0);
 });
 
-test('CleanMemo: keeps at most maxChars of strings, evicting the oldest first; a remembered string charges its cost', () => {
-  const memo = new CleanMemo(4, 64 * 16); // strings up to 64 chars, 1,024 chars in all
-  const s = (i: number): string => `clean string number ${String(i).padStart(40, '0')}`; // 60 chars
+test('CleanMemo: keeps at most maxEntries strings, evicting the oldest first; a remembered string charges its cost', () => {
+  const memo = new CleanMemo(4, 17);
+  // short strings (their own key) and long ones (keyed by their sha256) alike
+  const s = (i: number): string =>
+    i % 2 === 0 ? `clean string number ${i}` : `long clean string ${i} `.padEnd(300 + i, '.');
   for (let i = 0; i < 100; i++) memo.remember(s(i), 100 + i);
   const budget = new Budget(1_000_000);
   const kept = Array.from({ length: 100 }, (_, i) => i).filter((i) => memo.replay(s(i), budget));
   assert.deepEqual(
     kept,
     Array.from({ length: 17 }, (_, i) => 83 + i),
-    '17 × 60 chars fit in 1,024: the newest 17',
+    'the newest 17',
   );
   assert.equal(
     budget.spent,
     kept.reduce((a, i) => a + 100 + i, 0),
   );
+  // another long string, one character apart from a remembered one, is not remembered
+  assert.equal(memo.replay(`${s(99).slice(0, -1)}!`, budget), false);
+  // nor is a string shorter than minChars, or one that does not fit the budget
+  memo.remember('abc', 1);
+  assert.equal(memo.replay('abc', budget), false);
+  const tight = new Budget(150);
+  assert.equal(memo.replay(s(99), tight), false, 'its cost (199) does not fit a budget of 150');
+  assert.equal(tight.spent, 0);
+});
+
+test('CleanMemo: a short string that starts with U+0001 is never taken for the hash key of a long string', () => {
+  const memo = new CleanMemo(1, 100);
+  const long = 'x'.repeat(500);
+  memo.remember(long, 5);
+  const budget = new Budget(1_000_000);
+  assert.equal(memo.replay(long, budget), true);
+  // the memo's key of `long` is U+0001 + its sha256 in base64url: that very text, given as a string, is another string
+  const lookalike = `\u0001${createHash('sha256').update(long).digest('base64url')}`;
+  assert.equal(memo.replay(lookalike, budget), false);
 });

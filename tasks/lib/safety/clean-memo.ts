@@ -1,39 +1,54 @@
+import { hash } from 'node:crypto';
 import { FifoQueue } from '../fifo-queue.ts';
 import type { Budget } from './budget.ts';
 
 /**
- * Characters of strings each memo of the safety checks remembers (every thread has its own). Was
- * 4 Mi (2 Mi for ids): a 100k corpus's strings did not fill them and a 1M corpus's did, so the
- * memos made a phase's peak RSS grow with the corpus (~25 MB an export, twice that in screen's two
- * threads). Each string recurs within a record and its formats, which a smaller memo still holds.
+ * Strings each memo of the safety checks remembers (every thread has its own). A memo keeps a
+ * long string's sha256, not the string, so an entry costs at most ~400 bytes whatever the string's
+ * length: 32 Ki entries are at most ~12 MB a memo, the same at 100k rows and at 1M (RSS must not
+ * grow with the corpus). Before, each memo kept 1 Mi characters of the strings themselves, which
+ * held only ~2,000 strings of the typical ~500 characters: an export's rescan met each message
+ * string again three formats later, long after it was dropped.
  */
-export const MEMO_CHARS = 1024 * 1024;
+export const MEMO_ENTRIES = 32 * 1024;
+
+/** Strings up to this length are their own key; longer ones are keyed by a hash (below). */
+const RAW_KEY_MAX = 128;
+
+/**
+ * The memo key of `s`: the string itself when short (hashing costs more than keeping it), else U+0001 and its sha256
+ * (base64url). sha256, not a fast non-cryptographic hash or md5: an entry says
+ * "this string holds no secret", so two strings with one key must not be craftable. A short
+ * string that starts with U+0001 is hashed too, so a raw key is never a hash key.
+ */
+function keyOf(s: string): string {
+  if (s.length <= RAW_KEY_MAX && s.charCodeAt(0) !== 1) return s;
+  return `\u0001${hash('sha256', s, 'base64url')}`;
+}
 
 /**
  * Remembers what a detector decided about a string, with the work (characters) deciding it
  * charged to the record's budget. The same strings recur across thousands of records (system
- * prompts, tool definitions, task prompts, ids); a remembered one is not scanned again, its work
- * is charged at once instead. That gives the same outcome as scanning: the total is charged only
- * when it fits (every partial charge fitted then too); when it does not fit, the string is scanned
- * for real, which runs out at the same point. A decision whose scan ran out of budget must not be
- * remembered (the caller's rule). Bounded: at most `maxChars` characters of strings are kept,
- * the oldest dropped first; strings shorter than `minChars` or longer than `maxChars / 16` are not
- * kept.
+ * prompts, tool definitions, task prompts, ids) and in every format an export writes; a remembered
+ * one is not scanned again, its work is charged at once instead. That gives the same outcome as
+ * scanning: the total is charged only when it fits (every partial charge fitted then too); when it
+ * does not fit, the string is scanned for real, which runs out at the same point. A decision whose
+ * scan ran out of budget must not be remembered (the caller's rule). Bounded: at most `maxEntries`
+ * strings are kept, the oldest dropped first; strings shorter than `minChars` are not kept.
  */
 export class DecisionMemo<V> {
   private readonly entries = new Map<string, { value: V; cost: number }>();
   private readonly order = new FifoQueue<string>();
-  private chars = 0;
 
   constructor(
     readonly minChars = 64,
-    private readonly maxChars = 4 * 1024 * 1024,
+    private readonly maxEntries = MEMO_ENTRIES,
   ) {}
 
   /** The remembered decision about `s`, its work charged to `budget`; undefined when not remembered or it does not fit. */
   replay(s: string, budget: Budget): V | undefined {
     if (s.length < this.minChars) return undefined;
-    const e = this.entries.get(s);
+    const e = this.entries.get(keyOf(s));
     if (e === undefined || budget.exhausted || budget.spent + e.cost > budget.limit) return undefined;
     budget.spent += e.cost;
     return e.value;
@@ -41,14 +56,14 @@ export class DecisionMemo<V> {
 
   /** Remembers `value` as the decision about `s`, having cost `cost` characters of work. */
   remember(s: string, value: V, cost: number): void {
-    if (s.length < this.minChars || s.length > this.maxChars / 16 || this.entries.has(s)) return;
-    this.entries.set(s, { value, cost });
-    this.order.push(s);
-    this.chars += s.length;
-    while (this.chars > this.maxChars) {
+    if (s.length < this.minChars) return;
+    const key = keyOf(s);
+    if (this.entries.has(key)) return;
+    this.entries.set(key, { value, cost });
+    this.order.push(key);
+    while (this.entries.size > this.maxEntries) {
       const oldest = this.order.shift() as string; // not entries.keys().next(): see FifoQueue
       this.entries.delete(oldest);
-      this.chars -= oldest.length;
     }
   }
 }
@@ -57,8 +72,8 @@ export class DecisionMemo<V> {
 export class CleanMemo {
   private readonly memo: DecisionMemo<true>;
 
-  constructor(minChars = 64, maxChars = 4 * 1024 * 1024) {
-    this.memo = new DecisionMemo<true>(minChars, maxChars);
+  constructor(minChars = 64, maxEntries = MEMO_ENTRIES) {
+    this.memo = new DecisionMemo<true>(minChars, maxEntries);
   }
 
   /** Charges a remembered clean string's work; true when it was remembered and fitted the budget. */

@@ -1,6 +1,6 @@
 import { sha256 } from '../hash.ts';
 import type { Budget } from './budget.ts';
-import { CleanMemo, DecisionMemo, MEMO_CHARS } from './clean-memo.ts';
+import { CleanMemo, DecisionMemo, MEMO_ENTRIES } from './clean-memo.ts';
 import { looksLikeJson } from './decode.ts';
 import { redactJsonText } from './json-redact.ts';
 import { applyRedactions, detectPii, PII_TYPES, type PiiType } from './pii.ts';
@@ -56,7 +56,7 @@ export const HASHED_ID_PREFIX = 'pii-id:';
  * export's rescan checks the same ids in every format. An id whose check ran out of budget is
  * never remembered.
  */
-const decidedIds = new DecisionMemo<string>(0, MEMO_CHARS / 2);
+const decidedIds = new DecisionMemo<string>(0, MEMO_ENTRIES);
 
 /** The id as it may be published: itself, or its hash when it carries PII (detectors on its decoded view, with `_` `.` `:` `/` as spaces too). */
 export function safeId(id: string, budget: Budget): string {
@@ -92,7 +92,7 @@ export interface Redaction<T> {
 type Acc = { counts: Record<PiiType, number>; spans: number; chars: number; ids: number };
 
 /** Strings without PII and what detecting that cost (see clean-memo.ts). */
-const cleanStrings = new CleanMemo(64, MEMO_CHARS);
+const cleanStrings = new CleanMemo(64, MEMO_ENTRIES);
 
 const MAX_JSON = 4 * 1024 * 1024;
 

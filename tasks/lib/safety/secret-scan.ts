@@ -1,6 +1,6 @@
 import { sha256 } from '../hash.ts';
 import type { Budget } from './budget.ts';
-import { CleanMemo, MEMO_CHARS } from './clean-memo.ts';
+import { CleanMemo, MEMO_ENTRIES } from './clean-memo.ts';
 import { encodedBlobs, flatView, looksLikeJson, MAX_DECODE_DEPTH } from './decode.ts';
 import { pairIsSecret, SECRET_RULES, secretOf, shannonEntropy, type SecretRule } from './secret-rules.ts';
 import { KeywordIndex } from './keyword-index.ts';
@@ -141,7 +141,7 @@ export function scanText(text: string, path: string, scan: SecretScan, keep?: Ke
 }
 
 /** Clean top-level strings and what scanning them cost (see clean-memo.ts). */
-const cleanStrings = new CleanMemo(64, MEMO_CHARS);
+const cleanStrings = new CleanMemo(64, MEMO_ENTRIES);
 
 /** Scans a string and its decoded variants (escapes, percent-encoding, base64 blobs, JSON text). */
 export function scanString(s: string, path: string, scan: SecretScan, depth = 0): void {
@@ -226,7 +226,7 @@ const isMessage = (v: unknown): v is { role: unknown; content: unknown } =>
  * the work charged depends on the joined text alone. The same conversation's seams recur in every
  * format an export writes, and templated conversations recur across records.
  */
-const cleanSeams = new CleanMemo(64, MEMO_CHARS);
+const cleanSeams = new CleanMemo(64, MEMO_ENTRIES);
 
 /**
  * Joins the end of each message's text with the start of the next one's and rescans the seam,

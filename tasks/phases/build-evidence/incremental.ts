@@ -7,7 +7,7 @@ import { Manifest, MANIFEST } from '../../lib/manifest.ts';
 import { sameStat, StalePrevious, statOf, type OutputStat } from '../../lib/previous-output.ts';
 import type { StagedDir } from '../../lib/staged-dir.ts';
 import { EVIDENCE_DIR } from './contract.ts';
-import { IdTable } from './id-table.ts';
+import { ID_PARTS, IdTable, type IdPart } from './id-table.ts';
 
 /**
  * What build-evidence keeps between builds (`.distill/cache/build-evidence-state/`, never an
@@ -19,7 +19,8 @@ import { IdTable } from './id-table.ts';
  *   stat of every published file just after the publish, and per output file (day partition or
  *   quarantine file) the rows each source file contributed, in order (`parts`);
  * - `ids-<manifest>.bin`: the global duplicate-id table (id → the file and line of the row kept
- *   with it), the typed arrays of `IdTable` as they are;
+ *   with it), the typed arrays of each of `IdTable`'s parts as they are, in part order (their
+ *   slot counts in state.json);
  * - `drops`: the rows dropped as DUPLICATE_RECORD, with their ids and the files their ids' keepers
  *   are in.
  *
@@ -36,7 +37,7 @@ import { IdTable } from './id-table.ts';
  * another order), the build starts over as a full one (`StalePrevious`).
  */
 
-export const STATE_FORMAT = 2;
+export const STATE_FORMAT = 3;
 export const stateDir = (root: string): string => join(root, '.distill', 'cache', 'build-evidence-state');
 const statePath = (root: string): string => join(stateDir(root), 'state.json');
 
@@ -74,7 +75,7 @@ export interface EvidenceState {
   /** Output file (relative to data/evidence) → [file index, rows] in the order the rows are in it. */
   parts: Record<string, [number, number][]>;
   drops: StateDrop[];
-  ids: { file: string; slots: number };
+  ids: { file: string; slots: number[] };
   outputs: OutputStat[];
 }
 
@@ -110,17 +111,7 @@ export async function previousBuild(root: string, key: string): Promise<Previous
   if (!parsed.success) return `${EVIDENCE_DIR}/${MANIFEST} is invalid`;
   let ids: IdTable;
   try {
-    const buf = await fsp.readFile(join(stateDir(root), state.ids.file));
-    const n = state.ids.slots;
-    if (buf.length !== 21 * n) return 'the id table of the last build has the wrong size';
-    // copied into aligned arrays: the file's buffer may not be 4-byte aligned
-    const keys = new Uint32Array(3 * n);
-    const vals = new Uint32Array(2 * n);
-    const used = new Uint8Array(n);
-    Buffer.from(keys.buffer).set(buf.subarray(0, 12 * n));
-    Buffer.from(vals.buffer).set(buf.subarray(12 * n, 20 * n));
-    used.set(buf.subarray(20 * n));
-    ids = IdTable.fromArrays(keys, vals, used);
+    ids = await readIdTable(join(stateDir(root), state.ids.file), state.ids.slots);
   } catch {
     return 'the id table of the last build is missing or damaged';
   }
@@ -138,28 +129,65 @@ export async function writeState(
   ids: IdTable,
 ): Promise<void> {
   const dir = stateDir(root);
-  const { keys, vals, used } = ids.arrays();
+  const parts = ids.arrays();
   const file = `ids-${state.manifest_sha256.slice(0, 16)}.bin`;
-  const put = async (name: string, data: string | Buffer): Promise<void> => {
-    const tmp = join(dir, `${name}.tmp-${process.pid}`);
-    await fsp.writeFile(tmp, data);
-    await fsp.rename(tmp, join(dir, name));
-  };
   try {
     await fsp.mkdir(dir, { recursive: true });
-    await put(
-      file,
-      Buffer.concat([
-        Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength),
-        Buffer.from(vals.buffer, vals.byteOffset, vals.byteLength),
-        Buffer.from(used.buffer, used.byteOffset, used.byteLength),
-      ]),
-    );
-    await put('state.json', `${JSON.stringify({ ...state, ids: { file, slots: used.length } })}\n`);
+    const tmp = join(dir, `${file}.tmp-${process.pid}`);
+    // part by part, straight from the arrays (a concatenated copy would double the table's memory at the end of the build)
+    const fh = await fsp.open(tmp, 'w');
+    try {
+      for (const { keys, vals, used } of parts)
+        for (const a of [keys, vals, used])
+          await fh.write(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, join(dir, file));
+    const slots = parts.map((p) => p.used.length);
+    const stateTmp = join(dir, `state.json.tmp-${process.pid}`);
+    await fsp.writeFile(stateTmp, `${JSON.stringify({ ...state, ids: { file, slots } })}\n`);
+    await fsp.rename(stateTmp, join(dir, 'state.json'));
     for (const name of await fsp.readdir(dir))
       if (name !== file && name !== 'state.json') await fsp.rm(join(dir, name), { force: true });
   } catch {
     await dropState(root).catch(() => undefined);
+  }
+}
+
+/** The id table `writeState` wrote: each part's arrays read straight into aligned typed arrays. */
+async function readIdTable(path: string, slots: unknown): Promise<IdTable> {
+  if (
+    !Array.isArray(slots) ||
+    slots.length !== ID_PARTS ||
+    !slots.every((n) => Number.isSafeInteger(n) && n > 0)
+  )
+    throw new Error('bad slot counts');
+  const fh = await fsp.open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size !== 21 * (slots as number[]).reduce((a, n) => a + n, 0)) throw new Error('wrong size');
+    const parts: IdPart[] = [];
+    let pos = 0;
+    const fill = async (a: Uint32Array | Uint8Array): Promise<void> => {
+      const view = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      for (let done = 0; done < view.length;) {
+        const { bytesRead } = await fh.read(view, done, view.length - done, pos + done);
+        if (bytesRead === 0) throw new Error('short read');
+        done += bytesRead;
+      }
+      pos += view.length;
+    };
+    for (const n of slots as number[]) {
+      const part = { keys: new Uint32Array(3 * n), vals: new Uint32Array(2 * n), used: new Uint8Array(n) };
+      await fill(part.keys);
+      await fill(part.vals);
+      await fill(part.used);
+      parts.push(part);
+    }
+    return IdTable.fromParts(parts);
+  } finally {
+    await fh.close();
   }
 }
 
