@@ -56,9 +56,13 @@ export class JsonlWriter {
     if (this.counted(line.length + 1)) await this.flushDue();
   }
 
-  /** Writes text as it is (no newline added, no row counted), for a file built in pieces. */
-  async writeText(chunk: string): Promise<void> {
+  /**
+   * Writes text as it is (no newline added), for a file built in pieces; `rows` is the number of
+   * JSONL rows the piece ends (none for a plain text file).
+   */
+  async writeText(chunk: string, rows = 0): Promise<void> {
     this.buf.push(chunk);
+    this.rows += rows;
     if (this.counted(chunk.length)) await this.flushDue();
   }
 

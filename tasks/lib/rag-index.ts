@@ -160,13 +160,35 @@ export const SegmentHeader = z.strictObject({
 });
 export type SegmentHeader = z.infer<typeof SegmentHeader>;
 
-/** A built segment: its three lines (no newlines), and its header. */
+/** A built segment: its header, and its file's text in pieces (`text`). */
 export interface BuiltSegment {
-  lines: [string, string, string];
   header: SegmentHeader;
+  /**
+   * The segment file's text, three newline-terminated lines (the header, `{"stored":[…]}`,
+   * `{"index":[…]}`), as pieces of about 64 K characters: the same bytes as JSON.stringify of
+   * each line, without ever holding a line whole (at 1M rows a day's shard makes lines of
+   * megabytes, and index-rag's peak RSS grew with them).
+   */
+  text(): Generator<string>;
   terms: number;
   postings: number;
 }
+
+/** `[a,b,…]` of the items' JSON, in pieces of about `PIECE` characters (what JSON.stringify gives for the array). */
+function* jsonArrayPieces(items: Iterable<unknown>): Generator<string> {
+  let piece = '[';
+  let first = true;
+  for (const item of items) {
+    piece += (first ? '' : ',') + JSON.stringify(item);
+    first = false;
+    if (piece.length >= PIECE) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}]`;
+}
+const PIECE = 1 << 16;
 
 /**
  * Pure: one shard's documents → its segment (sorted by id here, in place). The same documents give
@@ -207,11 +229,24 @@ export function buildSegment(shard: string, docs: IndexedDoc[]): BuiltSegment {
     ids: docs.map((d) => d.id),
     field_length: fieldLength,
   };
-  const stored = docs.map((d) => STORED_FIELDS.map((f) => d[f]));
-  const index = [...postings.keys()].sort().map((t) => [t, ...(postings.get(t) as number[][])]);
+  const sortedTerms = [...postings.keys()].sort();
   return {
-    lines: [JSON.stringify(header), JSON.stringify({ stored }), JSON.stringify({ index })],
     header,
+    *text() {
+      yield `${JSON.stringify(header)}\n{"stored":`;
+      yield* jsonArrayPieces(
+        (function* () {
+          for (const d of docs) yield STORED_FIELDS.map((f) => d[f]);
+        })(),
+      );
+      yield '}\n{"index":';
+      yield* jsonArrayPieces(
+        (function* () {
+          for (const t of sortedTerms) yield [t, ...(postings.get(t) as number[][])];
+        })(),
+      );
+      yield '}\n';
+    },
     terms: postings.size,
     postings: postingCount,
   };
@@ -309,7 +344,7 @@ export function buildIndexFiles(shards: ReadonlyMap<string, readonly RagSample[]
   const headers: SegmentHeader[] = [];
   for (const shard of [...shards.keys()].sort()) {
     const seg = buildSegment(shard, (shards.get(shard) as RagSample[]).map(toIndexedDoc));
-    files.set(segmentFile(shard), `${seg.lines.join('\n')}\n`);
+    files.set(segmentFile(shard), [...seg.text()].join(''));
     headers.push(seg.header);
   }
   files.set(STATS_FILE, buildStatsText(headers));

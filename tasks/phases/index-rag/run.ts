@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { SCHEMA_VERSION as RAG_V, RagSample } from '../../../schemas/rag-sample.ts';
@@ -11,7 +12,6 @@ import {
   type FolderLayout,
   type ShardRecord,
 } from '../../lib/export/shards.ts';
-import { sha256 } from '../../lib/hash.ts';
 import { jsonlLines } from '../../lib/jsonl-read.ts';
 import { n } from '../../lib/log.ts';
 import { MANIFEST, readManifest } from '../../lib/manifest.ts';
@@ -48,32 +48,51 @@ interface SegmentRecord {
   documents: number;
 }
 
-/** One shard's rows as indexed documents, each checked against RagSample (errors name the shard's own line). */
-function shardDocs(text: string, file: string): IndexedDoc[] {
+/**
+ * One shard's rows as indexed documents, read line by line (never the file whole) and checked:
+ * the file against its manifest entry (its sha256, which decides first: a file that is not
+ * the one published is reported as such, whatever its lines hold), each row against RagSample
+ * (errors name the shard's own line).
+ */
+async function shardDocs(root: string, entry: { path: string; sha256: string }): Promise<IndexedDoc[]> {
   const docs: IndexedDoc[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line === '') continue;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch (e) {
-      throw new UserError(
-        'UPSTREAM_DAMAGED',
-        `${file}:${i + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`${REBUILD_RAG}\``,
-      );
+  const h = createHash('sha256');
+  let problem: string | null = null;
+  try {
+    for await (const { text, line } of jsonlLines(join(root, entry.path), 1 << 16)) {
+      h.update(text);
+      h.update('\n');
+      if (problem !== null) continue; // read on: the hash says whether this is the published file
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch (e) {
+        problem = `${entry.path}:${line + 1} is not valid JSON (${(e as Error).message}); rebuild it with \`${REBUILD_RAG}\``;
+        continue;
+      }
+      const res = RagSample.safeParse(raw);
+      if (!res.success) {
+        const issue = res.error.issues[0];
+        problem = `${entry.path}:${line + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`${REBUILD_RAG}\``;
+        continue;
+      }
+      docs.push(toIndexedDoc(res.data));
     }
-    const res = RagSample.safeParse(raw);
-    if (!res.success) {
-      const issue = res.error.issues[0];
-      throw new UserError(
-        'UPSTREAM_DAMAGED',
-        `${file}:${i + 1} is not a RagSample (${issue?.path.join('.') || '(root)'}: ${issue?.message}); rebuild it with \`${REBUILD_RAG}\``,
-      );
-    }
-    docs.push(toIndexedDoc(res.data));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw new UserError(
+      'UPSTREAM_DAMAGED',
+      `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
+    );
   }
+  // the lines as read (blank lines left out, each ended by a newline): the published file's bytes exactly, or not that file
+  const got = h.digest('hex');
+  if (got !== entry.sha256)
+    throw new UserError(
+      'UPSTREAM_DAMAGED',
+      `${entry.path} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`${REBUILD_RAG}\``,
+    );
+  if (problem !== null) throw new UserError('UPSTREAM_DAMAGED', problem);
   return docs;
 }
 
@@ -136,21 +155,13 @@ export async function indexRag(root: string): Promise<PhaseResult> {
           await fsp.rm(staged.stagedPath(rel), { force: true });
         }
       }
-      const buf = await fsp.readFile(join(root, entry.path)).catch(() => {
-        throw new UserError(
-          'UPSTREAM_DAMAGED',
-          `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
-        );
-      });
-      const got = sha256(buf);
-      if (got !== entry.sha256)
-        throw new UserError(
-          'UPSTREAM_DAMAGED',
-          `${entry.path} does not match ${RAG_DIR}/${MANIFEST} (sha256 ${got.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…): it was changed by hand or half-written; rebuild with \`${REBUILD_RAG}\``,
-        );
-      const seg = buildSegment(shard, shardDocs(buf.toString('utf8'), entry.path));
+      const seg = buildSegment(shard, await shardDocs(root, entry));
       const w = staged.writer(rel);
-      for (const line of seg.lines) await w.writeLine(line);
+      for (const piece of seg.text()) {
+        let rows = 0;
+        for (let i = piece.indexOf('\n'); i !== -1; i = piece.indexOf('\n', i + 1)) rows++;
+        await w.writeText(piece, rows);
+      }
       await staged.closeWriter(rel);
       headers.push(seg.header);
       records.set(shard, { input: entry.sha256, data: { documents: seg.header.documents } });
