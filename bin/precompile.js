@@ -45,6 +45,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -441,6 +442,129 @@ export async function ensureBuild({ dirs = SOURCE_DIRS } = {}) {
     // the alias is only a shortcut
   }
   return dir;
+}
+
+/**
+ * The commands run from a bundle, and the dynamic imports of tasks/cli/commands.ts each keeps (the
+ * rest of the command table is cut out of it). `run-all --begin` and `run-all --collect` start on
+ * every `npm run` of a phase and at the end of every `npm run run-all`: as ~190 separate modules
+ * (zod's 95, globby's ~25, ~70 of ours), resolving, reading and compiling them was most of each
+ * process's ~0.5 s of CPU (docs/performance.md, "Issue #22: the no-op, bookkeeping bundle").
+ */
+const BUNDLES = {
+  'run-all': ['../run/begin.js', '../run/run-all.js', './phase-kit.js'],
+};
+
+/**
+ * The bundle to run for these CLI arguments (a name of BUNDLES), or null for the per-file build:
+ * `run-all` with `--begin` or `--collect` (the bookkeeping steps of a wireit build), unless
+ * DISTILL_BUNDLE=0, or source maps are on (the bundle has none; the per-file build does).
+ */
+export function bundleFor(argv) {
+  const v = process.env['DISTILL_BUNDLE'];
+  if (v === '0') return null;
+  const opts = `${process.env['NODE_OPTIONS'] ?? ''} ${process.execArgv.join(' ')}`;
+  if (/--enable-source-maps\b/.test(opts)) return null;
+  if (argv[0] !== 'run-all') return null;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--root') i++;
+    else if (a === '--begin' || a === '--collect') return 'run-all';
+  }
+  return null;
+}
+
+/**
+ * The bundle `name` of build `dir`: `<dir>/bundles/<name>.js`, one ESM file holding the CLI's entry
+ * with the modules that command can load (the build's compiled files, so `import.meta.url` keeps
+ * meaning each source file, and the packages they import: zod, globby, ...). Built on first use
+ * from the build's files (esbuild, ~0.3 s of CPU), and built again when a package file it holds
+ * changed: `<name>.json`, written after the bundle, records the size and mtime of every file it
+ * took from outside the build and of node_modules/.package-lock.json (which npm rewrites on every
+ * install), and a start checks them (~2 ms). The build's own files never change (content key).
+ * Throws when it cannot be built (the launcher then runs the per-file build).
+ */
+export async function ensureBundle(build, name) {
+  // real paths: esbuild names its inputs by them (node_modules may be a link)
+  const dir = realpathSync(build);
+  const out = join(dir, 'bundles', `${name}.js`);
+  const metaPath = join(dir, 'bundles', `${name}.json`);
+  try {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    if (Array.isArray(meta.inputs) && meta.inputs.every(([f, size, mtime]) => sameStat(dir, f, size, mtime)))
+      return out;
+  } catch {
+    // not built yet, or unreadable: built below
+  }
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch (e) {
+    throw new Error(`cannot load esbuild (${e.message})`);
+  }
+  const keep = new Set(BUNDLES[name]);
+  const commands = join(dir, 'tasks', 'cli', 'commands.js');
+  const r = await esbuild.build({
+    absWorkingDir: dir,
+    entryPoints: [join(dir, 'tasks', 'cli', 'main.js')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // a package's ES module build where it has one (jsonc-parser's UMD build requires its files
+    // by computed names, which a bundle cannot hold)
+    mainFields: ['module', 'main'],
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    // the CommonJS packages inlined (fast-glob, ...) require node's built-in modules
+    banner: {
+      js: "import { createRequire as __distillCreateRequire } from 'node:module'; const require = __distillCreateRequire(import.meta.url);",
+    },
+    plugins: [
+      {
+        name: 'distill-command-subset',
+        setup(b) {
+          // another command's module: never reached by this bundle's commands (bundleFor), and
+          // an error that says so if it were
+          b.onResolve({ filter: /.*/ }, (a) =>
+            a.kind === 'dynamic-import' && a.importer === commands && !keep.has(a.path)
+              ? { path: a.path, namespace: 'distill-not-bundled' }
+              : undefined,
+          );
+          b.onLoad({ filter: /.*/, namespace: 'distill-not-bundled' }, (a) => ({
+            contents: `throw new Error(${JSON.stringify(`distill: ${a.path} is not in the ${name} bundle (bin/precompile.js)`)});\n`,
+            loader: 'js',
+          }));
+        },
+      },
+    ],
+  });
+  const inputs = [];
+  const lock = join(REPO, 'node_modules', '.package-lock.json');
+  for (const f of [...Object.keys(r.metafile.inputs), relative(dir, lock)]) {
+    if (f.startsWith('distill-not-bundled:') || !f.startsWith('..')) continue; // the build's own files
+    try {
+      const s = statSync(join(dir, f));
+      inputs.push([f, s.size, s.mtimeMs]);
+    } catch {
+      if (f !== relative(dir, lock)) throw new Error(`${f}: gone while bundling`);
+    }
+  }
+  mkdirSync(join(dir, 'bundles'), { recursive: true });
+  writeAtomic(out, r.outputFiles[0].contents);
+  writeAtomic(metaPath, `${JSON.stringify({ inputs })}\n`);
+  return out;
+}
+
+/** True when file `f` (relative to `dir`) still has this size and mtime. */
+function sameStat(dir, f, size, mtime) {
+  try {
+    const s = statSync(join(dir, f));
+    return s.size === size && s.mtimeMs === mtime;
+  } catch {
+    return false;
+  }
 }
 
 /** Marks a build as used now (prune keeps builds used within KEEP_USED_MS). */
