@@ -532,6 +532,26 @@ export async function ensureBundle(build, name) {
               ? { path: a.path, namespace: 'distill-not-bundled' }
               : undefined,
           );
+          // a package that finds files next to its code (a worker's entry by import.meta.url,
+          // __dirname) stays a package node loads (hasha's hashing thread): its entry decides
+          b.onResolve({ filter: /^[^./]/ }, async (a) => {
+            if (a.path.startsWith('node:') || a.pluginData === 'distill-resolving') return undefined;
+            const r = await b.resolve(a.path, {
+              kind: a.kind,
+              importer: a.importer,
+              resolveDir: a.resolveDir,
+              pluginData: 'distill-resolving',
+            });
+            if (r.errors.length > 0 || r.external || !r.path) return undefined;
+            if (LOCATES_ITSELF.test(readFileSync(r.path, 'utf8'))) return { path: a.path, external: true };
+            return { path: r.path, namespace: r.namespace, sideEffects: r.sideEffects, suffix: r.suffix };
+          });
+          // and any other package file that does: not bundled at all (the per-file build runs)
+          b.onLoad({ filter: /[\\/]node_modules[\\/]/ }, (a) => {
+            if (!a.path.startsWith(`${dir}${sep}`) && LOCATES_ITSELF.test(readFileSync(a.path, 'utf8')))
+              return { errors: [{ text: `${a.path} locates files by its own path` }] };
+            return undefined;
+          });
           b.onLoad({ filter: /.*/, namespace: 'distill-not-bundled' }, (a) => ({
             contents: `throw new Error(${JSON.stringify(`distill: ${a.path} is not in the ${name} bundle (bin/precompile.js)`)});\n`,
             loader: 'js',
@@ -556,6 +576,9 @@ export async function ensureBundle(build, name) {
   writeAtomic(metaPath, `${JSON.stringify({ inputs })}\n`);
   return out;
 }
+
+/** Code that finds files by its own location, which a bundle moves (in packages: our own code maps import.meta.url). */
+const LOCATES_ITSELF = /\bimport\.meta\b|\b__dirname\b|\b__filename\b|\brequire\.resolve\b/;
 
 /** True when file `f` (relative to `dir`) still has this size and mtime. */
 function sameStat(dir, f, size, mtime) {
