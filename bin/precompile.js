@@ -478,10 +478,11 @@ export function bundleFor(argv) {
  * The bundle `name` of build `dir`: `<dir>/bundles/<name>.js`, one ESM file holding the CLI's entry
  * with the modules that command can load (the build's compiled files, so `import.meta.url` keeps
  * meaning each source file, and the packages they import: zod, globby, ...). Built on first use
- * from the build's files (esbuild, ~0.3 s of CPU), and built again when a package file it holds
- * changed: `<name>.json`, written after the bundle, records the size and mtime of every file it
- * took from outside the build and of node_modules/.package-lock.json (which npm rewrites on every
- * install), and a start checks them (~2 ms). The build's own files never change (content key).
+ * from the build's files (esbuild, ~0.3 s of CPU), and built again when the packages it holds may
+ * have changed: `<name>.json`, written after the bundle, records the size and mtime of every file
+ * it took from outside the build, of the node_modules folders they were found in and of
+ * node_modules/.package-lock.json (which npm rewrites on every install), and a start checks them
+ * (~200 stats, ~2 ms). The build's own files never change (content key).
  * Throws when it cannot be built (the launcher then runs the per-file build).
  */
 export async function ensureBundle(build, name) {
@@ -560,15 +561,23 @@ export async function ensureBundle(build, name) {
       },
     ],
   });
+  // every package file it holds, the node_modules folders they were found in and the one bare
+  // imports start from (a package added, removed or replaced there changes the folder's mtime),
+  // and npm's record of the install
+  const files = Object.keys(r.metafile.inputs).filter((f) => f.startsWith('..')); // not the build's own
+  const folders = new Set([relative(dir, join(REPO, 'node_modules'))]);
+  for (const f of files) {
+    const i = f.lastIndexOf('node_modules/');
+    if (i >= 0) folders.add(f.slice(0, i + 'node_modules'.length));
+  }
+  const lock = relative(dir, join(REPO, 'node_modules', '.package-lock.json'));
   const inputs = [];
-  const lock = join(REPO, 'node_modules', '.package-lock.json');
-  for (const f of [...Object.keys(r.metafile.inputs), relative(dir, lock)]) {
-    if (f.startsWith('distill-not-bundled:') || !f.startsWith('..')) continue; // the build's own files
+  for (const f of [...files, ...folders, lock]) {
     try {
       const s = statSync(join(dir, f));
       inputs.push([f, s.size, s.mtimeMs]);
-    } catch {
-      if (f !== relative(dir, lock)) throw new Error(`${f}: gone while bundling`);
+    } catch (e) {
+      if (f !== lock) throw e;
     }
   }
   mkdirSync(join(dir, 'bundles'), { recursive: true });
