@@ -12,7 +12,9 @@
 // (`new URL('./worker.ts', import.meta.url)`) maps to its compiled file by path alone, and an
 // edit recompiles in well under a second. Bundling would save part of the module resolution;
 // measured, the mirror tree already takes start-up to within ~0.1 s of `node -e 0`
-// (docs/performance.md, "Issue #22: precompiled CLI").
+// (docs/performance.md, "Issue #22: precompiled CLI"). The exception is run-all's bookkeeping
+// steps, which start on every `npm run` and load ~190 modules: they run from a bundle of the
+// build's own files (ensureBundle, below).
 //
 // - `import.meta.url` keeps meaning the source file: esbuild replaces it with the .ts file's URL
 //   in the checkout that runs it (the launcher's record, useBuild), so paths next to the code,
