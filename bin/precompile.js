@@ -535,6 +535,17 @@ export async function ensureBundle(build, name) {
               ? { path: a.path, namespace: 'distill-not-bundled' }
               : undefined,
           );
+          // zod's 64 translations of its messages (`z.locales`, a third of the bundle): no code
+          // here uses them (its English messages are imported apart; test/compiled-guard.test.ts)
+          b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (a) =>
+            /[\\/]node_modules[\\/]zod[\\/]/.test(a.importer)
+              ? { path: 'zod-locales', namespace: 'distill-empty' }
+              : undefined,
+          );
+          b.onLoad({ filter: /.*/, namespace: 'distill-empty' }, () => ({
+            contents: 'export {};\n',
+            loader: 'js',
+          }));
           // a package that finds files next to its code (a worker's entry by import.meta.url,
           // __dirname) stays a package node loads (hasha's hashing thread): its entry decides
           b.onResolve({ filter: /^[^./]/ }, async (a) => {
