@@ -348,6 +348,22 @@ test("run-all's bookkeeping steps (--begin, --collect) run from a bundle of the 
   assert.match(perFile.stdout + perFile.stderr, /not built/);
   assert.equal(norm(bundled.stdout), norm(perFile.stdout));
   assert.doesNotMatch(begin({ DISTILL_BUNDLE: '0' }).stderr, /from the bundle/);
+  // zod's messages (its locales are left out of the bundle, its English messages are not)
+  const bad = mkdtempSync(join(tmpdir(), 'distill-launcher-root-'));
+  temps.push(bad);
+  const config = JSON.parse(readFileSync(join(root, 'distill.config.json'), 'utf8')) as {
+    schema_version: unknown;
+    sources: { adapter: unknown }[];
+  };
+  config.schema_version = 'x';
+  (config.sources[0] as { adapter: unknown }).adapter = 5;
+  writeFileSync(join(bad, 'distill.config.json'), JSON.stringify(config));
+  const refusedBundled = distill(dir, ['run-all', '--begin', '--root', bad]);
+  const refused = distill(dir, ['run-all', '--begin', '--root', bad], { DISTILL_BUNDLE: '0' });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /schema_version: Invalid input: expected 1/);
+  assert.equal(refusedBundled.stderr.replace('from the bundle\n', ''), refused.stderr);
+  assert.equal(refusedBundled.code, refused.code);
   assert.doesNotMatch(distill(dir, ['run-all', '--help']).stderr, /from the bundle/);
 
   // a package file it holds, edited in place: bundled again
