@@ -450,8 +450,9 @@ export async function ensureBuild({ dirs = SOURCE_DIRS } = {}) {
  * The commands run from a bundle, and the dynamic imports of tasks/cli/commands.ts each keeps (the
  * rest of the command table is cut out of it). `run-all --begin` and `run-all --collect` start on
  * every `npm run` of a phase and at the end of every `npm run run-all`: as ~190 separate modules
- * (zod's 95, globby's ~25, ~70 of ours), resolving, reading and compiling them was most of each
- * process's ~0.5 s of CPU (docs/performance.md, "Issue #22: the no-op, bookkeeping bundle").
+ * (zod's 95, globby's ~25, ~45-70 of ours), loading them was most of each process's CPU; as one
+ * file begin takes about a third less CPU, collect a fifth less (docs/performance.md, "Issue #22:
+ * the no-op, a bundle for the bookkeeping steps").
  */
 const BUNDLES = {
   'run-all': ['../run/begin.js', '../run/run-all.js', './phase-kit.js'],
