@@ -595,8 +595,12 @@ export async function ensureBundle(build, name) {
     }
   }
   mkdirSync(join(dir, 'bundles'), { recursive: true });
+  rmSync(metaPath, { force: true });
   writeAtomic(out, r.outputFiles[0].contents);
-  writeAtomic(metaPath, `${JSON.stringify({ inputs })}\n`);
+  // as for the sources' stat alias (RACY_MS): a file written just now may be written again without
+  // its stats changing, so no record is kept for it (the next start bundles again)
+  const newest = Math.max(...inputs.map(([, , mtime]) => mtime));
+  if (statSync(out).mtimeMs - newest >= RACY_MS) writeAtomic(metaPath, `${JSON.stringify({ inputs })}\n`);
   return out;
 }
 

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -317,6 +318,17 @@ test("run-all's bookkeeping steps (--begin, --collect) run from a bundle of the 
   const pkg = join(dir, 'node_modules/fastest-levenshtein');
   rmSync(pkg);
   cpSync(join(REPO, 'node_modules/fastest-levenshtein'), pkg, { recursive: true, dereference: true });
+  // files written less than 3 s ago are not trusted by their stats (no record is kept: bundled
+  // again at the next start), as for the sources; these are made older
+  const age = (path: string, hours: number): void => {
+    const t = new Date(Date.now() - hours * 3600 * 1000);
+    if (statSync(path).isDirectory())
+      for (const f of readdirSync(path, { recursive: true, encoding: 'utf8' }) as string[])
+        utimesSync(join(path, f), t, t);
+    utimesSync(path, t, t);
+  };
+  age(pkg, 2);
+  utimesSync(join(dir, 'node_modules'), new Date(Date.now() - 3600e3), new Date(Date.now() - 3600e3));
   const root = mkdtempSync(join(tmpdir(), 'distill-launcher-root-'));
   temps.push(root);
   cpSync(join(REPO, 'test/fixtures/acceptance/distill.config.json'), join(root, 'distill.config.json'));
@@ -372,12 +384,23 @@ test("run-all's bookkeeping steps (--begin, --collect) run from a bundle of the 
   assert.equal(edited.code, 0, edited.stderr);
   assert.match(edited.stderr, /package edited/);
   assert.doesNotMatch(edited.stderr, /from the bundle/);
+  // edited just now: no record kept, so the next start bundles again (a second edit of the same
+  // size within the filesystem's timestamp granularity is seen too)
+  const meta = join(cache, build, 'bundles/run-all.json');
+  assert.ok(!existsSync(meta));
+  appendFileSync(bundle, "\nprocess.stderr.write('from the bundle\\n');\n");
+  assert.doesNotMatch(begin().stderr, /from the bundle/);
+  // once older, the record is kept
+  age(pkg, 1);
+  assert.equal(begin().code, 0);
+  assert.ok(existsSync(meta));
   // a package replaced (not edited) by another copy: bundled again
   appendFileSync(bundle, "\nprocess.stderr.write('from the bundle\\n');\n");
   const moved = `${pkg}-old`;
   cpSync(pkg, moved, { recursive: true });
   rmSync(pkg, { recursive: true });
   cpSync(join(REPO, 'node_modules/fastest-levenshtein'), pkg, { recursive: true, dereference: true });
+  age(pkg, 3);
   const replaced = begin();
   assert.doesNotMatch(replaced.stderr, /package edited|from the bundle/);
   // a source it holds: a new build, with its own bundle
