@@ -579,12 +579,14 @@ export async function ensureBundle(build, name) {
   // imports start from (a package added, removed or replaced there changes the folder's mtime),
   // and npm's record of the install
   const files = Object.keys(r.metafile.inputs).filter((f) => f.startsWith('..')); // not the build's own
-  const folders = new Set([relative(dir, join(REPO, 'node_modules'))]);
+  // by its real path: checkouts that link one node_modules share its builds, and record the same
+  const modules = realpathSync(join(REPO, 'node_modules'));
+  const folders = new Set([relative(dir, modules)]);
   for (const f of files) {
     const i = f.lastIndexOf('node_modules/');
     if (i >= 0) folders.add(f.slice(0, i + 'node_modules'.length));
   }
-  const lock = relative(dir, join(REPO, 'node_modules', '.package-lock.json'));
+  const lock = relative(dir, join(modules, '.package-lock.json'));
   const inputs = [];
   for (const f of [...files, ...folders, lock]) {
     try {
