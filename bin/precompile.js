@@ -12,7 +12,9 @@
 // (`new URL('./worker.ts', import.meta.url)`) maps to its compiled file by path alone, and an
 // edit recompiles in well under a second. Bundling would save part of the module resolution;
 // measured, the mirror tree already takes start-up to within ~0.1 s of `node -e 0`
-// (docs/performance.md, "Issue #22: precompiled CLI").
+// (docs/performance.md, "Issue #22: precompiled CLI"). The exception is run-all's bookkeeping
+// steps, which start on every `npm run` and load ~190 modules: they run from a bundle of the
+// build's own files (ensureBundle, below).
 //
 // - `import.meta.url` keeps meaning the source file: esbuild replaces it with the .ts file's URL
 //   in the checkout that runs it (the launcher's record, useBuild), so paths next to the code,
@@ -45,6 +47,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -441,6 +444,179 @@ export async function ensureBuild({ dirs = SOURCE_DIRS } = {}) {
     // the alias is only a shortcut
   }
   return dir;
+}
+
+/**
+ * The commands run from a bundle, and the dynamic imports of tasks/cli/commands.ts each keeps (the
+ * rest of the command table is cut out of it). `run-all --begin` and `run-all --collect` start on
+ * every `npm run` of a phase and at the end of every `npm run run-all`: as ~190 separate modules
+ * (zod's 95, globby's ~25, ~45-70 of ours), loading them was most of each process's CPU; as one
+ * file begin takes about a third less CPU, collect a fifth less (docs/performance.md, "Issue #22:
+ * the no-op, a bundle for the bookkeeping steps").
+ */
+const BUNDLES = {
+  'run-all': ['../run/begin.js', '../run/run-all.js', './phase-kit.js'],
+};
+
+/**
+ * The bundle to run for these CLI arguments (a name of BUNDLES), or null for the per-file build:
+ * `run-all` with `--begin` or `--collect` (the bookkeeping steps of a wireit build), unless
+ * DISTILL_BUNDLE=0, or source maps are on (the bundle has none; the per-file build does).
+ */
+export function bundleFor(argv) {
+  const v = process.env['DISTILL_BUNDLE'];
+  if (v === '0') return null;
+  const opts = `${process.env['NODE_OPTIONS'] ?? ''} ${process.execArgv.join(' ')}`;
+  if (/--enable-source-maps\b/.test(opts)) return null;
+  if (argv[0] !== 'run-all') return null;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--root') i++;
+    else if (a === '--begin' || a === '--collect') return 'run-all';
+  }
+  return null;
+}
+
+/**
+ * The bundle `name` of build `dir`: `<dir>/bundles/<name>.js`, one ESM file holding the CLI's entry
+ * with the modules that command can load (the build's compiled files, so `import.meta.url` keeps
+ * meaning each source file, and the packages they import: zod, globby, ...). Built on first use
+ * from the build's files (esbuild, ~0.3 s of CPU), and built again when the packages it holds may
+ * have changed: `<name>.json`, written after the bundle, records the size and mtime of every file
+ * it took from outside the build, of the node_modules folders they were found in and of
+ * node_modules/.package-lock.json (which npm rewrites on every install), and a start checks them
+ * (~125 stats: 2.5–9 ms at a load of 9). The build's own files never change (content key).
+ * Throws when it cannot be built (the launcher then runs the per-file build).
+ */
+export async function ensureBundle(build, name) {
+  // real paths: esbuild names its inputs by them (node_modules may be a link)
+  const dir = realpathSync(build);
+  const out = join(dir, 'bundles', `${name}.js`);
+  const metaPath = join(dir, 'bundles', `${name}.json`);
+  try {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    if (Array.isArray(meta.inputs) && meta.inputs.every(([f, size, mtime]) => sameStat(dir, f, size, mtime)))
+      return out;
+  } catch {
+    // not built yet, or unreadable: built below
+  }
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch (e) {
+    throw new Error(`cannot load esbuild (${e.message})`);
+  }
+  const keep = new Set(BUNDLES[name]);
+  const commands = join(dir, 'tasks', 'cli', 'commands.js');
+  const r = await esbuild.build({
+    absWorkingDir: dir,
+    entryPoints: [join(dir, 'tasks', 'cli', 'main.js')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // a package's ES module build where it has one (jsonc-parser's UMD build requires its files
+    // by computed names, which a bundle cannot hold)
+    mainFields: ['module', 'main'],
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    // the CommonJS packages inlined (fast-glob, ...) require node's built-in modules
+    banner: {
+      js: "import { createRequire as __distillCreateRequire } from 'node:module'; const require = __distillCreateRequire(import.meta.url);",
+    },
+    plugins: [
+      {
+        name: 'distill-command-subset',
+        setup(b) {
+          // another command's module: never reached by this bundle's commands (bundleFor), and
+          // an error that says so if it were
+          b.onResolve({ filter: /.*/ }, (a) =>
+            a.kind === 'dynamic-import' && a.importer === commands && !keep.has(a.path)
+              ? { path: a.path, namespace: 'distill-not-bundled' }
+              : undefined,
+          );
+          // zod's 64 translations of its messages (`z.locales`, a third of the bundle): no code
+          // here uses them (its English messages are imported apart; test/compiled-guard.test.ts)
+          b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (a) =>
+            /[\\/]node_modules[\\/]zod[\\/]/.test(a.importer)
+              ? { path: 'zod-locales', namespace: 'distill-empty' }
+              : undefined,
+          );
+          b.onLoad({ filter: /.*/, namespace: 'distill-empty' }, () => ({
+            contents: 'export {};\n',
+            loader: 'js',
+          }));
+          // a package that finds files next to its code (a worker's entry by import.meta.url,
+          // __dirname) stays a package node loads (hasha's hashing thread): its entry decides
+          b.onResolve({ filter: /^[^./]/ }, async (a) => {
+            if (a.path.startsWith('node:') || a.pluginData === 'distill-resolving') return undefined;
+            const r = await b.resolve(a.path, {
+              kind: a.kind,
+              importer: a.importer,
+              resolveDir: a.resolveDir,
+              pluginData: 'distill-resolving',
+            });
+            if (r.errors.length > 0 || r.external || !r.path) return undefined;
+            if (LOCATES_ITSELF.test(readFileSync(r.path, 'utf8'))) return { path: a.path, external: true };
+            return { path: r.path, namespace: r.namespace, sideEffects: r.sideEffects, suffix: r.suffix };
+          });
+          // and any other package file that does: not bundled at all (the per-file build runs)
+          b.onLoad({ filter: /[\\/]node_modules[\\/]/ }, (a) => {
+            if (!a.path.startsWith(`${dir}${sep}`) && LOCATES_ITSELF.test(readFileSync(a.path, 'utf8')))
+              return { errors: [{ text: `${a.path} locates files by its own path` }] };
+            return undefined;
+          });
+          b.onLoad({ filter: /.*/, namespace: 'distill-not-bundled' }, (a) => ({
+            contents: `throw new Error(${JSON.stringify(`distill: ${a.path} is not in the ${name} bundle (bin/precompile.js)`)});\n`,
+            loader: 'js',
+          }));
+        },
+      },
+    ],
+  });
+  // every package file it holds, the node_modules folders they were found in and the one bare
+  // imports start from (a package added, removed or replaced there changes the folder's mtime),
+  // and npm's record of the install
+  const files = Object.keys(r.metafile.inputs).filter((f) => f.startsWith('..')); // not the build's own
+  // by its real path: checkouts that link one node_modules share its builds, and record the same
+  const modules = realpathSync(join(REPO, 'node_modules'));
+  const folders = new Set([relative(dir, modules)]);
+  for (const f of files) {
+    const i = f.lastIndexOf('node_modules/');
+    if (i >= 0) folders.add(f.slice(0, i + 'node_modules'.length));
+  }
+  const lock = relative(dir, join(modules, '.package-lock.json'));
+  const inputs = [];
+  for (const f of [...files, ...folders, lock]) {
+    try {
+      const s = statSync(join(dir, f));
+      inputs.push([f, s.size, s.mtimeMs]);
+    } catch (e) {
+      if (f !== lock) throw e;
+    }
+  }
+  mkdirSync(join(dir, 'bundles'), { recursive: true });
+  rmSync(metaPath, { force: true });
+  writeAtomic(out, r.outputFiles[0].contents);
+  // as for the sources' stat alias (RACY_MS): a file written just now may be written again without
+  // its stats changing, so no record is kept for it (the next start bundles again)
+  const newest = Math.max(...inputs.map(([, , mtime]) => mtime));
+  if (statSync(out).mtimeMs - newest >= RACY_MS) writeAtomic(metaPath, `${JSON.stringify({ inputs })}\n`);
+  return out;
+}
+
+/** Code that finds files by its own location, which a bundle moves (in packages: our own code maps import.meta.url). */
+const LOCATES_ITSELF = /\bimport\.meta\b|\b__dirname\b|\b__filename\b|\brequire\.resolve\b/;
+
+/** True when file `f` (relative to `dir`) still has this size and mtime. */
+function sameStat(dir, f, size, mtime) {
+  try {
+    const s = statSync(join(dir, f));
+    return s.size === size && s.mtimeMs === mtime;
+  } catch {
+    return false;
+  }
 }
 
 /** Marks a build as used now (prune keeps builds used within KEEP_USED_MS). */

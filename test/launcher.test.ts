@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -306,4 +307,119 @@ test('DISTILL_TSX=1 runs the TypeScript through tsx, with the same result', () =
   assert.equal(compiled.code, 0, compiled.stderr);
   assert.equal(tsx.code, 0, tsx.stderr);
   assert.equal(tsx.stdout, compiled.stdout);
+});
+
+test("run-all's bookkeeping steps (--begin, --collect) run from a bundle of the build, rebuilt when a source or a package it holds changes", () => {
+  const dir = checkoutCopy();
+  const [build] = builds(dir) as [string];
+  const cache = join(dir, 'node_modules/.cache/distill');
+  rmSync(join(cache, build, 'bundles'), { recursive: true, force: true });
+  // a package of the copy's own (not a link to the checkout's), to edit below
+  const pkg = join(dir, 'node_modules/fastest-levenshtein');
+  rmSync(pkg);
+  cpSync(join(REPO, 'node_modules/fastest-levenshtein'), pkg, { recursive: true, dereference: true });
+  // files written less than 3 s ago are not trusted by their stats (no record is kept: bundled
+  // again at the next start), as for the sources; these are made older
+  const age = (path: string, hours: number): void => {
+    const t = new Date(Date.now() - hours * 3600 * 1000);
+    if (statSync(path).isDirectory())
+      for (const f of readdirSync(path, { recursive: true, encoding: 'utf8' }) as string[])
+        utimesSync(join(path, f), t, t);
+    utimesSync(path, t, t);
+  };
+  age(pkg, 2);
+  utimesSync(join(dir, 'node_modules'), new Date(Date.now() - 3600e3), new Date(Date.now() - 3600e3));
+  const root = mkdtempSync(join(tmpdir(), 'distill-launcher-root-'));
+  temps.push(root);
+  cpSync(join(REPO, 'test/fixtures/acceptance/distill.config.json'), join(root, 'distill.config.json'));
+  cpSync(join(REPO, 'test/fixtures/acceptance/data'), join(root, 'data'), { recursive: true });
+  const begin = (env: NodeJS.ProcessEnv = {}) => distill(dir, ['run-all', '--begin', '--root', root], env);
+
+  const first = begin();
+  assert.equal(first.code, 0, first.stderr);
+  const bundle = join(cache, build, 'bundles/run-all.js');
+  assert.ok(statSync(bundle).isFile(), 'built on first use');
+  // marked, to see which code runs: the bundle for --begin and --collect, not for other commands
+  // or with DISTILL_BUNDLE=0
+  appendFileSync(bundle, "\nprocess.stderr.write('from the bundle\\n');\n");
+  assert.match(begin().stderr, /from the bundle/);
+  const collect = (env: NodeJS.ProcessEnv = {}) =>
+    distill(dir, ['run-all', '--collect', '--root', root], env);
+  const bundled = collect();
+  assert.match(bundled.stderr, /from the bundle/);
+  const perFile = collect({ DISTILL_BUNDLE: '0' });
+  assert.doesNotMatch(perFile.stderr, /from the bundle/);
+  // the same report (nothing built in this root: every phase "not built", exit 1), run ids and times aside
+  const norm = (s: string): string =>
+    s
+      .replace(/\d{8}T\d{6}Z-[0-9a-z]+/g, 'RUN')
+      .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T')
+      .replace(/took [\d.]+ s/g, 'took');
+  assert.equal(bundled.code, 1, bundled.stderr);
+  assert.equal(perFile.code, 1, perFile.stderr);
+  assert.match(perFile.stdout + perFile.stderr, /not built/);
+  assert.equal(norm(bundled.stdout), norm(perFile.stdout));
+  assert.doesNotMatch(begin({ DISTILL_BUNDLE: '0' }).stderr, /from the bundle/);
+  // zod's messages (its locales are left out of the bundle, its English messages are not)
+  const bad = mkdtempSync(join(tmpdir(), 'distill-launcher-root-'));
+  temps.push(bad);
+  const config = JSON.parse(readFileSync(join(root, 'distill.config.json'), 'utf8')) as {
+    schema_version: unknown;
+    sources: { adapter: unknown }[];
+  };
+  config.schema_version = 'x';
+  (config.sources[0] as { adapter: unknown }).adapter = 5;
+  writeFileSync(join(bad, 'distill.config.json'), JSON.stringify(config));
+  const refusedBundled = distill(dir, ['run-all', '--begin', '--root', bad]);
+  const refused = distill(dir, ['run-all', '--begin', '--root', bad], { DISTILL_BUNDLE: '0' });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /schema_version: Invalid input: expected 1/);
+  assert.equal(refusedBundled.stderr.replace('from the bundle\n', ''), refused.stderr);
+  assert.equal(refusedBundled.code, refused.code);
+  assert.doesNotMatch(distill(dir, ['run-all', '--help']).stderr, /from the bundle/);
+
+  // a package file it holds, edited in place: bundled again
+  appendFileSync(join(pkg, 'esm/mod.js'), "\nprocess.stderr.write('package edited\\n');\n");
+  const edited = begin();
+  assert.equal(edited.code, 0, edited.stderr);
+  assert.match(edited.stderr, /package edited/);
+  assert.doesNotMatch(edited.stderr, /from the bundle/);
+  // edited just now: no record kept, so the next start bundles again (a second edit of the same
+  // size within the filesystem's timestamp granularity is seen too)
+  const meta = join(cache, build, 'bundles/run-all.json');
+  assert.ok(!existsSync(meta));
+  appendFileSync(bundle, "\nprocess.stderr.write('from the bundle\\n');\n");
+  assert.doesNotMatch(begin().stderr, /from the bundle/);
+  // once older, the record is kept
+  age(pkg, 1);
+  assert.equal(begin().code, 0);
+  assert.ok(existsSync(meta));
+  // a package replaced (not edited) by another copy: bundled again
+  appendFileSync(bundle, "\nprocess.stderr.write('from the bundle\\n');\n");
+  const moved = `${pkg}-old`;
+  cpSync(pkg, moved, { recursive: true });
+  rmSync(pkg, { recursive: true });
+  cpSync(join(REPO, 'node_modules/fastest-levenshtein'), pkg, { recursive: true, dereference: true });
+  age(pkg, 3);
+  const replaced = begin();
+  assert.doesNotMatch(replaced.stderr, /package edited|from the bundle/);
+  // a source it holds: a new build, with its own bundle
+  appendFileSync(join(dir, 'tasks/run/begin.ts'), "process.stderr.write('begin edited\\n');\n");
+  const source = begin();
+  assert.equal(source.code, 0, source.stderr);
+  assert.match(source.stderr, /begin edited/);
+  const [next] = builds(dir).filter((b) => b !== build) as [string];
+  assert.ok(statSync(join(cache, next, 'bundles/run-all.js')).isFile());
+});
+
+test('only run-all with --begin or --collect runs from the bundle', async () => {
+  const { bundleFor } = (await import(new URL('../bin/precompile.js', import.meta.url).href)) as {
+    bundleFor: (argv: string[]) => string | null;
+  };
+  assert.equal(bundleFor(['run-all', '--begin']), 'run-all');
+  assert.equal(bundleFor(['run-all', '--root', '/x', '--collect', '--json']), 'run-all');
+  assert.equal(bundleFor(['run-all']), null, 'run-all in one process runs every phase: not bundled');
+  assert.equal(bundleFor(['run-all', '--root', '--begin']), null, 'a value of --root');
+  assert.equal(bundleFor(['score', '--begin']), null);
+  assert.equal(bundleFor([]), null);
 });
