@@ -59,9 +59,7 @@ async function shardDocs(root: string, entry: { path: string; sha256: string }):
   const h = createHash('sha256');
   let problem: string | null = null;
   try {
-    for await (const { text, line } of jsonlLines(join(root, entry.path), 1 << 16)) {
-      h.update(text);
-      h.update('\n');
+    for await (const { text, line } of jsonlLines(join(root, entry.path), 1 << 16, (b) => h.update(b))) {
       if (problem !== null) continue; // read on: the hash says whether this is the published file
       let raw: unknown;
       try {
@@ -85,7 +83,7 @@ async function shardDocs(root: string, entry: { path: string; sha256: string }):
       `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
     );
   }
-  // the lines as read (blank lines left out, each ended by a newline): the published file's bytes exactly, or not that file
+  // the file's bytes as read (not its lines: a missing final newline, a blank line or a CR must not match)
   const got = h.digest('hex');
   if (got !== entry.sha256)
     throw new UserError(
