@@ -80,7 +80,7 @@ export function readCodeInputs(
     Object.values(parsed).every((v) => Array.isArray(v) && v.every((f) => typeof f === 'string'));
   if (!ok)
     throw new UserError('CONFIG_INVALID', `${CODE_INPUTS} is not an object of phase → module paths: ${fix}`);
-  const missing = phases.filter((p) => !Object.hasOwn(parsed, p));
+  const missing = phases.filter((p) => !Object.hasOwn(parsed as object, p));
   if (missing.length > 0)
     throw new UserError(
       'CONFIG_INVALID',
