@@ -168,6 +168,12 @@ test('index-rag over the bundled corpus scores every query as MiniSearch over ev
     assert.equal(other.code, 2, JSON.stringify(text.slice(-3)));
     assert.match(other.stderr, / does not match exports\/rag\/_manifest\.json /);
   }
+  // a folder where the shard should be: refused as unreadable, not an internal error
+  rmSync(join(root, shard));
+  mkdirSync(join(root, shard));
+  const folder = await inProcess(['index-rag', '--root', root]);
+  assert.equal(folder.code, 2, folder.stderr);
+  assert.match(folder.stderr, / cannot be read \(EISDIR\)/);
   assert.deepEqual(readdirSync(join(root, '.distill/scratch')), [], 'the scratch folder is removed');
 });
 

@@ -77,11 +77,19 @@ async function shardDocs(root: string, entry: { path: string; sha256: string }):
       docs.push(toIndexedDoc(res.data));
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    throw new UserError(
-      'UPSTREAM_DAMAGED',
-      `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
-    );
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new UserError(
+        'UPSTREAM_DAMAGED',
+        `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
+      );
+    // a folder in its place, no permission: a problem of the file, not a bug (reported as before this read line by line)
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
+      throw new UserError(
+        'UPSTREAM_DAMAGED',
+        `${entry.path} cannot be read (${code}) although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
+      );
+    throw e;
   }
   // the file's bytes as read (not its lines: a missing final newline, a blank line or a CR must not match)
   const got = h.digest('hex');
