@@ -269,3 +269,26 @@ test('a file copied under a new name (a duplicate source), its original then rem
   );
   await sameAsCold(root, ['--accept-source-changes']);
 });
+
+test('a damaged id table of the right size (or a state.json that is not an object): a full build, never one that trusts it', async () => {
+  const root = await built();
+  const [r0] = days(root, 'rewards') as [string];
+  const [first] = rows(root, join(KB, `rewards/${r0}.jsonl`));
+  // the table's bytes zeroed (its size kept): every id of the last build would read as unseen
+  const state = join(root, '.distill', 'cache', 'build-evidence-state');
+  const bin = readdirSync(state).find((f) => f.startsWith('ids-') && f.endsWith('.bin'));
+  assert.ok(bin, 'the last build left its id table');
+  writeFileSync(join(state, bin), Buffer.alloc(statSync(join(state, bin)).size));
+  // a new file repeating a row an unchanged old file kept: a DUPLICATE_RECORD only if the table is trusted correctly
+  writeFileSync(join(root, KB, 'rewards/2026-10-31.jsonl'), `${first}\n`);
+  const log = await sameAsCold(root);
+  assert.doesNotMatch(log, /\(incremental:/);
+  assert.equal(quarantine(root, 'rewards').filter((q) => q.reason === 'DUPLICATE_RECORD').length, 1);
+  // state.json holding JSON that is not an object
+  writeFileSync(join(state, 'state.json'), 'null\n');
+  appendFileSync(
+    join(root, KB, 'rewards/2026-10-31.jsonl'),
+    `${JSON.stringify({ trace_id: 'tr_incr_null', timestamp: '2026-10-31T09:00:00.000Z', environment: 'sql-sandbox', reward: 1, episode_id: 'ep_null' })}\n`,
+  );
+  assert.doesNotMatch(await sameAsCold(root), /\(incremental:/);
+});

@@ -394,6 +394,11 @@ test("run-all's bookkeeping steps (--begin, --collect) run from a bundle of the 
   age(pkg, 1);
   assert.equal(begin().code, 0);
   assert.ok(existsSync(meta));
+  // the bundle gone (a hand clean-up), its record left: bundled again, not a failed import
+  rmSync(bundle);
+  const gone = begin();
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.ok(existsSync(bundle) && existsSync(meta));
   // a package replaced (not edited) by another copy: bundled again
   appendFileSync(bundle, "\nprocess.stderr.write('from the bundle\\n');\n");
   const moved = `${pkg}-old`;

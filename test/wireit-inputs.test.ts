@@ -94,6 +94,15 @@ test("begin-run's code fingerprints: editing a module rewrites exactly the finge
     assert.match(e.message, /tasks\/phases\/code-inputs\.json cannot be read .*npm run wireit:inputs/);
     return true;
   });
+  // lists without a phase's (a bad merge, a hand edit): refused too, not that phase's fingerprint
+  // left as it was (wireit would then take the phase as fresh whatever its code became)
+  const { score: _dropped, ...others } = code;
+  writeFileSync(join(codeRoot, CODE_INPUTS), `${JSON.stringify(others)}\n`);
+  await assert.rejects(updateCodeDigests(root, codeRoot), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'CONFIG_INVALID');
+    assert.match(e.message, /code-inputs\.json has no module list for score: .*npm run wireit:inputs/);
+    return true;
+  });
 });
 
 test('every module a phase can load (static and dynamic imports, worker entry points) is an input of its wireit script', () => {

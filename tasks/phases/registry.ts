@@ -56,10 +56,14 @@ export const CODE_INPUTS = 'tasks/phases/code-inputs.json';
 
 /**
  * The module lists of `CODE_INPUTS` in `dir` (a checkout); refuses (CONFIG_INVALID) when the file is
- * missing, unreadable or not phase → list of paths: without it no phase's code is fingerprinted, and
- * release-freeze could not map a phase to its commit.
+ * missing, unreadable, not phase → list of paths, or without the list of one of `phases`: without
+ * it that phase's code is not fingerprinted (its old fingerprint would stay, and wireit would take
+ * the phase as fresh), and release-freeze could not map the phase to its commit.
  */
-export function readCodeInputs(dir: string): Record<string, string[]> {
+export function readCodeInputs(
+  dir: string,
+  phases: readonly string[] = PIPELINE.map((p) => p.phase),
+): Record<string, string[]> {
   const fix =
     "it lists the modules of each phase (wireit's code inputs); restore it from git or run `npm run wireit:inputs`";
   let parsed: unknown;
@@ -76,6 +80,12 @@ export function readCodeInputs(dir: string): Record<string, string[]> {
     Object.values(parsed).every((v) => Array.isArray(v) && v.every((f) => typeof f === 'string'));
   if (!ok)
     throw new UserError('CONFIG_INVALID', `${CODE_INPUTS} is not an object of phase → module paths: ${fix}`);
+  const missing = phases.filter((p) => !Object.hasOwn(parsed as object, p));
+  if (missing.length > 0)
+    throw new UserError(
+      'CONFIG_INVALID',
+      `${CODE_INPUTS} has no module list for ${missing.join(', ')}: ${fix}`,
+    );
   return parsed as Record<string, string[]>;
 }
 

@@ -34,7 +34,11 @@ function project(over: { testScript?: string } = {}): { dir: string; head: strin
     wireit: { 'build-evidence': { files: ['.distill/code/build-evidence.json', 'data/_kb/**'] } },
   };
   // the phase map takes a phase's own code from its module list, as npm run wireit:inputs writes it
-  const code = { 'build-evidence': ['tasks/lib/result.ts', 'tasks/phases/build-evidence/run.ts'] };
+  // (every phase has a list: release-freeze refuses lists without one of the phases it maps)
+  const code = {
+    ...Object.fromEntries(PIPELINE.map((p) => [p.phase, []])),
+    'build-evidence': ['tasks/lib/result.ts', 'tasks/phases/build-evidence/run.ts'],
+  };
   const dir = scratchRepo({
     'package.json': `${JSON.stringify(pkg, null, 2)}\n`,
     '.gitignore': '/reports/distillation/*\n.distill/\n',
@@ -150,6 +154,11 @@ test('without the module lists (tasks/phases/code-inputs.json) release-freeze re
   await assert.rejects(
     freeze(dir, { tests: runner }),
     /code-inputs\.json is not an object of phase → module paths/,
+  );
+  put(dir, CODE_INPUTS, '{"score": []}\n');
+  await assert.rejects(
+    freeze(dir, { tests: runner }),
+    /code-inputs\.json has no module list for build-evidence: /,
   );
   assert.equal(ran, false, 'no gate ran');
   assert.equal(existsSync(join(dir, RELEASE_MANIFEST)), false, 'no manifest written');

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FifoQueue } from '../../tasks/lib/fifo-queue.ts';
 import { Budget } from '../../tasks/lib/safety/budget.ts';
-import { CleanMemo } from '../../tasks/lib/safety/clean-memo.ts';
+import { CleanMemo, DecisionMemo } from '../../tasks/lib/safety/clean-memo.ts';
 
 test('FifoQueue: oldest first across compactions, size tracks pushes and shifts, empty gives undefined', () => {
   const q = new FifoQueue<number>();
@@ -57,4 +57,23 @@ test('CleanMemo: a short string that starts with U+0001 is never taken for the h
   // the memo's key of `long` is U+0001 + its sha256 in base64url: that very text, given as a string, is another string
   const lookalike = `\u0001${createHash('sha256').update(long).digest('base64url')}`;
   assert.equal(memo.replay(lookalike, budget), false);
+});
+
+test('DecisionMemo: long strings that differ only in a lone surrogate (or U+FFFD) have keys of their own', () => {
+  const memo = new DecisionMemo<string>(0, 100);
+  const base = 'id-'.padEnd(200, 'x');
+  // UTF-8 writes every lone surrogate as U+FFFD: a hash of the UTF-8 would give these four one key
+  const variants = [`${base}\uFFFD`, `${base}\uD800`, `${base}\uDBFF`, `${base}\uDC00`];
+  memo.remember(variants[0] as string, 'first', 1);
+  const budget = new Budget(1_000_000);
+  assert.equal(memo.replay(variants[0] as string, budget), 'first');
+  for (const v of variants.slice(1))
+    assert.equal(memo.replay(v, budget), undefined, JSON.stringify(v.slice(-1)));
+  memo.remember(variants[1] as string, 'second', 1);
+  assert.equal(memo.replay(variants[1] as string, budget), 'second');
+  assert.equal(memo.replay(variants[2] as string, budget), undefined);
+  // short strings are their own key, whatever their first character
+  for (const s of ['', '\u0000a', '\u0001a', '\u0002a', '\u0003a']) memo.remember(s, `v${s}`, 0);
+  for (const s of ['', '\u0000a', '\u0001a', '\u0002a', '\u0003a'])
+    assert.equal(memo.replay(s, budget), `v${s}`);
 });

@@ -157,6 +157,23 @@ test('index-rag over the bundled corpus scores every query as MiniSearch over ev
     ),
   );
   assert.deepEqual(strip(read(root, 'data/rag-index/_manifest.json')), strip(segmentsBefore));
+  // the published bytes less their final newline, or plus a blank line, or with CRLF line ends:
+  // not the published file either, although its rows are the same
+  entry.sha256 = sha256(reversed);
+  writeFileSync(join(root, 'exports/rag/_manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const text of [reversed.slice(0, -1), `${reversed}\n`, reversed.replace(/\n/g, '\r\n')]) {
+    writeFileSync(join(root, shard), text);
+    rmSync(join(root, '.distill/cache/exports/index-rag.json'), { force: true }); // else the shard's segment is reused unread
+    const other = await inProcess(['index-rag', '--root', root]);
+    assert.equal(other.code, 2, JSON.stringify(text.slice(-3)));
+    assert.match(other.stderr, / does not match exports\/rag\/_manifest\.json /);
+  }
+  // a folder where the shard should be: refused as unreadable, not an internal error
+  rmSync(join(root, shard));
+  mkdirSync(join(root, shard));
+  const folder = await inProcess(['index-rag', '--root', root]);
+  assert.equal(folder.code, 2, folder.stderr);
+  assert.match(folder.stderr, / cannot be read \(EISDIR\)/);
   assert.deepEqual(readdirSync(join(root, '.distill/scratch')), [], 'the scratch folder is removed');
 });
 

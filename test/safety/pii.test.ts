@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Budget } from '../../tasks/lib/safety/budget.ts';
@@ -195,4 +197,27 @@ test('safeId answers an id checked before the same way, charging the same work, 
   }
   assert.ok(safeId(carrying, new Budget()).startsWith(HASHED_ID_PREFIX));
   assert.equal(safeId(plain, new Budget()), plain);
+});
+
+test('safeId: a long id is never published as another id that differs from it only in a lone surrogate', () => {
+  const base = 'run-'.padEnd(200, 'a');
+  const first = `${base}\uFFFD`;
+  const second = `${base}\uD800`;
+  assert.equal(safeId(first, new Budget(1_000_000)), first);
+  assert.equal(safeId(second, new Budget(1_000_000)), second, 'not the remembered decision about the first');
+});
+
+test('safeId: the memo of decided ids keeps neither a long clean id nor its text as the decision', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  // 2,000 clean ids of 20,000 characters (40 MB of text), each a fresh string as JSON.parse makes them
+  for (let i = 0; i < 2000; i++) {
+    const id = JSON.parse(JSON.stringify(`task-${i}-`.padEnd(20_000, 'k'))) as string;
+    assert.equal(safeId(id, new Budget(10_000_000)), id);
+  }
+  gc();
+  const kept = process.memoryUsage().heapUsed - before;
+  assert.ok(kept < 10e6, `${(kept / 1e6).toFixed(1)} MB still held after the ids were dropped`);
 });

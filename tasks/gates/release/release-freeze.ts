@@ -146,7 +146,10 @@ export async function releaseFreeze(root: string, opts: FreezeOptions): Promise<
   const runners: FreezeRunners = { ...DEFAULT_RUNNERS, ...opts.runners };
   const pkg = await packageJson(root);
   // refused here, before the slow gates run, when the module lists are gone (gate 3 maps each phase by them)
-  const code = readCodeInputs(root);
+  const code = readCodeInputs(
+    root,
+    opts.phases.map((p) => p.phase),
+  );
   const tag = releaseTag(pkg.version);
   const repo = isRepo(root);
   const head = repo ? headCommit(root) : null;

@@ -19,11 +19,16 @@ const RAW_KEY_MAX = 128;
  * The memo key of `s`: the string itself when short (hashing costs more than keeping it), else U+0001 and its sha256
  * (base64url). sha256, not a fast non-cryptographic hash or md5: an entry says
  * "this string holds no secret", so two strings with one key must not be craftable. A short
- * string that starts with U+0001 is hashed too, so a raw key is never a hash key.
+ * string that starts with U+0001 or U+0002 is hashed too, so a raw key is never a hash key.
+ * The hash is of the string's UTF-8 only when it is well-formed: UTF-8 turns every lone surrogate
+ * into U+FFFD, so `x\uD800` and `x\uFFFD` would share a key. A string with a lone surrogate is
+ * hashed as its UTF-16 code units instead, under U+0002 (never the key of a well-formed string).
  */
 function keyOf(s: string): string {
-  if (s.length <= RAW_KEY_MAX && s.charCodeAt(0) !== 1) return s;
-  return `\u0001${hash('sha256', s, 'base64url')}`;
+  const first = s.charCodeAt(0);
+  if (s.length <= RAW_KEY_MAX && first !== 1 && first !== 2) return s;
+  if (s.isWellFormed()) return `\u0001${hash('sha256', s, 'base64url')}`;
+  return `\u0002${hash('sha256', Buffer.from(s, 'utf16le'), 'base64url')}`;
 }
 
 /**

@@ -56,16 +56,18 @@ export const HASHED_ID_PREFIX = 'pii-id:';
  * export's rescan checks the same ids in every format. An id whose check ran out of budget is
  * never remembered.
  */
-const decidedIds = new DecisionMemo<string>(0, MEMO_ENTRIES);
+const decidedIds = new DecisionMemo<string | null>(0, MEMO_ENTRIES);
 
 /** The id as it may be published: itself, or its hash when it carries PII (detectors on its decoded view, with `_` `.` `:` `/` as spaces too). */
 export function safeId(id: string, budget: Budget): string {
   if (id.startsWith(HASHED_ID_PREFIX)) return id;
   const known = decidedIds.replay(id, budget);
-  if (known !== undefined) return known;
+  if (known !== undefined) return known ?? id;
   const spent = budget.spent;
   const out = decideId(id, budget);
-  if (!budget.exhausted) decidedIds.remember(id, out, budget.spent - spent);
+  // an id published as itself is remembered as null, not as the id: the memo keeps a long id's
+  // hash, not the id (clean-memo.ts), and a value must not keep it either
+  if (!budget.exhausted) decidedIds.remember(id, out === id ? null : out, budget.spent - spent);
   return out;
 }
 

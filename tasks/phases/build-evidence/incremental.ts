@@ -20,7 +20,8 @@ import { ID_PARTS, IdTable, type IdPart } from './id-table.ts';
  *   quarantine file) the rows each source file contributed, in order (`parts`);
  * - `ids-<manifest>.bin`: the global duplicate-id table (id → the file and line of the row kept
  *   with it), the typed arrays of each of `IdTable`'s parts as they are, in part order (their
- *   slot counts in state.json);
+ *   slot counts and the file's sha256 in state.json: a table damaged at its right size, zeroed
+ *   say, would read as valid and miss the duplicates of every id it lost);
  * - `drops`: the rows dropped as DUPLICATE_RECORD, with their ids and the files their ids' keepers
  *   are in.
  *
@@ -75,7 +76,7 @@ export interface EvidenceState {
   /** Output file (relative to data/evidence) → [file index, rows] in the order the rows are in it. */
   parts: Record<string, [number, number][]>;
   drops: StateDrop[];
-  ids: { file: string; slots: number[] };
+  ids: { file: string; slots: number[]; sha256: string };
   outputs: OutputStat[];
 }
 
@@ -97,6 +98,7 @@ export async function previousBuild(root: string, key: string): Promise<Previous
   } catch {
     return 'no state of an earlier build';
   }
+  if (typeof state !== 'object' || state === null) return 'the state of the last build is damaged';
   if (state.format !== STATE_FORMAT) return 'the state of the last build has another format';
   if (state.key !== key) return 'the code or a parameter changed since the last build';
   let text: string;
@@ -111,7 +113,7 @@ export async function previousBuild(root: string, key: string): Promise<Previous
   if (!parsed.success) return `${EVIDENCE_DIR}/${MANIFEST} is invalid`;
   let ids: IdTable;
   try {
-    ids = await readIdTable(join(stateDir(root), state.ids.file), state.ids.slots);
+    ids = await readIdTable(join(stateDir(root), state.ids.file), state.ids.slots, state.ids.sha256);
   } catch {
     return 'the id table of the last build is missing or damaged';
   }
@@ -136,17 +138,24 @@ export async function writeState(
     const tmp = join(dir, `${file}.tmp-${process.pid}`);
     // part by part, straight from the arrays (a concatenated copy would double the table's memory at the end of the build)
     const fh = await fsp.open(tmp, 'w');
+    const digest = createHash('sha256');
     try {
       for (const { keys, vals, used } of parts)
-        for (const a of [keys, vals, used])
-          await fh.write(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+        for (const a of [keys, vals, used]) {
+          const view = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+          digest.update(view);
+          await fh.write(view);
+        }
     } finally {
       await fh.close();
     }
     await fsp.rename(tmp, join(dir, file));
     const slots = parts.map((p) => p.used.length);
     const stateTmp = join(dir, `state.json.tmp-${process.pid}`);
-    await fsp.writeFile(stateTmp, `${JSON.stringify({ ...state, ids: { file, slots } })}\n`);
+    await fsp.writeFile(
+      stateTmp,
+      `${JSON.stringify({ ...state, ids: { file, slots, sha256: digest.digest('hex') } })}\n`,
+    );
     await fsp.rename(stateTmp, join(dir, 'state.json'));
     for (const name of await fsp.readdir(dir))
       if (name !== file && name !== 'state.json') await fsp.rm(join(dir, name), { force: true });
@@ -156,7 +165,7 @@ export async function writeState(
 }
 
 /** The id table `writeState` wrote: each part's arrays read straight into aligned typed arrays. */
-async function readIdTable(path: string, slots: unknown): Promise<IdTable> {
+async function readIdTable(path: string, slots: unknown, sha256: unknown): Promise<IdTable> {
   if (
     !Array.isArray(slots) ||
     slots.length !== ID_PARTS ||
@@ -168,6 +177,7 @@ async function readIdTable(path: string, slots: unknown): Promise<IdTable> {
     const { size } = await fh.stat();
     if (size !== 21 * (slots as number[]).reduce((a, n) => a + n, 0)) throw new Error('wrong size');
     const parts: IdPart[] = [];
+    const digest = createHash('sha256');
     let pos = 0;
     const fill = async (a: Uint32Array | Uint8Array): Promise<void> => {
       const view = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -176,6 +186,7 @@ async function readIdTable(path: string, slots: unknown): Promise<IdTable> {
         if (bytesRead === 0) throw new Error('short read');
         done += bytesRead;
       }
+      digest.update(view);
       pos += view.length;
     };
     for (const n of slots as number[]) {
@@ -185,6 +196,7 @@ async function readIdTable(path: string, slots: unknown): Promise<IdTable> {
       await fill(part.used);
       parts.push(part);
     }
+    if (digest.digest('hex') !== sha256) throw new Error('not the bytes written');
     return IdTable.fromParts(parts);
   } finally {
     await fh.close();

@@ -59,9 +59,7 @@ async function shardDocs(root: string, entry: { path: string; sha256: string }):
   const h = createHash('sha256');
   let problem: string | null = null;
   try {
-    for await (const { text, line } of jsonlLines(join(root, entry.path), 1 << 16)) {
-      h.update(text);
-      h.update('\n');
+    for await (const { text, line } of jsonlLines(join(root, entry.path), 1 << 16, (b) => h.update(b))) {
       if (problem !== null) continue; // read on: the hash says whether this is the published file
       let raw: unknown;
       try {
@@ -79,13 +77,21 @@ async function shardDocs(root: string, entry: { path: string; sha256: string }):
       docs.push(toIndexedDoc(res.data));
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    throw new UserError(
-      'UPSTREAM_DAMAGED',
-      `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
-    );
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new UserError(
+        'UPSTREAM_DAMAGED',
+        `${entry.path} not found although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
+      );
+    // a folder in its place, no permission: a problem of the file, not a bug (reported as before this read line by line)
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
+      throw new UserError(
+        'UPSTREAM_DAMAGED',
+        `${entry.path} cannot be read (${code}) although ${RAG_DIR}/${MANIFEST} lists it; rebuild with \`${REBUILD_RAG}\``,
+      );
+    throw e;
   }
-  // the lines as read (blank lines left out, each ended by a newline): the published file's bytes exactly, or not that file
+  // the file's bytes as read (not its lines: a missing final newline, a blank line or a CR must not match)
   const got = h.digest('hex');
   if (got !== entry.sha256)
     throw new UserError(
