@@ -50,10 +50,22 @@ export class DecisionMemo<V> {
     private readonly maxEntries = MEMO_ENTRIES,
   ) {}
 
+  /** The string last looked up and its key: a miss is scanned, then remembered, and its key (a sha256 when long) is computed once. */
+  private lastString: string | null = null;
+  private lastKey = '';
+
+  private keyOf(s: string): string {
+    if (s !== this.lastString) {
+      this.lastKey = keyOf(s);
+      this.lastString = s;
+    }
+    return this.lastKey;
+  }
+
   /** The remembered decision about `s`, its work charged to `budget`; undefined when not remembered or it does not fit. */
   replay(s: string, budget: Budget): V | undefined {
     if (s.length < this.minChars) return undefined;
-    const e = this.entries.get(keyOf(s));
+    const e = this.entries.get(this.keyOf(s));
     if (e === undefined || budget.exhausted || budget.spent + e.cost > budget.limit) return undefined;
     budget.spent += e.cost;
     return e.value;
@@ -62,7 +74,7 @@ export class DecisionMemo<V> {
   /** Remembers `value` as the decision about `s`, having cost `cost` characters of work. */
   remember(s: string, value: V, cost: number): void {
     if (s.length < this.minChars) return;
-    const key = keyOf(s);
+    const key = this.keyOf(s);
     if (this.entries.has(key)) return;
     this.entries.set(key, { value, cost });
     this.order.push(key);
