@@ -16,7 +16,7 @@ import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CLI, inProcess, keepLastDays, runCli, tempProject, treeHashes } from '../helpers/project.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
-import { RECENT_DAYS, template } from '../helpers/built.ts';
+import { builtProject, RECENT_DAYS, template } from '../helpers/built.ts';
 
 // The job-queue executor (issue #25, docs/scale-out.md) against a real redis-server: the last days
 // of the bundled corpus built with 2 `distill worker` processes while a third is killed with
@@ -300,7 +300,11 @@ test('Redis unreachable: a phase and a worker fail at once with QUEUE_UNREACHABL
 });
 
 test('an eval set edited between two screen runs served by one long-lived worker: the queue screens against the new eval rows, as in-process does', async () => {
-  const { root, url } = project();
+  // evidence and scored runs of the last days built in-process (the suite's template): only screen
+  // is on the queue here
+  const root = await builtProject('scored-recent', 'distill-queue-');
+  projects.push(root);
+  const url = redis.url(++db);
   // the project protects evals/*.jsonl from the start (one unrelated row), so only the file's content changes
   const cfgPath = join(root, 'distill.config.json');
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { eval_sets: string[] };
@@ -312,11 +316,6 @@ test('an eval set edited between two screen runs served by one long-lived worker
     evalFile,
     `${JSON.stringify({ question: 'an unrelated held-out question about tide tables' })}\n`,
   );
-  // evidence and scored runs built in-process: only screen is on the queue here
-  for (const phase of ['build-evidence', 'score']) {
-    const r = await inProcess([phase, '--root', root], { env: { DISTILL_QUEUE: 'local' } });
-    assert.equal(r.code, 0, r.stderr);
-  }
   const w = await startWorker(root, url);
   await build(root, url, [['screen']]);
   assert.ok(executor(root, 'screen')?.jobs, 'screen ran on the queue');
