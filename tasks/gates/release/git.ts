@@ -1,12 +1,22 @@
 import { spawnSync } from 'node:child_process';
+import { mayBeInGitRepo } from '../../lib/git-repo.ts';
 
 /**
  * The git facts release-freeze needs, read with plain `git` commands in the project root. Each
  * function returns a value or null; none of them changes the repository (no tag is ever created).
  */
 
-/** Runs git in `root`; stdout as a Buffer (paths and blobs are bytes). */
+/**
+ * Runs git in `root`; stdout as a Buffer (paths and blobs are bytes). Where no repository can hold
+ * `root` (mayBeInGitRepo), it answers as git would there (exit 128), without starting git.
+ */
 function git(root: string, args: readonly string[]): { code: number; stdout: Buffer; stderr: string } {
+  if (!mayBeInGitRepo(root))
+    return {
+      code: 128,
+      stdout: Buffer.alloc(0),
+      stderr: 'fatal: not a git repository (or any of the parent directories): .git',
+    };
   const r = spawnSync('git', args, { cwd: root, maxBuffer: 256 * 1024 * 1024 });
   return {
     code: r.status ?? 1,
