@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { mayBeInGitRepo } from './git-repo.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DistillConfig } from '../../schemas/config.ts';
@@ -89,6 +90,7 @@ let codeVersionCache: string | undefined;
 /** The git commit of the code (for receipts only, never datasets); "unknown" outside a checkout. */
 export function codeVersion(root: string): string {
   if (codeVersionCache) return codeVersionCache;
+  if (!mayBeInGitRepo(root)) return 'unknown'; // no git process: not cached, a repository may appear
   try {
     codeVersionCache = execFileSync('git', ['rev-parse', 'HEAD'], {
       cwd: root,

@@ -50,6 +50,11 @@ const GIT_ENV = {
   GIT_AUTHOR_EMAIL: 'test@example.invalid',
   GIT_COMMITTER_NAME: 'test',
   GIT_COMMITTER_EMAIL: 'test@example.invalid',
+  // no `git maintenance run --auto` process after each of the tests' commits (a scratch repository
+  // of a few commits never needs it)
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'maintenance.auto',
+  GIT_CONFIG_VALUE_0: 'false',
 };
 
 /** Runs git in `dir` and returns stdout; throws on failure. */

@@ -16,13 +16,14 @@ import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CLI, inProcess, keepLastDays, runCli, tempProject, treeHashes } from '../helpers/project.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { builtProject, RECENT_DAYS, template } from '../helpers/built.ts';
 
 // The job-queue executor (issue #25, docs/scale-out.md) against a real redis-server: the last days
-// of the bundled corpus built with 4 `distill worker` processes, and with 1 (the Redis-outage test,
-// which builds through one worker), give the bytes of the in-process build; a worker killed with
-// SIGKILL in the middle of a job of each pooled phase; Redis killed mid-run. The last DAYS days,
-// not all 30: a sixth of the jobs (one per source file in build-evidence and screen), the same
-// code paths.
+// of the bundled corpus built with 2 `distill worker` processes while a third is killed with
+// SIGKILL in the middle of a job of each pooled phase (the SIGKILL test), and with 1 (the
+// Redis-outage test, which builds through one worker while Redis is killed mid-run), give the
+// bytes of the in-process build. The last DAYS days, not all 30: a sixth of the jobs (one per
+// source file in build-evidence and screen), the same code paths.
 
 const POOLED = ['build-evidence', 'score', 'screen'];
 /** Short locks so a killed worker's job is retried within seconds (the default is 30 s). */
@@ -58,19 +59,15 @@ function project(): { root: string; url: string } {
   return { root: recentProject(), url: redis.url(++db) };
 }
 
-let reference: Promise<string> | null = null;
-
-/** recentProject built in this process, every phase (no queue): what every queue build must equal. */
-function inProcessBuild(): Promise<string> {
-  reference ??= (async () => {
-    const root = recentProject();
-    for (const argv of await pipelineArgv()) {
-      const r = await inProcess([...argv, '--root', root], { env: { DISTILL_QUEUE: 'local' } });
-      assert.equal(r.code, 0, `distill ${argv.join(' ')} in-process: ${r.stderr}`);
-    }
-    return root;
-  })();
-  return reference;
+/**
+ * What every queue build must equal: the same days built in-process, every phase, no queue. That is
+ * the suite's `audit` template (test/helpers/built.ts: `distill run-all` on the last RECENT_DAYS
+ * days, built once per suite; its datasets and exports are those of the phase commands run one by
+ * one), read, never written.
+ */
+async function inProcessBuild(): Promise<string> {
+  assert.equal(RECENT_DAYS, DAYS, 'the template holds the days the projects hold');
+  return template('audit');
 }
 
 interface RunningWorker {
@@ -172,7 +169,7 @@ async function assertFleetBuild(root: string, url: string, ws: RunningWorker[]):
   assert.equal(Object.keys(executor(root, 'screen')?.by_worker ?? {}).length, n);
   // the exports are not pooled: no executor record
   assert.equal(executor(root, 'export-sft'), undefined);
-  const q = await runCli(['queue', '--json', '--root', root], { env: { DISTILL_QUEUE: url } });
+  const q = await inProcess(['queue', '--json', '--root', root], { env: { DISTILL_QUEUE: url } });
   assert.equal(q.code, 0, q.stderr);
   const status = JSON.parse(q.stdout) as {
     phases: { phase: string; completed: number; failed: number; waiting: number }[];
@@ -182,24 +179,17 @@ async function assertFleetBuild(root: string, url: string, ws: RunningWorker[]):
   for (const w of ws) assert.equal(await w.stop(), 0, w.err());
 }
 
-// 1 worker: the Redis-outage test below builds the whole pipeline through one worker and makes the
-// same checks; 2 workers at once: the SIGKILL test (a steady and a crashing worker); 1 vs 2 at 100k
-// rows: the bench
-test('the corpus built with 4 worker processes: every dataset and export is byte-identical to the in-process build', async () => {
-  const { root, url } = project();
-  const ws = await Promise.all(Array.from({ length: 4 }, () => startWorker(root, url)));
-  await build(root, url, await pipelineArgv());
-  await assertFleetBuild(root, url, ws);
-});
-
-test('a worker killed (SIGKILL) in the middle of a job of each pooled phase: the run completes with the same bytes', async () => {
+// 1 worker: the Redis-outage test below builds the whole pipeline through one worker; 2 workers
+// (and a crashing third): the SIGKILL test, which then builds the rest of the pipeline through the
+// two and makes the same checks; 1 vs 2 at 100k rows: the bench
+test('workers killed (SIGKILL) in the middle of a job of each pooled phase while two steady workers serve: the run completes with the same bytes, and the whole build through the two is byte-identical to the in-process build', async () => {
   const local = await inProcessBuild();
   const { root, url } = project();
   // several score partitions, so the crashing worker surely gets a score job
   const env = { DISTILL_SCORE_PARTITION_BYTES: '20000' };
-  const steady = await startWorker(root, url, env);
+  const steady = await Promise.all([startWorker(root, url, env), startWorker(root, url, env)]);
   // one crashing worker per phase, serving before the phase starts (so it surely takes a job of
-  // it, however fast the steady worker is): it dies at its 2nd job of build-evidence, at its 1st
+  // it, however fast the steady workers are): it dies at its 2nd job of build-evidence, at its 1st
   // score job, at its 1st screen job; the job it held is retried once its lock expires
   const crashAt = ['queue:build-evidence:job:2', 'queue:score:job:1', 'queue:screen:job:1'];
   for (const [i, phase] of POOLED.entries()) {
@@ -228,7 +218,14 @@ test('a worker killed (SIGKILL) in the middle of a job of each pooled phase: the
       ).counts;
     assert.deepEqual(counts(root), counts(local), phase);
   }
-  assert.equal(await steady.stop(), 0);
+  // the rest of the pipeline on the queue setting: the whole build through the two steady workers
+  // (the screen crasher completed no job, so the two are screen's only workers)
+  await build(
+    root,
+    url,
+    (await pipelineArgv()).filter((argv) => !POOLED.includes(argv[0] as string)),
+  );
+  await assertFleetBuild(root, url, steady);
 });
 
 test('Redis killed in the middle of a phase: it fails naming the queue, nothing is published; rerun once Redis is back gives the same bytes; the whole build through this one worker is byte-identical to the in-process build', async () => {
@@ -303,7 +300,11 @@ test('Redis unreachable: a phase and a worker fail at once with QUEUE_UNREACHABL
 });
 
 test('an eval set edited between two screen runs served by one long-lived worker: the queue screens against the new eval rows, as in-process does', async () => {
-  const { root, url } = project();
+  // evidence and scored runs of the last days built in-process (the suite's template): only screen
+  // is on the queue here
+  const root = await builtProject('scored-recent', 'distill-queue-');
+  projects.push(root);
+  const url = redis.url(++db);
   // the project protects evals/*.jsonl from the start (one unrelated row), so only the file's content changes
   const cfgPath = join(root, 'distill.config.json');
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { eval_sets: string[] };
@@ -315,11 +316,6 @@ test('an eval set edited between two screen runs served by one long-lived worker
     evalFile,
     `${JSON.stringify({ question: 'an unrelated held-out question about tide tables' })}\n`,
   );
-  // evidence and scored runs built in-process: only screen is on the queue here
-  for (const phase of ['build-evidence', 'score']) {
-    const r = await inProcess([phase, '--root', root], { env: { DISTILL_QUEUE: 'local' } });
-    assert.equal(r.code, 0, r.stderr);
-  }
   const w = await startWorker(root, url);
   await build(root, url, [['screen']]);
   assert.ok(executor(root, 'screen')?.jobs, 'screen ran on the queue');

@@ -5,7 +5,18 @@ import { test } from 'node:test';
 import { STOPPED_EXIT } from '../../tasks/lib/stop.ts';
 import { CLI } from '../helpers/project.ts';
 import { ls } from './fixture.ts';
-import { gone, PAUSE, pausedPhase, sleep, smallRepo, startJob, temps, userEnv } from './process-fixture.ts';
+import {
+  gone,
+  PAUSE,
+  pausedPhase,
+  pidAlive,
+  sleep,
+  smallRepo,
+  startJob,
+  temps,
+  userEnv,
+  type Started,
+} from './process-fixture.ts';
 
 /**
  * docs/reliability.md "Killing a build stops every phase it started" and "One build at a time": killing `npm run run-all` (its whole process group,
@@ -32,29 +43,41 @@ function assertNothingPublished(root: string, what: string): void {
   assert.deepEqual(temps(root), [], `${what}: no temp file left`);
 }
 
+/**
+ * Kills the paused `npm run run-all` job (its whole process group, or npm alone) and checks that its
+ * phase stops, publishes nothing and that no later phase starts.
+ */
+async function killAndCheck(
+  root: string,
+  job: Started,
+  phasePid: number,
+  kind: { name: string; sig: NodeJS.Signals; group: boolean },
+): Promise<void> {
+  const npmPid = job.child.pid as number;
+  process.kill(kind.group ? -npmPid : npmPid, kind.sig);
+  assert.ok(await gone(phasePid), `build-evidence (pid ${phasePid}) still runs after ${kind.name}`);
+  // whatever was left of the build (wireit, when npm alone was killed) ends without starting score
+  await Promise.race([job.done, sleep(10_000)]);
+  await sleep(500);
+  assertNothingPublished(root, kind.name);
+  assert.equal(existsSync(join(root, 'data/scored-runs')), false, 'score did not run');
+  assert.deepEqual(
+    ls(join(root, 'reports/distillation')).filter((n) => !n.startsWith('.')),
+    [],
+    'no run folder: no phase wrote a receipt',
+  );
+}
+
 for (const kind of [
   { name: 'SIGKILL to the whole process group', sig: 'SIGKILL', group: true },
   { name: 'SIGTERM to the whole process group', sig: 'SIGTERM', group: true },
   { name: 'SIGINT to the whole process group (Ctrl-C)', sig: 'SIGINT', group: true },
-  { name: 'SIGTERM to npm alone (wireit outlives it)', sig: 'SIGTERM', group: false },
 ] as const) {
   test(`npm run run-all killed by ${kind.name}: the running phase stops and publishes nothing; no later phase starts`, async () => {
     const root = smallRepo();
     const job = startJob('npm', ['run', 'run-all'], root, userEnv({ DISTILL_PAUSE_AT: PAUSE }));
     const phasePid = await pausedPhase(root, 'data_evidence', job);
-    const npmPid = job.child.pid as number;
-    process.kill(kind.group ? -npmPid : npmPid, kind.sig);
-    assert.ok(await gone(phasePid), `build-evidence (pid ${phasePid}) still runs after ${kind.name}`);
-    // whatever was left of the build (wireit, when npm alone was killed) ends without starting score
-    await Promise.race([job.done, sleep(10_000)]);
-    await sleep(500);
-    assertNothingPublished(root, kind.name);
-    assert.equal(existsSync(join(root, 'data/scored-runs')), false, 'score did not run');
-    assert.deepEqual(
-      ls(join(root, 'reports/distillation')).filter((n) => !n.startsWith('.')),
-      [],
-      'no run folder: no phase wrote a receipt',
-    );
+    await killAndCheck(root, job, phasePid, kind);
   });
 }
 
@@ -82,11 +105,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-test('a second npm run run-all, while the first runs, says at once which build holds it (pid, start time) and changes nothing; so does distill run-all', async () => {
+// the build a second one is refused by is then killed by SIGTERM to npm alone (one build for both)
+test('a second npm run run-all, while the first runs, says at once which build holds it (pid, start time) and changes nothing; so does distill run-all; then npm run run-all killed by SIGTERM to npm alone (wireit outlives it): the running phase stops and publishes nothing; no later phase starts', async () => {
   const root = smallRepo();
   const first = startJob('npm', ['run', 'run-all'], root, userEnv({ DISTILL_PAUSE_AT: PAUSE }));
   try {
-    await pausedPhase(root, 'data_evidence', first);
+    const phasePid = await pausedPhase(root, 'data_evidence', first);
     const npmPid = first.child.pid as number;
     const lock = JSON.parse(readFileSync(join(root, '.distill/locks/run.lock'), 'utf8')) as {
       pid: number;
@@ -118,8 +142,18 @@ test('a second npm run run-all, while the first runs, says at once which build h
       [],
       'no run folder',
     );
+    assert.ok(pidAlive(phasePid), 'the first build is still paused in its phase');
+    await killAndCheck(root, first, phasePid, {
+      name: 'SIGTERM to npm alone (wireit outlives it)',
+      sig: 'SIGTERM',
+      group: false,
+    });
   } finally {
-    process.kill(-(first.child.pid as number), 'SIGKILL');
-    await first.done;
+    try {
+      process.kill(-(first.child.pid as number), 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+    await Promise.race([first.done, sleep(10_000)]);
   }
 });

@@ -3,7 +3,7 @@ import { appendFileSync, readdirSync, readFileSync, rmSync, truncateSync, writeF
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatVerify, phaseFolders, verifyProject } from '../../tasks/inspect/verify.ts';
-import { runCli } from '../helpers/project.ts';
+import { inProcess, runCli } from '../helpers/project.ts';
 import { pipeline, pipelineProject, tempDir } from './fixture.ts';
 
 /**
@@ -12,7 +12,10 @@ import { pipeline, pipelineProject, tempDir } from './fixture.ts';
  * missing file or a stray one.
  */
 
-/** What `distill verify` prints and returns (the command is these two calls; the bin is run once below). */
+/**
+ * What `distill verify` prints and returns (the command is these two calls; the CLI's `main` runs it
+ * in-process twice below, the bin once).
+ */
 async function verify(root: string): Promise<{ code: number; stdout: string }> {
   const report = await verifyProject(root);
   return { code: report.ok ? 0 : 1, stdout: `${formatVerify(report)}\n` };
@@ -35,7 +38,7 @@ async function project(): Promise<string> {
 
 test('verify passes on a fresh build and lists every phase folder', async () => {
   const root = await project();
-  const r = await runCli(['verify', '--root', root]);
+  const r = await inProcess(['verify', '--root', root]);
   assert.equal(r.code, 0, r.stdout);
   const folders = await phaseFolders(root);
   assert.ok(
@@ -90,7 +93,7 @@ test('verify names a truncated file, a flipped byte, a missing file and a stray 
     r.stdout,
     /\n✖ verify: 4 of \d+ phase folders changed after they were published; rebuild them \(e\.g\. `npm run export-all`\) or restore the files\n$/,
   );
-  const json = await runCli(['verify', '--json', '--root', root]);
+  const json = await inProcess(['verify', '--json', '--root', root]);
   assert.equal(json.code, 1);
   const report = JSON.parse(json.stdout) as Awaited<ReturnType<typeof verifyProject>>;
   assert.equal(report.ok, false);

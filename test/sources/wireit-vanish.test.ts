@@ -82,67 +82,83 @@ async function ok(dir: string, env?: NodeJS.ProcessEnv): Promise<void> {
 const rows = (prefix: string, k: number): string =>
   jsonl(...Array.from({ length: k }, (_, i) => reward(`${prefix}${i}`, `2026-10-02T10:0${i}:00Z`)));
 
-test('npm run build-evidence: a file deleted back to a state built before is refused (SOURCE_MISSING), not restored from the cache', async () => {
+// One project, one build after another (each `npm run build-evidence` costs a few CPU seconds: npm,
+// wireit, begin-run and the phase): a data/_kb file truncated back to a state built before, one
+// deleted back to a state built before, then files outside data/_kb; eight builds where three
+// projects took eleven.
+test('npm run build-evidence: sources changed back to a state built before are refused, not restored from the cache; sources outside data/_kb are fingerprinted and checked', async (t) => {
   const A = 'data/_kb/rewards/a.jsonl';
   const B = 'data/_kb/rewards/b.jsonl';
-  const dir = project(['data/_kb/rewards/*.jsonl'], { [A]: rows('ta', 2) });
+  const LA = 'logs/a.jsonl';
+  const LB = 'logs/b.jsonl';
+  const dir = project(['data/_kb/rewards/*.jsonl', 'logs/*.jsonl'], {
+    [A]: rows('ta', 1),
+    [LA]: rows('la', 1),
+    [LB]: rows('lb', 2),
+  });
   await ok(dir);
-  writeFileSync(join(dir, B), rows('tb', 3));
-  await ok(dir);
-  assert.deepEqual(published(dir), { [A]: 2, [B]: 3 });
-
-  unlinkSync(join(dir, B));
-  const r = await npmBuild(dir);
-  assert.notEqual(r.code, 0, r.out);
-  assert.match(r.out, /SOURCE_MISSING/);
-  assert.match(r.out, /data\/_kb\/rewards\/b\.jsonl: it is gone/);
-  assert.match(r.out, /the last build made 3 evidence records from its 3 rows/);
-  assert.match(r.out, /DISTILL_ACCEPT_SOURCE_CHANGES=1/);
-  assert.deepEqual(published(dir), { [A]: 2, [B]: 3 }, 'the published build is left as it was');
-
-  // accepted: the rows leave, as the operator said
-  await ok(dir, { DISTILL_ACCEPT_SOURCE_CHANGES: '1' });
-  assert.deepEqual(published(dir), { [A]: 2 });
-  // and once accepted, the next build is fine
-  await ok(dir);
-  assert.deepEqual(published(dir), { [A]: 2 });
-});
-
-test('npm run build-evidence: a file truncated back to a state built before is refused (SOURCE_TRUNCATED), not restored from the cache', async () => {
-  const A = 'data/_kb/rewards/a.jsonl';
-  const dir = project(['data/_kb/rewards/*.jsonl'], { [A]: rows('ta', 1) });
-  await ok(dir);
+  assert.deepEqual(published(dir), { [A]: 1, [LA]: 1, [LB]: 2 });
   const oneRow = readFileSync(join(dir, A)).length;
-  appendFileSync(join(dir, A), jsonl(reward('tz', '2026-10-03T10:00:00Z')));
-  await ok(dir);
-  assert.deepEqual(published(dir), { [A]: 2 });
+  const extra = jsonl(reward('tz', '2026-10-03T10:00:00Z'));
+  const extraLog = jsonl(reward('lz', '2026-10-03T10:00:00Z'));
 
-  truncateSync(join(dir, A), oneRow);
-  const r = await npmBuild(dir);
-  assert.notEqual(r.code, 0, r.out);
-  assert.match(r.out, /SOURCE_TRUNCATED/);
-  assert.match(
-    r.out,
-    /data\/_kb\/rewards\/a\.jsonl: the file is \d+ bytes now, but the last build read \d+ bytes of it/,
+  await t.test('a file truncated back to a state built before is refused (SOURCE_TRUNCATED)', async () => {
+    appendFileSync(join(dir, A), extra);
+    await ok(dir);
+    assert.deepEqual(published(dir), { [A]: 2, [LA]: 1, [LB]: 2 });
+
+    truncateSync(join(dir, A), oneRow); // the sources of the first build again
+    const r = await npmBuild(dir);
+    assert.notEqual(r.code, 0, r.out);
+    assert.match(r.out, /SOURCE_TRUNCATED/);
+    assert.match(
+      r.out,
+      /data\/_kb\/rewards\/a\.jsonl: the file is \d+ bytes now, but the last build read \d+ bytes of it/,
+    );
+    assert.deepEqual(published(dir), { [A]: 2, [LA]: 1, [LB]: 2 });
+    appendFileSync(join(dir, A), extra); // back to the published bytes
+  });
+
+  await t.test('a file deleted back to a state built before is refused (SOURCE_MISSING)', async () => {
+    writeFileSync(join(dir, B), rows('tb', 3));
+    await ok(dir);
+    assert.deepEqual(published(dir), { [A]: 2, [B]: 3, [LA]: 1, [LB]: 2 });
+
+    unlinkSync(join(dir, B)); // the sources of the second build again
+    const r = await npmBuild(dir);
+    assert.notEqual(r.code, 0, r.out);
+    assert.match(r.out, /SOURCE_MISSING/);
+    assert.match(r.out, /data\/_kb\/rewards\/b\.jsonl: it is gone/);
+    assert.match(r.out, /the last build made 3 evidence records from its 3 rows/);
+    assert.match(r.out, /DISTILL_ACCEPT_SOURCE_CHANGES=1/);
+    assert.deepEqual(
+      published(dir),
+      { [A]: 2, [B]: 3, [LA]: 1, [LB]: 2 },
+      'the published build is left as it was',
+    );
+
+    // accepted: the rows leave, as the operator said
+    await ok(dir, { DISTILL_ACCEPT_SOURCE_CHANGES: '1' });
+    assert.deepEqual(published(dir), { [A]: 2, [LA]: 1, [LB]: 2 });
+  });
+
+  await t.test(
+    'sources outside data/_kb: a changed file reruns (and once accepted, the next build is fine), a deleted one is refused',
+    async () => {
+      appendFileSync(join(dir, LA), extraLog);
+      await ok(dir);
+      assert.deepEqual(
+        published(dir),
+        { [A]: 2, [LA]: 2, [LB]: 2 },
+        'an appended row under logs/ reruns build-evidence',
+      );
+
+      unlinkSync(join(dir, LB));
+      const r = await npmBuild(dir);
+      assert.notEqual(r.code, 0, r.out);
+      assert.match(r.out, /SOURCE_MISSING/);
+      assert.match(r.out, /logs\/b\.jsonl: it is gone/);
+      assert.deepEqual(published(dir), { [A]: 2, [LA]: 2, [LB]: 2 });
+    },
   );
-  assert.deepEqual(published(dir), { [A]: 2 });
-});
-
-test('npm run build-evidence: sources outside data/_kb are fingerprinted and checked (a changed file reruns, a deleted one is refused)', async () => {
-  const A = 'logs/a.jsonl';
-  const B = 'logs/b.jsonl';
-  const dir = project(['logs/*.jsonl'], { [A]: rows('ta', 1), [B]: rows('tb', 2) });
-  await ok(dir);
-  assert.deepEqual(published(dir), { [A]: 1, [B]: 2 });
-
-  appendFileSync(join(dir, A), jsonl(reward('tz', '2026-10-03T10:00:00Z')));
-  await ok(dir);
-  assert.deepEqual(published(dir), { [A]: 2, [B]: 2 }, 'an appended row under logs/ reruns build-evidence');
-
-  unlinkSync(join(dir, B));
-  const r = await npmBuild(dir);
-  assert.notEqual(r.code, 0, r.out);
-  assert.match(r.out, /SOURCE_MISSING/);
-  assert.match(r.out, /logs\/b\.jsonl: it is gone/);
-  assert.deepEqual(published(dir), { [A]: 2, [B]: 2 });
 });

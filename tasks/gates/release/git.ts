@@ -1,13 +1,28 @@
 import { spawnSync } from 'node:child_process';
+import { posix } from 'node:path';
+import { mayBeInGitRepo } from '../../lib/git-repo.ts';
 
 /**
  * The git facts release-freeze needs, read with plain `git` commands in the project root. Each
  * function returns a value or null; none of them changes the repository (no tag is ever created).
  */
 
-/** Runs git in `root`; stdout as a Buffer (paths and blobs are bytes). */
-function git(root: string, args: readonly string[]): { code: number; stdout: Buffer; stderr: string } {
-  const r = spawnSync('git', args, { cwd: root, maxBuffer: 256 * 1024 * 1024 });
+/**
+ * Runs git in `root`; stdout as a Buffer (paths and blobs are bytes). Where no repository can hold
+ * `root` (mayBeInGitRepo), it answers as git would there (exit 128), without starting git.
+ */
+function git(
+  root: string,
+  args: readonly string[],
+  input?: string,
+): { code: number; stdout: Buffer; stderr: string } {
+  if (!mayBeInGitRepo(root))
+    return {
+      code: 128,
+      stdout: Buffer.alloc(0),
+      stderr: 'fatal: not a git repository (or any of the parent directories): .git',
+    };
+  const r = spawnSync('git', args, { cwd: root, maxBuffer: 1024 * 1024 * 1024, input });
   return {
     code: r.status ?? 1,
     stdout: r.stdout ?? Buffer.alloc(0),
@@ -103,6 +118,35 @@ export function fileAt(root: string, sha: string, rel: string): Buffer | null {
   return r.code === 0 ? r.stdout : null;
 }
 
+/**
+ * The bytes of a file at each of the commits `shas` (path relative to the project root), null where
+ * a commit does not hold it: one `git cat-file --batch` for all of them, not a `git show` each (a
+ * history of 500 commits was 500 git processes).
+ */
+export function filesAt(root: string, shas: readonly string[], rel: string): (Buffer | null)[] {
+  if (shas.length === 0) return [];
+  const path = posix.normalize(`${repoPrefix(root)}${rel.split('\\').join('/')}`);
+  const r = git(root, ['cat-file', '--batch'], shas.map((sha) => `${sha}:${path}\n`).join(''));
+  if (r.code !== 0) return shas.map((sha) => fileAt(root, sha, rel));
+  const out: (Buffer | null)[] = [];
+  let at = 0;
+  for (let i = 0; i < shas.length; i++) {
+    const eol = r.stdout.indexOf(0x0a, at);
+    if (eol < 0) return shas.map((sha) => fileAt(root, sha, rel)); // cut short: ask one by one
+    // `<oid> <type> <size>`, or `<object> missing` / `ambiguous`
+    const head = r.stdout.subarray(at, eol).toString('utf8').split(' ');
+    const size = Number(head[2]);
+    if (head.length !== 3 || !Number.isInteger(size)) {
+      out.push(null);
+      at = eol + 1;
+      continue;
+    }
+    out.push(head[1] === 'blob' ? Buffer.from(r.stdout.subarray(eol + 1, eol + 1 + size)) : null);
+    at = eol + 1 + size + 1; // the content and its newline
+  }
+  return out;
+}
+
 /** The commits reachable from HEAD that changed a file (path relative to the project root), newest first, at most `limit`. */
 export function commitsTouching(root: string, rel: string, limit = 500): string[] {
   const r = git(root, ['log', `-n${limit}`, '--first-parent', '--format=%H', '--', `./${rel}`]);
@@ -140,12 +184,13 @@ export interface AppendOnlyHistory {
  */
 export function appendOnlyHistory(root: string, rel: string): AppendOnlyHistory {
   const shas = commitsTouching(root, rel).reverse();
+  const versions = filesAt(root, shas, rel);
   const reverted: RevertedRewrite[] = [];
   let good: Buffer | null = null;
   let goodSha = '';
   let pending: HistoryRewrite | null = null;
-  for (const sha of shas) {
-    const now = fileAt(root, sha, rel);
+  for (const [i, sha] of shas.entries()) {
+    const now = versions[i] ?? null;
     if (good === null || good.length === 0) {
       good = now;
       goodSha = sha;
