@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExternalSorter } from '../../lib/external-sort.ts';
-import { growableF64, growableU32 } from './growable.ts';
+import { growableF64, growableU32, type Growable } from './growable.ts';
 import {
   bandKeys,
   cannotReach,
@@ -287,7 +287,7 @@ class BandTable {
   }
 
   /** Pushes the positions under `key` onto `out`. */
-  collect(key: number, out: number[]): void {
+  collect(key: number, out: Growable<Uint32Array>): void {
     const s = this.slot(key, this.keys, this.cap);
     if (this.keys[s] !== key) return;
     for (let e = this.heads[s] as number; e !== 0; e = this.next.a[e - 1] as number)
@@ -334,6 +334,8 @@ export class KeptIndex {
   readonly sketches = new Sketches();
   /** The band keys of each class's kept units (a unit is only ever compared with units of its class). */
   private readonly bands: BandTable[] = [];
+  /** The buffer `candidates` collects into. */
+  private readonly found = growableU32();
   /** The prefix of the persisted files these entries are (what `persist` keeps). */
   cut = { entries: 0, metaBytes: 0, shingleBytes: 0 };
   /** The latest day among the loaded entries ('' when none). */
@@ -423,17 +425,21 @@ export class KeptIndex {
     return p;
   }
 
-  /** The kept positions of class `c` (a `classIndex`) sharing a band key with `bands`, ascending, each once. */
-  candidates(bands: Float64Array, c: number): number[] {
-    const out: number[] = [];
+  /**
+   * The kept positions of class `c` (a `classIndex`) sharing a band key with `bands`, ascending, each
+   * once: a view of a buffer the next call reuses (a typed array's numeric sort, not a JS array
+   * sorted through a comparator).
+   */
+  candidates(bands: Float64Array, c: number): Uint32Array {
+    const buf = this.found;
+    buf.length = 0;
     const table = this.bands[c];
-    if (table === undefined) return out;
-    for (const k of bands) table.collect(k, out);
-    out.sort((a, b) => a - b);
+    if (table === undefined) return buf.a.subarray(0, 0);
+    for (const k of bands) table.collect(k, buf);
+    const out = buf.a.subarray(0, buf.length).sort();
     let u = 0;
     for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[u - 1]) out[u++] = out[i] as number;
-    out.length = u;
-    return out;
+    return out.subarray(0, u);
   }
 }
 
