@@ -188,7 +188,8 @@ export class Sketches {
  * units that are read again and again (the kept units of the templates that recur).
  */
 export class ShingleCache {
-  private readonly data: (Uint32Array | undefined)[] = [];
+  // filled to the links' length (no holes: a sparse array can fall back to a dictionary)
+  private readonly data: (Uint32Array | undefined)[] = new Array<undefined>(1024).fill(undefined);
   private prev = new Int32Array(1024);
   private next = new Int32Array(1024);
   private head = -1; // most recently used
@@ -218,6 +219,7 @@ export class ShingleCache {
       const q = new Int32Array(n);
       q.set(this.next);
       this.next = q;
+      while (this.data.length < n) this.data.push(undefined);
     }
     this.data[x] = s;
     this.pushFront(x);
