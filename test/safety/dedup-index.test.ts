@@ -14,6 +14,9 @@ import {
 import {
   dedupFeatures,
   KeptIndex,
+  ShingleCache,
+  SKETCH_BUCKETS,
+  Sketches,
   TimeOrderDedup,
   type IndexFiles,
 } from '../../tasks/phases/screen/dedup-index.ts';
@@ -184,6 +187,107 @@ test('TimeOrderDedup gives back the seq a unit was added with, and refuses an id
         await run();
         assert.deepEqual(got, [['b', 1000]]);
       } else await assert.rejects(run, new RegExp(`^Error: twice: ${twice}$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+/** A seeded generator of 32-bit values. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+}
+
+/** A sorted, duplicate-free hash set of `n` values: `shared` of them from `pool`, the rest drawn at random. */
+function hashSet(rnd: () => number, n: number, pool: Uint32Array, shared: number): Uint32Array {
+  const set = new Set<number>();
+  for (let i = 0; i < shared && i < pool.length; i++) set.add(pool[i] as number);
+  while (set.size < n) set.add(rnd());
+  return Uint32Array.from([...set]).sort();
+}
+
+test('Sketches bound the intersection of two hash sets from above (sets under 256 hashes), and often below the threshold for pairs under it', () => {
+  const rnd = lcg(11);
+  const sk = new Sketches();
+  const mine = new Uint8Array(SKETCH_BUCKETS);
+  let tight = 0;
+  for (let x = 0; x < 3000; x++) {
+    const pool = hashSet(rnd, 260, new Uint32Array(0), 0);
+    const na = 1 + (rnd() % 255);
+    const nb = 1 + (rnd() % 255);
+    const a = hashSet(rnd, na, pool, rnd() % (na + 1));
+    const b = hashSet(rnd, nb, pool, rnd() % (nb + 1));
+    sk.set(x, a);
+    assert.ok(sk.has(x) && !sk.has(x + 1));
+    Sketches.of(b, mine);
+    const inter = a.filter((h) => b.includes(h)).length;
+    const bound = sk.intersectionAtMost(x, mine);
+    assert.ok(bound >= inter, `bound ${bound} under the intersection ${inter} (${na}, ${nb})`);
+    assert.ok(bound <= Math.min(na, nb));
+    if (bound < Math.min(na, nb)) tight++;
+  }
+  assert.ok(tight > 1000, `the bound is below the smaller size for most pairs (${tight} of 3000)`);
+  assert.ok(Sketches.bounds(255, 1) && !Sketches.bounds(256, 1) && !Sketches.bounds(1, 300));
+});
+
+test('ShingleCache keeps at most its budget of bytes, evicting the least recently used entry first', () => {
+  const s = (n: number): Uint32Array => new Uint32Array(n);
+  const c = new ShingleCache(3 * (400 + 128)); // room for three entries of 100 hashes
+  for (const x of [5, 1, 3000]) c.put(x, s(100));
+  assert.equal(c.entries, 3);
+  assert.ok(c.get(5), 'entry 5 is cached (and now the most recently used)');
+  c.put(7, s(100)); // evicts 1, the least recently used
+  assert.equal(c.get(1), undefined);
+  assert.ok(c.get(5) && c.get(3000) && c.get(7));
+  assert.ok(c.bytes <= c.budget);
+  c.put(9, s(100)); // 5 is now the least recently used
+  assert.equal(c.get(5), undefined);
+  c.put(11, s(5000)); // larger than the budget: kept alone
+  assert.equal(c.entries, 1);
+  assert.ok(c.get(11));
+  assert.equal(c.get(9), undefined);
+});
+
+test('TimeOrderDedup: candidate pairs rejected by their sketches or verified through a small shingle cache give the verdicts and stats of findDuplicates', async () => {
+  // variants of a few templates with 0–14 words changed: candidate pairs from Jaccard ~0.5 to 1
+  const rnd = lcg(3);
+  const vocab = Array.from({ length: 4000 }, (_, i) => `v${i}`);
+  const templates = Array.from({ length: 4 }, () =>
+    Array.from({ length: 60 + (rnd() % 120) }, () => vocab[rnd() % vocab.length] as string),
+  );
+  const units: DedupUnit[] = Array.from({ length: 600 }, (_, i) => {
+    const words = [...(templates[rnd() % templates.length] as string[])];
+    for (let e = rnd() % 15; e > 0; e--) words[rnd() % words.length] = vocab[rnd() % vocab.length] as string;
+    const text = words.join(' ');
+    return {
+      id: `t${String(rnd() % 100000).padStart(5, '0')}-${i}`,
+      at: `2026-10-0${1 + (rnd() % 9)}T00:00:00.000Z`,
+      cls: 'run:accepted',
+      full: text,
+      body: text,
+    };
+  });
+  const want = findDuplicates(units);
+  for (const cacheBytes of [undefined, 4096]) {
+    const dir = mkdtempSync(join(tmpdir(), 'distill-dedup-index-'));
+    try {
+      const d = new TimeOrderDedup(dir, cacheBytes === undefined ? {} : { cacheBytes });
+      for (const u of units) await d.add(dedupFeatures(u));
+      const verdicts = new Map<string, DedupVerdict>();
+      for await (const v of d.verdicts(KeptIndex.empty())) if (v.verdict) verdicts.set(v.id, v.verdict);
+      assert.deepEqual(sum(d.byDay), want.stats);
+      assert.deepEqual(new Map([...verdicts].sort()), new Map([...want.verdicts].sort()));
+      const r = d.reads;
+      const kept = units.length - want.verdicts.size;
+      assert.ok(r.sketch_rejected > 0, `some pairs are rejected by their sketches: ${JSON.stringify(r)}`);
+      assert.ok(r.sketch_rejected <= want.stats.pairs_below_threshold);
+      if (cacheBytes === undefined)
+        assert.ok(r.shingle_reads <= kept, `each kept unit read at most once: ${JSON.stringify(r)}`);
+      else {
+        assert.ok(r.cache_bytes <= cacheBytes, `the cache stays in its budget: ${JSON.stringify(r)}`);
+        assert.ok(r.shingle_reads > kept, `a small cache reads again: ${JSON.stringify(r)}`);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,8 +1,7 @@
 import { closeSync, existsSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExternalSorter } from '../../lib/external-sort.ts';
-import { FifoQueue } from '../../lib/fifo-queue.ts';
-import { growableF64, growableU32 } from './growable.ts';
+import { growableF64, growableU32, type Growable } from './growable.ts';
 import {
   bandKeys,
   cannotReach,
@@ -31,8 +30,10 @@ import {
  *
  * - The index (`KeptIndex`) holds, per kept unit in (recorded_at, id) order: its id, class, exact
  *   key and LSH band keys in memory (a Map of exact keys and an open-addressing table of band keys per class:
- *   about 1 KB a kept unit), and where its shingle hashes are on disk (read back through a small
- *   cache to verify a candidate pair's exact Jaccard).
+ *   about 1 KB a kept unit), a 64-byte sketch of its shingles (`Sketches`: counts per range of hash
+ *   values, which bound the intersection of two sets from above, so most candidate pairs under the
+ *   threshold are rejected without their shingles), and where its shingle hashes are on disk (read
+ *   back through a cache bounded by bytes, `ShingleCache`, to verify a candidate pair's exact Jaccard).
  * - On disk (`<dir>/kept.jsonl`, a JSON array a line, and `<dir>/kept.shingles`) it is two append-only files in that order,
  *   so "the kept units before day T" is a prefix of both: a build loads the prefix before the day it
  *   re-decides from, decides the later units against it, and `persist` cuts the files there and
@@ -78,7 +79,13 @@ export function dedupFeatures(u: DedupUnit): DedupFeatures {
   };
 }
 
-const SHINGLE_CACHE = 4096;
+/** Bytes of kept units' shingles kept in memory while deciding (the least recently used go first). */
+export const SHINGLE_CACHE_BYTES = 16 * 1024 * 1024;
+/** What an entry of the shingle cache costs besides its hashes (object, backing store, list links), counted against the budget. */
+const CACHE_ENTRY_BYTES = 128;
+/** Ranges of hash values a sketch counts shingles in (the top SKETCH_BITS bits of a hash). */
+const SKETCH_BITS = 6;
+export const SKETCH_BUCKETS = 1 << SKETCH_BITS;
 export const KEPT_META = 'kept.jsonl';
 export const KEPT_SHINGLES = 'kept.shingles';
 
@@ -108,6 +115,141 @@ class BinWriter {
   close(): void {
     this.flush();
     closeSync(this.fd);
+  }
+}
+
+/**
+ * One sketch a unit, SKETCH_BUCKETS bytes: how many of its shingle hashes fall in each range of
+ * values (their top SKETCH_BITS bits). Two sets share at most min(a_i, b_i) hashes in range i, so
+ * the sum of those minima bounds their intersection from above, and so their Jaccard: a candidate
+ * pair whose bound cannot reach the threshold is under it, whatever its shingles. Counts are bytes,
+ * so a sketch bounds only sets of fewer than 256 hashes (`bounds`); a larger set is always verified.
+ */
+export class Sketches {
+  private a = new Uint8Array(SKETCH_BUCKETS * 1024);
+  private ready = new Uint8Array(1024);
+
+  /** Counts `shingles` into `out` (SKETCH_BUCKETS bytes; sets under 256 hashes only). */
+  static of(shingles: Uint32Array, out: Uint8Array): Uint8Array {
+    out.fill(0);
+    if (shingles.length < 256)
+      for (let k = 0; k < shingles.length; k++) {
+        const i = (shingles[k] as number) >>> (32 - SKETCH_BITS);
+        out[i] = (out[i] as number) + 1;
+      }
+    return out;
+  }
+
+  /** Whether sketches of sets of these sizes bound their intersection (both under 256 hashes). */
+  static bounds(la: number, lb: number): boolean {
+    return la < 256 && lb < 256;
+  }
+
+  /** Whether entry x's sketch is set. */
+  has(x: number): boolean {
+    return x < this.ready.length && this.ready[x] === 1;
+  }
+
+  /** Sets the sketch of entry `x` from its shingles. */
+  set(x: number, shingles: Uint32Array): void {
+    if (x >= this.ready.length) {
+      let n = this.ready.length * 2;
+      while (n <= x) n *= 2;
+      const r = new Uint8Array(n);
+      r.set(this.ready);
+      this.ready = r;
+      const b = new Uint8Array(n * SKETCH_BUCKETS);
+      b.set(this.a);
+      this.a = b;
+    }
+    Sketches.of(shingles, this.a.subarray(x * SKETCH_BUCKETS, (x + 1) * SKETCH_BUCKETS));
+    this.ready[x] = 1;
+  }
+
+  /** An upper bound of |A ∩ B| for entry x's set A and the set B that `sketch` counts (both bounded). */
+  intersectionAtMost(x: number, sketch: Uint8Array): number {
+    const a = this.a;
+    const base = x * SKETCH_BUCKETS;
+    let sum = 0;
+    for (let i = 0; i < SKETCH_BUCKETS; i++) {
+      const p = a[base + i] as number;
+      const q = sketch[i] as number;
+      sum += p < q ? p : q;
+    }
+    return sum;
+  }
+}
+
+/**
+ * Kept units' shingles in memory, bounded by bytes (SHINGLE_CACHE_BYTES by default), the least
+ * recently used evicted first (a list through typed arrays indexed by position: no Map deletes,
+ * see FifoQueue). Candidates are spread over the whole history of a class, so a bound by entries
+ * (4,096 before) missed most reads once the kept units outgrew it; a budget of bytes keeps the
+ * units that are read again and again (the kept units of the templates that recur).
+ */
+export class ShingleCache {
+  // filled to the links' length (no holes: a sparse array can fall back to a dictionary)
+  private readonly data: (Uint32Array | undefined)[] = new Array<undefined>(1024).fill(undefined);
+  private prev = new Int32Array(1024);
+  private next = new Int32Array(1024);
+  private head = -1; // most recently used
+  private tail = -1; // least recently used
+  bytes = 0;
+  entries = 0;
+
+  constructor(readonly budget: number = SHINGLE_CACHE_BYTES) {}
+
+  get(x: number): Uint32Array | undefined {
+    const s = this.data[x];
+    if (s !== undefined && x !== this.head) {
+      this.unlink(x);
+      this.pushFront(x);
+    }
+    return s;
+  }
+
+  put(x: number, s: Uint32Array): void {
+    if (this.data[x] !== undefined) return;
+    if (x >= this.prev.length) {
+      let n = this.prev.length * 2;
+      while (n <= x) n *= 2;
+      const p = new Int32Array(n);
+      p.set(this.prev);
+      this.prev = p;
+      const q = new Int32Array(n);
+      q.set(this.next);
+      this.next = q;
+      while (this.data.length < n) this.data.push(undefined);
+    }
+    this.data[x] = s;
+    this.pushFront(x);
+    this.entries++;
+    this.bytes += s.byteLength + CACHE_ENTRY_BYTES;
+    while (this.bytes > this.budget && this.tail !== x) {
+      const old = this.tail;
+      const o = this.data[old] as Uint32Array;
+      this.unlink(old);
+      this.data[old] = undefined;
+      this.entries--;
+      this.bytes -= o.byteLength + CACHE_ENTRY_BYTES;
+    }
+  }
+
+  private pushFront(x: number): void {
+    this.prev[x] = -1;
+    this.next[x] = this.head;
+    if (this.head >= 0) this.prev[this.head] = x;
+    this.head = x;
+    if (this.tail < 0) this.tail = x;
+  }
+
+  private unlink(x: number): void {
+    const p = this.prev[x] as number;
+    const n = this.next[x] as number;
+    if (p >= 0) this.next[p] = n;
+    else this.head = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail = p;
   }
 }
 
@@ -147,7 +289,7 @@ class BandTable {
   }
 
   /** Pushes the positions under `key` onto `out`. */
-  collect(key: number, out: number[]): void {
+  collect(key: number, out: Growable<Uint32Array>): void {
     const s = this.slot(key, this.keys, this.cap);
     if (this.keys[s] !== key) return;
     for (let e = this.heads[s] as number; e !== 0; e = this.next.a[e - 1] as number)
@@ -190,8 +332,12 @@ export class KeptIndex {
   readonly shFile = growableU32();
   readonly shOff = growableF64();
   readonly shLen = growableU32();
+  /** A sketch of each kept unit's shingles, set when it is kept if its shingles were read to decide it, else when first needed. */
+  readonly sketches = new Sketches();
   /** The band keys of each class's kept units (a unit is only ever compared with units of its class). */
   private readonly bands: BandTable[] = [];
+  /** The buffer `candidates` collects into. */
+  private readonly found = growableU32();
   /** The prefix of the persisted files these entries are (what `persist` keeps). */
   cut = { entries: 0, metaBytes: 0, shingleBytes: 0 };
   /** The latest day among the loaded entries ('' when none). */
@@ -281,17 +427,21 @@ export class KeptIndex {
     return p;
   }
 
-  /** The kept positions of class `c` (a `classIndex`) sharing a band key with `bands`, ascending, each once. */
-  candidates(bands: Float64Array, c: number): number[] {
-    const out: number[] = [];
+  /**
+   * The kept positions of class `c` (a `classIndex`) sharing a band key with `bands`, ascending, each
+   * once: a view of a buffer the next call reuses (a typed array's numeric sort, not a JS array
+   * sorted through a comparator).
+   */
+  candidates(bands: Float64Array, c: number): Uint32Array {
+    const buf = this.found;
+    buf.length = 0;
     const table = this.bands[c];
-    if (table === undefined) return out;
-    for (const k of bands) table.collect(k, out);
-    out.sort((a, b) => a - b);
+    if (table === undefined) return buf.a.subarray(0, 0);
+    for (const k of bands) table.collect(k, buf);
+    const out = buf.a.subarray(0, buf.length).sort();
     let u = 0;
     for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[u - 1]) out[u++] = out[i] as number;
-    out.length = u;
-    return out;
+    return out.subarray(0, u);
   }
 }
 
@@ -313,11 +463,27 @@ export class TimeOrderDedup {
   private newEntries = 0;
 
   private index: KeptIndex = KeptIndex.empty();
+  private readonly cacheBytes: number;
+  /** How the candidate pairs were verified (not part of any output): pairs the sketches rejected, shingle reads from disk. */
+  readonly reads = {
+    sketch_rejected: 0,
+    shingle_reads: 0,
+    own_reads: 0,
+    cache_entries: 0,
+    cache_bytes: 0,
+  };
 
   constructor(
     dir: string,
-    opts: { threshold?: number; sortMemoryChars?: number; duplicateId?: (id: string) => Error } = {},
+    opts: {
+      threshold?: number;
+      sortMemoryChars?: number;
+      duplicateId?: (id: string) => Error;
+      /** The shingle cache's budget in bytes (SHINGLE_CACHE_BYTES). */
+      cacheBytes?: number;
+    } = {},
   ) {
+    this.cacheBytes = opts.cacheBytes ?? SHINGLE_CACHE_BYTES;
     this.duplicateId = opts.duplicateId ?? ((id) => new Error(`dedup: unit id ${id} was added twice`));
     this.threshold = opts.threshold ?? NEAR_DUP_JACCARD;
     const mem = opts.sortMemoryChars ?? 8 * 1024 * 1024;
@@ -367,33 +533,33 @@ export class TimeOrderDedup {
       openSync(this.shinglePath, 'r'),
     ];
     this.newMetaOut = new BinWriter(this.newMetaPath);
+    const cache = new ShingleCache(this.cacheBytes);
+    const reads = this.reads;
     try {
-      const cache = new Map<number, Uint32Array>();
-      const cacheOrder = new FifoQueue<number>();
       const shingles = (x: number): Uint32Array => {
         let s = cache.get(x);
         if (s) return s;
         const len = index.shLen.a[x] as number;
-        const buf = Buffer.allocUnsafe(len * 4);
+        s = new Uint32Array(len);
         if (len > 0)
           readSync(
             files[index.shFile.a[x] as number] as number,
-            buf,
+            s,
             0,
             len * 4,
             (index.shOff.a[x] as number) * 4,
           );
-        s = new Uint32Array(buf.buffer, buf.byteOffset, len);
-        if (cache.size >= SHINGLE_CACHE) cache.delete(cacheOrder.shift() as number);
-        cache.set(x, s);
-        cacheOrder.push(x);
+        reads.shingle_reads++;
+        cache.put(x, s);
         return s;
       };
       const own = (off: number, len: number): Uint32Array => {
-        const buf = Buffer.allocUnsafe(len * 4);
-        if (len > 0) readSync(files[1] as number, buf, 0, len * 4, off * 4);
-        return new Uint32Array(buf.buffer, buf.byteOffset, len);
+        const s = new Uint32Array(len);
+        if (len > 0) readSync(files[1] as number, s, 0, len * 4, off * 4);
+        reads.own_reads++;
+        return s;
       };
+      const mySketch = new Uint8Array(SKETCH_BUCKETS);
       for await (const row of this.order.sorted()) {
         const [id, at, cls, exact, bandsText, off, len, seq] = JSON.parse(row.line) as [
           string,
@@ -423,13 +589,22 @@ export class TimeOrderDedup {
         const c = index.classIndex(cls);
         let mine: Uint32Array | null = null;
         let near: { ref: string; j: number } | null = null;
+        // an intersection under this cannot reach the threshold (jaccardAtLeast's own early exit, margin included)
+        const t = this.threshold;
         for (const k of index.candidates(bands, c)) {
           if (index.classOf(k) !== c) continue;
           st.pairs_verified++;
           let j = -1;
-          if (!cannotReach(len, index.shLen.a[k] as number, this.threshold)) {
-            mine ??= own(off, len);
-            j = jaccardAtLeast(mine, shingles(k), this.threshold);
+          const lk = index.shLen.a[k] as number;
+          if (!cannotReach(len, lk, t)) {
+            if (mine === null) Sketches.of((mine = own(off, len)), mySketch);
+            if (!Sketches.bounds(len, lk)) j = jaccardAtLeast(mine, shingles(k), t);
+            else {
+              if (!index.sketches.has(k)) index.sketches.set(k, shingles(k));
+              if (index.sketches.intersectionAtMost(k, mySketch) < (t * (len + lk)) / (1 + t) - 1)
+                reads.sketch_rejected++;
+              else j = jaccardAtLeast(mine, shingles(k), t);
+            }
           }
           if (j < this.threshold) {
             st.pairs_below_threshold++;
@@ -452,7 +627,8 @@ export class TimeOrderDedup {
           };
           continue;
         }
-        index.add(id, cls, exact, bands, 1, off, len);
+        const p = index.add(id, cls, exact, bands, 1, off, len);
+        if (mine !== null) index.sketches.set(p, mine);
         // its entry in the persisted index: shingles at their offset once appended after the cut
         this.newMetaOut.write(
           Buffer.from(
@@ -466,6 +642,8 @@ export class TimeOrderDedup {
     } finally {
       for (const fd of files) if (fd >= 0) closeSync(fd);
       this.newMetaOut.close();
+      reads.cache_entries = cache.entries;
+      reads.cache_bytes = cache.bytes;
     }
   }
 
