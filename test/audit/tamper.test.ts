@@ -12,7 +12,7 @@ import {
 import { digestMismatches, type AuditHistory } from '../../tasks/gates/audit/phase-digests.ts';
 import { releaseFreeze, type FreezeRunners } from '../../tasks/gates/release/release-freeze.ts';
 import { parseTestOutput } from '../../tasks/gates/release/runners.ts';
-import { PIPELINE } from '../../tasks/phases/registry.ts';
+import { CODE_INPUTS, PIPELINE } from '../../tasks/phases/registry.ts';
 import { inProcess, tempProject } from '../helpers/project.ts';
 import {
   acceptanceJson,
@@ -274,6 +274,8 @@ test('a corrupt or missing head file: AUDIT_CHAIN_BROKEN, exit 3, with the recov
 test('release-freeze refuses a baseline whose committed history was rewritten, not only appended to', async () => {
   const dir = scratchRepo({
     'package.json': `${JSON.stringify({ name: 's', version: '1.0.0', wireit: {} })}\n`,
+    // release-freeze maps each phase to its modules (gate 3): the scratch phase's list
+    [CODE_INPUTS]: `${JSON.stringify({ 'build-evidence': [] })}\n`,
   });
   for (let i = 1; i <= 2; i++) await appendBaseline(dir, { audit: i });
   git(dir, 'add', '-A');
@@ -331,6 +333,8 @@ test('release-freeze refuses a baseline whose committed history was rewritten, n
 test('release-freeze passes again after the documented recovery of a committed rewrite (restore bad~1, commit), reporting the reverted rewrite as information', async () => {
   const dir = scratchRepo({
     'package.json': `${JSON.stringify({ name: 's', version: '1.0.0', wireit: {} })}\n`,
+    // release-freeze maps each phase to its modules (gate 3): the scratch phase's list
+    [CODE_INPUTS]: `${JSON.stringify({ 'build-evidence': [] })}\n`,
   });
   await appendBaseline(dir, { audit: 1 });
   git(dir, 'add', '-A');
