@@ -4,13 +4,15 @@ import type { Budget } from './budget.ts';
 
 /**
  * Strings each memo of the safety checks remembers (every thread has its own). A memo keeps a
- * long string's sha256, not the string, so an entry costs at most ~400 bytes whatever the string's
- * length: 32 Ki entries are at most ~12 MB a memo, the same at 100k rows and at 1M (RSS must not
- * grow with the corpus). Before, each memo kept 1 Mi characters of the strings themselves, which
- * held only ~2,000 strings of the typical ~500 characters: an export's rescan met each message
- * string again three formats later, long after it was dropped.
+ * long string's sha256, not the string, so an entry costs ~200–250 bytes whatever the string's
+ * length (measured: 32 Ki entries held 6.4–7.5 MiB). 8 Ki entries (~2 MiB a memo, four memos a
+ * thread) fill at 100k rows as at 1M, so RSS does not grow with the corpus: with 32 Ki a memo was
+ * full at 1M and not at 100k, and the exports' RSS growth 100k → 1M rose from 1.09–1.20 to
+ * 1.21–1.23. Before, each memo kept 1 Mi characters of the strings themselves, which held only
+ * ~2,000 strings of the typical ~500 characters: an export's rescan met each message string again
+ * three formats later, long after it was dropped.
  */
-export const MEMO_ENTRIES = 32 * 1024;
+export const MEMO_ENTRIES = 8 * 1024;
 
 /** Strings up to this length are their own key; longer ones are keyed by a hash (below). */
 const RAW_KEY_MAX = 128;
