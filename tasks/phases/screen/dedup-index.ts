@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, promises as fsp, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExternalSorter } from '../../lib/external-sort.ts';
-import { growableF64, growableU32, type Growable } from './growable.ts';
+import { growableF64, growableU32, sizeFor, widened, type Growable } from './growable.ts';
 import {
   bandKeys,
   cannotReach,
@@ -153,14 +153,9 @@ export class Sketches {
   /** Sets the sketch of entry `x` from its shingles. */
   set(x: number, shingles: Uint32Array): void {
     if (x >= this.ready.length) {
-      let n = this.ready.length * 2;
-      while (n <= x) n *= 2;
-      const r = new Uint8Array(n);
-      r.set(this.ready);
-      this.ready = r;
-      const b = new Uint8Array(n * SKETCH_BUCKETS);
-      b.set(this.a);
-      this.a = b;
+      const n = sizeFor(this.ready.length, x);
+      this.ready = widened(this.ready, n, (k) => new Uint8Array(k));
+      this.a = widened(this.a, n * SKETCH_BUCKETS, (k) => new Uint8Array(k));
     }
     Sketches.of(shingles, this.a.subarray(x * SKETCH_BUCKETS, (x + 1) * SKETCH_BUCKETS));
     this.ready[x] = 1;
@@ -211,14 +206,9 @@ export class ShingleCache {
   put(x: number, s: Uint32Array): void {
     if (this.data[x] !== undefined) return;
     if (x >= this.prev.length) {
-      let n = this.prev.length * 2;
-      while (n <= x) n *= 2;
-      const p = new Int32Array(n);
-      p.set(this.prev);
-      this.prev = p;
-      const q = new Int32Array(n);
-      q.set(this.next);
-      this.next = q;
+      const n = sizeFor(this.prev.length, x);
+      this.prev = widened(this.prev, n, (k) => new Int32Array(k));
+      this.next = widened(this.next, n, (k) => new Int32Array(k));
       while (this.data.length < n) this.data.push(undefined);
     }
     this.data[x] = s;

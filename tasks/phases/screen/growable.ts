@@ -22,3 +22,17 @@ export class Growable<A extends Float64Array | Uint32Array> {
 export const growableF64 = (): Growable<Float64Array> => new Growable((n) => new Float64Array(n));
 /** A growable Uint32Array. */
 export const growableU32 = (): Growable<Uint32Array> => new Growable((n) => new Uint32Array(n));
+
+/** The doubled size of an array of `length` items that must hold index `x` (`length` when it already does). */
+export function sizeFor(length: number, x: number): number {
+  let n = length;
+  while (n <= x) n *= 2;
+  return n;
+}
+
+/** `a` copied into a new array of `n` items, made by `make`. */
+export function widened<A extends Uint8Array | Int32Array>(a: A, n: number, make: (size: number) => A): A {
+  const b = make(n);
+  b.set(a);
+  return b;
+}
