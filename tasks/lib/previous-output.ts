@@ -22,12 +22,13 @@ export async function* previousLines(
 ): AsyncGenerator<string> {
   const h = createHash('sha256');
   let bytes = 0;
-  for await (const { text } of jsonlLines(join(root, entry.path))) {
-    h.update(text);
-    h.update('\n');
-    bytes += Buffer.byteLength(text) + 1;
-    yield text;
-  }
+  // the file's bytes as read, not its lines re-joined: a missing final newline, a blank line or a
+  // CR would otherwise pass for the published file (the same check as index-rag's shard read)
+  const onBytes = (b: Buffer): void => {
+    h.update(b);
+    bytes += b.length;
+  };
+  for await (const { text } of jsonlLines(join(root, entry.path), undefined, onBytes)) yield text;
   if (bytes !== entry.bytes || h.digest('hex') !== entry.sha256)
     throw new StalePrevious(`${entry.path} does not match ${manifest}`);
 }
