@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../lib/fs-atomic.ts';
 import { sha256 } from '../lib/hash.ts';
-import { CODE_INPUTS, PIPELINE, readCodeInputs } from '../phases/registry.ts';
+import { PIPELINE, readCodeInputs } from '../phases/registry.ts';
 
 /**
  * The code fingerprints wireit reads instead of the modules themselves.
@@ -20,8 +20,6 @@ import { CODE_INPUTS, PIPELINE, readCodeInputs } from '../phases/registry.ts';
  * phase's code input in package.json, so editing a module changes exactly the files of the phases
  * that load it, and wireit reruns exactly those; a file that did not change is not rewritten.
  */
-
-export { CODE_INPUTS };
 
 /** What wireit hashes for a phase's code, relative to the project root. */
 export const codeDigestPath = (phase: string): string => `.distill/code/${phase}.json`;

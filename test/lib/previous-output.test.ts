@@ -11,6 +11,7 @@ const entry = {
   path: 'out.jsonl',
   sha256: createHash('sha256').update(published).digest('hex'),
   bytes: Buffer.byteLength(published),
+  rows: 2,
 };
 
 async function read(text: string): Promise<string[]> {
