@@ -19,6 +19,11 @@ export async function* jsonlLines(
   const fh = await fsp.open(path, 'r');
   let next: Promise<{ bytesRead: number }> | null = null;
   try {
+    // buffers no larger than the file (plus one byte, so the read that finds its end needs no
+    // second round): two 1 MiB buffers per small file are external memory V8 counts, and a build
+    // reading thousands of small files then ran a full mark-compact every few dozen files
+    const { size } = await fh.stat();
+    chunk = Math.max(1, Math.min(chunk, size + 1));
     const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)] as const;
     let which = 0;
     let carry: Buffer | null = null;
