@@ -261,7 +261,9 @@ export async function snapshotHashes(
 ): Promise<{ sha256: string; prefixSha256: string | null }> {
   const hash = createHash('sha256');
   let prefix: string | null = cut === 0 ? hash.copy().digest('hex') : null;
-  const buf = Buffer.allocUnsafe(CHUNK);
+  // no larger than the file: a 1 MiB buffer per small source file added up to hundreds of MB of
+  // external memory in a build of many small files, and V8 answered with full collections
+  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(src.size, 1)));
   let pos = 0;
   while (pos < src.size) {
     const { bytesRead } = await src.fh.read(buf, 0, Math.min(CHUNK, src.size - pos), pos);

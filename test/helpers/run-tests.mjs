@@ -27,17 +27,7 @@ if (!tsxRequested()) {
     return existsSync(js) ? js : a;
   });
 }
-/**
- * V8's first old-generation limit for every test process (node --test hands its own V8 flags to the
- * file processes it starts). With the default, a test process's heap is ~15-25 MB live while each
- * in-process build promotes its batches to the old generation, and V8 ran a full mark-compact every
- * few MB promoted: 190-260 of them in test/build-evidence-incremental alone, 20-30 % of its main
- * thread's CPU. With 128 MB the ten heaviest files took 0.73 of their CPU seconds (docs/ci.md). The
- * processes the tests start run with node's defaults, as users' do.
- */
-const HEAP = '--initial-old-space-size=128';
-
-const child = spawn(process.execPath, [HEAP, '--import', './test/helpers/compiled.mjs', '--test', ...mapped], {
+const child = spawn(process.execPath, ['--import', './test/helpers/compiled.mjs', '--test', ...mapped], {
   cwd: REPO,
   stdio: 'inherit',
 });

@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { fileLines } from '../../lib/jsonl-read.ts';
 import { KTO_FAMILY, PAIR_FAMILY } from '../../phases/export-preference/contract.ts';
 import { SFT_FAMILY } from '../../phases/export-sft/contract.ts';
 import { familyFiles } from '../../lib/export/shards.ts';
@@ -17,10 +16,7 @@ export type RowRead = { line: number; ok: true; value: unknown } | { line: numbe
  * or is blank, is returned as an error with its 1-based line number instead of throwing.
  */
 export async function* readRows(root: string, rel: string): AsyncGenerator<RowRead> {
-  const rl = createInterface({
-    input: createReadStream(join(root, rel), { encoding: 'utf8' }),
-    crlfDelay: Infinity,
-  });
+  const rl = fileLines(join(root, rel));
   let line = 0;
   for await (const text of rl) {
     line++;

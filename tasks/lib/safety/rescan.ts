@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { lintSource } from '@secretlint/core';
+import { fileLines } from '../jsonl-read.ts';
 import { secretLintProfiler } from '@secretlint/profiler';
 import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
 import { sha256 } from '../hash.ts';
@@ -129,10 +128,7 @@ export async function rescanFiles(
       continue;
     }
     const first = hits.length;
-    const rl = createInterface({
-      input: createReadStream(f.path, { encoding: 'utf8' }),
-      crlfDelay: Infinity,
-    });
+    const rl = fileLines(f.path);
     let chunk: string[] = [];
     let nums: number[] = [];
     let chars = 0;

@@ -1,7 +1,6 @@
 import { leftOutText } from '../../lib/quarantine.ts';
+import { fileLines } from '../../lib/jsonl-read.ts';
 import { EXCLUDED } from './contract.ts';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { CATEGORIES, type Category } from '../../../schemas/category.ts';
 import type { ChatMessage } from '../../../schemas/chat.ts';
 import type { DistillConfig } from '../../../schemas/config.ts';
@@ -114,7 +113,7 @@ export function toSftSample(
  * not in `allowed` or the row is not a valid SftSample. Returns the row count.
  */
 export async function verifySftFile(path: string, allowed: readonly string[], label = path): Promise<number> {
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const rl = fileLines(path);
   let line = 0;
   let rows = 0;
   for await (const text of rl) {

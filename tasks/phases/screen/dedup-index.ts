@@ -686,7 +686,7 @@ export class TimeOrderDedup {
 function readLinesSync(path: string, limit: number, fn: (line: string) => boolean): void {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(1 << 22);
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(1 << 22, limit))); // no larger than what is read
     let carry: Buffer | null = null;
     let pos = 0;
     while (pos < limit) {
