@@ -76,7 +76,7 @@ export default async function* reporter(source) {
     return s;
   };
   const concurrency = [...process.execArgv, ...process.argv].find((a) => a.startsWith('--test-concurrency='))?.split('=')[1] ?? 'several';
-  const whole = fileCount > 20 ? ' (the whole suite takes about 4.5 min on 2 idle cores; README, "Tests")' : '';
+  const whole = fileCount > 20 ? ' (the whole suite takes about 5 min on 2 idle cores; README, "Tests")' : '';
   yield `running ${fileCount || 'the'} test files, ${concurrency} at a time${whole}\n`;
   const durations = new Map();
   let current = null;
