@@ -56,6 +56,39 @@ test('Utf8Chunks: a writer of a few short lines holds a small chunk, not 1 MiB; 
   assert.ok(sizes.length < 12, `${sizes.length} chunks for ~4.6 MB`);
 });
 
+test('Utf8Chunks: a line longer than the current chunk but within `size` gets a chunk of its own size (first line, after a flush, after a full chunk); flush() between lines hands out exactly the lines so far', async () => {
+  // 16 KiB is the first chunk: lines of 10k-200k UTF-16 units (30-600 KB reserved) do not fit it
+  const long = (n: number, c: string): string => c.repeat(n);
+  const lines: (string | [string, string])[] = [
+    long(100_000, 'a'), // first line, larger than the first chunk
+    'short',
+    [long(20_000, 'é'), long(20_000, '中')],
+    long(50_000, '😀'),
+    long(200_000, 'b'),
+  ];
+  assert.equal(Buffer.concat(await chunksOf(lines)).toString('utf8'), textOf(lines));
+  const out: Buffer[] = [];
+  const w = new Utf8Chunks(async (d) => {
+    out.push(d);
+  });
+  for (const [i, l] of lines.entries()) {
+    await (typeof l === 'string' ? w.line(l) : w.line(l[0], l[1]));
+    if (i % 2 === 0) {
+      await w.flush();
+      const n = out.length;
+      await w.flush(); // nothing buffered: nothing handed out
+      assert.equal(out.length, n);
+      assert.equal(
+        Buffer.concat(out).toString('utf8'),
+        textOf(lines.slice(0, i + 1)),
+        `flushed after line ${i}`,
+      );
+    }
+  }
+  await w.flush();
+  assert.equal(Buffer.concat(out).toString('utf8'), textOf(lines));
+});
+
 test('fileLines reads a file as readline does (LF and CRLF endings, a last line without newline, an empty file; a missing file is an error)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'distill-file-lines-'));
   try {
