@@ -22,14 +22,18 @@ export async function* jsonlLines(
   try {
     // buffers no larger than the file (plus one byte, so the read that finds its end needs no
     // second round): two 1 MiB buffers per small file are external memory V8 counts, and a build
-    // reading thousands of small files then ran a full mark-compact every few dozen files
+    // reading thousands of small files then ran a full mark-compact every few dozen files. A read
+    // that fills its buffer means the file is longer than its size said (it grew since, or it is a
+    // pipe or a /proc file, of size 0): the buffers then grow to `chunk`, as before; one-byte reads
+    // of such a file (and a line carried over byte by byte) took seconds for 80 KB
+    const most = chunk;
     const { size } = await fh.stat();
-    chunk = Math.max(1, Math.min(chunk, size + 1));
-    const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)] as const;
+    chunk = Math.max(1, Math.min(most, size + 1));
+    const bufs = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
     let which = 0;
     let carry: Buffer | null = null;
     let line = 0;
-    next = fh.read(bufs[0], 0, chunk, null);
+    next = fh.read(bufs[0] as Buffer, 0, chunk, null);
     for (;;) {
       const { bytesRead } = await next;
       next = null;
@@ -37,6 +41,8 @@ export async function* jsonlLines(
       const buf = bufs[which] as Buffer;
       onBytes?.(buf.subarray(0, bytesRead));
       which ^= 1;
+      if (bytesRead === buf.length) chunk = most;
+      if ((bufs[which] as Buffer).length < chunk) bufs[which] = Buffer.allocUnsafe(chunk);
       // the other buffer is free: every line handed out below is a copy (toString, concat, from)
       next = fh.read(bufs[which] as Buffer, 0, chunk, null);
       let start = 0;

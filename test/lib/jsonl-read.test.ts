@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, promises as fsp, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -41,6 +42,41 @@ test('jsonlLines gives every non-empty line with its number, whatever the chunk 
       if (first.length === 3) break;
     }
     assert.deepEqual(first, ['{"i":0}', '{"i":1}', '{"i":2}']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('jsonlLines reads a file longer than its size at open (a pipe, a /proc file of size 0) in chunks, not byte by byte', async (t) => {
+  if (process.platform === 'win32') return t.skip('no mkfifo');
+  // the buffers are sized to the file's size at open (size + 1): a pipe's size is 0, and one-byte
+  // reads with a line carried over byte by byte took seconds for a line of 80 KB
+  const dir = mkdtempSync(join(tmpdir(), 'distill-jsonl-fifo-'));
+  try {
+    const fifo = join(dir, 'rows.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    const text = `{"x":"${'y'.repeat(70_000)}"}\n{"i":1}\nlast`;
+    const writer = (async () => {
+      const fh = await fsp.open(fifo, 'w'); // waits for the reader to open its end
+      await fh.writeFile(text);
+      await fh.close();
+    })();
+    let reads = 0;
+    const got: { text: string; line: number }[] = [];
+    for await (const x of jsonlLines(fifo, 1 << 20, () => reads++)) got.push(x);
+    await writer;
+    assert.deepEqual(got, expected(text));
+    assert.ok(reads <= 64, `${reads} reads for ${text.length} bytes`);
+    if (existsSync('/proc/self/status')) {
+      reads = 0;
+      const proc: string[] = [];
+      for await (const x of jsonlLines('/proc/self/status', 1 << 20, () => reads++)) proc.push(x.text);
+      assert.ok(
+        proc.some((l) => l.startsWith('Name:')),
+        proc.join('\n'),
+      );
+      assert.ok(reads <= 4, `${reads} reads of /proc/self/status`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
