@@ -97,6 +97,11 @@ test('fileLines reads a file as readline does (LF and CRLF endings, a last line 
       ['é\n\n😀\n', ['é', '', '😀']],
       ['', []],
       [`${'x'.repeat(200_000)}\nq\n`, ['x'.repeat(200_000), 'q']],
+      // characters of 2 and 4 bytes cut by the stream's 64 KiB reads; a lone CR ends a line, as in readline
+      [
+        `a${'é'.repeat(40_000)}\r\n${'😀'.repeat(20_000)}\rz`,
+        [`a${'é'.repeat(40_000)}`, '😀'.repeat(20_000), 'z'],
+      ],
     ];
     for (const [i, [text, want]] of cases.entries()) {
       const p = join(dir, `f${i}.jsonl`);
