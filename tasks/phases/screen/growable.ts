@@ -9,11 +9,7 @@ export class Growable<A extends Float64Array | Uint32Array> {
   }
 
   push(x: number): void {
-    if (this.length === this.a.length) {
-      const b = this.make(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
+    if (this.length === this.a.length) this.a = widened(this.a, this.a.length * 2, this.make);
     this.a[this.length++] = x;
   }
 }
@@ -31,7 +27,11 @@ export function sizeFor(length: number, x: number): number {
 }
 
 /** `a` copied into a new array of `n` items, made by `make`. */
-export function widened<A extends Uint8Array | Int32Array>(a: A, n: number, make: (size: number) => A): A {
+export function widened<A extends Uint8Array | Int32Array | Uint32Array | Float64Array>(
+  a: A,
+  n: number,
+  make: (size: number) => A,
+): A {
   const b = make(n);
   b.set(a);
   return b;
