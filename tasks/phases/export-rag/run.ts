@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
 import { leftOutText } from '../../lib/quarantine.ts';
 import { EXCLUDED } from './contract.ts';
 import type { DistillConfig } from '../../../schemas/config.ts';
@@ -22,6 +25,7 @@ import {
   saveBuild,
   shardEntries,
   shardOfInput,
+  SpilledJson,
   type ShardRecord,
 } from '../../lib/export/shards.ts';
 import type { FileEntry } from '../../../schemas/stage-receipt.ts';
@@ -203,12 +207,21 @@ interface RagShard {
   chunks: number;
   quarantined: number;
   by_reason: Record<string, number>;
-  /** [text key, lowest base id of this shard with that text, the earlier shard's winner or ''] */
-  texts: [string, string, string][];
+  /**
+   * [text key, lowest base id of this shard with that text, the earlier shard's winner or ''].
+   * In a state read back: the list; while a build runs, a shard it built has it spilled to its
+   * scratch folder (saveBuild copies it in), so the build does not hold every text of the corpus.
+   */
+  texts: [string, string, string][] | SpilledJson;
 }
 
-/** The dedup key of a document text (first 128 bits of the sha256 of its normalised text). */
-const textKey = (text: string): string => sha256(normaliseForCompare(text)).slice(0, 32);
+/**
+ * The dedup key of a document text (first 128 bits of the sha256 of its normalised text). Hex of
+ * the first 16 bytes of the digest, not a slice of the 64-digit hex: a slice keeps its whole parent
+ * string alive, and every kept key stays in memory for the rest of the build.
+ */
+const textKey = (text: string): string =>
+  createHash('sha256').update(normaliseForCompare(text)).digest().toString('hex', 0, 16);
 
 /**
  * The export-rag phase: exports/rag/documents/<shard>.jsonl and its dataset card, one shard per
@@ -249,16 +262,18 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
     const quarantine = new QuarantineSorter(scratch.dir, 'export-rag');
     for (const x of shards) {
       const was = prev?.shards.get(x.shard);
-      if (was && was.input === x.input && was.data.texts.every(([k, , e]) => (winners.get(k) ?? '') === e)) {
+      const wasTexts = was?.data.texts as [string, string, string][] | undefined; // read back: a list
+      if (was && was.input === x.input && wasTexts!.every(([k, , e]) => (winners.get(k) ?? '') === e)) {
         const rels = await reuseShard(root, staged, dir, shardEntries(prev!, dir, x.shard), prev!);
         if (rels) {
           for (const r of rels) reused.add(r);
-          for (const [k, own, e] of was.data.texts) if (e === '') winners.set(k, own);
+          for (const [k, own, e] of wasTexts!) if (e === '') winners.set(k, own);
           records.set(x.shard, was);
           continue;
         }
       }
       fresh.push(x.shard);
+      const texts: [string, string, string][] = [];
       const d: RagShard = {
         runs_in: 0,
         documents_in: 0,
@@ -329,10 +344,13 @@ export async function exportRag(root: string, config: DistillConfig): Promise<Ph
         });
       }
       for (const [k, [own, e]] of local) {
-        d.texts.push([k, own, e]);
+        texts.push([k, own, e]);
         if (e === '') winners.set(k, own);
       }
-      d.texts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      texts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const spill = new SpilledJson(join(scratch.dir, `texts-${x.shard}.json`));
+      await fsp.writeFile(spill.path, JSON.stringify(texts));
+      d.texts = spill;
       d.by_reason = sortedCounts(d.by_reason);
       records.set(x.shard, { input: x.input, data: d });
     }
